@@ -1,0 +1,12 @@
+#![doc = include_str!("../README.md")]
+#![deny(missing_docs)]
+
+mod account;
+mod amount;
+mod asset;
+mod error;
+
+pub use account::AccountId;
+pub use amount::{Amount, Total};
+pub use asset::{AssetId, AssetInfo, AssetRegistry, DEFAULT_ASSETS_TOML};
+pub use error::{AmountError, IdError, RegistryError};
