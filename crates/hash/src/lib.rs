@@ -4,7 +4,7 @@
 use core::fmt;
 use std::sync::OnceLock;
 
-use p3_field::{PrimeCharacteristicRing, PrimeField64};
+use p3_field::{Field, PackedValue, PrimeCharacteristicRing, PrimeField64};
 pub use p3_goldilocks::{
     GOLDILOCKS_POSEIDON2_HALF_FULL_ROUNDS as HALF_FULL_ROUNDS,
     GOLDILOCKS_POSEIDON2_PARTIAL_ROUNDS_12 as PARTIAL_ROUNDS,
@@ -220,6 +220,78 @@ pub fn compress_input(left: &Digest, right: &Digest) -> [F; WIDTH] {
     state[DIGEST_ELEMS..2 * DIGEST_ELEMS].copy_from_slice(&right.to_field());
     state[RATE] = F::new(domain::NODE);
     state
+}
+
+/// The SIMD-packed field type the permutation vectorises over (`F` itself without AVX2).
+pub type Packed = <F as Field>::Packing;
+
+/// [`sponge`] over `count` inputs of `len` elements each, where `input(i, j)` is element `j` of
+/// input `i`. Runs the packed permutation on [`PackedValue::WIDTH`] inputs at a time; equal, item
+/// for item, to calling [`sponge`] on each input.
+pub fn sponge_many(
+    tag: u64,
+    param: u64,
+    count: usize,
+    len: usize,
+    input: impl Fn(usize, usize) -> F,
+) -> Vec<Digest> {
+    let lanes = Packed::WIDTH;
+    let mut out = Vec::with_capacity(count);
+    let iv = sponge_iv(tag, param).map(Packed::from);
+    let perm = permutation();
+    for first in (0..count).step_by(lanes) {
+        let mut state = iv;
+        for block in 0..sponge_permutations(len) {
+            for (j, cell) in state[..RATE].iter_mut().enumerate() {
+                let idx = block * RATE + j;
+                *cell = Packed::from_fn(|lane| {
+                    let item = first + lane;
+                    if item < count && idx < len {
+                        input(item, idx)
+                    } else {
+                        F::ZERO
+                    }
+                });
+            }
+            perm.permute_mut(&mut state);
+        }
+        for lane in 0..lanes.min(count - first) {
+            out.push(Digest::from_field(core::array::from_fn(|k| {
+                state[k].as_slice()[lane]
+            })));
+        }
+    }
+    out
+}
+
+/// Compresses consecutive pairs: `out[i] = compress(children[2i], children[2i+1])`, packed.
+///
+/// # Panics
+/// If `children` has odd length.
+pub fn compress_pairs(children: &[Digest]) -> Vec<Digest> {
+    assert!(
+        children.len() % 2 == 0,
+        "compress_pairs needs an even number of children"
+    );
+    let lanes = Packed::WIDTH;
+    let count = children.len() / 2;
+    let mut out = Vec::with_capacity(count);
+    let perm = permutation();
+    for first in (0..count).step_by(lanes) {
+        let mut state: [Packed; WIDTH] = core::array::from_fn(|j| {
+            Packed::from_fn(|lane| {
+                let item = (first + lane).min(count - 1);
+                compress_input(&children[2 * item], &children[2 * item + 1])[j]
+            })
+        });
+        perm.permute_mut(&mut state);
+        for lane in 0..lanes.min(count - first) {
+            out.push(Digest::from_field(core::array::from_fn(|k| {
+                state[k].as_slice()[lane]
+            })));
+        }
+    }
+    out
 }
 
 /// Packs bytes into field elements, 7 bytes per element, little-endian, the last chunk

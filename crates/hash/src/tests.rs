@@ -103,6 +103,27 @@ fn pack_bytes_is_seven_bytes_per_element() {
     assert_eq!(pack_bytes(&[0xff; 7]), vec![F::new((1 << 56) - 1)]);
 }
 
+#[test]
+fn packed_helpers_equal_the_scalar_functions() {
+    for count in [0usize, 1, 3, 4, 5, 9, 17] {
+        let len = 20;
+        let input = |i: usize, j: usize| F::new((i * 1000 + j) as u64);
+        let many = sponge_many(domain::LEAF, 7, count, len, input);
+        assert_eq!(many.len(), count);
+        for (i, d) in many.iter().enumerate() {
+            let v: Vec<F> = (0..len).map(|j| input(i, j)).collect();
+            assert_eq!(*d, sponge(domain::LEAF, 7, &v));
+        }
+        let kids: Vec<Digest> = (0..2 * count as u64)
+            .map(|i| Digest([i, i + 1, i + 2, i + 3]))
+            .collect();
+        let parents = compress_pairs(&kids);
+        for (i, p) in parents.iter().enumerate() {
+            assert_eq!(*p, compress(&kids[2 * i], &kids[2 * i + 1]));
+        }
+    }
+}
+
 proptest! {
     #[test]
     fn any_digest_bytes_never_panic(bytes in proptest::array::uniform32(any::<u8>())) {

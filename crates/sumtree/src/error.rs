@@ -1,0 +1,124 @@
+use custodia_hash::Digest;
+use custodia_primitives::AmountError;
+use thiserror::Error;
+
+/// Errors building a tree.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum TreeError {
+    /// More than 2^32 leaves requested.
+    #[error("a tree of 2^{log_leaves} leaves is larger than the supported 2^32")]
+    TooLarge {
+        /// Requested log2 leaf count.
+        log_leaves: u32,
+    },
+    /// Batches larger than the tree.
+    #[error("batches of 2^{log_batch} leaves do not fit a tree of 2^{log_leaves}")]
+    BatchLargerThanTree {
+        /// log2 batch size.
+        log_batch: u32,
+        /// log2 leaf count.
+        log_leaves: u32,
+    },
+    /// More users than leaves.
+    #[error("{users} users do not fit in {leaves} leaves")]
+    TooManyUsers {
+        /// Users.
+        users: usize,
+        /// Leaves.
+        leaves: usize,
+    },
+    /// Wrong number of leaves for the shape.
+    #[error("expected {expected} leaves, got {got}")]
+    LeafCount {
+        /// Leaves the shape needs.
+        expected: usize,
+        /// Leaves given.
+        got: usize,
+    },
+    /// The balance table does not match users × assets.
+    #[error("{values} balance values do not match {users} users × 2 × {num_assets} assets")]
+    BalancesShape {
+        /// Users.
+        users: usize,
+        /// Assets.
+        num_assets: usize,
+        /// Values given.
+        values: usize,
+    },
+    /// A leaf index outside the tree.
+    #[error("leaf index {index} is outside a tree of {num_leaves} leaves")]
+    LeafIndex {
+        /// The index.
+        index: u64,
+        /// The tree's leaf count.
+        num_leaves: u64,
+    },
+}
+
+/// Why an inclusion proof was rejected or could not be read.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum InclusionError {
+    /// Not valid JSON of the inclusion-proof shape.
+    #[error("not a valid inclusion proof: {0}")]
+    Json(String),
+    /// File larger than any valid proof.
+    #[error("inclusion file is {0} bytes; valid ones are far smaller (limit {limit})", limit = crate::proof::MAX_PROOF_BYTES)]
+    TooLarge(usize),
+    /// Unknown format tag.
+    #[error("unsupported format `{0}` (this verifier reads `{fmt}`)", fmt = crate::proof::FORMAT)]
+    Format(String),
+    /// Asset list empty or too long.
+    #[error("the asset list has {0} entries; between 1 and {max} are allowed", max = crate::proof::MAX_ASSETS)]
+    AssetCount(usize),
+    /// An asset listed twice.
+    #[error("asset `{0}` is listed twice")]
+    DuplicateAsset(String),
+    /// Decimals out of range.
+    #[error("asset `{asset}` has {decimals} decimals, more than 18")]
+    Decimals {
+        /// Asset.
+        asset: String,
+        /// Declared decimals.
+        decimals: u8,
+    },
+    /// A balance names an asset not in the list.
+    #[error("balance for `{0}`, which is not in the round's asset list")]
+    UnknownAsset(String),
+    /// A balance is not a valid amount.
+    #[error("{asset} {side}: {source}")]
+    Amount {
+        /// Asset.
+        asset: String,
+        /// `"equity"` or `"debt"`.
+        side: &'static str,
+        /// Why.
+        source: AmountError,
+    },
+    /// Path longer than any supported tree.
+    #[error("the proof has {0} sibling hashes; trees are at most 32 high")]
+    Height(usize),
+    /// Leaf index beyond the tree.
+    #[error("leaf index {index} is outside a tree of height {height}")]
+    LeafIndex {
+        /// Index given.
+        index: u64,
+        /// Height given.
+        height: u32,
+    },
+    /// The file's own root differs from the published root the user supplied.
+    #[error("the file names root {in_file}, but the published root is {expected}")]
+    FileRoot {
+        /// Root written in the file.
+        in_file: Digest,
+        /// Root the user expects.
+        expected: Digest,
+    },
+    /// The balances and path do not hash to the root.
+    #[error("balances and path hash to {computed}, not to the published root {expected}")]
+    RootMismatch {
+        /// Root the user expects.
+        expected: Digest,
+        /// Root the proof implies.
+        computed: Digest,
+    },
+}

@@ -1,0 +1,121 @@
+//! The leaf encoding: what one user's entry in the liabilities tree commits to.
+//!
+//! ```text
+//! uid_hash = sponge(UID,  16, [len(id), pack7(id ‖ 0^(64-len)), pack7(nonce)])      2 permutations
+//! leaf     = sponge(LEAF, A,  [uid_hash(4), e_0, d_0, e_1, d_1, …, e_{A-1}, d_{A-1}])  ⌈(4+2A)/8⌉
+//! ```
+//!
+//! `e_i`/`d_i` are the user's equity and debt of asset `i` in smallest units (each `< 2^62`), in the
+//! round's asset order. The nonce is 32 fresh random bytes per user per round, given to the user
+//! in their inclusion file: with it they recompute their own leaf; without it nobody can link a
+//! leaf to a user id, or the same user's leaves across rounds. Byte-exact details and test vectors:
+//! `docs/por-protocol.md`.
+
+use core::fmt;
+
+use custodia_hash::{Digest, F, domain, pack_bytes, sponge};
+use custodia_primitives::{AccountId, Amount, AssetRegistry};
+use p3_field::PrimeCharacteristicRing;
+use serde::{Deserialize, Serialize};
+
+/// Bytes in a per-user nonce.
+pub const NONCE_LEN: usize = 32;
+/// Field elements the uid sponge absorbs: 1 length + 10 id + 5 nonce.
+pub const UID_INPUT_LEN: usize = 16;
+
+/// A user's per-round salt. Prints as hex.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Nonce(pub [u8; NONCE_LEN]);
+
+impl fmt::Debug for Nonce {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Nonce({})", hex::encode(self.0))
+    }
+}
+
+impl Serialize for Nonce {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&hex::encode(self.0))
+    }
+}
+
+impl<'de> Deserialize<'de> for Nonce {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        let mut out = [0u8; NONCE_LEN];
+        if s.len() != 2 * NONCE_LEN {
+            return Err(serde::de::Error::custom(format!(
+                "a nonce is {} hex characters, got {}",
+                2 * NONCE_LEN,
+                s.len()
+            )));
+        }
+        hex::decode_to_slice(s.as_bytes(), &mut out)
+            .map_err(|e| serde::de::Error::custom(format!("nonce is not hex: {e}")))?;
+        Ok(Self(out))
+    }
+}
+
+/// The uid sponge's input for an account id and nonce.
+pub fn uid_input(id: &AccountId, nonce: &Nonce) -> [F; UID_INPUT_LEN] {
+    let mut padded = [0u8; AccountId::MAX_LEN];
+    let bytes = id.as_str().as_bytes();
+    padded[..bytes.len()].copy_from_slice(bytes);
+    let mut out = [F::ZERO; UID_INPUT_LEN];
+    out[0] = F::from_u64(bytes.len() as u64);
+    let id_elems = pack_bytes(&padded);
+    let nonce_elems = pack_bytes(&nonce.0);
+    debug_assert_eq!(1 + id_elems.len() + nonce_elems.len(), UID_INPUT_LEN);
+    out[1..1 + id_elems.len()].copy_from_slice(&id_elems);
+    out[1 + id_elems.len()..].copy_from_slice(&nonce_elems);
+    out
+}
+
+/// `H(user_id, nonce)`: the salted, unlinkable identifier a leaf carries.
+pub fn uid_hash(id: &AccountId, nonce: &Nonce) -> Digest {
+    sponge(domain::UID, UID_INPUT_LEN as u64, &uid_input(id, nonce))
+}
+
+/// Elements the leaf sponge absorbs for `num_assets` assets.
+pub const fn leaf_input_len(num_assets: usize) -> usize {
+    4 + 2 * num_assets
+}
+
+/// Element `j` of the leaf sponge's input (see the module docs).
+#[inline]
+pub fn leaf_input_at(uid: &Digest, balances: &[Amount], j: usize) -> F {
+    if j < 4 {
+        F::new(uid.0[j])
+    } else {
+        F::from_u64(balances[j - 4].units())
+    }
+}
+
+/// The leaf hash of one user: `balances` is the interleaved `[e_0, d_0, e_1, d_1, …]`.
+///
+/// # Panics
+/// If `balances` has odd length.
+pub fn leaf_hash(uid: &Digest, balances: &[Amount]) -> Digest {
+    assert!(
+        balances.len() % 2 == 0,
+        "balances interleave equity and debt"
+    );
+    let input: Vec<F> = (0..leaf_input_len(balances.len() / 2))
+        .map(|j| leaf_input_at(uid, balances, j))
+        .collect();
+    sponge(domain::LEAF, (balances.len() / 2) as u64, &input)
+}
+
+/// Digest of a round's asset list, a public input of every proof: binds symbols, order and
+/// decimals. Each asset contributes 4 elements: its symbol zero-padded to 16 bytes and packed 7
+/// bytes per element (3), then its decimals.
+pub fn assets_digest(assets: &AssetRegistry) -> Digest {
+    let mut input = Vec::with_capacity(4 * assets.len());
+    for a in assets.assets() {
+        let mut sym = [0u8; 16];
+        sym[..a.id.as_str().len()].copy_from_slice(a.id.as_str().as_bytes());
+        input.extend(pack_bytes(&sym));
+        input.push(F::from_u8(a.decimals));
+    }
+    sponge(domain::ASSETS, assets.len() as u64, &input)
+}

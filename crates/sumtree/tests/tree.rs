@@ -1,0 +1,353 @@
+//! Tree, layout and inclusion-proof behaviour, with a negative twin for every positive check.
+
+use custodia_hash::Digest;
+use custodia_primitives::{AccountId, Amount, AssetRegistry};
+use custodia_sumtree::proof::BalanceEntry;
+use custodia_sumtree::witness::{BatchWitness, WitnessError};
+use custodia_sumtree::{
+    InclusionError, InclusionProof, Nonce, TreeError, TreeShape, assets_digest, build_tree,
+    leaf_hash, root_from_path, uid_hash,
+};
+use proptest::prelude::*;
+
+const SEED: [u8; 32] = [7; 32];
+
+fn users(n: usize) -> Vec<AccountId> {
+    (0..n)
+        .map(|i| AccountId::new(format!("user-{i:06}")).unwrap())
+        .collect()
+}
+
+fn registry(a: usize) -> AssetRegistry {
+    AssetRegistry::default_assets().truncated(a).unwrap()
+}
+
+fn amounts(v: &[u64]) -> Vec<Amount> {
+    v.iter().map(|&x| Amount::new(x).unwrap()).collect()
+}
+
+fn proof_for(
+    built: &custodia_sumtree::BuiltTree,
+    ids: &[AccountId],
+    balances: &[Amount],
+    assets: &AssetRegistry,
+    u: usize,
+) -> InclusionProof {
+    let w = 2 * assets.len();
+    let slot = built.layout.user_slot[u] as usize;
+    InclusionProof::new(
+        "test-round",
+        ids[u].clone(),
+        built.layout.nonces[u],
+        assets,
+        &balances[u * w..(u + 1) * w],
+        slot as u64,
+        built.tree.path(slot).unwrap(),
+        built.tree.root(),
+    )
+}
+
+#[test]
+fn leaf_vector() {
+    // Pinned: changing the encoding changes every published root; docs/por-protocol.md quotes it.
+    let id = AccountId::new("alice").unwrap();
+    let nonce = Nonce([0x11; 32]);
+    let uid = uid_hash(&id, &nonce);
+    let leaf = leaf_hash(&uid, &amounts(&[50_000_000, 0, 120_000_000, 10_000_000]));
+    let assets = assets_digest(&registry(22));
+    assert_eq!([uid.to_hex(), leaf.to_hex(), assets.to_hex()], LEAF_VECTORS);
+}
+
+const LEAF_VECTORS: [&str; 3] = [
+    "008c63aa57a624d97ddfc6b11fd15eba4a8025746610872d5b5d4b8f04c2e191",
+    "1aa4e0cfa9589fa7b91d89c434d288121f9cbe2b28186f4ac1c4c70c68383497",
+    "d6f2f338e7aaf66fcc71f757c2f0e4443e60fc02d2256c0d4cd11555b0d078d6",
+];
+
+#[test]
+fn every_user_has_a_verifying_proof_and_tampering_fails() {
+    let assets = registry(3);
+    let ids = users(37);
+    let balances: Vec<Amount> = (0..37 * 6)
+        .map(|i| Amount::new((i * 7919 % 1000) as u64).unwrap())
+        .collect();
+    let shape = TreeShape::for_users(ids.len(), 3, 0).unwrap();
+    assert_eq!(shape.num_leaves(), 64);
+    let built = build_tree(&ids, &balances, 3, shape, &SEED).unwrap();
+    let root = built.tree.root();
+    for u in 0..ids.len() {
+        let p = proof_for(&built, &ids, &balances, &assets, u);
+        let v = p.verify(&root).unwrap();
+        assert_eq!(v.user_id, ids[u]);
+        // Negative twin: the same file against another root fails.
+        let other = Digest([1, 2, 3, 4]);
+        assert!(matches!(
+            p.verify(&other),
+            Err(InclusionError::FileRoot { .. })
+        ));
+    }
+    // A balance off by one unit is rejected.
+    let mut p = proof_for(&built, &ids, &balances, &assets, 5);
+    p.balances[0].equity = bump(&p.balances[0].equity);
+    assert!(matches!(
+        p.verify(&root),
+        Err(InclusionError::RootMismatch { .. })
+    ));
+    // Another user's nonce, id, index or sibling: rejected.
+    let good = proof_for(&built, &ids, &balances, &assets, 5);
+    let mut p = good.clone();
+    p.nonce.0[0] ^= 1;
+    assert!(matches!(
+        p.verify(&root),
+        Err(InclusionError::RootMismatch { .. })
+    ));
+    let mut p = good.clone();
+    p.user_id = ids[6].clone();
+    assert!(matches!(
+        p.verify(&root),
+        Err(InclusionError::RootMismatch { .. })
+    ));
+    let mut p = good.clone();
+    p.leaf_index ^= 1;
+    assert!(matches!(
+        p.verify(&root),
+        Err(InclusionError::RootMismatch { .. })
+    ));
+    let mut p = good.clone();
+    p.siblings[3].0[0] ^= 1;
+    assert!(matches!(
+        p.verify(&root),
+        Err(InclusionError::RootMismatch { .. })
+    ));
+    let mut p = good.clone();
+    p.siblings.pop();
+    assert!(
+        p.verify(&root).is_err(),
+        "a shortened path cannot reach the root"
+    );
+    let mut p = good.clone();
+    p.siblings.resize(33, Digest::default());
+    assert!(matches!(p.verify(&root), Err(InclusionError::Height(33))));
+    let mut p = good.clone();
+    p.leaf_index = 1 << 40;
+    assert!(matches!(
+        p.verify(&root),
+        Err(InclusionError::LeafIndex { .. })
+    ));
+    let mut p = good.clone();
+    p.balances.push(BalanceEntry {
+        asset: "DOGE".into(),
+        equity: "1".into(),
+        debt: "0".into(),
+    });
+    assert!(matches!(
+        p.verify(&root),
+        Err(InclusionError::UnknownAsset(_))
+    ));
+    let mut p = good.clone();
+    p.balances[0].debt = "-1".into();
+    assert!(matches!(
+        p.verify(&root),
+        Err(InclusionError::Amount { side: "debt", .. })
+    ));
+    let mut p = good;
+    p.assets.swap(0, 1);
+    assert!(p.verify(&root).is_err(), "asset order is bound");
+}
+
+fn bump(s: &str) -> String {
+    // Adds one to the last digit position, keeping the decimal form valid.
+    let v: u128 = s.replace('.', "").parse().unwrap();
+    let digits = s.split_once('.').map_or(0, |(_, f)| f.len());
+    let n = format!("{:0width$}", v + 1, width = digits + 1);
+    if digits == 0 {
+        n
+    } else {
+        format!("{}.{}", &n[..n.len() - digits], &n[n.len() - digits..])
+    }
+}
+
+#[test]
+fn layout_is_deterministic_and_seed_dependent() {
+    let ids = users(10);
+    let bal = vec![Amount::ZERO; 20];
+    let shape = TreeShape::new(6, 2).unwrap();
+    let a = build_tree(&ids, &bal, 1, shape, &SEED).unwrap();
+    let b = build_tree(&ids, &bal, 1, shape, &SEED).unwrap();
+    let c = build_tree(&ids, &bal, 1, shape, &[8; 32]).unwrap();
+    assert_eq!(a.tree.root(), b.tree.root());
+    assert_ne!(a.tree.root(), c.tree.root());
+    assert_ne!(a.layout.user_slot, c.layout.user_slot);
+    // Padding leaves get distinct random ids: no two leaves are equal even with all-zero balances.
+    let mut leaves = a.tree.leaves().to_vec();
+    leaves.sort();
+    leaves.dedup();
+    assert_eq!(leaves.len(), 64);
+}
+
+#[test]
+fn batch_roots_join_into_the_root_and_witnesses_round_trip() {
+    let ids = users(20);
+    let bal: Vec<Amount> = (0..40).map(|i| Amount::new(i as u64).unwrap()).collect();
+    let shape = TreeShape::new(5, 3).unwrap();
+    let built = build_tree(&ids, &bal, 1, shape, &SEED).unwrap();
+    assert_eq!(built.tree.batch_roots().len(), 4);
+    let mut level = built.tree.batch_roots().to_vec();
+    while level.len() > 1 {
+        level = custodia_hash::compress_pairs(&level);
+    }
+    assert_eq!(level[0], built.tree.root());
+    for b in 0..4 {
+        let w = BatchWitness::from_tree(&built, &bal, 1, b);
+        let bytes = w.to_bytes();
+        let back = BatchWitness::from_bytes(&bytes).unwrap();
+        assert_eq!(back, w);
+        let leaves = back.leaves();
+        assert_eq!(leaves, built.tree.leaves()[b * 8..(b + 1) * 8]);
+        let mut lvl = leaves;
+        while lvl.len() > 1 {
+            lvl = custodia_hash::compress_pairs(&lvl);
+        }
+        assert_eq!(lvl[0], built.tree.batch_roots()[b]);
+        // Negative twins: truncated, oversized value, bad magic.
+        assert!(matches!(
+            BatchWitness::from_bytes(&bytes[..bytes.len() - 1]),
+            Err(WitnessError::Length { .. })
+        ));
+        let mut bad = bytes.clone();
+        let first_balance = 24 + 32;
+        bad[first_balance + 7] = 0x40; // 2^62
+        assert!(matches!(
+            BatchWitness::from_bytes(&bad),
+            Err(WitnessError::Value { .. })
+        ));
+        let mut bad = bytes.clone();
+        bad[0] = b'X';
+        assert_eq!(BatchWitness::from_bytes(&bad), Err(WitnessError::Header));
+    }
+}
+
+#[test]
+fn shape_errors() {
+    assert_eq!(
+        TreeShape::new(33, 3),
+        Err(TreeError::TooLarge { log_leaves: 33 })
+    );
+    assert_eq!(
+        TreeShape::new(3, 4),
+        Err(TreeError::BatchLargerThanTree {
+            log_batch: 4,
+            log_leaves: 3
+        })
+    );
+    assert_eq!(TreeShape::for_users(1000, 4, 0).unwrap().log_leaves, 10);
+    assert_eq!(TreeShape::for_users(1000, 4, 16).unwrap().log_leaves, 16);
+    assert_eq!(TreeShape::for_users(3, 4, 0).unwrap().log_leaves, 4);
+    let ids = users(9);
+    assert!(matches!(
+        build_tree(
+            &ids,
+            &[Amount::ZERO; 18],
+            1,
+            TreeShape::new(3, 1).unwrap(),
+            &SEED
+        ),
+        Err(TreeError::TooManyUsers { .. })
+    ));
+    assert!(matches!(
+        build_tree(
+            &ids,
+            &[Amount::ZERO; 17],
+            1,
+            TreeShape::new(4, 1).unwrap(),
+            &SEED
+        ),
+        Err(TreeError::BalancesShape { .. })
+    ));
+}
+
+#[test]
+fn proof_json_is_small_and_strict() {
+    let assets = registry(22);
+    let ids = users(3);
+    let mut bal = vec![Amount::ZERO; 3 * 44];
+    for (i, b) in bal.iter_mut().enumerate() {
+        // A whale: six assets with 12-digit balances, two of them with debt too.
+        if i % 44 < 12 && (i % 2 == 0 || i % 44 < 4) {
+            *b = Amount::new(123_456_789_012 + i as u64).unwrap();
+        }
+    }
+    // A 2^20-leaf tree's path has 20 siblings; simulate it with a real small tree plus fake
+    // siblings to measure the size of a realistic file.
+    let built = build_tree(&ids, &bal, 22, TreeShape::new(2, 0).unwrap(), &SEED).unwrap();
+    let mut p = proof_for(&built, &ids, &bal, &assets, 0);
+    p.siblings.resize(20, Digest([1, 2, 3, 4]));
+    let json = p.to_json();
+    assert!(
+        json.len() <= 2048,
+        "inclusion file is {} bytes: {json}",
+        json.len()
+    );
+    assert_eq!(InclusionProof::from_json(json.as_bytes()).unwrap(), p);
+    // Unknown fields, wrong format tag, garbage, oversize: specific errors, no panic.
+    let extra = json.replacen('{', "{\"x\":1,", 1);
+    assert!(matches!(
+        InclusionProof::from_json(extra.as_bytes()),
+        Err(InclusionError::Json(_))
+    ));
+    let other = json.replace(custodia_sumtree::proof::FORMAT, "custodia-inclusion/9");
+    assert!(matches!(
+        InclusionProof::from_json(other.as_bytes()),
+        Err(InclusionError::Format(_))
+    ));
+    assert!(matches!(
+        InclusionProof::from_json(b"\xff\x00"),
+        Err(InclusionError::Json(_))
+    ));
+    let big = vec![b' '; custodia_sumtree::proof::MAX_PROOF_BYTES + 1];
+    assert!(matches!(
+        InclusionProof::from_json(&big),
+        Err(InclusionError::TooLarge(_))
+    ));
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(24))]
+
+    /// Any balances: every inclusion proof verifies; any changed balance unit, sibling byte or
+    /// index is rejected.
+    #[test]
+    fn any_balances_verify_and_any_change_rejects(
+        n in 1usize..40,
+        vals in proptest::collection::vec(0u64..(1 << 62), 1..400),
+        flip in any::<(usize, usize, u8)>(),
+    ) {
+        let assets = registry(2);
+        let ids = users(n);
+        let bal: Vec<Amount> = (0..n * 4).map(|i| Amount::new(vals[i % vals.len()]).unwrap()).collect();
+        let built = build_tree(&ids, &bal, 2, TreeShape::for_users(n, 2, 0).unwrap(), &SEED).unwrap();
+        let root = built.tree.root();
+        for u in 0..n {
+            prop_assert!(proof_for(&built, &ids, &bal, &assets, u).verify(&root).is_ok());
+        }
+        let u = flip.0 % n;
+        let good = proof_for(&built, &ids, &bal, &assets, u);
+        // Change one sibling byte (re-encoded through hex so the digest stays canonical).
+        if !good.siblings.is_empty() {
+            let mut p = good.clone();
+            let s = flip.1 % p.siblings.len();
+            let mut bytes = p.siblings[s].to_bytes();
+            bytes[(flip.2 % 7) as usize] ^= 1;
+            p.siblings[s] = Digest::from_bytes(&bytes).unwrap();
+            prop_assert!(p.verify(&root).is_err());
+        }
+        // Change one balance by one unit.
+        let w = 4;
+        let mut b2 = bal[u * w..(u + 1) * w].to_vec();
+        let k = flip.1 % w;
+        b2[k] = Amount::new(b2[k].units() ^ 1).unwrap();
+        let uid = uid_hash(&ids[u], &built.layout.nonces[u]);
+        let forged = root_from_path(leaf_hash(&uid, &b2), good.leaf_index, &good.siblings);
+        prop_assert_ne!(forged, root);
+    }
+}
