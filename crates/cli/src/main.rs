@@ -1,1 +1,69 @@
-fn main() {}
+//! `custodia`: the command-line front end. Glue only: every capability lives in a library crate.
+
+mod bench;
+mod demo;
+mod output;
+mod por;
+mod round_dir;
+mod verify;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Custodia: prove an exchange's reserves and protect its users.
+#[derive(Debug, Parser)]
+#[command(name = "custodia", version, about, long_about = None, propagate_version = true)]
+struct Cli {
+    /// Print machine-readable JSON instead of text.
+    #[arg(long, global = true)]
+    json: bool,
+    /// Hide progress bars.
+    #[arg(long, short, global = true)]
+    quiet: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the whole pipeline on generated demo data, or generate demo data.
+    Demo(demo::DemoArgs),
+    /// Build and inspect proof-of-reserves rounds (the exchange's side).
+    #[command(subcommand)]
+    Por(por::PorCommand),
+    /// Verify proofs (the user's side).
+    #[command(subcommand)]
+    Verify(verify::VerifyCommand),
+    /// Measure throughput and memory on this machine.
+    #[command(subcommand)]
+    Bench(bench::BenchCommand),
+}
+
+/// How a command ended, beyond plain success.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Everything checked out.
+    Ok,
+    /// A proof or input was checked and rejected.
+    Rejected,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let out = output::Output::new(cli.json, cli.quiet);
+    let result = match cli.command {
+        Command::Demo(args) => demo::run(args, &out),
+        Command::Por(cmd) => por::run(cmd, &out),
+        Command::Verify(cmd) => verify::run(cmd, &out),
+        Command::Bench(cmd) => bench::run(cmd, &out),
+    };
+    match result {
+        Ok(Outcome::Ok) => ExitCode::SUCCESS,
+        Ok(Outcome::Rejected) => ExitCode::from(1),
+        Err(e) => {
+            out.error(&e);
+            ExitCode::from(2)
+        }
+    }
+}

@@ -5,6 +5,7 @@ mod error;
 pub mod layout;
 pub mod leaf;
 pub mod proof;
+pub mod round;
 pub mod tree;
 pub mod witness;
 
@@ -12,4 +13,5 @@ pub use error::{InclusionError, TreeError};
 pub use layout::{BuiltTree, Layout, PADDING, build_tree};
 pub use leaf::{Nonce, assets_digest, leaf_hash, uid_hash};
 pub use proof::{InclusionProof, VerifiedInclusion};
+pub use round::{AssetTotals, ROUND_FORMAT, RoundManifest};
 pub use tree::{LiabilityTree, TreeShape, root_from_path};

@@ -1,0 +1,214 @@
+//! `custodia bench …`: throughput and memory on this machine, for docs/BENCHMARKS.md.
+
+use std::io::Write;
+use std::time::Instant;
+
+use anyhow::{Context, Result};
+use clap::{Args, Subcommand};
+use custodia_snapshot::demo::{ASSETS_FILE, DemoConfig, SNAPSHOT_FILE, generate};
+use custodia_sumtree::{PADDING, RoundManifest, TreeShape, assets_digest, build_tree};
+use p3_maybe_rayon::prelude::*;
+use serde::Serialize;
+
+use crate::Outcome;
+use crate::output::Output;
+use crate::por::{load_registry, load_snapshot};
+
+#[derive(Debug, Subcommand)]
+pub enum BenchCommand {
+    /// Proof-of-reserves pipeline: snapshot ingestion, tree build, inclusion-proof generation.
+    Por(PorBenchArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct PorBenchArgs {
+    /// Users in the generated snapshot.
+    #[arg(long, default_value_t = 1_000_000)]
+    pub users: usize,
+    /// Assets per user.
+    #[arg(long, default_value_t = 22)]
+    pub assets: usize,
+    /// Leaves per batch, as a power of two.
+    #[arg(long, default_value_t = 16)]
+    pub log_batch: u32,
+    /// Demo-data seed.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+}
+
+pub fn run(cmd: BenchCommand, out: &Output) -> Result<Outcome> {
+    match cmd {
+        BenchCommand::Por(a) => por(a, out),
+    }
+}
+
+#[derive(Serialize)]
+struct Stage {
+    stage: &'static str,
+    seconds: f64,
+    rate: f64,
+    unit: &'static str,
+    peak_rss_mib: Option<f64>,
+}
+
+#[derive(Serialize)]
+struct Report {
+    users: usize,
+    assets: usize,
+    threads: usize,
+    stages: Vec<Stage>,
+    inclusion_proof_bytes_avg: f64,
+    inclusion_proof_bytes_max: usize,
+    process_peak_rss_mib: Option<f64>,
+}
+
+/// Peak resident set size of this process so far (Linux `VmHWM`), in MiB.
+pub fn peak_rss_mib() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib / 1024.0)
+}
+
+/// Resets the peak-RSS counter so the next reading covers only what follows (Linux ≥ 4.0).
+pub fn reset_peak_rss() {
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+}
+
+fn por(a: PorBenchArgs, out: &Output) -> Result<Outcome> {
+    let dir = tempfile_dir()?;
+    let mut stages = Vec::new();
+    let mut stage = |name: &'static str, t: Instant, count: usize, unit: &'static str| {
+        let s = t.elapsed().as_secs_f64();
+        let st = Stage {
+            stage: name,
+            seconds: s,
+            rate: count as f64 / s,
+            unit,
+            peak_rss_mib: peak_rss_mib(),
+        };
+        out.note(format!(
+            "{:<26} {:>8.2} s {:>14.0} {}/s  peak RSS {:>8.1} MiB",
+            st.stage,
+            st.seconds,
+            st.rate,
+            st.unit,
+            st.peak_rss_mib.unwrap_or(f64::NAN)
+        ));
+        stages.push(st);
+    };
+
+    let t = Instant::now();
+    generate(
+        &DemoConfig {
+            users: a.users,
+            assets: a.assets,
+            seed: a.seed,
+        },
+        dir.path(),
+    )?;
+    stage("generate demo snapshot", t, a.users, "users");
+
+    reset_peak_rss();
+    let assets = load_registry(Some(&dir.path().join(ASSETS_FILE)))?;
+    let t = Instant::now();
+    let snapshot = load_snapshot(&dir.path().join(SNAPSHOT_FILE), &assets, None, out)?;
+    stage("ingest wide CSV", t, a.users, "users");
+
+    reset_peak_rss();
+    let t = Instant::now();
+    let shape = TreeShape::for_users(a.users, a.log_batch.min(20), 0)?;
+    let built = build_tree(
+        &snapshot.users,
+        &snapshot.balances,
+        snapshot.num_assets(),
+        shape,
+        &[9; 32],
+    )?;
+    stage("build tree (padded)", t, a.users, "users");
+
+    let (equity, debt) = snapshot.totals();
+    let manifest = RoundManifest {
+        format: custodia_sumtree::ROUND_FORMAT.to_owned(),
+        round: "bench".into(),
+        snapshot_time: "2026-01-01T00:00:00Z".into(),
+        assets_digest: assets_digest(&snapshot.assets),
+        shape,
+        root: built.tree.root(),
+        batch_roots: built.tree.batch_roots().to_vec(),
+        totals: RoundManifest::totals_for(&snapshot.assets, &equity, &debt),
+    };
+    reset_peak_rss();
+    let t = Instant::now();
+    // Every user's proof serialised to JSON in memory, batch by batch on every core.
+    let sizes: Vec<(usize, usize, usize)> = (0..shape.num_batches())
+        .into_par_iter()
+        .map(|b| -> Result<(usize, usize, usize)> {
+            let mut buf = Vec::with_capacity(1 << 20);
+            let n =
+                crate::round_dir::write_inclusion_batch(&mut buf, &snapshot, &manifest, &built, b)?;
+            let max = buf
+                .split(|&c| c == b'\n')
+                .map(<[u8]>::len)
+                .max()
+                .unwrap_or(0);
+            Ok((n, buf.len() - n, max))
+        })
+        .collect::<Result<_>>()?;
+    let proofs: usize = sizes.iter().map(|s| s.0).sum();
+    stage("inclusion proofs (JSON)", t, proofs, "proofs");
+    let bytes: usize = sizes.iter().map(|s| s.1).sum();
+    let max = sizes.iter().map(|s| s.2).max().unwrap_or(0);
+    debug_assert_eq!(
+        built
+            .layout
+            .slot_user
+            .iter()
+            .filter(|&&u| u != PADDING)
+            .count(),
+        proofs
+    );
+
+    let report = Report {
+        users: a.users,
+        assets: a.assets,
+        threads: p3_maybe_rayon::prelude::current_num_threads(),
+        stages,
+        inclusion_proof_bytes_avg: bytes as f64 / proofs.max(1) as f64,
+        inclusion_proof_bytes_max: max,
+        process_peak_rss_mib: peak_rss_mib(),
+    };
+    out.emit(&report, || {
+        format!(
+            "{} users x {} assets on {} threads; inclusion proofs avg {:.0} B, max {} B",
+            report.users,
+            report.assets,
+            report.threads,
+            report.inclusion_proof_bytes_avg,
+            report.inclusion_proof_bytes_max
+        )
+    });
+    std::io::stdout().flush().context("stdout")?;
+    Ok(Outcome::Ok)
+}
+
+fn tempfile_dir() -> Result<TempDir> {
+    let base = std::env::temp_dir().join(format!("custodia-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&base).with_context(|| format!("creating {}", base.display()))?;
+    Ok(TempDir(base))
+}
+
+/// A scratch folder removed on drop.
+struct TempDir(std::path::PathBuf);
+
+impl TempDir {
+    fn path(&self) -> &std::path::Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}

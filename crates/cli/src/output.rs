@@ -1,0 +1,82 @@
+//! Where text, JSON and progress go.
+
+use std::io::IsTerminal;
+use std::time::Duration;
+
+use indicatif::{ProgressBar, ProgressStyle};
+use serde::Serialize;
+
+/// Output settings of one invocation.
+pub struct Output {
+    json: bool,
+    progress: bool,
+}
+
+impl Output {
+    pub fn new(json: bool, quiet: bool) -> Self {
+        Self {
+            json,
+            progress: !quiet && std::io::stderr().is_terminal(),
+        }
+    }
+
+    /// Prints a result: `value` as JSON with `--json`, otherwise the text `human`.
+    pub fn emit<T: Serialize>(&self, value: &T, human: impl FnOnce() -> String) {
+        if self.json {
+            println!(
+                "{}",
+                serde_json::to_string_pretty(value).expect("serialisable output")
+            );
+        } else {
+            println!("{}", human());
+        }
+    }
+
+    /// A line of human progress narration (stderr; silent with `--json`).
+    pub fn note(&self, msg: impl AsRef<str>) {
+        if !self.json {
+            eprintln!("{}", msg.as_ref());
+        }
+    }
+
+    pub fn error(&self, e: &anyhow::Error) {
+        if self.json {
+            let chain: Vec<String> = e.chain().map(|c| c.to_string()).collect();
+            println!(
+                "{}",
+                serde_json::json!({ "status": "error", "error": chain.join(": ") })
+            );
+        } else {
+            eprintln!("error: {e:#}");
+        }
+    }
+
+    /// A progress bar over `len` steps (hidden when not on a terminal or when quiet).
+    pub fn bar(&self, len: u64, what: &str) -> ProgressBar {
+        if !self.progress {
+            return ProgressBar::hidden();
+        }
+        let pb = ProgressBar::new(len);
+        pb.set_style(
+            ProgressStyle::with_template("{msg:>18} [{bar:30}] {pos}/{len} ({per_sec}, eta {eta})")
+                .expect("valid template")
+                .progress_chars("=> "),
+        );
+        pb.set_message(what.to_owned());
+        pb
+    }
+
+    /// A spinner for a step of unknown length.
+    pub fn spinner(&self, what: &str) -> ProgressBar {
+        if !self.progress {
+            return ProgressBar::hidden();
+        }
+        let pb = ProgressBar::new_spinner();
+        pb.set_style(
+            ProgressStyle::with_template("{spinner} {msg} ({elapsed})").expect("valid template"),
+        );
+        pb.set_message(what.to_owned());
+        pb.enable_steady_tick(Duration::from_millis(120));
+        pb
+    }
+}
