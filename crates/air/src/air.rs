@@ -1,0 +1,402 @@
+//! The AIRs of a batch proof: [`BatchAir`] (one row per leaf) and two [`RangeAir`] tables, joined
+//! by LogUp buses in one `p3-batch-stark` proof. [`CustodiaAir`] is the enum the prover and the
+//! verifier hand to Plonky3.
+
+use core::borrow::Borrow;
+
+use custodia_hash::{
+    DIGEST_ELEMS, GenericPoseidon2LinearLayersGoldilocks, HALF_FULL_ROUNDS, PARTIAL_ROUNDS, RATE,
+    SBOX_DEGREE, SBOX_REGISTERS, WIDTH, air_round_constants, domain,
+};
+use p3_air::{Air, AirBuilder, BaseAir, WindowAccess};
+use p3_field::PrimeCharacteristicRing;
+use p3_lookup::{Count, InteractionBuilder, LookupBus, PermutationCheckBus};
+use p3_poseidon2_air::{Poseidon2Air, Poseidon2Cols};
+use p3_uni_stark::SubAirBuilder;
+
+use crate::config::Val;
+use crate::layout::{
+    BatchLayout, CARRY_LIMBS, CARRY_OFFSET, COLL_DIGITS, IDX, LIMBS, PERM_COLS, S1, S2,
+};
+use crate::public::{BPS_ONE, HEADER_LEN, PER_ASSET};
+
+/// The Poseidon2 AIR of Custodia's hash instance (width 12, x^7, one S-box register).
+pub type PermAir = Poseidon2Air<
+    Val,
+    GenericPoseidon2LinearLayersGoldilocks,
+    WIDTH,
+    SBOX_DEGREE,
+    SBOX_REGISTERS,
+    HALF_FULL_ROUNDS,
+    PARTIAL_ROUNDS,
+>;
+/// Columns of one permutation.
+pub type PermCols<T> =
+    Poseidon2Cols<T, WIDTH, SBOX_DEGREE, SBOX_REGISTERS, HALF_FULL_ROUNDS, PARTIAL_ROUNDS>;
+
+/// Bus of 16-bit range checks.
+pub const RANGE16_BUS: &str = "custodia/range16";
+/// Bus of 14-bit range checks (top limbs: values stay below 2^62).
+pub const RANGE14_BUS: &str = "custodia/range14";
+/// Bus joining tree nodes to their parents: messages `(node id, digest)`.
+pub const TREE_BUS: &str = "custodia/tree";
+
+/// Bits of the limb table.
+pub const LIMB_BITS: u32 = 16;
+/// Bits of the top limb of a value (`16 · 3 + 14 = 62`).
+pub const TOP_LIMB_BITS: u32 = 14;
+
+/// Offset of `x` in the public-value block of asset `i`.
+const fn asset_pv(i: usize, x: usize) -> usize {
+    HEADER_LEN + PER_ASSET * i + x
+}
+/// Public-value index of the batch root.
+const ROOT_PV: usize = 7;
+
+/// One row per leaf of a batch of `2^log_batch` leaves; see [`crate::layout`].
+#[derive(Debug, Clone)]
+pub struct BatchAir {
+    layout: BatchLayout,
+    log_batch: u32,
+    perm: PermAir,
+}
+
+impl BatchAir {
+    /// The AIR for `num_assets` assets and `2^log_batch` leaves.
+    pub fn new(num_assets: usize, log_batch: u32) -> Self {
+        Self {
+            layout: BatchLayout::new(num_assets),
+            log_batch,
+            perm: PermAir::new(air_round_constants()),
+        }
+    }
+
+    /// Its column layout.
+    pub const fn layout(&self) -> &BatchLayout {
+        &self.layout
+    }
+
+    /// log2 of the rows.
+    pub const fn log_batch(&self) -> u32 {
+        self.log_batch
+    }
+}
+
+impl BaseAir<Val> for BatchAir {
+    fn width(&self) -> usize {
+        self.layout.width
+    }
+
+    fn num_public_values(&self) -> usize {
+        HEADER_LEN + PER_ASSET * self.layout.num_assets
+    }
+
+    fn max_constraint_degree(&self) -> Option<usize> {
+        Some(3)
+    }
+}
+
+/// `Σ_t x_t · 2^(16 t)`.
+fn compose<AB: AirBuilder>(limbs: &[AB::Var]) -> AB::Expr {
+    let mut acc = AB::Expr::ZERO;
+    for (t, &l) in limbs.iter().enumerate() {
+        acc += l.into() * AB::F::from_u64(1u64 << (16 * t));
+    }
+    acc
+}
+
+impl<AB> Air<AB> for BatchAir
+where
+    AB: InteractionBuilder<F = Val>,
+{
+    fn eval(&self, builder: &mut AB) {
+        let l = &self.layout;
+        let nvals = l.num_values();
+
+        // Every permutation block is the Poseidon2 AIR of our instance.
+        for s in 0..=l.leaf_perms {
+            let start = l.perm(s);
+            let mut sub = SubAirBuilder::<AB, PermAir, AB::Var>::new(builder, start..start + PERM_COLS);
+            self.perm.eval(&mut sub);
+        }
+
+        let main = builder.main();
+        let local: Vec<AB::Var> = main.current_slice().to_vec();
+        let next: Vec<AB::Var> = main.next_slice().to_vec();
+        let pv: Vec<AB::Expr> = builder.public_values().iter().map(|&v| v.into()).collect();
+
+        // Row index and the two selectors.
+        let (idx, s1, s2) = (local[IDX], local[S1], local[S2]);
+        {
+            let mut first = builder.when_first_row();
+            first.assert_zero(idx);
+            first.assert_zero(s1);
+            first.assert_zero(s2);
+        }
+        {
+            let mut tr = builder.when_transition();
+            tr.assert_eq(next[IDX], idx + AB::F::ONE);
+            tr.assert_one(next[S1]);
+            tr.assert_eq(next[S2], s1);
+        }
+        // The last row has index 2^k − 1: the trace has exactly 2^k rows.
+        builder
+            .when_last_row()
+            .assert_eq(idx, AB::F::from_u64((1u64 << self.log_batch) - 1));
+
+        // Limbs: 16, 16, 16 and 14 bits, so every value is in [0, 2^62).
+        let range16 = LookupBus::new(RANGE16_BUS);
+        let range14 = LookupBus::new(RANGE14_BUS);
+        let limbs = |v: usize| &local[l.limb(v, 0)..l.limb(v, 0) + LIMBS];
+        for v in 0..nvals {
+            let lv = limbs(v);
+            for &x in &lv[..LIMBS - 1] {
+                range16.lookup_key(builder, [x], 1);
+            }
+            range14.lookup_key(builder, [lv[LIMBS - 1]], 1);
+        }
+        let value = |v: usize| compose::<AB>(limbs(v));
+
+        // Leaf sponge: rate blocks of [uid(4), e_0, d_0, …] zero-padded; capacity IV then chained.
+        let perm = |s: usize| -> &PermCols<AB::Var> {
+            let start = l.perm(s);
+            local[start..start + PERM_COLS].borrow()
+        };
+        let out = |p: &PermCols<AB::Var>| p.ending_full_rounds[HALF_FULL_ROUNDS - 1].post;
+        for s in 0..l.leaf_perms {
+            let p = perm(s);
+            for j in 0..RATE {
+                let e = s * RATE + j;
+                if e < DIGEST_ELEMS {
+                    continue; // the uid hash: private, bound only by the leaf digest
+                }
+                let expected = if e - DIGEST_ELEMS < nvals {
+                    value(e - DIGEST_ELEMS)
+                } else {
+                    AB::Expr::ZERO
+                };
+                builder.assert_eq(p.inputs[j], expected);
+            }
+            if s == 0 {
+                builder.assert_eq(p.inputs[RATE], AB::F::from_u64(domain::LEAF));
+                builder.assert_eq(p.inputs[RATE + 1], AB::F::from_usize(l.num_assets));
+                builder.assert_zero(p.inputs[RATE + 2]);
+                builder.assert_zero(p.inputs[RATE + 3]);
+            } else {
+                let prev = out(perm(s - 1));
+                for j in RATE..WIDTH {
+                    builder.assert_eq(p.inputs[j], prev[j]);
+                }
+            }
+        }
+        let leaf: [AB::Var; DIGEST_ELEMS] =
+            core::array::from_fn(|j| out(perm(l.leaf_perms - 1))[j]);
+
+        // Node compression: [left, right, NODE, 0, 0, 0].
+        let node_perm: &PermCols<AB::Var> = local[l.node_perm..l.node_perm + PERM_COLS].borrow();
+        builder.assert_eq(node_perm.inputs[RATE], AB::F::from_u64(domain::NODE));
+        for j in RATE + 1..WIDTH {
+            builder.assert_zero(node_perm.inputs[j]);
+        }
+        let node = out(node_perm);
+
+        // Tree bus. Ids: leaf r is 2^k + r, internal node r is r (node 1 = batch root).
+        let tree = PermutationCheckBus::new(TREE_BUS);
+        let with_id = |id: AB::Expr, d: &[AB::Var]| -> Vec<AB::Expr> {
+            core::iter::once(id).chain(d.iter().map(|&x| x.into())).collect()
+        };
+        let leaf_id = idx + AB::F::from_u64(1u64 << self.log_batch);
+        tree.send(builder, with_id(leaf_id, &leaf), 1);
+        tree.send(
+            builder,
+            with_id(idx.into(), &node[..DIGEST_ELEMS]),
+            Count::bounded(s2.into(), 1),
+        );
+        let two_idx = idx * AB::F::TWO;
+        tree.receive(
+            builder,
+            with_id(two_idx.clone(), &node_perm.inputs[..DIGEST_ELEMS]),
+            Count::bounded(s1.into(), 1),
+        );
+        tree.receive(
+            builder,
+            with_id(two_idx + AB::F::ONE, &node_perm.inputs[DIGEST_ELEMS..2 * DIGEST_ELEMS]),
+            Count::bounded(s1.into(), 1),
+        );
+        // Row 1 computes node 1: the public batch root.
+        let is_row1: AB::Expr = s1.into() - s2.into();
+        for j in 0..DIGEST_ELEMS {
+            builder.assert_zero(is_row1.clone() * (node[j].into() - pv[ROOT_PV + j].clone()));
+        }
+
+        // Collateral: S = Σ_i e_i·P_i·(10^4 − h_i) − d_i·P_i·10^4 ≥ 0, digit by digit with signed
+        // carries: X_j + c_j = r_j + 2^16·c_{j+1}, c_0 = 0, c_4 ≥ 0.
+        let bps = AB::Expr::from(AB::F::from_u64(BPS_ONE));
+        let carry = |j: usize| -> AB::Expr {
+            compose::<AB>(&local[l.carry(j, 0)..l.carry(j, 0) + CARRY_LIMBS])
+                - AB::F::from_u64(CARRY_OFFSET)
+        };
+        for j in 0..COLL_DIGITS {
+            let mut x = AB::Expr::ZERO;
+            for i in 0..l.num_assets {
+                let price = pv[asset_pv(i, 0)].clone();
+                let haircut = pv[asset_pv(i, 1)].clone();
+                let w = price.clone() * (bps.clone() - haircut);
+                let u = price * bps.clone();
+                x += local[l.limb(2 * i, j)].into() * w;
+                x -= local[l.limb(2 * i + 1, j)].into() * u;
+            }
+            let c_in = if j == 0 { AB::Expr::ZERO } else { carry(j - 1) };
+            let r = local[l.coll_r + j];
+            builder.assert_zero(x + c_in - r.into() - carry(j) * AB::F::from_u64(1 << 16));
+            range16.lookup_key(builder, [r], 1);
+            for t in 0..CARRY_LIMBS {
+                range16.lookup_key(builder, [local[l.carry(j, t)]], 1);
+            }
+        }
+        // c_4 ≥ 0 ⇔ its offset form is ≥ 2^47 ⇔ its top 16-bit limb is ≥ 2^15.
+        range16.lookup_key(
+            builder,
+            [local[l.carry(COLL_DIGITS - 1, CARRY_LIMBS - 1)] - AB::F::from_u64(1 << 15)],
+            1,
+        );
+
+        // Per-asset totals: inclusive running sums of lo = l0 + 2^16 l1 and hi = l2 + 2^16 l3.
+        for v in 0..nvals {
+            let (i, is_debt) = (v / 2, v % 2);
+            for half in 0..2 {
+                let part = |row: &[AB::Var]| -> AB::Expr {
+                    compose::<AB>(&row[l.limb(v, 2 * half)..l.limb(v, 2 * half) + 2])
+                };
+                let sum = local[l.sum(v, half)];
+                builder.when_first_row().assert_eq(sum, part(&local));
+                builder
+                    .when_transition()
+                    .assert_eq(next[l.sum(v, half)], sum.into() + part(&next));
+                builder
+                    .when_last_row()
+                    .assert_eq(sum, pv[asset_pv(i, 2 + 2 * is_debt + half)].clone());
+            }
+        }
+    }
+}
+
+/// A table of all `bits`-bit values, `t = 0, 1, …, 2^bits − 1`, with its lookup multiplicity.
+#[derive(Debug, Clone)]
+pub struct RangeAir {
+    bits: u32,
+    bus: &'static str,
+}
+
+impl RangeAir {
+    /// The 16-bit table.
+    pub const fn range16() -> Self {
+        Self {
+            bits: LIMB_BITS,
+            bus: RANGE16_BUS,
+        }
+    }
+
+    /// The 14-bit table.
+    pub const fn range14() -> Self {
+        Self {
+            bits: TOP_LIMB_BITS,
+            bus: RANGE14_BUS,
+        }
+    }
+
+    /// Bits of the table (its height is `2^bits`).
+    pub const fn bits(&self) -> u32 {
+        self.bits
+    }
+}
+
+impl BaseAir<Val> for RangeAir {
+    fn width(&self) -> usize {
+        2
+    }
+}
+
+impl<AB> Air<AB> for RangeAir
+where
+    AB: InteractionBuilder<F = Val>,
+{
+    fn eval(&self, builder: &mut AB) {
+        let main = builder.main();
+        let (t, m) = (main.current_slice()[0], main.current_slice()[1]);
+        let t_next = main.next_slice()[0];
+        builder.when_first_row().assert_zero(t);
+        builder.when_transition().assert_eq(t_next, t + AB::F::ONE);
+        builder
+            .when_last_row()
+            .assert_eq(t, AB::F::from_u64((1u64 << self.bits) - 1));
+        LookupBus::new(self.bus).table_entry(builder, [t], m);
+    }
+}
+
+/// The AIRs of one batch proof, in proof order: [`BatchAir`], the 16-bit and the 14-bit table.
+#[derive(Debug, Clone)]
+pub enum CustodiaAir {
+    /// The per-leaf AIR.
+    Batch(BatchAir),
+    /// A range table.
+    Range(RangeAir),
+}
+
+impl CustodiaAir {
+    /// The three AIRs of a batch proof.
+    pub fn all(num_assets: usize, log_batch: u32) -> Vec<Self> {
+        vec![
+            Self::Batch(BatchAir::new(num_assets, log_batch)),
+            Self::Range(RangeAir::range16()),
+            Self::Range(RangeAir::range14()),
+        ]
+    }
+
+    /// log2 of the trace height of each AIR in [`CustodiaAir::all`] order.
+    pub fn log_heights(log_batch: u32) -> [u32; 3] {
+        [log_batch, LIMB_BITS, TOP_LIMB_BITS]
+    }
+}
+
+impl BaseAir<Val> for CustodiaAir {
+    fn width(&self) -> usize {
+        match self {
+            Self::Batch(a) => BaseAir::<Val>::width(a),
+            Self::Range(a) => BaseAir::<Val>::width(a),
+        }
+    }
+
+    fn num_public_values(&self) -> usize {
+        match self {
+            Self::Batch(a) => BaseAir::<Val>::num_public_values(a),
+            Self::Range(a) => BaseAir::<Val>::num_public_values(a),
+        }
+    }
+
+    fn max_constraint_degree(&self) -> Option<usize> {
+        match self {
+            Self::Batch(a) => BaseAir::<Val>::max_constraint_degree(a),
+            Self::Range(a) => BaseAir::<Val>::max_constraint_degree(a),
+        }
+    }
+
+    fn main_next_row_columns(&self) -> Vec<usize> {
+        match self {
+            Self::Batch(a) => BaseAir::<Val>::main_next_row_columns(a),
+            Self::Range(a) => BaseAir::<Val>::main_next_row_columns(a),
+        }
+    }
+}
+
+impl<AB> Air<AB> for CustodiaAir
+where
+    AB: InteractionBuilder<F = Val>,
+{
+    fn eval(&self, builder: &mut AB) {
+        match self {
+            Self::Batch(a) => a.eval(builder),
+            Self::Range(a) => a.eval(builder),
+        }
+    }
+}

@@ -1,0 +1,109 @@
+//! Column layout of the batch AIR: one row per leaf.
+//!
+//! ```text
+//! idx | s1 | s2 | limbs[2A][4] | sums[2A][lo,hi] | coll_r[4] | coll_c[4][3] | leaf perms[S] | node perm
+//! ```
+//!
+//! * `idx` is the row index r (0, 1, 2, …); `s1 = [r ≥ 1]`, `s2 = [r ≥ 2]`.
+//! * `limbs[v][t]`: 16-bit limb t of value v; values interleave `e_0, d_0, e_1, d_1, …`.
+//! * `sums[v]`: inclusive running sums over rows of `l0 + 2^16 l1` (lo) and `l2 + 2^16 l3` (hi).
+//! * `coll_r[j]`: the 16-bit digits of the user's collateral surplus; `coll_c[j]` the three 16-bit
+//!   limbs of the offset carry out of digit j (carry = limbs − 2^47).
+//! * `leaf perms`: the S = ⌈(4 + 2A)/8⌉ Poseidon2 permutations of the leaf sponge, chained.
+//! * `node perm`: the compression of internal node r (unused at r = 0).
+
+use custodia_hash::{HALF_FULL_ROUNDS, PARTIAL_ROUNDS, RATE, SBOX_DEGREE, SBOX_REGISTERS, WIDTH};
+use p3_poseidon2_air::num_cols;
+
+/// Columns of one Poseidon2 permutation (`p3-poseidon2-air` layout, 1 S-box register).
+pub const PERM_COLS: usize =
+    num_cols::<WIDTH, SBOX_DEGREE, SBOX_REGISTERS, HALF_FULL_ROUNDS, PARTIAL_ROUNDS>();
+/// Limbs per value.
+pub const LIMBS: usize = 4;
+/// Digits of the collateral surplus.
+pub const COLL_DIGITS: usize = 4;
+/// Limbs per collateral carry.
+pub const CARRY_LIMBS: usize = 3;
+/// Offset of the collateral carries: a carry c is stored as the 48-bit `c + 2^47`.
+pub const CARRY_OFFSET: u64 = 1 << 47;
+
+/// Offsets of every column group for a given asset count.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BatchLayout {
+    /// Assets per leaf.
+    pub num_assets: usize,
+    /// Leaf-sponge permutations per leaf.
+    pub leaf_perms: usize,
+    /// First limb column.
+    pub limbs: usize,
+    /// First running-sum column.
+    pub sums: usize,
+    /// First collateral digit column.
+    pub coll_r: usize,
+    /// First collateral carry column.
+    pub coll_c: usize,
+    /// First column of the first leaf permutation.
+    pub perms: usize,
+    /// First column of the node permutation.
+    pub node_perm: usize,
+    /// Total width.
+    pub width: usize,
+}
+
+/// The row-index column.
+pub const IDX: usize = 0;
+/// `[r ≥ 1]`.
+pub const S1: usize = 1;
+/// `[r ≥ 2]`.
+pub const S2: usize = 2;
+
+impl BatchLayout {
+    /// The layout for `num_assets` assets.
+    pub const fn new(num_assets: usize) -> Self {
+        let values = 2 * num_assets;
+        let leaf_perms = (4 + values).div_ceil(RATE);
+        let limbs = 3;
+        let sums = limbs + LIMBS * values;
+        let coll_r = sums + 2 * values;
+        let coll_c = coll_r + COLL_DIGITS;
+        let perms = coll_c + COLL_DIGITS * CARRY_LIMBS;
+        let node_perm = perms + leaf_perms * PERM_COLS;
+        let width = node_perm + PERM_COLS;
+        Self {
+            num_assets,
+            leaf_perms,
+            limbs,
+            sums,
+            coll_r,
+            coll_c,
+            perms,
+            node_perm,
+            width,
+        }
+    }
+
+    /// Values per leaf (`2A`).
+    pub const fn num_values(&self) -> usize {
+        2 * self.num_assets
+    }
+
+    /// Column of limb `t` of value `v`.
+    pub const fn limb(&self, v: usize, t: usize) -> usize {
+        self.limbs + LIMBS * v + t
+    }
+
+    /// Column of the running sum of value `v`, part `half` (0 = lo, 1 = hi).
+    pub const fn sum(&self, v: usize, half: usize) -> usize {
+        self.sums + 2 * v + half
+    }
+
+    /// Column of limb `t` of the carry out of collateral digit `j` (`j = 0..4`).
+    pub const fn carry(&self, j: usize, t: usize) -> usize {
+        self.coll_c + CARRY_LIMBS * j + t
+    }
+
+    /// First column of leaf permutation `s`.
+    pub const fn perm(&self, s: usize) -> usize {
+        self.perms + s * PERM_COLS
+    }
+}

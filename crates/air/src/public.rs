@@ -1,0 +1,305 @@
+//! The public inputs of a batch proof and their field-element layout.
+//!
+//! ```text
+//! [0..4)   round binding digest (opaque to the AIR; bound through the transcript)
+//! 4        batch index            (opaque to the AIR; bound through the transcript)
+//! 5        log2 of the leaves in the batch (k)
+//! 6        number of assets (A)
+//! [7..11)  batch root
+//! then per asset i, 6 elements at 11 + 6i:
+//!          price P_i, haircut h_i (bps), equity lo, equity hi, debt lo, debt hi
+//! ```
+
+use custodia_hash::Digest;
+use p3_field::{PrimeCharacteristicRing, PrimeField64};
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+use crate::config::Val;
+
+/// Basis points in one: a haircut is `0..=BPS_ONE`.
+pub const BPS_ONE: u64 = 10_000;
+/// Largest price: `BPS_ONE · P < 2^40`.
+pub const MAX_PRICE: u64 = ((1u64 << 40) - 1) / BPS_ONE;
+/// Bound of the collateral carry chain: `A · (2^16 − 1) · max_i(BPS_ONE · P_i) ≤ 2^62`.
+pub const COLLATERAL_BOUND: u128 = 1 << 62;
+/// Most assets a batch statement may carry.
+pub const MAX_ASSETS: usize = 256;
+/// Largest batch: 2^MAX_LOG_BATCH leaves (sums stay below 2^(32+k) < p, LogUp heights < p).
+pub const MAX_LOG_BATCH: u32 = 24;
+/// Field elements before the per-asset block.
+pub const HEADER_LEN: usize = 11;
+/// Field elements per asset.
+pub const PER_ASSET: usize = 6;
+
+/// A price and haircut of one asset.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct AssetParams {
+    /// Value units per smallest unit of the asset (a fixed-point integer the round defines, the
+    /// same unit for every asset), `≤ MAX_PRICE`.
+    pub price: u64,
+    /// Collateral haircut in basis points, `0..=10000`.
+    pub haircut_bps: u16,
+}
+
+impl AssetParams {
+    /// `P · 10^4`: the weight of one unit of debt.
+    pub const fn debt_weight(&self) -> u64 {
+        self.price * BPS_ONE
+    }
+
+    /// `P · (10^4 − h)`: the weight of one unit of equity as collateral.
+    pub const fn equity_weight(&self) -> u64 {
+        self.price * (BPS_ONE - self.haircut_bps as u64)
+    }
+}
+
+/// Per-asset totals of a batch, split as the AIR sums them: `lo = Σ (l0 + 2^16 l1)`,
+/// `hi = Σ (l2 + 2^16 l3)` over the leaves, so the total is `lo + 2^32 · hi` exactly.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct AssetTotals {
+    /// Σ of the low 32 bits of every equity.
+    pub equity_lo: u64,
+    /// Σ of the high 30 bits of every equity.
+    pub equity_hi: u64,
+    /// Σ of the low 32 bits of every debt.
+    pub debt_lo: u64,
+    /// Σ of the high 30 bits of every debt.
+    pub debt_hi: u64,
+}
+
+impl AssetTotals {
+    /// Adds one leaf's equity and debt.
+    pub fn add(&mut self, equity: u64, debt: u64) {
+        self.equity_lo += equity & 0xffff_ffff;
+        self.equity_hi += equity >> 32;
+        self.debt_lo += debt & 0xffff_ffff;
+        self.debt_hi += debt >> 32;
+    }
+
+    /// Total equity as an integer.
+    pub const fn equity(&self) -> u128 {
+        self.equity_lo as u128 + ((self.equity_hi as u128) << 32)
+    }
+
+    /// Total debt as an integer.
+    pub const fn debt(&self) -> u128 {
+        self.debt_lo as u128 + ((self.debt_hi as u128) << 32)
+    }
+}
+
+/// Everything a batch proof is about, in the clear.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct BatchPublicInputs {
+    /// Binds the proof to one round (hash of round id, snapshot time, assets digest, tree shape),
+    /// supplied by the caller.
+    pub round_binding: Digest,
+    /// Index of the batch in the round.
+    pub batch_index: u64,
+    /// log2 of the leaves in the batch.
+    pub log_batch: u32,
+    /// Root of the batch's subtree.
+    pub batch_root: Digest,
+    /// Price and haircut per asset, in the round's asset order.
+    pub assets: Vec<AssetParams>,
+    /// Totals per asset, same order.
+    pub totals: Vec<AssetTotals>,
+}
+
+/// Why public inputs are outside the statement's bounds.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum PublicInputsError {
+    /// No assets, or more than [`MAX_ASSETS`].
+    #[error("asset count {0} is outside 1..={MAX_ASSETS}")]
+    AssetCount(usize),
+    /// `totals` and `assets` differ in length.
+    #[error("{assets} assets but {totals} totals")]
+    TotalsLength {
+        /// Assets.
+        assets: usize,
+        /// Totals.
+        totals: usize,
+    },
+    /// Batch too large.
+    #[error("log_batch {0} exceeds {MAX_LOG_BATCH}")]
+    BatchTooLarge(u32),
+    /// Price above [`MAX_PRICE`].
+    #[error("asset {asset}: price {price} exceeds the maximum {MAX_PRICE} (price · 10^4 must be < 2^40)")]
+    PriceTooLarge {
+        /// Asset index.
+        asset: usize,
+        /// The price.
+        price: u64,
+    },
+    /// Haircut above 100%.
+    #[error("asset {asset}: haircut {haircut_bps} bps exceeds 10000")]
+    Haircut {
+        /// Asset index.
+        asset: usize,
+        /// The haircut.
+        haircut_bps: u16,
+    },
+    /// `A · (2^16 − 1) · max(P · 10^4)` exceeds 2^62: the collateral carry chain could wrap.
+    #[error(
+        "{assets} assets with a largest price of {max_price} exceed the collateral bound A·(2^16−1)·P·10^4 ≤ 2^62"
+    )]
+    CollateralBound {
+        /// Asset count.
+        assets: usize,
+        /// Largest price.
+        max_price: u64,
+    },
+    /// A value is not a canonical field element.
+    #[error("{0} is not below the Goldilocks modulus")]
+    NonCanonical(&'static str),
+    /// Wrong number of field elements.
+    #[error("expected {expected} public field elements, got {got}")]
+    Length {
+        /// Expected.
+        expected: usize,
+        /// Got.
+        got: usize,
+    },
+}
+
+const P: u64 = Val::ORDER_U64;
+
+fn canonical(v: u64, what: &'static str) -> Result<Val, PublicInputsError> {
+    if v < P {
+        Ok(Val::new(v))
+    } else {
+        Err(PublicInputsError::NonCanonical(what))
+    }
+}
+
+/// Checks the price bounds the soundness argument needs, for `assets`.
+pub fn check_prices(assets: &[AssetParams]) -> Result<(), PublicInputsError> {
+    if assets.is_empty() || assets.len() > MAX_ASSETS {
+        return Err(PublicInputsError::AssetCount(assets.len()));
+    }
+    for (asset, a) in assets.iter().enumerate() {
+        if a.price > MAX_PRICE {
+            return Err(PublicInputsError::PriceTooLarge {
+                asset,
+                price: a.price,
+            });
+        }
+        if u64::from(a.haircut_bps) > BPS_ONE {
+            return Err(PublicInputsError::Haircut {
+                asset,
+                haircut_bps: a.haircut_bps,
+            });
+        }
+    }
+    let max_price = assets.iter().map(|a| a.price).max().unwrap_or(0);
+    let bound = assets.len() as u128 * 0xffff * u128::from(max_price * BPS_ONE);
+    if bound > COLLATERAL_BOUND {
+        return Err(PublicInputsError::CollateralBound {
+            assets: assets.len(),
+            max_price,
+        });
+    }
+    Ok(())
+}
+
+impl BatchPublicInputs {
+    /// Number of assets.
+    pub fn num_assets(&self) -> usize {
+        self.assets.len()
+    }
+
+    /// Field elements in the layout for `num_assets` assets.
+    pub const fn len_for(num_assets: usize) -> usize {
+        HEADER_LEN + PER_ASSET * num_assets
+    }
+
+    /// Checks every bound of the statement (prices, haircuts, sizes, canonical encodings).
+    pub fn validate(&self) -> Result<(), PublicInputsError> {
+        check_prices(&self.assets)?;
+        if self.totals.len() != self.assets.len() {
+            return Err(PublicInputsError::TotalsLength {
+                assets: self.assets.len(),
+                totals: self.totals.len(),
+            });
+        }
+        if self.log_batch > MAX_LOG_BATCH {
+            return Err(PublicInputsError::BatchTooLarge(self.log_batch));
+        }
+        self.to_field_elements().map(|_| ())
+    }
+
+    /// The public values the AIR reads, in the documented layout.
+    pub fn to_field_elements(&self) -> Result<Vec<Val>, PublicInputsError> {
+        let mut out = Vec::with_capacity(Self::len_for(self.assets.len()));
+        for &v in &self.round_binding.0 {
+            out.push(canonical(v, "round binding")?);
+        }
+        out.push(canonical(self.batch_index, "batch index")?);
+        out.push(Val::from_u32(self.log_batch));
+        out.push(Val::from_usize(self.assets.len()));
+        for &v in &self.batch_root.0 {
+            out.push(canonical(v, "batch root")?);
+        }
+        if self.totals.len() != self.assets.len() {
+            return Err(PublicInputsError::TotalsLength {
+                assets: self.assets.len(),
+                totals: self.totals.len(),
+            });
+        }
+        for (a, t) in self.assets.iter().zip(&self.totals) {
+            out.push(canonical(a.price, "price")?);
+            out.push(Val::from_u16(a.haircut_bps));
+            out.push(canonical(t.equity_lo, "equity total")?);
+            out.push(canonical(t.equity_hi, "equity total")?);
+            out.push(canonical(t.debt_lo, "debt total")?);
+            out.push(canonical(t.debt_hi, "debt total")?);
+        }
+        Ok(out)
+    }
+
+    /// Reads the layout back (every element is canonical by construction).
+    pub fn from_field_elements(v: &[Val]) -> Result<Self, PublicInputsError> {
+        if v.len() < HEADER_LEN || (v.len() - HEADER_LEN) % PER_ASSET != 0 {
+            return Err(PublicInputsError::Length {
+                expected: HEADER_LEN,
+                got: v.len(),
+            });
+        }
+        let a = (v.len() - HEADER_LEN) / PER_ASSET;
+        let u = |x: Val| x.as_canonical_u64();
+        if u(v[6]) != a as u64 {
+            return Err(PublicInputsError::Length {
+                expected: Self::len_for(u(v[6]) as usize),
+                got: v.len(),
+            });
+        }
+        let log_batch = u32::try_from(u(v[5])).map_err(|_| PublicInputsError::BatchTooLarge(u32::MAX))?;
+        let mut assets = Vec::with_capacity(a);
+        let mut totals = Vec::with_capacity(a);
+        for i in 0..a {
+            let b = &v[HEADER_LEN + PER_ASSET * i..HEADER_LEN + PER_ASSET * (i + 1)];
+            let haircut_bps = u16::try_from(u(b[1])).map_err(|_| PublicInputsError::Haircut {
+                asset: i,
+                haircut_bps: u16::MAX,
+            })?;
+            assets.push(AssetParams {
+                price: u(b[0]),
+                haircut_bps,
+            });
+            totals.push(AssetTotals {
+                equity_lo: u(b[2]),
+                equity_hi: u(b[3]),
+                debt_lo: u(b[4]),
+                debt_hi: u(b[5]),
+            });
+        }
+        Ok(Self {
+            round_binding: Digest([u(v[0]), u(v[1]), u(v[2]), u(v[3])]),
+            batch_index: u(v[4]),
+            log_batch,
+            batch_root: Digest([u(v[7]), u(v[8]), u(v[9]), u(v[10])]),
+            assets,
+            totals,
+        })
+    }
+}

@@ -1,0 +1,263 @@
+//! Custodia's batch prover.
+//!
+//! [`prove_batch`] turns one batch's private witness (uids and balances of `2^k` consecutive
+//! leaves) and the round's public parameters (round binding, prices, haircuts) into a
+//! zero-knowledge STARK proof of the batch statement (`docs/por-protocol.md`, "The batch
+//! statement (zk-STARK)"). It refuses, with a specific [`ProveError`], to prove a false
+//! statement. Verify with `custodia-verifier`.
+
+mod perm;
+pub mod trace;
+
+use custodia_air::config::{Config, Val, make_config};
+use custodia_air::format::encode_header;
+use custodia_air::public::check_prices;
+use custodia_air::{BatchPublicInputs, CustodiaAir, ProofOptions, PublicInputsError};
+use custodia_primitives::Amount;
+use custodia_sumtree::witness::BatchWitness;
+use p3_batch_stark::{ProverData, StarkInstance};
+use thiserror::Error;
+
+pub use crate::trace::{BatchParams, BatchTraces, RawLeaves, generate_traces};
+
+/// Why a batch was not proven.
+#[derive(Debug, Error)]
+pub enum ProveError {
+    /// The witness does not hold `2^log_batch` leaves of `2A` balances.
+    #[error("batch size: expected {expected} {what}, got {got}")]
+    BatchSize {
+        /// What was counted.
+        what: &'static str,
+        /// Expected count.
+        expected: usize,
+        /// Actual count.
+        got: usize,
+    },
+    /// The witness and the parameters disagree on the asset count.
+    #[error("the witness has {witness} assets, the parameters price {params}")]
+    AssetCount {
+        /// In the witness.
+        witness: usize,
+        /// In the parameters.
+        params: usize,
+    },
+    /// Batch smaller than zero knowledge allows with these options, or larger than supported.
+    #[error("a batch of 2^{log_batch} leaves is outside 2^{min}..=2^{max} for these options")]
+    BatchLog {
+        /// Requested.
+        log_batch: u32,
+        /// Smallest.
+        min: u32,
+        /// Largest.
+        max: u32,
+    },
+    /// A balance is not below 2^62.
+    #[error("leaf {leaf}: balance {index} is {value}, not below 2^62")]
+    ValueOutOfRange {
+        /// Leaf within the batch.
+        leaf: usize,
+        /// Index in the leaf's interleaved balances.
+        index: usize,
+        /// The value.
+        value: u64,
+    },
+    /// A user's debt exceeds their haircut collateral at the given prices.
+    #[error("leaf {leaf} (batch index {batch}, global leaf {global_leaf}) is undercollateralised")]
+    Undercollateralised {
+        /// Leaf within the batch.
+        leaf: usize,
+        /// Batch index.
+        batch: u64,
+        /// Leaf index in the whole tree.
+        global_leaf: u64,
+    },
+    /// Prices, haircuts or sizes outside the statement's bounds.
+    #[error(transparent)]
+    PublicInputs(#[from] PublicInputsError),
+    /// Options weaker than the pinned policy and not explicitly allowed.
+    #[error("options give {got} conjectured bits, below the required {want}")]
+    InsufficientSecurity {
+        /// Bits of the options.
+        got: u32,
+        /// Required bits.
+        want: u32,
+    },
+    /// Plonky3 failed.
+    #[error("proving failed: {0}")]
+    Backend(String),
+    /// Serialisation failed.
+    #[error("encoding the proof failed: {0}")]
+    Encoding(String),
+    /// The operating system's random generator failed.
+    #[error("no randomness from the operating system: {0}")]
+    Randomness(String),
+}
+
+/// A proof and the statement it proves.
+#[derive(Debug, Clone)]
+pub struct ProvenBatch {
+    /// The proof file (versioned envelope; see `custodia_air::format`).
+    pub proof: Vec<u8>,
+    /// The public inputs the verifier must be given.
+    pub public: BatchPublicInputs,
+}
+
+fn check_witness(w: &BatchWitness, params: &BatchParams, options: &ProofOptions) -> Result<(), ProveError> {
+    check_prices(&params.assets)?;
+    if w.num_assets != params.assets.len() {
+        return Err(ProveError::AssetCount {
+            witness: w.num_assets,
+            params: params.assets.len(),
+        });
+    }
+    let (min, max) = (options.min_log_rows(), custodia_air::public::MAX_LOG_BATCH);
+    if w.log_batch < min || w.log_batch > max {
+        return Err(ProveError::BatchLog {
+            log_batch: w.log_batch,
+            min,
+            max,
+        });
+    }
+    let n = 1usize << w.log_batch;
+    if w.uids.len() != n {
+        return Err(ProveError::BatchSize {
+            what: "uids",
+            expected: n,
+            got: w.uids.len(),
+        });
+    }
+    let width = 2 * w.num_assets;
+    if w.balances.len() != n * width {
+        return Err(ProveError::BatchSize {
+            what: "balances",
+            expected: n * width,
+            got: w.balances.len(),
+        });
+    }
+    for (k, b) in w.balances.iter().enumerate() {
+        if b.units() >= 1 << Amount::BITS {
+            return Err(ProveError::ValueOutOfRange {
+                leaf: k / width,
+                index: k % width,
+                value: b.units(),
+            });
+        }
+    }
+    // Exact collateral rule, with the same integers the AIR uses.
+    for leaf in 0..n {
+        let vals: Vec<u64> = w.balances[leaf * width..(leaf + 1) * width]
+            .iter()
+            .map(|b| b.units())
+            .collect();
+        let mut surplus: i128 = 0;
+        for (i, a) in params.assets.iter().enumerate() {
+            surplus += vals[2 * i] as i128 * a.equity_weight() as i128;
+            surplus -= vals[2 * i + 1] as i128 * a.debt_weight() as i128;
+        }
+        if surplus < 0 {
+            return Err(ProveError::Undercollateralised {
+                leaf,
+                batch: w.batch,
+                global_leaf: (w.batch << w.log_batch) + leaf as u64,
+            });
+        }
+    }
+    Ok(())
+}
+
+fn raw_values(w: &BatchWitness) -> Vec<u64> {
+    w.balances.iter().map(|b| b.units()).collect()
+}
+
+/// Checks the witness and builds the traces of its proof (no proving).
+pub fn batch_traces(
+    witness: &BatchWitness,
+    params: &BatchParams,
+    options: &ProofOptions,
+) -> Result<BatchTraces, ProveError> {
+    check_witness(witness, params, options)?;
+    let values = raw_values(witness);
+    let raw = RawLeaves {
+        log_batch: witness.log_batch,
+        batch_index: witness.batch,
+        uids: &witness.uids,
+        values: &values,
+    };
+    Ok(generate_traces(&raw, params))
+}
+
+/// Proves one batch with the pinned options and fresh randomness from the operating system.
+pub fn prove_batch(
+    witness: &BatchWitness,
+    params: &BatchParams,
+    options: &ProofOptions,
+) -> Result<ProvenBatch, ProveError> {
+    let mut seed = [0u8; 32];
+    getrandom::fill(&mut seed).map_err(|e| ProveError::Randomness(e.to_string()))?;
+    prove_batch_with_seed(witness, params, options, seed)
+}
+
+/// As [`prove_batch`] with a caller-chosen mask seed. **A fixed seed makes the masks predictable
+/// and the proof leak the balances: tests and benchmarks only.**
+pub fn prove_batch_with_seed(
+    witness: &BatchWitness,
+    params: &BatchParams,
+    options: &ProofOptions,
+    seed: [u8; 32],
+) -> Result<ProvenBatch, ProveError> {
+    let traces = batch_traces(witness, params, options)?;
+    let proof = prove_traces(&traces, options, seed)?;
+    Ok(ProvenBatch {
+        proof,
+        public: traces.public,
+    })
+}
+
+/// Proves given traces as they are, without any statement check: the constraint system alone
+/// decides. For hand-forged traces in tests, and for benchmarks.
+///
+/// In debug builds Plonky3 checks the constraints first and panics on a violated one.
+pub fn prove_traces(
+    traces: &BatchTraces,
+    options: &ProofOptions,
+    seed: [u8; 32],
+) -> Result<Vec<u8>, ProveError> {
+    let public = &traces.public;
+    let num_assets = public.num_assets();
+    let public_values = public.to_field_elements()?;
+    let config: Config = make_config(options, seed);
+    let airs = CustodiaAir::all(num_assets, public.log_batch);
+    let traces_in_order = [&traces.main, &traces.range16, &traces.range14];
+    let instances: Vec<StarkInstance<'_, Config, CustodiaAir>> = airs
+        .iter()
+        .zip(traces_in_order)
+        .enumerate()
+        .map(|(i, (air, trace))| StarkInstance {
+            air,
+            trace,
+            public_values: if i == 0 { public_values.clone() } else { Vec::new() },
+        })
+        .collect();
+    let prover_data = ProverData::from_instances(&config, &instances)
+        .map_err(|e| ProveError::Backend(format!("{e:?}")))?;
+    let proof = p3_batch_stark::prove_batch(&config, &instances, &prover_data)
+        .map_err(|e| ProveError::Backend(format!("{e:?}")))?;
+    let mut out = encode_header(options);
+    let body = postcard::to_allocvec(&proof).map_err(|e| ProveError::Encoding(e.to_string()))?;
+    out.extend_from_slice(&body);
+    Ok(out)
+}
+
+/// The public inputs a proof of `witness` would carry (root, totals), without proving.
+pub fn public_inputs(
+    witness: &BatchWitness,
+    params: &BatchParams,
+    options: &ProofOptions,
+) -> Result<BatchPublicInputs, ProveError> {
+    Ok(batch_traces(witness, params, options)?.public)
+}
+
+#[doc(hidden)]
+pub fn __field(v: u64) -> Val {
+    Val::new(v)
+}

@@ -1,0 +1,232 @@
+//! Trace generation: the three matrices of a batch proof from balances, uids and prices.
+//!
+//! [`generate_traces`] performs no statement checks: it writes whatever it is given, as
+//! honestly as the values allow (a value ≥ 2^62 gets a top limb ≥ 2^14; a negative collateral
+//! surplus a final carry below zero; their range lookups are then simply not in the tables).
+//! [`crate::prove_batch`] checks the witness first and refuses to prove a false statement; tests
+//! call this directly to hand-forge traces and see the proof system reject them.
+
+use core::borrow::BorrowMut;
+
+use custodia_air::air::PermCols;
+use custodia_air::config::Val;
+use custodia_air::layout::{
+    BatchLayout, CARRY_LIMBS, CARRY_OFFSET, COLL_DIGITS, IDX, LIMBS, PERM_COLS, S1, S2,
+};
+use custodia_air::{AssetParams, AssetTotals, BatchPublicInputs};
+use custodia_hash::{DIGEST_ELEMS, Digest, RATE, WIDTH, compress_input, compress_pairs, domain};
+use p3_field::{PrimeCharacteristicRing, PrimeField64};
+use p3_matrix::dense::RowMajorMatrix;
+use p3_maybe_rayon::prelude::*;
+
+use crate::perm::fill_perm;
+
+/// The statement parameters that are not derived from the witness.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BatchParams {
+    /// The round binding digest.
+    pub round_binding: Digest,
+    /// Price and haircut per asset.
+    pub assets: Vec<AssetParams>,
+}
+
+/// The matrices and public inputs of one batch proof.
+#[derive(Debug, Clone)]
+pub struct BatchTraces {
+    /// The per-leaf trace.
+    pub main: RowMajorMatrix<Val>,
+    /// The 16-bit table with multiplicities.
+    pub range16: RowMajorMatrix<Val>,
+    /// The 14-bit table with multiplicities.
+    pub range14: RowMajorMatrix<Val>,
+    /// The statement.
+    pub public: BatchPublicInputs,
+}
+
+/// Raw leaf data: per leaf a uid and `2A` interleaved values (any `u64`, unchecked).
+#[derive(Debug, Clone)]
+pub struct RawLeaves<'a> {
+    /// log2 of the leaves.
+    pub log_batch: u32,
+    /// Batch index.
+    pub batch_index: u64,
+    /// Uid hash per leaf.
+    pub uids: &'a [Digest],
+    /// `2A` values per leaf.
+    pub values: &'a [u64],
+}
+
+/// Signed collateral digits of a row: `(r_j, offset carries c_{j+1} + 2^47)`.
+pub(crate) fn collateral_digits(values: &[u64], assets: &[AssetParams]) -> ([u64; 4], [u64; 4]) {
+    let mut digits = [0u64; COLL_DIGITS];
+    let mut carries = [0u64; COLL_DIGITS];
+    let mut carry: i128 = 0;
+    for j in 0..COLL_DIGITS {
+        let mut x: i128 = carry;
+        for (i, a) in assets.iter().enumerate() {
+            let e = ((values[2 * i] >> (16 * j)) & 0xffff) as i128;
+            let d = ((values[2 * i + 1] >> (16 * j)) & 0xffff) as i128;
+            x += e * a.equity_weight() as i128 - d * a.debt_weight() as i128;
+        }
+        digits[j] = x.rem_euclid(1 << 16) as u64;
+        carry = x.div_euclid(1 << 16);
+        carries[j] = (carry + CARRY_OFFSET as i128) as u64;
+    }
+    (digits, carries)
+}
+
+fn digest_of(state: &[Val; WIDTH]) -> Digest {
+    Digest::from_field(core::array::from_fn(|j| state[j]))
+}
+
+/// Builds the traces. Values are split into four 16-bit limbs as `u64`s; see the module docs.
+///
+/// # Panics
+/// If the slices do not have `2^log_batch` leaves of `2 · assets.len()` values.
+pub fn generate_traces(raw: &RawLeaves<'_>, params: &BatchParams) -> BatchTraces {
+    let a = params.assets.len();
+    let nvals = 2 * a;
+    let n = 1usize << raw.log_batch;
+    assert_eq!(raw.uids.len(), n, "one uid per leaf");
+    assert_eq!(raw.values.len(), n * nvals, "2A values per leaf");
+    let l = BatchLayout::new(a);
+    let width = l.width;
+    let mut main = RowMajorMatrix::new(Val::zero_vec(n * width), width);
+
+    // Pass 1 (parallel): index, selectors, limbs, collateral, leaf sponge. Returns leaf digests.
+    let leaves: Vec<Digest> = main
+        .values
+        .par_chunks_mut(width)
+        .enumerate()
+        .map(|(r, row)| {
+            let vals = &raw.values[r * nvals..(r + 1) * nvals];
+            row[IDX] = Val::from_usize(r);
+            row[S1] = Val::from_bool(r >= 1);
+            row[S2] = Val::from_bool(r >= 2);
+            for (v, &x) in vals.iter().enumerate() {
+                for t in 0..LIMBS {
+                    row[l.limb(v, t)] = Val::from_u64((x >> (16 * t)) & 0xffff);
+                }
+            }
+            let (digits, carries) = collateral_digits(vals, &params.assets);
+            for j in 0..COLL_DIGITS {
+                row[l.coll_r + j] = Val::from_u64(digits[j]);
+                for t in 0..CARRY_LIMBS {
+                    row[l.carry(j, t)] = Val::from_u64((carries[j] >> (16 * t)) & 0xffff);
+                }
+            }
+            // The sponge input: the AIR recomposes each value from its limbs, i.e. modulo p
+            // for a forged value ≥ p; mirror that.
+            let input = |e: usize| -> Val {
+                if e < DIGEST_ELEMS {
+                    Val::new(raw.uids[r].0[e])
+                } else if e - DIGEST_ELEMS < nvals {
+                    Val::from_u64(vals[e - DIGEST_ELEMS])
+                } else {
+                    Val::ZERO
+                }
+            };
+            let mut state = custodia_hash::sponge_iv(domain::LEAF, a as u64);
+            for s in 0..l.leaf_perms {
+                for j in 0..RATE {
+                    state[j] = input(s * RATE + j);
+                }
+                let start = l.perm(s);
+                let cols: &mut PermCols<Val> = row[start..start + PERM_COLS].borrow_mut();
+                state = fill_perm(cols, state);
+            }
+            digest_of(&state)
+        })
+        .collect();
+
+    // Internal nodes, heap-numbered: node m has children 2m, 2m+1; leaf r is node n + r.
+    let mut nodes = vec![Digest::default(); 2 * n];
+    nodes[n..].copy_from_slice(&leaves);
+    let mut width_lvl = n;
+    while width_lvl > 1 {
+        let parents = compress_pairs(&nodes[width_lvl..2 * width_lvl]);
+        nodes[width_lvl / 2..width_lvl].copy_from_slice(&parents);
+        width_lvl /= 2;
+    }
+    let root = if n == 1 { leaves[0] } else { nodes[1] };
+
+    // Pass 2 (parallel): node compressions (row 0 compresses two zero digests, unused).
+    main.values
+        .par_chunks_mut(width)
+        .enumerate()
+        .for_each(|(r, row)| {
+            let input = if r == 0 {
+                compress_input(&Digest::default(), &Digest::default())
+            } else {
+                compress_input(&nodes[2 * r], &nodes[2 * r + 1])
+            };
+            let cols: &mut PermCols<Val> = row[l.node_perm..l.node_perm + PERM_COLS].borrow_mut();
+            let _ = fill_perm(cols, input);
+        });
+
+    // Pass 3: running sums and totals.
+    let mut totals = vec![AssetTotals::default(); a];
+    let mut acc = vec![0u64; 2 * nvals];
+    for (r, row) in main.values.chunks_exact_mut(width).enumerate() {
+        let vals = &raw.values[r * nvals..(r + 1) * nvals];
+        for (v, &x) in vals.iter().enumerate() {
+            acc[2 * v] += x & 0xffff_ffff;
+            acc[2 * v + 1] += (x >> 32) & 0xffff_ffff;
+            row[l.sum(v, 0)] = Val::from_u64(acc[2 * v]);
+            row[l.sum(v, 1)] = Val::from_u64(acc[2 * v + 1]);
+        }
+    }
+    for (i, t) in totals.iter_mut().enumerate() {
+        t.equity_lo = acc[4 * i];
+        t.equity_hi = acc[4 * i + 1];
+        t.debt_lo = acc[4 * i + 2];
+        t.debt_hi = acc[4 * i + 3];
+    }
+
+    // Range tables with multiplicities (keys outside a table are not counted: unprovable).
+    let mut m16 = vec![0u64; 1 << 16];
+    let mut m14 = vec![0u64; 1 << 14];
+    for row in main.values.chunks_exact(width) {
+        let u = |c: usize| row[c].as_canonical_u64();
+        for v in 0..nvals {
+            for t in 0..LIMBS - 1 {
+                m16[u(l.limb(v, t)) as usize] += 1;
+            }
+            if let Some(m) = m14.get_mut(u(l.limb(v, LIMBS - 1)) as usize) {
+                *m += 1;
+            }
+        }
+        for j in 0..COLL_DIGITS {
+            m16[u(l.coll_r + j) as usize] += 1;
+            for t in 0..CARRY_LIMBS {
+                m16[u(l.carry(j, t)) as usize] += 1;
+            }
+        }
+        let top = u(l.carry(COLL_DIGITS - 1, CARRY_LIMBS - 1));
+        if let Some(m) = top.checked_sub(1 << 15).and_then(|k| m16.get_mut(k as usize)) {
+            *m += 1;
+        }
+    }
+    let table = |m: Vec<u64>| {
+        let values = m
+            .iter()
+            .enumerate()
+            .flat_map(|(t, &c)| [Val::from_usize(t), Val::from_u64(c)])
+            .collect();
+        RowMajorMatrix::new(values, 2)
+    };
+
+    BatchTraces {
+        main,
+        range16: table(m16),
+        range14: table(m14),
+        public: BatchPublicInputs {
+            round_binding: params.round_binding,
+            batch_index: raw.batch_index,
+            log_batch: raw.log_batch,
+            batch_root: root,
+            assets: params.assets.clone(),
+            totals,
+        },
+    }
+}

@@ -1,0 +1,173 @@
+//! Custodia's batch-proof verifier.
+//!
+//! [`verify_batch`] checks one batch proof against the public inputs the caller expects. It pins
+//! the AIR version and the proof options ([`ProofOptions::STANDARD`]), reads hostile bytes
+//! defensively (size limit, versioned envelope, exact proof shape) and never panics: a panic
+//! inside Plonky3 on a malformed proof is caught and reported as a rejection (on targets that
+//! unwind; on `wasm32-unknown-unknown` panics abort, so the shape checks here come first).
+//!
+//! No prover code is linked: this crate builds for `wasm32-unknown-unknown`.
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+
+use custodia_air::config::{Config, make_config};
+use custodia_air::format::{FormatError, decode_header};
+use custodia_air::{
+    AssetTotals, BatchPublicInputs, CustodiaAir, MIN_SECURITY_BITS, ProofOptions,
+    PublicInputsError,
+};
+use custodia_hash::Digest;
+use p3_batch_stark::{BatchProof, ProverData};
+use thiserror::Error;
+
+pub use custodia_air::AIR_VERSION;
+
+/// Why a proof was rejected.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum VerifyError {
+    /// The expected public inputs are outside the statement's bounds.
+    #[error("public inputs out of bounds: {0}")]
+    PublicInputs(#[from] PublicInputsError),
+    /// Not a readable envelope.
+    #[error(transparent)]
+    Format(#[from] FormatError),
+    /// Proven with parameters below the required security.
+    #[error("proof options give {got} conjectured bits of security, {want} are required")]
+    InsufficientSecurity {
+        /// Bits of the proof's options.
+        got: u32,
+        /// Required.
+        want: u32,
+    },
+    /// Proven with other parameters than the pinned ones.
+    #[error("proof options {got:?} differ from the pinned {want:?}")]
+    OptionsMismatch {
+        /// In the proof.
+        got: ProofOptions,
+        /// Pinned.
+        want: ProofOptions,
+    },
+    /// The batch is smaller than the options allow with zero knowledge.
+    #[error("a batch of 2^{log_batch} leaves is below the minimum 2^{min}")]
+    BatchTooSmall {
+        /// Expected batch size.
+        log_batch: u32,
+        /// Minimum.
+        min: u32,
+    },
+    /// The Plonky3 proof does not decode.
+    #[error("malformed proof: {0}")]
+    Decode(String),
+    /// The proof's trace sizes are not the statement's.
+    #[error("proof trace sizes {got:?} differ from the expected {want:?}")]
+    Shape {
+        /// In the proof (log2 of the extended heights).
+        got: Vec<usize>,
+        /// Expected.
+        want: Vec<usize>,
+    },
+    /// The STARK does not verify.
+    #[error("proof rejected: {0}")]
+    Rejected(String),
+    /// Plonky3 panicked on the input; treated as a rejection.
+    #[error("proof rejected: the verifier panicked on malformed input")]
+    Panicked,
+}
+
+/// What a verified proof established.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VerifiedBatch {
+    /// Batch index.
+    pub batch_index: u64,
+    /// Root of the batch subtree.
+    pub batch_root: Digest,
+    /// Per-asset totals.
+    pub totals: Vec<AssetTotals>,
+    /// The options the proof was made with.
+    pub options: ProofOptions,
+}
+
+/// Checks a proof's options against the pinned policy.
+pub fn check_options(got: &ProofOptions) -> Result<(), VerifyError> {
+    let bits = got.conjectured_security_bits();
+    if bits < MIN_SECURITY_BITS {
+        return Err(VerifyError::InsufficientSecurity {
+            got: bits,
+            want: MIN_SECURITY_BITS,
+        });
+    }
+    if *got != ProofOptions::STANDARD {
+        return Err(VerifyError::OptionsMismatch {
+            got: *got,
+            want: ProofOptions::STANDARD,
+        });
+    }
+    Ok(())
+}
+
+/// Verifies a batch proof with the pinned options.
+pub fn verify_batch(
+    proof: &[u8],
+    expected: &BatchPublicInputs,
+) -> Result<VerifiedBatch, VerifyError> {
+    let (options, _) = decode_header(proof)?;
+    check_options(&options)?;
+    verify_batch_with_options(proof, expected, &ProofOptions::STANDARD)
+}
+
+/// Verifies a batch proof made with exactly `options` (which need not be the pinned ones: for
+/// tests of the machinery with cheap options). Published proofs go through [`verify_batch`].
+pub fn verify_batch_with_options(
+    proof: &[u8],
+    expected: &BatchPublicInputs,
+    options: &ProofOptions,
+) -> Result<VerifiedBatch, VerifyError> {
+    expected.validate()?;
+    let (got, body) = decode_header(proof)?;
+    if got != *options {
+        return Err(VerifyError::OptionsMismatch {
+            got,
+            want: *options,
+        });
+    }
+    let min = options.min_log_rows();
+    if expected.log_batch < min {
+        return Err(VerifyError::BatchTooSmall {
+            log_batch: expected.log_batch,
+            min,
+        });
+    }
+    let public_values = expected.to_field_elements()?;
+    let stark: BatchProof<Config> =
+        postcard::from_bytes(body).map_err(|e| VerifyError::Decode(e.to_string()))?;
+    let want: Vec<usize> = CustodiaAir::log_heights(expected.log_batch)
+        .iter()
+        .map(|&b| b as usize + 1) // + 1: zero knowledge doubles every trace
+        .collect();
+    if stark.degree_bits != want {
+        return Err(VerifyError::Shape {
+            got: stark.degree_bits.clone(),
+            want,
+        });
+    }
+    let outcome = catch_unwind(AssertUnwindSafe(|| {
+        let config = make_config(options, [0u8; 32]);
+        let airs = CustodiaAir::all(expected.num_assets(), expected.log_batch);
+        let common = ProverData::from_airs_and_degrees(&config, &airs, &want)
+            .map_err(|e| VerifyError::Rejected(format!("{e:?}")))?
+            .common;
+        let pvs = vec![public_values, Vec::new(), Vec::new()];
+        p3_batch_stark::verify_batch(&config, &airs, &stark, &pvs, &common)
+            .map_err(|e| VerifyError::Rejected(format!("{e:?}")))
+    }));
+    match outcome {
+        Ok(Ok(())) => Ok(VerifiedBatch {
+            batch_index: expected.batch_index,
+            batch_root: expected.batch_root,
+            totals: expected.totals.clone(),
+            options: *options,
+        }),
+        Ok(Err(e)) => Err(e),
+        Err(_) => Err(VerifyError::Panicked),
+    }
+}
