@@ -1,0 +1,275 @@
+//! The event model: what a service hands the log ([`NewEvent`]) and what the log holds ([`Event`]).
+
+use core::fmt;
+
+use serde_json::Value;
+
+use crate::{Digest, EventError, Timestamp};
+
+fn truncated(s: &str) -> String {
+    s.chars().take(80).collect()
+}
+
+/// What happened, as a dotted lowercase name: `api_key.created`, `gateway.denied`, `login.locked`.
+///
+/// 1–64 bytes of `a-z 0-9 _ .`. Each service defines its kinds as constants next to its domain.
+#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct EventKind(String);
+
+impl EventKind {
+    /// Validates a kind.
+    pub fn new(s: impl Into<String>) -> Result<Self, EventError> {
+        let s = s.into();
+        let why = if s.is_empty() {
+            Some("empty")
+        } else if s.len() > 64 {
+            Some("longer than 64 bytes")
+        } else if !s
+            .bytes()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'_' || c == b'.')
+        {
+            Some("allowed characters are a-z 0-9 _ .")
+        } else {
+            None
+        };
+        match why {
+            Some(why) => Err(EventError::Kind {
+                value: truncated(&s),
+                why,
+            }),
+            None => Ok(Self(s)),
+        }
+    }
+
+    /// The kind as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+fn check_field(field: &'static str, s: &str, max: usize) -> Result<(), EventError> {
+    let why = if s.is_empty() {
+        Some("empty")
+    } else if s.len() > max {
+        Some("too long")
+    } else if s.chars().any(char::is_control) {
+        Some("contains control characters")
+    } else {
+        None
+    };
+    match why {
+        Some(why) => Err(EventError::Field {
+            field,
+            value: truncated(s),
+            why,
+        }),
+        None => Ok(()),
+    }
+}
+
+/// Who caused the event: `operator:<name>`, `user:<id>`, `gateway`, `system:purge`, ...
+/// (1–128 bytes, no control characters).
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct Actor(String);
+
+impl Actor {
+    /// Validates an actor.
+    pub fn new(s: impl Into<String>) -> Result<Self, EventError> {
+        let s = s.into();
+        check_field("actor", &s, 128)?;
+        Ok(Self(s))
+    }
+
+    /// The actor as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// What the event is about: `api_key:<id>`, `user:<id>`, ... (1–256 bytes, no control characters).
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct Subject(String);
+
+impl Subject {
+    /// Validates a subject.
+    pub fn new(s: impl Into<String>) -> Result<Self, EventError> {
+        let s = s.into();
+        check_field("subject", &s, 256)?;
+        Ok(Self(s))
+    }
+
+    /// The subject as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// An event's details: a JSON object, held as its canonical text (keys sorted, no whitespace).
+///
+/// # Security
+/// Never put secrets, passphrases, signatures or one-time codes in a payload.
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct Payload(String);
+
+impl Payload {
+    /// The empty object `{}`.
+    pub fn empty() -> Self {
+        Self("{}".to_owned())
+    }
+
+    /// Canonicalises a JSON object.
+    pub fn from_value(v: &Value) -> Result<Self, EventError> {
+        let Value::Object(map) = v else {
+            return Err(EventError::Payload {
+                got: match v {
+                    Value::Null => "null",
+                    Value::Bool(_) => "a boolean",
+                    Value::Number(_) => "a number",
+                    Value::String(_) => "a string",
+                    Value::Array(_) => "an array",
+                    Value::Object(_) => unreachable!(),
+                },
+            });
+        };
+        // Sort keys at every depth explicitly, whatever serde_json's map ordering feature is.
+        Ok(Self(canonical(&Value::Object(map.clone()))))
+    }
+
+    /// Wraps text read back from storage, unchanged (the hash covers these exact bytes).
+    pub fn from_stored(text: String) -> Self {
+        Self(text)
+    }
+
+    /// The canonical JSON text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// Parses the payload back into a JSON value.
+    pub fn to_value(&self) -> Value {
+        serde_json::from_str(&self.0).unwrap_or(Value::Null)
+    }
+}
+
+fn canonical(v: &Value) -> String {
+    match v {
+        Value::Object(m) => {
+            let mut keys: Vec<&String> = m.keys().collect();
+            keys.sort();
+            let mut out = String::from("{");
+            for (i, k) in keys.into_iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                out.push_str(&Value::String(k.clone()).to_string());
+                out.push(':');
+                out.push_str(&canonical(&m[k]));
+            }
+            out.push('}');
+            out
+        }
+        Value::Array(a) => {
+            let items: Vec<String> = a.iter().map(canonical).collect();
+            format!("[{}]", items.join(","))
+        }
+        other => other.to_string(),
+    }
+}
+
+macro_rules! text_debug {
+    ($($t:ident),*) => {$(
+        impl fmt::Debug for $t {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                write!(f, concat!(stringify!($t), "({})"), self.0)
+            }
+        }
+        impl fmt::Display for $t {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+    )*};
+}
+text_debug!(EventKind, Actor, Subject, Payload);
+
+/// An event a service wants recorded; the store assigns `seq` and the hashes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewEvent {
+    /// When the decision was taken.
+    pub time: Timestamp,
+    /// What happened.
+    pub kind: EventKind,
+    /// Who caused it.
+    pub actor: Actor,
+    /// What it is about.
+    pub subject: Subject,
+    /// Details.
+    pub payload: Payload,
+}
+
+/// An event as recorded in the log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Event {
+    /// Position in the log, from 1, without gaps.
+    pub seq: u64,
+    /// The recorded event.
+    pub body: NewEvent,
+    /// Hash of the previous event ([`crate::GENESIS_HASH`] for seq 1).
+    pub prev_hash: Digest,
+    /// Hash of this event (see the crate docs for the encoding).
+    pub hash: Digest,
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn kinds() {
+        assert!(EventKind::new("api_key.created").is_ok());
+        assert!(EventKind::new("a9_.b").is_ok());
+        for bad in [
+            "",
+            "Api.created",
+            "api key",
+            "api-key",
+            "é",
+            &"a".repeat(65),
+        ] {
+            assert!(
+                matches!(EventKind::new(bad), Err(EventError::Kind { .. })),
+                "{bad:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn fields() {
+        assert!(Actor::new("operator:alice").is_ok());
+        assert!(Actor::new("").is_err());
+        assert!(Actor::new("a\nb").is_err());
+        assert!(Actor::new("x".repeat(129)).is_err());
+        assert!(Subject::new("x".repeat(256)).is_ok());
+        assert!(Subject::new("x".repeat(257)).is_err());
+    }
+
+    #[test]
+    fn payload_is_canonical() {
+        let a = Payload::from_value(&json!({"b": 1, "a": {"z": [1, {"y": 2, "x": 3}], "c": null}}))
+            .unwrap();
+        assert_eq!(
+            a.as_str(),
+            r#"{"a":{"c":null,"z":[1,{"x":3,"y":2}]},"b":1}"#
+        );
+        assert_eq!(a.to_value()["b"], json!(1));
+        assert_eq!(
+            Payload::from_value(&json!([1])),
+            Err(EventError::Payload { got: "an array" })
+        );
+        assert_eq!(Payload::empty().as_str(), "{}");
+        let s = Payload::from_value(&json!({"k": "quote\" and \\ and \u{1}"})).unwrap();
+        assert_eq!(s.to_value()["k"], json!("quote\" and \\ and \u{1}"));
+    }
+}
