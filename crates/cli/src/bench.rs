@@ -138,6 +138,8 @@ fn por(a: PorBenchArgs, out: &Output) -> Result<Outcome> {
         batch_roots: built.tree.batch_roots().to_vec(),
         totals: RoundManifest::totals_for(&snapshot.assets, &equity, &debt),
     };
+    let writer =
+        custodia_sumtree::ProofWriter::new(&manifest.round, &snapshot.assets, &manifest.root);
     reset_peak_rss();
     let t = Instant::now();
     // Every user's proof serialised to JSON in memory, batch by batch on every core.
@@ -146,7 +148,7 @@ fn por(a: PorBenchArgs, out: &Output) -> Result<Outcome> {
         .map(|b| -> Result<(usize, usize, usize)> {
             let mut buf = Vec::with_capacity(1 << 20);
             let n =
-                crate::round_dir::write_inclusion_batch(&mut buf, &snapshot, &manifest, &built, b)?;
+                crate::round_dir::write_inclusion_batch(&mut buf, &writer, &snapshot, &built, b)?;
             let max = buf
                 .split(|&c| c == b'\n')
                 .map(<[u8]>::len)

@@ -237,8 +237,8 @@ fn pipeline(a: RunArgs, out: &Output) -> Result<Outcome> {
     // Negative twin, shown to the operator: one unit more in a balance is caught.
     let tampered_rejected = match sample {
         Some(mut p) => {
-            if let Some(b) = p.balances.first_mut() {
-                b.equity = format!("{}1", b.equity.trim_end_matches('.'))
+            if let Some((_, v)) = p.equity.0.first_mut() {
+                *v = format!("{v}1");
             }
             p.verify(&manifest.root).is_err()
         }
@@ -289,7 +289,7 @@ fn verify_all_inclusion(
                 let p = InclusionProof::from_json(line.as_bytes())?;
                 p.verify(root)
                     .with_context(|| format!("{} in {}", p.user_id, f.display()))?;
-                if sample.is_none() && !p.balances.is_empty() {
+                if sample.is_none() && !p.equity.0.is_empty() {
                     sample = Some(p);
                 }
                 n += 1;

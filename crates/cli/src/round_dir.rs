@@ -20,8 +20,8 @@ use anyhow::{Context, Result, bail};
 use custodia_snapshot::{Prices, Snapshot};
 use custodia_sumtree::witness::BatchWitness;
 use custodia_sumtree::{
-    BuiltTree, InclusionProof, PADDING, ROUND_FORMAT, RoundManifest, TreeShape, assets_digest,
-    build_tree,
+    BuiltTree, InclusionProof, PADDING, ProofWriter, ROUND_FORMAT, RoundManifest, TreeShape,
+    assets_digest, build_tree,
 };
 use p3_maybe_rayon::prelude::*;
 
@@ -182,6 +182,7 @@ fn write_folder(
     }
     write_file(&private.join("seed"), hex::encode(seed).as_bytes())?;
     let shape = manifest.shape;
+    let writer = ProofWriter::new(&manifest.round, &snapshot.assets, &manifest.root);
     let bar = out.bar(shape.num_batches() as u64, "batches");
     (0..shape.num_batches())
         .into_par_iter()
@@ -190,7 +191,7 @@ fn write_folder(
             write_file(&private.join(batch_file(b, "wit")), &w.to_bytes())?;
             let path = inclusion.join(batch_file(b, "jsonl"));
             let mut f = BufWriter::with_capacity(1 << 20, create(&path)?);
-            write_inclusion_batch(&mut f, snapshot, manifest, built, b)?;
+            write_inclusion_batch(&mut f, &writer, snapshot, built, b)?;
             f.flush()
                 .with_context(|| format!("writing {}", path.display()))?;
             bar.inc(1);
@@ -203,44 +204,34 @@ fn write_folder(
 /// Writes one JSON line per user of batch `b`.
 pub fn write_inclusion_batch(
     w: &mut impl Write,
+    writer: &ProofWriter,
     snapshot: &Snapshot,
-    manifest: &RoundManifest,
     built: &BuiltTree,
     b: usize,
 ) -> Result<usize> {
-    let shape = manifest.shape;
+    let shape = built.tree.shape();
     let mut n = 0;
+    let mut buf = Vec::with_capacity(4096);
     for slot in b * shape.batch_size()..(b + 1) * shape.batch_size() {
         let u = built.layout.slot_user[slot];
         if u == PADDING {
             continue;
         }
-        let proof = inclusion_proof(snapshot, manifest, built, u as usize)?;
-        serde_json::to_writer(&mut *w, &proof)?;
-        w.write_all(b"\n")?;
+        let u = u as usize;
+        buf.clear();
+        writer.write(
+            &mut buf,
+            &snapshot.users[u],
+            &built.layout.nonces[u],
+            snapshot.user_balances(u),
+            slot as u64,
+            built.tree.path_iter(slot),
+        );
+        buf.push(b'\n');
+        w.write_all(&buf)?;
         n += 1;
     }
     Ok(n)
-}
-
-/// The inclusion proof of user `u` (input order).
-pub fn inclusion_proof(
-    snapshot: &Snapshot,
-    manifest: &RoundManifest,
-    built: &BuiltTree,
-    u: usize,
-) -> Result<InclusionProof> {
-    let slot = built.layout.user_slot[u] as usize;
-    Ok(InclusionProof::new(
-        &manifest.round,
-        snapshot.users[u].clone(),
-        built.layout.nonces[u],
-        &snapshot.assets,
-        snapshot.user_balances(u),
-        slot as u64,
-        built.tree.path(slot)?,
-        manifest.root,
-    ))
 }
 
 pub fn batch_file(b: usize, ext: &str) -> String {

@@ -120,6 +120,14 @@ impl LiabilityTree {
         &self.levels[self.shape.log_batch as usize]
     }
 
+    /// [`LiabilityTree::path`] without allocating; the index must be in range.
+    pub fn path_iter(&self, index: usize) -> impl Iterator<Item = Digest> + '_ {
+        self.levels[..self.levels.len() - 1]
+            .iter()
+            .enumerate()
+            .map(move |(level, nodes)| nodes[(index >> level) ^ 1])
+    }
+
     /// Sibling hashes from a leaf up to the root (`log_leaves` of them).
     pub fn path(&self, index: usize) -> Result<Vec<Digest>, TreeError> {
         if index >= self.shape.num_leaves() {

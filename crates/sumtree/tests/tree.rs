@@ -2,7 +2,6 @@
 
 use custodia_hash::Digest;
 use custodia_primitives::{AccountId, Amount, AssetRegistry};
-use custodia_sumtree::proof::BalanceEntry;
 use custodia_sumtree::witness::{BatchWitness, WitnessError};
 use custodia_sumtree::{
     InclusionError, InclusionProof, Nonce, TreeError, TreeShape, assets_digest, build_tree,
@@ -88,7 +87,7 @@ fn every_user_has_a_verifying_proof_and_tampering_fails() {
     }
     // A balance off by one unit is rejected.
     let mut p = proof_for(&built, &ids, &balances, &assets, 5);
-    p.balances[0].equity = bump(&p.balances[0].equity);
+    p.equity.0[0].1 = bump(&p.equity.0[0].1);
     assert!(matches!(
         p.verify(&root),
         Err(InclusionError::RootMismatch { .. })
@@ -135,17 +134,16 @@ fn every_user_has_a_verifying_proof_and_tampering_fails() {
         Err(InclusionError::LeafIndex { .. })
     ));
     let mut p = good.clone();
-    p.balances.push(BalanceEntry {
-        asset: "DOGE".into(),
-        equity: "1".into(),
-        debt: "0".into(),
-    });
+    p.equity.0.push(("DOGE".into(), "1".into()));
     assert!(matches!(
         p.verify(&root),
         Err(InclusionError::UnknownAsset(_))
     ));
     let mut p = good.clone();
-    p.balances[0].debt = "-1".into();
+    match p.debt.0.first_mut() {
+        Some(d) => d.1 = "-1".into(),
+        None => p.debt.0.push((p.equity.0[0].0.clone(), "-1".into())),
+    }
     assert!(matches!(
         p.verify(&root),
         Err(InclusionError::Amount { side: "debt", .. })
@@ -349,5 +347,39 @@ proptest! {
         let uid = uid_hash(&ids[u], &built.layout.nonces[u]);
         let forged = root_from_path(leaf_hash(&uid, &b2), good.leaf_index, &good.siblings);
         prop_assert_ne!(forged, root);
+    }
+}
+
+#[test]
+fn fast_writer_matches_serde_byte_for_byte() {
+    use custodia_sumtree::proof::ProofWriter;
+    let assets = registry(22);
+    let ids = users(50);
+    let bal: Vec<Amount> = (0..50 * 44)
+        .map(|i| {
+            Amount::new(if i % 3 == 0 {
+                0
+            } else {
+                (i as u64).pow(5) % (1 << 62)
+            })
+            .unwrap()
+        })
+        .collect();
+    let built = build_tree(&ids, &bal, 22, TreeShape::new(6, 2).unwrap(), &SEED).unwrap();
+    let w = ProofWriter::new("round-7", &assets, &built.tree.root());
+    for u in 0..50 {
+        let slot = built.layout.user_slot[u] as usize;
+        let mut buf = Vec::new();
+        w.write(
+            &mut buf,
+            &ids[u],
+            &built.layout.nonces[u],
+            &bal[u * 44..(u + 1) * 44],
+            slot as u64,
+            built.tree.path_iter(slot),
+        );
+        let mut expect = proof_for(&built, &ids, &bal, &assets, u);
+        expect.round = "round-7".into();
+        assert_eq!(String::from_utf8(buf).unwrap(), expect.to_json());
     }
 }
