@@ -1,0 +1,266 @@
+//! The `custodia` binary end to end: exit codes 0 verified / 1 rejected / 2 usage or input error,
+//! and nothing partial left behind by bad input.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn custodia(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_custodia"))
+        .args(args)
+        .output()
+        .expect("runs custodia")
+}
+
+fn code(o: &Output) -> i32 {
+    o.status.code().expect("exit code")
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+/// Generates demo data and builds a round; returns the round folder and its root.
+fn built_round(dir: &Path) -> (std::path::PathBuf, String) {
+    let data = dir.join("data");
+    let round = dir.join("round");
+    let o = custodia(&[
+        "demo",
+        "generate",
+        "--users",
+        "300",
+        "--assets",
+        "5",
+        "--seed",
+        "3",
+        "--out",
+        data.to_str().unwrap(),
+    ]);
+    assert_eq!(code(&o), 0, "{}", text(&o));
+    let o = custodia(&[
+        "--json",
+        "por",
+        "build",
+        "--snapshot",
+        data.join("snapshot.csv").to_str().unwrap(),
+        "--assets",
+        data.join("assets.toml").to_str().unwrap(),
+        "--prices",
+        data.join("prices.toml").to_str().unwrap(),
+        "--round",
+        "2026-11",
+        "--log-batch",
+        "6",
+        "--out",
+        round.to_str().unwrap(),
+    ]);
+    assert_eq!(code(&o), 0, "{}", text(&o));
+    let report: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(report["users"], 300);
+    assert_eq!(report["batches"], 8);
+    (round, report["root"].as_str().unwrap().to_owned())
+}
+
+#[test]
+fn inclusion_verifies_with_exit_0_and_tampering_exits_1() {
+    let dir = tempfile::tempdir().unwrap();
+    let (round, root) = built_round(dir.path());
+    let file = dir.path().join("me.json");
+    let o = custodia(&[
+        "por",
+        "inclusion",
+        "--round",
+        round.to_str().unwrap(),
+        "--user",
+        "user-000000007",
+        "--out",
+        file.to_str().unwrap(),
+    ]);
+    assert_eq!(code(&o), 0, "{}", text(&o));
+
+    let o = custodia(&[
+        "verify",
+        "inclusion",
+        file.to_str().unwrap(),
+        "--root",
+        &root,
+    ]);
+    assert_eq!(code(&o), 0, "{}", text(&o));
+    assert!(text(&o).contains("VERIFIED"), "{}", text(&o));
+
+    let o = custodia(&[
+        "--json",
+        "verify",
+        "inclusion",
+        file.to_str().unwrap(),
+        "--root",
+        &root,
+    ]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["status"], "verified");
+    assert_eq!(v["user_id"], "user-000000007");
+
+    // Negative twins: another root; a changed nonce (still valid JSON) → rejected, exit 1.
+    let other = "00".repeat(32);
+    let o = custodia(&[
+        "verify",
+        "inclusion",
+        file.to_str().unwrap(),
+        "--root",
+        &other,
+    ]);
+    assert_eq!(code(&o), 1, "{}", text(&o));
+    assert!(text(&o).contains("REJECTED"));
+    let mut proof: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
+    let nonce = proof["nonce"].as_str().unwrap().to_owned();
+    let flipped = if nonce.starts_with('0') {
+        format!("1{}", &nonce[1..])
+    } else {
+        format!("0{}", &nonce[1..])
+    };
+    proof["nonce"] = flipped.into();
+    let tampered = dir.path().join("tampered.json");
+    std::fs::write(&tampered, serde_json::to_vec(&proof).unwrap()).unwrap();
+    let o = custodia(&[
+        "verify",
+        "inclusion",
+        tampered.to_str().unwrap(),
+        "--root",
+        &root,
+    ]);
+    assert_eq!(code(&o), 1, "{}", text(&o));
+}
+
+#[test]
+fn usage_and_input_errors_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    // Unknown subcommand, missing argument.
+    assert_eq!(code(&custodia(&["frobnicate"])), 2);
+    assert_eq!(code(&custodia(&["verify", "inclusion", "x.json"])), 2);
+    // Malformed root.
+    let o = custodia(&["verify", "inclusion", "x.json", "--root", "abc"]);
+    assert_eq!(code(&o), 2);
+    assert!(text(&o).contains("64 hex"), "{}", text(&o));
+    // Missing file, garbage file.
+    let o = custodia(&[
+        "verify",
+        "inclusion",
+        dir.path().join("nope.json").to_str().unwrap(),
+        "--root",
+        &"00".repeat(32),
+    ]);
+    assert_eq!(code(&o), 2);
+    let garbage = dir.path().join("garbage.json");
+    std::fs::write(&garbage, b"\x00\xffnot json").unwrap();
+    let o = custodia(&[
+        "verify",
+        "inclusion",
+        garbage.to_str().unwrap(),
+        "--root",
+        &"00".repeat(32),
+    ]);
+    assert_eq!(code(&o), 2, "{}", text(&o));
+    // --help works everywhere.
+    for args in [
+        &["--help"][..],
+        &["por", "build", "--help"],
+        &["verify", "inclusion", "--help"],
+        &["demo", "generate", "--help"],
+        &["bench", "por", "--help"],
+    ] {
+        let o = custodia(args);
+        assert_eq!(code(&o), 0, "{args:?}");
+        assert!(text(&o).contains("Usage"), "{args:?}");
+    }
+}
+
+#[test]
+fn bad_snapshot_writes_nothing_and_names_the_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let snap = dir.path().join("bad.csv");
+    std::fs::write(&snap, "user_id,BTC,BTC_debt\nalice,1.5,0\nbob,-2,0\n").unwrap();
+    let out = dir.path().join("round");
+    let o = custodia(&[
+        "por",
+        "build",
+        "--snapshot",
+        snap.to_str().unwrap(),
+        "--round",
+        "r1",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(code(&o), 2, "{}", text(&o));
+    let msg = text(&o);
+    assert!(
+        msg.contains("bad.csv:3"),
+        "error names file and line: {msg}"
+    );
+    assert!(msg.to_lowercase().contains("negative"), "{msg}");
+    assert!(!out.exists(), "nothing written");
+    assert_eq!(
+        std::fs::read_dir(dir.path()).unwrap().count(),
+        1,
+        "no partial folder left behind"
+    );
+
+    // Undercollateralised debt is refused before anything is written.
+    let snap = dir.path().join("debt.csv");
+    std::fs::write(
+        &snap,
+        "user_id,BTC,BTC_debt,USDT,USDT_debt\nalice,0,0,10,1000\n",
+    )
+    .unwrap();
+    let prices = dir.path().join("prices.toml");
+    std::fs::write(&prices, prices_toml()).unwrap();
+    let assets = dir.path().join("assets.toml");
+    std::fs::write(&assets, "[[asset]]\nid = \"BTC\"\nname = \"Bitcoin\"\ndecimals = 8\nchains = [\"bitcoin\"]\n\n[[asset]]\nid = \"USDT\"\nname = \"Tether\"\ndecimals = 6\nchains = [\"tron\"]\n").unwrap();
+    let o = custodia(&[
+        "por",
+        "build",
+        "--snapshot",
+        snap.to_str().unwrap(),
+        "--assets",
+        assets.to_str().unwrap(),
+        "--prices",
+        prices.to_str().unwrap(),
+        "--round",
+        "r1",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(code(&o), 2, "{}", text(&o));
+    assert!(text(&o).contains("alice"), "{}", text(&o));
+    assert!(!out.exists());
+}
+
+fn prices_toml() -> &'static str {
+    "[[price]]\nasset = \"BTC\"\nusd = \"67000\"\nhaircut_bps = 500\n\n[[price]]\nasset = \"USDT\"\nusd = \"1\"\nhaircut_bps = 0\n"
+}
+
+#[test]
+fn demo_pipeline_runs_and_reports() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = custodia(&[
+        "--json",
+        "demo",
+        "--users",
+        "500",
+        "--assets",
+        "4",
+        "--log-batch",
+        "6",
+        "--out",
+        dir.path().to_str().unwrap(),
+    ]);
+    assert_eq!(code(&o), 0, "{}", text(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["status"], "ok");
+    assert_eq!(v["inclusion_verified"], 500);
+    assert_eq!(v["tampered_rejected"], true);
+    assert_eq!(v["totals"].as_array().unwrap().len(), 4);
+}
