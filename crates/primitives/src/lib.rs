@@ -7,6 +7,6 @@ mod asset;
 mod error;
 
 pub use account::AccountId;
-pub use amount::{Amount, Total};
+pub use amount::{Amount, AmountErrorKind, Total};
 pub use asset::{AssetId, AssetInfo, AssetRegistry, DEFAULT_ASSETS_TOML};
 pub use error::{AmountError, IdError, RegistryError};
