@@ -1,24 +1,247 @@
-//! End-to-end: valid batches prove and verify; every tampering is rejected.
+//! End-to-end: a valid batch proves and verifies; every tampering with the statement is rejected.
 
 mod common;
 
+use std::sync::OnceLock;
+
 use common::{params, witness};
-use custodia_air::ProofOptions;
-use custodia_prover::prove_batch_with_seed;
-use custodia_verifier::verify_batch;
+use custodia_air::{BatchPublicInputs, ProofOptions};
+use custodia_hash::{Digest, compress_pairs};
+use custodia_prover::{ProveError, ProvenBatch, prove_batch_with_seed};
+use custodia_verifier::{VerifyError, verify_batch};
+
+const A: usize = 2;
+const K: u32 = 7;
+
+/// One valid proof shared by the tests of this file (proving is the slow part).
+fn proven() -> &'static ProvenBatch {
+    static P: OnceLock<ProvenBatch> = OnceLock::new();
+    P.get_or_init(|| {
+        prove_batch_with_seed(&witness(A, K, 3, 1), &params(A), &ProofOptions::STANDARD, [7; 32])
+            .expect("a valid batch proves")
+    })
+}
+
+fn rejects(public: &BatchPublicInputs) {
+    let err = verify_batch(&proven().proof, public).expect_err("tampered statement must be rejected");
+    assert!(
+        matches!(err, VerifyError::Rejected(_) | VerifyError::Panicked),
+        "rejected by the STARK, not by a shape check: {err:?}"
+    );
+}
 
 #[test]
-fn valid_batch_proves_and_verifies() {
-    let w = witness(2, 7, 3, 1);
-    let p = params(2);
-    let proven = prove_batch_with_seed(&w, &p, &ProofOptions::STANDARD, [7; 32]).expect("proves");
-    // Root and totals agree with the sumtree crate's own computation.
-    let leaves = w.leaves();
-    assert_eq!(leaves.len(), 128);
-    let verified = verify_batch(&proven.proof, &proven.public).expect("verifies");
-    assert_eq!(verified.batch_index, 3);
-    // Negative twin: one unit more equity in the public totals is rejected.
+fn valid_batch_verifies_and_matches_the_sumtree() {
+    let p = proven();
+    let v = verify_batch(&p.proof, &p.public).expect("verifies");
+    assert_eq!(v.batch_index, 3);
+    // The proven root is the Poseidon2 tree over the sumtree crate's own leaf hashes.
+    let w = witness(A, K, 3, 1);
+    let mut level = w.leaves();
+    while level.len() > 1 {
+        level = compress_pairs(&level);
+    }
+    assert_eq!(p.public.batch_root, level[0]);
+    // The totals are the exact integer sums.
+    for i in 0..A {
+        let eq: u128 = (0..1 << K).map(|r| w.balances[r * 2 * A + 2 * i].units() as u128).sum();
+        let debt: u128 = (0..1 << K).map(|r| w.balances[r * 2 * A + 2 * i + 1].units() as u128).sum();
+        assert_eq!(p.public.totals[i].equity(), eq);
+        assert_eq!(p.public.totals[i].debt(), debt);
+    }
+    // Negative twin: another uid changes the root.
+    let mut other = w.clone();
+    other.uids[5].0[0] ^= 1;
+    let mut level = other.leaves();
+    while level.len() > 1 {
+        level = compress_pairs(&level);
+    }
+    assert_ne!(p.public.batch_root, level[0]);
+}
+
+#[test]
+fn totals_off_by_one_unit_are_rejected() {
+    for (asset, field) in [(0, 0), (1, 1), (0, 2), (1, 3)] {
+        let mut wrong = proven().public.clone();
+        let t = &mut wrong.totals[asset];
+        match field {
+            0 => t.equity_lo += 1,
+            1 => t.equity_hi += 1,
+            2 => t.debt_lo -= 1,
+            _ => t.debt_hi += 1,
+        }
+        rejects(&wrong);
+    }
+}
+
+#[test]
+fn wrong_batch_root_is_rejected() {
+    let mut wrong = proven().public.clone();
+    wrong.batch_root.0[2] ^= 1;
+    rejects(&wrong);
+}
+
+#[test]
+fn proof_from_another_round_or_batch_is_rejected() {
+    let mut wrong = proven().public.clone();
+    wrong.batch_index = 4;
+    rejects(&wrong);
+    let mut wrong = proven().public.clone();
+    wrong.round_binding = Digest([11, 22, 33, 45]);
+    rejects(&wrong);
+}
+
+#[test]
+fn wrong_prices_or_haircuts_are_rejected() {
+    let mut wrong = proven().public.clone();
+    wrong.assets[0].price += 1;
+    rejects(&wrong);
+    let mut wrong = proven().public.clone();
+    wrong.assets[1].haircut_bps += 1;
+    rejects(&wrong);
+}
+
+#[test]
+fn undercollateralised_user_is_refused_by_name() {
+    let mut w = witness(A, K, 5, 2);
+    let p = params(A);
+    // Leaf 9: debt worth one unit more than its haircut collateral.
+    let leaf = 9;
+    let base = leaf * 2 * A;
+    let equity = 1_000_000u64;
+    for i in 0..2 * A {
+        w.balances[base + i] = custodia_primitives::Amount::ZERO;
+    }
+    w.balances[base] = custodia_primitives::Amount::new(equity).unwrap();
+    let collateral = equity as u128 * p.assets[0].equity_weight() as u128;
+    let debt = (collateral / p.assets[1].debt_weight() as u128) as u64 + 1;
+    w.balances[base + 3] = custodia_primitives::Amount::new(debt).unwrap();
+    let err = custodia_prover::batch_traces(&w, &p, &ProofOptions::STANDARD).unwrap_err();
+    assert!(
+        matches!(err, ProveError::Undercollateralised { leaf: 9, batch: 5, global_leaf } if global_leaf == 5 * 128 + 9),
+        "{err}"
+    );
+    // Negative twin: one unit less debt is collateralised and accepted.
+    w.balances[base + 3] = custodia_primitives::Amount::new(debt - 1).unwrap();
+    custodia_prover::batch_traces(&w, &p, &ProofOptions::STANDARD).expect("collateralised");
+}
+
+#[test]
+fn invalid_witnesses_and_parameters_are_refused() {
+    let p = params(A);
+    let opts = ProofOptions::STANDARD;
+    // Wrong batch size.
+    let mut w = witness(A, K, 0, 3);
+    w.uids.pop();
+    assert!(matches!(
+        custodia_prover::batch_traces(&w, &p, &opts),
+        Err(ProveError::BatchSize { what: "uids", .. })
+    ));
+    let mut w = witness(A, K, 0, 3);
+    w.balances.truncate(w.balances.len() - 2);
+    assert!(matches!(
+        custodia_prover::batch_traces(&w, &p, &opts),
+        Err(ProveError::BatchSize { what: "balances", .. })
+    ));
+    // Too small for zero knowledge at 42 queries.
+    let w = witness(A, 6, 0, 3);
+    assert!(matches!(
+        custodia_prover::batch_traces(&w, &p, &opts),
+        Err(ProveError::BatchLog { log_batch: 6, min: 7, .. })
+    ));
+    // Price out of range.
+    let w = witness(A, K, 0, 3);
+    let mut high = p.clone();
+    high.assets[1].price = custodia_air::public::MAX_PRICE + 1;
+    assert!(matches!(
+        custodia_prover::batch_traces(&w, &high, &opts),
+        Err(ProveError::PublicInputs(custodia_air::PublicInputsError::PriceTooLarge { asset: 1, .. }))
+    ));
+    // Haircut above 100%.
+    let mut hair = p.clone();
+    hair.assets[0].haircut_bps = 10_001;
+    assert!(matches!(
+        custodia_prover::batch_traces(&w, &hair, &opts),
+        Err(ProveError::PublicInputs(custodia_air::PublicInputsError::Haircut { asset: 0, .. }))
+    ));
+    // Asset count mismatch.
+    assert!(matches!(
+        custodia_prover::batch_traces(&w, &params(3), &opts),
+        Err(ProveError::AssetCount { witness: 2, params: 3 })
+    ));
+    // Negative twin: the unmodified witness and parameters are accepted.
+    custodia_prover::batch_traces(&w, &p, &opts).expect("valid");
+}
+
+#[test]
+fn weaker_or_other_options_are_rejected_with_a_specific_error() {
+    let p = proven();
+    let mut bytes = p.proof.clone();
+    // Header byte 14 is num_queries: 40 queries give 2·40 + 16 = 96 bits.
+    bytes[14] = 40;
+    assert!(matches!(
+        verify_batch(&bytes, &p.public),
+        Err(VerifyError::InsufficientSecurity { got: 96, want: 100 })
+    ));
+    // Stronger but not pinned: a mismatch, not silently accepted.
+    bytes[14] = 50;
+    assert!(matches!(verify_batch(&bytes, &p.public), Err(VerifyError::OptionsMismatch { .. })));
+    // A real proof made with weak (test) options is rejected too.
+    let weak = ProofOptions::insecure_testing();
+    let w = witness(A, K, 3, 1);
+    let proof = prove_batch_with_seed(&w, &params(A), &weak, [1; 32]).expect("proves");
+    assert!(matches!(
+        verify_batch(&proof.proof, &proof.public),
+        Err(VerifyError::InsufficientSecurity { got, want: 100 }) if got == weak.conjectured_security_bits()
+    ));
+    // Negative twin: the machinery itself accepts it when told to use those options.
+    custodia_verifier::verify_batch_with_options(&proof.proof, &proof.public, &weak)
+        .expect("verifies under its own options");
+}
+
+#[test]
+fn truncated_or_foreign_bytes_are_rejected() {
+    let p = proven();
+    assert!(verify_batch(&[], &p.public).is_err());
+    assert!(verify_batch(&p.proof[..p.proof.len() / 2], &p.public).is_err());
+    let mut bad_magic = p.proof.clone();
+    bad_magic[0] ^= 1;
+    assert!(matches!(verify_batch(&bad_magic, &p.public), Err(VerifyError::Format(_))));
+    // A proof checked against a statement with another batch size is a shape error.
+    let mut other = p.public.clone();
+    other.log_batch = K + 1;
+    assert!(verify_batch(&p.proof, &other).is_err());
+}
+
+mod flips {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 12, failure_persistence: None, ..ProptestConfig::default() })]
+        /// Any byte flipped anywhere gives an error, never a panic or an acceptance.
+        #[test]
+        fn random_byte_flips_are_rejected(pos in any::<prop::sample::Index>(), xor in 1u8..=255) {
+            let p = proven();
+            let mut bytes = p.proof.clone();
+            let i = pos.index(bytes.len());
+            bytes[i] ^= xor;
+            let outcome = std::panic::catch_unwind(|| verify_batch(&bytes, &p.public));
+            prop_assert!(outcome.is_ok(), "verify_batch panicked at byte {i}");
+            prop_assert!(outcome.unwrap().is_err(), "flip at byte {i} accepted");
+        }
+    }
+}
+
+#[test]
+fn twenty_two_assets_prove_and_verify() {
+    let w = witness(22, K, 1, 9);
+    let p = params(22);
+    let proven = prove_batch_with_seed(&w, &p, &ProofOptions::STANDARD, [5; 32]).expect("proves");
+    verify_batch(&proven.proof, &proven.public).expect("verifies");
+    // Negative twin: the debt total of the last asset off by one.
     let mut wrong = proven.public.clone();
-    wrong.totals[1].equity_lo += 1;
+    wrong.totals[21].debt_lo += 1;
     assert!(verify_batch(&proven.proof, &wrong).is_err());
 }

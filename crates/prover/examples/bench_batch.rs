@@ -1,0 +1,72 @@
+//! Proves and verifies one batch of the full statement and prints timings, proof size and peak
+//! memory. `cargo run --release -p custodia-prover --example bench_batch -- <assets> <log_batch>`
+
+use std::time::Instant;
+
+use custodia_air::{AssetParams, ProofOptions};
+use custodia_hash::Digest;
+use custodia_primitives::Amount;
+use custodia_prover::{BatchParams, batch_traces, prove_traces};
+use custodia_sumtree::witness::BatchWitness;
+
+fn peak_rss_mib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok())
+        })
+        .unwrap_or(0)
+        / 1024
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let assets: usize = args.get(1).and_then(|a| a.parse().ok()).unwrap_or(22);
+    let log_batch: u32 = args.get(2).and_then(|a| a.parse().ok()).unwrap_or(12);
+    let n = 1usize << log_batch;
+    let params = BatchParams {
+        round_binding: Digest([1, 2, 3, 4]),
+        assets: (0..assets)
+            .map(|i| AssetParams {
+                price: 10_000 + i as u64,
+                haircut_bps: 1_000,
+            })
+            .collect(),
+    };
+    let mut x = 0x1234_5678u64;
+    let mut rnd = || {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x
+    };
+    let uids = (0..n).map(|_| Digest([rnd() >> 1, rnd() >> 1, rnd() >> 1, rnd() >> 1])).collect();
+    let balances = (0..n * 2 * assets)
+        .map(|k| Amount::new(if k % 2 == 0 { rnd() >> 24 } else { rnd() >> 44 }).unwrap())
+        .collect();
+    let w = BatchWitness { num_assets: assets, log_batch, batch: 0, uids, balances };
+    let opts = ProofOptions::STANDARD;
+
+    let t = Instant::now();
+    let traces = batch_traces(&w, &params, &opts).expect("valid witness");
+    let t_trace = t.elapsed();
+    let t = Instant::now();
+    let proof = prove_traces(&traces, &opts, [9; 32]).expect("proves");
+    let t_prove = t.elapsed();
+    let rss = peak_rss_mib();
+    let t = Instant::now();
+    custodia_verifier::verify_batch(&proof, &traces.public).expect("verifies");
+    let t_verify = t.elapsed();
+    println!(
+        "assets={assets} log_batch={log_batch} width={} trace_gen={:.2}s prove={:.2}s per_user={:.1}us proof={} bytes verify={:.0}ms peak_rss={} MiB",
+        traces.main.width,
+        t_trace.as_secs_f64(),
+        t_prove.as_secs_f64(),
+        (t_trace + t_prove).as_secs_f64() * 1e6 / n as f64,
+        proof.len(),
+        t_verify.as_secs_f64() * 1e3,
+        rss
+    );
+}
