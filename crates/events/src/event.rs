@@ -41,6 +41,12 @@ impl EventKind {
         }
     }
 
+    /// Wraps text read back from storage without validating it: the hash covers the stored bytes,
+    /// and the chain check must see tampered values rather than fail to decode them.
+    pub fn from_stored(s: String) -> Self {
+        Self(s)
+    }
+
     /// The kind as text.
     pub fn as_str(&self) -> &str {
         &self.0
@@ -80,6 +86,11 @@ impl Actor {
         Ok(Self(s))
     }
 
+    /// Wraps text read back from storage without validating it (see [`EventKind::from_stored`]).
+    pub fn from_stored(s: String) -> Self {
+        Self(s)
+    }
+
     /// The actor as text.
     pub fn as_str(&self) -> &str {
         &self.0
@@ -96,6 +107,11 @@ impl Subject {
         let s = s.into();
         check_field("subject", &s, 256)?;
         Ok(Self(s))
+    }
+
+    /// Wraps text read back from storage without validating it (see [`EventKind::from_stored`]).
+    pub fn from_stored(s: String) -> Self {
+        Self(s)
     }
 
     /// The subject as text.

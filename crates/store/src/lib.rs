@@ -1,0 +1,19 @@
+#![doc = include_str!("../README.md")]
+#![deny(missing_docs)]
+
+mod error;
+mod migrations;
+mod repo;
+mod rows;
+mod store;
+
+pub use error::StoreError;
+pub use migrations::{MIGRATIONS, Migration, SCHEMA_VERSION};
+pub use repo::{
+    ApiKeyRepo, EventAppender, EventReader, OperatorRecord, OperatorRepo, Role, TotpRecord,
+    TotpRepo,
+};
+pub use store::{Backend, Store};
+
+#[doc(hidden)]
+pub mod testkit;

@@ -1,0 +1,197 @@
+//! The repository traits, split by what each caller needs.
+//!
+//! To add a service's storage:
+//! 1. define a trait here with only the operations its handlers call;
+//! 2. add its tables as a new [`crate::Migration`] (never edit an old one);
+//! 3. implement the trait for [`crate::Store`] — every write that records a decision takes the
+//!    [`NewEvent`]s to append in the same transaction;
+//! 4. test it in `tests/store.rs` through `for_each_backend`, so it runs on SQLite and PostgreSQL.
+
+use core::fmt;
+use std::future::Future;
+
+use custodia_events::{Digest, Event, NewEvent, Timestamp};
+use custodia_keys::{ApiKey, ApiKeyId, KeyStatus};
+use custodia_primitives::AccountId;
+
+use crate::StoreError;
+
+type R<T> = Result<T, StoreError>;
+
+/// Appends to the event log (every service).
+pub trait EventAppender: Send + Sync {
+    /// Appends events in order, atomically; returns them with seq and hashes.
+    fn append(&self, events: Vec<NewEvent>) -> impl Future<Output = R<Vec<Event>>> + Send;
+}
+
+/// Reads the event log (audit, reports).
+pub trait EventReader: Send + Sync {
+    /// Up to `limit` events with `seq > after`, in order.
+    fn events_after(&self, after: u64, limit: u32) -> impl Future<Output = R<Vec<Event>>> + Send;
+    /// The last event's seq and hash (`(0, GENESIS_HASH)` for an empty log).
+    fn head(&self) -> impl Future<Output = R<(u64, Digest)>> + Send;
+    /// Events of `kind` with `from <= time < to`.
+    fn count_kind(
+        &self,
+        kind: &str,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> impl Future<Output = R<u64>> + Send;
+}
+
+/// API keys (the key service).
+pub trait ApiKeyRepo: Send + Sync {
+    /// Stores a new key and its creation event atomically.
+    fn create_key(&self, key: &ApiKey, event: NewEvent) -> impl Future<Output = R<Event>> + Send;
+    /// A key by id, whatever its status.
+    fn key(&self, id: &ApiKeyId) -> impl Future<Output = R<Option<ApiKey>>> + Send;
+    /// A user's keys, newest first, whatever their status.
+    fn keys_of(&self, user: &AccountId) -> impl Future<Output = R<Vec<ApiKey>>> + Send;
+    /// Moves an active key owned by `user` to `status` and appends `event`, atomically.
+    /// `Ok(false)` (and nothing written) when no such active key exists.
+    fn end_key(
+        &self,
+        id: &ApiKeyId,
+        user: &AccountId,
+        status: KeyStatus,
+        at: Timestamp,
+        event: NewEvent,
+    ) -> impl Future<Output = R<bool>> + Send;
+    /// Records authenticated calls (`last_used_at` only moves forward) and their events.
+    fn record_usage(
+        &self,
+        uses: &[(ApiKeyId, Timestamp)],
+        events: Vec<NewEvent>,
+    ) -> impl Future<Output = R<()>> + Send;
+    /// Active keys with trade or withdraw, no IP binding, and last activity at or before `cutoff`.
+    fn idle_candidates(
+        &self,
+        cutoff: Timestamp,
+        limit: u32,
+    ) -> impl Future<Output = R<Vec<ApiKey>>> + Send;
+    /// Expires one key if it is *still* idle at `cutoff` (re-checked in the transaction, so a
+    /// concurrent use wins), appending `event`. `Ok(false)` when it no longer qualifies.
+    fn expire_idle_key(
+        &self,
+        id: &ApiKeyId,
+        cutoff: Timestamp,
+        at: Timestamp,
+        event: NewEvent,
+    ) -> impl Future<Output = R<bool>> + Send;
+}
+
+/// A user's TOTP enrolment.
+#[derive(Clone, PartialEq, Eq)]
+pub struct TotpRecord {
+    /// The seed, sealed under the KEK.
+    pub seed_sealed: Vec<u8>,
+    /// The last step a code was accepted for.
+    pub last_step: Option<i64>,
+}
+
+impl fmt::Debug for TotpRecord {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TotpRecord")
+            .field("seed_sealed", &"***")
+            .field("last_step", &self.last_step)
+            .finish()
+    }
+}
+
+/// TOTP enrolments (second factor for key creation; later login defence).
+pub trait TotpRepo: Send + Sync {
+    /// The user's enrolment.
+    fn totp(&self, user: &AccountId) -> impl Future<Output = R<Option<TotpRecord>>> + Send;
+    /// Enrols a user; `Ok(false)` when already enrolled (nothing written).
+    fn enroll_totp(
+        &self,
+        user: &AccountId,
+        seed_sealed: &[u8],
+        at: Timestamp,
+        event: NewEvent,
+    ) -> impl Future<Output = R<bool>> + Send;
+    /// Marks `step` used if it is later than the last used step (compare-and-set). `Ok(false)`
+    /// means the code was used already, possibly by a concurrent request.
+    fn consume_totp_step(
+        &self,
+        user: &AccountId,
+        step: i64,
+    ) -> impl Future<Output = R<bool>> + Send;
+}
+
+/// An operator's role.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Role {
+    /// Everything, including token management.
+    Admin,
+    /// Read-only: audit log, chain verification, key listings.
+    Analyst,
+    /// Machine callers: the gateway check and user-initiated key management from the web back end.
+    Service,
+}
+
+impl Role {
+    /// Stored and wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Admin => "admin",
+            Self::Analyst => "analyst",
+            Self::Service => "service",
+        }
+    }
+
+    /// From the stored and wire name.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "admin" => Some(Self::Admin),
+            "analyst" => Some(Self::Analyst),
+            "service" => Some(Self::Service),
+            _ => None,
+        }
+    }
+}
+
+/// An operator token as stored: only its SHA-256.
+#[derive(Clone, PartialEq, Eq)]
+pub struct OperatorRecord {
+    /// Random id.
+    pub id: String,
+    /// Unique human name (`gateway-1`, `alice`).
+    pub name: String,
+    /// Role.
+    pub role: Role,
+    /// SHA-256 of the bearer token.
+    pub token_hash: [u8; 32],
+    /// Creation time.
+    pub created_at: Timestamp,
+    /// Revocation time, if revoked.
+    pub revoked_at: Option<Timestamp>,
+}
+
+impl fmt::Debug for OperatorRecord {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("OperatorRecord")
+            .field("id", &self.id)
+            .field("name", &self.name)
+            .field("role", &self.role)
+            .field("revoked_at", &self.revoked_at)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Operator tokens (the API's bearer authentication).
+pub trait OperatorRepo: Send + Sync {
+    /// Stores a new operator and its event; [`StoreError::Conflict`] if the name is taken.
+    fn create_operator(
+        &self,
+        rec: &OperatorRecord,
+        event: NewEvent,
+    ) -> impl Future<Output = R<Event>> + Send;
+    /// The operator whose token hashes to `hash`, if not revoked.
+    fn operator_by_token_hash(
+        &self,
+        hash: &[u8; 32],
+    ) -> impl Future<Output = R<Option<OperatorRecord>>> + Send;
+    /// Number of unrevoked operators with `role`.
+    fn count_operators(&self, role: Role) -> impl Future<Output = R<u64>> + Send;
+}
