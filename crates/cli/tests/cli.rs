@@ -117,11 +117,8 @@ fn inclusion_verifies_with_exit_0_and_tampering_exits_1() {
     let mut proof: serde_json::Value =
         serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
     let nonce = proof["nonce"].as_str().unwrap().to_owned();
-    let flipped = if nonce.starts_with('0') {
-        format!("1{}", &nonce[1..])
-    } else {
-        format!("0{}", &nonce[1..])
-    };
+    let first = if nonce.starts_with('0') { '1' } else { '0' };
+    let flipped = format!("{first}{}", &nonce[1..]);
     proof["nonce"] = flipped.into();
     let tampered = dir.path().join("tampered.json");
     std::fs::write(&tampered, serde_json::to_vec(&proof).unwrap()).unwrap();

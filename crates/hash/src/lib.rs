@@ -270,7 +270,7 @@ pub fn sponge_many(
 /// If `children` has odd length.
 pub fn compress_pairs(children: &[Digest]) -> Vec<Digest> {
     assert!(
-        children.len() % 2 == 0,
+        children.len().is_multiple_of(2),
         "compress_pairs needs an even number of children"
     );
     let lanes = Packed::WIDTH;

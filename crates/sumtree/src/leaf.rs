@@ -97,7 +97,7 @@ pub fn leaf_input_at(uid: &Digest, balances: &[Amount], j: usize) -> F {
 /// If `balances` has odd length.
 pub fn leaf_hash(uid: &Digest, balances: &[Amount]) -> Digest {
     assert!(
-        balances.len() % 2 == 0,
+        balances.len().is_multiple_of(2),
         "balances interleave equity and debt"
     );
     let input: Vec<F> = (0..leaf_input_len(balances.len() / 2))

@@ -401,7 +401,7 @@ fn push_decimal(out: &mut Vec<u8>, units: u64, decimals: u8) {
         return;
     }
     let mut digits = usize::from(decimals);
-    while frac % 10 == 0 {
+    while frac.is_multiple_of(10) {
         frac /= 10;
         digits -= 1;
     }
