@@ -137,6 +137,7 @@ fn por(a: PorBenchArgs, out: &Output) -> Result<Outcome> {
         root: built.tree.root(),
         batch_roots: built.tree.batch_roots().to_vec(),
         totals: RoundManifest::totals_for(&snapshot.assets, &equity, &debt),
+        prices: None,
     };
     let writer =
         custodia_sumtree::ProofWriter::new(&manifest.round, &snapshot.assets, &manifest.root);

@@ -17,11 +17,12 @@ use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
+use custodia_primitives::AssetRegistry;
 use custodia_snapshot::{Prices, Snapshot};
 use custodia_sumtree::witness::BatchWitness;
 use custodia_sumtree::{
-    BuiltTree, InclusionProof, PADDING, ProofWriter, ROUND_FORMAT, RoundManifest, TreeShape,
-    assets_digest, build_tree,
+    BuiltTree, CommittedPrice, CommittedPrices, InclusionProof, PADDING, ProofWriter, ROUND_FORMAT,
+    RoundManifest, TreeShape, assets_digest, build_tree,
 };
 use p3_maybe_rayon::prelude::*;
 
@@ -75,8 +76,11 @@ pub fn build(
             dir.display()
         );
     }
-    if let Some(prices) = prices {
-        check_all_collateral(snapshot, prices)?;
+    let committed = prices
+        .map(|p| commit_prices(&snapshot.assets, p))
+        .transpose()?;
+    if let Some(c) = &committed {
+        check_all_collateral(snapshot, c)?;
     }
     let assets = &snapshot.assets;
     let shape = TreeShape::for_users(
@@ -111,6 +115,7 @@ pub fn build(
         root: built.tree.root(),
         batch_roots: built.tree.batch_roots().to_vec(),
         totals: RoundManifest::totals_for(assets, &equity, &debt),
+        prices: committed,
     };
 
     let tmp = partial_path(dir);
@@ -137,18 +142,83 @@ fn partial_path(dir: &Path) -> PathBuf {
     dir.with_file_name(format!(".{name}.partial"))
 }
 
-fn check_all_collateral(snapshot: &Snapshot, prices: &Prices) -> Result<()> {
-    let bad: Vec<usize> = (0..snapshot.num_users())
-        .into_par_iter()
-        .filter(|&u| {
-            custodia_snapshot::check_collateral(snapshot.user_balances(u), prices).is_err()
+/// Converts USD prices per whole unit into the integers the proofs use: one common scale `s` (the
+/// largest that keeps every `price · 10^4` below 2^40, the AIR's bound), `price_i =
+/// round(usd_i · 10^s / 10^decimals_i)`. A non-zero USD price that would round to zero is an
+/// error: that asset's debt would count for nothing.
+pub fn commit_prices(assets: &AssetRegistry, prices: &Prices) -> Result<CommittedPrices> {
+    let max = u128::from(custodia_air::public::MAX_PRICE);
+    let scaled = |usd_e8: u64, decimals: u8, scale: u32| -> u128 {
+        // usd_e8 · 10^scale / 10^(8 + decimals), rounded to nearest.
+        let num = u128::from(usd_e8) * 10u128.pow(scale);
+        let den = 10u128.pow(8 + u32::from(decimals));
+        (num + den / 2) / den
+    };
+    let list: Vec<(u64, u8)> = (0..assets.len())
+        .map(|i| {
+            (
+                prices.get(i).expect("one price per asset").usd_e8(),
+                assets.get(i).expect("asset").decimals,
+            )
         })
         .collect();
+    let scale = (0..=24u32)
+        .rev()
+        .find(|&s| list.iter().all(|&(p, d)| scaled(p, d, s) <= max))
+        .context("an asset's price is too large for the proof's price bound at any scale")?;
+    let committed = assets
+        .assets()
+        .iter()
+        .zip(prices.as_slice())
+        .map(|(a, p)| {
+            let price = scaled(p.usd_e8(), a.decimals, scale);
+            if price == 0 && p.usd_e8() != 0 {
+                bail!(
+                    "price of {} (USD {}) rounds to zero at the round's price scale 10^-{scale} per smallest \
+                     unit; lower its ledger decimals or the most expensive asset's",
+                    a.id,
+                    p.usd_decimal()
+                );
+            }
+            Ok(CommittedPrice {
+                asset: a.id.clone(),
+                usd: p.usd_decimal(),
+                price: price as u64,
+                haircut_bps: p.haircut_bps(),
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    Ok(CommittedPrices {
+        scale,
+        assets: committed,
+    })
+}
+
+/// The collateral rule exactly as the STARK checks it: `Σ e_i·P_i·(10^4 − h_i) ≥ Σ d_i·P_i·10^4`.
+pub fn collateral_surplus(
+    balances: &[custodia_primitives::Amount],
+    prices: &CommittedPrices,
+) -> i128 {
+    prices
+        .assets
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            let price = i128::from(p.price);
+            i128::from(balances[2 * i].units()) * price * (10_000 - i128::from(p.haircut_bps))
+                - i128::from(balances[2 * i + 1].units()) * price * 10_000
+        })
+        .sum()
+}
+
+fn check_all_collateral(snapshot: &Snapshot, prices: &CommittedPrices) -> Result<()> {
+    let bad: Vec<usize> = (0..snapshot.num_users())
+        .into_par_iter()
+        .filter(|&u| collateral_surplus(snapshot.user_balances(u), prices) < 0)
+        .collect();
     if let Some(&first) = bad.first() {
-        let why =
-            custodia_snapshot::check_collateral(snapshot.user_balances(first), prices).unwrap_err();
         bail!(
-            "{} user(s) have debt not covered by their collateral after haircuts; first: {} ({why})",
+            "{} user(s) have debt not covered by their collateral after haircuts; first: {}",
             bad.len(),
             snapshot.users[first]
         );

@@ -48,6 +48,8 @@ pub mod domain {
     pub const UID: u64 = u64::from_be_bytes(*b"CUS1UID_");
     /// Digest of a round's asset list.
     pub const ASSETS: u64 = u64::from_be_bytes(*b"CUS1ASET");
+    /// A round's binding digest (what ties every batch proof to one round).
+    pub const ROUND: u64 = u64::from_be_bytes(*b"CUS1ROND");
 }
 
 /// The shared permutation instance.

@@ -4,7 +4,13 @@ use super::*;
 
 #[test]
 fn domain_tags_are_distinct_field_elements() {
-    let tags = [domain::LEAF, domain::NODE, domain::UID, domain::ASSETS];
+    let tags = [
+        domain::LEAF,
+        domain::NODE,
+        domain::UID,
+        domain::ASSETS,
+        domain::ROUND,
+    ];
     for (i, a) in tags.iter().enumerate() {
         assert!(*a < F::ORDER_U64);
         for b in &tags[i + 1..] {
