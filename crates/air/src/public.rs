@@ -259,7 +259,7 @@ impl BatchPublicInputs {
 
     /// Reads the layout back (every element is canonical by construction).
     pub fn from_field_elements(v: &[Val]) -> Result<Self, PublicInputsError> {
-        if v.len() < HEADER_LEN || (v.len() - HEADER_LEN) % PER_ASSET != 0 {
+        if v.len() < HEADER_LEN || !(v.len() - HEADER_LEN).is_multiple_of(PER_ASSET) {
             return Err(PublicInputsError::Length {
                 expected: HEADER_LEN,
                 got: v.len(),

@@ -48,6 +48,7 @@ fn main() {
         .collect();
     let w = BatchWitness { num_assets: assets, log_batch, batch: 0, uids, balances };
     let opts = ProofOptions::STANDARD;
+    println!("lookup columns per AIR (packed): {:?}", aux_columns(assets, log_batch));
 
     let t = Instant::now();
     let traces = batch_traces(&w, &params, &opts).expect("valid witness");
@@ -69,4 +70,13 @@ fn main() {
         t_verify.as_secs_f64() * 1e3,
         rss
     );
+}
+
+#[allow(dead_code)]
+fn aux_columns(assets: usize, log_batch: u32) -> Vec<usize> {
+    let c = custodia_air::config::make_config(&ProofOptions::STANDARD, [0; 32]);
+    let airs = custodia_air::CustodiaAir::all(assets, log_batch);
+    let degs: Vec<usize> = custodia_air::CustodiaAir::log_heights(log_batch).iter().map(|&b| b as usize + 1).collect();
+    let pd = p3_batch_stark::ProverData::from_airs_and_degrees(&c, &airs, &degs).unwrap();
+    pd.common.lookups.iter().map(|l| l.len()).collect()
 }

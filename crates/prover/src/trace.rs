@@ -128,8 +128,8 @@ pub fn generate_traces(raw: &RawLeaves<'_>, params: &BatchParams) -> BatchTraces
             };
             let mut state = custodia_hash::sponge_iv(domain::LEAF, a as u64);
             for s in 0..l.leaf_perms {
-                for j in 0..RATE {
-                    state[j] = input(s * RATE + j);
+                for (j, cell) in state.iter_mut().take(RATE).enumerate() {
+                    *cell = input(s * RATE + j);
                 }
                 let start = l.perm(s);
                 let cols: &mut PermCols<Val> = row[start..start + PERM_COLS].borrow_mut();

@@ -10,7 +10,7 @@ use custodia_sumtree::witness::BatchWitness;
 /// A tiny deterministic generator (SplitMix64).
 pub struct Mix(pub u64);
 impl Mix {
-    pub fn next(&mut self) -> u64 {
+    pub fn draw(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
         let mut z = self.0;
         z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
@@ -18,7 +18,7 @@ impl Mix {
         z ^ (z >> 31)
     }
     pub fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
+        self.draw() % n
     }
 }
 
@@ -43,7 +43,7 @@ pub fn witness(num_assets: usize, log_batch: u32, batch: u64, seed: u64) -> Batc
     let mut uids = Vec::with_capacity(n);
     let mut balances = Vec::with_capacity(n * 2 * num_assets);
     for leaf in 0..n {
-        uids.push(Digest([rng.below(1 << 63), rng.next() >> 1, rng.next() >> 1, rng.next() >> 1]));
+        uids.push(Digest([rng.below(1 << 63), rng.draw() >> 1, rng.draw() >> 1, rng.draw() >> 1]));
         let padding = leaf % 4 == 3;
         let equities: Vec<u64> = (0..num_assets)
             .map(|_| match (padding, rng.below(8)) {
