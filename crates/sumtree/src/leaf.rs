@@ -14,7 +14,7 @@
 use core::fmt;
 
 use custodia_hash::{Digest, F, domain, pack_bytes, sponge};
-use custodia_primitives::{AccountId, Amount, AssetRegistry};
+use custodia_primitives::{AccountId, Amount, AssetId, AssetRegistry};
 use p3_field::PrimeCharacteristicRing;
 use serde::{Deserialize, Serialize};
 
@@ -110,12 +110,19 @@ pub fn leaf_hash(uid: &Digest, balances: &[Amount]) -> Digest {
 /// decimals. Each asset contributes 4 elements: its symbol zero-padded to 16 bytes and packed 7
 /// bytes per element (3), then its decimals.
 pub fn assets_digest(assets: &AssetRegistry) -> Digest {
-    let mut input = Vec::with_capacity(4 * assets.len());
-    for a in assets.assets() {
+    assets_digest_of(assets.assets().iter().map(|a| (&a.id, a.decimals)))
+}
+
+/// [`assets_digest`] of a list of `(symbol, decimals)` pairs, as a manifest or inclusion file
+/// carries it.
+pub fn assets_digest_of<'a>(assets: impl ExactSizeIterator<Item = (&'a AssetId, u8)>) -> Digest {
+    let count = assets.len();
+    let mut input = Vec::with_capacity(4 * count);
+    for (id, decimals) in assets {
         let mut sym = [0u8; 16];
-        sym[..a.id.as_str().len()].copy_from_slice(a.id.as_str().as_bytes());
+        sym[..id.as_str().len()].copy_from_slice(id.as_str().as_bytes());
         input.extend(pack_bytes(&sym));
-        input.push(F::from_u8(a.decimals));
+        input.push(F::from_u8(decimals));
     }
-    sponge(domain::ASSETS, assets.len() as u64, &input)
+    sponge(domain::ASSETS, count as u64, &input)
 }

@@ -11,7 +11,7 @@ pub mod witness;
 
 pub use error::{InclusionError, TreeError};
 pub use layout::{BuiltTree, Layout, PADDING, build_tree};
-pub use leaf::{Nonce, assets_digest, leaf_hash, uid_hash};
+pub use leaf::{Nonce, assets_digest, assets_digest_of, leaf_hash, uid_hash};
 pub use proof::{InclusionProof, ProofWriter, VerifiedInclusion};
 pub use round::{AssetTotals, CommittedPrice, CommittedPrices, ROUND_FORMAT, RoundManifest};
 pub use tree::{LiabilityTree, TreeShape, root_from_path};
