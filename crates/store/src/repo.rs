@@ -195,3 +195,9 @@ pub trait OperatorRepo: Send + Sync {
     /// Number of unrevoked operators with `role`.
     fn count_operators(&self, role: Role) -> impl Future<Output = R<u64>> + Send;
 }
+
+/// Liveness of the store (`/healthz`).
+pub trait StoreHealth: Send + Sync {
+    /// `(engine name, schema version)`, or an error when the database does not answer.
+    fn health(&self) -> impl Future<Output = R<(&'static str, i64)>> + Send;
+}

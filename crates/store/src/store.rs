@@ -9,8 +9,8 @@ use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::{Any, AnyPool, Row, Transaction};
 
 use crate::repo::{
-    ApiKeyRepo, EventAppender, EventReader, OperatorRecord, OperatorRepo, Role, TotpRecord,
-    TotpRepo,
+    ApiKeyRepo, EventAppender, EventReader, OperatorRecord, OperatorRepo, Role, StoreHealth,
+    TotpRecord, TotpRepo,
 };
 use crate::rows::{self, EVENT_COLUMNS, KEY_COLUMNS, OPERATOR_COLUMNS};
 use crate::{MIGRATIONS, SCHEMA_VERSION, StoreError};
@@ -607,5 +607,18 @@ impl OperatorRepo for Store {
         .await?;
         let n: i64 = row.try_get("n")?;
         Ok(n.max(0) as u64)
+    }
+}
+
+impl StoreHealth for Store {
+    async fn health(&self) -> Result<(&'static str, i64), StoreError> {
+        let v = self.schema_version().await?;
+        Ok((
+            match self.backend {
+                Backend::Sqlite => "sqlite",
+                Backend::Postgres => "postgres",
+            },
+            v,
+        ))
     }
 }

@@ -1,0 +1,234 @@
+//! Wire types: JSON shapes of requests and responses, converted to domain types by hand.
+
+use custodia_keys::SecretString;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+/// `POST /v1/operators`.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateOperatorRequest {
+    /// Unique name, 1–64 of `a-z A-Z 0-9 _ - .`.
+    pub name: String,
+    /// `admin`, `analyst` or `service`.
+    pub role: String,
+}
+
+/// The new operator's token, shown once.
+#[derive(Serialize, ToSchema)]
+pub struct OperatorCreated {
+    /// Name.
+    pub name: String,
+    /// Role.
+    pub role: String,
+    /// Bearer token: store it now, it is not retrievable.
+    pub token: String,
+}
+
+/// A TOTP enrolment, shown once.
+#[derive(Serialize, ToSchema)]
+pub struct TotpEnrolled {
+    /// The seed in base32.
+    pub secret_base32: String,
+    /// `otpauth://` URI for a QR code.
+    pub otpauth_uri: String,
+}
+
+/// `POST /v1/users/{user}/api-keys`.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateKeyRequest {
+    /// Current 6-digit code from the user's authenticator.
+    #[schema(value_type = String, example = "123456")]
+    pub totp_code: SecretString,
+    /// Label, 1–50 characters.
+    pub label: String,
+    /// Non-empty subset of `read`, `trade`, `withdraw`.
+    pub permissions: Vec<String>,
+    /// Up to 20 IPv4/IPv6 addresses or CIDR networks; empty for none.
+    #[serde(default)]
+    pub ips: Vec<String>,
+    /// 8–32 printable ASCII with lower, upper, digit and symbol.
+    #[schema(value_type = String)]
+    pub passphrase: SecretString,
+}
+
+/// A created key; `secret` is shown this once.
+#[derive(Serialize, ToSchema)]
+pub struct KeyCreated {
+    /// `OK-ACCESS-KEY`.
+    pub key_id: String,
+    /// The secret key for signing: store it now, it is not retrievable.
+    pub secret: String,
+    /// Label.
+    pub label: String,
+    /// Permissions.
+    pub permissions: Vec<String>,
+    /// IP binding.
+    pub ips: Vec<String>,
+    /// Creation time, ISO-8601 UTC.
+    pub created_at: String,
+}
+
+/// A key as listed (never with its secret).
+#[derive(Serialize, ToSchema)]
+pub struct KeyView {
+    /// `OK-ACCESS-KEY`.
+    pub key_id: String,
+    /// Label.
+    pub label: String,
+    /// Permissions.
+    pub permissions: Vec<String>,
+    /// IP binding.
+    pub ips: Vec<String>,
+    /// `active`, `expired` or `deleted`.
+    pub status: String,
+    /// Creation time.
+    pub created_at: String,
+    /// Last authenticated call.
+    pub last_used_at: Option<String>,
+    /// When the status last changed.
+    pub status_at: String,
+    /// Whether the idle rule applies (trade/withdraw without IP binding).
+    pub expires_when_idle: bool,
+}
+
+/// A user's keys.
+#[derive(Serialize, ToSchema)]
+pub struct KeyList {
+    /// Newest first.
+    pub keys: Vec<KeyView>,
+}
+
+/// The four `OK-ACCESS-*` headers as the gateway received them.
+#[derive(Deserialize, ToSchema, Default)]
+#[serde(deny_unknown_fields)]
+pub struct OkAccessHeaders {
+    /// `OK-ACCESS-KEY`.
+    #[serde(rename = "OK-ACCESS-KEY", default)]
+    pub key: Option<String>,
+    /// `OK-ACCESS-SIGN`.
+    #[serde(rename = "OK-ACCESS-SIGN", default)]
+    #[schema(value_type = Option<String>)]
+    pub sign: Option<SecretString>,
+    /// `OK-ACCESS-TIMESTAMP`.
+    #[serde(rename = "OK-ACCESS-TIMESTAMP", default)]
+    pub timestamp: Option<String>,
+    /// `OK-ACCESS-PASSPHRASE`.
+    #[serde(rename = "OK-ACCESS-PASSPHRASE", default)]
+    #[schema(value_type = Option<String>)]
+    pub passphrase: Option<SecretString>,
+}
+
+/// `POST /v1/gateway/verify`: the request the exchange gateway wants checked.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct VerifyRequest {
+    /// HTTP method (`GET`, `POST`, …).
+    pub method: String,
+    /// Path plus `?query` exactly as received (`/api/v5/account/balance?ccy=BTC`).
+    pub path: String,
+    /// Raw body as received (empty for GET).
+    #[serde(default)]
+    pub body: String,
+    /// The client's IP address as the gateway saw it.
+    pub client_ip: String,
+    /// The headers.
+    pub headers: OkAccessHeaders,
+    /// The permission the endpoint needs (`read`, `trade`, `withdraw`), if any.
+    #[serde(default)]
+    pub required_permission: Option<String>,
+}
+
+/// The decision. HTTP 200 for both; `code` is `"0"` when allowed, else an OKX-style code.
+#[derive(Serialize, ToSchema, Debug)]
+pub struct VerifyResponse {
+    /// `allow` or `deny`.
+    pub decision: &'static str,
+    /// `"0"` or the deny code (`"50113"`, …).
+    pub code: String,
+    /// Message the gateway may relay to the API user.
+    pub msg: &'static str,
+    /// On allow: the key.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key_id: Option<String>,
+    /// On allow: the key's owner.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user: Option<String>,
+    /// On allow: the key's permissions.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub permissions: Option<Vec<&'static str>>,
+}
+
+/// One event of the log.
+#[derive(Serialize, ToSchema)]
+pub struct EventView {
+    /// Position.
+    pub seq: u64,
+    /// Time, ISO-8601 UTC.
+    pub time: String,
+    /// Kind.
+    pub kind: String,
+    /// Actor.
+    pub actor: String,
+    /// Subject.
+    pub subject: String,
+    /// Details.
+    #[schema(value_type = Object)]
+    pub payload: serde_json::Value,
+    /// Previous hash, hex.
+    pub prev_hash: String,
+    /// This event's hash, hex.
+    pub hash: String,
+}
+
+/// A page of events.
+#[derive(Serialize, ToSchema)]
+pub struct EventPage {
+    /// Events in seq order.
+    pub events: Vec<EventView>,
+    /// Pass as `after` for the next page; absent at the end.
+    pub next_after: Option<u64>,
+}
+
+/// Where the chain breaks.
+#[derive(Serialize, ToSchema)]
+pub struct ChainBreak {
+    /// First broken seq.
+    pub seq: u64,
+    /// Why.
+    pub reason: String,
+}
+
+/// Result of a chain check.
+#[derive(Serialize, ToSchema)]
+pub struct AuditReport {
+    /// No break found.
+    pub intact: bool,
+    /// Events checked.
+    pub checked: u64,
+    /// Last seq.
+    pub head_seq: u64,
+    /// Last hash, hex: publish it to detect truncation.
+    pub head_hash: String,
+    /// The first break.
+    pub first_break: Option<ChainBreak>,
+}
+
+/// Result of an idle purge.
+#[derive(Serialize, ToSchema)]
+pub struct PurgeResult {
+    /// Keys expired.
+    pub expired: usize,
+}
+
+/// `GET /healthz`.
+#[derive(Serialize, ToSchema)]
+pub struct Health {
+    /// `ok`.
+    pub status: &'static str,
+    /// `sqlite` or `postgres`.
+    pub backend: &'static str,
+    /// Schema version in the database.
+    pub schema_version: i64,
+}
