@@ -44,6 +44,14 @@ impl TotpSeed {
         (b.len() >= 16).then_some(Self(b))
     }
 
+    /// From the base32 form authenticator apps take (what [`TotpSeed::base32`] returns).
+    pub fn from_base32(s: &str) -> Option<Self> {
+        totp_rs::Secret::Encoded(s.to_owned())
+            .to_bytes()
+            .ok()
+            .and_then(Self::from_bytes)
+    }
+
     /// The raw seed, for sealing.
     pub fn as_bytes(&self) -> &[u8] {
         &self.0
@@ -198,6 +206,9 @@ mod tests {
              &issuer=Custodia%20Exchange&algorithm=SHA1&digits=6&period=30"
         );
         assert_eq!(format!("{seed:?}"), "TotpSeed(***)");
+        let back = TotpSeed::from_base32(seed.base32().expose()).unwrap();
+        assert_eq!(back.as_bytes(), seed.as_bytes());
+        assert!(TotpSeed::from_base32("not base32!").is_none());
         assert!(TotpSeed::from_bytes(vec![1; 15]).is_none());
     }
 }
