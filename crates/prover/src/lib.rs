@@ -9,7 +9,7 @@
 mod perm;
 pub mod trace;
 
-use custodia_air::config::{Config, Val, make_config};
+use custodia_air::config::{Config, make_config};
 use custodia_air::format::encode_header;
 use custodia_air::public::check_prices;
 use custodia_air::{BatchPublicInputs, CustodiaAir, ProofOptions, PublicInputsError};
@@ -248,16 +248,31 @@ pub fn prove_traces(
     Ok(out)
 }
 
-/// The public inputs a proof of `witness` would carry (root, totals), without proving.
+/// The public inputs a proof of `witness` would carry (batch root, totals), computed natively
+/// without building a trace: what an aggregator or verifier-side tool recomputes from a witness.
 pub fn public_inputs(
     witness: &BatchWitness,
     params: &BatchParams,
     options: &ProofOptions,
 ) -> Result<BatchPublicInputs, ProveError> {
-    Ok(batch_traces(witness, params, options)?.public)
+    check_witness(witness, params, options)?;
+    let mut level = witness.leaves();
+    while level.len() > 1 {
+        level = custodia_hash::compress_pairs(&level);
+    }
+    let mut totals = vec![custodia_air::AssetTotals::default(); witness.num_assets];
+    for leaf in witness.balances.chunks_exact(2 * witness.num_assets) {
+        for (t, pair) in totals.iter_mut().zip(leaf.chunks_exact(2)) {
+            t.add(pair[0].units(), pair[1].units());
+        }
+    }
+    Ok(BatchPublicInputs {
+        round_binding: params.round_binding,
+        batch_index: witness.batch,
+        log_batch: witness.log_batch,
+        batch_root: level[0],
+        assets: params.assets.clone(),
+        totals,
+    })
 }
 
-#[doc(hidden)]
-pub fn __field(v: u64) -> Val {
-    Val::new(v)
-}

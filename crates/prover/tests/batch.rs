@@ -42,6 +42,9 @@ fn valid_batch_verifies_and_matches_the_sumtree() {
         level = compress_pairs(&level);
     }
     assert_eq!(p.public.batch_root, level[0]);
+    // The native computation of the public inputs agrees with the trace's.
+    let native = custodia_prover::public_inputs(&w, &params(A), &ProofOptions::STANDARD).unwrap();
+    assert_eq!(native, p.public);
     // The totals are the exact integer sums.
     for i in 0..A {
         let eq: u128 = (0..1 << K).map(|r| w.balances[r * 2 * A + 2 * i].units() as u128).sum();
