@@ -1,0 +1,366 @@
+//! A deterministic demo wallet file: real seeded keys, real signatures of every accepted
+//! scheme, balances giving reserve ratios of 100–115% per asset, and one asset deliberately
+//! below 100% so that the flag shows.
+
+use std::collections::BTreeMap;
+
+use bitcoin::Network;
+use custodia_primitives::{Amount, AssetId, AssetRegistry};
+use rand::{RngExt, SeedableRng};
+use rand_chacha::ChaCha20Rng;
+
+use crate::chain::{ChainKind, ChainSpec, TokenSpec};
+use crate::message::ownership_message;
+use crate::params::VerifyParams;
+use crate::report::FULL_BPS;
+use crate::sign::{
+    BtcAddressKind, MultisigKind, SigningKey, btc_address, multisig_address, multisig_script,
+    sign_bip137, sign_bip137_with_header, sign_bip322_multisig, sign_bip322_p2tr,
+    sign_bip322_p2wpkh, sign_eip191, sign_tip191,
+};
+use crate::verify::Liabilities;
+use crate::wallet::{WalletFormat, WalletRow, write_wallets};
+use crate::{ReservesError, evm, tron};
+
+/// Snapshot heights the demo uses for chains the configuration leaves out.
+pub const DEMO_HEIGHTS: [(&str, u64); 6] = [
+    ("bitcoin", 840_000),
+    ("ethereum", 19_500_000),
+    ("arbitrum", 190_000_000),
+    ("optimism", 117_000_000),
+    ("ethereumclassic", 19_300_000),
+    ("tron", 60_000_000),
+];
+
+/// What to generate.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DemoConfig {
+    /// Exchange name in every message.
+    pub exchange: String,
+    /// Snapshot height per chain (missing chains: [`DEMO_HEIGHTS`]).
+    pub heights: BTreeMap<String, u64>,
+    /// RNG seed: the same seed gives the same keys, signatures and file.
+    pub seed: u64,
+    /// CSV or JSON.
+    pub format: WalletFormat,
+    /// The asset to leave below 100% (`None`: USDC when verifiable, else the last verifiable
+    /// asset with net liabilities).
+    pub below_100: Option<AssetId>,
+}
+
+impl DemoConfig {
+    /// Defaults for `exchange` and `seed`: demo heights, CSV, automatic under-reserved asset.
+    pub fn new(exchange: impl Into<String>, seed: u64) -> Self {
+        Self {
+            exchange: exchange.into(),
+            heights: BTreeMap::new(),
+            seed,
+            format: WalletFormat::Csv,
+            below_100: None,
+        }
+    }
+}
+
+/// What [`demo_wallets`] produced.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DemoWallets {
+    /// The wallet file's text.
+    pub wallet_file: String,
+    /// Its format.
+    pub format: WalletFormat,
+    /// The verifier parameters that go with it (write them with [`VerifyParams::to_toml`]).
+    pub params: VerifyParams,
+    /// The parsed rows (line numbers as in `wallet_file`).
+    pub rows: Vec<WalletRow>,
+    /// The reserve ratio aimed at per asset, basis points (the result is this, rounded down).
+    pub target_bps: BTreeMap<AssetId, u64>,
+    /// The asset left below 100%, if any asset was verifiable.
+    pub below_100: Option<AssetId>,
+}
+
+/// The demo's verifier parameters: built-in chains and contracts, plus a synthetic contract
+/// for every registry token on an EVM or TRON chain that has none (demo tokens `TOKn`), and the
+/// heights of `cfg`.
+pub fn demo_params(registry: &AssetRegistry, cfg: &DemoConfig) -> VerifyParams {
+    let mut p = VerifyParams::new(cfg.exchange.clone());
+    for (chain, h) in DEMO_HEIGHTS {
+        p.heights.insert(chain.to_owned(), h);
+    }
+    p.heights.extend(cfg.heights.clone());
+    for a in registry.assets() {
+        for c in &a.chains {
+            let Some(spec) = p.chain(c) else { continue };
+            if !spec.kind.has_tokens()
+                || spec.native_asset == a.id
+                || p.token(c, a.id.as_str()).is_some()
+            {
+                continue;
+            }
+            let account: [u8; 20] =
+                evm::keccak256(format!("custodia demo token {c} {}", a.id).as_bytes())[12..]
+                    .try_into()
+                    .expect("20 bytes");
+            let contract = if spec.kind == ChainKind::Tron {
+                tron::address_string(&account)
+            } else {
+                evm::eip55(&account)
+            };
+            let token = TokenSpec {
+                chain: c.clone(),
+                asset: a.id.clone(),
+                contract,
+                decimals: a.decimals,
+            };
+            p = p.with_token(token);
+        }
+    }
+    p
+}
+
+/// One wallet type the generator can produce.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Slot {
+    Btc137(BtcAddressKind),
+    Btc322(BtcAddressKind),
+    /// P2SH-P2WPKH address, BIP-137 signature with an Electrum-style compressed-P2PKH header.
+    BtcElectrum,
+    Multisig137(MultisigKind),
+    Multisig322(MultisigKind),
+    Evm,
+    Tron,
+}
+
+/// The Bitcoin wallet types, one of each in the demo.
+pub(crate) const BTC_SLOTS: [Slot; 11] = [
+    Slot::Btc137(BtcAddressKind::P2pkhUncompressed),
+    Slot::Btc137(BtcAddressKind::P2pkh),
+    Slot::Btc137(BtcAddressKind::P2shP2wpkh),
+    Slot::Btc137(BtcAddressKind::P2wpkh),
+    Slot::BtcElectrum,
+    Slot::Btc322(BtcAddressKind::P2wpkh),
+    Slot::Btc322(BtcAddressKind::P2shP2wpkh),
+    Slot::Btc322(BtcAddressKind::P2tr),
+    Slot::Multisig137(MultisigKind::P2sh),
+    Slot::Multisig322(MultisigKind::P2wsh),
+    Slot::Multisig137(MultisigKind::P2shP2wsh),
+];
+
+/// Where a row's signatures are bound.
+pub(crate) struct RowContext<'a> {
+    pub exchange: &'a str,
+    pub round: &'a str,
+    pub chain: &'a ChainSpec,
+    pub height: u64,
+}
+
+/// Builds one signed row of `slot` for a fresh key (or `reuse` for EVM/TRON).
+pub(crate) fn signed_row(
+    ctx: &RowContext<'_>,
+    slot: Slot,
+    rng: &mut ChaCha20Rng,
+    reuse: Option<&SigningKey>,
+    asset: &AssetId,
+    balance: String,
+) -> WalletRow {
+    let network = ctx.chain.kind.bitcoin_network().unwrap_or(Network::Bitcoin);
+    let message = |addr: &str| ownership_message(ctx.exchange, ctx.round, ctx.height, addr);
+    let key = reuse.cloned().unwrap_or_else(|| SigningKey::generate(rng));
+    let (address, signatures, script) = match slot {
+        Slot::Btc137(kind) => {
+            let a = btc_address(&key, kind, network).to_string();
+            let s = sign_bip137(&key, &message(&a), kind);
+            (a, vec![s], None)
+        }
+        Slot::BtcElectrum => {
+            let a = btc_address(&key, BtcAddressKind::P2shP2wpkh, network).to_string();
+            let s = sign_bip137_with_header(&key, &message(&a), 31);
+            (a, vec![s], None)
+        }
+        Slot::Btc322(BtcAddressKind::P2tr) => {
+            let a = btc_address(&key, BtcAddressKind::P2tr, network).to_string();
+            let s = sign_bip322_p2tr(&key, &message(&a), rng.random_range(0..2) == 1, network);
+            (a, vec![s], None)
+        }
+        Slot::Btc322(kind) => {
+            let nested = kind == BtcAddressKind::P2shP2wpkh;
+            let a = btc_address(&key, kind, network).to_string();
+            let s = sign_bip322_p2wpkh(&key, &message(&a), nested, network);
+            (a, vec![s], None)
+        }
+        Slot::Multisig137(kind) | Slot::Multisig322(kind) => {
+            let keys = [key, SigningKey::generate(rng), SigningKey::generate(rng)];
+            let pubs: Vec<_> = keys.iter().map(SigningKey::public_key).collect();
+            let script = multisig_script(2, &pubs);
+            let addr = multisig_address(&script, kind, network);
+            let a = addr.to_string();
+            let m = message(&a);
+            // Two of the three keys sign; which two is drawn.
+            let skip = rng.random_range(0..3usize);
+            let signers: Vec<&SigningKey> = keys
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| *i != skip)
+                .map(|(_, k)| k)
+                .collect();
+            let sigs = if matches!(slot, Slot::Multisig137(_)) {
+                signers
+                    .iter()
+                    .map(|k| sign_bip137(k, &m, BtcAddressKind::P2pkh))
+                    .collect()
+            } else {
+                vec![sign_bip322_multisig(&signers, &script, &addr, &m)]
+            };
+            (a, sigs, Some(script.to_hex_string()))
+        }
+        Slot::Evm => {
+            let a = crate::sign::evm_address(&key);
+            let s = sign_eip191(&key, &message(&a));
+            (a, vec![s], None)
+        }
+        Slot::Tron => {
+            let a = crate::sign::tron_address(&key);
+            let s = sign_tip191(&key, &message(&a));
+            (a, vec![s], None)
+        }
+    };
+    WalletRow {
+        line: 0,
+        chain: ctx.chain.name.clone(),
+        message: message(&address),
+        address,
+        asset: asset.to_string(),
+        balance,
+        height: ctx.height.to_string(),
+        signatures,
+        script,
+    }
+}
+
+/// Splits `total` into `parts` pseudo-random shares, each below 2^62.
+fn split(total: u128, parts: usize, rng: &mut ChaCha20Rng) -> Vec<Amount> {
+    let weights: Vec<u128> = (0..parts).map(|_| rng.random_range(50..=100u128)).collect();
+    let sum: u128 = weights.iter().sum();
+    let mut out: Vec<u128> = weights.iter().map(|w| total * w / sum).collect();
+    let given: u128 = out.iter().sum();
+    out[parts - 1] += total - given;
+    out.into_iter()
+        .map(|u| {
+            u64::try_from(u)
+                .ok()
+                .and_then(Amount::new)
+                .expect("enough parts keep each share below 2^62")
+        })
+        .collect()
+}
+
+/// Generates the demo wallet file for a round.
+///
+/// For every asset of the round with positive net liabilities and at least one verifiable chain,
+/// reserves of 100–115% of net liabilities (drawn per asset) are spread over wallets on each of
+/// its chains: on Bitcoin one wallet of every accepted kind (P2PKH uncompressed and compressed,
+/// P2SH-P2WPKH and P2WPKH with BIP-137 — one with an Electrum-style header — and with BIP-322,
+/// P2TR, 2-of-3 P2SH, P2WSH and P2SH-P2WSH multisig); on EVM and TRON chains three accounts
+/// shared by the chain's assets. One asset ([`DemoConfig::below_100`]) gets 95–99.5% instead.
+pub fn demo_wallets(
+    registry: &AssetRegistry,
+    liabilities: &Liabilities,
+    cfg: &DemoConfig,
+) -> Result<DemoWallets, ReservesError> {
+    let params = demo_params(registry, cfg);
+    params.validate()?;
+    let mut rng = ChaCha20Rng::seed_from_u64(cfg.seed);
+
+    // Per asset: the chains it can be verified on.
+    let plan: Vec<(&crate::AssetLiability, Vec<&ChainSpec>)> = liabilities
+        .assets
+        .iter()
+        .filter(|l| l.net().is_some())
+        .filter_map(|l| {
+            let info = registry.get(registry.index_of(l.asset.as_str())?)?;
+            let chains: Vec<&ChainSpec> = info
+                .chains
+                .iter()
+                .filter_map(|c| params.chain(c))
+                .filter(|s| {
+                    s.native_asset == l.asset || params.token(&s.name, l.asset.as_str()).is_some()
+                })
+                .collect();
+            (!chains.is_empty()).then_some((l, chains))
+        })
+        .collect();
+    let below = cfg.below_100.clone().or_else(|| {
+        plan.iter()
+            .find(|(l, _)| l.asset.as_str() == "USDC")
+            .or(plan.last())
+            .map(|(l, _)| l.asset.clone())
+    });
+
+    let mut accounts: BTreeMap<String, Vec<SigningKey>> = BTreeMap::new();
+    let mut rows = Vec::new();
+    let mut target_bps = BTreeMap::new();
+    for (l, chains) in plan {
+        let net = l.net().expect("filtered on positive net").units();
+        let bps = if below.as_ref() == Some(&l.asset) {
+            rng.random_range(9_500..=9_950u64)
+        } else {
+            rng.random_range(FULL_BPS..=11_500u64)
+        };
+        target_bps.insert(l.asset.clone(), bps);
+        let target = net * u128::from(bps) / u128::from(FULL_BPS);
+        let mut slots: Vec<(&ChainSpec, Slot)> = Vec::new();
+        for chain in &chains {
+            match chain.kind {
+                ChainKind::Evm => slots.extend([(*chain, Slot::Evm); 3]),
+                ChainKind::Tron => slots.extend([(*chain, Slot::Tron); 2]),
+                _ => slots.extend(BTC_SLOTS.iter().map(|s| (*chain, *s))),
+            }
+        }
+        let max = u128::from(Amount::MAX.units());
+        let needed = usize::try_from(2 * target / max + 1).unwrap_or(usize::MAX);
+        let mut i = 0;
+        while slots.len() < needed {
+            slots.push(slots[i]);
+            i += 1;
+        }
+        let shares = split(target, slots.len(), &mut rng);
+        let mut used: BTreeMap<&str, usize> = BTreeMap::new();
+        for ((chain, slot), share) in slots.into_iter().zip(shares) {
+            let height = params.heights[&chain.name];
+            let ctx = RowContext {
+                exchange: &cfg.exchange,
+                round: &liabilities.round,
+                chain,
+                height,
+            };
+            let reuse = if matches!(slot, Slot::Evm | Slot::Tron) {
+                let n = used.entry(&chain.name).or_insert(0);
+                let pool = accounts.entry(chain.name.clone()).or_default();
+                if pool.len() <= *n {
+                    pool.push(SigningKey::generate(&mut rng));
+                }
+                *n += 1;
+                Some(pool[*n - 1].clone())
+            } else {
+                None
+            };
+            rows.push(signed_row(
+                &ctx,
+                slot,
+                &mut rng,
+                reuse.as_ref(),
+                &l.asset,
+                share.to_decimal(l.decimals),
+            ));
+        }
+    }
+    let wallet_file = write_wallets(&rows, cfg.format);
+    let rows = crate::wallet::parse_wallets_as(&wallet_file, cfg.format)?;
+    Ok(DemoWallets {
+        wallet_file,
+        format: cfg.format,
+        params,
+        rows,
+        target_bps,
+        below_100: below,
+    })
+}

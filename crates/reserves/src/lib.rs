@@ -1,0 +1,51 @@
+#![doc = include_str!("../README.md")]
+#![deny(missing_docs)]
+
+use std::sync::LazyLock;
+
+use bitcoin::secp256k1::{All, Secp256k1};
+
+mod balance;
+pub mod bench;
+pub mod btc;
+pub mod chain;
+pub mod demo;
+mod error;
+pub mod evm;
+pub mod message;
+mod params;
+mod report;
+pub mod rpc;
+pub mod sign;
+pub mod tron;
+mod verify;
+mod wallet;
+
+pub use balance::{
+    BalanceQuery, BalanceSource, ChainSources, ObservedBalance, StatedBalances, to_ledger_units,
+};
+pub use bench::{BenchReport, bench_verify};
+pub use chain::{ChainAddress, ChainKind, ChainSpec, TokenSpec};
+pub use demo::{DemoConfig, DemoWallets, demo_params, demo_wallets};
+pub use error::ReservesError;
+pub use message::ownership_message;
+pub use params::{USD_DECIMALS, VerifyParams};
+pub use report::{
+    AssetReserves, AssetStatus, ChartBar, ChartData, FULL_BPS, REPORT_FORMAT, ReservesReport,
+    Summary,
+};
+pub use rpc::{BitcoindRpc, EvmRpc, JsonRpcClient};
+pub use verify::{
+    AssetLiability, Liabilities, RejectedWallet, Scheme, VerifiedWallet, verify_ownership,
+    verify_wallet_file, verify_wallets, verify_wallets_with,
+};
+pub use wallet::{
+    CSV_COLUMNS, WALLET_FORMAT, WalletFormat, WalletRow, parse_wallets, parse_wallets_as,
+    read_wallet_file, write_wallets,
+};
+
+/// The one libsecp256k1 context (signing and verification), shared by every thread.
+pub(crate) fn secp() -> &'static Secp256k1<All> {
+    static SECP: LazyLock<Secp256k1<All>> = LazyLock::new(Secp256k1::new);
+    &SECP
+}

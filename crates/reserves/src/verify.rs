@@ -1,0 +1,507 @@
+//! Verifying a wallet file against a round: ownership, heights, duplicates, balances.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use custodia_primitives::{Amount, AssetId, AssetRegistry, Total};
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::balance::{BalanceQuery, BalanceSource, StatedBalances};
+use crate::chain::{ChainAddress, ChainKind, ChainSpec, TokenSpec};
+use crate::message::{check_label, check_message, ownership_message};
+use crate::params::VerifyParams;
+use crate::report::{ReservesReport, build_report};
+use crate::wallet::{WalletRow, read_wallet_file};
+use crate::{ReservesError, btc, evm, tron};
+
+/// The round's liabilities of one asset (the `totals` of `round.json`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AssetLiability {
+    /// The asset.
+    pub asset: AssetId,
+    /// Its ledger decimals.
+    pub decimals: u8,
+    /// Sum of every user's equity, in smallest units.
+    pub equity: Total,
+    /// Sum of every user's debt, in smallest units.
+    pub debt: Total,
+}
+
+impl AssetLiability {
+    /// Net user liabilities `equity − debt`, or `None` when debt is at least equity (the
+    /// exchange owes its users nothing net in this asset).
+    pub fn net(&self) -> Option<Total> {
+        self.equity
+            .units()
+            .checked_sub(self.debt.units())
+            .filter(|n| *n > 0)
+            .map(Total::from_units)
+    }
+}
+
+/// The liabilities side of a round: its id and per-asset totals. Built by the caller from the
+/// round manifest (`RoundManifest::totals`, field for field).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Liabilities {
+    /// Round id: every ownership message must name it.
+    pub round: String,
+    /// Per-asset totals, in the round's asset order.
+    pub assets: Vec<AssetLiability>,
+}
+
+impl Liabilities {
+    /// Checks the round id and that each asset appears once.
+    pub fn new(
+        round: impl Into<String>,
+        assets: Vec<AssetLiability>,
+    ) -> Result<Self, ReservesError> {
+        let round = round.into();
+        check_label("round id", &round)?;
+        for (i, a) in assets.iter().enumerate() {
+            if assets[..i].iter().any(|o| o.asset == a.asset) {
+                return Err(ReservesError::Liabilities {
+                    asset: a.asset.to_string(),
+                    message: "listed twice".into(),
+                });
+            }
+        }
+        Ok(Self { round, assets })
+    }
+
+    /// The line of `asset`.
+    pub fn get(&self, asset: &str) -> Option<(usize, &AssetLiability)> {
+        self.assets
+            .iter()
+            .enumerate()
+            .find(|(_, a)| a.asset.as_str() == asset)
+    }
+}
+
+/// How ownership of a wallet was proven.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Scheme {
+    /// Bitcoin BIP-137 signed message.
+    Bip137,
+    /// Bitcoin BIP-322 simple signature.
+    Bip322Simple,
+    /// Bitcoin multisig, one BIP-137-style signature per key.
+    MultisigBip137,
+    /// Bitcoin multisig, BIP-322 simple witness.
+    MultisigBip322Simple,
+    /// EVM EIP-191 `personal_sign`.
+    Eip191,
+    /// TRON TIP-191 signed message.
+    Tip191,
+}
+
+/// A wallet whose ownership and balance were accepted, counted in the reserves.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VerifiedWallet {
+    /// Line (CSV) or entry number (JSON) in the wallet file.
+    pub line: usize,
+    /// Chain.
+    pub chain: String,
+    /// Canonical address.
+    pub address: String,
+    /// Asset.
+    pub asset: AssetId,
+    /// Balance in smallest ledger units.
+    pub balance: Amount,
+    /// Balance as an exact decimal.
+    pub balance_decimal: String,
+    /// Block height.
+    pub height: u64,
+    /// How ownership was proven.
+    pub scheme: Scheme,
+    /// Number of signatures checked.
+    pub signatures: usize,
+    /// Token contract, for token balances.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token: Option<String>,
+}
+
+/// A wallet that was not counted, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RejectedWallet {
+    /// Line (CSV) or entry number (JSON) in the wallet file.
+    pub line: usize,
+    /// Chain, as written.
+    pub chain: String,
+    /// Address, as written.
+    pub address: String,
+    /// Asset, as written.
+    pub asset: String,
+    /// Balance, as written.
+    pub balance: String,
+    /// [`ReservesError::code`].
+    pub code: String,
+    /// The full reason.
+    pub reason: String,
+}
+
+/// A row that passed every check but the signature.
+struct Prepared<'a> {
+    chain: &'a ChainSpec,
+    address: ChainAddress,
+    canonical: String,
+    asset: AssetId,
+    decimals: u8,
+    balance: Amount,
+    height: u64,
+    message: String,
+    token: Option<&'a TokenSpec>,
+}
+
+struct Context<'a> {
+    liabilities: &'a Liabilities,
+    registry: &'a AssetRegistry,
+    params: &'a VerifyParams,
+}
+
+/// Verifies a wallet file on disk with the file's stated balances. See [`verify_wallets_with`].
+pub fn verify_wallet_file(
+    path: &Path,
+    liabilities: &Liabilities,
+    registry: &AssetRegistry,
+    params: &VerifyParams,
+) -> Result<ReservesReport, ReservesError> {
+    let rows = read_wallet_file(path)?;
+    verify_wallets(&rows, liabilities, registry, params)
+}
+
+/// Verifies parsed wallets with the file's stated balances ([`StatedBalances`]).
+pub fn verify_wallets(
+    rows: &[WalletRow],
+    liabilities: &Liabilities,
+    registry: &AssetRegistry,
+    params: &VerifyParams,
+) -> Result<ReservesReport, ReservesError> {
+    verify_wallets_with(rows, liabilities, registry, params, &StatedBalances)
+}
+
+/// Verifies every wallet and computes the per-asset reserve ratios.
+///
+/// For each row, in this order (the first failure is the reason reported):
+/// 1. the chain is supported, the asset is in the registry and the round, the registry lists the
+///    chain for the asset, and the asset is the chain's native coin or has a token contract;
+/// 2. the height is the chain's pinned snapshot height (within `max_age`);
+/// 3. the balance is an exact decimal at the asset's ledger decimals, below 2^62 units;
+/// 4. the address is valid for the chain (EIP-55 checksum for mixed-case EVM addresses);
+/// 5. the row's message is exactly the expected round-bound message;
+/// 6. the row is the first with its (chain, canonical address, asset) — later ones are
+///    duplicates and never counted;
+/// 7. the signature(s) prove control of the address over the *expected* message;
+/// 8. `source` reports the stated balance at the stated height.
+///
+/// Steps 1–5 and 7 run in parallel (rayon); 6 and 8 run in file order.
+///
+/// # Errors
+/// Only invalid parameters or liabilities that disagree with the registry fail the call; every
+/// wallet-level problem becomes a [`RejectedWallet`].
+pub fn verify_wallets_with(
+    rows: &[WalletRow],
+    liabilities: &Liabilities,
+    registry: &AssetRegistry,
+    params: &VerifyParams,
+    source: &dyn BalanceSource,
+) -> Result<ReservesReport, ReservesError> {
+    params.validate()?;
+    check_label("round id", &liabilities.round)?;
+    for a in &liabilities.assets {
+        let info = registry
+            .index_of(a.asset.as_str())
+            .and_then(|i| registry.get(i))
+            .ok_or_else(|| ReservesError::Liabilities {
+                asset: a.asset.to_string(),
+                message: "not in the asset registry".into(),
+            })?;
+        if info.decimals != a.decimals {
+            return Err(ReservesError::Liabilities {
+                asset: a.asset.to_string(),
+                message: format!(
+                    "round says {} decimals, registry {}",
+                    a.decimals, info.decimals
+                ),
+            });
+        }
+    }
+    let ctx = Context {
+        liabilities,
+        registry,
+        params,
+    };
+
+    // 1-5 in parallel.
+    let mut prepared: Vec<Result<Prepared<'_>, ReservesError>> =
+        rows.par_iter().map(|r| prepare(r, &ctx)).collect();
+
+    // 6: duplicates, in file order.
+    let mut first: HashMap<(String, String, AssetId), usize> = HashMap::with_capacity(rows.len());
+    for (row, p) in rows.iter().zip(prepared.iter_mut()) {
+        if let Ok(ok) = p {
+            let key = (
+                ok.chain.name.clone(),
+                ok.canonical.clone(),
+                ok.asset.clone(),
+            );
+            if let Some(&first_line) = first.get(&key) {
+                *p = Err(ReservesError::DuplicateAddress { first_line });
+            } else {
+                first.insert(key, row.line);
+            }
+        }
+    }
+
+    // 7 in parallel.
+    let checked: Vec<Result<(Prepared<'_>, Scheme), ReservesError>> = prepared
+        .into_par_iter()
+        .zip(rows.par_iter())
+        .map(|(p, row)| {
+            let p = p?;
+            let scheme = verify_signature(&p, row)?;
+            Ok((p, scheme))
+        })
+        .collect();
+
+    // 8 in file order.
+    let mut verified = Vec::new();
+    let mut rejected = Vec::new();
+    let mut signatures = 0usize;
+    for (row, result) in rows.iter().zip(checked) {
+        let outcome = result.and_then(|(p, scheme)| {
+            signatures += row.signatures.len();
+            let q = BalanceQuery {
+                chain: p.chain,
+                address: &p.address,
+                canonical: &p.canonical,
+                asset: &p.asset,
+                ledger_decimals: p.decimals,
+                token: p.token,
+                height: p.height,
+                stated: p.balance,
+            };
+            let seen = source.balance(&q)?;
+            if seen.height != p.height {
+                return Err(ReservesError::SourceHeight {
+                    requested: p.height,
+                    node: seen.height,
+                });
+            }
+            if seen.amount != p.balance {
+                return Err(ReservesError::BalanceMismatch {
+                    stated: p.balance.to_decimal(p.decimals),
+                    observed: seen.amount.to_decimal(p.decimals),
+                    height: p.height,
+                });
+            }
+            Ok(VerifiedWallet {
+                line: row.line,
+                chain: p.chain.name.clone(),
+                address: p.canonical,
+                balance_decimal: p.balance.to_decimal(p.decimals),
+                asset: p.asset,
+                balance: p.balance,
+                height: p.height,
+                scheme,
+                signatures: row.signatures.len(),
+                token: p.token.map(|t| t.contract.clone()),
+            })
+        });
+        match outcome {
+            Ok(w) => verified.push(w),
+            Err(e) => rejected.push(RejectedWallet {
+                line: row.line,
+                chain: row.chain.clone(),
+                address: row.address.clone(),
+                asset: row.asset.clone(),
+                balance: row.balance.clone(),
+                code: e.code().to_owned(),
+                reason: e.to_string(),
+            }),
+        }
+    }
+    build_report(
+        liabilities,
+        registry,
+        params,
+        &source.name(),
+        verified,
+        rejected,
+        signatures,
+    )
+}
+
+fn prepare<'a>(row: &WalletRow, ctx: &Context<'a>) -> Result<Prepared<'a>, ReservesError> {
+    let params = ctx.params;
+    let chain = params.chain(&row.chain).ok_or_else(|| {
+        let known = ctx
+            .registry
+            .assets()
+            .iter()
+            .any(|a| a.chains.iter().any(|c| *c == row.chain));
+        if known {
+            ReservesError::UnsupportedChain {
+                chain: row.chain.clone(),
+                supported: params
+                    .chains
+                    .iter()
+                    .map(|c| c.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            }
+        } else {
+            ReservesError::UnknownChain {
+                chain: row.chain.clone(),
+            }
+        }
+    })?;
+    let info = ctx
+        .registry
+        .index_of(&row.asset)
+        .and_then(|i| ctx.registry.get(i))
+        .ok_or_else(|| ReservesError::UnknownAsset {
+            asset: row.asset.clone(),
+        })?;
+    let (_, liability) =
+        ctx.liabilities
+            .get(&row.asset)
+            .ok_or_else(|| ReservesError::AssetNotInRound {
+                asset: row.asset.clone(),
+                round: ctx.liabilities.round.clone(),
+            })?;
+    if !info.chains.iter().any(|c| *c == row.chain) {
+        return Err(ReservesError::AssetNotOnChain {
+            asset: row.asset.clone(),
+            chain: row.chain.clone(),
+            allowed: info.chains.join(", "),
+        });
+    }
+    let token = if chain.native_asset == info.id {
+        None
+    } else {
+        Some(params.token(&row.chain, &row.asset).ok_or_else(|| {
+            ReservesError::NoTokenContract {
+                asset: row.asset.clone(),
+                chain: row.chain.clone(),
+            }
+        })?)
+    };
+    let height: u64 = row
+        .height
+        .parse()
+        .ok()
+        .filter(|_| row.height.bytes().all(|b| b.is_ascii_digit()))
+        .ok_or_else(|| ReservesError::BadHeight {
+            value: row.height.clone(),
+        })?;
+    let (min, max) =
+        params
+            .height_window(&row.chain)
+            .ok_or_else(|| ReservesError::HeightNotPinned {
+                chain: row.chain.clone(),
+            })?;
+    if !(min..=max).contains(&height) {
+        return Err(ReservesError::StaleHeight {
+            chain: row.chain.clone(),
+            got: height,
+            min,
+            max,
+        });
+    }
+    let balance = Amount::parse(&row.balance, liability.decimals).map_err(|source| {
+        ReservesError::BadBalance {
+            value: row.balance.clone(),
+            source,
+        }
+    })?;
+    let address = ChainAddress::parse(chain, &row.address)?;
+    let canonical = address.canonical();
+    check_message(
+        &row.message,
+        &params.exchange,
+        &ctx.liabilities.round,
+        height,
+        &canonical,
+    )?;
+    Ok(Prepared {
+        chain,
+        message: ownership_message(&params.exchange, &ctx.liabilities.round, height, &canonical),
+        address,
+        canonical,
+        asset: info.id.clone(),
+        decimals: liability.decimals,
+        balance,
+        height,
+        token,
+    })
+}
+
+/// Checks that `signatures` (and `script`, for multisig) prove control of `address` on `chain`
+/// over exactly `message` — the signature check alone, for any message (no round binding, no
+/// height, no duplicate or balance checks: [`verify_wallets_with`] does those).
+pub fn verify_ownership(
+    chain: &ChainSpec,
+    address: &str,
+    message: &str,
+    signatures: &[String],
+    script: Option<&str>,
+) -> Result<Scheme, ReservesError> {
+    let address = ChainAddress::parse(chain, address)?;
+    check_signatures(chain, &address, message, signatures, script)
+}
+
+fn verify_signature(p: &Prepared<'_>, row: &WalletRow) -> Result<Scheme, ReservesError> {
+    check_signatures(
+        p.chain,
+        &p.address,
+        &p.message,
+        &row.signatures,
+        row.script.as_deref(),
+    )
+}
+
+fn check_signatures(
+    chain: &ChainSpec,
+    address: &ChainAddress,
+    message: &str,
+    signatures: &[String],
+    script: Option<&str>,
+) -> Result<Scheme, ReservesError> {
+    let one = |what: &str| -> Result<&str, ReservesError> {
+        if script.is_some() {
+            return Err(ReservesError::UnexpectedScript {
+                address_type: what.to_owned(),
+            });
+        }
+        match signatures {
+            [] => Err(ReservesError::NoSignature),
+            [s] => Ok(s),
+            more => Err(ReservesError::TooManySignatures {
+                got: more.len(),
+                max: 1,
+                address_type: what.to_owned(),
+            }),
+        }
+    };
+    match (address, chain.kind) {
+        (ChainAddress::Evm(a), ChainKind::Evm) => {
+            evm::verify_personal_sign(a, message, one("EVM account")?)?;
+            Ok(Scheme::Eip191)
+        }
+        (ChainAddress::Tron(a), ChainKind::Tron) => {
+            tron::verify_signed_message(a, message, one("TRON account")?)?;
+            Ok(Scheme::Tip191)
+        }
+        (ChainAddress::Bitcoin(a), kind) => btc::verify_ownership(
+            a,
+            kind.bitcoin_network()
+                .expect("bitcoin address on a bitcoin chain"),
+            message,
+            signatures,
+            script,
+        ),
+        _ => unreachable!("ChainAddress::parse follows the chain kind"),
+    }
+}
