@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::time::Instant;
 
-use custodia_primitives::{AssetId, AssetRegistry, Total};
+use custodia_primitives::{Amount, AssetId, AssetRegistry, Total};
 use rand::SeedableRng;
 use rand_chacha::ChaCha20Rng;
 use serde::Serialize;
@@ -12,7 +12,7 @@ use serde::Serialize;
 use crate::demo::{BTC_SLOTS, RowContext, Slot, signed_row};
 use crate::params::VerifyParams;
 use crate::verify::{AssetLiability, Liabilities, verify_wallets};
-use crate::wallet::{WalletFormat, parse_wallets, write_wallets};
+use crate::wallet::{WalletFormat, WalletRow, parse_wallets, write_wallets};
 
 /// What [`bench_verify`] measured.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -37,11 +37,23 @@ pub struct BenchReport {
     pub all_verified: bool,
 }
 
-/// Generates `n` wallets cycling through every scheme (the eleven Bitcoin kinds, EIP-191 on
-/// Ethereum, TIP-191 on TRON; one fresh key per wallet), writes them as CSV, then times parsing
-/// and verification with the default (stated) balance source on all rayon threads.
-pub fn bench_verify(n: usize) -> BenchReport {
-    let t0 = Instant::now();
+/// A generated wallet file and everything needed to verify it.
+#[derive(Debug, Clone)]
+pub struct BenchFixture {
+    /// The wallets (fresh key per wallet, every scheme in turn).
+    pub rows: Vec<WalletRow>,
+    /// A round whose liabilities equal the wallets' balances (every ratio is 100%).
+    pub liabilities: Liabilities,
+    /// The default registry.
+    pub registry: AssetRegistry,
+    /// Parameters pinning the heights used.
+    pub params: VerifyParams,
+}
+
+/// Generates `n` wallets cycling through every scheme: the eleven Bitcoin kinds (BIP-137,
+/// BIP-322 P2WPKH / P2SH-P2WPKH / P2TR, 2-of-3 multisig in both forms), EIP-191 on Ethereum
+/// (ETH and USDT) and TIP-191 on TRON (TRX and USDT). Seeded: the same `n` gives the same file.
+pub fn bench_fixture(n: usize) -> BenchFixture {
     let registry = AssetRegistry::default_assets();
     let exchange = "Bench Exchange";
     let round = "bench-1";
@@ -59,30 +71,30 @@ pub fn bench_verify(n: usize) -> BenchReport {
     ]);
     let mut rng = ChaCha20Rng::seed_from_u64(7);
     let mut totals: BTreeMap<AssetId, Total> = BTreeMap::new();
-    let rows: Vec<_> = (0..n)
+    let decimals_of = |asset: &AssetId| {
+        registry
+            .get(registry.index_of(asset.as_str()).expect("default asset"))
+            .expect("index")
+            .decimals
+    };
+    let rows: Vec<WalletRow> = (0..n)
         .map(|i| {
             let (chain, slot, asset) = slots[i % slots.len()];
             let chain = params.chain(chain).expect("built-in chain");
             let asset = AssetId::new(asset).expect("valid symbol");
-            let decimals = registry
-                .get(registry.index_of(asset.as_str()).expect("default asset"))
-                .expect("index")
-                .decimals;
-            let units = 1_000 + (i as u64 % 997) * 1_000;
+            let amount = Amount::new(1_000 + (i as u64 % 997) * 1_000).expect("small");
             let t = totals.entry(asset.clone()).or_insert(Total::ZERO);
-            *t = t
-                .checked_add(custodia_primitives::Amount::new(units).expect("small"))
-                .expect("small");
+            *t = t.checked_add(amount).expect("small");
             let ctx = RowContext {
                 exchange,
                 round,
                 chain,
                 height: params.heights[&chain.name],
             };
-            let balance = custodia_primitives::Amount::new(units)
-                .expect("small")
-                .to_decimal(decimals);
-            signed_row(&ctx, slot, &mut rng, None, &asset, balance)
+            let balance = amount.to_decimal(decimals_of(&asset));
+            let mut row = signed_row(&ctx, slot, &mut rng, None, &asset, balance);
+            row.line = i + 2;
+            row
         })
         .collect();
     let liabilities = Liabilities::new(
@@ -90,10 +102,7 @@ pub fn bench_verify(n: usize) -> BenchReport {
         totals
             .into_iter()
             .map(|(asset, equity)| AssetLiability {
-                decimals: registry
-                    .get(registry.index_of(asset.as_str()).expect("default asset"))
-                    .expect("index")
-                    .decimals,
+                decimals: decimals_of(&asset),
                 asset,
                 equity,
                 debt: Total::ZERO,
@@ -101,6 +110,24 @@ pub fn bench_verify(n: usize) -> BenchReport {
             .collect(),
     )
     .expect("valid round");
+    BenchFixture {
+        rows,
+        liabilities,
+        registry,
+        params,
+    }
+}
+
+/// Generates [`bench_fixture`]`(n)`, writes it as CSV, then times parsing and verification with
+/// the default (stated) balance source on all rayon threads.
+pub fn bench_verify(n: usize) -> BenchReport {
+    let t0 = Instant::now();
+    let BenchFixture {
+        rows,
+        liabilities,
+        registry,
+        params,
+    } = bench_fixture(n);
     let text = write_wallets(&rows, WalletFormat::Csv);
     let signatures = rows.iter().map(|r| r.signatures.len()).sum();
     let generate_seconds = t0.elapsed().as_secs_f64();

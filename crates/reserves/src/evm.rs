@@ -176,7 +176,7 @@ mod tests {
         ] {
             let parsed = parse_address("ethereum", a).unwrap();
             assert_eq!(eip55(&parsed), a);
-            let lower = a.to_ascii_lowercase().replacen("0x", "0x", 1);
+            let lower = a.to_ascii_lowercase();
             assert_eq!(parse_address("ethereum", &lower).unwrap(), parsed);
         }
         for a in [

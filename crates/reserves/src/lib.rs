@@ -24,7 +24,7 @@ mod wallet;
 pub use balance::{
     BalanceQuery, BalanceSource, ChainSources, ObservedBalance, StatedBalances, to_ledger_units,
 };
-pub use bench::{BenchReport, bench_verify};
+pub use bench::{BenchFixture, BenchReport, bench_fixture, bench_verify};
 pub use chain::{ChainAddress, ChainKind, ChainSpec, TokenSpec};
 pub use demo::{DemoConfig, DemoWallets, demo_params, demo_wallets};
 pub use error::ReservesError;

@@ -109,11 +109,7 @@ mod tests {
 
     fn check(got: &str, expect: Result<(), &str>) {
         let r = check_message(got, EX, "2026-11", 840_000, "bc1qexample");
-        assert_eq!(
-            r.map_err(|e| e.code()),
-            expect.map_err(|c| c),
-            "message {got:?}"
-        );
+        assert_eq!(r.map_err(|e| e.code()), expect, "message {got:?}");
     }
 
     #[test]

@@ -340,7 +340,7 @@ fn prepare<'a>(row: &WalletRow, ctx: &Context<'a>) -> Result<Prepared<'a>, Reser
             .registry
             .assets()
             .iter()
-            .any(|a| a.chains.iter().any(|c| *c == row.chain));
+            .any(|a| a.chains.contains(&row.chain));
         if known {
             ReservesError::UnsupportedChain {
                 chain: row.chain.clone(),
@@ -371,7 +371,7 @@ fn prepare<'a>(row: &WalletRow, ctx: &Context<'a>) -> Result<Prepared<'a>, Reser
                 asset: row.asset.clone(),
                 round: ctx.liabilities.round.clone(),
             })?;
-    if !info.chains.iter().any(|c| *c == row.chain) {
+    if !info.chains.contains(&row.chain) {
         return Err(ReservesError::AssetNotOnChain {
             asset: row.asset.clone(),
             chain: row.chain.clone(),

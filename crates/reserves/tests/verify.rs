@@ -382,11 +382,7 @@ fn evm_and_tron() {
         );
     }
     // All lower case: no checksum, accepted; the message names the EIP-55 spelling.
-    let mut c = Claim::new(
-        "ethereum",
-        "ETH",
-        addr.to_ascii_lowercase().replace("0x", "0x"),
-    );
+    let mut c = Claim::new("ethereum", "ETH", addr.to_ascii_lowercase());
     c.msg_address = Some(addr.clone());
     check(
         "lowercase address",
@@ -768,7 +764,7 @@ fn malformed_signature_encodings() {
             with(&p2wpkh, &|m| {
                 let b = decode(&sign_bip322_p2wpkh(&k, m, false, Network::Bitcoin));
                 let w: bitcoin::Witness = bitcoin::consensus::deserialize(&b).unwrap();
-                let sig = bitcoin::ecdsa::Signature::from_slice(&w.nth(0).unwrap()).unwrap();
+                let sig = bitcoin::ecdsa::Signature::from_slice(w.nth(0).unwrap()).unwrap();
                 let mut compact = sig.signature.serialize_compact();
                 let s = negate_s(&compact[32..]);
                 compact[32..].copy_from_slice(&s);
@@ -806,7 +802,6 @@ fn malformed_signature_encodings() {
                 let mut b = hex::decode(&sign_eip191(&k, m)[2..]).unwrap();
                 let s = negate_s(&b[32..64]);
                 b[32..64].copy_from_slice(&s);
-                b[64] ^= 1 ^ (27 ^ 28) ^ 27 ^ 28; // flip 27 <-> 28
                 b[64] = if b[64] == 27 { 28 } else { 27 };
                 one(format!("0x{}", hex::encode(b)))
             }),

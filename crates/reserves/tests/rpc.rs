@@ -1,0 +1,368 @@
+//! The node clients against a real JSON-RPC server on 127.0.0.1: a small std::net HTTP/1.1
+//! server that parses each request's JSON, records it and answers like geth or bitcoind would.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpListener;
+use std::sync::{Arc, Mutex};
+
+use bitcoin::Network;
+use custodia_primitives::{AssetId, AssetRegistry, Total};
+use custodia_reserves::sign::{
+    BtcAddressKind, SigningKey, btc_address, evm_address, sign_bip137, sign_eip191, sign_tip191,
+    tron_address,
+};
+use custodia_reserves::{
+    AssetLiability, BalanceSource, BitcoindRpc, ChainSources, EvmRpc, JsonRpcClient, Liabilities,
+    ReservesReport, StatedBalances, VerifyParams, WalletRow, ownership_message,
+    verify_wallets_with,
+};
+use rand::SeedableRng;
+use rand_chacha::ChaCha20Rng;
+use serde_json::{Value, json};
+
+const EX: &str = "Acme Exchange";
+const ROUND: &str = "2026-11";
+const BTC_H: u64 = 840_000;
+const ETH_H: u64 = 19_500_000;
+const TRON_H: u64 = 60_000_000;
+
+/// One request as the server saw it.
+#[derive(Debug, Clone)]
+struct Seen {
+    authorization: Option<String>,
+    body: Value,
+}
+
+/// Starts a server answering `answer(method, params) -> (HTTP status, body)`.
+fn serve(
+    answer: impl Fn(&str, &Value) -> (u16, String) + Send + 'static,
+) -> (String, Arc<Mutex<Vec<Seen>>>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/", listener.local_addr().unwrap());
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let log = Arc::clone(&seen);
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut length = 0usize;
+            let mut authorization = None;
+            let mut line = String::new();
+            reader.read_line(&mut line).unwrap(); // request line
+            assert!(line.starts_with("POST "), "{line}");
+            loop {
+                line.clear();
+                reader.read_line(&mut line).unwrap();
+                let l = line.trim_end();
+                if l.is_empty() {
+                    break;
+                }
+                let (name, value) = l.split_once(':').unwrap();
+                match name.to_ascii_lowercase().as_str() {
+                    "content-length" => length = value.trim().parse().unwrap(),
+                    "authorization" => authorization = Some(value.trim().to_owned()),
+                    _ => {}
+                }
+            }
+            let mut body = vec![0u8; length];
+            reader.read_exact(&mut body).unwrap();
+            let request: Value = serde_json::from_slice(&body).unwrap();
+            assert_eq!(request["jsonrpc"], "2.0");
+            let method = request["method"].as_str().unwrap().to_owned();
+            let id = request["id"].clone();
+            let (status, result) = answer(&method, &request["params"]);
+            log.lock().unwrap().push(Seen {
+                authorization,
+                body: request,
+            });
+            let text = result.replace("$ID", &id.to_string());
+            let reason = if status == 200 { "OK" } else { "Error" };
+            write!(
+                stream,
+                "HTTP/1.1 {status} {reason}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{text}",
+                text.len()
+            )
+            .unwrap();
+            stream.flush().unwrap();
+        }
+    });
+    (url, seen)
+}
+
+fn ok(result: Value) -> (u16, String) {
+    (
+        200,
+        json!({"jsonrpc": "2.0", "id": 0, "result": result})
+            .to_string()
+            .replace("\"id\":0", "\"id\":$ID"),
+    )
+}
+
+fn key(seed: u64) -> SigningKey {
+    SigningKey::generate(&mut ChaCha20Rng::seed_from_u64(seed))
+}
+
+fn registry() -> AssetRegistry {
+    AssetRegistry::default_assets()
+}
+
+fn liabilities() -> Liabilities {
+    let r = registry();
+    let line = |a: &str, units: u128| AssetLiability {
+        asset: AssetId::new(a).unwrap(),
+        decimals: r.get(r.index_of(a).unwrap()).unwrap().decimals,
+        equity: Total::from_units(units),
+        debt: Total::ZERO,
+    };
+    Liabilities::new(
+        ROUND,
+        vec![
+            line("BTC", 100_000_000),
+            line("ETH", 1_000_000_000),
+            line("USDT", 10_000_000_000),
+            line("TRX", 1),
+        ],
+    )
+    .unwrap()
+}
+
+fn params() -> VerifyParams {
+    VerifyParams::new(EX)
+        .with_height("bitcoin", BTC_H)
+        .with_height("ethereum", ETH_H)
+        .with_height("tron", TRON_H)
+}
+
+fn row(
+    chain: &str,
+    asset: &str,
+    address: String,
+    balance: &str,
+    height: u64,
+    sig: impl Fn(&str) -> String,
+) -> WalletRow {
+    let message = ownership_message(EX, ROUND, height, &address);
+    WalletRow {
+        line: 2,
+        chain: chain.into(),
+        asset: asset.into(),
+        address,
+        balance: balance.into(),
+        height: height.to_string(),
+        signatures: vec![sig(&message)],
+        message,
+        script: None,
+    }
+}
+
+fn verify(rows: &[WalletRow], source: &dyn BalanceSource) -> ReservesReport {
+    verify_wallets_with(rows, &liabilities(), &registry(), &params(), source).unwrap()
+}
+
+fn codes(r: &ReservesReport) -> Vec<&str> {
+    r.rejected.iter().map(|x| x.code.as_str()).collect()
+}
+
+#[test]
+fn evm_native_and_erc20_balances_at_the_snapshot_block() {
+    let k = key(1);
+    let addr = evm_address(&k);
+    let (url, seen) = serve(|method, params| match method {
+        // 2 ETH plus 1 wei of dust the 8-decimal ledger cannot hold.
+        "eth_getBalance" => ok(json!("0x1bc16d674ec80001")),
+        // 1234.5 USDT (6 decimals), as a 32-byte word.
+        "eth_call" => {
+            assert_eq!(params[0]["data"].as_str().unwrap().len(), 2 + 8 + 64);
+            ok(json!(format!("0x{:064x}", 1_234_500_000u64)))
+        }
+        other => panic!("unexpected method {other}"),
+    });
+    let source = EvmRpc::new(JsonRpcClient::new(url).unwrap());
+    let sign = |m: &str| sign_eip191(&k, m);
+    let rows = [
+        row("ethereum", "ETH", addr.clone(), "2", ETH_H, sign),
+        row("ethereum", "USDT", addr.clone(), "1234.5", ETH_H, sign),
+    ];
+    let report = verify(&rows, &source);
+    assert_eq!(codes(&report), Vec::<&str>::new());
+    assert_eq!(report.wallets.len(), 2);
+    assert_eq!(report.balance_source, "evm-rpc");
+    let seen = seen.lock().unwrap().clone();
+    let block = format!("0x{ETH_H:x}");
+    assert_eq!(seen[0].body["method"], "eth_getBalance");
+    assert_eq!(
+        seen[0].body["params"],
+        json!([addr.to_ascii_lowercase(), block])
+    );
+    assert_eq!(seen[1].body["method"], "eth_call");
+    assert_eq!(
+        seen[1].body["params"],
+        json!([
+            {
+                "to": "0xdAC17F958D2ee523a2206206994597C13D831ec7",
+                "data": format!("0x70a08231{:0>64}", &addr.to_ascii_lowercase()[2..]),
+            },
+            block
+        ])
+    );
+
+    // Negative twin: the file overstates the balance.
+    let overstated = [row("ethereum", "ETH", addr, "2.00000001", ETH_H, sign)];
+    let report = verify(&overstated, &source);
+    assert_eq!(codes(&report), ["balance_mismatch"]);
+    assert!(
+        report.rejected[0].reason.contains("node reports 2 "),
+        "{}",
+        report.rejected[0].reason
+    );
+}
+
+#[test]
+fn evm_node_errors_reject_the_wallet() {
+    let k = key(2);
+    let (url, _) = serve(|_, _| {
+        (
+            200,
+            r#"{"jsonrpc":"2.0","id":$ID,"error":{"code":-32000,"message":"missing trie node"}}"#
+                .into(),
+        )
+    });
+    let source = EvmRpc::new(JsonRpcClient::new(url).unwrap());
+    let rows = [row("ethereum", "ETH", evm_address(&k), "1", ETH_H, |m| {
+        sign_eip191(&k, m)
+    })];
+    let report = verify(&rows, &source);
+    assert_eq!(codes(&report), ["rpc"]);
+    assert!(report.rejected[0].reason.contains("missing trie node"));
+
+    // An EVM node cannot answer for TRON.
+    let t = [row("tron", "TRX", tron_address(&k), "1", TRON_H, |m| {
+        sign_tip191(&k, m)
+    })];
+    assert_eq!(codes(&verify(&t, &source)), ["source_unsupported"]);
+
+    // A closed port.
+    let closed = {
+        let l = TcpListener::bind("127.0.0.1:0").unwrap();
+        format!("http://{}/", l.local_addr().unwrap())
+    };
+    let source = EvmRpc::new(JsonRpcClient::new(closed).unwrap());
+    assert_eq!(codes(&verify(&rows, &source)), ["http"]);
+}
+
+#[test]
+fn bitcoind_scantxoutset_with_auth_and_height_check() {
+    let k = key(3);
+    let addr = btc_address(&k, BtcAddressKind::P2wpkh, Network::Bitcoin).to_string();
+    let node_height = Arc::new(Mutex::new(BTC_H));
+    let h = Arc::clone(&node_height);
+    let (url, seen) = serve(move |method, _| {
+        assert_eq!(method, "scantxoutset");
+        let height = *h.lock().unwrap();
+        // bitcoind prints amounts as JSON numbers with 8 decimals; this one has 16 significant
+        // digits, more than a double holds exactly.
+        let body = format!(
+            r#"{{"result":{{"success":true,"txouts":123,"height":{height},"bestblock":"00000000000000000002a7c4c1e48d76c5a37902165a270156b7a8d72728a054","unspents":[],"total_amount":20999999.99999999}},"error":null,"id":$ID}}"#
+        );
+        (200, body)
+    });
+    let source = BitcoindRpc::new(
+        JsonRpcClient::new(url)
+            .unwrap()
+            .with_basic_auth("rpcuser", "rpcpass"),
+    );
+    let sign = |m: &str| sign_bip137(&k, m, BtcAddressKind::P2wpkh);
+    let mut liab = liabilities();
+    liab.assets[0].equity = Total::from_units(2_100_000_000_000_000);
+    let rows = [row(
+        "bitcoin",
+        "BTC",
+        addr.clone(),
+        "20999999.99999999",
+        BTC_H,
+        sign,
+    )];
+    let report = verify_wallets_with(&rows, &liab, &registry(), &params(), &source).unwrap();
+    assert_eq!(codes(&report), Vec::<&str>::new());
+    assert_eq!(
+        report.asset("BTC").unwrap().reserves,
+        Total::from_units(2_099_999_999_999_999)
+    );
+    let s = seen.lock().unwrap()[0].clone();
+    assert_eq!(
+        s.authorization.as_deref(),
+        Some("Basic cnBjdXNlcjpycGNwYXNz")
+    );
+    assert_eq!(
+        s.body["params"],
+        json!(["start", [format!("addr({addr})")]])
+    );
+
+    // Negative twin: the node is at the tip, not at the snapshot height.
+    *node_height.lock().unwrap() = BTC_H + 3;
+    let report = verify_wallets_with(&rows, &liab, &registry(), &params(), &source).unwrap();
+    assert_eq!(codes(&report), ["source_height"]);
+}
+
+#[test]
+fn bitcoind_http_errors() {
+    let k = key(4);
+    let addr = btc_address(&k, BtcAddressKind::P2pkh, Network::Bitcoin).to_string();
+    let rows = [row("bitcoin", "BTC", addr, "1", BTC_H, |m| {
+        sign_bip137(&k, m, BtcAddressKind::P2pkh)
+    })];
+    // bitcoind reports RPC errors with HTTP 500 and a JSON body.
+    let (url, _) = serve(|_, _| {
+        (500, r#"{"result":null,"error":{"code":-8,"message":"Scan already in progress, use action \"abort\" or \"status\""},"id":$ID}"#.into())
+    });
+    let source = BitcoindRpc::new(JsonRpcClient::new(url).unwrap());
+    let report = verify(&rows, &source);
+    assert_eq!(codes(&report), ["rpc"]);
+    assert!(
+        report.rejected[0]
+            .reason
+            .contains("Scan already in progress")
+    );
+    // Wrong credentials: 401 with an empty body.
+    let (url, _) = serve(|_, _| (401, String::new()));
+    let source = BitcoindRpc::new(JsonRpcClient::new(url).unwrap());
+    assert_eq!(codes(&verify(&rows, &source)), ["http"]);
+    // A result of the wrong shape.
+    let (url, _) = serve(|_, _| ok(json!({"success": true})));
+    let source = BitcoindRpc::new(JsonRpcClient::new(url).unwrap());
+    assert_eq!(codes(&verify(&rows, &source)), ["rpc_answer"]);
+}
+
+#[test]
+fn sources_are_routed_per_chain() {
+    let k = key(5);
+    let (evm_url, evm_seen) = serve(|_, _| ok(json!("0x0de0b6b3a7640000"))); // 1 ETH
+    let (btc_url, btc_seen) =
+        serve(|_, _| ok(json!({"success": true, "height": BTC_H, "total_amount": 0.5})));
+    let evm = EvmRpc::new(JsonRpcClient::new(evm_url).unwrap());
+    let btc = BitcoindRpc::new(JsonRpcClient::new(btc_url).unwrap());
+    let sources = ChainSources::new()
+        .route("ethereum", &evm)
+        .route("bitcoin", &btc)
+        .fallback(&StatedBalances);
+    let btc_addr = btc_address(&k, BtcAddressKind::P2pkh, Network::Bitcoin).to_string();
+    let rows = [
+        row("ethereum", "ETH", evm_address(&k), "1", ETH_H, |m| {
+            sign_eip191(&k, m)
+        }),
+        row("bitcoin", "BTC", btc_addr, "0.5", BTC_H, |m| {
+            sign_bip137(&k, m, BtcAddressKind::P2pkh)
+        }),
+        row("tron", "TRX", tron_address(&k), "7", TRON_H, |m| {
+            sign_tip191(&k, m)
+        }),
+    ];
+    let report = verify(&rows, &sources);
+    assert_eq!(codes(&report), Vec::<&str>::new());
+    assert_eq!(
+        report.balance_source,
+        "bitcoin=bitcoind,ethereum=evm-rpc,*=stated"
+    );
+    assert_eq!(evm_seen.lock().unwrap().len(), 1);
+    assert_eq!(btc_seen.lock().unwrap().len(), 1);
+}
