@@ -281,39 +281,55 @@ where
     }
 }
 
-/// A table of all `bits`-bit values, `t = 0, 1, …, 2^bits − 1`, with its lookup multiplicity.
+/// A table of all `bits`-bit values laid out on `2^log_height ≤ 2^bits` rows: row r holds the
+/// entries `r + j · 2^log_height` for `j < 2^(bits − log_height)`, each with its own
+/// multiplicity column. Columns: `t, m_0, m_1, …`. Keeping the table no taller than the batch keeps
+/// the proof's largest domain the batch's own.
 #[derive(Debug, Clone)]
 pub struct RangeAir {
     bits: u32,
+    log_height: u32,
     bus: &'static str,
 }
 
 impl RangeAir {
-    /// The 16-bit table.
-    pub const fn range16() -> Self {
+    /// The 16-bit table for a batch of `2^log_batch` rows.
+    pub fn range16(log_batch: u32) -> Self {
         Self {
             bits: LIMB_BITS,
+            log_height: log_batch.min(LIMB_BITS),
             bus: RANGE16_BUS,
         }
     }
 
-    /// The 14-bit table.
-    pub const fn range14() -> Self {
+    /// The 14-bit table for a batch of `2^log_batch` rows.
+    pub fn range14(log_batch: u32) -> Self {
         Self {
             bits: TOP_LIMB_BITS,
+            log_height: log_batch.min(TOP_LIMB_BITS),
             bus: RANGE14_BUS,
         }
     }
 
-    /// Bits of the table (its height is `2^bits`).
+    /// Bits of the table's values.
     pub const fn bits(&self) -> u32 {
         self.bits
+    }
+
+    /// log2 of the table's rows.
+    pub const fn log_height(&self) -> u32 {
+        self.log_height
+    }
+
+    /// Entries (and multiplicity columns) per row.
+    pub const fn entries_per_row(&self) -> usize {
+        1 << (self.bits - self.log_height)
     }
 }
 
 impl BaseAir<Val> for RangeAir {
     fn width(&self) -> usize {
-        2
+        1 + self.entries_per_row()
     }
 }
 
@@ -323,14 +339,19 @@ where
 {
     fn eval(&self, builder: &mut AB) {
         let main = builder.main();
-        let (t, m) = (main.current_slice()[0], main.current_slice()[1]);
+        let row: Vec<AB::Var> = main.current_slice().to_vec();
+        let t = row[0];
         let t_next = main.next_slice()[0];
         builder.when_first_row().assert_zero(t);
         builder.when_transition().assert_eq(t_next, t + AB::F::ONE);
         builder
             .when_last_row()
-            .assert_eq(t, AB::F::from_u64((1u64 << self.bits) - 1));
-        LookupBus::new(self.bus).table_entry(builder, [t], m);
+            .assert_eq(t, AB::F::from_u64((1u64 << self.log_height) - 1));
+        let bus = LookupBus::new(self.bus);
+        for (j, &m) in row[1..].iter().enumerate() {
+            let entry = t + AB::F::from_u64((j as u64) << self.log_height);
+            bus.table_entry(builder, [entry], m);
+        }
     }
 }
 
@@ -349,14 +370,14 @@ impl CustodiaAir {
     pub fn all(num_assets: usize, log_batch: u32) -> Vec<Self> {
         vec![
             Self::Batch(BatchAir::new(num_assets, log_batch)),
-            Self::Range(RangeAir::range16()),
-            Self::Range(RangeAir::range14()),
+            Self::Range(RangeAir::range16(log_batch)),
+            Self::Range(RangeAir::range14(log_batch)),
         ]
     }
 
     /// log2 of the trace height of each AIR in [`CustodiaAir::all`] order.
     pub fn log_heights(log_batch: u32) -> [u32; 3] {
-        [log_batch, LIMB_BITS, TOP_LIMB_BITS]
+        [log_batch, log_batch.min(LIMB_BITS), log_batch.min(TOP_LIMB_BITS)]
     }
 }
 

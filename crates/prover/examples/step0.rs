@@ -88,6 +88,7 @@ impl<AB: InteractionBuilder<F = Val>> Air<AB> for LimbsAir {
     }
 }
 #[derive(Clone)]
+#[allow(clippy::large_enum_variant)]
 enum Mixed {
     Limbs(LimbsAir),
     Range(CustodiaAir),
@@ -156,7 +157,7 @@ fn main() {
                 counts.iter().enumerate().flat_map(|(t, &c)| [Val::from_usize(t), Val::from_u64(c)]).collect(),
                 2,
             );
-            let airs = [Mixed::Limbs(LimbsAir(n)), Mixed::Range(CustodiaAir::Range(RangeAir::range16()))];
+            let airs = [Mixed::Limbs(LimbsAir(n)), Mixed::Range(CustodiaAir::Range(RangeAir::range16(16)))];
             let c = make_config(&o, [1; 32]);
             let t = Instant::now();
             let inst = vec![

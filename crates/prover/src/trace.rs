@@ -207,19 +207,23 @@ pub fn generate_traces(raw: &RawLeaves<'_>, params: &BatchParams) -> BatchTraces
             *m += 1;
         }
     }
-    let table = |m: Vec<u64>| {
-        let values = m
-            .iter()
-            .enumerate()
-            .flat_map(|(t, &c)| [Val::from_usize(t), Val::from_u64(c)])
-            .collect();
-        RowMajorMatrix::new(values, 2)
+    // Table of `bits`-bit values on min(2^k, 2^bits) rows (see `RangeAir`).
+    let table = |m: Vec<u64>, bits: u32| {
+        let log_height = raw.log_batch.min(bits);
+        let height = 1usize << log_height;
+        let per_row = 1usize << (bits - log_height);
+        let mut values = Vec::with_capacity(height * (1 + per_row));
+        for r in 0..height {
+            values.push(Val::from_usize(r));
+            values.extend((0..per_row).map(|j| Val::from_u64(m[r + j * height])));
+        }
+        RowMajorMatrix::new(values, 1 + per_row)
     };
 
     BatchTraces {
         main,
-        range16: table(m16),
-        range14: table(m14),
+        range16: table(m16, 16),
+        range14: table(m14, 14),
         public: BatchPublicInputs {
             round_binding: params.round_binding,
             batch_index: raw.batch_index,
