@@ -1,0 +1,1132 @@
+//! The domain check: lists first, then explained look-alike rules against protected brands.
+
+use core::fmt;
+use std::collections::{HashMap, HashSet};
+
+use aho_corasick::{AhoCorasick, MatchKind};
+use serde::{Deserialize, Serialize};
+use unicode_security::MixedScript as _;
+
+use super::brands::{Brand, Keyword, official_host, validate_keyword};
+use super::host::{Host, label_to_unicode};
+use super::lists::{DomainEntry, DomainList};
+use crate::GuardError;
+
+/// How risky a host is. `High` and `VeryHigh` are "warn / block"; `Medium` is "show caution,
+/// do not block" (see `docs/threat-intel.md`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RiskLevel {
+    /// No rule fired (or the host is allowlisted).
+    None,
+    /// A weak signal: a brand-like word inside a longer word, a near-miss spelling, mixed
+    /// scripts, a URL hiding its host. Shown as a caution; not counted as a detection.
+    Medium,
+    /// One strong look-alike signal: the brand's name on another domain, a one-letter typo, a
+    /// brand plus a lure word.
+    High,
+    /// Listed as malicious, or look-alike signals that are deliberate: homoglyphs, the
+    /// official domain inside another host, a brand plus a lure word on shared hosting.
+    VeryHigh,
+}
+
+impl RiskLevel {
+    /// `none`, `medium`, `high`, `very-high`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RiskLevel::None => "none",
+            RiskLevel::Medium => "medium",
+            RiskLevel::High => "high",
+            RiskLevel::VeryHigh => "very-high",
+        }
+    }
+
+    /// Whether this level counts as a detection (high or very high).
+    pub fn is_alert(self) -> bool {
+        self >= RiskLevel::High
+    }
+}
+
+impl fmt::Display for RiskLevel {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Which rule produced a [`Reason`]. Every rule is documented, with its level and thresholds,
+/// in `docs/threat-intel.md`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Rule {
+    /// The host is (under) an allowlist entry.
+    Allowlist,
+    /// The host is (under) an official domain of a protected brand.
+    OfficialDomain,
+    /// The host is (under) a blocklist entry.
+    Blocklist,
+    /// A URL's user-info part names a brand: `https://okx.com@evil.io/`.
+    UserinfoBrand,
+    /// A URL's user-info part looks like a host: `https://bank.com@evil.io/`.
+    UserinfoHost,
+    /// An official domain appears inside the subdomain part: `okx.com.evil.io`.
+    OfficialDomainInSubdomain,
+    /// A label or token is confusable (UTS #39 skeleton) with a keyword but not equal to it:
+    /// `οkx` (Greek omicron), `0kx`, `rnetamask`.
+    Homoglyph,
+    /// A keyword appears only after confusable folding, or split by hyphens: `0kx-login`,
+    /// `o-k-x`.
+    BrandObfuscated,
+    /// The registrable label is exactly a keyword on a suffix the brand does not use:
+    /// `okx.co.uk`, `okx.pages.dev`.
+    BrandOtherSuffix,
+    /// A hyphen-separated token of the registrable label is a keyword: `okx-login.com`.
+    BrandToken,
+    /// A keyword is inside a longer token of the registrable label: `secureokx.com`.
+    BrandEmbedded,
+    /// A keyword is (inside) a subdomain label: `okx.evil.io`, `login-okx.evil.io`.
+    BrandInSubdomain,
+    /// A token is within the keyword's edit-distance tolerance: `binanse.com`.
+    Typo,
+    /// A token is one edit beyond the tolerance of a long keyword.
+    NearTypo,
+    /// A label mixes scripts (UTS #39 single-script test fails).
+    MixedScript,
+    /// A non-ASCII label whose skeleton is plain ASCII: it imitates an ASCII name.
+    AsciiLookalike,
+}
+
+impl Rule {
+    /// The rule's stable id (`brand-token`, `homoglyph`, ...).
+    pub fn id(self) -> &'static str {
+        match self {
+            Rule::Allowlist => "allowlist",
+            Rule::OfficialDomain => "official-domain",
+            Rule::Blocklist => "blocklist",
+            Rule::UserinfoBrand => "userinfo-brand",
+            Rule::UserinfoHost => "userinfo-host",
+            Rule::OfficialDomainInSubdomain => "official-domain-in-subdomain",
+            Rule::Homoglyph => "homoglyph",
+            Rule::BrandObfuscated => "brand-obfuscated",
+            Rule::BrandOtherSuffix => "brand-other-suffix",
+            Rule::BrandToken => "brand-token",
+            Rule::BrandEmbedded => "brand-embedded",
+            Rule::BrandInSubdomain => "brand-in-subdomain",
+            Rule::Typo => "typo",
+            Rule::NearTypo => "near-typo",
+            Rule::MixedScript => "mixed-script",
+            Rule::AsciiLookalike => "ascii-lookalike",
+        }
+    }
+}
+
+impl fmt::Display for Rule {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.id())
+    }
+}
+
+/// One rule that fired, explained.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Reason {
+    /// The rule.
+    pub rule: Rule,
+    /// The level this reason alone gives.
+    pub level: RiskLevel,
+    /// The protected brand involved, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub brand: Option<String>,
+    /// What matched: the keyword, the official domain or the list entry.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub matched: Option<String>,
+    /// The part of the host examined (a label or token, Unicode).
+    pub part: String,
+    /// Edit distance, for typo rules.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub distance: Option<u32>,
+    /// Why the level was raised one step (a lure word, shared hosting), if it was.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub escalated_by: Option<String>,
+    /// A sentence for people.
+    pub message: String,
+}
+
+/// The result of [`DomainChecker::check`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DomainVerdict {
+    /// The host as DNS sees it (lowercase, punycode).
+    pub host: String,
+    /// The host as a user sees it.
+    pub unicode: String,
+    /// Its registrable domain, if it has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub registrable: Option<String>,
+    /// The highest level among the reasons.
+    pub level: RiskLevel,
+    /// Every rule that fired, highest level first.
+    pub reasons: Vec<Reason>,
+}
+
+impl DomainVerdict {
+    /// The brand of the strongest brand-related reason.
+    pub fn brand(&self) -> Option<&str> {
+        self.reasons.iter().find_map(|r| r.brand.as_deref())
+    }
+}
+
+/// Thresholds and word lists of the look-alike rules. `Default` is the documented policy.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DomainPolicy {
+    /// Words phishing hosts add to a brand (`login`, `wallet`, `airdrop`, ...). A brand token
+    /// next to one is raised a level; a generic keyword needs one to count at all.
+    pub lure_words: Vec<String>,
+    /// Keywords at least this long tolerate 1 edit (shorter ones: only an inserted or swapped
+    /// letter).
+    pub typo1_min_len: usize,
+    /// Keywords at least this long tolerate 2 edits.
+    pub typo2_min_len: usize,
+    /// Top-level domains that count like a lure word.
+    pub abused_tlds: Vec<String>,
+    /// A keyword at least this long makes any token containing it `high`, whatever surrounds it.
+    pub embed_any_min_len: usize,
+    /// Whether one edit beyond the tolerance (for keywords of `near_typo_min_len` or more) is
+    /// reported as `medium`.
+    pub near_typo: bool,
+    /// Minimum keyword length for the near-typo rule.
+    pub near_typo_min_len: usize,
+}
+
+/// The default lure words.
+pub const DEFAULT_LURE_WORDS: &[&str] = &[
+    "access", "account", "accounts", "activate", "airdrop", "airdrops", "alert", "app", "apps",
+    "approve", "assets", "auth", "authorize", "bonus", "bridge", "check", "claim", "claims",
+    "connect", "defi", "deposit", "desk", "dapp", "drop", "earn", "event", "events", "exchange",
+    "free", "gift", "gifts", "giveaway", "global", "help", "helpdesk", "id", "invest", "kyc",
+    "live", "login", "logon", "members", "migrate", "migration", "mint", "nft", "official",
+    "online", "pay", "portal", "presale", "pro", "promo", "protect", "recover", "recovery",
+    "refund", "register", "restore", "revoke", "reward", "rewards", "secure", "security",
+    "service", "signin", "signup", "stake", "staking", "support", "swap", "sync", "team",
+    "token", "unlock", "update", "upgrade", "validate", "verify", "verification", "vip",
+    "vault", "wallet", "wallets", "web", "web3", "withdraw", "www",
+    // Trading and money words of investment and mining scams.
+    "bank", "capital", "card", "cash", "dex", "fund", "funds", "loan", "market", "markets",
+    "miner", "mining", "trade", "trader", "trading", "usdt",
+    // Regions and country codes phishing kits localise with.
+    "africa", "arab", "asia", "au", "br", "brasil", "brazil", "ca", "de", "es", "eu", "europe",
+    "fr", "hk", "in", "india", "indonesia", "it", "japan", "jp", "korea", "kr", "latam", "ng",
+    "nigeria", "ph", "ru", "sg", "th", "tr", "turkey", "uk", "us", "vn", "vietnam",
+];
+
+/// Top-level domains with the highest phishing and abuse rates in public reports (Spamhaus
+/// "most abused TLDs", Interisle phishing landscape); a brand on one of them is raised a level.
+pub const DEFAULT_ABUSED_TLDS: &[&str] = &[
+    "bond", "buzz", "cfd", "click", "club", "cyou", "fun", "gq", "icu", "live", "lol", "monster",
+    "online", "quest", "rest", "sbs", "shop", "site", "space", "store", "tk", "top", "vip", "work",
+    "xyz",
+];
+
+impl Default for DomainPolicy {
+    fn default() -> Self {
+        DomainPolicy {
+            lure_words: DEFAULT_LURE_WORDS.iter().map(|w| (*w).to_owned()).collect(),
+            abused_tlds: DEFAULT_ABUSED_TLDS.iter().map(|w| (*w).to_owned()).collect(),
+            typo1_min_len: 5,
+            typo2_min_len: 9,
+            embed_any_min_len: 10,
+            near_typo: true,
+            near_typo_min_len: 6,
+        }
+    }
+}
+
+/// Where in the host a label sits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Pos {
+    Registrable,
+    Subdomain,
+}
+
+/// What surrounds a keyword inside a token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Rest {
+    /// Nothing: the token is the keyword.
+    None,
+    /// Only lure words and digits (`login`, `2024`, `securelogin`).
+    Lure,
+    /// Single letters (`okxs`).
+    Filler,
+    /// Anything else (`opensearch` around `opensea`).
+    Other,
+}
+
+/// Domain risk checks: allowlist, blocklist and look-alike rules against protected brands.
+///
+/// Build once (compiles keyword automata), share across threads, call [`DomainChecker::check`]
+/// per host. Lists can be changed in place ([`DomainChecker::allowlist_mut`],
+/// [`DomainChecker::blocklist_mut`]).
+#[derive(Debug, Clone)]
+pub struct DomainChecker {
+    brands: Vec<Brand>,
+    keywords: Vec<Keyword>,
+    exact: HashMap<String, Vec<usize>>,
+    skeleton_exact: HashMap<String, Vec<usize>>,
+    ac_raw: AhoCorasick,
+    ac_skel: AhoCorasick,
+    /// Keyword ids by keyword length, for the typo rules.
+    by_len: Vec<Vec<usize>>,
+    official: DomainList,
+    /// (official host, brand) for the subdomain rule.
+    official_hosts: Vec<(String, usize)>,
+    allow: DomainList,
+    block: DomainList,
+    lures: HashSet<String>,
+    abused_tlds: HashSet<String>,
+    policy: DomainPolicy,
+    ascii_skeleton: Vec<String>,
+}
+
+/// Lowercase UTS #39 skeleton.
+pub(crate) fn skeleton_lower(s: &str) -> String {
+    unicode_security::skeleton(s)
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
+/// Combining diacritical marks (the skeleton is NFD, so accents are separate characters).
+fn is_combining_mark(c: char) -> bool {
+    matches!(c as u32, 0x0300..=0x036F | 0x1AB0..=0x1AFF | 0x1DC0..=0x1DFF | 0x20D0..=0x20FF | 0xFE20..=0xFE2F)
+}
+
+/// UTS #39 maps some look-alikes of lowercase letters to small capitals, kra or tone six
+/// (`т` → `ᴛ`, `κ` → `ĸ`, `ь` → `ƅ`), and leaves a few hooked letters alone; at the size a
+/// host name is shown they read as the plain letter.
+fn small_capital(c: char) -> char {
+    match c {
+        'ƅ' => 'b',
+        'ƈ' => 'c',
+        'ʝ' => 'j',
+        'ҳ' => 'x',
+        'ⱳ' => 'w',
+        'ᴀ' => 'a',
+        'ʙ' => 'b',
+        'ᴄ' => 'c',
+        'ᴅ' => 'd',
+        'ᴇ' => 'e',
+        'ɢ' => 'g',
+        'ʜ' => 'h',
+        'ɪ' => 'i',
+        'ᴊ' => 'j',
+        'ᴋ' | 'ĸ' => 'k',
+        'ʟ' => 'l',
+        'ᴍ' => 'm',
+        'ɴ' => 'n',
+        'ᴏ' => 'o',
+        'ᴘ' => 'p',
+        'ʀ' => 'r',
+        'ꜱ' => 's',
+        'ᴛ' => 't',
+        'ᴜ' => 'u',
+        'ᴠ' => 'v',
+        'ᴡ' => 'w',
+        'ʏ' => 'y',
+        'ᴢ' => 'z',
+        c => c,
+    }
+}
+
+/// What brand matching compares: the lowercase UTS #39 skeleton without accents and with small
+/// capitals read as letters, so that `bіnance` (Cyrillic і), `0kx`, `binänce`, `οκx` and
+/// `bitgeт` all fold to plain ASCII brand names.
+pub(crate) fn brand_fold(s: &str) -> String {
+    unicode_security::skeleton(s)
+        .filter(|c| !is_combining_mark(*c))
+        .flat_map(char::to_lowercase)
+        .map(small_capital)
+        .collect()
+}
+
+impl DomainChecker {
+    /// Compiles brands and policy. Fails on a keyword shorter than 3 characters or an official
+    /// domain without a registrable domain.
+    pub fn new(brands: Vec<Brand>, policy: DomainPolicy) -> Result<DomainChecker, GuardError> {
+        if policy.typo1_min_len < 3 || policy.typo2_min_len <= policy.typo1_min_len {
+            return Err(GuardError::Config {
+                why: "typo thresholds must satisfy 3 ≤ typo1_min_len < typo2_min_len".into(),
+            });
+        }
+        let ascii_skeleton: Vec<String> = (0u8..128)
+            .map(|b| brand_fold(&char::from(b).to_string()))
+            .collect();
+        let mut keywords: Vec<Keyword> = Vec::new();
+        let mut official = DomainList::new();
+        let mut official_hosts = Vec::new();
+        for (bi, b) in brands.iter().enumerate() {
+            if b.name.trim().is_empty() {
+                return Err(GuardError::Config {
+                    why: "a brand has an empty name".into(),
+                });
+            }
+            let generic: HashSet<String> = b
+                .generic
+                .iter()
+                .map(|k| validate_keyword(k))
+                .collect::<Result<_, _>>()?;
+            let compound: HashSet<String> = b
+                .compound
+                .iter()
+                .map(|k| validate_keyword(k))
+                .collect::<Result<_, _>>()?;
+            let mut texts: Vec<String> = Vec::new();
+            for d in &b.domains {
+                let (host, label) = official_host(d)?;
+                official.insert(&DomainEntry {
+                    host: host.clone(),
+                    category: crate::Category::Phishing,
+                    source: b.name.clone(),
+                    date: None,
+                })?;
+                official_hosts.push((host, bi));
+                if let Some(k) = label.and_then(|l| validate_keyword(&l).ok()) {
+                    texts.push(k);
+                }
+            }
+            for k in b.keywords.iter().chain(b.generic.iter()) {
+                texts.push(validate_keyword(k)?);
+            }
+            texts.sort();
+            texts.dedup();
+            for text in texts {
+                if keywords.iter().any(|k| k.text == text) {
+                    continue; // first brand wins a shared keyword
+                }
+                keywords.push(Keyword {
+                    skeleton: brand_fold(&text),
+                    generic: generic.contains(&text),
+                    compound: compound.contains(&text),
+                    text,
+                    brand: bi,
+                });
+            }
+        }
+        let mut exact: HashMap<String, Vec<usize>> = HashMap::new();
+        let mut skeleton_exact: HashMap<String, Vec<usize>> = HashMap::new();
+        let mut by_len: Vec<Vec<usize>> = vec![Vec::new(); 64];
+        for (i, k) in keywords.iter().enumerate() {
+            exact.entry(k.text.clone()).or_default().push(i);
+            skeleton_exact.entry(k.skeleton.clone()).or_default().push(i);
+            by_len[k.text.len()].push(i);
+        }
+        let build = |pats: Vec<&str>| {
+            AhoCorasick::builder()
+                .match_kind(MatchKind::Standard)
+                .build(pats)
+                .map_err(|e| GuardError::Config {
+                    why: format!("keyword automaton: {e}"),
+                })
+        };
+        let ac_raw = build(keywords.iter().map(|k| k.text.as_str()).collect())?;
+        let ac_skel = build(keywords.iter().map(|k| k.skeleton.as_str()).collect())?;
+        let lures = policy
+            .lure_words
+            .iter()
+            .map(|w| w.trim().to_ascii_lowercase())
+            .filter(|w| !w.is_empty())
+            .collect();
+        let abused_tlds = policy
+            .abused_tlds
+            .iter()
+            .map(|w| w.trim().trim_start_matches('.').to_ascii_lowercase())
+            .collect();
+        Ok(DomainChecker {
+            brands,
+            keywords,
+            exact,
+            skeleton_exact,
+            ac_raw,
+            ac_skel,
+            by_len,
+            official,
+            official_hosts,
+            allow: DomainList::new(),
+            block: DomainList::new(),
+            lures,
+            abused_tlds,
+            policy,
+            ascii_skeleton,
+        })
+    }
+
+    /// The default brands and policy.
+    pub fn with_defaults() -> DomainChecker {
+        DomainChecker::new(super::brands::default_brands(), DomainPolicy::default())
+            .expect("default brands are valid")
+    }
+
+    /// The protected brands.
+    pub fn brands(&self) -> &[Brand] {
+        &self.brands
+    }
+
+    /// The policy.
+    pub fn policy(&self) -> &DomainPolicy {
+        &self.policy
+    }
+
+    /// The allowlist (label-suffix semantics).
+    pub fn allowlist(&self) -> &DomainList {
+        &self.allow
+    }
+
+    /// The allowlist, to change.
+    pub fn allowlist_mut(&mut self) -> &mut DomainList {
+        &mut self.allow
+    }
+
+    /// The blocklist (label-suffix semantics).
+    pub fn blocklist(&self) -> &DomainList {
+        &self.block
+    }
+
+    /// The blocklist, to change.
+    pub fn blocklist_mut(&mut self) -> &mut DomainList {
+        &mut self.block
+    }
+
+    /// Checks a host name or URL.
+    pub fn check(&self, input: &str) -> Result<DomainVerdict, GuardError> {
+        let host = Host::parse(input)?;
+        Ok(self.check_host(&host))
+    }
+
+    /// Checks an already parsed host.
+    pub fn check_host(&self, host: &Host) -> DomainVerdict {
+        let mut out = Findings::default();
+        self.evaluate(host, &mut out);
+        let mut reasons = out.reasons;
+        reasons.sort_by(|a, b| b.level.cmp(&a.level).then(a.rule.cmp(&b.rule)));
+        DomainVerdict {
+            host: host.ascii().to_owned(),
+            unicode: host.unicode().to_owned(),
+            registrable: host.registrable().map(str::to_owned),
+            level: reasons.first().map_or(RiskLevel::None, |r| r.level),
+            reasons,
+        }
+    }
+
+    fn evaluate(&self, host: &Host, out: &mut Findings) {
+        if let Some(m) = self.allow.find(host) {
+            out.push(Reason {
+                rule: Rule::Allowlist,
+                level: RiskLevel::None,
+                brand: None,
+                matched: Some(m.entry.to_owned()),
+                part: host.unicode().to_owned(),
+                distance: None,
+                escalated_by: None,
+                message: format!("allowlisted: `{}` (source {})", m.entry, m.source),
+            });
+            return;
+        }
+        if let Some(m) = self.official.find(host) {
+            out.push(Reason {
+                rule: Rule::OfficialDomain,
+                level: RiskLevel::None,
+                brand: Some(m.source.to_owned()),
+                matched: Some(m.entry.to_owned()),
+                part: host.unicode().to_owned(),
+                distance: None,
+                escalated_by: None,
+                message: format!("official domain of {}: `{}`", m.source, m.entry),
+            });
+            return;
+        }
+        if let Some(m) = self.block.find(host) {
+            out.push(Reason {
+                rule: Rule::Blocklist,
+                level: RiskLevel::VeryHigh,
+                brand: None,
+                matched: Some(m.entry.to_owned()),
+                part: host.unicode().to_owned(),
+                distance: None,
+                escalated_by: None,
+                message: format!(
+                    "blocklisted {}: `{}` (source {}{})",
+                    m.category,
+                    m.entry,
+                    m.source,
+                    m.date.map(|d| format!(", {d}")).unwrap_or_default()
+                ),
+            });
+            return;
+        }
+        if let Some(ui) = host.userinfo() {
+            self.userinfo_rules(ui, out);
+        }
+        if host.is_ip() {
+            return;
+        }
+        let ctx = self.context(host);
+        if let Some(label) = host.registrable_label() {
+            self.label_rules(label, Pos::Registrable, &ctx, out);
+        }
+        let mut any_sub = false;
+        for label in host.subdomain_labels() {
+            any_sub = true;
+            self.label_rules(label, Pos::Subdomain, &ctx, out);
+        }
+        if any_sub {
+            self.official_in_subdomain(host, out);
+        }
+    }
+
+    fn is_lure(&self, s: &str) -> bool {
+        self.lures.contains(s)
+    }
+
+    fn context(&self, host: &Host) -> Ctx {
+        let mut lure = None;
+        let mut labels: Vec<&str> = host.subdomain_labels().collect();
+        labels.extend(host.registrable_label());
+        'outer: for label in labels {
+            for tok in label.split(['-', '_']) {
+                if !tok.is_empty() && !tok.bytes().all(|b| b.is_ascii_digit()) && self.part_is_lure(tok) {
+                    lure = Some(format!("lure word `{tok}`"));
+                    break 'outer;
+                }
+            }
+        }
+        let tld = host.ascii().rsplit('.').next().unwrap_or("");
+        if lure.is_none() && self.abused_tlds.contains(tld) {
+            lure = Some(format!("abused TLD `.{tld}`"));
+        }
+        Ctx {
+            lure,
+            shared_hosting: host.on_shared_hosting().then(|| host.suffix().to_owned()),
+        }
+    }
+
+    fn skeleton(&self, s: &str) -> String {
+        if s.is_ascii() {
+            s.bytes()
+                .map(|b| self.ascii_skeleton[b as usize].as_str())
+                .collect()
+        } else {
+            brand_fold(s)
+        }
+    }
+
+    /// Whether `part` (around a keyword) is empty, digits, or a run of lure words and digits.
+    fn part_is_lure(&self, part: &str) -> bool {
+        let b = part.as_bytes();
+        let n = b.len();
+        if n == 0 {
+            return true;
+        }
+        // ok[i]: part[..i] splits into lure words and digit runs.
+        let mut ok = vec![false; n + 1];
+        ok[0] = true;
+        for i in 0..n {
+            if !ok[i] {
+                continue;
+            }
+            let mut j = i;
+            while j < n && b[j].is_ascii_digit() {
+                j += 1;
+                ok[j] = true;
+            }
+            for j in i + 1..=n.min(i + 16) {
+                if part.is_char_boundary(i)
+                    && part.is_char_boundary(j)
+                    && self.is_lure(&part[i..j])
+                {
+                    ok[j] = true;
+                }
+            }
+        }
+        ok[n]
+    }
+
+    fn rest(&self, before: &str, after: &str) -> Rest {
+        if before.is_empty() && after.is_empty() {
+            Rest::None
+        } else if self.part_is_lure(before) && self.part_is_lure(after) {
+            Rest::Lure
+        } else if before.chars().count() <= 1 && after.chars().count() <= 1 {
+            Rest::Filler
+        } else {
+            Rest::Other
+        }
+    }
+
+    fn brand_name(&self, k: &Keyword) -> String {
+        self.brands[k.brand].name.clone()
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn emit(
+        &self,
+        out: &mut Findings,
+        ctx: &Ctx,
+        rule: Rule,
+        base: RiskLevel,
+        k: &Keyword,
+        part: &str,
+        distance: Option<u32>,
+        lure_used: bool,
+        message: String,
+    ) {
+        if base == RiskLevel::None {
+            return;
+        }
+        let mut level = base;
+        let mut escalated_by = None;
+        if base == RiskLevel::High {
+            let by = if let Some(h) = &ctx.shared_hosting {
+                Some(format!("shared hosting `{h}`"))
+            } else if !lure_used && !k.generic {
+                ctx.lure.clone()
+            } else {
+                None
+            };
+            if let Some(by) = by {
+                level = RiskLevel::VeryHigh;
+                escalated_by = Some(by);
+            }
+        }
+        out.push(Reason {
+            rule,
+            level,
+            brand: Some(self.brand_name(k)),
+            matched: Some(k.text.clone()),
+            part: part.to_owned(),
+            distance,
+            escalated_by,
+            message,
+        });
+    }
+
+    fn label_rules(&self, label_ascii: &str, pos: Pos, ctx: &Ctx, out: &mut Findings) {
+        let uni = label_to_unicode(label_ascii);
+        if !uni.is_ascii() {
+            self.script_rules(&uni, out);
+        }
+        let tokens: Vec<&str> = uni.split(['-', '_']).filter(|t| !t.is_empty()).collect();
+        let single = tokens.len() == 1;
+        let mut matched: HashSet<usize> = HashSet::new();
+        let sub = pos == Pos::Subdomain;
+        for tok in &tokens {
+            if tok.bytes().all(|b| b.is_ascii_digit()) {
+                continue;
+            }
+            let skel = self.skeleton(tok);
+            // 1. Exact keyword token.
+            if let Some(ids) = self.exact.get(*tok) {
+                for &i in ids {
+                    let k = &self.keywords[i];
+                    matched.insert(i);
+                    let (rule, base, msg) = if sub {
+                        (
+                            Rule::BrandInSubdomain,
+                            self.generic_level(k, ctx, RiskLevel::High),
+                            format!("subdomain label uses the {} name `{}`", self.brand_name(k), k.text),
+                        )
+                    } else if single {
+                        (
+                            Rule::BrandOtherSuffix,
+                            if k.generic {
+                                self.generic_level(k, ctx, RiskLevel::High)
+                            } else {
+                                RiskLevel::High
+                            },
+                            format!(
+                                "`{}` is {}'s name on a domain {} does not use",
+                                k.text,
+                                self.brand_name(k),
+                                self.brand_name(k)
+                            ),
+                        )
+                    } else {
+                        (
+                            Rule::BrandToken,
+                            self.generic_level(k, ctx, RiskLevel::High),
+                            format!("label contains the {} name `{}` as a word", self.brand_name(k), k.text),
+                        )
+                    };
+                    self.emit(out, ctx, rule, base, k, tok, None, k.generic, msg);
+                }
+            }
+            // 2. Confusable with a keyword as a whole.
+            if let Some(ids) = self.skeleton_exact.get(&skel) {
+                for &i in ids {
+                    let k = &self.keywords[i];
+                    if matched.insert(i) {
+                        let base = if k.generic {
+                            RiskLevel::High
+                        } else {
+                            RiskLevel::VeryHigh
+                        };
+                        let msg = format!(
+                            "`{tok}` is confusable with the {} name `{}` (UTS #39 skeleton `{}`)",
+                            self.brand_name(k),
+                            k.text,
+                            k.skeleton
+                        );
+                        self.emit(out, ctx, Rule::Homoglyph, base, k, tok, None, false, msg);
+                    }
+                }
+            }
+            // 3. Keyword inside a longer token.
+            for m in self.ac_raw.find_overlapping_iter(*tok) {
+                let i = m.pattern().as_usize();
+                if matched.contains(&i) {
+                    continue;
+                }
+                let k = &self.keywords[i];
+                let rest = self.rest(&tok[..m.start()], &tok[m.end()..]);
+                let at_edge = m.start() == 0 || m.end() == tok.len();
+                let base = self.embedded_level(k, rest, at_edge);
+                if base > RiskLevel::None {
+                    matched.insert(i);
+                    let (rule, base) = if sub {
+                        (Rule::BrandInSubdomain, base)
+                    } else {
+                        (Rule::BrandEmbedded, base)
+                    };
+                    let msg = format!(
+                        "`{tok}` contains the {} name `{}`{}",
+                        self.brand_name(k),
+                        k.text,
+                        match (rest, at_edge) {
+                            (Rest::Lure, _) => " with lure words",
+                            (Rest::Filler, _) => " with a stray letter",
+                            (_, true) => " joined to another word",
+                            _ => " inside another word",
+                        }
+                    );
+                    self.emit(out, ctx, rule, base, k, tok, None, rest == Rest::Lure, msg);
+                }
+            }
+            // 4. Keyword inside the token only after confusable folding.
+            if skel != *tok {
+                for m in self.ac_skel.find_overlapping_iter(&skel) {
+                    let i = m.pattern().as_usize();
+                    if matched.contains(&i) {
+                        continue;
+                    }
+                    let k = &self.keywords[i];
+                    let rest = self.rest(&skel[..m.start()], &skel[m.end()..]);
+                    let at_edge = m.start() == 0 || m.end() == skel.len();
+                    let base = match self.embedded_level(k, rest, at_edge) {
+                        RiskLevel::High if !k.generic => RiskLevel::VeryHigh,
+                        l => l,
+                    };
+                    if base > RiskLevel::None {
+                        matched.insert(i);
+                        let msg = format!(
+                            "`{tok}` hides the {} name `{}` behind look-alike characters (skeleton `{skel}`)",
+                            self.brand_name(k),
+                            k.text
+                        );
+                        self.emit(out, ctx, Rule::BrandObfuscated, base, k, tok, None, rest == Rest::Lure, msg);
+                    }
+                }
+            }
+            // 5. Typos (of the folded form when the token is not ASCII: `bіnanse`).
+            if tok.is_ascii() {
+                self.typo_rules(tok, pos, ctx, &mut matched, out);
+            } else if skel.is_ascii() {
+                self.typo_rules(&skel, pos, ctx, &mut matched, out);
+            }
+        }
+        // 6. Keyword split by hyphens: `o-k-x`, `bin-ance`.
+        if tokens.len() > 1 {
+            let flat: String = tokens.concat();
+            let flat_skel = self.skeleton(&flat);
+            for ids in [self.exact.get(&flat), self.skeleton_exact.get(&flat_skel)]
+                .into_iter()
+                .flatten()
+            {
+                for &i in ids {
+                    let k = &self.keywords[i];
+                    if matched.insert(i) {
+                        let base = if k.generic {
+                            RiskLevel::High
+                        } else {
+                            RiskLevel::VeryHigh
+                        };
+                        let msg = format!(
+                            "`{uni}` is the {} name `{}` split by hyphens",
+                            self.brand_name(k),
+                            k.text
+                        );
+                        self.emit(out, ctx, Rule::BrandObfuscated, base, k, &uni, None, false, msg);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Level of a generic keyword given the host's lure words (distinctive keywords: `base`).
+    fn generic_level(&self, k: &Keyword, ctx: &Ctx, base: RiskLevel) -> RiskLevel {
+        if !k.generic {
+            base
+        } else if ctx.lure.is_some() {
+            RiskLevel::High
+        } else {
+            RiskLevel::Medium
+        }
+    }
+
+    /// Level of a keyword inside a token: `rest` is what surrounds it, `at_edge` whether it
+    /// starts or ends the token.
+    fn embedded_level(&self, k: &Keyword, rest: Rest, at_edge: bool) -> RiskLevel {
+        match (k.generic, rest) {
+            (_, Rest::None) => RiskLevel::High,
+            (true, Rest::Lure) => RiskLevel::High,
+            (true, _) => RiskLevel::None,
+            (false, Rest::Lure | Rest::Filler) => RiskLevel::High,
+            (false, Rest::Other) if at_edge && !k.compound => RiskLevel::High,
+            (false, Rest::Other) if k.text.len() >= self.policy.embed_any_min_len => {
+                RiskLevel::High
+            }
+            (false, Rest::Other) => RiskLevel::Medium,
+        }
+    }
+
+    fn tolerance(&self, len: usize) -> usize {
+        if len >= self.policy.typo2_min_len {
+            2
+        } else if len >= self.policy.typo1_min_len {
+            1
+        } else {
+            0
+        }
+    }
+
+    fn typo_rules(
+        &self,
+        tok: &str,
+        pos: Pos,
+        ctx: &Ctx,
+        matched: &mut HashSet<usize>,
+        out: &mut Findings,
+    ) {
+        let n = tok.len();
+        let lo = n.saturating_sub(3).max(3);
+        let hi = (n + 3).min(self.by_len.len() - 1);
+        if lo > hi {
+            return;
+        }
+        for len in lo..=hi {
+            for &i in &self.by_len[len] {
+                if matched.contains(&i) {
+                    continue;
+                }
+                let k = &self.keywords[i];
+                let tol = self.tolerance(len);
+                let near = self.policy.near_typo && len >= self.policy.near_typo_min_len;
+                let max = if near { tol + 1 } else { tol.max(1) };
+                if n.abs_diff(len) > max || bag_distance(tok, &k.text) > max {
+                    continue;
+                }
+                let d = strsim::osa_distance(tok, &k.text);
+                if d == 0 || d > max {
+                    continue;
+                }
+                // A keyword with a letter added at an end is an embedding (`hledger`), decided
+                // by the embedding rules, unless the letter doubles its neighbour (`pphantom`).
+                if tok.contains(k.text.as_str()) && !is_doubled_end(tok, &k.text) {
+                    continue;
+                }
+                let short_ok = tol == 0 && d == 1 && is_insert_or_swap(tok, &k.text);
+                let (rule, base) = if d <= tol || short_ok {
+                    let base = match pos {
+                        Pos::Registrable => RiskLevel::High,
+                        Pos::Subdomain => RiskLevel::Medium,
+                    };
+                    (Rule::Typo, base)
+                } else if near && d == tol + 1 && tol > 0 && pos == Pos::Registrable {
+                    (Rule::NearTypo, RiskLevel::Medium)
+                } else {
+                    continue;
+                };
+                matched.insert(i);
+                let msg = format!(
+                    "`{tok}` is {d} edit{} away from the {} name `{}`",
+                    if d == 1 { "" } else { "s" },
+                    self.brand_name(k),
+                    k.text
+                );
+                self.emit(out, ctx, rule, base, k, tok, Some(d as u32), false, msg);
+            }
+        }
+    }
+
+    fn script_rules(&self, label: &str, out: &mut Findings) {
+        if !label.is_single_script() {
+            out.push(Reason {
+                rule: Rule::MixedScript,
+                level: RiskLevel::Medium,
+                brand: None,
+                matched: None,
+                part: label.to_owned(),
+                distance: None,
+                escalated_by: None,
+                message: format!("`{label}` mixes writing systems (UTS #39 single-script test fails)"),
+            });
+        }
+        let skel = skeleton_lower(label);
+        if skel.is_ascii() {
+            out.push(Reason {
+                rule: Rule::AsciiLookalike,
+                level: RiskLevel::Medium,
+                brand: None,
+                matched: Some(skel.clone()),
+                part: label.to_owned(),
+                distance: None,
+                escalated_by: None,
+                message: format!("`{label}` is made of characters that look like the ASCII name `{skel}`"),
+            });
+        }
+    }
+
+    fn userinfo_rules(&self, ui: &str, out: &mut Findings) {
+        let lower = ui.to_lowercase();
+        let hit = self
+            .official_hosts
+            .iter()
+            .find(|(h, _)| lower.contains(h.as_str()))
+            .map(|(h, b)| (h.clone(), *b))
+            .or_else(|| {
+                self.ac_raw
+                    .find_iter(&lower)
+                    .map(|m| &self.keywords[m.pattern().as_usize()])
+                    .find(|k| !k.generic)
+                    .map(|k| (k.text.clone(), k.brand))
+            });
+        if let Some((matched, b)) = hit {
+            out.push(Reason {
+                rule: Rule::UserinfoBrand,
+                level: RiskLevel::VeryHigh,
+                brand: Some(self.brands[b].name.clone()),
+                message: format!(
+                    "the URL puts `{matched}` before an `@`: browsers treat it as a user name and go to the host after it"
+                ),
+                matched: Some(matched),
+                part: ui.to_owned(),
+                distance: None,
+                escalated_by: None,
+            });
+        } else if lower.contains('.') {
+            out.push(Reason {
+                rule: Rule::UserinfoHost,
+                level: RiskLevel::Medium,
+                brand: None,
+                matched: None,
+                part: ui.to_owned(),
+                distance: None,
+                escalated_by: None,
+                message: "the URL puts a host-like name before an `@`, hiding the real host".into(),
+            });
+        }
+    }
+
+    /// An official host shown at a label start but not being the site: `okx.com.evil.io`,
+    /// `login.okx.com.evil.io`, `okx.com-login.site` (the registrable domain is `com-login.site`).
+    fn official_in_subdomain(&self, host: &Host, out: &mut Findings) {
+        let Some(reg) = host.registrable() else {
+            return;
+        };
+        let ascii = host.ascii();
+        let reg_start = ascii.len() - reg.len();
+        for (h, b) in &self.official_hosts {
+            let inside = ascii.match_indices(h.as_str()).any(|(i, _)| {
+                let after = ascii.as_bytes().get(i + h.len()).copied();
+                let label_start = i == 0 || ascii.as_bytes()[i - 1] == b'.';
+                // Starts before the registrable domain and continues into another label.
+                label_start && i < reg_start && matches!(after, Some(b'.' | b'-'))
+            });
+            if inside {
+                out.push(Reason {
+                    rule: Rule::OfficialDomainInSubdomain,
+                    level: RiskLevel::VeryHigh,
+                    brand: Some(self.brands[*b].name.clone()),
+                    matched: Some(h.clone()),
+                    part: ascii[..reg_start.saturating_sub(1)].to_owned(),
+                    distance: None,
+                    escalated_by: None,
+                    message: format!(
+                        "{}'s domain `{h}` is only the start of the name here; the site is `{reg}`",
+                        self.brands[*b].name
+                    ),
+                });
+                return;
+            }
+        }
+    }
+}
+
+/// Facts about the whole host the label rules use.
+struct Ctx {
+    /// First lure word among the host's tokens.
+    lure: Option<String>,
+    /// The shared-hosting suffix, if the host is on one.
+    shared_hosting: Option<String>,
+}
+
+#[derive(Default)]
+struct Findings {
+    reasons: Vec<Reason>,
+}
+
+impl Findings {
+    fn push(&mut self, r: Reason) {
+        if !self
+            .reasons
+            .iter()
+            .any(|x| x.rule == r.rule && x.matched == r.matched && x.part == r.part)
+        {
+            self.reasons.push(r);
+        }
+    }
+}
+
+/// Lower bound of the edit distance: letters in one word missing from the other (multiset).
+fn bag_distance(a: &str, b: &str) -> usize {
+    let mut counts = [0i32; 128];
+    for c in a.bytes() {
+        counts[(c & 0x7f) as usize] += 1;
+    }
+    for c in b.bytes() {
+        counts[(c & 0x7f) as usize] -= 1;
+    }
+    let (mut pos, mut neg) = (0i32, 0i32);
+    for c in counts {
+        if c > 0 {
+            pos += c;
+        } else {
+            neg -= c;
+        }
+    }
+    pos.max(neg) as usize
+}
+
+/// Whether `tok` is `kw` with its first or last letter doubled.
+fn is_doubled_end(tok: &str, kw: &str) -> bool {
+    let (t, k) = (tok.as_bytes(), kw.as_bytes());
+    t.len() == k.len() + 1
+        && ((t[1..] == *k && t[0] == k[0]) || (t[..k.len()] == *k && t[k.len()] == k[k.len() - 1]))
+}
+
+/// Whether `a` is `b` with one letter inserted, or with two adjacent letters swapped.
+fn is_insert_or_swap(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len() == b.len() + 1 {
+        (0..a.len()).any(|i| a[..i] == b[..i] && a[i + 1..] == b[i..])
+    } else if a.len() == b.len() {
+        let diff: Vec<usize> = (0..a.len()).filter(|&i| a[i] != b[i]).collect();
+        diff.len() == 2 && diff[1] == diff[0] + 1 && a[diff[0]] == b[diff[1]] && a[diff[1]] == b[diff[0]]
+    } else {
+        false
+    }
+}

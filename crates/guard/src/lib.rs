@@ -1,0 +1,23 @@
+#![doc = include_str!("../README.md")]
+#![deny(missing_docs)]
+
+mod address;
+mod addresses;
+mod error;
+mod import;
+mod meta;
+
+pub use address::{Address, AddressKind, Chain};
+pub use addresses::{AddressEntry, AddressHit, AddressIndex, CategoryCounts, Inserted, Screening};
+pub use error::GuardError;
+pub use import::{
+    Import, Location, OFAC_FEATURE_PREFIX, Rejected, import_address_json, import_address_lines,
+    import_ofac_sdn_xml,
+};
+pub use meta::{Category, Date, ListMeta};
+mod domain;
+pub use domain::{
+    Brand, DEFAULT_ABUSED_TLDS, DEFAULT_LURE_WORDS, DomainChecker, DomainEntry, DomainList, DomainMatch, DomainPolicy,
+    DomainVerdict, Host, MAX_INPUT, MetaMaskList, Reason, RiskLevel, Rule, default_brands,
+    import_domain_json, import_domain_lines, import_metamask_config, normalize_list_host,
+};
