@@ -273,6 +273,12 @@ pub(crate) fn verify_ownership(
         });
     }
     if compact(sig) {
+        if script.is_some() {
+            // A script belongs to multisig proofs (and BIP-322 witnesses), not to BIP-137.
+            return Err(ReservesError::UnexpectedScript {
+                address_type: format!("{kind} BIP-137"),
+            });
+        }
         return match kind {
             AddressType::P2pkh | AddressType::P2wpkh | AddressType::P2sh => {
                 verify_bip137(address, &spk, kind, network, message, sig)?;
