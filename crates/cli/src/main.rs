@@ -5,6 +5,7 @@ mod demo;
 mod output;
 mod por;
 mod round_dir;
+mod service;
 mod verify;
 
 use std::process::ExitCode;
@@ -38,6 +39,14 @@ enum Command {
     /// Measure throughput and memory on this machine.
     #[command(subcommand)]
     Bench(bench::BenchCommand),
+    /// Run the security service (HTTP API, gateway check, idle purge schedule).
+    Serve(service::ServeArgs),
+    /// API-key maintenance.
+    #[command(subcommand)]
+    Keys(service::KeysCommand),
+    /// The tamper-evident event log.
+    #[command(subcommand)]
+    Audit(service::AuditCommand),
 }
 
 /// How a command ended, beyond plain success.
@@ -57,6 +66,9 @@ fn main() -> ExitCode {
         Command::Por(cmd) => por::run(cmd, &out),
         Command::Verify(cmd) => verify::run(cmd, &out),
         Command::Bench(cmd) => bench::run(cmd, &out),
+        Command::Serve(args) => service::serve(args, &out),
+        Command::Keys(cmd) => service::keys(cmd, &out),
+        Command::Audit(cmd) => service::audit(cmd, &out),
     };
     match result {
         Ok(Outcome::Ok) => ExitCode::SUCCESS,
