@@ -1,10 +1,11 @@
 //! The Plonky3 configuration of every Custodia batch proof: Goldilocks with its degree-2
-//! extension, Keccak-256 Merkle commitments with salted (hiding) leaves, a hiding FRI PCS, and a
-//! Keccak Fiat–Shamir transcript seeded with the AIR version and the proof options.
+//! extension, BLAKE3 Merkle commitments with salted (hiding) leaves, a hiding FRI PCS, and a
+//! BLAKE3 Fiat–Shamir transcript seeded with the AIR version and the proof options.
 //!
-//! Keccak is used only inside the proof system (commitments and challenges): it commits about
-//! 2.7× faster than Poseidon2 on this hardware (`crates/prover/PERF_NOTES.md`). The statement's
-//! hash — leaves and tree nodes — is Custodia's Poseidon2, proven inside the AIR.
+//! BLAKE3 is used only inside the proof system (commitments and challenges): whole proofs are
+//! ~2.4× faster with Keccak than with Poseidon2 commitments and BLAKE3 saves another ~13 % of the
+//! prover's CPU over Keccak (`crates/prover/PERF_NOTES.md`). The statement's hash — leaves and
+//! tree nodes — is Custodia's Poseidon2, proven inside the AIR.
 
 use p3_challenger::{HashChallenger, SerializingChallenger64};
 use p3_commit::ExtensionMmcs;
@@ -12,9 +13,9 @@ use p3_dft::Radix2DitParallel;
 use p3_field::extension::BinomialExtensionField;
 use p3_fri::{FriParameters, HidingFriPcs};
 use p3_goldilocks::Goldilocks;
-use p3_keccak::{Keccak256Hash, KeccakF};
+use p3_blake3::Blake3;
 use p3_merkle_tree::MerkleTreeHidingMmcs;
-use p3_symmetric::{CompressionFunctionFromHasher, PaddingFreeSponge, SerializingHasher};
+use p3_symmetric::{CompressionFunctionFromHasher, SerializingHasher};
 use p3_uni_stark::StarkConfig;
 use rand::SeedableRng;
 use rand::rngs::StdRng;
@@ -29,26 +30,17 @@ pub type Challenge = BinomialExtensionField<Val, 2>;
 /// from the operating system; the verifier never draws from it.
 pub type MaskRng = StdRng;
 
-type U64Hash = PaddingFreeSponge<KeccakF, 25, 17, 4>;
-type FieldHash = SerializingHasher<U64Hash>;
-type NodeCompress = CompressionFunctionFromHasher<U64Hash, 2, 4>;
+type FieldHash = SerializingHasher<Blake3>;
+type NodeCompress = CompressionFunctionFromHasher<Blake3, 2, 32>;
 /// Salt elements per committed row (4 × 64 bits).
 pub const SALT_ELEMS: usize = 4;
 /// Hiding Merkle commitment of base-field matrices.
-pub type ValMmcs = MerkleTreeHidingMmcs<
-    [Val; p3_keccak::VECTOR_LEN],
-    [u64; p3_keccak::VECTOR_LEN],
-    FieldHash,
-    NodeCompress,
-    MaskRng,
-    2,
-    4,
-    SALT_ELEMS,
->;
+pub type ValMmcs =
+    MerkleTreeHidingMmcs<Val, u8, FieldHash, NodeCompress, MaskRng, 2, 32, SALT_ELEMS>;
 /// Commitment of extension-field matrices (FRI layers).
 pub type ChallengeMmcs = ExtensionMmcs<Val, Challenge, ValMmcs>;
 /// Fiat–Shamir transcript.
-pub type Challenger = SerializingChallenger64<Val, HashChallenger<u8, Keccak256Hash, 32>>;
+pub type Challenger = SerializingChallenger64<Val, HashChallenger<u8, Blake3, 32>>;
 /// DFT used for low-degree extensions.
 pub type Dft = Radix2DitParallel<Val>;
 /// The hiding FRI polynomial commitment scheme.
@@ -84,10 +76,9 @@ pub fn fri_parameters<M>(options: &ProofOptions, mmcs: M) -> FriParameters<M> {
 /// the proof leak the witness); the verifier may pass anything (it draws nothing).
 pub fn make_config(options: &ProofOptions, seed: [u8; 32]) -> Config {
     let mut master = StdRng::from_seed(seed);
-    let u64_hash = U64Hash::new(KeccakF {});
     let mmcs = ValMmcs::new(
-        FieldHash::new(u64_hash),
-        NodeCompress::new(u64_hash),
+        FieldHash::new(Blake3),
+        NodeCompress::new(Blake3),
         options.cap_height as usize,
         StdRng::from_rng(&mut master),
     );
@@ -99,6 +90,6 @@ pub fn make_config(options: &ProofOptions, seed: [u8; 32]) -> Config {
         options.num_random_codewords as usize,
         StdRng::from_rng(&mut master),
     );
-    let challenger = Challenger::from_hasher(transcript_seed(options), Keccak256Hash {});
+    let challenger = Challenger::from_hasher(transcript_seed(options), Blake3);
     Config::new(pcs, challenger)
 }

@@ -1,7 +1,8 @@
-//! Step-0 measurements (see PERF_NOTES.md): our Poseidon2 AIR alone with zero knowledge, Keccak
+//! Step-0 measurements (see PERF_NOTES.md): our Poseidon2 AIR alone with zero knowledge, the
+//! production commitment hash (`default`: Keccak at commit be17d22, BLAKE3 since)
 //! vs Poseidon2 Merkle commitments; and the cost of LogUp range lookups per row.
 //!
-//! `cargo run --release -p custodia-prover --example step0 -- perm <log_rows> <keccak|poseidon2>`
+//! `cargo run --release -p custodia-prover --example step0 -- perm <log_rows> <default|poseidon2>`
 //! `cargo run --release -p custodia-prover --example step0 -- lookups <log_rows> <lookups_per_row>`
 
 use std::time::Instant;
@@ -125,7 +126,7 @@ fn main() {
             let trace = perm_trace(log_rows);
             let air = PermAir::new(air_round_constants());
             let t = Instant::now();
-            let size = if args[3] == "keccak" {
+            let size = if args[3] == "default" {
                 let c = make_config(&o, [1; 32]);
                 let p = p3_uni_stark::prove(&c, &air, trace, &[]).unwrap();
                 postcard::to_allocvec(&p).unwrap().len()
