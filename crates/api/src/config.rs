@@ -437,7 +437,8 @@ mod tests {
     /// `(toml, env, expected error fragment)`.
     #[test]
     fn rejections() {
-        let cases: &[(&str, &[(&str, &str)], &str)] = &[
+        type Case<'a> = (&'a str, &'a [(&'a str, &'a str)], &'a str);
+        let cases: &[Case<'_>] = &[
             ("[server]\nlisten = \"nope\"\n", &[], "server.listen"),
             ("[server]\nlisten = 8080\n", &[], "invalid type"),
             ("[server]\nlistne = \"x\"\n", &[], "unknown field `listne`"),

@@ -517,6 +517,8 @@ async fn malformed_gateway_requests_get_specific_errors() {
     );
 }
 
+type Edit = Box<dyn Fn(&mut Value)>;
+
 #[tokio::test]
 async fn key_creation_rules() {
     for h in harnesses("create").await {
@@ -535,7 +537,7 @@ async fn key_creation_rules() {
         };
         let ips21: Vec<String> = (1..=21).map(|i| format!("192.0.2.{i}")).collect();
         // Input errors are reported before the TOTP code is spent.
-        let input_cases: Vec<(&str, Box<dyn Fn(&mut Value)>, &str)> = vec![
+        let input_cases: Vec<(&str, Edit, &str)> = vec![
             (
                 "empty label",
                 Box::new(|v: &mut Value| v["label"] = json!("")),

@@ -28,7 +28,14 @@ struct Args {
 }
 
 fn args() -> anyhow::Result<Args> {
-    let mut a = Args { addr: "127.0.0.1:8080".into(), admin: String::new(), connections: 32, duration: 10, warmup: 2, threads: 1 };
+    let mut a = Args {
+        addr: "127.0.0.1:8080".into(),
+        admin: String::new(),
+        connections: 32,
+        duration: 10,
+        warmup: 2,
+        threads: 1,
+    };
     let mut it = std::env::args().skip(1);
     while let Some(k) = it.next() {
         let mut v = || it.next().with_context(|| format!("{k} needs a value"));
@@ -43,7 +50,8 @@ fn args() -> anyhow::Result<Args> {
         }
     }
     if a.admin.is_empty() {
-        a.admin = std::env::var("CUSTODIA_SECRETS_BOOTSTRAP_ADMIN_TOKEN").context("--admin-token or CUSTODIA_SECRETS_BOOTSTRAP_ADMIN_TOKEN")?;
+        a.admin = std::env::var("CUSTODIA_SECRETS_BOOTSTRAP_ADMIN_TOKEN")
+            .context("--admin-token or CUSTODIA_SECRETS_BOOTSTRAP_ADMIN_TOKEN")?;
     }
     Ok(a)
 }
@@ -58,10 +66,19 @@ impl Conn {
     async fn open(addr: &str) -> anyhow::Result<Self> {
         let s = TcpStream::connect(addr).await?;
         s.set_nodelay(true)?;
-        Ok(Self { s, buf: Vec::with_capacity(4096) })
+        Ok(Self {
+            s,
+            buf: Vec::with_capacity(4096),
+        })
     }
 
-    async fn call(&mut self, method: &str, path: &str, token: &str, body: &str) -> anyhow::Result<(u16, Vec<u8>)> {
+    async fn call(
+        &mut self,
+        method: &str,
+        path: &str,
+        token: &str,
+        body: &str,
+    ) -> anyhow::Result<(u16, Vec<u8>)> {
         let req = format!(
             "{method} {path} HTTP/1.1\r\nHost: bench\r\nAuthorization: Bearer {token}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
             body.len()
@@ -79,7 +96,11 @@ impl Conn {
                 let head = std::str::from_utf8(&self.buf[..p])?;
                 let len = head
                     .lines()
-                    .find_map(|l| l.to_ascii_lowercase().strip_prefix("content-length:").map(|v| v.trim().parse::<usize>()))
+                    .find_map(|l| {
+                        l.to_ascii_lowercase()
+                            .strip_prefix("content-length:")
+                            .map(|v| v.trim().parse::<usize>())
+                    })
                     .context("no content-length")??;
                 break (p + 4, len);
             }
@@ -96,7 +117,13 @@ impl Conn {
     }
 }
 
-async fn json_call(c: &mut Conn, method: &str, path: &str, token: &str, body: Value) -> anyhow::Result<Value> {
+async fn json_call(
+    c: &mut Conn,
+    method: &str,
+    path: &str,
+    token: &str,
+    body: Value,
+) -> anyhow::Result<Value> {
     let (status, b) = c.call(method, path, token, &body.to_string()).await?;
     let v: Value = serde_json::from_slice(&b).unwrap_or(Value::Null);
     if !(200..300).contains(&status) {
@@ -116,8 +143,16 @@ async fn setup(a: &Args) -> anyhow::Result<Setup> {
     let mut c = Conn::open(&a.addr).await?;
     let run = SystemClock.now().as_millis();
     let user = format!("bench-{run}");
-    let e = json_call(&mut c, "POST", &format!("/v1/users/{user}/totp"), &a.admin, json!({})).await?;
-    let seed = TotpSeed::from_base32(e["secret_base32"].as_str().context("secret_base32")?).context("seed")?;
+    let e = json_call(
+        &mut c,
+        "POST",
+        &format!("/v1/users/{user}/totp"),
+        &a.admin,
+        json!({}),
+    )
+    .await?;
+    let seed = TotpSeed::from_base32(e["secret_base32"].as_str().context("secret_base32")?)
+        .context("seed")?;
     let passphrase = "Bench!Passphrase1".to_owned();
     let k = json_call(
         &mut c,
@@ -127,7 +162,14 @@ async fn setup(a: &Args) -> anyhow::Result<Setup> {
         json!({"totp_code": seed.code_at(SystemClock.now()), "label": "bench", "permissions": ["read", "trade"], "passphrase": passphrase}),
     )
     .await?;
-    let op = json_call(&mut c, "POST", "/v1/operators", &a.admin, json!({"name": format!("bench-gw-{run}"), "role": "service"})).await?;
+    let op = json_call(
+        &mut c,
+        "POST",
+        "/v1/operators",
+        &a.admin,
+        json!({"name": format!("bench-gw-{run}"), "role": "service"}),
+    )
+    .await?;
     Ok(Setup {
         token: op["token"].as_str().context("token")?.to_owned(),
         key: k["key_id"].as_str().context("key_id")?.to_owned(),
@@ -161,7 +203,13 @@ struct Tally {
     errors: u64,
 }
 
-async fn worker(addr: String, s: std::sync::Arc<Setup>, conn: usize, measure_from: Instant, until: Instant) -> Tally {
+async fn worker(
+    addr: String,
+    s: std::sync::Arc<Setup>,
+    conn: usize,
+    measure_from: Instant,
+    until: Instant,
+) -> Tally {
     let mut t = Tally::default();
     let Ok(mut c) = Conn::open(&addr).await else {
         t.errors += 1;
@@ -180,11 +228,15 @@ async fn worker(addr: String, s: std::sync::Arc<Setup>, conn: usize, measure_fro
         match r {
             Ok((200, b)) if b.windows(ALLOW.len()).any(|w| w == ALLOW) => {
                 t.allowed += 1;
-                t.lat_us.push(lat.as_micros().min(u128::from(u32::MAX)) as u32);
+                t.lat_us
+                    .push(lat.as_micros().min(u128::from(u32::MAX)) as u32);
             }
             Ok((status, b)) => {
                 if t.denied == 0 {
-                    eprintln!("first non-allow response: HTTP {status} {}", String::from_utf8_lossy(&b));
+                    eprintln!(
+                        "first non-allow response: HTTP {status} {}",
+                        String::from_utf8_lossy(&b)
+                    );
                 }
                 t.denied += 1;
             }
@@ -202,14 +254,23 @@ async fn worker(addr: String, s: std::sync::Arc<Setup>, conn: usize, measure_fro
 
 fn main() -> anyhow::Result<()> {
     let a = args()?;
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(a.threads.max(1)).enable_all().build()?;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(a.threads.max(1))
+        .enable_all()
+        .build()?;
     rt.block_on(async {
         let s = std::sync::Arc::new(setup(&a).await?);
         let measure_from = Instant::now() + Duration::from_secs(a.warmup);
         let until = measure_from + Duration::from_secs(a.duration);
         let mut tasks = Vec::new();
         for i in 0..a.connections {
-            tasks.push(tokio::spawn(worker(a.addr.clone(), s.clone(), i, measure_from, until)));
+            tasks.push(tokio::spawn(worker(
+                a.addr.clone(),
+                s.clone(),
+                i,
+                measure_from,
+                until,
+            )));
         }
         let mut all = Tally::default();
         for t in tasks {
@@ -228,8 +289,14 @@ fn main() -> anyhow::Result<()> {
             f64::from(all.lat_us[i]) / 1000.0
         };
         let rps = all.allowed as f64 / a.duration as f64;
-        println!("connections={} duration={}s warmup={}s client_threads={}", a.connections, a.duration, a.warmup, a.threads);
-        println!("allowed={} denied={} errors={}", all.allowed, all.denied, all.errors);
+        println!(
+            "connections={} duration={}s warmup={}s client_threads={}",
+            a.connections, a.duration, a.warmup, a.threads
+        );
+        println!(
+            "allowed={} denied={} errors={}",
+            all.allowed, all.denied, all.errors
+        );
         println!("throughput={rps:.0} req/s");
         println!(
             "latency_ms p50={:.3} p90={:.3} p99={:.3} p99.9={:.3} max={:.3}",
@@ -240,7 +307,11 @@ fn main() -> anyhow::Result<()> {
             pct(1.0)
         );
         if all.denied > 0 || all.errors > 0 {
-            bail!("{} denied and {} failed requests: the benchmark is invalid", all.denied, all.errors);
+            bail!(
+                "{} denied and {} failed requests: the benchmark is invalid",
+                all.denied,
+                all.errors
+            );
         }
         Ok(())
     })
