@@ -836,7 +836,11 @@ fn malformed_signature_encodings() {
     let nested = Claim::new("bitcoin", "BTC", btc(BtcAddressKind::P2shP2wpkh, &k));
     let mut r = nested.row(|m| one(sign_bip137(&k, m, BtcAddressKind::P2shP2wpkh)));
     r.script = Some(format!("0014{}", "00".repeat(20)));
-    check("script with a BIP-137 signature", &r, Err("unexpected_script"));
+    check(
+        "script with a BIP-137 signature",
+        &r,
+        Err("unexpected_script"),
+    );
     let mut r = nested.row(|m| one(sign_bip137(&k, m, BtcAddressKind::P2shP2wpkh)));
     r.script = Some("zz".into());
     check("script not hex", &r, Err("not_multisig"));
