@@ -1023,3 +1023,73 @@ async fn tampered_log_is_reported_by_audit_verify() {
         assert_eq!(rep.first_break.map(|b| b.seq), Some(4));
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_totp_code_works_once_even_under_concurrency() {
+    for h in harnesses("totp_race").await {
+        let seed = h.enroll("racer").await;
+        h.clock.advance_millis(30_000);
+        let code = seed.code_at(h.now());
+        let body =
+            json!({"totp_code": code, "label": "r", "permissions": ["read"], "passphrase": PASS});
+        let mut tasks = Vec::new();
+        for _ in 0..8 {
+            let (router, body) = (h.router.clone(), body.clone());
+            tasks.push(tokio::spawn(async move {
+                use tower::ServiceExt as _;
+                let req = Request::builder()
+                    .method("POST")
+                    .uri("/v1/users/racer/api-keys")
+                    .header("authorization", format!("Bearer {SERVICE}"))
+                    .header("content-type", "application/json")
+                    .body(Body::from(body.to_string()))
+                    .unwrap();
+                router.oneshot(req).await.unwrap().status()
+            }));
+        }
+        let mut created = 0;
+        for t in tasks {
+            match t.await.unwrap() {
+                StatusCode::CREATED => created += 1,
+                StatusCode::FORBIDDEN => {}
+                other => panic!("{}: unexpected {other}", h.label),
+            }
+        }
+        assert_eq!(
+            created, 1,
+            "{}: exactly one request may use the code",
+            h.label
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn purge_runs_on_its_schedule_inside_the_service() {
+    let mut cfg = config();
+    cfg.keys.purge_interval_secs = 1;
+    for h in harnesses_with("purge_schedule", cfg.clone()).await {
+        let seed = h.enroll("idle").await;
+        let (key, _) = h.create_key("idle", &seed, &["withdraw"], &[]).await;
+        h.clock.advance_millis(15 * 86_400_000);
+        let bg = h.app.spawn_background();
+        // The first run happens at start; wait for it without touching the manual clock.
+        let mut expired = false;
+        for _ in 0..100 {
+            let r = h
+                .call("GET", "/v1/users/idle/api-keys", Some(SERVICE), None)
+                .await;
+            if r.json["keys"][0]["status"] == "expired" {
+                expired = true;
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        bg.stop().await;
+        assert!(
+            expired,
+            "{}: key {key} not expired by the schedule",
+            h.label
+        );
+        assert!(h.kinds().await.iter().any(|k| k == "api_key.expired"));
+    }
+}
