@@ -16,7 +16,8 @@ use p3_uni_stark::SubAirBuilder;
 
 use crate::config::Val;
 use crate::layout::{
-    BatchLayout, CARRY_LIMBS, CARRY_OFFSET, COLL_DIGITS, IDX, LIMBS, PERM_COLS, S1, S2,
+    BatchLayout, CARRY_LIMBS, CARRY_OFFSET, COLL_DIGITS, IDX, LIMB_BITS, LIMBS, PERM_COLS, S1, S2,
+    TOP_LIMB_BITS, table_shape,
 };
 use crate::public::{BPS_ONE, HEADER_LEN, PER_ASSET};
 
@@ -41,10 +42,6 @@ pub const RANGE14_BUS: &str = "custodia/range14";
 /// Bus joining tree nodes to their parents: messages `(node id, digest)`.
 pub const TREE_BUS: &str = "custodia/tree";
 
-/// Bits of the limb table.
-pub const LIMB_BITS: u32 = 16;
-/// Bits of the top limb of a value (`16 · 3 + 14 = 62`).
-pub const TOP_LIMB_BITS: u32 = 14;
 
 /// Offset of `x` in the public-value block of asset `i`.
 const fn asset_pv(i: usize, x: usize) -> usize {
@@ -65,7 +62,7 @@ impl BatchAir {
     /// The AIR for `num_assets` assets and `2^log_batch` leaves.
     pub fn new(num_assets: usize, log_batch: u32) -> Self {
         Self {
-            layout: BatchLayout::new(num_assets),
+            layout: BatchLayout::new(num_assets, log_batch),
             log_batch,
             perm: PermAir::new(air_round_constants()),
         }
@@ -278,147 +275,38 @@ where
                     .assert_eq(sum, pv[asset_pv(i, 2 + 2 * is_debt + half)].clone());
             }
         }
-    }
-}
 
-/// A table of all `bits`-bit values laid out on `2^log_height ≤ 2^bits` rows: row r holds the
-/// entries `r + j · 2^log_height` for `j < 2^(bits − log_height)`, each with its own
-/// multiplicity column. Columns: `t, m_0, m_1, …`. Keeping the table no taller than the batch keeps
-/// the proof's largest domain the batch's own.
-#[derive(Debug, Clone)]
-pub struct RangeAir {
-    bits: u32,
-    log_height: u32,
-    bus: &'static str,
-}
-
-impl RangeAir {
-    /// The 16-bit table for a batch of `2^log_batch` rows.
-    pub fn range16(log_batch: u32) -> Self {
-        Self {
-            bits: LIMB_BITS,
-            log_height: log_batch.min(LIMB_BITS),
-            bus: RANGE16_BUS,
-        }
-    }
-
-    /// The 14-bit table for a batch of `2^log_batch` rows.
-    pub fn range14(log_batch: u32) -> Self {
-        Self {
-            bits: TOP_LIMB_BITS,
-            log_height: log_batch.min(TOP_LIMB_BITS),
-            bus: RANGE14_BUS,
-        }
-    }
-
-    /// Bits of the table's values.
-    pub const fn bits(&self) -> u32 {
-        self.bits
-    }
-
-    /// log2 of the table's rows.
-    pub const fn log_height(&self) -> u32 {
-        self.log_height
-    }
-
-    /// Entries (and multiplicity columns) per row.
-    pub const fn entries_per_row(&self) -> usize {
-        1 << (self.bits - self.log_height)
-    }
-}
-
-impl BaseAir<Val> for RangeAir {
-    fn width(&self) -> usize {
-        1 + self.entries_per_row()
-    }
-}
-
-impl<AB> Air<AB> for RangeAir
-where
-    AB: InteractionBuilder<F = Val>,
-{
-    fn eval(&self, builder: &mut AB) {
-        let main = builder.main();
-        let row: Vec<AB::Var> = main.current_slice().to_vec();
-        let t = row[0];
-        let t_next = main.next_slice()[0];
-        builder.when_first_row().assert_zero(t);
-        builder.when_transition().assert_eq(t_next, t + AB::F::ONE);
-        builder
-            .when_last_row()
-            .assert_eq(t, AB::F::from_u64((1u64 << self.log_height) - 1));
-        let bus = LookupBus::new(self.bus);
-        for (j, &m) in row[1..].iter().enumerate() {
-            let entry = t + AB::F::from_u64((j as u64) << self.log_height);
-            bus.table_entry(builder, [entry], m);
+        // The range tables: t steps 0 → 2^h − 1 by 0 or 1; row t provides t + j·2^h.
+        for (bits, bus, t_col) in [(LIMB_BITS, &range16, l.t16), (TOP_LIMB_BITS, &range14, l.t14)] {
+            let (h, per_row) = table_shape(bits, self.log_batch);
+            let (t, t_next) = (local[t_col], next[t_col]);
+            builder.when_first_row().assert_zero(t);
+            let step: AB::Expr = t_next.into() - t.into();
+            builder
+                .when_transition()
+                .assert_zero(step.clone() * (step - AB::F::ONE));
+            builder
+                .when_last_row()
+                .assert_eq(t, AB::F::from_u64((1u64 << h) - 1));
+            for j in 0..per_row {
+                let entry = t + AB::F::from_u64((j as u64) << h);
+                bus.table_entry(builder, [entry], local[t_col + 1 + j]);
+            }
         }
     }
 }
 
-/// The AIRs of one batch proof, in proof order: [`BatchAir`], the 16-bit and the 14-bit table.
-#[derive(Debug, Clone)]
-#[allow(clippy::large_enum_variant)] // three values per proof: size does not matter
-pub enum CustodiaAir {
-    /// The per-leaf AIR.
-    Batch(BatchAir),
-    /// A range table.
-    Range(RangeAir),
-}
+/// The AIRs of one batch proof: a single [`BatchAir`] (kept as a list for the batch prover).
+pub type CustodiaAir = BatchAir;
 
-impl CustodiaAir {
-    /// The three AIRs of a batch proof.
+impl BatchAir {
+    /// The AIRs of a batch proof, in proof order.
     pub fn all(num_assets: usize, log_batch: u32) -> Vec<Self> {
-        vec![
-            Self::Batch(BatchAir::new(num_assets, log_batch)),
-            Self::Range(RangeAir::range16(log_batch)),
-            Self::Range(RangeAir::range14(log_batch)),
-        ]
+        vec![Self::new(num_assets, log_batch)]
     }
 
-    /// log2 of the trace height of each AIR in [`CustodiaAir::all`] order.
-    pub fn log_heights(log_batch: u32) -> [u32; 3] {
-        [log_batch, log_batch.min(LIMB_BITS), log_batch.min(TOP_LIMB_BITS)]
-    }
-}
-
-impl BaseAir<Val> for CustodiaAir {
-    fn width(&self) -> usize {
-        match self {
-            Self::Batch(a) => BaseAir::<Val>::width(a),
-            Self::Range(a) => BaseAir::<Val>::width(a),
-        }
-    }
-
-    fn num_public_values(&self) -> usize {
-        match self {
-            Self::Batch(a) => BaseAir::<Val>::num_public_values(a),
-            Self::Range(a) => BaseAir::<Val>::num_public_values(a),
-        }
-    }
-
-    fn max_constraint_degree(&self) -> Option<usize> {
-        match self {
-            Self::Batch(a) => BaseAir::<Val>::max_constraint_degree(a),
-            Self::Range(a) => BaseAir::<Val>::max_constraint_degree(a),
-        }
-    }
-
-    fn main_next_row_columns(&self) -> Vec<usize> {
-        match self {
-            Self::Batch(a) => BaseAir::<Val>::main_next_row_columns(a),
-            Self::Range(a) => BaseAir::<Val>::main_next_row_columns(a),
-        }
-    }
-}
-
-impl<AB> Air<AB> for CustodiaAir
-where
-    AB: InteractionBuilder<F = Val>,
-{
-    fn eval(&self, builder: &mut AB) {
-        match self {
-            Self::Batch(a) => a.eval(builder),
-            Self::Range(a) => a.eval(builder),
-        }
+    /// log2 of the trace height of each AIR in [`BatchAir::all`] order.
+    pub fn log_heights(log_batch: u32) -> Vec<u32> {
+        vec![log_batch]
     }
 }

@@ -2,6 +2,7 @@
 //!
 //! ```text
 //! idx | s1 | s2 | limbs[2A][4] | sums[2A][lo,hi] | coll_r[4] | coll_c[4][3] | leaf perms[S] | node perm
+//!     | t16 | m16[E16] | t14 | m14[E14]
 //! ```
 //!
 //! * `idx` is the row index r (0, 1, 2, …); `s1 = [r ≥ 1]`, `s2 = [r ≥ 2]`.
@@ -11,6 +12,10 @@
 //!   limbs of the offset carry out of digit j (carry = limbs − 2^47).
 //! * `leaf perms`: the S = ⌈(4 + 2A)/8⌉ Poseidon2 permutations of the leaf sponge, chained.
 //! * `node perm`: the compression of internal node r (unused at r = 0).
+//! * `t16, m16`, `t14, m14`: the range tables, inside this AIR so the LogUp sum of the (only) AIR
+//!   is zero and reveals nothing. A table of `[0, 2^b)` lives on `2^h = min(2^k, 2^b)` distinct
+//!   `t` values: `t` starts at 0, steps by 0 or 1 and ends at `2^h − 1`; row r provides the
+//!   `E = 2^(b − h)` entries `t + j·2^h` with multiplicities `m[j]` (repeated `t` rows carry 0).
 
 use custodia_hash::{HALF_FULL_ROUNDS, PARTIAL_ROUNDS, RATE, SBOX_DEGREE, SBOX_REGISTERS, WIDTH};
 use p3_poseidon2_air::num_cols;
@@ -46,8 +51,25 @@ pub struct BatchLayout {
     pub perms: usize,
     /// First column of the node permutation.
     pub node_perm: usize,
+    /// log2 of the rows.
+    pub log_batch: u32,
+    /// The 16-bit table's `t` column (its multiplicities follow).
+    pub t16: usize,
+    /// The 14-bit table's `t` column (its multiplicities follow).
+    pub t14: usize,
     /// Total width.
     pub width: usize,
+}
+
+/// Bits of the limb table.
+pub const LIMB_BITS: u32 = 16;
+/// Bits of the top limb of a value (`16 · 3 + 14 = 62`).
+pub const TOP_LIMB_BITS: u32 = 14;
+
+/// `(log2 of distinct t values, entries per row)` of a `bits`-bit table in a `2^log_batch`-row trace.
+pub const fn table_shape(bits: u32, log_batch: u32) -> (u32, usize) {
+    let h = if log_batch < bits { log_batch } else { bits };
+    (h, 1 << (bits - h))
 }
 
 /// The row-index column.
@@ -58,8 +80,8 @@ pub const S1: usize = 1;
 pub const S2: usize = 2;
 
 impl BatchLayout {
-    /// The layout for `num_assets` assets.
-    pub const fn new(num_assets: usize) -> Self {
+    /// The layout for `num_assets` assets and `2^log_batch` rows.
+    pub const fn new(num_assets: usize, log_batch: u32) -> Self {
         let values = 2 * num_assets;
         let leaf_perms = (4 + values).div_ceil(RATE);
         let limbs = 3;
@@ -68,7 +90,9 @@ impl BatchLayout {
         let coll_c = coll_r + COLL_DIGITS;
         let perms = coll_c + COLL_DIGITS * CARRY_LIMBS;
         let node_perm = perms + leaf_perms * PERM_COLS;
-        let width = node_perm + PERM_COLS;
+        let t16 = node_perm + PERM_COLS;
+        let t14 = t16 + 1 + table_shape(LIMB_BITS, log_batch).1;
+        let width = t14 + 1 + table_shape(TOP_LIMB_BITS, log_batch).1;
         Self {
             num_assets,
             leaf_perms,
@@ -78,6 +102,9 @@ impl BatchLayout {
             coll_c,
             perms,
             node_perm,
+            log_batch,
+            t16,
+            t14,
             width,
         }
     }

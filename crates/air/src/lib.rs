@@ -14,7 +14,7 @@ pub mod layout;
 mod options;
 pub mod public;
 
-pub use air::{BatchAir, CustodiaAir, RangeAir};
+pub use air::{BatchAir, CustodiaAir};
 pub use options::{MIN_SECURITY_BITS, ProofOptions};
 pub use public::{AssetParams, AssetTotals, BatchPublicInputs, PublicInputsError};
 

@@ -7,11 +7,11 @@
 
 use std::time::Instant;
 
-use custodia_air::air::{PermAir, RANGE16_BUS, RangeAir};
+use custodia_air::air::{PermAir, RANGE16_BUS};
 use custodia_air::config::{Challenge, Dft, MaskRng, Val, fri_parameters, make_config};
-use custodia_air::{CustodiaAir, ProofOptions};
+use custodia_air::ProofOptions;
 use custodia_hash::{GenericPoseidon2LinearLayersGoldilocks, air_round_constants};
-use p3_air::{Air, BaseAir, WindowAccess};
+use p3_air::{Air, AirBuilder, BaseAir, WindowAccess};
 use p3_batch_stark::{ProverData, StarkInstance};
 use p3_challenger::DuplexChallenger;
 use p3_commit::ExtensionMmcs;
@@ -88,11 +88,27 @@ impl<AB: InteractionBuilder<F = Val>> Air<AB> for LimbsAir {
         }
     }
 }
+/// The 2^16-row table `t` with multiplicity `m`.
 #[derive(Clone)]
-#[allow(clippy::large_enum_variant)]
+struct TableAir;
+impl BaseAir<Val> for TableAir {
+    fn width(&self) -> usize {
+        2
+    }
+}
+impl<AB: InteractionBuilder<F = Val>> Air<AB> for TableAir {
+    fn eval(&self, b: &mut AB) {
+        let main = b.main();
+        let (t, m, t_next) = (main.current_slice()[0], main.current_slice()[1], main.next_slice()[0]);
+        b.when_first_row().assert_zero(t);
+        b.when_transition().assert_eq(t_next, t + AB::F::ONE);
+        LookupBus::new(RANGE16_BUS).table_entry(b, [t], m);
+    }
+}
+#[derive(Clone)]
 enum Mixed {
     Limbs(LimbsAir),
-    Range(CustodiaAir),
+    Range(TableAir),
 }
 impl BaseAir<Val> for Mixed {
     fn width(&self) -> usize {
@@ -158,7 +174,7 @@ fn main() {
                 counts.iter().enumerate().flat_map(|(t, &c)| [Val::from_usize(t), Val::from_u64(c)]).collect(),
                 2,
             );
-            let airs = [Mixed::Limbs(LimbsAir(n)), Mixed::Range(CustodiaAir::Range(RangeAir::range16(16)))];
+            let airs = [Mixed::Limbs(LimbsAir(n)), Mixed::Range(TableAir)];
             let c = make_config(&o, [1; 32]);
             let t = Instant::now();
             let inst = vec![

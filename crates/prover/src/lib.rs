@@ -226,18 +226,12 @@ pub fn prove_traces(
     let num_assets = public.num_assets();
     let public_values = public.to_field_elements()?;
     let config: Config = make_config(options, seed);
-    let airs = CustodiaAir::all(num_assets, public.log_batch);
-    let traces_in_order = [&traces.main, &traces.range16, &traces.range14];
-    let instances: Vec<StarkInstance<'_, Config, CustodiaAir>> = airs
-        .iter()
-        .zip(traces_in_order)
-        .enumerate()
-        .map(|(i, (air, trace))| StarkInstance {
-            air,
-            trace,
-            public_values: if i == 0 { public_values.clone() } else { Vec::new() },
-        })
-        .collect();
+    let air = CustodiaAir::new(num_assets, public.log_batch);
+    let instances = vec![StarkInstance {
+        air: &air,
+        trace: &traces.main,
+        public_values,
+    }];
     let prover_data = ProverData::from_instances(&config, &instances)
         .map_err(|e| ProveError::Backend(format!("{e:?}")))?;
     let proof = p3_batch_stark::prove_batch(&config, &instances, &prover_data)

@@ -11,7 +11,8 @@ use core::borrow::BorrowMut;
 use custodia_air::air::PermCols;
 use custodia_air::config::Val;
 use custodia_air::layout::{
-    BatchLayout, CARRY_LIMBS, CARRY_OFFSET, COLL_DIGITS, IDX, LIMBS, PERM_COLS, S1, S2,
+    BatchLayout, CARRY_LIMBS, CARRY_OFFSET, COLL_DIGITS, IDX, LIMB_BITS, LIMBS, PERM_COLS, S1, S2,
+    TOP_LIMB_BITS, table_shape,
 };
 use custodia_air::{AssetParams, AssetTotals, BatchPublicInputs};
 use custodia_hash::{DIGEST_ELEMS, Digest, RATE, WIDTH, compress_input, compress_pairs, domain};
@@ -30,15 +31,11 @@ pub struct BatchParams {
     pub assets: Vec<AssetParams>,
 }
 
-/// The matrices and public inputs of one batch proof.
+/// The trace and public inputs of one batch proof.
 #[derive(Debug, Clone)]
 pub struct BatchTraces {
-    /// The per-leaf trace.
+    /// The per-leaf trace (range tables included).
     pub main: RowMajorMatrix<Val>,
-    /// The 16-bit table with multiplicities.
-    pub range16: RowMajorMatrix<Val>,
-    /// The 14-bit table with multiplicities.
-    pub range14: RowMajorMatrix<Val>,
     /// The statement.
     pub public: BatchPublicInputs,
 }
@@ -89,7 +86,7 @@ pub fn generate_traces(raw: &RawLeaves<'_>, params: &BatchParams) -> BatchTraces
     let n = 1usize << raw.log_batch;
     assert_eq!(raw.uids.len(), n, "one uid per leaf");
     assert_eq!(raw.values.len(), n * nvals, "2A values per leaf");
-    let l = BatchLayout::new(a);
+    let l = BatchLayout::new(a, raw.log_batch);
     let width = l.width;
     let mut main = RowMajorMatrix::new(Val::zero_vec(n * width), width);
 
@@ -207,23 +204,22 @@ pub fn generate_traces(raw: &RawLeaves<'_>, params: &BatchParams) -> BatchTraces
             *m += 1;
         }
     }
-    // Table of `bits`-bit values on min(2^k, 2^bits) rows (see `RangeAir`).
-    let table = |m: Vec<u64>, bits: u32| {
-        let log_height = raw.log_batch.min(bits);
-        let height = 1usize << log_height;
-        let per_row = 1usize << (bits - log_height);
-        let mut values = Vec::with_capacity(height * (1 + per_row));
-        for r in 0..height {
-            values.push(Val::from_usize(r));
-            values.extend((0..per_row).map(|j| Val::from_u64(m[r + j * height])));
+    // The tables: t = min(r, 2^h − 1); row r < 2^h provides t + j·2^h with its count.
+    for (bits, counts, t_col) in [(LIMB_BITS, &m16, l.t16), (TOP_LIMB_BITS, &m14, l.t14)] {
+        let (h, per_row) = table_shape(bits, raw.log_batch);
+        let distinct = 1usize << h;
+        for (r, row) in main.values.chunks_exact_mut(width).enumerate() {
+            row[t_col] = Val::from_usize(r.min(distinct - 1));
+            if r < distinct {
+                for j in 0..per_row {
+                    row[t_col + 1 + j] = Val::from_u64(counts[r + j * distinct]);
+                }
+            }
         }
-        RowMajorMatrix::new(values, 1 + per_row)
-    };
+    }
 
     BatchTraces {
         main,
-        range16: table(m16, 16),
-        range14: table(m14, 14),
         public: BatchPublicInputs {
             round_binding: params.round_binding,
             batch_index: raw.batch_index,

@@ -248,3 +248,16 @@ fn twenty_two_assets_prove_and_verify() {
     wrong.totals[21].debt_lo += 1;
     assert!(verify_batch(&proven.proof, &wrong).is_err());
 }
+
+#[test]
+fn the_published_lookup_sum_is_zero() {
+    // Queries and tables live in one AIR, so its LogUp terminal is always 0 and reveals nothing
+    // about the histogram of the private limbs.
+    use custodia_air::config::Config;
+    let p = proven();
+    let body = &p.proof[custodia_air::format::HEADER_LEN..];
+    let stark: p3_batch_stark::BatchProof<Config> = postcard::from_bytes(body).unwrap();
+    assert_eq!(stark.lookup_terminals.len(), 1);
+    let t = stark.lookup_terminals[0].expect("the AIR has lookups").0;
+    assert_eq!(t, <custodia_air::config::Challenge as p3_field::PrimeCharacteristicRing>::ZERO);
+}

@@ -142,7 +142,7 @@ pub fn verify_batch_with_options(
         postcard::from_bytes(body).map_err(|e| VerifyError::Decode(e.to_string()))?;
     let want: Vec<usize> = CustodiaAir::log_heights(expected.log_batch)
         .iter()
-        .map(|&b| b as usize + 1) // + 1: zero knowledge doubles every trace
+        .map(|&b| b as usize + 1) // + 1: zero knowledge doubles the trace
         .collect();
     if stark.degree_bits != want {
         return Err(VerifyError::Shape {
@@ -156,7 +156,7 @@ pub fn verify_batch_with_options(
         let common = ProverData::from_airs_and_degrees(&config, &airs, &want)
             .map_err(|e| VerifyError::Rejected(format!("{e:?}")))?
             .common;
-        let pvs = vec![public_values, Vec::new(), Vec::new()];
+        let pvs = vec![public_values];
         p3_batch_stark::verify_batch(&config, &airs, &stark, &pvs, &common)
             .map_err(|e| VerifyError::Rejected(format!("{e:?}")))
     }));
