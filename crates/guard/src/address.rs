@@ -55,9 +55,7 @@ impl Chain {
             "tron" | "trx" => Chain::Tron,
             "solana" | "sol" => Chain::Solana,
             _ => {
-                return Err(GuardError::UnsupportedChain {
-                    asset: echo(name),
-                });
+                return Err(GuardError::UnsupportedChain { asset: echo(name) });
             }
         })
     }
@@ -72,9 +70,7 @@ impl Chain {
             "TRX" => Ok(Some(Chain::Tron)),
             "SOL" => Ok(Some(Chain::Solana)),
             "USDT" | "USDC" => Ok(None),
-            _ => Err(GuardError::UnsupportedChain {
-                asset: echo(asset),
-            }),
+            _ => Err(GuardError::UnsupportedChain { asset: echo(asset) }),
         }
     }
 }
@@ -186,11 +182,13 @@ impl Address {
     /// Bitcoin (version 0x00 / 0x05) or TRON (0x41), and to 32 bytes Solana.
     pub fn parse_any(input: &str) -> Result<Address, GuardError> {
         let s = input.trim();
-        let lower3 = s.get(..3).map(str::to_ascii_lowercase);
         if s.starts_with("0x") || s.starts_with("0X") {
             return parse_evm(s);
         }
-        if matches!(lower3.as_deref(), Some("bc1" | "tb1")) {
+        // Bech32 is single-case; a mixed-case string starting `Bc1` is base58 (Solana).
+        let single_case = !(s.bytes().any(|b| b.is_ascii_lowercase())
+            && s.bytes().any(|b| b.is_ascii_uppercase()));
+        if single_case && matches!(s.get(..3), Some("bc1" | "BC1" | "tb1" | "TB1")) {
             return parse_bitcoin(s);
         }
         if s.len() == 42 && s.starts_with("41") && s.bytes().all(|b| b.is_ascii_hexdigit()) {
@@ -392,8 +390,7 @@ fn parse_evm(s: &str) -> Result<Address, GuardError> {
     }
     let has_lower = body.bytes().any(|b| b.is_ascii_lowercase());
     let has_upper = body.bytes().any(|b| b.is_ascii_uppercase());
-    let lower = body.to_ascii_lowercase();
-    if has_lower && has_upper && eip55(&lower)[2..] != *body {
+    if has_lower && has_upper && eip55(&body.to_ascii_lowercase())[2..] != *body {
         return Err(bad(
             "evm",
             s,
@@ -401,7 +398,7 @@ fn parse_evm(s: &str) -> Result<Address, GuardError> {
         ));
     }
     let mut bytes = [0u8; 20];
-    hex::decode_to_slice(&lower, &mut bytes).expect("40 hex digits");
+    hex::decode_to_slice(body, &mut bytes).expect("40 hex digits");
     Ok(Address::new(TAG_EVM, &bytes))
 }
 
@@ -545,8 +542,7 @@ fn parse_segwit(s: &str) -> Result<Address, GuardError> {
                         "witness version 0 must use the bech32 checksum (BIP-173), this is bech32m",
                     ));
                 }
-                if u.hrp() != Hrp::parse_unchecked("bc") && u.hrp() != Hrp::parse_unchecked("BC")
-                {
+                if u.hrp() != Hrp::parse_unchecked("bc") && u.hrp() != Hrp::parse_unchecked("BC") {
                     return Err(bad(
                         "bitcoin",
                         s,

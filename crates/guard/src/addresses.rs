@@ -4,7 +4,8 @@ use std::collections::{BTreeMap, HashMap};
 
 use serde::{Deserialize, Serialize};
 
-use crate::{Address, Category, Chain, Date, GuardError};
+use crate::events::{ListImported, ListKind};
+use crate::{Address, Category, Chain, Date, GuardError, Import};
 
 /// One listed address with why, who says so and since when.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -175,7 +176,10 @@ impl AddressIndex {
                 loop {
                     let r = &mut self.records[id as usize];
                     if r.source == source {
-                        *r = Record { next: r.next, ..rec };
+                        *r = Record {
+                            next: r.next,
+                            ..rec
+                        };
                         return Ok(Inserted::Updated);
                     }
                     if r.next == NONE {
@@ -262,6 +266,27 @@ impl AddressIndex {
             .map(|h| h.to_entry(address))
             .collect();
         Ok(Screening { address, hits })
+    }
+
+    /// Adds an import's entries and describes it for the event log ([`ListImported`]): how many
+    /// addresses each category gained.
+    pub fn apply_import(
+        &mut self,
+        source: &str,
+        import: &Import<AddressEntry>,
+    ) -> Result<ListImported, GuardError> {
+        let mut ev = ListImported::from_import(source, ListKind::Addresses, import);
+        for e in &import.entries {
+            let had = self
+                .lookup(&e.address)
+                .iter()
+                .any(|h| h.category == e.category);
+            self.insert(e)?;
+            if !had {
+                *ev.added.entry(e.category).or_default() += 1;
+            }
+        }
+        Ok(ev)
     }
 
     /// Every entry, one per (address, source), in no particular order.

@@ -16,7 +16,9 @@ pub enum GuardError {
         why: String,
     },
     /// A list names an asset or chain this crate does not validate (for example OFAC's `XMR`).
-    #[error("unsupported asset or chain `{asset}`: only EVM, Bitcoin, TRON and Solana addresses are validated")]
+    #[error(
+        "unsupported asset or chain `{asset}`: only EVM, Bitcoin, TRON and Solana addresses are validated"
+    )]
     UnsupportedChain {
         /// The asset code or chain name as given.
         asset: String,
@@ -68,7 +70,9 @@ pub enum GuardError {
         got: String,
     },
     /// A delta was applied to a snapshot other than the one it was computed from.
-    #[error("delta applies to snapshot version {expected_version} ({expected_hash}), not version {got_version} ({got_hash})")]
+    #[error(
+        "delta applies to snapshot version {expected_version} ({expected_hash}), not version {got_version} ({got_hash})"
+    )]
     DeltaBase {
         /// Version the delta starts from.
         expected_version: u64,

@@ -6,8 +6,8 @@ use core::fmt;
 use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 
-use quick_xml::{Reader, XmlVersion};
 use quick_xml::events::{BytesStart, Event};
+use quick_xml::{Reader, XmlVersion};
 use serde_json::Value;
 
 use crate::error::echo;
@@ -150,8 +150,9 @@ pub fn import_address_lines(
                 Location::Line(i + 1),
                 GuardError::Entry {
                     entry: echo(s),
-                    why: "expected one address per line (text after the address must be a # comment)"
-                        .into(),
+                    why:
+                        "expected one address per line (text after the address must be a # comment)"
+                            .into(),
                 },
             );
             continue;
@@ -473,10 +474,9 @@ fn read_ofac(xml: &str) -> Result<OfacDoc, GuardError> {
                 let value = text.trim();
                 match name.as_str() {
                     "FeatureType" => {
-                        if let (Some(id), Some(asset)) = (
-                            feature_type.take(),
-                            value.strip_prefix(OFAC_FEATURE_PREFIX),
-                        ) {
+                        if let (Some(id), Some(asset)) =
+                            (feature_type.take(), value.strip_prefix(OFAC_FEATURE_PREFIX))
+                        {
                             doc.feature_types.insert(id, asset.trim().to_owned());
                         }
                     }
@@ -500,9 +500,7 @@ fn read_ofac(xml: &str) -> Result<OfacDoc, GuardError> {
                         if let Some(p) = &profile
                             && !value.is_empty()
                         {
-                            doc.names
-                                .entry(p.clone())
-                                .or_insert_with(|| echo(value));
+                            doc.names.entry(p.clone()).or_insert_with(|| echo(value));
                         }
                     }
                     "Year" => date.year = value.parse().ok(),

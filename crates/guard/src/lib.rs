@@ -3,21 +3,35 @@
 
 mod address;
 mod addresses;
+pub mod bench;
+mod domain;
 mod error;
+mod events;
 mod import;
 mod meta;
+mod poisoning;
+mod snapshot;
 
 pub use address::{Address, AddressKind, Chain};
 pub use addresses::{AddressEntry, AddressHit, AddressIndex, CategoryCounts, Inserted, Screening};
+pub use domain::{
+    Brand, DEFAULT_ABUSED_TLDS, DEFAULT_LURE_WORDS, DomainChecker, DomainEntry, DomainList,
+    DomainMatch, DomainPolicy, DomainVerdict, Host, MAX_INPUT, MetaMaskList, Reason, RiskLevel,
+    Rule, default_brands, import_domain_json, import_domain_lines, import_metamask_config,
+    normalize_list_host,
+};
 pub use error::GuardError;
+pub use events::{
+    AddressScreened, DomainChecked, GuardEvent, GuardStats, LevelCounts, ListImported, ListKind,
+    PoisoningFlagged, ScreenContext, kinds,
+};
 pub use import::{
     Import, Location, OFAC_FEATURE_PREFIX, Rejected, import_address_json, import_address_lines,
     import_ofac_sdn_xml,
 };
 pub use meta::{Category, Date, ListMeta};
-mod domain;
-pub use domain::{
-    Brand, DEFAULT_ABUSED_TLDS, DEFAULT_LURE_WORDS, DomainChecker, DomainEntry, DomainList, DomainMatch, DomainPolicy,
-    DomainVerdict, Host, MAX_INPUT, MetaMaskList, Reason, RiskLevel, Rule, default_brands,
-    import_domain_json, import_domain_lines, import_metamask_config, normalize_list_host,
+pub use poisoning::{CounterpartyHistory, PoisoningConfig, PoisoningMatch, check_poisoning};
+pub use snapshot::{
+    DELTA_MAGIC, RemovedAddress, SNAPSHOT_FORMAT, SNAPSHOT_MAGIC, Snapshot, SnapshotCounts,
+    SnapshotData, SnapshotDelta,
 };

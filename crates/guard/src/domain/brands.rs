@@ -89,11 +89,7 @@ pub fn default_brands() -> Vec<Brand> {
         Brand::new("Gemini", &["gemini.com"]).with_generic(&["gemini"]),
         Brand::new(
             "MetaMask",
-            &[
-                "metamask.io",
-                "metamask.github.io",
-                "metamask.zendesk.com",
-            ],
+            &["metamask.io", "metamask.github.io", "metamask.zendesk.com"],
         )
         .with_compound(&["metamask"]),
         Brand::new("Trust Wallet", &["trustwallet.com"]).with_compound(&["trustwallet"]),
@@ -121,7 +117,11 @@ pub(crate) struct Keyword {
 
 pub(crate) fn validate_keyword(k: &str) -> Result<String, GuardError> {
     let k = k.trim().to_ascii_lowercase();
-    if k.len() < 3 || k.len() > 63 || !k.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+    if k.len() < 3
+        || k.len() > 63
+        || !k
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
     {
         return Err(GuardError::Config {
             why: format!(

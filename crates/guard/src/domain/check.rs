@@ -198,23 +198,147 @@ pub struct DomainPolicy {
 
 /// The default lure words.
 pub const DEFAULT_LURE_WORDS: &[&str] = &[
-    "access", "account", "accounts", "activate", "airdrop", "airdrops", "alert", "app", "apps",
-    "approve", "assets", "auth", "authorize", "bonus", "bridge", "check", "claim", "claims",
-    "connect", "defi", "deposit", "desk", "dapp", "drop", "earn", "event", "events", "exchange",
-    "free", "gift", "gifts", "giveaway", "global", "help", "helpdesk", "id", "invest", "kyc",
-    "live", "login", "logon", "members", "migrate", "migration", "mint", "nft", "official",
-    "online", "pay", "portal", "presale", "pro", "promo", "protect", "recover", "recovery",
-    "refund", "register", "restore", "revoke", "reward", "rewards", "secure", "security",
-    "service", "signin", "signup", "stake", "staking", "support", "swap", "sync", "team",
-    "token", "unlock", "update", "upgrade", "validate", "verify", "verification", "vip",
-    "vault", "wallet", "wallets", "web", "web3", "withdraw", "www",
+    "access",
+    "account",
+    "accounts",
+    "activate",
+    "airdrop",
+    "airdrops",
+    "alert",
+    "app",
+    "apps",
+    "approve",
+    "assets",
+    "auth",
+    "authorize",
+    "bonus",
+    "bridge",
+    "check",
+    "claim",
+    "claims",
+    "connect",
+    "defi",
+    "deposit",
+    "desk",
+    "dapp",
+    "drop",
+    "earn",
+    "event",
+    "events",
+    "exchange",
+    "free",
+    "gift",
+    "gifts",
+    "giveaway",
+    "global",
+    "help",
+    "helpdesk",
+    "id",
+    "invest",
+    "kyc",
+    "live",
+    "login",
+    "logon",
+    "members",
+    "migrate",
+    "migration",
+    "mint",
+    "nft",
+    "official",
+    "online",
+    "pay",
+    "portal",
+    "presale",
+    "pro",
+    "promo",
+    "protect",
+    "recover",
+    "recovery",
+    "refund",
+    "register",
+    "restore",
+    "revoke",
+    "reward",
+    "rewards",
+    "secure",
+    "security",
+    "service",
+    "signin",
+    "signup",
+    "stake",
+    "staking",
+    "support",
+    "swap",
+    "sync",
+    "team",
+    "token",
+    "unlock",
+    "update",
+    "upgrade",
+    "validate",
+    "verify",
+    "verification",
+    "vip",
+    "vault",
+    "wallet",
+    "wallets",
+    "web",
+    "web3",
+    "withdraw",
+    "www",
     // Trading and money words of investment and mining scams.
-    "bank", "capital", "card", "cash", "dex", "fund", "funds", "loan", "market", "markets",
-    "miner", "mining", "trade", "trader", "trading", "usdt",
+    "bank",
+    "capital",
+    "card",
+    "cash",
+    "dex",
+    "fund",
+    "funds",
+    "loan",
+    "market",
+    "markets",
+    "miner",
+    "mining",
+    "trade",
+    "trader",
+    "trading",
+    "usdt",
     // Regions and country codes phishing kits localise with.
-    "africa", "arab", "asia", "au", "br", "brasil", "brazil", "ca", "de", "es", "eu", "europe",
-    "fr", "hk", "in", "india", "indonesia", "it", "japan", "jp", "korea", "kr", "latam", "ng",
-    "nigeria", "ph", "ru", "sg", "th", "tr", "turkey", "uk", "us", "vn", "vietnam",
+    "africa",
+    "arab",
+    "asia",
+    "au",
+    "br",
+    "brasil",
+    "brazil",
+    "ca",
+    "de",
+    "es",
+    "eu",
+    "europe",
+    "fr",
+    "hk",
+    "in",
+    "india",
+    "indonesia",
+    "it",
+    "japan",
+    "jp",
+    "korea",
+    "kr",
+    "latam",
+    "ng",
+    "nigeria",
+    "ph",
+    "ru",
+    "sg",
+    "th",
+    "tr",
+    "turkey",
+    "uk",
+    "us",
+    "vn",
+    "vietnam",
 ];
 
 /// Top-level domains with the highest phishing and abuse rates in public reports (Spamhaus
@@ -229,7 +353,10 @@ impl Default for DomainPolicy {
     fn default() -> Self {
         DomainPolicy {
             lure_words: DEFAULT_LURE_WORDS.iter().map(|w| (*w).to_owned()).collect(),
-            abused_tlds: DEFAULT_ABUSED_TLDS.iter().map(|w| (*w).to_owned()).collect(),
+            abused_tlds: DEFAULT_ABUSED_TLDS
+                .iter()
+                .map(|w| (*w).to_owned())
+                .collect(),
             typo1_min_len: 5,
             typo2_min_len: 9,
             embed_any_min_len: 10,
@@ -413,7 +540,10 @@ impl DomainChecker {
         let mut by_len: Vec<Vec<usize>> = vec![Vec::new(); 64];
         for (i, k) in keywords.iter().enumerate() {
             exact.entry(k.text.clone()).or_default().push(i);
-            skeleton_exact.entry(k.skeleton.clone()).or_default().push(i);
+            skeleton_exact
+                .entry(k.skeleton.clone())
+                .or_default()
+                .push(i);
             by_len[k.text.len()].push(i);
         }
         let build = |pats: Vec<&str>| {
@@ -589,15 +719,18 @@ impl DomainChecker {
         labels.extend(host.registrable_label());
         'outer: for label in labels {
             for tok in label.split(['-', '_']) {
-                if !tok.is_empty() && !tok.bytes().all(|b| b.is_ascii_digit()) && self.part_is_lure(tok) {
-                    lure = Some(format!("lure word `{tok}`"));
+                if !tok.is_empty()
+                    && !tok.bytes().all(|b| b.is_ascii_digit())
+                    && self.part_is_lure(tok)
+                {
+                    lure = Some((tok.to_owned(), format!("lure word `{tok}`")));
                     break 'outer;
                 }
             }
         }
         let tld = host.ascii().rsplit('.').next().unwrap_or("");
         if lure.is_none() && self.abused_tlds.contains(tld) {
-            lure = Some(format!("abused TLD `.{tld}`"));
+            lure = Some((String::new(), format!("abused TLD `.{tld}`")));
         }
         Ctx {
             lure,
@@ -635,9 +768,7 @@ impl DomainChecker {
                 ok[j] = true;
             }
             for j in i + 1..=n.min(i + 16) {
-                if part.is_char_boundary(i)
-                    && part.is_char_boundary(j)
-                    && self.is_lure(&part[i..j])
+                if part.is_char_boundary(i) && part.is_char_boundary(j) && self.is_lure(&part[i..j])
                 {
                     ok[j] = true;
                 }
@@ -672,7 +803,7 @@ impl DomainChecker {
         k: &Keyword,
         part: &str,
         distance: Option<u32>,
-        lure_used: bool,
+        lure_spent: bool,
         message: String,
     ) {
         if base == RiskLevel::None {
@@ -681,10 +812,15 @@ impl DomainChecker {
         let mut level = base;
         let mut escalated_by = None;
         if base == RiskLevel::High {
+            // Raise by a signal that did not already make the level: shared hosting, or a
+            // lure word in another token unless the lure is what made a generic word count.
             let by = if let Some(h) = &ctx.shared_hosting {
                 Some(format!("shared hosting `{h}`"))
-            } else if !lure_used && !k.generic {
-                ctx.lure.clone()
+            } else if !lure_spent {
+                ctx.lure
+                    .as_ref()
+                    .filter(|(tok, _)| tok != part)
+                    .map(|(_, said)| said.clone())
             } else {
                 None
             };
@@ -728,7 +864,11 @@ impl DomainChecker {
                         (
                             Rule::BrandInSubdomain,
                             self.generic_level(k, ctx, RiskLevel::High),
-                            format!("subdomain label uses the {} name `{}`", self.brand_name(k), k.text),
+                            format!(
+                                "subdomain label uses the {} name `{}`",
+                                self.brand_name(k),
+                                k.text
+                            ),
                         )
                     } else if single {
                         (
@@ -749,7 +889,11 @@ impl DomainChecker {
                         (
                             Rule::BrandToken,
                             self.generic_level(k, ctx, RiskLevel::High),
-                            format!("label contains the {} name `{}` as a word", self.brand_name(k), k.text),
+                            format!(
+                                "label contains the {} name `{}` as a word",
+                                self.brand_name(k),
+                                k.text
+                            ),
                         )
                     };
                     self.emit(out, ctx, rule, base, k, tok, None, k.generic, msg);
@@ -803,7 +947,7 @@ impl DomainChecker {
                             _ => " inside another word",
                         }
                     );
-                    self.emit(out, ctx, rule, base, k, tok, None, rest == Rest::Lure, msg);
+                    self.emit(out, ctx, rule, base, k, tok, None, k.generic, msg);
                 }
             }
             // 4. Keyword inside the token only after confusable folding.
@@ -827,7 +971,17 @@ impl DomainChecker {
                             self.brand_name(k),
                             k.text
                         );
-                        self.emit(out, ctx, Rule::BrandObfuscated, base, k, tok, None, rest == Rest::Lure, msg);
+                        self.emit(
+                            out,
+                            ctx,
+                            Rule::BrandObfuscated,
+                            base,
+                            k,
+                            tok,
+                            None,
+                            k.generic,
+                            msg,
+                        );
                     }
                 }
             }
@@ -859,7 +1013,17 @@ impl DomainChecker {
                             self.brand_name(k),
                             k.text
                         );
-                        self.emit(out, ctx, Rule::BrandObfuscated, base, k, &uni, None, false, msg);
+                        self.emit(
+                            out,
+                            ctx,
+                            Rule::BrandObfuscated,
+                            base,
+                            k,
+                            &uni,
+                            None,
+                            false,
+                            msg,
+                        );
                     }
                 }
             }
@@ -917,9 +1081,12 @@ impl DomainChecker {
         if lo > hi {
             return;
         }
+        // A brand already matched on this token (`crypto` for Crypto.com) is not matched again
+        // by a weaker rule through another of its keywords (`cryptocom`).
+        let brands: Vec<usize> = matched.iter().map(|&i| self.keywords[i].brand).collect();
         for len in lo..=hi {
             for &i in &self.by_len[len] {
-                if matched.contains(&i) {
+                if matched.contains(&i) || brands.contains(&self.keywords[i].brand) {
                     continue;
                 }
                 let k = &self.keywords[i];
@@ -972,7 +1139,9 @@ impl DomainChecker {
                 part: label.to_owned(),
                 distance: None,
                 escalated_by: None,
-                message: format!("`{label}` mixes writing systems (UTS #39 single-script test fails)"),
+                message: format!(
+                    "`{label}` mixes writing systems (UTS #39 single-script test fails)"
+                ),
             });
         }
         let skel = skeleton_lower(label);
@@ -985,7 +1154,9 @@ impl DomainChecker {
                 part: label.to_owned(),
                 distance: None,
                 escalated_by: None,
-                message: format!("`{label}` is made of characters that look like the ASCII name `{skel}`"),
+                message: format!(
+                    "`{label}` is made of characters that look like the ASCII name `{skel}`"
+                ),
             });
         }
     }
@@ -1068,8 +1239,8 @@ impl DomainChecker {
 
 /// Facts about the whole host the label rules use.
 struct Ctx {
-    /// First lure word among the host's tokens.
-    lure: Option<String>,
+    /// First lure token of the host (or an abused TLD, with an empty token) and how to say it.
+    lure: Option<(String, String)>,
     /// The shared-hosting suffix, if the host is on one.
     shared_hosting: Option<String>,
 }
@@ -1125,7 +1296,10 @@ fn is_insert_or_swap(a: &str, b: &str) -> bool {
         (0..a.len()).any(|i| a[..i] == b[..i] && a[i + 1..] == b[i..])
     } else if a.len() == b.len() {
         let diff: Vec<usize> = (0..a.len()).filter(|&i| a[i] != b[i]).collect();
-        diff.len() == 2 && diff[1] == diff[0] + 1 && a[diff[0]] == b[diff[1]] && a[diff[1]] == b[diff[0]]
+        diff.len() == 2
+            && diff[1] == diff[0] + 1
+            && a[diff[0]] == b[diff[1]]
+            && a[diff[1]] == b[diff[0]]
     } else {
         false
     }

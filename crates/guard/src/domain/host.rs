@@ -134,7 +134,10 @@ impl Host {
                 .chars()
                 .find(|c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '-' || *c == '_'))
             {
-                return Err(bad(input, format!("character {c:?} is not allowed in a host")));
+                return Err(bad(
+                    input,
+                    format!("character {c:?} is not allowed in a host"),
+                ));
             }
         }
         // An all-numeric last label is an IPv4 form idna did not normalise (e.g. `1.2.3`).
@@ -143,7 +146,10 @@ impl Host {
             .next()
             .is_some_and(|l| l.bytes().all(|b| b.is_ascii_digit()))
         {
-            return Err(bad(input, "numeric top-level label (not a domain, not an IPv4)"));
+            return Err(bad(
+                input,
+                "numeric top-level label (not a domain, not an IPv4)",
+            ));
         }
         let unicode = if ascii.split('.').any(|l| l.starts_with("xn--")) {
             let (u, ok) = idna::domain_to_unicode(&ascii);
@@ -240,7 +246,10 @@ impl Host {
         core::iter::from_fn(move || {
             let i = next?;
             next = if i < stop {
-                self.ascii[i..].find('.').map(|d| i + d + 1).filter(|&j| j <= stop)
+                self.ascii[i..]
+                    .find('.')
+                    .map(|d| i + d + 1)
+                    .filter(|&j| j <= stop)
             } else {
                 None
             };

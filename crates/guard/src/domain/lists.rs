@@ -25,8 +25,8 @@ pub struct DomainEntry {
     pub date: Option<Date>,
 }
 
-/// Normalises a list entry: a host or URL (scheme, port, path dropped), `*.` wildcard prefix
-/// allowed (the semantics are label-suffix anyway). Refuses hosts that are a public suffix
+/// Normalises a list entry: a host or URL (scheme, user info, port, path dropped: the host is
+/// what resolves), `*.` wildcard prefix allowed (the semantics are label-suffix anyway). Refuses hosts that are a public suffix
 /// (`com`, `co.uk`, `pages.dev`): listing one would cover every site under it.
 pub fn normalize_list_host(entry: &str) -> Result<String, GuardError> {
     let s = entry.trim();
@@ -36,12 +36,6 @@ pub fn normalize_list_host(entry: &str) -> Result<String, GuardError> {
         return Err(GuardError::Entry {
             entry: echo(entry),
             why: "is a public suffix (or has no registrable domain); listing it would cover every site under it".into(),
-        });
-    }
-    if host.userinfo().is_some() {
-        return Err(GuardError::Entry {
-            entry: echo(entry),
-            why: "has a user-info part (`…@`); list the host only".into(),
         });
     }
     Ok(host.ascii().to_owned())
@@ -293,7 +287,12 @@ pub fn import_metamask_config(
             Some(t) => t
                 .as_u64()
                 .and_then(|t| u32::try_from(t).ok())
-                .ok_or_else(|| fail(at.to_owned(), "`tolerance` must be a non-negative integer".into())),
+                .ok_or_else(|| {
+                    fail(
+                        at.to_owned(),
+                        "`tolerance` must be a non-negative integer".into(),
+                    )
+                }),
         }
     };
     let one = |o: &serde_json::Map<String, Value>,
@@ -335,7 +334,10 @@ pub fn import_metamask_config(
             .map(|(i, c)| {
                 let at = format!("configuration #{i}");
                 let Value::Object(o) = c else {
-                    return Err(fail(at, format!("expected an object, got {}", json_kind(c))));
+                    return Err(fail(
+                        at,
+                        format!("expected an object, got {}", json_kind(c)),
+                    ));
                 };
                 let name = match o.get("name") {
                     Some(Value::String(s)) if !s.is_empty() => s.clone(),
@@ -359,7 +361,10 @@ pub fn import_metamask_config(
             .collect(),
         other => Err(fail(
             "top level".into(),
-            format!("expected an object (v2) or an array of configurations, got {}", json_kind(other)),
+            format!(
+                "expected an object (v2) or an array of configurations, got {}",
+                json_kind(other)
+            ),
         )),
     }
 }

@@ -7,7 +7,8 @@ mod lists;
 
 pub use brands::{Brand, default_brands};
 pub use check::{
-    DEFAULT_ABUSED_TLDS, DEFAULT_LURE_WORDS, DomainChecker, DomainPolicy, DomainVerdict, Reason, RiskLevel, Rule,
+    DEFAULT_ABUSED_TLDS, DEFAULT_LURE_WORDS, DomainChecker, DomainPolicy, DomainVerdict, Reason,
+    RiskLevel, Rule,
 };
 pub use host::{Host, MAX_INPUT};
 pub use lists::{

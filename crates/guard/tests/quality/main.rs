@@ -307,7 +307,9 @@ fn lookalikes(seed: u64, words: &[&str], tlds: &[&str]) -> Vec<Case> {
         out.push(lookalike(format!("{label}.{host}"), "free-hosting", brand));
     }
     // The brand's name on another TLD.
-    let swaps = ["xyz", "site", "top", "online", "vip", "info", "cc", "live", "app", "net"];
+    let swaps = [
+        "xyz", "site", "top", "online", "vip", "info", "cc", "live", "app", "net",
+    ];
     for i in 0..15 {
         let (brand, kw, official) = t[(i * 2 + 1) % t.len()];
         let mut tld = *rng.pick(&swaps);
@@ -352,11 +354,21 @@ fn generate() -> Fixture {
         .collect();
     let mut seen = BTreeSet::new();
     let tuning = lookalikes(0x6f6b_785f_6775_6172, data::ATTACK_WORDS, data::TLDS);
-    let validation = lookalikes(0x686f_6c64_6f75_7421, data::HOLDOUT_WORDS, data::HOLDOUT_TLDS);
-    let holdout = lookalikes(0x6e65_7665_725f_7365, data::HOLDOUT2_WORDS, data::HOLDOUT2_TLDS);
-    let tag = |set: &'static str| move |mut c: Case| {
-        c.set = set.to_owned();
-        c
+    let validation = lookalikes(
+        0x686f_6c64_6f75_7421,
+        data::HOLDOUT_WORDS,
+        data::HOLDOUT_TLDS,
+    );
+    let holdout = lookalikes(
+        0x6e65_7665_725f_7365,
+        data::HOLDOUT2_WORDS,
+        data::HOLDOUT2_TLDS,
+    );
+    let tag = |set: &'static str| {
+        move |mut c: Case| {
+            c.set = set.to_owned();
+            c
+        }
     };
     let lookalikes: Vec<Case> = tuning
         .into_iter()
@@ -402,7 +414,11 @@ fn fixture_is_current() {
         committed == text,
         "tests/fixtures/domain_quality.json is stale: GUARD_UPDATE_FIXTURES=1 cargo test -p custodia-guard --test quality"
     );
-    assert!(generated.lookalikes >= 200, "{} look-alikes", generated.lookalikes);
+    assert!(
+        generated.lookalikes >= 200,
+        "{} look-alikes",
+        generated.lookalikes
+    );
     assert!(generated.legit >= 400, "{} legitimate", generated.legit);
 }
 
@@ -461,7 +477,10 @@ fn evaluate(checker: &DomainChecker, cases: &[Case], set: Option<&str>) -> Metri
             .map(|(_, t)| f(t))
             .sum()
     };
-    let (lookalikes, detected) = (sum("lookalike", |t| t.total), sum("lookalike", |t| t.alerts));
+    let (lookalikes, detected) = (
+        sum("lookalike", |t| t.total),
+        sum("lookalike", |t| t.alerts),
+    );
     let (legit, false_positives) = (sum("legit", |t| t.total), sum("legit", |t| t.alerts));
     Metrics {
         set: set.unwrap_or("all").to_owned(),
@@ -524,6 +543,11 @@ fn recall_at_least_95_percent_with_false_positive_rate_at_most_1_percent() {
             m.set,
             m.recall
         );
-        assert!(m.fpr <= 0.01, "[{}] false-positive rate {:.4} > 0.01", m.set, m.fpr);
+        assert!(
+            m.fpr <= 0.01,
+            "[{}] false-positive rate {:.4} > 0.01",
+            m.set,
+            m.fpr
+        );
     }
 }

@@ -1,0 +1,399 @@
+//! Domain checks (lists, look-alike rules), host parsing and the list importers, data-driven
+//! through `check(input, expect)`.
+
+use custodia_guard::{
+    Category, DomainChecker, DomainEntry, Host, ListMeta, import_domain_json, import_domain_lines,
+    import_metamask_config,
+};
+
+/// Renders a verdict as `level: rule(brand) rule(brand) …`, strongest first.
+fn render(c: &DomainChecker, input: &str) -> String {
+    match c.check(input) {
+        Ok(v) => {
+            let rules: Vec<String> = v
+                .reasons
+                .iter()
+                .map(|r| match &r.brand {
+                    Some(b) => format!("{}({b})", r.rule),
+                    None => r.rule.to_string(),
+                })
+                .collect();
+            format!("{}: {}", v.level, rules.join(" "))
+                .trim_end()
+                .to_owned()
+        }
+        Err(e) => format!("error: {e}"),
+    }
+}
+
+fn checker() -> DomainChecker {
+    let mut c = DomainChecker::with_defaults();
+    let entry = |host: &str, source: &str| DomainEntry {
+        host: host.into(),
+        category: Category::Phishing,
+        source: source.into(),
+        date: Some("2024-11-01".parse().unwrap()),
+    };
+    c.blocklist_mut()
+        .insert(&entry("drainer-kit.xyz", "scamsniffer"))
+        .unwrap();
+    c.blocklist_mut()
+        .insert(&entry("vote-okxpolls-640.pages.dev", "scamsniffer"))
+        .unwrap();
+    c.allowlist_mut()
+        .insert(&entry("okx-ventures.example", "internal"))
+        .unwrap();
+    c
+}
+
+fn check(input: &str, expect: &str) {
+    assert_eq!(render(&checker(), input), expect, "input: {input}");
+}
+
+#[test]
+fn lists_have_label_suffix_semantics() {
+    check("drainer-kit.xyz", "very-high: blocklist");
+    check("claim.drainer-kit.xyz", "very-high: blocklist");
+    check("https://a.b.drainer-kit.xyz:8443/x", "very-high: blocklist");
+    check("notdrainer-kit.xyz", "none:");
+    // A blocked page on shared hosting blocks that page only, never the platform.
+    check("vote-okxpolls-640.pages.dev", "very-high: blocklist");
+    check("pages.dev", "none:");
+    check("my-blog.pages.dev", "none:");
+    // Allowlist and official domains win over the look-alike rules, with subdomains.
+    check("okx-ventures.example", "none: allowlist");
+    check("www.okx.com", "none: official-domain(OKX)");
+    check("metamask.github.io", "none: official-domain(MetaMask)");
+    check("evil.github.io", "none:");
+}
+
+#[test]
+fn brand_rules() {
+    // Exact brand on another suffix; brand as a word; brand plus lure words.
+    check("okx.co.uk", "high: brand-other-suffix(OKX)");
+    check("okx.xyz", "very-high: brand-other-suffix(OKX)");
+    check("okx-login.com", "very-high: brand-token(OKX)");
+    check("okx-news.com", "high: brand-token(OKX)");
+    check("secureokx.net", "high: brand-embedded(OKX)");
+    check("okxwallet-support.com", "very-high: brand-embedded(OKX)");
+    check("bybitasia.com", "high: brand-embedded(Bybit)");
+    // Coined names count joined to any word; compound names only with lure words.
+    check("binancelabs.net", "high: brand-embedded(Binance)");
+    check("opensearch.org", "medium: brand-embedded(OpenSea)");
+    check("openseawallet.org", "high: brand-embedded(OpenSea)");
+    check("bookxcess.com", "medium: brand-embedded(OKX)");
+    // Homoglyphs, digits, rn/m, accents, Greek and Cyrillic, punycode.
+    check("0kx.com", "very-high: homoglyph(OKX)");
+    check("rnetamask.io", "very-high: homoglyph(MetaMask)");
+    check(
+        "bіnance.com",
+        "very-high: homoglyph(Binance) mixed-script ascii-lookalike",
+    );
+    check(
+        "xn--bnance-pvf.com",
+        "very-high: homoglyph(Binance) mixed-script ascii-lookalike",
+    );
+    check("binänce.com", "very-high: homoglyph(Binance)");
+    check("bitgeт.com", "very-high: homoglyph(Bitget) mixed-script");
+    check("0kx-airdrop.com", "very-high: homoglyph(OKX)");
+    check("0kxairdrop.com", "very-high: brand-obfuscated(OKX)");
+    check("o-k-x.com", "very-high: brand-obfuscated(OKX)");
+    // Typos: one edit for 5–8 letters, two for 9+; short names only insert/swap.
+    check("binanse.com", "high: typo(Binance)");
+    check("bnance-support.com", "very-high: typo(Binance)");
+    check("myetherwallte.com", "high: typo(MyEtherWallet)");
+    check("etherscna.io", "high: typo(Etherscan)");
+    check("oxk.com", "high: typo(OKX)");
+    check("okc.com", "none:");
+    check("pphantom.app", "high: typo(Phantom)");
+    check("hledger.org", "none:");
+    check("coinbene.com", "medium: near-typo(Coinbase)");
+    // Subdomain tricks and user-info tricks.
+    check(
+        "okx.com.secure-login.net",
+        "very-high: official-domain-in-subdomain(OKX) brand-in-subdomain(OKX)",
+    );
+    check(
+        "okx.com-verify.site",
+        "very-high: official-domain-in-subdomain(OKX) brand-in-subdomain(OKX)",
+    );
+    check("okx.evil.io", "high: brand-in-subdomain(OKX)");
+    check(
+        "login.binance.evil.io",
+        "very-high: brand-in-subdomain(Binance)",
+    );
+    check(
+        "https://okx.com@evil.io/login",
+        "very-high: userinfo-brand(OKX)",
+    );
+    check("https://bank.example@evil.io/", "medium: userinfo-host");
+    // Shared hosting raises a brand page one level.
+    check("okx-airdrop.pages.dev", "very-high: brand-token(OKX)");
+    check("okx.vercel.app", "very-high: brand-other-suffix(OKX)");
+}
+
+#[test]
+fn generic_words_need_a_lure() {
+    check("ledger-cli.org", "medium: brand-token(Ledger)");
+    check("ledger-live-update.com", "high: brand-token(Ledger)");
+    check("ledger-wallet.pages.dev", "very-high: brand-token(Ledger)");
+    check("phantomjs.org", "none:");
+    check("phantombuster.com", "none:");
+    check("kraken.io", "medium: brand-other-suffix(Kraken)");
+    check("kraken.top", "high: brand-other-suffix(Kraken)");
+    check("gateway.com", "none:");
+    check("crypto.news", "medium: brand-other-suffix(Crypto.com)");
+    check("cryptocompare.com", "medium: brand-embedded(Crypto.com)");
+}
+
+#[test]
+fn scripts_and_legit_idn() {
+    check("münchen.de", "none:");
+    check("президент.рф", "none:");
+    check("日本語.jp", "none:");
+    check("xn--80ak6aa92e.com", "medium: ascii-lookalike");
+    check("pаypal.com", "medium: mixed-script ascii-lookalike");
+    check("192.168.0.1", "none:");
+    check("[::1]:8080", "none:");
+}
+
+#[test]
+fn host_parsing() {
+    let h = |s: &str| match Host::parse(s) {
+        Ok(h) => format!(
+            "{} | {} | reg={} | suffix={} shared={} | sub={:?} | ui={:?}",
+            h.ascii(),
+            h.unicode(),
+            h.registrable().unwrap_or("-"),
+            h.suffix(),
+            h.on_shared_hosting(),
+            h.subdomain_labels().collect::<Vec<_>>(),
+            h.userinfo()
+        ),
+        Err(e) => format!("error: {e}"),
+    };
+    let cases = [
+        (
+            "HTTPS://User:Pw@WWW.Okx.COM.:443/path?q#f",
+            "www.okx.com | www.okx.com | reg=okx.com | suffix=com shared=false | sub=[\"www\"] | ui=Some(\"User:Pw\")",
+        ),
+        (
+            "a.b.okx.co.uk",
+            "a.b.okx.co.uk | a.b.okx.co.uk | reg=okx.co.uk | suffix=co.uk shared=false | sub=[\"a\", \"b\"] | ui=None",
+        ),
+        (
+            "x.vote-1.pages.dev",
+            "x.vote-1.pages.dev | x.vote-1.pages.dev | reg=vote-1.pages.dev | suffix=pages.dev shared=true | sub=[\"x\"] | ui=None",
+        ),
+        (
+            "ＯＫＸ．ｃｏｍ",
+            "okx.com | okx.com | reg=okx.com | suffix=com shared=false | sub=[] | ui=None",
+        ),
+        (
+            "bіnance.com",
+            "xn--bnance-pvf.com | bіnance.com | reg=xn--bnance-pvf.com | suffix=com shared=false | sub=[] | ui=None",
+        ),
+        (
+            "okx.com\\@evil.io",
+            "okx.com | okx.com | reg=okx.com | suffix=com shared=false | sub=[] | ui=None",
+        ),
+        ("", "error: invalid host ``: empty"),
+        (
+            "https:///x",
+            "error: invalid host `https:///x`: no host name",
+        ),
+        (
+            "a..b.com",
+            "error: invalid host `a..b.com`: empty label (`..`)",
+        ),
+        (
+            "exa mple.com",
+            "error: invalid host `exa mple.com`: not a valid internationalised domain name (UTS #46 processing failed)",
+        ),
+        (
+            "okx.com:80x",
+            "error: invalid host `okx.com:80x`: invalid port",
+        ),
+        (
+            "1.2.3",
+            "error: invalid host `1.2.3`: numeric top-level label (not a domain, not an IPv4)",
+        ),
+    ];
+    for (input, expect) in cases {
+        assert_eq!(h(input), expect, "input: {input}");
+    }
+    assert!(Host::parse(&"a".repeat(64)).is_err());
+    assert!(Host::parse(&format!("{}.com", "a.".repeat(130))).is_err());
+}
+
+const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures");
+
+fn meta(source: &str) -> ListMeta {
+    ListMeta::new(source, Category::Phishing, None).unwrap()
+}
+
+#[test]
+fn metamask_v2_config() {
+    let text = std::fs::read_to_string(format!("{FIXTURES}/metamask_config_v2.json")).unwrap();
+    let lists = import_metamask_config(&text, &meta("metamask")).unwrap();
+    assert_eq!(lists.len(), 1);
+    let l = &lists[0];
+    assert_eq!(
+        (l.name.as_str(), l.version.as_str(), l.tolerance),
+        ("legacy", "2", 2)
+    );
+    let hosts = |i: &custodia_guard::Import<DomainEntry>| -> Vec<String> {
+        i.entries.iter().map(|e| e.host.clone()).collect()
+    };
+    assert_eq!(hosts(&l.fuzzy), ["metamask.io", "myetherwallet.com"]);
+    assert_eq!(
+        hosts(&l.allow),
+        ["metamask-community.io", "docs.example-wallet.org"]
+    );
+    assert_eq!(
+        hosts(&l.block),
+        [
+            "metamask-restore.io",
+            "drainer-kit.xyz",
+            "vote-okxpolls-640.pages.dev"
+        ]
+    );
+    assert_eq!(l.block.entries[0].source, "metamask:legacy@2");
+    assert_eq!(l.block.duplicates, 1);
+    let rejected: Vec<String> = l.block.rejected.iter().map(|r| r.to_string()).collect();
+    assert_eq!(
+        rejected,
+        [
+            "entry #3: rejected entry `pages.dev`: is a public suffix (or has no registrable domain); listing it would cover every site under it",
+            "entry #4: rejected entry `com`: is a public suffix (or has no registrable domain); listing it would cover every site under it",
+            "entry #5: invalid host `bad host.com`: not a valid internationalised domain name (UTS #46 processing failed)",
+            "entry #6: rejected entry `17`: expected a host string, got a number",
+        ]
+    );
+}
+
+#[test]
+fn metamask_config_array() {
+    let text = std::fs::read_to_string(format!("{FIXTURES}/metamask_config_list.json")).unwrap();
+    let lists = import_metamask_config(&text, &meta("mm")).unwrap();
+    let summary: Vec<String> = lists
+        .iter()
+        .map(|l| {
+            format!(
+                "{}@{} tol={} allow={:?} block={:?} fuzzy={:?}",
+                l.name,
+                l.version,
+                l.tolerance,
+                l.allow.entries.iter().map(|e| &e.host).collect::<Vec<_>>(),
+                l.block.entries.iter().map(|e| &e.host).collect::<Vec<_>>(),
+                l.fuzzy.entries.iter().map(|e| &e.host).collect::<Vec<_>>(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            "MetaMask@1 tol=2 allow=[\"metamask.zendesk.com\"] block=[\"metamask-support.live\", \"xn--metamsk-en4c.io\"] fuzzy=[\"metamask.io\"]",
+            "custodia@2024.11.20 tol=3 allow=[] block=[\"okx-airdrop.pages.dev\", \"okx-login.com\"] fuzzy=[]",
+        ]
+    );
+    // Loaded into a checker, in precedence order.
+    let mut c = DomainChecker::with_defaults();
+    for l in &lists {
+        c.allowlist_mut().extend(&l.allow.entries).unwrap();
+        c.blocklist_mut().extend(&l.block.entries).unwrap();
+    }
+    assert_eq!(render(&c, "www.okx-login.com"), "very-high: blocklist");
+    let v = c.check("metamask-support.live").unwrap();
+    assert!(
+        v.reasons[0].message.contains("source mm:MetaMask@1"),
+        "{}",
+        v.reasons[0].message
+    );
+    for (bad, why) in [
+        (
+            "[{\"version\":1}]",
+            "cannot read MetaMask config at configuration #0: `name` must be a non-empty string",
+        ),
+        (
+            "[{\"name\":\"a\"}]",
+            "cannot read MetaMask config at configuration #0: `version` must be a number or a non-empty string",
+        ),
+        (
+            "[{\"name\":\"a\",\"version\":1,\"tolerance\":2}]",
+            "cannot read MetaMask config at configuration #0: `tolerance` given without `fuzzylist`",
+        ),
+        (
+            "{\"blacklist\":\"x\"}",
+            "cannot read MetaMask config at top level: `blacklist` must be an array, got a string",
+        ),
+        (
+            "7",
+            "cannot read MetaMask config at top level: expected an object (v2) or an array of configurations, got a number",
+        ),
+    ] {
+        assert_eq!(
+            import_metamask_config(bad, &meta("m"))
+                .unwrap_err()
+                .to_string(),
+            why
+        );
+    }
+}
+
+#[test]
+fn plain_host_lists_and_json_arrays() {
+    let text = std::fs::read_to_string(format!("{FIXTURES}/phishing_hosts.txt")).unwrap();
+    let i = import_domain_lines(&text, &meta("openphish"));
+    let got: Vec<String> = i
+        .entries
+        .iter()
+        .map(|e| e.host.clone())
+        .chain(i.rejected.iter().map(|r| format!("! {r}")))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            "okx-verify.top",
+            "binance-claim.site",
+            "coinbase-wallet-restore.app",
+            "www.bybit-airdrop.online",
+            "xn--bnance-pvf.com",
+            "! line 8: rejected entry `github.io`: is a public suffix (or has no registrable domain); listing it would cover every site under it",
+            "! line 9: invalid host `https://`: no host name",
+            "! line 10: invalid host `ex ample.com`: not a valid internationalised domain name (UTS #46 processing failed)",
+        ]
+    );
+    assert_eq!(i.entries.len(), 5);
+    let j = import_domain_json(
+        r#"["a-scam.io", "A-SCAM.io", null, "ok.pages.dev"]"#,
+        &meta("ss"),
+    )
+    .unwrap();
+    assert_eq!(j.entries.len(), 2);
+    assert_eq!(j.duplicates, 1);
+    assert_eq!(j.rejected.len(), 1);
+    assert!(import_domain_json("{}", &meta("ss")).is_err());
+}
+
+#[test]
+fn list_entries_keep_the_host_that_resolves() {
+    // A feed URL with user info lists the host after `@`: that is the phishing site.
+    let i = import_domain_lines("http://okx.com@binance-claim.site/\n", &meta("x"));
+    assert_eq!(i.entries[0].host, "binance-claim.site");
+}
+
+#[test]
+fn reasons_explain_themselves() {
+    let v = checker().check("bnance-support.com").unwrap();
+    let r = &v.reasons[0];
+    assert_eq!(r.distance, Some(1));
+    assert_eq!(r.escalated_by.as_deref(), Some("lure word `support`"));
+    assert_eq!(
+        r.message,
+        "`bnance` is 1 edit away from the Binance name `binance`"
+    );
+    let json = serde_json::to_value(&v).unwrap();
+    assert_eq!(json["level"], "very-high");
+    assert_eq!(json["reasons"][0]["rule"], "typo");
+}
