@@ -4,6 +4,7 @@ mod bench;
 mod demo;
 mod output;
 mod por;
+mod reserves;
 mod round_dir;
 mod service;
 mod verify;
@@ -33,6 +34,9 @@ enum Command {
     /// Build and inspect proof-of-reserves rounds (the exchange's side).
     #[command(subcommand)]
     Por(por::PorCommand),
+    /// Proof of assets: verify wallet ownership and compute reserve ratios.
+    #[command(subcommand)]
+    Reserves(reserves::ReservesCommand),
     /// Verify proofs (the user's side).
     #[command(subcommand)]
     Verify(verify::VerifyCommand),
@@ -64,6 +68,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Demo(args) => demo::run(args, &out),
         Command::Por(cmd) => por::run(cmd, &out),
+        Command::Reserves(cmd) => reserves::run(cmd, &out),
         Command::Verify(cmd) => verify::run(cmd, &out),
         Command::Bench(cmd) => bench::run(cmd, &out),
         Command::Serve(args) => service::serve(args, &out),
