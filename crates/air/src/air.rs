@@ -1,6 +1,5 @@
-//! The AIRs of a batch proof: [`BatchAir`] (one row per leaf) and two [`RangeAir`] tables, joined
-//! by LogUp buses in one `p3-batch-stark` proof. [`CustodiaAir`] is the enum the prover and the
-//! verifier hand to Plonky3.
+//! The AIR of a batch proof: [`BatchAir`], one row per leaf, with its 16- and 14-bit range tables
+//! and the tree bus as LogUp lookups inside the same AIR (proven with `p3-batch-stark`).
 
 use core::borrow::Borrow;
 

@@ -77,3 +77,37 @@ fn undercollateralised_user_is_rejected() {
     values[9 * 2 * A + 1] = (surplus / p.assets[0].debt_weight() as u128) as u64 + 1;
     assert!(!proves_and_verifies(&values));
 }
+
+#[test]
+fn root_of_other_leaves_is_rejected() {
+    // Forge: the honest trace of leaves L, but row 1 (the root's compression) taken from the trace
+    // of leaves L' (leaf 100 changed) and L''s root claimed. The tree bus must catch it.
+    use custodia_air::layout::{BatchLayout, PERM_COLS};
+    let (uids, values) = leaves();
+    let mut other = values.clone();
+    other[100 * 2 * A] += 1;
+    let p = params(A);
+    let honest = generate_traces(
+        &RawLeaves { log_batch: K, batch_index: 0, uids: &uids, values: &values },
+        &p,
+    );
+    let alt = generate_traces(
+        &RawLeaves { log_batch: K, batch_index: 0, uids: &uids, values: &other },
+        &p,
+    );
+    assert_ne!(honest.public.batch_root, alt.public.batch_root);
+    let l = BatchLayout::new(A, K);
+    let mut forged = honest.clone();
+    let w = l.width;
+    let cols = w + l.node_perm..w + l.node_perm + PERM_COLS; // row 1
+    forged.main.values[cols.clone()].copy_from_slice(&alt.main.values[cols]);
+    forged.public.batch_root = alt.public.batch_root;
+    let outcome = std::panic::catch_unwind(|| {
+        let proof = prove_traces(&forged, &ProofOptions::STANDARD, [4; 32]).ok()?;
+        Some(verify_batch(&proof, &forged.public).is_ok())
+    });
+    assert!(!matches!(outcome, Ok(Some(true))), "a root over other leaves must not verify");
+    // Negative twin: the unforged trace with its own root verifies.
+    let proof = prove_traces(&honest, &ProofOptions::STANDARD, [4; 32]).unwrap();
+    verify_batch(&proof, &honest.public).expect("honest trace verifies");
+}

@@ -22,6 +22,8 @@ use thiserror::Error;
 
 pub use custodia_air::AIR_VERSION;
 
+pub mod round;
+
 /// Why a proof was rejected.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum VerifyError {
