@@ -256,7 +256,7 @@ fn address_from_json(
             let label = field("name")
                 .or_else(|| field("label"))
                 .filter(|s| !s.is_empty())
-                .map(|s| echo(s));
+                .map(echo);
             let source = match field("source") {
                 Some(s) if !s.is_empty() => format!("{}:{}", meta.source, echo(s)),
                 _ => meta.source.clone(),

@@ -70,7 +70,10 @@ impl Brand {
 pub fn default_brands() -> Vec<Brand> {
     vec![
         Brand::new("OKX", &["okx.com", "okex.com"]),
-        Brand::new("Binance", &["binance.com", "binance.us", "binance.org"]),
+        Brand::new(
+            "Binance",
+            &["binance.com", "binance.us", "binance.org", "binance.net"],
+        ),
         Brand::new("Coinbase", &["coinbase.com"]).with_compound(&["coinbase"]),
         Brand::new("Kraken", &["kraken.com"]).with_generic(&["kraken"]),
         Brand::new("Bybit", &["bybit.com"]),

@@ -15,7 +15,7 @@ mod data;
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use custodia_guard::{DomainChecker, Host, RiskLevel};
+use custodia_guard::{Brand, DomainChecker, Host, RiskLevel, default_brands};
 use serde::{Deserialize, Serialize};
 
 const FIXTURE: &str = concat!(
@@ -42,6 +42,9 @@ struct Case {
 #[derive(Debug, Serialize, Deserialize)]
 struct Fixture {
     description: String,
+    /// The protected brands (the default configuration): the comparison gives MetaMask's
+    /// detector the same official domains as its fuzzylist.
+    brands: Vec<Brand>,
     lookalikes: usize,
     legit: usize,
     cases: Vec<Case>,
@@ -352,6 +355,16 @@ fn generate() -> Fixture {
         .iter()
         .map(|c| Host::parse(&c.domain).unwrap().ascii().to_owned())
         .collect();
+    // A generated name a brand actually owns is not a look-alike (`binance.net` is Binance's).
+    let official: Vec<String> = default_brands()
+        .into_iter()
+        .flat_map(|b| b.domains)
+        .collect();
+    let owned = |h: &str| {
+        official
+            .iter()
+            .any(|o| h == o || h.ends_with(&format!(".{o}")))
+    };
     let mut seen = BTreeSet::new();
     let tuning = lookalikes(0x6f6b_785f_6775_6172, data::ATTACK_WORDS, data::TLDS);
     let validation = lookalikes(
@@ -380,10 +393,11 @@ fn generate() -> Fixture {
                 .unwrap_or_else(|e| panic!("{}: {e}", c.domain))
                 .ascii()
                 .to_owned();
-            !legit_hosts.contains(&h) && seen.insert(h)
+            !legit_hosts.contains(&h) && !owned(&h) && seen.insert(h)
         })
         .collect();
     Fixture {
+        brands: default_brands(),
         description: "custodia-guard labelled domain set: look-alikes of protected brands \
                       (homoglyph, punycode, typo, inserted-word, subdomain, free-hosting, \
                       tld-swap) and legitimate domains; `tuning` cases shaped the rules, \

@@ -1,0 +1,236 @@
+//! Offline snapshots and deltas: round trips, verification, tamper detection, and a committed
+//! fixture that pins the byte format.
+
+use custodia_guard::{
+    Address, Category, DomainEntry, GuardError, Host, ListMeta, Snapshot, SnapshotData,
+    SnapshotDelta, default_brands, import_address_lines, import_ofac_sdn_xml,
+};
+
+const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures");
+/// 2024-11-20T00:00:00Z.
+const CREATED: u64 = 1_732_060_800;
+
+fn entry(host: &str, category: Category, source: &str) -> DomainEntry {
+    DomainEntry {
+        host: host.into(),
+        category,
+        source: source.into(),
+        date: Some("2024-11-19".parse().unwrap()),
+    }
+}
+
+fn sample() -> SnapshotData {
+    let xml = std::fs::read_to_string(format!("{FIXTURES}/sdn_advanced_sample.xml")).unwrap();
+    let m = ListMeta::new("ofac-sdn", Category::Sanctions, None).unwrap();
+    let mut addresses = import_ofac_sdn_xml(&xml, &m).unwrap().entries;
+    let text = std::fs::read_to_string(format!("{FIXTURES}/addresses_community.txt")).unwrap();
+    let m = ListMeta::new(
+        "internal",
+        Category::Phishing,
+        Some("2024-11-20".parse().unwrap()),
+    )
+    .unwrap();
+    addresses.extend(import_address_lines(&text, None, &m).entries);
+    SnapshotData {
+        addresses,
+        blocked: vec![
+            entry("drainer-kit.xyz", Category::Phishing, "scamsniffer"),
+            entry(
+                "vote-okxpolls-640.pages.dev",
+                Category::Phishing,
+                "scamsniffer",
+            ),
+            entry("fake-yield.finance", Category::Scam, "internal"),
+        ],
+        allowed: vec![entry(
+            "okx-ventures.example",
+            Category::Phishing,
+            "internal",
+        )],
+        brands: default_brands(),
+    }
+}
+
+#[test]
+fn round_trip_and_lookups() {
+    let snap = Snapshot::build(&sample(), 7, CREATED).unwrap();
+    let bytes = snap.to_bytes();
+    let read = Snapshot::from_bytes(&bytes).unwrap();
+    assert_eq!(read, snap);
+    assert_eq!(read.hash(), snap.hash());
+    assert_eq!((read.version(), read.created()), (7, CREATED));
+    let c = read.counts();
+    assert_eq!(
+        (c.addresses, c.blocked, c.allowed, c.sources),
+        (16, 3, 1, 3)
+    );
+    // Lookups by binary search, hits merged across sources, most severe first.
+    let tron = Address::parse_any("TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t").unwrap();
+    let hits: Vec<String> = read
+        .lookup_address(&tron)
+        .iter()
+        .map(|h| format!("{} {} {:?}", h.category, h.source, h.label))
+        .collect();
+    assert_eq!(
+        hits,
+        [
+            "sanctions ofac-sdn Some(\"EXAMPLE EXCHANGE & OTC DESK\")",
+            "phishing internal None"
+        ]
+    );
+    let clean = Address::parse_any("0x0000000000000000000000000000000000000001").unwrap();
+    assert!(read.lookup_address(&clean).is_empty());
+    let h = Host::parse("https://claim.drainer-kit.xyz/x").unwrap();
+    assert_eq!(read.find_blocked(&h).unwrap().entry, "drainer-kit.xyz");
+    assert!(
+        read.find_blocked(&Host::parse("pages.dev").unwrap())
+            .is_none()
+    );
+    assert!(
+        read.find_allowed(&Host::parse("www.okx-ventures.example").unwrap())
+            .is_some()
+    );
+    // Server-side structures from the snapshot agree with it.
+    let idx = read.address_index().unwrap();
+    assert_eq!(idx.lookup(&tron).len(), 2);
+    assert_eq!(read.brands(), default_brands().as_slice());
+    // The same content in another order encodes to the same bytes.
+    let mut shuffled = sample();
+    shuffled.addresses.reverse();
+    shuffled.blocked.reverse();
+    assert_eq!(
+        Snapshot::build(&shuffled, 7, CREATED).unwrap().to_bytes(),
+        bytes
+    );
+}
+
+#[test]
+fn committed_fixture_pins_the_format() {
+    let path = format!("{FIXTURES}/snapshot_v7.bin");
+    let bytes = Snapshot::build(&sample(), 7, CREATED).unwrap().to_bytes();
+    if std::env::var_os("GUARD_UPDATE_FIXTURES").is_some() {
+        std::fs::write(&path, &bytes).unwrap();
+    }
+    let committed = std::fs::read(&path).unwrap_or_default();
+    assert!(
+        committed == bytes,
+        "snapshot encoding changed: if intended, bump SNAPSHOT_FORMAT and regenerate with GUARD_UPDATE_FIXTURES=1"
+    );
+    assert_eq!(Snapshot::from_bytes(&committed).unwrap().version(), 7);
+}
+
+#[test]
+fn any_flipped_bit_or_truncation_is_detected() {
+    let bytes = Snapshot::build(&sample(), 1, CREATED).unwrap().to_bytes();
+    for i in (0..bytes.len()).step_by(7) {
+        let mut b = bytes.clone();
+        b[i] ^= 0x10;
+        assert!(
+            Snapshot::from_bytes(&b).is_err(),
+            "flip at byte {i} accepted"
+        );
+    }
+    for n in [0, 10, 83, 84, bytes.len() - 1] {
+        assert!(
+            Snapshot::from_bytes(&bytes[..n]).is_err(),
+            "truncation to {n} accepted"
+        );
+    }
+    let mut longer = bytes.clone();
+    longer.push(0);
+    assert!(matches!(
+        Snapshot::from_bytes(&longer),
+        Err(GuardError::SnapshotHash { .. })
+    ));
+    let mut b = bytes.clone();
+    b[100] ^= 1;
+    let e = Snapshot::from_bytes(&b).unwrap_err().to_string();
+    assert!(
+        e.starts_with("snapshot content hash mismatch: header says "),
+        "{e}"
+    );
+    let mut b = bytes;
+    b[8] = 2;
+    assert_eq!(
+        Snapshot::from_bytes(&b).unwrap_err().to_string(),
+        "invalid snapshot: format 2; this reader understands format 1"
+    );
+}
+
+#[test]
+fn deltas_reproduce_the_next_snapshot() {
+    let v1 = Snapshot::build(&sample(), 1, CREATED).unwrap();
+    let mut next = sample();
+    // Removed: one address listing and one blocked host. Changed: a category. Added: both.
+    let tornado = Address::parse_any("0xd90e2f925da726b50c4ed8d0fb90ad053324f31b").unwrap();
+    next.addresses.retain(|e| e.address != tornado);
+    next.addresses[0].category = Category::Hack;
+    next.addresses.push(custodia_guard::AddressEntry {
+        address: Address::parse_any("0x1111111111111111111111111111111111111111").unwrap(),
+        category: Category::Mixer,
+        source: "chainalysis".into(),
+        date: Some("2024-11-21".parse().unwrap()),
+        label: Some("Mixer X".into()),
+    });
+    next.blocked.retain(|e| e.host != "drainer-kit.xyz");
+    next.blocked
+        .push(entry("new-drainer.top", Category::Phishing, "scamsniffer"));
+    let v2 = Snapshot::build(&next, 2, CREATED + 86_400).unwrap();
+    let delta = v1.diff(&v2);
+    assert_eq!(delta.added_addresses.len(), 2);
+    assert_eq!(delta.removed_addresses.len(), 1);
+    assert_eq!(delta.added_blocked.len(), 1);
+    assert_eq!(delta.removed_blocked, ["drainer-kit.xyz"]);
+    assert!(delta.brands.is_none());
+    assert_eq!(delta.len(), 5);
+    // Through its file form and back, applied to v1: exactly v2.
+    let file = delta.to_bytes();
+    let read = SnapshotDelta::from_bytes(&file).unwrap();
+    assert_eq!(read, delta);
+    let applied = read.apply(&v1).unwrap();
+    assert_eq!(applied.to_bytes(), v2.to_bytes());
+    // A delta from a snapshot to itself is empty.
+    assert!(v2.diff(&v2).is_empty());
+    // Applied to the wrong base: refused, naming both versions.
+    let e = read.apply(&v2).unwrap_err();
+    assert!(
+        matches!(
+            e,
+            GuardError::DeltaBase {
+                expected_version: 1,
+                got_version: 2,
+                ..
+            }
+        ),
+        "{e}"
+    );
+    // A tampered delta file: refused by its hash.
+    let mut bad = file.clone();
+    let last = bad.len() - 2;
+    bad[last] ^= 1;
+    assert!(matches!(
+        SnapshotDelta::from_bytes(&bad),
+        Err(GuardError::SnapshotHash { .. })
+    ));
+    // A delta whose content was edited but re-hashed still cannot produce v2.
+    let mut forged = delta.clone();
+    forged
+        .added_blocked
+        .push(entry("innocent.example", Category::Phishing, "x"));
+    assert!(matches!(
+        forged.apply(&v1),
+        Err(GuardError::SnapshotHash { .. })
+    ));
+    // Brand changes travel in the delta.
+    let mut with_brand = next.clone();
+    with_brand
+        .brands
+        .push(custodia_guard::Brand::new("Acme", &["acme.example"]));
+    let v3 = Snapshot::build(&with_brand, 3, CREATED).unwrap();
+    let d = v2.diff(&v3);
+    assert_eq!(
+        d.brands.as_ref().map(Vec::len),
+        Some(default_brands().len() + 1)
+    );
+    assert_eq!(d.apply(&v2).unwrap().to_bytes(), v3.to_bytes());
+}
