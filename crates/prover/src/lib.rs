@@ -74,7 +74,7 @@ pub enum ProveError {
     /// Prices, haircuts or sizes outside the statement's bounds.
     #[error(transparent)]
     PublicInputs(#[from] PublicInputsError),
-    /// Options weaker than the pinned policy and not explicitly allowed.
+    /// [`prove_batch`] was given options below the required security.
     #[error("options give {got} conjectured bits, below the required {want}")]
     InsufficientSecurity {
         /// Bits of the options.
@@ -186,19 +186,28 @@ pub fn batch_traces(
     Ok(generate_traces(&raw, params))
 }
 
-/// Proves one batch with the pinned options and fresh randomness from the operating system.
+/// Proves one batch with fresh randomness from the operating system. Refuses options below
+/// [`custodia_air::MIN_SECURITY_BITS`] (pass [`ProofOptions::STANDARD`], the only options the
+/// verifier accepts).
 pub fn prove_batch(
     witness: &BatchWitness,
     params: &BatchParams,
     options: &ProofOptions,
 ) -> Result<ProvenBatch, ProveError> {
+    let bits = options.conjectured_security_bits();
+    if bits < custodia_air::MIN_SECURITY_BITS {
+        return Err(ProveError::InsufficientSecurity {
+            got: bits,
+            want: custodia_air::MIN_SECURITY_BITS,
+        });
+    }
     let mut seed = [0u8; 32];
     getrandom::fill(&mut seed).map_err(|e| ProveError::Randomness(e.to_string()))?;
     prove_batch_with_seed(witness, params, options, seed)
 }
 
-/// As [`prove_batch`] with a caller-chosen mask seed. **A fixed seed makes the masks predictable
-/// and the proof leak the balances: tests and benchmarks only.**
+/// As [`prove_batch`] with a caller-chosen mask seed and any options. **A fixed seed makes the
+/// masks predictable and the proof leak the balances: tests and benchmarks only.**
 pub fn prove_batch_with_seed(
     witness: &BatchWitness,
     params: &BatchParams,

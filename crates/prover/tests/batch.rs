@@ -192,6 +192,11 @@ fn weaker_or_other_options_are_rejected_with_a_specific_error() {
     // A real proof made with weak (test) options is rejected too.
     let weak = ProofOptions::insecure_testing();
     let w = witness(A, K, 3, 1);
+    // (The production entry point refuses to make one.)
+    assert!(matches!(
+        custodia_prover::prove_batch(&w, &params(A), &weak),
+        Err(ProveError::InsufficientSecurity { want: 100, .. })
+    ));
     let proof = prove_batch_with_seed(&w, &params(A), &weak, [1; 32]).expect("proves");
     assert!(matches!(
         verify_batch(&proof.proof, &proof.public),
@@ -260,4 +265,20 @@ fn the_published_lookup_sum_is_zero() {
     assert_eq!(stark.lookup_terminals.len(), 1);
     let t = stark.lookup_terminals[0].expect("the AIR has lookups").0;
     assert_eq!(t, <custodia_air::config::Challenge as p3_field::PrimeCharacteristicRing>::ZERO);
+}
+
+#[test]
+fn production_proofs_are_freshly_masked() {
+    let w = witness(A, K, 3, 1);
+    let p = params(A);
+    let a = custodia_prover::prove_batch(&w, &p, &ProofOptions::STANDARD).expect("proves");
+    let b = custodia_prover::prove_batch(&w, &p, &ProofOptions::STANDARD).expect("proves");
+    verify_batch(&a.proof, &a.public).expect("verifies");
+    verify_batch(&b.proof, &b.public).expect("verifies");
+    assert_eq!(a.public, b.public);
+    assert_ne!(a.proof, b.proof, "OS randomness must give different masks and salts");
+    // Negative twin: a fixed seed reproduces the same proof byte for byte (hence tests only).
+    let s1 = prove_batch_with_seed(&w, &p, &ProofOptions::STANDARD, [9; 32]).unwrap();
+    let s2 = prove_batch_with_seed(&w, &p, &ProofOptions::STANDARD, [9; 32]).unwrap();
+    assert_eq!(s1.proof, s2.proof);
 }
