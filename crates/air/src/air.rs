@@ -41,7 +41,6 @@ pub const RANGE14_BUS: &str = "custodia/range14";
 /// Bus joining tree nodes to their parents: messages `(node id, digest)`.
 pub const TREE_BUS: &str = "custodia/tree";
 
-
 /// Offset of `x` in the public-value block of asset `i`.
 const fn asset_pv(i: usize, x: usize) -> usize {
     HEADER_LEN + PER_ASSET * i + x
@@ -112,7 +111,8 @@ where
         // Every permutation block is the Poseidon2 AIR of our instance.
         for s in 0..=l.leaf_perms {
             let start = l.perm(s);
-            let mut sub = SubAirBuilder::<AB, PermAir, AB::Var>::new(builder, start..start + PERM_COLS);
+            let mut sub =
+                SubAirBuilder::<AB, PermAir, AB::Var>::new(builder, start..start + PERM_COLS);
             self.perm.eval(&mut sub);
         }
 
@@ -199,7 +199,9 @@ where
         // Tree bus. Ids: leaf r is 2^k + r, internal node r is r (node 1 = batch root).
         let tree = PermutationCheckBus::new(TREE_BUS);
         let with_id = |id: AB::Expr, d: &[AB::Var]| -> Vec<AB::Expr> {
-            core::iter::once(id).chain(d.iter().map(|&x| x.into())).collect()
+            core::iter::once(id)
+                .chain(d.iter().map(|&x| x.into()))
+                .collect()
         };
         let leaf_id = idx + AB::F::from_u64(1u64 << self.log_batch);
         tree.send(builder, with_id(leaf_id, &leaf), 1);
@@ -216,7 +218,10 @@ where
         );
         tree.receive(
             builder,
-            with_id(two_idx + AB::F::ONE, &node_perm.inputs[DIGEST_ELEMS..2 * DIGEST_ELEMS]),
+            with_id(
+                two_idx + AB::F::ONE,
+                &node_perm.inputs[DIGEST_ELEMS..2 * DIGEST_ELEMS],
+            ),
             Count::bounded(s1.into(), 1),
         );
         // Row 1 computes node 1: the public batch root.
@@ -276,7 +281,10 @@ where
         }
 
         // The range tables: t steps 0 → 2^h − 1 by 0 or 1; row t provides t + j·2^h.
-        for (bits, bus, t_col) in [(LIMB_BITS, &range16, l.t16), (TOP_LIMB_BITS, &range14, l.t14)] {
+        for (bits, bus, t_col) in [
+            (LIMB_BITS, &range16, l.t16),
+            (TOP_LIMB_BITS, &range14, l.t14),
+        ] {
             let (h, per_row) = table_shape(bits, self.log_batch);
             let (t, t_next) = (local[t_col], next[t_col]);
             builder.when_first_row().assert_zero(t);

@@ -7,13 +7,13 @@
 //! prover's CPU over Keccak (`crates/prover/PERF_NOTES.md`). The statement's hash — leaves and
 //! tree nodes — is Custodia's Poseidon2, proven inside the AIR.
 
+use p3_blake3::Blake3;
 use p3_challenger::{HashChallenger, SerializingChallenger64};
 use p3_commit::ExtensionMmcs;
 use p3_dft::Radix2DitParallel;
 use p3_field::extension::BinomialExtensionField;
 use p3_fri::{FriParameters, HidingFriPcs};
 use p3_goldilocks::Goldilocks;
-use p3_blake3::Blake3;
 use p3_merkle_tree::MerkleTreeHidingMmcs;
 use p3_symmetric::{CompressionFunctionFromHasher, SerializingHasher};
 use p3_uni_stark::StarkConfig;

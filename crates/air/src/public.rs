@@ -124,7 +124,9 @@ pub enum PublicInputsError {
     #[error("log_batch {0} exceeds {MAX_LOG_BATCH}")]
     BatchTooLarge(u32),
     /// Price above [`MAX_PRICE`].
-    #[error("asset {asset}: price {price} exceeds the maximum {MAX_PRICE} (price · 10^4 must be < 2^40)")]
+    #[error(
+        "asset {asset}: price {price} exceeds the maximum {MAX_PRICE} (price · 10^4 must be < 2^40)"
+    )]
     PriceTooLarge {
         /// Asset index.
         asset: usize,
@@ -273,7 +275,8 @@ impl BatchPublicInputs {
                 got: v.len(),
             });
         }
-        let log_batch = u32::try_from(u(v[5])).map_err(|_| PublicInputsError::BatchTooLarge(u32::MAX))?;
+        let log_batch =
+            u32::try_from(u(v[5])).map_err(|_| PublicInputsError::BatchTooLarge(u32::MAX))?;
         let mut assets = Vec::with_capacity(a);
         let mut totals = Vec::with_capacity(a);
         for i in 0..a {

@@ -14,11 +14,22 @@ fn sample() -> BatchPublicInputs {
         log_batch: 10,
         batch_root: Digest([5, 6, 7, 8]),
         assets: vec![
-            AssetParams { price: 12, haircut_bps: 0 },
-            AssetParams { price: MAX_PRICE, haircut_bps: 10_000 },
+            AssetParams {
+                price: 12,
+                haircut_bps: 0,
+            },
+            AssetParams {
+                price: MAX_PRICE,
+                haircut_bps: 10_000,
+            },
         ],
         totals: vec![
-            AssetTotals { equity_lo: 1, equity_hi: 2, debt_lo: 3, debt_hi: 4 },
+            AssetTotals {
+                equity_lo: 1,
+                equity_hi: 2,
+                debt_lo: 3,
+                debt_hi: 4,
+            },
             AssetTotals::default(),
         ],
     }
@@ -35,7 +46,10 @@ fn field_layout_round_trips() {
     // Negative twin: a non-canonical root element is refused.
     let mut bad = p.clone();
     bad.batch_root.0[1] = u64::MAX;
-    assert_eq!(bad.to_field_elements(), Err(PublicInputsError::NonCanonical("batch root")));
+    assert_eq!(
+        bad.to_field_elements(),
+        Err(PublicInputsError::NonCanonical("batch root"))
+    );
 }
 
 #[test]
@@ -49,17 +63,37 @@ fn totals_split_recombines_exactly() {
 
 #[test]
 fn price_bounds() {
-    let at = |price, n| vec![AssetParams { price, haircut_bps: 0 }; n];
+    let at = |price, n| {
+        vec![
+            AssetParams {
+                price,
+                haircut_bps: 0
+            };
+            n
+        ]
+    };
     check_prices(&at(MAX_PRICE, 1)).unwrap();
-    assert!(matches!(check_prices(&at(MAX_PRICE + 1, 1)), Err(PublicInputsError::PriceTooLarge { .. })));
+    assert!(matches!(
+        check_prices(&at(MAX_PRICE + 1, 1)),
+        Err(PublicInputsError::PriceTooLarge { .. })
+    ));
     // The collateral bound: 64 assets at the largest price fit, 65 do not.
     check_prices(&at(MAX_PRICE, 64)).unwrap();
-    assert!(matches!(check_prices(&at(MAX_PRICE, 65)), Err(PublicInputsError::CollateralBound { .. })));
     assert!(matches!(
-        check_prices(&[AssetParams { price: 1, haircut_bps: 10_001 }]),
+        check_prices(&at(MAX_PRICE, 65)),
+        Err(PublicInputsError::CollateralBound { .. })
+    ));
+    assert!(matches!(
+        check_prices(&[AssetParams {
+            price: 1,
+            haircut_bps: 10_001
+        }]),
         Err(PublicInputsError::Haircut { .. })
     ));
-    assert!(matches!(check_prices(&[]), Err(PublicInputsError::AssetCount(0))));
+    assert!(matches!(
+        check_prices(&[]),
+        Err(PublicInputsError::AssetCount(0))
+    ));
 }
 
 #[test]

@@ -42,13 +42,24 @@ fn main() {
         x ^= x << 17;
         x
     };
-    let uids = (0..n).map(|_| Digest([rnd() >> 1, rnd() >> 1, rnd() >> 1, rnd() >> 1])).collect();
+    let uids = (0..n)
+        .map(|_| Digest([rnd() >> 1, rnd() >> 1, rnd() >> 1, rnd() >> 1]))
+        .collect();
     let balances = (0..n * 2 * assets)
         .map(|k| Amount::new(if k % 2 == 0 { rnd() >> 24 } else { rnd() >> 44 }).unwrap())
         .collect();
-    let w = BatchWitness { num_assets: assets, log_batch, batch: 0, uids, balances };
+    let w = BatchWitness {
+        num_assets: assets,
+        log_batch,
+        batch: 0,
+        uids,
+        balances,
+    };
     let opts = ProofOptions::STANDARD;
-    println!("lookup columns per AIR (packed): {:?}", aux_columns(assets, log_batch));
+    println!(
+        "lookup columns per AIR (packed): {:?}",
+        aux_columns(assets, log_batch)
+    );
 
     let t = Instant::now();
     let traces = batch_traces(&w, &params, &opts).expect("valid witness");
@@ -76,7 +87,10 @@ fn main() {
 fn aux_columns(assets: usize, log_batch: u32) -> Vec<usize> {
     let c = custodia_air::config::make_config(&ProofOptions::STANDARD, [0; 32]);
     let airs = custodia_air::CustodiaAir::all(assets, log_batch);
-    let degs: Vec<usize> = custodia_air::CustodiaAir::log_heights(log_batch).iter().map(|&b| b as usize + 1).collect();
+    let degs: Vec<usize> = custodia_air::CustodiaAir::log_heights(log_batch)
+        .iter()
+        .map(|&b| b as usize + 1)
+        .collect();
     let pd = p3_batch_stark::ProverData::from_airs_and_degrees(&c, &airs, &degs).unwrap();
     pd.common.lookups.iter().map(|l| l.len()).collect()
 }

@@ -7,9 +7,9 @@
 
 use std::time::Instant;
 
+use custodia_air::ProofOptions;
 use custodia_air::air::{PermAir, RANGE16_BUS};
 use custodia_air::config::{Challenge, Dft, MaskRng, Val, fri_parameters, make_config};
-use custodia_air::ProofOptions;
 use custodia_hash::{GenericPoseidon2LinearLayersGoldilocks, air_round_constants};
 use p3_air::{Air, AirBuilder, BaseAir, WindowAccess};
 use p3_batch_stark::{ProverData, StarkInstance};
@@ -99,7 +99,11 @@ impl BaseAir<Val> for TableAir {
 impl<AB: InteractionBuilder<F = Val>> Air<AB> for TableAir {
     fn eval(&self, b: &mut AB) {
         let main = b.main();
-        let (t, m, t_next) = (main.current_slice()[0], main.current_slice()[1], main.next_slice()[0]);
+        let (t, m, t_next) = (
+            main.current_slice()[0],
+            main.current_slice()[1],
+            main.next_slice()[0],
+        );
         b.when_first_row().assert_zero(t);
         b.when_transition().assert_eq(t_next, t + AB::F::ONE);
         LookupBus::new(RANGE16_BUS).table_entry(b, [t], m);
@@ -171,15 +175,27 @@ fn main() {
                 .collect();
             let limbs = RowMajorMatrix::new(values, n);
             let table = RowMajorMatrix::new(
-                counts.iter().enumerate().flat_map(|(t, &c)| [Val::from_usize(t), Val::from_u64(c)]).collect(),
+                counts
+                    .iter()
+                    .enumerate()
+                    .flat_map(|(t, &c)| [Val::from_usize(t), Val::from_u64(c)])
+                    .collect(),
                 2,
             );
             let airs = [Mixed::Limbs(LimbsAir(n)), Mixed::Range(TableAir)];
             let c = make_config(&o, [1; 32]);
             let t = Instant::now();
             let inst = vec![
-                StarkInstance { air: &airs[0], trace: &limbs, public_values: vec![] },
-                StarkInstance { air: &airs[1], trace: &table, public_values: vec![] },
+                StarkInstance {
+                    air: &airs[0],
+                    trace: &limbs,
+                    public_values: vec![],
+                },
+                StarkInstance {
+                    air: &airs[1],
+                    trace: &table,
+                    public_values: vec![],
+                },
             ];
             let pd = ProverData::from_instances(&c, &inst).unwrap();
             let p = p3_batch_stark::prove_batch(&c, &inst, &pd).unwrap();

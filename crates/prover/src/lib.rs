@@ -102,7 +102,11 @@ pub struct ProvenBatch {
     pub public: BatchPublicInputs,
 }
 
-fn check_witness(w: &BatchWitness, params: &BatchParams, options: &ProofOptions) -> Result<(), ProveError> {
+fn check_witness(
+    w: &BatchWitness,
+    params: &BatchParams,
+    options: &ProofOptions,
+) -> Result<(), ProveError> {
     check_prices(&params.assets)?;
     if w.num_assets != params.assets.len() {
         return Err(ProveError::AssetCount {
@@ -278,4 +282,3 @@ pub fn public_inputs(
         totals,
     })
 }
-

@@ -200,7 +200,10 @@ pub fn generate_traces(raw: &RawLeaves<'_>, params: &BatchParams) -> BatchTraces
             }
         }
         let top = u(l.carry(COLL_DIGITS - 1, CARRY_LIMBS - 1));
-        if let Some(m) = top.checked_sub(1 << 15).and_then(|k| m16.get_mut(k as usize)) {
+        if let Some(m) = top
+            .checked_sub(1 << 15)
+            .and_then(|k| m16.get_mut(k as usize))
+        {
             *m += 1;
         }
     }

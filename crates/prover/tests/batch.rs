@@ -17,13 +17,19 @@ const K: u32 = 7;
 fn proven() -> &'static ProvenBatch {
     static P: OnceLock<ProvenBatch> = OnceLock::new();
     P.get_or_init(|| {
-        prove_batch_with_seed(&witness(A, K, 3, 1), &params(A), &ProofOptions::STANDARD, [7; 32])
-            .expect("a valid batch proves")
+        prove_batch_with_seed(
+            &witness(A, K, 3, 1),
+            &params(A),
+            &ProofOptions::STANDARD,
+            [7; 32],
+        )
+        .expect("a valid batch proves")
     })
 }
 
 fn rejects(public: &BatchPublicInputs) {
-    let err = verify_batch(&proven().proof, public).expect_err("tampered statement must be rejected");
+    let err =
+        verify_batch(&proven().proof, public).expect_err("tampered statement must be rejected");
     assert!(
         matches!(err, VerifyError::Rejected(_) | VerifyError::Panicked),
         "rejected by the STARK, not by a shape check: {err:?}"
@@ -47,8 +53,12 @@ fn valid_batch_verifies_and_matches_the_sumtree() {
     assert_eq!(native, p.public);
     // The totals are the exact integer sums.
     for i in 0..A {
-        let eq: u128 = (0..1 << K).map(|r| w.balances[r * 2 * A + 2 * i].units() as u128).sum();
-        let debt: u128 = (0..1 << K).map(|r| w.balances[r * 2 * A + 2 * i + 1].units() as u128).sum();
+        let eq: u128 = (0..1 << K)
+            .map(|r| w.balances[r * 2 * A + 2 * i].units() as u128)
+            .sum();
+        let debt: u128 = (0..1 << K)
+            .map(|r| w.balances[r * 2 * A + 2 * i + 1].units() as u128)
+            .sum();
         assert_eq!(p.public.totals[i].equity(), eq);
         assert_eq!(p.public.totals[i].debt(), debt);
     }
@@ -144,13 +154,20 @@ fn invalid_witnesses_and_parameters_are_refused() {
     w.balances.truncate(w.balances.len() - 2);
     assert!(matches!(
         custodia_prover::batch_traces(&w, &p, &opts),
-        Err(ProveError::BatchSize { what: "balances", .. })
+        Err(ProveError::BatchSize {
+            what: "balances",
+            ..
+        })
     ));
     // Too small for zero knowledge at 42 queries.
     let w = witness(A, 6, 0, 3);
     assert!(matches!(
         custodia_prover::batch_traces(&w, &p, &opts),
-        Err(ProveError::BatchLog { log_batch: 6, min: 7, .. })
+        Err(ProveError::BatchLog {
+            log_batch: 6,
+            min: 7,
+            ..
+        })
     ));
     // Price out of range.
     let w = witness(A, K, 0, 3);
@@ -158,19 +175,26 @@ fn invalid_witnesses_and_parameters_are_refused() {
     high.assets[1].price = custodia_air::public::MAX_PRICE + 1;
     assert!(matches!(
         custodia_prover::batch_traces(&w, &high, &opts),
-        Err(ProveError::PublicInputs(custodia_air::PublicInputsError::PriceTooLarge { asset: 1, .. }))
+        Err(ProveError::PublicInputs(
+            custodia_air::PublicInputsError::PriceTooLarge { asset: 1, .. }
+        ))
     ));
     // Haircut above 100%.
     let mut hair = p.clone();
     hair.assets[0].haircut_bps = 10_001;
     assert!(matches!(
         custodia_prover::batch_traces(&w, &hair, &opts),
-        Err(ProveError::PublicInputs(custodia_air::PublicInputsError::Haircut { asset: 0, .. }))
+        Err(ProveError::PublicInputs(
+            custodia_air::PublicInputsError::Haircut { asset: 0, .. }
+        ))
     ));
     // Asset count mismatch.
     assert!(matches!(
         custodia_prover::batch_traces(&w, &params(3), &opts),
-        Err(ProveError::AssetCount { witness: 2, params: 3 })
+        Err(ProveError::AssetCount {
+            witness: 2,
+            params: 3
+        })
     ));
     // Negative twin: the unmodified witness and parameters are accepted.
     custodia_prover::batch_traces(&w, &p, &opts).expect("valid");
@@ -188,7 +212,10 @@ fn weaker_or_other_options_are_rejected_with_a_specific_error() {
     ));
     // Stronger but not pinned: a mismatch, not silently accepted.
     bytes[14] = 50;
-    assert!(matches!(verify_batch(&bytes, &p.public), Err(VerifyError::OptionsMismatch { .. })));
+    assert!(matches!(
+        verify_batch(&bytes, &p.public),
+        Err(VerifyError::OptionsMismatch { .. })
+    ));
     // A real proof made with weak (test) options is rejected too.
     let weak = ProofOptions::insecure_testing();
     let w = witness(A, K, 3, 1);
@@ -214,7 +241,10 @@ fn truncated_or_foreign_bytes_are_rejected() {
     assert!(verify_batch(&p.proof[..p.proof.len() / 2], &p.public).is_err());
     let mut bad_magic = p.proof.clone();
     bad_magic[0] ^= 1;
-    assert!(matches!(verify_batch(&bad_magic, &p.public), Err(VerifyError::Format(_))));
+    assert!(matches!(
+        verify_batch(&bad_magic, &p.public),
+        Err(VerifyError::Format(_))
+    ));
     // A proof checked against a statement with another batch size is a shape error.
     let mut other = p.public.clone();
     other.log_batch = K + 1;
@@ -264,7 +294,10 @@ fn the_published_lookup_sum_is_zero() {
     let stark: p3_batch_stark::BatchProof<Config> = postcard::from_bytes(body).unwrap();
     assert_eq!(stark.lookup_terminals.len(), 1);
     let t = stark.lookup_terminals[0].expect("the AIR has lookups").0;
-    assert_eq!(t, <custodia_air::config::Challenge as p3_field::PrimeCharacteristicRing>::ZERO);
+    assert_eq!(
+        t,
+        <custodia_air::config::Challenge as p3_field::PrimeCharacteristicRing>::ZERO
+    );
 }
 
 #[test]
@@ -276,9 +309,58 @@ fn production_proofs_are_freshly_masked() {
     verify_batch(&a.proof, &a.public).expect("verifies");
     verify_batch(&b.proof, &b.public).expect("verifies");
     assert_eq!(a.public, b.public);
-    assert_ne!(a.proof, b.proof, "OS randomness must give different masks and salts");
+    assert_ne!(
+        a.proof, b.proof,
+        "OS randomness must give different masks and salts"
+    );
     // Negative twin: a fixed seed reproduces the same proof byte for byte (hence tests only).
     let s1 = prove_batch_with_seed(&w, &p, &ProofOptions::STANDARD, [9; 32]).unwrap();
     let s2 = prove_batch_with_seed(&w, &p, &ProofOptions::STANDARD, [9; 32]).unwrap();
     assert_eq!(s1.proof, s2.proof);
+}
+
+#[test]
+fn extreme_values_at_the_collateral_bound_prove() {
+    // 64 assets at the largest price: |X_t| reaches A·(2^16−1)·10^4·P ≈ 2^62, the carries ≈ ±2^46.
+    use custodia_air::AssetParams;
+    use custodia_air::public::MAX_PRICE;
+    use custodia_primitives::Amount;
+    const N: usize = 64;
+    let p = custodia_prover::BatchParams {
+        round_binding: Digest([1, 1, 1, 1]),
+        assets: vec![
+            AssetParams {
+                price: MAX_PRICE,
+                haircut_bps: 0
+            };
+            N
+        ],
+    };
+    let mut w = witness(1, K, 0, 4);
+    w.num_assets = N;
+    w.balances = Vec::with_capacity((1 << K) * 2 * N);
+    let top = 0x3fffu64 << 48; // only the top limb
+    let low = (1u64 << 48) - 1; // the three low limbs all 0xffff
+    for r in 0..1usize << K {
+        for _ in 0..N {
+            let (e, d) = match r % 4 {
+                0 => ((1 << 62) - 1, 0),             // largest positive digits
+                1 => (top, low),                     // most negative low digits, positive surplus
+                2 => ((1 << 62) - 1, (1 << 62) - 1), // surplus exactly 0 (no haircut)
+                _ => (0, 0),
+            };
+            w.balances.push(Amount::new(e).unwrap());
+            w.balances.push(Amount::new(d).unwrap());
+        }
+    }
+    let proven = prove_batch_with_seed(&w, &p, &ProofOptions::STANDARD, [2; 32]).expect("proves");
+    verify_batch(&proven.proof, &proven.public).expect("verifies");
+    // Negative twin: one more unit of debt on a zero-surplus leaf is refused.
+    let at = 2 * 2 * N + 1; // leaf 2, asset 0, debt
+    w.balances[at] = Amount::new((1 << 62) - 1).unwrap();
+    w.balances[at - 1] = Amount::new((1 << 62) - 2).unwrap();
+    assert!(matches!(
+        custodia_prover::batch_traces(&w, &p, &ProofOptions::STANDARD),
+        Err(ProveError::Undercollateralised { leaf: 2, .. })
+    ));
 }

@@ -43,7 +43,12 @@ pub fn witness(num_assets: usize, log_batch: u32, batch: u64, seed: u64) -> Batc
     let mut uids = Vec::with_capacity(n);
     let mut balances = Vec::with_capacity(n * 2 * num_assets);
     for leaf in 0..n {
-        uids.push(Digest([rng.below(1 << 63), rng.draw() >> 1, rng.draw() >> 1, rng.draw() >> 1]));
+        uids.push(Digest([
+            rng.below(1 << 63),
+            rng.draw() >> 1,
+            rng.draw() >> 1,
+            rng.draw() >> 1,
+        ]));
         let padding = leaf % 4 == 3;
         let equities: Vec<u64> = (0..num_assets)
             .map(|_| match (padding, rng.below(8)) {
@@ -59,9 +64,14 @@ pub fn witness(num_assets: usize, log_batch: u32, batch: u64, seed: u64) -> Batc
             .map(|(&e, a)| e as u128 * a.equity_weight() as u128)
             .sum();
         // Debt in asset 0 only, at most a third of the collateral.
-        let max_debt = (collateral / 3 / p.assets[0].debt_weight() as u128).min((1 << 62) - 1) as u64;
+        let max_debt =
+            (collateral / 3 / p.assets[0].debt_weight() as u128).min((1 << 62) - 1) as u64;
         for (i, &e) in equities.iter().enumerate() {
-            let d = if i == 0 && max_debt > 0 { rng.below(max_debt + 1) } else { 0 };
+            let d = if i == 0 && max_debt > 0 {
+                rng.below(max_debt + 1)
+            } else {
+                0
+            };
             balances.push(Amount::new(e).unwrap());
             balances.push(Amount::new(d).unwrap());
         }

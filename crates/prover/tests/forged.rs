@@ -14,7 +14,9 @@ const K: u32 = 7;
 
 fn leaves() -> (Vec<Digest>, Vec<u64>) {
     let n = 1usize << K;
-    let uids = (0..n as u64).map(|i| Digest([i, i + 1, i + 2, i + 3])).collect();
+    let uids = (0..n as u64)
+        .map(|i| Digest([i, i + 1, i + 2, i + 3]))
+        .collect();
     let mut values = vec![0u64; n * 2 * A];
     for r in 0..n {
         values[r * 2 * A] = 1_000 + r as u64; // equity of asset 0
@@ -25,7 +27,12 @@ fn leaves() -> (Vec<Digest>, Vec<u64>) {
 /// Proves the forged leaves and verifies; `true` iff a proof came out and verified.
 fn proves_and_verifies(values: &[u64]) -> bool {
     let (uids, _) = leaves();
-    let raw = RawLeaves { log_batch: K, batch_index: 0, uids: &uids, values };
+    let raw = RawLeaves {
+        log_batch: K,
+        batch_index: 0,
+        uids: &uids,
+        values,
+    };
     let traces = generate_traces(&raw, &params(A));
     // Debug builds check the constraints and lookups before proving and panic on a violation;
     // release builds produce a proof that must not verify.
@@ -88,11 +95,21 @@ fn root_of_other_leaves_is_rejected() {
     other[100 * 2 * A] += 1;
     let p = params(A);
     let honest = generate_traces(
-        &RawLeaves { log_batch: K, batch_index: 0, uids: &uids, values: &values },
+        &RawLeaves {
+            log_batch: K,
+            batch_index: 0,
+            uids: &uids,
+            values: &values,
+        },
         &p,
     );
     let alt = generate_traces(
-        &RawLeaves { log_batch: K, batch_index: 0, uids: &uids, values: &other },
+        &RawLeaves {
+            log_batch: K,
+            batch_index: 0,
+            uids: &uids,
+            values: &other,
+        },
         &p,
     );
     assert_ne!(honest.public.batch_root, alt.public.batch_root);
@@ -106,7 +123,10 @@ fn root_of_other_leaves_is_rejected() {
         let proof = prove_traces(&forged, &ProofOptions::STANDARD, [4; 32]).ok()?;
         Some(verify_batch(&proof, &forged.public).is_ok())
     });
-    assert!(!matches!(outcome, Ok(Some(true))), "a root over other leaves must not verify");
+    assert!(
+        !matches!(outcome, Ok(Some(true))),
+        "a root over other leaves must not verify"
+    );
     // Negative twin: the unforged trace with its own root verifies.
     let proof = prove_traces(&honest, &ProofOptions::STANDARD, [4; 32]).unwrap();
     verify_batch(&proof, &honest.public).expect("honest trace verifies");

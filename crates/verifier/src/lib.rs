@@ -13,8 +13,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use custodia_air::config::{Config, make_config};
 use custodia_air::format::{FormatError, decode_header};
 use custodia_air::{
-    AssetTotals, BatchPublicInputs, CustodiaAir, MIN_SECURITY_BITS, ProofOptions,
-    PublicInputsError,
+    AssetTotals, BatchPublicInputs, CustodiaAir, MIN_SECURITY_BITS, ProofOptions, PublicInputsError,
 };
 use custodia_hash::Digest;
 use p3_batch_stark::{BatchProof, ProverData};
