@@ -4,6 +4,7 @@ mod bench;
 mod demo;
 mod output;
 mod por;
+mod prove;
 mod reserves;
 mod round_dir;
 mod service;

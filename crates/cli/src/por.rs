@@ -19,6 +19,30 @@ pub enum PorCommand {
     Build(BuildArgs),
     /// Print (or save) one user's inclusion proof from a built round.
     Inclusion(InclusionArgs),
+    /// Prove one batch of a round (an independent job: any machine with the round folder's
+    /// round.json and private/batch-I.wit can run it).
+    ProveBatch(ProveBatchArgs),
+    /// Prove every batch of a round on this machine, with progress.
+    Prove(RoundArg),
+    /// Check every batch proof, the top of the tree and the totals; record proofs/aggregate.json.
+    Aggregate(RoundArg),
+}
+
+#[derive(Debug, Args)]
+pub struct ProveBatchArgs {
+    /// The round folder.
+    #[arg(long)]
+    pub round: PathBuf,
+    /// Batch index.
+    #[arg(long)]
+    pub batch: usize,
+}
+
+#[derive(Debug, Args)]
+pub struct RoundArg {
+    /// The round folder.
+    #[arg(long)]
+    pub round: PathBuf,
 }
 
 #[derive(Debug, Args)]
@@ -41,8 +65,9 @@ pub struct BuildArgs {
     /// Snapshot time, RFC 3339 UTC (default: now).
     #[arg(long)]
     pub snapshot_time: Option<String>,
-    /// Leaves per batch proof, as a power of two.
-    #[arg(long, default_value_t = 12, value_parser = clap::value_parser!(u32).range(1..=20))]
+    /// Leaves per batch proof, as a power of two (7 to 20: a zero-knowledge proof needs at least
+    /// 2^7 rows; 2^16 is the largest that proves within 16 GiB at 22 assets).
+    #[arg(long, default_value_t = 12, value_parser = clap::value_parser!(u32).range(7..=20))]
     pub log_batch: u32,
     /// Pad the tree to at least 2^N leaves, hiding the user count within that size.
     #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u32).range(0..=32))]
@@ -89,6 +114,42 @@ pub fn run(cmd: PorCommand, out: &Output) -> Result<Outcome> {
     match cmd {
         PorCommand::Build(a) => build(a, out),
         PorCommand::Inclusion(a) => inclusion(a, out),
+        PorCommand::ProveBatch(a) => {
+            let m = round_dir::load_manifest(&a.round)?;
+            let (bytes, secs) = crate::prove::prove_one(&a.round, &m, a.batch)?;
+            let r = serde_json::json!({"status": "proven", "batch": a.batch, "proof_bytes": bytes, "seconds": secs});
+            out.emit(&r, || {
+                format!("batch {} proven in {secs:.1} s ({bytes} bytes)", a.batch)
+            });
+            Ok(Outcome::Ok)
+        }
+        PorCommand::Prove(a) => {
+            let r = crate::prove::prove_all(&a.round, out)?;
+            out.emit(&r, || {
+                format!(
+                    "round {}: {} batches proven in {:.1} s ({} bytes of proofs)",
+                    r.round, r.batches, r.seconds, r.proof_bytes
+                )
+            });
+            Ok(Outcome::Ok)
+        }
+        PorCommand::Aggregate(a) => match crate::prove::aggregate(&a.round, out)? {
+            Ok(path) => {
+                let r = serde_json::json!({"status": "verified", "aggregate": path.display().to_string()});
+                out.emit(&r, || {
+                    format!(
+                        "every batch verified, top of tree and totals match; wrote {}",
+                        path.display()
+                    )
+                });
+                Ok(Outcome::Ok)
+            }
+            Err(e) => {
+                let r = serde_json::json!({"status": "rejected", "reason": e.to_string()});
+                out.emit(&r, || format!("REJECTED: {e}"));
+                Ok(Outcome::Rejected)
+            }
+        },
     }
 }
 

@@ -53,14 +53,14 @@ fn built_round(dir: &Path) -> (std::path::PathBuf, String) {
         "--round",
         "2026-11",
         "--log-batch",
-        "6",
+        "7",
         "--out",
         round.to_str().unwrap(),
     ]);
     assert_eq!(code(&o), 0, "{}", text(&o));
     let report: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(report["users"], 300);
-    assert_eq!(report["batches"], 8);
+    assert_eq!(report["batches"], 4);
     (round, report["root"].as_str().unwrap().to_owned())
 }
 
@@ -250,7 +250,7 @@ fn demo_pipeline_runs_and_reports() {
         "--assets",
         "4",
         "--log-batch",
-        "6",
+        "7",
         "--out",
         dir.path().to_str().unwrap(),
     ]);
@@ -260,4 +260,152 @@ fn demo_pipeline_runs_and_reports() {
     assert_eq!(v["inclusion_verified"], 500);
     assert_eq!(v["tampered_rejected"], true);
     assert_eq!(v["totals"].as_array().unwrap().len(), 4);
+}
+
+/// Builds and proves a small round; returns its folder.
+fn proven_round(dir: &Path) -> std::path::PathBuf {
+    let (round, _) = built_round(dir);
+    let o = custodia(&["por", "prove", "--round", round.to_str().unwrap()]);
+    assert_eq!(code(&o), 0, "{}", text(&o));
+    round
+}
+
+fn verify_round_code(round: &Path) -> (i32, String) {
+    let o = custodia(&["verify", "round", round.to_str().unwrap()]);
+    (code(&o), text(&o))
+}
+
+#[test]
+fn proven_round_verifies_and_every_tampering_is_rejected() {
+    let dir = tempfile::tempdir().unwrap();
+    let round = proven_round(dir.path());
+    let (c, t) = verify_round_code(&round);
+    assert_eq!(c, 0, "{t}");
+    assert!(t.contains("VERIFIED"), "{t}");
+    let o = custodia(&["por", "aggregate", "--round", round.to_str().unwrap()]);
+    assert_eq!(code(&o), 0, "{}", text(&o));
+    assert!(round.join("proofs/aggregate.json").exists());
+
+    // One user's full check, and its twin with a file from another round.
+    let me = dir.path().join("me.json");
+    let o = custodia(&[
+        "por",
+        "inclusion",
+        "--round",
+        round.to_str().unwrap(),
+        "--user",
+        "user-000000042",
+        "--out",
+        me.to_str().unwrap(),
+    ]);
+    assert_eq!(code(&o), 0, "{}", text(&o));
+    let o = custodia(&[
+        "verify",
+        "user",
+        me.to_str().unwrap(),
+        "--round",
+        round.to_str().unwrap(),
+    ]);
+    assert_eq!(code(&o), 0, "{}", text(&o));
+    let mut other: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&me).unwrap()).unwrap();
+    other["round"] = "2026-10".into();
+    let other_path = dir.path().join("other.json");
+    std::fs::write(&other_path, serde_json::to_vec(&other).unwrap()).unwrap();
+    let o = custodia(&[
+        "verify",
+        "user",
+        other_path.to_str().unwrap(),
+        "--round",
+        round.to_str().unwrap(),
+    ]);
+    assert_eq!(code(&o), 1, "{}", text(&o));
+
+    let proofs = round.join("proofs");
+    let backup = dir.path().join("proofs-backup");
+    copy_dir(&proofs, &backup);
+    let restore = || {
+        std::fs::remove_dir_all(&proofs).unwrap();
+        copy_dir(&backup, &proofs);
+    };
+
+    // A flipped byte in the middle of a proof.
+    let p0 = proofs.join("batch-00000.proof");
+    let mut bytes = std::fs::read(&p0).unwrap();
+    let mid = bytes.len() / 2;
+    bytes[mid] ^= 0x40;
+    std::fs::write(&p0, &bytes).unwrap();
+    assert_eq!(verify_round_code(&round).0, 1, "flipped proof byte");
+    restore();
+
+    // Batches swapped (proofs and public inputs together).
+    for ext in ["proof", "json"] {
+        let a = proofs.join(format!("batch-00000.{ext}"));
+        let b = proofs.join(format!("batch-00001.{ext}"));
+        let tmp = proofs.join("swap");
+        std::fs::rename(&a, &tmp).unwrap();
+        std::fs::rename(&b, &a).unwrap();
+        std::fs::rename(&tmp, &b).unwrap();
+    }
+    assert_eq!(verify_round_code(&round).0, 1, "swapped batches");
+    restore();
+
+    // A batch dropped.
+    std::fs::remove_file(proofs.join("batch-00003.proof")).unwrap();
+    assert_eq!(verify_round_code(&round).0, 1, "dropped batch");
+    restore();
+
+    // A public total off by one unit (the proof no longer matches it).
+    let pj = proofs.join("batch-00002.json");
+    let mut public: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&pj).unwrap()).unwrap();
+    let lo = public["totals"][0]["equity_lo"].as_u64().unwrap();
+    public["totals"][0]["equity_lo"] = (lo + 1).into();
+    std::fs::write(&pj, serde_json::to_vec(&public).unwrap()).unwrap();
+    assert_eq!(
+        verify_round_code(&round).0,
+        1,
+        "total off by one in the proof's public inputs"
+    );
+    restore();
+
+    // The published total off by one unit in round.json.
+    let mj = round.join("round.json");
+    let original = std::fs::read(&mj).unwrap();
+    let mut manifest: serde_json::Value = serde_json::from_slice(&original).unwrap();
+    let eq: u128 = manifest["totals"][0]["equity"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    manifest["totals"][0]["equity"] = (eq + 1).to_string().into();
+    std::fs::write(&mj, serde_json::to_vec(&manifest).unwrap()).unwrap();
+    assert_eq!(verify_round_code(&round).0, 1, "published total off by one");
+
+    // Different prices than the ones proven.
+    let mut manifest: serde_json::Value = serde_json::from_slice(&original).unwrap();
+    let price = manifest["prices"]["assets"][0]["price"].as_u64().unwrap();
+    manifest["prices"]["assets"][0]["price"] = (price + 1).into();
+    std::fs::write(&mj, serde_json::to_vec(&manifest).unwrap()).unwrap();
+    assert_eq!(verify_round_code(&round).0, 1, "other prices");
+
+    // Another round id: the binding changes, every proof is from "another round".
+    let mut manifest: serde_json::Value = serde_json::from_slice(&original).unwrap();
+    manifest["round"] = "2026-12".into();
+    std::fs::write(&mj, serde_json::to_vec(&manifest).unwrap()).unwrap();
+    assert_eq!(verify_round_code(&round).0, 1, "proofs from another round");
+    std::fs::write(&mj, &original).unwrap();
+    assert_eq!(
+        verify_round_code(&round).0,
+        0,
+        "restored round verifies again"
+    );
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        std::fs::copy(e.path(), to.join(e.file_name())).unwrap();
+    }
 }

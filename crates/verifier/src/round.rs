@@ -8,7 +8,9 @@
 
 use custodia_air::public::{AssetParams, BatchPublicInputs};
 use custodia_hash::{Digest, compress_pairs};
-use custodia_sumtree::{InclusionProof, RoundManifest, ROUND_FORMAT, assets_digest_of, leaf_hash, uid_hash};
+use custodia_sumtree::{
+    InclusionProof, ROUND_FORMAT, RoundManifest, assets_digest_of, leaf_hash, uid_hash,
+};
 use thiserror::Error;
 
 use crate::{VerifyError, verify_batch};
@@ -105,7 +107,11 @@ pub fn check_manifest(m: &RoundManifest) -> Result<(), RoundError> {
         return bad(format!("impossible tree shape {:?}", m.shape));
     }
     if m.batch_roots.len() != m.shape.num_batches() {
-        return bad(format!("{} batch roots for {} batches", m.batch_roots.len(), m.shape.num_batches()));
+        return bad(format!(
+            "{} batch roots for {} batches",
+            m.batch_roots.len(),
+            m.shape.num_batches()
+        ));
     }
     if m.totals.is_empty() {
         return bad("no assets".into());
@@ -117,7 +123,13 @@ pub fn check_manifest(m: &RoundManifest) -> Result<(), RoundError> {
     let Some(prices) = &m.prices else {
         return bad("no committed prices: the round cannot be proven".into());
     };
-    if prices.assets.len() != m.totals.len() || prices.assets.iter().zip(&m.totals).any(|(p, t)| p.asset != t.asset) {
+    if prices.assets.len() != m.totals.len()
+        || prices
+            .assets
+            .iter()
+            .zip(&m.totals)
+            .any(|(p, t)| p.asset != t.asset)
+    {
         return bad("prices do not list the round's assets in order".into());
     }
     Ok(())
@@ -126,17 +138,34 @@ pub fn check_manifest(m: &RoundManifest) -> Result<(), RoundError> {
 fn asset_params(m: &RoundManifest) -> Vec<AssetParams> {
     m.prices
         .as_ref()
-        .map(|p| p.assets.iter().map(|a| AssetParams { price: a.price, haircut_bps: a.haircut_bps }).collect())
+        .map(|p| {
+            p.assets
+                .iter()
+                .map(|a| AssetParams {
+                    price: a.price,
+                    haircut_bps: a.haircut_bps,
+                })
+                .collect()
+        })
         .unwrap_or_default()
 }
 
 /// Parses a batch's public inputs and compares every field the manifest fixes.
-pub fn check_public(m: &RoundManifest, batch: usize, bytes: &[u8]) -> Result<BatchPublicInputs, RoundError> {
+pub fn check_public(
+    m: &RoundManifest,
+    batch: usize,
+    bytes: &[u8],
+) -> Result<BatchPublicInputs, RoundError> {
     if bytes.len() > MAX_PUBLIC_BYTES {
-        return Err(RoundError::Missing { batch, reason: format!("public inputs are {} bytes", bytes.len()) });
+        return Err(RoundError::Missing {
+            batch,
+            reason: format!("public inputs are {} bytes", bytes.len()),
+        });
     }
-    let p: BatchPublicInputs = serde_json::from_slice(bytes)
-        .map_err(|e| RoundError::Missing { batch, reason: format!("public inputs unreadable: {e}") })?;
+    let p: BatchPublicInputs = serde_json::from_slice(bytes).map_err(|e| RoundError::Missing {
+        batch,
+        reason: format!("public inputs unreadable: {e}"),
+    })?;
     let mismatch = |field| Err(RoundError::PublicMismatch { batch, field });
     if p.round_binding != m.binding() {
         return mismatch("round_binding");
@@ -159,7 +188,11 @@ pub fn check_public(m: &RoundManifest, batch: usize, bytes: &[u8]) -> Result<Bat
     Ok(p)
 }
 
-fn verify_one(m: &RoundManifest, batch: usize, files: &BatchFiles) -> Result<BatchPublicInputs, RoundError> {
+fn verify_one(
+    m: &RoundManifest,
+    batch: usize,
+    files: &BatchFiles,
+) -> Result<BatchPublicInputs, RoundError> {
     let public = check_public(m, batch, &files.public)?;
     verify_batch(&files.proof, &public).map_err(|source| RoundError::Proof { batch, source })?;
     Ok(public)
@@ -184,7 +217,10 @@ pub fn verify_round(
     check_manifest(m)?;
     let computed = top_root(&m.batch_roots);
     if computed != m.root {
-        return Err(RoundError::TopOfTree { expected: m.root, computed });
+        return Err(RoundError::TopOfTree {
+            expected: m.root,
+            computed,
+        });
     }
     let mut equity = vec![0u128; m.totals.len()];
     let mut debt = vec![0u128; m.totals.len()];
@@ -197,9 +233,17 @@ pub fn verify_round(
         progress(b);
     }
     for (i, t) in m.totals.iter().enumerate() {
-        for (side, proven, published) in [("equity", equity[i], t.equity.units()), ("debt", debt[i], t.debt.units())] {
+        for (side, proven, published) in [
+            ("equity", equity[i], t.equity.units()),
+            ("debt", debt[i], t.debt.units()),
+        ] {
             if proven != published {
-                return Err(RoundError::Totals { asset: t.asset.to_string(), side, proven, published });
+                return Err(RoundError::Totals {
+                    asset: t.asset.to_string(),
+                    side,
+                    proven,
+                    published,
+                });
             }
         }
     }
@@ -226,22 +270,39 @@ pub struct VerifiedUser {
 /// One user's check: the inclusion proof against the round's root, the batch proof covering the
 /// user's leaf (with every public input checked against the manifest), and the user's path
 /// passing through that batch's proven root.
-pub fn verify_user(m: &RoundManifest, inclusion: &InclusionProof, batch_files: impl FnOnce(usize) -> Result<BatchFiles, RoundError>) -> Result<VerifiedUser, RoundError> {
+pub fn verify_user(
+    m: &RoundManifest,
+    inclusion: &InclusionProof,
+    batch_files: impl FnOnce(usize) -> Result<BatchFiles, RoundError>,
+) -> Result<VerifiedUser, RoundError> {
     check_manifest(m)?;
     if inclusion.round != m.round {
-        return Err(RoundError::Inclusion(format!("the file is for round `{}`, not `{}`", inclusion.round, m.round)));
+        return Err(RoundError::Inclusion(format!(
+            "the file is for round `{}`, not `{}`",
+            inclusion.round, m.round
+        )));
     }
     if inclusion.assets != m.asset_list() {
-        return Err(RoundError::Inclusion("the file's asset list differs from the round's".into()));
+        return Err(RoundError::Inclusion(
+            "the file's asset list differs from the round's".into(),
+        ));
     }
     if inclusion.height() != m.shape.log_leaves as usize {
-        return Err(RoundError::Inclusion(format!("path of {} siblings in a tree of height {}", inclusion.height(), m.shape.log_leaves)));
+        return Err(RoundError::Inclusion(format!(
+            "path of {} siblings in a tree of height {}",
+            inclusion.height(),
+            m.shape.log_leaves
+        )));
     }
-    let verified = inclusion.verify(&m.root).map_err(|e| RoundError::Inclusion(e.to_string()))?;
+    let verified = inclusion
+        .verify(&m.root)
+        .map_err(|e| RoundError::Inclusion(e.to_string()))?;
     let k = m.shape.log_batch as usize;
     let batch = (inclusion.leaf_index >> k) as usize;
     // The user's path must pass through the batch root the proof is about.
-    let balances = inclusion.leaf_balances().map_err(|e| RoundError::Inclusion(e.to_string()))?;
+    let balances = inclusion
+        .leaf_balances()
+        .map_err(|e| RoundError::Inclusion(e.to_string()))?;
     let mut node = leaf_hash(&uid_hash(&inclusion.user_id, &inclusion.nonce), &balances);
     for (level, sib) in inclusion.siblings[..k].iter().enumerate() {
         node = if (inclusion.leaf_index >> level) & 1 == 0 {
@@ -251,7 +312,9 @@ pub fn verify_user(m: &RoundManifest, inclusion: &InclusionProof, batch_files: i
         };
     }
     if node != m.batch_roots[batch] {
-        return Err(RoundError::Inclusion(format!("the path does not pass through batch {batch}'s root")));
+        return Err(RoundError::Inclusion(format!(
+            "the path does not pass through batch {batch}'s root"
+        )));
     }
     verify_one(m, batch, &batch_files(batch)?)?;
     Ok(VerifiedUser {
