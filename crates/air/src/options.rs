@@ -34,14 +34,14 @@ pub struct ProofOptions {
 
 impl ProofOptions {
     /// The pinned production policy: blowup 4, 42 queries, 16 bits of query grinding = 100
-    /// conjectured bits, zero knowledge with 4 random codewords.
+    /// conjectured bits, FRI folding arity up to 8, zero knowledge with 4 random codewords.
     pub const STANDARD: Self = Self {
         log_blowup: 2,
         num_queries: 42,
         query_pow_bits: 16,
         commit_pow_bits: 0,
         log_final_poly_len: 0,
-        max_log_arity: 1,
+        max_log_arity: 3,
         num_random_codewords: 4,
         cap_height: 0,
     };
