@@ -34,6 +34,10 @@ pub struct PorBenchArgs {
     /// Demo-data seed.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
+    /// Batches to prove for real with zero knowledge (0: skip the STARK); the time of the rest
+    /// is extrapolated from them and reported as such.
+    #[arg(long, default_value_t = 2)]
+    pub prove_batches: usize,
 }
 
 pub fn run(cmd: BenchCommand, out: &Output) -> Result<Outcome> {
@@ -53,6 +57,7 @@ struct Stage {
 
 #[derive(Serialize)]
 struct Report {
+    stark: Option<StarkReport>,
     users: usize,
     assets: usize,
     threads: usize,
@@ -172,7 +177,20 @@ fn por(a: PorBenchArgs, out: &Output) -> Result<Outcome> {
         proofs
     );
 
+    let stark = if a.prove_batches > 0 {
+        Some(bench_stark(
+            &a,
+            &snapshot,
+            &built,
+            &manifest_with_prices(&manifest, &snapshot)?,
+            &mut stage,
+        )?)
+    } else {
+        None
+    };
+
     let report = Report {
+        stark,
         users: a.users,
         assets: a.assets,
         threads: p3_maybe_rayon::prelude::current_num_threads(),
@@ -182,17 +200,113 @@ fn por(a: PorBenchArgs, out: &Output) -> Result<Outcome> {
         process_peak_rss_mib: peak_rss_mib(),
     };
     out.emit(&report, || {
-        format!(
+        let mut s = format!(
             "{} users x {} assets on {} threads; inclusion proofs avg {:.0} B, max {} B",
             report.users,
             report.assets,
             report.threads,
             report.inclusion_proof_bytes_avg,
             report.inclusion_proof_bytes_max
-        )
+        );
+        if let Some(st) = &report.stark {
+            s.push_str(&format!(
+                "\nzk-STARK: {} of {} batches of {} leaves proven, {:.1} s per batch = {:.0} users/s; \
+                 whole round {:.1} min{}; peak RSS {:.0} MiB; proof {} bytes; verify {:.1} ms per batch, \
+                 {:.2} s for the round",
+                st.batches_proven,
+                st.batches_total,
+                st.leaves_per_batch,
+                st.seconds_per_batch,
+                st.users_per_second,
+                st.round_seconds / 60.0,
+                if st.round_seconds_extrapolated { " (extrapolated)" } else { "" },
+                st.peak_rss_mib.unwrap_or(f64::NAN),
+                st.proof_bytes,
+                st.verify_ms_per_batch,
+                st.round_verify_seconds
+            ));
+        }
+        s
     });
     std::io::stdout().flush().context("stdout")?;
     Ok(Outcome::Ok)
+}
+
+#[derive(Serialize)]
+struct StarkReport {
+    batches_proven: usize,
+    batches_total: usize,
+    leaves_per_batch: usize,
+    seconds_per_batch: f64,
+    users_per_second: f64,
+    /// Proving time for every batch of the round, one after the other on this machine:
+    /// `seconds_per_batch × batches_total`, extrapolated unless every batch was proven.
+    round_seconds: f64,
+    round_seconds_extrapolated: bool,
+    peak_rss_mib: Option<f64>,
+    proof_bytes: usize,
+    verify_ms_per_batch: f64,
+    /// Verifying every batch proof of the round (extrapolated like `round_seconds`).
+    round_verify_seconds: f64,
+}
+
+/// The bench round gets the demo prices so the collateral rule has something to check.
+fn manifest_with_prices(
+    m: &RoundManifest,
+    snapshot: &custodia_snapshot::Snapshot,
+) -> Result<RoundManifest> {
+    let prices = custodia_snapshot::demo::demo_prices(&snapshot.assets);
+    let mut m = m.clone();
+    m.prices = Some(crate::round_dir::commit_prices(&snapshot.assets, &prices)?);
+    Ok(m)
+}
+
+fn bench_stark(
+    a: &PorBenchArgs,
+    snapshot: &custodia_snapshot::Snapshot,
+    built: &custodia_sumtree::BuiltTree,
+    manifest: &RoundManifest,
+    stage: &mut impl FnMut(&'static str, Instant, usize, &'static str),
+) -> Result<StarkReport> {
+    use custodia_sumtree::witness::BatchWitness;
+    let params = crate::prove::batch_params(manifest)?;
+    let shape = manifest.shape;
+    let n = a.prove_batches.min(shape.num_batches());
+    reset_peak_rss();
+    let t = Instant::now();
+    let mut proofs = Vec::with_capacity(n);
+    for b in 0..n {
+        let w = BatchWitness::from_tree(built, &snapshot.balances, snapshot.num_assets(), b);
+        proofs.push(custodia_prover::prove_batch(
+            &w,
+            &params,
+            &custodia_air::ProofOptions::STANDARD,
+        )?);
+    }
+    let prove_secs = t.elapsed().as_secs_f64();
+    stage("zk-STARK batch proofs", t, n * shape.batch_size(), "leaves");
+    let peak = peak_rss_mib();
+    let t = Instant::now();
+    for p in &proofs {
+        custodia_verifier::verify_batch(&p.proof, &p.public)
+            .context("a fresh proof must verify")?;
+    }
+    let verify_secs = t.elapsed().as_secs_f64();
+    let per_batch = prove_secs / n as f64;
+    let verify_per = verify_secs / n as f64;
+    Ok(StarkReport {
+        batches_proven: n,
+        batches_total: shape.num_batches(),
+        leaves_per_batch: shape.batch_size(),
+        seconds_per_batch: per_batch,
+        users_per_second: shape.batch_size() as f64 / per_batch,
+        round_seconds: per_batch * shape.num_batches() as f64,
+        round_seconds_extrapolated: n < shape.num_batches(),
+        peak_rss_mib: peak,
+        proof_bytes: proofs.first().map_or(0, |p| p.proof.len()),
+        verify_ms_per_batch: verify_per * 1e3,
+        round_verify_seconds: verify_per * shape.num_batches() as f64,
+    })
 }
 
 fn tempfile_dir() -> Result<TempDir> {

@@ -409,3 +409,27 @@ fn copy_dir(from: &Path, to: &Path) {
         std::fs::copy(e.path(), to.join(e.file_name())).unwrap();
     }
 }
+
+#[test]
+fn bench_por_reports_every_stage() {
+    let o = custodia(&[
+        "--json",
+        "bench",
+        "por",
+        "--users",
+        "300",
+        "--assets",
+        "3",
+        "--log-batch",
+        "7",
+        "--prove-batches",
+        "1",
+    ]);
+    assert_eq!(code(&o), 0, "{}", text(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["stages"].as_array().unwrap().len(), 5);
+    assert_eq!(v["stark"]["batches_proven"], 1);
+    assert_eq!(v["stark"]["batches_total"], 4);
+    assert_eq!(v["stark"]["round_seconds_extrapolated"], true);
+    assert!(v["stark"]["proof_bytes"].as_u64().unwrap() > 10_000);
+}
