@@ -367,6 +367,16 @@ fn eip55(lower_hex: &str) -> String {
     out
 }
 
+/// Hex digit value, or 0xff.
+const fn hex_value(b: u8) -> u8 {
+    match b {
+        b'0'..=b'9' => b - b'0',
+        b'a'..=b'f' => b - b'a' + 10,
+        b'A'..=b'F' => b - b'A' + 10,
+        _ => 0xff,
+    }
+}
+
 fn parse_evm(s: &str) -> Result<Address, GuardError> {
     let Some(body) = s.strip_prefix("0x").or_else(|| s.strip_prefix("0X")) else {
         return Err(bad("evm", s, "expected 0x followed by 40 hex digits"));
@@ -381,25 +391,95 @@ fn parse_evm(s: &str) -> Result<Address, GuardError> {
             ),
         ));
     }
-    if let Some((i, c)) = body.char_indices().find(|(_, c)| !c.is_ascii_hexdigit()) {
-        return Err(bad(
-            "evm",
-            s,
-            format!("non-hex character {c:?} at position {}", i + 2),
-        ));
+    // One pass: digits to bytes, and which letter cases occur.
+    let mut bytes = [0u8; 20];
+    let (mut lower, mut upper) = (false, false);
+    for (i, pair) in body.as_bytes().chunks_exact(2).enumerate() {
+        let (h, l) = (hex_value(pair[0]), hex_value(pair[1]));
+        if h == 0xff || l == 0xff {
+            let at = 2 * i + usize::from(h != 0xff);
+            let c = body[at..].chars().next().unwrap_or('?');
+            return Err(bad(
+                "evm",
+                s,
+                format!("non-hex character {c:?} at position {}", at + 2),
+            ));
+        }
+        bytes[i] = h << 4 | l;
+        lower |= pair.iter().any(u8::is_ascii_lowercase);
+        upper |= pair.iter().any(u8::is_ascii_uppercase);
     }
-    let has_lower = body.bytes().any(|b| b.is_ascii_lowercase());
-    let has_upper = body.bytes().any(|b| b.is_ascii_uppercase());
-    if has_lower && has_upper && eip55(&body.to_ascii_lowercase())[2..] != *body {
+    if lower && upper && eip55(&hex::encode(bytes))[2..] != *body {
         return Err(bad(
             "evm",
             s,
             "mixed-case address fails its EIP-55 checksum (a typo, or a forged checksum)",
         ));
     }
-    let mut bytes = [0u8; 20];
-    hex::decode_to_slice(body, &mut bytes).expect("40 hex digits");
     Ok(Address::new(TAG_EVM, &bytes))
+}
+
+const BASE58_ALPHABET: &[u8; 58] = b"123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz";
+
+/// Base58 digit value per ASCII byte, or 0xff.
+const BASE58_VALUE: [u8; 128] = {
+    let mut t = [0xffu8; 128];
+    let mut i = 0;
+    while i < 58 {
+        t[BASE58_ALPHABET[i] as usize] = i as u8;
+        i += 1;
+    }
+    t
+};
+
+/// Why base58 decoding failed.
+enum Base58Error {
+    Char(char, usize),
+    NonAscii(usize),
+    TooLong,
+}
+
+/// Decodes base58 (Bitcoin alphabet) into `out`, returning the length. Big-number arithmetic on
+/// 64-bit limbs, ten digits per step (58^10 < 2^64); each leading `1` is a zero byte.
+fn base58_decode(s: &[u8], out: &mut [u8; 64]) -> Result<usize, Base58Error> {
+    let zeros = s.iter().take_while(|&&c| c == b'1').count();
+    let mut limbs = [0u64; 8]; // little-endian
+    for (ci, chunk) in s.chunks(10).enumerate() {
+        let (mut mul, mut add) = (1u64, 0u64);
+        for (j, &c) in chunk.iter().enumerate() {
+            let at = ci * 10 + j;
+            if c >= 128 {
+                return Err(Base58Error::NonAscii(at));
+            }
+            let v = BASE58_VALUE[c as usize];
+            if v == 0xff {
+                return Err(Base58Error::Char(c as char, at));
+            }
+            add = add * 58 + v as u64;
+            mul *= 58;
+        }
+        let mut carry = add as u128;
+        for l in limbs.iter_mut() {
+            let t = (*l as u128) * (mul as u128) + carry;
+            *l = t as u64;
+            carry = t >> 64;
+        }
+        if carry != 0 {
+            return Err(Base58Error::TooLong);
+        }
+    }
+    let mut be = [0u8; 64];
+    for (k, l) in limbs.iter().enumerate() {
+        be[64 - 8 * (k + 1)..64 - 8 * k].copy_from_slice(&l.to_be_bytes());
+    }
+    let first = be.iter().position(|&b| b != 0).unwrap_or(64);
+    let n = zeros + (64 - first);
+    if n > out.len() {
+        return Err(Base58Error::TooLong);
+    }
+    out[..zeros].fill(0);
+    out[zeros..n].copy_from_slice(&be[first..]);
+    Ok(n)
 }
 
 fn decode_base58(chain: &'static str, s: &str, buf: &mut [u8; 64]) -> Result<usize, GuardError> {
@@ -413,18 +493,18 @@ fn decode_base58(chain: &'static str, s: &str, buf: &mut [u8; 64]) -> Result<usi
             format!("{} characters is too long for an address", s.len()),
         ));
     }
-    bs58::decode(s).onto(&mut buf[..]).map_err(|e| match e {
-        bs58::decode::Error::InvalidCharacter { character, index } => bad(
+    base58_decode(s.as_bytes(), buf).map_err(|e| match e {
+        Base58Error::Char(c, at) => bad(
             chain,
             s,
-            format!("character {character:?} at position {index} is not base58"),
+            format!("character {c:?} at position {at} is not base58"),
         ),
-        bs58::decode::Error::NonAsciiCharacter { index } => bad(
+        Base58Error::NonAscii(at) => bad(
             chain,
             s,
-            format!("non-ASCII character at byte {index} is not base58"),
+            format!("non-ASCII character at byte {at} is not base58"),
         ),
-        other => bad(chain, s, format!("not base58: {other}")),
+        Base58Error::TooLong => bad(chain, s, "too long for an address"),
     })
 }
 
@@ -599,4 +679,39 @@ fn parse_solana(s: &str) -> Result<Address, GuardError> {
         ));
     }
     Ok(Address::new(TAG_SOLANA, &buf[..32]))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The limb decoder agrees with the `bs58` crate on random inputs, leading zeros included.
+    #[test]
+    fn base58_decoder_matches_bs58() {
+        let mut rng = crate::bench::SplitMix(42);
+        for _ in 0..20_000 {
+            let len = rng.below(41);
+            let mut v = vec![0u8; len];
+            rng.fill(&mut v);
+            let zeros = rng.below(4).min(len);
+            v[..zeros].fill(0);
+            let text = bs58::encode(&v).into_string();
+            let mut out = [0u8; 64];
+            let n = base58_decode(text.as_bytes(), &mut out).ok().unwrap();
+            assert_eq!(&out[..n], &v[..], "{text}");
+        }
+        let mut out = [0u8; 64];
+        assert!(matches!(
+            base58_decode(b"1O1", &mut out),
+            Err(Base58Error::Char('O', 1))
+        ));
+        assert!(matches!(
+            base58_decode("1é".as_bytes(), &mut out),
+            Err(Base58Error::NonAscii(1))
+        ));
+        assert!(matches!(
+            base58_decode(&[b'z'; 95], &mut out),
+            Err(Base58Error::TooLong)
+        ));
+    }
 }

@@ -442,6 +442,12 @@ impl Snapshot {
         hits
     }
 
+    /// Whether any source lists `address` (binary search, no allocation).
+    pub fn contains_address(&self, address: &Address) -> bool {
+        let i = self.addresses.partition_point(|r| r.address < *address);
+        self.addresses.get(i).is_some_and(|r| r.address == *address)
+    }
+
     fn find_host<'a>(&'a self, list: &'a [HostRec], host: &Host) -> Option<DomainMatch<'a>> {
         host.match_candidates().find_map(|name| {
             list.binary_search_by(|r| r.host.as_str().cmp(name))

@@ -80,6 +80,8 @@ fn round_trip_and_lookups() {
     );
     let clean = Address::parse_any("0x0000000000000000000000000000000000000001").unwrap();
     assert!(read.lookup_address(&clean).is_empty());
+    assert!(!read.contains_address(&clean));
+    assert!(read.contains_address(&tron));
     let h = Host::parse("https://claim.drainer-kit.xyz/x").unwrap();
     assert_eq!(read.find_blocked(&h).unwrap().entry, "drainer-kit.xyz");
     assert!(

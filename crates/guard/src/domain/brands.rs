@@ -116,6 +116,7 @@ pub(crate) struct Keyword {
     pub brand: usize,
     pub generic: bool,
     pub compound: bool,
+    pub mask: u64,
 }
 
 pub(crate) fn validate_keyword(k: &str) -> Result<String, GuardError> {

@@ -527,6 +527,7 @@ impl DomainChecker {
                     continue; // first brand wins a shared keyword
                 }
                 keywords.push(Keyword {
+                    mask: letter_mask(&text),
                     skeleton: brand_fold(&text),
                     generic: generic.contains(&text),
                     compound: compound.contains(&text),
@@ -713,7 +714,16 @@ impl DomainChecker {
         self.lures.contains(s)
     }
 
-    fn context(&self, host: &Host) -> Ctx {
+    fn context<'h>(&self, host: &'h Host) -> Ctx<'h> {
+        Ctx {
+            host,
+            lure: std::cell::OnceCell::new(),
+            shared_hosting: host.on_shared_hosting().then(|| host.suffix().to_owned()),
+        }
+    }
+
+    /// The host's first lure token (or abused TLD), computed only when a brand rule asks.
+    fn find_lure(&self, host: &Host) -> Option<(String, String)> {
         let mut lure = None;
         let mut labels: Vec<&str> = host.subdomain_labels().collect();
         labels.extend(host.registrable_label());
@@ -732,10 +742,7 @@ impl DomainChecker {
         if lure.is_none() && self.abused_tlds.contains(tld) {
             lure = Some((String::new(), format!("abused TLD `.{tld}`")));
         }
-        Ctx {
-            lure,
-            shared_hosting: host.on_shared_hosting().then(|| host.suffix().to_owned()),
-        }
+        lure
     }
 
     fn skeleton(&self, s: &str) -> String {
@@ -797,7 +804,7 @@ impl DomainChecker {
     fn emit(
         &self,
         out: &mut Findings,
-        ctx: &Ctx,
+        ctx: &Ctx<'_>,
         rule: Rule,
         base: RiskLevel,
         k: &Keyword,
@@ -817,8 +824,7 @@ impl DomainChecker {
             let by = if let Some(h) = &ctx.shared_hosting {
                 Some(format!("shared hosting `{h}`"))
             } else if !lure_spent {
-                ctx.lure
-                    .as_ref()
+                ctx.lure(self)
                     .filter(|(tok, _)| tok != part)
                     .map(|(_, said)| said.clone())
             } else {
@@ -841,7 +847,7 @@ impl DomainChecker {
         });
     }
 
-    fn label_rules(&self, label_ascii: &str, pos: Pos, ctx: &Ctx, out: &mut Findings) {
+    fn label_rules(&self, label_ascii: &str, pos: Pos, ctx: &Ctx<'_>, out: &mut Findings) {
         let uni = label_to_unicode(label_ascii);
         if !uni.is_ascii() {
             self.script_rules(&uni, out);
@@ -1031,10 +1037,10 @@ impl DomainChecker {
     }
 
     /// Level of a generic keyword given the host's lure words (distinctive keywords: `base`).
-    fn generic_level(&self, k: &Keyword, ctx: &Ctx, base: RiskLevel) -> RiskLevel {
+    fn generic_level(&self, k: &Keyword, ctx: &Ctx<'_>, base: RiskLevel) -> RiskLevel {
         if !k.generic {
             base
-        } else if ctx.lure.is_some() {
+        } else if ctx.lure(self).is_some() {
             RiskLevel::High
         } else {
             RiskLevel::Medium
@@ -1071,11 +1077,12 @@ impl DomainChecker {
         &self,
         tok: &str,
         pos: Pos,
-        ctx: &Ctx,
+        ctx: &Ctx<'_>,
         matched: &mut HashSet<usize>,
         out: &mut Findings,
     ) {
         let n = tok.len();
+        let tok_mask = letter_mask(tok);
         let lo = n.saturating_sub(3).max(3);
         let hi = (n + 3).min(self.by_len.len() - 1);
         if lo > hi {
@@ -1093,7 +1100,14 @@ impl DomainChecker {
                 let tol = self.tolerance(len);
                 let near = self.policy.near_typo && len >= self.policy.near_typo_min_len;
                 let max = if near { tol + 1 } else { tol.max(1) };
-                if n.abs_diff(len) > max || bag_distance(tok, &k.text) > max {
+                // Cheap lower bounds first: length difference, then letters one word lacks.
+                let missing = (k.mask & !tok_mask)
+                    .count_ones()
+                    .max((tok_mask & !k.mask).count_ones());
+                if n.abs_diff(len) > max
+                    || missing as usize > max
+                    || bag_distance(tok, &k.text) > max
+                {
                     continue;
                 }
                 let d = strsim::osa_distance(tok, &k.text);
@@ -1238,11 +1252,19 @@ impl DomainChecker {
 }
 
 /// Facts about the whole host the label rules use.
-struct Ctx {
-    /// First lure token of the host (or an abused TLD, with an empty token) and how to say it.
-    lure: Option<(String, String)>,
+struct Ctx<'h> {
+    host: &'h Host,
+    /// First lure token of the host (or an abused TLD, with an empty token) and how to say it;
+    /// computed on first use.
+    lure: std::cell::OnceCell<Option<(String, String)>>,
     /// The shared-hosting suffix, if the host is on one.
     shared_hosting: Option<String>,
+}
+
+impl Ctx<'_> {
+    fn lure(&self, c: &DomainChecker) -> Option<&(String, String)> {
+        self.lure.get_or_init(|| c.find_lure(self.host)).as_ref()
+    }
 }
 
 #[derive(Default)]
@@ -1260,6 +1282,15 @@ impl Findings {
             self.reasons.push(r);
         }
     }
+}
+
+/// Which of a–z, 0–9 occur in `s`.
+pub(crate) fn letter_mask(s: &str) -> u64 {
+    s.bytes().fold(0, |m, b| match b {
+        b'a'..=b'z' => m | 1 << (b - b'a'),
+        b'0'..=b'9' => m | 1 << (26 + b - b'0'),
+        _ => m | 1 << 63,
+    })
 }
 
 /// Lower bound of the edit distance: letters in one word missing from the other (multiset).
