@@ -10,6 +10,7 @@ mod events;
 mod import;
 mod meta;
 mod poisoning;
+mod service;
 mod snapshot;
 
 pub use address::{Address, AddressKind, Chain};
@@ -31,6 +32,7 @@ pub use import::{
 };
 pub use meta::{Category, Date, ListMeta};
 pub use poisoning::{CounterpartyHistory, PoisoningConfig, PoisoningMatch, check_poisoning};
+pub use service::{AddressQuery, Batch, EventPolicy, GuardService, MAX_BATCH, PendingEvent};
 pub use snapshot::{
     DELTA_MAGIC, RemovedAddress, SNAPSHOT_FORMAT, SNAPSHOT_MAGIC, Snapshot, SnapshotCounts,
     SnapshotData, SnapshotDelta,

@@ -134,3 +134,57 @@ fn stats_fold_from_the_event_log() {
     assert_eq!(s.black_addresses_recorded(), 5);
     assert_eq!(s.domain_alerts.alerts(), 2);
 }
+
+#[test]
+fn service_batches_record_alerts_only() {
+    use std::sync::Arc;
+
+    use custodia_guard::{AddressQuery, GuardService, MAX_BATCH};
+    use custodia_primitives::AccountId;
+
+    let mut idx = AddressIndex::new();
+    let m = ListMeta::new("ofac-sdn", Category::Sanctions, None).unwrap();
+    idx.apply_import(
+        "ofac-sdn",
+        &import_address_lines("0xd90e2f925DA726b50C4Ed8D0Fb90Ad053324F31b\n", None, &m),
+    )
+    .unwrap();
+    let svc = GuardService {
+        addresses: Arc::new(idx),
+        ..GuardService::empty()
+    };
+    let user = AccountId::new("u-1").unwrap();
+    let q = |a: &str| AddressQuery {
+        address: a.into(),
+        chain: None,
+        context: ScreenContext::Withdrawal,
+    };
+    let b = svc
+        .screen_addresses(
+            Some(&user),
+            &[
+                q("0xd90e2f925da726b50c4ed8d0fb90ad053324f31b"),
+                q("0x0000000000000000000000000000000000000001"),
+                q("not an address"),
+            ],
+        )
+        .unwrap();
+    assert!(b.results[0].as_ref().unwrap().is_listed());
+    assert!(!b.results[1].as_ref().unwrap().is_listed());
+    assert!(b.results[2].is_err());
+    assert_eq!(b.events.len(), 1);
+    assert_eq!(b.events[0].subject, "user:u-1");
+    let b = svc
+        .check_domains(None, &["google.com".into(), "okx-login.com".into()])
+        .unwrap();
+    assert_eq!(b.results.len(), 2);
+    assert_eq!(b.events.len(), 1);
+    assert_eq!(b.events[0].subject, "domain:okx-login.com");
+    let too_many = vec![String::from("a.com"); MAX_BATCH + 1];
+    assert!(svc.check_domains(None, &too_many).is_err());
+    let real = Address::parse_any("0xa9d1e08c7793af67e9d92fe308d5697fb81d3e43").unwrap();
+    let fake = Address::parse_any("0xa9d1ffffffffffffffffffffffffffffffff3e43").unwrap();
+    let (m, events) = svc.check_poisoning(&user, &fake, &[real]);
+    assert_eq!(m.unwrap().imitates, real);
+    assert_eq!(events[0].event.kind(), kinds::POISONING_FLAGGED);
+}
