@@ -1,0 +1,349 @@
+//! End-to-end tests of the `custodia-verify` binary on a small round built and proven here through
+//! the library APIs. Every positive test has a negative twin.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+
+use custodia_air::ProofOptions;
+use custodia_air::public::AssetParams;
+use custodia_primitives::{AccountId, Amount};
+use custodia_prover::{BatchParams, prove_batch};
+use custodia_snapshot::Snapshot;
+use custodia_snapshot::demo::demo_registry;
+use custodia_sumtree::witness::BatchWitness;
+use custodia_sumtree::{
+    CommittedPrice, CommittedPrices, InclusionProof, PADDING, ROUND_FORMAT, RoundManifest,
+    TreeShape, assets_digest, build_tree,
+};
+
+/// A proven round of two batches, written once per test process.
+fn round() -> &'static Path {
+    static DIR: OnceLock<tempfile::TempDir> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let dir = tempfile::tempdir().expect("tempdir");
+        write_round(dir.path());
+        dir
+    })
+    .path()
+}
+
+fn write_round(dir: &Path) {
+    let assets = demo_registry(3).expect("registry");
+    let users: Vec<AccountId> = (0..40)
+        .map(|i| AccountId::new(format!("user-{i:04}")).expect("id"))
+        .collect();
+    let mut balances = Vec::new();
+    for u in 0..users.len() as u64 {
+        for a in 0..assets.len() as u64 {
+            let e = if (u + a) % 3 == 0 {
+                0
+            } else {
+                1_000 + u * 7_919 + a
+            };
+            balances.push(Amount::new(e).expect("amount"));
+            balances.push(Amount::new(0).expect("amount"));
+        }
+    }
+    let snapshot = Snapshot::from_parts(assets, users, balances).expect("snapshot");
+    let log_batch = ProofOptions::STANDARD.min_log_rows();
+    let shape =
+        TreeShape::for_users(snapshot.num_users(), log_batch, log_batch + 1).expect("shape");
+    let built = build_tree(
+        &snapshot.users,
+        &snapshot.balances,
+        snapshot.num_assets(),
+        shape,
+        &[7u8; 32],
+    )
+    .expect("tree");
+    let (equity, debt) = snapshot.totals();
+    let prices = CommittedPrices {
+        scale: 0,
+        assets: snapshot
+            .assets
+            .assets()
+            .iter()
+            .map(|a| CommittedPrice {
+                asset: a.id.clone(),
+                usd: "1".into(),
+                price: 1,
+                haircut_bps: 1_000,
+            })
+            .collect(),
+    };
+    let m = RoundManifest {
+        format: ROUND_FORMAT.to_owned(),
+        round: "test-1".into(),
+        snapshot_time: "2026-01-01T00:00:00Z".into(),
+        assets_digest: assets_digest(&snapshot.assets),
+        shape,
+        root: built.tree.root(),
+        batch_roots: built.tree.batch_roots().to_vec(),
+        totals: RoundManifest::totals_for(&snapshot.assets, &equity, &debt),
+        prices: Some(prices.clone()),
+    };
+    fs::create_dir_all(dir.join("proofs")).expect("mkdir");
+    fs::create_dir_all(dir.join("inclusion")).expect("mkdir");
+    fs::write(
+        dir.join("round.json"),
+        serde_json::to_vec_pretty(&m).expect("json"),
+    )
+    .expect("write");
+    let params = BatchParams {
+        round_binding: m.binding(),
+        assets: prices
+            .assets
+            .iter()
+            .map(|p| AssetParams {
+                price: p.price,
+                haircut_bps: p.haircut_bps,
+            })
+            .collect(),
+    };
+    for b in 0..shape.num_batches() {
+        let w = BatchWitness::from_tree(&built, &snapshot.balances, snapshot.num_assets(), b);
+        let proven = prove_batch(&w, &params, &ProofOptions::STANDARD).expect("prove");
+        fs::write(
+            dir.join(format!("proofs/batch-{b:05}.json")),
+            serde_json::to_vec_pretty(&proven.public).expect("json"),
+        )
+        .expect("write");
+        fs::write(
+            dir.join(format!("proofs/batch-{b:05}.proof")),
+            &proven.proof,
+        )
+        .expect("write");
+    }
+    // One inclusion file per user, as an exchange would hand them out.
+    for slot in 0..shape.num_leaves() {
+        let u = built.layout.slot_user[slot];
+        if u == PADDING {
+            continue;
+        }
+        let u = u as usize;
+        let p = InclusionProof::new(
+            &m.round,
+            snapshot.users[u].clone(),
+            built.layout.nonces[u],
+            &snapshot.assets,
+            snapshot.user_balances(u),
+            slot as u64,
+            built.tree.path(slot).expect("path"),
+            m.root,
+        );
+        fs::write(
+            dir.join(format!("inclusion/{}.json", snapshot.users[u])),
+            p.to_json(),
+        )
+        .expect("write");
+    }
+}
+
+fn verify(args: &[&Path]) -> (i32, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_custodia-verify"))
+        .args(args)
+        .output()
+        .expect("run custodia-verify");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.code().expect("exit code"), text)
+}
+
+/// A folder holding only what one user was given: their file, round.json and their batch's proof.
+fn user_folder(user: &str, tamper: impl FnOnce(&Path)) -> tempfile::TempDir {
+    let src = round();
+    let d = tempfile::tempdir().expect("tempdir");
+    let file = src.join(format!("inclusion/{user}.json"));
+    let p = InclusionProof::from_json(&fs::read(&file).expect("read")).expect("parse");
+    let b = p.leaf_index >> ProofOptions::STANDARD.min_log_rows();
+    fs::copy(&file, d.path().join("my-proof.json")).expect("copy");
+    fs::copy(src.join("round.json"), d.path().join("round.json")).expect("copy");
+    for ext in ["proof", "json"] {
+        let name = format!("batch-{b:05}.{ext}");
+        fs::copy(src.join("proofs").join(&name), d.path().join(&name)).expect("copy");
+    }
+    tamper(d.path());
+    d
+}
+
+fn first_user() -> String {
+    "user-0001".into()
+}
+
+#[test]
+fn whole_round_folder_verifies() {
+    let (code, text) = verify(&[round()]);
+    assert_eq!(code, 0, "{text}");
+    assert!(text.contains("all 2 batch proofs"), "{text}");
+    assert!(text.contains("exact sums"), "{text}");
+    assert!(text.contains("the balances of user-0001"), "{text}");
+}
+
+#[test]
+fn user_folder_verifies_and_skips_the_round_check() {
+    let d = user_folder(&first_user(), |_| {});
+    let (code, text) = verify(&[d.path()]);
+    assert_eq!(code, 0, "{text}");
+    assert!(
+        text.contains("VERIFIED: the balances of user-0001"),
+        "{text}"
+    );
+    assert!(text.contains("conjectured security"), "{text}");
+    assert!(text.contains("Whole-round check skipped"), "{text}");
+}
+
+#[test]
+fn files_named_directly_verify() {
+    let d = user_folder(&first_user(), |_| {});
+    let files: Vec<PathBuf> = fs::read_dir(d.path())
+        .expect("ls")
+        .map(|e| e.expect("entry").path())
+        .collect();
+    let refs: Vec<&Path> = files.iter().map(PathBuf::as_path).collect();
+    let (code, text) = verify(&refs);
+    assert_eq!(code, 0, "{text}");
+}
+
+#[test]
+fn tampered_balance_is_rejected() {
+    let d = user_folder(&first_user(), |dir| {
+        let f = dir.join("my-proof.json");
+        let mut v: serde_json::Value =
+            serde_json::from_slice(&fs::read(&f).expect("read")).expect("json");
+        let eq = v["equity"].as_object_mut().expect("equity");
+        let (k, _) = eq
+            .iter()
+            .next()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .expect("a balance");
+        eq.insert(k, serde_json::Value::String("999999".into()));
+        fs::write(&f, v.to_string()).expect("write");
+    });
+    let (code, text) = verify(&[d.path()]);
+    assert_eq!(code, 1, "{text}");
+    assert!(text.contains("REJECTED"), "{text}");
+}
+
+#[test]
+fn flipped_proof_byte_is_rejected() {
+    let d = user_folder(&first_user(), |dir| {
+        let proof = fs::read_dir(dir)
+            .expect("ls")
+            .map(|e| e.expect("entry").path())
+            .find(|p| p.extension().is_some_and(|e| e == "proof"))
+            .expect("proof");
+        let mut bytes = fs::read(&proof).expect("read");
+        let i = bytes.len() / 2;
+        bytes[i] ^= 1;
+        fs::write(&proof, bytes).expect("write");
+    });
+    let (code, text) = verify(&[d.path()]);
+    assert_eq!(code, 1, "{text}");
+    assert!(text.contains("REJECTED"), "{text}");
+}
+
+#[test]
+fn missing_round_json_is_an_input_error() {
+    let d = user_folder(&first_user(), |dir| {
+        fs::remove_file(dir.join("round.json")).expect("rm");
+    });
+    let (code, text) = verify(&[d.path()]);
+    assert_eq!(code, 2, "{text}");
+    assert!(text.contains("no round.json"), "{text}");
+}
+
+#[test]
+fn missing_batch_proof_is_an_input_error() {
+    let d = user_folder(&first_user(), |dir| {
+        for e in fs::read_dir(dir).expect("ls") {
+            let p = e.expect("entry").path();
+            if p.extension().is_some_and(|e| e == "proof") {
+                fs::remove_file(p).expect("rm");
+            }
+        }
+    });
+    let (code, text) = verify(&[d.path()]);
+    assert_eq!(code, 2, "{text}");
+}
+
+#[test]
+fn tampered_round_totals_are_rejected() {
+    let d = tempfile::tempdir().expect("tempdir");
+    let src = round();
+    fs::create_dir_all(d.path().join("proofs")).expect("mkdir");
+    for e in fs::read_dir(src.join("proofs")).expect("ls") {
+        let p = e.expect("entry").path();
+        fs::copy(
+            &p,
+            d.path().join("proofs").join(p.file_name().expect("name")),
+        )
+        .expect("copy");
+    }
+    let mut m: serde_json::Value =
+        serde_json::from_slice(&fs::read(src.join("round.json")).expect("read")).expect("json");
+    let t = &mut m["totals"][0]["equity"];
+    let bumped = t
+        .as_str()
+        .map(|s| format!("{s}1"))
+        .expect("a decimal string");
+    *t = serde_json::Value::String(bumped);
+    fs::write(d.path().join("round.json"), m.to_string()).expect("write");
+    let (code, text) = verify(&[d.path()]);
+    assert_eq!(code, 1, "{text}");
+}
+
+#[test]
+fn no_arguments_and_garbage_are_input_errors() {
+    assert_eq!(verify(&[]).0, 2);
+    let d = tempfile::tempdir().expect("tempdir");
+    let f = d.path().join("x.bin");
+    fs::write(&f, [0xffu8; 100]).expect("write");
+    assert_eq!(verify(&[&f]).0, 2);
+    assert_eq!(verify(&[d.path()]).0, 2);
+    assert_eq!(verify(&[&d.path().join("absent")]).0, 2);
+}
+
+/// Hostile inputs never panic (the process would exit 101): a bounded smoke run of the decoders
+/// on mutated files. The same targets run under libFuzzer in `fuzz/`.
+#[test]
+fn mutated_inputs_never_panic() {
+    let src = round();
+    let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+    let mut next = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    let file = src.join(format!("inclusion/{}.json", first_user()));
+    let incl = fs::read(&file).expect("read");
+    let round_json = fs::read(src.join("round.json")).expect("read");
+    for _ in 0..200 {
+        let mut a = incl.clone();
+        let mut r = round_json.clone();
+        for buf in [&mut a, &mut r] {
+            for _ in 0..1 + next() % 4 {
+                let i = (next() % buf.len() as u64) as usize;
+                buf[i] = next() as u8;
+            }
+        }
+        if let Ok(p) = InclusionProof::from_json(&a) {
+            let _ = p.verify(&custodia_hash::Digest([0; 4]));
+        }
+        if let Ok(m) = serde_json::from_slice::<RoundManifest>(&r) {
+            let _ = custodia_verifier::round::check_manifest(&m);
+            if let Ok(p) = InclusionProof::from_json(&incl) {
+                let _ = custodia_verifier::round::verify_user(&m, &p, |_| {
+                    Err(custodia_verifier::round::RoundError::Inclusion(
+                        "no files".into(),
+                    ))
+                });
+            }
+        }
+    }
+}
