@@ -60,7 +60,7 @@ impl Chain {
         })
     }
 
-    /// Maps the asset code of an OFAC "Digital Currency Address - <ASSET>" feature to the chain
+    /// Maps the asset code of an OFAC "Digital Currency Address - `ASSET`" feature to the chain
     /// family whose format its addresses use. `Ok(None)` means "token on several chains, detect
     /// from the address" (USDT, USDC); an error means the asset's chain is not validated here.
     pub fn from_ofac_asset(asset: &str) -> Result<Option<Chain>, GuardError> {
