@@ -449,11 +449,8 @@ fn read_ofac(xml: &str) -> Result<OfacDoc, GuardError> {
                 text.clear();
                 stack.push(name);
             }
-            Event::Empty(e) => {
-                if stack.is_empty() {
-                    return Err(fail(&reader, &mut lines, "empty document".into()));
-                }
-                let _ = e;
+            Event::Empty(_) if stack.is_empty() => {
+                return Err(fail(&reader, &mut lines, "empty root element".into()));
             }
             Event::Text(t) => text.push_str(&t.xml10_content()),
             Event::CData(t) => text.push_str(&t),
