@@ -26,10 +26,11 @@ rm -rf "$PKG"
 # wasm-opt runs before wasm-bindgen: Debian's binaryen 108 breaks wasm-bindgen's externref table
 # when run after it.
 if command -v wasm-opt >/dev/null; then
+  mkdir -p target/wasm-opt
   wasm-opt -Oz --strip-debug --enable-reference-types --enable-bulk-memory \
     --enable-nontrapping-float-to-int --enable-sign-ext --enable-mutable-globals \
-    "$WASM" -o target/custodia_verifier_wasm.opt.wasm
-  WASM=target/custodia_verifier_wasm.opt.wasm
+    "$WASM" -o target/wasm-opt/custodia_verifier_wasm.wasm
+  WASM=target/wasm-opt/custodia_verifier_wasm.wasm
 fi
 wasm-bindgen --target no-modules --no-typescript --out-dir "$PKG" "$WASM"
 bytes=$(($(stat -c %s "$PKG/custodia_verifier_wasm_bg.wasm") + $(stat -c %s "$PKG/custodia_verifier_wasm.js") + $(stat -c %s crates/verifier-wasm/web/worker.js) + $(stat -c %s crates/verifier-wasm/web/index.html)))

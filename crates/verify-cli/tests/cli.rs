@@ -346,4 +346,23 @@ fn mutated_inputs_never_panic() {
             }
         }
     }
+    // Batch proof decoding and verification: truncations and byte flips of a real proof, against
+    // its real public inputs. None may verify; none may panic.
+    let proof = fs::read(src.join("proofs/batch-00000.proof")).expect("read");
+    let public: custodia_air::BatchPublicInputs =
+        serde_json::from_slice(&fs::read(src.join("proofs/batch-00000.json")).expect("read"))
+            .expect("public");
+    for round in 0..40 {
+        let mut p = proof.clone();
+        if round % 4 == 0 {
+            p.truncate((next() % proof.len() as u64) as usize);
+        } else {
+            let i = (next() % p.len() as u64) as usize;
+            p[i] ^= 1 << (next() % 8);
+        }
+        assert!(
+            custodia_verifier::verify_batch(&p, &public).is_err(),
+            "mutation {round} verified"
+        );
+    }
 }
