@@ -147,7 +147,11 @@ fn partial_path(dir: &Path) -> PathBuf {
 /// round(usd_i · 10^s / 10^decimals_i)`. A non-zero USD price that would round to zero is an
 /// error: that asset's debt would count for nothing.
 pub fn commit_prices(assets: &AssetRegistry, prices: &Prices) -> Result<CommittedPrices> {
-    let max = u128::from(custodia_air::public::MAX_PRICE);
+    // Two bounds from the AIR: `price · 10^4 < 2^40`, and the collateral carry chain's
+    // `A · (2^16 − 1) · price · 10^4 ≤ 2^62`, which tightens as the asset count grows.
+    let per_asset =
+        custodia_air::public::COLLATERAL_BOUND / (assets.len() as u128 * 0xffff * 10_000);
+    let max = u128::from(custodia_air::public::MAX_PRICE).min(per_asset);
     let scaled = |usd_e8: u64, decimals: u8, scale: u32| -> u128 {
         // usd_e8 · 10^scale / 10^(8 + decimals), rounded to nearest.
         let num = u128::from(usd_e8) * 10u128.pow(scale);

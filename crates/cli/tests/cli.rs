@@ -499,3 +499,25 @@ fn reserves_verify_flags_shortfalls_and_rejects_forged_wallets() {
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(v["summary"]["wallets_rejected"], 1, "{}", v["rejected"]);
 }
+
+/// Regression: with many assets the collateral carry chain bounds prices more tightly than the
+/// per-price cap; committed prices once ignored that and 100+-asset rounds could not be proven.
+#[test]
+fn regression_many_asset_rounds_commit_provable_prices() {
+    let o = custodia(&[
+        "--json",
+        "bench",
+        "por",
+        "--users",
+        "100",
+        "--assets",
+        "100",
+        "--log-batch",
+        "7",
+        "--prove-batches",
+        "1",
+    ]);
+    assert_eq!(code(&o), 0, "{}", text(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["stark"]["batches_proven"], 1);
+}
