@@ -7,7 +7,6 @@ use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 use custodia_air::ProofOptions;
-use custodia_air::public::AssetParams;
 use custodia_prover::{BatchParams, prove_batch};
 use custodia_sumtree::RoundManifest;
 use custodia_sumtree::witness::BatchWitness;
@@ -24,20 +23,12 @@ pub const PROOFS_DIR: &str = "proofs";
 
 /// The statement parameters of a round's batches.
 pub fn batch_params(m: &RoundManifest) -> Result<BatchParams> {
-    let prices = m
-        .prices
+    m.prices
         .as_ref()
         .context("round.json has no prices: rebuild the round with --prices")?;
     Ok(BatchParams {
         round_binding: m.binding(),
-        assets: prices
-            .assets
-            .iter()
-            .map(|p| AssetParams {
-                price: p.price,
-                haircut_bps: p.haircut_bps,
-            })
-            .collect(),
+        assets: custodia_verifier::round::asset_params(m),
     })
 }
 

@@ -135,7 +135,10 @@ pub fn check_manifest(m: &RoundManifest) -> Result<(), RoundError> {
     Ok(())
 }
 
-fn asset_params(m: &RoundManifest) -> Vec<AssetParams> {
+/// The per-asset statement parameters (committed price, haircut) a round's batch proofs carry, in
+/// asset order; empty when the round has no prices. The prover side builds its inputs from this
+/// same function, so both sides read `round.json` the one way.
+pub fn asset_params(m: &RoundManifest) -> Vec<AssetParams> {
     m.prices
         .as_ref()
         .map(|p| {

@@ -7,7 +7,6 @@ use std::process::Command;
 use std::sync::OnceLock;
 
 use custodia_air::ProofOptions;
-use custodia_air::public::AssetParams;
 use custodia_primitives::{AccountId, Amount};
 use custodia_prover::{BatchParams, prove_batch};
 use custodia_snapshot::Snapshot;
@@ -93,14 +92,7 @@ fn write_round(dir: &Path) {
     .expect("write");
     let params = BatchParams {
         round_binding: m.binding(),
-        assets: prices
-            .assets
-            .iter()
-            .map(|p| AssetParams {
-                price: p.price,
-                haircut_bps: p.haircut_bps,
-            })
-            .collect(),
+        assets: custodia_verifier::round::asset_params(&m),
     };
     for b in 0..shape.num_batches() {
         let w = BatchWitness::from_tree(&built, &snapshot.balances, snapshot.num_assets(), b);
