@@ -10,8 +10,8 @@ mod store;
 pub use error::StoreError;
 pub use migrations::{MIGRATIONS, Migration, SCHEMA_VERSION};
 pub use repo::{
-    ApiKeyRepo, EventAppender, EventReader, OperatorRecord, OperatorRepo, Role, StoreHealth,
-    TotpRecord, TotpRepo,
+    ApiKeyRepo, EventAppender, EventReader, GuardLists, GuardReplace, GuardReplaced, GuardRepo,
+    OperatorRecord, OperatorRepo, Role, StoreHealth, StoredSnapshot, TotpRecord, TotpRepo,
 };
 pub use store::{Backend, Store};
 

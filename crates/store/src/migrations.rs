@@ -14,65 +14,103 @@ pub struct Migration {
 }
 
 /// The latest schema version this binary knows.
-pub const SCHEMA_VERSION: i64 = 1;
+pub const SCHEMA_VERSION: i64 = 2;
 
 /// Every migration, in order. Append only: never edit a released migration.
-pub const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "event log, operators, TOTP, API keys",
-    sqlite: &[
-        "CREATE TABLE events (seq INTEGER PRIMARY KEY, time_ms INTEGER NOT NULL, kind TEXT NOT NULL, \
+pub const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "event log, operators, TOTP, API keys",
+        sqlite: &[
+            "CREATE TABLE events (seq INTEGER PRIMARY KEY, time_ms INTEGER NOT NULL, kind TEXT NOT NULL, \
          actor TEXT NOT NULL, subject TEXT NOT NULL, payload TEXT NOT NULL, prev_hash BLOB NOT NULL, \
          hash BLOB NOT NULL)",
-        "CREATE INDEX events_kind_time ON events (kind, time_ms)",
-        "CREATE INDEX events_subject ON events (subject)",
-        "CREATE TRIGGER events_no_update BEFORE UPDATE ON events \
+            "CREATE INDEX events_kind_time ON events (kind, time_ms)",
+            "CREATE INDEX events_subject ON events (subject)",
+            "CREATE TRIGGER events_no_update BEFORE UPDATE ON events \
          BEGIN SELECT RAISE(ABORT, 'events are append-only'); END",
-        "CREATE TRIGGER events_no_delete BEFORE DELETE ON events \
+            "CREATE TRIGGER events_no_delete BEFORE DELETE ON events \
          BEGIN SELECT RAISE(ABORT, 'events are append-only'); END",
-        "CREATE TABLE event_head (id INTEGER PRIMARY KEY CHECK (id = 1), seq INTEGER NOT NULL, \
+            "CREATE TABLE event_head (id INTEGER PRIMARY KEY CHECK (id = 1), seq INTEGER NOT NULL, \
          hash BLOB NOT NULL)",
-        "INSERT INTO event_head (id, seq, hash) VALUES (1, 0, zeroblob(32))",
-        "CREATE TABLE operators (id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE, \
+            "INSERT INTO event_head (id, seq, hash) VALUES (1, 0, zeroblob(32))",
+            "CREATE TABLE operators (id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE, \
          role TEXT NOT NULL CHECK (role IN ('admin', 'analyst', 'service')), \
          token_hash BLOB NOT NULL UNIQUE, created_at INTEGER NOT NULL, revoked_at INTEGER)",
-        "CREATE TABLE user_totp (user_id TEXT PRIMARY KEY, seed_sealed BLOB NOT NULL, \
+            "CREATE TABLE user_totp (user_id TEXT PRIMARY KEY, seed_sealed BLOB NOT NULL, \
          last_step INTEGER, created_at INTEGER NOT NULL)",
-        "CREATE TABLE api_keys (id TEXT PRIMARY KEY, user_id TEXT NOT NULL, label TEXT NOT NULL, \
+            "CREATE TABLE api_keys (id TEXT PRIMARY KEY, user_id TEXT NOT NULL, label TEXT NOT NULL, \
          permissions INTEGER NOT NULL, ips TEXT NOT NULL, passphrase_hash TEXT NOT NULL, \
          secret_sealed BLOB NOT NULL, created_at INTEGER NOT NULL, last_used_at INTEGER, \
          status TEXT NOT NULL, status_at INTEGER NOT NULL)",
-        "CREATE INDEX api_keys_user ON api_keys (user_id)",
-        "CREATE INDEX api_keys_status ON api_keys (status)",
-    ],
-    postgres: &[
-        "CREATE TABLE events (seq BIGINT PRIMARY KEY, time_ms BIGINT NOT NULL, kind TEXT NOT NULL, \
+            "CREATE INDEX api_keys_user ON api_keys (user_id)",
+            "CREATE INDEX api_keys_status ON api_keys (status)",
+        ],
+        postgres: &[
+            "CREATE TABLE events (seq BIGINT PRIMARY KEY, time_ms BIGINT NOT NULL, kind TEXT NOT NULL, \
          actor TEXT NOT NULL, subject TEXT NOT NULL, payload TEXT NOT NULL, prev_hash BYTEA NOT NULL, \
          hash BYTEA NOT NULL)",
-        "CREATE INDEX events_kind_time ON events (kind, time_ms)",
-        "CREATE INDEX events_subject ON events (subject)",
-        "CREATE FUNCTION custodia_events_append_only() RETURNS trigger LANGUAGE plpgsql AS \
+            "CREATE INDEX events_kind_time ON events (kind, time_ms)",
+            "CREATE INDEX events_subject ON events (subject)",
+            "CREATE FUNCTION custodia_events_append_only() RETURNS trigger LANGUAGE plpgsql AS \
          $$ BEGIN RAISE EXCEPTION 'events are append-only'; END $$",
-        "CREATE TRIGGER events_no_update BEFORE UPDATE OR DELETE ON events \
+            "CREATE TRIGGER events_no_update BEFORE UPDATE OR DELETE ON events \
          FOR EACH ROW EXECUTE FUNCTION custodia_events_append_only()",
-        "CREATE TRIGGER events_no_truncate BEFORE TRUNCATE ON events \
+            "CREATE TRIGGER events_no_truncate BEFORE TRUNCATE ON events \
          FOR EACH STATEMENT EXECUTE FUNCTION custodia_events_append_only()",
-        "CREATE TABLE event_head (id BIGINT PRIMARY KEY CHECK (id = 1), seq BIGINT NOT NULL, \
+            "CREATE TABLE event_head (id BIGINT PRIMARY KEY CHECK (id = 1), seq BIGINT NOT NULL, \
          hash BYTEA NOT NULL)",
-        "INSERT INTO event_head (id, seq, hash) VALUES (1, 0, decode(repeat('00', 32), 'hex'))",
-        "CREATE TABLE operators (id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE, \
+            "INSERT INTO event_head (id, seq, hash) VALUES (1, 0, decode(repeat('00', 32), 'hex'))",
+            "CREATE TABLE operators (id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE, \
          role TEXT NOT NULL CHECK (role IN ('admin', 'analyst', 'service')), \
          token_hash BYTEA NOT NULL UNIQUE, created_at BIGINT NOT NULL, revoked_at BIGINT)",
-        "CREATE TABLE user_totp (user_id TEXT PRIMARY KEY, seed_sealed BYTEA NOT NULL, \
+            "CREATE TABLE user_totp (user_id TEXT PRIMARY KEY, seed_sealed BYTEA NOT NULL, \
          last_step BIGINT, created_at BIGINT NOT NULL)",
-        "CREATE TABLE api_keys (id TEXT PRIMARY KEY, user_id TEXT NOT NULL, label TEXT NOT NULL, \
+            "CREATE TABLE api_keys (id TEXT PRIMARY KEY, user_id TEXT NOT NULL, label TEXT NOT NULL, \
          permissions BIGINT NOT NULL, ips TEXT NOT NULL, passphrase_hash TEXT NOT NULL, \
          secret_sealed BYTEA NOT NULL, created_at BIGINT NOT NULL, last_used_at BIGINT, \
          status TEXT NOT NULL, status_at BIGINT NOT NULL)",
-        "CREATE INDEX api_keys_user ON api_keys (user_id)",
-        "CREATE INDEX api_keys_status ON api_keys (status)",
-    ],
-}];
+            "CREATE INDEX api_keys_user ON api_keys (user_id)",
+            "CREATE INDEX api_keys_status ON api_keys (status)",
+        ],
+    },
+    Migration {
+        version: 2,
+        name: "threat intelligence: listed addresses and hosts, published snapshots",
+        sqlite: &[
+            // One row per (address, entry source); `list_source` is the list import that owns the
+            // row (an import replaces exactly its own rows).
+            "CREATE TABLE guard_address_entries (address_key BLOB NOT NULL, source TEXT NOT NULL, \
+         list_source TEXT NOT NULL, chain TEXT NOT NULL, address TEXT NOT NULL, \
+         category TEXT NOT NULL CHECK (category IN ('sanctions', 'hack', 'mixer', 'phishing', 'scam')), \
+         listed_date TEXT, label TEXT, imported_at INTEGER NOT NULL, \
+         PRIMARY KEY (address_key, source))",
+            "CREATE INDEX guard_address_entries_list ON guard_address_entries (list_source)",
+            "CREATE TABLE guard_domain_entries (list TEXT NOT NULL CHECK (list IN ('block', 'allow')), \
+         host TEXT NOT NULL, source TEXT NOT NULL, list_source TEXT NOT NULL, \
+         category TEXT NOT NULL CHECK (category IN ('sanctions', 'hack', 'mixer', 'phishing', 'scam')), \
+         listed_date TEXT, imported_at INTEGER NOT NULL, PRIMARY KEY (list, host, source))",
+            "CREATE INDEX guard_domain_entries_list ON guard_domain_entries (list_source, list)",
+            "CREATE TABLE guard_snapshots (version INTEGER PRIMARY KEY, created INTEGER NOT NULL, \
+         sha256 BLOB NOT NULL, bytes BLOB NOT NULL, published_at INTEGER NOT NULL)",
+        ],
+        postgres: &[
+            "CREATE TABLE guard_address_entries (address_key BYTEA NOT NULL, source TEXT NOT NULL, \
+         list_source TEXT NOT NULL, chain TEXT NOT NULL, address TEXT NOT NULL, \
+         category TEXT NOT NULL CHECK (category IN ('sanctions', 'hack', 'mixer', 'phishing', 'scam')), \
+         listed_date TEXT, label TEXT, imported_at BIGINT NOT NULL, \
+         PRIMARY KEY (address_key, source))",
+            "CREATE INDEX guard_address_entries_list ON guard_address_entries (list_source)",
+            "CREATE TABLE guard_domain_entries (list TEXT NOT NULL CHECK (list IN ('block', 'allow')), \
+         host TEXT NOT NULL, source TEXT NOT NULL, list_source TEXT NOT NULL, \
+         category TEXT NOT NULL CHECK (category IN ('sanctions', 'hack', 'mixer', 'phishing', 'scam')), \
+         listed_date TEXT, imported_at BIGINT NOT NULL, PRIMARY KEY (list, host, source))",
+            "CREATE INDEX guard_domain_entries_list ON guard_domain_entries (list_source, list)",
+            "CREATE TABLE guard_snapshots (version BIGINT PRIMARY KEY, created BIGINT NOT NULL, \
+         sha256 BYTEA NOT NULL, bytes BYTEA NOT NULL, published_at BIGINT NOT NULL)",
+        ],
+    },
+];
 
 // The count assertion: adding a migration without bumping SCHEMA_VERSION (or the reverse) does
 // not compile.

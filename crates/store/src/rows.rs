@@ -8,7 +8,7 @@ use custodia_primitives::AccountId;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use crate::{OperatorRecord, Role, StoreError};
+use crate::{OperatorRecord, Role, StoreError, StoredSnapshot};
 
 pub(crate) const EVENT_COLUMNS: &str =
     "seq, time_ms, kind, actor, subject, payload, prev_hash, hash";
@@ -76,5 +76,60 @@ pub(crate) fn operator(row: &AnyRow) -> Result<OperatorRecord, StoreError> {
             .map_err(|_| StoreError::corrupt("operators", "token hash length"))?,
         created_at: Timestamp::from_millis(row.try_get("created_at")?),
         revoked_at: revoked.map(Timestamp::from_millis),
+    })
+}
+
+fn guard_category(table: &'static str, s: &str) -> Result<custodia_guard::Category, StoreError> {
+    custodia_guard::Category::ALL
+        .into_iter()
+        .find(|c| c.as_str() == s)
+        .ok_or_else(|| StoreError::corrupt(table, format!("category `{s}`")))
+}
+
+fn guard_date(
+    table: &'static str,
+    d: Option<String>,
+) -> Result<Option<custodia_guard::Date>, StoreError> {
+    d.map(|d| d.parse().map_err(|e| StoreError::corrupt(table, e)))
+        .transpose()
+}
+
+pub(crate) fn guard_address(row: &AnyRow) -> Result<custodia_guard::AddressEntry, StoreError> {
+    const T: &str = "guard_address_entries";
+    let key: Vec<u8> = row.try_get("address_key")?;
+    let category: String = row.try_get("category")?;
+    Ok(custodia_guard::AddressEntry {
+        address: custodia_guard::Address::from_key_bytes(&key)
+            .map_err(|e| StoreError::corrupt(T, e))?,
+        category: guard_category(T, &category)?,
+        source: row.try_get("source")?,
+        date: guard_date(T, row.try_get("listed_date")?)?,
+        label: row.try_get("label")?,
+    })
+}
+
+pub(crate) fn guard_domain(row: &AnyRow) -> Result<custodia_guard::DomainEntry, StoreError> {
+    const T: &str = "guard_domain_entries";
+    let category: String = row.try_get("category")?;
+    Ok(custodia_guard::DomainEntry {
+        host: row.try_get("host")?,
+        category: guard_category(T, &category)?,
+        source: row.try_get("source")?,
+        date: guard_date(T, row.try_get("listed_date")?)?,
+    })
+}
+
+pub(crate) fn guard_snapshot(row: &AnyRow) -> Result<StoredSnapshot, StoreError> {
+    const T: &str = "guard_snapshots";
+    let version: i64 = row.try_get("version")?;
+    let created: i64 = row.try_get("created")?;
+    let sha: Vec<u8> = row.try_get("sha256")?;
+    Ok(StoredSnapshot {
+        version: u64::try_from(version).map_err(|_| StoreError::corrupt(T, "negative version"))?,
+        created: u64::try_from(created).map_err(|_| StoreError::corrupt(T, "negative created"))?,
+        sha256: <[u8; 32]>::try_from(sha.as_slice())
+            .map_err(|_| StoreError::corrupt(T, "sha256 length"))?,
+        bytes: row.try_get("bytes")?,
+        published_at: Timestamp::from_millis(row.try_get("published_at")?),
     })
 }

@@ -9,8 +9,8 @@ use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::{Any, AnyPool, Row, Transaction};
 
 use crate::repo::{
-    ApiKeyRepo, EventAppender, EventReader, OperatorRecord, OperatorRepo, Role, StoreHealth,
-    TotpRecord, TotpRepo,
+    ApiKeyRepo, EventAppender, EventReader, GuardLists, GuardReplace, GuardReplaced, GuardRepo,
+    OperatorRecord, OperatorRepo, Role, StoreHealth, StoredSnapshot, TotpRecord, TotpRepo,
 };
 use crate::rows::{self, EVENT_COLUMNS, KEY_COLUMNS, OPERATOR_COLUMNS};
 use crate::{MIGRATIONS, SCHEMA_VERSION, StoreError};
@@ -361,6 +361,44 @@ impl EventReader for Store {
         let n: i64 = row.try_get("n")?;
         Ok(n.max(0) as u64)
     }
+
+    async fn events_of_kinds(
+        &self,
+        kinds: &[&str],
+        from: Timestamp,
+        to: Timestamp,
+        after: u64,
+        limit: u32,
+    ) -> Result<Vec<Event>, StoreError> {
+        if kinds.is_empty() {
+            return Ok(Vec::new());
+        }
+        let n = kinds.len();
+        let list = (1..=n)
+            .map(|i| format!("${i}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = format!(
+            "SELECT {EVENT_COLUMNS} FROM events WHERE kind IN ({list}) AND time_ms >= ${} \
+             AND time_ms < ${} AND seq > ${} ORDER BY seq LIMIT ${}",
+            n + 1,
+            n + 2,
+            n + 3,
+            n + 4
+        );
+        let mut q = sqlx::query(&sql);
+        for k in kinds {
+            q = q.bind(*k);
+        }
+        let rows: Vec<AnyRow> = q
+            .bind(from.as_millis())
+            .bind(to.as_millis())
+            .bind(i64::try_from(after).unwrap_or(i64::MAX))
+            .bind(i64::from(limit))
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(rows::event).collect()
+    }
 }
 
 impl ApiKeyRepo for Store {
@@ -620,5 +658,271 @@ impl StoreHealth for Store {
             },
             v,
         ))
+    }
+}
+
+/// Rows per multi-row `INSERT` (9 columns: 4,500 parameters, under both engines' limits).
+const GUARD_INSERT_ROWS: usize = 500;
+/// Rows per page when reading the lists back.
+const GUARD_PAGE_ROWS: i64 = 20_000;
+
+/// `INSERT INTO … VALUES ($1, …), (…) …` for `rows` rows of `cols` columns, then `tail`.
+fn values_sql(head: &str, cols: usize, rows: usize, tail: &str) -> String {
+    let mut sql = String::with_capacity(head.len() + tail.len() + rows * cols * 6);
+    sql.push_str(head);
+    let mut p = 1;
+    for r in 0..rows {
+        sql.push_str(if r == 0 { "(" } else { ", (" });
+        for c in 0..cols {
+            if c > 0 {
+                sql.push_str(", ");
+            }
+            sql.push('$');
+            sql.push_str(&p.to_string());
+            p += 1;
+        }
+        sql.push(')');
+    }
+    sql.push_str(tail);
+    sql
+}
+
+/// Keeps the last occurrence of each key, in order of last occurrence.
+fn last_wins<'a, T, K: std::hash::Hash + Eq>(items: &'a [T], key: impl Fn(&T) -> K) -> Vec<&'a T> {
+    let mut seen = std::collections::HashSet::with_capacity(items.len());
+    let mut out: Vec<&T> = items.iter().rev().filter(|e| seen.insert(key(e))).collect();
+    out.reverse();
+    out
+}
+
+impl Store {
+    async fn insert_guard_domains(
+        tx: &mut Tx,
+        list: &'static str,
+        list_source: &str,
+        entries: &[custodia_guard::DomainEntry],
+        at: Timestamp,
+    ) -> Result<u64, StoreError> {
+        let mut inserted = 0;
+        let entries = last_wins(entries, |e| (e.host.clone(), e.source.clone()));
+        for chunk in entries.chunks(GUARD_INSERT_ROWS) {
+            let sql = values_sql(
+                "INSERT INTO guard_domain_entries (list, host, source, list_source, category, \
+                 listed_date, imported_at) VALUES ",
+                7,
+                chunk.len(),
+                " ON CONFLICT (list, host, source) DO UPDATE SET list_source = excluded.list_source, \
+                 category = excluded.category, listed_date = excluded.listed_date, \
+                 imported_at = excluded.imported_at",
+            );
+            let mut q = sqlx::query(&sql);
+            for e in chunk {
+                q = q
+                    .bind(list)
+                    .bind(e.host.as_str())
+                    .bind(e.source.as_str())
+                    .bind(list_source)
+                    .bind(e.category.as_str())
+                    .bind(e.date.map(|d| d.to_string()))
+                    .bind(at.as_millis());
+            }
+            inserted += q.execute(&mut **tx).await?.rows_affected();
+        }
+        Ok(inserted)
+    }
+
+    async fn guard_domains(
+        &self,
+        list: &'static str,
+    ) -> Result<Vec<custodia_guard::DomainEntry>, StoreError> {
+        let mut out = Vec::new();
+        let (mut host, mut source) = (String::new(), String::new());
+        loop {
+            let rows: Vec<AnyRow> = sqlx::query(
+                "SELECT host, source, category, listed_date FROM guard_domain_entries \
+                 WHERE list = $1 AND (host > $2 OR (host = $2 AND source > $3)) \
+                 ORDER BY host, source LIMIT $4",
+            )
+            .bind(list)
+            .bind(host.as_str())
+            .bind(source.as_str())
+            .bind(GUARD_PAGE_ROWS)
+            .fetch_all(&self.pool)
+            .await?;
+            let full = rows.len() as i64 == GUARD_PAGE_ROWS;
+            for r in &rows {
+                out.push(rows::guard_domain(r)?);
+            }
+            match out.last() {
+                Some(last) if full => {
+                    host.clone_from(&last.host);
+                    source.clone_from(&last.source);
+                }
+                _ => return Ok(out),
+            }
+        }
+    }
+}
+
+impl GuardRepo for Store {
+    async fn replace_guard_list(
+        &self,
+        r: GuardReplace<'_>,
+        events: Vec<NewEvent>,
+    ) -> Result<GuardReplaced, StoreError> {
+        let (mut tx, seq, hash) = self.write_tx().await?;
+        let mut removed = 0;
+        let mut inserted = 0;
+        if let Some(entries) = r.addresses {
+            removed += sqlx::query("DELETE FROM guard_address_entries WHERE list_source = $1")
+                .bind(r.list_source)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            let entries = last_wins(entries, |e| (e.address, e.source.clone()));
+            for chunk in entries.chunks(GUARD_INSERT_ROWS) {
+                let sql = values_sql(
+                    "INSERT INTO guard_address_entries (address_key, source, list_source, chain, \
+                     address, category, listed_date, label, imported_at) VALUES ",
+                    9,
+                    chunk.len(),
+                    " ON CONFLICT (address_key, source) DO UPDATE SET \
+                     list_source = excluded.list_source, category = excluded.category, \
+                     listed_date = excluded.listed_date, label = excluded.label, \
+                     imported_at = excluded.imported_at",
+                );
+                let mut q = sqlx::query(&sql);
+                for e in chunk {
+                    q = q
+                        .bind(e.address.key_bytes().to_vec())
+                        .bind(e.source.as_str())
+                        .bind(r.list_source)
+                        .bind(e.address.chain().as_str())
+                        .bind(e.address.canonical())
+                        .bind(e.category.as_str())
+                        .bind(e.date.map(|d| d.to_string()))
+                        .bind(e.label.as_deref())
+                        .bind(r.at.as_millis());
+                }
+                inserted += q.execute(&mut *tx).await?.rows_affected();
+            }
+        }
+        for (list, part) in [("block", r.blocked), ("allow", r.allowed)] {
+            let Some(entries) = part else { continue };
+            removed += sqlx::query(
+                "DELETE FROM guard_domain_entries WHERE list_source = $1 AND list = $2",
+            )
+            .bind(r.list_source)
+            .bind(list)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            inserted +=
+                Self::insert_guard_domains(&mut tx, list, r.list_source, entries, r.at).await?;
+        }
+        let events = Self::append_in(&mut tx, seq, hash, events).await?;
+        tx.commit().await?;
+        Ok(GuardReplaced {
+            removed,
+            inserted,
+            events,
+        })
+    }
+
+    async fn guard_lists(&self) -> Result<GuardLists, StoreError> {
+        let mut addresses = Vec::new();
+        let (mut key, mut source) = (Vec::<u8>::new(), String::new());
+        loop {
+            let rows: Vec<AnyRow> = sqlx::query(
+                "SELECT address_key, source, category, listed_date, label FROM guard_address_entries \
+                 WHERE address_key > $1 OR (address_key = $1 AND source > $2) \
+                 ORDER BY address_key, source LIMIT $3",
+            )
+            .bind(key.clone())
+            .bind(source.as_str())
+            .bind(GUARD_PAGE_ROWS)
+            .fetch_all(&self.pool)
+            .await?;
+            let full = rows.len() as i64 == GUARD_PAGE_ROWS;
+            for r in &rows {
+                addresses.push(rows::guard_address(r)?);
+            }
+            match addresses.last() {
+                Some(last) if full => {
+                    key = last.address.key_bytes().to_vec();
+                    source.clone_from(&last.source);
+                }
+                _ => break,
+            }
+        }
+        Ok(GuardLists {
+            addresses,
+            blocked: self.guard_domains("block").await?,
+            allowed: self.guard_domains("allow").await?,
+        })
+    }
+
+    async fn put_guard_snapshot(
+        &self,
+        s: &StoredSnapshot,
+        keep: u32,
+        event: NewEvent,
+    ) -> Result<Event, StoreError> {
+        let version = i64::try_from(s.version)
+            .map_err(|_| StoreError::corrupt("guard_snapshots", "version above 2^63"))?;
+        let (mut tx, seq, hash) = self.write_tx().await?;
+        let r = sqlx::query(
+            "INSERT INTO guard_snapshots (version, created, sha256, bytes, published_at) \
+             VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(version)
+        .bind(i64::try_from(s.created).unwrap_or(i64::MAX))
+        .bind(s.sha256.to_vec())
+        .bind(s.bytes.as_slice())
+        .bind(s.published_at.as_millis())
+        .execute(&mut *tx)
+        .await;
+        match r {
+            Err(e) if is_unique_violation(&e) => {
+                tx.rollback().await?;
+                return Err(StoreError::Conflict {
+                    what: "snapshot version",
+                });
+            }
+            other => other?,
+        };
+        sqlx::query(
+            "DELETE FROM guard_snapshots WHERE version NOT IN \
+             (SELECT version FROM guard_snapshots ORDER BY version DESC LIMIT $1)",
+        )
+        .bind(i64::from(keep.max(1)))
+        .execute(&mut *tx)
+        .await?;
+        let mut ev = Self::append_in(&mut tx, seq, hash, vec![event]).await?;
+        tx.commit().await?;
+        Ok(ev.remove(0))
+    }
+
+    async fn guard_snapshot(&self, version: u64) -> Result<Option<StoredSnapshot>, StoreError> {
+        let Ok(v) = i64::try_from(version) else {
+            return Ok(None);
+        };
+        let row = sqlx::query(
+            "SELECT version, created, sha256, bytes, published_at FROM guard_snapshots WHERE version = $1",
+        )
+        .bind(v)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(rows::guard_snapshot).transpose()
+    }
+
+    async fn latest_guard_snapshot(&self) -> Result<Option<StoredSnapshot>, StoreError> {
+        let row = sqlx::query(
+            "SELECT version, created, sha256, bytes, published_at FROM guard_snapshots \
+             ORDER BY version DESC LIMIT 1",
+        )
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(rows::guard_snapshot).transpose()
     }
 }
