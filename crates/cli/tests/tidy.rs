@@ -6,9 +6,24 @@ use std::process::Command;
 
 use serde_json::Value;
 
+/// The host's target triple: the dependency graph is checked for the platform being built (the
+/// packages of other platforms are never downloaded, and `--offline` could not resolve them).
+fn host() -> String {
+    let out = Command::new(std::env::var("RUSTC").unwrap_or_else(|_| "rustc".into()))
+        .arg("-vV")
+        .output()
+        .expect("rustc -vV runs");
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .find_map(|l| l.strip_prefix("host: ").map(str::to_owned))
+        .expect("rustc -vV names the host")
+}
+
 fn metadata() -> Value {
+    let host = host();
     let out = Command::new(env!("CARGO"))
-        .args(["metadata", "--format-version", "1", "--offline"])
+        .args(["metadata", "--format-version", "1", "--offline", "--filter-platform"])
+        .arg(&host)
         .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
         .output()
         .expect("cargo metadata runs");

@@ -1,116 +1,85 @@
 #![doc = include_str!("../README.md")]
 #![deny(missing_docs)]
 
-use custodia_sumtree::{InclusionProof, RoundManifest};
-use custodia_verifier::round::{BatchFiles, RoundError};
-use serde_json::{Value, json};
+use custodia_verifier::bundle::{Added, Bundle, Step};
+use serde_json::json;
 use wasm_bindgen::prelude::wasm_bindgen;
 
-fn error(reason: impl Into<String>) -> String {
-    json!({"status": "error", "reason": reason.into()}).to_string()
-}
-
-fn rejected(reason: impl Into<String>) -> String {
-    json!({"status": "rejected", "reason": reason.into()}).to_string()
-}
-
-fn manifest(round_json: &[u8]) -> Result<RoundManifest, String> {
-    if round_json.len() > 64 << 20 {
-        return Err("round.json is larger than 64 MiB".into());
-    }
-    serde_json::from_slice(round_json).map_err(|e| format!("round.json is not valid: {e}"))
-}
-
-/// The batch whose proof covers the user of `inclusion_json`, as JSON
-/// `{"status":"ok","batch":N}` (or an error), so the page can pick that batch's files.
+#[cfg(target_arch = "wasm32")]
 #[wasm_bindgen]
-pub fn batch_of(inclusion_json: &[u8], round_json: &[u8]) -> String {
-    let m = match manifest(round_json) {
-        Ok(m) => m,
-        Err(e) => return error(e),
-    };
-    match InclusionProof::from_json(inclusion_json) {
-        Ok(p) => {
-            json!({"status": "ok", "batch": p.leaf_index >> m.shape.log_batch.min(63)}).to_string()
+extern "C" {
+    /// Defined by the worker script: forwards a progress line to the page.
+    #[wasm_bindgen(js_name = custodiaProgress)]
+    fn js_progress(message: &str);
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+fn js_progress(_message: &str) {}
+
+/// The files a user picked, and the checks they allow. Used from JavaScript as
+/// `const v = new Verifier(); v.add(name, bytes); …; JSON.parse(v.check())`.
+#[wasm_bindgen]
+#[derive(Debug, Default)]
+pub struct Verifier {
+    bundle: Bundle,
+}
+
+#[wasm_bindgen]
+impl Verifier {
+    /// An empty set of files.
+    #[wasm_bindgen(constructor)]
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds one picked file (a round file, an inclusion file, a batch proof, or a zip of any of
+    /// them). Returns JSON: `{"status":"ok","kind":…}` where kind is `round`, `inclusion`,
+    /// `batch-proof`, `batch-public`, `archive` (with `files`, how many Custodia files it held)
+    /// or `ignored`; or `{"status":"error","reason":…}` (e.g. two different rounds).
+    pub fn add(&mut self, name: &str, bytes: Vec<u8>) -> String {
+        match self.bundle.add_bytes(name, bytes) {
+            Ok(added) => {
+                let (kind, files) = match added {
+                    Added::Round => ("round", 1),
+                    Added::Inclusion => ("inclusion", 1),
+                    Added::BatchProof(_) => ("batch-proof", 1),
+                    Added::BatchPublic(_) => ("batch-public", 1),
+                    Added::Archive(n) => ("archive", n),
+                    Added::Ignored => ("ignored", 0),
+                };
+                json!({"status": "ok", "kind": kind, "files": files}).to_string()
+            }
+            Err(e) => json!({"status": "error", "reason": e.0}).to_string(),
         }
-        Err(e) => error(format!("the inclusion file is not valid: {e}")),
     }
-}
 
-/// One user's full check: the inclusion proof against round.json's root, the batch proof
-/// covering the user (every public input compared with round.json), and the user's path through
-/// that batch's proven root. Returns JSON: `status` is `verified` (with `text`, `round`, `root`,
-/// `user_id`, `balances`, `batch`, `security_bits`), `rejected` or `error` (with `reason`).
-#[wasm_bindgen]
-pub fn verify_user(
-    inclusion_json: &[u8],
-    round_json: &[u8],
-    batch_proof: &[u8],
-    batch_public_json: &[u8],
-) -> String {
-    let m = match manifest(round_json) {
-        Ok(m) => m,
-        Err(e) => return error(e),
-    };
-    let proof = match InclusionProof::from_json(inclusion_json) {
-        Ok(p) => p,
-        Err(e) => return rejected(format!("the inclusion file is malformed: {e}")),
-    };
-    let files = BatchFiles {
-        proof: batch_proof.to_vec(),
-        public: batch_public_json.to_vec(),
-    };
-    match custodia_verifier::round::verify_user(&m, &proof, |_| Ok::<_, RoundError>(files)) {
-        Ok(v) => {
-            let balances: Vec<Value> = v
-                .inclusion
-                .balances
-                .iter()
-                .filter(|(_, _, e, d)| !(e.is_zero() && d.is_zero()))
-                .map(|(id, dec, e, d)| {
-                    json!({"asset": id.to_string(), "equity": e.to_decimal(*dec), "debt": d.to_decimal(*dec)})
-                })
-                .collect();
-            let held: Vec<String> = balances
-                .iter()
-                .map(|b| {
-                    if b["debt"] == "0" {
-                        format!(
-                            "{} {}",
-                            b["asset"].as_str().unwrap_or(""),
-                            b["equity"].as_str().unwrap_or("")
-                        )
-                    } else {
-                        format!(
-                            "{} {} (debt {})",
-                            b["asset"].as_str().unwrap_or(""),
-                            b["equity"].as_str().unwrap_or(""),
-                            b["debt"].as_str().unwrap_or("")
-                        )
-                    }
-                })
-                .collect();
-            let text = format!(
-                "Your balances ({}) are included in round {} under root {}; batch {}'s proof that \
-                 every user in the batch has non-negative, collateralised balances and that the \
-                 batch totals are exact is valid at {}-bit conjectured security.",
-                if held.is_empty() {
-                    "all zero".to_owned()
-                } else {
-                    held.join(", ")
-                },
-                m.round,
-                m.root.to_hex(),
-                v.batch,
-                v.security_bits
-            );
-            json!({
-                "status": "verified", "text": text, "round": m.round, "root": m.root.to_hex(),
-                "user_id": v.inclusion.user_id.to_string(), "balances": balances, "batch": v.batch,
-                "security_bits": v.security_bits,
+    /// Runs every check the files allow (each inclusion file with its batch proof; the whole
+    /// round when every batch proof is present), calling the worker's `custodiaProgress` as it
+    /// goes. Returns JSON: `status` is `verified` or `rejected` (with `round`, `root`,
+    /// `checks: [{ok, text}]`, `notes`), or `error` (with `reason`: nothing could be checked).
+    pub fn check(&self) -> String {
+        let progress = |step: Step| match step {
+            Step::User { batch } => {
+                js_progress(&format!(
+                    "Checking your inclusion and batch {batch}'s proof…"
+                ));
+            }
+            Step::Batch { done, of } => {
+                js_progress(&format!(
+                    "Whole round: {done} of {of} batch proofs verified…"
+                ));
+            }
+        };
+        match self.bundle.check(progress) {
+            Ok(report) => json!({
+                "status": if report.verified() { "verified" } else { "rejected" },
+                "round": report.round,
+                "root": report.root,
+                "checks": report.findings,
+                "notes": report.notes,
             })
-            .to_string()
+            .to_string(),
+            Err(e) => json!({"status": "error", "reason": e.0}).to_string(),
         }
-        Err(e) => rejected(e.to_string()),
     }
 }

@@ -1,49 +1,85 @@
 #!/usr/bin/env python3
 """Drives headless Debian Chromium through chromedriver's HTTP WebDriver API (stdlib only).
 
-usage: browser.py WEB_DIR ROUND_DIR INCLUSION_JSON OUT_DIR
+usage: browser.py PAGE ROUND_DIR INCLUSION_JSON OUT_DIR [--url URL]... [--only CASE]
 
-Serves WEB_DIR on 127.0.0.1, opens index.html, gives it the user's files (inclusion file,
-round.json, the batch proof covering the user) and expects "verified"; then a tampered copy of
-the inclusion file and expects "rejected". Saves a screenshot of each under OUT_DIR.
+PAGE is the self-contained verifier page (crates/verifier-wasm/build.sh). It is opened as a local
+file (file://) and at every --url given (e.g. the page served by `custodia serve`), and given:
+the user's own files (expects "verified"), a tampered inclusion file ("rejected"), a zip of the
+user's files ("verified"), a zip whose proof has a flipped byte ("rejected"), and the whole round
+with the inclusion file ("verified", whole-round check included). A screenshot of each result is
+saved under OUT_DIR, and the time from handing over the files to the result shown is printed.
 """
-import base64, functools, http.server, json, os, shutil, socket, subprocess, sys, tempfile, threading, time, urllib.request
+import argparse, base64, json, os, shutil, socket, subprocess, sys, tempfile, time, urllib.request, zipfile
+
 
 def free_port():
     s = socket.socket(); s.bind(("127.0.0.1", 0)); p = s.getsockname()[1]; s.close(); return p
 
+
 def call(base, method, path, body=None):
     data = None if body is None else json.dumps(body).encode()
     req = urllib.request.Request(base + path, data=data, method=method, headers={"Content-Type": "application/json"})
-    with urllib.request.urlopen(req, timeout=120) as r:
+    with urllib.request.urlopen(req, timeout=300) as r:
         return json.loads(r.read())["value"]
 
-def main():
-    web, rnd, incl, out = sys.argv[1:5]
-    os.makedirs(out, exist_ok=True)
+
+def zip_folder(folder, out):
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+        for name in sorted(os.listdir(folder)):
+            z.write(os.path.join(folder, name), name)
+
+
+def make_cases(rnd, incl, work):
+    rnd, incl = os.path.abspath(rnd), os.path.abspath(incl)
     m = json.load(open(os.path.join(rnd, "round.json")))
     u = json.load(open(incl))
     b = u["leaf"] >> m["shape"]["log_batch"]
-    work = tempfile.mkdtemp(prefix="custodia-browser-")
-    good = os.path.join(work, "good"); bad = os.path.join(work, "bad")
-    for d in (good, bad):
-        os.makedirs(d)
+
+    def user_folder(name):
+        d = os.path.join(work, name); os.makedirs(d)
         shutil.copy(os.path.join(rnd, "round.json"), d)
         for ext in ("proof", "json"):
             shutil.copy(os.path.join(rnd, "proofs", f"batch-{b:05}.{ext}"), d)
-    shutil.copy(incl, os.path.join(good, "my-inclusion.json"))
+        shutil.copy(incl, os.path.join(d, "my-inclusion.json"))
+        return d
+
+    good = user_folder("good")
+    bad = user_folder("bad")
     k = next(iter(u["equity"]))
     v = u["equity"][k]  # claim a different balance, same number of decimals
-    u["equity"][k] = v[:-1] + ("2" if v[-1] != "2" else "3")
-    json.dump(u, open(os.path.join(bad, "my-inclusion.json"), "w"))
+    t = dict(u); t["equity"] = dict(u["equity"]); t["equity"][k] = v[:-1] + ("2" if v[-1] != "2" else "3")
+    json.dump(t, open(os.path.join(bad, "my-inclusion.json"), "w"))
 
-    http_port = free_port()
-    class Quiet(http.server.SimpleHTTPRequestHandler):
-        def log_message(self, *a):
-            pass
-    handler = functools.partial(Quiet, directory=web)
-    srv = http.server.ThreadingHTTPServer(("127.0.0.1", http_port), handler)
-    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    good_zip = os.path.join(work, "my-files.zip"); zip_folder(good, good_zip)
+    flipped = user_folder("flipped")
+    p = os.path.join(flipped, f"batch-{b:05}.proof")
+    data = bytearray(open(p, "rb").read()); data[len(data) // 2] ^= 1; open(p, "wb").write(data)
+    flipped_zip = os.path.join(work, "flipped.zip"); zip_folder(flipped, flipped_zip)
+
+    whole = [os.path.join(rnd, "round.json"), incl] + sorted(
+        os.path.join(rnd, "proofs", f) for f in os.listdir(os.path.join(rnd, "proofs")) if f.startswith("batch-"))
+    ls = lambda d: [os.path.join(d, f) for f in sorted(os.listdir(d))]
+    return [
+        ("valid", ls(good), "verified", "VERIFIED: the balances of"),
+        ("tampered", ls(bad), "rejected", "REJECTED"),
+        ("zip", [good_zip], "verified", "VERIFIED: the balances of"),
+        ("zip-flipped-proof", [flipped_zip], "rejected", "REJECTED"),
+        ("whole-round", whole, "verified", "batch proofs of round"),
+    ]
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("page"); ap.add_argument("round"); ap.add_argument("inclusion"); ap.add_argument("out")
+    ap.add_argument("--url", action="append", default=[], help="also test the page at this URL")
+    ap.add_argument("--only", help="run only this case (e.g. valid, for a benchmark)")
+    ap.add_argument("--repeat", type=int, default=1, help="run each case this many times")
+    a = ap.parse_args()
+    os.makedirs(a.out, exist_ok=True)
+    work = tempfile.mkdtemp(prefix="custodia-browser-")
+    cases = [c for c in make_cases(a.round, a.inclusion, work) if not a.only or c[0] == a.only]
+    pages = [("file", "file://" + os.path.abspath(a.page))] + [(f"http{i}" if i else "http", u) for i, u in enumerate(a.url)]
 
     drv_port = free_port()
     drv = subprocess.Popen(["chromedriver", f"--port={drv_port}"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -56,42 +92,47 @@ def main():
     profile = tempfile.mkdtemp(prefix="custodia-chromium-")
     args = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
             "--disable-background-networking", "--disable-component-update", "--disable-sync",
-            f"--user-data-dir={profile}", "--window-size=1000,800"]
-    failures = []
+            f"--user-data-dir={profile}", "--window-size=1000,900"]
+    failures, timings = [], []
     sid = None
     try:
         sid = call(base, "POST", "/session", {"capabilities": {"alwaysMatch": {"browserName": "chrome",
               "goog:chromeOptions": {"binary": "/usr/bin/chromium", "args": args}}}})["sessionId"]
         s = f"/session/{sid}"
-        for label, folder, want in (("valid", good, "verified"), ("tampered", bad, "rejected")):
-            call(base, "POST", s + "/url", {"url": f"http://127.0.0.1:{http_port}/index.html"})
-            el = call(base, "POST", s + "/element", {"using": "css selector", "value": "#files"})
-            eid = next(iter(el.values()))
-            paths = "\n".join(os.path.join(folder, f) for f in sorted(os.listdir(folder)))
-            t0 = time.time()
-            call(base, "POST", f"{s}/element/{eid}/value", {"text": paths})
-            status = ""
-            while time.time() - t0 < 60 and not status:
-                status = call(base, "POST", s + "/execute/sync", {"script": "return document.getElementById('result').dataset.status", "args": []})
-                if not status: time.sleep(0.05)
-            text = call(base, "POST", s + "/execute/sync", {"script": "return document.getElementById('result').innerText", "args": []})
-            png = base64.b64decode(call(base, "GET", s + "/screenshot"))
-            shot = os.path.join(out, f"browser-{label}.png")
-            open(shot, "wb").write(png)
-            print(f"{label}: status={status!r} in {time.time() - t0:.2f}s (page to result), screenshot {shot}")
-            print("  " + text.replace("\n", " | ")[:400])
-            if status != want:
-                failures.append(f"{label}: expected {want}, got {status!r}: {text}")
+        js = lambda script: call(base, "POST", s + "/execute/sync", {"script": script, "args": []})
+        for where, url in pages:
+            for label, files, want, phrase in cases:
+                for rep in range(a.repeat):
+                    call(base, "POST", s + "/url", {"url": url})
+                    el = call(base, "POST", s + "/element", {"using": "css selector", "value": "#files"})
+                    eid = next(iter(el.values()))
+                    t0 = time.time()
+                    call(base, "POST", f"{s}/element/{eid}/value", {"text": "\n".join(files)})
+                    status = ""
+                    while time.time() - t0 < 240 and not status:
+                        status = js("return document.getElementById('result').dataset.status")
+                        if not status: time.sleep(0.02)
+                    wall = time.time() - t0
+                    text = js("return document.getElementById('result').innerText")
+                    millis = js("const m = document.getElementById('millis'); return m ? m.textContent : ''")
+                    shot = os.path.join(a.out, f"browser-{where}-{label}.png")
+                    open(shot, "wb").write(base64.b64decode(call(base, "GET", s + "/screenshot")))
+                    timings.append(wall)
+                    print(f"{where} {label}: status={status!r}, {wall:.2f} s from files to result ({millis}), {shot}")
+                    print("  " + text.replace("\n", " | ")[:300])
+                    if status != want or phrase not in text:
+                        failures.append(f"{where} {label}: expected {want} with {phrase!r}, got {status!r}: {text}")
     finally:
-        if sid: 
+        if sid:
             try: call(base, "DELETE", f"/session/{sid}")
             except Exception: pass
         drv.terminate(); drv.wait(timeout=10)
-        srv.shutdown()
         shutil.rmtree(profile, ignore_errors=True); shutil.rmtree(work, ignore_errors=True)
     if failures:
         print("FAILED:\n" + "\n".join(failures)); sys.exit(1)
-    print("browser test passed")
+    timings.sort()
+    print(f"browser test passed: {len(timings)} checks, median {timings[len(timings) // 2]:.2f} s, max {timings[-1]:.2f} s")
+
 
 if __name__ == "__main__":
     main()

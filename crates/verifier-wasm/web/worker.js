@@ -1,68 +1,55 @@
-// Verification runs here, off the page's thread. Messages in: {files: [{name, bytes}]}.
-// Messages out: {progress: "..."} while working, then {result: {...}} once.
+// Verification runs here, off the page's thread. The build (crates/verifier-wasm/build.sh) puts
+// wasm-bindgen's glue script (which defines `wasm_bindgen`) in front of this file and the page
+// starts the result from a Blob URL, so the page stays one self-contained file.
+//
+// Messages in: {wasm: Uint8Array} once, then {files: [{name, bytes}]}.
+// Messages out: {progress: "..."} while working, then {result: {...}} once per files message.
 /* global wasm_bindgen */
 "use strict";
 
-importScripts("pkg/custodia_verifier_wasm.js");
+// Called by the verifier (an import of the wasm module) as it goes.
+function custodiaProgress(message) {
+  self.postMessage({ progress: message });
+}
 
 let ready = null;
-function init() {
-  if (!ready) {
-    ready = wasm_bindgen({ module_or_path: "pkg/custodia_verifier_wasm_bg.wasm" });
-  }
-  return ready;
-}
 
-function sniffFormat(bytes) {
-  if (bytes.length > 64 * 1024 * 1024) return null;
-  try {
-    const v = JSON.parse(new TextDecoder().decode(bytes));
-    return v && typeof v.format === "string" ? v.format : null;
-  } catch (_) {
-    return null;
-  }
-}
-
-function classify(files) {
-  const found = { round: null, inclusions: [], proofs: new Map(), publics: new Map() };
-  for (const f of files) {
-    const base = f.name.split("/").pop();
-    const m = /^batch-(\d{1,9})\.(proof|json)$/.exec(base);
-    if (m) {
-      (m[2] === "proof" ? found.proofs : found.publics).set(Number(m[1]), f.bytes);
-      continue;
-    }
-    if (!base.endsWith(".json")) continue;
-    const format = sniffFormat(f.bytes);
-    if (format === "custodia-round/1") found.round = f.bytes;
-    else if (format === "custodia-inclusion/1") found.inclusions.push(f);
-  }
-  return found;
-}
+const KINDS = {
+  round: "round.json",
+  inclusion: "inclusion file",
+  "batch-proof": "batch proof",
+  "batch-public": "batch public inputs",
+};
 
 self.onmessage = async (ev) => {
+  if (ev.data.wasm) {
+    ready = wasm_bindgen({ module_or_path: ev.data.wasm });
+    return;
+  }
   const post = (m) => self.postMessage(m);
+  let verifier = null;
   try {
     post({ progress: "Loading the verifier…" });
-    await init();
-    post({ progress: "Reading your files…" });
-    const found = classify(ev.data.files);
-    if (!found.round) return post({ result: { status: "error", reason: "round.json is missing: add the round's round.json." } });
-    if (found.inclusions.length === 0) return post({ result: { status: "error", reason: "No inclusion file (format custodia-inclusion/1) among the files." } });
-    const incl = found.inclusions[0].bytes;
-    const which = JSON.parse(wasm_bindgen.batch_of(incl, found.round));
-    if (which.status !== "ok") return post({ result: which });
-    const b = which.batch;
-    const name = "batch-" + String(b).padStart(5, "0");
-    if (!found.proofs.has(b) || !found.publics.has(b)) {
-      return post({ result: { status: "error", reason: `Your balances are in batch ${b}: add ${name}.proof and ${name}.json from the round's proofs folder.` } });
+    await ready;
+    verifier = new wasm_bindgen.Verifier();
+    const counts = new Map();
+    for (const f of ev.data.files) {
+      post({ progress: `Reading ${f.name}…` });
+      const r = JSON.parse(verifier.add(f.name, f.bytes));
+      if (r.status !== "ok") return post({ result: r });
+      const label = r.kind === "archive" ? "files inside archives" : KINDS[r.kind];
+      if (label) counts.set(label, (counts.get(label) || 0) + (r.kind === "archive" ? r.files : 1));
     }
-    post({ progress: `Checking your inclusion and batch ${b}'s proof…` });
+    const summary = [...counts].map(([k, n]) => `${k}: ${n}`).join(", ");
+    post({ progress: `Found ${summary || "no Custodia files"}; checking…` });
     const t0 = performance.now();
-    const r = JSON.parse(wasm_bindgen.verify_user(incl, found.round, found.proofs.get(b), found.publics.get(b)));
+    const r = JSON.parse(verifier.check());
     r.millis = Math.round(performance.now() - t0);
+    r.found = summary;
     post({ result: r });
   } catch (e) {
-    post({ result: { status: "error", reason: String(e) } });
+    post({ result: { status: "error", reason: "The verifier stopped: " + String(e) } });
+  } finally {
+    if (verifier) verifier.free();
   }
 };

@@ -21,6 +21,7 @@ use thiserror::Error;
 
 pub use custodia_air::AIR_VERSION;
 
+pub mod bundle;
 pub mod round;
 
 /// Why a proof was rejected.

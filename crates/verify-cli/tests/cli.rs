@@ -358,3 +358,140 @@ fn mutated_inputs_never_panic() {
         );
     }
 }
+
+/// Zips every file under `dir` (names relative to it), deflated, into `out`.
+fn zip_dir(dir: &Path, out: &Path, extra: &[(&str, &[u8])]) {
+    fn add(w: &mut zip::ZipWriter<fs::File>, root: &Path, dir: &Path) {
+        let mut paths: Vec<PathBuf> = fs::read_dir(dir)
+            .expect("ls")
+            .map(|e| e.expect("entry").path())
+            .collect();
+        paths.sort();
+        for p in paths {
+            if p.is_dir() {
+                add(w, root, &p);
+                continue;
+            }
+            let name = p.strip_prefix(root).expect("under root").to_string_lossy();
+            w.start_file(name, deflated()).expect("start");
+            std::io::Write::write_all(w, &fs::read(&p).expect("read")).expect("write");
+        }
+    }
+    let mut w = zip::ZipWriter::new(fs::File::create(out).expect("create"));
+    add(&mut w, dir, dir);
+    for (name, bytes) in extra {
+        w.start_file(*name, deflated()).expect("start");
+        std::io::Write::write_all(&mut w, bytes).expect("write");
+    }
+    w.finish().expect("finish");
+}
+
+fn deflated() -> zip::write::SimpleFileOptions {
+    zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated)
+}
+
+#[test]
+fn zipped_round_verifies_whole_and_for_a_user() {
+    let d = tempfile::tempdir().expect("tempdir");
+    let archive = d.path().join("round-test-1.zip");
+    zip_dir(round(), &archive, &[]);
+    let (code, text) = verify(&[&archive]);
+    assert_eq!(code, 0, "{text}");
+    assert!(text.contains("all 2 batch proofs"), "{text}");
+    // A download that lost its extension is still recognised by its bytes.
+    let renamed = d.path().join("download");
+    fs::copy(&archive, &renamed).expect("copy");
+    let (code, text) = verify(&[&renamed]);
+    assert_eq!(code, 0, "{text}");
+
+    // A user's own folder, zipped, next to nothing else.
+    let u = user_folder(&first_user(), |_| {});
+    let user_zip = d.path().join("mine.zip");
+    zip_dir(u.path(), &user_zip, &[]);
+    let (code, text) = verify(&[&user_zip]);
+    assert_eq!(code, 0, "{text}");
+    assert!(
+        text.contains("VERIFIED: the balances of user-0001"),
+        "{text}"
+    );
+}
+
+#[test]
+fn tampered_file_inside_a_zip_is_rejected() {
+    let u = user_folder(&first_user(), |dir| {
+        let f = dir.join("my-proof.json");
+        let mut v: serde_json::Value =
+            serde_json::from_slice(&fs::read(&f).expect("read")).expect("json");
+        let eq = v["equity"].as_object_mut().expect("equity");
+        let k = eq.keys().next().cloned().expect("a balance");
+        eq.insert(k, serde_json::Value::String("123456".into()));
+        fs::write(&f, v.to_string()).expect("write");
+    });
+    let d = tempfile::tempdir().expect("tempdir");
+    let archive = d.path().join("mine.zip");
+    zip_dir(u.path(), &archive, &[]);
+    let (code, text) = verify(&[&archive]);
+    assert_eq!(code, 1, "{text}");
+    assert!(text.contains("mine.zip:my-proof.json: REJECTED"), "{text}");
+}
+
+#[test]
+fn hostile_zips_are_input_errors_not_crashes() {
+    let d = tempfile::tempdir().expect("tempdir");
+    // Not a zip at all, but named like one.
+    let fake = d.path().join("round.zip");
+    fs::write(&fake, b"PK\x03\x04 this is not an archive").expect("write");
+    let (code, text) = verify(&[&fake]);
+    assert_eq!(code, 2, "{text}");
+    assert!(text.contains("not a readable zip archive"), "{text}");
+
+    // A zip bomb: round.json inflating past the 64 MiB limit is ignored, not inflated in full,
+    // and with nothing else inside the archive that is an input error.
+    let bomb = d.path().join("bomb.zip");
+    {
+        let mut w = zip::ZipWriter::new(fs::File::create(&bomb).expect("create"));
+        w.start_file("round.json", deflated()).expect("start");
+        let zeros = vec![b' '; 1 << 20];
+        for _ in 0..80 {
+            std::io::Write::write_all(&mut w, &zeros).expect("write");
+        }
+        w.finish().expect("finish");
+    }
+    assert!(fs::metadata(&bomb).expect("meta").len() < 1 << 20);
+    let (code, text) = verify(&[&bomb]);
+    assert_eq!(code, 2, "{text}");
+    assert!(text.contains("holds no Custodia files"), "{text}");
+
+    // Truncated archive of a real round.
+    let archive = d.path().join("cut.zip");
+    zip_dir(round(), &archive, &[]);
+    let bytes = fs::read(&archive).expect("read");
+    fs::write(&archive, &bytes[..bytes.len() / 2]).expect("write");
+    let (code, text) = verify(&[&archive]);
+    assert_eq!(code, 2, "{text}");
+
+    // The exchange's private folder inside an archive is never read: a second, different
+    // round.json there does not make the bundle ambiguous.
+    let with_private = d.path().join("with-private.zip");
+    let mut other: serde_json::Value =
+        serde_json::from_slice(&fs::read(round().join("round.json")).expect("read")).expect("json");
+    other["round"] = serde_json::Value::String("other".into());
+    let other = other.to_string();
+    zip_dir(
+        round(),
+        &with_private,
+        &[("private/round.json", other.as_bytes())],
+    );
+    let (code, text) = verify(&[&with_private]);
+    assert_eq!(code, 0, "{text}");
+    // …while the same file outside private/ is ambiguous: an input error.
+    let ambiguous = d.path().join("ambiguous.zip");
+    zip_dir(
+        round(),
+        &ambiguous,
+        &[("copy/round.json", other.as_bytes())],
+    );
+    let (code, text) = verify(&[&ambiguous]);
+    assert_eq!(code, 2, "{text}");
+    assert!(text.contains("two different round manifests"), "{text}");
+}

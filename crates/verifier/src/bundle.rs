@@ -1,0 +1,550 @@
+//! What a user hands the verifier, in whatever arrangement, and the plain-words report.
+//!
+//! Users get their files in many shapes: the round folder as published, a zip of it, their
+//! inclusion file next to a few proofs, files renamed by a download manager. A [`Bundle`] takes
+//! named [`Source`]s one at a time and sorts them by content and name: `round.json` is any JSON
+//! with `"format": "custodia-round/1"`, an inclusion file any JSON with
+//! `"format": "custodia-inclusion/1"`, batch proofs are `batch-NNNNN.proof` + `batch-NNNNN.json`,
+//! and zip archives are opened (one level deep, anything under a `private/` folder skipped).
+//! [`Bundle::check`] then runs every check the files allow and says what each established.
+//!
+//! The CLI (`custodia-verify`) feeds it files from disk, the browser page feeds it what the user
+//! picked; both print the same [`Report`].
+//!
+//! Every input is hostile: JSON is read with a size limit before it is parsed, zip entries are
+//! decompressed through a limit (a zip bomb stops at the limit, it is never inflated in full),
+//! archives have bounded entry counts, and batch proofs are only read when a check needs them.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::io::{Cursor, Read};
+use std::sync::Arc;
+
+use custodia_sumtree::{InclusionProof, ROUND_FORMAT, RoundManifest, VerifiedInclusion};
+
+use crate::round::{BatchFiles, RoundError, verify_round, verify_user};
+
+/// Largest file read (a batch proof is about a megabyte at 22 assets, six at 200).
+pub const MAX_FILE_BYTES: u64 = 64 << 20;
+/// Largest zip archive opened.
+pub const MAX_ZIP_BYTES: u64 = 2 << 30;
+/// Most entries looked at in one zip archive.
+pub const MAX_ZIP_ENTRIES: usize = 1 << 16;
+/// Most sources a bundle takes (files and zip entries together).
+pub const MAX_SOURCES: usize = 1 << 20;
+
+const INCLUSION_FORMAT: &str = "custodia-inclusion/1";
+
+/// The files cannot be checked at all: a usage or input problem, not a rejection.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InputError(pub String);
+
+impl fmt::Display for InputError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for InputError {}
+
+fn input<T>(msg: impl Into<String>) -> Result<T, InputError> {
+    Err(InputError(msg.into()))
+}
+
+/// A named file the bundle may read, at most `limit` bytes of it.
+pub trait Source: Send + Sync {
+    /// How the user would recognise it (a path, `archive.zip:round/round.json`, a file name).
+    fn name(&self) -> &str;
+    /// Its bytes; an error (in words) if it cannot be read or is larger than `limit`.
+    fn read(&self, limit: u64) -> Result<Vec<u8>, String>;
+}
+
+/// A file already in memory (what a browser gives).
+#[derive(Debug, Clone)]
+pub struct Memory {
+    name: String,
+    bytes: Arc<[u8]>,
+}
+
+impl Memory {
+    /// Wraps `bytes` under `name`.
+    pub fn new(name: impl Into<String>, bytes: impl Into<Arc<[u8]>>) -> Self {
+        Self {
+            name: name.into(),
+            bytes: bytes.into(),
+        }
+    }
+}
+
+impl Source for Memory {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn read(&self, limit: u64) -> Result<Vec<u8>, String> {
+        if self.bytes.len() as u64 > limit {
+            return Err(format!(
+                "{} is larger than {limit} bytes: not a Custodia file",
+                self.name
+            ));
+        }
+        Ok(self.bytes.to_vec())
+    }
+}
+
+/// One entry of a zip archive held in memory, inflated only when read.
+#[derive(Debug, Clone)]
+struct ZipEntry {
+    name: String,
+    archive: Arc<[u8]>,
+    index: usize,
+}
+
+impl Source for ZipEntry {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn read(&self, limit: u64) -> Result<Vec<u8>, String> {
+        let mut zip = zip::ZipArchive::new(Cursor::new(&self.archive[..]))
+            .map_err(|e| format!("{}: {e}", self.name))?;
+        let entry = zip
+            .by_index(self.index)
+            .map_err(|e| format!("{}: {e}", self.name))?;
+        // The declared size is only a hint; the limit is enforced on what actually comes out.
+        let mut out = Vec::with_capacity(entry.size().min(limit).min(1 << 20) as usize);
+        entry
+            .take(limit + 1)
+            .read_to_end(&mut out)
+            .map_err(|e| format!("{}: cannot inflate: {e}", self.name))?;
+        if out.len() as u64 > limit {
+            return Err(format!(
+                "{} inflates to more than {limit} bytes: not a Custodia file",
+                self.name
+            ));
+        }
+        Ok(out)
+    }
+}
+
+/// What [`Bundle::add`] made of a source.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Added {
+    /// The round's manifest.
+    Round,
+    /// A user's inclusion file.
+    Inclusion,
+    /// `batch-NNNNN.proof`.
+    BatchProof(usize),
+    /// `batch-NNNNN.json`.
+    BatchPublic(usize),
+    /// A zip archive; this many of its entries were Custodia files.
+    Archive(usize),
+    /// Not a Custodia file.
+    Ignored,
+}
+
+impl Added {
+    /// Whether it was a Custodia file (or an archive holding some).
+    pub fn recognised(self) -> bool {
+        !matches!(self, Self::Ignored | Self::Archive(0))
+    }
+}
+
+/// The files found so far.
+#[derive(Default)]
+pub struct Bundle {
+    round: Option<(Box<dyn Source>, Vec<u8>)>,
+    inclusions: Vec<(Box<dyn Source>, Vec<u8>)>,
+    proofs: BTreeMap<usize, Box<dyn Source>>,
+    publics: BTreeMap<usize, Box<dyn Source>>,
+    sources: usize,
+}
+
+impl fmt::Debug for Bundle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Bundle")
+            .field("round", &self.round.as_ref().map(|(s, _)| s.name()))
+            .field(
+                "inclusions",
+                &self
+                    .inclusions
+                    .iter()
+                    .map(|(s, _)| s.name())
+                    .collect::<Vec<_>>(),
+            )
+            .field("proofs", &self.proofs.keys().collect::<Vec<_>>())
+            .field("publics", &self.publics.keys().collect::<Vec<_>>())
+            .finish()
+    }
+}
+
+/// `batch-NNNNN.<ext>` → `NNNNN`.
+fn batch_number(name: &str, ext: &str) -> Option<usize> {
+    let digits = name.strip_prefix("batch-")?.strip_suffix(ext)?;
+    if digits.is_empty() || digits.len() > 9 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    digits.parse().ok()
+}
+
+/// The `format` field of a JSON object, if the bytes are one.
+fn json_format(bytes: &[u8]) -> Option<String> {
+    #[derive(serde::Deserialize)]
+    struct Head {
+        format: String,
+    }
+    serde_json::from_slice::<Head>(bytes).ok().map(|h| h.format)
+}
+
+fn base_name(name: &str) -> &str {
+    // `archive.zip:dir/file` names zip entries.
+    name.rsplit(['/', '\\', ':']).next().unwrap_or(name)
+}
+
+/// A zip archive starts with a local file header, or is an empty archive's end record.
+fn looks_like_zip(name: &str, head: &[u8]) -> bool {
+    head.starts_with(b"PK\x03\x04")
+        || head.starts_with(b"PK\x05\x06")
+        || name.to_ascii_lowercase().ends_with(".zip")
+}
+
+impl Bundle {
+    /// An empty bundle.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Sorts one source in. Batch files are kept unread; JSON files are read (up to
+    /// [`MAX_FILE_BYTES`]) to learn their format; zip archives are opened and their entries
+    /// added. Unrelated files are [`Added::Ignored`]. Two different round manifests are an
+    /// input error: a bundle holds one round.
+    pub fn add(&mut self, source: Box<dyn Source>) -> Result<Added, InputError> {
+        self.count()?;
+        let name = base_name(source.name()).to_owned();
+        if let Some(b) = batch_number(&name, ".proof") {
+            self.proofs.insert(b, source);
+            return Ok(Added::BatchProof(b));
+        }
+        if let Some(b) = batch_number(&name, ".json") {
+            self.publics.insert(b, source);
+            return Ok(Added::BatchPublic(b));
+        }
+        if name.to_ascii_lowercase().ends_with(".zip") {
+            let bytes = source.read(MAX_ZIP_BYTES).map_err(InputError)?;
+            return self.add_zip(source.name(), bytes.into());
+        }
+        if !name.to_ascii_lowercase().ends_with(".json") {
+            return Ok(Added::Ignored);
+        }
+        let Ok(bytes) = source.read(MAX_FILE_BYTES) else {
+            return Ok(Added::Ignored); // an unrelated large file
+        };
+        self.add_json(source, bytes)
+    }
+
+    /// Sorts in a file whose name says nothing (a browser may hand over `blob` names): zips and
+    /// Custodia JSON are recognised by their bytes.
+    pub fn add_bytes(&mut self, name: &str, bytes: Vec<u8>) -> Result<Added, InputError> {
+        let base = base_name(name);
+        if batch_number(base, ".proof").is_some() || batch_number(base, ".json").is_some() {
+            return self.add(Box::new(Memory::new(name, bytes)));
+        }
+        if looks_like_zip(name, &bytes) {
+            self.count()?;
+            return self.add_zip(name, bytes.into());
+        }
+        if bytes.len() as u64 > MAX_FILE_BYTES {
+            return Ok(Added::Ignored);
+        }
+        self.count()?;
+        let source: Box<dyn Source> = Box::new(Memory::new(name, bytes.clone()));
+        self.add_json(source, bytes)
+    }
+
+    fn count(&mut self) -> Result<(), InputError> {
+        self.sources += 1;
+        if self.sources > MAX_SOURCES {
+            return input(format!("more than {MAX_SOURCES} files given"));
+        }
+        Ok(())
+    }
+
+    fn add_json(&mut self, source: Box<dyn Source>, bytes: Vec<u8>) -> Result<Added, InputError> {
+        match json_format(&bytes).as_deref() {
+            Some(ROUND_FORMAT) => {
+                if let Some((other, known)) = &self.round {
+                    if *known != bytes {
+                        return input(format!(
+                            "two different round manifests: {} and {}; give only one round's files",
+                            other.name(),
+                            source.name()
+                        ));
+                    }
+                    return Ok(Added::Round);
+                }
+                self.round = Some((source, bytes));
+                Ok(Added::Round)
+            }
+            Some(INCLUSION_FORMAT) => {
+                if !self.inclusions.iter().any(|(_, b)| *b == bytes) {
+                    self.inclusions.push((source, bytes));
+                }
+                Ok(Added::Inclusion)
+            }
+            _ => Ok(Added::Ignored),
+        }
+    }
+
+    fn add_zip(&mut self, name: &str, archive: Arc<[u8]>) -> Result<Added, InputError> {
+        let zip = zip::ZipArchive::new(Cursor::new(&archive[..]))
+            .map_err(|e| InputError(format!("{name}: not a readable zip archive: {e}")))?;
+        if zip.len() > MAX_ZIP_ENTRIES {
+            return input(format!(
+                "{name}: {} entries, more than the {MAX_ZIP_ENTRIES} a round archive can hold",
+                zip.len()
+            ));
+        }
+        let mut entries = Vec::new();
+        for index in 0..zip.len() {
+            let Some(Ok(path)) = zip.name_for_index(index).map(|r| r.map(|p| p.into_owned()))
+            else {
+                continue;
+            };
+            let parts: Vec<&str> = path.split(['/', '\\']).collect();
+            // Directories, the exchange's private data, macOS resource forks, nested archives.
+            if path.ends_with('/')
+                || parts.iter().any(|p| *p == "private" || *p == "__MACOSX")
+                || path.to_ascii_lowercase().ends_with(".zip")
+            {
+                continue;
+            }
+            entries.push((index, format!("{name}:{path}")));
+        }
+        drop(zip);
+        let mut recognised = 0;
+        for (index, entry_name) in entries {
+            let entry = ZipEntry {
+                name: entry_name,
+                archive: Arc::clone(&archive),
+                index,
+            };
+            if self.add(Box::new(entry))?.recognised() {
+                recognised += 1;
+            }
+        }
+        Ok(Added::Archive(recognised))
+    }
+
+    /// The round manifest's bytes, if one was found.
+    pub fn round_bytes(&self) -> Option<&[u8]> {
+        self.round.as_ref().map(|(_, b)| b.as_slice())
+    }
+
+    /// How many inclusion files were found.
+    pub fn inclusion_count(&self) -> usize {
+        self.inclusions.len()
+    }
+
+    fn has_batch(&self, b: usize) -> bool {
+        self.proofs.contains_key(&b) && self.publics.contains_key(&b)
+    }
+
+    fn load_batch(&self, b: usize) -> Result<BatchFiles, RoundError> {
+        let read = |map: &BTreeMap<usize, Box<dyn Source>>, ext: &str| {
+            let source = map.get(&b).ok_or_else(|| RoundError::Missing {
+                batch: b,
+                reason: format!("batch-{b:05}.{ext} was not given"),
+            })?;
+            source
+                .read(MAX_FILE_BYTES)
+                .map_err(|reason| RoundError::Missing { batch: b, reason })
+        };
+        Ok(BatchFiles {
+            proof: read(&self.proofs, "proof")?,
+            public: read(&self.publics, "json")?,
+        })
+    }
+
+    /// Runs every check the files allow, reporting each step to `progress`: each inclusion file
+    /// with the batch proof covering it, and the whole round when every batch proof is present.
+    /// `Err` means nothing could be checked (exit code 2); a rejection is a [`Finding`] with
+    /// `ok == false` (exit code 1).
+    pub fn check(&self, mut progress: impl FnMut(Step)) -> Result<Report, InputError> {
+        let Some((round_source, bytes)) = &self.round else {
+            return input(
+                "no round.json found: give the round folder (or its zip), or round.json together \
+                 with your inclusion file and the batch proofs",
+            );
+        };
+        let m: RoundManifest = serde_json::from_slice(bytes).map_err(|e| {
+            InputError(format!(
+                "{}: not a valid round.json: {e}",
+                round_source.name()
+            ))
+        })?;
+        let n = m.batch_roots.len();
+        let mut report = Report {
+            round: m.round.clone(),
+            root: m.root.to_hex(),
+            ..Report::default()
+        };
+        let present = (0..n).filter(|b| self.has_batch(*b)).count();
+        let complete = n > 0 && present == n;
+        if self.inclusions.is_empty() && !complete {
+            return input(format!(
+                "nothing to check: no inclusion file (format {INCLUSION_FORMAT}) and {present} of \
+                 the round's {n} batch proofs"
+            ));
+        }
+        for (source, bytes) in &self.inclusions {
+            let proof = match InclusionProof::from_json(bytes) {
+                Ok(p) => p,
+                Err(e) => {
+                    report.findings.push(Finding {
+                        ok: false,
+                        text: format!(
+                            "{}: REJECTED, the inclusion file is malformed: {e}",
+                            source.name()
+                        ),
+                    });
+                    continue;
+                }
+            };
+            let batch = usize::try_from(proof.leaf_index >> m.shape.log_batch.min(63))
+                .unwrap_or(usize::MAX);
+            // A batch proof the user did not supply is an input error, not a rejection.
+            if batch < n && !self.has_batch(batch) {
+                return input(format!(
+                    "{} is in batch {batch}: give proofs/batch-{batch:05}.proof and \
+                     batch-{batch:05}.json too",
+                    source.name()
+                ));
+            }
+            progress(Step::User { batch });
+            match verify_user(&m, &proof, |b| self.load_batch(b)) {
+                Ok(v) => report.findings.push(Finding {
+                    ok: true,
+                    text: format!(
+                        "VERIFIED: the balances of {} — {} — are included in round {} under root \
+                         {} (leaf {}); batch {}'s proof that every user in the batch has \
+                         non-negative, collateralised balances and that the batch totals are \
+                         exact is valid at {}-bit conjectured security.",
+                        v.inclusion.user_id,
+                        balances_text(&v.inclusion),
+                        m.round,
+                        report.root,
+                        v.inclusion.leaf_index,
+                        v.batch,
+                        v.security_bits
+                    ),
+                }),
+                Err(e) => report.findings.push(Finding {
+                    ok: false,
+                    text: format!("{}: REJECTED: {e}", source.name()),
+                }),
+            }
+        }
+        if complete {
+            let checked = verify_round(
+                &m,
+                |b| self.load_batch(b),
+                |b| progress(Step::Batch { done: b + 1, of: n }),
+            );
+            match checked {
+                Ok(v) => report.findings.push(Finding {
+                    ok: true,
+                    text: format!(
+                        "VERIFIED: all {} batch proofs of round {} are valid at {}-bit \
+                         conjectured security, so every one of the {} leaves has non-negative \
+                         balances and debt covered by collateral after haircuts; the batch roots \
+                         join into the root {}; and the published per-asset totals are the exact \
+                         sums of the proven ones.",
+                        v.batches,
+                        v.round,
+                        v.security_bits,
+                        v.leaves,
+                        v.root.to_hex()
+                    ),
+                }),
+                Err(e) => report.findings.push(Finding {
+                    ok: false,
+                    text: format!("REJECTED: round {}: {e}", m.round),
+                }),
+            }
+        } else {
+            report.notes.push(format!(
+                "Whole-round check skipped: {present} of the {n} batch proofs were given. Give \
+                 the whole proofs/ folder to check every batch and the published totals."
+            ));
+        }
+        Ok(report)
+    }
+}
+
+/// Where [`Bundle::check`] is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Step {
+    /// Checking an inclusion file and the proof of its batch.
+    User {
+        /// The batch covering the user.
+        batch: usize,
+    },
+    /// Whole-round check: `done` of `of` batch proofs verified.
+    Batch {
+        /// Verified so far.
+        done: usize,
+        /// Batches in the round.
+        of: usize,
+    },
+}
+
+/// "BTC 0.5, USDT 120 (debt 3)", or "(all zero)".
+pub fn balances_text(v: &VerifiedInclusion) -> String {
+    let held: Vec<String> = v
+        .balances
+        .iter()
+        .filter(|(_, _, e, d)| !(e.is_zero() && d.is_zero()))
+        .map(|(id, dec, e, d)| {
+            if d.is_zero() {
+                format!("{id} {}", e.to_decimal(*dec))
+            } else {
+                format!("{id} {} (debt {})", e.to_decimal(*dec), d.to_decimal(*dec))
+            }
+        })
+        .collect();
+    if held.is_empty() {
+        "(all zero)".to_owned()
+    } else {
+        held.join(", ")
+    }
+}
+
+/// One check's outcome, in plain words.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Finding {
+    /// Whether it verified.
+    pub ok: bool,
+    /// What it established, or why it was rejected.
+    pub text: String,
+}
+
+/// Everything the verifier concluded.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Report {
+    /// The round id.
+    pub round: String,
+    /// The root `round.json` states (the user compares it with the published one).
+    pub root: String,
+    /// Each check, in order.
+    pub findings: Vec<Finding>,
+    /// Notes that are neither verified nor rejected (e.g. a check skipped for lack of files).
+    pub notes: Vec<String>,
+}
+
+impl Report {
+    /// True when every check verified.
+    pub fn verified(&self) -> bool {
+        self.findings.iter().all(|f| f.ok)
+    }
+}
