@@ -48,6 +48,8 @@ pub struct Config {
     pub secrets: SecretsConfig,
     /// Logging.
     pub log: LogConfig,
+    /// Threat intelligence (`crate::guard`).
+    pub guard: crate::guard::GuardConfig,
 }
 
 /// `[server]`.
@@ -349,7 +351,7 @@ impl Config {
         if self.store.max_connections == 0 {
             return bad("store.max_connections must be at least 1");
         }
-        Ok(())
+        self.guard.validate()
     }
 }
 

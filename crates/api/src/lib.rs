@@ -5,6 +5,7 @@ mod auth;
 mod config;
 mod error;
 mod gateway;
+mod guard;
 mod metrics;
 mod openapi;
 mod routes;
@@ -29,6 +30,7 @@ use custodia_events::{OsEntropy, SystemClock};
 use custodia_keys::Kek;
 use custodia_store::{Role, Store};
 pub use error::{ApiError, ErrorBody};
+pub use guard::{BrandConfig, GuardConfig, GuardLoaded, PoisoningSection, PolicyConfig};
 pub use metrics::Metrics;
 pub use openapi::document_json as openapi_json;
 pub use routes::{ApiJson, router};
@@ -123,6 +125,9 @@ pub async fn run(
         &config,
     );
     bootstrap_admin(&app, &config).await?;
+    app.reload_guard()
+        .await
+        .context("loading the guard's lists from the store")?;
     let background = app.spawn_background();
     let addr = listener.local_addr()?;
     tracing::info!(listen = %addr, backend = ?store.backend(), "custodia serve listening");

@@ -1,8 +1,8 @@
 //! Prometheus metrics (text exposition at `/metrics`).
 
 use prometheus::{
-    Encoder, Histogram, HistogramOpts, IntCounter, IntCounterVec, IntGauge, Opts, Registry,
-    TextEncoder,
+    Encoder, Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge,
+    IntGaugeVec, Opts, Registry, TextEncoder,
 };
 
 /// The service's metrics.
@@ -28,6 +28,18 @@ pub struct Metrics {
     pub replay_cache_entries: IntGauge,
     /// Cached keys (set at scrape).
     pub key_cache_entries: IntGauge,
+    /// Guard checks by `check` (`address`, `domain`, `poisoning`) and `result` (`clean`,
+    /// `listed`, `invalid`; `none`, `medium`, `high`, `very-high`; `flagged`). Clean traffic is
+    /// only counted here unless `guard.record_clean`.
+    pub guard_checks: IntCounterVec,
+    /// Time to answer one guard batch, by `check`.
+    pub guard_batch_seconds: HistogramVec,
+    /// Entries loaded, by `list` (`addresses`, `blocked`, `allowed`).
+    pub guard_list_entries: IntGaugeVec,
+    /// List imports by `list` and `outcome` (`ok`, `rejected`).
+    pub guard_imports: IntCounterVec,
+    /// Version of the latest published snapshot (0: none).
+    pub guard_snapshot_version: IntGauge,
 }
 
 fn reg<T: prometheus::core::Collector + Clone + 'static>(r: &Registry, c: T) -> T {
@@ -102,6 +114,57 @@ impl Metrics {
                 "Live replay-cache entries",
             ),
             key_cache_entries: gauge("custodia_key_cache_entries", "Keys cached in memory"),
+            guard_checks: reg(
+                &r,
+                IntCounterVec::new(
+                    Opts::new(
+                        "custodia_guard_checks_total",
+                        "Threat-intelligence checks by check and result",
+                    ),
+                    &["check", "result"],
+                )
+                .expect("valid metric"),
+            ),
+            guard_batch_seconds: reg(
+                &r,
+                HistogramVec::new(
+                    HistogramOpts::new(
+                        "custodia_guard_batch_seconds",
+                        "Time spent answering one guard batch",
+                    )
+                    .buckets(vec![
+                        0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.1,
+                    ]),
+                    &["check"],
+                )
+                .expect("valid metric"),
+            ),
+            guard_list_entries: reg(
+                &r,
+                IntGaugeVec::new(
+                    Opts::new(
+                        "custodia_guard_list_entries",
+                        "Threat-intelligence entries loaded, by list",
+                    ),
+                    &["list"],
+                )
+                .expect("valid metric"),
+            ),
+            guard_imports: reg(
+                &r,
+                IntCounterVec::new(
+                    Opts::new(
+                        "custodia_guard_imports_total",
+                        "List imports by list and outcome",
+                    ),
+                    &["list", "outcome"],
+                )
+                .expect("valid metric"),
+            ),
+            guard_snapshot_version: gauge(
+                "custodia_guard_snapshot_version",
+                "Version of the latest published guard snapshot (0: none)",
+            ),
             registry: r,
         }
     }

@@ -73,5 +73,7 @@ impl utoipa::Modify for Bearer {
 
 /// The document as JSON.
 pub fn document_json() -> String {
-    Doc::openapi().to_json().unwrap_or_else(|_| "{}".to_owned())
+    let mut doc = Doc::openapi();
+    doc.merge(crate::guard::GuardDoc::openapi());
+    doc.to_json().unwrap_or_else(|_| "{}".to_owned())
 }

@@ -78,6 +78,9 @@ pub fn router<S: Repos>(app: App<S>) -> Router {
         .route("/v1/audit/events", get(audit_events::<S>))
         .route("/v1/audit/verify", get(audit_verify::<S>))
         .route("/v1/admin/keys/purge", post(purge::<S>))
+        .merge(crate::guard::routes::<S>(
+            app.inner.guard.cfg.max_list_bytes,
+        ))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(axum::extract::DefaultBodyLimit::max(limit))

@@ -10,8 +10,8 @@ use custodia_keys::{
 };
 use custodia_primitives::AccountId;
 use custodia_store::{
-    ApiKeyRepo, EventAppender, EventReader, OperatorRecord, OperatorRepo, StoreError, StoreHealth,
-    TotpRepo,
+    ApiKeyRepo, EventAppender, EventReader, GuardRepo, OperatorRecord, OperatorRepo, StoreError,
+    StoreHealth, TotpRepo,
 };
 use serde_json::json;
 use tokio::sync::{Semaphore, mpsc, oneshot, watch};
@@ -27,6 +27,7 @@ pub trait Repos:
     + ApiKeyRepo
     + TotpRepo
     + OperatorRepo
+    + GuardRepo
     + StoreHealth
     + Clone
     + Send
@@ -40,6 +41,7 @@ impl<T> Repos for T where
         + ApiKeyRepo
         + TotpRepo
         + OperatorRepo
+        + GuardRepo
         + StoreHealth
         + Clone
         + Send
@@ -105,6 +107,7 @@ pub(crate) struct Inner<S> {
     pub operators: RwLock<HashMap<[u8; 32], (OperatorRecord, Instant)>>,
     pub totp_failures: Mutex<HashMap<AccountId, (u32, Timestamp)>>,
     pub argon: Semaphore,
+    pub guard: crate::guard::GuardState,
 }
 
 /// The service. Cheap to clone; clones share state.
@@ -141,6 +144,12 @@ const AUDIT_BATCH: usize = 1_000;
 
 impl<S: Repos> App<S> {
     /// Wires the service. Spawns the audit writer, so it must be called inside a tokio runtime.
+    /// The guard starts with no lists: call [`App::reload_guard`] to load them from the store
+    /// ([`crate::run`] does).
+    ///
+    /// # Panics
+    ///
+    /// If `config.guard` is invalid (`Config::load` and `Config::from_parts` validate it).
     pub fn new(
         store: S,
         clock: Arc<dyn Clock>,
@@ -167,6 +176,7 @@ impl<S: Repos> App<S> {
                 operators: RwLock::new(HashMap::new()),
                 totp_failures: Mutex::new(HashMap::new()),
                 argon: Semaphore::new(lanes),
+                guard: crate::guard::GuardState::new(&config.guard),
                 store,
                 clock,
                 entropy,

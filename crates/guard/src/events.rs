@@ -25,6 +25,9 @@ pub mod kinds {
     pub const POISONING_FLAGGED: &str = "guard.poisoning_flagged";
     /// A list was imported (payload [`super::ListImported`]).
     pub const LIST_IMPORTED: &str = "guard.list_imported";
+    /// An offline snapshot was published (payload: version, SHA-256, size and section counts;
+    /// written by the service, not folded into [`super::GuardStats`]).
+    pub const SNAPSHOT_PUBLISHED: &str = "guard.snapshot_published";
 }
 
 /// Why an address was screened.

@@ -688,7 +688,7 @@ fn values_sql(head: &str, cols: usize, rows: usize, tail: &str) -> String {
 }
 
 /// Keeps the last occurrence of each key, in order of last occurrence.
-fn last_wins<'a, T, K: std::hash::Hash + Eq>(items: &'a [T], key: impl Fn(&T) -> K) -> Vec<&'a T> {
+fn last_wins<T, K: std::hash::Hash + Eq>(items: &[T], key: impl Fn(&T) -> K) -> Vec<&T> {
     let mut seen = std::collections::HashSet::with_capacity(items.len());
     let mut out: Vec<&T> = items.iter().rev().filter(|e| seen.insert(key(e))).collect();
     out.reverse();

@@ -88,6 +88,7 @@ pub async fn harness_on(t: TestStore, cfg: Config) -> H {
         kek,
         &cfg,
     );
+    app.reload_guard().await.expect("guard lists load");
     H {
         label: t.label,
         router: custodia_api::router(app.clone()),
