@@ -20,6 +20,29 @@ pub enum BenchCommand {
     Por(PorBenchArgs),
     /// Proof of assets: verify a generated wallet file signed with every supported scheme.
     Reserves(ReservesBenchArgs),
+    /// Threat intelligence: domain checks, address lookups and offline snapshots at production
+    /// sizes (`custodia_guard::bench::run`).
+    Guard(GuardBenchArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct GuardBenchArgs {
+    /// Blocked domains loaded.
+    #[arg(long, default_value_t = 300_000)]
+    pub domains: usize,
+    /// Domain checks timed (one third blocked, one third unlisted, one third brand look-alikes
+    /// and official sites).
+    #[arg(long, default_value_t = 200_000)]
+    pub domain_queries: usize,
+    /// Listed addresses loaded (EVM, Bitcoin, TRON, Solana).
+    #[arg(long, default_value_t = 1_000_000)]
+    pub addresses: usize,
+    /// Address lookups timed (half of them listed).
+    #[arg(long, default_value_t = 1_000_000)]
+    pub address_queries: usize,
+    /// Seed of the synthetic lists.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
 }
 
 #[derive(Debug, Args)]
@@ -52,6 +75,7 @@ pub struct PorBenchArgs {
 pub fn run(cmd: BenchCommand, out: &Output) -> Result<Outcome> {
     match cmd {
         BenchCommand::Por(a) => por(a, out),
+        BenchCommand::Guard(a) => guard(a, out),
         BenchCommand::Reserves(a) => {
             let r = custodia_reserves::bench_verify(a.wallets);
             out.emit(&r, || {
@@ -351,4 +375,53 @@ impl Drop for TempDir {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.0);
     }
+}
+
+/// `custodia bench guard`: the guard's in-process figures (docs/threat-intel.md §7).
+fn guard(a: GuardBenchArgs, out: &Output) -> Result<Outcome> {
+    if a.domains == 0 || a.domain_queries == 0 || a.addresses == 0 || a.address_queries == 0 {
+        anyhow::bail!(
+            "--domains, --domain-queries, --addresses and --address-queries must be at least 1"
+        );
+    }
+    out.note(format!(
+        "guard: {} blocked domains, {} listed addresses (seed {}) ...",
+        a.domains, a.addresses, a.seed
+    ));
+    let r = custodia_guard::bench::run(custodia_guard::bench::BenchConfig {
+        blocked_domains: a.domains,
+        domain_queries: a.domain_queries,
+        addresses: a.addresses,
+        address_queries: a.address_queries,
+        seed: a.seed,
+    });
+    let us = |ns: u64| ns as f64 / 1000.0;
+    out.emit(&r, || {
+        format!(
+            "domains:   {} blocked, checker built in {:.2} s; check p50 {:.2} µs, p90 {:.2} µs, p99 {:.2} µs, mean {:.2} µs\n\
+             \x20          blocked p50 {:.2} µs, unlisted p50 {:.2} µs, brand look-alikes p50 {:.2} µs\n\
+             addresses: {} listed, index built in {:.2} s; lookups {:.2} M/s, parse + lookup {:.2} M/s (one thread), {:.2} M/s on {} threads\n\
+             snapshot:  {:.1} MB, built in {:.2} s, read and verified in {:.2} s, {:.2} M lookups/s",
+            r.blocked_domains,
+            r.domain_build_s,
+            us(r.domain_check.p50_ns),
+            us(r.domain_check.p90_ns),
+            us(r.domain_check.p99_ns),
+            us(r.domain_check.mean_ns),
+            us(r.domain_check_blocked.p50_ns),
+            us(r.domain_check_unlisted.p50_ns),
+            us(r.domain_check_brand.p50_ns),
+            r.addresses,
+            r.address_build_s,
+            r.address_lookups_per_s / 1e6,
+            r.address_screens_per_s / 1e6,
+            r.address_screens_per_s_all_cores / 1e6,
+            r.threads,
+            r.snapshot_bytes as f64 / 1e6,
+            r.snapshot_write_s,
+            r.snapshot_read_s,
+            r.snapshot_lookups_per_s / 1e6,
+        )
+    });
+    Ok(Outcome::Ok)
 }
