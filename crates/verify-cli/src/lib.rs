@@ -8,141 +8,10 @@
 //! verifier compares every public input with `round.json`). The only thing taken on faith is
 //! `round.json`'s root, which the user must compare with the root the exchange published.
 
-use std::fs;
-use std::io::Read;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
-use custodia_verifier::bundle::MAX_ZIP_BYTES;
+pub use custodia_verifier::bundle::disk::{discover, read_limited};
 pub use custodia_verifier::bundle::{Added, Bundle, Finding, InputError, Report, Source, Step};
-
-/// Deepest folder walked below a path given on the command line.
-pub const MAX_DEPTH: usize = 4;
-/// Most directory entries looked at in total.
-pub const MAX_FILES: usize = 1 << 20;
-
-fn input<T>(msg: impl Into<String>) -> Result<T, InputError> {
-    Err(InputError(msg.into()))
-}
-
-/// Reads at most `limit` bytes of a file; larger files are an input error.
-pub fn read_limited(path: &Path, limit: u64) -> Result<Vec<u8>, InputError> {
-    let f = fs::File::open(path)
-        .map_err(|e| InputError(format!("cannot open {}: {e}", path.display())))?;
-    let mut buf = Vec::new();
-    f.take(limit + 1)
-        .read_to_end(&mut buf)
-        .map_err(|e| InputError(format!("cannot read {}: {e}", path.display())))?;
-    if buf.len() as u64 > limit {
-        return input(format!(
-            "{} is larger than {limit} bytes: not a Custodia file",
-            path.display()
-        ));
-    }
-    Ok(buf)
-}
-
-/// A file on disk, read only when the bundle needs it.
-struct File {
-    path: PathBuf,
-    name: String,
-}
-
-impl File {
-    fn boxed(path: &Path) -> Box<dyn Source> {
-        Box::new(Self {
-            path: path.to_path_buf(),
-            name: path.display().to_string(),
-        })
-    }
-}
-
-impl Source for File {
-    fn name(&self) -> &str {
-        &self.name
-    }
-
-    fn read(&self, limit: u64) -> Result<Vec<u8>, String> {
-        read_limited(&self.path, limit).map_err(|e| e.0)
-    }
-}
-
-fn walk(dir: &Path, depth: usize, bundle: &mut Bundle, seen: &mut usize) -> Result<(), InputError> {
-    let entries =
-        fs::read_dir(dir).map_err(|e| InputError(format!("cannot list {}: {e}", dir.display())))?;
-    let mut paths: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
-    paths.sort();
-    for p in paths {
-        *seen += 1;
-        if *seen > MAX_FILES {
-            return input(format!("more than {MAX_FILES} files under the paths given"));
-        }
-        // Do not follow links out of the folder, and skip the exchange's private data.
-        let Ok(meta) = fs::symlink_metadata(&p) else {
-            continue;
-        };
-        if meta.is_dir() {
-            let skip = p.file_name().is_some_and(|n| n == "private");
-            if depth < MAX_DEPTH && !skip {
-                walk(&p, depth + 1, bundle, seen)?;
-            }
-        } else if meta.is_file() {
-            bundle.add(File::boxed(&p))?;
-        }
-    }
-    Ok(())
-}
-
-/// Finds round.json, the proofs and the inclusion files among `paths` (files, folders or zip
-/// archives). A file named directly that is not a Custodia file is an input error (a typo
-/// should not pass silently); inside folders and archives other files are ignored.
-pub fn discover(paths: &[PathBuf]) -> Result<Bundle, InputError> {
-    let mut bundle = Bundle::new();
-    let mut seen = 0;
-    for p in paths {
-        let meta =
-            fs::metadata(p).map_err(|e| InputError(format!("cannot open {}: {e}", p.display())))?;
-        if meta.is_dir() {
-            walk(p, 0, &mut bundle, &mut seen)?;
-            continue;
-        }
-        let added = if is_zip(p) {
-            let bytes = read_limited(p, MAX_ZIP_BYTES)?;
-            bundle.add_bytes(&p.display().to_string(), bytes)?
-        } else {
-            bundle.add(File::boxed(p))?
-        };
-        match added {
-            Added::Ignored => {
-                return input(format!(
-                    "{} is not a Custodia file (round.json, batch-NNNNN.proof/.json, an inclusion \
-                     file, or a zip of them)",
-                    p.display()
-                ));
-            }
-            Added::Archive(0) => {
-                return input(format!(
-                    "{}: the archive holds no Custodia files (round.json, batch-NNNNN.proof/.json \
-                     or an inclusion file)",
-                    p.display()
-                ));
-            }
-            _ => {}
-        }
-    }
-    Ok(bundle)
-}
-
-/// A zip by name or by its first bytes (downloads lose their extension).
-fn is_zip(p: &Path) -> bool {
-    if p.extension().is_some_and(|e| e.eq_ignore_ascii_case("zip")) {
-        return true;
-    }
-    let mut head = [0u8; 4];
-    fs::File::open(p)
-        .and_then(|mut f| f.read_exact(&mut head))
-        .is_ok()
-        && (head == *b"PK\x03\x04" || head == *b"PK\x05\x06")
-}
 
 /// Exit status of a run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -169,7 +38,7 @@ impl Outcome {
 /// Discovers and checks: the whole program minus argument parsing and printing.
 pub fn run(paths: &[PathBuf]) -> Result<Report, InputError> {
     if paths.is_empty() {
-        return input("no paths given");
+        return Err(InputError("no paths given".into()));
     }
     discover(paths)?.check(|_| {})
 }

@@ -24,6 +24,8 @@ use custodia_sumtree::{InclusionProof, ROUND_FORMAT, RoundManifest, VerifiedIncl
 
 use crate::round::{BatchFiles, RoundError, verify_round, verify_user};
 
+pub mod disk;
+
 /// Largest file read (a batch proof is about a megabyte at 22 assets, six at 200).
 pub const MAX_FILE_BYTES: u64 = 64 << 20;
 /// Largest zip archive opened.
