@@ -1,46 +1,62 @@
 #!/usr/bin/env bash
-# Builds the browser verifier (crates/verifier-wasm) and tests it in real headless Chromium:
-# a valid demo user's files must show "verified", a tampered inclusion file "rejected";
-# screenshots go to custodia-out/browser/. Needs root for apt-get (CI image) or the tools present.
+# The browser verifier's test (part of the README's test command, `.ci/test`): builds the
+# self-contained verifier page, makes a small proven demo round with the `custodia` CLI, serves the
+# page with `custodia serve`, and drives real headless Chromium (chromedriver) through
+# crates/verifier-wasm/tests/browser.py: the page opened as a local file and at
+# http://127.0.0.1:PORT/verify must show "verified" for a user's files, their zip and the whole
+# round, and "rejected" for a tampered inclusion file and a zip with a flipped proof byte.
+# Screenshots go to custodia-out/browser/.
+#
+# Installs what is missing: Debian chromium, chromium-driver and binaryen (needs root, as in CI),
+# the wasm32 target, and wasm-bindgen-cli at the version Cargo.toml pins.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-WB_VERSION=0.2.130 # = the wasm-bindgen pin in Cargo.toml
+WB_VERSION=$(sed -n 's/^wasm-bindgen = "=\(.*\)"/\1/p' Cargo.toml)
 
 need=()
 command -v chromium >/dev/null || need+=(chromium)
 command -v chromedriver >/dev/null || need+=(chromium-driver)
 command -v wasm-opt >/dev/null || need+=(binaryen)
+command -v python3 >/dev/null || need+=(python3)
 if ((${#need[@]})); then
-  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}"
+  SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 fi
 if [[ "$(wasm-bindgen --version 2>/dev/null)" != "wasm-bindgen $WB_VERSION" ]]; then
   # Not --locked: the registry mirror may lack the exact lockfile versions of its dependencies.
-  cargo install wasm-bindgen-cli --version "=$WB_VERSION"
+  cargo install -q wasm-bindgen-cli --version "=$WB_VERSION"
 fi
 rustup target add wasm32-unknown-unknown >/dev/null 2>&1 || true
 
-cargo build --release --target wasm32-unknown-unknown -p custodia-verifier-wasm
-WASM=target/wasm32-unknown-unknown/release/custodia_verifier_wasm.wasm
-PKG=crates/verifier-wasm/web/pkg
-rm -rf "$PKG"
-# wasm-opt runs before wasm-bindgen: Debian's binaryen 108 breaks wasm-bindgen's externref table
-# when run after it.
-if command -v wasm-opt >/dev/null; then
-  mkdir -p target/wasm-opt
-  wasm-opt -Oz --strip-debug --enable-reference-types --enable-bulk-memory \
-    --enable-nontrapping-float-to-int --enable-sign-ext --enable-mutable-globals \
-    "$WASM" -o target/wasm-opt/custodia_verifier_wasm.wasm
-  WASM=target/wasm-opt/custodia_verifier_wasm.wasm
-fi
-wasm-bindgen --target no-modules --no-typescript --out-dir "$PKG" "$WASM"
-bytes=$(($(stat -c %s "$PKG/custodia_verifier_wasm_bg.wasm") + $(stat -c %s "$PKG/custodia_verifier_wasm.js") + $(stat -c %s crates/verifier-wasm/web/worker.js) + $(stat -c %s crates/verifier-wasm/web/index.html)))
-echo "browser bundle: $bytes bytes ($(gzip -9c "$PKG/custodia_verifier_wasm_bg.wasm" | wc -c) bytes of wasm gzipped)"
-if ((bytes > 3 * 1024 * 1024)); then echo "bundle over 3 MiB" >&2; exit 1; fi
-
-# A small proven demo round and one user's inclusion file.
-cargo build --release -p custodia-cli
 OUT=custodia-out/browser
 rm -rf "$OUT" && mkdir -p "$OUT"
-target/release/custodia demo -q --users 300 --assets 4 --log-batch 8 --out "$OUT/demo" >/dev/null
-target/release/custodia por inclusion --round "$OUT/demo/round" --user user-000000001 --out "$OUT/user.json" >/dev/null
-python3 crates/verifier-wasm/tests/browser.py crates/verifier-wasm/web "$OUT/demo/round" "$OUT/user.json" "$OUT"
+bash crates/verifier-wasm/build.sh "$OUT/page"
+
+# A small proven demo round and one user's inclusion file. The dev profile: after `cargo test`
+# these binaries are already built (a release build would compile everything a second time).
+cargo build -q -p custodia-cli -p custodia-api --bin custodia --bin custodia-serve-test
+BIN=target/debug
+$BIN/custodia demo -q --users 300 --assets 4 --log-batch 8 --out "$OUT/demo" >/dev/null
+$BIN/custodia por inclusion --round "$OUT/demo/round" --user user-000000001 --out "$OUT/user.json" >/dev/null
+
+# The service, serving the page at /verify (port 0: a free port; printed as LISTENING addr).
+SERVE_LOG="$OUT/serve.log"
+CUSTODIA_SERVER_LISTEN=127.0.0.1:0 \
+CUSTODIA_STORE_URL="sqlite://$PWD/$OUT/service.db" \
+CUSTODIA_SECRETS_KEK="$(head -c 32 /dev/urandom | od -An -tx1 | tr -d " \n")" \
+CUSTODIA_WEB_VERIFIER_PAGE="$OUT/page/index.html" \
+  $BIN/custodia-serve-test >"$OUT/serve.out" 2>"$SERVE_LOG" &
+SERVE_PID=$!
+trap 'kill $SERVE_PID 2>/dev/null || true' EXIT
+addr=""
+for _ in $(seq 100); do
+  addr=$(sed -n 's/^LISTENING //p' "$OUT/serve.out")
+  [ -n "$addr" ] && break
+  kill -0 $SERVE_PID 2>/dev/null || { cat "$SERVE_LOG" >&2; exit 1; }
+  sleep 0.1
+done
+[ -n "$addr" ] || { echo "custodia serve did not start" >&2; cat "$SERVE_LOG" >&2; exit 1; }
+
+python3 crates/verifier-wasm/tests/browser.py "$OUT/page/index.html" "$OUT/demo/round" "$OUT/user.json" "$OUT" \
+  --url "http://$addr/verify"

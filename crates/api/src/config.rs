@@ -50,6 +50,8 @@ pub struct Config {
     pub log: LogConfig,
     /// Threat intelligence (`crate::guard`).
     pub guard: crate::guard::GuardConfig,
+    /// Pages served to users (`crate::web`).
+    pub web: crate::web::WebConfig,
 }
 
 /// `[server]`.
@@ -226,6 +228,7 @@ const ENV: &[(&str, &str, Kind, bool)] = &[
     ("secrets", "bootstrap_admin_token", Kind::Str, true),
     ("log", "filter", Kind::Str, false),
     ("log", "format", Kind::Str, false),
+    ("web", "verifier_page", Kind::Str, false),
 ];
 
 /// The names of every supported environment variable (for docs and `--help`).

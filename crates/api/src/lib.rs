@@ -11,6 +11,7 @@ mod openapi;
 mod routes;
 mod service;
 mod state;
+mod web;
 mod wire;
 
 use std::future::Future;
@@ -37,6 +38,7 @@ pub use routes::{ApiJson, router};
 pub use service::{purge_idle_key_ids, purge_idle_keys, verify_audit_chain};
 pub use state::{App, Background, Repos};
 use tokio::net::TcpListener;
+pub use web::{VerifierPage, WebConfig};
 pub use wire::*;
 
 /// Sets up `tracing` output on stdout (`text` or `json`) with `log.filter` (`info`,
@@ -117,6 +119,7 @@ pub async fn run(
     let store = Store::open(config.store.url.expose(), config.store.max_connections)
         .await
         .context("opening the store")?;
+    let page = web::VerifierPage::load(&config.web)?;
     let app = App::new(
         store.clone(),
         Arc::new(SystemClock),
@@ -135,7 +138,7 @@ pub async fn run(
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let grace = Duration::from_secs(config.server.shutdown_grace_secs);
     let mut rx = stop_rx.clone();
-    let server = axum::serve(listener, router(app.clone()))
+    let server = axum::serve(listener, router(app.clone()).merge(web::routes(page)))
         .with_graceful_shutdown(async move {
             let _ = rx.wait_for(|s| *s).await;
         })

@@ -23,6 +23,19 @@ pub enum BenchCommand {
     /// Threat intelligence: domain checks, address lookups and offline snapshots at production
     /// sizes (`custodia_guard::bench::run`).
     Guard(GuardBenchArgs),
+    /// A user's check, as `custodia-verify` runs it: find the files, read them, verify the
+    /// inclusion and the batch proof covering it (and the whole round if every proof is given).
+    Verify(VerifyBenchArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct VerifyBenchArgs {
+    /// The files, folders or zip archives a user would give `custodia-verify`.
+    #[arg(required = true)]
+    pub paths: Vec<std::path::PathBuf>,
+    /// Timed runs (after one warm-up run).
+    #[arg(long, default_value_t = 20)]
+    pub runs: usize,
 }
 
 #[derive(Debug, Args)]
@@ -76,6 +89,7 @@ pub fn run(cmd: BenchCommand, out: &Output) -> Result<Outcome> {
     match cmd {
         BenchCommand::Por(a) => por(a, out),
         BenchCommand::Guard(a) => guard(a, out),
+        BenchCommand::Verify(a) => verify(a, out),
         BenchCommand::Reserves(a) => {
             let r = custodia_reserves::bench_verify(a.wallets);
             out.emit(&r, || {
@@ -91,6 +105,63 @@ pub fn run(cmd: BenchCommand, out: &Output) -> Result<Outcome> {
             })
         }
     }
+}
+
+#[derive(Serialize)]
+struct VerifyReport {
+    runs: usize,
+    verified: bool,
+    checks: usize,
+    min_ms: f64,
+    median_ms: f64,
+    p95_ms: f64,
+    max_ms: f64,
+}
+
+/// Times `custodia_verifier::bundle` end to end (discovery, reading, parsing, verification), the
+/// code `custodia-verify` runs, minus process start.
+fn verify(a: VerifyBenchArgs, out: &Output) -> Result<Outcome> {
+    let once = || -> Result<custodia_verifier::bundle::Report> {
+        let bundle = custodia_verifier::bundle::disk::discover(&a.paths)?;
+        Ok(bundle.check(|_| {})?)
+    };
+    let first = once()?;
+    let mut ms = Vec::with_capacity(a.runs.max(1));
+    for _ in 0..a.runs.max(1) {
+        let t = Instant::now();
+        let r = once()?;
+        ms.push(t.elapsed().as_secs_f64() * 1e3);
+        anyhow::ensure!(r == first, "two runs over the same files disagree");
+    }
+    ms.sort_by(f64::total_cmp);
+    let at = |q: f64| ms[((ms.len() - 1) as f64 * q).round() as usize];
+    let r = VerifyReport {
+        runs: ms.len(),
+        verified: first.verified(),
+        checks: first.findings.len(),
+        min_ms: ms[0],
+        median_ms: at(0.5),
+        p95_ms: at(0.95),
+        max_ms: ms[ms.len() - 1],
+    };
+    out.emit(&r, || {
+        format!(
+            "round {}: {} check(s), {}; {} runs: min {:.1} ms, median {:.1} ms, p95 {:.1} ms, max {:.1} ms",
+            first.round,
+            r.checks,
+            if r.verified { "verified" } else { "REJECTED" },
+            r.runs,
+            r.min_ms,
+            r.median_ms,
+            r.p95_ms,
+            r.max_ms
+        )
+    });
+    Ok(if r.verified {
+        Outcome::Ok
+    } else {
+        Outcome::Rejected
+    })
 }
 
 #[derive(Serialize)]

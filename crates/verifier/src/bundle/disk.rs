@@ -134,4 +134,3 @@ fn is_zip(p: &Path) -> bool {
         .is_ok()
         && (head == *b"PK\x03\x04" || head == *b"PK\x05\x06")
 }
-
