@@ -69,7 +69,9 @@ pub enum VerifyError {
         want: Vec<usize>,
     },
     /// The STARK does not verify.
-    #[error("proof rejected: {0}")]
+    #[error(
+        "proof rejected: the STARK does not verify for this round's public inputs (verifier detail: {0})"
+    )]
     Rejected(String),
     /// Plonky3 panicked on the input; treated as a rejection.
     #[error("proof rejected: the verifier panicked on malformed input")]

@@ -550,3 +550,117 @@ impl Report {
         self.findings.iter().all(|f| f.ok)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::io::Write as _;
+
+    use super::*;
+
+    fn round_json(id: &str) -> Vec<u8> {
+        format!(r#"{{"format":"{ROUND_FORMAT}","round":"{id}"}}"#).into_bytes()
+    }
+
+    fn zip_of(entries: &[(&str, &[u8])]) -> Vec<u8> {
+        let mut w = zip::ZipWriter::new(Cursor::new(Vec::new()));
+        let opts = zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Deflated);
+        for (name, bytes) in entries {
+            w.start_file(*name, opts).unwrap();
+            w.write_all(bytes).unwrap();
+        }
+        w.finish().unwrap().into_inner()
+    }
+
+    #[test]
+    fn files_are_sorted_by_content_and_name() {
+        let mut b = Bundle::new();
+        assert_eq!(
+            b.add_bytes("r.json", round_json("r1")).unwrap(),
+            Added::Round
+        );
+        assert_eq!(
+            b.add_bytes("dl/batch-00007.proof", vec![1]).unwrap(),
+            Added::BatchProof(7)
+        );
+        assert_eq!(
+            b.add_bytes("batch-00007.json", vec![2]).unwrap(),
+            Added::BatchPublic(7)
+        );
+        let incl = format!(r#"{{"format":"{INCLUSION_FORMAT}"}}"#).into_bytes();
+        assert_eq!(
+            b.add_bytes("me.json", incl.clone()).unwrap(),
+            Added::Inclusion
+        );
+        // The same inclusion file twice counts once.
+        assert_eq!(b.add_bytes("copy.json", incl).unwrap(), Added::Inclusion);
+        assert_eq!(b.inclusion_count(), 1);
+        for junk in [
+            &b"{}"[..],
+            b"not json",
+            b"{\"format\":\"other/1\"}",
+            &[0xff; 10],
+        ] {
+            assert_eq!(
+                b.add_bytes("x.json", junk.to_vec()).unwrap(),
+                Added::Ignored
+            );
+        }
+        // The same round again is fine; a different one is ambiguous.
+        assert_eq!(
+            b.add_bytes("again.json", round_json("r1")).unwrap(),
+            Added::Round
+        );
+        let e = b.add_bytes("other.json", round_json("r2")).unwrap_err();
+        assert!(e.0.contains("two different round manifests"), "{e}");
+    }
+
+    #[test]
+    fn zips_are_opened_one_level_and_private_data_is_skipped() {
+        let inner = zip_of(&[("round.json", &round_json("nested"))]);
+        let z = zip_of(&[
+            ("round/round.json", &round_json("r1")),
+            ("round/proofs/batch-00000.proof", b"p"),
+            ("round/proofs/batch-00000.json", b"j"),
+            ("round/private/batch-00000.wit", b"secret"),
+            ("round/private/round.json", &round_json("private")),
+            ("nested.zip", &inner),
+            ("README.txt", b"hello"),
+        ]);
+        let mut b = Bundle::new();
+        // Named without .zip (a download): recognised by its first bytes.
+        assert_eq!(b.add_bytes("download", z).unwrap(), Added::Archive(3));
+        assert_eq!(b.round_bytes(), Some(&round_json("r1")[..]));
+        assert!(b.has_batch(0));
+    }
+
+    #[test]
+    fn hostile_archives_are_errors_or_bounded() {
+        let mut b = Bundle::new();
+        let e = b
+            .add_bytes("x.zip", b"PK\x03\x04garbage".to_vec())
+            .unwrap_err();
+        assert!(e.0.contains("not a readable zip archive"), "{e}");
+        // 80 MiB of spaces as round.json deflate to ~80 KB; reading stops at the limit.
+        let big = vec![b' '; 80 << 20];
+        let bomb = zip_of(&[("round.json", &big)]);
+        assert!(bomb.len() < 1 << 20);
+        assert_eq!(b.add_bytes("bomb.zip", bomb).unwrap(), Added::Archive(0));
+        assert!(b.round_bytes().is_none());
+        // A truncated archive.
+        let z = zip_of(&[("round.json", &round_json("r1"))]);
+        assert!(b.add_bytes("cut.zip", z[..z.len() - 10].to_vec()).is_err());
+    }
+
+    #[test]
+    fn nothing_to_check_is_an_input_error_not_a_rejection() {
+        let b = Bundle::new();
+        let e = b.check(|_| {}).unwrap_err();
+        assert!(e.0.contains("no round.json"), "{e}");
+        let mut b = Bundle::new();
+        b.add_bytes("r.json", round_json("r1")).unwrap();
+        // round.json's `format` is right but the manifest is incomplete.
+        let e = b.check(|_| {}).unwrap_err();
+        assert!(e.0.contains("not a valid round.json"), "{e}");
+    }
+}
