@@ -208,6 +208,19 @@ impl<S: Repos> App<S> {
         }
     }
 
+    /// Queues an event for the batched audit writer, waiting for room when the queue is full
+    /// (decisions that must never be dropped: guard alerts). Fails only when the writer is gone.
+    pub(crate) async fn audit_wait(&self, e: NewEvent) -> Result<(), crate::error::ApiError> {
+        self.inner
+            .audit_tx
+            .send(AuditMsg::Event(e))
+            .await
+            .map_err(|_| {
+                self.inner.metrics.audit_events_dropped.inc();
+                crate::error::ApiError::internal("audit writer stopped: event not recorded")
+            })
+    }
+
     /// Writes pending usage and waits until every queued audit event is stored.
     pub async fn flush(&self) -> Result<(), StoreError> {
         let r = self.flush_usage().await;

@@ -84,12 +84,12 @@ pub const MIGRATIONS: &[Migration] = &[
          list_source TEXT NOT NULL, chain TEXT NOT NULL, address TEXT NOT NULL, \
          category TEXT NOT NULL CHECK (category IN ('sanctions', 'hack', 'mixer', 'phishing', 'scam')), \
          listed_date TEXT, label TEXT, imported_at INTEGER NOT NULL, \
-         PRIMARY KEY (address_key, source))",
+         PRIMARY KEY (address_key, source)) WITHOUT ROWID",
             "CREATE INDEX guard_address_entries_list ON guard_address_entries (list_source)",
             "CREATE TABLE guard_domain_entries (list TEXT NOT NULL CHECK (list IN ('block', 'allow')), \
          host TEXT NOT NULL, source TEXT NOT NULL, list_source TEXT NOT NULL, \
          category TEXT NOT NULL CHECK (category IN ('sanctions', 'hack', 'mixer', 'phishing', 'scam')), \
-         listed_date TEXT, imported_at INTEGER NOT NULL, PRIMARY KEY (list, host, source))",
+         listed_date TEXT, imported_at INTEGER NOT NULL, PRIMARY KEY (list, host, source)) WITHOUT ROWID",
             "CREATE INDEX guard_domain_entries_list ON guard_domain_entries (list_source, list)",
             "CREATE TABLE guard_snapshots (version INTEGER PRIMARY KEY, created INTEGER NOT NULL, \
          sha256 BLOB NOT NULL, bytes BLOB NOT NULL, published_at INTEGER NOT NULL)",

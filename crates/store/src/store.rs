@@ -234,7 +234,9 @@ impl Store {
         Ok((tx, seq, rows::digest(&hash)))
     }
 
-    /// Appends `events` after (`seq`, `hash`) inside `tx` and moves the head.
+    /// Appends `events` after (`seq`, `hash`) inside `tx` and moves the head. Rows go in
+    /// multi-row `INSERT`s of [`EVENT_INSERT_ROWS`] (the batched audit writer appends up to a
+    /// thousand events per transaction).
     async fn append_in(
         tx: &mut Tx,
         mut seq: u64,
@@ -244,23 +246,30 @@ impl Store {
         let mut out = Vec::with_capacity(events.len());
         for body in events {
             let e = Event::link(seq, hash, body);
-            sqlx::query(
-                "INSERT INTO events (seq, time_ms, kind, actor, subject, payload, prev_hash, hash) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-            )
-            .bind(e.seq as i64)
-            .bind(e.body.time.as_millis())
-            .bind(e.body.kind.as_str())
-            .bind(e.body.actor.as_str())
-            .bind(e.body.subject.as_str())
-            .bind(e.body.payload.as_str())
-            .bind(&e.prev_hash.0[..])
-            .bind(&e.hash.0[..])
-            .execute(&mut **tx)
-            .await?;
             seq = e.seq;
             hash = e.hash;
             out.push(e);
+        }
+        for chunk in out.chunks(EVENT_INSERT_ROWS) {
+            let sql = values_sql(
+                "INSERT INTO events (seq, time_ms, kind, actor, subject, payload, prev_hash, hash) VALUES ",
+                8,
+                chunk.len(),
+                "",
+            );
+            let mut q = sqlx::query(&sql);
+            for e in chunk {
+                q = q
+                    .bind(e.seq as i64)
+                    .bind(e.body.time.as_millis())
+                    .bind(e.body.kind.as_str())
+                    .bind(e.body.actor.as_str())
+                    .bind(e.body.subject.as_str())
+                    .bind(e.body.payload.as_str())
+                    .bind(&e.prev_hash.0[..])
+                    .bind(&e.hash.0[..]);
+            }
+            q.execute(&mut **tx).await?;
         }
         if !out.is_empty() {
             sqlx::query("UPDATE event_head SET seq = $1, hash = $2 WHERE id = 1")
@@ -661,9 +670,17 @@ impl StoreHealth for Store {
     }
 }
 
-/// Rows per multi-row `INSERT` (9 columns: 4,500 parameters, under both engines' limits).
-const GUARD_INSERT_ROWS: usize = 500;
-/// Rows per page when reading the lists back.
+/// Event rows per multi-row `INSERT` (8 columns; see [`GUARD_INSERT_ROWS`] for why small).
+const EVENT_INSERT_ROWS: usize = 50;
+
+/// Rows per multi-row `INSERT`. Small on purpose: sqlx's SQLite driver resolves each bound
+/// parameter with `sqlite3_bind_parameter_name`, which is linear in the parameter count, so a
+/// statement's binding cost grows with the square of its size (500 rows × 9 columns spent 90%
+/// of an import there); 50 rows keep it negligible with few round trips.
+const GUARD_INSERT_ROWS: usize = 50;
+/// Rows per page when reading the lists back. Pages are keyset ranges written as row values,
+/// `(a, b) > ($1, $2)`: both engines answer them with a primary-key range search (the
+/// equivalent `a > $1 OR (a = $1 AND b > $2)` makes SQLite scan the whole table per page).
 const GUARD_PAGE_ROWS: i64 = 20_000;
 
 /// `INSERT INTO … VALUES ($1, …), (…) …` for `rows` rows of `cols` columns, then `tail`.
@@ -704,7 +721,8 @@ impl Store {
         at: Timestamp,
     ) -> Result<u64, StoreError> {
         let mut inserted = 0;
-        let entries = last_wins(entries, |e| (e.host.clone(), e.source.clone()));
+        let mut entries = last_wins(entries, |e| (e.host.clone(), e.source.clone()));
+        entries.sort_unstable_by(|a, b| (&a.host, &a.source).cmp(&(&b.host, &b.source)));
         for chunk in entries.chunks(GUARD_INSERT_ROWS) {
             let sql = values_sql(
                 "INSERT INTO guard_domain_entries (list, host, source, list_source, category, \
@@ -740,7 +758,7 @@ impl Store {
         loop {
             let rows: Vec<AnyRow> = sqlx::query(
                 "SELECT host, source, category, listed_date FROM guard_domain_entries \
-                 WHERE list = $1 AND (host > $2 OR (host = $2 AND source > $3)) \
+                 WHERE list = $1 AND (host, source) > ($2, $3) \
                  ORDER BY host, source LIMIT $4",
             )
             .bind(list)
@@ -779,7 +797,11 @@ impl GuardRepo for Store {
                 .execute(&mut *tx)
                 .await?
                 .rows_affected();
-            let entries = last_wins(entries, |e| (e.address, e.source.clone()));
+            // In key order: the B-tree is filled front to back instead of at random.
+            let mut entries = last_wins(entries, |e| (e.address, e.source.clone()));
+            entries.sort_unstable_by(|a, b| {
+                (a.address.key_bytes(), &a.source).cmp(&(b.address.key_bytes(), &b.source))
+            });
             for chunk in entries.chunks(GUARD_INSERT_ROWS) {
                 let sql = values_sql(
                     "INSERT INTO guard_address_entries (address_key, source, list_source, chain, \
@@ -835,7 +857,7 @@ impl GuardRepo for Store {
         loop {
             let rows: Vec<AnyRow> = sqlx::query(
                 "SELECT address_key, source, category, listed_date, label FROM guard_address_entries \
-                 WHERE address_key > $1 OR (address_key = $1 AND source > $2) \
+                 WHERE (address_key, source) > ($1, $2) \
                  ORDER BY address_key, source LIMIT $3",
             )
             .bind(key.clone())

@@ -1,13 +1,26 @@
-//! Load generator for the signed-request check (`POST /v1/gateway/verify`) over HTTP/1.1
-//! keep-alive on loopback. Sets up its own user, key and service token through the API with an
-//! admin token, then drives `--connections` concurrent connections for `--duration` seconds,
-//! each request a fresh, correctly signed and unique one (so none is a replay).
+//! Load generator over HTTP/1.1 keep-alive on loopback, in two modes.
+//!
+//! **gateway** (default): the signed-request check (`POST /v1/gateway/verify`). Sets up its own
+//! user, key and service token through the API with an admin token, then drives
+//! `--connections` concurrent connections for `--duration` seconds, each request a fresh,
+//! correctly signed and unique one (so none is a replay).
+//!
+//! **guard**: the threat-intelligence batch endpoints. Imports `--guard-addresses` synthetic
+//! listed addresses and `--guard-domains` synthetic blocked hosts through the admin list
+//! endpoints (unless `--skip-import`), creates a service token, then drives batches of
+//! `--batch` items (`--kind addresses` → `POST /v1/guard/addresses/screen`, `--kind domains` →
+//! `POST /v1/guard/domains/check`) with `--hit-percent` of the items listed. Every response is
+//! checked: HTTP 200, no invalid item, and (addresses) exactly the expected number listed.
 //!
 //! ```text
 //! custodia-loadgen --addr 127.0.0.1:8080 --admin-token TOKEN [--connections 32] [--duration 10]
 //!                  [--warmup 2] [--threads 1]
+//!                  [--mode gateway|guard] [--kind addresses|domains] [--batch 1000]
+//!                  [--guard-addresses 1000000] [--guard-domains 300000] [--hit-percent 10]
+//!                  [--seed 1] [--skip-import]
 //! ```
-//! Prints requests/s and latency percentiles (client-side, request written to response read).
+//! Prints requests/s (guard: checks/s) and latency percentiles (client-side, request written to
+//! response read).
 
 use std::time::{Duration, Instant};
 
@@ -25,6 +38,14 @@ struct Args {
     duration: u64,
     warmup: u64,
     threads: usize,
+    mode: String,
+    kind: String,
+    batch: usize,
+    guard_addresses: usize,
+    guard_domains: usize,
+    hit_percent: u32,
+    seed: u64,
+    skip_import: bool,
 }
 
 fn args() -> anyhow::Result<Args> {
@@ -35,6 +56,14 @@ fn args() -> anyhow::Result<Args> {
         duration: 10,
         warmup: 2,
         threads: 1,
+        mode: "gateway".into(),
+        kind: "addresses".into(),
+        batch: 1000,
+        guard_addresses: 1_000_000,
+        guard_domains: 300_000,
+        hit_percent: 10,
+        seed: 1,
+        skip_import: false,
     };
     let mut it = std::env::args().skip(1);
     while let Some(k) = it.next() {
@@ -46,8 +75,25 @@ fn args() -> anyhow::Result<Args> {
             "--duration" => a.duration = v()?.parse()?,
             "--warmup" => a.warmup = v()?.parse()?,
             "--threads" => a.threads = v()?.parse()?,
+            "--mode" => a.mode = v()?,
+            "--kind" => a.kind = v()?,
+            "--batch" => a.batch = v()?.parse()?,
+            "--guard-addresses" => a.guard_addresses = v()?.parse()?,
+            "--guard-domains" => a.guard_domains = v()?.parse()?,
+            "--hit-percent" => a.hit_percent = v()?.parse()?,
+            "--seed" => a.seed = v()?.parse()?,
+            "--skip-import" => a.skip_import = true,
             other => bail!("unknown argument {other}"),
         }
+    }
+    if !matches!(a.mode.as_str(), "gateway" | "guard") {
+        bail!("--mode must be gateway or guard");
+    }
+    if !matches!(a.kind.as_str(), "addresses" | "domains") {
+        bail!("--kind must be addresses or domains");
+    }
+    if a.batch == 0 || a.hit_percent > 100 {
+        bail!("--batch must be at least 1 and --hit-percent at most 100");
     }
     if a.admin.is_empty() {
         a.admin = std::env::var("CUSTODIA_SECRETS_BOOTSTRAP_ADMIN_TOKEN")
@@ -258,6 +304,9 @@ fn main() -> anyhow::Result<()> {
         .worker_threads(a.threads.max(1))
         .enable_all()
         .build()?;
+    if a.mode == "guard" {
+        return rt.block_on(guard::run(a));
+    }
     rt.block_on(async {
         let s = std::sync::Arc::new(setup(&a).await?);
         let measure_from = Instant::now() + Duration::from_secs(a.warmup);
@@ -315,4 +364,310 @@ fn main() -> anyhow::Result<()> {
         }
         Ok(())
     })
+}
+
+/// `--mode guard`.
+mod guard {
+    use std::sync::Arc;
+    use std::time::{Duration, Instant};
+
+    use anyhow::{Context as _, bail};
+    use custodia_events::{Clock, SystemClock};
+    use custodia_guard::bench::{
+        SplitMix, domain_queries, synthetic_address, synthetic_addresses, synthetic_domains,
+    };
+    use serde_json::{Value, json};
+
+    use super::{Args, Conn, json_call};
+
+    /// Distinct request bodies cycled through (built before the clock starts).
+    const BODIES: usize = 256;
+
+    struct Body {
+        json: String,
+        /// Listed items the response must report (addresses only).
+        listed: Option<usize>,
+    }
+
+    async fn import(c: &mut Conn, a: &Args, path: &str, lines: String) -> anyhow::Result<Value> {
+        let t = Instant::now();
+        let mb = lines.len() as f64 / 1e6;
+        let (status, b) = c.call("POST", path, &a.admin, &lines).await?;
+        let v: Value = serde_json::from_slice(&b).unwrap_or(Value::Null);
+        if status != 200 {
+            bail!("POST {path}: HTTP {status}: {v}");
+        }
+        eprintln!(
+            "imported {mb:.1} MB in {:.1} s: {}",
+            t.elapsed().as_secs_f64(),
+            v["totals"]
+        );
+        Ok(v)
+    }
+
+    fn bodies(a: &Args) -> Vec<Body> {
+        let mut rng = SplitMix(a.seed ^ 0x10ad);
+        let hit = |rng: &mut SplitMix| rng.below(100) < a.hit_percent as usize;
+        if a.kind == "addresses" {
+            // The same generator and seed as the import: entries[i] is listed.
+            let listed = synthetic_addresses(a.guard_addresses.max(1), a.seed);
+            (0..BODIES)
+                .map(|_| {
+                    let mut n = 0;
+                    let items: Vec<String> = (0..a.batch)
+                        .map(|_| {
+                            if hit(&mut rng) {
+                                n += 1;
+                                listed[rng.below(listed.len())].address.canonical()
+                            } else {
+                                synthetic_address(&mut rng).canonical()
+                            }
+                        })
+                        .collect();
+                    Body {
+                        json: json!({"addresses": items, "context": "withdrawal"}).to_string(),
+                        listed: Some(n),
+                    }
+                })
+                .collect()
+        } else {
+            let blocked = synthetic_domains(a.guard_domains.max(1), a.seed ^ 0xd0);
+            let others: Vec<String> = domain_queries(&blocked, 30_000, a.seed ^ 0xd1)
+                .into_iter()
+                .enumerate()
+                .filter(|(i, _)| i % 3 != 0)
+                .map(|(_, q)| q)
+                .collect();
+            (0..BODIES)
+                .map(|_| {
+                    let items: Vec<&str> = (0..a.batch)
+                        .map(|_| {
+                            if hit(&mut rng) {
+                                blocked[rng.below(blocked.len())].as_str()
+                            } else {
+                                others[rng.below(others.len())].as_str()
+                            }
+                        })
+                        .collect();
+                    Body {
+                        json: json!({"hosts": items}).to_string(),
+                        listed: None,
+                    }
+                })
+                .collect()
+        }
+    }
+
+    #[derive(Default)]
+    struct Tally {
+        lat_us: Vec<u32>,
+        requests: u64,
+        checks: u64,
+        bad: u64,
+        errors: u64,
+    }
+
+    /// The integer after the last `"key":` in a response body.
+    fn tail_count(b: &[u8], key: &str) -> Option<usize> {
+        let pat = format!("\"{key}\":");
+        let text = std::str::from_utf8(&b[b.len().saturating_sub(256)..]).ok()?;
+        let at = text.rfind(&pat)? + pat.len();
+        let digits: String = text[at..]
+            .chars()
+            .take_while(char::is_ascii_digit)
+            .collect();
+        digits.parse().ok()
+    }
+
+    /// What every connection shares.
+    struct Shared {
+        addr: String,
+        token: String,
+        path: &'static str,
+        bodies: Vec<Body>,
+        measure_from: Instant,
+        until: Instant,
+        batch: usize,
+    }
+
+    async fn worker(sh: Arc<Shared>, start: usize) -> Tally {
+        let mut t = Tally::default();
+        let Ok(mut c) = Conn::open(&sh.addr).await else {
+            t.errors += 1;
+            return t;
+        };
+        let mut i = start;
+        while Instant::now() < sh.until {
+            let b = &sh.bodies[i % sh.bodies.len()];
+            i += 1;
+            let begin = Instant::now();
+            let r = c.call("POST", sh.path, &sh.token, &b.json).await;
+            let lat = begin.elapsed();
+            if begin < sh.measure_from {
+                continue;
+            }
+            match r {
+                Ok((200, resp))
+                    if tail_count(&resp, "invalid") == Some(0)
+                        && b.listed
+                            .is_none_or(|n| tail_count(&resp, "listed") == Some(n)) =>
+                {
+                    t.requests += 1;
+                    t.checks += sh.batch as u64;
+                    t.lat_us
+                        .push(lat.as_micros().min(u128::from(u32::MAX)) as u32);
+                }
+                Ok((status, resp)) => {
+                    if t.bad == 0 {
+                        let tail = &resp[resp.len().saturating_sub(300)..];
+                        eprintln!(
+                            "unexpected response: HTTP {status} …{}",
+                            String::from_utf8_lossy(tail)
+                        );
+                    }
+                    t.bad += 1;
+                }
+                Err(_) => {
+                    t.errors += 1;
+                    match Conn::open(&sh.addr).await {
+                        Ok(nc) => c = nc,
+                        Err(_) => break,
+                    }
+                }
+            }
+        }
+        t
+    }
+
+    fn metric(text: &str, name: &str) -> f64 {
+        text.lines()
+            .filter(|l| l.starts_with(name))
+            .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+            .sum()
+    }
+
+    pub(super) async fn run(a: Args) -> anyhow::Result<()> {
+        let mut c = Conn::open(&a.addr).await?;
+        if !a.skip_import {
+            let entries = synthetic_addresses(a.guard_addresses, a.seed);
+            let lines: String = entries
+                .iter()
+                .map(|e| e.address.canonical() + "\n")
+                .collect();
+            drop(entries);
+            import(
+                &mut c,
+                &a,
+                "/v1/admin/guard/lists/addresses?format=lines&source=loadgen&category=phishing",
+                lines,
+            )
+            .await?;
+            let lines: String = synthetic_domains(a.guard_domains, a.seed ^ 0xd0)
+                .iter()
+                .map(|h| format!("{h}\n"))
+                .collect();
+            import(
+                &mut c,
+                &a,
+                "/v1/admin/guard/lists/domains?format=lines&source=loadgen",
+                lines,
+            )
+            .await?;
+        }
+        let run = SystemClock.now().as_millis();
+        let op = json_call(
+            &mut c,
+            "POST",
+            "/v1/operators",
+            &a.admin,
+            json!({"name": format!("bench-guard-{run}"), "role": "service"}),
+        )
+        .await?;
+        let token = op["token"].as_str().context("token")?.to_owned();
+        let t = Instant::now();
+        let bodies = bodies(&a);
+        eprintln!(
+            "{} request bodies of {} {} built in {:.1} s ({} bytes each on average)",
+            bodies.len(),
+            a.batch,
+            a.kind,
+            t.elapsed().as_secs_f64(),
+            bodies.iter().map(|b| b.json.len()).sum::<usize>() / bodies.len()
+        );
+        let measure_from = Instant::now() + Duration::from_secs(a.warmup);
+        let sh = Arc::new(Shared {
+            addr: a.addr.clone(),
+            token,
+            path: if a.kind == "addresses" {
+                "/v1/guard/addresses/screen"
+            } else {
+                "/v1/guard/domains/check"
+            },
+            bodies,
+            measure_from,
+            until: measure_from + Duration::from_secs(a.duration),
+            batch: a.batch,
+        });
+        let mut tasks = Vec::new();
+        for i in 0..a.connections {
+            tasks.push(tokio::spawn(worker(sh.clone(), i * 7)));
+        }
+        let mut all = Tally::default();
+        for t in tasks {
+            let t = t.await?;
+            all.lat_us.extend(t.lat_us);
+            all.requests += t.requests;
+            all.checks += t.checks;
+            all.bad += t.bad;
+            all.errors += t.errors;
+        }
+        all.lat_us.sort_unstable();
+        let pct = |p: f64| -> f64 {
+            if all.lat_us.is_empty() {
+                return 0.0;
+            }
+            let i = ((all.lat_us.len() as f64 * p).ceil() as usize).clamp(1, all.lat_us.len()) - 1;
+            f64::from(all.lat_us[i]) / 1000.0
+        };
+        let secs = a.duration as f64;
+        println!(
+            "mode=guard kind={} batch={} hit_percent={} connections={} duration={}s warmup={}s client_threads={}",
+            a.kind, a.batch, a.hit_percent, a.connections, a.duration, a.warmup, a.threads
+        );
+        println!(
+            "requests={} checks={} bad={} errors={}",
+            all.requests, all.checks, all.bad, all.errors
+        );
+        println!(
+            "throughput={:.0} checks/s ({:.1} batches/s)",
+            all.checks as f64 / secs,
+            all.requests as f64 / secs
+        );
+        println!(
+            "batch_latency_ms p50={:.3} p90={:.3} p99={:.3} p99.9={:.3} max={:.3}",
+            pct(0.50),
+            pct(0.90),
+            pct(0.99),
+            pct(0.999),
+            pct(1.0)
+        );
+        let (status, m) = c.call("GET", "/metrics", &a.admin, "").await?;
+        if status == 200 {
+            let m = String::from_utf8_lossy(&m);
+            println!(
+                "server: guard_checks_total={} audit_events_written={} audit_events_dropped={}",
+                metric(&m, "custodia_guard_checks_total"),
+                metric(&m, "custodia_audit_events_written_total"),
+                metric(&m, "custodia_audit_events_dropped_total"),
+            );
+        }
+        if all.bad > 0 || all.errors > 0 {
+            bail!(
+                "{} wrong and {} failed requests: the benchmark is invalid",
+                all.bad,
+                all.errors
+            );
+        }
+        Ok(())
+    }
 }

@@ -382,6 +382,7 @@ impl<S: Repos> App<S> {
                 )
             })
             .collect();
+        let t_store = Instant::now();
         let replaced = self
             .store()
             .replace_guard_list(
@@ -396,7 +397,11 @@ impl<S: Repos> App<S> {
             )
             .await?;
         drop((w.addresses, w.blocked, w.allowed, svc));
+        let store_s = t_store.elapsed().as_secs_f64();
+        let t_read = Instant::now();
         let lists = self.store().guard_lists().await?;
+        let read_s = t_read.elapsed().as_secs_f64();
+        let t_build = Instant::now();
         let build = self
             .guard()
             .build(lists, self.guard().current().snapshot.clone());
@@ -405,6 +410,15 @@ impl<S: Repos> App<S> {
             .map_err(|e| ApiError::internal(format!("rebuilding the guard: {e}")))?;
         let totals = self.guard_gauges(&svc);
         self.guard().swap(svc);
+        tracing::info!(
+            source = %w.source,
+            removed = replaced.removed,
+            inserted = replaced.inserted,
+            store_s,
+            read_s,
+            build_s = t_build.elapsed().as_secs_f64(),
+            "guard list stored and service rebuilt"
+        );
         Ok(ListWritten {
             seqs: replaced.events.iter().map(|e| e.seq).collect(),
             events: w.events,

@@ -104,21 +104,21 @@ fn query<T>(q: Result<Query<T>, QueryRejection>) -> Result<T, ApiError> {
         .map_err(|r| ApiError::bad_request("invalid_query", r.body_text()))
 }
 
-/// Queues the events of one decision batch for the batched audit writer.
-fn record<S: Repos>(app: &App<S>, actor: &str, events: Vec<custodia_guard::PendingEvent>) {
-    if events.is_empty() {
-        return;
-    }
+/// Queues the events of one decision batch for the batched audit writer. Unlike gateway
+/// denials (which an attacker can flood, so a full queue drops them), guard alerts are asked for
+/// by trusted callers and must all be recorded: a full queue makes this request wait for room
+/// (backpressure), it never drops.
+async fn record<S: Repos>(
+    app: &App<S>,
+    actor: &str,
+    events: Vec<custodia_guard::PendingEvent>,
+) -> Result<(), ApiError> {
     let now = app.now();
     for pe in events {
-        app.audit(event(
-            now,
-            pe.event.kind(),
-            actor,
-            &pe.subject,
-            pe.event.payload(),
-        ));
+        let e = event(now, pe.event.kind(), actor, &pe.subject, pe.event.payload());
+        app.audit_wait(e).await?;
     }
+    Ok(())
 }
 
 async fn screen<S: Repos>(
@@ -158,7 +158,7 @@ async fn screen<S: Repos>(
     let batch = svc
         .screen_addresses(user.as_ref(), &queries)
         .map_err(|e| ApiError::bad_request("batch_too_large", e.to_string()))?;
-    record(&app, &op.actor(), batch.events);
+    record(&app, &op.actor(), batch.events).await?;
     let (mut listed, mut invalid) = (0, 0);
     let results: Vec<ScreenResult> = batch
         .results
@@ -228,7 +228,7 @@ async fn check_domains<S: Repos>(
     let batch = svc
         .check_domains(user.as_ref(), &req.hosts)
         .map_err(|e| ApiError::bad_request("batch_too_large", e.to_string()))?;
-    record(&app, &op.actor(), batch.events);
+    record(&app, &op.actor(), batch.events).await?;
     let mut by_level = [0u64; 4];
     let (mut alerts, mut invalid) = (0, 0);
     let results = batch
@@ -324,7 +324,8 @@ async fn poisoning<S: Repos>(
         } else {
             Vec::new()
         },
-    );
+    )
+    .await?;
     app.metrics()
         .guard_checks
         .with_label_values(&["poisoning", if m.is_some() { "flagged" } else { "clean" }])
