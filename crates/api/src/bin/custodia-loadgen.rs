@@ -9,8 +9,10 @@
 //! listed addresses and `--guard-domains` synthetic blocked hosts through the admin list
 //! endpoints (unless `--skip-import`), creates a service token, then drives batches of
 //! `--batch` items (`--kind addresses` → `POST /v1/guard/addresses/screen`, `--kind domains` →
-//! `POST /v1/guard/domains/check`) with `--hit-percent` of the items listed. Every response is
-//! checked: HTTP 200, no invalid item, and (addresses) exactly the expected number listed.
+//! `POST /v1/guard/domains/check`) with `--hit-percent` of the items listed (domains: as many
+//! again are brand look-alikes or official sites, the rest unlisted random hosts). Every
+//! response is checked: HTTP 200, no invalid item, and (addresses) exactly the expected number
+//! listed.
 //!
 //! ```text
 //! custodia-loadgen --addr 127.0.0.1:8080 --admin-token TOKEN [--connections 32] [--duration 10]
@@ -407,8 +409,8 @@ mod guard {
 
     fn bodies(a: &Args) -> Vec<Body> {
         let mut rng = SplitMix(a.seed ^ 0x10ad);
-        let hit = |rng: &mut SplitMix| rng.below(100) < a.hit_percent as usize;
         if a.kind == "addresses" {
+            let hit = |rng: &mut SplitMix| rng.below(100) < a.hit_percent as usize;
             // The same generator and seed as the import: entries[i] is listed.
             let listed = synthetic_addresses(a.guard_addresses.max(1), a.seed);
             (0..BODIES)
@@ -431,22 +433,41 @@ mod guard {
                 })
                 .collect()
         } else {
+            // `--hit-percent` of the hosts are blocked ones (or their subdomains), as many again
+            // are brand look-alikes or official sites (`domain_queries`' third class), the rest
+            // unlisted random hosts (its second class).
             let blocked = synthetic_domains(a.guard_domains.max(1), a.seed ^ 0xd0);
-            let others: Vec<String> = domain_queries(&blocked, 30_000, a.seed ^ 0xd1)
+            let mix = domain_queries(&blocked, 30_000, a.seed ^ 0xd1);
+            let class = |k: usize| -> Vec<&str> {
+                mix.iter()
+                    .enumerate()
+                    .filter(|(i, _)| i % 3 == k)
+                    .map(|(_, q)| q.as_str())
+                    .collect()
+            };
+            // Random names come from the same syllables as the blocklist: keep only the ones it
+            // does not list, so "unlisted" means unlisted.
+            let is_blocked: std::collections::HashSet<&str> =
+                blocked.iter().map(String::as_str).collect();
+            let (listed, brands) = (class(0), class(2));
+            let unlisted: Vec<&str> = class(1)
                 .into_iter()
-                .enumerate()
-                .filter(|(i, _)| i % 3 != 0)
-                .map(|(_, q)| q)
+                .filter(|h| !is_blocked.contains(h))
                 .collect();
             (0..BODIES)
                 .map(|_| {
                     let items: Vec<&str> = (0..a.batch)
                         .map(|_| {
-                            if hit(&mut rng) {
-                                blocked[rng.below(blocked.len())].as_str()
+                            let r = rng.below(100);
+                            let p = a.hit_percent as usize;
+                            let pool = if r < p {
+                                &listed
+                            } else if r < 2 * p {
+                                &brands
                             } else {
-                                others[rng.below(others.len())].as_str()
-                            }
+                                &unlisted
+                            };
+                            pool[rng.below(pool.len())]
                         })
                         .collect();
                     Body {
