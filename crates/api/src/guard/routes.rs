@@ -849,7 +849,7 @@ async fn import_addresses<S: Repos>(
 struct DomainImport {
     blocked: Option<(Import<DomainEntry>, Part)>,
     allowed: Option<(Import<DomainEntry>, Part)>,
-    /// Rejections of every part, with the prefix that locates them, for the refusal checks.
+    /// MetaMask `fuzzylist` entries (not imported: this service has its own look-alike rules).
     fuzzy_ignored: Option<u64>,
 }
 
