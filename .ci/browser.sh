@@ -33,9 +33,10 @@ OUT=custodia-out/browser
 rm -rf "$OUT" && mkdir -p "$OUT"
 bash crates/verifier-wasm/build.sh "$OUT/page"
 
-# A small proven demo round and one user's inclusion file. The dev profile: after `cargo test`
-# these binaries are already built (a release build would compile everything a second time).
-cargo build -q -p custodia-cli -p custodia-api --bin custodia --bin custodia-serve-test
+# A small proven demo round and one user's inclusion file. The binaries `cargo test --workspace`
+# built (with the test build's features): `--no-run` is a no-op after the tests. (`cargo build -p
+# …` would resolve other features and compile the dependencies a second time.)
+cargo test -q --workspace --no-run
 BIN=target/debug
 $BIN/custodia demo -q --users 300 --assets 4 --log-batch 8 --out "$OUT/demo" >/dev/null
 $BIN/custodia por inclusion --round "$OUT/demo/round" --user user-000000001 --out "$OUT/user.json" >/dev/null
