@@ -43,6 +43,7 @@ $BIN/custodia por inclusion --round "$OUT/demo/round" --user user-000000001 --ou
 
 # The service, serving the page at /verify (port 0: a free port; printed as LISTENING addr).
 SERVE_LOG="$OUT/serve.log"
+: >"$OUT/serve.out"
 CUSTODIA_SERVER_LISTEN=127.0.0.1:0 \
 CUSTODIA_STORE_URL="sqlite://$PWD/$OUT/service.db" \
 CUSTODIA_SECRETS_KEK="$(head -c 32 /dev/urandom | od -An -tx1 | tr -d " \n")" \
@@ -52,7 +53,7 @@ SERVE_PID=$!
 trap 'kill $SERVE_PID 2>/dev/null || true' EXIT
 addr=""
 for _ in $(seq 100); do
-  addr=$(sed -n 's/^LISTENING //p' "$OUT/serve.out")
+  addr=$(sed -n 's/^LISTENING //p' "$OUT/serve.out" || true)
   [ -n "$addr" ] && break
   kill -0 $SERVE_PID 2>/dev/null || { cat "$SERVE_LOG" >&2; exit 1; }
   sleep 0.1
