@@ -233,8 +233,13 @@ impl Bundle {
             return Ok(Added::BatchPublic(b));
         }
         if name.to_ascii_lowercase().ends_with(".zip") {
-            let bytes = source.read(MAX_ZIP_BYTES).map_err(InputError)?;
-            return self.add_zip(source.name(), bytes.into());
+            // Found among other files (a folder walk): an archive that cannot be opened is not
+            // the user's round, so it is passed over; one named directly goes through
+            // `add_bytes`, where it is an error.
+            let Ok(bytes) = source.read(MAX_ZIP_BYTES) else {
+                return Ok(Added::Ignored);
+            };
+            return self.add_zip(source.name(), bytes.into(), false);
         }
         if !name.to_ascii_lowercase().ends_with(".json") {
             return Ok(Added::Ignored);
@@ -254,7 +259,7 @@ impl Bundle {
         }
         if looks_like_zip(name, &bytes) {
             self.count()?;
-            return self.add_zip(name, bytes.into());
+            return self.add_zip(name, bytes.into(), true);
         }
         if bytes.len() as u64 > MAX_FILE_BYTES {
             return Ok(Added::Ignored);
@@ -298,9 +303,19 @@ impl Bundle {
         }
     }
 
-    fn add_zip(&mut self, name: &str, archive: Arc<[u8]>) -> Result<Added, InputError> {
-        let zip = zip::ZipArchive::new(Cursor::new(&archive[..]))
-            .map_err(|e| InputError(format!("{name}: not a readable zip archive: {e}")))?;
+    /// Opens an archive and adds its entries. `strict`: an archive that cannot be opened is an
+    /// input error (it was given on purpose) rather than [`Added::Ignored`].
+    fn add_zip(
+        &mut self,
+        name: &str,
+        archive: Arc<[u8]>,
+        strict: bool,
+    ) -> Result<Added, InputError> {
+        let zip = match zip::ZipArchive::new(Cursor::new(&archive[..])) {
+            Ok(zip) => zip,
+            Err(_) if !strict => return Ok(Added::Ignored),
+            Err(e) => return input(format!("{name}: not a readable zip archive: {e}")),
+        };
         if zip.len() > MAX_ZIP_ENTRIES {
             return input(format!(
                 "{name}: {} entries, more than the {MAX_ZIP_ENTRIES} a round archive can hold",
@@ -650,6 +665,12 @@ mod tests {
         // A truncated archive.
         let z = zip_of(&[("round.json", &round_json("r1"))]);
         assert!(b.add_bytes("cut.zip", z[..z.len() - 10].to_vec()).is_err());
+        // The same broken archive met in a folder walk is passed over, not fatal.
+        let found = Box::new(Memory::new(
+            "Downloads/other.zip",
+            z[..z.len() - 10].to_vec(),
+        ));
+        assert_eq!(b.add(found).unwrap(), Added::Ignored);
     }
 
     #[test]
