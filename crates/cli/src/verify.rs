@@ -92,19 +92,7 @@ fn user(a: UserArgs, out: &Output) -> Result<Outcome> {
         crate::prove::read_batch(&a.round, b)
     }) {
         Ok(v) => {
-            let held: Vec<String> = v
-                .inclusion
-                .balances
-                .iter()
-                .filter(|(_, _, e, d)| !(e.is_zero() && d.is_zero()))
-                .map(|(id, dec, e, d)| {
-                    if d.is_zero() {
-                        format!("{id} {}", e.to_decimal(*dec))
-                    } else {
-                        format!("{id} {} (debt {})", e.to_decimal(*dec), d.to_decimal(*dec))
-                    }
-                })
-                .collect();
+            let held = custodia_verifier::bundle::balance_lines(&v.inclusion);
             let r = serde_json::json!({
                 "status": "verified", "round": m.round, "user_id": v.inclusion.user_id.to_string(),
                 "batch": v.batch, "root": m.root.to_hex(), "security_bits": v.security_bits, "balances": held,

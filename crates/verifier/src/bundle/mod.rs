@@ -516,10 +516,9 @@ pub enum Step {
     },
 }
 
-/// "BTC 0.5, USDT 120 (debt 3)", or "(all zero)".
-pub fn balances_text(v: &VerifiedInclusion) -> String {
-    let held: Vec<String> = v
-        .balances
+/// One line per asset the user holds or owes: `BTC 0.5`, `USDT 120 (debt 3)`.
+pub fn balance_lines(v: &VerifiedInclusion) -> Vec<String> {
+    v.balances
         .iter()
         .filter(|(_, _, e, d)| !(e.is_zero() && d.is_zero()))
         .map(|(id, dec, e, d)| {
@@ -529,7 +528,12 @@ pub fn balances_text(v: &VerifiedInclusion) -> String {
                 format!("{id} {} (debt {})", e.to_decimal(*dec), d.to_decimal(*dec))
             }
         })
-        .collect();
+        .collect()
+}
+
+/// "BTC 0.5, USDT 120 (debt 3)", or "(all zero)".
+pub fn balances_text(v: &VerifiedInclusion) -> String {
+    let held = balance_lines(v);
     if held.is_empty() {
         "(all zero)".to_owned()
     } else {
