@@ -1,17 +1,21 @@
 //! Operator authentication: `Authorization: Bearer <token>`, tokens stored as SHA-256, roles in
-//! the handler's signature (`Operator<AdminOnly>`).
+//! the handler's signature (`Operator<AdminOnly>`). Every service's state carries an
+//! [`OperatorAuth`] and exposes it through axum's `FromRef`, so one extractor serves them all.
 
+use std::collections::HashMap;
+use std::future::Future;
 use std::marker::PhantomData;
+use std::pin::Pin;
+use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
-use axum::extract::FromRequestParts;
+use axum::extract::{FromRef, FromRequestParts};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
-use custodia_store::{OperatorRecord, Role};
-use sha2::{Digest as _, Sha256};
+use custodia_events::RepoResult;
+use custodia_keys::{OperatorRecord, OperatorRepo, Role, token_hash};
 
 use crate::error::ApiError;
-use crate::state::{App, Repos};
 
 /// Which roles an endpoint admits.
 pub trait Allowed: Send + Sync + 'static {
@@ -41,6 +45,65 @@ impl Allowed for AnyOperator {
     const ROLES: &'static [Role] = &[Role::Admin, Role::Analyst, Role::Service];
 }
 
+type Lookup = dyn Fn([u8; 32]) -> Pin<Box<dyn Future<Output = RepoResult<Option<OperatorRecord>>> + Send>>
+    + Send
+    + Sync;
+
+/// Looks bearer tokens up (through a short cache) for every service's routes. Cheap to clone.
+#[derive(Clone)]
+pub struct OperatorAuth {
+    lookup: Arc<Lookup>,
+    cache: Arc<RwLock<HashMap<[u8; 32], (OperatorRecord, Instant)>>>,
+    ttl: Duration,
+}
+
+impl OperatorAuth {
+    /// Tokens checked against `repo`; a verified token stays cached for `ttl` (the revocation
+    /// delay).
+    pub fn new<R: OperatorRepo + Clone + 'static>(repo: R, ttl: Duration) -> Self {
+        let lookup: Arc<Lookup> = Arc::new(move |hash| {
+            let repo = repo.clone();
+            Box::pin(async move { repo.operator_by_token_hash(&hash).await })
+        });
+        Self {
+            lookup,
+            cache: Arc::new(RwLock::new(HashMap::new())),
+            ttl,
+        }
+    }
+
+    async fn authenticate(&self, token: &str) -> Result<OperatorRecord, ApiError> {
+        let hash = token_hash(token);
+        let cached = self
+            .cache
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&hash)
+            .filter(|(_, t)| t.elapsed() < self.ttl)
+            .map(|(r, _)| r.clone());
+        if let Some(r) = cached {
+            return Ok(r);
+        }
+        let Some(r) = (self.lookup)(hash).await? else {
+            return Err(unauthorized("invalid or revoked token"));
+        };
+        self.cache
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(hash, (r.clone(), Instant::now()));
+        Ok(r)
+    }
+
+    /// Drops expired cache entries (call periodically).
+    pub fn sweep(&self) {
+        let ttl = self.ttl;
+        self.cache
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .retain(|_, (_, t)| t.elapsed() < ttl);
+    }
+}
+
 /// An authenticated operator whose role is in `R::ROLES`.
 pub struct Operator<R: Allowed> {
     /// Operator name.
@@ -57,20 +120,19 @@ impl<R: Allowed> Operator<R> {
     }
 }
 
-/// SHA-256 of a bearer token: tokens carry 256 bits of entropy, so a fast hash is enough (no
-/// dictionary to resist), and the database never holds a usable token.
-pub fn token_hash(token: &str) -> [u8; 32] {
-    Sha256::digest(token.as_bytes()).into()
-}
-
 fn unauthorized(msg: &'static str) -> ApiError {
     ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", msg)
 }
 
-impl<S: Repos, R: Allowed> FromRequestParts<App<S>> for Operator<R> {
+impl<S, R> FromRequestParts<S> for Operator<R>
+where
+    S: Send + Sync,
+    OperatorAuth: FromRef<S>,
+    R: Allowed,
+{
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, app: &App<S>) -> Result<Self, ApiError> {
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
         let Some(h) = parts.headers.get(axum::http::header::AUTHORIZATION) else {
             return Err(unauthorized("missing Authorization: Bearer <token> header"));
         };
@@ -83,32 +145,7 @@ impl<S: Repos, R: Allowed> FromRequestParts<App<S>> for Operator<R> {
             }
             _ => return Err(unauthorized("Authorization must be `Bearer <token>`")),
         };
-        let hash = token_hash(token);
-        let ttl = Duration::from_secs(app.inner.server_cfg.operator_cache_secs);
-        let cached = {
-            let c = app
-                .inner
-                .operators
-                .read()
-                .unwrap_or_else(|e| e.into_inner());
-            c.get(&hash)
-                .filter(|(_, t)| t.elapsed() < ttl)
-                .map(|(r, _)| r.clone())
-        };
-        let rec: OperatorRecord = match cached {
-            Some(r) => r,
-            None => {
-                let Some(r) = app.inner.store.operator_by_token_hash(&hash).await? else {
-                    return Err(unauthorized("invalid or revoked token"));
-                };
-                app.inner
-                    .operators
-                    .write()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .insert(hash, (r.clone(), Instant::now()));
-                r
-            }
-        };
+        let rec = OperatorAuth::from_ref(state).authenticate(token).await?;
         if !R::ROLES.contains(&rec.role) {
             return Err(ApiError::new(
                 StatusCode::FORBIDDEN,

@@ -3,8 +3,8 @@
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
-use custodia_keys::{Argon2Params, KeyPolicy, SecretString};
-use serde::Deserialize;
+use custodia_keys::SecretString;
+use serde::{Deserialize, Serialize, Serializer};
 use thiserror::Error;
 
 /// Why configuration could not be loaded. Messages never include secret values.
@@ -35,15 +35,15 @@ pub enum ConfigError {
 }
 
 /// The whole configuration. Every field has a default except `secrets.kek`, which `serve` requires.
-#[derive(Debug, Clone, Deserialize, Default)]
+#[derive(Debug, Clone, Deserialize, Serialize, Default)]
 #[serde(deny_unknown_fields, default)]
 pub struct Config {
     /// HTTP server.
     pub server: ServerConfig,
     /// Database.
     pub store: StoreConfig,
-    /// API-key rules and caches.
-    pub keys: KeysConfig,
+    /// API-key rules and caches (`crate::keys`).
+    pub keys: crate::keys::KeysConfig,
     /// Secrets (print as `***`).
     pub secrets: SecretsConfig,
     /// Logging.
@@ -55,7 +55,7 @@ pub struct Config {
 }
 
 /// `[server]`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct ServerConfig {
     /// Listen address (`127.0.0.1:8080`).
@@ -80,10 +80,11 @@ impl Default for ServerConfig {
 }
 
 /// `[store]`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct StoreConfig {
     /// `sqlite://PATH` (default `sqlite://custodia.db`), `sqlite::memory:` or `postgres://…`.
+    #[serde(serialize_with = "redacted")]
     pub url: SecretString,
     /// Pool size.
     pub max_connections: u32,
@@ -98,87 +99,20 @@ impl Default for StoreConfig {
     }
 }
 
-/// `[keys]`.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct KeysConfig {
-    /// Largest accepted distance between `OK-ACCESS-TIMESTAMP` and server time.
-    pub timestamp_window_secs: u64,
-    /// Idle days after which unbound trade/withdraw keys expire.
-    pub idle_expiry_days: u64,
-    /// Seconds between idle purges inside `serve` (0 disables the schedule).
-    pub purge_interval_secs: u64,
-    /// Most IP entries per key.
-    pub max_ips: usize,
-    /// Live entries the replay cache holds before it fails closed.
-    pub replay_cache_capacity: usize,
-    /// Seconds between writes of `last_used_at` and `api_key.used` events.
-    pub usage_flush_secs: u64,
-    /// Seconds a key (and its decrypted secret) stays cached before being re-read.
-    pub key_cache_secs: u64,
-    /// Argon2id memory (KiB) for new passphrase hashes.
-    pub argon2_memory_kib: u32,
-    /// Argon2id iterations.
-    pub argon2_iterations: u32,
-    /// Argon2id lanes.
-    pub argon2_parallelism: u32,
-    /// Issuer shown in authenticator apps.
-    pub totp_issuer: String,
-    /// Wrong TOTP codes per user before a lockout.
-    pub totp_max_failures: u32,
-    /// Lockout length, in seconds.
-    pub totp_lockout_secs: u64,
-}
-
-impl Default for KeysConfig {
-    fn default() -> Self {
-        let a = Argon2Params::default();
-        Self {
-            timestamp_window_secs: 30,
-            idle_expiry_days: 14,
-            purge_interval_secs: 3600,
-            max_ips: 20,
-            replay_cache_capacity: 1_000_000,
-            usage_flush_secs: 10,
-            key_cache_secs: 5,
-            argon2_memory_kib: a.memory_kib,
-            argon2_iterations: a.iterations,
-            argon2_parallelism: a.parallelism,
-            totp_issuer: "Custodia".into(),
-            totp_max_failures: 5,
-            totp_lockout_secs: 300,
-        }
-    }
-}
-
-impl KeysConfig {
-    /// The domain policy these settings describe.
-    pub fn policy(&self) -> KeyPolicy {
-        KeyPolicy {
-            window_ms: (self.timestamp_window_secs as i64).saturating_mul(1000),
-            idle_expiry_ms: (self.idle_expiry_days as i64).saturating_mul(86_400_000),
-            max_ips: self.max_ips,
-            argon2: Argon2Params {
-                memory_kib: self.argon2_memory_kib,
-                iterations: self.argon2_iterations,
-                parallelism: self.argon2_parallelism,
-            },
-        }
-    }
-}
-
 /// `[secrets]`: prefer the environment (`CUSTODIA_SECRETS_KEK`, or `…_FILE` pointing at a file).
-#[derive(Debug, Clone, Deserialize, Default)]
+#[derive(Debug, Clone, Deserialize, Serialize, Default)]
 #[serde(deny_unknown_fields, default)]
 pub struct SecretsConfig {
     /// Key-encryption key for secrets at rest: 64 hex digits or base64 of 32 bytes.
+    #[serde(serialize_with = "redacted_opt")]
     pub kek: Option<SecretString>,
     /// If set and no admin exists yet, `serve` creates an admin operator with this bearer token.
+    #[serde(serialize_with = "redacted_opt")]
     pub bootstrap_admin_token: Option<SecretString>,
 }
 
 /// `[log]`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct LogConfig {
     /// Target filter, e.g. `info` or `info,custodia_api=debug`.
@@ -196,46 +130,79 @@ impl Default for LogConfig {
     }
 }
 
-#[derive(Clone, Copy)]
+/// Secrets never serialise as themselves.
+fn redacted<S: Serializer>(_: &SecretString, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str("***")
+}
+
+fn redacted_opt<S: Serializer>(v: &Option<SecretString>, s: S) -> Result<S::Ok, S::Error> {
+    match v {
+        Some(_) => s.serialize_str("***"),
+        None => s.serialize_none(),
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Kind {
     Str,
     Int,
+    Bool,
 }
 
-/// Every environment override: `CUSTODIA_<SECTION>_<KEY>`; secrets and the store URL also accept
-/// `…_FILE` (the value is read from that file, trailing newline removed).
-const ENV: &[(&str, &str, Kind, bool)] = &[
-    ("server", "listen", Kind::Str, false),
-    ("server", "shutdown_grace_secs", Kind::Int, false),
-    ("server", "body_limit_bytes", Kind::Int, false),
-    ("server", "operator_cache_secs", Kind::Int, false),
-    ("store", "url", Kind::Str, true),
-    ("store", "max_connections", Kind::Int, false),
-    ("keys", "timestamp_window_secs", Kind::Int, false),
-    ("keys", "idle_expiry_days", Kind::Int, false),
-    ("keys", "purge_interval_secs", Kind::Int, false),
-    ("keys", "max_ips", Kind::Int, false),
-    ("keys", "replay_cache_capacity", Kind::Int, false),
-    ("keys", "usage_flush_secs", Kind::Int, false),
-    ("keys", "key_cache_secs", Kind::Int, false),
-    ("keys", "argon2_memory_kib", Kind::Int, false),
-    ("keys", "argon2_iterations", Kind::Int, false),
-    ("keys", "argon2_parallelism", Kind::Int, false),
-    ("keys", "totp_issuer", Kind::Str, false),
-    ("keys", "totp_max_failures", Kind::Int, false),
-    ("keys", "totp_lockout_secs", Kind::Int, false),
-    ("secrets", "kek", Kind::Str, true),
-    ("secrets", "bootstrap_admin_token", Kind::Str, true),
-    ("log", "filter", Kind::Str, false),
-    ("log", "format", Kind::Str, false),
-    ("web", "verifier_page", Kind::Str, false),
-];
+/// One `CUSTODIA_<SECTION>_<KEY>` variable.
+#[derive(Debug, Clone)]
+struct EnvVar {
+    section: String,
+    key: String,
+    kind: Kind,
+}
+
+impl EnvVar {
+    fn name(&self) -> String {
+        format!(
+            "CUSTODIA_{}_{}",
+            self.section.to_uppercase(),
+            self.key.to_uppercase()
+        )
+    }
+}
+
+/// Every environment override, derived from the configuration's own shape: each scalar field
+/// of each section (`[section] key = …`) is `CUSTODIA_<SECTION>_<KEY>`. Optional fields are
+/// given a value first so they appear in the shape. Nested tables and lists are file-only.
+/// Every string variable also accepts `…_FILE` (the value is read from that file, trailing
+/// newline removed): the way to pass secrets without putting them in the environment.
+fn env_vars() -> Vec<EnvVar> {
+    let mut shape = Config::default();
+    shape.secrets.kek = Some(SecretString::new(String::new()));
+    shape.secrets.bootstrap_admin_token = Some(SecretString::new(String::new()));
+    shape.web.verifier_page = Some(PathBuf::new());
+    let Ok(toml::Value::Table(root)) = toml::Value::try_from(&shape) else {
+        unreachable!("the configuration serialises to a table");
+    };
+    let mut out = Vec::new();
+    for (section, v) in root {
+        let toml::Value::Table(t) = v else { continue };
+        for (key, v) in t {
+            let kind = match v {
+                toml::Value::String(_) => Kind::Str,
+                toml::Value::Integer(_) => Kind::Int,
+                toml::Value::Boolean(_) => Kind::Bool,
+                _ => continue,
+            };
+            out.push(EnvVar {
+                section: section.clone(),
+                key,
+                kind,
+            });
+        }
+    }
+    out
+}
 
 /// The names of every supported environment variable (for docs and `--help`).
 pub fn env_var_names() -> Vec<String> {
-    ENV.iter()
-        .map(|(s, k, _, _)| format!("CUSTODIA_{}_{}", s.to_uppercase(), k.to_uppercase()))
-        .collect()
+    env_vars().iter().map(EnvVar::name).collect()
 }
 
 impl Config {
@@ -260,11 +227,16 @@ impl Config {
         let mut root: toml::Table =
             toml::from_str(toml_text).map_err(|e| ConfigError::Toml(e.to_string()))?;
         let env: Vec<(String, String)> = env.into_iter().collect();
-        for (section, key, kind, file_ok) in ENV {
-            let var = format!("CUSTODIA_{}_{}", section.to_uppercase(), key.to_uppercase());
+        for EnvVar { section, key, kind } in env_vars() {
+            let var = EnvVar {
+                section: section.clone(),
+                key: key.clone(),
+                kind,
+            }
+            .name();
             let file_var = format!("{var}_FILE");
             let direct = env.iter().find(|(k, _)| *k == var).map(|(_, v)| v.clone());
-            let from_file = if *file_ok {
+            let from_file = if kind == Kind::Str {
                 env.iter()
                     .find(|(k, _)| *k == file_var)
                     .map(|(_, p)| p.clone())
@@ -296,13 +268,23 @@ impl Config {
                         why: "expected a whole number".into(),
                     })?)
                 }
+                Kind::Bool => match raw.trim() {
+                    "true" | "1" => toml::Value::Boolean(true),
+                    "false" | "0" => toml::Value::Boolean(false),
+                    _ => {
+                        return Err(ConfigError::Env {
+                            var: var.clone(),
+                            why: "expected true or false".into(),
+                        });
+                    }
+                },
             };
             let table = root
-                .entry(section.to_string())
+                .entry(section.clone())
                 .or_insert_with(|| toml::Value::Table(toml::Table::new()));
             match table {
                 toml::Value::Table(t) => {
-                    t.insert(key.to_string(), value);
+                    t.insert(key, value);
                 }
                 _ => {
                     return Err(ConfigError::Toml(format!("`{section}` must be a table")));
@@ -321,33 +303,7 @@ impl Config {
         if self.server.listen.parse::<SocketAddr>().is_err() {
             return bad("server.listen must be IP:PORT, e.g. 127.0.0.1:8080");
         }
-        let k = &self.keys;
-        if k.timestamp_window_secs == 0 || k.timestamp_window_secs > 300 {
-            return bad("keys.timestamp_window_secs must be 1 to 300");
-        }
-        if k.idle_expiry_days == 0 {
-            return bad("keys.idle_expiry_days must be at least 1");
-        }
-        if k.max_ips == 0 || k.max_ips > 100 {
-            return bad("keys.max_ips must be 1 to 100");
-        }
-        if k.replay_cache_capacity < 16 {
-            return bad("keys.replay_cache_capacity must be at least 16");
-        }
-        if k.usage_flush_secs == 0 || k.key_cache_secs == 0 {
-            return bad("keys.usage_flush_secs and keys.key_cache_secs must be at least 1");
-        }
-        if k.argon2_memory_kib < 8 * k.argon2_parallelism.max(1)
-            || k.argon2_iterations == 0
-            || k.argon2_parallelism == 0
-        {
-            return bad(
-                "keys.argon2_*: memory must be at least 8 KiB per lane, iterations and lanes at least 1",
-            );
-        }
-        if k.totp_issuer.is_empty() || k.totp_issuer.contains(':') {
-            return bad("keys.totp_issuer must be non-empty and must not contain ':'");
-        }
+        self.keys.validate()?;
         if !matches!(self.log.format.as_str(), "text" | "json") {
             return bad("log.format must be `text` or `json`");
         }
@@ -373,7 +329,7 @@ mod tests {
     fn defaults_file_and_env_precedence() {
         let c = Config::from_parts("", env(&[])).unwrap();
         assert_eq!(c.server.listen, "127.0.0.1:8080");
-        assert_eq!(c.keys.policy(), KeyPolicy::default());
+        assert_eq!(c.keys.policy(), custodia_keys::KeyPolicy::default());
         assert!(c.secrets.kek.is_none());
         let c = Config::from_parts(
             "[server]\nlisten = \"0.0.0.0:9000\"\n[keys]\nidle_expiry_days = 30\n",
@@ -392,23 +348,42 @@ mod tests {
     #[test]
     fn every_documented_variable_maps_to_a_field() {
         let mut pairs = Vec::new();
-        for (s, k, kind, _) in ENV {
-            let var = format!("CUSTODIA_{}_{}", s.to_uppercase(), k.to_uppercase());
-            let v = match (kind, *k) {
+        let vars = env_vars();
+        for v in &vars {
+            let value = match (v.kind, v.key.as_str()) {
                 (_, "listen") => "127.0.0.1:1".to_owned(),
                 (_, "format") => "json".to_owned(),
                 (_, "totp_issuer") => "X".to_owned(),
+                (_, "url") => "sqlite::memory:".to_owned(),
                 (Kind::Int, "argon2_memory_kib") => "64".to_owned(),
                 (Kind::Int, "replay_cache_capacity") => "64".to_owned(),
+                (Kind::Int, "max_list_bytes") => "4096".to_owned(),
                 (Kind::Int, _) => "3".to_owned(),
                 (Kind::Str, _) => "v".to_owned(),
+                (Kind::Bool, _) => "true".to_owned(),
             };
-            pairs.push((var, v));
+            pairs.push((v.name(), value));
         }
         let c = Config::from_parts("", pairs).unwrap();
         assert_eq!(c.keys.max_ips, 3);
         assert_eq!(c.log.format, "json");
-        assert_eq!(env_var_names().len(), ENV.len());
+        assert!(c.guard.record_clean);
+        assert_eq!(c.guard.snapshots_kept, 3);
+        assert_eq!(c.secrets.kek.as_ref().unwrap().expose(), "v");
+        assert_eq!(env_var_names().len(), vars.len());
+        // Every section's scalars are reachable, the secrets included.
+        for name in [
+            "CUSTODIA_SERVER_LISTEN",
+            "CUSTODIA_STORE_URL",
+            "CUSTODIA_KEYS_MAX_IPS",
+            "CUSTODIA_SECRETS_KEK",
+            "CUSTODIA_SECRETS_BOOTSTRAP_ADMIN_TOKEN",
+            "CUSTODIA_LOG_FILTER",
+            "CUSTODIA_WEB_VERIFIER_PAGE",
+            "CUSTODIA_GUARD_RECORD_CLEAN",
+        ] {
+            assert!(env_var_names().iter().any(|n| n == name), "{name}");
+        }
     }
 
     #[test]

@@ -3,8 +3,8 @@
 use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use custodia_events::{Offloaded, RepoError};
 use custodia_keys::KeyError;
-use custodia_store::StoreError;
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -91,16 +91,22 @@ impl IntoResponse for ApiError {
     }
 }
 
-impl From<StoreError> for ApiError {
-    fn from(e: StoreError) -> Self {
+impl From<RepoError> for ApiError {
+    fn from(e: RepoError) -> Self {
         match e {
-            StoreError::Conflict { what } => ApiError::new(
+            RepoError::Conflict { what } => ApiError::new(
                 StatusCode::CONFLICT,
                 "conflict",
                 format!("{what} already exists"),
             ),
             other => ApiError::internal(other.to_string()),
         }
+    }
+}
+
+impl From<Offloaded> for ApiError {
+    fn from(e: Offloaded) -> Self {
+        ApiError::internal(e.to_string())
     }
 }
 

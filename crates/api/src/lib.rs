@@ -4,190 +4,222 @@
 mod auth;
 mod config;
 mod error;
-mod gateway;
-mod guard;
+mod extract;
+mod health;
 mod metrics;
+mod offload;
 mod openapi;
-mod routes;
-mod service;
-mod state;
+mod record;
 mod web;
-mod wire;
 
-use std::future::Future;
+pub mod audit;
+pub mod guard;
+pub mod keys;
+pub mod operators;
+
 use std::sync::Arc;
 use std::time::Duration;
 
-use anyhow::Context as _;
+use axum::Router;
+use axum::http::{StatusCode, header};
+use axum::response::IntoResponse as _;
+use axum::routing::get;
+use custodia_events::{Clock, Entropy, EventAppender, EventReader, StoreHealth};
+use custodia_guard::GuardRepo;
+use custodia_keys::{ApiKeyRepo, Kek, KeyService, OperatorRepo, TotpRepo};
+
 pub use auth::{
-    AdminOnly, Allowed, AnyOperator, AuditorOrAdmin, Operator, ServiceOrAdmin, token_hash,
+    AdminOnly, Allowed, AnyOperator, AuditorOrAdmin, Operator, OperatorAuth, ServiceOrAdmin,
 };
 pub use config::{
-    Config, ConfigError, KeysConfig, LogConfig, SecretsConfig, ServerConfig, StoreConfig,
-    env_var_names,
+    Config, ConfigError, LogConfig, SecretsConfig, ServerConfig, StoreConfig, env_var_names,
 };
-pub use custodia_events::Report;
-use custodia_events::{OsEntropy, SystemClock};
-use custodia_keys::Kek;
-use custodia_store::{Role, Store};
 pub use error::{ApiError, ErrorBody};
-pub use guard::{BrandConfig, GuardConfig, GuardLoaded, PoisoningSection, PolicyConfig};
+pub use extract::ApiJson;
+pub use health::Health;
 pub use metrics::Metrics;
+pub use offload::Blocking;
 pub use openapi::document_json as openapi_json;
-pub use routes::{ApiJson, router};
-pub use service::{purge_idle_key_ids, purge_idle_keys, verify_audit_chain};
-pub use state::{App, Background, Repos};
-use tokio::net::TcpListener;
+pub use record::Recorder;
 pub use web::{VerifierPage, WebConfig};
-pub use wire::*;
 
-/// Sets up `tracing` output on stdout (`text` or `json`) with `log.filter` (`info`,
-/// `info,custodia_api=debug`, …). Does nothing if a subscriber is already installed.
-pub fn init_tracing(cfg: &LogConfig) -> anyhow::Result<()> {
-    use tracing_subscriber::filter::Targets;
-    use tracing_subscriber::layer::SubscriberExt as _;
-    use tracing_subscriber::util::SubscriberInitExt as _;
-    let filter: Targets = cfg
-        .filter
-        .parse()
-        .with_context(|| format!("log.filter `{}` is not a valid filter", cfg.filter))?;
-    let r = if cfg.format == "json" {
-        tracing_subscriber::fmt()
-            .json()
-            .with_writer(std::io::stdout)
-            .finish()
-            .with(filter)
-            .try_init()
-    } else {
-        tracing_subscriber::fmt()
-            .with_writer(std::io::stdout)
-            .finish()
-            .with(filter)
-            .try_init()
-    };
-    let _ = r; // already installed: keep the existing one
-    Ok(())
+/// Everything the service's storage must provide: each route set asks only for its own ports;
+/// this is their union, for the binary's one store.
+pub trait ServiceStore:
+    EventAppender
+    + EventReader
+    + StoreHealth
+    + ApiKeyRepo
+    + TotpRepo
+    + OperatorRepo
+    + GuardRepo
+    + Clone
+    + 'static
+{
+}
+impl<T> ServiceStore for T where
+    T: EventAppender
+        + EventReader
+        + StoreHealth
+        + ApiKeyRepo
+        + TotpRepo
+        + OperatorRepo
+        + GuardRepo
+        + Clone
+        + 'static
+{
 }
 
-/// Resolves on SIGTERM or ctrl-c.
-pub async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
+/// The service's HTTP parts, each with its own state, wired over one store. The binary builds
+/// it ([`Services::new`]), loads what must be loaded ([`guard::GuardState::reload`]), runs the
+/// schedulers over its parts, and serves [`Services::router`].
+pub struct Services<S> {
+    /// The metrics registry every part registered in.
+    pub metrics: Metrics,
+    /// The batched event writer.
+    pub recorder: Recorder,
+    /// Bearer-token checks, shared by every part.
+    pub auth: OperatorAuth,
+    /// API keys and the gateway check.
+    pub keys: keys::KeysState<S>,
+    /// Threat intelligence.
+    pub guard: guard::GuardState<S>,
+    /// The event log for analysts.
+    pub audit: audit::AuditState<S>,
+    /// Operator tokens.
+    pub operators: operators::OperatorsState<S>,
+    store: S,
+    body_limit: usize,
+    page: Option<Arc<VerifierPage>>,
+}
+
+impl<S: ServiceStore> Services<S> {
+    /// Wires every part. Spawns the event writer, so it must run inside a tokio runtime.
+    ///
+    /// # Panics
+    ///
+    /// If `config.guard` is invalid (`Config::load` and `Config::from_parts` validate it).
+    pub fn new(
+        store: S,
+        clock: Arc<dyn Clock>,
+        entropy: Arc<dyn Entropy>,
+        kek: Kek,
+        config: &Config,
+        page: Option<Arc<VerifierPage>>,
+    ) -> Self {
+        let metrics = Metrics::new();
+        let recorder = Recorder::spawn(store.clone(), &metrics);
+        let auth = OperatorAuth::new(
+            store.clone(),
+            Duration::from_secs(config.server.operator_cache_secs),
+        );
+        let service = Arc::new(KeyService::new(
+            store.clone(),
+            clock.clone(),
+            entropy.clone(),
+            kek,
+            config.keys.settings(),
+        ));
+        let keys = keys::KeysState::new(
+            service,
+            recorder.clone(),
+            Blocking::per_cpu(),
+            &metrics,
+            auth.clone(),
+        );
+        let guard = guard::GuardState::new(
+            store.clone(),
+            &config.guard,
+            clock.clone(),
+            recorder.clone(),
+            &metrics,
+            auth.clone(),
+        );
+        let audit = audit::AuditState {
+            log: store.clone(),
+            recorder: recorder.clone(),
+            auth: auth.clone(),
+        };
+        let operators = operators::OperatorsState {
+            repo: store.clone(),
+            clock,
+            entropy,
+            auth: auth.clone(),
+        };
+        Self {
+            metrics,
+            recorder,
+            auth,
+            keys,
+            guard,
+            audit,
+            operators,
+            store,
+            body_limit: config.server.body_limit_bytes,
+            page,
         }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        _ = ctrl_c => {},
-        _ = term => {},
+    }
+
+    /// Every route of the service.
+    pub fn router(&self) -> Router {
+        let metrics = self.metrics.clone();
+        Router::new()
+            .route(
+                "/healthz",
+                get(health::health::<S>).with_state(self.store.clone()),
+            )
+            .route(
+                "/metrics",
+                get(move || {
+                    let m = metrics.clone();
+                    async move {
+                        (
+                            [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+                            m.render(),
+                        )
+                            .into_response()
+                    }
+                }),
+            )
+            .route(
+                "/openapi.json",
+                get(|| async {
+                    (
+                        [(header::CONTENT_TYPE, "application/json")],
+                        openapi::document_json(),
+                    )
+                        .into_response()
+                }),
+            )
+            .merge(operators::routes(self.operators.clone()))
+            .merge(keys::routes(self.keys.clone()))
+            .merge(audit::routes(self.audit.clone()))
+            .merge(guard::routes(self.guard.clone()))
+            .merge(web::routes(self.page.clone()))
+            .fallback(not_found)
+            .method_not_allowed_fallback(method_not_allowed)
+            .layer(axum::extract::DefaultBodyLimit::max(self.body_limit))
+    }
+
+    /// Makes every pending decision durable: key usage, queued events.
+    pub async fn flush(&self) {
+        self.recorder.flush().await;
+    }
+
+    /// The store.
+    pub fn store(&self) -> &S {
+        &self.store
     }
 }
 
-/// `custodia serve`: logs, store, background workers, HTTP on `server.listen`, until SIGTERM or
-/// ctrl-c; then a graceful shutdown (in-flight requests get `server.shutdown_grace_secs`, usage
-/// and queued events are flushed).
-pub async fn serve(config: Config) -> anyhow::Result<()> {
-    init_tracing(&config.log)?;
-    let listener = TcpListener::bind(&config.server.listen)
-        .await
-        .with_context(|| format!("cannot listen on {}", config.server.listen))?;
-    run(config, listener, shutdown_signal()).await
+async fn not_found() -> ApiError {
+    ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such endpoint")
 }
 
-/// [`serve`] on an already bound listener with an explicit shutdown future (tests, embedding).
-pub async fn run(
-    config: Config,
-    listener: TcpListener,
-    shutdown: impl Future<Output = ()> + Send + 'static,
-) -> anyhow::Result<()> {
-    let kek = Kek::parse(
-        config
-            .secrets
-            .kek
-            .as_ref()
-            .context("secrets.kek is required: set CUSTODIA_SECRETS_KEK (64 hex digits) or CUSTODIA_SECRETS_KEK_FILE")?,
+async fn method_not_allowed() -> ApiError {
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        "method not allowed on this endpoint",
     )
-    .context("secrets.kek")?;
-    let store = Store::open(config.store.url.expose(), config.store.max_connections)
-        .await
-        .context("opening the store")?;
-    let page = web::VerifierPage::load(&config.web)?;
-    let app = App::new(
-        store.clone(),
-        Arc::new(SystemClock),
-        Arc::new(OsEntropy),
-        kek,
-        &config,
-    );
-    bootstrap_admin(&app, &config).await?;
-    app.reload_guard()
-        .await
-        .context("loading the guard's lists from the store")?;
-    let background = app.spawn_background();
-    let addr = listener.local_addr()?;
-    tracing::info!(listen = %addr, backend = ?store.backend(), "custodia serve listening");
-
-    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    let grace = Duration::from_secs(config.server.shutdown_grace_secs);
-    let mut rx = stop_rx.clone();
-    let server = axum::serve(listener, router(app.clone()).merge(web::routes(page)))
-        .with_graceful_shutdown(async move {
-            let _ = rx.wait_for(|s| *s).await;
-        })
-        .into_future();
-    tokio::spawn(async move {
-        shutdown.await;
-        tracing::info!("shutdown requested: draining connections");
-        let _ = stop_tx.send(true);
-    });
-    let mut rx = stop_rx;
-    tokio::select! {
-        r = server => r.context("HTTP server")?,
-        _ = async { let _ = rx.wait_for(|s| *s).await; tokio::time::sleep(grace).await; } => {
-            tracing::warn!(grace_secs = grace.as_secs(), "grace period over: closing remaining connections");
-        }
-    }
-    background.stop().await;
-    store.close().await;
-    tracing::info!("custodia serve stopped");
-    Ok(())
-}
-
-async fn bootstrap_admin<S: state::Repos>(app: &App<S>, config: &Config) -> anyhow::Result<()> {
-    let Some(token) = &config.secrets.bootstrap_admin_token else {
-        return Ok(());
-    };
-    if token.expose().len() < 32 {
-        anyhow::bail!("secrets.bootstrap_admin_token must be at least 32 characters");
-    }
-    if app.store().count_operators(Role::Admin).await? > 0 {
-        return Ok(());
-    }
-    service::create_operator(
-        app.store(),
-        &*app.inner.clock,
-        &*app.inner.entropy,
-        "system:bootstrap",
-        "bootstrap-admin",
-        Role::Admin,
-        Some(token),
-    )
-    .await
-    .map_err(|e| {
-        anyhow::anyhow!(
-            "creating the bootstrap admin: {} ({})",
-            e.msg,
-            e.detail.unwrap_or_default()
-        )
-    })?;
-    tracing::info!("bootstrap admin operator created");
-    Ok(())
 }

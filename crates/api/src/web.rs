@@ -14,7 +14,7 @@ use axum::Router;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use sha2::{Digest as _, Sha256};
 
 use crate::error::ApiError;
@@ -28,7 +28,7 @@ const CSP: &str = "default-src 'none'; script-src 'unsafe-inline' 'wasm-unsafe-e
                    frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
 
 /// `[web]`.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct WebConfig {
     /// The built verifier page (`crates/verifier-wasm/build.sh` writes

@@ -7,6 +7,7 @@ mod por;
 mod prove;
 mod reserves;
 mod round_dir;
+mod serve;
 mod service;
 mod verify;
 

@@ -1,13 +1,15 @@
 //! `custodia serve`, `custodia keys purge`, `custodia audit verify`: the security service.
-//! Glue only; the work is in `custodia-api`, `custodia-store` and `custodia-events`.
+//! Glue only: the use cases are in `custodia-keys` and `custodia-events`, the wiring of
+//! `serve` in `serve.rs`.
 
 use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 use clap::{Args, Subcommand};
 use custodia_api::Config;
-use custodia_events::SystemClock;
-use custodia_store::{ApiKeyRepo, Store};
+use custodia_events::{SystemClock, verify_chain};
+use custodia_keys::{ApiKeyRepo as _, purge_idle_keys};
+use custodia_store::Store;
 use serde::Serialize;
 
 use crate::Outcome;
@@ -71,7 +73,7 @@ async fn open(cfg: &Config) -> Result<Store> {
 
 pub fn serve(a: ServeArgs, _out: &Output) -> Result<Outcome> {
     let cfg = load(a.config.as_ref())?;
-    runtime()?.block_on(custodia_api::serve(cfg))?;
+    runtime()?.block_on(crate::serve::serve(cfg))?;
     Ok(Outcome::Ok)
 }
 
@@ -99,7 +101,7 @@ pub fn keys(cmd: KeysCommand, out: &Output) -> Result<Outcome> {
                 .map(|k| k.id.to_string())
                 .collect()
         } else {
-            custodia_api::purge_idle_key_ids(&store, &SystemClock, &policy)
+            purge_idle_keys(&store, &SystemClock, &policy)
                 .await?
                 .iter()
                 .map(ToString::to_string)
@@ -143,7 +145,7 @@ pub fn audit(cmd: AuditCommand, out: &Output) -> Result<Outcome> {
     let cfg = load(a.config.as_ref())?;
     let r = runtime()?.block_on(async {
         let store = open(&cfg).await?;
-        let r = custodia_api::verify_audit_chain(&store).await?;
+        let r = verify_chain(&store).await?;
         store.close().await;
         anyhow::Ok(r)
     })?;

@@ -3,8 +3,9 @@
 
 use std::process::{Command, Output};
 
+use custodia_events::EventAppender;
 use custodia_events::{Actor, EventKind, NewEvent, Payload, Subject, Timestamp};
-use custodia_store::{EventAppender, Store};
+use custodia_store::Store;
 
 fn custodia(url: &str, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_custodia"))

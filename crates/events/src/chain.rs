@@ -108,7 +108,7 @@ pub struct Break {
 
 /// The outcome of a chain check.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Report {
+pub struct ChainReport {
     /// Events checked (up to and including the first break).
     pub checked: u64,
     /// The last event's seq (0 for an empty log).
@@ -119,7 +119,7 @@ pub struct Report {
     pub first_break: Option<Break>,
 }
 
-impl Report {
+impl ChainReport {
     /// True when no break was found.
     pub fn is_intact(&self) -> bool {
         self.first_break.is_none()
@@ -185,15 +185,33 @@ impl ChainVerifier {
     }
 
     /// The report, given the log's actual head (`(seq, hash)` of its last row, if any).
-    pub fn finish(self, head: Option<(u64, Digest)>) -> Report {
+    pub fn finish(self, head: Option<(u64, Digest)>) -> ChainReport {
         let (head_seq, head_hash) = head.unwrap_or((self.prev_seq, self.prev_hash));
-        Report {
+        ChainReport {
             checked: self.checked,
             head_seq,
             head_hash,
             first_break: self.first_break,
         }
     }
+}
+
+/// Walks the whole log in seq order (pages of 1000) and reports the first broken seq, if any,
+/// with the head the log claims.
+pub async fn verify_chain<R: crate::EventReader>(log: &R) -> crate::RepoResult<ChainReport> {
+    let mut v = ChainVerifier::new();
+    let mut after = 0;
+    loop {
+        let page = log.events_after(after, 1000).await?;
+        let Some(last) = page.last() else { break };
+        after = last.seq;
+        for e in &page {
+            if v.push(e).is_err() {
+                return Ok(v.finish(Some(log.head().await?)));
+            }
+        }
+    }
+    Ok(v.finish(Some(log.head().await?)))
 }
 
 #[cfg(test)]
@@ -222,7 +240,7 @@ mod tests {
         out
     }
 
-    fn verify(events: &[Event]) -> Report {
+    fn verify(events: &[Event]) -> ChainReport {
         let mut v = ChainVerifier::new();
         for e in events {
             if v.push(e).is_err() {

@@ -27,4 +27,12 @@ pub enum EventError {
         /// The JSON type that was given.
         got: &'static str,
     },
+    /// A stored payload does not decode as its kind's payload struct.
+    #[error("payload of a `{kind}` event does not decode: {why}")]
+    PayloadShape {
+        /// The event kind.
+        kind: &'static str,
+        /// The decoder's message.
+        why: String,
+    },
 }

@@ -5,10 +5,21 @@ mod chain;
 mod entropy;
 mod error;
 mod event;
+mod ports;
+mod tally;
 mod time;
+mod typed;
 
-pub use chain::{Break, BreakReason, ChainVerifier, Digest, GENESIS_HASH, Report, hash_event};
+pub use chain::{
+    Break, BreakReason, ChainReport, ChainVerifier, Digest, GENESIS_HASH, hash_event, verify_chain,
+};
 pub use entropy::{Entropy, OsEntropy, SeededEntropy};
 pub use error::EventError;
 pub use event::{Actor, Event, EventKind, NewEvent, Payload, Subject};
+pub use ports::{
+    Audit, EventAppender, EventReader, Inline, Offload, Offloaded, RepoError, RepoResult,
+    StoreHealth, Work,
+};
+pub use tally::{FOLD_PAGE, Figure, FigureValue, Folded, Point, Tally, fold};
 pub use time::{Clock, ManualClock, SystemClock, TimeError, Timestamp};
+pub use typed::EventPayload;

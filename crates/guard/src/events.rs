@@ -7,6 +7,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use custodia_events::{Event, EventPayload, Figure, NewEvent, Tally, Timestamp};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -188,6 +189,53 @@ impl ListImported {
     }
 }
 
+/// Payload of [`kinds::SNAPSHOT_PUBLISHED`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SnapshotPublished {
+    /// Data version.
+    pub version: u64,
+    /// Creation time written in the snapshot (Unix seconds).
+    pub created: u64,
+    /// Hex SHA-256 of the file as served.
+    pub sha256: String,
+    /// File size.
+    pub bytes: u64,
+    /// The snapshot's own content hash.
+    pub content_hash: String,
+    /// Section counts.
+    pub counts: SnapshotSections,
+}
+
+/// Section counts of a published snapshot.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SnapshotSections {
+    /// List sources.
+    pub sources: u64,
+    /// Labels.
+    pub labels: u64,
+    /// Addresses.
+    pub addresses: u64,
+    /// Blocked hosts.
+    pub blocked: u64,
+    /// Allowed hosts.
+    pub allowed: u64,
+}
+
+macro_rules! payload_kinds {
+    ($($t:ty => $k:expr),* $(,)?) => {$(
+        impl EventPayload for $t {
+            const KIND: &'static str = $k;
+        }
+    )*};
+}
+payload_kinds! {
+    AddressScreened => kinds::ADDRESS_SCREENED,
+    DomainChecked => kinds::DOMAIN_CHECKED,
+    PoisoningFlagged => kinds::POISONING_FLAGGED,
+    ListImported => kinds::LIST_IMPORTED,
+    SnapshotPublished => kinds::SNAPSHOT_PUBLISHED,
+}
+
 /// A guard event, typed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum GuardEvent {
@@ -209,6 +257,16 @@ impl GuardEvent {
             GuardEvent::DomainChecked(_) => kinds::DOMAIN_CHECKED,
             GuardEvent::PoisoningFlagged(_) => kinds::POISONING_FLAGGED,
             GuardEvent::ListImported(_) => kinds::LIST_IMPORTED,
+        }
+    }
+
+    /// The event to append, about `subject`.
+    pub fn to_event(&self, time: Timestamp, actor: &str, subject: &str) -> NewEvent {
+        match self {
+            GuardEvent::AddressScreened(p) => NewEvent::typed(time, actor, subject, p),
+            GuardEvent::DomainChecked(p) => NewEvent::typed(time, actor, subject, p),
+            GuardEvent::PoisoningFlagged(p) => NewEvent::typed(time, actor, subject, p),
+            GuardEvent::ListImported(p) => NewEvent::typed(time, actor, subject, p),
         }
     }
 
@@ -295,6 +353,9 @@ pub struct GuardStats {
     /// Look-alikes seen so far, to count distinct ones.
     #[serde(skip)]
     seen_lookalikes: BTreeSet<Address>,
+    /// Events of the guard's kinds whose payload did not decode (first seq kept).
+    #[serde(skip)]
+    malformed: Option<(u64, u64)>,
 }
 
 impl GuardStats {
@@ -370,5 +431,106 @@ impl GuardStats {
             .iter()
             .map(|c| self.addresses_recorded.get(c).copied().unwrap_or(0))
             .sum()
+    }
+}
+
+/// The guard's kinds folded by [`GuardStats`] (snapshot publications are not counted).
+pub const STAT_KINDS: &[&str] = &[
+    kinds::ADDRESS_SCREENED,
+    kinds::DOMAIN_CHECKED,
+    kinds::POISONING_FLAGGED,
+    kinds::LIST_IMPORTED,
+];
+
+impl GuardStats {
+    /// `(count, first seq)` of folded events whose payload did not decode, if any.
+    pub fn malformed(&self) -> Option<(u64, u64)> {
+        self.malformed
+    }
+}
+
+impl Tally for GuardStats {
+    fn kinds(&self) -> &'static [&'static str] {
+        STAT_KINDS
+    }
+
+    fn record(&mut self, e: &Event) {
+        match GuardEvent::parse(e.body.kind.as_str(), &e.body.payload.to_value()) {
+            Ok(Some(ev)) => GuardStats::record(self, &ev),
+            Ok(None) => {}
+            Err(_) => {
+                let (n, first) = self.malformed.unwrap_or((0, e.seq));
+                self.malformed = Some((n + 1, first));
+            }
+        }
+    }
+
+    fn figures(&self) -> Vec<Figure> {
+        use kinds::*;
+        let mut out = vec![
+            Figure::count(
+                "guard.phishing_addresses_recorded",
+                "Phishing and scam addresses recorded",
+                self.phishing_addresses_recorded(),
+                &[LIST_IMPORTED],
+            ),
+            Figure::count(
+                "guard.black_addresses_recorded",
+                "Sanctioned, hack and mixer addresses recorded",
+                self.black_addresses_recorded(),
+                &[LIST_IMPORTED],
+            ),
+            Figure::count(
+                "guard.risk_domains_recorded",
+                "Phishing domains recorded",
+                self.domains_recorded,
+                &[LIST_IMPORTED],
+            ),
+            Figure::count(
+                "guard.addresses_screened",
+                "Addresses screened",
+                self.addresses_screened,
+                &[ADDRESS_SCREENED],
+            ),
+            Figure::count(
+                "guard.domains_checked",
+                "Domains checked",
+                self.domains_checked,
+                &[DOMAIN_CHECKED],
+            ),
+            Figure::count(
+                "guard.risk_domain_alerts",
+                "Risk-domain alerts (high and very high)",
+                self.domain_alerts.alerts(),
+                &[DOMAIN_CHECKED],
+            ),
+            Figure::count(
+                "guard.very_high_risk_domain_alerts",
+                "Very-high-risk domain alerts",
+                self.domain_alerts.very_high,
+                &[DOMAIN_CHECKED],
+            ),
+            Figure::count(
+                "guard.similar_addresses_recorded",
+                "Look-alike (poisoning) addresses caught",
+                self.lookalikes_caught,
+                &[POISONING_FLAGGED],
+            ),
+            Figure::count(
+                "guard.tx_warnings_shown",
+                "Transaction risk warnings shown",
+                self.tx_warnings_shown,
+                &[ADDRESS_SCREENED, POISONING_FLAGGED],
+            ),
+        ];
+        if let Some((n, _)) = self.malformed {
+            out.push(Figure::count(
+                "guard.malformed_events",
+                "Guard events that did not decode",
+                n,
+                STAT_KINDS,
+            ));
+        }
+        out
     }
 }

@@ -4,17 +4,23 @@
 mod address;
 mod addresses;
 pub mod bench;
+mod catalog;
 mod domain;
 mod error;
 mod events;
 mod import;
 mod meta;
 mod poisoning;
+mod ports;
 mod service;
 mod snapshot;
 
 pub use address::{Address, AddressKind, Chain};
 pub use addresses::{AddressEntry, AddressHit, AddressIndex, CategoryCounts, Inserted, Screening};
+pub use catalog::{
+    Catalog, CatalogError, CatalogWriter, Delta, ListTotals, ListWrite, ListWritten, Loaded,
+    Published, ServedFile,
+};
 pub use domain::{
     Brand, DEFAULT_ABUSED_TLDS, DEFAULT_LURE_WORDS, DomainChecker, DomainEntry, DomainList,
     DomainMatch, DomainPolicy, DomainVerdict, Host, MAX_INPUT, MetaMaskList, Reason, RiskLevel,
@@ -24,7 +30,7 @@ pub use domain::{
 pub use error::GuardError;
 pub use events::{
     AddressScreened, DomainChecked, GuardEvent, GuardStats, LevelCounts, ListImported, ListKind,
-    PoisoningFlagged, ScreenContext, kinds,
+    PoisoningFlagged, STAT_KINDS, ScreenContext, SnapshotPublished, SnapshotSections, kinds,
 };
 pub use import::{
     Import, Location, OFAC_FEATURE_PREFIX, Rejected, import_address_json, import_address_lines,
@@ -32,6 +38,7 @@ pub use import::{
 };
 pub use meta::{Category, Date, ListMeta};
 pub use poisoning::{CounterpartyHistory, PoisoningConfig, PoisoningMatch, check_poisoning};
+pub use ports::{GuardLists, GuardReplace, GuardReplaced, GuardRepo, StoredSnapshot};
 pub use service::{AddressQuery, Batch, EventPolicy, GuardService, MAX_BATCH, PendingEvent};
 pub use snapshot::{
     DELTA_MAGIC, RemovedAddress, SNAPSHOT_FORMAT, SNAPSHOT_MAGIC, Snapshot, SnapshotCounts,

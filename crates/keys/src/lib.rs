@@ -4,31 +4,44 @@
 mod auth;
 mod deny;
 mod error;
+pub mod events;
+pub mod gate;
 mod id;
 mod ip;
 mod model;
+mod operator;
 mod passphrase;
 mod perm;
 mod policy;
+mod ports;
 mod replay;
 mod seal;
 mod secret;
+mod service;
 mod sign;
 mod totp;
-
-pub mod kinds;
 
 pub use auth::{AuthHeaders, ParsedAuth, RequestLine, parse_auth};
 pub use deny::DenyCode;
 pub use error::KeyError;
+pub use events::{KeyTally, kinds};
+pub use gate::{Envelope, EnvelopeError, SignedRequest, Verdict, denial_event};
 pub use id::ApiKeyId;
 pub use ip::{IpAllowlist, normalize_ip};
 pub use model::{ApiKey, KeyStatus, Label, NewKeyMaterial, SealedSecret, generate_key};
+pub use operator::{
+    CreatedOperator, OperatorError, OperatorRecord, OperatorRepo, Role, create_operator, token_hash,
+};
 pub use passphrase::{Argon2Params, Passphrase, PassphraseHash, PassphraseTagger};
 pub use perm::{Permission, Permissions};
 pub use policy::KeyPolicy;
+pub use ports::{ApiKeyRepo, TotpRecord, TotpRepo};
 pub use replay::{ReplayCache, ReplayError};
 pub use seal::{Kek, open, seal};
 pub use secret::SecretString;
+pub use service::{
+    CreatedKey, Enrolment, KeyRequest, KeyService, KeyServiceError, KeySettings, names,
+    purge_idle_keys,
+};
 pub use sign::{prehash, sign, verify_signature};
 pub use totp::{TotpError, TotpSeed};

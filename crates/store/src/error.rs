@@ -58,3 +58,14 @@ impl StoreError {
         }
     }
 }
+
+impl From<StoreError> for custodia_events::RepoError {
+    fn from(e: StoreError) -> Self {
+        use custodia_events::RepoError;
+        match e {
+            StoreError::Conflict { what } => RepoError::Conflict { what },
+            StoreError::Corrupt { table, why } => RepoError::Corrupt { table, why },
+            other => RepoError::unavailable(other),
+        }
+    }
+}

@@ -1,19 +1,18 @@
 #![doc = include_str!("../README.md")]
 #![deny(missing_docs)]
 
+mod db;
 mod error;
+mod events;
+mod guard;
+mod keys;
 mod migrations;
-mod repo;
+mod paging;
 mod rows;
-mod store;
 
+pub use db::{Backend, Store};
 pub use error::StoreError;
 pub use migrations::{MIGRATIONS, Migration, SCHEMA_VERSION};
-pub use repo::{
-    ApiKeyRepo, EventAppender, EventReader, GuardLists, GuardReplace, GuardReplaced, GuardRepo,
-    OperatorRecord, OperatorRepo, Role, StoreHealth, StoredSnapshot, TotpRecord, TotpRepo,
-};
-pub use store::{Backend, Store};
 
-#[doc(hidden)]
+#[cfg(feature = "test-utils")]
 pub mod testkit;

@@ -8,7 +8,10 @@ use custodia_primitives::AccountId;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use crate::{OperatorRecord, Role, StoreError, StoredSnapshot};
+use custodia_guard::StoredSnapshot;
+use custodia_keys::{OperatorRecord, Role};
+
+use crate::StoreError;
 
 pub(crate) const EVENT_COLUMNS: &str =
     "seq, time_ms, kind, actor, subject, payload, prev_hash, hash";

@@ -2,7 +2,7 @@
 //! recorded, list-upload and snapshot limits.
 
 use custodia_guard::{Brand, DomainChecker, DomainPolicy, PoisoningConfig, default_brands};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use crate::config::ConfigError;
 
@@ -29,7 +29,7 @@ use crate::config::ConfigError;
 /// suffix = 4
 /// max_recent = 1000
 /// ```
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct GuardConfig {
     /// Start from `custodia_guard::default_brands()`.
@@ -64,7 +64,7 @@ impl Default for GuardConfig {
 }
 
 /// `[[guard.brands]]`: one protected brand.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct BrandConfig {
     /// Display name.
@@ -83,7 +83,7 @@ pub struct BrandConfig {
 }
 
 /// `[guard.policy]`: every field optional; absent fields keep the documented defaults.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct PolicyConfig {
     /// Replaces the default lure words.
@@ -105,7 +105,7 @@ pub struct PolicyConfig {
 }
 
 /// `[guard.poisoning]`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct PoisoningSection {
     /// Leading characters compared (after the chain's fixed prefix), at least 3.

@@ -11,27 +11,28 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use custodia_events::Timestamp;
 use custodia_guard::{
-    AddressQuery, Category, Chain, Date, DomainEntry, GuardError, GuardEvent, GuardStats, Import,
-    ListImported, ListKind, ListMeta, MAX_BATCH, Rejected, RiskLevel, ScreenContext,
-    import_address_json, import_address_lines, import_domain_json, import_domain_lines,
-    import_metamask_config, import_ofac_sdn_xml, kinds,
+    AddressQuery, Category, Chain, Date, DomainEntry, GuardError, GuardStats, Import, ListImported,
+    ListKind, ListMeta, MAX_BATCH, Rejected, RiskLevel, ScreenContext, import_address_json,
+    import_address_lines, import_domain_json, import_domain_lines, import_metamask_config,
+    import_ofac_sdn_xml,
 };
 use custodia_primitives::AccountId;
 use serde::Deserialize;
 
 use super::wire::*;
-use super::{Encoded, ListWrite, no_snapshot};
+use super::{GuardState, GuardStore, no_snapshot};
 use crate::auth::{AdminOnly, AnyOperator, AuditorOrAdmin, Operator, ServiceOrAdmin};
 use crate::error::ApiError;
-use crate::routes::ApiJson;
-use crate::service::parse_user;
-use crate::state::{App, Repos, event};
+use crate::extract::{ApiJson, parse_user, query};
+use custodia_guard::{ListWrite, ServedFile};
 
 /// Rejected / unsupported entries listed in an import response (the counts are always whole).
 const MAX_LISTED: usize = 1000;
 
 /// The guard's routes; list uploads get their own body limit (`guard.max_list_bytes`).
-pub(crate) fn routes<S: Repos>(max_list_bytes: usize) -> Router<App<S>> {
+/// The guard's routes; list uploads get their own body limit (`guard.max_list_bytes`).
+pub fn routes<S: GuardStore>(state: GuardState<S>) -> Router {
+    let max_list_bytes = state.cfg.max_list_bytes;
     Router::new()
         .route("/v1/guard/addresses/screen", post(screen::<S>))
         .route("/v1/guard/domains/check", post(check_domains::<S>))
@@ -48,6 +49,7 @@ pub(crate) fn routes<S: Repos>(max_list_bytes: usize) -> Router<App<S>> {
             post(import_domains::<S>).layer(DefaultBodyLimit::max(max_list_bytes)),
         )
         .route("/v1/admin/guard/snapshots", post(publish::<S>))
+        .with_state(state)
 }
 
 fn item_error(e: &GuardError) -> ItemError {
@@ -99,30 +101,26 @@ fn parse_optional_user(s: Option<&str>) -> Result<Option<AccountId>, ApiError> {
     s.map(parse_user).transpose()
 }
 
-fn query<T>(q: Result<Query<T>, QueryRejection>) -> Result<T, ApiError> {
-    q.map(|Query(q)| q)
-        .map_err(|r| ApiError::bad_request("invalid_query", r.body_text()))
-}
-
 /// Queues the events of one decision batch for the batched audit writer. Unlike gateway
 /// denials (which an attacker can flood, so a full queue drops them), guard alerts are asked for
 /// by trusted callers and must all be recorded: a full queue makes this request wait for room
 /// (backpressure), it never drops.
-async fn record<S: Repos>(
-    app: &App<S>,
+async fn record<S: GuardStore>(
+    st: &GuardState<S>,
     actor: &str,
     events: Vec<custodia_guard::PendingEvent>,
 ) -> Result<(), ApiError> {
-    let now = app.now();
+    let now = st.clock.now();
     for pe in events {
-        let e = event(now, pe.event.kind(), actor, &pe.subject, pe.event.payload());
-        app.audit_wait(e).await?;
+        st.recorder
+            .record_wait(pe.event.to_event(now, actor, &pe.subject))
+            .await?;
     }
     Ok(())
 }
 
-async fn screen<S: Repos>(
-    State(app): State<App<S>>,
+async fn screen<S: GuardStore>(
+    State(st): State<GuardState<S>>,
     op: Operator<ServiceOrAdmin>,
     ApiJson(req): ApiJson<ScreenRequest>,
 ) -> Result<Json<ScreenResponse>, ApiError> {
@@ -154,11 +152,11 @@ async fn screen<S: Repos>(
             context,
         })
         .collect();
-    let svc = app.guard().current();
+    let svc = st.catalog.current();
     let batch = svc
         .screen_addresses(user.as_ref(), &queries)
         .map_err(|e| ApiError::bad_request("batch_too_large", e.to_string()))?;
-    record(&app, &op.actor(), batch.events).await?;
+    record(&st, &op.actor(), batch.events).await?;
     let (mut listed, mut invalid) = (0, 0);
     let results: Vec<ScreenResult> = batch
         .results
@@ -197,7 +195,7 @@ async fn screen<S: Repos>(
             }
         })
         .collect();
-    let m = app.metrics();
+    let m = st.metrics;
     let clean = results.len() - listed - invalid;
     for (result, n) in [("clean", clean), ("listed", listed), ("invalid", invalid)] {
         if n > 0 {
@@ -216,19 +214,19 @@ async fn screen<S: Repos>(
     }))
 }
 
-async fn check_domains<S: Repos>(
-    State(app): State<App<S>>,
+async fn check_domains<S: GuardStore>(
+    State(st): State<GuardState<S>>,
     op: Operator<ServiceOrAdmin>,
     ApiJson(req): ApiJson<DomainCheckRequest>,
 ) -> Result<Json<DomainCheckResponse>, ApiError> {
     let start = Instant::now();
     check_batch(req.hosts.len(), "hosts", MAX_BATCH)?;
     let user = parse_optional_user(req.user.as_deref())?;
-    let svc = app.guard().current();
+    let svc = st.catalog.current();
     let batch = svc
         .check_domains(user.as_ref(), &req.hosts)
         .map_err(|e| ApiError::bad_request("batch_too_large", e.to_string()))?;
-    record(&app, &op.actor(), batch.events).await?;
+    record(&st, &op.actor(), batch.events).await?;
     let mut by_level = [0u64; 4];
     let (mut alerts, mut invalid) = (0, 0);
     let results = batch
@@ -256,7 +254,7 @@ async fn check_domains<S: Repos>(
             }
         })
         .collect();
-    let m = app.metrics();
+    let m = st.metrics;
     let levels = [
         RiskLevel::None,
         RiskLevel::Medium,
@@ -285,12 +283,12 @@ async fn check_domains<S: Repos>(
     }))
 }
 
-async fn poisoning<S: Repos>(
-    State(app): State<App<S>>,
+async fn poisoning<S: GuardStore>(
+    State(st): State<GuardState<S>>,
     op: Operator<ServiceOrAdmin>,
     ApiJson(req): ApiJson<PoisoningRequest>,
 ) -> Result<Json<PoisoningResponse>, ApiError> {
-    let max = app.guard().cfg.poisoning.max_recent;
+    let max = st.cfg.poisoning.max_recent;
     if req.recent.len() > max {
         return Err(ApiError::bad_request(
             "batch_too_large",
@@ -314,10 +312,10 @@ async fn poisoning<S: Repos>(
         .enumerate()
         .map(|(i, s)| parse(s).map_err(|e| bad(&format!("recent[{i}]"), e)))
         .collect::<Result<Vec<_>, _>>()?;
-    let svc = app.guard().current();
+    let svc = st.catalog.current();
     let (m, events) = svc.check_poisoning(&user, &destination, &recent);
     record(
-        &app,
+        &st,
         &op.actor(),
         if m.is_some() || svc.events.record_clean {
             events
@@ -326,7 +324,7 @@ async fn poisoning<S: Repos>(
         },
     )
     .await?;
-    app.metrics()
+    st.metrics
         .guard_checks
         .with_label_values(&["poisoning", if m.is_some() { "flagged" } else { "clean" }])
         .inc();
@@ -344,27 +342,28 @@ async fn poisoning<S: Repos>(
 /// `application/octet-stream` with a strong `ETag`; `304` when `If-None-Match` names it.
 fn file_response(
     headers: &HeaderMap,
-    file: &Encoded,
+    file: &ServedFile,
     extra: &[(&'static str, String)],
 ) -> Response {
+    let etag = format!("\"{}\"", hex::encode(file.sha256));
     let matches = headers
         .get_all(header::IF_NONE_MATCH)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(','))
         .map(str::trim)
-        .any(|t| t == "*" || t.trim_start_matches("W/") == file.etag);
+        .any(|t| t == "*" || t.trim_start_matches("W/") == etag);
     let mut resp = if matches {
         StatusCode::NOT_MODIFIED.into_response()
     } else {
         (
             [(header::CONTENT_TYPE, "application/octet-stream")],
-            file.bytes.clone(),
+            Bytes::from_owner(file.bytes.clone()),
         )
             .into_response()
     };
     let h = resp.headers_mut();
-    if let Ok(v) = HeaderValue::from_str(&file.etag) {
+    if let Ok(v) = HeaderValue::from_str(&etag) {
         h.insert(header::ETAG, v);
     }
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
@@ -376,12 +375,12 @@ fn file_response(
     resp
 }
 
-async fn snapshot<S: Repos>(
-    State(app): State<App<S>>,
+async fn snapshot<S: GuardStore>(
+    State(st): State<GuardState<S>>,
     _op: Operator<AnyOperator>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let p = app.guard().published().ok_or_else(no_snapshot)?;
+    let p = st.catalog.published().ok_or_else(no_snapshot)?;
     Ok(file_response(
         &headers,
         &p.file,
@@ -395,14 +394,14 @@ struct DeltaQuery {
     from: u64,
 }
 
-async fn delta<S: Repos>(
-    State(app): State<App<S>>,
+async fn delta<S: GuardStore>(
+    State(st): State<GuardState<S>>,
     _op: Operator<AnyOperator>,
     q: Result<Query<DeltaQuery>, QueryRejection>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let q = query(q)?;
-    let d = app.guard_delta(q.from).await?;
+    let d = st.delta(q.from).await?;
     Ok(file_response(
         &headers,
         &d.file,
@@ -413,11 +412,11 @@ async fn delta<S: Repos>(
     ))
 }
 
-async fn publish<S: Repos>(
-    State(app): State<App<S>>,
+async fn publish<S: GuardStore>(
+    State(st): State<GuardState<S>>,
     op: Operator<AdminOnly>,
 ) -> Result<(StatusCode, Json<SnapshotPublished>), ApiError> {
-    let p = app.publish_guard_snapshot(&op.actor()).await?;
+    let p = st.publish(&op.actor()).await?;
     let c = p.snapshot.counts();
     tracing::info!(version = p.version, bytes = p.file.bytes.len(), by = %op.name, "guard snapshot published");
     Ok((
@@ -425,7 +424,7 @@ async fn publish<S: Repos>(
         Json(SnapshotPublished {
             version: p.version,
             created: p.snapshot.created(),
-            sha256: p.file.sha256_hex().to_owned(),
+            sha256: hex::encode(p.file.sha256),
             bytes: p.file.bytes.len() as u64,
             counts: SnapshotCountsView {
                 sources: c.sources,
@@ -459,16 +458,8 @@ fn parse_time(s: &str, field: &str) -> Result<Timestamp, ApiError> {
     })
 }
 
-/// Guard event kinds folded into the stats.
-const STAT_KINDS: [&str; 4] = [
-    kinds::ADDRESS_SCREENED,
-    kinds::DOMAIN_CHECKED,
-    kinds::POISONING_FLAGGED,
-    kinds::LIST_IMPORTED,
-];
-
-async fn stats<S: Repos>(
-    State(app): State<App<S>>,
+async fn stats<S: GuardStore>(
+    State(st): State<GuardState<S>>,
     _op: Operator<AuditorOrAdmin>,
     q: Result<Query<StatsQuery>, QueryRejection>,
 ) -> Result<Json<GuardStatsResponse>, ApiError> {
@@ -479,7 +470,7 @@ async fn stats<S: Repos>(
     };
     let to = match &q.to {
         Some(s) => parse_time(s, "to")?,
-        None => app.now().plus_millis(1),
+        None => st.clock.now().plus_millis(1),
     };
     if from >= to {
         return Err(ApiError::bad_request(
@@ -488,31 +479,18 @@ async fn stats<S: Repos>(
         ));
     }
     // Decisions still queued in memory are written first, so the counts include them.
-    let _ = app.flush().await;
+    st.recorder.flush().await;
     let mut stats = GuardStats::new();
-    let (mut after, mut n) = (0u64, 0u64);
-    loop {
-        let page = app
-            .store()
-            .events_of_kinds(&STAT_KINDS, from, to, after, 1000)
-            .await?;
-        let Some(last) = page.last() else { break };
-        after = last.seq;
-        for e in &page {
-            let payload = e.body.payload.to_value();
-            match GuardEvent::parse(e.body.kind.as_str(), &payload) {
-                Ok(Some(ev)) => stats.record(&ev),
-                Ok(None) => {}
-                Err(err) => {
-                    return Err(ApiError::internal(format!(
-                        "event {} does not decode: {err}",
-                        e.seq
-                    )));
-                }
-            }
-            n += 1;
-        }
+    let folded = {
+        let mut tallies: [&mut (dyn custodia_events::Tally + Send); 1] = [&mut stats];
+        custodia_events::fold(&st.repo, from, to, &mut tallies).await?
+    };
+    if let Some((n, first)) = stats.malformed() {
+        return Err(ApiError::internal(format!(
+            "{n} guard events do not decode, the first at seq {first}"
+        )));
     }
+    let n = folded.events;
     let report = GuardReportFigures {
         phishing_addresses_recorded: stats.phishing_addresses_recorded(),
         black_addresses_recorded: stats.black_addresses_recorded(),
@@ -526,7 +504,7 @@ async fn stats<S: Repos>(
         from: from.to_iso8601_millis(),
         to: to.to_iso8601_millis(),
         events: n,
-        record_clean: app.guard().cfg.record_clean,
+        record_clean: st.cfg.record_clean,
         stats: serde_json::to_value(&stats).unwrap_or_default(),
         report,
     }))
@@ -750,10 +728,13 @@ where
         .map_err(|e| ApiError::internal(format!("list import worker failed: {e}")))?
 }
 
-fn count_failure<'a, S: Repos>(app: &'a App<S>, list: &str) -> impl Fn(ApiError) -> ApiError + 'a {
+fn count_failure<'a, S: GuardStore>(
+    st: &'a GuardState<S>,
+    list: &str,
+) -> impl Fn(ApiError) -> ApiError + 'a {
     let list = list.to_owned();
     move |e| {
-        app.metrics()
+        st.metrics
             .guard_imports
             .with_label_values(&[list.as_str(), "rejected"])
             .inc();
@@ -761,15 +742,15 @@ fn count_failure<'a, S: Repos>(app: &'a App<S>, list: &str) -> impl Fn(ApiError)
     }
 }
 
-async fn import_addresses<S: Repos>(
-    State(app): State<App<S>>,
+async fn import_addresses<S: GuardStore>(
+    State(st): State<GuardState<S>>,
     op: Operator<AdminOnly>,
     q: Result<Query<AddressListQuery>, QueryRejection>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<ListImportResponse>, ApiError> {
-    let fail = count_failure(&app, "addresses");
+    let fail = count_failure(&st, "addresses");
     let q = query(q).map_err(&fail)?;
-    let body = body_text(body, app.guard().cfg.max_list_bytes).map_err(&fail)?;
+    let body = body_text(body, st.cfg.max_list_bytes).map_err(&fail)?;
     check_source(&q.source).map_err(&fail)?;
     let format = q.format.clone();
     let default_category = match format.as_str() {
@@ -817,8 +798,8 @@ async fn import_addresses<S: Repos>(
     let ev = ListImported::from_import(&q.source, ListKind::Addresses, &import);
     let mut part = Part::new(ListKind::Addresses);
     part.add("", &import);
-    let w = app
-        .write_guard_list(
+    let w = st
+        .write_list(
             &op.actor(),
             ListWrite {
                 source: q.source.clone(),
@@ -830,7 +811,7 @@ async fn import_addresses<S: Repos>(
         )
         .await
         .map_err(&fail)?;
-    app.metrics()
+    st.metrics
         .guard_imports
         .with_label_values(&["addresses", "ok"])
         .inc();
@@ -841,7 +822,11 @@ async fn import_addresses<S: Repos>(
         removed: w.removed,
         inserted: w.inserted,
         fuzzylist_ignored: None,
-        totals: w.totals,
+        totals: ListTotals {
+            addresses: w.totals.addresses,
+            blocked_domains: w.totals.blocked,
+            allowed_domains: w.totals.allowed,
+        },
     }))
 }
 
@@ -921,15 +906,15 @@ fn domain_import(
     }
 }
 
-async fn import_domains<S: Repos>(
-    State(app): State<App<S>>,
+async fn import_domains<S: GuardStore>(
+    State(st): State<GuardState<S>>,
     op: Operator<AdminOnly>,
     q: Result<Query<DomainListQuery>, QueryRejection>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<ListImportResponse>, ApiError> {
-    let fail = count_failure(&app, "domains");
+    let fail = count_failure(&st, "domains");
     let q = query(q).map_err(&fail)?;
-    let body = body_text(body, app.guard().cfg.max_list_bytes).map_err(&fail)?;
+    let body = body_text(body, st.cfg.max_list_bytes).map_err(&fail)?;
     check_source(&q.source).map_err(&fail)?;
     let format = q.format.clone();
     if !matches!(format.as_str(), "lines" | "json" | "metamask") {
@@ -1014,8 +999,8 @@ async fn import_domains<S: Repos>(
     };
     let blocked = take(&mut import.blocked, ListKind::BlockedDomains);
     let allowed = take(&mut import.allowed, ListKind::AllowedDomains);
-    let w = app
-        .write_guard_list(
+    let w = st
+        .write_list(
             &op.actor(),
             ListWrite {
                 source: q.source.clone(),
@@ -1027,7 +1012,7 @@ async fn import_domains<S: Repos>(
         )
         .await
         .map_err(&fail)?;
-    app.metrics()
+    st.metrics
         .guard_imports
         .with_label_values(&["domains", "ok"])
         .inc();
@@ -1043,6 +1028,10 @@ async fn import_domains<S: Repos>(
         removed: w.removed,
         inserted: w.inserted,
         fuzzylist_ignored: import.fuzzy_ignored,
-        totals: w.totals,
+        totals: ListTotals {
+            addresses: w.totals.addresses,
+            blocked_domains: w.totals.blocked,
+            allowed_domains: w.totals.allowed,
+        },
     }))
 }

@@ -1,19 +1,16 @@
 //! Repository behaviour on every engine (SQLite always, PostgreSQL when configured).
 
 use custodia_events::{
-    Actor, ChainVerifier, Event, EventKind, NewEvent, Payload, Report, SeededEntropy, Subject,
-    Timestamp,
+    Actor, ChainReport, ChainVerifier, Event, EventAppender, EventKind, EventReader, NewEvent,
+    Payload, RepoError, SeededEntropy, Subject, Timestamp,
 };
 use custodia_keys::{
-    Argon2Params, IpAllowlist, Kek, KeyPolicy, KeyStatus, Label, Passphrase, Permissions,
-    SecretString, generate_key,
+    ApiKeyRepo, Argon2Params, IpAllowlist, Kek, KeyPolicy, KeyStatus, Label, OperatorRecord,
+    OperatorRepo, Passphrase, Permissions, Role, SecretString, TotpRepo, generate_key,
 };
 use custodia_primitives::AccountId;
 use custodia_store::testkit::stores;
-use custodia_store::{
-    ApiKeyRepo, EventAppender, EventReader, OperatorRecord, OperatorRepo, Role, SCHEMA_VERSION,
-    Store, StoreError, TotpRepo,
-};
+use custodia_store::{SCHEMA_VERSION, Store, StoreError};
 use serde_json::json;
 
 fn ev(i: i64, kind: &str) -> NewEvent {
@@ -26,7 +23,7 @@ fn ev(i: i64, kind: &str) -> NewEvent {
     }
 }
 
-async fn verify(store: &Store) -> Report {
+async fn verify(store: &Store) -> ChainReport {
     let mut v = ChainVerifier::new();
     let mut after = 0;
     loop {
@@ -219,7 +216,7 @@ async fn api_keys_lifecycle() {
         );
         assert!(matches!(
             s.create_key(&k, ev(2, "api_key.created")).await,
-            Err(StoreError::Conflict { .. })
+            Err(RepoError::Conflict { .. })
         ));
         assert_eq!(
             s.head().await.unwrap().0,
@@ -428,7 +425,7 @@ async fn operators() {
         assert!(matches!(
             s.create_operator(&dup, ev(2, "operator.token_created"))
                 .await,
-            Err(StoreError::Conflict { .. })
+            Err(RepoError::Conflict { .. })
         ));
         assert_eq!(s.count_operators(Role::Service).await.unwrap(), 1);
         assert_eq!(s.count_operators(Role::Admin).await.unwrap(), 0);

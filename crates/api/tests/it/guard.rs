@@ -2,11 +2,9 @@
 //! snapshots with ETags and deltas, stats from the event log, roles, limits, and persistence
 //! across a restart (SQLite; PostgreSQL when configured).
 
-mod common;
-
+use crate::common::*;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
-use common::*;
 use custodia_api::Config;
 use custodia_guard::{Address, Snapshot, SnapshotDelta};
 use serde_json::{Value, json};
@@ -1285,19 +1283,20 @@ async fn a_restart_keeps_the_imported_lists_and_the_snapshot() {
         let before = get(&h, "/v1/guard/snapshot", SERVICE, &[]).await;
 
         let store = custodia_store::Store::open(&url, 2).await.unwrap();
-        let app = custodia_api::App::new(
+        let app = custodia_api::Services::new(
             store,
             std::sync::Arc::new(h.clock.clone()),
             std::sync::Arc::new(custodia_events::SeededEntropy::new(7)),
             custodia_keys::Kek::parse(config().secrets.kek.as_ref().unwrap()).unwrap(),
             &config(),
+            None,
         );
-        let loaded = app.reload_guard().await.unwrap();
+        let loaded = app.guard.reload().await.unwrap();
         assert_eq!(
             (
-                loaded.addresses,
-                loaded.blocked,
-                loaded.allowed,
+                loaded.totals.addresses,
+                loaded.totals.blocked,
+                loaded.totals.allowed,
                 loaded.snapshot_version
             ),
             (9, 4, 1, Some(1)),
@@ -1306,7 +1305,7 @@ async fn a_restart_keeps_the_imported_lists_and_the_snapshot() {
         );
         let h2 = H {
             label: h.label,
-            router: custodia_api::router(app.clone()),
+            router: app.router(),
             app,
             clock: h.clock.clone(),
             _t: h._t,

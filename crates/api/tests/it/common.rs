@@ -1,4 +1,4 @@
-//! Test harness: the real router over a real store (SQLite, and PostgreSQL when configured),
+//! The harness: the real router over a real store (SQLite, and PostgreSQL when configured),
 //! a manual clock and seeded entropy.
 
 #![allow(dead_code)]
@@ -8,13 +8,13 @@ use std::sync::Arc;
 use axum::Router;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
-use custodia_api::{App, Config, token_hash};
+use custodia_api::{Config, Services};
 use custodia_events::{
     Actor, EventKind, ManualClock, NewEvent, Payload, SeededEntropy, Subject, Timestamp,
 };
-use custodia_keys::{Kek, TotpSeed, prehash, sign};
+use custodia_keys::{Kek, OperatorRecord, OperatorRepo, Role, TotpSeed, prehash, sign, token_hash};
+use custodia_store::Store;
 use custodia_store::testkit::TestStore;
-use custodia_store::{OperatorRecord, OperatorRepo, Role, Store};
 use serde_json::{Value, json};
 use tower::ServiceExt as _;
 
@@ -28,7 +28,7 @@ pub const PASS: &str = "Str0ng!Passphrase";
 
 pub struct H {
     pub label: &'static str,
-    pub app: App<Store>,
+    pub app: Services<Store>,
     pub router: Router,
     pub clock: ManualClock,
     pub _t: TestStore,
@@ -81,17 +81,18 @@ pub async fn harness_on(t: TestStore, cfg: Config) -> H {
     operator(&t.store, "root", Role::Admin, ADMIN).await;
     operator(&t.store, "gateway", Role::Service, SERVICE).await;
     operator(&t.store, "auditor", Role::Analyst, ANALYST).await;
-    let app = App::new(
+    let app = Services::new(
         t.store.clone(),
         Arc::new(clock.clone()),
         Arc::new(SeededEntropy::new(42)),
         kek,
         &cfg,
+        None,
     );
-    app.reload_guard().await.expect("guard lists load");
+    app.guard.reload().await.expect("guard lists load");
     H {
         label: t.label,
-        router: custodia_api::router(app.clone()),
+        router: app.router(),
         app,
         clock,
         _t: t,
@@ -213,7 +214,7 @@ impl H {
     }
 
     pub async fn events(&self) -> Vec<Value> {
-        self.app.flush().await.unwrap();
+        self.app.flush().await;
         let r = self
             .call("GET", "/v1/audit/events?limit=1000", Some(ANALYST), None)
             .await;

@@ -1,29 +1,8 @@
-//! Wire types: JSON shapes of requests and responses, converted to domain types by hand.
+//! The key service's JSON shapes, converted to and from domain types by hand in `routes.rs`.
 
 use custodia_keys::SecretString;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
-
-/// `POST /v1/operators`.
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct CreateOperatorRequest {
-    /// Unique name, 1–64 of `a-z A-Z 0-9 _ - .`.
-    pub name: String,
-    /// `admin`, `analyst` or `service`.
-    pub role: String,
-}
-
-/// The new operator's token, shown once.
-#[derive(Serialize, ToSchema)]
-pub struct OperatorCreated {
-    /// Name.
-    pub name: String,
-    /// Role.
-    pub role: String,
-    /// Bearer token: store it now, it is not retrievable.
-    pub token: String,
-}
 
 /// A TOTP enrolment, shown once.
 #[derive(Serialize, ToSchema)]
@@ -160,75 +139,9 @@ pub struct VerifyResponse {
     pub permissions: Option<Vec<&'static str>>,
 }
 
-/// One event of the log.
-#[derive(Serialize, ToSchema)]
-pub struct EventView {
-    /// Position.
-    pub seq: u64,
-    /// Time, ISO-8601 UTC.
-    pub time: String,
-    /// Kind.
-    pub kind: String,
-    /// Actor.
-    pub actor: String,
-    /// Subject.
-    pub subject: String,
-    /// Details.
-    #[schema(value_type = Object)]
-    pub payload: serde_json::Value,
-    /// Previous hash, hex.
-    pub prev_hash: String,
-    /// This event's hash, hex.
-    pub hash: String,
-}
-
-/// A page of events.
-#[derive(Serialize, ToSchema)]
-pub struct EventPage {
-    /// Events in seq order.
-    pub events: Vec<EventView>,
-    /// Pass as `after` for the next page; absent at the end.
-    pub next_after: Option<u64>,
-}
-
-/// Where the chain breaks.
-#[derive(Serialize, ToSchema)]
-pub struct ChainBreak {
-    /// First broken seq.
-    pub seq: u64,
-    /// Why.
-    pub reason: String,
-}
-
-/// Result of a chain check.
-#[derive(Serialize, ToSchema)]
-pub struct AuditReport {
-    /// No break found.
-    pub intact: bool,
-    /// Events checked.
-    pub checked: u64,
-    /// Last seq.
-    pub head_seq: u64,
-    /// Last hash, hex: publish it to detect truncation.
-    pub head_hash: String,
-    /// The first break.
-    pub first_break: Option<ChainBreak>,
-}
-
 /// Result of an idle purge.
 #[derive(Serialize, ToSchema)]
 pub struct PurgeResult {
     /// Keys expired.
     pub expired: usize,
-}
-
-/// `GET /healthz`.
-#[derive(Serialize, ToSchema)]
-pub struct Health {
-    /// `ok`.
-    pub status: &'static str,
-    /// `sqlite` or `postgres`.
-    pub backend: &'static str,
-    /// Schema version in the database.
-    pub schema_version: i64,
 }

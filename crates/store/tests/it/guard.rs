@@ -2,12 +2,15 @@
 
 use std::collections::BTreeSet;
 
-use custodia_events::{Actor, ChainVerifier, EventKind, NewEvent, Payload, Subject, Timestamp};
-use custodia_guard::{Address, AddressEntry, Category, Chain, DomainEntry};
-use custodia_store::testkit::stores;
-use custodia_store::{
-    Backend, EventAppender, EventReader, GuardReplace, GuardRepo, Store, StoreError, StoredSnapshot,
+use custodia_events::{
+    Actor, ChainVerifier, EventAppender, EventKind, EventReader, NewEvent, Payload, RepoError,
+    Subject, Timestamp,
 };
+use custodia_guard::{
+    Address, AddressEntry, Category, Chain, DomainEntry, GuardReplace, GuardRepo, StoredSnapshot,
+};
+use custodia_store::testkit::stores;
+use custodia_store::{Backend, Store};
 use serde_json::json;
 
 fn ev(i: i64, kind: &str) -> NewEvent {
@@ -286,7 +289,7 @@ async fn a_failed_import_changes_nothing() {
             )
             .await;
         assert!(
-            matches!(r, Err(StoreError::Database(_))),
+            matches!(r, Err(RepoError::Unavailable { .. })),
             "{}: {r:?}",
             t.label
         );
@@ -365,7 +368,7 @@ async fn snapshots_are_versioned_pruned_and_conflicts_refused() {
             .put_guard_snapshot(&snap(3), 2, ev(9, "guard.snapshot_published"))
             .await;
         assert!(
-            matches!(dup, Err(StoreError::Conflict { .. })),
+            matches!(dup, Err(RepoError::Conflict { .. })),
             "{}: {dup:?}",
             t.label
         );

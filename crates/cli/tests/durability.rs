@@ -1,8 +1,6 @@
 //! Durability: a burst of acknowledged writes, SIGKILL mid-burst, restart, and every acknowledged
 //! write is there and the event chain verifies. Runs the real server binary as a child process.
 
-mod common;
-
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::process::{Child, Command, Stdio};
@@ -10,13 +8,18 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use common::{ADMIN, KEK_HEX, PASS};
 use custodia_events::{Clock, SystemClock};
 use custodia_keys::TotpSeed;
 use serde_json::{Value, json};
 
+const KEK_HEX: &str = "8f3c1a9e5b7d2f4061a8c3e5b7d9f1a2c4e6a8b0d2f4a6c8e0b2d4f6a8c0e2f4";
+const ADMIN: &str = "adm_9c1d2e3f4a5b6c7d8e9f0a1b2c3d4e5f6a7b8c9d";
+const PASS: &str = "Str0ng!Passphrase";
+
+/// `custodia serve` on a free port; its address from the `listening on ADDR` line on stderr.
 fn spawn(url: &str) -> (Child, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_custodia-serve-test"))
+    let mut child = Command::new(env!("CARGO_BIN_EXE_custodia"))
+        .arg("serve")
         .env("CUSTODIA_STORE_URL", url)
         .env("CUSTODIA_SECRETS_KEK", KEK_HEX)
         .env("CUSTODIA_SECRETS_BOOTSTRAP_ADMIN_TOKEN", ADMIN)
@@ -25,17 +28,17 @@ fn spawn(url: &str) -> (Child, String) {
         .env("CUSTODIA_KEYS_ARGON2_ITERATIONS", "1")
         .env("CUSTODIA_KEYS_PURGE_INTERVAL_SECS", "0")
         .env("CUSTODIA_LOG_FILTER", "warn")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
         .spawn()
-        .expect("spawn custodia-serve-test");
+        .expect("spawn custodia serve");
     let mut line = String::new();
-    BufReader::new(child.stdout.as_mut().unwrap())
+    BufReader::new(child.stderr.as_mut().unwrap())
         .read_line(&mut line)
         .unwrap();
     let addr = line
         .trim()
-        .strip_prefix("LISTENING ")
+        .strip_prefix("listening on ")
         .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
         .to_owned();
     (child, addr)

@@ -1,0 +1,109 @@
+//! The event log over HTTP: pages of events and the hash-chain check, for analysts.
+
+mod wire;
+
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{FromRef, Query, State};
+use axum::routing::get;
+use axum::{Json, Router};
+use custodia_events::{ChainReport, EventReader, verify_chain};
+use serde::Deserialize;
+
+pub use self::wire::*;
+use crate::auth::{AuditorOrAdmin, Operator, OperatorAuth};
+use crate::error::ApiError;
+use crate::extract::query;
+use crate::record::Recorder;
+
+/// What the audit routes need.
+#[derive(Clone)]
+pub struct AuditState<L> {
+    /// The log.
+    pub log: L,
+    /// Flushed before a check, so it covers every decision taken so far.
+    pub recorder: Recorder,
+    /// Bearer-token checks.
+    pub auth: OperatorAuth,
+}
+
+impl<L> FromRef<AuditState<L>> for OperatorAuth {
+    fn from_ref(s: &AuditState<L>) -> Self {
+        s.auth.clone()
+    }
+}
+
+/// The audit routes.
+pub fn routes<L: EventReader + Clone + 'static>(state: AuditState<L>) -> Router {
+    Router::new()
+        .route("/v1/audit/events", get(events::<L>))
+        .route("/v1/audit/verify", get(verify::<L>))
+        .with_state(state)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct EventsQuery {
+    #[serde(default)]
+    after: u64,
+    #[serde(default)]
+    limit: Option<u32>,
+}
+
+async fn events<L: EventReader + Clone + 'static>(
+    State(st): State<AuditState<L>>,
+    _op: Operator<AuditorOrAdmin>,
+    q: Result<Query<EventsQuery>, QueryRejection>,
+) -> Result<Json<EventPage>, ApiError> {
+    let q = query(q)?;
+    let limit = q.limit.unwrap_or(100);
+    if limit == 0 || limit > 1000 {
+        return Err(ApiError::bad_request(
+            "invalid_query",
+            "limit must be 1 to 1000",
+        ));
+    }
+    let events = st.log.events_after(q.after, limit).await?;
+    let next_after = (events.len() == limit as usize)
+        .then(|| events.last().map(|e| e.seq))
+        .flatten();
+    Ok(Json(EventPage {
+        events: events
+            .into_iter()
+            .map(|e| EventView {
+                seq: e.seq,
+                time: e.body.time.to_iso8601_millis(),
+                kind: e.body.kind.as_str().to_owned(),
+                actor: e.body.actor.as_str().to_owned(),
+                subject: e.body.subject.as_str().to_owned(),
+                payload: e.body.payload.to_value(),
+                prev_hash: e.prev_hash.to_hex(),
+                hash: e.hash.to_hex(),
+            })
+            .collect(),
+        next_after,
+    }))
+}
+
+/// Converts a chain report for the wire.
+pub fn report_view(r: &ChainReport) -> AuditReport {
+    AuditReport {
+        intact: r.is_intact(),
+        checked: r.checked,
+        head_seq: r.head_seq,
+        head_hash: r.head_hash.to_hex(),
+        first_break: r.first_break.as_ref().map(|b| ChainBreak {
+            seq: b.seq,
+            reason: b.reason.to_string(),
+        }),
+    }
+}
+
+async fn verify<L: EventReader + Clone + 'static>(
+    State(st): State<AuditState<L>>,
+    _op: Operator<AuditorOrAdmin>,
+) -> Result<Json<AuditReport>, ApiError> {
+    // Events still queued in memory are written first, so the report covers every decision so far.
+    st.recorder.flush().await;
+    let r = verify_chain(&st.log).await?;
+    Ok(Json(report_view(&r)))
+}

@@ -1,0 +1,305 @@
+//! `custodia serve`: the composition root of the security service. Here, and only here, the
+//! concrete store, clock, entropy and key-encryption key are chosen, the bootstrap admin is
+//! created, logging is set up, the schedulers run and the HTTP server is bound.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context as _, Result};
+use custodia_api::{Config, LogConfig, Services, VerifierPage};
+use custodia_events::{OsEntropy, SystemClock};
+use custodia_keys::{Kek, OperatorRepo as _, Role, create_operator};
+use custodia_store::Store;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+/// Sets up `tracing` output on stdout (`text` or `json`) with `log.filter` (`info`,
+/// `info,custodia_api=debug`, …). Does nothing if a subscriber is already installed.
+pub fn init_tracing(cfg: &LogConfig) -> Result<()> {
+    use tracing_subscriber::filter::Targets;
+    use tracing_subscriber::layer::SubscriberExt as _;
+    use tracing_subscriber::util::SubscriberInitExt as _;
+    let filter: Targets = cfg
+        .filter
+        .parse()
+        .with_context(|| format!("log.filter `{}` is not a valid filter", cfg.filter))?;
+    let r = if cfg.format == "json" {
+        tracing_subscriber::fmt()
+            .json()
+            .with_writer(std::io::stdout)
+            .finish()
+            .with(filter)
+            .try_init()
+    } else {
+        tracing_subscriber::fmt()
+            .with_writer(std::io::stdout)
+            .finish()
+            .with(filter)
+            .try_init()
+    };
+    let _ = r; // already installed: keep the existing one
+    Ok(())
+}
+
+/// Resolves on SIGTERM or ctrl-c.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+}
+
+/// Logs, store, schedulers, HTTP on `server.listen`, until SIGTERM or ctrl-c; then a graceful
+/// shutdown (in-flight requests get `server.shutdown_grace_secs`, usage and queued events are
+/// flushed). The bound address is printed on stderr (`listening on ADDR`), so a caller that
+/// asked for port 0 learns the port.
+pub async fn serve(config: Config) -> Result<()> {
+    init_tracing(&config.log)?;
+    let listener = TcpListener::bind(&config.server.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", config.server.listen))?;
+    eprintln!("listening on {}", listener.local_addr()?);
+    run(config, listener, shutdown_signal()).await
+}
+
+/// [`serve`] on an already bound listener with an explicit shutdown future.
+pub async fn run(
+    config: Config,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<()> {
+    let kek = Kek::parse(
+        config
+            .secrets
+            .kek
+            .as_ref()
+            .context("secrets.kek is required: set CUSTODIA_SECRETS_KEK (64 hex digits) or CUSTODIA_SECRETS_KEK_FILE")?,
+    )
+    .context("secrets.kek")?;
+    let store = Store::open(config.store.url.expose(), config.store.max_connections)
+        .await
+        .context("opening the store")?;
+    let page = VerifierPage::load(&config.web)?;
+    let services = Services::new(
+        store.clone(),
+        Arc::new(SystemClock),
+        Arc::new(OsEntropy),
+        kek,
+        &config,
+        page,
+    );
+    bootstrap_admin(&store, &config).await?;
+    services
+        .guard
+        .reload()
+        .await
+        .context("loading the guard's lists from the store")?;
+    let background = Background::start(&services, &config);
+    let addr = listener.local_addr()?;
+    tracing::info!(listen = %addr, backend = ?store.backend(), "custodia serve listening");
+
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let grace = Duration::from_secs(config.server.shutdown_grace_secs);
+    let mut rx = stop_rx.clone();
+    let server = axum::serve(listener, services.router())
+        .with_graceful_shutdown(async move {
+            let _ = rx.wait_for(|s| *s).await;
+        })
+        .into_future();
+    tokio::spawn(async move {
+        shutdown.await;
+        tracing::info!("shutdown requested: draining connections");
+        let _ = stop_tx.send(true);
+    });
+    let mut rx = stop_rx;
+    tokio::select! {
+        r = server => r.context("HTTP server")?,
+        _ = async { let _ = rx.wait_for(|s| *s).await; tokio::time::sleep(grace).await; } => {
+            tracing::warn!(grace_secs = grace.as_secs(), "grace period over: closing remaining connections");
+        }
+    }
+    background.stop().await;
+    services.flush().await;
+    store.close().await;
+    tracing::info!("custodia serve stopped");
+    Ok(())
+}
+
+/// Creates the admin operator from `secrets.bootstrap_admin_token` when no admin exists yet.
+async fn bootstrap_admin(store: &Store, config: &Config) -> Result<()> {
+    let Some(token) = &config.secrets.bootstrap_admin_token else {
+        return Ok(());
+    };
+    if token.expose().len() < 32 {
+        anyhow::bail!("secrets.bootstrap_admin_token must be at least 32 characters");
+    }
+    if store.count_operators(Role::Admin).await? > 0 {
+        return Ok(());
+    }
+    create_operator(
+        store,
+        &SystemClock,
+        &OsEntropy,
+        "system:bootstrap",
+        "bootstrap-admin",
+        Role::Admin,
+        Some(token),
+    )
+    .await
+    .context("creating the bootstrap admin")?;
+    tracing::info!("bootstrap admin operator created");
+    Ok(())
+}
+
+/// The service's schedulers: usage flush and cache sweeps, the idle-key purge.
+struct Background {
+    stop: watch::Sender<bool>,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+impl Background {
+    fn start(s: &Services<Store>, config: &Config) -> Self {
+        let (stop, rx) = watch::channel(false);
+        let mut tasks = Vec::new();
+        let (keys, auth) = (s.keys.clone(), s.auth.clone());
+        let every = Duration::from_secs(config.keys.usage_flush_secs);
+        tasks.push(every_until(every, rx.clone(), move || {
+            let (keys, auth) = (keys.clone(), auth.clone());
+            async move {
+                if let Err(e) = keys.service.flush_usage().await {
+                    tracing::error!(error = %e, "usage flush failed; will retry");
+                }
+                keys.service.sweep();
+                auth.sweep();
+            }
+        }));
+        if config.keys.purge_interval_secs > 0 {
+            let keys = s.keys.clone();
+            let every = Duration::from_secs(config.keys.purge_interval_secs);
+            tasks.push(every_until(every, rx, move || {
+                let keys = keys.clone();
+                async move {
+                    match keys.purge().await {
+                        Ok(n) => tracing::info!(expired = n, "idle key purge done"),
+                        Err(e) => tracing::error!(error = %e, "idle key purge failed"),
+                    }
+                }
+            }));
+        }
+        Self { stop, tasks }
+    }
+
+    /// Signals the schedulers and waits for them.
+    async fn stop(self) {
+        let _ = self.stop.send(true);
+        for t in self.tasks {
+            let _ = t.await;
+        }
+    }
+}
+
+/// Runs `job` every `period` (the first run at once) until `stop` turns true.
+fn every_until<F, Fut>(period: Duration, mut stop: watch::Receiver<bool>, job: F) -> JoinHandle<()>
+where
+    F: Fn() -> Fut + Send + 'static,
+    Fut: Future<Output = ()> + Send,
+{
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(period);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                _ = tick.tick() => job().await,
+                _ = stop.changed() => break,
+            }
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use custodia_events::{Clock as _, Inline, ManualClock, SeededEntropy, Timestamp};
+    use custodia_keys::{KeyRequest, KeyStatus, SecretString, TotpSeed};
+    use custodia_primitives::AccountId;
+
+    use super::*;
+
+    async fn status(s: &Services<Store>, user: &AccountId) -> KeyStatus {
+        s.keys.service.keys_of(user).await.unwrap()[0].status
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_idle_purge_runs_on_its_schedule_and_only_then() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("s.db").display());
+        let store = Store::open(&url, 2).await.unwrap();
+        let clock = ManualClock::new(Timestamp::from_millis(1_767_225_600_000));
+        let toml =
+            "[keys]\nargon2_memory_kib = 64\nargon2_iterations = 1\npurge_interval_secs = 0\n";
+        let mut cfg = Config::from_parts(toml, Vec::<(String, String)>::new()).unwrap();
+        let kek = Kek::parse(&SecretString::new(
+            "8f3c1a9e5b7d2f4061a8c3e5b7d9f1a2c4e6a8b0d2f4a6c8e0b2d4f6a8c0e2f4",
+        ))
+        .unwrap();
+        let s = Services::new(
+            store,
+            Arc::new(clock.clone()),
+            Arc::new(SeededEntropy::new(1)),
+            kek,
+            &cfg,
+            None,
+        );
+        let user = AccountId::new("idle").unwrap();
+        let e = s.keys.service.enroll_totp("test", &user).await.unwrap();
+        let seed = TotpSeed::from_base32(e.secret_base32.expose()).unwrap();
+        let req = KeyRequest {
+            label: "bot".into(),
+            permissions: vec!["withdraw".into()],
+            ips: Vec::new(),
+            passphrase: SecretString::new("Str0ng!Passphrase"),
+            totp_code: SecretString::new(seed.code_at(clock.now())),
+        };
+        s.keys
+            .service
+            .create_key(&s.recorder, &Inline, "test", user.clone(), req)
+            .await
+            .unwrap();
+        clock.advance_millis(15 * 86_400_000);
+
+        // Without a purge schedule the idle key stays active.
+        let bg = Background::start(&s, &cfg);
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        bg.stop().await;
+        assert_eq!(status(&s, &user).await, KeyStatus::Active);
+
+        // With one, its first run (at start) expires it.
+        cfg.keys.purge_interval_secs = 1;
+        let bg = Background::start(&s, &cfg);
+        let mut expired = false;
+        for _ in 0..100 {
+            if status(&s, &user).await == KeyStatus::Expired {
+                expired = true;
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        bg.stop().await;
+        assert!(expired, "the schedule did not expire the idle key");
+    }
+}

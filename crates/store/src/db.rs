@@ -1,0 +1,335 @@
+//! The sqlx adapter: one pool, SQLite or PostgreSQL by URL.
+
+use std::time::Duration;
+
+use std::future::Future;
+
+use custodia_events::{Digest, Event, NewEvent, RepoError, RepoResult, StoreHealth};
+use sqlx::any::AnyPoolOptions;
+use sqlx::{Any, AnyPool, Row, Transaction};
+
+use crate::rows;
+use crate::{MIGRATIONS, SCHEMA_VERSION, StoreError};
+
+/// Which engine a [`Store`] talks to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// Embedded SQLite (WAL, `synchronous=FULL`).
+    Sqlite,
+    /// PostgreSQL.
+    Postgres,
+}
+
+impl Backend {
+    /// The engine a URL names.
+    pub fn from_url(url: &str) -> Result<Self, StoreError> {
+        if url.starts_with("sqlite:") {
+            Ok(Self::Sqlite)
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Ok(Self::Postgres)
+        } else {
+            Err(StoreError::UnsupportedUrl {
+                scheme: url
+                    .split(':')
+                    .next()
+                    .unwrap_or("")
+                    .chars()
+                    .take(20)
+                    .collect(),
+            })
+        }
+    }
+}
+
+/// The store: a connection pool plus the engine it talks to. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Store {
+    pub(crate) pool: AnyPool,
+    backend: Backend,
+}
+
+pub(crate) type Tx = Transaction<'static, Any>;
+
+/// SQLite busy timeout: how long a writer waits for another writer's lock.
+const SQLITE_BUSY_TIMEOUT_MS: u32 = 5_000;
+
+impl Store {
+    /// Connects and migrates to [`SCHEMA_VERSION`].
+    ///
+    /// `sqlite://PATH` creates the file if needed; `sqlite::memory:` is a private in-memory
+    /// database (one connection); `postgres://…` needs an existing database.
+    pub async fn open(url: &str, max_connections: u32) -> Result<Self, StoreError> {
+        let backend = Backend::from_url(url)?;
+        sqlx::any::install_default_drivers();
+        let mut url = url.to_owned();
+        let mut max = max_connections.max(1);
+        let mut opts = AnyPoolOptions::new().acquire_timeout(Duration::from_secs(30));
+        if backend == Backend::Sqlite {
+            if url.contains(":memory:") {
+                max = 1;
+            } else if !url.contains("mode=") {
+                url.push_str(if url.contains('?') {
+                    "&mode=rwc"
+                } else {
+                    "?mode=rwc"
+                });
+            }
+            opts = opts.after_connect(|conn, _| {
+                Box::pin(async move {
+                    sqlx::query("PRAGMA journal_mode = WAL")
+                        .execute(&mut *conn)
+                        .await?;
+                    sqlx::query("PRAGMA synchronous = FULL")
+                        .execute(&mut *conn)
+                        .await?;
+                    let busy = format!("PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}");
+                    sqlx::query(&busy).execute(&mut *conn).await?;
+                    Ok(())
+                })
+            });
+        }
+        let pool = opts.max_connections(max).connect(&url).await?;
+        let store = Self { pool, backend };
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    /// The engine.
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Closes the pool, waiting for connections to be returned.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    /// The schema version recorded in the database.
+    pub async fn schema_version(&self) -> Result<i64, StoreError> {
+        let row = sqlx::query("SELECT COALESCE(MAX(version), 0) AS v FROM schema_version")
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(row.try_get("v")?)
+    }
+
+    /// Runs pending migrations, each in its own transaction; refuses a database newer than
+    /// this binary. Safe to run concurrently from several processes.
+    pub async fn migrate(&self) -> Result<i64, StoreError> {
+        sqlx::query(
+            "CREATE TABLE IF NOT EXISTS schema_version (version BIGINT PRIMARY KEY, \
+             name TEXT NOT NULL, applied_at BIGINT NOT NULL)",
+        )
+        .execute(&self.pool)
+        .await?;
+        let now_ms = match self.backend {
+            Backend::Sqlite => "CAST(strftime('%s', 'now') AS INTEGER) * 1000",
+            Backend::Postgres => "CAST(EXTRACT(EPOCH FROM now()) * 1000 AS BIGINT)",
+        };
+        for m in MIGRATIONS {
+            let mut tx = match self.backend {
+                Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
+                Backend::Postgres => {
+                    let mut tx = self.pool.begin().await?;
+                    sqlx::query("LOCK TABLE schema_version IN ACCESS EXCLUSIVE MODE")
+                        .execute(&mut *tx)
+                        .await?;
+                    tx
+                }
+            };
+            let current: i64 =
+                sqlx::query("SELECT COALESCE(MAX(version), 0) AS v FROM schema_version")
+                    .fetch_one(&mut *tx)
+                    .await?
+                    .try_get("v")?;
+            if current > SCHEMA_VERSION {
+                return Err(StoreError::SchemaTooNew {
+                    found: current,
+                    supported: SCHEMA_VERSION,
+                });
+            }
+            if current >= m.version {
+                continue;
+            }
+            let stmts = match self.backend {
+                Backend::Sqlite => m.sqlite,
+                Backend::Postgres => m.postgres,
+            };
+            let fail = |source| StoreError::Migration {
+                version: m.version,
+                name: m.name,
+                source,
+            };
+            for s in stmts {
+                sqlx::query(s).execute(&mut *tx).await.map_err(fail)?;
+            }
+            let record = format!(
+                "INSERT INTO schema_version (version, name, applied_at) VALUES ($1, $2, {now_ms})"
+            );
+            sqlx::query(&record)
+                .bind(m.version)
+                .bind(m.name)
+                .execute(&mut *tx)
+                .await
+                .map_err(fail)?;
+            tx.commit().await.map_err(fail)?;
+            tracing::info!(version = m.version, name = m.name, "applied migration");
+        }
+        let v = self.schema_version().await?;
+        if v > SCHEMA_VERSION {
+            return Err(StoreError::SchemaTooNew {
+                found: v,
+                supported: SCHEMA_VERSION,
+            });
+        }
+        Ok(v)
+    }
+
+    /// SQLite only: `(journal_mode, synchronous, busy_timeout)` as a pooled connection sees them.
+    pub async fn sqlite_settings(&self) -> Result<Option<(String, i64, i64)>, StoreError> {
+        if self.backend != Backend::Sqlite {
+            return Ok(None);
+        }
+        let mut conn = self.pool.acquire().await?;
+        let mode: String = sqlx::query("PRAGMA journal_mode")
+            .fetch_one(&mut *conn)
+            .await?
+            .try_get(0)?;
+        let sync: i64 = sqlx::query("PRAGMA synchronous")
+            .fetch_one(&mut *conn)
+            .await?
+            .try_get(0)?;
+        let busy: i64 = sqlx::query("PRAGMA busy_timeout")
+            .fetch_one(&mut *conn)
+            .await?
+            .try_get(0)?;
+        Ok(Some((mode, sync, busy)))
+    }
+
+    /// Executes one statement as is. For tamper and failure tests only: never call it with input.
+    #[doc(hidden)]
+    pub async fn execute_raw_for_tests(&self, sql: &str) -> Result<u64, StoreError> {
+        Ok(sqlx::query(sql).execute(&self.pool).await?.rows_affected())
+    }
+
+    /// Begins a write transaction holding the event-log lock, and reads the chain head.
+    pub(crate) async fn write_tx(&self) -> Result<(Tx, u64, Digest), StoreError> {
+        let (mut tx, sql) = match self.backend {
+            Backend::Sqlite => (
+                self.pool.begin_with("BEGIN IMMEDIATE").await?,
+                "SELECT seq, hash FROM event_head WHERE id = 1",
+            ),
+            Backend::Postgres => (
+                self.pool.begin().await?,
+                "SELECT seq, hash FROM event_head WHERE id = 1 FOR UPDATE",
+            ),
+        };
+        let row = sqlx::query(sql).fetch_one(&mut *tx).await?;
+        let seq: i64 = row.try_get("seq")?;
+        let hash: Vec<u8> = row.try_get("hash")?;
+        let seq = u64::try_from(seq).map_err(|_| StoreError::corrupt("event_head", "seq"))?;
+        Ok((tx, seq, rows::digest(&hash)))
+    }
+
+    /// Appends `events` after (`seq`, `hash`) inside `tx` and moves the head. Rows go in
+    /// multi-row `INSERT`s of [`EVENT_INSERT_ROWS`] (the batched audit writer appends up to a
+    /// thousand events per transaction).
+    pub(crate) async fn append_in(
+        tx: &mut Tx,
+        mut seq: u64,
+        mut hash: Digest,
+        events: Vec<NewEvent>,
+    ) -> Result<Vec<Event>, StoreError> {
+        let mut out = Vec::with_capacity(events.len());
+        for body in events {
+            let e = Event::link(seq, hash, body);
+            seq = e.seq;
+            hash = e.hash;
+            out.push(e);
+        }
+        for chunk in out.chunks(EVENT_INSERT_ROWS) {
+            let sql = values_sql(
+                "INSERT INTO events (seq, time_ms, kind, actor, subject, payload, prev_hash, hash) VALUES ",
+                8,
+                chunk.len(),
+                "",
+            );
+            let mut q = sqlx::query(&sql);
+            for e in chunk {
+                q = q
+                    .bind(e.seq as i64)
+                    .bind(e.body.time.as_millis())
+                    .bind(e.body.kind.as_str())
+                    .bind(e.body.actor.as_str())
+                    .bind(e.body.subject.as_str())
+                    .bind(e.body.payload.as_str())
+                    .bind(&e.prev_hash.0[..])
+                    .bind(&e.hash.0[..]);
+            }
+            q.execute(&mut **tx).await?;
+        }
+        if !out.is_empty() {
+            sqlx::query("UPDATE event_head SET seq = $1, hash = $2 WHERE id = 1")
+                .bind(seq as i64)
+                .bind(&hash.0[..])
+                .execute(&mut **tx)
+                .await?;
+        }
+        Ok(out)
+    }
+}
+
+pub(crate) fn is_unique_violation(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::Database(d) => {
+            d.is_unique_violation()
+                || d.message().contains("UNIQUE constraint failed")
+                || d.code().as_deref() == Some("23505")
+        }
+        _ => false,
+    }
+}
+
+impl StoreHealth for Store {
+    async fn health(&self) -> RepoResult<(&'static str, i64)> {
+        db(async {
+            let v = self.schema_version().await?;
+            Ok((
+                match self.backend {
+                    Backend::Sqlite => "sqlite",
+                    Backend::Postgres => "postgres",
+                },
+                v,
+            ))
+        })
+        .await
+    }
+}
+
+/// Event rows per multi-row `INSERT` (8 columns; see `guard.rs` for why small).
+const EVENT_INSERT_ROWS: usize = 50;
+
+/// `INSERT INTO … VALUES ($1, …), (…) …` for `rows` rows of `cols` columns, then `tail`.
+pub(crate) fn values_sql(head: &str, cols: usize, rows: usize, tail: &str) -> String {
+    let mut sql = String::with_capacity(head.len() + tail.len() + rows * cols * 6);
+    sql.push_str(head);
+    let mut p = 1;
+    for r in 0..rows {
+        sql.push_str(if r == 0 { "(" } else { ", (" });
+        for c in 0..cols {
+            if c > 0 {
+                sql.push_str(", ");
+            }
+            sql.push('$');
+            sql.push_str(&p.to_string());
+            p += 1;
+        }
+        sql.push(')');
+    }
+    sql.push_str(tail);
+    sql
+}
+
+/// Runs a store operation and reports its failure as the ports' [`RepoError`].
+pub(crate) async fn db<T>(op: impl Future<Output = Result<T, StoreError>>) -> RepoResult<T> {
+    op.await.map_err(RepoError::from)
+}

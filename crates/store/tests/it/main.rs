@@ -1,0 +1,5 @@
+//! The store's behaviour on every engine (SQLite always, PostgreSQL when configured), one test
+//! binary for the crate.
+
+mod guard;
+mod store;
