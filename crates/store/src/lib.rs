@@ -2,12 +2,14 @@
 #![deny(missing_docs)]
 
 mod error;
+pub mod jobs;
 mod migrations;
 mod repo;
 mod rows;
 mod store;
 
 pub use error::StoreError;
+pub use jobs::{JobQueue, JobReader};
 pub use migrations::{MIGRATIONS, Migration, SCHEMA_VERSION};
 pub use repo::{
     ApiKeyRepo, EventAppender, EventReader, GuardLists, GuardReplace, GuardReplaced, GuardRepo,

@@ -103,6 +103,11 @@ impl Store {
         self.backend
     }
 
+    /// The pool, for adapter modules kept outside this file (the job queue).
+    pub(crate) fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
     /// Closes the pool, waiting for connections to be returned.
     pub async fn close(&self) {
         self.pool.close().await;
