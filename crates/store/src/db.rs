@@ -99,6 +99,11 @@ impl Store {
         self.backend
     }
 
+    /// The pool, for the adapter modules.
+    pub(crate) fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
     /// Closes the pool, waiting for connections to be returned.
     pub async fn close(&self) {
         self.pool.close().await;

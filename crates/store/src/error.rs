@@ -48,6 +48,57 @@ pub enum StoreError {
         /// What.
         what: &'static str,
     },
+    /// A job queue name, job key or worker id breaks its rule (see [`crate::jobs`]).
+    #[error("invalid {what} {got:?}: {rule}")]
+    InvalidJobName {
+        /// `"queue name"`, `"job key"` or `"worker id"`.
+        what: &'static str,
+        /// The rejected text (its first 80 characters).
+        got: String,
+        /// The rule it breaks.
+        rule: &'static str,
+    },
+    /// An idempotency key was enqueued again with a different payload: the caller is reusing a
+    /// key for different work, which would otherwise be silently dropped.
+    #[error(
+        "job key `{key}` in queue `{queue}` already names job {existing} with a different payload"
+    )]
+    JobKeyReused {
+        /// The queue.
+        queue: String,
+        /// The key.
+        key: String,
+        /// The job the key names.
+        existing: u64,
+    },
+    /// No job has this id.
+    #[error("no job {job}")]
+    JobNotFound {
+        /// The id asked for.
+        job: u64,
+    },
+    /// A lease no longer holds: the job was reclaimed by another worker after the lease expired,
+    /// was finished under this lease already (in a way the call does not repeat), or the lease
+    /// never existed. The worker must stop working on the job.
+    #[error(
+        "lease {token} of `{worker}` on job {job} is lost: the job is {found_state} under lease \
+         {found_token} of `{}`",
+        .found_worker.as_deref().unwrap_or("nobody")
+    )]
+    LeaseLost {
+        /// The job.
+        job: u64,
+        /// The worker the lease names.
+        worker: String,
+        /// The lease's token.
+        token: u64,
+        /// The job's state now.
+        found_state: &'static str,
+        /// The job's current lease token.
+        found_token: u64,
+        /// The worker that last claimed the job, if any.
+        found_worker: Option<String>,
+    },
 }
 
 impl StoreError {

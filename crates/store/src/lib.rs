@@ -5,6 +5,7 @@ mod db;
 mod error;
 mod events;
 mod guard;
+pub mod jobs;
 mod keys;
 mod migrations;
 mod paging;
@@ -12,6 +13,7 @@ mod rows;
 
 pub use db::{Backend, Store};
 pub use error::StoreError;
+pub use jobs::{JobQueue, JobReader};
 pub use migrations::{MIGRATIONS, Migration, SCHEMA_VERSION};
 
 #[cfg(feature = "test-utils")]

@@ -14,7 +14,7 @@ pub struct Migration {
 }
 
 /// The latest schema version this binary knows.
-pub const SCHEMA_VERSION: i64 = 2;
+pub const SCHEMA_VERSION: i64 = 3;
 
 /// Every migration, in order. Append only: never edit a released migration.
 pub const MIGRATIONS: &[Migration] = &[
@@ -108,6 +108,35 @@ pub const MIGRATIONS: &[Migration] = &[
             "CREATE INDEX guard_domain_entries_list ON guard_domain_entries (list_source, list)",
             "CREATE TABLE guard_snapshots (version BIGINT PRIMARY KEY, created BIGINT NOT NULL, \
          sha256 BYTEA NOT NULL, bytes BYTEA NOT NULL, published_at BIGINT NOT NULL)",
+        ],
+    },
+    Migration {
+        version: 3,
+        name: "job queue",
+        sqlite: &[
+            // AUTOINCREMENT: a job id is never reused, so a stale lease can never name a later job.
+            // A job is leased exactly when it has a lease expiry (the CHECK keeps the two in step).
+            "CREATE TABLE jobs (id INTEGER PRIMARY KEY AUTOINCREMENT, queue TEXT NOT NULL, \
+         job_key TEXT NOT NULL, payload BLOB NOT NULL, \
+         state TEXT NOT NULL CHECK (state IN ('queued', 'leased', 'done', 'dead')), \
+         attempts INTEGER NOT NULL CHECK (attempts >= 0), \
+         max_attempts INTEGER NOT NULL CHECK (max_attempts >= 1), not_before INTEGER NOT NULL, \
+         created_at INTEGER NOT NULL, worker TEXT, lease_token INTEGER NOT NULL, \
+         lease_expires INTEGER, last_error TEXT, result BLOB, finished_at INTEGER, \
+         UNIQUE (queue, job_key), CHECK ((state = 'leased') = (lease_expires IS NOT NULL)))",
+            // Claim order within a queue and state; also serves counts and listings by state.
+            "CREATE INDEX jobs_claim ON jobs (queue, state, not_before, created_at, id)",
+        ],
+        postgres: &[
+            "CREATE TABLE jobs (id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY, \
+         queue TEXT NOT NULL, job_key TEXT NOT NULL, payload BYTEA NOT NULL, \
+         state TEXT NOT NULL CHECK (state IN ('queued', 'leased', 'done', 'dead')), \
+         attempts BIGINT NOT NULL CHECK (attempts >= 0), \
+         max_attempts BIGINT NOT NULL CHECK (max_attempts >= 1), not_before BIGINT NOT NULL, \
+         created_at BIGINT NOT NULL, worker TEXT, lease_token BIGINT NOT NULL, \
+         lease_expires BIGINT, last_error TEXT, result BYTEA, finished_at BIGINT, \
+         UNIQUE (queue, job_key), CHECK ((state = 'leased') = (lease_expires IS NOT NULL)))",
+            "CREATE INDEX jobs_claim ON jobs (queue, state, not_before, created_at, id)",
         ],
     },
 ];

@@ -2,4 +2,5 @@
 //! binary for the crate.
 
 mod guard;
+mod jobs;
 mod store;
