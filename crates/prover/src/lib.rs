@@ -11,7 +11,7 @@ pub mod trace;
 
 use custodia_air::config::{Config, make_config};
 use custodia_air::format::encode_header;
-use custodia_air::public::check_prices;
+use custodia_air::public::{check_prices, collateral_surplus};
 use custodia_air::{BatchPublicInputs, CustodiaAir, ProofOptions, PublicInputsError};
 use custodia_primitives::Amount;
 use custodia_sumtree::witness::BatchWitness;
@@ -147,18 +147,9 @@ fn check_witness(
             });
         }
     }
-    // Exact collateral rule, with the same integers the AIR uses.
-    for leaf in 0..n {
-        let vals: Vec<u64> = w.balances[leaf * width..(leaf + 1) * width]
-            .iter()
-            .map(|b| b.units())
-            .collect();
-        let mut surplus: i128 = 0;
-        for (i, a) in params.assets.iter().enumerate() {
-            surplus += vals[2 * i] as i128 * a.equity_weight() as i128;
-            surplus -= vals[2 * i + 1] as i128 * a.debt_weight() as i128;
-        }
-        if surplus < 0 {
+    // The collateral rule the AIR enforces, on the same integers.
+    for (leaf, row) in w.balances.chunks_exact(width).enumerate() {
+        if collateral_surplus(&params.assets, row.iter().map(|b| b.units())) < 0 {
             return Err(ProveError::Undercollateralised {
                 leaf,
                 batch: w.batch,
