@@ -220,7 +220,9 @@ pub fn prove_batch_with_seed(
 /// Proves given traces as they are, without any statement check: the constraint system alone
 /// decides. For hand-forged traces in tests, and for benchmarks.
 ///
-/// In debug builds Plonky3 checks the constraints first and panics on a violated one.
+/// Plonky3's batch prover, when built with debug assertions, checks every constraint first and
+/// panics on a violated one. This workspace builds it without them in every profile (root
+/// `Cargo.toml`), so a forged trace becomes a proof and it is the verifier that rejects it.
 pub fn prove_traces(
     traces: &BatchTraces,
     options: &ProofOptions,
