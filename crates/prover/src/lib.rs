@@ -1,10 +1,5 @@
-//! Custodia's batch prover.
-//!
-//! [`prove_batch`] turns one batch's private witness (uids and balances of `2^k` consecutive
-//! leaves) and the round's public parameters (round binding, prices, haircuts) into a
-//! zero-knowledge STARK proof of the batch statement (`docs/por-protocol.md`, "The batch
-//! statement (zk-STARK)"). It refuses, with a specific [`ProveError`], to prove a false
-//! statement. Verify with `custodia-verifier`.
+#![doc = include_str!("../README.md")]
+#![deny(missing_docs)]
 
 mod perm;
 pub mod trace;

@@ -1,7 +1,5 @@
 //! The blob-store contract, on the filesystem and in memory alike.
 
-use std::io::Write;
-
 use custodia_round::{Blobs, Error, FsBlobs, MemBlobs};
 
 fn contract(blobs: &dyn Blobs) {
