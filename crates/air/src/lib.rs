@@ -1,11 +1,5 @@
-//! Custodia's batch statement as Plonky3 AIRs.
-//!
-//! One zero-knowledge STARK proves, for a batch of `2^k` consecutive leaves of the liabilities
-//! tree: every balance is in `[0, 2^62)`, every leaf hash is the sumtree leaf encoding, the batch
-//! root is the Poseidon2 tree over exactly these leaves, every user is collateralised at the
-//! public prices and haircuts, and the per-asset totals are the exact integer sums. The statement,
-//! its bounds and the soundness argument are in `docs/por-protocol.md`
-//! ("The batch statement (zk-STARK)").
+#![doc = include_str!("../README.md")]
+#![deny(missing_docs)]
 
 pub mod air;
 pub mod config;

@@ -52,6 +52,37 @@ impl AssetParams {
     pub const fn equity_weight(&self) -> u64 {
         self.price * (BPS_ONE - self.haircut_bps as u64)
     }
+
+    /// This asset's share of a user's collateral surplus: `e · P · (10^4 − h) − d · P · 10^4`.
+    ///
+    /// This is **the** collateral rule at committed prices, the one the AIR enforces: a user is
+    /// collateralised iff the sum of these shares over every asset is non-negative
+    /// ([`collateral_surplus`]). The rule is linear, so the trace applies it digit by digit
+    /// to 16-bit limbs and carries the rest. Any `u64` inputs are exact: with weights below 2^40
+    /// a share stays within ±2^104.
+    pub const fn surplus(&self, equity: u64, debt: u64) -> i128 {
+        equity as i128 * self.equity_weight() as i128 - debt as i128 * self.debt_weight() as i128
+    }
+}
+
+/// A user's collateral surplus at committed prices: the sum of [`AssetParams::surplus`] over
+/// `assets`, with `balances` the user's interleaved `e_0 d_0 e_1 d_1 …` in smallest units.
+/// Non-negative iff the user's debt is covered by its collateral after haircuts.
+///
+/// # Panics
+/// If `balances` does not hold exactly two values per asset.
+pub fn collateral_surplus(assets: &[AssetParams], balances: impl IntoIterator<Item = u64>) -> i128 {
+    let mut values = balances.into_iter();
+    let mut pair = || values.next().expect("two balances per asset");
+    let surplus = assets
+        .iter()
+        .map(|a| {
+            let (equity, debt) = (pair(), pair());
+            a.surplus(equity, debt)
+        })
+        .sum();
+    assert!(values.next().is_none(), "two balances per asset");
+    surplus
 }
 
 /// Per-asset totals of a batch, split as the AIR sums them: `lo = Σ (l0 + 2^16 l1)`,

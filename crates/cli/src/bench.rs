@@ -6,7 +6,7 @@ use std::time::Instant;
 use anyhow::{Context, Result};
 use clap::{Args, Subcommand};
 use custodia_snapshot::demo::{ASSETS_FILE, DemoConfig, SNAPSHOT_FILE, generate};
-use custodia_sumtree::{PADDING, RoundManifest, TreeShape, assets_digest, build_tree};
+use custodia_sumtree::{PADDING, RoundManifest, TreeShape, build_tree};
 use p3_maybe_rayon::prelude::*;
 use serde::Serialize;
 
@@ -251,17 +251,14 @@ fn por(a: PorBenchArgs, out: &Output) -> Result<Outcome> {
     stage("build tree (padded)", t, a.users, "users");
 
     let (equity, debt) = snapshot.totals();
-    let manifest = RoundManifest {
-        format: custodia_sumtree::ROUND_FORMAT.to_owned(),
-        round: "bench".into(),
-        snapshot_time: "2026-01-01T00:00:00Z".into(),
-        assets_digest: assets_digest(&snapshot.assets),
-        shape,
-        root: built.tree.root(),
-        batch_roots: built.tree.batch_roots().to_vec(),
-        totals: RoundManifest::totals_for(&snapshot.assets, &equity, &debt),
-        prices: None,
-    };
+    let manifest = RoundManifest::for_tree(
+        "bench",
+        "2026-01-01T00:00:00Z",
+        &snapshot.assets,
+        &built.tree,
+        (&equity, &debt),
+        None,
+    );
     let writer =
         custodia_sumtree::ProofWriter::new(&manifest.round, &snapshot.assets, &manifest.root);
     reset_peak_rss();
@@ -271,8 +268,7 @@ fn por(a: PorBenchArgs, out: &Output) -> Result<Outcome> {
         .into_par_iter()
         .map(|b| -> Result<(usize, usize, usize)> {
             let mut buf = Vec::with_capacity(1 << 20);
-            let n =
-                crate::round_dir::write_inclusion_batch(&mut buf, &writer, &snapshot, &built, b)?;
+            let n = custodia_round::write_inclusion_batch(&mut buf, &writer, &snapshot, &built, b)?;
             let max = buf
                 .split(|&c| c == b'\n')
                 .map(<[u8]>::len)
@@ -375,7 +371,7 @@ fn manifest_with_prices(
 ) -> Result<RoundManifest> {
     let prices = custodia_snapshot::demo::demo_prices(&snapshot.assets);
     let mut m = m.clone();
-    m.prices = Some(crate::round_dir::commit_prices(&snapshot.assets, &prices)?);
+    m.prices = Some(custodia_round::commit_prices(&snapshot.assets, &prices)?);
     Ok(m)
 }
 
@@ -387,7 +383,7 @@ fn bench_stark(
     stage: &mut impl FnMut(&'static str, Instant, usize, &'static str),
 ) -> Result<StarkReport> {
     use custodia_sumtree::witness::BatchWitness;
-    let params = crate::prove::batch_params(manifest)?;
+    let params = custodia_round::batch_params(manifest)?;
     let shape = manifest.shape;
     let n = a.prove_batches.min(shape.num_batches());
     reset_peak_rss();

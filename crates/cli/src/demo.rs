@@ -6,6 +6,8 @@ use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 use clap::{Args, Subcommand};
+use custodia_round::folder::INCLUSION_DIR;
+use custodia_round::{Blobs, BuildParams};
 use custodia_snapshot::demo::{DemoConfig, generate};
 use custodia_sumtree::InclusionProof;
 use serde::Serialize;
@@ -13,7 +15,7 @@ use serde::Serialize;
 use crate::Outcome;
 use crate::output::Output;
 use crate::por::{load_registry, load_snapshot};
-use crate::round_dir::{self, BuildParams, INCLUSION_DIR};
+use crate::round_dir::{self, Bars};
 
 #[derive(Debug, Args)]
 #[command(args_conflicts_with_subcommands = true)]
@@ -217,10 +219,17 @@ fn pipeline(a: RunArgs, out: &Output) -> Result<Outcome> {
                 .max(1),
         ),
         min_log_leaves: 0,
-        seed: Some(demo_round_seed(a.seed)),
+        seed: demo_round_seed(a.seed),
     };
-    let (manifest, _) =
-        round_dir::build(&snapshot, Some(&prices), &params, &round_path, true, out)?;
+    let manifest = custodia_round::build_folder(
+        &snapshot,
+        Some(&prices),
+        &params,
+        &round_dir::open(&round_path),
+        true,
+        &Bars::new(out),
+    )?
+    .manifest;
     timed(
         "build round",
         t,
@@ -389,22 +398,21 @@ fn verify_all_inclusion(
     out: &Output,
 ) -> Result<(usize, Option<InclusionProof>)> {
     use p3_maybe_rayon::prelude::*;
-    let dir = round.join(INCLUSION_DIR);
-    let mut files: Vec<PathBuf> = fs::read_dir(&dir)?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .collect();
-    files.sort();
+    let blobs = round_dir::open(round);
+    let files = blobs.list(INCLUSION_DIR)?;
     let bar = out.bar(files.len() as u64, "inclusion files");
     let counts = files
         .par_iter()
-        .map(|f| -> Result<(usize, Option<InclusionProof>)> {
-            let text = fs::read_to_string(f).with_context(|| format!("reading {}", f.display()))?;
+        .map(|key| -> Result<(usize, Option<InclusionProof>)> {
+            let f = blobs.location(key);
+            let text =
+                String::from_utf8(blobs.get(key)?).with_context(|| format!("reading {f}"))?;
             let mut n = 0;
             let mut sample = None;
             for line in text.lines() {
                 let p = InclusionProof::from_json(line.as_bytes())?;
                 p.verify(root)
-                    .with_context(|| format!("{} in {}", p.user_id, f.display()))?;
+                    .with_context(|| format!("{} in {f}", p.user_id))?;
                 if sample.is_none() && !p.equity.0.is_empty() {
                     sample = Some(p);
                 }

@@ -6,12 +6,13 @@ use std::path::PathBuf;
 use anyhow::{Context, Result, bail};
 use clap::{Args, Subcommand};
 use custodia_primitives::AssetRegistry;
+use custodia_round::BuildParams;
 use custodia_snapshot::{Format, Snapshot};
 use serde::Serialize;
 
 use crate::Outcome;
 use crate::output::Output;
-use crate::round_dir::{self, BuildParams};
+use crate::round_dir::{self, Bars};
 
 #[derive(Debug, Subcommand)]
 pub enum PorCommand {
@@ -188,7 +189,7 @@ pub fn load_snapshot(
 }
 
 fn build(a: BuildArgs, out: &Output) -> Result<Outcome> {
-    round_dir::check_round_id(&a.round)?;
+    custodia_round::check_round_id(&a.round)?;
     let assets = load_registry(a.assets.as_ref())?;
     let prices = a
         .prices
@@ -201,9 +202,17 @@ fn build(a: BuildArgs, out: &Output) -> Result<Outcome> {
         snapshot_time: a.snapshot_time.unwrap_or_else(round_dir::now_rfc3339),
         log_batch: a.log_batch,
         min_log_leaves: a.min_log_leaves,
-        seed: None,
+        seed: custodia_round::fresh_seed()?,
     };
-    let (m, _) = round_dir::build(&snapshot, prices.as_ref(), &params, &a.out, a.force, out)?;
+    let round = custodia_round::build_folder(
+        &snapshot,
+        prices.as_ref(),
+        &params,
+        &round_dir::open(&a.out),
+        a.force,
+        &Bars::new(out),
+    )?;
+    let m = &round.manifest;
     let report = BuildReport {
         status: "built",
         round: m.round.clone(),
@@ -230,8 +239,9 @@ fn build(a: BuildArgs, out: &Output) -> Result<Outcome> {
 }
 
 fn inclusion(a: InclusionArgs, out: &Output) -> Result<Outcome> {
-    round_dir::load_manifest(&a.round)?;
-    let Some(proof) = round_dir::find_inclusion(&a.round, &a.user)? else {
+    let blobs = round_dir::open(&a.round);
+    custodia_round::load_manifest(&blobs)?;
+    let Some(proof) = custodia_round::find_inclusion(&blobs, &a.user)? else {
         bail!("user `{}` is not in round {}", a.user, a.round.display());
     };
     let text = serde_json::to_string_pretty(&proof)?;

@@ -1,17 +1,12 @@
-//! Custodia's batch prover.
-//!
-//! [`prove_batch`] turns one batch's private witness (uids and balances of `2^k` consecutive
-//! leaves) and the round's public parameters (round binding, prices, haircuts) into a
-//! zero-knowledge STARK proof of the batch statement (`docs/por-protocol.md`, "The batch
-//! statement (zk-STARK)"). It refuses, with a specific [`ProveError`], to prove a false
-//! statement. Verify with `custodia-verifier`.
+#![doc = include_str!("../README.md")]
+#![deny(missing_docs)]
 
 mod perm;
 pub mod trace;
 
 use custodia_air::config::{Config, make_config};
 use custodia_air::format::encode_header;
-use custodia_air::public::check_prices;
+use custodia_air::public::{check_prices, collateral_surplus};
 use custodia_air::{BatchPublicInputs, CustodiaAir, ProofOptions, PublicInputsError};
 use custodia_primitives::Amount;
 use custodia_sumtree::witness::BatchWitness;
@@ -147,18 +142,9 @@ fn check_witness(
             });
         }
     }
-    // Exact collateral rule, with the same integers the AIR uses.
-    for leaf in 0..n {
-        let vals: Vec<u64> = w.balances[leaf * width..(leaf + 1) * width]
-            .iter()
-            .map(|b| b.units())
-            .collect();
-        let mut surplus: i128 = 0;
-        for (i, a) in params.assets.iter().enumerate() {
-            surplus += vals[2 * i] as i128 * a.equity_weight() as i128;
-            surplus -= vals[2 * i + 1] as i128 * a.debt_weight() as i128;
-        }
-        if surplus < 0 {
+    // The collateral rule the AIR enforces, on the same integers.
+    for (leaf, row) in w.balances.chunks_exact(width).enumerate() {
+        if collateral_surplus(&params.assets, row.iter().map(|b| b.units())) < 0 {
             return Err(ProveError::Undercollateralised {
                 leaf,
                 batch: w.batch,
@@ -229,7 +215,9 @@ pub fn prove_batch_with_seed(
 /// Proves given traces as they are, without any statement check: the constraint system alone
 /// decides. For hand-forged traces in tests, and for benchmarks.
 ///
-/// In debug builds Plonky3 checks the constraints first and panics on a violated one.
+/// Plonky3's batch prover, when built with debug assertions, checks every constraint first and
+/// panics on a violated one. This workspace builds it without them in every profile (root
+/// `Cargo.toml`), so a forged trace becomes a proof and it is the verifier that rejects it.
 pub fn prove_traces(
     traces: &BatchTraces,
     options: &ProofOptions,

@@ -14,6 +14,7 @@ use custodia_air::layout::{
     BatchLayout, CARRY_LIMBS, CARRY_OFFSET, COLL_DIGITS, IDX, LIMB_BITS, LIMBS, PERM_COLS, S1, S2,
     TOP_LIMB_BITS, table_shape,
 };
+use custodia_air::public::collateral_surplus;
 use custodia_air::{AssetParams, AssetTotals, BatchPublicInputs};
 use custodia_hash::{DIGEST_ELEMS, Digest, RATE, WIDTH, compress_input, compress_pairs, domain};
 use p3_field::{PrimeCharacteristicRing, PrimeField64};
@@ -60,11 +61,8 @@ pub(crate) fn collateral_digits(values: &[u64], assets: &[AssetParams]) -> ([u64
     let mut carry: i128 = 0;
     for j in 0..COLL_DIGITS {
         let mut x: i128 = carry;
-        for (i, a) in assets.iter().enumerate() {
-            let e = ((values[2 * i] >> (16 * j)) & 0xffff) as i128;
-            let d = ((values[2 * i + 1] >> (16 * j)) & 0xffff) as i128;
-            x += e * a.equity_weight() as i128 - d * a.debt_weight() as i128;
-        }
+        // The collateral rule is linear: apply it to digit j of every balance.
+        x += collateral_surplus(assets, values.iter().map(|v| (v >> (16 * j)) & 0xffff));
         digits[j] = x.rem_euclid(1 << 16) as u64;
         carry = x.div_euclid(1 << 16);
         carries[j] = (carry + CARRY_OFFSET as i128) as u64;

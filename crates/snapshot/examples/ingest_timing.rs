@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use custodia_snapshot::demo::{self, DemoConfig, SNAPSHOT_FILE};
-use custodia_snapshot::{check_collateral, load, load_prices};
+use custodia_snapshot::{check_collateral_usd, load, load_prices};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
@@ -41,7 +41,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let prices = load_prices(&dir.join(demo::PRICES_FILE), &summary.registry)?;
     let t = Instant::now();
     let ok = (0..snapshot.num_users())
-        .filter(|&u| check_collateral(snapshot.user_balances(u), &prices).is_ok())
+        .filter(|&u| check_collateral_usd(snapshot.user_balances(u), &prices).is_ok())
         .count();
     let collateral = t.elapsed();
     assert_eq!(ok, snapshot.num_users());

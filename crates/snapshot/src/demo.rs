@@ -5,7 +5,7 @@
 //! tens of dollars, a few hundred users hold millions), most users hold one to four assets so most
 //! cells are zero, about 10% of users hold nothing but dust, 1% hold nothing at all, and about 4%
 //! carry margin debt in USDT, USDC, BTC or ETH, backed by other assets at 10–60% of their haircut
-//! value, so every user satisfies [`crate::check_collateral`] with room to spare.
+//! value, so every user satisfies [`crate::check_collateral_usd`] with room to spare.
 //!
 //! Everything is drawn from `ChaCha20Rng::seed_from_u64(seed)` with integer arithmetic only (no
 //! floating point), so a seed gives the same bytes on every platform.
@@ -19,7 +19,7 @@ use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha20Rng;
 
 use crate::snapshot::{write_wide_header, write_wide_row};
-use crate::{Price, Prices, Reason, SnapshotError, check_collateral};
+use crate::{Price, Prices, Reason, SnapshotError, check_collateral_usd};
 
 /// The registry file the generator writes.
 pub const ASSETS_FILE: &str = "assets.toml";
@@ -354,7 +354,7 @@ fn write_users<W: Write>(
             let debt = (target * scale / price).min(u128::from(Amount::MAX.units()));
             row[2 * d + 1] = Amount::new(debt as u64).expect("clamped below 2^62");
             // Rounding down makes this hold by construction; the exact check keeps it so.
-            while check_collateral(&row, prices).is_err() {
+            while check_collateral_usd(&row, prices).is_err() {
                 let halved = row[2 * d + 1].units() / 2;
                 row[2 * d + 1] = Amount::new(halved).expect("smaller than before");
             }

@@ -12,6 +12,6 @@ pub use error::{PriceProblem, Reason, Side, SnapshotError};
 pub use ingest::{Format, load, read};
 pub use prices::{
     BPS_ONE, PRICE_SCALE, PRICE_SCALE_DECIMALS, Price, Prices, Undercollateralised,
-    check_collateral, load_prices, parse_prices,
+    check_collateral_usd, load_prices, parse_prices,
 };
 pub use snapshot::Snapshot;

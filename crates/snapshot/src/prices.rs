@@ -156,7 +156,7 @@ pub struct Undercollateralised {
     pub collateral_usd_e8: u128,
 }
 
-/// Checks one user's collateral rule, exactly:
+/// Checks one user's collateral rule in exact USD, at the operator's prices per whole unit:
 ///
 /// `Σ_i debt_i × price_i ≤ Σ_i equity_i × price_i × (10000 − haircut_i) / 10000`
 ///
@@ -168,11 +168,18 @@ pub struct Undercollateralised {
 ///
 /// A user without debt always passes.
 ///
+/// This is the operator's margin check on `prices.toml` as written. The rule a round's proofs
+/// enforce is the same inequality at the round's *committed* integer prices
+/// (`custodia_air::AssetParams::surplus`); the two can differ by the rounding of the commitment.
+///
 /// # Panics
 ///
 /// If `balances` is not the `2 * prices.len()` interleaved row of
 /// [`crate::Snapshot::user_balances`].
-pub fn check_collateral(balances: &[Amount], prices: &Prices) -> Result<(), Undercollateralised> {
+pub fn check_collateral_usd(
+    balances: &[Amount],
+    prices: &Prices,
+) -> Result<(), Undercollateralised> {
     assert_eq!(
         balances.len(),
         2 * prices.len(),
@@ -216,7 +223,7 @@ pub fn check_collateral(balances: &[Amount], prices: &Prices) -> Result<(), Unde
     })
 }
 
-/// Unsigned 256-bit integer, just enough for [`check_collateral`]. Limbs are most significant
+/// Unsigned 256-bit integer, just enough for [`check_collateral_usd`]. Limbs are most significant
 /// first, so the derived ordering is numeric.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 struct U256([u64; 4]);
@@ -236,7 +243,7 @@ impl U256 {
         Self([(hi >> 64) as u64, hi as u64, mid as u64, p00 as u64])
     }
 
-    /// `self + rhs`. Sums in [`check_collateral`] stay below 2^256 (terms are below 2^200).
+    /// `self + rhs`. Sums in [`check_collateral_usd`] stay below 2^256 (terms are below 2^200).
     fn add(self, rhs: Self) -> Self {
         let mut out = [0u64; 4];
         let mut carry = false;

@@ -5,7 +5,7 @@ use custodia_primitives::{AssetId, AssetRegistry, Total};
 use p3_field::PrimeCharacteristicRing;
 use serde::{Deserialize, Serialize};
 
-use crate::tree::TreeShape;
+use crate::tree::{LiabilityTree, TreeShape};
 
 /// Format tag of version-1 round manifests.
 pub const ROUND_FORMAT: &str = "custodia-round/1";
@@ -78,6 +78,30 @@ pub struct CommittedPrice {
 pub const BINDING_INPUT_LEN: usize = 26;
 
 impl RoundManifest {
+    /// The manifest of a built tree: format tag, asset digest, shape, root and batch roots are
+    /// read from `assets` and `tree`, so they cannot disagree with what was built. `equity` and
+    /// `debt` are the per-asset totals in `assets` order.
+    pub fn for_tree(
+        round: &str,
+        snapshot_time: &str,
+        assets: &AssetRegistry,
+        tree: &LiabilityTree,
+        (equity, debt): (&[Total], &[Total]),
+        prices: Option<CommittedPrices>,
+    ) -> Self {
+        Self {
+            format: ROUND_FORMAT.to_owned(),
+            round: round.to_owned(),
+            snapshot_time: snapshot_time.to_owned(),
+            assets_digest: crate::assets_digest(assets),
+            shape: tree.shape(),
+            root: tree.root(),
+            batch_roots: tree.batch_roots().to_vec(),
+            totals: Self::totals_for(assets, equity, debt),
+            prices,
+        }
+    }
+
     /// The digest every batch proof of this round carries as a public input: it binds the round
     /// id, the snapshot time, the asset list, the tree shape, the root and the price scale, so a
     /// proof from another round (or another tree) is rejected.

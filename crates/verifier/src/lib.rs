@@ -1,12 +1,5 @@
-//! Custodia's batch-proof verifier.
-//!
-//! [`verify_batch`] checks one batch proof against the public inputs the caller expects. It pins
-//! the AIR version and the proof options ([`ProofOptions::STANDARD`]), reads hostile bytes
-//! defensively (size limit, versioned envelope, exact proof shape) and never panics: a panic
-//! inside Plonky3 on a malformed proof is caught and reported as a rejection (on targets that
-//! unwind; on `wasm32-unknown-unknown` panics abort, so the shape checks here come first).
-//!
-//! No prover code is linked: this crate builds for `wasm32-unknown-unknown`.
+#![doc = include_str!("../README.md")]
+#![deny(missing_docs)]
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 

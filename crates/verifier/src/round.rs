@@ -9,7 +9,8 @@
 use custodia_air::public::{AssetParams, BatchPublicInputs};
 use custodia_hash::{Digest, compress_pairs};
 use custodia_sumtree::{
-    InclusionProof, ROUND_FORMAT, RoundManifest, assets_digest_of, leaf_hash, uid_hash,
+    CommittedPrices, InclusionProof, ROUND_FORMAT, RoundManifest, assets_digest_of, leaf_hash,
+    uid_hash,
 };
 use thiserror::Error;
 
@@ -141,16 +142,21 @@ pub fn check_manifest(m: &RoundManifest) -> Result<(), RoundError> {
 pub fn asset_params(m: &RoundManifest) -> Vec<AssetParams> {
     m.prices
         .as_ref()
-        .map(|p| {
-            p.assets
-                .iter()
-                .map(|a| AssetParams {
-                    price: a.price,
-                    haircut_bps: a.haircut_bps,
-                })
-                .collect()
-        })
+        .map(committed_asset_params)
         .unwrap_or_default()
+}
+
+/// The statement parameters of committed prices, in their asset order: what [`asset_params`]
+/// reads from a manifest, for a round whose manifest is not written yet.
+pub fn committed_asset_params(prices: &CommittedPrices) -> Vec<AssetParams> {
+    prices
+        .assets
+        .iter()
+        .map(|a| AssetParams {
+            price: a.price,
+            haircut_bps: a.haircut_bps,
+        })
+        .collect()
 }
 
 /// Parses a batch's public inputs and compares every field the manifest fixes.

@@ -1,5 +1,4 @@
 //! Shared fixtures for the prover tests.
-#![allow(dead_code, missing_docs)]
 
 use custodia_air::AssetParams;
 use custodia_hash::Digest;

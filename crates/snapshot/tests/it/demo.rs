@@ -4,7 +4,7 @@ use std::path::Path;
 
 use custodia_primitives::{Amount, AssetRegistry};
 use custodia_snapshot::demo::{self, ASSETS_FILE, DemoConfig, PRICES_FILE, SNAPSHOT_FILE};
-use custodia_snapshot::{Price, Prices, check_collateral, load, load_prices};
+use custodia_snapshot::{Price, Prices, check_collateral_usd, load, load_prices};
 
 fn generate(cfg: &DemoConfig) -> (tempfile::TempDir, demo::DemoSummary) {
     let dir = tempfile::tempdir().unwrap();
@@ -98,7 +98,7 @@ fn demo_round_trips_and_is_realistic() {
 
     // Every user satisfies the collateral rule.
     for u in 0..snapshot.num_users() {
-        check_collateral(snapshot.user_balances(u), &prices)
+        check_collateral_usd(snapshot.user_balances(u), &prices)
             .unwrap_or_else(|e| panic!("{}: {e}", snapshot.users[u]));
     }
 }
@@ -136,7 +136,7 @@ fn demo_scales_to_hundreds_of_assets() {
     let prices = load_prices(&dir.path().join(PRICES_FILE), &registry).unwrap();
     assert_eq!(snapshot.totals().0, summary.equity_totals);
     for u in 0..snapshot.num_users() {
-        assert!(check_collateral(snapshot.user_balances(u), &prices).is_ok());
+        assert!(check_collateral_usd(snapshot.user_balances(u), &prices).is_ok());
     }
     // Fewer assets than the defaults also works.
     let (_d, one) = generate(&DemoConfig {
@@ -196,8 +196,8 @@ fn row(btc_eq: u64, btc_debt: u64, usdt_eq: u64, usdt_debt: u64) -> Vec<Amount> 
 fn collateral_rule_is_exact() {
     let p = btc_usdt();
     // 1 BTC = $60 000, haircut value $57 000: borrowing exactly $57 000 passes, one unit more fails.
-    assert!(check_collateral(&row(100_000_000, 0, 0, 57_000_000_000), &p).is_ok());
-    let err = check_collateral(&row(100_000_000, 0, 0, 57_000_000_001), &p).unwrap_err();
+    assert!(check_collateral_usd(&row(100_000_000, 0, 0, 57_000_000_000), &p).is_ok());
+    let err = check_collateral_usd(&row(100_000_000, 0, 0, 57_000_000_001), &p).unwrap_err();
     assert_eq!(err.debt_usd_e8, 5_700_000_000_100);
     assert_eq!(err.collateral_usd_e8, 5_700_000_000_000);
     assert_eq!(
@@ -205,14 +205,14 @@ fn collateral_rule_is_exact() {
         "undercollateralised: debt worth 57000.000001 USD exceeds haircut collateral worth 57000 USD"
     );
     // An undercollateralised user: 0.1 BTC ($5 700 after haircut) against $6 000 of USDT debt.
-    assert!(check_collateral(&row(10_000_000, 0, 0, 6_000_000_000), &p).is_err());
+    assert!(check_collateral_usd(&row(10_000_000, 0, 0, 6_000_000_000), &p).is_err());
     // Debt in the same asset as the collateral: the haircut still applies.
-    assert!(check_collateral(&row(100_000_000, 95_000_000, 0, 0), &p).is_ok());
-    assert!(check_collateral(&row(100_000_000, 95_000_001, 0, 0), &p).is_err());
+    assert!(check_collateral_usd(&row(100_000_000, 95_000_000, 0, 0), &p).is_ok());
+    assert!(check_collateral_usd(&row(100_000_000, 95_000_001, 0, 0), &p).is_err());
     // No debt always passes, even with nothing.
-    assert!(check_collateral(&row(0, 0, 0, 0), &p).is_ok());
+    assert!(check_collateral_usd(&row(0, 0, 0, 0), &p).is_ok());
     // Debt with nothing behind it fails.
-    assert!(check_collateral(&row(0, 0, 0, 1), &p).is_err());
+    assert!(check_collateral_usd(&row(0, 0, 0, 1), &p).is_err());
     // Extremes do not overflow: maximal amounts at maximal prices with 18-decimal alignment.
     let reg = AssetRegistry::from_toml(
         "[[asset]]\nid=\"A\"\nname=\"a\"\ndecimals=0\nchains=[\"x\"]\n\
@@ -222,13 +222,13 @@ fn collateral_rule_is_exact() {
     let max = Prices::new(&reg, vec![Price::new(u64::MAX, 0).unwrap(); 2]).unwrap();
     let m = Amount::MAX.units();
     assert!(
-        check_collateral(
+        check_collateral_usd(
             &[Amount::MAX, Amount::ZERO, Amount::ZERO, Amount::MAX],
             &max
         )
         .is_ok()
     );
-    let err = check_collateral(
+    let err = check_collateral_usd(
         &[Amount::ZERO, Amount::MAX, Amount::MAX, Amount::ZERO],
         &max,
     )

@@ -1,10 +1,8 @@
 //! End-to-end: a valid batch proves and verifies; every tampering with the statement is rejected.
 
-mod common;
-
 use std::sync::OnceLock;
 
-use common::{params, witness};
+use crate::common::{params, witness};
 use custodia_air::{BatchPublicInputs, ProofOptions};
 use custodia_hash::{Digest, compress_pairs};
 use custodia_prover::{ProveError, ProvenBatch, prove_batch_with_seed};

@@ -13,8 +13,7 @@ use custodia_snapshot::Snapshot;
 use custodia_snapshot::demo::demo_registry;
 use custodia_sumtree::witness::BatchWitness;
 use custodia_sumtree::{
-    CommittedPrice, CommittedPrices, InclusionProof, PADDING, ROUND_FORMAT, RoundManifest,
-    TreeShape, assets_digest, build_tree,
+    CommittedPrice, CommittedPrices, InclusionProof, PADDING, RoundManifest, TreeShape, build_tree,
 };
 
 /// A proven round of two batches, written once per test process.
@@ -72,17 +71,14 @@ fn write_round(dir: &Path) {
             })
             .collect(),
     };
-    let m = RoundManifest {
-        format: ROUND_FORMAT.to_owned(),
-        round: "test-1".into(),
-        snapshot_time: "2026-01-01T00:00:00Z".into(),
-        assets_digest: assets_digest(&snapshot.assets),
-        shape,
-        root: built.tree.root(),
-        batch_roots: built.tree.batch_roots().to_vec(),
-        totals: RoundManifest::totals_for(&snapshot.assets, &equity, &debt),
-        prices: Some(prices.clone()),
-    };
+    let m = RoundManifest::for_tree(
+        "test-1",
+        "2026-01-01T00:00:00Z",
+        &snapshot.assets,
+        &built.tree,
+        (&equity, &debt),
+        Some(prices),
+    );
     fs::create_dir_all(dir.join("proofs")).expect("mkdir");
     fs::create_dir_all(dir.join("inclusion")).expect("mkdir");
     fs::write(

@@ -1,0 +1,3 @@
+//! Integration tests of `custodia-air`, one binary.
+
+mod public;

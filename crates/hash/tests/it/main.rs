@@ -1,0 +1,3 @@
+//! Integration tests of `custodia-hash`, one binary.
+
+mod air_instance;

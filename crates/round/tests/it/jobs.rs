@@ -1,0 +1,233 @@
+//! Proving jobs and the round check: a batch from the manifest and its witness alone, and every
+//! way a job or a round is refused.
+
+use custodia_round::folder::{AGGREGATE, MANIFEST, proof_key, witness_key};
+use custodia_round::{AGGREGATE_FORMAT, AggregateRecord, Blobs, Error, FsBlobs, MemBlobs, Silent};
+use custodia_sumtree::witness::BatchWitness;
+use custodia_verifier::round::RoundError;
+
+use crate::common::{copy_of_proven_round, params, proven_round, users};
+
+fn proven() -> FsBlobs {
+    FsBlobs::new(proven_round().join("round"))
+}
+
+#[test]
+fn a_worker_proves_a_batch_from_the_manifest_and_its_witness_alone() {
+    let round = proven();
+    // The worker's store holds exactly two objects.
+    let worker = MemBlobs::new();
+    for key in [MANIFEST.to_owned(), witness_key(1)] {
+        worker.put(&key, &round.get(&key).unwrap()).unwrap();
+    }
+    let m = custodia_round::load_manifest(&worker).unwrap();
+    let bytes = custodia_round::prove_one(&worker, &m, 1).unwrap();
+    assert_eq!(
+        worker.list("").unwrap(),
+        [
+            witness_key(1),
+            proof_key(1, "json"),
+            proof_key(1, "proof"),
+            MANIFEST.to_owned()
+        ]
+    );
+    let proof = worker.get(&proof_key(1, "proof")).unwrap();
+    assert_eq!(proof.len(), bytes);
+    // Its proof checks against the round like the one proven at home.
+    let public =
+        custodia_verifier::round::check_public(&m, 1, &worker.get(&proof_key(1, "json")).unwrap())
+            .unwrap();
+    custodia_verifier::verify_batch(&proof, &public).expect("the worker's proof verifies");
+    // Negative twin: the same proof claimed for batch 0 is rejected.
+    assert!(
+        custodia_verifier::round::check_public(&m, 0, &worker.get(&proof_key(1, "json")).unwrap())
+            .is_err()
+    );
+}
+
+#[test]
+fn a_proven_round_aggregates_and_records_the_check() {
+    let (_dir, blobs) = copy_of_proven_round();
+    let record = custodia_round::aggregate(&blobs, &Silent)
+        .unwrap()
+        .expect("verified");
+    let m = custodia_round::load_manifest(&blobs).unwrap();
+    assert_eq!(record.format, AGGREGATE_FORMAT);
+    assert_eq!(record.round, "2026-11");
+    assert_eq!(record.root, m.root.to_hex());
+    assert_eq!(record.round_binding, m.binding().to_hex());
+    assert_eq!(record.batches, 2);
+    assert_eq!(record.leaves, 256);
+    assert_eq!(record.totals, m.totals);
+    let stored: AggregateRecord = serde_json::from_slice(&blobs.get(AGGREGATE).unwrap()).unwrap();
+    assert_eq!(stored, record);
+}
+
+#[test]
+fn other_prices_in_the_manifest_are_rejected_and_nothing_is_recorded() {
+    let (_dir, blobs) = copy_of_proven_round();
+    let mut m = custodia_round::load_manifest(&blobs).unwrap();
+    m.prices.as_mut().unwrap().assets[0].price += 1;
+    blobs
+        .put(MANIFEST, &serde_json::to_vec_pretty(&m).unwrap())
+        .unwrap();
+    let rejected = custodia_round::aggregate(&blobs, &Silent)
+        .unwrap()
+        .unwrap_err();
+    assert!(
+        matches!(
+            rejected,
+            RoundError::PublicMismatch {
+                batch: 0,
+                field: "prices"
+            }
+        ),
+        "{rejected}"
+    );
+    assert!(!blobs.exists(AGGREGATE).unwrap());
+}
+
+#[test]
+fn a_missing_proof_is_a_rejection_naming_the_file() {
+    let (dir, blobs) = copy_of_proven_round();
+    std::fs::remove_file(blobs.path(&proof_key(1, "proof")).unwrap()).unwrap();
+    let m = custodia_round::load_manifest(&blobs).unwrap();
+    let rejected = custodia_round::check_round(&blobs, &m, &Silent).unwrap_err();
+    match rejected {
+        RoundError::Missing { batch: 1, reason } => assert!(
+            reason.starts_with(
+                &dir.path()
+                    .join("round/proofs/batch-00001.proof")
+                    .display()
+                    .to_string()
+            ),
+            "{reason}"
+        ),
+        other => panic!("expected a missing batch, got {other}"),
+    }
+}
+
+#[test]
+fn a_missing_witness_is_not_found() {
+    let round = proven();
+    let worker = MemBlobs::new();
+    worker.put(MANIFEST, &round.get(MANIFEST).unwrap()).unwrap();
+    let m = custodia_round::load_manifest(&worker).unwrap();
+    let err = custodia_round::prove_one(&worker, &m, 0).unwrap_err();
+    assert!(
+        matches!(&err, Error::NotFound { location, .. } if location == "memory:/private/batch-00000.wit"),
+        "{err}"
+    );
+    // And a missing manifest too.
+    let err = custodia_round::load_manifest(&MemBlobs::new()).unwrap_err();
+    assert!(matches!(err, Error::NotFound { .. }), "{err}");
+}
+
+#[test]
+fn a_tampered_witness_is_refused_before_proving() {
+    let round = proven();
+    let m = custodia_round::load_manifest(&round).unwrap();
+    let mut w = custodia_round::read_witness(&round, &m, 0).unwrap();
+    // One more unit of equity somewhere: still collateralised, but not the committed tree.
+    w.balances[2] = custodia_primitives::Amount::new(w.balances[2].units() + 1).unwrap();
+    let err = custodia_round::prove_batch(&m, 0, &w).unwrap_err();
+    assert!(
+        matches!(&err, Error::RootMismatch { batch: 0, expected, got } if *expected == m.batch_roots[0] && got != expected),
+        "{err}"
+    );
+    // Tampered bytes on disk do not even decode.
+    let worker = MemBlobs::new();
+    worker.put(MANIFEST, &round.get(MANIFEST).unwrap()).unwrap();
+    let mut bytes = round.get(&witness_key(0)).unwrap();
+    bytes.truncate(bytes.len() - 1);
+    worker.put(&witness_key(0), &bytes).unwrap();
+    let err = custodia_round::read_witness(&worker, &m, 0).unwrap_err();
+    assert!(matches!(err, Error::Witness { .. }), "{err}");
+}
+
+#[test]
+fn a_witness_of_another_batch_is_refused() {
+    let round = proven();
+    let m = custodia_round::load_manifest(&round).unwrap();
+    let worker = MemBlobs::new();
+    worker.put(MANIFEST, &round.get(MANIFEST).unwrap()).unwrap();
+    worker
+        .put(&witness_key(0), &round.get(&witness_key(1)).unwrap())
+        .unwrap();
+    let err = custodia_round::read_witness(&worker, &m, 0).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::ForeignWitness {
+                batch: 0,
+                field: "batch index",
+                expected: 0,
+                got: 1,
+                ..
+            }
+        ),
+        "{err}"
+    );
+    assert_eq!(
+        err.to_string(),
+        "memory:/private/batch-00000.wit does not belong to batch 0 of this round"
+    );
+    let w: BatchWitness = custodia_round::read_witness(&round, &m, 1).unwrap();
+    assert!(matches!(
+        custodia_round::prove_batch(&m, 0, &w),
+        Err(Error::ForeignWitness { .. })
+    ));
+}
+
+#[test]
+fn batches_beyond_the_round_and_rounds_without_prices_are_refused() {
+    let round = proven();
+    let m = custodia_round::load_manifest(&round).unwrap();
+    let err = custodia_round::prove_one(&round, &m, 2).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::NoSuchBatch {
+                batch: 2,
+                batches: 2
+            }
+        ),
+        "{err}"
+    );
+    assert_eq!(
+        err.to_string(),
+        "batch 2 does not exist: the round has 2 batches"
+    );
+
+    let snap = users();
+    let blobs = MemBlobs::new();
+    custodia_round::build_folder(&snap, None, &params("r"), &blobs, false, &Silent).unwrap();
+    let m = custodia_round::load_manifest(&blobs).unwrap();
+    let err = custodia_round::prove_one(&blobs, &m, 0).unwrap_err();
+    assert!(matches!(err, Error::NoPrices), "{err}");
+    let err = custodia_round::prove_all(&blobs, &Silent).unwrap_err();
+    assert!(
+        matches!(err, Error::Manifest(RoundError::Manifest(_))),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_manifest_of_another_format_is_refused() {
+    let blobs = MemBlobs::new();
+    let mut m = custodia_round::load_manifest(&proven()).unwrap();
+    m.format = "custodia-round/9".into();
+    blobs
+        .put(MANIFEST, &serde_json::to_vec(&m).unwrap())
+        .unwrap();
+    let err = custodia_round::load_manifest(&blobs).unwrap_err();
+    assert!(
+        matches!(&err, Error::ManifestFormat { got, .. } if got == "custodia-round/9"),
+        "{err}"
+    );
+    blobs.put(MANIFEST, b"{}").unwrap();
+    assert!(matches!(
+        custodia_round::load_manifest(&blobs),
+        Err(Error::NotAManifest { .. })
+    ));
+}

@@ -1,0 +1,5 @@
+//! Integration tests of `custodia-snapshot`, one binary.
+
+mod demo;
+mod errors;
+mod formats;

@@ -1,0 +1,3 @@
+//! Integration tests of `custodia-sumtree`, one binary.
+
+mod tree;

@@ -1,0 +1,3 @@
+//! Integration tests of `custodia-verify`, one binary.
+
+mod cli;
