@@ -75,7 +75,8 @@ pub trait BalanceSource {
 ///
 /// # Security
 /// Nothing is checked against a chain: the report says `balance_source: "stated"`, and anyone can
-/// re-run the verification with a node ([`crate::rpc`]) against the published wallet file.
+/// re-run the verification with a node (the sources of `custodia-chain-rpc`) against the
+/// published wallet file.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct StatedBalances;
 

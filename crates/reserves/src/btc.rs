@@ -17,7 +17,6 @@
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use bitcoin::absolute::LockTime;
-use bitcoin::address::NetworkUnchecked;
 use bitcoin::hashes::{Hash, HashEngine, sha256};
 use bitcoin::opcodes::all::{OP_CHECKMULTISIG, OP_RETURN};
 use bitcoin::script::{Builder, Instruction, PushBytesBuf};
@@ -27,9 +26,11 @@ use bitcoin::sign_message::signed_msg_hash;
 use bitcoin::transaction::Version;
 use bitcoin::{
     Address, AddressType, Amount as BtcAmount, CompressedPublicKey, EcdsaSighashType, Network,
-    OutPoint, PublicKey, Script, ScriptBuf, Sequence, TapSighashType, Transaction, TxIn, TxOut,
-    Txid, Witness, XOnlyPublicKey, opcodes,
+    OutPoint, PubkeyHash, PublicKey, Script, ScriptBuf, ScriptHash, Sequence, TapSighashType,
+    Transaction, TxIn, TxOut, Txid, Witness, WitnessProgram, WitnessVersion, XOnlyPublicKey,
+    opcodes,
 };
+use custodia_chain::AddressKind;
 
 use crate::evm::{compact_recoverable, recover};
 use crate::{ReservesError, Scheme, secp};
@@ -37,19 +38,24 @@ use crate::{ReservesError, Scheme, secp};
 /// The BIP-340 tag of BIP-322 message hashes.
 pub const BIP322_TAG: &[u8] = b"BIP0322-signed-message";
 
-/// Parses a Bitcoin address and checks that it belongs to `network`.
-pub fn parse_address(chain: &str, s: &str, network: Network) -> Result<Address, ReservesError> {
-    let bad = |reason: String| ReservesError::BadAddress {
-        chain: chain.to_owned(),
-        address: s.to_owned(),
-        reason,
+/// The rust-bitcoin address of an address `custodia-chain` has parsed for `network`, if it is a
+/// standard output type (the types an ownership scheme exists for); the reason otherwise.
+pub fn standard_address(a: &custodia_chain::Address, network: Network) -> Result<Address, String> {
+    let hash20 = || -> [u8; 20] { a.payload().try_into().expect("P2PKH/P2SH hash is 20 bytes") };
+    let spk = match a.kind() {
+        AddressKind::P2pkh => ScriptBuf::new_p2pkh(&PubkeyHash::from_byte_array(hash20())),
+        AddressKind::P2sh => ScriptBuf::new_p2sh(&ScriptHash::from_byte_array(hash20())),
+        AddressKind::Segwit(v) => {
+            let version = WitnessVersion::try_from(v).map_err(|e| e.to_string())?;
+            let program =
+                WitnessProgram::new(version, &a.payload()[1..]).map_err(|e| e.to_string())?;
+            ScriptBuf::new_witness_program(&program)
+        }
+        other => return Err(format!("{other:?} is not a Bitcoin address")),
     };
-    let unchecked: Address<NetworkUnchecked> = s.parse().map_err(|e| bad(format!("{e}")))?;
-    let addr = unchecked
-        .require_network(network)
-        .map_err(|e| bad(format!("{e}")))?;
+    let addr = Address::from_script(&spk, network).map_err(|e| e.to_string())?;
     if addr.address_type().is_none() {
-        return Err(bad("not a standard address type".into()));
+        return Err("not a standard address type".into());
     }
     Ok(addr)
 }
@@ -215,7 +221,7 @@ pub(crate) fn verify_ownership(
 ) -> Result<Scheme, ReservesError> {
     let kind = address
         .address_type()
-        .expect("parse_address accepts standard types only");
+        .expect("standard_address accepts standard types only");
     let spk = address.script_pubkey();
     let script = script
         .map(|s| {
@@ -621,12 +627,12 @@ mod tests {
     #[test]
     fn bip322_transaction_vectors() {
         // BIP-322 "Test vectors / Transaction Hashes" for bc1q9vza2e8x573nczrlzms0wvx3gsqjx7vavgkx0l.
-        let addr = parse_address(
-            "bitcoin",
+        let parsed = custodia_chain::Address::parse(
+            custodia_chain::Chain::Bitcoin,
             "bc1q9vza2e8x573nczrlzms0wvx3gsqjx7vavgkx0l",
-            Network::Bitcoin,
         )
         .unwrap();
+        let addr = standard_address(&parsed, Network::Bitcoin).unwrap();
         for (msg, spend, sign) in [
             (
                 "",

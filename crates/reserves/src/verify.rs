@@ -3,143 +3,17 @@
 use std::collections::HashMap;
 use std::path::Path;
 
-use custodia_primitives::{Amount, AssetId, AssetRegistry, Total};
+use custodia_primitives::{Amount, AssetId, AssetRegistry};
 use rayon::prelude::*;
-use serde::{Deserialize, Serialize};
 
 use crate::balance::{BalanceQuery, BalanceSource, StatedBalances};
 use crate::chain::{ChainAddress, ChainKind, ChainSpec, TokenSpec};
 use crate::message::{check_label, check_message, ownership_message};
+use crate::model::{CheckedWallets, Liabilities, RejectedWallet, Scheme, VerifiedWallet};
 use crate::params::VerifyParams;
-use crate::report::{ReservesReport, build_report};
+use crate::report::ReservesReport;
 use crate::wallet::{WalletRow, read_wallet_file};
 use crate::{ReservesError, btc, evm, tron};
-
-/// The round's liabilities of one asset (the `totals` of `round.json`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct AssetLiability {
-    /// The asset.
-    pub asset: AssetId,
-    /// Its ledger decimals.
-    pub decimals: u8,
-    /// Sum of every user's equity, in smallest units.
-    pub equity: Total,
-    /// Sum of every user's debt, in smallest units.
-    pub debt: Total,
-}
-
-impl AssetLiability {
-    /// Net user liabilities `equity − debt`, or `None` when debt is at least equity (the
-    /// exchange owes its users nothing net in this asset).
-    pub fn net(&self) -> Option<Total> {
-        self.equity
-            .units()
-            .checked_sub(self.debt.units())
-            .filter(|n| *n > 0)
-            .map(Total::from_units)
-    }
-}
-
-/// The liabilities side of a round: its id and per-asset totals. Built by the caller from the
-/// round manifest (`RoundManifest::totals`, field for field).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Liabilities {
-    /// Round id: every ownership message must name it.
-    pub round: String,
-    /// Per-asset totals, in the round's asset order.
-    pub assets: Vec<AssetLiability>,
-}
-
-impl Liabilities {
-    /// Checks the round id and that each asset appears once.
-    pub fn new(
-        round: impl Into<String>,
-        assets: Vec<AssetLiability>,
-    ) -> Result<Self, ReservesError> {
-        let round = round.into();
-        check_label("round id", &round)?;
-        for (i, a) in assets.iter().enumerate() {
-            if assets[..i].iter().any(|o| o.asset == a.asset) {
-                return Err(ReservesError::Liabilities {
-                    asset: a.asset.to_string(),
-                    message: "listed twice".into(),
-                });
-            }
-        }
-        Ok(Self { round, assets })
-    }
-
-    /// The line of `asset`.
-    pub fn get(&self, asset: &str) -> Option<(usize, &AssetLiability)> {
-        self.assets
-            .iter()
-            .enumerate()
-            .find(|(_, a)| a.asset.as_str() == asset)
-    }
-}
-
-/// How ownership of a wallet was proven.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Scheme {
-    /// Bitcoin BIP-137 signed message.
-    Bip137,
-    /// Bitcoin BIP-322 simple signature.
-    Bip322Simple,
-    /// Bitcoin multisig, one BIP-137-style signature per key.
-    MultisigBip137,
-    /// Bitcoin multisig, BIP-322 simple witness.
-    MultisigBip322Simple,
-    /// EVM EIP-191 `personal_sign`.
-    Eip191,
-    /// TRON TIP-191 signed message.
-    Tip191,
-}
-
-/// A wallet whose ownership and balance were accepted, counted in the reserves.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct VerifiedWallet {
-    /// Line (CSV) or entry number (JSON) in the wallet file.
-    pub line: usize,
-    /// Chain.
-    pub chain: String,
-    /// Canonical address.
-    pub address: String,
-    /// Asset.
-    pub asset: AssetId,
-    /// Balance in smallest ledger units.
-    pub balance: Amount,
-    /// Balance as an exact decimal.
-    pub balance_decimal: String,
-    /// Block height.
-    pub height: u64,
-    /// How ownership was proven.
-    pub scheme: Scheme,
-    /// Number of signatures checked.
-    pub signatures: usize,
-    /// Token contract, for token balances.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub token: Option<String>,
-}
-
-/// A wallet that was not counted, and why.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct RejectedWallet {
-    /// Line (CSV) or entry number (JSON) in the wallet file.
-    pub line: usize,
-    /// Chain, as written.
-    pub chain: String,
-    /// Address, as written.
-    pub address: String,
-    /// Asset, as written.
-    pub asset: String,
-    /// Balance, as written.
-    pub balance: String,
-    /// [`ReservesError::code`].
-    pub code: String,
-    /// The full reason.
-    pub reason: String,
-}
 
 /// A row that passed every check but the signature.
 struct Prepared<'a> {
@@ -171,17 +45,20 @@ pub fn verify_wallet_file(
     verify_wallets(&rows, liabilities, registry, params)
 }
 
-/// Verifies parsed wallets with the file's stated balances ([`StatedBalances`]).
+/// Verifies parsed wallets with the file's stated balances ([`StatedBalances`]) and builds the
+/// report with the per-asset reserve ratios.
 pub fn verify_wallets(
     rows: &[WalletRow],
     liabilities: &Liabilities,
     registry: &AssetRegistry,
     params: &VerifyParams,
 ) -> Result<ReservesReport, ReservesError> {
-    verify_wallets_with(rows, liabilities, registry, params, &StatedBalances)
+    let checked = verify_wallets_with(rows, liabilities, registry, params, &StatedBalances)?;
+    ReservesReport::build(liabilities, registry, params, checked)
 }
 
-/// Verifies every wallet and computes the per-asset reserve ratios.
+/// Verifies every wallet against `source`; [`ReservesReport::build`] turns the result into
+/// per-asset reserve ratios.
 ///
 /// For each row, in this order (the first failure is the reason reported):
 /// 1. the chain is supported, the asset is in the registry and the round, the registry lists the
@@ -206,7 +83,7 @@ pub fn verify_wallets_with(
     registry: &AssetRegistry,
     params: &VerifyParams,
     source: &dyn BalanceSource,
-) -> Result<ReservesReport, ReservesError> {
+) -> Result<CheckedWallets, ReservesError> {
     params.validate()?;
     check_label("round id", &liabilities.round)?;
     for a in &liabilities.assets {
@@ -322,15 +199,12 @@ pub fn verify_wallets_with(
             }),
         }
     }
-    build_report(
-        liabilities,
-        registry,
-        params,
-        &source.name(),
+    Ok(CheckedWallets {
         verified,
         rejected,
-        signatures,
-    )
+        signatures_checked: signatures,
+        balance_source: source.name(),
+    })
 }
 
 fn prepare<'a>(row: &WalletRow, ctx: &Context<'a>) -> Result<Prepared<'a>, ReservesError> {

@@ -1,159 +1,19 @@
-//! Node clients: a small blocking JSON-RPC 2.0 client over HTTP (ureq, no TLS) and the two
-//! [`BalanceSource`]s built on it, [`EvmRpc`] and [`BitcoindRpc`].
-//!
-//! Plain `http://` only: a node's RPC port belongs on localhost or a private network (put a TLS
-//! terminating proxy in front of a remote one).
+//! The balance sources built on [`JsonRpcClient`]: an EVM node and Bitcoin Core.
 
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Duration;
-
-use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD;
 use custodia_primitives::Amount;
+use custodia_reserves::{
+    BalanceQuery, BalanceSource, ChainAddress, ChainKind, ObservedBalance, ReservesError,
+    to_ledger_units,
+};
 use serde::Deserialize;
+use serde_json::json;
 use serde_json::value::RawValue;
-use serde_json::{Value, json};
 
-use crate::ReservesError;
-use crate::balance::{BalanceQuery, BalanceSource, ObservedBalance, to_ledger_units};
-use crate::chain::{ChainAddress, ChainKind};
-use crate::evm::balance_of_calldata;
-
-/// Largest response body read from a node.
-const MAX_BODY: u64 = 64 << 20;
-
-/// A blocking JSON-RPC 2.0 client.
-pub struct JsonRpcClient {
-    url: String,
-    agent: ureq::Agent,
-    authorization: Option<String>,
-    next_id: AtomicU64,
-}
-
-impl std::fmt::Debug for JsonRpcClient {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        // The authorization header is a secret: never printed.
-        f.debug_struct("JsonRpcClient")
-            .field("url", &self.url)
-            .field(
-                "authorization",
-                &self.authorization.as_ref().map(|_| "<redacted>"),
-            )
-            .finish()
-    }
-}
-
-#[derive(Deserialize)]
-struct Response<'a> {
-    #[serde(borrow, default)]
-    result: Option<&'a RawValue>,
-    #[serde(default)]
-    error: Option<Value>,
-}
-
-impl JsonRpcClient {
-    /// A client for `url` (`http://host:port[/path]`), 30 s timeout, no proxy.
-    pub fn new(url: impl Into<String>) -> Result<Self, ReservesError> {
-        let url = url.into();
-        if !url.starts_with("http://") {
-            return Err(ReservesError::Http {
-                url,
-                message: "only http:// node URLs are supported".into(),
-            });
-        }
-        Ok(Self {
-            agent: Self::agent(Duration::from_secs(30)),
-            url,
-            authorization: None,
-            next_id: AtomicU64::new(1),
-        })
-    }
-
-    fn agent(timeout: Duration) -> ureq::Agent {
-        ureq::Agent::config_builder()
-            .timeout_global(Some(timeout))
-            .http_status_as_error(false)
-            .proxy(None)
-            .build()
-            .into()
-    }
-
-    /// Sends HTTP basic authentication (bitcoind's `rpcuser`/`rpcpassword` or cookie).
-    pub fn with_basic_auth(mut self, user: &str, password: &str) -> Self {
-        self.authorization = Some(format!(
-            "Basic {}",
-            STANDARD.encode(format!("{user}:{password}"))
-        ));
-        self
-    }
-
-    /// Replaces the whole-request timeout.
-    pub fn with_timeout(mut self, timeout: Duration) -> Self {
-        self.agent = Self::agent(timeout);
-        self
-    }
-
-    /// Calls `method` and returns the raw JSON text of `result`.
-    pub fn call_raw(&self, method: &str, params: Value) -> Result<String, ReservesError> {
-        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
-        let body = json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params});
-        let http = |message: String| ReservesError::Http {
-            url: self.url.clone(),
-            message,
-        };
-        let mut req = self
-            .agent
-            .post(&self.url)
-            .header("Content-Type", "application/json");
-        if let Some(auth) = &self.authorization {
-            req = req.header("Authorization", auth);
-        }
-        let mut resp = req
-            .send(body.to_string())
-            .map_err(|e| http(e.to_string()))?;
-        let status = resp.status();
-        let text = resp
-            .body_mut()
-            .with_config()
-            .limit(MAX_BODY)
-            .read_to_string()
-            .map_err(|e| http(e.to_string()))?;
-        // bitcoind answers RPC errors with HTTP 500 and a JSON body: read the body first.
-        let parsed: Response<'_> = match serde_json::from_str(&text) {
-            Ok(r) => r,
-            Err(e) if status.is_success() => {
-                return Err(ReservesError::RpcAnswer {
-                    method: method.into(),
-                    message: e.to_string(),
-                });
-            }
-            Err(_) => return Err(http(format!("status {status}"))),
-        };
-        if let Some(err) = parsed.error.filter(|e| !e.is_null()) {
-            return Err(ReservesError::Rpc {
-                method: method.into(),
-                code: err.get("code").and_then(Value::as_i64).unwrap_or(0),
-                message: err
-                    .get("message")
-                    .and_then(Value::as_str)
-                    .unwrap_or("")
-                    .to_owned(),
-            });
-        }
-        match parsed.result {
-            Some(r) if status.is_success() => Ok(r.get().to_owned()),
-            Some(_) => Err(http(format!("status {status}"))),
-            None => Err(ReservesError::RpcAnswer {
-                method: method.into(),
-                message: "neither result nor error".into(),
-            }),
-        }
-    }
-}
+use crate::{ChainRpcError, JsonRpcClient};
 
 /// Parses an Ethereum `QUANTITY` or 32-byte `DATA` hex string as an unsigned integer.
-pub fn parse_hex_quantity(method: &str, raw_json: &str) -> Result<u128, ReservesError> {
-    let bad = |message: String| ReservesError::RpcAnswer {
+pub fn parse_hex_quantity(method: &str, raw_json: &str) -> Result<u128, ChainRpcError> {
+    let bad = |message: String| ChainRpcError::Answer {
         method: method.into(),
         message,
     };
@@ -166,11 +26,16 @@ pub fn parse_hex_quantity(method: &str, raw_json: &str) -> Result<u128, Reserves
         return Ok(0);
     }
     if digits.len() > 32 {
-        return Err(ReservesError::Overflow {
+        return Err(ChainRpcError::Overflow {
             what: format!("{method} answer {s}"),
         });
     }
     u128::from_str_radix(digits, 16).map_err(|e| bad(format!("`{s}`: {e}")))
+}
+
+/// ABI call data of ERC-20 `balanceOf(owner)`.
+pub fn balance_of_calldata(owner: &[u8; 20]) -> String {
+    format!("0x70a08231{:0>64}", hex::encode(owner))
 }
 
 /// Balances from an EVM node: `eth_getBalance` for the native coin, ERC-20 `balanceOf` through
@@ -263,13 +128,13 @@ impl BalanceSource for BitcoindRpc {
         let raw = self
             .client
             .call_raw(METHOD, json!(["start", [format!("addr({})", q.canonical)]]))?;
-        let bad = |message: String| ReservesError::RpcAnswer {
+        let bad = |message: String| ChainRpcError::Answer {
             method: METHOD.into(),
             message,
         };
         let scan: ScanResult<'_> = serde_json::from_str(&raw).map_err(|e| bad(e.to_string()))?;
         if !scan.success {
-            return Err(bad("scan did not succeed".into()));
+            return Err(bad("scan did not succeed".into()).into());
         }
         // The amount is a JSON number in BTC with 8 decimals: read its text, never a float.
         let btc = scan.total_amount.get();
@@ -321,6 +186,18 @@ mod tests {
         assert_eq!(
             parse_hex_quantity("m", "12").unwrap_err().code(),
             "rpc_answer"
+        );
+    }
+
+    #[test]
+    fn calldata() {
+        let owner: [u8; 20] = hex::decode("5aaeb6053f3e94c9b9a09f33669435e7ef1beaed")
+            .unwrap()
+            .try_into()
+            .unwrap();
+        assert_eq!(
+            balance_of_calldata(&owner),
+            "0x70a082310000000000000000000000005aaeb6053f3e94c9b9a09f33669435e7ef1beaed"
         );
     }
 
