@@ -1,10 +1,10 @@
 //! The one error type of the crate, and how it enters a proof-of-assets report.
 
-use custodia_reserves::ReservesError;
+use custodia_reserves::WalletRejection;
 use thiserror::Error;
 
 /// Everything that can go wrong talking to a node. Each variant becomes the per-wallet
-/// [`ReservesError`] of the same name (and report code) when a balance source fails.
+/// [`WalletRejection`] of the same name (and report code) when a balance source fails.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum ChainRpcError {
     /// The HTTP request failed, or the URL is not plain `http://`.
@@ -42,30 +42,30 @@ pub enum ChainRpcError {
 }
 
 impl ChainRpcError {
-    /// The report code of the [`ReservesError`] this becomes (`http`, `rpc`, `rpc_answer`,
+    /// The report code of the [`WalletRejection`] this becomes (`http`, `rpc`, `rpc_answer`,
     /// `overflow`).
     pub fn code(&self) -> &'static str {
-        ReservesError::from(self.clone()).code()
+        WalletRejection::from(self.clone()).code()
     }
 }
 
-impl From<ChainRpcError> for ReservesError {
+impl From<ChainRpcError> for WalletRejection {
     fn from(e: ChainRpcError) -> Self {
         match e {
-            ChainRpcError::Http { url, message } => ReservesError::Http { url, message },
+            ChainRpcError::Http { url, message } => WalletRejection::Http { url, message },
             ChainRpcError::Rpc {
                 method,
                 code,
                 message,
-            } => ReservesError::Rpc {
+            } => WalletRejection::Rpc {
                 method,
                 code,
                 message,
             },
             ChainRpcError::Answer { method, message } => {
-                ReservesError::RpcAnswer { method, message }
+                WalletRejection::RpcAnswer { method, message }
             }
-            ChainRpcError::Overflow { what } => ReservesError::Overflow { what },
+            ChainRpcError::Overflow { what } => WalletRejection::Overflow { what },
         }
     }
 }

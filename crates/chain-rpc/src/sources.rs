@@ -2,7 +2,7 @@
 
 use custodia_primitives::Amount;
 use custodia_reserves::{
-    BalanceQuery, BalanceSource, ChainAddress, ChainKind, ObservedBalance, ReservesError,
+    BalanceQuery, BalanceSource, ChainAddress, ChainKind, ObservedBalance, WalletRejection,
     to_ledger_units,
 };
 use serde::Deserialize;
@@ -54,9 +54,9 @@ impl EvmRpc {
 }
 
 impl BalanceSource for EvmRpc {
-    fn balance(&self, q: &BalanceQuery<'_>) -> Result<ObservedBalance, ReservesError> {
+    fn balance(&self, q: &BalanceQuery<'_>) -> Result<ObservedBalance, WalletRejection> {
         let (ChainKind::Evm, ChainAddress::Evm(addr)) = (q.chain.kind, q.address) else {
-            return Err(ReservesError::SourceUnsupported {
+            return Err(WalletRejection::SourceUnsupported {
                 what: format!("chain `{}` with an EVM node", q.chain.name),
             });
         };
@@ -94,7 +94,7 @@ impl BalanceSource for EvmRpc {
 /// # Correctness
 /// `scantxoutset` scans the node's *current* UTXO set: the answer is the balance at the node's
 /// tip, which it reports as `height`. The verifier rejects the wallet with
-/// [`ReservesError::SourceHeight`] unless that height is the wallet's. Run the check on a node
+/// [`WalletRejection::SourceHeight`] unless that height is the wallet's. Run the check on a node
 /// held at the snapshot height (`-stopatheight=<h+1>`, or `invalidateblock` on block `h+1` of a
 /// copy of the node), not on a live one.
 #[derive(Debug)]
@@ -118,9 +118,9 @@ struct ScanResult<'a> {
 }
 
 impl BalanceSource for BitcoindRpc {
-    fn balance(&self, q: &BalanceQuery<'_>) -> Result<ObservedBalance, ReservesError> {
+    fn balance(&self, q: &BalanceQuery<'_>) -> Result<ObservedBalance, WalletRejection> {
         let ChainAddress::Bitcoin(_) = q.address else {
-            return Err(ReservesError::SourceUnsupported {
+            return Err(WalletRejection::SourceUnsupported {
                 what: format!("chain `{}` with bitcoind", q.chain.name),
             });
         };

@@ -12,7 +12,7 @@ use custodia_chain::{Address, AddressReason, Chain, ChainError, Network, evm, tr
 use custodia_primitives::AssetId;
 use serde::{Deserialize, Serialize};
 
-use crate::{ReservesError, btc};
+use crate::{WalletRejection, btc};
 
 /// The signature-scheme family of a chain; its address format is a `custodia-chain` family and
 /// network ([`ChainKind::chain`], [`ChainKind::network`]).
@@ -204,14 +204,14 @@ impl ChainAddress {
     /// `custodia-chain` checks the format and checksums. The wallet file is held to the
     /// canonical prefixes on top: `0x` (not `0X`) for EVM, base58check (not hex) for TRON, and
     /// only standard Bitcoin output types (those with an ownership scheme).
-    pub fn parse(chain: &ChainSpec, s: &str) -> Result<Self, ReservesError> {
-        let bad = |reason: String| ReservesError::BadAddress {
+    pub fn parse(chain: &ChainSpec, s: &str) -> Result<Self, WalletRejection> {
+        let bad = |reason: String| WalletRejection::BadAddress {
             chain: chain.name.clone(),
             address: s.to_owned(),
             reason,
         };
         let rejected = |reason: AddressReason| match reason {
-            AddressReason::Eip55Checksum { expected } => ReservesError::BadChecksum {
+            AddressReason::Eip55Checksum { expected } => WalletRejection::BadChecksum {
                 got: s.to_owned(),
                 expected,
             },
@@ -292,7 +292,7 @@ mod tests {
             ChainAddress::parse(&eth, "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAeD").unwrap_err();
         assert_eq!(
             e,
-            ReservesError::BadChecksum {
+            WalletRejection::BadChecksum {
                 got: "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAeD".into(),
                 expected: "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed".into(),
             }
@@ -358,7 +358,7 @@ mod tests {
         let v2 = "bc1zw508d6qejxtdg4y5r3zarvaryvaxxpcs";
         assert_eq!(
             ChainAddress::parse(&spec_of(ChainKind::Bitcoin), v2).unwrap_err(),
-            ReservesError::BadAddress {
+            WalletRejection::BadAddress {
                 chain: "b".into(),
                 address: v2.into(),
                 reason: "not a standard address type".into(),

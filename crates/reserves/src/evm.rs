@@ -10,7 +10,7 @@ use bitcoin::secp256k1::{Message, PublicKey};
 use custodia_chain::evm::{account_of_key, eip55};
 use custodia_chain::keccak256_concat;
 
-use crate::{ReservesError, secp};
+use crate::{WalletRejection, secp};
 
 /// The EIP-191 (version `0x45`, `personal_sign`) hash of a message:
 /// `keccak256("\x19Ethereum Signed Message:\n" ‖ len(message) ‖ message)`.
@@ -30,13 +30,13 @@ pub fn account_of(pk: &PublicKey) -> [u8; 20] {
 
 /// Decodes a 65-byte `r ‖ s ‖ v` hex signature (with or without `0x`) into a recoverable
 /// signature, rejecting other lengths, `v` outside {0, 1, 27, 28} and high `s`.
-pub(crate) fn decode_rsv(sig: &str) -> Result<RecoverableSignature, ReservesError> {
+pub(crate) fn decode_rsv(sig: &str) -> Result<RecoverableSignature, WalletRejection> {
     let body = sig.strip_prefix("0x").unwrap_or(sig);
-    let bytes = hex::decode(body).map_err(|e| ReservesError::BadHex {
+    let bytes = hex::decode(body).map_err(|e| WalletRejection::BadHex {
         reason: e.to_string(),
     })?;
     if bytes.len() != 65 {
-        return Err(ReservesError::SignatureLength {
+        return Err(WalletRejection::SignatureLength {
             expected: 65,
             got: bytes.len(),
         });
@@ -46,7 +46,7 @@ pub(crate) fn decode_rsv(sig: &str) -> Result<RecoverableSignature, ReservesErro
         0 | 1 => v,
         27 | 28 => v - 27,
         _ => {
-            return Err(ReservesError::BadRecoveryId {
+            return Err(WalletRejection::BadRecoveryId {
                 value: v,
                 accepted: "v must be 27, 28, 0 or 1",
             });
@@ -59,14 +59,14 @@ pub(crate) fn decode_rsv(sig: &str) -> Result<RecoverableSignature, ReservesErro
 pub(crate) fn compact_recoverable(
     rs: &[u8],
     recid: u8,
-) -> Result<RecoverableSignature, ReservesError> {
-    let id = RecoveryId::from_i32(i32::from(recid)).map_err(ReservesError::bad_sig)?;
-    let sig = RecoverableSignature::from_compact(rs, id).map_err(ReservesError::bad_sig)?;
+) -> Result<RecoverableSignature, WalletRejection> {
+    let id = RecoveryId::from_i32(i32::from(recid)).map_err(WalletRejection::bad_sig)?;
+    let sig = RecoverableSignature::from_compact(rs, id).map_err(WalletRejection::bad_sig)?;
     let standard = sig.to_standard();
     let mut normalized = standard;
     normalized.normalize_s();
     if normalized != standard {
-        return Err(ReservesError::HighS);
+        return Err(WalletRejection::HighS);
     }
     Ok(sig)
 }
@@ -75,10 +75,10 @@ pub(crate) fn compact_recoverable(
 pub(crate) fn recover(
     sig: &RecoverableSignature,
     digest: [u8; 32],
-) -> Result<PublicKey, ReservesError> {
+) -> Result<PublicKey, WalletRejection> {
     secp()
         .recover_ecdsa(&Message::from_digest(digest), sig)
-        .map_err(|e| ReservesError::bad_sig(format!("public key recovery failed: {e}")))
+        .map_err(|e| WalletRejection::bad_sig(format!("public key recovery failed: {e}")))
 }
 
 /// Verifies an EIP-191 `personal_sign` signature of `message` by `addr`.
@@ -86,12 +86,12 @@ pub(crate) fn verify_personal_sign(
     addr: &[u8; 20],
     message: &str,
     signature: &str,
-) -> Result<(), ReservesError> {
+) -> Result<(), WalletRejection> {
     let sig = decode_rsv(signature)?;
     let pk = recover(&sig, eip191_hash(message.as_bytes()))?;
     let got = account_of(&pk);
     if &got != addr {
-        return Err(ReservesError::WrongKey {
+        return Err(WalletRejection::WrongKey {
             expected: eip55(addr),
             got: eip55(&got),
         });

@@ -27,7 +27,7 @@ pub use balance::{
 pub use bench::{BenchFixture, BenchReport, bench_fixture, bench_verify};
 pub use chain::{ChainAddress, ChainKind, ChainSpec, TokenSpec};
 pub use demo::{DemoConfig, DemoWallets, demo_params, demo_wallets};
-pub use error::ReservesError;
+pub use error::{ReservesError, WalletRejection};
 pub use message::ownership_message;
 pub use model::{
     AssetLiability, CheckedWallets, Liabilities, RejectedWallet, Scheme, VerifiedWallet,

@@ -128,7 +128,7 @@ pub struct RejectedWallet {
     pub asset: String,
     /// Balance, as written.
     pub balance: String,
-    /// [`ReservesError::code`].
+    /// [`WalletRejection::code`](crate::WalletRejection::code).
     pub code: String,
     /// The full reason.
     pub reason: String,

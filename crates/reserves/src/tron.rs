@@ -3,7 +3,7 @@
 
 use custodia_chain::tron::to_base58check;
 
-use crate::ReservesError;
+use crate::WalletRejection;
 use crate::evm::{account_of, decode_rsv, prefixed_hash, recover};
 
 /// The TIP-191 hash of a message: `keccak256("\x19TRON Signed Message:\n" ‖ len ‖ message)`.
@@ -16,12 +16,12 @@ pub(crate) fn verify_signed_message(
     account: &[u8; 20],
     message: &str,
     signature: &str,
-) -> Result<(), ReservesError> {
+) -> Result<(), WalletRejection> {
     let sig = decode_rsv(signature)?;
     let pk = recover(&sig, tip191_hash(message.as_bytes()))?;
     let got = account_of(&pk);
     if &got != account {
-        return Err(ReservesError::WrongKey {
+        return Err(WalletRejection::WrongKey {
             expected: to_base58check(account),
             got: to_base58check(&got),
         });

@@ -13,7 +13,7 @@ use crate::model::{CheckedWallets, Liabilities, RejectedWallet, Scheme, Verified
 use crate::params::VerifyParams;
 use crate::report::ReservesReport;
 use crate::wallet::{WalletRow, read_wallet_file};
-use crate::{ReservesError, btc, evm, tron};
+use crate::{ReservesError, WalletRejection, btc, evm, tron};
 
 /// A row that passed every check but the signature.
 struct Prepared<'a> {
@@ -75,8 +75,9 @@ pub fn verify_wallets(
 /// Steps 1–5 and 7 run in parallel (rayon); 6 and 8 run in file order.
 ///
 /// # Errors
-/// Only invalid parameters or liabilities that disagree with the registry fail the call; every
-/// wallet-level problem becomes a [`RejectedWallet`].
+/// Only invalid parameters or liabilities that disagree with the registry fail the call
+/// ([`ReservesError`]); every wallet-level problem is a [`WalletRejection`] recorded as a
+/// [`RejectedWallet`].
 pub fn verify_wallets_with(
     rows: &[WalletRow],
     liabilities: &Liabilities,
@@ -111,7 +112,7 @@ pub fn verify_wallets_with(
     };
 
     // 1-5 in parallel.
-    let mut prepared: Vec<Result<Prepared<'_>, ReservesError>> =
+    let mut prepared: Vec<Result<Prepared<'_>, WalletRejection>> =
         rows.par_iter().map(|r| prepare(r, &ctx)).collect();
 
     // 6: duplicates, in file order.
@@ -124,7 +125,7 @@ pub fn verify_wallets_with(
                 ok.asset.clone(),
             );
             if let Some(&first_line) = first.get(&key) {
-                *p = Err(ReservesError::DuplicateAddress { first_line });
+                *p = Err(WalletRejection::DuplicateAddress { first_line });
             } else {
                 first.insert(key, row.line);
             }
@@ -132,7 +133,7 @@ pub fn verify_wallets_with(
     }
 
     // 7 in parallel.
-    let checked: Vec<Result<(Prepared<'_>, Scheme), ReservesError>> = prepared
+    let checked: Vec<Result<(Prepared<'_>, Scheme), WalletRejection>> = prepared
         .into_par_iter()
         .zip(rows.par_iter())
         .map(|(p, row)| {
@@ -161,13 +162,13 @@ pub fn verify_wallets_with(
             };
             let seen = source.balance(&q)?;
             if seen.height != p.height {
-                return Err(ReservesError::SourceHeight {
+                return Err(WalletRejection::SourceHeight {
                     requested: p.height,
                     node: seen.height,
                 });
             }
             if seen.amount != p.balance {
-                return Err(ReservesError::BalanceMismatch {
+                return Err(WalletRejection::BalanceMismatch {
                     stated: p.balance.to_decimal(p.decimals),
                     observed: seen.amount.to_decimal(p.decimals),
                     height: p.height,
@@ -207,7 +208,7 @@ pub fn verify_wallets_with(
     })
 }
 
-fn prepare<'a>(row: &WalletRow, ctx: &Context<'a>) -> Result<Prepared<'a>, ReservesError> {
+fn prepare<'a>(row: &WalletRow, ctx: &Context<'a>) -> Result<Prepared<'a>, WalletRejection> {
     let params = ctx.params;
     let chain = params.chain(&row.chain).ok_or_else(|| {
         let known = ctx
@@ -216,7 +217,7 @@ fn prepare<'a>(row: &WalletRow, ctx: &Context<'a>) -> Result<Prepared<'a>, Reser
             .iter()
             .any(|a| a.chains.contains(&row.chain));
         if known {
-            ReservesError::UnsupportedChain {
+            WalletRejection::UnsupportedChain {
                 chain: row.chain.clone(),
                 supported: params
                     .chains
@@ -226,7 +227,7 @@ fn prepare<'a>(row: &WalletRow, ctx: &Context<'a>) -> Result<Prepared<'a>, Reser
                     .join(", "),
             }
         } else {
-            ReservesError::UnknownChain {
+            WalletRejection::UnknownChain {
                 chain: row.chain.clone(),
             }
         }
@@ -235,18 +236,18 @@ fn prepare<'a>(row: &WalletRow, ctx: &Context<'a>) -> Result<Prepared<'a>, Reser
         .registry
         .index_of(&row.asset)
         .and_then(|i| ctx.registry.get(i))
-        .ok_or_else(|| ReservesError::UnknownAsset {
+        .ok_or_else(|| WalletRejection::UnknownAsset {
             asset: row.asset.clone(),
         })?;
     let (_, liability) =
         ctx.liabilities
             .get(&row.asset)
-            .ok_or_else(|| ReservesError::AssetNotInRound {
+            .ok_or_else(|| WalletRejection::AssetNotInRound {
                 asset: row.asset.clone(),
                 round: ctx.liabilities.round.clone(),
             })?;
     if !info.chains.contains(&row.chain) {
-        return Err(ReservesError::AssetNotOnChain {
+        return Err(WalletRejection::AssetNotOnChain {
             asset: row.asset.clone(),
             chain: row.chain.clone(),
             allowed: info.chains.join(", "),
@@ -256,7 +257,7 @@ fn prepare<'a>(row: &WalletRow, ctx: &Context<'a>) -> Result<Prepared<'a>, Reser
         None
     } else {
         Some(params.token(&row.chain, &row.asset).ok_or_else(|| {
-            ReservesError::NoTokenContract {
+            WalletRejection::NoTokenContract {
                 asset: row.asset.clone(),
                 chain: row.chain.clone(),
             }
@@ -267,17 +268,17 @@ fn prepare<'a>(row: &WalletRow, ctx: &Context<'a>) -> Result<Prepared<'a>, Reser
         .parse()
         .ok()
         .filter(|_| row.height.bytes().all(|b| b.is_ascii_digit()))
-        .ok_or_else(|| ReservesError::BadHeight {
+        .ok_or_else(|| WalletRejection::BadHeight {
             value: row.height.clone(),
         })?;
     let (min, max) =
         params
             .height_window(&row.chain)
-            .ok_or_else(|| ReservesError::HeightNotPinned {
+            .ok_or_else(|| WalletRejection::HeightNotPinned {
                 chain: row.chain.clone(),
             })?;
     if !(min..=max).contains(&height) {
-        return Err(ReservesError::StaleHeight {
+        return Err(WalletRejection::StaleHeight {
             chain: row.chain.clone(),
             got: height,
             min,
@@ -285,7 +286,7 @@ fn prepare<'a>(row: &WalletRow, ctx: &Context<'a>) -> Result<Prepared<'a>, Reser
         });
     }
     let balance = Amount::parse(&row.balance, liability.decimals).map_err(|source| {
-        ReservesError::BadBalance {
+        WalletRejection::BadBalance {
             value: row.balance.clone(),
             source,
         }
@@ -321,12 +322,12 @@ pub fn verify_ownership(
     message: &str,
     signatures: &[String],
     script: Option<&str>,
-) -> Result<Scheme, ReservesError> {
+) -> Result<Scheme, WalletRejection> {
     let address = ChainAddress::parse(chain, address)?;
     check_signatures(chain, &address, message, signatures, script)
 }
 
-fn verify_signature(p: &Prepared<'_>, row: &WalletRow) -> Result<Scheme, ReservesError> {
+fn verify_signature(p: &Prepared<'_>, row: &WalletRow) -> Result<Scheme, WalletRejection> {
     check_signatures(
         p.chain,
         &p.address,
@@ -342,17 +343,17 @@ fn check_signatures(
     message: &str,
     signatures: &[String],
     script: Option<&str>,
-) -> Result<Scheme, ReservesError> {
-    let one = |what: &str| -> Result<&str, ReservesError> {
+) -> Result<Scheme, WalletRejection> {
+    let one = |what: &str| -> Result<&str, WalletRejection> {
         if script.is_some() {
-            return Err(ReservesError::UnexpectedScript {
+            return Err(WalletRejection::UnexpectedScript {
                 address_type: what.to_owned(),
             });
         }
         match signatures {
-            [] => Err(ReservesError::NoSignature),
+            [] => Err(WalletRejection::NoSignature),
             [s] => Ok(s),
-            more => Err(ReservesError::TooManySignatures {
+            more => Err(WalletRejection::TooManySignatures {
                 got: more.len(),
                 max: 1,
                 address_type: what.to_owned(),
