@@ -62,7 +62,7 @@ impl Address {
         self.0.payload()
     }
 
-    /// The compact key: `[tag, payload length, payload…]` (see the crate docs for the tags).
+    /// The compact key: `[tag, payload length, payload…]` (tags: [`custodia_chain::Address::key_bytes`]).
     pub fn key_bytes(&self) -> &[u8] {
         self.0.key_bytes()
     }
