@@ -62,7 +62,8 @@ impl Address {
         self.0.payload()
     }
 
-    /// The compact key: `[tag, payload length, payload…]` (tags: [`custodia_chain::Address::key_bytes`]).
+    /// The compact key: `[tag, payload length, payload…]` (the tags are listed on
+    /// [`custodia_chain::Address::key_bytes`]).
     pub fn key_bytes(&self) -> &[u8] {
         self.0.key_bytes()
     }
