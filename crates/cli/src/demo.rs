@@ -389,7 +389,13 @@ fn demo_reserves(
         .with_context(|| format!("writing {}", wallets.display()))?;
     fs::write(round.join("reserves.toml"), demo.params.to_toml())?;
     let mut params = demo.params;
-    crate::reserves::verify_and_write(&wallets, round, &mut params, &round.join("reserves.json"))
+    crate::reserves::verify_and_write(
+        &wallets,
+        round,
+        &mut params,
+        &custodia_reserves::StatedBalances,
+        &round.join("reserves.json"),
+    )
 }
 
 fn verify_all_inclusion(

@@ -3,11 +3,13 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
 use clap::{Args, Subcommand};
+use custodia_chain_rpc::{BitcoindRpc, EvmRpc, JsonRpcClient};
 use custodia_primitives::{Amount, AssetRegistry};
 use custodia_reserves::{
-    AssetLiability, Liabilities, ReservesReport, VerifyParams, verify_wallet_file,
+    AssetLiability, BalanceSource, ChainKind, ChainSources, Liabilities, ReservesReport,
+    StatedBalances, VerifyParams, read_wallet_file, verify_wallets_with,
 };
 use custodia_sumtree::RoundManifest;
 
@@ -40,6 +42,16 @@ pub struct VerifyArgs {
     /// Exit with 1 when an asset is below 100% or has liabilities this verifier cannot check.
     #[arg(long)]
     pub strict: bool,
+    /// Check balances against a node instead of taking the file's: `CHAIN=http://host:port`, an
+    /// EVM node (archive, for past heights) for an EVM chain, bitcoind held at the snapshot
+    /// height for a Bitcoin chain. Repeat per chain; chains without a node keep the stated
+    /// balances.
+    #[arg(long = "node", value_name = "CHAIN=URL")]
+    pub nodes: Vec<String>,
+    /// HTTP basic credentials of a chain's node: a file holding `user:password` (bitcoind's
+    /// `.cookie` file has this form).
+    #[arg(long = "node-auth", value_name = "CHAIN=FILE")]
+    pub node_auth: Vec<String>,
 }
 
 pub fn run(cmd: ReservesCommand, out: &Output) -> Result<Outcome> {
@@ -85,17 +97,73 @@ pub fn add_round_prices(params: &mut VerifyParams, m: &RoundManifest) {
     }
 }
 
-/// Verifies and writes the report; returns it.
+/// Splits a `CHAIN=VALUE` argument.
+fn chain_arg<'a>(flag: &str, arg: &'a str) -> Result<(&'a str, &'a str)> {
+    match arg.split_once('=') {
+        Some((chain, value)) if !chain.is_empty() && !value.is_empty() => Ok((chain, value)),
+        _ => bail!("--{flag} `{arg}`: expected CHAIN=VALUE"),
+    }
+}
+
+/// One balance source per `--node`, by chain: an EVM node or bitcoind, as the chain's kind says.
+fn node_sources(
+    params: &VerifyParams,
+    nodes: &[String],
+    auth: &[String],
+) -> Result<Vec<(String, Box<dyn BalanceSource>)>> {
+    let mut credentials = std::collections::BTreeMap::new();
+    for a in auth {
+        let (chain, path) = chain_arg("node-auth", a)?;
+        let text =
+            fs::read_to_string(path).with_context(|| format!("reading node credentials {path}"))?;
+        let Some((user, password)) = text.trim_end().split_once(':') else {
+            bail!("{path}: expected `user:password`");
+        };
+        credentials.insert(chain.to_owned(), (user.to_owned(), password.to_owned()));
+    }
+    let mut sources: Vec<(String, Box<dyn BalanceSource>)> = Vec::new();
+    for n in nodes {
+        let (chain, url) = chain_arg("node", n)?;
+        let Some(spec) = params.chain(chain) else {
+            bail!("--node {chain}: not a chain of the verifier parameters");
+        };
+        if sources.iter().any(|(c, _)| c == chain) {
+            bail!("--node {chain}: given twice");
+        }
+        let mut client = JsonRpcClient::new(url).with_context(|| format!("--node {chain}"))?;
+        if let Some((user, password)) = credentials.remove(chain) {
+            client = client.with_basic_auth(&user, &password);
+        }
+        let source: Box<dyn BalanceSource> = match spec.kind {
+            ChainKind::Evm => Box::new(EvmRpc::new(client)),
+            ChainKind::Tron => {
+                bail!("--node {chain}: TRON nodes answer for the latest block only; no TRON source")
+            }
+            _ => Box::new(BitcoindRpc::new(client)),
+        };
+        sources.push((chain.to_owned(), source));
+    }
+    if let Some(chain) = credentials.keys().next() {
+        bail!("--node-auth {chain}: no --node for that chain");
+    }
+    Ok(sources)
+}
+
+/// Verifies the wallet file against `source` and writes the report; returns it.
 pub fn verify_and_write(
     wallets: &Path,
     round: &Path,
     params: &mut VerifyParams,
+    source: &dyn BalanceSource,
     report_path: &Path,
 ) -> Result<ReservesReport> {
     let m = round_dir::load_manifest(round)?;
     let registry = round_registry(round)?;
     add_round_prices(params, &m);
-    let report = verify_wallet_file(wallets, &liabilities(&m)?, &registry, params)?;
+    let liabilities = liabilities(&m)?;
+    let rows = read_wallet_file(wallets)?;
+    let checked = verify_wallets_with(&rows, &liabilities, &registry, params, source)?;
+    let report = ReservesReport::build(&liabilities, &registry, params, checked)?;
     fs::write(report_path, report.to_json())
         .with_context(|| format!("writing {}", report_path.display()))?;
     let chart = report_path.with_file_name("reserves-chart.json");
@@ -121,7 +189,24 @@ fn verify(a: VerifyArgs, out: &Output) -> Result<Outcome> {
         .out
         .clone()
         .unwrap_or_else(|| a.round.join("reserves.json"));
-    let report = verify_and_write(&a.wallets, &a.round, &mut params, &report_path)?;
+    let nodes = node_sources(&params, &a.nodes, &a.node_auth)?;
+    let report = if nodes.is_empty() {
+        verify_and_write(
+            &a.wallets,
+            &a.round,
+            &mut params,
+            &StatedBalances,
+            &report_path,
+        )?
+    } else {
+        let routed = nodes
+            .iter()
+            .fold(ChainSources::new(), |r, (chain, source)| {
+                r.route(chain.clone(), source.as_ref())
+            })
+            .fallback(&StatedBalances);
+        verify_and_write(&a.wallets, &a.round, &mut params, &routed, &report_path)?
+    };
     out.emit(&report, || {
         format!(
             "{}\nreport written to {}",

@@ -5,6 +5,7 @@
 
 use std::time::{Duration, Instant};
 
+use custodia_chain::{self as chain, Network};
 use serde::Serialize;
 
 use crate::{
@@ -92,25 +93,19 @@ pub fn synthetic_address(rng: &mut SplitMix) -> Address {
     let mut b = [0u8; 32];
     rng.fill(&mut b);
     let r = rng.below(100);
-    let text = if r < 70 {
-        format!("0x{}", hex::encode(&b[..20]))
+    let b20: [u8; 20] = b[..20].try_into().expect("20 bytes");
+    let a = if r < 70 {
+        chain::Address::evm(b20)
     } else if r < 85 {
-        let mut v = vec![0x41];
-        v.extend_from_slice(&b[..20]);
-        hex::encode(v)
+        chain::Address::tron(b20)
     } else if r < 90 {
-        let mut v = vec![0x00];
-        v.extend_from_slice(&b[..20]);
-        let check =
-            <sha2::Sha256 as sha2::Digest>::digest(<sha2::Sha256 as sha2::Digest>::digest(&v));
-        v.extend_from_slice(&check[..4]);
-        bs58::encode(v).into_string()
+        chain::Address::p2pkh(Network::Mainnet, b20)
     } else if r < 95 {
-        bech32::segwit::encode_v0(bech32::hrp::BC, &b[..20]).expect("20-byte program")
+        chain::Address::segwit(Network::Mainnet, 0, &b20).expect("20-byte v0 program")
     } else {
-        bs58::encode(&b).into_string()
+        chain::Address::solana(b)
     };
-    Address::parse_any(&text).expect("synthetic address is valid")
+    Address::from(a)
 }
 
 /// `n` synthetic listed addresses across categories and two sources.

@@ -1,3 +1,4 @@
+use custodia_chain::ChainError;
 use thiserror::Error;
 
 /// Everything that can go wrong in `custodia-guard`: a rejected address, host, list entry, file,
@@ -94,6 +95,22 @@ pub enum GuardError {
 impl GuardError {
     /// Longest piece of input an error message repeats.
     pub const MAX_ECHO: usize = 120;
+}
+
+/// The chain crate's errors in the guard's words. An address rejection converted this way does
+/// not know its input; the guard's own parsers attach it (`address::address_error`).
+impl From<ChainError> for GuardError {
+    fn from(e: ChainError) -> Self {
+        match e {
+            ChainError::Address { ref reason, .. } => GuardError::Address {
+                chain: e.chain_label(),
+                input: String::new(),
+                why: reason.to_string(),
+            },
+            ChainError::UnsupportedChain { name } => GuardError::UnsupportedChain { asset: name },
+            ChainError::AddressKey { .. } => GuardError::Snapshot { why: e.to_string() },
+        }
+    }
 }
 
 /// The first [`GuardError::MAX_ECHO`] characters of `s`, with control characters replaced, so

@@ -276,6 +276,20 @@ fn address_from_json(
 /// Prefix of the OFAC feature types that carry digital-currency addresses.
 pub const OFAC_FEATURE_PREFIX: &str = "Digital Currency Address - ";
 
+/// Maps the asset code of an OFAC "Digital Currency Address - `ASSET`" feature to the chain
+/// family whose format its addresses use. `Ok(None)` means "token on several chains, detect
+/// from the address" (USDT, USDC); an error means the asset's chain is not validated here.
+fn ofac_chain(asset: &str) -> Result<Option<Chain>, GuardError> {
+    match asset.trim().to_ascii_uppercase().as_str() {
+        "XBT" | "BTC" => Ok(Some(Chain::Bitcoin)),
+        "ETH" | "ETC" | "ARB" | "BSC" => Ok(Some(Chain::Evm)),
+        "TRX" => Ok(Some(Chain::Tron)),
+        "SOL" => Ok(Some(Chain::Solana)),
+        "USDT" | "USDC" => Ok(None),
+        _ => Err(GuardError::UnsupportedChain { asset: echo(asset) }),
+    }
+}
+
 /// Imports the digital-currency addresses of the OFAC SDN list in its "advanced" XML form
 /// (`SDN_ADVANCED.XML`, the format of `sdn_advanced.xml`). Streaming, so the full 100 MB file
 /// needs no DOM.
@@ -283,7 +297,7 @@ pub const OFAC_FEATURE_PREFIX: &str = "Digital Currency Address - ";
 /// The rule (the one 0xB10C's extractor uses): every `<FeatureType>` whose text is
 /// `Digital Currency Address - <ASSET>` defines a type id; every `<Feature FeatureTypeID=id>`
 /// holds addresses in its `<VersionDetail>` texts. Each address is validated for the asset's
-/// chain ([`Chain::from_ofac_asset`]; USDT/USDC by shape); assets whose chains are not
+/// chain (BTC/XBT, ETH/ETC/ARB/BSC, TRX, SOL; USDT/USDC by shape); assets whose chains are not
 /// validated here land in [`Import::unsupported`].
 ///
 /// Every entry is [`Category::Sanctions`] with `meta.source`; its date is the designation date
@@ -300,7 +314,7 @@ pub fn import_ofac_sdn_xml(xml: &str, meta: &ListMeta) -> Result<Import<AddressE
             id: f.feature_id.clone(),
             line: f.line,
         };
-        let chain = match Chain::from_ofac_asset(asset) {
+        let chain = match ofac_chain(asset) {
             Ok(c) => c,
             Err(e) => {
                 d.import.reject(at, e);

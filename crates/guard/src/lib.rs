@@ -15,12 +15,13 @@ mod ports;
 mod service;
 mod snapshot;
 
-pub use address::{Address, AddressKind, Chain};
+pub use address::Address;
 pub use addresses::{AddressEntry, AddressHit, AddressIndex, CategoryCounts, Inserted, Screening};
 pub use catalog::{
     Catalog, CatalogError, CatalogWriter, Delta, ListTotals, ListWrite, ListWritten, Loaded,
     Published, ServedFile,
 };
+pub use custodia_chain::{AddressKind, Chain};
 pub use domain::{
     Brand, DEFAULT_ABUSED_TLDS, DEFAULT_LURE_WORDS, DomainChecker, DomainEntry, DomainList,
     DomainMatch, DomainPolicy, DomainVerdict, Host, MAX_INPUT, MetaMaskList, Reason, RiskLevel,

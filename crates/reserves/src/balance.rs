@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use custodia_primitives::{Amount, AssetId};
 
-use crate::ReservesError;
+use crate::WalletRejection;
 use crate::chain::{ChainAddress, ChainSpec, TokenSpec};
 
 /// What a [`BalanceSource`] is asked about one verified wallet.
@@ -40,12 +40,12 @@ pub struct ObservedBalance {
 /// Where balances come from.
 ///
 /// The verifier counts a wallet only if the source's balance equals the stated one *at the
-/// stated height*; otherwise the wallet is rejected with [`ReservesError::BalanceMismatch`] or
-/// [`ReservesError::SourceHeight`].
+/// stated height*; otherwise the wallet is rejected with [`WalletRejection::BalanceMismatch`] or
+/// [`WalletRejection::SourceHeight`].
 ///
 /// To implement a source you need to:
 /// 1. Decide which chains and assets you answer for; return
-///    [`ReservesError::SourceUnsupported`] for the others (or route with [`ChainSources`]).
+///    [`WalletRejection::SourceUnsupported`] for the others (or route with [`ChainSources`]).
 /// 2. Read the balance of `query.address` (native coin, or `query.token`'s contract) at block
 ///    `query.height` — not at the chain tip.
 /// 3. Convert the chain's integer units to the ledger's with [`to_ledger_units`] (rounding down:
@@ -63,7 +63,7 @@ pub struct ObservedBalance {
 /// has been checked, and only for wallets whose ownership is proven.
 pub trait BalanceSource {
     /// The balance of one wallet at the query's height.
-    fn balance(&self, query: &BalanceQuery<'_>) -> Result<ObservedBalance, ReservesError>;
+    fn balance(&self, query: &BalanceQuery<'_>) -> Result<ObservedBalance, WalletRejection>;
 
     /// A short name for the report (`stated`, `evm-rpc`, `bitcoind`, …).
     fn name(&self) -> String {
@@ -75,12 +75,13 @@ pub trait BalanceSource {
 ///
 /// # Security
 /// Nothing is checked against a chain: the report says `balance_source: "stated"`, and anyone can
-/// re-run the verification with a node ([`crate::rpc`]) against the published wallet file.
+/// re-run the verification with a node (the sources of `custodia-chain-rpc`) against the
+/// published wallet file.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct StatedBalances;
 
 impl BalanceSource for StatedBalances {
-    fn balance(&self, q: &BalanceQuery<'_>) -> Result<ObservedBalance, ReservesError> {
+    fn balance(&self, q: &BalanceQuery<'_>) -> Result<ObservedBalance, WalletRejection> {
         Ok(ObservedBalance {
             amount: q.stated,
             height: q.height,
@@ -120,12 +121,12 @@ impl<'a> ChainSources<'a> {
 }
 
 impl BalanceSource for ChainSources<'_> {
-    fn balance(&self, q: &BalanceQuery<'_>) -> Result<ObservedBalance, ReservesError> {
+    fn balance(&self, q: &BalanceQuery<'_>) -> Result<ObservedBalance, WalletRejection> {
         self.by_chain
             .get(&q.chain.name)
             .copied()
             .or(self.fallback)
-            .ok_or_else(|| ReservesError::SourceUnsupported {
+            .ok_or_else(|| WalletRejection::SourceUnsupported {
                 what: format!("chain `{}`", q.chain.name),
             })?
             .balance(q)
@@ -150,8 +151,8 @@ pub fn to_ledger_units(
     raw: u128,
     chain_decimals: u8,
     ledger_decimals: u8,
-) -> Result<Amount, ReservesError> {
-    let overflow = || ReservesError::Overflow {
+) -> Result<Amount, WalletRejection> {
+    let overflow = || WalletRejection::Overflow {
         what: format!("{raw} units at {chain_decimals} decimals in ledger units"),
     };
     let units = if chain_decimals >= ledger_decimals {

@@ -10,8 +10,9 @@ use rand_chacha::ChaCha20Rng;
 use serde::Serialize;
 
 use crate::demo::{BTC_SLOTS, RowContext, Slot, signed_row};
+use crate::model::{AssetLiability, Liabilities};
 use crate::params::VerifyParams;
-use crate::verify::{AssetLiability, Liabilities, verify_wallets};
+use crate::verify::verify_wallets;
 use crate::wallet::{WalletFormat, WalletRow, parse_wallets, write_wallets};
 
 /// What [`bench_verify`] measured.

@@ -11,13 +11,12 @@
 //! | P2WSH multisig (`bc1q…`, 62 chars) and P2SH-P2WSH | BIP-322 simple (`[∅, sig…, witness script]`), or the script plus one BIP-137-style signature per key |
 //!
 //! Every ECDSA signature must be low-S (libsecp256k1 and every mainstream wallet sign low-S; a
-//! high-S twin of a valid signature is rejected with [`ReservesError::HighS`]). BIP-322 ECDSA
+//! high-S twin of a valid signature is rejected with [`WalletRejection::HighS`]). BIP-322 ECDSA
 //! signatures must be strict DER with `SIGHASH_ALL`.
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use bitcoin::absolute::LockTime;
-use bitcoin::address::NetworkUnchecked;
 use bitcoin::hashes::{Hash, HashEngine, sha256};
 use bitcoin::opcodes::all::{OP_CHECKMULTISIG, OP_RETURN};
 use bitcoin::script::{Builder, Instruction, PushBytesBuf};
@@ -27,29 +26,36 @@ use bitcoin::sign_message::signed_msg_hash;
 use bitcoin::transaction::Version;
 use bitcoin::{
     Address, AddressType, Amount as BtcAmount, CompressedPublicKey, EcdsaSighashType, Network,
-    OutPoint, PublicKey, Script, ScriptBuf, Sequence, TapSighashType, Transaction, TxIn, TxOut,
-    Txid, Witness, XOnlyPublicKey, opcodes,
+    OutPoint, PubkeyHash, PublicKey, Script, ScriptBuf, ScriptHash, Sequence, TapSighashType,
+    Transaction, TxIn, TxOut, Txid, Witness, WitnessProgram, WitnessVersion, XOnlyPublicKey,
+    opcodes,
 };
+use custodia_chain::AddressKind;
 
 use crate::evm::{compact_recoverable, recover};
-use crate::{ReservesError, Scheme, secp};
+use crate::{Scheme, WalletRejection, secp};
 
 /// The BIP-340 tag of BIP-322 message hashes.
 pub const BIP322_TAG: &[u8] = b"BIP0322-signed-message";
 
-/// Parses a Bitcoin address and checks that it belongs to `network`.
-pub fn parse_address(chain: &str, s: &str, network: Network) -> Result<Address, ReservesError> {
-    let bad = |reason: String| ReservesError::BadAddress {
-        chain: chain.to_owned(),
-        address: s.to_owned(),
-        reason,
+/// The rust-bitcoin address of an address `custodia-chain` has parsed for `network`, if it is a
+/// standard output type (the types an ownership scheme exists for); the reason otherwise.
+pub fn standard_address(a: &custodia_chain::Address, network: Network) -> Result<Address, String> {
+    let hash20 = || -> [u8; 20] { a.payload().try_into().expect("P2PKH/P2SH hash is 20 bytes") };
+    let spk = match a.kind() {
+        AddressKind::P2pkh => ScriptBuf::new_p2pkh(&PubkeyHash::from_byte_array(hash20())),
+        AddressKind::P2sh => ScriptBuf::new_p2sh(&ScriptHash::from_byte_array(hash20())),
+        AddressKind::Segwit(v) => {
+            let version = WitnessVersion::try_from(v).map_err(|e| e.to_string())?;
+            let program =
+                WitnessProgram::new(version, &a.payload()[1..]).map_err(|e| e.to_string())?;
+            ScriptBuf::new_witness_program(&program)
+        }
+        other => return Err(format!("{other:?} is not a Bitcoin address")),
     };
-    let unchecked: Address<NetworkUnchecked> = s.parse().map_err(|e| bad(format!("{e}")))?;
-    let addr = unchecked
-        .require_network(network)
-        .map_err(|e| bad(format!("{e}")))?;
+    let addr = Address::from_script(&spk, network).map_err(|e| e.to_string())?;
     if addr.address_type().is_none() {
-        return Err(bad("not a standard address type".into()));
+        return Err("not a standard address type".into());
     }
     Ok(addr)
 }
@@ -166,8 +172,8 @@ fn p2wsh_script_sig(address_spk: &Script, program: &Script) -> ScriptBuf {
 }
 
 /// Parses a standard `OP_m <key>… OP_n OP_CHECKMULTISIG` script.
-pub fn parse_multisig(script: &Script) -> Result<(usize, Vec<PublicKey>), ReservesError> {
-    let not = |reason: &str| ReservesError::NotMultisig {
+pub fn parse_multisig(script: &Script) -> Result<(usize, Vec<PublicKey>), WalletRejection> {
+    let not = |reason: &str| WalletRejection::NotMultisig {
         reason: reason.to_owned(),
     };
     let ins: Vec<Instruction<'_>> = script
@@ -212,14 +218,14 @@ pub(crate) fn verify_ownership(
     message: &str,
     signatures: &[String],
     script: Option<&str>,
-) -> Result<Scheme, ReservesError> {
+) -> Result<Scheme, WalletRejection> {
     let kind = address
         .address_type()
-        .expect("parse_address accepts standard types only");
+        .expect("standard_address accepts standard types only");
     let spk = address.script_pubkey();
     let script = script
         .map(|s| {
-            ScriptBuf::from_hex(s).map_err(|e| ReservesError::NotMultisig {
+            ScriptBuf::from_hex(s).map_err(|e| WalletRejection::NotMultisig {
                 reason: format!("script is not hex: {e}"),
             })
         })
@@ -229,17 +235,17 @@ pub(crate) fn verify_ownership(
         AddressType::P2pkh | AddressType::P2wpkh | AddressType::P2tr | AddressType::P2a
     ) && script.is_some()
     {
-        return Err(ReservesError::UnexpectedScript {
+        return Err(WalletRejection::UnexpectedScript {
             address_type: kind.to_string(),
         });
     }
     if signatures.is_empty() {
-        return Err(ReservesError::NoSignature);
+        return Err(WalletRejection::NoSignature);
     }
     let raw = signatures
         .iter()
         .map(|s| {
-            STANDARD.decode(s).map_err(|e| ReservesError::BadBase64 {
+            STANDARD.decode(s).map_err(|e| WalletRejection::BadBase64 {
                 reason: e.to_string(),
             })
         })
@@ -255,10 +261,10 @@ pub(crate) fn verify_ownership(
         return Ok(Scheme::MultisigBip137);
     }
     if raw.len() > 1 && script.is_none() && matches!(kind, AddressType::P2sh | AddressType::P2wsh) {
-        return Err(ReservesError::ScriptRequired);
+        return Err(WalletRejection::ScriptRequired);
     }
     if raw.len() > 1 {
-        return Err(ReservesError::TooManySignatures {
+        return Err(WalletRejection::TooManySignatures {
             got: raw.len(),
             max: 1,
             address_type: kind.to_string(),
@@ -267,7 +273,7 @@ pub(crate) fn verify_ownership(
     let sig = &raw[0];
     if kind == AddressType::P2pkh && !compact(sig) {
         // P2PKH has only the BIP-137 form: anything but 65 bytes is a truncated or padded one.
-        return Err(ReservesError::SignatureLength {
+        return Err(WalletRejection::SignatureLength {
             expected: 65,
             got: sig.len(),
         });
@@ -275,7 +281,7 @@ pub(crate) fn verify_ownership(
     if compact(sig) {
         if script.is_some() {
             // A script belongs to multisig proofs (and BIP-322 witnesses), not to BIP-137.
-            return Err(ReservesError::UnexpectedScript {
+            return Err(WalletRejection::UnexpectedScript {
                 address_type: format!("{kind} BIP-137"),
             });
         }
@@ -284,15 +290,15 @@ pub(crate) fn verify_ownership(
                 verify_bip137(address, &spk, kind, network, message, sig)?;
                 Ok(Scheme::Bip137)
             }
-            AddressType::P2wsh => Err(ReservesError::ScriptRequired),
-            _ => Err(ReservesError::UnsupportedScheme {
+            AddressType::P2wsh => Err(WalletRejection::ScriptRequired),
+            _ => Err(WalletRejection::UnsupportedScheme {
                 address_type: kind.to_string(),
                 scheme: "BIP-137",
             }),
         };
     }
     let witness: Witness = bitcoin::consensus::deserialize(sig)
-        .map_err(|e| ReservesError::bip322(format!("signature is not a witness stack: {e}")))?;
+        .map_err(|e| WalletRejection::bip322(format!("signature is not a witness stack: {e}")))?;
     verify_bip322(
         address,
         &spk,
@@ -309,14 +315,14 @@ fn is_p2wpkh_redeem(script: &Script) -> bool {
 }
 
 /// What a BIP-137 header byte announces.
-fn header_kind(header: u8) -> Result<(&'static str, bool), ReservesError> {
+fn header_kind(header: u8) -> Result<(&'static str, bool), WalletRejection> {
     Ok(match header {
         27..=30 => ("P2PKH (uncompressed key)", false),
         31..=34 => ("P2PKH (compressed key)", true),
         35..=38 => ("P2SH-P2WPKH", true),
         39..=42 => ("P2WPKH", true),
         _ => {
-            return Err(ReservesError::BadRecoveryId {
+            return Err(WalletRejection::BadRecoveryId {
                 value: header,
                 accepted: "BIP-137 headers are 27-42",
             });
@@ -331,10 +337,10 @@ fn verify_bip137(
     network: Network,
     message: &str,
     sig: &[u8],
-) -> Result<(), ReservesError> {
+) -> Result<(), WalletRejection> {
     let header = sig[0];
     let (header_type, compressed) = header_kind(header)?;
-    let mismatch = || ReservesError::HeaderAddressType {
+    let mismatch = || WalletRejection::HeaderAddressType {
         header,
         header_type,
         address_type: kind.to_string(),
@@ -365,7 +371,7 @@ fn verify_bip137(
         }
     };
     if derived.as_script() != spk {
-        return Err(ReservesError::WrongKey {
+        return Err(WalletRejection::WrongKey {
             expected: address.to_string(),
             got: Address::from_script(&derived, network)
                 .map_or_else(|_| key.to_string(), |a| a.to_string()),
@@ -375,10 +381,10 @@ fn verify_bip137(
 }
 
 /// One signature of a BIP-322 ECDSA witness: strict DER, SIGHASH_ALL, low S.
-fn der_signature(bytes: &[u8]) -> Result<bitcoin::secp256k1::ecdsa::Signature, ReservesError> {
-    let sig = bitcoin::ecdsa::Signature::from_slice(bytes).map_err(ReservesError::bad_sig)?;
+fn der_signature(bytes: &[u8]) -> Result<bitcoin::secp256k1::ecdsa::Signature, WalletRejection> {
+    let sig = bitcoin::ecdsa::Signature::from_slice(bytes).map_err(WalletRejection::bad_sig)?;
     if sig.sighash_type != EcdsaSighashType::All {
-        return Err(ReservesError::bip322(format!(
+        return Err(WalletRejection::bip322(format!(
             "signature uses {} (SIGHASH_ALL required)",
             sig.sighash_type
         )));
@@ -386,7 +392,7 @@ fn der_signature(bytes: &[u8]) -> Result<bitcoin::secp256k1::ecdsa::Signature, R
     let mut low = sig.signature;
     low.normalize_s();
     if low != sig.signature {
-        return Err(ReservesError::HighS);
+        return Err(WalletRejection::HighS);
     }
     Ok(sig.signature)
 }
@@ -409,19 +415,19 @@ fn verify_bip322(
     message: &str,
     witness: &Witness,
     script: Option<&Script>,
-) -> Result<Scheme, ReservesError> {
+) -> Result<Scheme, WalletRejection> {
     let items: Vec<&[u8]> = witness.iter().collect();
     let msg = message.as_bytes();
     let single_key = matches!(kind, AddressType::P2wpkh)
         || (kind == AddressType::P2sh && items.len() == 2 && items[1].len() == 33);
     if single_key {
         let [sig, pk] = items.as_slice() else {
-            return Err(ReservesError::bip322(
+            return Err(WalletRejection::bip322(
                 "a P2WPKH witness is [signature, public key]",
             ));
         };
         let pk = CompressedPublicKey::from_slice(pk)
-            .map_err(|e| ReservesError::bip322(format!("witness public key: {e}")))?;
+            .map_err(|e| WalletRejection::bip322(format!("witness public key: {e}")))?;
         let program = ScriptBuf::new_p2wpkh(&pk.wpubkey_hash());
         let derived = if kind == AddressType::P2sh {
             ScriptBuf::new_p2sh(&program.script_hash())
@@ -431,10 +437,10 @@ fn verify_bip322(
         if let Some(script) = script
             && script != program.as_script()
         {
-            return Err(ReservesError::ScriptMismatch);
+            return Err(WalletRejection::ScriptMismatch);
         }
         if derived.as_script() != spk {
-            return Err(ReservesError::WrongKey {
+            return Err(WalletRejection::WrongKey {
                 expected: address.to_string(),
                 got: Address::from_script(&derived, network)
                     .map_or_else(|_| pk.to_string(), |a| a.to_string()),
@@ -445,7 +451,7 @@ fn verify_bip322(
         return if ecdsa_ok(&sig, digest, &pk.0) {
             Ok(Scheme::Bip322Simple)
         } else {
-            Err(ReservesError::SignatureInvalid)
+            Err(WalletRejection::SignatureInvalid)
         };
     }
     match kind {
@@ -453,42 +459,42 @@ fn verify_bip322(
             let sig = match items.as_slice() {
                 [sig] => *sig,
                 [_, annex] if annex.first() == Some(&0x50) => {
-                    return Err(ReservesError::bip322("taproot annex is not accepted"));
+                    return Err(WalletRejection::bip322("taproot annex is not accepted"));
                 }
                 _ => {
-                    return Err(ReservesError::bip322(
+                    return Err(WalletRejection::bip322(
                         "a P2TR key-path witness is one signature",
                     ));
                 }
             };
             let sig =
-                bitcoin::taproot::Signature::from_slice(sig).map_err(ReservesError::bad_sig)?;
+                bitcoin::taproot::Signature::from_slice(sig).map_err(WalletRejection::bad_sig)?;
             if !matches!(
                 sig.sighash_type,
                 TapSighashType::Default | TapSighashType::All
             ) {
-                return Err(ReservesError::bip322(format!(
+                return Err(WalletRejection::bip322(format!(
                     "signature uses {} (SIGHASH_DEFAULT or SIGHASH_ALL required)",
                     sig.sighash_type
                 )));
             }
             let output_key = XOnlyPublicKey::from_slice(&spk.as_bytes()[2..34])
-                .map_err(|e| ReservesError::bip322(format!("output key: {e}")))?;
+                .map_err(|e| WalletRejection::bip322(format!("output key: {e}")))?;
             let digest = bip322_p2tr_sighash(spk, msg, sig.sighash_type);
             secp()
                 .verify_schnorr(&sig.signature, &Message::from_digest(digest), &output_key)
-                .map_err(|_| ReservesError::SignatureInvalid)?;
+                .map_err(|_| WalletRejection::SignatureInvalid)?;
             Ok(Scheme::Bip322Simple)
         }
         AddressType::P2wsh | AddressType::P2sh => {
             let Some((ws, rest)) = items.split_last() else {
-                return Err(ReservesError::bip322("empty witness"));
+                return Err(WalletRejection::bip322("empty witness"));
             };
             let ws = Script::from_bytes(ws);
             if let Some(script) = script
                 && script != ws
             {
-                return Err(ReservesError::ScriptMismatch);
+                return Err(WalletRejection::ScriptMismatch);
             }
             let program = ScriptBuf::new_p2wsh(&ws.wscript_hash());
             let derived = if kind == AddressType::P2sh {
@@ -497,30 +503,30 @@ fn verify_bip322(
                 program
             };
             if derived.as_script() != spk {
-                return Err(ReservesError::ScriptMismatch);
+                return Err(WalletRejection::ScriptMismatch);
             }
             let (m, keys) = parse_multisig(ws)?;
             if keys.iter().any(|k| !k.compressed) {
-                return Err(ReservesError::NotMultisig {
+                return Err(WalletRejection::NotMultisig {
                     reason: "witness scripts take compressed keys only".into(),
                 });
             }
             let Some((dummy, sigs)) = rest.split_first() else {
-                return Err(ReservesError::NotEnoughSignatures { got: 0, need: m });
+                return Err(WalletRejection::NotEnoughSignatures { got: 0, need: m });
             };
             if !dummy.is_empty() {
-                return Err(ReservesError::bip322(
+                return Err(WalletRejection::bip322(
                     "the CHECKMULTISIG dummy element must be empty",
                 ));
             }
             if sigs.len() < m {
-                return Err(ReservesError::NotEnoughSignatures {
+                return Err(WalletRejection::NotEnoughSignatures {
                     got: sigs.len(),
                     need: m,
                 });
             }
             if sigs.len() > m {
-                return Err(ReservesError::TooManySignatures {
+                return Err(WalletRejection::TooManySignatures {
                     got: sigs.len(),
                     max: m,
                     address_type: format!("{m}-of-{} multisig", keys.len()),
@@ -535,9 +541,9 @@ fn verify_bip322(
                     let Some(key) = keys.get(next_key) else {
                         let known = keys.iter().any(|k| ecdsa_ok(&sig, digest, &k.inner));
                         return Err(if known {
-                            ReservesError::bip322("signatures are not in script key order")
+                            WalletRejection::bip322("signatures are not in script key order")
                         } else {
-                            ReservesError::SignerNotInScript { index: i + 1 }
+                            WalletRejection::SignerNotInScript { index: i + 1 }
                         });
                     };
                     next_key += 1;
@@ -548,7 +554,7 @@ fn verify_bip322(
             }
             Ok(Scheme::MultisigBip322Simple)
         }
-        other => Err(ReservesError::UnsupportedScheme {
+        other => Err(WalletRejection::UnsupportedScheme {
             address_type: other.to_string(),
             scheme: "BIP-322 simple",
         }),
@@ -563,7 +569,7 @@ fn verify_multisig_compact(
     message: &str,
     sigs: &[Vec<u8>],
     script: &Script,
-) -> Result<(), ReservesError> {
+) -> Result<(), WalletRejection> {
     let p2wsh = ScriptBuf::new_p2wsh(&script.wscript_hash());
     let matches = match kind {
         AddressType::P2wsh => p2wsh.as_script() == spk,
@@ -573,7 +579,7 @@ fn verify_multisig_compact(
         }
     };
     if !matches {
-        return Err(ReservesError::ScriptMismatch);
+        return Err(WalletRejection::ScriptMismatch);
     }
     let (m, keys) = parse_multisig(script)?;
     let digest = signed_msg_hash(message).to_byte_array();
@@ -581,7 +587,7 @@ fn verify_multisig_compact(
     for (i, sig) in sigs.iter().enumerate() {
         let header = sig[0];
         if !(27..=34).contains(&header) {
-            return Err(ReservesError::BadRecoveryId {
+            return Err(WalletRejection::BadRecoveryId {
                 value: header,
                 accepted: "multisig signatures use BIP-137 headers 27-34",
             });
@@ -591,12 +597,12 @@ fn verify_multisig_compact(
         let j = keys
             .iter()
             .position(|k| k.inner == pk)
-            .ok_or(ReservesError::SignerNotInScript { index: i + 1 })?;
+            .ok_or(WalletRejection::SignerNotInScript { index: i + 1 })?;
         used[j] = true;
     }
     let got = used.iter().filter(|u| **u).count();
     if got < m {
-        return Err(ReservesError::NotEnoughSignatures { got, need: m });
+        return Err(WalletRejection::NotEnoughSignatures { got, need: m });
     }
     Ok(())
 }
@@ -621,12 +627,12 @@ mod tests {
     #[test]
     fn bip322_transaction_vectors() {
         // BIP-322 "Test vectors / Transaction Hashes" for bc1q9vza2e8x573nczrlzms0wvx3gsqjx7vavgkx0l.
-        let addr = parse_address(
-            "bitcoin",
+        let parsed = custodia_chain::Address::parse(
+            custodia_chain::Chain::Bitcoin,
             "bc1q9vza2e8x573nczrlzms0wvx3gsqjx7vavgkx0l",
-            Network::Bitcoin,
         )
         .unwrap();
+        let addr = standard_address(&parsed, Network::Bitcoin).unwrap();
         for (msg, spend, sign) in [
             (
                 "",

@@ -1,17 +1,21 @@
 //! Chains the verifier can check ownership on, their native coins and token contracts.
 //!
 //! A chain name (`bitcoin`, `ethereum`, `tron`, …) is the same string the asset registry lists
-//! under `chains`. Each supported chain has a [`ChainKind`] that picks the address format and the
-//! signature scheme. Canonical address spellings, used in the ownership message and to detect
-//! duplicates: Bitcoin as rust-bitcoin prints it (bech32 lower case, base58 as is), EVM in EIP-55
-//! mixed case, TRON in base58check.
+//! under `chains`: a named network. Each supported chain has a [`ChainKind`] that picks the
+//! signature scheme and, through [`ChainKind::chain`] and [`ChainKind::network`], the address
+//! format of `custodia-chain`, which does all address parsing and checksums. Canonical address
+//! spellings, used in the ownership message and to detect duplicates: Bitcoin as
+//! `custodia-chain` (and rust-bitcoin) print it (bech32 lower case, base58 as is), EVM in
+//! EIP-55 mixed case, TRON in base58check.
 
+use custodia_chain::{Address, AddressReason, Chain, ChainError, Network, evm, tron};
 use custodia_primitives::AssetId;
 use serde::{Deserialize, Serialize};
 
-use crate::{ReservesError, btc, evm, tron};
+use crate::{WalletRejection, btc};
 
-/// The address format and signature scheme family of a chain.
+/// The signature-scheme family of a chain; its address format is a `custodia-chain` family and
+/// network ([`ChainKind::chain`], [`ChainKind::network`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum ChainKind {
@@ -39,6 +43,26 @@ impl ChainKind {
             Self::BitcoinRegtest => bitcoin::Network::Regtest,
             Self::Evm | Self::Tron => return None,
         })
+    }
+
+    /// The address family.
+    pub fn chain(self) -> Chain {
+        match self {
+            Self::Bitcoin | Self::BitcoinTestnet | Self::BitcoinSignet | Self::BitcoinRegtest => {
+                Chain::Bitcoin
+            }
+            Self::Evm => Chain::Evm,
+            Self::Tron => Chain::Tron,
+        }
+    }
+
+    /// The network whose address format applies (signet shares the test networks' format).
+    pub fn network(self) -> Network {
+        match self {
+            Self::BitcoinTestnet | Self::BitcoinSignet => Network::Testnet,
+            Self::BitcoinRegtest => Network::Regtest,
+            Self::Bitcoin | Self::Evm | Self::Tron => Network::Mainnet,
+        }
     }
 
     /// Whether the chain has token contracts (EVM, TRON).
@@ -176,16 +200,41 @@ pub enum ChainAddress {
 
 impl ChainAddress {
     /// Parses `s` as an address of `chain`.
-    pub fn parse(chain: &ChainSpec, s: &str) -> Result<Self, ReservesError> {
+    ///
+    /// `custodia-chain` checks the format and checksums. The wallet file is held to the
+    /// canonical prefixes on top: `0x` (not `0X`) for EVM, base58check (not hex) for TRON, and
+    /// only standard Bitcoin output types (those with an ownership scheme).
+    pub fn parse(chain: &ChainSpec, s: &str) -> Result<Self, WalletRejection> {
+        let bad = |reason: String| WalletRejection::BadAddress {
+            chain: chain.name.clone(),
+            address: s.to_owned(),
+            reason,
+        };
+        let rejected = |reason: AddressReason| match reason {
+            AddressReason::Eip55Checksum { expected } => WalletRejection::BadChecksum {
+                got: s.to_owned(),
+                expected,
+            },
+            reason => bad(reason.to_string()),
+        };
         match chain.kind {
-            ChainKind::Evm => evm::parse_address(&chain.name, s).map(Self::Evm),
-            ChainKind::Tron => tron::parse_address(&chain.name, s).map(Self::Tron),
-            k => btc::parse_address(
-                &chain.name,
-                s,
-                k.bitcoin_network().expect("bitcoin kinds have a network"),
-            )
-            .map(Self::Bitcoin),
+            ChainKind::Evm => {
+                if !s.starts_with("0x") {
+                    return Err(bad("must start with 0x".into()));
+                }
+                evm::parse(s).map(Self::Evm).map_err(rejected)
+            }
+            ChainKind::Tron => tron::parse_base58check(s).map(Self::Tron).map_err(rejected),
+            k => {
+                let a = Address::parse_on(Chain::Bitcoin, k.network(), s).map_err(|e| match e {
+                    ChainError::Address { reason, .. } => rejected(reason),
+                    other => bad(other.to_string()),
+                })?;
+                let network = k.bitcoin_network().expect("bitcoin kinds have a network");
+                btc::standard_address(&a, network)
+                    .map(Self::Bitcoin)
+                    .map_err(bad)
+            }
         }
     }
 
@@ -194,7 +243,7 @@ impl ChainAddress {
         match self {
             Self::Bitcoin(a) => a.to_string(),
             Self::Evm(a) => evm::eip55(a),
-            Self::Tron(a) => tron::address_string(a),
+            Self::Tron(a) => tron::to_base58check(a),
         }
     }
 }
@@ -202,6 +251,13 @@ impl ChainAddress {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn spec(name: &str) -> ChainSpec {
+        default_chains()
+            .into_iter()
+            .find(|c| c.name == name)
+            .unwrap()
+    }
 
     #[test]
     fn built_in_contracts_are_valid_addresses() {
@@ -212,5 +268,101 @@ mod tests {
             // EIP-55 spellings are exact: a typo in a constant would fail the checksum.
             assert_eq!(parsed.canonical(), t.contract);
         }
+    }
+
+    #[test]
+    fn evm_addresses_are_canonical_in_eip55() {
+        let eth = spec("ethereum");
+        for a in [
+            "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed",
+            "0xfB6916095ca1df60bB79Ce92cE3Ea74c37c5d359",
+        ] {
+            let parsed = ChainAddress::parse(&eth, a).unwrap();
+            assert_eq!(parsed.canonical(), a);
+            let lower = a.to_ascii_lowercase();
+            assert_eq!(ChainAddress::parse(&eth, &lower).unwrap(), parsed);
+        }
+    }
+
+    #[test]
+    fn bad_evm_addresses_are_rejected() {
+        let eth = spec("ethereum");
+        // One letter's case flipped.
+        let e =
+            ChainAddress::parse(&eth, "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAeD").unwrap_err();
+        assert_eq!(
+            e,
+            WalletRejection::BadChecksum {
+                got: "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAeD".into(),
+                expected: "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed".into(),
+            }
+        );
+        for bad in [
+            "5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed",
+            "0X5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed",
+            "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeA",
+            "0xzzAeb6053F3E94C9b9A09f33669435E7Ef1BeAed",
+        ] {
+            assert_eq!(
+                ChainAddress::parse(&eth, bad).unwrap_err().code(),
+                "bad_address",
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn tron_addresses_round_trip_in_base58check() {
+        let trx = spec("tron");
+        for a in [
+            "TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t",
+            "TEkxiTehnzSmSe2XqrBj4w32RUN966rdz8",
+            "TMVQGm1qAQYVdetCeGRRkTWYYrLXuHK2HC",
+        ] {
+            assert_eq!(ChainAddress::parse(&trx, a).unwrap().canonical(), a);
+        }
+        for bad in [
+            "TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6T", // checksum
+            "1BoatSLRHtKNngkdXEeobR76b53LETtpyT", // bitcoin version byte
+            "0xdAC17F958D2ee523a2206206994597C13D831ec7",
+            "41a614f803b6fd780986a42c78ec9c7f77e6ded13c", // hex form: not in wallet files
+            "",
+        ] {
+            assert_eq!(
+                ChainAddress::parse(&trx, bad).unwrap_err().code(),
+                "bad_address",
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn bitcoin_kinds_follow_their_network() {
+        let spec_of = |kind| ChainSpec {
+            name: "b".into(),
+            kind,
+            native_asset: AssetId::new("BTC").unwrap(),
+            native_decimals: 8,
+        };
+        let main = "bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4";
+        let test = "tb1qw508d6qejxtdg4y5r3zarvary0c5xw7kxpjzsx";
+        assert!(ChainAddress::parse(&spec_of(ChainKind::Bitcoin), main).is_ok());
+        assert!(ChainAddress::parse(&spec_of(ChainKind::Bitcoin), test).is_err());
+        for k in [ChainKind::BitcoinTestnet, ChainKind::BitcoinSignet] {
+            let a = ChainAddress::parse(&spec_of(k), test).unwrap();
+            assert_eq!(a.canonical(), test);
+            assert!(ChainAddress::parse(&spec_of(k), main).is_err());
+        }
+        assert!(ChainAddress::parse(&spec_of(ChainKind::BitcoinRegtest), test).is_err());
+        // A future witness version parses as an address but has no ownership scheme.
+        let v2 = "bc1zw508d6qejxtdg4y5r3zarvaryvaxxpcs";
+        assert_eq!(
+            ChainAddress::parse(&spec_of(ChainKind::Bitcoin), v2).unwrap_err(),
+            WalletRejection::BadAddress {
+                chain: "b".into(),
+                address: v2.into(),
+                reason: "not a standard address type".into(),
+            }
+        );
     }
 }

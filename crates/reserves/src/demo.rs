@@ -9,8 +9,10 @@ use custodia_primitives::{Amount, AssetId, AssetRegistry};
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha20Rng;
 
+use crate::ReservesError;
 use crate::chain::{ChainKind, ChainSpec, TokenSpec};
 use crate::message::ownership_message;
+use crate::model::Liabilities;
 use crate::params::VerifyParams;
 use crate::report::FULL_BPS;
 use crate::sign::{
@@ -18,9 +20,7 @@ use crate::sign::{
     sign_bip137, sign_bip137_with_header, sign_bip322_multisig, sign_bip322_p2tr,
     sign_bip322_p2wpkh, sign_eip191, sign_tip191,
 };
-use crate::verify::Liabilities;
 use crate::wallet::{WalletFormat, WalletRow, write_wallets};
-use crate::{ReservesError, evm, tron};
 
 /// Snapshot heights the demo uses for chains the configuration leaves out.
 pub const DEMO_HEIGHTS: [(&str, u64); 6] = [
@@ -97,13 +97,14 @@ pub fn demo_params(registry: &AssetRegistry, cfg: &DemoConfig) -> VerifyParams {
                 continue;
             }
             let account: [u8; 20] =
-                evm::keccak256(format!("custodia demo token {c} {}", a.id).as_bytes())[12..]
+                custodia_chain::keccak256(format!("custodia demo token {c} {}", a.id).as_bytes())
+                    [12..]
                     .try_into()
                     .expect("20 bytes");
             let contract = if spec.kind == ChainKind::Tron {
-                tron::address_string(&account)
+                custodia_chain::tron::to_base58check(&account)
             } else {
-                evm::eip55(&account)
+                custodia_chain::evm::eip55(&account)
             };
             let token = TokenSpec {
                 chain: c.clone(),

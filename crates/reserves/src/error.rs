@@ -1,19 +1,16 @@
-//! The one error type of the crate.
+//! The crate's two error types: [`ReservesError`] stops a verification, a [`WalletRejection`]
+//! excludes one wallet and is listed in the report.
 
 use custodia_primitives::AmountError;
 use thiserror::Error;
 
-/// Everything that can go wrong while reading a wallet file, checking one wallet, asking a node
-/// for a balance or building a report.
-///
-/// Fatal errors (the file cannot be read, the parameters are invalid) are returned by the
-/// `verify_*` functions. Every other variant is a per-wallet reason: the wallet is excluded from
-/// the reserves and listed in [`crate::ReservesReport::rejected`] with [`ReservesError::code`]
-/// and the message.
+/// Why a verification cannot run at all: the wallet file cannot be read, the parameters are
+/// invalid, or the round's liabilities disagree with the registry. Returned by the `verify_*`
+/// functions; the CLI exits with an error. A problem with one wallet is a [`WalletRejection`]
+/// instead, and never fails the call.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 #[non_exhaustive]
 pub enum ReservesError {
-    // ----- files and parameters (fatal) -----
     /// The wallet or parameter file could not be read.
     #[error("cannot read {path}: {message}")]
     Io {
@@ -81,6 +78,19 @@ pub enum ReservesError {
         message: String,
     },
 
+    /// A sum or a conversion left the representable range.
+    #[error("overflow: {what}")]
+    Overflow {
+        /// What overflowed.
+        what: String,
+    },
+}
+
+/// Why one wallet is not counted: it is excluded from the reserves and listed in
+/// [`crate::ReservesReport::rejected`] with [`WalletRejection::code`] and the message.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum WalletRejection {
     // ----- one wallet row: shape -----
     /// A row of the wallet file cannot be read (wrong field count, wrong JSON type).
     #[error("malformed row: {message}")]
@@ -424,7 +434,7 @@ pub enum ReservesError {
 }
 
 impl ReservesError {
-    /// A stable snake_case code for the variant, for `reserves.json` and scripts.
+    /// A stable snake_case code for the variant.
     pub fn code(&self) -> &'static str {
         match self {
             Self::Io { .. } => "io",
@@ -436,6 +446,21 @@ impl ReservesError {
             Self::Params { .. } => "params",
             Self::BadLabel { .. } => "bad_label",
             Self::Liabilities { .. } => "liabilities",
+            Self::Overflow { .. } => "overflow",
+        }
+    }
+
+    pub(crate) fn params(message: impl Into<String>) -> Self {
+        Self::Params {
+            message: message.into(),
+        }
+    }
+}
+
+impl WalletRejection {
+    /// A stable snake_case code for the variant, for `reserves.json` and scripts.
+    pub fn code(&self) -> &'static str {
+        match self {
             Self::MalformedRow { .. } => "malformed_row",
             Self::UnknownChain { .. } => "unknown_chain",
             Self::UnsupportedChain { .. } => "unsupported_chain",
@@ -482,12 +507,6 @@ impl ReservesError {
             Self::Rpc { .. } => "rpc",
             Self::RpcAnswer { .. } => "rpc_answer",
             Self::SourceUnsupported { .. } => "source_unsupported",
-        }
-    }
-
-    pub(crate) fn params(message: impl Into<String>) -> Self {
-        Self::Params {
-            message: message.into(),
         }
     }
 

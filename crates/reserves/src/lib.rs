@@ -13,9 +13,9 @@ pub mod demo;
 mod error;
 pub mod evm;
 pub mod message;
+mod model;
 mod params;
 mod report;
-pub mod rpc;
 pub mod sign;
 pub mod tron;
 mod verify;
@@ -27,18 +27,17 @@ pub use balance::{
 pub use bench::{BenchFixture, BenchReport, bench_fixture, bench_verify};
 pub use chain::{ChainAddress, ChainKind, ChainSpec, TokenSpec};
 pub use demo::{DemoConfig, DemoWallets, demo_params, demo_wallets};
-pub use error::ReservesError;
+pub use error::{ReservesError, WalletRejection};
 pub use message::ownership_message;
+pub use model::{
+    AssetLiability, CheckedWallets, Liabilities, RejectedWallet, Scheme, VerifiedWallet,
+};
 pub use params::{USD_DECIMALS, VerifyParams};
 pub use report::{
     AssetReserves, AssetStatus, ChartBar, ChartData, FULL_BPS, REPORT_FORMAT, ReservesReport,
     Summary,
 };
-pub use rpc::{BitcoindRpc, EvmRpc, JsonRpcClient};
-pub use verify::{
-    AssetLiability, Liabilities, RejectedWallet, Scheme, VerifiedWallet, verify_ownership,
-    verify_wallet_file, verify_wallets, verify_wallets_with,
-};
+pub use verify::{verify_ownership, verify_wallet_file, verify_wallets, verify_wallets_with};
 pub use wallet::{
     CSV_COLUMNS, WALLET_FORMAT, WalletFormat, WalletRow, parse_wallets, parse_wallets_as,
     read_wallet_file, write_wallets,

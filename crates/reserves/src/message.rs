@@ -9,7 +9,7 @@
 //! which must be the chain's pinned snapshot height, and the canonical address) and checks the
 //! signature over *that*. The file's message is compared first only to give a precise reason.
 
-use crate::ReservesError;
+use crate::{ReservesError, WalletRejection};
 
 /// First field of every ownership message.
 pub const MESSAGE_PREFIX: &str = "Custodia proof of reserves";
@@ -53,13 +53,13 @@ pub(crate) fn check_message(
     round: &str,
     height: u64,
     address: &str,
-) -> Result<(), ReservesError> {
+) -> Result<(), WalletRejection> {
     let expected = ownership_message(exchange, round, height, address);
     if got == expected {
         return Ok(());
     }
     if got.is_empty() {
-        return Err(ReservesError::MissingMessage);
+        return Err(WalletRejection::MissingMessage);
     }
     let parts: Vec<&str> = got.split(SEPARATOR).collect();
     let round_got = parts.get(2).and_then(|p| p.strip_prefix("round "));
@@ -67,34 +67,34 @@ pub(crate) fn check_message(
     match (parts.as_slice(), round_got, height_got) {
         ([prefix, ex, _, _, addr], Some(r), Some(h)) if *prefix == MESSAGE_PREFIX => {
             if *ex != exchange {
-                Err(ReservesError::WrongExchange {
+                Err(WalletRejection::WrongExchange {
                     expected: exchange.to_owned(),
                     got: (*ex).to_owned(),
                 })
             } else if r != round {
-                Err(ReservesError::WrongRound {
+                Err(WalletRejection::WrongRound {
                     expected: round.to_owned(),
                     got: r.to_owned(),
                 })
             } else if h != height.to_string() {
-                Err(ReservesError::MessageHeight {
+                Err(WalletRejection::MessageHeight {
                     expected: height,
                     got: h.to_owned(),
                 })
             } else if *addr != address {
-                Err(ReservesError::MessageAddress {
+                Err(WalletRejection::MessageAddress {
                     expected: address.to_owned(),
                     got: (*addr).to_owned(),
                 })
             } else {
                 // Unreachable in practice (every field matched), kept total.
-                Err(ReservesError::MessageMismatch {
+                Err(WalletRejection::MessageMismatch {
                     expected,
                     got: got.to_owned(),
                 })
             }
         }
-        _ => Err(ReservesError::MessageMismatch {
+        _ => Err(WalletRejection::MessageMismatch {
             expected,
             got: got.to_owned(),
         }),

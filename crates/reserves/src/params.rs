@@ -49,7 +49,7 @@ pub struct VerifyParams {
     /// The exchange name every ownership message must carry.
     pub exchange: String,
     /// The snapshot height per chain. A chain without a height accepts no wallet
-    /// ([`ReservesError::HeightNotPinned`]).
+    /// ([`WalletRejection::HeightNotPinned`](crate::WalletRejection::HeightNotPinned)).
     pub heights: BTreeMap<String, u64>,
     /// Per chain, how many blocks below the snapshot height a wallet may be stated at
     /// (default 0: exactly the snapshot height).

@@ -12,8 +12,8 @@ use custodia_primitives::{AssetId, AssetRegistry, Total};
 use serde::{Deserialize, Serialize};
 
 use crate::ReservesError;
+use crate::model::{CheckedWallets, Liabilities, RejectedWallet, VerifiedWallet};
 use crate::params::{USD_DECIMALS, VerifyParams};
-use crate::verify::{Liabilities, RejectedWallet, VerifiedWallet};
 
 /// Format tag of `reserves.json`.
 pub const REPORT_FORMAT: &str = "custodia-reserves/1";
@@ -191,109 +191,119 @@ fn usd(units: u128, usd_e8: u64, decimals: u8) -> Option<String> {
     Some(Total::from_units(v).to_decimal(USD_DECIMALS))
 }
 
-pub(crate) fn build_report(
-    liabilities: &Liabilities,
-    registry: &AssetRegistry,
-    params: &VerifyParams,
-    source: &str,
-    wallets: Vec<VerifiedWallet>,
-    rejected: Vec<RejectedWallet>,
-    signatures: usize,
-) -> Result<ReservesReport, ReservesError> {
-    let mut assets = Vec::with_capacity(liabilities.assets.len());
-    for l in &liabilities.assets {
-        let mut reserves = Total::ZERO;
-        let mut by_chain: BTreeMap<String, Total> = BTreeMap::new();
-        let mut count = 0;
-        for w in wallets.iter().filter(|w| w.asset == l.asset) {
-            count += 1;
-            let overflow = || ReservesError::Overflow {
-                what: format!("reserves of {}", l.asset),
-            };
-            reserves = reserves.checked_add(w.balance).ok_or_else(overflow)?;
-            let c = by_chain.entry(w.chain.clone()).or_insert(Total::ZERO);
-            *c = c.checked_add(w.balance).ok_or_else(overflow)?;
-        }
-        let verifiable = count > 0
-            || registry
-                .index_of(l.asset.as_str())
-                .and_then(|i| registry.get(i))
-                .is_some_and(|info| {
-                    info.chains.iter().any(|c| {
-                        params.chain(c).is_some_and(|spec| {
-                            spec.native_asset == l.asset
-                                || params.token(c, l.asset.as_str()).is_some()
-                        })
-                    })
-                });
-        let net = l.net();
-        let (status, ratio) = match net {
-            None => (AssetStatus::NoNetLiabilities, None),
-            Some(_) if !verifiable => (AssetStatus::NotVerifiable, None),
-            Some(n) => {
-                let bps = ratio_bps(reserves.units(), n.units());
-                if reserves < n {
-                    (AssetStatus::Below100, Some(bps))
-                } else {
-                    (AssetStatus::Covered, Some(bps))
-                }
+impl ReservesReport {
+    /// The report of checked wallets: per-asset reserves, ratios against the round's net
+    /// liabilities, and the summary counts.
+    ///
+    /// # Errors
+    /// [`ReservesError::Overflow`] if an asset's reserves leave the representable range.
+    pub fn build(
+        liabilities: &Liabilities,
+        registry: &AssetRegistry,
+        params: &VerifyParams,
+        checked: CheckedWallets,
+    ) -> Result<Self, ReservesError> {
+        let CheckedWallets {
+            verified: wallets,
+            rejected,
+            signatures_checked: signatures,
+            balance_source: source,
+        } = checked;
+        let mut assets = Vec::with_capacity(liabilities.assets.len());
+        for l in &liabilities.assets {
+            let mut reserves = Total::ZERO;
+            let mut by_chain: BTreeMap<String, Total> = BTreeMap::new();
+            let mut count = 0;
+            for w in wallets.iter().filter(|w| w.asset == l.asset) {
+                count += 1;
+                let overflow = || ReservesError::Overflow {
+                    what: format!("reserves of {}", l.asset),
+                };
+                reserves = reserves.checked_add(w.balance).ok_or_else(overflow)?;
+                let c = by_chain.entry(w.chain.clone()).or_insert(Total::ZERO);
+                *c = c.checked_add(w.balance).ok_or_else(overflow)?;
             }
+            let verifiable = count > 0
+                || registry
+                    .index_of(l.asset.as_str())
+                    .and_then(|i| registry.get(i))
+                    .is_some_and(|info| {
+                        info.chains.iter().any(|c| {
+                            params.chain(c).is_some_and(|spec| {
+                                spec.native_asset == l.asset
+                                    || params.token(c, l.asset.as_str()).is_some()
+                            })
+                        })
+                    });
+            let net = l.net();
+            let (status, ratio) = match net {
+                None => (AssetStatus::NoNetLiabilities, None),
+                Some(_) if !verifiable => (AssetStatus::NotVerifiable, None),
+                Some(n) => {
+                    let bps = ratio_bps(reserves.units(), n.units());
+                    if reserves < n {
+                        (AssetStatus::Below100, Some(bps))
+                    } else {
+                        (AssetStatus::Covered, Some(bps))
+                    }
+                }
+            };
+            let (net_units, net_decimal) = signed_decimal(l.equity, l.debt, l.decimals);
+            let price = params.usd_e8.get(&l.asset).copied();
+            assets.push(AssetReserves {
+                asset: l.asset.clone(),
+                decimals: l.decimals,
+                wallets: count,
+                reserves,
+                reserves_decimal: reserves.to_decimal(l.decimals),
+                reserves_by_chain: by_chain,
+                equity: l.equity,
+                debt: l.debt,
+                net_liabilities: net_units,
+                net_liabilities_decimal: net_decimal,
+                ratio_bps: ratio,
+                ratio_percent: ratio.map(percent),
+                below_100: status == AssetStatus::Below100,
+                status,
+                reserves_usd: price.and_then(|p| usd(reserves.units(), p, l.decimals)),
+                net_liabilities_usd: price
+                    .zip(net)
+                    .and_then(|(p, n)| usd(n.units(), p, l.decimals)),
+            });
+        }
+        let pick = |s: AssetStatus| -> Vec<AssetId> {
+            assets
+                .iter()
+                .filter(|a| a.status == s)
+                .map(|a| a.asset.clone())
+                .collect()
         };
-        let (net_units, net_decimal) = signed_decimal(l.equity, l.debt, l.decimals);
-        let price = params.usd_e8.get(&l.asset).copied();
-        assets.push(AssetReserves {
-            asset: l.asset.clone(),
-            decimals: l.decimals,
-            wallets: count,
-            reserves,
-            reserves_decimal: reserves.to_decimal(l.decimals),
-            reserves_by_chain: by_chain,
-            equity: l.equity,
-            debt: l.debt,
-            net_liabilities: net_units,
-            net_liabilities_decimal: net_decimal,
-            ratio_bps: ratio,
-            ratio_percent: ratio.map(percent),
-            below_100: status == AssetStatus::Below100,
-            status,
-            reserves_usd: price.and_then(|p| usd(reserves.units(), p, l.decimals)),
-            net_liabilities_usd: price
-                .zip(net)
-                .and_then(|(p, n)| usd(n.units(), p, l.decimals)),
-        });
+        let below = pick(AssetStatus::Below100);
+        let summary = Summary {
+            wallets_in_file: wallets.len() + rejected.len(),
+            wallets_verified: wallets.len(),
+            wallets_rejected: rejected.len(),
+            duplicates: rejected
+                .iter()
+                .filter(|r| r.code == "duplicate_address")
+                .count(),
+            signatures_checked: signatures,
+            all_covered: below.is_empty(),
+            assets_below_100: below,
+            assets_not_verifiable: pick(AssetStatus::NotVerifiable),
+        };
+        Ok(ReservesReport {
+            format: REPORT_FORMAT.into(),
+            exchange: params.exchange.clone(),
+            round: liabilities.round.clone(),
+            heights: params.heights.clone(),
+            balance_source: source,
+            summary,
+            assets,
+            wallets,
+            rejected,
+        })
     }
-    let pick = |s: AssetStatus| -> Vec<AssetId> {
-        assets
-            .iter()
-            .filter(|a| a.status == s)
-            .map(|a| a.asset.clone())
-            .collect()
-    };
-    let below = pick(AssetStatus::Below100);
-    let summary = Summary {
-        wallets_in_file: wallets.len() + rejected.len(),
-        wallets_verified: wallets.len(),
-        wallets_rejected: rejected.len(),
-        duplicates: rejected
-            .iter()
-            .filter(|r| r.code == "duplicate_address")
-            .count(),
-        signatures_checked: signatures,
-        all_covered: below.is_empty(),
-        assets_below_100: below,
-        assets_not_verifiable: pick(AssetStatus::NotVerifiable),
-    };
-    Ok(ReservesReport {
-        format: REPORT_FORMAT.into(),
-        exchange: params.exchange.clone(),
-        round: liabilities.round.clone(),
-        heights: params.heights.clone(),
-        balance_source: source.to_owned(),
-        summary,
-        assets,
-        wallets,
-        rejected,
-    })
 }
 
 impl ReservesReport {

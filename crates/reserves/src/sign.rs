@@ -274,10 +274,10 @@ fn rsv(key: &SigningKey, digest: [u8; 32]) -> String {
 
 /// The EIP-55 address of `key`.
 pub fn evm_address(key: &SigningKey) -> String {
-    evm::eip55(&evm::account_of(&key.public_key()))
+    custodia_chain::evm::eip55(&evm::account_of(&key.public_key()))
 }
 
 /// The base58check TRON address of `key`.
 pub fn tron_address(key: &SigningKey) -> String {
-    tron::address_string(&evm::account_of(&key.public_key()))
+    custodia_chain::tron::to_base58check(&evm::account_of(&key.public_key()))
 }

@@ -3,143 +3,17 @@
 use std::collections::HashMap;
 use std::path::Path;
 
-use custodia_primitives::{Amount, AssetId, AssetRegistry, Total};
+use custodia_primitives::{Amount, AssetId, AssetRegistry};
 use rayon::prelude::*;
-use serde::{Deserialize, Serialize};
 
 use crate::balance::{BalanceQuery, BalanceSource, StatedBalances};
 use crate::chain::{ChainAddress, ChainKind, ChainSpec, TokenSpec};
 use crate::message::{check_label, check_message, ownership_message};
+use crate::model::{CheckedWallets, Liabilities, RejectedWallet, Scheme, VerifiedWallet};
 use crate::params::VerifyParams;
-use crate::report::{ReservesReport, build_report};
+use crate::report::ReservesReport;
 use crate::wallet::{WalletRow, read_wallet_file};
-use crate::{ReservesError, btc, evm, tron};
-
-/// The round's liabilities of one asset (the `totals` of `round.json`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct AssetLiability {
-    /// The asset.
-    pub asset: AssetId,
-    /// Its ledger decimals.
-    pub decimals: u8,
-    /// Sum of every user's equity, in smallest units.
-    pub equity: Total,
-    /// Sum of every user's debt, in smallest units.
-    pub debt: Total,
-}
-
-impl AssetLiability {
-    /// Net user liabilities `equity − debt`, or `None` when debt is at least equity (the
-    /// exchange owes its users nothing net in this asset).
-    pub fn net(&self) -> Option<Total> {
-        self.equity
-            .units()
-            .checked_sub(self.debt.units())
-            .filter(|n| *n > 0)
-            .map(Total::from_units)
-    }
-}
-
-/// The liabilities side of a round: its id and per-asset totals. Built by the caller from the
-/// round manifest (`RoundManifest::totals`, field for field).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Liabilities {
-    /// Round id: every ownership message must name it.
-    pub round: String,
-    /// Per-asset totals, in the round's asset order.
-    pub assets: Vec<AssetLiability>,
-}
-
-impl Liabilities {
-    /// Checks the round id and that each asset appears once.
-    pub fn new(
-        round: impl Into<String>,
-        assets: Vec<AssetLiability>,
-    ) -> Result<Self, ReservesError> {
-        let round = round.into();
-        check_label("round id", &round)?;
-        for (i, a) in assets.iter().enumerate() {
-            if assets[..i].iter().any(|o| o.asset == a.asset) {
-                return Err(ReservesError::Liabilities {
-                    asset: a.asset.to_string(),
-                    message: "listed twice".into(),
-                });
-            }
-        }
-        Ok(Self { round, assets })
-    }
-
-    /// The line of `asset`.
-    pub fn get(&self, asset: &str) -> Option<(usize, &AssetLiability)> {
-        self.assets
-            .iter()
-            .enumerate()
-            .find(|(_, a)| a.asset.as_str() == asset)
-    }
-}
-
-/// How ownership of a wallet was proven.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Scheme {
-    /// Bitcoin BIP-137 signed message.
-    Bip137,
-    /// Bitcoin BIP-322 simple signature.
-    Bip322Simple,
-    /// Bitcoin multisig, one BIP-137-style signature per key.
-    MultisigBip137,
-    /// Bitcoin multisig, BIP-322 simple witness.
-    MultisigBip322Simple,
-    /// EVM EIP-191 `personal_sign`.
-    Eip191,
-    /// TRON TIP-191 signed message.
-    Tip191,
-}
-
-/// A wallet whose ownership and balance were accepted, counted in the reserves.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct VerifiedWallet {
-    /// Line (CSV) or entry number (JSON) in the wallet file.
-    pub line: usize,
-    /// Chain.
-    pub chain: String,
-    /// Canonical address.
-    pub address: String,
-    /// Asset.
-    pub asset: AssetId,
-    /// Balance in smallest ledger units.
-    pub balance: Amount,
-    /// Balance as an exact decimal.
-    pub balance_decimal: String,
-    /// Block height.
-    pub height: u64,
-    /// How ownership was proven.
-    pub scheme: Scheme,
-    /// Number of signatures checked.
-    pub signatures: usize,
-    /// Token contract, for token balances.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub token: Option<String>,
-}
-
-/// A wallet that was not counted, and why.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct RejectedWallet {
-    /// Line (CSV) or entry number (JSON) in the wallet file.
-    pub line: usize,
-    /// Chain, as written.
-    pub chain: String,
-    /// Address, as written.
-    pub address: String,
-    /// Asset, as written.
-    pub asset: String,
-    /// Balance, as written.
-    pub balance: String,
-    /// [`ReservesError::code`].
-    pub code: String,
-    /// The full reason.
-    pub reason: String,
-}
+use crate::{ReservesError, WalletRejection, btc, evm, tron};
 
 /// A row that passed every check but the signature.
 struct Prepared<'a> {
@@ -171,17 +45,20 @@ pub fn verify_wallet_file(
     verify_wallets(&rows, liabilities, registry, params)
 }
 
-/// Verifies parsed wallets with the file's stated balances ([`StatedBalances`]).
+/// Verifies parsed wallets with the file's stated balances ([`StatedBalances`]) and builds the
+/// report with the per-asset reserve ratios.
 pub fn verify_wallets(
     rows: &[WalletRow],
     liabilities: &Liabilities,
     registry: &AssetRegistry,
     params: &VerifyParams,
 ) -> Result<ReservesReport, ReservesError> {
-    verify_wallets_with(rows, liabilities, registry, params, &StatedBalances)
+    let checked = verify_wallets_with(rows, liabilities, registry, params, &StatedBalances)?;
+    ReservesReport::build(liabilities, registry, params, checked)
 }
 
-/// Verifies every wallet and computes the per-asset reserve ratios.
+/// Verifies every wallet against `source`; [`ReservesReport::build`] turns the result into
+/// per-asset reserve ratios.
 ///
 /// For each row, in this order (the first failure is the reason reported):
 /// 1. the chain is supported, the asset is in the registry and the round, the registry lists the
@@ -198,15 +75,16 @@ pub fn verify_wallets(
 /// Steps 1–5 and 7 run in parallel (rayon); 6 and 8 run in file order.
 ///
 /// # Errors
-/// Only invalid parameters or liabilities that disagree with the registry fail the call; every
-/// wallet-level problem becomes a [`RejectedWallet`].
+/// Only invalid parameters or liabilities that disagree with the registry fail the call
+/// ([`ReservesError`]); every wallet-level problem is a [`WalletRejection`] recorded as a
+/// [`RejectedWallet`].
 pub fn verify_wallets_with(
     rows: &[WalletRow],
     liabilities: &Liabilities,
     registry: &AssetRegistry,
     params: &VerifyParams,
     source: &dyn BalanceSource,
-) -> Result<ReservesReport, ReservesError> {
+) -> Result<CheckedWallets, ReservesError> {
     params.validate()?;
     check_label("round id", &liabilities.round)?;
     for a in &liabilities.assets {
@@ -234,7 +112,7 @@ pub fn verify_wallets_with(
     };
 
     // 1-5 in parallel.
-    let mut prepared: Vec<Result<Prepared<'_>, ReservesError>> =
+    let mut prepared: Vec<Result<Prepared<'_>, WalletRejection>> =
         rows.par_iter().map(|r| prepare(r, &ctx)).collect();
 
     // 6: duplicates, in file order.
@@ -247,7 +125,7 @@ pub fn verify_wallets_with(
                 ok.asset.clone(),
             );
             if let Some(&first_line) = first.get(&key) {
-                *p = Err(ReservesError::DuplicateAddress { first_line });
+                *p = Err(WalletRejection::DuplicateAddress { first_line });
             } else {
                 first.insert(key, row.line);
             }
@@ -255,7 +133,7 @@ pub fn verify_wallets_with(
     }
 
     // 7 in parallel.
-    let checked: Vec<Result<(Prepared<'_>, Scheme), ReservesError>> = prepared
+    let checked: Vec<Result<(Prepared<'_>, Scheme), WalletRejection>> = prepared
         .into_par_iter()
         .zip(rows.par_iter())
         .map(|(p, row)| {
@@ -284,13 +162,13 @@ pub fn verify_wallets_with(
             };
             let seen = source.balance(&q)?;
             if seen.height != p.height {
-                return Err(ReservesError::SourceHeight {
+                return Err(WalletRejection::SourceHeight {
                     requested: p.height,
                     node: seen.height,
                 });
             }
             if seen.amount != p.balance {
-                return Err(ReservesError::BalanceMismatch {
+                return Err(WalletRejection::BalanceMismatch {
                     stated: p.balance.to_decimal(p.decimals),
                     observed: seen.amount.to_decimal(p.decimals),
                     height: p.height,
@@ -322,18 +200,15 @@ pub fn verify_wallets_with(
             }),
         }
     }
-    build_report(
-        liabilities,
-        registry,
-        params,
-        &source.name(),
+    Ok(CheckedWallets {
         verified,
         rejected,
-        signatures,
-    )
+        signatures_checked: signatures,
+        balance_source: source.name(),
+    })
 }
 
-fn prepare<'a>(row: &WalletRow, ctx: &Context<'a>) -> Result<Prepared<'a>, ReservesError> {
+fn prepare<'a>(row: &WalletRow, ctx: &Context<'a>) -> Result<Prepared<'a>, WalletRejection> {
     let params = ctx.params;
     let chain = params.chain(&row.chain).ok_or_else(|| {
         let known = ctx
@@ -342,7 +217,7 @@ fn prepare<'a>(row: &WalletRow, ctx: &Context<'a>) -> Result<Prepared<'a>, Reser
             .iter()
             .any(|a| a.chains.contains(&row.chain));
         if known {
-            ReservesError::UnsupportedChain {
+            WalletRejection::UnsupportedChain {
                 chain: row.chain.clone(),
                 supported: params
                     .chains
@@ -352,7 +227,7 @@ fn prepare<'a>(row: &WalletRow, ctx: &Context<'a>) -> Result<Prepared<'a>, Reser
                     .join(", "),
             }
         } else {
-            ReservesError::UnknownChain {
+            WalletRejection::UnknownChain {
                 chain: row.chain.clone(),
             }
         }
@@ -361,18 +236,18 @@ fn prepare<'a>(row: &WalletRow, ctx: &Context<'a>) -> Result<Prepared<'a>, Reser
         .registry
         .index_of(&row.asset)
         .and_then(|i| ctx.registry.get(i))
-        .ok_or_else(|| ReservesError::UnknownAsset {
+        .ok_or_else(|| WalletRejection::UnknownAsset {
             asset: row.asset.clone(),
         })?;
     let (_, liability) =
         ctx.liabilities
             .get(&row.asset)
-            .ok_or_else(|| ReservesError::AssetNotInRound {
+            .ok_or_else(|| WalletRejection::AssetNotInRound {
                 asset: row.asset.clone(),
                 round: ctx.liabilities.round.clone(),
             })?;
     if !info.chains.contains(&row.chain) {
-        return Err(ReservesError::AssetNotOnChain {
+        return Err(WalletRejection::AssetNotOnChain {
             asset: row.asset.clone(),
             chain: row.chain.clone(),
             allowed: info.chains.join(", "),
@@ -382,7 +257,7 @@ fn prepare<'a>(row: &WalletRow, ctx: &Context<'a>) -> Result<Prepared<'a>, Reser
         None
     } else {
         Some(params.token(&row.chain, &row.asset).ok_or_else(|| {
-            ReservesError::NoTokenContract {
+            WalletRejection::NoTokenContract {
                 asset: row.asset.clone(),
                 chain: row.chain.clone(),
             }
@@ -393,17 +268,17 @@ fn prepare<'a>(row: &WalletRow, ctx: &Context<'a>) -> Result<Prepared<'a>, Reser
         .parse()
         .ok()
         .filter(|_| row.height.bytes().all(|b| b.is_ascii_digit()))
-        .ok_or_else(|| ReservesError::BadHeight {
+        .ok_or_else(|| WalletRejection::BadHeight {
             value: row.height.clone(),
         })?;
     let (min, max) =
         params
             .height_window(&row.chain)
-            .ok_or_else(|| ReservesError::HeightNotPinned {
+            .ok_or_else(|| WalletRejection::HeightNotPinned {
                 chain: row.chain.clone(),
             })?;
     if !(min..=max).contains(&height) {
-        return Err(ReservesError::StaleHeight {
+        return Err(WalletRejection::StaleHeight {
             chain: row.chain.clone(),
             got: height,
             min,
@@ -411,7 +286,7 @@ fn prepare<'a>(row: &WalletRow, ctx: &Context<'a>) -> Result<Prepared<'a>, Reser
         });
     }
     let balance = Amount::parse(&row.balance, liability.decimals).map_err(|source| {
-        ReservesError::BadBalance {
+        WalletRejection::BadBalance {
             value: row.balance.clone(),
             source,
         }
@@ -447,12 +322,12 @@ pub fn verify_ownership(
     message: &str,
     signatures: &[String],
     script: Option<&str>,
-) -> Result<Scheme, ReservesError> {
+) -> Result<Scheme, WalletRejection> {
     let address = ChainAddress::parse(chain, address)?;
     check_signatures(chain, &address, message, signatures, script)
 }
 
-fn verify_signature(p: &Prepared<'_>, row: &WalletRow) -> Result<Scheme, ReservesError> {
+fn verify_signature(p: &Prepared<'_>, row: &WalletRow) -> Result<Scheme, WalletRejection> {
     check_signatures(
         p.chain,
         &p.address,
@@ -468,17 +343,17 @@ fn check_signatures(
     message: &str,
     signatures: &[String],
     script: Option<&str>,
-) -> Result<Scheme, ReservesError> {
-    let one = |what: &str| -> Result<&str, ReservesError> {
+) -> Result<Scheme, WalletRejection> {
+    let one = |what: &str| -> Result<&str, WalletRejection> {
         if script.is_some() {
-            return Err(ReservesError::UnexpectedScript {
+            return Err(WalletRejection::UnexpectedScript {
                 address_type: what.to_owned(),
             });
         }
         match signatures {
-            [] => Err(ReservesError::NoSignature),
+            [] => Err(WalletRejection::NoSignature),
             [s] => Ok(s),
-            more => Err(ReservesError::TooManySignatures {
+            more => Err(WalletRejection::TooManySignatures {
                 got: more.len(),
                 max: 1,
                 address_type: what.to_owned(),

@@ -6,15 +6,15 @@ use std::net::TcpListener;
 use std::sync::{Arc, Mutex};
 
 use bitcoin::Network;
+use custodia_chain_rpc::{BitcoindRpc, EvmRpc, JsonRpcClient};
 use custodia_primitives::{AssetId, AssetRegistry, Total};
 use custodia_reserves::sign::{
     BtcAddressKind, SigningKey, btc_address, evm_address, sign_bip137, sign_eip191, sign_tip191,
     tron_address,
 };
 use custodia_reserves::{
-    AssetLiability, BalanceSource, BitcoindRpc, ChainSources, EvmRpc, JsonRpcClient, Liabilities,
-    ReservesReport, StatedBalances, VerifyParams, WalletRow, ownership_message,
-    verify_wallets_with,
+    AssetLiability, BalanceSource, ChainSources, Liabilities, ReservesReport, StatedBalances,
+    VerifyParams, WalletRow, ownership_message, verify_wallets_with,
 };
 use rand::SeedableRng;
 use rand_chacha::ChaCha20Rng;
@@ -156,7 +156,17 @@ fn row(
 }
 
 fn verify(rows: &[WalletRow], source: &dyn BalanceSource) -> ReservesReport {
-    verify_wallets_with(rows, &liabilities(), &registry(), &params(), source).unwrap()
+    report_with(rows, &liabilities(), source)
+}
+
+/// The report of `rows` checked against `source`.
+fn report_with(
+    rows: &[WalletRow],
+    liab: &Liabilities,
+    source: &dyn BalanceSource,
+) -> ReservesReport {
+    let checked = verify_wallets_with(rows, liab, &registry(), &params(), source).unwrap();
+    ReservesReport::build(liab, &registry(), &params(), checked).unwrap()
 }
 
 fn codes(r: &ReservesReport) -> Vec<&str> {
@@ -282,7 +292,7 @@ fn bitcoind_scantxoutset_with_auth_and_height_check() {
         BTC_H,
         sign,
     )];
-    let report = verify_wallets_with(&rows, &liab, &registry(), &params(), &source).unwrap();
+    let report = report_with(&rows, &liab, &source);
     assert_eq!(codes(&report), Vec::<&str>::new());
     assert_eq!(
         report.asset("BTC").unwrap().reserves,
@@ -300,7 +310,7 @@ fn bitcoind_scantxoutset_with_auth_and_height_check() {
 
     // Negative twin: the node is at the tip, not at the snapshot height.
     *node_height.lock().unwrap() = BTC_H + 3;
-    let report = verify_wallets_with(&rows, &liab, &registry(), &params(), &source).unwrap();
+    let report = report_with(&rows, &liab, &source);
     assert_eq!(codes(&report), ["source_height"]);
 }
 

@@ -1,6 +1,6 @@
 //! The demo wallet generator: every scheme, ratios of 100–115% with one asset below, determinism,
 //! and a committed fixture (regenerate with `CUSTODIA_REGENERATE=1 cargo test -p
-//! custodia-reserves --test demo`).
+//! custodia-reserves --test it demo`).
 
 use std::collections::BTreeSet;
 use std::path::Path;

@@ -106,6 +106,26 @@ fn verifier_side_never_depends_on_prover_store_api_or_async_runtime() {
     }
 }
 
+/// The chain vocabulary and the proof-of-assets and guard domains know no HTTP, SQL or async
+/// runtime: node clients live in `custodia-chain-rpc`, and the vocabulary links no rust-bitcoin.
+#[test]
+fn chain_vocabulary_and_domains_know_no_outside_world() {
+    let meta = metadata();
+    let outside = ["ureq", "reqwest", "hyper", "tokio", "sqlx", "axum"];
+    for (krate, extra) in [
+        ("custodia-chain", &["bitcoin", "custodia-reserves"][..]),
+        ("custodia-reserves", &["custodia-chain-rpc"][..]),
+        ("custodia-guard", &[][..]),
+    ] {
+        let deps = runtime_closure(&meta, krate);
+        for f in outside.iter().chain(extra) {
+            assert!(!deps.contains(*f), "{krate} must not depend on {f}");
+        }
+    }
+    // Negative twin: the adapter does reach HTTP, so the check sees what it looks for.
+    assert!(runtime_closure(&meta, "custodia-chain-rpc").contains("ureq"));
+}
+
 #[test]
 fn plonky3_is_pinned_exactly() {
     let root: toml_like::Root =

@@ -477,6 +477,33 @@ fn reserves_verify_flags_shortfalls_and_rejects_forged_wallets() {
     );
     assert_eq!(code(&run(args(&["--strict"]))), 1);
 
+    // Balances checked against a node: an unreachable EVM node rejects the Ethereum wallets
+    // (`http`), the other chains keep their stated balances.
+    let o = run(args(&["--node", "ethereum=http://127.0.0.1:1"]));
+    assert_eq!(code(&o), 0, "{}", text(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["balance_source"], "ethereum=evm-rpc,*=stated");
+    let rejected = v["rejected"].as_array().unwrap();
+    assert!(!rejected.is_empty());
+    assert!(
+        rejected
+            .iter()
+            .all(|r| r["chain"] == "ethereum" && r["code"] == "http"),
+        "{rejected:?}"
+    );
+    // Malformed or unusable node arguments stop before any wallet is checked.
+    for bad in [
+        "ethereum",
+        "tron=http://127.0.0.1:1",
+        "solana=http://127.0.0.1:1",
+        "ethereum=https://node.example",
+    ] {
+        let o = run(args(&["--node", bad]));
+        assert_eq!(code(&o), 2, "{bad}: {}", text(&o));
+    }
+    let o = run(args(&["--node-auth", "bitcoin=/nonexistent/.cookie"]));
+    assert_eq!(code(&o), 2, "{}", text(&o));
+
     // A forged signature (one base64 character changed) is rejected and its balance not counted.
     let text_in = std::fs::read_to_string(&wallets).unwrap();
     let mut lines: Vec<String> = text_in.lines().map(str::to_owned).collect();

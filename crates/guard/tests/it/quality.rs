@@ -9,7 +9,7 @@
 //! honest estimate for unseen look-alikes; `docs/threat-intel.md` records all three.
 //!
 //! Regenerate the fixture after changing the generator:
-//! `GUARD_UPDATE_FIXTURES=1 cargo test -p custodia-guard --test quality`.
+//! `GUARD_UPDATE_FIXTURES=1 cargo test -p custodia-guard --test it quality`.
 
 mod data;
 
@@ -426,7 +426,7 @@ fn fixture_is_current() {
     let committed = std::fs::read_to_string(FIXTURE).unwrap_or_default();
     assert!(
         committed == text,
-        "tests/fixtures/domain_quality.json is stale: GUARD_UPDATE_FIXTURES=1 cargo test -p custodia-guard --test quality"
+        "tests/fixtures/domain_quality.json is stale: GUARD_UPDATE_FIXTURES=1 cargo test -p custodia-guard --test it quality"
     );
     assert!(
         generated.lookalikes >= 200,

@@ -1,0 +1,10 @@
+#![doc = include_str!("../README.md")]
+#![deny(missing_docs)]
+
+mod client;
+mod error;
+mod sources;
+
+pub use client::JsonRpcClient;
+pub use error::ChainRpcError;
+pub use sources::{BitcoindRpc, EvmRpc, balance_of_calldata, parse_hex_quantity};

@@ -1,0 +1,3 @@
+//! The integration tests of `custodia-chain-rpc`, one binary.
+
+mod rpc;

@@ -1,0 +1,7 @@
+//! The integration tests of the `custodia` binary, one test binary (linking is CI's biggest
+//! cost).
+
+mod bench_guard;
+mod cli;
+mod service;
+mod tidy;

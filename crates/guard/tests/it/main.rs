@@ -1,0 +1,8 @@
+//! The integration tests of `custodia-guard`, one binary (linking is CI's biggest cost).
+
+mod addresses;
+mod domains;
+mod events;
+mod quality;
+mod robustness;
+mod snapshot;
