@@ -3,5 +3,6 @@
 
 mod bench_guard;
 mod cli;
+mod durability;
 mod service;
 mod tidy;
