@@ -49,11 +49,14 @@ type Lookup = dyn Fn([u8; 32]) -> Pin<Box<dyn Future<Output = RepoResult<Option<
     + Send
     + Sync;
 
+/// Verified tokens by their SHA-256, with when they were looked up.
+type TokenCache = RwLock<HashMap<[u8; 32], (OperatorRecord, Instant)>>;
+
 /// Looks bearer tokens up (through a short cache) for every service's routes. Cheap to clone.
 #[derive(Clone)]
 pub struct OperatorAuth {
     lookup: Arc<Lookup>,
-    cache: Arc<RwLock<HashMap<[u8; 32], (OperatorRecord, Instant)>>>,
+    cache: Arc<TokenCache>,
     ttl: Duration,
 }
 
