@@ -5,34 +5,8 @@ use std::path::{Path, PathBuf};
 
 use custodia_keys::SecretString;
 use serde::{Deserialize, Serialize, Serializer};
-use thiserror::Error;
 
-/// Why configuration could not be loaded. Messages never include secret values.
-#[derive(Debug, Error)]
-pub enum ConfigError {
-    /// The file could not be read.
-    #[error("cannot read config file {path}: {source}")]
-    Read {
-        /// The file.
-        path: PathBuf,
-        /// The I/O error.
-        source: std::io::Error,
-    },
-    /// The TOML is malformed or has unknown or mistyped keys.
-    #[error("invalid configuration: {0}")]
-    Toml(String),
-    /// An environment override has a value of the wrong type.
-    #[error("environment variable {var}: {why}")]
-    Env {
-        /// The variable.
-        var: String,
-        /// What is wrong.
-        why: String,
-    },
-    /// A value is out of range.
-    #[error("invalid configuration: {0}")]
-    Invalid(String),
-}
+pub use crate::error::ConfigError;
 
 /// The whole configuration. Every field has a default except `secrets.kek`, which `serve` requires.
 #[derive(Debug, Clone, Deserialize, Serialize, Default)]

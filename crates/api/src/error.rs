@@ -1,11 +1,14 @@
 //! API errors: the user-facing `{"code", "msg"}` body, separate from the detail that is logged.
 
+use std::path::PathBuf;
+
 use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use custodia_events::{Offloaded, RepoError};
 use custodia_keys::KeyError;
 use serde::Serialize;
+use thiserror::Error;
 use utoipa::ToSchema;
 
 /// The body of every error response.
@@ -128,4 +131,31 @@ impl From<KeyError> for ApiError {
         };
         ApiError::bad_request(code, e.to_string())
     }
+}
+
+/// Why configuration could not be loaded. Messages never include secret values.
+#[derive(Debug, Error)]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("cannot read config file {path}: {source}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// The TOML is malformed or has unknown or mistyped keys.
+    #[error("invalid configuration: {0}")]
+    Toml(String),
+    /// An environment override has a value of the wrong type.
+    #[error("environment variable {var}: {why}")]
+    Env {
+        /// The variable.
+        var: String,
+        /// What is wrong.
+        why: String,
+    },
+    /// A value is out of range.
+    #[error("invalid configuration: {0}")]
+    Invalid(String),
 }

@@ -4,7 +4,7 @@
 use custodia_guard::{Brand, DomainChecker, DomainPolicy, PoisoningConfig, default_brands};
 use serde::{Deserialize, Serialize};
 
-use crate::config::ConfigError;
+use crate::error::ConfigError;
 
 /// `[guard]`.
 ///

@@ -109,7 +109,9 @@ fn stats() {}
         SnapshotCountsView,
         SnapshotPublished,
         GuardReportFigures,
-        GuardStatsResponse
+        GuardStatsResponse,
+        GuardStatsView,
+        LevelCountsView
     ))
 )]
 pub(crate) struct GuardDoc;

@@ -19,8 +19,8 @@ use custodia_guard::{
 use custodia_primitives::AccountId;
 use serde::Deserialize;
 
+use super::state::{GuardState, GuardStore, no_snapshot};
 use super::wire::*;
-use super::{GuardState, GuardStore, no_snapshot};
 use crate::auth::{AdminOnly, AnyOperator, AuditorOrAdmin, Operator, ServiceOrAdmin};
 use crate::error::ApiError;
 use crate::extract::{ApiJson, parse_user, query};
@@ -505,9 +505,29 @@ async fn stats<S: GuardStore>(
         to: to.to_iso8601_millis(),
         events: n,
         record_clean: st.cfg.record_clean,
-        stats: serde_json::to_value(&stats).unwrap_or_default(),
+        stats: GuardStatsView {
+            addresses_recorded: by_category(&stats.addresses_recorded),
+            domains_recorded: stats.domains_recorded,
+            addresses_screened: stats.addresses_screened,
+            address_hits: by_category(&stats.address_hits),
+            domains_checked: stats.domains_checked,
+            domain_alerts: LevelCountsView {
+                very_high: stats.domain_alerts.very_high,
+                high: stats.domain_alerts.high,
+                medium: stats.domain_alerts.medium,
+            },
+            poisoning_flagged: stats.poisoning_flagged,
+            lookalikes_caught: stats.lookalikes_caught,
+            tx_warnings_shown: stats.tx_warnings_shown,
+        },
         report,
     }))
+}
+
+fn by_category(
+    m: &std::collections::BTreeMap<Category, u64>,
+) -> std::collections::BTreeMap<String, u64> {
+    m.iter().map(|(c, n)| (c.as_str().to_owned(), *n)).collect()
 }
 
 // ---- list imports ----

@@ -274,6 +274,40 @@ pub struct GuardReportFigures {
     pub tx_warnings_shown: u64,
 }
 
+/// Alerts by level.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LevelCountsView {
+    /// `very-high`.
+    pub very_high: u64,
+    /// `high`.
+    pub high: u64,
+    /// `medium`.
+    pub medium: u64,
+}
+
+/// The counts folded from the guard's events over the period.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct GuardStatsView {
+    /// Addresses newly recorded by list imports, per category.
+    pub addresses_recorded: BTreeMap<String, u64>,
+    /// Blocked hosts newly recorded.
+    pub domains_recorded: u64,
+    /// Addresses screened.
+    pub addresses_screened: u64,
+    /// Screenings that found the address listed, per worst category.
+    pub address_hits: BTreeMap<String, u64>,
+    /// Hosts checked.
+    pub domains_checked: u64,
+    /// Risk-domain alerts by level.
+    pub domain_alerts: LevelCountsView,
+    /// Poisoning flags raised.
+    pub poisoning_flagged: u64,
+    /// Distinct look-alike addresses caught.
+    pub lookalikes_caught: u64,
+    /// Transaction risk warnings shown.
+    pub tx_warnings_shown: u64,
+}
+
 /// `GET /v1/guard/stats`.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct GuardStatsResponse {
@@ -287,11 +321,8 @@ pub struct GuardStatsResponse {
     /// `addresses_screened` and `domains_checked` count alerts only and clean traffic is in
     /// Prometheus (`custodia_guard_checks_total`).
     pub record_clean: bool,
-    /// `custodia_guard::GuardStats`: addresses_recorded, domains_recorded, addresses_screened,
-    /// address_hits, domains_checked, domain_alerts, poisoning_flagged, lookalikes_caught,
-    /// tx_warnings_shown.
-    #[schema(value_type = Object)]
-    pub stats: Value,
+    /// The counts folded from the guard's events.
+    pub stats: GuardStatsView,
     /// The monthly report's figures.
     pub report: GuardReportFigures,
 }

@@ -5,7 +5,7 @@ use std::time::Duration;
 use custodia_keys::{Argon2Params, KeyPolicy, KeySettings};
 use serde::{Deserialize, Serialize};
 
-use crate::config::ConfigError;
+use crate::error::ConfigError;
 
 /// `[keys]`.
 #[derive(Debug, Clone, Deserialize, Serialize)]

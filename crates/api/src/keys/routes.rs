@@ -14,7 +14,7 @@ use custodia_keys::{
     SignedRequest, TotpRepo, Verdict, denial_event, names,
 };
 
-use super::KeysState;
+use super::state::KeysState;
 use super::wire::*;
 use crate::auth::{AdminOnly, AnyOperator, Operator, ServiceOrAdmin};
 use crate::error::ApiError;
