@@ -39,23 +39,24 @@ bash crates/verifier-wasm/build.sh "$OUT/page"
 # built (with the test build's features): `--no-run` is a no-op after the tests. (`cargo build -p
 # …` would resolve other features and compile the dependencies a second time.)
 cargo test -q --workspace --no-run
-BIN=target/debug
+BIN="${CARGO_TARGET_DIR:-target}/debug"
 $BIN/custodia demo -q --users 300 --assets 4 --log-batch 8 --out "$OUT/demo" >/dev/null
 $BIN/custodia por inclusion --round "$OUT/demo/round" --user user-000000001 --out "$OUT/user.json" >/dev/null
 
-# The service, serving the page at /verify (port 0: a free port; printed as LISTENING addr).
+# The service, serving the page at /verify (port 0: a free port; `custodia serve` prints
+# "listening on ADDR" on stderr).
 SERVE_LOG="$OUT/serve.log"
 : >"$OUT/serve.out"
 CUSTODIA_SERVER_LISTEN=127.0.0.1:0 \
 CUSTODIA_STORE_URL="sqlite://$PWD/$OUT/service.db" \
 CUSTODIA_SECRETS_KEK="$(head -c 32 /dev/urandom | od -An -tx1 | tr -d " \n")" \
 CUSTODIA_WEB_VERIFIER_PAGE="$OUT/page/index.html" \
-  $BIN/custodia-serve-test >"$OUT/serve.out" 2>"$SERVE_LOG" &
+  $BIN/custodia serve >"$SERVE_LOG" 2>"$OUT/serve.out" &
 SERVE_PID=$!
 trap 'kill $SERVE_PID 2>/dev/null || true' EXIT
 addr=""
 for _ in $(seq 100); do
-  addr=$(sed -n 's/^LISTENING //p' "$OUT/serve.out" || true)
+  addr=$(sed -n 's/^listening on //p' "$OUT/serve.out" || true)
   [ -n "$addr" ] && break
   kill -0 $SERVE_PID 2>/dev/null || { cat "$SERVE_LOG" >&2; exit 1; }
   sleep 0.1
