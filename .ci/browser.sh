@@ -58,7 +58,7 @@ addr=""
 for _ in $(seq 100); do
   addr=$(sed -n 's/^listening on //p' "$OUT/serve.out" || true)
   [ -n "$addr" ] && break
-  kill -0 $SERVE_PID 2>/dev/null || { cat "$SERVE_LOG" >&2; exit 1; }
+  kill -0 $SERVE_PID 2>/dev/null || { cat "$SERVE_LOG" "$OUT/serve.out" >&2; exit 1; }
   sleep 0.1
 done
 [ -n "$addr" ] || { echo "custodia serve did not start" >&2; cat "$SERVE_LOG" >&2; exit 1; }
