@@ -16,17 +16,18 @@ if [[ "$(wasm-bindgen --version 2>/dev/null)" != "wasm-bindgen $WB_VERSION" ]]; 
 fi
 
 cargo build --release --target wasm32-unknown-unknown -p custodia-verifier-wasm
-WASM=target/wasm32-unknown-unknown/release/custodia_verifier_wasm.wasm
+TARGET="${CARGO_TARGET_DIR:-target}"
+WASM="$TARGET/wasm32-unknown-unknown/release/custodia_verifier_wasm.wasm"
 # wasm-opt runs before wasm-bindgen: Debian's binaryen 108 breaks wasm-bindgen's externref table
 # when run after it.
 if command -v wasm-opt >/dev/null; then
-  mkdir -p target/wasm-opt
+  mkdir -p "$TARGET/wasm-opt"
   wasm-opt -Oz --strip-debug --enable-reference-types --enable-bulk-memory \
     --enable-nontrapping-float-to-int --enable-sign-ext --enable-mutable-globals \
-    "$WASM" -o target/wasm-opt/custodia_verifier_wasm.wasm
-  WASM=target/wasm-opt/custodia_verifier_wasm.wasm
+    "$WASM" -o "$TARGET/wasm-opt/custodia_verifier_wasm.wasm"
+  WASM="$TARGET/wasm-opt/custodia_verifier_wasm.wasm"
 fi
-PKG=target/verifier-pkg
+PKG="$TARGET/verifier-pkg"
 rm -rf "$PKG"
 wasm-bindgen --target no-modules --no-typescript --out-dir "$PKG" "$WASM"
 

@@ -43,33 +43,6 @@ pub use openapi::document_json as openapi_json;
 pub use record::Recorder;
 pub use web::{VerifierPage, WebConfig};
 
-/// Everything the service's storage must provide: each route set asks only for its own ports;
-/// this is their union, for the binary's one store.
-pub trait ServiceStore:
-    EventAppender
-    + EventReader
-    + StoreHealth
-    + ApiKeyRepo
-    + TotpRepo
-    + OperatorRepo
-    + GuardRepo
-    + Clone
-    + 'static
-{
-}
-impl<T> ServiceStore for T where
-    T: EventAppender
-        + EventReader
-        + StoreHealth
-        + ApiKeyRepo
-        + TotpRepo
-        + OperatorRepo
-        + GuardRepo
-        + Clone
-        + 'static
-{
-}
-
 /// The service's HTTP parts, each with its own state, wired over one store. The binary builds
 /// it ([`Services::new`]), loads what must be loaded ([`guard::GuardState::reload`]), runs the
 /// schedulers over its parts, and serves [`Services::router`].
@@ -93,7 +66,20 @@ pub struct Services<S> {
     page: Option<Arc<VerifierPage>>,
 }
 
-impl<S: ServiceStore> Services<S> {
+/// The binary's one store serves every part: each part asks only for its own ports, and this
+/// is their union.
+impl<S> Services<S>
+where
+    S: EventAppender
+        + EventReader
+        + StoreHealth
+        + ApiKeyRepo
+        + TotpRepo
+        + OperatorRepo
+        + GuardRepo
+        + Clone
+        + 'static,
+{
     /// Wires every part. Spawns the event writer, so it must run inside a tokio runtime.
     ///
     /// # Panics
