@@ -98,6 +98,8 @@ fn stats() {}
         ScreenResponse,
         DomainCheckRequest,
         DomainResult,
+        VerdictView,
+        ReasonView,
         DomainCheckResponse,
         PoisoningRequest,
         PoisoningMatchView,

@@ -237,7 +237,7 @@ async fn check_domains<S: GuardStore>(
                 by_level[v.level as usize] += 1;
                 alerts += v.level.is_alert() as usize;
                 DomainResult {
-                    verdict: Some(serde_json::to_value(&v).unwrap_or_default()),
+                    verdict: Some(VerdictView::new(v)),
                     error: None,
                 }
             }

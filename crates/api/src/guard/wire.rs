@@ -94,15 +94,79 @@ pub struct DomainCheckRequest {
     pub user: Option<String>,
 }
 
+/// One rule that fired, explained.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReasonView {
+    /// The rule's id (`docs/threat-intel.md` lists them).
+    pub rule: &'static str,
+    /// The level this reason alone gives: `none`, `medium`, `high`, `very-high`.
+    pub level: &'static str,
+    /// The protected brand involved.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub brand: Option<String>,
+    /// What matched: the keyword, the official domain or the list entry.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub matched: Option<String>,
+    /// The part of the host examined (a label or token, Unicode).
+    pub part: String,
+    /// Edit distance, for typo rules.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub distance: Option<u32>,
+    /// Why the level was raised one step, if it was.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub escalated_by: Option<String>,
+    /// A sentence for people.
+    pub message: String,
+}
+
+/// The verdict for one host.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct VerdictView {
+    /// The host as DNS sees it (lowercase, punycode).
+    pub host: String,
+    /// The host as a user sees it.
+    pub unicode: String,
+    /// Its registrable domain.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub registrable: Option<String>,
+    /// The highest level among the reasons: `none`, `medium`, `high`, `very-high`.
+    pub level: &'static str,
+    /// Every rule that fired, highest level first.
+    pub reasons: Vec<ReasonView>,
+}
+
+impl VerdictView {
+    /// The wire form of a verdict.
+    pub fn new(v: custodia_guard::DomainVerdict) -> VerdictView {
+        VerdictView {
+            host: v.host,
+            unicode: v.unicode,
+            registrable: v.registrable,
+            level: v.level.as_str(),
+            reasons: v
+                .reasons
+                .into_iter()
+                .map(|r| ReasonView {
+                    rule: r.rule.id(),
+                    level: r.level.as_str(),
+                    brand: r.brand,
+                    matched: r.matched,
+                    part: r.part,
+                    distance: r.distance,
+                    escalated_by: r.escalated_by,
+                    message: r.message,
+                })
+                .collect(),
+        }
+    }
+}
+
 /// The verdict for one host, or why it is not a host.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct DomainResult {
-    /// The verdict (`custodia_guard::DomainVerdict`): `host`, `unicode`, `registrable`,
-    /// `level` (`none`, `medium`, `high`, `very-high`) and `reasons` (rule, level, brand,
-    /// matched, part, distance, escalated_by, message).
+    /// The verdict, when the input is a host.
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<Object>)]
-    pub verdict: Option<Value>,
+    pub verdict: Option<VerdictView>,
     /// Set when the input is not a host or URL.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<ItemError>,
@@ -325,4 +389,40 @@ pub struct GuardStatsResponse {
     pub stats: GuardStatsView,
     /// The monthly report's figures.
     pub report: GuardReportFigures,
+}
+
+#[cfg(test)]
+mod tests {
+    use custodia_guard::{DomainChecker, DomainPolicy, default_brands};
+
+    use super::VerdictView;
+
+    /// The wire form says exactly what the domain verdict says (rule ids and level names
+    /// included), for verdicts that exercise every field.
+    #[test]
+    fn verdict_view_matches_the_verdict_field_for_field() {
+        let checker = DomainChecker::new(default_brands(), DomainPolicy::default()).unwrap();
+        let mut levels = std::collections::BTreeSet::new();
+        for host in [
+            "binance.com",
+            "binance-login-secure.com",
+            "bi-nance.xyz",
+            "binamce.com",
+            "okx-airdrop.top",
+            "xn--bnance-4va.com",
+            "wallet.coinbase.com.verify-account.io",
+            "example.org",
+            "metamask-io.github.io",
+        ] {
+            let v = checker.check(host).unwrap();
+            levels.insert(v.level);
+            let domain = serde_json::to_value(&v).unwrap();
+            let wire = serde_json::to_value(VerdictView::new(v)).unwrap();
+            assert_eq!(wire, domain, "{host}");
+        }
+        assert!(
+            levels.len() >= 3,
+            "the hosts cover several levels: {levels:?}"
+        );
+    }
 }
