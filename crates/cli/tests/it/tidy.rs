@@ -303,3 +303,29 @@ mod toml_like {
         Root { p3_requirements }
     }
 }
+
+/// The README's main job is `cargo run --release -- demo`: with more than one binary in the
+/// crate, cargo needs to be told which one that is.
+#[test]
+fn cargo_run_runs_the_custodia_binary() {
+    let meta = metadata();
+    let cli = meta["packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "custodia-cli")
+        .expect("the CLI package");
+    let bins = cli["targets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| t["kind"].as_array().unwrap().iter().any(|k| k == "bin"))
+        .count();
+    assert!(bins > 1 || cli["default_run"].is_null() || cli["default_run"] == "custodia");
+    if bins > 1 {
+        assert_eq!(
+            cli["default_run"], "custodia",
+            "set default-run in crates/cli/Cargo.toml"
+        );
+    }
+}
