@@ -46,6 +46,9 @@ impl Backend {
 pub struct Store {
     pub(crate) pool: AnyPool,
     backend: Backend,
+    /// SQLite files: one connection for replay claims with relaxed sync (see `replay.rs`).
+    claims_pool: Option<AnyPool>,
+    pub(crate) claims: crate::replay::ClaimWriter,
 }
 
 pub(crate) type Tx = Transaction<'static, Any>;
@@ -64,8 +67,9 @@ impl Store {
         let mut url = url.to_owned();
         let mut max = max_connections.max(1);
         let mut opts = AnyPoolOptions::new().acquire_timeout(Duration::from_secs(30));
+        let memory = url.contains(":memory:");
         if backend == Backend::Sqlite {
-            if url.contains(":memory:") {
+            if memory {
                 max = 1;
             } else if !url.contains("mode=") {
                 url.push_str(if url.contains('?') {
@@ -74,24 +78,31 @@ impl Store {
                     "?mode=rwc"
                 });
             }
-            opts = opts.after_connect(|conn, _| {
-                Box::pin(async move {
-                    sqlx::query("PRAGMA journal_mode = WAL")
-                        .execute(&mut *conn)
-                        .await?;
-                    sqlx::query("PRAGMA synchronous = FULL")
-                        .execute(&mut *conn)
-                        .await?;
-                    let busy = format!("PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}");
-                    sqlx::query(&busy).execute(&mut *conn).await?;
-                    Ok(())
-                })
-            });
+            opts = opts.after_connect(|conn, _| Box::pin(sqlite_pragmas(conn, "FULL")));
         }
         let pool = opts.max_connections(max).connect(&url).await?;
-        let store = Self { pool, backend };
+        let mut store = Self {
+            pool,
+            backend,
+            claims_pool: None,
+            claims: Default::default(),
+        };
         store.migrate().await?;
+        if backend == Backend::Sqlite && !memory {
+            let claims = AnyPoolOptions::new()
+                .acquire_timeout(Duration::from_secs(30))
+                .max_connections(1)
+                .after_connect(|conn, _| Box::pin(sqlite_pragmas(conn, "NORMAL")))
+                .connect(&url)
+                .await?;
+            store.claims_pool = Some(claims);
+        }
         Ok(store)
+    }
+
+    /// Where replay claims are written (see `replay.rs` for why apart).
+    pub(crate) fn claims_pool(&self) -> &AnyPool {
+        self.claims_pool.as_ref().unwrap_or(&self.pool)
     }
 
     /// The engine.
@@ -104,8 +115,11 @@ impl Store {
         &self.pool
     }
 
-    /// Closes the pool, waiting for connections to be returned.
+    /// Closes the pools, waiting for connections to be returned.
     pub async fn close(&self) {
+        if let Some(p) = &self.claims_pool {
+            p.close().await;
+        }
         self.pool.close().await;
     }
 
@@ -281,6 +295,22 @@ impl Store {
         }
         Ok(out)
     }
+}
+
+/// WAL, the given `synchronous` level, and a busy timeout, on every new SQLite connection.
+async fn sqlite_pragmas(
+    conn: &mut sqlx::AnyConnection,
+    synchronous: &'static str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("PRAGMA journal_mode = WAL")
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query(&format!("PRAGMA synchronous = {synchronous}"))
+        .execute(&mut *conn)
+        .await?;
+    let busy = format!("PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}");
+    sqlx::query(&busy).execute(&mut *conn).await?;
+    Ok(())
 }
 
 pub(crate) fn is_unique_violation(e: &sqlx::Error) -> bool {

@@ -18,8 +18,8 @@ pub struct KeyMetrics {
     pub keys_expired: IntCounter,
     /// TOTP codes rejected, by reason.
     pub totp_rejections: IntCounterVec,
-    /// Live replay-cache entries (set at scrape).
-    pub replay_cache_entries: IntGauge,
+    /// Replay claims refused or failed to store, by outcome (`replayed`, `store_error`).
+    pub replay_refusals: IntCounterVec,
     /// Cached keys (set at scrape).
     pub key_cache_entries: IntGauge,
 }
@@ -51,8 +51,11 @@ impl KeyMetrics {
                 "TOTP codes rejected",
                 &["reason"],
             ),
-            replay_cache_entries: m
-                .gauge("custodia_replay_cache_entries", "Live replay-cache entries"),
+            replay_refusals: m.counter_vec(
+                "custodia_replay_refusals_total",
+                "Signed requests refused by the shared replay claims",
+                &["outcome"],
+            ),
             key_cache_entries: m.gauge("custodia_key_cache_entries", "Keys cached in memory"),
         }
     }

@@ -2,5 +2,6 @@
 //! binary for the crate.
 
 mod guard;
+mod hardening;
 mod jobs;
 mod store;
