@@ -18,8 +18,6 @@ pub struct KeyMetrics {
     pub keys_expired: IntCounter,
     /// TOTP codes rejected, by reason.
     pub totp_rejections: IntCounterVec,
-    /// Replay claims refused or failed to store, by outcome (`replayed`, `store_error`).
-    pub replay_refusals: IntCounterVec,
     /// Cached keys (set at scrape).
     pub key_cache_entries: IntGauge,
 }
@@ -50,11 +48,6 @@ impl KeyMetrics {
                 "custodia_totp_rejections_total",
                 "TOTP codes rejected",
                 &["reason"],
-            ),
-            replay_refusals: m.counter_vec(
-                "custodia_replay_refusals_total",
-                "Signed requests refused by the shared replay claims",
-                &["outcome"],
             ),
             key_cache_entries: m.gauge("custodia_key_cache_entries", "Keys cached in memory"),
         }
