@@ -4,3 +4,4 @@
 mod common;
 mod guard;
 mod http;
+mod okx_clients;
