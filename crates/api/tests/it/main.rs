@@ -4,4 +4,5 @@
 mod common;
 mod guard;
 mod http;
+mod limits;
 mod okx_clients;

@@ -105,7 +105,11 @@ fn timestamp(r: &Value) -> Timestamp {
         .as_array()
         .unwrap()
         .iter()
-        .find(|p| p[0].as_str().unwrap().eq_ignore_ascii_case("OK-ACCESS-TIMESTAMP"))
+        .find(|p| {
+            p[0].as_str()
+                .unwrap()
+                .eq_ignore_ascii_case("OK-ACCESS-TIMESTAMP")
+        })
         .unwrap()[1]
         .as_str()
         .unwrap()
@@ -121,11 +125,15 @@ async fn requests_from_real_client_libraries_are_allowed_however_forwarded() {
         .iter()
         .map(|r| r["client"].as_str().unwrap().split(' ').next().unwrap())
         .collect();
-    assert!(clients.len() >= 2, "two client libraries at least: {clients:?}");
+    assert!(
+        clients.len() >= 2,
+        "two client libraries at least: {clients:?}"
+    );
     for h in harnesses("okx_clients").await {
         import_key(&h, &fx["credentials"]).await;
         for (i, r) in requests.iter().enumerate() {
-            h.clock.set(Timestamp::from_millis(timestamp(r).as_millis() + 500));
+            h.clock
+                .set(Timestamp::from_millis(timestamp(r).as_millis() + 500));
             let how = i % 3;
             let v = h.verify(forwarded(r, how)).await;
             assert_eq!(
