@@ -156,3 +156,57 @@ async fn requests_from_real_client_libraries_are_allowed_however_forwarded() {
         }
     }
 }
+
+/// A flood of forged requests costs a bounded number of log rows, and every one is counted.
+#[tokio::test]
+async fn a_flood_of_denials_stays_bounded_in_rows() {
+    for h in harnesses("denial_flood").await {
+        let seed = h.enroll("victim").await;
+        let (key, _) = h.create_key("victim", &seed, &["read"], &[]).await;
+        let before = h.events().await.len();
+        for _ in 0..3_000 {
+            h.clock.advance_millis(1);
+            let req = h.signed(
+                &key,
+                "not-the-secret",
+                "GET",
+                "/api/v5/account/balance",
+                "",
+                "198.51.100.9",
+            );
+            assert_eq!(h.verify(req).await.json["code"], "50113");
+        }
+        let events = h.events().await;
+        let new = &events[before..];
+        assert!(
+            new.len() <= 3,
+            "{}: {} rows for 3,000 denials",
+            h.label,
+            new.len()
+        );
+        assert_eq!(
+            h.decisions("gateway.request_denied").await,
+            3_000,
+            "{}",
+            h.label
+        );
+        // The twin: a different client IP is its own group and gets its own full row.
+        h.clock.advance_millis(1);
+        let req = h.signed(
+            &key,
+            "not-the-secret",
+            "GET",
+            "/api/v5/account/balance",
+            "",
+            "198.51.100.10",
+        );
+        h.verify(req).await;
+        let rows = h.events().await;
+        let ips: Vec<&str> = rows
+            .iter()
+            .filter(|e| e["kind"] == "gateway.request_denied")
+            .map(|e| e["payload"]["client_ip"].as_str().unwrap())
+            .collect();
+        assert!(ips.contains(&"198.51.100.10"), "{ips:?}");
+    }
+}

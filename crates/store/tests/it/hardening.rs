@@ -188,6 +188,33 @@ async fn a_claim_is_won_once_across_instances_and_restarts() {
         for h in tasks {
             assert!(h.await.unwrap(), "{}", t.label);
         }
+        // One key holder accepting many requests cannot make another user's request fail: no
+        // shard or capacity to fill.
+        let flood: Vec<_> = (0..8u8)
+            .map(|k| {
+                let s = s.clone();
+                tokio::spawn(async move {
+                    let key = ApiKeyId::generate(&SeededEntropy::new(1_000 + u64::from(k)));
+                    for n in 0..500u32 {
+                        let mut sign = [0u8; 32];
+                        sign[..4].copy_from_slice(&n.to_le_bytes());
+                        assert!(
+                            s.claim_request(&ReplayClaim::new(&key, &sign), exp, now)
+                                .await
+                                .unwrap()
+                        );
+                    }
+                })
+            })
+            .collect();
+        for f in flood {
+            f.await.unwrap();
+        }
+        assert!(
+            s.claim_request(&claim(3), exp, now).await.unwrap(),
+            "{}",
+            t.label
+        );
         // A second instance over the same database sees the claim.
         let other = Store::open(&t.url, 2).await.unwrap();
         assert!(
@@ -215,7 +242,11 @@ async fn a_claim_is_won_once_across_instances_and_restarts() {
                 .unwrap()
         );
         let purged = again.purge_claims(exp).await.unwrap();
-        assert_eq!(purged, 51, "{}: claim(2) and 50 distinct ones", t.label);
+        assert_eq!(
+            purged, 4_052,
+            "{}: claims 2 and 3, 50 distinct ones and the flood of 4,000",
+            t.label
+        );
         assert!(
             !again.claim_request(&c, exp, exp).await.unwrap(),
             "the reclaimed one stays"
