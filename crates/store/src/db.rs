@@ -46,7 +46,8 @@ impl Backend {
 pub struct Store {
     pub(crate) pool: AnyPool,
     backend: Backend,
-    /// SQLite files: one connection for replay claims with relaxed sync (see `replay.rs`).
+    /// Replay claims' own connections, with relaxed sync (see `replay.rs`); `None` for an
+    /// in-memory SQLite database, which exists on one connection only.
     claims_pool: Option<AnyPool>,
     pub(crate) claims: crate::replay::ClaimWriter,
 }
@@ -88,14 +89,42 @@ impl Store {
             claims: Default::default(),
         };
         store.migrate().await?;
-        if backend == Backend::Sqlite && !memory {
-            let claims = AnyPoolOptions::new()
-                .acquire_timeout(Duration::from_secs(30))
-                .max_connections(1)
-                .after_connect(|conn, _| Box::pin(sqlite_pragmas(conn, "NORMAL")))
-                .connect(&url)
-                .await?;
-            store.claims_pool = Some(claims);
+        let claims = AnyPoolOptions::new().acquire_timeout(Duration::from_secs(30));
+        match backend {
+            Backend::Sqlite if memory => {}
+            Backend::Sqlite => {
+                let claims = claims
+                    .max_connections(1)
+                    .after_connect(|conn, _| {
+                        Box::pin(async move {
+                            sqlite_pragmas(conn, "NORMAL").await?;
+                            // Checkpoints (which sync the database file) are left to the
+                            // other connections, so a claim never waits for one.
+                            sqlx::query("PRAGMA wal_autocheckpoint = 0")
+                                .execute(&mut *conn)
+                                .await?;
+                            Ok(())
+                        })
+                    })
+                    .connect(&url)
+                    .await?;
+                store.claims_pool = Some(claims);
+            }
+            Backend::Postgres => {
+                let claims = claims
+                    .max_connections(2)
+                    .after_connect(|conn, _| {
+                        Box::pin(async move {
+                            sqlx::query("SET synchronous_commit = off")
+                                .execute(&mut *conn)
+                                .await?;
+                            Ok(())
+                        })
+                    })
+                    .connect(&url)
+                    .await?;
+                store.claims_pool = Some(claims);
+            }
         }
         Ok(store)
     }

@@ -7,8 +7,8 @@
 //! batch commits the next one gathers, so the batch size follows the load.
 //!
 //! Durability: claims only matter while their timestamp can still pass the window check
-//! (seconds). SQLite claims use their own connection with `synchronous = NORMAL` (durable across
-//! a process crash, not across power loss) and PostgreSQL ones `synchronous_commit = off` (a
+//! (seconds). Claims use their own connections: SQLite with `synchronous = NORMAL` (durable
+//! across a process crash, not across power loss), PostgreSQL with `synchronous_commit = off` (a
 //! server crash can lose the last few hundred milliseconds). A power cut or a database crash
 //! followed by a restart outlasts the acceptance window, so no lost claim can be replayed in
 //! practice; the rest of the database keeps full synchronous commits.
@@ -23,7 +23,7 @@ use sqlx::{AnyPool, Row};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::db::{db, values_sql};
-use crate::{Backend, Store, StoreError};
+use crate::{Store, StoreError};
 
 /// Claims waiting for the writer before callers wait for room.
 const QUEUE: usize = 16_384;
@@ -53,7 +53,7 @@ impl ReplayRepo for Store {
         let tx = self.claims.0.get_or_init(|| {
             let (tx, rx) = mpsc::channel(QUEUE);
             let pool = self.claims_pool().clone();
-            tokio::spawn(writer(pool, self.backend(), rx));
+            tokio::spawn(writer(pool, rx));
             tx
         });
         let (reply, answer) = oneshot::channel();
@@ -76,7 +76,9 @@ impl ReplayRepo for Store {
             Ok(
                 sqlx::query("DELETE FROM replay_claims WHERE expires_ms <= $1")
                     .bind(now.as_millis())
-                    .execute(self.claims_pool())
+                    // The main pool: its commits run the WAL checkpoints the claim connection
+                    // leaves out, so the WAL is checkpointed at least every purge interval.
+                    .execute(&self.pool)
                     .await?
                     .rows_affected(),
             )
@@ -85,10 +87,10 @@ impl ReplayRepo for Store {
     }
 }
 
-async fn writer(pool: AnyPool, backend: Backend, mut rx: mpsc::Receiver<Pending>) {
+async fn writer(pool: AnyPool, mut rx: mpsc::Receiver<Pending>) {
     let mut batch = Vec::with_capacity(BATCH);
     while rx.recv_many(&mut batch, BATCH).await > 0 {
-        match claim_batch(&pool, backend, &batch).await {
+        match claim_batch(&pool, &batch).await {
             Ok(won) => {
                 for (p, w) in batch.drain(..).zip(won) {
                     let _ = p.reply.send(Ok(w));
@@ -105,13 +107,9 @@ async fn writer(pool: AnyPool, backend: Backend, mut rx: mpsc::Receiver<Pending>
     }
 }
 
-/// Claims every pending entry in one transaction; `true` for the ones that won. A value claimed
+/// Claims every pending entry; `true` for the ones that won. A value claimed
 /// twice in one batch wins at most once (the first asker).
-async fn claim_batch(
-    pool: &AnyPool,
-    backend: Backend,
-    batch: &[Pending],
-) -> Result<Vec<bool>, StoreError> {
+async fn claim_batch(pool: &AnyPool, batch: &[Pending]) -> Result<Vec<bool>, StoreError> {
     // The oldest `now` in the batch decides which stored claims have expired: never earlier
     // than any caller's own view.
     let now = batch.iter().map(|p| p.now).min().unwrap_or(0);
@@ -123,12 +121,8 @@ async fn claim_batch(
             unique.push(i);
         }
     }
-    let mut tx = pool.begin().await?;
-    if backend == Backend::Postgres {
-        sqlx::query("SET LOCAL synchronous_commit = off")
-            .execute(&mut *tx)
-            .await?;
-    }
+    // Each chunk is one statement in autocommit: atomic on its own, and claims are independent
+    // of each other, so no transaction around chunks is needed (one round trip per chunk).
     let mut won: Vec<[u8; 48]> = Vec::with_capacity(unique.len());
     for chunk in unique.chunks(ROWS) {
         let tail = format!(
@@ -146,7 +140,7 @@ async fn claim_batch(
         for &i in chunk {
             q = q.bind(batch[i].claim.0.to_vec()).bind(batch[i].expires);
         }
-        let rows: Vec<AnyRow> = q.bind(now).fetch_all(&mut *tx).await?;
+        let rows: Vec<AnyRow> = q.bind(now).fetch_all(pool).await?;
         for r in rows {
             let c: Vec<u8> = r.try_get("claim")?;
             let c = <[u8; 48]>::try_from(c.as_slice())
@@ -154,7 +148,6 @@ async fn claim_batch(
             won.push(c);
         }
     }
-    tx.commit().await?;
     let won: std::collections::HashSet<[u8; 48]> = won.into_iter().collect();
     Ok(batch
         .iter()

@@ -254,3 +254,52 @@ async fn a_claim_is_won_once_across_instances_and_restarts() {
         again.close().await;
     }
 }
+
+/// Replay claims per second through the group-commit writer, 16 concurrent claimers (the
+/// gateway benchmark's connection count). A benchmark, not a test: `cargo test --release -p
+/// custodia-store --test it -- --ignored --nocapture replay_claim_throughput`.
+#[ignore]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replay_claim_throughput() {
+    for t in stores("replay_bench").await {
+        let s = Arc::new(t.store.clone());
+        let now = Timestamp::from_millis(T0);
+        let exp = Timestamp::from_millis(T0 + 30_001);
+        let started = std::time::Instant::now();
+        let per = 5_000u32;
+        let tasks: Vec<_> = (0..16u64)
+            .map(|k| {
+                let s = s.clone();
+                tokio::spawn(async move {
+                    let key = ApiKeyId::generate(&SeededEntropy::new(k));
+                    let mut lat = Vec::with_capacity(per as usize);
+                    for n in 0..per {
+                        let mut sign = [0u8; 32];
+                        sign[..4].copy_from_slice(&n.to_le_bytes());
+                        let t0 = std::time::Instant::now();
+                        assert!(
+                            s.claim_request(&ReplayClaim::new(&key, &sign), exp, now)
+                                .await
+                                .unwrap()
+                        );
+                        lat.push(t0.elapsed().as_micros() as u64);
+                    }
+                    lat
+                })
+            })
+            .collect();
+        let mut lat = Vec::new();
+        for h in tasks {
+            lat.extend(h.await.unwrap());
+        }
+        let secs = started.elapsed().as_secs_f64();
+        lat.sort_unstable();
+        println!(
+            "{}: {:.0} claims/s, p50 {} µs, p99 {} µs",
+            t.label,
+            lat.len() as f64 / secs,
+            lat[lat.len() / 2],
+            lat[lat.len() * 99 / 100]
+        );
+    }
+}
