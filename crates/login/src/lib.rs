@@ -1,0 +1,14 @@
+#![doc = include_str!("../README.md")]
+#![deny(missing_docs)]
+
+mod brute;
+mod decide;
+mod geo;
+mod profile;
+mod score;
+
+pub use brute::{BrutePolicy, BruteState, SprayPolicy};
+pub use decide::{Assessment, Decision, Facts, Reason, RulePolicy, decide};
+pub use geo::{Country, GeoError, GeoInfo, GeoLookup, NetworkKind, Position, RangeTable};
+pub use profile::{Feature, LastLogin, MAX_VALUES, Observation, Profile};
+pub use score::{FeatureRisk, ScoreModel, score};
