@@ -241,7 +241,7 @@ pub fn decide(policy: &RulePolicy, f: &Facts<'_>) -> Assessment {
         });
     }
     // Strictest first; stable, so rules keep their order within a level.
-    r.sort_by(|a, b| b.level.cmp(&a.level));
+    r.sort_by_key(|x| std::cmp::Reverse(x.level));
     Assessment {
         decision: r.first().map_or(Decision::Allow, |x| x.level),
         score,
