@@ -6,9 +6,14 @@ mod decide;
 mod geo;
 mod profile;
 mod score;
+mod withdraw;
 
 pub use brute::{BrutePolicy, BruteState, SprayPolicy};
 pub use decide::{Assessment, Decision, Facts, Reason, RulePolicy, decide};
 pub use geo::{Country, GeoError, GeoInfo, GeoLookup, NetworkKind, Position, RangeTable};
 pub use profile::{Feature, LastLogin, MAX_VALUES, Observation, Profile};
 pub use score::{FeatureRisk, ScoreModel, score};
+pub use withdraw::{
+    SecurityChange, WithdrawDecision, WithdrawFacts, WithdrawPolicy, WithdrawReason,
+    WithdrawVerdict, screen,
+};
