@@ -33,6 +33,8 @@ pub struct NetworkKind {
     pub vpn: bool,
     /// A hosting or cloud provider's range (bots live there, people rarely do).
     pub hosting: bool,
+    /// On a threat-intelligence list of attacking addresses.
+    pub listed: bool,
 }
 
 /// A point on Earth, degrees.
@@ -115,7 +117,8 @@ struct Range {
 /// IPv4-mapped IPv6, so one table serves both families.
 ///
 /// Line format (header optional, `#` comments): `start,end,country,asn,lat,lon,kinds` where
-/// `kinds` is empty or any of `tor`, `vpn`, `hosting` joined by `|`; empty fields are unknown.
+/// `kinds` is empty or any of `tor`, `vpn`, `hosting`, `listed` joined by `|`; empty fields are
+/// unknown.
 #[derive(Debug, Clone, Default)]
 pub struct RangeTable {
     ranges: Vec<Range>,
@@ -185,6 +188,7 @@ impl RangeTable {
                     "tor" => network.tor = true,
                     "vpn" => network.vpn = true,
                     "hosting" => network.hosting = true,
+                    "listed" => network.listed = true,
                     other => return Err(bad(&format!("unknown kind `{other}`"))),
                 }
             }

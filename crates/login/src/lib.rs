@@ -5,16 +5,26 @@ mod brute;
 mod decide;
 pub mod events;
 mod geo;
+mod input;
+mod ports;
 mod profile;
 mod score;
+mod service;
 mod withdraw;
 
 pub use brute::{BrutePolicy, BruteState, SprayPolicy};
 pub use decide::{Assessment, Decision, Facts, Reason, RulePolicy, decide};
 pub use events::{LoginTally, kinds};
 pub use geo::{Country, GeoError, GeoInfo, GeoLookup, NetworkKind, Position, RangeTable};
+pub use input::{
+    InputError, LoginInput, MAX_DEVICE_ID, MAX_USER_AGENT, Outcome, agent_family, subnet,
+};
+pub use ports::{
+    DestinationIntel, FailedLogin, LearnedLogin, LoginRepo, LoginState, WithdrawalRequest,
+};
 pub use profile::{Feature, LastLogin, MAX_VALUES, Observation, Profile};
 pub use score::{FeatureRisk, ScoreModel, score};
+pub use service::{LoginService, LoginServiceError, LoginSettings, Sealer, sample_email};
 pub use withdraw::{
     SecurityChange, WithdrawDecision, WithdrawFacts, WithdrawPolicy, WithdrawReason,
     WithdrawVerdict, screen,

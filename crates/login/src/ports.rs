@@ -1,0 +1,168 @@
+//! The storage the login defence needs. `custodia-store` implements it for SQLite and
+//! PostgreSQL. Every check-and-record is one transaction that locks the account's row, so
+//! concurrent logins and withdrawals from any instance serialise, and nothing lives only in a
+//! process: lockouts, failure counters and histories survive restarts.
+
+use std::future::Future;
+
+use custodia_events::{NewEvent, RepoResult, Timestamp};
+use custodia_primitives::AccountId;
+
+use crate::brute::{BrutePolicy, BruteState};
+use crate::profile::{Observation, Profile};
+use crate::withdraw::{SecurityChange, WithdrawFacts, WithdrawPolicy, WithdrawVerdict};
+
+/// What the assessment of one login reads.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LoginState {
+    /// The user's history (`None`: never seen).
+    pub profile: Option<Profile>,
+    /// The account's brute-force state.
+    pub brute: BruteState,
+    /// Distinct accounts that failed from this IP since the window start.
+    pub accounts_failed_from_ip: u32,
+    /// Distinct accounts that failed from this subnet since the window start.
+    pub accounts_failed_from_subnet: u32,
+}
+
+/// A failed password check to record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FailedLogin<'a> {
+    /// The account.
+    pub user: &'a AccountId,
+    /// When.
+    pub at: Timestamp,
+    /// The source IP, as text.
+    pub ip: &'a str,
+    /// Its /24 or /48.
+    pub subnet: &'a str,
+}
+
+/// A successful login the service accepted, to learn from.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LearnedLogin<'a> {
+    /// The account.
+    pub user: &'a AccountId,
+    /// When.
+    pub at: Timestamp,
+    /// Its feature values.
+    pub observation: &'a Observation,
+    /// Where it came from, for the next impossible-travel check.
+    pub position: Option<(f64, f64)>,
+    /// Profile half-life.
+    pub half_life_ms: i64,
+    /// Whether the device was new (a security change that locks withdrawals).
+    pub new_device: bool,
+}
+
+/// A withdrawal to screen: the request as the exchange reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WithdrawalRequest {
+    /// The account.
+    pub user: AccountId,
+    /// When.
+    pub at: Timestamp,
+    /// Asset symbol.
+    pub asset: String,
+    /// Amount, smallest units.
+    pub amount: u128,
+    /// Value in USD cents.
+    pub usd_cents: u64,
+    /// Destination address, as the user entered it.
+    pub destination: String,
+}
+
+/// What address intelligence said about a destination (gathered before the transaction).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DestinationIntel {
+    /// Lists the destination is on.
+    pub listed: Vec<String>,
+    /// The address in the user's history it imitates, if any.
+    pub imitates: Option<String>,
+}
+
+/// The login defence's storage.
+pub trait LoginRepo: Send + Sync {
+    /// What assessing a login of `user` from `ip` (`subnet`) reads; failures count from `since`.
+    fn login_state(
+        &self,
+        user: &AccountId,
+        ip: &str,
+        subnet: &str,
+        since: Timestamp,
+    ) -> impl Future<Output = RepoResult<LoginState>> + Send;
+
+    /// Records a failed password check in one transaction: the account's brute-force state
+    /// moves by `policy` (read under a row lock), the (IP, subnet, account) failure is noted,
+    /// and `event` is appended. Returns the new state.
+    fn record_failure(
+        &self,
+        failure: &FailedLogin<'_>,
+        policy: &BrutePolicy,
+        event: NewEvent,
+    ) -> impl Future<Output = RepoResult<BruteState>> + Send;
+
+    /// Records an accepted login in one transaction: the profile learns it, the failure count
+    /// starts again, a new device becomes a security change, and `event` is appended.
+    fn record_success(
+        &self,
+        login: &LearnedLogin<'_>,
+        event: NewEvent,
+    ) -> impl Future<Output = RepoResult<()>> + Send;
+
+    /// Records a refused or stepped-up successful login without learning from it.
+    fn record_refusal(&self, event: NewEvent) -> impl Future<Output = RepoResult<()>> + Send;
+
+    /// The population's history (all users), for the score.
+    fn population(&self) -> impl Future<Output = RepoResult<Profile>> + Send;
+
+    /// Adds logins to the population's history, in one transaction.
+    fn merge_population(
+        &self,
+        logins: &[(Observation, Timestamp)],
+        half_life_ms: i64,
+    ) -> impl Future<Output = RepoResult<()>> + Send;
+
+    /// Records a security change (it holds withdrawals for a while) with its event.
+    fn record_security_change(
+        &self,
+        user: &AccountId,
+        change: SecurityChange,
+        at: Timestamp,
+        event: NewEvent,
+    ) -> impl Future<Output = RepoResult<()>> + Send;
+
+    /// Adds `address` to the user's withdrawal allowlist at `at`, and sets allowlist-only mode.
+    fn allowlist(
+        &self,
+        user: &AccountId,
+        address: &str,
+        at: Timestamp,
+        only: Option<bool>,
+    ) -> impl Future<Output = RepoResult<()>> + Send;
+
+    /// Screens and records a withdrawal in one transaction that locks the user's row: gathers
+    /// the facts (allowlist, changes, the last 24 h sums), calls `screen` with them, counts the
+    /// withdrawal towards the limits if allowed, and appends the event `event_for` makes.
+    fn screen_withdrawal(
+        &self,
+        req: &WithdrawalRequest,
+        intel: &DestinationIntel,
+        policy: &WithdrawPolicy,
+        event_for: &(dyn Fn(&WithdrawFacts, &WithdrawVerdict) -> NewEvent + Sync),
+    ) -> impl Future<Output = RepoResult<WithdrawVerdict>> + Send;
+
+    /// Stores the user's sealed anti-phishing code with its event.
+    fn set_anti_phishing(
+        &self,
+        user: &AccountId,
+        sealed: &[u8],
+        event: NewEvent,
+    ) -> impl Future<Output = RepoResult<()>> + Send;
+
+    /// The user's sealed anti-phishing code.
+    fn anti_phishing(
+        &self,
+        user: &AccountId,
+    ) -> impl Future<Output = RepoResult<Option<Vec<u8>>>> + Send;
+}
