@@ -103,11 +103,11 @@ pub trait LoginRepo: Send + Sync {
     ) -> impl Future<Output = RepoResult<BruteState>> + Send;
 
     /// Records an accepted login in one transaction: the profile learns it, the failure count
-    /// starts again, a new device becomes a security change, and `event` is appended.
+    /// starts again, a new device becomes a security change, and `events` are appended.
     fn record_success(
         &self,
         login: &LearnedLogin<'_>,
-        event: NewEvent,
+        events: Vec<NewEvent>,
     ) -> impl Future<Output = RepoResult<()>> + Send;
 
     /// Records a refused or stepped-up successful login without learning from it.

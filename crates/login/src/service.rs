@@ -243,7 +243,19 @@ impl<R: LoginRepo, G: GeoLookup> LoginService<R, G> {
                         half_life_ms: self.settings.half_life_ms,
                         new_device,
                     };
-                    self.repo.record_success(&learned, event_for(&a)).await?;
+                    let mut events = vec![event_for(&a)];
+                    if new_device {
+                        events.push(NewEvent::typed(
+                            input.at,
+                            actor(),
+                            &format!("user:{}", input.user),
+                            &SecurityChanged {
+                                user: input.user.as_str().to_owned(),
+                                change: SecurityChange::NewDeviceLogin.as_str().to_owned(),
+                            },
+                        ));
+                    }
+                    self.repo.record_success(&learned, events).await?;
                     self.pending
                         .lock()
                         .unwrap_or_else(|e| e.into_inner())

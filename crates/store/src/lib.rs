@@ -7,6 +7,7 @@ mod events;
 mod guard;
 pub mod jobs;
 mod keys;
+mod login;
 mod migrations;
 mod paging;
 mod replay;

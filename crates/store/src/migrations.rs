@@ -14,7 +14,7 @@ pub struct Migration {
 }
 
 /// The latest schema version this binary knows.
-pub const SCHEMA_VERSION: i64 = 4;
+pub const SCHEMA_VERSION: i64 = 5;
 
 /// Every migration, in order. Append only: never edit a released migration.
 pub const MIGRATIONS: &[Migration] = &[
@@ -168,6 +168,48 @@ pub const MIGRATIONS: &[Migration] = &[
             "ALTER TABLE operators DROP CONSTRAINT operators_role_check",
             "ALTER TABLE operators ADD CONSTRAINT operators_role_check \
          CHECK (role IN ('admin', 'analyst', 'service', 'gateway'))",
+        ],
+    },
+    Migration {
+        version: 5,
+        name: "login defence: accounts, population, failure sources, security changes, allowlists, withdrawals",
+        sqlite: &[
+            // One row per account: behavioural profile (JSON), brute-force state, allowlist
+            // mode, sealed anti-phishing code.
+            "CREATE TABLE login_accounts (user_id TEXT PRIMARY KEY, profile TEXT, \
+         failures INTEGER NOT NULL, last_failure_ms INTEGER NOT NULL, locked_until_ms INTEGER NOT NULL, \
+         allowlist_only INTEGER NOT NULL, anti_phishing BLOB) WITHOUT ROWID",
+            "CREATE TABLE login_population (id INTEGER PRIMARY KEY CHECK (id = 1), profile TEXT NOT NULL)",
+            // Which accounts failed from which source (`ip:…` or `net:…`), latest time each.
+            "CREATE TABLE login_failures (source TEXT NOT NULL, user_id TEXT NOT NULL, \
+         at_ms INTEGER NOT NULL, PRIMARY KEY (source, user_id)) WITHOUT ROWID",
+            "CREATE INDEX login_failures_recent ON login_failures (source, at_ms)",
+            "CREATE TABLE login_security_changes (user_id TEXT NOT NULL, kind TEXT NOT NULL, \
+         at_ms INTEGER NOT NULL)",
+            "CREATE INDEX login_security_changes_user ON login_security_changes (user_id, at_ms)",
+            "CREATE TABLE login_allowlist (user_id TEXT NOT NULL, address TEXT NOT NULL, \
+         added_ms INTEGER NOT NULL, PRIMARY KEY (user_id, address)) WITHOUT ROWID",
+            // Allowed withdrawals, for the rolling limits; amount as decimal text (u128).
+            "CREATE TABLE login_withdrawals (user_id TEXT NOT NULL, asset TEXT NOT NULL, \
+         amount TEXT NOT NULL, usd_cents INTEGER NOT NULL, at_ms INTEGER NOT NULL)",
+            "CREATE INDEX login_withdrawals_user ON login_withdrawals (user_id, at_ms)",
+        ],
+        postgres: &[
+            "CREATE TABLE login_accounts (user_id TEXT PRIMARY KEY, profile TEXT, \
+         failures BIGINT NOT NULL, last_failure_ms BIGINT NOT NULL, locked_until_ms BIGINT NOT NULL, \
+         allowlist_only BIGINT NOT NULL, anti_phishing BYTEA)",
+            "CREATE TABLE login_population (id BIGINT PRIMARY KEY CHECK (id = 1), profile TEXT NOT NULL)",
+            "CREATE TABLE login_failures (source TEXT NOT NULL, user_id TEXT NOT NULL, \
+         at_ms BIGINT NOT NULL, PRIMARY KEY (source, user_id))",
+            "CREATE INDEX login_failures_recent ON login_failures (source, at_ms)",
+            "CREATE TABLE login_security_changes (user_id TEXT NOT NULL, kind TEXT NOT NULL, \
+         at_ms BIGINT NOT NULL)",
+            "CREATE INDEX login_security_changes_user ON login_security_changes (user_id, at_ms)",
+            "CREATE TABLE login_allowlist (user_id TEXT NOT NULL, address TEXT NOT NULL, \
+         added_ms BIGINT NOT NULL, PRIMARY KEY (user_id, address))",
+            "CREATE TABLE login_withdrawals (user_id TEXT NOT NULL, asset TEXT NOT NULL, \
+         amount TEXT NOT NULL, usd_cents BIGINT NOT NULL, at_ms BIGINT NOT NULL)",
+            "CREATE INDEX login_withdrawals_user ON login_withdrawals (user_id, at_ms)",
         ],
     },
 ];

@@ -4,4 +4,5 @@
 mod guard;
 mod hardening;
 mod jobs;
+mod login;
 mod store;

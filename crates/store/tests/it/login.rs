@@ -1,0 +1,272 @@
+//! The login defence over the real engines: attacks replayed through the use cases, state that
+//! survives a restart, and check-and-record under concurrency.
+
+use std::sync::Arc;
+
+use custodia_events::{Audit, ManualClock, NewEvent, Timestamp};
+use custodia_login::{
+    Decision, DestinationIntel, LoginInput, LoginRepo as _, LoginService, LoginSettings,
+    RangeTable, SecurityChange, WithdrawDecision, WithdrawalRequest,
+};
+use custodia_primitives::AccountId;
+use custodia_store::Store;
+use custodia_store::testkit::stores;
+
+const T0: i64 = 1_767_225_600_000;
+const GEO: &str = "start,end,country,asn,lat,lon,kinds
+192.0.2.0,192.0.2.255,FR,3215,48.86,2.35,
+198.51.100.0,198.51.100.255,NG,37148,6.52,3.38,
+203.0.113.0,203.0.113.255,US,16509,39.04,-77.49,hosting
+";
+
+struct Quiet;
+impl Audit for Quiet {
+    fn record(&self, _: NewEvent) {}
+}
+
+fn service(store: Store, clock: &ManualClock) -> LoginService<Store, RangeTable> {
+    LoginService::new(
+        store,
+        RangeTable::parse(GEO).unwrap(),
+        Arc::new(clock.clone()),
+        LoginSettings::default(),
+    )
+}
+
+fn login(user: &str, ip: &str, device: &str, outcome: &str, at: i64) -> LoginInput {
+    LoginInput::parse(
+        user,
+        Some(Timestamp::from_millis(at)),
+        ip,
+        device,
+        "Mozilla/5.0 (Windows NT 10.0) Chrome/131.0 Safari/537.36",
+        outcome,
+        Timestamp::from_millis(at),
+        300_000,
+    )
+    .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn credential_stuffing_from_one_ip_is_blocked_and_survives_a_restart() {
+    for t in stores("login_stuffing").await {
+        let clock = ManualClock::new(Timestamp::from_millis(T0));
+        let svc = service(t.store.clone(), &clock);
+        // A normal user before the attack, from the same country but another network.
+        let ok = svc
+            .assess(
+                &Quiet,
+                &login("alice", "192.0.2.10", "alice-laptop", "success", T0),
+            )
+            .await
+            .unwrap();
+        assert_eq!(ok.decision, Decision::Allow, "{}: {ok:?}", t.label);
+        // 500 accounts, one wrong password each, from one hosting IP.
+        let mut blocked_at = None;
+        for i in 0..500 {
+            let a = svc
+                .assess(
+                    &Quiet,
+                    &login(
+                        &format!("victim{i}"),
+                        "203.0.113.66",
+                        "bot",
+                        "failure",
+                        T0 + 1_000 + i * 100,
+                    ),
+                )
+                .await
+                .unwrap();
+            if a.decision == Decision::Block && blocked_at.is_none() {
+                blocked_at = Some(i);
+                assert_eq!(a.reasons[0].code, "credential_stuffing", "{a:?}");
+            }
+        }
+        assert_eq!(
+            blocked_at,
+            Some(19),
+            "{}: the 20th account trips it",
+            t.label
+        );
+        // Even a right password from that IP is refused now — by a fresh instance (restart).
+        let restarted = service(Store::open(&t.url, 2).await.unwrap(), &clock);
+        let a = restarted
+            .assess(
+                &Quiet,
+                &login("victim7", "203.0.113.66", "bot", "success", T0 + 60_000),
+            )
+            .await
+            .unwrap();
+        assert_eq!(a.decision, Decision::Block, "{}: {a:?}", t.label);
+        // The twin: the normal user from home is not affected.
+        let a = restarted
+            .assess(
+                &Quiet,
+                &login(
+                    "alice",
+                    "192.0.2.10",
+                    "alice-laptop",
+                    "success",
+                    T0 + 61_000,
+                ),
+            )
+            .await
+            .unwrap();
+        assert_eq!(a.decision, Decision::Allow, "{}: {a:?}", t.label);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_failures_all_count_and_lock_the_account() {
+    for t in stores("login_brute").await {
+        let clock = ManualClock::new(Timestamp::from_millis(T0));
+        let svc = Arc::new(service(t.store.clone(), &clock));
+        let tasks: Vec<_> = (0..50)
+            .map(|i| {
+                let svc = svc.clone();
+                tokio::spawn(async move {
+                    svc.assess(
+                        &Quiet,
+                        &login(
+                            "target",
+                            &format!("192.0.2.{}", i % 200),
+                            "d",
+                            "failure",
+                            T0 + i * 2_000,
+                        ),
+                    )
+                    .await
+                    .unwrap()
+                })
+            })
+            .collect();
+        for h in tasks {
+            h.await.unwrap();
+        }
+        let state = t
+            .store
+            .login_state(
+                &AccountId::new("target").unwrap(),
+                "x",
+                "y",
+                Timestamp::from_millis(T0),
+            )
+            .await
+            .unwrap();
+        assert_eq!(state.brute.failures, 50, "{}: no failure lost", t.label);
+        // Locked: the right password is refused until the lock ends.
+        let a = svc
+            .assess(
+                &Quiet,
+                &login("target", "192.0.2.1", "d", "success", T0 + 100_000),
+            )
+            .await
+            .unwrap();
+        assert_eq!(a.decision, Decision::Block, "{}: {a:?}", t.label);
+        assert_eq!(a.reasons[0].code, "account_locked");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_poisoned_withdrawal_after_a_password_reset_is_blocked_and_limits_hold_under_concurrency()
+{
+    for t in stores("login_withdraw").await {
+        let clock = ManualClock::new(Timestamp::from_millis(T0));
+        let mut settings = LoginSettings::default();
+        settings.withdraw.daily_usd_cents = 500_000;
+        let svc = Arc::new(LoginService::new(
+            t.store.clone(),
+            RangeTable::parse(GEO).unwrap(),
+            Arc::new(clock.clone()),
+            settings,
+        ));
+        let user = AccountId::new("bob").unwrap();
+        svc.repo()
+            .allowlist(
+                &user,
+                "bc1qreal",
+                Timestamp::from_millis(T0 - 30 * 86_400_000),
+                None,
+            )
+            .await
+            .unwrap();
+        // Twenty concurrent $1,000 withdrawals against a $5,000 daily limit.
+        let tasks: Vec<_> = (0..20)
+            .map(|i| {
+                let (svc, user) = (svc.clone(), user.clone());
+                tokio::spawn(async move {
+                    svc.screen_withdrawal(
+                        &WithdrawalRequest {
+                            user,
+                            at: Timestamp::from_millis(T0 + i),
+                            asset: "BTC".into(),
+                            amount: 1_000_000,
+                            usd_cents: 100_000,
+                            destination: "bc1qreal".into(),
+                        },
+                        &DestinationIntel::default(),
+                    )
+                    .await
+                    .unwrap()
+                })
+            })
+            .collect();
+        let mut allowed = 0;
+        for h in tasks {
+            if h.await.unwrap().decision == WithdrawDecision::Allow {
+                allowed += 1;
+            }
+        }
+        assert_eq!(allowed, 5, "{}: the limit holds under concurrency", t.label);
+        // A password reset, then a withdrawal to a look-alike of the user's real address.
+        clock.advance_millis(2 * 86_400_000);
+        svc.security_change(&user, SecurityChange::PasswordReset)
+            .await
+            .unwrap();
+        let v = svc
+            .screen_withdrawal(
+                &WithdrawalRequest {
+                    user: user.clone(),
+                    at: Timestamp::from_millis(T0 + 2 * 86_400_000 + 1),
+                    asset: "BTC".into(),
+                    amount: 1_000,
+                    usd_cents: 100,
+                    destination: "bc1qreaI".into(),
+                },
+                &DestinationIntel {
+                    listed: vec![],
+                    imitates: Some("bc1qreal".into()),
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(v.decision, WithdrawDecision::Block, "{}: {v:?}", t.label);
+        let codes: Vec<&str> = v.reasons.iter().map(|r| r.code).collect();
+        assert_eq!(
+            codes,
+            ["poisoned_address", "security_change"],
+            "{}",
+            t.label
+        );
+        // The twin: to the real address it is only held for the rest of the 24 h.
+        let v = svc
+            .screen_withdrawal(
+                &WithdrawalRequest {
+                    user: user.clone(),
+                    at: Timestamp::from_millis(T0 + 2 * 86_400_000 + 2),
+                    asset: "BTC".into(),
+                    amount: 1_000,
+                    usd_cents: 100,
+                    destination: "bc1qreal".into(),
+                },
+                &DestinationIntel::default(),
+            )
+            .await
+            .unwrap();
+        assert!(
+            matches!(v.decision, WithdrawDecision::Hold { .. }),
+            "{}: {v:?}",
+            t.label
+        );
+    }
+}
