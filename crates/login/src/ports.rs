@@ -47,7 +47,8 @@ pub struct LearnedLogin<'a> {
     pub at: Timestamp,
     /// Its feature values.
     pub observation: &'a Observation,
-    /// Where it came from, for the next impossible-travel check.
+    /// Where it came from, for the next impossible-travel check (`None`: unknown, e.g. behind
+    /// a VPN; the previous position is kept).
     pub position: Option<(f64, f64)>,
     /// Profile half-life.
     pub half_life_ms: i64,

@@ -239,7 +239,11 @@ impl<R: LoginRepo, G: GeoLookup> LoginService<R, G> {
                         user: &input.user,
                         at: input.at,
                         observation: &obs,
-                        position: geo.position.map(|p| (p.lat, p.lon)),
+                        // A VPN exit says nothing about where the user is.
+                        position: geo
+                            .position
+                            .filter(|_| !geo.network.vpn)
+                            .map(|p| (p.lat, p.lon)),
                         half_life_ms: self.settings.half_life_ms,
                         new_device,
                     };

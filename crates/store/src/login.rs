@@ -153,11 +153,13 @@ impl LoginRepo for Store {
             let row = account(&mut tx, l.user).await?;
             let mut profile = profile_from(row.try_get("profile")?)?.unwrap_or_default();
             profile.observe(l.observation, l.at, l.half_life_ms);
-            profile.last_success = Some(LastLogin {
-                at_ms: l.at.as_millis(),
-                lat: l.position.map(|p| p.0),
-                lon: l.position.map(|p| p.1),
-            });
+            if let Some((lat, lon)) = l.position {
+                profile.last_success = Some(LastLogin {
+                    at_ms: l.at.as_millis(),
+                    lat: Some(lat),
+                    lon: Some(lon),
+                });
+            }
             let brute = BrutePolicy::default().on_success(brute_from(&row)?);
             sqlx::query(
                 "UPDATE login_accounts SET profile = $1, failures = $2, last_failure_ms = $3 \
