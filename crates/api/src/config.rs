@@ -24,6 +24,8 @@ pub struct Config {
     pub log: LogConfig,
     /// Threat intelligence (`crate::guard`).
     pub guard: crate::guard::GuardConfig,
+    /// Account-takeover defence (`crate::login`).
+    pub login: crate::login::LoginConfig,
     /// Pages served to users (`crate::web`).
     pub web: crate::web::WebConfig,
 }
@@ -310,6 +312,7 @@ impl Config {
         if self.store.max_connections == 0 {
             return bad("store.max_connections must be at least 1");
         }
+        self.login.validate()?;
         self.guard.validate()
     }
 }

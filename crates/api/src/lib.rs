@@ -16,6 +16,7 @@ mod web;
 pub mod audit;
 pub mod guard;
 pub mod keys;
+pub mod login;
 pub mod operators;
 
 use std::sync::Arc;
@@ -28,6 +29,7 @@ use axum::routing::get;
 use custodia_events::{Clock, Entropy, EventAppender, EventReader, StoreHealth};
 use custodia_guard::GuardRepo;
 use custodia_keys::{ApiKeyRepo, Kek, KeyService, OperatorRepo, ReplayRepo, TotpRepo};
+use custodia_login::{LoginRepo, LoginService};
 
 pub use auth::{
     AdminOnly, Allowed, AnyOperator, AuditorOrAdmin, GatewayOnly, Operator, OperatorAuth,
@@ -60,6 +62,8 @@ pub struct Services<S> {
     pub keys: keys::KeysState<S>,
     /// Threat intelligence.
     pub guard: guard::GuardState<S>,
+    /// Account-takeover defence.
+    pub login: login::LoginPart<S>,
     /// The event log for analysts.
     pub audit: audit::AuditState<S>,
     /// Operator tokens.
@@ -81,6 +85,7 @@ where
         + ReplayRepo
         + OperatorRepo
         + GuardRepo
+        + LoginRepo
         + Clone
         + 'static,
 {
@@ -88,7 +93,9 @@ where
     ///
     /// # Panics
     ///
-    /// If `config.guard` is invalid (`Config::load` and `Config::from_parts` validate it).
+    /// If `config.guard` is invalid (`Config::load` and `Config::from_parts` validate it), or
+    /// `config.login.geo_ranges` does not load (call [`login::LoginConfig::ranges`] first to
+    /// report that as an error).
     pub fn new(
         store: S,
         clock: Arc<dyn Clock>,
@@ -107,7 +114,7 @@ where
             store.clone(),
             clock.clone(),
             entropy.clone(),
-            kek,
+            kek.clone(),
             config.keys.settings(),
         ));
         let keys = keys::KeysState::new(
@@ -121,6 +128,23 @@ where
             store.clone(),
             &config.guard,
             clock.clone(),
+            recorder.clone(),
+            &metrics,
+            auth.clone(),
+        );
+        let ranges = config
+            .login
+            .ranges()
+            .unwrap_or_else(|e| panic!("invalid [login] configuration: {e}"));
+        let login = login::LoginPart::new(
+            Arc::new(LoginService::new(
+                store.clone(),
+                ranges,
+                clock.clone(),
+                config.login.settings(),
+            )),
+            guard.catalog.clone(),
+            login::KekSealer::new(kek, entropy.clone()),
             recorder.clone(),
             &metrics,
             auth.clone(),
@@ -142,6 +166,7 @@ where
             auth,
             keys,
             guard,
+            login,
             audit,
             operators,
             store,
@@ -185,6 +210,7 @@ where
             .merge(keys::routes(self.keys.clone()))
             .merge(audit::routes(self.audit.clone()))
             .merge(guard::routes(self.guard.clone()))
+            .merge(login::routes(self.login.clone()))
             .merge(web::routes(self.page.clone()))
             .fallback(not_found)
             .method_not_allowed_fallback(method_not_allowed)

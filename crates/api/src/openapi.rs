@@ -55,5 +55,6 @@ pub fn document_json() -> String {
     let mut doc = Doc::openapi();
     doc.merge(crate::keys::KeysDoc::openapi());
     doc.merge(crate::guard::GuardDoc::openapi());
+    doc.merge(crate::login::LoginDoc::openapi());
     doc.to_json().unwrap_or_else(|_| "{}".to_owned())
 }

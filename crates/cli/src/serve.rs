@@ -96,6 +96,8 @@ pub async fn run(
         .await
         .context("opening the store")?;
     let page = VerifierPage::load(&config.web)?;
+    // Services::new panics on an unloadable range file: report it here instead.
+    config.login.ranges().context("login.geo_ranges")?;
     let services = Services::new(
         store.clone(),
         Arc::new(SystemClock),
@@ -105,6 +107,12 @@ pub async fn run(
         page,
     );
     bootstrap_admin(&store, &config).await?;
+    services
+        .login
+        .service
+        .flush_population()
+        .await
+        .context("loading the login population's history")?;
     services
         .guard
         .reload()
@@ -191,6 +199,16 @@ impl Background {
                 }
                 keys.service.sweep();
                 auth.sweep();
+            }
+        }));
+        let login = s.login.service.clone();
+        let every = Duration::from_secs(config.login.population_flush_secs);
+        tasks.push(every_until(every, rx.clone(), move || {
+            let login = login.clone();
+            async move {
+                if let Err(e) = login.flush_population().await {
+                    tracing::error!(error = %e, "login population flush failed; will retry");
+                }
             }
         }));
         if config.keys.replay_purge_secs > 0 {
