@@ -5,4 +5,5 @@ mod common;
 mod guard;
 mod http;
 mod limits;
+mod login;
 mod okx_clients;
