@@ -152,6 +152,17 @@ impl ChainVerifier {
         }
     }
 
+    /// Starts after a retention anchor: the next event must be `seq + 1` and link to `hash`
+    /// (the signed head of the checkpoint the log was pruned up to).
+    pub fn after(seq: u64, hash: Digest) -> Self {
+        Self {
+            prev_seq: seq,
+            prev_hash: hash,
+            checked: 0,
+            first_break: None,
+        }
+    }
+
     /// Checks the next event. After the first break, further events are ignored.
     pub fn push(&mut self, e: &Event) -> Result<(), Break> {
         if let Some(b) = &self.first_break {
