@@ -24,7 +24,7 @@ use axum::Router;
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse as _;
 use axum::routing::get;
-use custodia_events::{Clock, Entropy, EventAppender, EventReader, StoreHealth};
+use custodia_events::{CheckpointReader, Clock, Entropy, EventAppender, EventReader, StoreHealth};
 use custodia_guard::GuardRepo;
 use custodia_keys::{ApiKeyRepo, Kek, KeyService, OperatorRepo, TotpRepo};
 
@@ -77,6 +77,7 @@ where
         + TotpRepo
         + OperatorRepo
         + GuardRepo
+        + CheckpointReader
         + Clone
         + 'static,
 {
@@ -125,6 +126,7 @@ where
             log: store.clone(),
             recorder: recorder.clone(),
             auth: auth.clone(),
+            checkpoint_key: None,
         };
         let operators = operators::OperatorsState {
             repo: store.clone(),
