@@ -31,7 +31,7 @@ pub enum AuditCommand {
     /// given, the signed checkpoints, the external checkpoint file and the head you recorded.
     /// Exit code 0: intact; 1: broken, truncated, recomputed or forged (each problem is
     /// reported); 2: usage or unreadable store.
-    Verify(VerifyArgs),
+    Verify(Box<VerifyArgs>),
     /// Write a new checkpoint signing key (ed25519) to a file only you can read, and print its
     /// public key. Point `audit.checkpoint_key_file` at the file; give the public key to
     /// whoever verifies the log.
@@ -93,7 +93,7 @@ fn runtime() -> Result<tokio::runtime::Runtime> {
 
 pub fn run(cmd: AuditCommand, out: &Output) -> Result<Outcome> {
     match cmd {
-        AuditCommand::Verify(a) => verify(a, out),
+        AuditCommand::Verify(a) => verify(*a, out),
         AuditCommand::Keygen(a) => keygen(a, out),
     }
 }

@@ -462,7 +462,7 @@ async fn verify_once<L: EventReader + CheckpointReader>(
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CheckpointOutcome {
     /// A new checkpoint was signed and stored.
-    Written(Checkpoint),
+    Written(Box<Checkpoint>),
     /// The head has not moved since the latest checkpoint (or the log is empty).
     Unchanged {
         /// The head seq.
@@ -502,7 +502,7 @@ pub async fn write_checkpoint<L: EventReader + CheckpointReader + CheckpointWrit
     }
     let c = key.sign(head_seq, head_hash, clock.now());
     Ok(if log.add_checkpoint(&c).await? {
-        CheckpointOutcome::Written(c)
+        CheckpointOutcome::Written(Box::new(c))
     } else {
         CheckpointOutcome::Raced { head_seq }
     })

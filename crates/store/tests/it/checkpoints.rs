@@ -43,7 +43,7 @@ async fn grow(s: &Store, clock: &ManualClock, k: &CheckpointKey, n: u64) -> Chec
             .unwrap();
     }
     match write_checkpoint(s, k, clock).await.unwrap() {
-        CheckpointOutcome::Written(c) => c,
+        CheckpointOutcome::Written(c) => *c,
         other => panic!("expected a checkpoint, got {other:?}"),
     }
 }
