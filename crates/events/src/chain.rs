@@ -207,8 +207,9 @@ impl ChainVerifier {
     }
 }
 
-/// Walks the whole log in seq order (pages of 1000) and reports the first broken seq, if any,
-/// with the head the log claims.
+/// Walks the whole log in seq order (pages of 1000) from the genesis and reports the first broken
+/// seq, if any, with the head the log claims. A log pruned by retention starts at its anchor
+/// instead: check it with [`crate::verify_anchored`].
 pub async fn verify_chain<R: crate::EventReader>(log: &R) -> crate::RepoResult<ChainReport> {
     let mut v = ChainVerifier::new();
     let mut after = 0;
