@@ -45,9 +45,9 @@ pub struct VerifyArgs {
     pub config: Option<PathBuf>,
     /// The checkpoint key's public half (64 hex digits, printed by `audit keygen`): every
     /// stored checkpoint must carry its valid signature, and each checkpointed (seq, hash)
-    /// must be on the chain.
-    #[arg(long, value_name = "PUBKEY_HEX", value_parser = parse_public_key)]
-    pub checkpoint_key: Option<CheckpointPublicKey>,
+    /// must be on the chain. Repeat it to also trust keys retired by a rotation.
+    #[arg(long = "checkpoint-key", value_name = "PUBKEY_HEX", value_parser = parse_public_key)]
+    pub checkpoint_keys: Vec<CheckpointPublicKey>,
     /// The external JSON-lines copy of the checkpoints (`audit.checkpoint_log`): finds
     /// checkpoint rows deleted from the database along with the events they signed.
     #[arg(long, value_name = "FILE")]
@@ -164,7 +164,7 @@ fn verify(a: VerifyArgs, out: &Output) -> Result<Outcome> {
             .await
             .context("opening the store")?;
         let opts = VerifyOptions {
-            key: a.checkpoint_key.as_ref(),
+            keys: &a.checkpoint_keys,
             external: &external,
             expect_head: a.expect_head.map(|h| (h.0, h.1)),
         };
@@ -173,7 +173,7 @@ fn verify(a: VerifyArgs, out: &Output) -> Result<Outcome> {
         anyhow::Ok(r)
     })?;
     let j = json_report(&r);
-    out.emit(&j, || human_report(&r, a.checkpoint_key.as_ref()));
+    out.emit(&j, || human_report(&r, &a.checkpoint_keys));
     Ok(if r.is_intact() {
         Outcome::Ok
     } else {
@@ -212,7 +212,7 @@ fn json_report(r: &AnchoredReport) -> AuditJson {
     }
 }
 
-fn human_report(r: &AnchoredReport, key: Option<&CheckpointPublicKey>) -> String {
+fn human_report(r: &AnchoredReport, keys: &[CheckpointPublicKey]) -> String {
     let c = &r.chain;
     let mut s = match &c.first_break {
         None => format!(
@@ -233,12 +233,15 @@ fn human_report(r: &AnchoredReport, key: Option<&CheckpointPublicKey>) -> String
         "\ncheckpoints: {} stored, {} in the file, {} compared with the chain, {} below the anchor",
         r.stored_checkpoints, r.external_checkpoints, r.compared, r.below_anchor
     ));
-    match key {
-        Some(k) => s.push_str(&format!("; signatures checked against {k}")),
-        None => s.push_str(
+    match keys {
+        [] => s.push_str(
             "; signatures NOT checked (pass --checkpoint-key: without it a database writer could \
              have forged them)",
         ),
+        keys => {
+            let list: Vec<String> = keys.iter().map(ToString::to_string).collect();
+            s.push_str(&format!("; signatures checked against {}", list.join(", ")));
+        }
     }
     if let Some(l) = &r.latest_checkpoint {
         s.push_str(&format!(

@@ -196,10 +196,10 @@ impl fmt::Display for Finding {
 /// What to check the log against, besides its own chain.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct VerifyOptions<'a> {
-    /// The trusted checkpoint key: every stored checkpoint and the anchor must carry its
-    /// signature. Without it, checkpoints are still compared with the chain, but a forger could
-    /// have written them.
-    pub key: Option<&'a CheckpointPublicKey>,
+    /// The trusted checkpoint keys (the current one, and any retired by a rotation): every
+    /// stored checkpoint and the anchor must carry a valid signature by one of them. Empty:
+    /// checkpoints are still compared with the chain, but a forger could have written them.
+    pub keys: &'a [CheckpointPublicKey],
     /// The external copy of the checkpoints, with line numbers ([`crate::parse_checkpoint_log`]).
     pub external: &'a [(usize, Checkpoint)],
     /// A head an operator recorded elsewhere: `(seq, hash)`.
@@ -246,7 +246,7 @@ const CHECKPOINT_PAGE: u32 = 1000;
 ///
 /// # Security
 ///
-/// Only as strong as the key and the copies kept off the database: without `opts.key`, someone
+/// Only as strong as the key and the copies kept off the database: without `opts.keys`, someone
 /// who can write the database can also write matching checkpoints; without the external copy or
 /// an expected head, deleting the checkpoint rows along with the tail goes unnoticed.
 pub async fn verify_anchored<L: EventReader + CheckpointReader>(
@@ -273,7 +273,15 @@ async fn verify_once<L: EventReader + CheckpointReader>(
 ) -> RepoResult<AnchoredReport> {
     let mut findings = Vec::new();
     let check_sig = |c: &Checkpoint, source, findings: &mut Vec<Finding>| -> bool {
-        let Some(key) = opts.key else { return true };
+        if opts.keys.is_empty() {
+            return true;
+        }
+        // The checkpoint names its key; only a trusted one is tried.
+        let key = opts
+            .keys
+            .iter()
+            .find(|k| **k == c.key)
+            .unwrap_or(&opts.keys[0]);
         match c.verify(key) {
             Ok(()) => true,
             Err(EventError::CheckpointWrongKey { .. }) => {
@@ -453,7 +461,7 @@ async fn verify_once<L: EventReader + CheckpointReader>(
         external_checkpoints: opts.external.len() as u64,
         compared,
         below_anchor,
-        signatures_checked: opts.key.is_some(),
+        signatures_checked: !opts.keys.is_empty(),
         findings,
     })
 }
@@ -563,8 +571,13 @@ pub async fn prune_expired<L: CheckpointReader + CheckpointWriter>(
             cutoff_ms: cutoff.as_millis(),
         };
         let event = NewEvent::typed(now, "system:retention", "audit:events", &payload);
-        log.move_anchor(&c, event).await?;
-        report.anchored = Some(c);
+        match log.move_anchor(&c, event).await {
+            Ok(()) => report.anchored = Some(c),
+            // Another instance moved the anchor there (or further) first: its deletions and
+            // ours below are the same work.
+            Err(RepoError::Conflict { .. }) => {}
+            Err(e) => return Err(e),
+        }
     }
     loop {
         let n = log.prune_below_anchor(batch.max(1)).await?;

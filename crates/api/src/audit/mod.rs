@@ -151,7 +151,7 @@ async fn verify<L: EventReader + CheckpointReader + Clone + 'static>(
     // Events still queued in memory are written first, so the report covers every decision so far.
     st.recorder.flush().await;
     let opts = VerifyOptions {
-        key: st.checkpoint_key.as_ref(),
+        keys: st.checkpoint_key.as_slice(),
         ..VerifyOptions::default()
     };
     let r = verify_anchored(&st.log, &opts).await?;

@@ -145,7 +145,7 @@ async fn intact_chain_with_valid_checkpoints_passes() {
         let r = verify_anchored(
             s,
             &VerifyOptions {
-                key: Some(&pk),
+                keys: &[pk],
                 external: &file,
                 expect_head: Some(head),
             },
@@ -184,7 +184,7 @@ async fn truncated_tail_is_detected() {
         let r = verify_anchored(
             s,
             &VerifyOptions {
-                key: Some(&pk),
+                keys: &[pk],
                 ..Default::default()
             },
         )
@@ -217,7 +217,7 @@ async fn truncated_tail_is_detected() {
         let r = verify_anchored(
             s,
             &VerifyOptions {
-                key: Some(&pk),
+                keys: &[pk],
                 ..Default::default()
             },
         )
@@ -227,7 +227,7 @@ async fn truncated_tail_is_detected() {
         let r = verify_anchored(
             s,
             &VerifyOptions {
-                key: Some(&pk),
+                keys: &[pk],
                 external: &file,
                 expect_head: None,
             },
@@ -251,7 +251,7 @@ async fn truncated_tail_is_detected() {
         let r = verify_anchored(
             s,
             &VerifyOptions {
-                key: Some(&pk),
+                keys: &[pk],
                 external: &[],
                 expect_head: Some((c10.seq, c10.head)),
             },
@@ -282,7 +282,7 @@ async fn recomputed_chain_is_detected() {
         let r = verify_anchored(
             s,
             &VerifyOptions {
-                key: Some(&pk),
+                keys: &[pk],
                 external: &[],
                 expect_head: Some((8, c8.head)),
             },
@@ -340,7 +340,7 @@ async fn forged_checkpoints_are_detected() {
         assert!(s.add_checkpoint(&theirs).await.unwrap());
         let pk = k.public();
         let opts = VerifyOptions {
-            key: Some(&pk),
+            keys: &[pk],
             ..Default::default()
         };
         let r = verify_anchored(s, &opts).await.unwrap();
@@ -397,7 +397,7 @@ async fn altered_checkpoint_rows_differ_from_the_external_copy() {
         let r = verify_anchored(
             s,
             &VerifyOptions {
-                key: Some(&pk),
+                keys: &[pk],
                 external: &file,
                 expect_head: None,
             },
@@ -430,7 +430,7 @@ async fn expect_head_mismatch_is_detected_and_its_twin_passes() {
             verify_anchored(
                 s,
                 &VerifyOptions {
-                    key: None,
+                    keys: &[],
                     external: &[],
                     expect_head: Some(expect),
                 },
@@ -568,7 +568,7 @@ async fn retention_prunes_up_to_the_newest_eligible_checkpoint_only() {
         // The pruned chain verifies from its anchor, against every copy.
         let head = s.head().await.unwrap();
         let opts = VerifyOptions {
-            key: Some(&pk),
+            keys: &[pk],
             external: &file,
             expect_head: Some(head),
         };
@@ -649,7 +649,7 @@ async fn after_a_prune_the_log_continues_from_the_anchors_signed_head() {
         let r = verify_anchored(
             s,
             &VerifyOptions {
-                key: Some(&pk),
+                keys: &[pk],
                 ..Default::default()
             },
         )
@@ -657,5 +657,103 @@ async fn after_a_prune_the_log_continues_from_the_anchors_signed_head() {
         .unwrap();
         assert!(r.is_intact(), "{}: {:?}", t.label, r.findings);
         assert_eq!((r.chain.head_seq, r.chain.checked), (4, 1));
+    }
+}
+
+#[tokio::test]
+async fn checkpoints_of_a_retired_key_verify_when_that_key_is_trusted_too() {
+    for t in stores("ckpt_rotate").await {
+        let (s, old, new) = (&t.store, key(), attacker_key());
+        let clock = ManualClock::new(Timestamp::from_millis(T0));
+        grow(s, &clock, &old, 3).await;
+        grow(s, &clock, &new, 3).await;
+        let (po, pn) = (old.public(), new.public());
+        let only_new = verify_anchored(
+            s,
+            &VerifyOptions {
+                keys: &[pn],
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            only_new.findings,
+            vec![Finding::WrongKey {
+                seq: 3,
+                source: CheckpointSource::Stored,
+                got: po
+            }],
+            "{}",
+            t.label
+        );
+        let both = verify_anchored(
+            s,
+            &VerifyOptions {
+                keys: &[pn, po],
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+        assert!(both.is_intact(), "{}: {:?}", t.label, both.findings);
+    }
+}
+
+/// Another instance moves the anchor between this one's choice of checkpoint and its own move.
+struct Racing(Store);
+
+impl CheckpointReader for Racing {
+    async fn checkpoints_after(
+        &self,
+        after: u64,
+        limit: u32,
+    ) -> custodia_events::RepoResult<Vec<Checkpoint>> {
+        self.0.checkpoints_after(after, limit).await
+    }
+    async fn latest_checkpoint(&self) -> custodia_events::RepoResult<Option<Checkpoint>> {
+        self.0.latest_checkpoint().await
+    }
+    async fn anchor(&self) -> custodia_events::RepoResult<custodia_events::Anchor> {
+        self.0.anchor().await
+    }
+}
+
+impl CheckpointWriter for Racing {
+    async fn add_checkpoint(&self, c: &Checkpoint) -> custodia_events::RepoResult<bool> {
+        self.0.add_checkpoint(c).await
+    }
+    async fn prunable_checkpoint(
+        &self,
+        cutoff: Timestamp,
+    ) -> custodia_events::RepoResult<Option<Checkpoint>> {
+        self.0.prunable_checkpoint(cutoff).await
+    }
+    async fn move_anchor(
+        &self,
+        to: &Checkpoint,
+        event: NewEvent,
+    ) -> custodia_events::RepoResult<()> {
+        self.0.move_anchor(to, ev(T0, 1000)).await?;
+        self.0.move_anchor(to, event).await
+    }
+    async fn prune_below_anchor(&self, limit: u32) -> custodia_events::RepoResult<u64> {
+        self.0.prune_below_anchor(limit).await
+    }
+}
+
+#[tokio::test]
+async fn two_instances_pruning_at_once_both_succeed() {
+    for t in stores("ckpt_race").await {
+        let (s, k) = (&t.store, key());
+        let clock = ManualClock::new(Timestamp::from_millis(T0));
+        let c = grow(s, &clock, &k, 5).await;
+        clock.advance_millis(2 * DAY);
+        let r = prune_expired(&Racing(s.clone()), &clock, &k.public(), DAY, 2)
+            .await
+            .unwrap();
+        assert_eq!(r.anchored, None, "{}: the other instance moved it", t.label);
+        assert_eq!(r.deleted, 5, "{}: the deletions still happen", t.label);
+        assert_eq!(s.anchor().await.unwrap().checkpoint, Some(c));
     }
 }
