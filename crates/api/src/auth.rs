@@ -25,8 +25,10 @@ pub trait Allowed: Send + Sync + 'static {
 
 /// Admins only.
 pub struct AdminOnly;
-/// Machine callers (gateway, web back end) and admins.
+/// The web back end (key management on users' behalf) and admins.
 pub struct ServiceOrAdmin;
+/// The exchange's gateway only: the one caller trusted to state a request's client IP.
+pub struct GatewayOnly;
 /// Analysts (read-only audit) and admins.
 pub struct AuditorOrAdmin;
 /// Any operator.
@@ -38,11 +40,14 @@ impl Allowed for AdminOnly {
 impl Allowed for ServiceOrAdmin {
     const ROLES: &'static [Role] = &[Role::Service, Role::Admin];
 }
+impl Allowed for GatewayOnly {
+    const ROLES: &'static [Role] = &[Role::Gateway];
+}
 impl Allowed for AuditorOrAdmin {
     const ROLES: &'static [Role] = &[Role::Analyst, Role::Admin];
 }
 impl Allowed for AnyOperator {
-    const ROLES: &'static [Role] = &[Role::Admin, Role::Analyst, Role::Service];
+    const ROLES: &'static [Role] = &[Role::Admin, Role::Analyst, Role::Service, Role::Gateway];
 }
 
 type Lookup = dyn Fn([u8; 32]) -> Pin<Box<dyn Future<Output = RepoResult<Option<OperatorRecord>>> + Send>>

@@ -42,6 +42,16 @@ pub struct ServerConfig {
     pub body_limit_bytes: usize,
     /// How long a verified operator token stays cached, in seconds (revocation delay).
     pub operator_cache_secs: u64,
+    /// Seconds a client has to send a request's headers (and an idle keep-alive connection
+    /// lives): slow or silent clients are disconnected after it.
+    pub header_timeout_secs: u64,
+    /// Seconds a request may take in all, body included, before it is answered `408`.
+    pub request_timeout_secs: u64,
+    /// Open connections at most; further clients wait in the kernel's accept queue.
+    pub max_connections: usize,
+    /// Largest accepted request head (request line plus headers), in bytes; larger heads are
+    /// answered `431` with a JSON body.
+    pub max_header_bytes: usize,
 }
 
 impl Default for ServerConfig {
@@ -51,6 +61,10 @@ impl Default for ServerConfig {
             shutdown_grace_secs: 10,
             body_limit_bytes: 256 * 1024,
             operator_cache_secs: 30,
+            header_timeout_secs: 10,
+            request_timeout_secs: 30,
+            max_connections: 4096,
+            max_header_bytes: 32 * 1024,
         }
     }
 }
@@ -285,6 +299,18 @@ impl Config {
         if !matches!(self.log.format.as_str(), "text" | "json") {
             return bad("log.format must be `text` or `json`");
         }
+        let sv = &self.server;
+        if sv.header_timeout_secs == 0 || sv.request_timeout_secs == 0 {
+            return bad(
+                "server.header_timeout_secs and server.request_timeout_secs must be at least 1",
+            );
+        }
+        if sv.max_connections == 0 {
+            return bad("server.max_connections must be at least 1");
+        }
+        if !(1024..=1024 * 1024).contains(&sv.max_header_bytes) {
+            return bad("server.max_header_bytes must be 1024 to 1048576");
+        }
         if self.store.max_connections == 0 {
             return bad("store.max_connections must be at least 1");
         }
@@ -335,8 +361,8 @@ mod tests {
                 (_, "totp_issuer") => "X".to_owned(),
                 (_, "url") => "sqlite::memory:".to_owned(),
                 (Kind::Int, "argon2_memory_kib") => "64".to_owned(),
-                (Kind::Int, "replay_cache_capacity") => "64".to_owned(),
                 (Kind::Int, "max_list_bytes") => "4096".to_owned(),
+                (Kind::Int, "max_header_bytes") => "4096".to_owned(),
                 (Kind::Int, _) => "3".to_owned(),
                 (Kind::Str, _) => "v".to_owned(),
                 (Kind::Bool, _) => "true".to_owned(),

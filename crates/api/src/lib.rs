@@ -10,6 +10,7 @@ mod metrics;
 mod offload;
 mod openapi;
 mod record;
+mod server;
 mod web;
 
 pub mod audit;
@@ -26,10 +27,11 @@ use axum::response::IntoResponse as _;
 use axum::routing::get;
 use custodia_events::{CheckpointReader, Clock, Entropy, EventAppender, EventReader, StoreHealth};
 use custodia_guard::GuardRepo;
-use custodia_keys::{ApiKeyRepo, Kek, KeyService, OperatorRepo, TotpRepo};
+use custodia_keys::{ApiKeyRepo, Kek, KeyService, OperatorRepo, ReplayRepo, TotpRepo};
 
 pub use auth::{
-    AdminOnly, Allowed, AnyOperator, AuditorOrAdmin, Operator, OperatorAuth, ServiceOrAdmin,
+    AdminOnly, Allowed, AnyOperator, AuditorOrAdmin, GatewayOnly, Operator, OperatorAuth,
+    ServiceOrAdmin,
 };
 pub use config::{
     Config, ConfigError, LogConfig, SecretsConfig, ServerConfig, StoreConfig, env_var_names,
@@ -41,6 +43,7 @@ pub use metrics::Metrics;
 pub use offload::Blocking;
 pub use openapi::document_json as openapi_json;
 pub use record::Recorder;
+pub use server::{Limits, serve};
 pub use web::{VerifierPage, WebConfig};
 
 /// The service's HTTP parts, each with its own state, wired over one store. The binary builds
@@ -75,6 +78,7 @@ where
         + StoreHealth
         + ApiKeyRepo
         + TotpRepo
+        + ReplayRepo
         + OperatorRepo
         + GuardRepo
         + CheckpointReader

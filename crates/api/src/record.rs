@@ -7,7 +7,7 @@ use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use custodia_events::{Audit, EventAppender, NewEvent};
+use custodia_events::{Audit, Clock as _, EventAppender, NewEvent, Repeats, SystemClock};
 use prometheus::IntCounter;
 use tokio::sync::{mpsc, oneshot};
 
@@ -18,6 +18,10 @@ use crate::metrics::Metrics;
 const QUEUE: usize = 65_536;
 /// Events appended per transaction.
 const BATCH: usize = 1_000;
+/// Window over which repeated refusals of one group are counted into one row.
+const REPEAT_WINDOW_MS: i64 = 60_000;
+/// Groups counted at once before the overflow buckets take the rest.
+const REPEAT_GROUPS: usize = 10_000;
 
 enum Msg {
     Event(NewEvent),
@@ -30,6 +34,7 @@ type FlushHook = Arc<dyn Fn() -> Pin<Box<dyn Future<Output = ()> + Send>> + Send
 struct Counters {
     written: IntCounter,
     dropped: IntCounter,
+    aggregated: IntCounter,
 }
 
 /// A handle on the batched event writer. Cheap to clone.
@@ -38,6 +43,7 @@ pub struct Recorder {
     tx: mpsc::Sender<Msg>,
     counters: Counters,
     hooks: Arc<Mutex<Vec<FlushHook>>>,
+    repeats: Arc<Mutex<Repeats>>,
 }
 
 impl Recorder {
@@ -52,14 +58,47 @@ impl Recorder {
                 "custodia_audit_events_dropped_total",
                 "Events dropped because the audit queue was full",
             ),
+            aggregated: metrics.counter(
+                "custodia_audit_events_aggregated_total",
+                "Repeated refusals counted into an audit.repeated row instead of a row each",
+            ),
         };
         let (tx, rx) = mpsc::channel(QUEUE);
         tokio::spawn(writer(log, rx, counters.clone()));
-        Recorder {
+        let rec = Recorder {
             tx,
             counters,
             hooks: Arc::new(Mutex::new(Vec::new())),
-        }
+            repeats: Arc::new(Mutex::new(Repeats::new(REPEAT_WINDOW_MS, REPEAT_GROUPS))),
+        };
+        // Close ended aggregation windows even when no new refusal arrives to close them. Weak
+        // handles: the ticker ends with the last recorder instead of keeping the writer alive.
+        let (repeats, tx) = (Arc::downgrade(&rec.repeats), rec.tx.downgrade());
+        let dropped = rec.counters.dropped.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_secs(1));
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tick.tick().await;
+                let (Some(repeats), Some(tx)) = (repeats.upgrade(), tx.upgrade()) else {
+                    break;
+                };
+                let due = repeats
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .drain_due(SystemClock.now());
+                for e in due {
+                    if tx.send(Msg::Event(e)).await.is_err() {
+                        dropped.inc();
+                    }
+                }
+            }
+        });
+        rec
+    }
+
+    fn lock_repeats(&self) -> std::sync::MutexGuard<'_, Repeats> {
+        self.repeats.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// Queues an event, waiting for room when the queue is full (decisions that must never be
@@ -91,6 +130,10 @@ impl Recorder {
         for h in hooks {
             h().await;
         }
+        let open = self.lock_repeats().drain_all();
+        for e in open {
+            let _ = self.record_wait(e).await;
+        }
         let (tx, rx) = oneshot::channel();
         if self.tx.send(Msg::Flush(tx)).await.is_ok() {
             let _ = rx.await;
@@ -105,6 +148,19 @@ impl Audit for Recorder {
         if self.tx.try_send(Msg::Event(e)).is_err() {
             self.counters.dropped.inc();
             tracing::error!("audit queue full: event dropped");
+        }
+    }
+
+    /// The first refusal of a group in a window is queued at once; the rest are counted into
+    /// one `audit.repeated` row when the window closes (see [`Repeats`]). A flood therefore
+    /// costs a bounded number of rows and never fills the queue.
+    fn record_repeatable(&self, group: String, e: NewEvent) {
+        let out = self.lock_repeats().admit(group, e);
+        if out.is_empty() {
+            self.counters.aggregated.inc();
+        }
+        for e in out {
+            self.record(e);
         }
     }
 }

@@ -60,6 +60,7 @@ async fn logs_never_contain_secrets() {
             PASS.into(),
             ADMIN.into(),
             SERVICE.into(),
+            GATEWAY.into(),
             ANALYST.into(),
             KEK_HEX.into(),
         ];

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context as _, Result};
-use custodia_api::{Config, LogConfig, Services, VerifierPage};
+use custodia_api::{Config, Limits, LogConfig, Services, VerifierPage};
 use custodia_events::{OsEntropy, SystemClock};
 use custodia_keys::{Kek, OperatorRepo as _, Role, create_operator};
 use custodia_store::Store;
@@ -123,11 +123,14 @@ pub async fn run(
     let (stop_tx, stop_rx) = watch::channel(false);
     let grace = Duration::from_secs(config.server.shutdown_grace_secs);
     let mut rx = stop_rx.clone();
-    let server = axum::serve(listener, services.router())
-        .with_graceful_shutdown(async move {
+    let server = custodia_api::serve(
+        listener,
+        services.router(),
+        Limits::from_config(&config.server),
+        async move {
             let _ = rx.wait_for(|s| *s).await;
-        })
-        .into_future();
+        },
+    );
     tokio::spawn(async move {
         shutdown.await;
         tracing::info!("shutdown requested: draining connections");
@@ -176,8 +179,8 @@ async fn bootstrap_admin(store: &Store, config: &Config) -> Result<()> {
     Ok(())
 }
 
-/// The service's schedulers: usage flush and cache sweeps, the idle-key purge (and the audit
-/// checkpoints and retention of `audit.rs`).
+/// The service's schedulers: usage flush and cache sweeps, expired replay claims, the idle-key
+/// purge (and the audit checkpoints and retention of `audit.rs`).
 struct Background {
     stop: watch::Sender<bool>,
     tasks: Vec<JoinHandle<()>>,
@@ -199,6 +202,19 @@ impl Background {
                 auth.sweep();
             }
         }));
+        if config.keys.replay_purge_secs > 0 {
+            let keys = s.keys.clone();
+            let every = Duration::from_secs(config.keys.replay_purge_secs);
+            tasks.push(every_until(every, rx.clone(), move || {
+                let keys = keys.clone();
+                async move {
+                    match keys.service.purge_replay_claims().await {
+                        Ok(n) => tracing::debug!(deleted = n, "expired replay claims deleted"),
+                        Err(e) => tracing::error!(error = %e, "replay claim purge failed"),
+                    }
+                }
+            }));
+        }
         if config.keys.purge_interval_secs > 0 {
             let keys = s.keys.clone();
             let every = Duration::from_secs(config.keys.purge_interval_secs);

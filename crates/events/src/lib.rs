@@ -8,6 +8,7 @@ mod entropy;
 mod error;
 mod event;
 mod ports;
+mod repeats;
 mod tally;
 mod time;
 mod typed;
@@ -30,6 +31,7 @@ pub use ports::{
     Anchor, Audit, CheckpointReader, CheckpointWriter, EventAppender, EventReader, Inline, Offload,
     Offloaded, RepoError, RepoResult, StoreHealth, Work,
 };
+pub use repeats::{OVERFLOW_GROUP, Repeated, Repeats};
 pub use tally::{FOLD_PAGE, Figure, FigureValue, Folded, Point, Tally, fold};
 pub use time::{Clock, ManualClock, SystemClock, TimeError, Timestamp};
 pub use typed::EventPayload;

@@ -183,6 +183,14 @@ impl Offload for Inline {
 pub trait Audit: Send + Sync {
     /// Queues `event` for the log.
     fn record(&self, event: NewEvent);
+
+    /// Queues a refusal that an attacker can repeat at will (a denied request, a wrong code):
+    /// implementations may aggregate repeats of one `group` per time window (see
+    /// [`crate::Repeats`]) but must account for every one. The default records each.
+    fn record_repeatable(&self, group: String, event: NewEvent) {
+        let _ = group;
+        self.record(event);
+    }
 }
 
 /// Liveness of the storage (`/healthz`).

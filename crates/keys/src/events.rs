@@ -3,7 +3,7 @@
 //!
 //! Payloads never hold a secret, a signature, a passphrase or a TOTP code.
 
-use custodia_events::{Event, EventPayload, Figure, Tally};
+use custodia_events::{Event, EventPayload, Figure, Repeated, Tally};
 use serde::{Deserialize, Serialize};
 
 /// Event kind names (stable: they are stored in the log).
@@ -120,7 +120,8 @@ impl EventPayload for TotpEnrolled {
 /// Payload of [`kinds::TOTP_REJECTED`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TotpRejected {
-    /// `totp_invalid`, `totp_reused` or `totp_malformed`.
+    /// `totp_invalid`, `totp_reused`, `totp_malformed`, or `totp_locked` (refused unevaluated
+    /// during a lockout).
     pub reason: String,
 }
 impl EventPayload for TotpRejected {
@@ -154,8 +155,10 @@ pub struct KeyTally {
     pub expired_idle: u64,
     /// Signed requests denied, by reason (sorted by reason).
     pub denied: std::collections::BTreeMap<String, u64>,
-    /// TOTP codes rejected.
+    /// TOTP codes rejected (lockout refusals included).
     pub totp_rejected: u64,
+    /// Of which refused because the user was locked out.
+    pub totp_locked: u64,
     /// Events of these kinds whose payload did not decode.
     pub malformed: u64,
 }
@@ -166,12 +169,20 @@ const TALLY_KINDS: &[&str] = &[
     kinds::KEY_EXPIRED,
     kinds::REQUEST_DENIED,
     kinds::TOTP_REJECTED,
+    Repeated::KIND,
 ];
 
 impl KeyTally {
     /// An empty tally.
     pub fn new() -> KeyTally {
         KeyTally::default()
+    }
+
+    fn count_totp(&mut self, p: &TotpRejected, n: u64) {
+        self.totp_rejected += n;
+        if p.reason == "totp_locked" {
+            self.totp_locked += n;
+        }
     }
 
     fn fold<P: EventPayload>(&mut self, e: &Event, f: impl FnOnce(&mut Self, P)) {
@@ -197,7 +208,19 @@ impl Tally for KeyTally {
         self.fold::<KeyDeleted>(e, |t, _| t.deleted += 1);
         self.fold::<KeyExpired>(e, |t, _| t.expired_idle += 1);
         self.fold::<RequestDenied>(e, |t, p| *t.denied.entry(p.reason).or_default() += 1);
-        self.fold::<TotpRejected>(e, |t, _| t.totp_rejected += 1);
+        self.fold::<TotpRejected>(e, |t, p| t.count_totp(&p, 1));
+        // Floods are stored as one event plus a count (see `custodia_events::Repeats`).
+        self.fold::<Repeated>(e, |t, r| match r.kind.as_str() {
+            kinds::REQUEST_DENIED => match serde_json::from_value::<RequestDenied>(r.sample) {
+                Ok(p) => *t.denied.entry(p.reason).or_default() += r.count,
+                Err(_) => t.malformed += 1,
+            },
+            kinds::TOTP_REJECTED => match serde_json::from_value::<TotpRejected>(r.sample) {
+                Ok(p) => t.count_totp(&p, r.count),
+                Err(_) => t.malformed += 1,
+            },
+            _ => {}
+        });
     }
 
     fn figures(&self) -> Vec<Figure> {
@@ -236,7 +259,7 @@ impl Tally for KeyTally {
                 "api_keys.requests_denied",
                 "Signed requests denied",
                 self.denied.values().sum(),
-                &[kinds::REQUEST_DENIED],
+                &[kinds::REQUEST_DENIED, Repeated::KIND],
             ),
         ];
         for (reason, n) in &self.denied {
@@ -244,14 +267,20 @@ impl Tally for KeyTally {
                 &format!("api_keys.requests_denied.{reason}"),
                 &format!("Signed requests denied: {reason}"),
                 *n,
-                &[kinds::REQUEST_DENIED],
+                &[kinds::REQUEST_DENIED, Repeated::KIND],
             ));
         }
         out.push(Figure::count(
             "api_keys.totp_rejected",
             "TOTP codes rejected",
             self.totp_rejected,
-            &[kinds::TOTP_REJECTED],
+            &[kinds::TOTP_REJECTED, Repeated::KIND],
+        ));
+        out.push(Figure::count(
+            "api_keys.totp_locked",
+            "TOTP checks refused during a lockout",
+            self.totp_locked,
+            &[kinds::TOTP_REJECTED, Repeated::KIND],
         ));
         if self.malformed > 0 {
             out.push(Figure::count(

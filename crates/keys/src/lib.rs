@@ -14,7 +14,7 @@ mod passphrase;
 mod perm;
 mod policy;
 mod ports;
-mod replay;
+mod routes;
 mod seal;
 mod secret;
 mod service;
@@ -35,8 +35,8 @@ pub use operator::{
 pub use passphrase::{Argon2Params, Passphrase, PassphraseHash, PassphraseTagger};
 pub use perm::{Permission, Permissions};
 pub use policy::KeyPolicy;
-pub use ports::{ApiKeyRepo, TotpRecord, TotpRepo};
-pub use replay::{ReplayCache, ReplayError};
+pub use ports::{ApiKeyRepo, ReplayClaim, ReplayRepo, TotpAttempt, TotpRecord, TotpRepo};
+pub use routes::{OKX_V5, RouteError, RouteRule, RouteTable};
 pub use seal::{Kek, open, seal};
 pub use secret::SecretString;
 pub use service::{

@@ -122,6 +122,25 @@ fn secret_aad(id: &ApiKeyId, user: &AccountId) -> Vec<u8> {
     format!("custodia.api_key.secret.v1\0{id}\0{user}").into_bytes()
 }
 
+impl SealedSecret {
+    /// Seals an existing `secret` for key `id` of `user` (importing keys issued elsewhere, such
+    /// as from another key service or a client library's test credentials).
+    pub fn seal(
+        kek: &Kek,
+        id: &ApiKeyId,
+        user: &AccountId,
+        secret: &SecretString,
+        entropy: &dyn Entropy,
+    ) -> Self {
+        Self(seal(
+            kek,
+            secret.expose().as_bytes(),
+            &secret_aad(id, user),
+            entropy,
+        ))
+    }
+}
+
 impl ApiKey {
     /// Decrypts the secret. Fails if the KEK is wrong or the row was tampered with or moved.
     pub fn open_secret(&self, kek: &Kek) -> Result<SecretString, KeyError> {

@@ -19,8 +19,12 @@ pub enum Role {
     Admin,
     /// Read-only: audit log, chain verification, key listings.
     Analyst,
-    /// Machine callers: the gateway check and user-initiated key management from the web back end.
+    /// Machine callers acting for users: key management from the web back end. May not call
+    /// the gateway check (it would let the back end assert any client IP).
     Service,
+    /// The exchange's API gateway: the signed-request check only. The one role whose word on a
+    /// request's client IP is trusted.
+    Gateway,
 }
 
 impl Role {
@@ -30,6 +34,7 @@ impl Role {
             Self::Admin => "admin",
             Self::Analyst => "analyst",
             Self::Service => "service",
+            Self::Gateway => "gateway",
         }
     }
 
@@ -39,6 +44,7 @@ impl Role {
             "admin" => Some(Self::Admin),
             "analyst" => Some(Self::Analyst),
             "service" => Some(Self::Service),
+            "gateway" => Some(Self::Gateway),
             _ => None,
         }
     }

@@ -1,5 +1,10 @@
-//! The storage the key service needs, split by caller: API keys, TOTP enrolments, operator
-//! tokens. `custodia-store` implements them for SQLite and PostgreSQL.
+//! The storage the key service needs, split by caller: API keys, TOTP enrolments and attempts,
+//! replay claims, operator tokens. `custodia-store` implements them for SQLite and PostgreSQL.
+//!
+//! Everything that must hold across restarts and across service instances behind one load
+//! balancer (lockout counters, used TOTP steps, accepted signatures) lives here, in the shared
+//! store, and every check-and-record is one atomic statement or transaction: an attacker who
+//! sends requests in parallel, or to several instances, gets no more tries than one who waits.
 //!
 //! Every write that records a decision takes the [`NewEvent`]s to append and must write them in
 //! the same transaction as the state change: the log never misses a decision that took effect,
@@ -96,4 +101,65 @@ pub trait TotpRepo: Send + Sync {
         user: &AccountId,
         step: i64,
     ) -> impl Future<Output = RepoResult<bool>> + Send;
+    /// Reserves one code check for `user` *before* the code is evaluated, in one atomic
+    /// statement: when fewer than `max_attempts` checks were made since the last success and
+    /// the lockout has not ended, the attempt is counted and admitted, and the lockout is pushed
+    /// to `at + lockout_ms`; otherwise it is refused. After the lockout ends the count starts
+    /// again. A burst of concurrent guesses therefore gets at most `max_attempts` evaluations.
+    fn begin_totp_attempt(
+        &self,
+        user: &AccountId,
+        at: Timestamp,
+        max_attempts: u32,
+        lockout_ms: i64,
+    ) -> impl Future<Output = RepoResult<TotpAttempt>> + Send;
+    /// Clears the attempt count after a correct code.
+    fn clear_totp_attempts(&self, user: &AccountId) -> impl Future<Output = RepoResult<()>> + Send;
+}
+
+/// The answer of [`TotpRepo::begin_totp_attempt`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TotpAttempt {
+    /// Counted; evaluate the code. `attempt` is 1 for the first since the last success.
+    Admitted {
+        /// Which attempt this is (1-based).
+        attempt: u32,
+    },
+    /// Too many attempts: refused without evaluating the code until `until`.
+    Locked {
+        /// When the lockout ends.
+        until: Timestamp,
+    },
+}
+
+/// Accepted signed requests, so a captured request cannot be replayed while its timestamp is
+/// still acceptable — on this instance, on another one, or after a restart.
+pub trait ReplayRepo: Send + Sync {
+    /// Claims `claim` (a key id and the signature it accepted) until `expires`. `Ok(true)`: first
+    /// claim (or the earlier claim had expired); `Ok(false)`: already claimed and still live.
+    /// Concurrent claims of the same value: exactly one gets `true`.
+    fn claim_request(
+        &self,
+        claim: &ReplayClaim,
+        expires: Timestamp,
+        now: Timestamp,
+    ) -> impl Future<Output = RepoResult<bool>> + Send;
+    /// Deletes claims that expired at or before `now`; returns how many.
+    fn purge_claims(&self, now: Timestamp) -> impl Future<Output = RepoResult<u64>> + Send;
+}
+
+/// What a replay claim records: the key id (16 bytes) then the 32-byte signature. Signatures
+/// are HMAC outputs under the key's secret, so a caller cannot choose one that collides with
+/// another user's claim.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ReplayClaim(pub [u8; 48]);
+
+impl ReplayClaim {
+    /// The claim for `sign` accepted under `key`.
+    pub fn new(key: &ApiKeyId, sign: &[u8; 32]) -> Self {
+        let mut b = [0u8; 48];
+        b[..16].copy_from_slice(key.as_bytes());
+        b[16..].copy_from_slice(sign);
+        Self(b)
+    }
 }

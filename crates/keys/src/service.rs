@@ -15,11 +15,11 @@ use thiserror::Error;
 
 use crate::events::{KeyCreated, KeyDeleted, KeyExpired, KeyUsed, TotpEnrolled, TotpRejected};
 use crate::gate::{SignedRequest, Verdict};
-use crate::ports::{ApiKeyRepo, TotpRepo};
+use crate::ports::{ApiKeyRepo, ReplayClaim, ReplayRepo, TotpAttempt, TotpRepo};
 use crate::{
     ApiKey, ApiKeyId, DenyCode, IpAllowlist, Kek, KeyError, KeyPolicy, KeyStatus, Label,
-    Passphrase, PassphraseTagger, Permissions, ReplayCache, ReplayError, SecretString, TotpError,
-    TotpSeed, generate_key, open, parse_auth, prehash, seal, verify_signature,
+    Passphrase, PassphraseTagger, Permissions, RouteTable, SecretString, TotpError, TotpSeed,
+    generate_key, open, parse_auth, prehash, seal, verify_signature,
 };
 
 /// What a deployment configures for the key service.
@@ -29,14 +29,14 @@ pub struct KeySettings {
     pub policy: KeyPolicy,
     /// Issuer shown in authenticator apps.
     pub totp_issuer: String,
-    /// Wrong TOTP codes before the user is locked out.
+    /// TOTP code checks admitted per user between successes before a lockout.
     pub totp_max_failures: u32,
     /// Lockout length after too many wrong codes, in seconds.
     pub totp_lockout_secs: u64,
     /// How long a key stays cached (revocation delay of a key changed behind the service).
     pub key_cache: Duration,
-    /// Live entries the replay cache holds.
-    pub replay_capacity: usize,
+    /// The permission each gateway route needs.
+    pub routes: RouteTable,
 }
 
 /// Why a use case failed. The HTTP shell maps each variant to a status and a stable code.
@@ -156,13 +156,11 @@ pub struct KeyService<R> {
     kek: Kek,
     settings: KeySettings,
     cache: RwLock<HashMap<ApiKeyId, Arc<CachedKey>>>,
-    replay: ReplayCache,
     tagger: PassphraseTagger,
     usage: Mutex<HashMap<ApiKeyId, (AccountId, Usage)>>,
-    totp_failures: Mutex<HashMap<AccountId, (u32, Timestamp)>>,
 }
 
-impl<R: ApiKeyRepo + TotpRepo> KeyService<R> {
+impl<R: ApiKeyRepo + TotpRepo + ReplayRepo> KeyService<R> {
     /// A service over `repo`.
     pub fn new(
         repo: R,
@@ -173,7 +171,6 @@ impl<R: ApiKeyRepo + TotpRepo> KeyService<R> {
     ) -> Self {
         let tagger = PassphraseTagger::new(&*entropy);
         Self {
-            replay: ReplayCache::new(settings.replay_capacity),
             repo,
             clock,
             entropy,
@@ -182,7 +179,6 @@ impl<R: ApiKeyRepo + TotpRepo> KeyService<R> {
             cache: RwLock::new(HashMap::new()),
             tagger,
             usage: Mutex::new(HashMap::new()),
-            totp_failures: Mutex::new(HashMap::new()),
         }
     }
 
@@ -201,10 +197,9 @@ impl<R: ApiKeyRepo + TotpRepo> KeyService<R> {
         self.clock.now()
     }
 
-    /// Live replay-cache entries and cached keys (metrics).
-    pub fn cache_sizes(&self) -> (usize, usize) {
-        let keys = self.cache.read().map(|c| c.len()).unwrap_or(0);
-        (self.replay.len(), keys)
+    /// Cached keys (metrics).
+    pub fn cached_keys(&self) -> usize {
+        self.cache.read().map(|c| c.len()).unwrap_or(0)
     }
 
     /// Enrols a TOTP authenticator for `user`; the seed is returned once and stored sealed.
@@ -226,8 +221,13 @@ impl<R: ApiKeyRepo + TotpRepo> KeyService<R> {
         })
     }
 
-    /// Checks a TOTP code for `user` and consumes its step. A wrong or reused code counts
-    /// towards the lockout and is recorded through `audit`.
+    /// Checks a TOTP code for `user` and consumes its step.
+    ///
+    /// The order makes the lockout race-free and shared: a malformed code is refused without
+    /// counting; then one attempt is reserved in the store (atomically, before anything is
+    /// evaluated), so concurrent guesses — on this instance or another — get at most
+    /// `totp_max_failures` evaluations; a correct code clears the count. Every refusal,
+    /// lockouts included, is recorded through `audit` (repeats aggregated per user and reason).
     pub async fn check_totp(
         &self,
         audit: &impl Audit,
@@ -236,16 +236,39 @@ impl<R: ApiKeyRepo + TotpRepo> KeyService<R> {
         code: &SecretString,
     ) -> Result<(), KeyServiceError> {
         let now = self.now();
-        let max = self.settings.totp_max_failures;
-        if let Some((n, until)) = lock(&self.totp_failures).get(user)
-            && *n >= max
-            && *until > now
-        {
-            return Err(KeyServiceError::TotpLocked);
+        let subject = format!("user:{user}");
+        let reject = |reason: &str| {
+            audit.record_repeatable(
+                format!("totp:{user}:{reason}"),
+                NewEvent::typed(
+                    now,
+                    actor,
+                    &subject,
+                    &TotpRejected {
+                        reason: reason.to_owned(),
+                    },
+                ),
+            );
+        };
+        if !TotpSeed::well_formed(code.expose()) {
+            reject(TotpError::Malformed.code());
+            return Err(KeyServiceError::Totp(TotpError::Malformed));
         }
         let Some(rec) = self.repo.totp(user).await? else {
             return Err(KeyServiceError::TotpNotEnrolled);
         };
+        let lockout_ms = i64::try_from(self.settings.totp_lockout_secs)
+            .unwrap_or(i64::MAX / 2_000)
+            .saturating_mul(1000);
+        let attempt = self
+            .repo
+            .begin_totp_attempt(user, now, self.settings.totp_max_failures, lockout_ms)
+            .await?;
+        if let TotpAttempt::Locked { until } = attempt {
+            tracing::warn!(user = %user, until = %until.to_iso8601_millis(), "TOTP check refused: locked out");
+            reject("totp_locked");
+            return Err(KeyServiceError::TotpLocked);
+        }
         let sealed = |why: String| KeyServiceError::Sealed {
             what: format!("the TOTP seed of {user}"),
             why,
@@ -264,29 +287,16 @@ impl<R: ApiKeyRepo + TotpRepo> KeyService<R> {
             }
             Err(e) => Err(e),
         };
-        let Err(e) = verdict else {
-            lock(&self.totp_failures).remove(user);
-            return Ok(());
-        };
-        if e != TotpError::Malformed {
-            let lockout = now.plus_millis(self.settings.totp_lockout_secs as i64 * 1000);
-            let mut f = lock(&self.totp_failures);
-            let entry = f.entry(user.clone()).or_insert((0, lockout));
-            if entry.1 <= now {
-                *entry = (0, lockout);
+        match verdict {
+            Ok(()) => {
+                self.repo.clear_totp_attempts(user).await?;
+                Ok(())
             }
-            entry.0 += 1;
-            entry.1 = lockout;
+            Err(e) => {
+                reject(e.code());
+                Err(KeyServiceError::Totp(e))
+            }
         }
-        audit.record(NewEvent::typed(
-            now,
-            actor,
-            &format!("user:{user}"),
-            &TotpRejected {
-                reason: e.code().to_owned(),
-            },
-        ));
-        Err(KeyServiceError::Totp(e))
     }
 
     /// Creates an API key: validate every field, then the TOTP code (consuming its step), then
@@ -433,26 +443,31 @@ impl<R: ApiKeyRepo + TotpRepo> KeyService<R> {
                 *lock(&entry.pass_tag) = Some(tag);
             }
         }
-        if let Some(p) = env.required
-            && !entry.key.permissions.has(p)
+        // Fail closed: the route table's permission and the gateway's own both apply, and a
+        // request that names neither is refused rather than let through unchecked.
+        let route = self.settings.routes.required(&env.method, &env.path);
+        if route.is_none() && env.required.is_none() {
+            return Ok(Verdict::deny(
+                DenyCode::PermissionDenied,
+                "route needs no configured permission",
+            ));
+        }
+        if route
+            .into_iter()
+            .chain(env.required)
+            .any(|p| !entry.key.permissions.has(p))
         {
             return Ok(Verdict::deny(
                 DenyCode::PermissionDenied,
                 "missing permission",
             ));
         }
+        // A timestamp is accepted up to `window` either side of now, so the request stays
+        // replayable until its own timestamp plus the window: the claim must live that long.
         let expires = auth.timestamp.plus_millis(policy.window_ms + 1);
-        match self
-            .replay
-            .check_and_insert(&auth.key, &auth.sign, expires, now)
-        {
-            Ok(()) => {}
-            Err(ReplayError::Replayed) => {
-                return Ok(Verdict::deny(DenyCode::Replayed, "replayed request"));
-            }
-            Err(ReplayError::Full) => {
-                return Ok(Verdict::deny(DenyCode::ServiceBusy, "replay cache full"));
-            }
+        let claim = ReplayClaim::new(&auth.key, &auth.sign);
+        if !self.repo.claim_request(&claim, expires, now).await? {
+            return Ok(Verdict::deny(DenyCode::Replayed, "replayed request"));
         }
         self.record_use(auth.key, &entry.key.user, now);
         Ok(Verdict::Allow {
@@ -586,15 +601,18 @@ impl<R: ApiKeyRepo + TotpRepo> KeyService<R> {
         Ok(())
     }
 
-    /// Drops stale cache entries and ended lockouts (call periodically).
+    /// Drops stale cache entries (call periodically).
     pub fn sweep(&self) {
         let ttl = self.settings.key_cache;
         self.cache
             .write()
             .unwrap_or_else(|e| e.into_inner())
             .retain(|_, v| v.loaded.elapsed() < ttl * 4);
-        let now = self.now();
-        lock(&self.totp_failures).retain(|_, (_, until)| *until > now);
+    }
+
+    /// Deletes expired replay claims from the store (call periodically).
+    pub async fn purge_replay_claims(&self) -> RepoResult<u64> {
+        self.repo.purge_claims(self.now()).await
     }
 
     /// Runs the idle purge now (after flushing usage, so recent calls count) and drops the
@@ -681,7 +699,7 @@ mod send_check {
         fn record(&self, _: NewEvent) {}
     }
 
-    async fn create<R: ApiKeyRepo + TotpRepo + 'static>(
+    async fn create<R: ApiKeyRepo + TotpRepo + ReplayRepo + 'static>(
         s: Arc<KeyService<R>>,
         user: AccountId,
         req: KeyRequest,
@@ -691,7 +709,7 @@ mod send_check {
             .is_ok()
     }
 
-    async fn totp<R: ApiKeyRepo + TotpRepo + 'static>(
+    async fn totp<R: ApiKeyRepo + TotpRepo + ReplayRepo + 'static>(
         s: Arc<KeyService<R>>,
         user: AccountId,
         code: SecretString,
@@ -700,7 +718,7 @@ mod send_check {
     }
 
     #[allow(dead_code)]
-    fn use_case_futures_are_send<R: ApiKeyRepo + TotpRepo + 'static>(
+    fn use_case_futures_are_send<R: ApiKeyRepo + TotpRepo + ReplayRepo + 'static>(
         s: Arc<KeyService<R>>,
         user: AccountId,
         req: KeyRequest,

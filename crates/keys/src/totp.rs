@@ -93,6 +93,12 @@ impl TotpSeed {
         self.totp().generate(at.as_secs().max(0) as u64)
     }
 
+    /// Whether `code` has the shape of a code (six ASCII digits), checked before anything
+    /// secret is touched or an attempt is counted.
+    pub fn well_formed(code: &str) -> bool {
+        code.len() == 6 && code.bytes().all(|c| c.is_ascii_digit())
+    }
+
     /// Checks `code` at `now` against steps now−1, now, now+1, refusing any step at or before
     /// `last_used_step`. Returns the matched step, which the caller must record atomically
     /// (compare-and-set) so a concurrent second use of the same code fails.
@@ -102,7 +108,7 @@ impl TotpSeed {
         now: Timestamp,
         last_used_step: Option<i64>,
     ) -> Result<i64, TotpError> {
-        if code.len() != 6 || !code.bytes().all(|c| c.is_ascii_digit()) {
+        if !Self::well_formed(code) {
             return Err(TotpError::Malformed);
         }
         let totp = self.totp();

@@ -1,7 +1,7 @@
 //! Signed checkpoints of the event chain and the retention anchor: [`CheckpointReader`] and
 //! [`CheckpointWriter`] for the store.
 //!
-//! The tables' triggers (migration 4) keep checkpoints append-only at and above the anchor, let
+//! The tables' triggers (migration 5) keep checkpoints append-only at and above the anchor, let
 //! the anchor move only forward and only to a stored checkpoint, and let events be deleted only
 //! at or below it.
 

@@ -46,6 +46,10 @@ impl Backend {
 pub struct Store {
     pub(crate) pool: AnyPool,
     backend: Backend,
+    /// Replay claims' own connections, with relaxed sync (see `replay.rs`); `None` for an
+    /// in-memory SQLite database, which exists on one connection only.
+    claims_pool: Option<AnyPool>,
+    pub(crate) claims: crate::replay::ClaimWriter,
 }
 
 pub(crate) type Tx = Transaction<'static, Any>;
@@ -64,8 +68,9 @@ impl Store {
         let mut url = url.to_owned();
         let mut max = max_connections.max(1);
         let mut opts = AnyPoolOptions::new().acquire_timeout(Duration::from_secs(30));
+        let memory = url.contains(":memory:");
         if backend == Backend::Sqlite {
-            if url.contains(":memory:") {
+            if memory {
                 max = 1;
             } else if !url.contains("mode=") {
                 url.push_str(if url.contains('?') {
@@ -74,24 +79,59 @@ impl Store {
                     "?mode=rwc"
                 });
             }
-            opts = opts.after_connect(|conn, _| {
-                Box::pin(async move {
-                    sqlx::query("PRAGMA journal_mode = WAL")
-                        .execute(&mut *conn)
-                        .await?;
-                    sqlx::query("PRAGMA synchronous = FULL")
-                        .execute(&mut *conn)
-                        .await?;
-                    let busy = format!("PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}");
-                    sqlx::query(&busy).execute(&mut *conn).await?;
-                    Ok(())
-                })
-            });
+            opts = opts.after_connect(|conn, _| Box::pin(sqlite_pragmas(conn, "FULL")));
         }
         let pool = opts.max_connections(max).connect(&url).await?;
-        let store = Self { pool, backend };
+        let mut store = Self {
+            pool,
+            backend,
+            claims_pool: None,
+            claims: Default::default(),
+        };
         store.migrate().await?;
+        let claims = AnyPoolOptions::new().acquire_timeout(Duration::from_secs(30));
+        match backend {
+            Backend::Sqlite if memory => {}
+            Backend::Sqlite => {
+                let claims = claims
+                    .max_connections(1)
+                    .after_connect(|conn, _| {
+                        Box::pin(async move {
+                            sqlite_pragmas(conn, "NORMAL").await?;
+                            // Checkpoints (which sync the database file) are left to the
+                            // other connections, so a claim never waits for one.
+                            sqlx::query("PRAGMA wal_autocheckpoint = 0")
+                                .execute(&mut *conn)
+                                .await?;
+                            Ok(())
+                        })
+                    })
+                    .connect(&url)
+                    .await?;
+                store.claims_pool = Some(claims);
+            }
+            Backend::Postgres => {
+                let claims = claims
+                    .max_connections(2)
+                    .after_connect(|conn, _| {
+                        Box::pin(async move {
+                            sqlx::query("SET synchronous_commit = off")
+                                .execute(&mut *conn)
+                                .await?;
+                            Ok(())
+                        })
+                    })
+                    .connect(&url)
+                    .await?;
+                store.claims_pool = Some(claims);
+            }
+        }
         Ok(store)
+    }
+
+    /// Where replay claims are written (see `replay.rs` for why apart).
+    pub(crate) fn claims_pool(&self) -> &AnyPool {
+        self.claims_pool.as_ref().unwrap_or(&self.pool)
     }
 
     /// The engine.
@@ -104,8 +144,11 @@ impl Store {
         &self.pool
     }
 
-    /// Closes the pool, waiting for connections to be returned.
+    /// Closes the pools, waiting for connections to be returned.
     pub async fn close(&self) {
+        if let Some(p) = &self.claims_pool {
+            p.close().await;
+        }
         self.pool.close().await;
     }
 
@@ -281,6 +324,22 @@ impl Store {
         }
         Ok(out)
     }
+}
+
+/// WAL, the given `synchronous` level, and a busy timeout, on every new SQLite connection.
+async fn sqlite_pragmas(
+    conn: &mut sqlx::AnyConnection,
+    synchronous: &'static str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("PRAGMA journal_mode = WAL")
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query(&format!("PRAGMA synchronous = {synchronous}"))
+        .execute(&mut *conn)
+        .await?;
+    let busy = format!("PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}");
+    sqlx::query(&busy).execute(&mut *conn).await?;
+    Ok(())
 }
 
 pub(crate) fn is_unique_violation(e: &sqlx::Error) -> bool {

@@ -2,8 +2,8 @@
 
 use custodia_events::{Event, NewEvent, RepoResult, Timestamp};
 use custodia_keys::{
-    ApiKey, ApiKeyId, ApiKeyRepo, KeyStatus, OperatorRecord, OperatorRepo, Role, TotpRecord,
-    TotpRepo,
+    ApiKey, ApiKeyId, ApiKeyRepo, KeyStatus, OperatorRecord, OperatorRepo, Role, TotpAttempt,
+    TotpRecord, TotpRepo,
 };
 use custodia_primitives::AccountId;
 use sqlx::Row;
@@ -248,6 +248,60 @@ impl TotpRepo for Store {
             .await?
             .rows_affected();
             Ok(n == 1)
+        })
+        .await
+    }
+
+    async fn begin_totp_attempt(
+        &self,
+        user: &AccountId,
+        at: Timestamp,
+        max_attempts: u32,
+        lockout_ms: i64,
+    ) -> RepoResult<TotpAttempt> {
+        db(async {
+            // One statement, so concurrent attempts (from any instance) serialise on the row:
+            // a lockout that ended starts a new count; under the limit the attempt is counted
+            // and the lockout pushed back; at the limit it is refused and nothing moves
+            // (`attempts` stays at limit + 1 to say so).
+            let row = sqlx::query(
+                "INSERT INTO totp_attempts (user_id, attempts, until_ms) VALUES ($1, 1, $2) \
+                 ON CONFLICT (user_id) DO UPDATE SET \
+                 attempts = CASE WHEN totp_attempts.until_ms <= $3 THEN 1 \
+                   WHEN totp_attempts.attempts >= $4 THEN $4 + 1 \
+                   ELSE totp_attempts.attempts + 1 END, \
+                 until_ms = CASE WHEN totp_attempts.until_ms <= $3 OR totp_attempts.attempts < $4 \
+                   THEN $2 ELSE totp_attempts.until_ms END \
+                 RETURNING attempts, until_ms",
+            )
+            .bind(user.as_str().to_owned())
+            .bind(at.as_millis().saturating_add(lockout_ms))
+            .bind(at.as_millis())
+            .bind(i64::from(max_attempts))
+            .fetch_one(&self.pool)
+            .await?;
+            let attempts: i64 = row.try_get("attempts")?;
+            let until: i64 = row.try_get("until_ms")?;
+            Ok(if attempts <= i64::from(max_attempts) {
+                TotpAttempt::Admitted {
+                    attempt: u32::try_from(attempts).unwrap_or(u32::MAX),
+                }
+            } else {
+                TotpAttempt::Locked {
+                    until: Timestamp::from_millis(until),
+                }
+            })
+        })
+        .await
+    }
+
+    async fn clear_totp_attempts(&self, user: &AccountId) -> RepoResult<()> {
+        db(async {
+            sqlx::query("DELETE FROM totp_attempts WHERE user_id = $1")
+                .bind(user.as_str().to_owned())
+                .execute(&self.pool)
+                .await?;
+            Ok(())
         })
         .await
     }

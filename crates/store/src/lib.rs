@@ -10,6 +10,7 @@ pub mod jobs;
 mod keys;
 mod migrations;
 mod paging;
+mod replay;
 mod rows;
 
 pub use db::{Backend, Store};

@@ -14,7 +14,7 @@ pub struct Migration {
 }
 
 /// The latest schema version this binary knows.
-pub const SCHEMA_VERSION: i64 = 4;
+pub const SCHEMA_VERSION: i64 = 5;
 
 /// Every migration, in order. Append only: never edit a released migration.
 pub const MIGRATIONS: &[Migration] = &[
@@ -141,6 +141,37 @@ pub const MIGRATIONS: &[Migration] = &[
     },
     Migration {
         version: 4,
+        name: "shared TOTP attempt counts, replay claims, the gateway role",
+        sqlite: &[
+            // One row per user with attempts since the last correct code; see
+            // `TotpRepo::begin_totp_attempt` for the rule the upsert implements.
+            "CREATE TABLE totp_attempts (user_id TEXT PRIMARY KEY, attempts INTEGER NOT NULL, \
+         until_ms INTEGER NOT NULL) WITHOUT ROWID",
+            // Accepted signed requests (key id ‖ signature), kept until they could no longer
+            // pass the timestamp check.
+            "CREATE TABLE replay_claims (claim BLOB PRIMARY KEY, expires_ms INTEGER NOT NULL) WITHOUT ROWID",
+            "CREATE INDEX replay_claims_expiry ON replay_claims (expires_ms)",
+            // SQLite cannot alter a CHECK constraint: rebuild the table with the new role.
+            "CREATE TABLE operators_v4 (id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE, \
+         role TEXT NOT NULL CHECK (role IN ('admin', 'analyst', 'service', 'gateway')), \
+         token_hash BLOB NOT NULL UNIQUE, created_at INTEGER NOT NULL, revoked_at INTEGER)",
+            "INSERT INTO operators_v4 (id, name, role, token_hash, created_at, revoked_at) \
+         SELECT id, name, role, token_hash, created_at, revoked_at FROM operators",
+            "DROP TABLE operators",
+            "ALTER TABLE operators_v4 RENAME TO operators",
+        ],
+        postgres: &[
+            "CREATE TABLE totp_attempts (user_id TEXT PRIMARY KEY, attempts BIGINT NOT NULL, \
+         until_ms BIGINT NOT NULL)",
+            "CREATE TABLE replay_claims (claim BYTEA PRIMARY KEY, expires_ms BIGINT NOT NULL)",
+            "CREATE INDEX replay_claims_expiry ON replay_claims (expires_ms)",
+            "ALTER TABLE operators DROP CONSTRAINT operators_role_check",
+            "ALTER TABLE operators ADD CONSTRAINT operators_role_check \
+         CHECK (role IN ('admin', 'analyst', 'service', 'gateway'))",
+        ],
+    },
+    Migration {
+        version: 5,
         name: "audit checkpoints and the retention anchor",
         sqlite: &[
             // Signed heads of the chain. Rows stay until the anchor passes them; the anchor's own

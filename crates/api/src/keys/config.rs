@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use custodia_keys::{Argon2Params, KeyPolicy, KeySettings};
+use custodia_keys::{Argon2Params, KeyPolicy, KeySettings, OKX_V5, RouteTable};
 use serde::{Deserialize, Serialize};
 
 use crate::error::ConfigError;
@@ -19,8 +19,6 @@ pub struct KeysConfig {
     pub purge_interval_secs: u64,
     /// Most IP entries per key.
     pub max_ips: usize,
-    /// Live entries the replay cache holds before it fails closed.
-    pub replay_cache_capacity: usize,
     /// Seconds between writes of `last_used_at` and `api_key.used` events.
     pub usage_flush_secs: u64,
     /// Seconds a key (and its decrypted secret) stays cached before being re-read.
@@ -33,10 +31,28 @@ pub struct KeysConfig {
     pub argon2_parallelism: u32,
     /// Issuer shown in authenticator apps.
     pub totp_issuer: String,
-    /// Wrong TOTP codes per user before a lockout.
+    /// TOTP code checks per user between successes before a lockout.
     pub totp_max_failures: u32,
     /// Lockout length, in seconds.
     pub totp_lockout_secs: u64,
+    /// Seconds between deletions of expired replay claims (0 disables the schedule).
+    pub replay_purge_secs: u64,
+    /// The permission each gateway route needs (`[[keys.routes]]`); requests on routes that
+    /// match no entry are denied. The default is OKX v5's layout.
+    pub routes: Vec<RouteConfig>,
+}
+
+/// `[[keys.routes]]`: one gateway route and the permission it needs.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RouteConfig {
+    /// HTTP method, or `*` for any.
+    pub method: String,
+    /// Exact path, or a prefix ending in `*` (`/api/v5/trade/*`).
+    pub path: String,
+    /// `read`, `trade` or `withdraw`: required (a route without one refuses to start).
+    #[serde(default)]
+    pub permission: Option<String>,
 }
 
 impl Default for KeysConfig {
@@ -47,7 +63,6 @@ impl Default for KeysConfig {
             idle_expiry_days: 14,
             purge_interval_secs: 3600,
             max_ips: 20,
-            replay_cache_capacity: 1_000_000,
             usage_flush_secs: 10,
             key_cache_secs: 5,
             argon2_memory_kib: a.memory_kib,
@@ -56,6 +71,15 @@ impl Default for KeysConfig {
             totp_issuer: "Custodia".into(),
             totp_max_failures: 5,
             totp_lockout_secs: 300,
+            replay_purge_secs: 60,
+            routes: OKX_V5
+                .iter()
+                .map(|(m, p, perm)| RouteConfig {
+                    method: (*m).into(),
+                    path: (*p).into(),
+                    permission: Some((*perm).into()),
+                })
+                .collect(),
         }
     }
 }
@@ -77,7 +101,18 @@ impl KeysConfig {
 }
 
 impl KeysConfig {
-    /// What the key service is built with.
+    /// The route table these settings describe.
+    pub fn route_table(&self) -> Result<RouteTable, ConfigError> {
+        RouteTable::parse(
+            self.routes
+                .iter()
+                .map(|r| (r.method.as_str(), r.path.as_str(), r.permission.as_deref())),
+        )
+        .map_err(|e| ConfigError::Invalid(format!("keys.routes: {e}")))
+    }
+
+    /// What the key service is built with (on a loaded configuration: loading checks the route
+    /// table, so the built-in fallback below is never used in practice).
     pub fn settings(&self) -> KeySettings {
         KeySettings {
             policy: self.policy(),
@@ -85,7 +120,7 @@ impl KeysConfig {
             totp_max_failures: self.totp_max_failures,
             totp_lockout_secs: self.totp_lockout_secs,
             key_cache: Duration::from_secs(self.key_cache_secs),
-            replay_capacity: self.replay_cache_capacity,
+            routes: self.route_table().unwrap_or_else(|_| RouteTable::okx_v5()),
         }
     }
 
@@ -101,9 +136,10 @@ impl KeysConfig {
         if k.max_ips == 0 || k.max_ips > 100 {
             return bad("keys.max_ips must be 1 to 100");
         }
-        if k.replay_cache_capacity < 16 {
-            return bad("keys.replay_cache_capacity must be at least 16");
+        if k.totp_max_failures == 0 || k.totp_max_failures > 100 {
+            return bad("keys.totp_max_failures must be 1 to 100");
         }
+        self.route_table()?;
         if k.usage_flush_secs == 0 || k.key_cache_secs == 0 {
             return bad("keys.usage_flush_secs and keys.key_cache_secs must be at least 1");
         }

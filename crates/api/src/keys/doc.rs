@@ -39,7 +39,6 @@ fn purge() {}
         KeyCreated,
         KeyView,
         KeyList,
-        OkAccessHeaders,
         VerifyRequest,
         VerifyResponse,
         PurgeResult

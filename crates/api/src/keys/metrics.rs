@@ -18,8 +18,6 @@ pub struct KeyMetrics {
     pub keys_expired: IntCounter,
     /// TOTP codes rejected, by reason.
     pub totp_rejections: IntCounterVec,
-    /// Live replay-cache entries (set at scrape).
-    pub replay_cache_entries: IntGauge,
     /// Cached keys (set at scrape).
     pub key_cache_entries: IntGauge,
 }
@@ -51,8 +49,6 @@ impl KeyMetrics {
                 "TOTP codes rejected",
                 &["reason"],
             ),
-            replay_cache_entries: m
-                .gauge("custodia_replay_cache_entries", "Live replay-cache entries"),
             key_cache_entries: m.gauge("custodia_key_cache_entries", "Keys cached in memory"),
         }
     }

@@ -1,5 +1,6 @@
 //! The key service's handlers: parse the wire, call the use case, map the outcome.
 
+use std::collections::HashMap;
 use std::time::Instant;
 
 use axum::extract::rejection::PathRejection;
@@ -11,17 +12,17 @@ use custodia_events::Audit as _;
 use custodia_events::Timestamp;
 use custodia_keys::{
     ApiKey, ApiKeyRepo, AuthHeaders, Envelope, EnvelopeError, KeyRequest, KeyServiceError,
-    SignedRequest, TotpRepo, Verdict, denial_event, names,
+    ReplayRepo, SecretString, SignedRequest, TotpRepo, Verdict, denial_event, names,
 };
 
 use super::state::KeysState;
 use super::wire::*;
-use crate::auth::{AdminOnly, AnyOperator, Operator, ServiceOrAdmin};
+use crate::auth::{AdminOnly, AnyOperator, GatewayOnly, Operator, ServiceOrAdmin};
 use crate::error::ApiError;
 use crate::extract::{ApiJson, parse_user, path_error};
 
 /// The key service's routes.
-pub fn routes<R: ApiKeyRepo + TotpRepo + 'static>(state: KeysState<R>) -> Router {
+pub fn routes<R: ApiKeyRepo + TotpRepo + ReplayRepo + 'static>(state: KeysState<R>) -> Router {
     Router::new()
         .route("/v1/users/{user}/totp", post(enroll_totp::<R>))
         .route(
@@ -79,7 +80,7 @@ fn service_error<R>(st: &KeysState<R>, e: KeyServiceError) -> ApiError {
     }
 }
 
-async fn enroll_totp<R: ApiKeyRepo + TotpRepo + 'static>(
+async fn enroll_totp<R: ApiKeyRepo + TotpRepo + ReplayRepo + 'static>(
     State(st): State<KeysState<R>>,
     op: Operator<ServiceOrAdmin>,
     user: Result<Path<String>, PathRejection>,
@@ -100,7 +101,7 @@ async fn enroll_totp<R: ApiKeyRepo + TotpRepo + 'static>(
     ))
 }
 
-async fn create_key<R: ApiKeyRepo + TotpRepo + 'static>(
+async fn create_key<R: ApiKeyRepo + TotpRepo + ReplayRepo + 'static>(
     State(st): State<KeysState<R>>,
     op: Operator<ServiceOrAdmin>,
     user: Result<Path<String>, PathRejection>,
@@ -149,7 +150,7 @@ fn view(k: &ApiKey) -> KeyView {
     }
 }
 
-async fn list_keys<R: ApiKeyRepo + TotpRepo + 'static>(
+async fn list_keys<R: ApiKeyRepo + TotpRepo + ReplayRepo + 'static>(
     State(st): State<KeysState<R>>,
     _op: Operator<AnyOperator>,
     user: Result<Path<String>, PathRejection>,
@@ -161,7 +162,7 @@ async fn list_keys<R: ApiKeyRepo + TotpRepo + 'static>(
     }))
 }
 
-async fn delete_key<R: ApiKeyRepo + TotpRepo + 'static>(
+async fn delete_key<R: ApiKeyRepo + TotpRepo + ReplayRepo + 'static>(
     State(st): State<KeysState<R>>,
     op: Operator<ServiceOrAdmin>,
     p: Result<Path<(String, String)>, PathRejection>,
@@ -193,9 +194,32 @@ fn envelope_error(e: EnvelopeError) -> ApiError {
     ApiError::bad_request(code, e.to_string())
 }
 
-async fn gateway_verify<R: ApiKeyRepo + TotpRepo + 'static>(
+/// The value of header `name` in any spelling; two spellings with different values are the
+/// gateway's error (which one the user signed is unknowable).
+fn header<'a>(
+    headers: &'a HashMap<String, SecretString>,
+    name: &'static str,
+) -> Result<Option<&'a str>, ApiError> {
+    let mut found: Option<&str> = None;
+    for (k, v) in headers {
+        if k.eq_ignore_ascii_case(name) {
+            match found {
+                Some(f) if f != v.expose() => {
+                    return Err(ApiError::bad_request(
+                        "ambiguous_header",
+                        format!("header {name} is given more than once with different values"),
+                    ));
+                }
+                _ => found = Some(v.expose()),
+            }
+        }
+    }
+    Ok(found)
+}
+
+async fn gateway_verify<R: ApiKeyRepo + TotpRepo + ReplayRepo + 'static>(
     State(st): State<KeysState<R>>,
-    op: Operator<ServiceOrAdmin>,
+    op: Operator<GatewayOnly>,
     ApiJson(req): ApiJson<VerifyRequest>,
 ) -> Result<Json<VerifyResponse>, ApiError> {
     let started = Instant::now();
@@ -207,13 +231,14 @@ async fn gateway_verify<R: ApiKeyRepo + TotpRepo + 'static>(
     )
     .map_err(envelope_error)?;
     let h = &req.headers;
+    let key_header = header(h, "OK-ACCESS-KEY")?;
     let signed = SignedRequest {
         envelope: &env,
         headers: AuthHeaders {
-            key: h.key.as_deref(),
-            sign: h.sign.as_ref().map(|s| s.expose()),
-            timestamp: h.timestamp.as_deref(),
-            passphrase: h.passphrase.as_ref().map(|s| s.expose()),
+            key: key_header,
+            sign: header(h, "OK-ACCESS-SIGN")?,
+            timestamp: header(h, "OK-ACCESS-TIMESTAMP")?,
+            passphrase: header(h, "OK-ACCESS-PASSPHRASE")?,
         },
         body: &req.body,
     };
@@ -242,10 +267,7 @@ async fn gateway_verify<R: ApiKeyRepo + TotpRepo + 'static>(
             m.gateway_decisions
                 .with_label_values(&["deny", code.reason()])
                 .inc();
-            let key_text = h
-                .key
-                .as_deref()
-                .filter(|k| custodia_keys::ApiKeyId::parse(k).is_ok());
+            let key_text = key_header.filter(|k| custodia_keys::ApiKeyId::parse(k).is_ok());
             tracing::info!(
                 code = code.code(),
                 reason = code.reason(),
@@ -256,14 +278,23 @@ async fn gateway_verify<R: ApiKeyRepo + TotpRepo + 'static>(
                 path = env.path_only(),
                 "gateway request denied"
             );
-            st.recorder.record(denial_event(
-                st.service.now(),
-                &op.actor(),
-                &env,
-                h.key.as_deref(),
-                code,
-                detail,
-            ));
+            // Repeats of one (key, client IP, code) are counted, not written a row each.
+            st.recorder.record_repeatable(
+                format!(
+                    "gateway:{}:{}:{}",
+                    key_text.unwrap_or("-"),
+                    env.client_ip,
+                    code.code()
+                ),
+                denial_event(
+                    st.service.now(),
+                    &op.actor(),
+                    &env,
+                    key_header,
+                    code,
+                    detail,
+                ),
+            );
             Ok(Json(VerifyResponse {
                 decision: "deny",
                 code: code.code().to_string(),
@@ -276,7 +307,7 @@ async fn gateway_verify<R: ApiKeyRepo + TotpRepo + 'static>(
     }
 }
 
-async fn purge<R: ApiKeyRepo + TotpRepo + 'static>(
+async fn purge<R: ApiKeyRepo + TotpRepo + ReplayRepo + 'static>(
     State(st): State<KeysState<R>>,
     op: Operator<AdminOnly>,
 ) -> Result<Json<PurgeResult>, ApiError> {

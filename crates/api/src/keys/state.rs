@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use axum::extract::FromRef;
-use custodia_keys::{ApiKeyRepo, KeyService, TotpRepo};
+use custodia_keys::{ApiKeyRepo, KeyService, ReplayRepo, TotpRepo};
 
 use super::KeyMetrics;
 use crate::auth::OperatorAuth;
@@ -43,7 +43,7 @@ impl<R> FromRef<KeysState<R>> for OperatorAuth {
     }
 }
 
-impl<R: ApiKeyRepo + TotpRepo + 'static> KeysState<R> {
+impl<R: ApiKeyRepo + TotpRepo + ReplayRepo + 'static> KeysState<R> {
     /// Wires the key routes: registers the metrics, makes the recorder's flush write pending
     /// key usage first, and sets the cache gauges at each scrape.
     pub fn new(
@@ -65,9 +65,7 @@ impl<R: ApiKeyRepo + TotpRepo + 'static> KeysState<R> {
         });
         let (svc, gauges) = (service.clone(), m.clone());
         metrics.before_scrape(move || {
-            let (replay, keys) = svc.cache_sizes();
-            gauges.replay_cache_entries.set(replay as i64);
-            gauges.key_cache_entries.set(keys as i64);
+            gauges.key_cache_entries.set(svc.cached_keys() as i64);
         });
         Self {
             service,

@@ -79,26 +79,6 @@ pub struct KeyList {
     pub keys: Vec<KeyView>,
 }
 
-/// The four `OK-ACCESS-*` headers as the gateway received them.
-#[derive(Deserialize, ToSchema, Default)]
-#[serde(deny_unknown_fields)]
-pub struct OkAccessHeaders {
-    /// `OK-ACCESS-KEY`.
-    #[serde(rename = "OK-ACCESS-KEY", default)]
-    pub key: Option<String>,
-    /// `OK-ACCESS-SIGN`.
-    #[serde(rename = "OK-ACCESS-SIGN", default)]
-    #[schema(value_type = Option<String>)]
-    pub sign: Option<SecretString>,
-    /// `OK-ACCESS-TIMESTAMP`.
-    #[serde(rename = "OK-ACCESS-TIMESTAMP", default)]
-    pub timestamp: Option<String>,
-    /// `OK-ACCESS-PASSPHRASE`.
-    #[serde(rename = "OK-ACCESS-PASSPHRASE", default)]
-    #[schema(value_type = Option<String>)]
-    pub passphrase: Option<SecretString>,
-}
-
 /// `POST /v1/gateway/verify`: the request the exchange gateway wants checked.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -112,9 +92,15 @@ pub struct VerifyRequest {
     pub body: String,
     /// The client's IP address as the gateway saw it.
     pub client_ip: String,
-    /// The headers.
-    pub headers: OkAccessHeaders,
-    /// The permission the endpoint needs (`read`, `trade`, `withdraw`), if any.
+    /// The request's headers as the gateway received them, name → value. Names match in any
+    /// case (`OK-ACCESS-KEY`, HTTP/2's `ok-access-key`, Go's `Ok-Access-Key`); only the four
+    /// `OK-ACCESS-*` headers are read and every other header is ignored, so a gateway may
+    /// forward all of them. Values are treated as secrets (never logged).
+    #[schema(value_type = std::collections::HashMap<String, String>)]
+    pub headers: std::collections::HashMap<String, SecretString>,
+    /// A permission the endpoint needs (`read`, `trade`, `withdraw`) on top of what the
+    /// service's route table (`[[keys.routes]]`) requires for this method and path. A request
+    /// whose route is in neither is denied.
     #[serde(default)]
     pub required_permission: Option<String>,
 }

@@ -57,7 +57,10 @@ async fn create<R: OperatorRepo + Clone + 'static>(
     ApiJson(req): ApiJson<CreateOperatorRequest>,
 ) -> Result<(StatusCode, Json<OperatorCreated>), ApiError> {
     let role = Role::parse(&req.role).ok_or_else(|| {
-        ApiError::bad_request("invalid_role", "role must be admin, analyst or service")
+        ApiError::bad_request(
+            "invalid_role",
+            "role must be admin, analyst, service or gateway",
+        )
     })?;
     let created = create_operator(
         &st.repo,

@@ -9,7 +9,8 @@ use utoipa::ToSchema;
 pub struct CreateOperatorRequest {
     /// Unique name, 1–64 of `a-z A-Z 0-9 _ - .`.
     pub name: String,
-    /// `admin`, `analyst` or `service`.
+    /// `admin`, `analyst`, `service` (web back end: key management) or `gateway` (the
+    /// signed-request check only).
     pub role: String,
 }
 

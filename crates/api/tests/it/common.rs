@@ -21,6 +21,7 @@ use tower::ServiceExt as _;
 pub const KEK_HEX: &str = "8f3c1a9e5b7d2f4061a8c3e5b7d9f1a2c4e6a8b0d2f4a6c8e0b2d4f6a8c0e2f4";
 pub const ADMIN: &str = "adm_9c1d2e3f4a5b6c7d8e9f0a1b2c3d4e5f6a7b8c9d";
 pub const SERVICE: &str = "svc_1a2b3c4d5e6f7a8b9c0d1e2f3a4b5c6d7e8f9a0b";
+pub const GATEWAY: &str = "gw_5e6f7a8b9c0d1e2f3a4b5c6d7e8f9a0b1a2b3c4d";
 pub const ANALYST: &str = "ana_0f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c";
 /// 2026-01-01T00:00:00.000Z
 pub const T0: i64 = 1_767_225_600_000;
@@ -36,7 +37,7 @@ pub struct H {
 
 pub fn config() -> Config {
     let mut c = Config::from_parts(
-        "[keys]\nargon2_memory_kib = 64\nargon2_iterations = 1\nreplay_cache_capacity = 1000\n",
+        "[keys]\nargon2_memory_kib = 64\nargon2_iterations = 1\n",
         Vec::<(String, String)>::new(),
     )
     .unwrap();
@@ -79,7 +80,8 @@ pub async fn harness_on(t: TestStore, cfg: Config) -> H {
     let clock = ManualClock::new(Timestamp::from_millis(T0));
     let kek = Kek::parse(cfg.secrets.kek.as_ref().unwrap()).unwrap();
     operator(&t.store, "root", Role::Admin, ADMIN).await;
-    operator(&t.store, "gateway", Role::Service, SERVICE).await;
+    operator(&t.store, "backend", Role::Service, SERVICE).await;
+    operator(&t.store, "gateway", Role::Gateway, GATEWAY).await;
     operator(&t.store, "auditor", Role::Analyst, ANALYST).await;
     let app = Services::new(
         t.store.clone(),
@@ -209,7 +211,7 @@ impl H {
     }
 
     pub async fn verify(&self, req: Value) -> Resp {
-        self.call("POST", "/v1/gateway/verify", Some(SERVICE), Some(req))
+        self.call("POST", "/v1/gateway/verify", Some(GATEWAY), Some(req))
             .await
     }
 
@@ -220,6 +222,23 @@ impl H {
             .await;
         assert_eq!(r.status, StatusCode::OK, "{}", r.text);
         r.json["events"].as_array().unwrap().clone()
+    }
+
+    /// Decisions of `kind`, counting the ones aggregated into `audit.repeated` rows.
+    pub async fn decisions(&self, kind: &str) -> u64 {
+        self.events()
+            .await
+            .iter()
+            .map(|e| {
+                if e["kind"] == kind {
+                    1
+                } else if e["kind"] == "audit.repeated" && e["payload"]["kind"] == kind {
+                    e["payload"]["count"].as_u64().unwrap()
+                } else {
+                    0
+                }
+            })
+            .sum()
     }
 
     pub async fn kinds(&self) -> Vec<String> {

@@ -205,7 +205,7 @@ async fn import_then_screen_finds_the_address_and_records_only_alerts() {
             .collect();
         assert_eq!(screened.len(), 1, "{}: {events:?}", h.label);
         assert_eq!(screened[0]["subject"], "user:alice");
-        assert_eq!(screened[0]["actor"], "operator:gateway");
+        assert_eq!(screened[0]["actor"], "operator:backend");
         assert_eq!(screened[0]["payload"]["context"], "withdrawal");
         assert_eq!(screened[0]["payload"]["categories"], json!(["hack"]));
         assert_eq!(screened[0]["payload"]["warning_shown"], true);

@@ -5,3 +5,5 @@ mod audit;
 mod common;
 mod guard;
 mod http;
+mod limits;
+mod okx_clients;

@@ -215,7 +215,7 @@ async fn setup(a: &Args) -> anyhow::Result<Setup> {
         "POST",
         "/v1/operators",
         &a.admin,
-        json!({"name": format!("bench-gw-{run}"), "role": "service"}),
+        json!({"name": format!("bench-gw-{run}"), "role": "gateway"}),
     )
     .await?;
     Ok(Setup {

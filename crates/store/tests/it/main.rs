@@ -3,5 +3,6 @@
 
 mod checkpoints;
 mod guard;
+mod hardening;
 mod jobs;
 mod store;
