@@ -349,6 +349,9 @@ pub struct Anchoring {
 
 /// Events deleted per transaction by retention.
 const PRUNE_BATCH: u32 = 5_000;
+/// Transactions per retention call; between calls the job checks for shutdown, so a large
+/// first backlog does not hold up a graceful stop.
+const PRUNE_BATCHES_PER_CALL: u32 = 20;
 
 impl Anchoring {
     /// `None` when no key is configured (then nothing is signed and nothing pruned: the
@@ -384,27 +387,10 @@ impl Anchoring {
         }));
         if let Some((keep_ms, every)) = self.retention {
             let (s, public) = (store.clone(), self.key.public());
+            let halt = stop.clone();
             tasks.push(every_until(every, stop, move || {
-                let s = s.clone();
-                async move {
-                    match prune_expired(&s, &SystemClock, &public, keep_ms, PRUNE_BATCH).await {
-                        Ok(r) => {
-                            if let Some(c) = &r.anchored {
-                                tracing::info!(
-                                    anchor_seq = c.seq,
-                                    deleted = r.deleted,
-                                    "audit retention: pruned up to a signed checkpoint"
-                                );
-                            } else if r.deleted > 0 {
-                                tracing::info!(
-                                    deleted = r.deleted,
-                                    "audit retention: finished an earlier prune"
-                                );
-                            }
-                        }
-                        Err(e) => tracing::error!(error = %e, "audit retention failed; will retry"),
-                    }
-                }
+                let (s, halt) = (s.clone(), halt.clone());
+                async move { retention(&s, &public, keep_ms, &halt).await }
             }));
         }
         tasks
@@ -414,6 +400,50 @@ impl Anchoring {
     /// is signed too.
     pub async fn last_checkpoint(&self, store: &Store) {
         checkpoint(store, &self.key, self.log.as_deref()).await;
+    }
+}
+
+/// One retention run: calls the use case until nothing is left to delete or shutdown starts.
+async fn retention(
+    store: &Store,
+    public: &CheckpointPublicKey,
+    keep_ms: i64,
+    halt: &watch::Receiver<bool>,
+) {
+    let mut deleted = 0;
+    let mut anchored = None;
+    loop {
+        let step = prune_expired(
+            store,
+            &SystemClock,
+            public,
+            keep_ms,
+            PRUNE_BATCH,
+            PRUNE_BATCHES_PER_CALL,
+        )
+        .await;
+        match step {
+            Ok(r) => {
+                deleted += r.deleted;
+                anchored = r.anchored.map(|c| c.seq).or(anchored);
+                if r.complete || *halt.borrow() {
+                    break;
+                }
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "audit retention failed; will retry");
+                break;
+            }
+        }
+    }
+    if let Some(seq) = anchored {
+        tracing::info!(
+            anchor_seq = seq,
+            deleted,
+            "audit retention: pruned up to a signed checkpoint"
+        );
+    } else if deleted > 0 {
+        tracing::info!(deleted, "audit retention: continued an earlier prune");
     }
 }
 

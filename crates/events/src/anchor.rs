@@ -543,18 +543,24 @@ pub struct PruneReport {
     pub anchored: Option<Checkpoint>,
     /// Events deleted.
     pub deleted: u64,
+    /// Nothing is left at or below the anchor; `false` when the run stopped after `max_batches`
+    /// (call again: the deletions continue where they stopped).
+    pub complete: bool,
 }
 
 /// Retention: moves the anchor to the newest checkpoint older than `keep_ms` (see
-/// [`CheckpointWriter::prunable_checkpoint`]) and deletes the events up to it in batches of
-/// `batch`. A checkpoint that `trusted` did not sign never becomes the anchor (a forged row must
-/// not delete the log). Deletion left unfinished (a crash) is finished on the next run.
+/// [`CheckpointWriter::prunable_checkpoint`]) and deletes the events up to it, at most
+/// `max_batches` transactions of `batch` rows per call, so a caller can stop between calls (a
+/// first run over a large backlog). A checkpoint that `trusted` did not sign never becomes the
+/// anchor (a forged row must not delete the log). Deletion left unfinished (a crash, the batch
+/// limit) is finished by the next calls.
 pub async fn prune_expired<L: CheckpointReader + CheckpointWriter>(
     log: &L,
     clock: &dyn Clock,
     trusted: &CheckpointPublicKey,
     keep_ms: i64,
     batch: u32,
+    max_batches: u32,
 ) -> RepoResult<PruneReport> {
     let now = clock.now();
     let cutoff = now.minus_millis(keep_ms);
@@ -579,12 +585,14 @@ pub async fn prune_expired<L: CheckpointReader + CheckpointWriter>(
             Err(e) => return Err(e),
         }
     }
-    loop {
-        let n = log.prune_below_anchor(batch.max(1)).await?;
-        if n == 0 {
+    let batch = batch.max(1);
+    for _ in 0..max_batches.max(1) {
+        let n = log.prune_below_anchor(batch).await?;
+        report.deleted += n;
+        if n < u64::from(batch) {
+            report.complete = true;
             break;
         }
-        report.deleted += n;
     }
     Ok(report)
 }

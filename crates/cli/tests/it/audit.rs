@@ -308,3 +308,76 @@ fn serve_signs_checkpoints_into_the_store_and_the_file() {
     assert_eq!(o.status.code(), Some(1), "{o:?}");
     assert_eq!(json(&o)["problems"][0]["code"], "wrong_key");
 }
+
+#[test]
+fn serve_prunes_old_events_up_to_a_signed_checkpoint() {
+    use custodia_events::{CheckpointReader as _, VerifyOptions, verify_anchored};
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("p.db").display());
+    let key_path = dir.path().join("k");
+    let (key, _) = keygen(&key_path);
+    // Events and a checkpoint from 2020: far older than one day whatever the machine's clock.
+    let clock = ManualClock::new(Timestamp::from_millis(1_577_836_800_000));
+    rt().block_on(async {
+        let s = Store::open(&url, 2).await.unwrap();
+        for i in 0..6 {
+            s.append(vec![NewEvent {
+                time: clock.now(),
+                kind: EventKind::new("test.happened").unwrap(),
+                actor: Actor::new("system:test").unwrap(),
+                subject: Subject::new(format!("old:{i}")).unwrap(),
+                payload: Payload::empty(),
+            }])
+            .await
+            .unwrap();
+        }
+        write_checkpoint(&s, &key, &clock).await.unwrap();
+        s.close().await;
+    });
+    let mut child = serve(
+        &url,
+        &[
+            (
+                "CUSTODIA_AUDIT_CHECKPOINT_KEY_FILE",
+                key_path.to_str().unwrap(),
+            ),
+            ("CUSTODIA_AUDIT_RETENTION_DAYS", "1"),
+        ],
+    )
+    .stdout(Stdio::null())
+    .stderr(Stdio::piped())
+    .spawn()
+    .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stderr.as_mut().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    assert!(line.starts_with("listening on"), "{line}");
+    let rt = rt();
+    let s = rt.block_on(Store::open(&url, 2)).unwrap();
+    let start = Instant::now();
+    let mut anchor = 0;
+    while anchor == 0 && start.elapsed() < Duration::from_secs(30) {
+        std::thread::sleep(Duration::from_millis(50));
+        anchor = rt.block_on(s.anchor()).unwrap().seq;
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert_eq!(
+        anchor, 6,
+        "the retention job anchored on the 2020 checkpoint"
+    );
+    let events = rt.block_on(s.events_after(0, 100)).unwrap();
+    assert!(events.iter().all(|e| e.seq > 6), "{events:?}");
+    let pk = key.public();
+    let r = rt
+        .block_on(verify_anchored(
+            &s,
+            &VerifyOptions {
+                keys: &[pk],
+                ..Default::default()
+            },
+        ))
+        .unwrap();
+    assert!(r.is_intact(), "{:?}", r.findings);
+}

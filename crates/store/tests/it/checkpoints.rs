@@ -536,13 +536,13 @@ async fn retention_prunes_up_to_the_newest_eligible_checkpoint_only() {
         // Day 7.5: only day 0 is past the retention period: the prune stops at checkpoint 4
         // (checkpoint 8 and the events it signs are from day 1).
         clock.advance_millis(DAY + DAY / 2);
-        let r = prune_expired(s, &clock, &pk, keep, 3).await.unwrap();
+        let r = prune_expired(s, &clock, &pk, keep, 3, 100).await.unwrap();
         assert_eq!(r.anchored.as_ref().map(|c| c.seq), Some(4), "{}", t.label);
         assert_eq!(r.deleted, 4);
 
         // Day 8.5: checkpoint 8 is eligible, 12 (day 6) is not: the prune stops at 8.
         clock.advance_millis(DAY);
-        let r = prune_expired(s, &clock, &pk, keep, 3).await.unwrap();
+        let r = prune_expired(s, &clock, &pk, keep, 3, 100).await.unwrap();
         assert_eq!(r.anchored.as_ref(), Some(&c8), "{}", t.label);
         assert_eq!(r.deleted, 4);
         let left = all_events(s).await;
@@ -562,8 +562,11 @@ async fn retention_prunes_up_to_the_newest_eligible_checkpoint_only() {
         assert_eq!(s.checkpoints_after(0, 10).await.unwrap()[0].seq, 8);
 
         // Nothing newly eligible: nothing moves.
-        let again = prune_expired(s, &clock, &pk, keep, 3).await.unwrap();
-        assert_eq!(again, custodia_events::PruneReport::default());
+        let again = prune_expired(s, &clock, &pk, keep, 3, 100).await.unwrap();
+        assert_eq!(
+            (again.anchored, again.deleted, again.complete),
+            (None, 0, true)
+        );
 
         // The pruned chain verifies from its anchor, against every copy.
         let head = s.head().await.unwrap();
@@ -622,7 +625,7 @@ async fn a_forged_checkpoint_never_becomes_the_anchor() {
             .await
             .unwrap();
         clock.advance_millis(30 * DAY);
-        let e = prune_expired(s, &clock, &k.public(), DAY, 100)
+        let e = prune_expired(s, &clock, &k.public(), DAY, 100, 100)
             .await
             .unwrap_err();
         assert!(e.to_string().contains("not the trusted key"), "{e}");
@@ -639,7 +642,7 @@ async fn after_a_prune_the_log_continues_from_the_anchors_signed_head() {
         let c = grow(s, &clock, &k, 3).await;
         clock.advance_millis(2 * DAY);
         // Every event pruned, then the prune record itself is the only event.
-        prune_expired(s, &clock, &k.public(), DAY, 100)
+        prune_expired(s, &clock, &k.public(), DAY, 100, 100)
             .await
             .unwrap();
         let left = all_events(s).await;
@@ -749,11 +752,48 @@ async fn two_instances_pruning_at_once_both_succeed() {
         let clock = ManualClock::new(Timestamp::from_millis(T0));
         let c = grow(s, &clock, &k, 5).await;
         clock.advance_millis(2 * DAY);
-        let r = prune_expired(&Racing(s.clone()), &clock, &k.public(), DAY, 2)
+        let r = prune_expired(&Racing(s.clone()), &clock, &k.public(), DAY, 2, 100)
             .await
             .unwrap();
         assert_eq!(r.anchored, None, "{}: the other instance moved it", t.label);
         assert_eq!(r.deleted, 5, "{}: the deletions still happen", t.label);
         assert_eq!(s.anchor().await.unwrap().checkpoint, Some(c));
+    }
+}
+
+#[tokio::test]
+async fn a_large_backlog_is_pruned_across_runs_and_the_log_stays_whole() {
+    for t in stores("ckpt_backlog").await {
+        let (s, k) = (&t.store, key());
+        let clock = ManualClock::new(Timestamp::from_millis(T0));
+        grow(s, &clock, &k, 5).await;
+        clock.advance_millis(2 * DAY);
+        let pk = k.public();
+        let first = prune_expired(s, &clock, &pk, DAY, 2, 1).await.unwrap();
+        assert_eq!(
+            (first.anchored.map(|c| c.seq), first.deleted, first.complete),
+            (Some(5), 2, false),
+            "{}",
+            t.label
+        );
+        // Half-pruned: rows at or below the anchor remain, and the log still verifies.
+        let r = verify_anchored(
+            s,
+            &VerifyOptions {
+                keys: &[pk],
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+        assert!(r.is_intact(), "{}: {:?}", t.label, r.findings);
+        let second = prune_expired(s, &clock, &pk, DAY, 2, 10).await.unwrap();
+        assert_eq!(
+            (second.anchored, second.deleted, second.complete),
+            (None, 3, true),
+            "{}",
+            t.label
+        );
+        assert_eq!(all_events(s).await.first().map(|e| e.seq), Some(6));
     }
 }
