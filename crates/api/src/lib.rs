@@ -25,7 +25,7 @@ use axum::Router;
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse as _;
 use axum::routing::get;
-use custodia_events::{Clock, Entropy, EventAppender, EventReader, StoreHealth};
+use custodia_events::{CheckpointReader, Clock, Entropy, EventAppender, EventReader, StoreHealth};
 use custodia_guard::GuardRepo;
 use custodia_keys::{ApiKeyRepo, Kek, KeyService, OperatorRepo, ReplayRepo, TotpRepo};
 
@@ -81,6 +81,7 @@ where
         + ReplayRepo
         + OperatorRepo
         + GuardRepo
+        + CheckpointReader
         + Clone
         + 'static,
 {
@@ -129,6 +130,7 @@ where
             log: store.clone(),
             recorder: recorder.clone(),
             auth: auth.clone(),
+            checkpoint_key: None,
         };
         let operators = operators::OperatorsState {
             repo: store.clone(),
