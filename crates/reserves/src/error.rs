@@ -320,6 +320,36 @@ pub enum WalletRejection {
         scheme: &'static str,
     },
 
+    /// The signature is not valid in its encoding (base58, …).
+    #[error("signature is not {encoding}: {reason}")]
+    BadEncoding {
+        /// The encoding expected.
+        encoding: &'static str,
+        /// The decoder's message.
+        reason: String,
+    },
+    /// The row's key data (`script` column of a non-Bitcoin chain) is malformed or incomplete.
+    #[error("key data: {reason}")]
+    KeyData {
+        /// What is wrong.
+        reason: String,
+    },
+    /// A public key that is not a valid point of its curve.
+    #[error("bad public key: {reason}")]
+    BadPublicKey {
+        /// Why.
+        reason: String,
+    },
+    /// A field of a signing standard's envelope disagrees with the wallet (a COSE header, a
+    /// `ton_proof` field, a Sui intent, a key type).
+    #[error("{scheme}: {reason}")]
+    Envelope {
+        /// The standard.
+        scheme: &'static str,
+        /// What disagrees.
+        reason: String,
+    },
+
     // ----- one wallet row: signature check -----
     /// The signature is valid for another key than the address's.
     #[error("signed by another key: recovered {got}, expected {expected}")]
@@ -491,6 +521,10 @@ impl WalletRejection {
             Self::Bip322 { .. } => "bip322",
             Self::HeaderAddressType { .. } => "header_address_type",
             Self::UnsupportedScheme { .. } => "unsupported_scheme",
+            Self::BadEncoding { .. } => "bad_encoding",
+            Self::KeyData { .. } => "key_data",
+            Self::BadPublicKey { .. } => "bad_public_key",
+            Self::Envelope { .. } => "envelope",
             Self::WrongKey { .. } => "wrong_key",
             Self::SignatureInvalid => "signature_invalid",
             Self::ScriptRequired => "script_required",
@@ -513,6 +547,19 @@ impl WalletRejection {
     pub(crate) fn bad_sig(reason: impl ToString) -> Self {
         Self::BadSignature {
             reason: reason.to_string(),
+        }
+    }
+
+    pub(crate) fn key_data(reason: impl Into<String>) -> Self {
+        Self::KeyData {
+            reason: reason.into(),
+        }
+    }
+
+    pub(crate) fn envelope(scheme: &'static str, reason: impl Into<String>) -> Self {
+        Self::Envelope {
+            scheme,
+            reason: reason.into(),
         }
     }
 

@@ -277,7 +277,7 @@ mod tests {
         for (text, why) in [
             ("exchange = \"A|B\"", "exchange name"),
             (
-                "exchange = \"A\"\n[heights]\nsolana = 5",
+                "exchange = \"A\"\n[heights]\nnear = 5",
                 "unsupported chain",
             ),
             (

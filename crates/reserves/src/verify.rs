@@ -9,11 +9,16 @@ use rayon::prelude::*;
 use crate::balance::{BalanceQuery, BalanceSource, StatedBalances};
 use crate::chain::{ChainAddress, ChainKind, ChainSpec, TokenSpec};
 use crate::message::{check_label, check_message, ownership_message};
-use crate::model::{CheckedWallets, Liabilities, RejectedWallet, Scheme, VerifiedWallet};
+use crate::model::{
+    CheckedWallets, KeyAuthority, Liabilities, RejectedWallet, Scheme, VerifiedWallet,
+};
 use crate::params::VerifyParams;
 use crate::report::ReservesReport;
 use crate::wallet::{WalletRow, read_wallet_file};
-use crate::{ReservesError, WalletRejection, btc, evm, tron};
+use crate::{
+    ReservesError, WalletRejection, aptos, btc, cardano, evm, filecoin, polkadot, solana,
+    stellar, sui, ton, tron, utxo, xrpl,
+};
 
 /// A row that passed every check but the signature.
 struct Prepared<'a> {
@@ -185,6 +190,11 @@ pub fn verify_wallets_with(
                 scheme,
                 signatures: row.signatures.len(),
                 token: p.token.map(|t| t.contract.clone()),
+                key_authority: if p.chain.kind.keys_can_change() {
+                    KeyAuthority::NotChecked
+                } else {
+                    KeyAuthority::Intrinsic
+                },
             })
         });
         match outcome {
@@ -377,6 +387,18 @@ fn check_signatures(
             signatures,
             script,
         ),
+        (ChainAddress::Coin { coin, kind, hash }, _) => {
+            utxo::verify(*coin, *kind, hash, message, signatures, script)
+        }
+        (ChainAddress::Xrpl(a), _) => xrpl::verify(a, message, signatures, script),
+        (ChainAddress::Solana(k), _) => solana::verify(k, message, signatures, script),
+        (ChainAddress::Ton(a), _) => ton::verify(a, message, signatures, script),
+        (ChainAddress::Cardano(a), _) => cardano::verify(a, message, signatures, script),
+        (ChainAddress::Polkadot(k), _) => polkadot::verify(k, message, signatures, script),
+        (ChainAddress::Filecoin(a), _) => filecoin::verify(a, message, signatures, script),
+        (ChainAddress::Aptos(a), _) => aptos::verify(a, message, signatures, script),
+        (ChainAddress::Sui(a), _) => sui::verify(a, message, signatures, script),
+        (ChainAddress::Stellar(k), _) => stellar::verify(k, message, signatures, script),
         _ => unreachable!("ChainAddress::parse follows the chain kind"),
     }
 }
