@@ -1,6 +1,7 @@
 //! The integration tests of `custodia-reserves`, one binary (linking is CI's biggest cost).
 
 mod addresses;
+mod cross;
 mod demo;
 mod untrusted_input;
 mod vectors;
