@@ -84,6 +84,12 @@ pub enum ReservesError {
         /// What overflowed.
         what: String,
     },
+    /// Lines of an address list that cannot go into a wallet template.
+    #[error("address list: {}", problems.join("; "))]
+    AddressList {
+        /// One entry per bad line, `line N: why`.
+        problems: Vec<String>,
+    },
 }
 
 /// Why one wallet is not counted: it is excluded from the reserves and listed in
@@ -477,6 +483,7 @@ impl ReservesError {
             Self::BadLabel { .. } => "bad_label",
             Self::Liabilities { .. } => "liabilities",
             Self::Overflow { .. } => "overflow",
+            Self::AddressList { .. } => "address_list",
         }
     }
 

@@ -26,6 +26,7 @@ pub mod sign;
 pub mod solana;
 pub mod stellar;
 pub mod sui;
+mod template;
 pub mod ton;
 pub mod tron;
 pub mod utxo;
@@ -41,6 +42,7 @@ pub use chain::{ChainAddress, ChainKind, ChainSpec, TokenSpec};
 pub use demo::{DemoConfig, DemoWallets, demo_params, demo_wallets};
 pub use error::{ReservesError, WalletRejection};
 pub use keydata::key_data;
+pub use template::{ADDRESS_LIST_COLUMNS, wallet_template};
 pub use message::ownership_message;
 pub use model::{
     AssetLiability, CheckedWallets, KeyAuthority, Liabilities, RejectedWallet, Scheme,
