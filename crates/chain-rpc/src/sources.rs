@@ -119,7 +119,7 @@ struct ScanResult<'a> {
 
 impl BalanceSource for BitcoindRpc {
     fn balance(&self, q: &BalanceQuery<'_>) -> Result<ObservedBalance, WalletRejection> {
-        let ChainAddress::Bitcoin(_) = q.address else {
+        let (ChainAddress::Bitcoin(_) | ChainAddress::Coin { .. }) = q.address else {
             return Err(WalletRejection::SourceUnsupported {
                 what: format!("chain `{}` with bitcoind", q.chain.name),
             });

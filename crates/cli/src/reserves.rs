@@ -9,7 +9,8 @@ use custodia_chain_rpc::{BitcoindRpc, EvmRpc, JsonRpcClient};
 use custodia_primitives::{Amount, AssetRegistry};
 use custodia_reserves::{
     AssetLiability, BalanceSource, ChainKind, ChainSources, Liabilities, ReservesReport,
-    StatedBalances, VerifyParams, read_wallet_file, verify_wallets_with,
+    StatedBalances, VerifyParams, WalletFormat, read_wallet_file, verify_wallets_with,
+    write_wallets,
 };
 use custodia_sumtree::RoundManifest;
 
@@ -20,8 +21,41 @@ use crate::round_dir;
 #[derive(Debug, Subcommand)]
 pub enum ReservesCommand {
     /// Verify the exchange's wallet file against a round: signatures over the round-bound
-    /// message, balances at the snapshot height, per-asset reserve ratios.
+    /// message, balances at the snapshot height, per-asset reserve ratios. Exits 1 when an
+    /// asset is below 100% or cannot be measured, or a wallet is rejected (unless
+    /// --allow-shortfall).
     Verify(VerifyArgs),
+    /// Write the wallet file custody signers fill in: for every address of the list, the
+    /// canonical address, the chain's snapshot height and the exact message to sign.
+    Template(TemplateArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct TemplateArgs {
+    /// The round folder (its round.json gives the round id, its assets.toml the registry).
+    #[arg(long)]
+    pub round: PathBuf,
+    /// Address list: CSV with the columns chain,address,asset and optionally balance and
+    /// key_data (see docs/reserves.md).
+    #[arg(long)]
+    pub addresses: PathBuf,
+    /// Verifier parameters: exchange name and snapshot heights (default: reserves.toml in the
+    /// round folder).
+    #[arg(long)]
+    pub params: Option<PathBuf>,
+    /// Where to write the wallet file (default: wallets-to-sign.csv, or .json, in the round
+    /// folder).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// CSV or JSON.
+    #[arg(long, value_enum, default_value = "csv")]
+    pub format: TemplateFormat,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum TemplateFormat {
+    Csv,
+    Json,
 }
 
 #[derive(Debug, Args)]
@@ -39,8 +73,12 @@ pub struct VerifyArgs {
     /// Where to write the report (default: reserves.json in the round folder).
     #[arg(long)]
     pub out: Option<PathBuf>,
-    /// Exit with 1 when an asset is below 100% or has liabilities this verifier cannot check.
+    /// Exit 0 even when an asset is below 100% or cannot be measured, or a wallet is rejected
+    /// (the report still lists them). Without it such a result exits 1.
     #[arg(long)]
+    pub allow_shortfall: bool,
+    /// The default since exits became strict; kept so that older scripts still run.
+    #[arg(long, hide = true, conflicts_with = "allow_shortfall")]
     pub strict: bool,
     /// Check balances against a node instead of taking the file's: `CHAIN=http://host:port`, an
     /// EVM node (archive, for past heights) for an EVM chain, bitcoind held at the snapshot
@@ -57,7 +95,59 @@ pub struct VerifyArgs {
 pub fn run(cmd: ReservesCommand, out: &Output) -> Result<Outcome> {
     match cmd {
         ReservesCommand::Verify(a) => verify(a, out),
+        ReservesCommand::Template(a) => template(a, out),
     }
+}
+
+fn template(a: TemplateArgs, out: &Output) -> Result<Outcome> {
+    let params_path = a
+        .params
+        .clone()
+        .unwrap_or_else(|| a.round.join("reserves.toml"));
+    let text = fs::read_to_string(&params_path).with_context(|| {
+        format!(
+            "reading verifier parameters {} (pass --params)",
+            params_path.display()
+        )
+    })?;
+    let params =
+        VerifyParams::from_toml(&text).with_context(|| params_path.display().to_string())?;
+    let m = round_dir::load_manifest(&a.round)?;
+    let registry = round_registry(&a.round)?;
+    let list = fs::read_to_string(&a.addresses)
+        .with_context(|| format!("reading {}", a.addresses.display()))?;
+    let chains = |asset: &str| {
+        registry
+            .index_of(asset)
+            .and_then(|i| registry.get(i))
+            .map(|info| info.chains.as_slice())
+    };
+    let rows = custodia_reserves::wallet_template(&list, &m.round, &params, chains)
+        .with_context(|| a.addresses.display().to_string())?;
+    let format = match a.format {
+        TemplateFormat::Csv => WalletFormat::Csv,
+        TemplateFormat::Json => WalletFormat::Json,
+    };
+    let path = a.out.clone().unwrap_or_else(|| {
+        a.round
+            .join(format!("wallets-to-sign.{}", format.extension()))
+    });
+    fs::write(&path, write_wallets(&rows, format))
+        .with_context(|| format!("writing {}", path.display()))?;
+    let summary = serde_json::json!({
+        "round": m.round,
+        "wallets": rows.len(),
+        "file": path.display().to_string(),
+    });
+    out.emit(&summary, || {
+        format!(
+            "{} wallets to sign for round {} written to {}",
+            rows.len(),
+            m.round,
+            path.display()
+        )
+    });
+    Ok(Outcome::Ok)
 }
 
 /// The round's liabilities as the reserves verifier takes them.
@@ -139,7 +229,18 @@ fn node_sources(
             ChainKind::Tron => {
                 bail!("--node {chain}: TRON nodes answer for the latest block only; no TRON source")
             }
-            _ => Box::new(BitcoindRpc::new(client)),
+            // Bitcoin Core and its descendants with `scantxoutset` (Litecoin, Dash, Bitcoin Cash
+            // Node; not Dogecoin Core 1.14).
+            ChainKind::Bitcoin
+            | ChainKind::BitcoinTestnet
+            | ChainKind::BitcoinSignet
+            | ChainKind::BitcoinRegtest
+            | ChainKind::Litecoin
+            | ChainKind::Dash
+            | ChainKind::BitcoinCash => Box::new(BitcoindRpc::new(client)),
+            other => bail!(
+                "--node {chain}: no node balance source for {other:?} chains yet; their wallets keep the stated balances"
+            ),
         };
         sources.push((chain.to_owned(), source));
     }
@@ -215,8 +316,9 @@ fn verify(a: VerifyArgs, out: &Output) -> Result<Outcome> {
         )
     });
     let flagged = !report.summary.assets_below_100.is_empty()
-        || !report.summary.assets_not_verifiable.is_empty();
-    Ok(if a.strict && flagged {
+        || !report.summary.assets_not_verifiable.is_empty()
+        || report.summary.wallets_rejected > 0;
+    Ok(if !a.allow_shortfall && flagged {
         Outcome::Rejected
     } else {
         Outcome::Ok

@@ -45,7 +45,11 @@ fn cose_key(bytes: &[u8]) -> Result<[u8; 32], WalletRejection> {
     let Value::Map(m) = decode(bytes, "COSE_Key")? else {
         return Err(bad("COSE_Key is not a map"));
     };
-    let get = |k: i128| m.iter().find(|(key, _)| int(key) == Some(k)).map(|(_, v)| v);
+    let get = |k: i128| {
+        m.iter()
+            .find(|(key, _)| int(key) == Some(k))
+            .map(|(_, v)| v)
+    };
     if get(1).and_then(int) != Some(1) {
         return Err(bad("COSE_Key kty is not OKP (1)"));
     }
@@ -137,7 +141,9 @@ pub(crate) fn verify(
         && u.iter()
             .any(|(k, v)| k.as_text() == Some("hashed") && v.as_bool() == Some(true))
     {
-        return Err(bad("hashed payloads are not accepted: sign the message itself"));
+        return Err(bad(
+            "hashed payloads are not accepted: sign the message itself",
+        ));
     }
     let payload = payload
         .as_bytes()
@@ -166,9 +172,15 @@ pub fn cardano_account(key: &Ed25519Key) -> (String, String) {
         (Value::Integer(1.into()), Value::Integer(1.into())),
         (Value::Integer(3.into()), Value::Integer((-8).into())),
         (Value::Integer((-1).into()), Value::Integer(6.into())),
-        (Value::Integer((-2).into()), Value::Bytes(key.public().to_vec())),
+        (
+            Value::Integer((-2).into()),
+            Value::Bytes(key.public().to_vec()),
+        ),
     ]));
-    (cardano::encode(&a), key_data(&[("key", &hex::encode(cose))]))
+    (
+        cardano::encode(&a),
+        key_data(&[("key", &hex::encode(cose))]),
+    )
 }
 
 /// A CIP-30 `signData` COSE_Sign1 (hex) for `address`.
@@ -176,7 +188,10 @@ pub fn sign_cip8(key: &Ed25519Key, address: &str, message: &str) -> String {
     let a = cardano::parse(address).expect("a Cardano key address");
     let protected = encode(&Value::Map(vec![
         (Value::Integer(1.into()), Value::Integer((-8).into())),
-        (Value::Text("address".into()), Value::Bytes(address_bytes(&a))),
+        (
+            Value::Text("address".into()),
+            Value::Bytes(address_bytes(&a)),
+        ),
     ]));
     let sig = key.sign(&sig_structure(&protected, message.as_bytes()));
     hex::encode(encode(&Value::Array(vec![

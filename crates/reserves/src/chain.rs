@@ -15,8 +15,8 @@ use custodia_chain::coins::{self, Coin, CoinKind};
 use custodia_chain::filecoin::{self, FilAddress};
 use custodia_chain::ton::{self, TonAddress};
 use custodia_chain::{
-    Address, AddressReason, Chain, ChainError, Network, cardano, evm, hex32, solana, ss58,
-    stellar, tron, xrpl,
+    Address, AddressReason, Chain, ChainError, Network, cardano, evm, hex32, solana, ss58, stellar,
+    tron, xrpl,
 };
 use custodia_primitives::AssetId;
 use serde::{Deserialize, Serialize};
@@ -118,7 +118,10 @@ impl ChainKind {
     /// lists, account permissions), so that a signature alone does not prove control at the
     /// snapshot: the key's authority has to be read from the chain.
     pub fn keys_can_change(self) -> bool {
-        matches!(self, Self::Xrpl | Self::Aptos | Self::Stellar | Self::Tron | Self::Ton)
+        matches!(
+            self,
+            Self::Xrpl | Self::Aptos | Self::Stellar | Self::Tron | Self::Ton
+        )
     }
 
     /// Whether the chain has token contracts (EVM, TRON).
@@ -327,7 +330,10 @@ impl ChainAddress {
                 evm::parse(s).map(Self::Evm).map_err(rejected)
             }
             ChainKind::Tron => tron::parse_base58check(s).map(Self::Tron).map_err(rejected),
-            ChainKind::Dogecoin | ChainKind::Litecoin | ChainKind::Dash | ChainKind::BitcoinCash => {
+            ChainKind::Dogecoin
+            | ChainKind::Litecoin
+            | ChainKind::Dash
+            | ChainKind::BitcoinCash => {
                 let coin = chain.kind.coin().expect("coin kinds");
                 let (kind, hash) = coins::parse(coin, s).map_err(rejected)?;
                 Ok(Self::Coin { coin, kind, hash })
@@ -340,9 +346,7 @@ impl ChainAddress {
                 .map(Self::Polkadot)
                 .map_err(rejected),
             ChainKind::Filecoin => filecoin::parse(s).map(Self::Filecoin).map_err(rejected),
-            ChainKind::Aptos => hex32::parse("Aptos", s)
-                .map(Self::Aptos)
-                .map_err(rejected),
+            ChainKind::Aptos => hex32::parse("Aptos", s).map(Self::Aptos).map_err(rejected),
             ChainKind::Sui => hex32::parse("Sui", s).map(Self::Sui).map_err(rejected),
             ChainKind::Stellar => stellar::parse(s).map(Self::Stellar).map_err(rejected),
             k => {

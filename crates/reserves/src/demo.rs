@@ -16,18 +16,18 @@ use crate::model::Liabilities;
 use crate::params::VerifyParams;
 use crate::report::FULL_BPS;
 use crate::sign::{
-    BtcAddressKind, Ed25519Key, MultisigKind, SigningKey, Sr25519Key, aptos_account,
-    btc_address, cardano_account, coin_address, filecoin_f1_address, filecoin_f4_address,
-    multisig_address, multisig_script, polkadot_address, sign_aip62, sign_bip137,
-    sign_bip137_with_header, sign_bip322_multisig, sign_bip322_p2tr, sign_bip322_p2wpkh,
-    sign_cip8, sign_coin_message, sign_eip191, sign_frc0102, sign_polkadot_bytes,
-    sign_sep53, sign_solana_offchain, sign_solana_raw, sign_sui_personal_message,
-    sign_ton_proof, sign_tip191, sign_xrpl_ed25519, sign_xrpl_secp256k1, solana_address,
-    stellar_address, sui_address, ton_wallet, xrpl_ed25519_account, xrpl_secp256k1_account,
+    BtcAddressKind, Ed25519Key, MultisigKind, SigningKey, Sr25519Key, aptos_account, btc_address,
+    cardano_account, coin_address, filecoin_f1_address, filecoin_f4_address, multisig_address,
+    multisig_script, polkadot_address, sign_aip62, sign_bip137, sign_bip137_with_header,
+    sign_bip322_multisig, sign_bip322_p2tr, sign_bip322_p2wpkh, sign_cip8, sign_coin_message,
+    sign_eip191, sign_frc0102, sign_polkadot_bytes, sign_sep53, sign_solana_offchain,
+    sign_solana_raw, sign_sui_personal_message, sign_tip191, sign_ton_proof, sign_xrpl_ed25519,
+    sign_xrpl_secp256k1, solana_address, stellar_address, sui_address, ton_wallet,
+    xrpl_ed25519_account, xrpl_secp256k1_account,
 };
 use crate::ton::WalletVersion;
-use custodia_chain::coins::CoinKind;
 use crate::wallet::{WalletFormat, WalletRow, write_wallets};
+use custodia_chain::coins::CoinKind;
 
 /// Snapshot heights the demo uses for chains the configuration leaves out.
 pub const DEMO_HEIGHTS: [(&str, u64); 19] = [
@@ -290,7 +290,11 @@ pub(crate) fn signed_row(
             (a, vec![s], None)
         }
         Slot::Coin(kind) => {
-            let coin = ctx.chain.kind.coin().expect("coin slots are on coin chains");
+            let coin = ctx
+                .chain
+                .kind
+                .coin()
+                .expect("coin slots are on coin chains");
             let a = coin_address(&key, coin, kind);
             let s = sign_coin_message(&key, coin, kind, &message(&a));
             (a, vec![s], None)

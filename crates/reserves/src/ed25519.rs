@@ -34,7 +34,11 @@ pub(crate) fn verify(key: &[u8; 32], message: &[u8], sig: &[u8]) -> Result<(), W
 }
 
 /// Whether `sig` verifies (for schemes that try more than one message encoding).
-pub(crate) fn verifies(key: &[u8; 32], message: &[u8], sig: &[u8]) -> Result<bool, WalletRejection> {
+pub(crate) fn verifies(
+    key: &[u8; 32],
+    message: &[u8],
+    sig: &[u8],
+) -> Result<bool, WalletRejection> {
     match verify(key, message, sig) {
         Ok(()) => Ok(true),
         Err(WalletRejection::SignatureInvalid) => Ok(false),

@@ -90,8 +90,7 @@ pub fn filecoin_f4_address(key: &SigningKey) -> String {
 /// An FRC-0102 signature (base64 of `r ‖ s ‖ v`).
 pub fn sign_frc0102(key: &SigningKey, message: &str) -> String {
     use base64::Engine as _;
-    let (recid, rs) =
-        key.sign_recoverable(blake2b::<32>(&[&frc0102_envelope(message.as_bytes())]));
+    let (recid, rs) = key.sign_recoverable(blake2b::<32>(&[&frc0102_envelope(message.as_bytes())]));
     let mut out = [0u8; 65];
     out[..64].copy_from_slice(&rs);
     out[64] = recid;

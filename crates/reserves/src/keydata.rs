@@ -43,7 +43,9 @@ impl<'a> KeyData<'a> {
                 )));
             }
             if fields.insert(name, value.trim()).is_some() {
-                return Err(WalletRejection::key_data(format!("field `{name}` given twice")));
+                return Err(WalletRejection::key_data(format!(
+                    "field `{name}` given twice"
+                )));
             }
         }
         Ok(Self { fields })
@@ -64,7 +66,10 @@ impl<'a> KeyData<'a> {
     }
 
     /// A required hex field of exactly `N` bytes (with or without `0x`).
-    pub(crate) fn hex<const N: usize>(&self, name: &'static str) -> Result<[u8; N], WalletRejection> {
+    pub(crate) fn hex<const N: usize>(
+        &self,
+        name: &'static str,
+    ) -> Result<[u8; N], WalletRejection> {
         let v = self.required(name)?;
         let bytes = hex::decode(v.strip_prefix("0x").unwrap_or(v))
             .map_err(|e| WalletRejection::key_data(format!("field `{name}` is not hex: {e}")))?;

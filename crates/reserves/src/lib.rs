@@ -42,7 +42,6 @@ pub use chain::{ChainAddress, ChainKind, ChainSpec, TokenSpec};
 pub use demo::{DemoConfig, DemoWallets, demo_params, demo_wallets};
 pub use error::{ReservesError, WalletRejection};
 pub use keydata::key_data;
-pub use template::{ADDRESS_LIST_COLUMNS, wallet_template};
 pub use message::ownership_message;
 pub use model::{
     AssetLiability, CheckedWallets, KeyAuthority, Liabilities, RejectedWallet, Scheme,
@@ -53,6 +52,7 @@ pub use report::{
     AssetReserves, AssetStatus, ChartBar, ChartData, FULL_BPS, REPORT_FORMAT, ReservesReport,
     Summary,
 };
+pub use template::{ADDRESS_LIST_COLUMNS, wallet_template};
 pub use verify::{verify_ownership, verify_wallet_file, verify_wallets, verify_wallets_with};
 pub use wallet::{
     CSV_COLUMNS, WALLET_FORMAT, WalletFormat, WalletRow, parse_wallets, parse_wallets_as,

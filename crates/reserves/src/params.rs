@@ -276,10 +276,7 @@ mod tests {
     fn bad_parameters() {
         for (text, why) in [
             ("exchange = \"A|B\"", "exchange name"),
-            (
-                "exchange = \"A\"\n[heights]\nnear = 5",
-                "unsupported chain",
-            ),
+            ("exchange = \"A\"\n[heights]\nnear = 5", "unsupported chain"),
             (
                 "exchange = \"A\"\n[max_age]\nbitcoin = 5",
                 "without a snapshot height",

@@ -82,5 +82,8 @@ pub fn polkadot_address(key: &Sr25519Key) -> String {
 
 /// A polkadot-js `signRaw` signature (0x hex, 64 bytes) over the wrapped message.
 pub fn sign_polkadot_bytes(key: &Sr25519Key, message: &str, nonce_seed: [u8; 32]) -> String {
-    format!("0x{}", hex::encode(key.sign(&wrap_bytes(message), nonce_seed)))
+    format!(
+        "0x{}",
+        hex::encode(key.sign(&wrap_bytes(message), nonce_seed))
+    )
 }

@@ -393,7 +393,10 @@ impl Sr25519Key {
     pub fn sign(&self, message: &[u8], nonce_seed: [u8; 32]) -> [u8; 64] {
         let t = schnorrkel::signing_context(crate::polkadot::SIGNING_CONTEXT).bytes(message);
         self.0
-            .sign(schnorrkel::context::attach_rng(t, NonceStream(nonce_seed, 0)))
+            .sign(schnorrkel::context::attach_rng(
+                t,
+                NonceStream(nonce_seed, 0),
+            ))
             .to_bytes()
     }
 }

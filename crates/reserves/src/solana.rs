@@ -82,9 +82,8 @@ pub(crate) fn verify(
     let kd = crate::keydata::KeyData::parse(script, &["application_domain"])?;
     let domain: [u8; 32] = match kd.get("application_domain") {
         None => [0; 32],
-        Some(d) => solana::parse(d).map_err(|e| {
-            WalletRejection::key_data(format!("application_domain: {e}"))
-        })?,
+        Some(d) => solana::parse(d)
+            .map_err(|e| WalletRejection::key_data(format!("application_domain: {e}")))?,
     };
     let sig = crate::ed25519::base58(crate::ed25519::one(signatures, "Solana account")?)?;
     let m = message.as_bytes();

@@ -7,11 +7,11 @@
 //! valid — and writes the canonical address and the exact message to sign. Every bad line is
 //! reported (with its line number), and no template is produced from a list with errors.
 
+use crate::ReservesError;
 use crate::chain::ChainAddress;
 use crate::message::{check_label, ownership_message};
 use crate::params::VerifyParams;
 use crate::wallet::WalletRow;
-use crate::ReservesError;
 
 /// Columns of the address list.
 pub const ADDRESS_LIST_COLUMNS: [&str; 5] = ["chain", "address", "asset", "balance", "key_data"];
@@ -64,7 +64,12 @@ pub fn wallet_template<'r>(
             message: e.to_string(),
         })?;
         let line = record.position().map_or(0, |p| p.line() as usize);
-        let field = |c: usize| index[c].and_then(|i| record.get(i)).unwrap_or("").to_owned();
+        let field = |c: usize| {
+            index[c]
+                .and_then(|i| record.get(i))
+                .unwrap_or("")
+                .to_owned()
+        };
         let (chain_name, address, asset) = (field(0), field(1), field(2));
         let row = (|| -> Result<WalletRow, String> {
             let chain = params
@@ -75,8 +80,7 @@ pub fn wallet_template<'r>(
             if !chains.iter().any(|c| *c == chain_name) {
                 return Err(format!("asset {asset} is not held on `{chain_name}`"));
             }
-            if chain.native_asset.as_str() != asset && params.token(&chain_name, &asset).is_none()
-            {
+            if chain.native_asset.as_str() != asset && params.token(&chain_name, &asset).is_none() {
                 return Err(format!("no token contract for {asset} on `{chain_name}`"));
             }
             let (_, height) = params

@@ -16,8 +16,8 @@ use crate::params::VerifyParams;
 use crate::report::ReservesReport;
 use crate::wallet::{WalletRow, read_wallet_file};
 use crate::{
-    ReservesError, WalletRejection, aptos, btc, cardano, evm, filecoin, polkadot, solana,
-    stellar, sui, ton, tron, utxo, xrpl,
+    ReservesError, WalletRejection, aptos, btc, cardano, evm, filecoin, polkadot, solana, stellar,
+    sui, ton, tron, utxo, xrpl,
 };
 
 /// A row that passed every check but the signature.

@@ -30,7 +30,10 @@ struct Vector {
 }
 
 fn load() -> VectorFile {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/ownership-vectors.json");
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/ownership-vectors.json"
+    );
     let f: VectorFile = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
     assert_eq!(f.format, "custodia-ownership-vectors/1");
     f
@@ -83,10 +86,25 @@ fn other_implementations_verify_and_their_twins_do_not() {
             "{what}: another message"
         );
         assert!(
-            check(&p, v, &v.address, &v.message, &v.other_round_signature, &v.key_data).is_err(),
+            check(
+                &p,
+                v,
+                &v.address,
+                &v.message,
+                &v.other_round_signature,
+                &v.key_data
+            )
+            .is_err(),
             "{what}: another round's signature"
         );
-        let m = check(&p, v, &v.address, &v.message, &v.malleated_signature, &v.key_data);
+        let m = check(
+            &p,
+            v,
+            &v.address,
+            &v.message,
+            &v.malleated_signature,
+            &v.key_data,
+        );
         assert!(m.is_err(), "{what}: malleated signature accepted");
         let sibling = f
             .vectors
@@ -95,11 +113,26 @@ fn other_implementations_verify_and_their_twins_do_not() {
             .expect("two wallets per chain");
         let sibling_message = ownership_message(&f.exchange, &f.round, v.height, &sibling.address);
         assert!(
-            check(&p, v, &sibling.address, &sibling_message, &v.signature, &v.key_data).is_err(),
+            check(
+                &p,
+                v,
+                &sibling.address,
+                &sibling_message,
+                &v.signature,
+                &v.key_data
+            )
+            .is_err(),
             "{what}: another address"
         );
         if !v.key_data.is_empty() {
-            let got = check(&p, v, &v.address, &v.message, &v.signature, &sibling.key_data);
+            let got = check(
+                &p,
+                v,
+                &v.address,
+                &v.message,
+                &v.signature,
+                &sibling.key_data,
+            );
             assert!(got.is_err(), "{what}: another key");
         }
     }
@@ -127,12 +160,21 @@ fn malleated_signatures_are_refused_for_the_right_reason() {
     let f = load();
     let p = VerifyParams::new(f.exchange.clone());
     for v in &f.vectors {
-        let e = check(&p, v, &v.address, &v.message, &v.malleated_signature, &v.key_data)
-            .unwrap_err();
+        let e = check(
+            &p,
+            v,
+            &v.address,
+            &v.message,
+            &v.malleated_signature,
+            &v.key_data,
+        )
+        .unwrap_err();
         // ECDSA: the other s is high; ed25519/sr25519: s is not reduced, so strict
         // verification fails.
         assert!(
-            e.starts_with("high_s") || e.starts_with("signature_invalid") || e.starts_with("bad_signature"),
+            e.starts_with("high_s")
+                || e.starts_with("signature_invalid")
+                || e.starts_with("bad_signature"),
             "{} {}: {e}",
             v.chain,
             v.scheme
