@@ -139,11 +139,7 @@ pub(crate) const XRPL_ALPHABET: &[u8; 58] =
 
 /// Rewrites text between two base58 alphabets (digit for digit), so that one decoder serves
 /// both; a character outside `from` is reported where it stands.
-pub(crate) fn translate(
-    s: &str,
-    from: &[u8; 58],
-    to: &[u8; 58],
-) -> Result<String, AddressReason> {
+pub(crate) fn translate(s: &str, from: &[u8; 58], to: &[u8; 58]) -> Result<String, AddressReason> {
     s.bytes()
         .enumerate()
         .map(|(i, c)| {

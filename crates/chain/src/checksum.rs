@@ -26,6 +26,7 @@ pub fn blake2b<const N: usize>(parts: &[&[u8]]) -> [u8; N] {
         h.update(p);
     }
     let mut out = [0u8; N];
-    h.finalize_variable(&mut out).expect("output length fixed above");
+    h.finalize_variable(&mut out)
+        .expect("output length fixed above");
     out
 }

@@ -128,12 +128,10 @@ pub fn encode(coin: Coin, kind: CoinKind, hash: &[u8; 20]) -> String {
     let (p2pkh, p2sh) = coin.versions();
     match (coin, kind) {
         (Coin::BitcoinCash, CoinKind::P2pkh | CoinKind::P2sh) => cashaddr_encode(kind, hash),
-        (_, CoinKind::P2wpkh) => bech32::segwit::encode(
-            Hrp::parse("ltc").expect("valid hrp"),
-            bech32::Fe32::Q,
-            hash,
-        )
-        .expect("20-byte v0 program"),
+        (_, CoinKind::P2wpkh) => {
+            bech32::segwit::encode(Hrp::parse("ltc").expect("valid hrp"), bech32::Fe32::Q, hash)
+                .expect("20-byte v0 program")
+        }
         (_, CoinKind::P2pkh) => base58::encode_check21(p2pkh, hash),
         (_, CoinKind::P2sh) => base58::encode_check21(p2sh, hash),
     }
@@ -231,7 +229,10 @@ fn cashaddr_decode(s: &str) -> Result<(CoinKind, [u8; 20]), AddressReason> {
                 .map(|d| d as u8)
                 .ok_or_else(|| AddressReason::FormatEncoding {
                     format,
-                    reason: format!("character {:?} at {i} is not in the CashAddr alphabet", c as char),
+                    reason: format!(
+                        "character {:?} at {i} is not in the CashAddr alphabet",
+                        c as char
+                    ),
                 })
         })
         .collect::<Result<_, _>>()?;

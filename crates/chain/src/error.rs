@@ -364,7 +364,10 @@ impl fmt::Display for AddressReason {
                 format,
                 expected,
                 got,
-            } => write!(f, "{format} address decodes to {got} bytes, expected {expected}"),
+            } => write!(
+                f,
+                "{format} address decodes to {got} bytes, expected {expected}"
+            ),
             Self::FormatChecksum { format } => {
                 write!(f, "{format} checksum does not match (a typo?)")
             }

@@ -23,12 +23,14 @@ fn base32_decode(s: &str) -> Result<Vec<u8>, AddressReason> {
     let mut out = Vec::with_capacity(s.len() * 5 / 8);
     let (mut acc, mut bits) = (0u32, 0u32);
     for (i, c) in s.bytes().enumerate() {
-        let v = ALPHABET.iter().position(|&d| d == c).ok_or_else(|| {
-            AddressReason::FormatEncoding {
-                format: FORMAT,
-                reason: format!("character {:?} at {i} is not lower-case base32", c as char),
-            }
-        })? as u32;
+        let v =
+            ALPHABET
+                .iter()
+                .position(|&d| d == c)
+                .ok_or_else(|| AddressReason::FormatEncoding {
+                    format: FORMAT,
+                    reason: format!("character {:?} at {i} is not lower-case base32", c as char),
+                })? as u32;
         acc = (acc << 5) | v;
         bits += 5;
         if bits >= 8 {

@@ -23,12 +23,14 @@ pub fn parse(s: &str) -> Result<[u8; 32], AddressReason> {
     let mut out = Vec::with_capacity(35);
     let (mut acc, mut bits) = (0u64, 0u32);
     for (i, c) in s.bytes().enumerate() {
-        let v = ALPHABET.iter().position(|&d| d == c).ok_or_else(|| {
-            AddressReason::FormatEncoding {
-                format: FORMAT,
-                reason: format!("character {:?} at {i} is not upper-case base32", c as char),
-            }
-        })? as u64;
+        let v =
+            ALPHABET
+                .iter()
+                .position(|&d| d == c)
+                .ok_or_else(|| AddressReason::FormatEncoding {
+                    format: FORMAT,
+                    reason: format!("character {:?} at {i} is not upper-case base32", c as char),
+                })? as u64;
         acc = (acc << 5) | v;
         bits += 5;
         if bits >= 8 {

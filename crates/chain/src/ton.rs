@@ -81,7 +81,11 @@ pub fn parse(s: &str) -> Result<TonAddress, AddressReason> {
             got: s.len() * 3 / 4,
         });
     }
-    let engine = if s.contains(['-', '_']) { URL_SAFE } else { STANDARD };
+    let engine = if s.contains(['-', '_']) {
+        URL_SAFE
+    } else {
+        STANDARD
+    };
     let v = engine
         .decode(s)
         .map_err(|e| AddressReason::FormatEncoding {

@@ -25,7 +25,10 @@ fn xrpl_genesis_account() {
     // The ledger's genesis account and its account ID (xrpl.org, "Accounts").
     let id = hex20("b5f762798a53d543a014caf8b297cff8f2f937e8");
     assert_eq!(xrpl::encode(&id), "rHb9CJAWyB4rj91VRWn96DkukG4bwdtyTh");
-    assert_eq!(xrpl::parse("rHb9CJAWyB4rj91VRWn96DkukG4bwdtyTh").unwrap(), id);
+    assert_eq!(
+        xrpl::parse("rHb9CJAWyB4rj91VRWn96DkukG4bwdtyTh").unwrap(),
+        id
+    );
     assert_eq!(
         xrpl::parse(&typo("rHb9CJAWyB4rj91VRWn96DkukG4bwdtyTh", 5, 'B')),
         Err(AddressReason::FormatChecksum { format: "XRPL" })
@@ -89,7 +92,15 @@ fn bitcoin_cash_cashaddr() {
             coins::parse(Coin::BitcoinCash, &cash.to_uppercase()).unwrap(),
             (k, h)
         );
-        let bad = typo(cash, 20, if cash.as_bytes()[20] == b'q' { 'p' } else { 'q' });
+        let bad = typo(
+            cash,
+            20,
+            if cash.as_bytes()[20] == b'q' {
+                'p'
+            } else {
+                'q'
+            },
+        );
         assert_eq!(
             coins::parse(Coin::BitcoinCash, &bad),
             Err(AddressReason::FormatChecksum { format: "CashAddr" })
@@ -163,7 +174,11 @@ fn ton_both_forms() {
     assert!(a.friendly(false).starts_with("UQ"));
     let f = a.friendly(true);
     assert_eq!(
-        ton::parse(&typo(&f, 10, if f.as_bytes()[10] == b'A' { 'B' } else { 'A' })),
+        ton::parse(&typo(
+            &f,
+            10,
+            if f.as_bytes()[10] == b'A' { 'B' } else { 'A' }
+        )),
         Err(AddressReason::FormatChecksum { format: "TON" })
     );
     assert!(ton::parse("5:abcd").is_err());
@@ -204,7 +219,10 @@ fn hex32_accounts() {
     let a = [0x5au8; 32];
     let t = hex32::encode(&a);
     assert_eq!(hex32::parse("Aptos", &t).unwrap(), a);
-    assert_eq!(hex32::parse("Aptos", &t.to_uppercase().replacen("0X", "0x", 1)).unwrap(), a);
+    assert_eq!(
+        hex32::parse("Aptos", &t.to_uppercase().replacen("0X", "0x", 1)).unwrap(),
+        a
+    );
     assert!(hex32::parse("Aptos", "0x1").is_err());
     assert!(hex32::parse("Aptos", &t[2..]).is_err());
 }
