@@ -13,6 +13,7 @@ pub mod cardano;
 pub mod chain;
 pub mod demo;
 mod ed25519;
+pub mod envelope;
 mod error;
 pub mod evm;
 pub mod filecoin;

@@ -370,6 +370,16 @@ fn check_signatures(
             }),
         }
     };
+    if let [only] = signatures
+        && let Some(sig) = only.strip_prefix(crate::envelope::ENVELOPE_PREFIX)
+    {
+        if matches!(address, ChainAddress::Bitcoin(_)) && script.is_some() {
+            return Err(WalletRejection::UnexpectedScript {
+                address_type: "Custodia envelope".into(),
+            });
+        }
+        return crate::envelope::verify(address, message, sig, script);
+    }
     match (address, chain.kind) {
         (ChainAddress::Evm(a), ChainKind::Evm) => {
             evm::verify_personal_sign(a, message, one("EVM account")?)?;

@@ -3,6 +3,7 @@
 mod addresses;
 mod cross;
 mod demo;
+mod envelope;
 mod template;
 mod untrusted_input;
 mod vectors;
