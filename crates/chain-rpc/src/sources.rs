@@ -2,8 +2,8 @@
 
 use custodia_primitives::Amount;
 use custodia_reserves::{
-    BalanceQuery, BalanceSource, ChainAddress, ChainKind, ObservedBalance, WalletRejection,
-    to_ledger_units,
+    BalanceQuery, BalanceSource, ChainAddress, ChainKind, ObservedBalance, SourceAuthority,
+    WalletRejection, to_ledger_units,
 };
 use serde::Deserialize;
 use serde_json::json;
@@ -78,10 +78,10 @@ impl BalanceSource for EvmRpc {
                 (parse_hex_quantity("eth_call", &r)?, t.decimals)
             }
         };
-        Ok(ObservedBalance {
-            amount: to_ledger_units(raw, decimals, q.ledger_decimals)?,
-            height: q.height,
-        })
+        Ok(ObservedBalance::new(
+            to_ledger_units(raw, decimals, q.ledger_decimals)?,
+            q.height,
+        ))
     }
 
     fn name(&self) -> String {
@@ -139,18 +139,124 @@ impl BalanceSource for BitcoindRpc {
         // The amount is a JSON number in BTC with 8 decimals: read its text, never a float.
         let btc = scan.total_amount.get();
         let sats = Amount::parse(btc, 8).map_err(|e| bad(format!("total_amount: {e}")))?;
-        Ok(ObservedBalance {
-            amount: to_ledger_units(
+        Ok(ObservedBalance::new(
+            to_ledger_units(
                 u128::from(sats.units()),
                 q.chain.native_decimals,
                 q.ledger_decimals,
             )?,
-            height: scan.height,
-        })
+            scan.height,
+        ))
     }
 
     fn name(&self) -> String {
         "bitcoind".into()
+    }
+}
+
+/// Balances and key authority from an XRP Ledger server (`rippled`, Clio):
+/// `account_info {account, ledger_index: <snapshot ledger>}` (a full-history server for old
+/// ledgers). The XRP balance is `account_data.Balance` in drops; the account's flags tell
+/// whether its master key was disabled at that ledger (`lsfDisableMaster`): the verifier proves
+/// ownership with the master key (the address is derived from it), so a disabled master key
+/// rejects the wallet (`key_not_authorised`) and an enabled one marks it `checked`. A regular
+/// key or a signer list does not take the master key's authority away while it is enabled.
+#[derive(Debug)]
+pub struct XrplRpc {
+    client: JsonRpcClient,
+}
+
+impl XrplRpc {
+    /// A source backed by `client`.
+    pub fn new(client: JsonRpcClient) -> Self {
+        Self { client }
+    }
+}
+
+/// `lsfDisableMaster`.
+const LSF_DISABLE_MASTER: u64 = 0x0010_0000;
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct AccountData {
+    balance: String,
+    flags: u64,
+}
+
+#[derive(Deserialize)]
+struct AccountInfo {
+    status: String,
+    #[serde(default)]
+    error: Option<String>,
+    #[serde(default)]
+    account_data: Option<AccountData>,
+    #[serde(default)]
+    ledger_index: Option<u64>,
+    #[serde(default)]
+    validated: bool,
+}
+
+impl BalanceSource for XrplRpc {
+    fn balance(&self, q: &BalanceQuery<'_>) -> Result<ObservedBalance, WalletRejection> {
+        let (ChainKind::Xrpl, ChainAddress::Xrpl(_)) = (q.chain.kind, q.address) else {
+            return Err(WalletRejection::SourceUnsupported {
+                what: format!("chain `{}` with an XRPL server", q.chain.name),
+            });
+        };
+        if q.token.is_some() {
+            return Err(WalletRejection::SourceUnsupported {
+                what: "XRPL issued currencies".into(),
+            });
+        }
+        const METHOD: &str = "account_info";
+        let raw = self.client.call_raw(
+            METHOD,
+            json!([{"account": q.canonical, "ledger_index": q.height, "strict": true}]),
+        )?;
+        let bad = |message: String| ChainRpcError::Answer {
+            method: METHOD.into(),
+            message,
+        };
+        let info: AccountInfo = serde_json::from_str(&raw).map_err(|e| bad(e.to_string()))?;
+        if info.status != "success" {
+            return Err(ChainRpcError::Rpc {
+                method: METHOD.into(),
+                code: 0,
+                message: info.error.unwrap_or_else(|| info.status.clone()),
+            }
+            .into());
+        }
+        if !info.validated {
+            return Err(bad("the ledger is not validated".into()).into());
+        }
+        let data = info
+            .account_data
+            .ok_or_else(|| bad("no account_data".into()))?;
+        let height = info
+            .ledger_index
+            .ok_or_else(|| bad("no ledger_index".into()))?;
+        if data.balance.is_empty() || !data.balance.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(bad(format!("Balance `{}` is not drops", data.balance)).into());
+        }
+        let drops: u128 = data.balance.parse().map_err(|_| ChainRpcError::Overflow {
+            what: format!("Balance {}", data.balance),
+        })?;
+        let mut seen = ObservedBalance::new(
+            to_ledger_units(drops, q.chain.native_decimals, q.ledger_decimals)?,
+            height,
+        );
+        seen.authority = if data.flags & LSF_DISABLE_MASTER != 0 {
+            SourceAuthority::Revoked {
+                reason: "the account's master key is disabled (lsfDisableMaster)".into(),
+            }
+        } else {
+            SourceAuthority::Holds
+        };
+        Ok(seen)
+    }
+
+    fn name(&self) -> String {
+        "xrpl-rpc".into()
     }
 }
 

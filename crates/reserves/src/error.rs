@@ -419,6 +419,15 @@ pub enum WalletRejection {
         /// The height asked for.
         height: u64,
     },
+    /// The chain says the signing key did not control the account at the snapshot (an XRPL
+    /// master key disabled, a rotated Aptos key).
+    #[error("the signing key had no authority over the account at height {height}: {reason}")]
+    KeyNotAuthorised {
+        /// What the chain says.
+        reason: String,
+        /// The snapshot height.
+        height: u64,
+    },
     /// The node answered for another height than asked.
     #[error("node reports height {node}, the wallet is stated at {requested}")]
     SourceHeight {
@@ -543,6 +552,7 @@ impl WalletRejection {
             Self::DuplicateAddress { .. } => "duplicate_address",
             Self::BalanceMismatch { .. } => "balance_mismatch",
             Self::SourceHeight { .. } => "source_height",
+            Self::KeyNotAuthorised { .. } => "key_not_authorised",
             Self::Overflow { .. } => "overflow",
             Self::Http { .. } => "http",
             Self::Rpc { .. } => "rpc",

@@ -36,7 +36,8 @@ mod wallet;
 pub mod xrpl;
 
 pub use balance::{
-    BalanceQuery, BalanceSource, ChainSources, ObservedBalance, StatedBalances, to_ledger_units,
+    BalanceQuery, BalanceSource, ChainSources, ObservedBalance, SourceAuthority, StatedBalances,
+    to_ledger_units,
 };
 pub use bench::{BenchFixture, BenchReport, bench_fixture, bench_verify};
 pub use chain::{ChainAddress, ChainKind, ChainSpec, TokenSpec};

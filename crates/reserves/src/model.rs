@@ -131,6 +131,9 @@ pub enum KeyAuthority {
     /// wallet contract's current state): the key derives the address, but whether it still
     /// controlled it at the snapshot was not checked.
     NotChecked,
+    /// The chain lets keys change, and the balance source read at the snapshot height that the
+    /// key still controlled the account (e.g. the XRPL master key was not disabled).
+    Checked,
 }
 
 /// A wallet whose ownership and balance were accepted, counted in the reserves.
@@ -160,6 +163,13 @@ pub struct VerifiedWallet {
     /// Whether the key's authority at the snapshot is settled ([`KeyAuthority`]).
     #[serde(default)]
     pub key_authority: KeyAuthority,
+    /// Where the balance came from (`stated`, `evm-rpc`, `bitcoind`, `xrpl-rpc`, …).
+    #[serde(default = "stated")]
+    pub balance_source: String,
+}
+
+fn stated() -> String {
+    "stated".into()
 }
 
 /// A wallet that was not counted, and why.

@@ -166,6 +166,17 @@ pub fn verify_wallets_with(
                 stated: p.balance,
             };
             let seen = source.balance(&q)?;
+            let key_authority = match (&seen.authority, p.chain.kind.keys_can_change()) {
+                (crate::balance::SourceAuthority::Revoked { reason }, _) => {
+                    return Err(WalletRejection::KeyNotAuthorised {
+                        reason: reason.clone(),
+                        height: p.height,
+                    });
+                }
+                (crate::balance::SourceAuthority::Holds, true) => KeyAuthority::Checked,
+                (_, true) => KeyAuthority::NotChecked,
+                (_, false) => KeyAuthority::Intrinsic,
+            };
             if seen.height != p.height {
                 return Err(WalletRejection::SourceHeight {
                     requested: p.height,
@@ -190,11 +201,8 @@ pub fn verify_wallets_with(
                 scheme,
                 signatures: row.signatures.len(),
                 token: p.token.map(|t| t.contract.clone()),
-                key_authority: if p.chain.kind.keys_can_change() {
-                    KeyAuthority::NotChecked
-                } else {
-                    KeyAuthority::Intrinsic
-                },
+                key_authority,
+                balance_source: source.source_for(&p.chain.name),
             })
         });
         match outcome {

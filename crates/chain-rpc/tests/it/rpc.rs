@@ -376,3 +376,92 @@ fn sources_are_routed_per_chain() {
     assert_eq!(evm_seen.lock().unwrap().len(), 1);
     assert_eq!(btc_seen.lock().unwrap().len(), 1);
 }
+
+#[test]
+fn xrpl_balances_and_master_key_authority_at_the_snapshot_ledger() {
+    use custodia_reserves::KeyAuthority;
+    use custodia_reserves::sign::{sign_xrpl_secp256k1, xrpl_secp256k1_account};
+    const XRPL_H: u64 = 86_000_000;
+    let keys: Vec<SigningKey> = (20..25).map(key).collect();
+    let accounts: Vec<(String, String)> = keys.iter().map(xrpl_secp256k1_account).collect();
+    let by_account: std::collections::BTreeMap<String, usize> = accounts
+        .iter()
+        .enumerate()
+        .map(|(i, (a, _))| (a.clone(), i))
+        .collect();
+    let (url, seen) = serve(move |method, params| {
+        assert_eq!(method, "account_info");
+        let p = &params[0];
+        assert_eq!(p["ledger_index"], XRPL_H, "asked at the snapshot ledger");
+        let i = by_account[p["account"].as_str().unwrap()];
+        let result = match i {
+            // 1234.5 XRP, master key enabled (another flag set: lsfRequireDestTag).
+            0 => json!({"account_data": {"Balance": "1234500000", "Flags": 0x0002_0000u64},
+                        "ledger_index": XRPL_H, "validated": true, "status": "success"}),
+            // Master key disabled, a regular key in charge.
+            1 => json!({"account_data": {"Balance": "10000000", "Flags": 0x0010_0000u64,
+                        "RegularKey": "rrrrrrrrrrrrrrrrrrrrBZbvji"},
+                        "ledger_index": XRPL_H, "validated": true, "status": "success"}),
+            // Another balance than stated.
+            2 => json!({"account_data": {"Balance": "999999", "Flags": 0},
+                        "ledger_index": XRPL_H, "validated": true, "status": "success"}),
+            // The server answers for another ledger.
+            3 => json!({"account_data": {"Balance": "1000000", "Flags": 0},
+                        "ledger_index": XRPL_H + 1, "validated": true, "status": "success"}),
+            // Unknown at that ledger.
+            _ => json!({"error": "actNotFound", "status": "error"}),
+        };
+        ok(result)
+    });
+    let source = custodia_chain_rpc::XrplRpc::new(JsonRpcClient::new(url).unwrap());
+    let balances = ["1234.5", "10", "1", "1", "1"];
+    let rows: Vec<WalletRow> = accounts
+        .iter()
+        .zip(&keys)
+        .zip(balances)
+        .enumerate()
+        .map(|(i, (((address, kd), k), bal))| {
+            let mut r = row("xrpl", "XRP", address.clone(), bal, XRPL_H, |m| {
+                sign_xrpl_secp256k1(k, m)
+            });
+            r.script = Some(kd.clone());
+            r.line = i + 2;
+            r
+        })
+        .collect();
+    let r = registry();
+    let liab = Liabilities::new(
+        ROUND,
+        vec![AssetLiability {
+            asset: AssetId::new("XRP").unwrap(),
+            decimals: r.get(r.index_of("XRP").unwrap()).unwrap().decimals,
+            equity: Total::from_units(1_000_000_000),
+            debt: Total::ZERO,
+        }],
+    )
+    .unwrap();
+    let p = params().with_height("xrpl", XRPL_H);
+    let checked = verify_wallets_with(&rows, &liab, &r, &p, &source).unwrap();
+    let report = ReservesReport::build(&liab, &r, &p, checked).unwrap();
+    assert_eq!(report.wallets.len(), 1, "{:?}", report.rejected);
+    let w = &report.wallets[0];
+    assert_eq!(w.key_authority, KeyAuthority::Checked);
+    assert_eq!(w.balance_source, "xrpl-rpc");
+    assert_eq!(w.balance_decimal, "1234.5");
+    assert_eq!(
+        codes(&report),
+        [
+            "key_not_authorised",
+            "balance_mismatch",
+            "source_height",
+            "rpc"
+        ]
+    );
+    assert!(report.rejected[0].reason.contains("master key is disabled"));
+    assert_eq!(seen.lock().unwrap().len(), 5);
+
+    // The same file with stated balances: counted, but the key's authority is not checked.
+    let checked = verify_wallets_with(&rows[..1], &liab, &r, &p, &StatedBalances).unwrap();
+    assert_eq!(checked.verified[0].key_authority, KeyAuthority::NotChecked);
+    assert_eq!(checked.verified[0].balance_source, "stated");
+}
