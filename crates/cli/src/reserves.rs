@@ -211,15 +211,38 @@ fn node_sources(
         };
         credentials.insert(chain.to_owned(), (user.to_owned(), password.to_owned()));
     }
-    let mut sources: Vec<(String, Box<dyn BalanceSource>)> = Vec::new();
+    // reserves.toml's [nodes.<chain>] first; a --node for the same chain replaces it.
+    let mut wanted: std::collections::BTreeMap<String, String> = params
+        .nodes
+        .iter()
+        .map(|(c, n)| (c.clone(), n.url.clone()))
+        .collect();
+    for (chain, n) in &params.nodes {
+        if let Some(path) = &n.auth_file
+            && !credentials.contains_key(chain)
+        {
+            let text = fs::read_to_string(path)
+                .with_context(|| format!("reading node credentials {path} (nodes.{chain})"))?;
+            let Some((user, password)) = text.trim_end().split_once(':') else {
+                bail!("{path}: expected `user:password`");
+            };
+            credentials.insert(chain.clone(), (user.to_owned(), password.to_owned()));
+        }
+    }
+    let mut given = std::collections::BTreeSet::new();
     for n in nodes {
         let (chain, url) = chain_arg("node", n)?;
+        if !given.insert(chain.to_owned()) {
+            bail!("--node {chain}: given twice");
+        }
+        wanted.insert(chain.to_owned(), url.to_owned());
+    }
+    let mut sources: Vec<(String, Box<dyn BalanceSource>)> = Vec::new();
+    for (chain, url) in &wanted {
+        let (chain, url) = (chain.as_str(), url.as_str());
         let Some(spec) = params.chain(chain) else {
             bail!("--node {chain}: not a chain of the verifier parameters");
         };
-        if sources.iter().any(|(c, _)| c == chain) {
-            bail!("--node {chain}: given twice");
-        }
         let mut client = JsonRpcClient::new(url).with_context(|| format!("--node {chain}"))?;
         if let Some((user, password)) = credentials.remove(chain) {
             client = client.with_basic_auth(&user, &password);

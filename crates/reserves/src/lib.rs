@@ -49,7 +49,7 @@ pub use model::{
     AssetLiability, CheckedWallets, KeyAuthority, Liabilities, RejectedWallet, Scheme,
     VerifiedWallet,
 };
-pub use params::{USD_DECIMALS, VerifyParams};
+pub use params::{NodeSpec, USD_DECIMALS, VerifyParams};
 pub use report::{
     AssetReserves, AssetStatus, ChartBar, ChartData, FULL_BPS, REPORT_FORMAT, ReservesReport,
     Summary,

@@ -499,6 +499,22 @@ fn reserves_verify_flags_shortfalls_and_rejects_forged_wallets() {
             .all(|r| r["chain"] == "ethereum" && r["code"] == "http"),
         "{rejected:?}"
     );
+    // The same node configured in reserves.toml instead of on the command line.
+    let toml_path = round.join("reserves.toml");
+    let toml_text = std::fs::read_to_string(&toml_path).unwrap();
+    let with_node = toml_text.replacen(
+        "\n[heights]",
+        "\n[nodes.ethereum]\nurl = \"http://127.0.0.1:1\"\n\n[heights]",
+        1,
+    );
+    assert_ne!(with_node, toml_text);
+    std::fs::write(&toml_path, &with_node).unwrap();
+    let o = run(args(&["--allow-shortfall"]));
+    assert_eq!(code(&o), 0, "{}", text(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["balance_source"], "ethereum=evm-rpc,*=stated");
+    std::fs::write(&toml_path, &toml_text).unwrap();
+
     // Malformed or unusable node arguments stop before any wallet is checked.
     for bad in [
         "ethereum",
