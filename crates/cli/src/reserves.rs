@@ -28,6 +28,18 @@ pub enum ReservesCommand {
     /// Write the wallet file custody signers fill in: for every address of the list, the
     /// canonical address, the chain's snapshot height and the exact message to sign.
     Template(TemplateArgs),
+    /// Check another exchange's published proof-of-assets file (opt-in compatibility reader):
+    /// OKX's wallet-signature CSV with its fixed message and formats, keeping the checks OKX's
+    /// verifier skips. Exits 1 when a row is rejected.
+    Okx(OkxArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct OkxArgs {
+    /// OKX's published CSV (coin,Type,Network,Snapshot Height,address,amount,message,
+    /// signature1,signature2,redeem script/public key,EOA1,EOA2).
+    #[arg(long)]
+    pub file: PathBuf,
 }
 
 #[derive(Debug, Args)]
@@ -96,7 +108,38 @@ pub fn run(cmd: ReservesCommand, out: &Output) -> Result<Outcome> {
     match cmd {
         ReservesCommand::Verify(a) => verify(a, out),
         ReservesCommand::Template(a) => template(a, out),
+        ReservesCommand::Okx(a) => okx(a, out),
     }
+}
+
+fn okx(a: OkxArgs, out: &Output) -> Result<Outcome> {
+    let text =
+        fs::read_to_string(&a.file).with_context(|| format!("reading {}", a.file.display()))?;
+    let report = custodia_reserves::okx::verify_okx_file(&text)
+        .with_context(|| a.file.display().to_string())?;
+    out.emit(&report, || {
+        let mut s = format!(
+            "OKX proof of assets: {} rows verified, {} rejected\n",
+            report.verified, report.rejected
+        );
+        for (coin, (ok, bad)) in &report.by_coin {
+            s.push_str(&format!("{coin:<8} {ok:>6} verified {bad:>6} rejected\n"));
+        }
+        for r in report.rows.iter().filter(|r| r.rejected.is_some()).take(20) {
+            let (code, why) = r.rejected.as_ref().expect("filtered");
+            s.push_str(&format!(
+                "line {} {} {}: {code}: {why}\n",
+                r.line, r.coin, r.address
+            ));
+        }
+        s.push_str(&format!("note: {}", report.caveat));
+        s
+    });
+    Ok(if report.rejected > 0 {
+        Outcome::Rejected
+    } else {
+        Outcome::Ok
+    })
 }
 
 fn template(a: TemplateArgs, out: &Output) -> Result<Outcome> {

@@ -118,7 +118,7 @@ pub(crate) fn verify(
             }
         }
         ChainAddress::Xrpl(a) => {
-            if let Some(_) = kd.get("public_key") {
+            if kd.get("public_key").is_some() {
                 let pk: [u8; 33] = kd.hex("public_key")?;
                 if pk[0] != 0xed {
                     return Err(WalletRejection::key_data(

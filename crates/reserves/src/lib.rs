@@ -20,6 +20,7 @@ pub mod filecoin;
 mod keydata;
 pub mod message;
 mod model;
+pub mod okx;
 mod params;
 pub mod polkadot;
 mod report;

@@ -77,7 +77,7 @@ pub fn wallet_template<'r>(
                 .ok_or_else(|| format!("chain `{chain_name}` has no ownership verifier"))?;
             let chains = registry_chains(&asset)
                 .ok_or_else(|| format!("asset `{asset}` is not in the registry"))?;
-            if !chains.iter().any(|c| *c == chain_name) {
+            if !chains.contains(&chain_name) {
                 return Err(format!("asset {asset} is not held on `{chain_name}`"));
             }
             if chain.native_asset.as_str() != asset && params.token(&chain_name, &asset).is_none() {

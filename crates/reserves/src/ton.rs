@@ -77,7 +77,7 @@ impl Bits {
     fn push(&mut self, value: u64, n: usize) {
         for i in (0..n).rev() {
             let bit = (value >> i) & 1 == 1;
-            if self.1 % 8 == 0 {
+            if self.1.is_multiple_of(8) {
                 self.0.push(0);
             }
             if bit {
@@ -98,7 +98,7 @@ impl Bits {
 fn leaf_cell_hash(mut bits: Bits) -> [u8; 32] {
     let n = bits.1;
     let d2 = (n / 8 + n.div_ceil(8)) as u8;
-    if n % 8 != 0 {
+    if !n.is_multiple_of(8) {
         *bits.0.last_mut().expect("non-empty") |= 0x80 >> (n % 8);
     }
     Sha256::new()

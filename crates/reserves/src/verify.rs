@@ -355,7 +355,7 @@ fn verify_signature(p: &Prepared<'_>, row: &WalletRow) -> Result<Scheme, WalletR
     )
 }
 
-fn check_signatures(
+pub(crate) fn check_signatures(
     chain: &ChainSpec,
     address: &ChainAddress,
     message: &str,

@@ -33,23 +33,18 @@ fn check(
     .map_err(|e| e.code().to_owned())
 }
 
-/// (chain, address, key data, signer) for one key; `other` signs with another key.
-fn cases(
-    seed: u8,
-) -> Vec<(
-    &'static str,
-    String,
-    Option<String>,
-    Box<dyn Fn(&str) -> String>,
-)> {
+/// A message signer.
+type Signer = Box<dyn Fn(&str) -> String>;
+
+/// One wallet: chain, address, key data, its signer.
+type Case = (&'static str, String, Option<String>, Signer);
+
+/// The wallets of one key on every chain.
+fn cases(seed: u8) -> Vec<Case> {
     let s = SigningKey::from_bytes([seed; 32]).unwrap();
     let e = Ed25519Key::from_seed([seed; 32]);
-    let secp = |k: SigningKey| -> Box<dyn Fn(&str) -> String> {
-        Box::new(move |m| sign_envelope_secp256k1(&k, m))
-    };
-    let edf = |k: Ed25519Key| -> Box<dyn Fn(&str) -> String> {
-        Box::new(move |m| sign_envelope_ed25519(&k, m))
-    };
+    let secp = |k: SigningKey| -> Signer { Box::new(move |m| sign_envelope_secp256k1(&k, m)) };
+    let edf = |k: Ed25519Key| -> Signer { Box::new(move |m| sign_envelope_ed25519(&k, m)) };
     let pk_kd = |k: &Ed25519Key| Some(key_data(&[("public_key", &hex::encode(k.public()))]));
     let (xrpl_s, _) = xrpl_secp256k1_account(&s);
     let (xrpl_e, xrpl_e_kd) = xrpl_ed25519_account(&e);
