@@ -33,6 +33,20 @@ pub fn parse_hex_quantity(method: &str, raw_json: &str) -> Result<u128, ChainRpc
     u128::from_str_radix(digits, 16).map_err(|e| bad(format!("`{s}`: {e}")))
 }
 
+/// ABI call data of EIP-1271 `isValidSignature(bytes32 hash, bytes signature)`.
+pub fn is_valid_signature_calldata(hash: &[u8; 32], signature: &[u8]) -> String {
+    let padded = signature.len().div_ceil(32) * 32;
+    let mut sig = signature.to_vec();
+    sig.resize(padded, 0);
+    format!(
+        "0x1626ba7e{}{:064x}{:064x}{}",
+        hex::encode(hash),
+        64,
+        signature.len(),
+        hex::encode(sig)
+    )
+}
+
 /// ABI call data of ERC-20 `balanceOf(owner)`.
 pub fn balance_of_calldata(owner: &[u8; 20]) -> String {
     format!("0x70a08231{:0>64}", hex::encode(owner))
@@ -82,6 +96,33 @@ impl BalanceSource for EvmRpc {
             to_ledger_units(raw, decimals, q.ledger_decimals)?,
             q.height,
         ))
+    }
+
+    fn contract_signature(
+        &self,
+        q: &BalanceQuery<'_>,
+        digest: [u8; 32],
+        signature: &[u8],
+    ) -> Result<bool, WalletRejection> {
+        let (ChainKind::Evm, ChainAddress::Evm(addr)) = (q.chain.kind, q.address) else {
+            return Err(WalletRejection::SourceUnsupported {
+                what: format!("EIP-1271 on chain `{}`", q.chain.name),
+            });
+        };
+        let call = json!({
+            "to": format!("0x{}", hex::encode(addr)),
+            "data": is_valid_signature_calldata(&digest, signature),
+        });
+        let raw = self
+            .client
+            .call_raw("eth_call", json!([call, format!("0x{:x}", q.height)]))?;
+        let text: String = serde_json::from_str(&raw).map_err(|e| ChainRpcError::Answer {
+            method: "eth_call".into(),
+            message: e.to_string(),
+        })?;
+        // A contract that accepts returns the selector as a left-aligned bytes4; an account
+        // without code returns `0x`; anything else refuses.
+        Ok(text.to_ascii_lowercase().starts_with("0x1626ba7e") && text.len() == 66)
     }
 
     fn name(&self) -> String {

@@ -99,6 +99,25 @@ pub trait BalanceSource {
         "custom".into()
     }
 
+    /// Asks an EVM contract wallet at the query's block whether `signature` is valid for
+    /// `digest` (EIP-1271 `isValidSignature(bytes32,bytes)` returning `0x1626ba7e`). Sources
+    /// without a node cannot: the default refuses, so a contract wallet is never counted on a
+    /// stated balance alone.
+    fn contract_signature(
+        &self,
+        query: &BalanceQuery<'_>,
+        digest: [u8; 32],
+        signature: &[u8],
+    ) -> Result<bool, WalletRejection> {
+        let _ = (digest, signature);
+        Err(WalletRejection::SourceUnsupported {
+            what: format!(
+                "EIP-1271 contract wallets on `{}` (they need an EVM node)",
+                query.chain.name
+            ),
+        })
+    }
+
     /// The name of the source that answers for `chain` (a router names its route), shown on
     /// every counted wallet.
     fn source_for(&self, chain: &str) -> String {
@@ -154,6 +173,22 @@ impl<'a> ChainSources<'a> {
 }
 
 impl BalanceSource for ChainSources<'_> {
+    fn contract_signature(
+        &self,
+        q: &BalanceQuery<'_>,
+        digest: [u8; 32],
+        signature: &[u8],
+    ) -> Result<bool, WalletRejection> {
+        self.by_chain
+            .get(&q.chain.name)
+            .copied()
+            .or(self.fallback)
+            .ok_or_else(|| WalletRejection::SourceUnsupported {
+                what: format!("chain `{}`", q.chain.name),
+            })?
+            .contract_signature(q, digest, signature)
+    }
+
     fn source_for(&self, chain: &str) -> String {
         self.by_chain
             .get(chain)

@@ -428,6 +428,12 @@ pub enum WalletRejection {
         /// The snapshot height.
         height: u64,
     },
+    /// The contract wallet did not accept the signature at the snapshot block (EIP-1271).
+    #[error("the contract wallet's isValidSignature refused the signature at block {height}")]
+    ContractSignatureInvalid {
+        /// The snapshot block.
+        height: u64,
+    },
     /// The node answered for another height than asked.
     #[error("node reports height {node}, the wallet is stated at {requested}")]
     SourceHeight {
@@ -553,6 +559,7 @@ impl WalletRejection {
             Self::BalanceMismatch { .. } => "balance_mismatch",
             Self::SourceHeight { .. } => "source_height",
             Self::KeyNotAuthorised { .. } => "key_not_authorised",
+            Self::ContractSignatureInvalid { .. } => "contract_signature_invalid",
             Self::Overflow { .. } => "overflow",
             Self::Http { .. } => "http",
             Self::Rpc { .. } => "rpc",

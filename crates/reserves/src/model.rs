@@ -116,6 +116,9 @@ pub enum Scheme {
     Sep53,
     /// The documented generic Custodia envelope for custody HSMs without a wallet standard.
     CustodiaEnvelope,
+    /// An EVM contract wallet (Safe, …): EIP-1271 `isValidSignature` of the EIP-191 hash, asked
+    /// of the contract at the snapshot block.
+    Eip1271,
 }
 
 /// Whether the signing key's authority over the address at the snapshot is settled.

@@ -165,6 +165,13 @@ pub fn verify_wallets_with(
                 height: p.height,
                 stated: p.balance,
             };
+            if scheme == Scheme::Eip1271 {
+                let sig = crate::ed25519::hex(&row.signatures[0])?;
+                let digest = evm::eip191_hash(p.message.as_bytes());
+                if !source.contract_signature(&q, digest, &sig)? {
+                    return Err(WalletRejection::ContractSignatureInvalid { height: p.height });
+                }
+            }
             let seen = source.balance(&q)?;
             let key_authority = match (&seen.authority, p.chain.kind.keys_can_change()) {
                 (crate::balance::SourceAuthority::Revoked { reason }, _) => {
@@ -390,6 +397,37 @@ pub(crate) fn check_signatures(
     }
     match (address, chain.kind) {
         (ChainAddress::Evm(a), ChainKind::Evm) => {
+            // Key data here is only `contract=eip1271`; a script is no EVM thing.
+            let kd = crate::keydata::KeyData::parse(script, &["contract"]).map_err(|_| {
+                WalletRejection::UnexpectedScript {
+                    address_type: "EVM account".into(),
+                }
+            })?;
+            let one = |what: &str| match signatures {
+                [] => Err(WalletRejection::NoSignature),
+                [s] => Ok(s.as_str()),
+                more => Err(WalletRejection::TooManySignatures {
+                    got: more.len(),
+                    max: 1,
+                    address_type: what.to_owned(),
+                }),
+            };
+
+            match kd.get("contract") {
+                None => {}
+                Some("eip1271") => {
+                    // Checked against the contract at the snapshot block by the balance source
+                    // (step 8); here only the encoding.
+                    let sig = one("EIP-1271 contract wallet")?;
+                    crate::ed25519::hex(sig)?;
+                    return Ok(Scheme::Eip1271);
+                }
+                Some(other) => {
+                    return Err(WalletRejection::key_data(format!(
+                        "contract `{other}`: only eip1271 is accepted"
+                    )));
+                }
+            }
             evm::verify_personal_sign(a, message, one("EVM account")?)?;
             Ok(Scheme::Eip191)
         }

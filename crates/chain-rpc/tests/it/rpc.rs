@@ -465,3 +465,61 @@ fn xrpl_balances_and_master_key_authority_at_the_snapshot_ledger() {
     assert_eq!(checked.verified[0].key_authority, KeyAuthority::NotChecked);
     assert_eq!(checked.verified[0].balance_source, "stated");
 }
+
+#[test]
+fn eip1271_contract_wallets_are_asked_at_the_snapshot_block() {
+    use custodia_reserves::Scheme;
+    // Two Safe-like contracts: the first accepts, the second refuses.
+    let safe_ok = "0x1111111111111111111111111111111111111111";
+    let safe_no = "0x2222222222222222222222222222222222222222";
+    let owner = key(30);
+    let (url, seen) = serve(move |method, params| match method {
+        "eth_call"
+            if params[0]["data"]
+                .as_str()
+                .unwrap()
+                .starts_with("0x1626ba7e") =>
+        {
+            assert_eq!(params[1], format!("0x{ETH_H:x}"), "at the snapshot block");
+            if params[0]["to"] == safe_ok {
+                ok(json!(format!("0x1626ba7e{}", "0".repeat(56))))
+            } else {
+                ok(json!(format!("0xffffffff{}", "0".repeat(56))))
+            }
+        }
+        "eth_getBalance" => ok(json!("0x1bc16d674ec80000")),
+        other => panic!("unexpected {other}"),
+    });
+    let source = EvmRpc::new(JsonRpcClient::new(url).unwrap());
+    let rows: Vec<WalletRow> = [safe_ok, safe_no]
+        .iter()
+        .enumerate()
+        .map(|(i, a)| {
+            let addr =
+                custodia_reserves::ChainAddress::parse(params().chain("ethereum").unwrap(), a)
+                    .unwrap()
+                    .canonical();
+            // The owner's EIP-191 signature, which the contract checks against its owners.
+            let mut r = row("ethereum", "ETH", addr, "2", ETH_H, |m| {
+                sign_eip191(&owner, m)
+            });
+            r.script = Some("contract=eip1271".into());
+            r.line = i + 2;
+            r
+        })
+        .collect();
+    let report = verify(&rows, &source);
+    assert_eq!(codes(&report), ["contract_signature_invalid"]);
+    assert_eq!(report.wallets.len(), 1);
+    assert_eq!(report.wallets[0].scheme, Scheme::Eip1271);
+    let calls = seen.lock().unwrap().clone();
+    let data = calls[0].body["params"][0]["data"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // selector, hash, offset 0x40, length 65, signature padded to 96 bytes.
+    assert_eq!(data.len(), 2 + 8 + 64 * 3 + 192);
+    // Without a node a contract wallet is never counted.
+    let stated = verify(&rows, &StatedBalances);
+    assert_eq!(codes(&stated), ["source_unsupported", "source_unsupported"]);
+}
