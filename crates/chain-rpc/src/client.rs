@@ -1,4 +1,4 @@
-//! A small blocking JSON-RPC 2.0 client over plain HTTP (ureq, no TLS).
+//! A small blocking JSON-RPC 2.0 client over HTTP or HTTPS (ureq; rustls with the Mozilla roots).
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -44,13 +44,13 @@ struct Response<'a> {
 }
 
 impl JsonRpcClient {
-    /// A client for `url` (`http://host:port[/path]`), 30 s timeout, no proxy.
+    /// A client for `url` (`http://` or `https://host:port[/path]`), 30 s timeout, no proxy.
     pub fn new(url: impl Into<String>) -> Result<Self, ChainRpcError> {
         let url = url.into();
-        if !url.starts_with("http://") {
+        if !url.starts_with("http://") && !url.starts_with("https://") {
             return Err(ChainRpcError::Http {
                 url,
-                message: "only http:// node URLs are supported".into(),
+                message: "node URLs are http:// or https://".into(),
             });
         }
         Ok(Self {

@@ -349,9 +349,13 @@ mod tests {
     }
 
     #[test]
-    fn only_http() {
+    fn http_and_https_only() {
+        assert!(JsonRpcClient::new("https://node.example").is_ok());
+        assert_eq!(JsonRpcClient::new("ftp://node").unwrap_err().code(), "http");
+        // A TLS connection that cannot be made is an `http` error of that wallet, not a panic.
+        let c = JsonRpcClient::new("https://127.0.0.1:1").unwrap();
         assert_eq!(
-            JsonRpcClient::new("https://node").unwrap_err().code(),
+            c.call_raw("m", serde_json::json!([])).unwrap_err().code(),
             "http"
         );
         let c = JsonRpcClient::new("http://127.0.0.1:1")

@@ -92,9 +92,11 @@ pub struct VerifyArgs {
     /// The default since exits became strict; kept so that older scripts still run.
     #[arg(long, hide = true, conflicts_with = "allow_shortfall")]
     pub strict: bool,
-    /// Check balances against a node instead of taking the file's: `CHAIN=http://host:port`, an
-    /// EVM node (archive, for past heights) for an EVM chain, bitcoind held at the snapshot
-    /// height for a Bitcoin chain. Repeat per chain; chains without a node keep the stated
+    /// Check balances against a node instead of taking the file's: `CHAIN=http(s)://host:port`,
+    /// an EVM node (archive, for past heights; also EIP-1271 contract wallets) for an EVM chain,
+    /// bitcoind (or Litecoin/Dash/BCH node) held at the snapshot height for a Bitcoin-family
+    /// chain, a full-history rippled for `xrpl` (balance and master-key authority). Repeat per
+    /// chain; replaces reserves.toml's [nodes.CHAIN]; chains without a node keep the stated
     /// balances.
     #[arg(long = "node", value_name = "CHAIN=URL")]
     pub nodes: Vec<String>,

@@ -202,7 +202,7 @@ impl VerifyParams {
             }
             if !node.url.starts_with("http://") && !node.url.starts_with("https://") {
                 return Err(ReservesError::params(format!(
-                    "nodes.{chain}.url `{}` is not an http:// URL",
+                    "nodes.{chain}.url `{}` is not an http:// or https:// URL",
                     node.url
                 )));
             }
@@ -345,7 +345,7 @@ mod tests {
             ),
             (
                 "exchange = \"A\"\n[nodes.bitcoin]\nurl = \"ftp://x\"",
-                "not an http:// URL",
+                "not an http:// or https:// URL",
             ),
         ] {
             let err = VerifyParams::from_toml(text).unwrap_err().to_string();

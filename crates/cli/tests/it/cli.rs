@@ -520,7 +520,7 @@ fn reserves_verify_flags_shortfalls_and_rejects_forged_wallets() {
         "ethereum",
         "tron=http://127.0.0.1:1",
         "solana=http://127.0.0.1:1",
-        "ethereum=https://node.example",
+        "ethereum=ftp://node.example",
     ] {
         let o = run(args(&["--node", bad]));
         assert_eq!(code(&o), 2, "{bad}: {}", text(&o));
