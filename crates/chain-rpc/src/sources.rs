@@ -6,8 +6,8 @@ use custodia_reserves::{
     WalletRejection, to_ledger_units,
 };
 use serde::Deserialize;
-use serde_json::json;
 use serde_json::value::RawValue;
+use serde_json::{Value, json};
 
 use crate::{ChainRpcError, JsonRpcClient};
 
@@ -298,6 +298,76 @@ impl BalanceSource for XrplRpc {
 
     fn name(&self) -> String {
         "xrpl-rpc".into()
+    }
+}
+
+/// Balances from a Filecoin node (Lotus, Forest; an archival node for old epochs):
+/// `Filecoin.ChainGetTipSetByHeight(<epoch>, null)` for the snapshot tipset, then
+/// `Filecoin.StateGetActor(<address>, <tipset key>)`; the balance is the actor's `Balance` in
+/// attoFIL. A null round at the snapshot epoch makes the node return the tipset below it: its
+/// height is reported, and the verifier rejects the wallet (`source_height`) unless it is the
+/// stated one.
+#[derive(Debug)]
+pub struct FilecoinRpc {
+    client: JsonRpcClient,
+}
+
+impl FilecoinRpc {
+    /// A source backed by `client`.
+    pub fn new(client: JsonRpcClient) -> Self {
+        Self { client }
+    }
+}
+
+#[derive(Deserialize)]
+struct TipSet {
+    #[serde(rename = "Cids")]
+    cids: Value,
+    #[serde(rename = "Height")]
+    height: u64,
+}
+
+#[derive(Deserialize)]
+struct Actor {
+    #[serde(rename = "Balance")]
+    balance: String,
+}
+
+impl BalanceSource for FilecoinRpc {
+    fn balance(&self, q: &BalanceQuery<'_>) -> Result<ObservedBalance, WalletRejection> {
+        let (ChainKind::Filecoin, ChainAddress::Filecoin(_)) = (q.chain.kind, q.address) else {
+            return Err(WalletRejection::SourceUnsupported {
+                what: format!("chain `{}` with a Filecoin node", q.chain.name),
+            });
+        };
+        let answer = |method: &'static str| {
+            move |message: String| ChainRpcError::Answer {
+                method: method.into(),
+                message,
+            }
+        };
+        const TIPSET: &str = "Filecoin.ChainGetTipSetByHeight";
+        let raw = self.client.call_raw(TIPSET, json!([q.height, null]))?;
+        let ts: TipSet = serde_json::from_str(&raw).map_err(|e| answer(TIPSET)(e.to_string()))?;
+        const ACTOR: &str = "Filecoin.StateGetActor";
+        let raw = self.client.call_raw(ACTOR, json!([q.canonical, ts.cids]))?;
+        let actor: Actor = serde_json::from_str(&raw).map_err(|e| answer(ACTOR)(e.to_string()))?;
+        if actor.balance.is_empty() || !actor.balance.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(
+                answer(ACTOR)(format!("Balance `{}` is not attoFIL", actor.balance)).into(),
+            );
+        }
+        let atto: u128 = actor.balance.parse().map_err(|_| ChainRpcError::Overflow {
+            what: format!("Balance {}", actor.balance),
+        })?;
+        Ok(ObservedBalance::new(
+            to_ledger_units(atto, q.chain.native_decimals, q.ledger_decimals)?,
+            ts.height,
+        ))
+    }
+
+    fn name(&self) -> String {
+        "lotus".into()
     }
 }
 

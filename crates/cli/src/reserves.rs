@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 use clap::{Args, Subcommand};
-use custodia_chain_rpc::{BitcoindRpc, EvmRpc, JsonRpcClient, XrplRpc};
+use custodia_chain_rpc::{BitcoindRpc, EvmRpc, FilecoinRpc, JsonRpcClient, XrplRpc};
 use custodia_primitives::{Amount, AssetRegistry};
 use custodia_reserves::{
     AssetLiability, BalanceSource, ChainKind, ChainSources, Liabilities, ReservesReport,
@@ -307,6 +307,7 @@ fn node_sources(
             | ChainKind::Dash
             | ChainKind::BitcoinCash => Box::new(BitcoindRpc::new(client)),
             ChainKind::Xrpl => Box::new(XrplRpc::new(client)),
+            ChainKind::Filecoin => Box::new(FilecoinRpc::new(client)),
             other => bail!(
                 "--node {chain}: no node balance source for {other:?} chains yet; their wallets keep the stated balances"
             ),

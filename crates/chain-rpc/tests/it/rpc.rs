@@ -523,3 +523,69 @@ fn eip1271_contract_wallets_are_asked_at_the_snapshot_block() {
     let stated = verify(&rows, &StatedBalances);
     assert_eq!(codes(&stated), ["source_unsupported", "source_unsupported"]);
 }
+
+#[test]
+fn filecoin_balances_at_the_snapshot_tipset() {
+    use custodia_reserves::sign::{filecoin_f1_address, sign_frc0102};
+    const FIL_H: u64 = 3_800_000;
+    let keys: Vec<SigningKey> = (40..43).map(key).collect();
+    let addrs: Vec<String> = keys.iter().map(filecoin_f1_address).collect();
+    let known = addrs.clone();
+    let (url, seen) = serve(move |method, params| match method {
+        "Filecoin.ChainGetTipSetByHeight" => {
+            assert_eq!(params[0], FIL_H);
+            ok(json!({"Cids": [{"/": "bafy2bzacea"}], "Height": FIL_H, "Blocks": []}))
+        }
+        "Filecoin.StateGetActor" => {
+            assert_eq!(
+                params[1],
+                json!([{"/": "bafy2bzacea"}]),
+                "at the snapshot tipset"
+            );
+            let i = known.iter().position(|a| params[0] == *a).unwrap();
+            match i {
+                // 12.5 FIL plus dust the 8-decimal ledger cannot hold.
+                0 => ok(json!({"Code": {"/": "bafk"}, "Nonce": 3, "Balance": "12500000000000000001"})),
+                1 => ok(json!({"Code": {"/": "bafk"}, "Nonce": 0, "Balance": "1"})),
+                _ => (
+                    500,
+                    json!({"jsonrpc": "2.0", "id": 0, "error": {"code": 1, "message": "actor not found"}})
+                        .to_string()
+                        .replace("\"id\":0", "\"id\":$ID"),
+                ),
+            }
+        }
+        other => panic!("unexpected {other}"),
+    });
+    let source = custodia_chain_rpc::FilecoinRpc::new(JsonRpcClient::new(url).unwrap());
+    let rows: Vec<WalletRow> = addrs
+        .iter()
+        .zip(&keys)
+        .enumerate()
+        .map(|(i, (a, k))| {
+            let mut r = row("filecoin", "FIL", a.clone(), "12.5", FIL_H, |m| {
+                sign_frc0102(k, m)
+            });
+            r.line = i + 2;
+            r
+        })
+        .collect();
+    let r = registry();
+    let liab = Liabilities::new(
+        ROUND,
+        vec![AssetLiability {
+            asset: AssetId::new("FIL").unwrap(),
+            decimals: r.get(r.index_of("FIL").unwrap()).unwrap().decimals,
+            equity: Total::from_units(10_000_000_000),
+            debt: Total::ZERO,
+        }],
+    )
+    .unwrap();
+    let p = params().with_height("filecoin", FIL_H);
+    let checked = verify_wallets_with(&rows, &liab, &r, &p, &source).unwrap();
+    let report = ReservesReport::build(&liab, &r, &p, checked).unwrap();
+    assert_eq!(report.wallets.len(), 1, "{:?}", report.rejected);
+    assert_eq!(report.wallets[0].balance_source, "lotus");
+    assert_eq!(codes(&report), ["balance_mismatch", "rpc"]);
+    assert_eq!(seen.lock().unwrap().len(), 6);
+}
