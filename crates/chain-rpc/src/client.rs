@@ -85,6 +85,60 @@ impl JsonRpcClient {
         self
     }
 
+    /// A REST call for nodes that speak plain JSON over HTTP (Aptos): `GET` when `body` is
+    /// `None`, else `POST` of the JSON body, to the client's URL joined with `path`. Returns the
+    /// body of a 2xx answer; other statuses are [`ChainRpcError::Rpc`] with the node's message.
+    pub fn rest(&self, path: &str, body: Option<&Value>) -> Result<String, ChainRpcError> {
+        let url = format!(
+            "{}/{}",
+            self.url.trim_end_matches('/'),
+            path.trim_start_matches('/')
+        );
+        let http = |message: String| ChainRpcError::Http {
+            url: self.url.clone(),
+            message,
+        };
+        let resp = match body {
+            None => {
+                let mut req = self.agent.get(&url);
+                if let Some(auth) = &self.authorization {
+                    req = req.header("Authorization", auth);
+                }
+                req.call()
+            }
+            Some(b) => {
+                let mut req = self
+                    .agent
+                    .post(&url)
+                    .header("Content-Type", "application/json");
+                if let Some(auth) = &self.authorization {
+                    req = req.header("Authorization", auth);
+                }
+                req.send(b.to_string())
+            }
+        };
+        let mut resp = resp.map_err(|e| http(e.to_string()))?;
+        let status = resp.status();
+        let text = resp
+            .body_mut()
+            .with_config()
+            .limit(MAX_BODY)
+            .read_to_string()
+            .map_err(|e| http(e.to_string()))?;
+        if !status.is_success() {
+            let message = serde_json::from_str::<Value>(&text)
+                .ok()
+                .and_then(|v| v.get("message").and_then(Value::as_str).map(str::to_owned))
+                .unwrap_or_else(|| format!("status {status}"));
+            return Err(ChainRpcError::Rpc {
+                method: path.split('?').next().unwrap_or(path).to_owned(),
+                code: i64::from(status.as_u16()),
+                message,
+            });
+        }
+        Ok(text)
+    }
+
     /// Calls `method` and returns the raw JSON text of `result`.
     pub fn call_raw(&self, method: &str, params: Value) -> Result<String, ChainRpcError> {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);

@@ -371,6 +371,92 @@ impl BalanceSource for FilecoinRpc {
     }
 }
 
+/// Balances and key authority from an Aptos node's REST API at a ledger version (the snapshot
+/// "height" of an Aptos chain is a ledger version): the `0x1::coin::balance` view function for
+/// APT (coin and its paired fungible asset) and the account's `authentication_key`. The verifier
+/// proves ownership with the key whose authentication key is the address; if the account has
+/// rotated its key by then, the wallet is rejected (`key_not_authorised`), else its authority is
+/// `checked`.
+#[derive(Debug)]
+pub struct AptosRest {
+    client: JsonRpcClient,
+}
+
+impl AptosRest {
+    /// A source backed by `client` (its URL the node's REST root, e.g. `https://…/v1`).
+    pub fn new(client: JsonRpcClient) -> Self {
+        Self { client }
+    }
+}
+
+#[derive(Deserialize)]
+struct AptosAccount {
+    authentication_key: String,
+}
+
+impl BalanceSource for AptosRest {
+    fn balance(&self, q: &BalanceQuery<'_>) -> Result<ObservedBalance, WalletRejection> {
+        let (ChainKind::Aptos, ChainAddress::Aptos(_)) = (q.chain.kind, q.address) else {
+            return Err(WalletRejection::SourceUnsupported {
+                what: format!("chain `{}` with an Aptos node", q.chain.name),
+            });
+        };
+        if q.token.is_some() {
+            return Err(WalletRejection::SourceUnsupported {
+                what: "Aptos tokens".into(),
+            });
+        }
+        let bad = |method: &str, message: String| ChainRpcError::Answer {
+            method: method.into(),
+            message,
+        };
+        let view = json!({
+            "function": "0x1::coin::balance",
+            "type_arguments": ["0x1::aptos_coin::AptosCoin"],
+            "arguments": [q.canonical],
+        });
+        let raw = self
+            .client
+            .rest(&format!("view?ledger_version={}", q.height), Some(&view))?;
+        let values: Vec<String> =
+            serde_json::from_str(&raw).map_err(|e| bad("view", e.to_string()))?;
+        let [octas] = values.as_slice() else {
+            return Err(bad("view", format!("{} values, expected 1", values.len())).into());
+        };
+        if octas.is_empty() || !octas.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(bad("view", format!("`{octas}` is not octas")).into());
+        }
+        let units: u128 = octas.parse().map_err(|_| ChainRpcError::Overflow {
+            what: format!("balance {octas}"),
+        })?;
+        let raw = self.client.rest(
+            &format!("accounts/{}?ledger_version={}", q.canonical, q.height),
+            None,
+        )?;
+        let account: AptosAccount =
+            serde_json::from_str(&raw).map_err(|e| bad("accounts", e.to_string()))?;
+        let mut seen = ObservedBalance::new(
+            to_ledger_units(units, q.chain.native_decimals, q.ledger_decimals)?,
+            q.height,
+        );
+        seen.authority = if account.authentication_key.eq_ignore_ascii_case(q.canonical) {
+            SourceAuthority::Holds
+        } else {
+            SourceAuthority::Revoked {
+                reason: format!(
+                    "the account's authentication key was rotated to {}",
+                    account.authentication_key
+                ),
+            }
+        };
+        Ok(seen)
+    }
+
+    fn name(&self) -> String {
+        "aptos-rest".into()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -589,3 +589,130 @@ fn filecoin_balances_at_the_snapshot_tipset() {
     assert_eq!(codes(&report), ["balance_mismatch", "rpc"]);
     assert_eq!(seen.lock().unwrap().len(), 6);
 }
+
+/// A REST server: `answer(method, path, body) -> (status, body)`.
+fn serve_rest(
+    answer: impl Fn(&str, &str, Option<Value>) -> (u16, String) + Send + 'static,
+) -> (String, Arc<Mutex<Vec<String>>>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/v1", listener.local_addr().unwrap());
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let log = Arc::clone(&seen);
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut line = String::new();
+            reader.read_line(&mut line).unwrap();
+            let mut parts = line.split_whitespace();
+            let method = parts.next().unwrap().to_owned();
+            let path = parts.next().unwrap().to_owned();
+            let mut length = 0usize;
+            loop {
+                let mut h = String::new();
+                reader.read_line(&mut h).unwrap();
+                let h = h.trim_end();
+                if h.is_empty() {
+                    break;
+                }
+                if let Some((n, v)) = h.split_once(':')
+                    && n.eq_ignore_ascii_case("content-length")
+                {
+                    length = v.trim().parse().unwrap();
+                }
+            }
+            let mut body = vec![0u8; length];
+            reader.read_exact(&mut body).unwrap();
+            let body = (length > 0).then(|| serde_json::from_slice(&body).unwrap());
+            log.lock().unwrap().push(format!("{method} {path}"));
+            let (status, text) = answer(&method, &path, body);
+            write!(
+                stream,
+                "HTTP/1.1 {status} X\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{text}",
+                text.len()
+            )
+            .unwrap();
+            stream.flush().unwrap();
+        }
+    });
+    (url, seen)
+}
+
+#[test]
+fn aptos_balance_and_authentication_key_at_the_ledger_version() {
+    use custodia_reserves::KeyAuthority;
+    use custodia_reserves::sign::{Ed25519Key, aptos_account, sign_aip62};
+    const APT_V: u64 = 140_000_000;
+    let keys: Vec<Ed25519Key> = (50u8..53).map(|i| Ed25519Key::from_seed([i; 32])).collect();
+    let accounts: Vec<(String, String)> = keys.iter().map(|k| aptos_account(k, "n")).collect();
+    let known: Vec<String> = accounts.iter().map(|(a, _)| a.clone()).collect();
+    let (url, seen) = serve_rest(move |method, path, body| {
+        assert!(path.ends_with(&format!("ledger_version={APT_V}")), "{path}");
+        if method == "POST" {
+            assert_eq!(path, format!("/v1/view?ledger_version={APT_V}"));
+            let body = body.unwrap();
+            assert_eq!(body["function"], "0x1::coin::balance");
+            let i = known
+                .iter()
+                .position(|a| body["arguments"][0] == *a)
+                .unwrap();
+            return match i {
+                2 => (
+                    404,
+                    json!({"message": "account not found", "error_code": "account_not_found"})
+                        .to_string(),
+                ),
+                _ => (200, json!(["1250000000"]).to_string()),
+            };
+        }
+        let i = known
+            .iter()
+            .position(|a| path.contains(a.as_str()))
+            .unwrap();
+        // Account 1 rotated its key.
+        let auth = if i == 1 {
+            format!("0x{}", "ab".repeat(32))
+        } else {
+            known[i].clone()
+        };
+        (
+            200,
+            json!({"sequence_number": "7", "authentication_key": auth}).to_string(),
+        )
+    });
+    let source = custodia_chain_rpc::AptosRest::new(JsonRpcClient::new(url).unwrap());
+    let rows: Vec<WalletRow> = accounts
+        .iter()
+        .zip(&keys)
+        .enumerate()
+        .map(|(i, ((a, kd), k))| {
+            let mut r = row("aptos", "APT", a.clone(), "12.5", APT_V, |m| {
+                sign_aip62(k, a, m, "n")
+            });
+            r.script = Some(kd.clone());
+            r.line = i + 2;
+            r
+        })
+        .collect();
+    let r = registry();
+    let liab = Liabilities::new(
+        ROUND,
+        vec![AssetLiability {
+            asset: AssetId::new("APT").unwrap(),
+            decimals: r.get(r.index_of("APT").unwrap()).unwrap().decimals,
+            equity: Total::from_units(10_000_000_000),
+            debt: Total::ZERO,
+        }],
+    )
+    .unwrap();
+    let p = params().with_height("aptos", APT_V);
+    let checked = verify_wallets_with(&rows, &liab, &r, &p, &source).unwrap();
+    let report = ReservesReport::build(&liab, &r, &p, checked).unwrap();
+    assert_eq!(report.wallets.len(), 1, "{:?}", report.rejected);
+    assert_eq!(report.wallets[0].key_authority, KeyAuthority::Checked);
+    assert_eq!(report.wallets[0].balance_source, "aptos-rest");
+    assert_eq!(codes(&report), ["key_not_authorised", "rpc"]);
+    assert!(report.rejected[0].reason.contains("rotated"));
+    assert!(report.rejected[1].reason.contains("account not found"));
+    assert_eq!(seen.lock().unwrap().len(), 5);
+}
