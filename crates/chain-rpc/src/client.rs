@@ -37,10 +37,16 @@ impl std::fmt::Debug for JsonRpcClient {
 
 #[derive(Deserialize)]
 struct Response<'a> {
-    #[serde(borrow, default)]
+    /// Present even when `null` (a Substrate node answers `null` for absent storage): only a
+    /// missing field is `None`.
+    #[serde(borrow, default, deserialize_with = "present")]
     result: Option<&'a RawValue>,
     #[serde(default)]
     error: Option<Value>,
+}
+
+fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<&'de RawValue>, D::Error> {
+    <&RawValue>::deserialize(d).map(Some)
 }
 
 impl JsonRpcClient {

@@ -457,6 +457,98 @@ impl BalanceSource for AptosRest {
     }
 }
 
+/// Balances from a Substrate archive node (Polkadot, or Polkadot Asset Hub since balances moved
+/// there): `chain_getBlockHash(<height>)`, then `state_getStorage(System.Account(<account>),
+/// <hash>)`; the balance is the account's `free + reserved` (both still the owner's; `frozen`
+/// is a lock on `free`, not a deduction). An account absent at that block holds nothing.
+#[derive(Debug)]
+pub struct SubstrateRpc {
+    client: JsonRpcClient,
+}
+
+impl SubstrateRpc {
+    /// A source backed by `client`.
+    pub fn new(client: JsonRpcClient) -> Self {
+        Self { client }
+    }
+}
+
+/// `twox128("System") ‖ twox128("Account")`: the storage prefix of `System.Account`.
+const SYSTEM_ACCOUNT: &str = "26aa394eea5630e07c48ae0c9558cef7b99d880ec681799c0cf30e8886371da9";
+
+/// The storage key of `System.Account(account)` (`Blake2_128Concat` hasher).
+pub fn system_account_key(account: &[u8; 32]) -> String {
+    let h = custodia_chain::checksum::blake2b::<16>(&[account]);
+    format!(
+        "0x{SYSTEM_ACCOUNT}{}{}",
+        hex::encode(h),
+        hex::encode(account)
+    )
+}
+
+impl BalanceSource for SubstrateRpc {
+    fn balance(&self, q: &BalanceQuery<'_>) -> Result<ObservedBalance, WalletRejection> {
+        let (ChainKind::Polkadot, ChainAddress::Polkadot(account)) = (q.chain.kind, q.address)
+        else {
+            return Err(WalletRejection::SourceUnsupported {
+                what: format!("chain `{}` with a Substrate node", q.chain.name),
+            });
+        };
+        let bad = |method: &str, message: String| ChainRpcError::Answer {
+            method: method.into(),
+            message,
+        };
+        let raw = self
+            .client
+            .call_raw("chain_getBlockHash", json!([q.height]))?;
+        let hash: Option<String> =
+            serde_json::from_str(&raw).map_err(|e| bad("chain_getBlockHash", e.to_string()))?;
+        let hash = hash.ok_or_else(|| {
+            bad(
+                "chain_getBlockHash",
+                format!("no block at height {}", q.height),
+            )
+        })?;
+        let raw = self.client.call_raw(
+            "state_getStorage",
+            json!([system_account_key(account), hash]),
+        )?;
+        let data: Option<String> =
+            serde_json::from_str(&raw).map_err(|e| bad("state_getStorage", e.to_string()))?;
+        let total = match data {
+            None => 0,
+            Some(h) => {
+                let b = hex::decode(h.strip_prefix("0x").unwrap_or(&h))
+                    .map_err(|e| bad("state_getStorage", e.to_string()))?;
+                // AccountInfo: nonce, consumers, providers, sufficients (u32 each), then
+                // AccountData: free, reserved, frozen (u128 LE each), flags.
+                if b.len() < 48 {
+                    return Err(bad(
+                        "state_getStorage",
+                        format!("AccountInfo of {} bytes", b.len()),
+                    )
+                    .into());
+                }
+                let u128_at =
+                    |i: usize| u128::from_le_bytes(b[i..i + 16].try_into().expect("16 bytes"));
+                u128_at(16)
+                    .checked_add(u128_at(32))
+                    .ok_or_else(|| ChainRpcError::Overflow {
+                        what: "free + reserved".into(),
+                    })?
+            }
+        };
+        Ok(ObservedBalance::new(
+            to_ledger_units(total, q.chain.native_decimals, q.ledger_decimals)?,
+            q.height,
+        ))
+    }
+
+    fn name(&self) -> String {
+        "substrate-rpc".into()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -5,7 +5,9 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 use clap::{Args, Subcommand};
-use custodia_chain_rpc::{AptosRest, BitcoindRpc, EvmRpc, FilecoinRpc, JsonRpcClient, XrplRpc};
+use custodia_chain_rpc::{
+    AptosRest, BitcoindRpc, EvmRpc, FilecoinRpc, JsonRpcClient, SubstrateRpc, XrplRpc,
+};
 use custodia_primitives::{Amount, AssetRegistry};
 use custodia_reserves::{
     AssetLiability, BalanceSource, ChainKind, ChainSources, Liabilities, ReservesReport,
@@ -309,6 +311,7 @@ fn node_sources(
             ChainKind::Xrpl => Box::new(XrplRpc::new(client)),
             ChainKind::Filecoin => Box::new(FilecoinRpc::new(client)),
             ChainKind::Aptos => Box::new(AptosRest::new(client)),
+            ChainKind::Polkadot => Box::new(SubstrateRpc::new(client)),
             other => bail!(
                 "--node {chain}: no node balance source for {other:?} chains yet; their wallets keep the stated balances"
             ),

@@ -716,3 +716,78 @@ fn aptos_balance_and_authentication_key_at_the_ledger_version() {
     assert!(report.rejected[1].reason.contains("account not found"));
     assert_eq!(seen.lock().unwrap().len(), 5);
 }
+
+#[test]
+fn polkadot_system_account_at_the_snapshot_block() {
+    use custodia_reserves::sign::{Sr25519Key, polkadot_address, sign_polkadot_bytes};
+    const DOT_H: u64 = 20_000_000;
+    let keys: Vec<Sr25519Key> = (60u8..63).map(|i| Sr25519Key::from_seed([i; 32])).collect();
+    let accounts: Vec<[u8; 32]> = keys.iter().map(Sr25519Key::public).collect();
+    let known = accounts.clone();
+    let (url, seen) =
+        serve(move |method, params| match method {
+            "chain_getBlockHash" => {
+                assert_eq!(params[0], DOT_H);
+                ok(json!(format!("0x{}", "cd".repeat(32))))
+            }
+            "state_getStorage" => {
+                assert_eq!(
+                    params[1],
+                    format!("0x{}", "cd".repeat(32)),
+                    "at the snapshot block"
+                );
+                let key = params[0].as_str().unwrap();
+                // System.Account prefix, Blake2_128Concat of the account.
+                assert!(key.starts_with(
+                    "0x26aa394eea5630e07c48ae0c9558cef7b99d880ec681799c0cf30e8886371da9"
+                ));
+                let i = known
+                    .iter()
+                    .position(|a| key.ends_with(&hex::encode(a)))
+                    .unwrap();
+                let mut info = vec![0u8; 16]; // nonce, consumers, providers, sufficients
+                let (free, reserved): (u128, u128) = match i {
+                    0 => (100_000_000_000, 25_000_000_000), // 10 + 2.5 DOT (10 decimals)
+                    _ => (1, 0),
+                };
+                info.extend_from_slice(&free.to_le_bytes());
+                info.extend_from_slice(&reserved.to_le_bytes());
+                info.extend_from_slice(&[0u8; 32]); // frozen, flags
+                if i == 2 {
+                    return ok(Value::Null); // no such account at that block
+                }
+                ok(json!(format!("0x{}", hex::encode(info))))
+            }
+            other => panic!("unexpected {other}"),
+        });
+    let source = custodia_chain_rpc::SubstrateRpc::new(JsonRpcClient::new(url).unwrap());
+    let rows: Vec<WalletRow> = keys
+        .iter()
+        .enumerate()
+        .map(|(i, k)| {
+            let mut r = row("polkadot", "DOT", polkadot_address(k), "12.5", DOT_H, |m| {
+                sign_polkadot_bytes(k, m, [i as u8; 32])
+            });
+            r.line = i + 2;
+            r
+        })
+        .collect();
+    let r = registry();
+    let liab = Liabilities::new(
+        ROUND,
+        vec![AssetLiability {
+            asset: AssetId::new("DOT").unwrap(),
+            decimals: r.get(r.index_of("DOT").unwrap()).unwrap().decimals,
+            equity: Total::from_units(10_000_000_000),
+            debt: Total::ZERO,
+        }],
+    )
+    .unwrap();
+    let p = params().with_height("polkadot", DOT_H);
+    let checked = verify_wallets_with(&rows, &liab, &r, &p, &source).unwrap();
+    let report = ReservesReport::build(&liab, &r, &p, checked).unwrap();
+    assert_eq!(report.wallets.len(), 1, "{:?}", report.rejected);
+    assert_eq!(report.wallets[0].balance_source, "substrate-rpc");
+    assert_eq!(codes(&report), ["balance_mismatch", "balance_mismatch"]);
+    assert_eq!(seen.lock().unwrap().len(), 6);
+}
