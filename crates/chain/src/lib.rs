@@ -4,12 +4,21 @@
 mod address;
 mod base58;
 mod bitcoin;
+pub mod cardano;
 mod chain;
+pub mod checksum;
+pub mod coins;
 mod error;
 pub mod evm;
+pub mod filecoin;
+pub mod hex32;
 mod keccak;
 pub mod solana;
+pub mod ss58;
+pub mod stellar;
+pub mod ton;
 pub mod tron;
+pub mod xrpl;
 
 pub use address::{Address, AddressKind};
 pub use chain::{BitcoinParams, Chain, Network};
