@@ -9,7 +9,7 @@ use crate::{AIR_VERSION, ProofOptions};
 /// File magic.
 pub const MAGIC: &[u8; 8] = b"CUSBATCH";
 /// Version of this envelope.
-pub const FORMAT_VERSION: u8 = 1;
+pub const FORMAT_VERSION: u8 = 2;
 /// Bytes before the Plonky3 proof.
 pub const HEADER_LEN: usize = 8 + 1 + 4 + 8;
 /// Largest proof the verifier reads (a 2^18-leaf, 256-asset proof is far below it).

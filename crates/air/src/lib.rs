@@ -2,6 +2,7 @@
 #![deny(missing_docs)]
 
 pub mod air;
+pub mod chain;
 pub mod config;
 pub mod format;
 pub mod layout;
@@ -14,4 +15,4 @@ pub use public::{AssetParams, AssetTotals, BatchPublicInputs, PublicInputsError}
 
 /// Version of the batch statement and its AIR. Bump on any change to the constraints, the column
 /// layout, the public-value layout or the configuration; the verifier pins it.
-pub const AIR_VERSION: u32 = 1;
+pub const AIR_VERSION: u32 = 2;

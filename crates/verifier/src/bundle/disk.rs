@@ -15,19 +15,50 @@ fn input<T>(msg: impl Into<String>) -> Result<T, InputError> {
     Err(InputError(msg.into()))
 }
 
-/// Reads at most `limit` bytes of a file; larger files are an input error.
+/// Reads at most `limit` bytes of a regular file; larger files, and anything that is not a
+/// regular file (a device such as `/dev/zero`, a named pipe, a socket, also behind a symbolic
+/// link), are input errors. The size is checked before a byte is read, and the read itself
+/// stops at the limit in case the file grows meanwhile.
 pub fn read_limited(path: &Path, limit: u64) -> Result<Vec<u8>, InputError> {
+    // Looked at before opening: opening a named pipe would block until a writer appears.
+    let meta = fs::metadata(path)
+        .map_err(|e| InputError(format!("cannot open {}: {e}", path.display())))?;
+    if !meta.is_file() {
+        return input(format!(
+            "{} is not a regular file: not a Custodia file",
+            path.display()
+        ));
+    }
+    let too_large = || {
+        input(format!(
+            "{} is larger than {limit} bytes: not a Custodia file",
+            path.display()
+        ))
+    };
+    if meta.len() > limit {
+        return too_large();
+    }
     let f = fs::File::open(path)
         .map_err(|e| InputError(format!("cannot open {}: {e}", path.display())))?;
-    let mut buf = Vec::new();
+    // The file opened may not be the one looked at (a swap in between): check again.
+    let meta = f
+        .metadata()
+        .map_err(|e| InputError(format!("cannot read {}: {e}", path.display())))?;
+    if !meta.is_file() {
+        return input(format!(
+            "{} is not a regular file: not a Custodia file",
+            path.display()
+        ));
+    }
+    if meta.len() > limit {
+        return too_large();
+    }
+    let mut buf = Vec::with_capacity(meta.len() as usize);
     f.take(limit + 1)
         .read_to_end(&mut buf)
         .map_err(|e| InputError(format!("cannot read {}: {e}", path.display())))?;
     if buf.len() as u64 > limit {
-        return input(format!(
-            "{} is larger than {limit} bytes: not a Custodia file",
-            path.display()
-        ));
+        return too_large();
     }
     Ok(buf)
 }
@@ -95,6 +126,12 @@ pub fn discover(paths: &[PathBuf]) -> Result<Bundle, InputError> {
         if meta.is_dir() {
             walk(p, 0, &mut bundle, &mut seen)?;
             continue;
+        }
+        if !meta.is_file() {
+            return input(format!(
+                "{} is not a regular file (a device, pipe or socket): not a Custodia file",
+                p.display()
+            ));
         }
         let added = if is_zip(p) {
             let bytes = read_limited(p, MAX_ZIP_BYTES)?;
