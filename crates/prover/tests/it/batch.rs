@@ -398,3 +398,39 @@ fn extreme_values_at_the_collateral_bound_prove() {
         Err(ProveError::Undercollateralised { leaf: 2, .. })
     ));
 }
+
+#[test]
+fn regression_bytes_appended_to_a_proof_are_rejected() {
+    // Two different files must not get one verdict: postcard stops at the proof's end, the
+    // verifier refuses whatever follows.
+    let p = proven();
+    for tail in [&[0u8][..], b"\n", &[0xff; 100]] {
+        let mut longer = p.proof.clone();
+        longer.extend_from_slice(tail);
+        assert_eq!(
+            verify_batch(&longer, &p.public),
+            Err(VerifyError::TrailingBytes(tail.len()))
+        );
+    }
+    // Negative twin: the file as written verifies.
+    verify_batch(&p.proof, &p.public).expect("verifies");
+}
+
+#[test]
+fn regression_a_version_1_proof_gets_an_unsupported_format_error() {
+    // A proof from the previous protocol version is not a cryptographic failure: it is a file
+    // this verifier does not read, and it says so.
+    let mut v1 = proven().proof.clone();
+    v1[8] = 1;
+    let err = verify_batch(&v1, &proven().public).unwrap_err();
+    assert_eq!(
+        err,
+        VerifyError::Format(custodia_air::format::FormatError::FormatVersion(1))
+    );
+    assert!(
+        err.to_string().contains("unsupported proof format version 1"),
+        "{err}"
+    );
+    // Negative twin: the current version passes this check (and verifies).
+    verify_batch(&proven().proof, &proven().public).expect("verifies");
+}

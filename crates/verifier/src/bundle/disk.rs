@@ -171,3 +171,50 @@ fn is_zip(p: &Path) -> bool {
         .is_ok()
         && (head == *b"PK\x03\x04" || head == *b"PK\x05\x06")
 }
+
+#[cfg(all(test, unix))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn regression_devices_pipes_and_links_to_them_are_refused_before_reading() {
+        let dir = std::env::temp_dir().join(format!("custodia-disk-{}", std::process::id()));
+        fs::create_dir_all(&dir).unwrap();
+        // A link to /dev/zero would read until memory runs out.
+        let zero = dir.join("round.json");
+        let _ = fs::remove_file(&zero);
+        std::os::unix::fs::symlink("/dev/zero", &zero).unwrap();
+        let e = read_limited(&zero, 1 << 20).unwrap_err();
+        assert!(e.0.contains("not a regular file"), "{e}");
+        assert!(discover(std::slice::from_ref(&zero)).is_err());
+        // A named pipe would block on open.
+        let fifo = dir.join("batch-00000.json");
+        let _ = fs::remove_file(&fifo);
+        let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+        if made.is_ok_and(|s| s.success()) {
+            let e = read_limited(&fifo, 1 << 20).unwrap_err();
+            assert!(e.0.contains("not a regular file"), "{e}");
+        }
+        // Negative twin: a regular file is read.
+        let ok = dir.join("ok.json");
+        fs::write(&ok, b"{}").unwrap();
+        assert_eq!(read_limited(&ok, 1 << 20).unwrap(), b"{}");
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn regression_an_oversized_file_is_refused_without_being_read() {
+        let dir = std::env::temp_dir().join(format!("custodia-big-{}", std::process::id()));
+        fs::create_dir_all(&dir).unwrap();
+        // 512 MiB, sparse: refused from its size alone (reading it would cost ~530 MB).
+        let big = dir.join("round.json");
+        fs::File::create(&big).unwrap().set_len(512 << 20).unwrap();
+        let e = read_limited(&big, 64 << 20).unwrap_err();
+        assert!(e.0.contains("larger than"), "{e}");
+        // Negative twin: at the limit it is read.
+        let at = dir.join("at.json");
+        fs::File::create(&at).unwrap().set_len(1024).unwrap();
+        assert_eq!(read_limited(&at, 1024).unwrap().len(), 1024);
+        fs::remove_dir_all(&dir).unwrap();
+    }
+}

@@ -698,6 +698,58 @@ mod tests {
     }
 
     #[test]
+    fn regression_version_1_files_get_an_unsupported_format_error() {
+        let mut b = Bundle::new();
+        for (name, format) in [
+            ("round.json", "custodia-round/1"),
+            ("me.json", "custodia-inclusion/1"),
+        ] {
+            let old = format!(r#"{{"format":"{format}"}}"#).into_bytes();
+            let e = b.add_bytes(name, old).unwrap_err();
+            assert!(e.0.contains("unsupported format version"), "{e}");
+            assert!(e.0.contains(format), "{e}");
+        }
+        // Negative twin: the current format is taken.
+        assert_eq!(
+            b.add_bytes("r.json", round_json("r1")).unwrap(),
+            Added::Round
+        );
+    }
+
+    #[test]
+    fn regression_a_zip_at_the_entry_limit_is_read_in_linear_time() {
+        // Each entry shares the archive parsed once; re-parsing the central directory per entry
+        // made this quadratic (minutes at the limit). 20 000 entries take milliseconds now.
+        let names: Vec<String> = (0..20_000).map(|i| format!("f{i}.json")).collect();
+        let mut w = zip::ZipWriter::new(Cursor::new(Vec::new()));
+        let opts = zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Stored);
+        for name in &names {
+            w.start_file(name.as_str(), opts).unwrap();
+            w.write_all(b"{}").unwrap();
+        }
+        let z = w.finish().unwrap().into_inner();
+        let mut b = Bundle::new();
+        assert_eq!(b.add_bytes("many.zip", z).unwrap(), Added::Archive(0));
+        assert_eq!(b.sources, 20_001);
+    }
+
+    #[test]
+    fn regression_many_identical_inclusion_files_are_deduplicated_in_linear_time() {
+        let mut b = Bundle::new();
+        let same = format!(r#"{{"format":"{INCLUSION_FORMAT}","x":"{}"}}"#, "a".repeat(4096));
+        for i in 0..20_000 {
+            b.add_bytes(&format!("{i}.json"), same.clone().into_bytes())
+                .unwrap();
+        }
+        assert_eq!(b.inclusion_count(), 1);
+        // Negative twin: different files are all kept.
+        let other = format!(r#"{{"format":"{INCLUSION_FORMAT}","x":"b"}}"#);
+        b.add_bytes("other.json", other.into_bytes()).unwrap();
+        assert_eq!(b.inclusion_count(), 2);
+    }
+
+    #[test]
     fn nothing_to_check_is_an_input_error_not_a_rejection() {
         let b = Bundle::new();
         let e = b.check(|_| {}).unwrap_err();
