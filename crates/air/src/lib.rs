@@ -4,6 +4,7 @@
 pub mod air;
 pub mod chain;
 pub mod config;
+pub mod digest;
 pub mod format;
 pub mod layout;
 mod options;
@@ -13,6 +14,6 @@ pub use air::{BatchAir, CustodiaAir};
 pub use options::{MIN_SECURITY_BITS, ProofOptions};
 pub use public::{AssetParams, AssetTotals, BatchPublicInputs, PublicInputsError};
 
-/// Version of the batch statement and its AIR. Bump on any change to the constraints, the column
-/// layout, the public-value layout or the configuration; the verifier pins it.
+/// Version of the batch statement, for people: proof files and the verifier identify the
+/// statement by its constraint-system digest ([`digest::CONSTRAINT_DIGEST`]), not by this number.
 pub const AIR_VERSION: u32 = 2;

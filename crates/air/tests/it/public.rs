@@ -127,3 +127,21 @@ fn pinned_options_give_100_bits() {
     assert_eq!(ProofOptions::STANDARD.min_log_rows(), 7);
     assert!(ProofOptions::insecure_testing().conjectured_security_bits() < 100);
 }
+
+#[test]
+fn the_pinned_constraint_digest_is_this_builds() {
+    // Changing a constraint, a column, a bus or the public layout changes the digest: update
+    // CONSTRAINT_DIGEST (and the proof format version) deliberately, never by accident.
+    let got = custodia_air::digest::constraint_digest();
+    assert_eq!(
+        hex(&got),
+        hex(&custodia_air::digest::CONSTRAINT_DIGEST),
+        "the AIR changed"
+    );
+    // Negative twin: the digest depends on the shapes evaluated (and so on the AIR).
+    assert_ne!(got, [0; 32]);
+}
+
+fn hex(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}

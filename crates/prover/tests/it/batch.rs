@@ -239,14 +239,15 @@ fn invalid_witnesses_and_parameters_are_refused() {
 fn weaker_or_other_options_are_rejected_with_a_specific_error() {
     let p = proven();
     let mut bytes = p.proof.clone();
-    // Header byte 14 is num_queries: 40 queries give 2·40 + 16 = 96 bits.
-    bytes[14] = 40;
+    // Header byte 42 is num_queries (after magic, version and the 32-byte constraint digest):
+    // 40 queries give 2·40 + 16 = 96 bits.
+    bytes[42] = 40;
     assert!(matches!(
         verify_batch(&bytes, &p.public),
         Err(VerifyError::InsufficientSecurity { got: 96, want: 100 })
     ));
     // Stronger but not pinned: a mismatch, not silently accepted.
-    bytes[14] = 50;
+    bytes[42] = 50;
     assert!(matches!(
         verify_batch(&bytes, &p.public),
         Err(VerifyError::OptionsMismatch { .. })
@@ -414,6 +415,23 @@ fn regression_bytes_appended_to_a_proof_are_rejected() {
     }
     // Negative twin: the file as written verifies.
     verify_batch(&p.proof, &p.public).expect("verifies");
+}
+
+#[test]
+fn a_proof_for_another_constraint_system_is_rejected_by_its_digest() {
+    let mut other = proven().proof.clone();
+    other[9] ^= 1;
+    assert!(matches!(
+        verify_batch(&other, &proven().public),
+        Err(VerifyError::Format(
+            custodia_air::format::FormatError::ConstraintSystem { .. }
+        ))
+    ));
+    // Negative twin: the pinned digest is what proofs carry.
+    assert_eq!(
+        proven().proof[9..41],
+        custodia_air::digest::CONSTRAINT_DIGEST
+    );
 }
 
 #[test]
