@@ -312,8 +312,7 @@ where
                 .when_transition()
                 .assert_eq(x(&next, m), x(&local, m + RATE));
         }
-        let chain_perm: &PermCols<AB::Var> =
-            local[l.chain_perm..l.chain_perm + PERM_COLS].borrow();
+        let chain_perm: &PermCols<AB::Var> = local[l.chain_perm..l.chain_perm + PERM_COLS].borrow();
         let next_chain_perm: &PermCols<AB::Var> =
             next[l.chain_perm..l.chain_perm + PERM_COLS].borrow();
         for j in 0..RATE {

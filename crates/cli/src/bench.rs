@@ -247,12 +247,19 @@ fn por(a: PorBenchArgs, out: &Output) -> Result<Outcome> {
         snapshot.num_assets(),
         shape,
         &[9; 32],
-        &custodia_sumtree::round_context("bench", &custodia_sumtree::assets_digest(&snapshot.assets)),
+        &custodia_sumtree::round_context(
+            "bench",
+            &custodia_sumtree::assets_digest(&snapshot.assets),
+        ),
     )?;
     stage("build tree (padded)", t, a.users, "users");
 
-    let boundaries =
-        custodia_round::chain_boundaries(&built, &snapshot.balances, snapshot.num_assets(), &[9; 32])?;
+    let boundaries = custodia_round::chain_boundaries(
+        &built,
+        &snapshot.balances,
+        snapshot.num_assets(),
+        &[9; 32],
+    )?;
     let (equity, debt) = snapshot.totals();
     let manifest = RoundManifest::for_tree(
         "bench",

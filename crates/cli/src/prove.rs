@@ -47,8 +47,7 @@ pub struct ProveReport {
 /// `skip_existing`, batches whose stored proof verifies are kept.
 pub fn prove_all(dir: &Path, skip_existing: bool, out: &Output) -> Result<ProveReport> {
     let t = Instant::now();
-    let proven =
-        custodia_round::prove_all(&round_dir::open(dir), skip_existing, &Bars::new(out))?;
+    let proven = custodia_round::prove_all(&round_dir::open(dir), skip_existing, &Bars::new(out))?;
     Ok(ProveReport {
         status: "proven",
         round: proven.round,

@@ -116,7 +116,9 @@ fn check_witness(
             .into_iter()
             .all(canonical)
     }) {
-        return Err(ProveError::Chain("a running total is not a canonical field element"));
+        return Err(ProveError::Chain(
+            "a running total is not a canonical field element",
+        ));
     }
     if w.batch >= params.num_batches {
         return Err(ProveError::PublicInputs(PublicInputsError::BatchIndex {
@@ -300,11 +302,7 @@ pub fn public_inputs(
             num_batches: params.num_batches,
             log_batch: witness.log_batch,
             batch_root: level[0],
-            chain_in: commit(
-                witness.batch,
-                &params.chain_in.state,
-                &params.chain_in.salt,
-            ),
+            chain_in: commit(witness.batch, &params.chain_in.state, &params.chain_in.salt),
             chain_out: commit(witness.batch + 1, &state_out, &params.salt_out),
             assets: params.assets.clone(),
         },

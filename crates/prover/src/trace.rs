@@ -9,12 +9,12 @@
 use core::borrow::BorrowMut;
 
 use custodia_air::air::PermCols;
+use custodia_air::chain::{Boundary, commitment_input};
 use custodia_air::config::Val;
 use custodia_air::layout::{
     BatchLayout, CARRY_LIMBS, CARRY_OFFSET, COLL_DIGITS, IDX, LIMB_BITS, LIMBS, PERM_COLS, S1, S2,
     TOP_LIMB_BITS, table_shape,
 };
-use custodia_air::chain::{Boundary, commitment_input};
 use custodia_air::public::collateral_surplus;
 use custodia_air::{AssetParams, AssetTotals, BatchPublicInputs};
 use custodia_hash::{DIGEST_ELEMS, Digest, RATE, WIDTH, compress_input, compress_pairs, domain};

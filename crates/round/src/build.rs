@@ -7,8 +7,6 @@ use custodia_air::AssetTotals as StateWords;
 use custodia_air::chain::{Boundary, add_states};
 use custodia_air::public::{COLLATERAL_BOUND, MAX_PRICE, collateral_surplus};
 use custodia_hash::Digest;
-use rand::{Rng, SeedableRng};
-use rand_chacha::ChaCha20Rng;
 use custodia_primitives::AssetRegistry;
 use custodia_snapshot::{Prices, Snapshot};
 use custodia_sumtree::witness::BatchWitness;
@@ -18,6 +16,8 @@ use custodia_sumtree::{
 };
 use custodia_verifier::round::committed_asset_params;
 use p3_maybe_rayon::prelude::*;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha20Rng;
 
 use crate::folder::{ASSETS, MANIFEST, PRICES, SEED, boundary_key, inclusion_key, witness_key};
 use crate::{Blobs, Error, Progress};

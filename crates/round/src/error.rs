@@ -46,7 +46,9 @@ pub enum Error {
     ChainSalt,
     /// A boundary opening does not fit the batch: its totals are not the previous ones plus
     /// the batch's.
-    #[error("batch {batch}: the opening of boundary {boundary} does not match the witness and the previous boundary")]
+    #[error(
+        "batch {batch}: the opening of boundary {boundary} does not match the witness and the previous boundary"
+    )]
     ChainMismatch {
         /// Batch.
         batch: usize,

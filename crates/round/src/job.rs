@@ -40,11 +40,10 @@ pub fn batch_params(
 pub fn read_boundary(blobs: &dyn Blobs, m: &RoundManifest, b: usize) -> Result<Boundary, Error> {
     let key = boundary_key(b);
     let bytes = blobs.get(&key)?;
-    let boundary: Boundary =
-        serde_json::from_slice(&bytes).map_err(|e| Error::Boundary {
-            location: blobs.location(&key),
-            reason: e.to_string(),
-        })?;
+    let boundary: Boundary = serde_json::from_slice(&bytes).map_err(|e| Error::Boundary {
+        location: blobs.location(&key),
+        reason: e.to_string(),
+    })?;
     if boundary.state.len() != m.totals.len() {
         return Err(Error::Boundary {
             location: blobs.location(&key),

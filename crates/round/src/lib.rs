@@ -12,8 +12,7 @@ pub use aggregate::{AGGREGATE_FORMAT, AggregateRecord, aggregate, check_round};
 pub use blobs::{Blobs, FsBlobs, MemBlobs, check_key};
 pub use build::{
     BuildParams, Round, build, build_folder, chain_boundaries, chain_openings, check_collateral,
-    check_round_id, check_snapshot_time, commit_prices,
-    fresh_seed, write_inclusion_batch,
+    check_round_id, check_snapshot_time, commit_prices, fresh_seed, write_inclusion_batch,
 };
 pub use error::Error;
 pub use folder::{find_inclusion, load_manifest, read_batch};

@@ -111,7 +111,11 @@ pub fn uid_input(id: &AccountId, nonce: &Nonce, context: &Digest) -> [F; UID_INP
 /// `H(user_id, nonce, context)`: the salted, unlinkable identifier a leaf carries, bound to the
 /// round ([`round_context`]).
 pub fn uid_hash(id: &AccountId, nonce: &Nonce, context: &Digest) -> Digest {
-    sponge(domain::UID, UID_INPUT_LEN as u64, &uid_input(id, nonce, context))
+    sponge(
+        domain::UID,
+        UID_INPUT_LEN as u64,
+        &uid_input(id, nonce, context),
+    )
 }
 
 /// Elements the leaf sponge absorbs for `num_assets` assets.

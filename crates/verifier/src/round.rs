@@ -370,7 +370,12 @@ pub fn verify_round(
         &vec![custodia_air::AssetTotals::default(); m.totals.len()],
         &m.chain.first_salt,
     );
-    let last = custodia_air::chain::commitment(&round_binding, n as u64, &last_state(m), &m.chain.last_salt);
+    let last = custodia_air::chain::commitment(
+        &round_binding,
+        n as u64,
+        &last_state(m),
+        &m.chain.last_salt,
+    );
     for b in 0..n {
         let p = verify_one(m, b, &files(b)?)?;
         if p.chain_in != expected_in {

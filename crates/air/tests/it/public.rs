@@ -44,7 +44,10 @@ fn field_layout_round_trips() {
     beyond.batch_index = 12;
     assert!(matches!(
         beyond.validate(),
-        Err(PublicInputsError::BatchIndex { index: 12, batches: 12 })
+        Err(PublicInputsError::BatchIndex {
+            index: 12,
+            batches: 12
+        })
     ));
     let mut small = p.clone();
     small.log_batch = 2; // 4 rows: two commitments of 3 permutations each do not fit

@@ -446,7 +446,8 @@ fn regression_a_version_1_proof_gets_an_unsupported_format_error() {
         VerifyError::Format(custodia_air::format::FormatError::FormatVersion(1))
     );
     assert!(
-        err.to_string().contains("unsupported proof format version 1"),
+        err.to_string()
+            .contains("unsupported proof format version 1"),
         "{err}"
     );
     // Negative twin: the current version passes this check (and verifies).

@@ -149,5 +149,8 @@ fn regression_a_hostile_round_folder_cannot_exhaust_memory_or_hang() {
     assert!(err.to_string().contains("larger than"), "{err}");
     // Negative twin: a small regular file is read whole.
     std::fs::File::create(&proof).unwrap().set_len(10).unwrap();
-    assert_eq!(custodia_round::read_batch(&blobs, 0).unwrap().proof.len(), 10);
+    assert_eq!(
+        custodia_round::read_batch(&blobs, 0).unwrap().proof.len(),
+        10
+    );
 }

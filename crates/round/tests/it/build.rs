@@ -154,7 +154,8 @@ fn regression_a_zero_price_is_refused() {
     let err = custodia_round::build(&debtor, Some(&zero), &params("zero"), &Silent).unwrap_err();
     assert!(matches!(err, Error::ZeroPrice { .. }), "{err}");
     // Negative twin: the same debtor at a positive price is refused as undercollateralised.
-    let err = custodia_round::build(&debtor, Some(&prices()), &params("zero"), &Silent).unwrap_err();
+    let err =
+        custodia_round::build(&debtor, Some(&prices()), &params("zero"), &Silent).unwrap_err();
     assert!(matches!(err, Error::Undercollateralised { .. }), "{err}");
 }
 

@@ -105,7 +105,12 @@ fn no_published_file_holds_a_batch_sum_or_a_partial_sum() {
     let last = &boundaries[n].state;
     let public: Vec<u128> = last
         .iter()
-        .flat_map(|t| words(t).map(u128::from).into_iter().chain([t.equity(), t.debt()]))
+        .flat_map(|t| {
+            words(t)
+                .map(u128::from)
+                .into_iter()
+                .chain([t.equity(), t.debt()])
+        })
         .collect();
     secrets.retain(|s| !public.contains(s) && *s >= 1 << 24);
     assert!(secrets.len() > 30, "the test searches for many sums");
@@ -115,7 +120,9 @@ fn no_published_file_holds_a_batch_sum_or_a_partial_sum() {
         for s in &secrets {
             let decimal = s.to_string();
             assert!(
-                !bytes.windows(decimal.len()).any(|w| w == decimal.as_bytes()),
+                !bytes
+                    .windows(decimal.len())
+                    .any(|w| w == decimal.as_bytes()),
                 "{key} holds the partial sum {s} in decimal"
             );
             if let Ok(v) = u64::try_from(*s) {
@@ -134,7 +141,11 @@ fn no_published_file_holds_a_batch_sum_or_a_partial_sum() {
     // ...and would find a partial sum if a file held one.
     let leaked = boundaries[2].state[1].equity_lo.to_string();
     assert!(secrets.contains(&u128::from(boundaries[2].state[1].equity_lo)));
-    assert!(!manifest.windows(leaked.len()).any(|w| w == leaked.as_bytes()));
+    assert!(
+        !manifest
+            .windows(leaked.len())
+            .any(|w| w == leaked.as_bytes())
+    );
     // The whole round verifies without them.
     check(&blobs).expect("verified");
 }
@@ -220,8 +231,7 @@ fn a_last_opening_that_does_not_match_the_published_totals_is_rejected() {
     // Totals and opening moved together by one unit: the chain does not end there.
     let mut m = original.clone();
     m.chain.last_state[0].equity_lo += 1;
-    m.totals[0].equity =
-        custodia_primitives::Total::from_units(m.totals[0].equity.units() + 1);
+    m.totals[0].equity = custodia_primitives::Total::from_units(m.totals[0].equity.units() + 1);
     put_manifest(&blobs, &m);
     assert!(
         matches!(check(&blobs), Err(RoundError::Chain { batch: 3, .. })),
@@ -269,15 +279,21 @@ fn a_running_total_that_wraps_the_field_is_rejected() {
             .collect(),
         salt: custodia_round::read_boundary(&blobs, &m, 0).unwrap().salt,
     };
-    let mut params =
-        custodia_round::batch_params(&m, &wrapped, &custodia_round::read_boundary(&blobs, &m, 1).unwrap())
-            .unwrap();
+    let mut params = custodia_round::batch_params(
+        &m,
+        &wrapped,
+        &custodia_round::read_boundary(&blobs, &m, 1).unwrap(),
+    )
+    .unwrap();
     params.chain_in = wrapped;
     // Natively the batch ends at p per word, which is 0 in the field.
     let (_, state_out) =
-        custodia_prover::public_inputs(&w, &params, &custodia_air::ProofOptions::STANDARD)
-            .unwrap();
-    assert!(state_out.iter().all(|t| words(t).iter().all(|&v| v == 0 || v == p)));
+        custodia_prover::public_inputs(&w, &params, &custodia_air::ProofOptions::STANDARD).unwrap();
+    assert!(
+        state_out
+            .iter()
+            .all(|t| words(t).iter().all(|&v| v == 0 || v == p))
+    );
     let proven =
         custodia_prover::prove_batch(&w, &params, &custodia_air::ProofOptions::STANDARD).unwrap();
     custodia_round::store_proof(&blobs, 0, &proven).unwrap();
@@ -333,7 +349,9 @@ fn prove_skip_existing_keeps_valid_proofs_and_redoes_the_rest() {
     // An interrupted round: one proof missing, one cut short.
     std::fs::remove_file(blobs.path(&proof_key(1, "proof")).unwrap()).unwrap();
     let cut = blobs.get(&proof_key(3, "proof")).unwrap();
-    blobs.put(&proof_key(3, "proof"), &cut[..cut.len() / 2]).unwrap();
+    blobs
+        .put(&proof_key(3, "proof"), &cut[..cut.len() / 2])
+        .unwrap();
     let done = custodia_round::prove_all(&blobs, true, &Silent).unwrap();
     assert_eq!((done.batches, done.skipped), (2, 2));
     check(&blobs).expect("the resumed round verifies");

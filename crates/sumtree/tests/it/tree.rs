@@ -62,7 +62,12 @@ fn leaf_vector() {
     let leaf = leaf_hash(&uid, &amounts(&[50_000_000, 0, 120_000_000, 10_000_000]));
     let assets = assets_digest(&registry(22));
     assert_eq!(
-        [context.to_hex(), uid.to_hex(), leaf.to_hex(), assets.to_hex()],
+        [
+            context.to_hex(),
+            uid.to_hex(),
+            leaf.to_hex(),
+            assets.to_hex()
+        ],
         LEAF_VECTORS
     );
     // Negative twin: another round id gives another context, uid and leaf.
@@ -346,7 +351,15 @@ fn proof_json_is_small_and_strict() {
     }
     // A 2^20-leaf tree's path has 20 siblings; simulate it with a real small tree plus fake
     // siblings to measure the size of a realistic file.
-    let built = build_tree(&ids, &bal, 22, TreeShape::new(2, 0).unwrap(), &SEED, &ctx(22)).unwrap();
+    let built = build_tree(
+        &ids,
+        &bal,
+        22,
+        TreeShape::new(2, 0).unwrap(),
+        &SEED,
+        &ctx(22),
+    )
+    .unwrap();
     let mut p = proof_for(&built, &ids, &bal, &assets, 0);
     p.siblings.resize(20, Digest([1, 2, 3, 4]));
     let json = p.to_json();

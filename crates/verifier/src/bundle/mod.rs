@@ -737,7 +737,10 @@ mod tests {
     #[test]
     fn regression_many_identical_inclusion_files_are_deduplicated_in_linear_time() {
         let mut b = Bundle::new();
-        let same = format!(r#"{{"format":"{INCLUSION_FORMAT}","x":"{}"}}"#, "a".repeat(4096));
+        let same = format!(
+            r#"{{"format":"{INCLUSION_FORMAT}","x":"{}"}}"#,
+            "a".repeat(4096)
+        );
         for i in 0..20_000 {
             b.add_bytes(&format!("{i}.json"), same.clone().into_bytes())
                 .unwrap();

@@ -57,7 +57,10 @@ fn write_round(dir: &Path) {
         snapshot.num_assets(),
         shape,
         &[7u8; 32],
-        &custodia_sumtree::round_context("test-1", &custodia_sumtree::assets_digest(&snapshot.assets)),
+        &custodia_sumtree::round_context(
+            "test-1",
+            &custodia_sumtree::assets_digest(&snapshot.assets),
+        ),
     )
     .expect("tree");
     let (equity, debt) = snapshot.totals();
@@ -69,7 +72,8 @@ fn write_round(dir: &Path) {
             .assets()
             .iter()
             .map(|a| {
-                let (debt, collateral) = custodia_sumtree::directed_prices(100_000_000, a.decimals, 8);
+                let (debt, collateral) =
+                    custodia_sumtree::directed_prices(100_000_000, a.decimals, 8);
                 CommittedPrice {
                     asset: a.id.clone(),
                     usd: "1".into(),
@@ -208,7 +212,10 @@ fn whole_round_folder_verifies() {
     let (code, text) = verify(&[round()]);
     assert_eq!(code, 0, "{text}");
     assert!(text.contains("all 2 batch proofs"), "{text}");
-    assert!(text.contains("exactly the published per-asset totals"), "{text}");
+    assert!(
+        text.contains("exactly the published per-asset totals"),
+        "{text}"
+    );
     assert!(text.contains("the balances of user-0001"), "{text}");
 }
 
