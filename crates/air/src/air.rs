@@ -285,9 +285,9 @@ where
         {
             let block = l.chain_block;
             let mut first = builder.when_first_row();
-            for j in 0..DIGEST_ELEMS {
-                first.assert_eq(x(&local, j), pv[j].clone());
-                first.assert_eq(x(&local, block + j), pv[j].clone());
+            for (j, binding) in pv.iter().take(DIGEST_ELEMS).enumerate() {
+                first.assert_eq(x(&local, j), binding.clone());
+                first.assert_eq(x(&local, block + j), binding.clone());
             }
             first.assert_eq(x(&local, 4), pv[INDEX_PV].clone());
             first.assert_eq(x(&local, block + 4), pv[INDEX_PV].clone() + AB::F::ONE);

@@ -148,3 +148,34 @@ fn the_pinned_constraint_digest_is_this_builds() {
 fn hex(b: &[u8]) -> String {
     b.iter().map(|x| format!("{x:02x}")).collect()
 }
+
+#[test]
+fn chain_commitment_vector() {
+    // Pinned: docs/por-protocol.md quotes it. C = sponge(CHAIN, A = 1, [binding, b, S, salt]).
+    use custodia_air::chain::commitment;
+    let state = [AssetTotals {
+        equity_lo: 1,
+        equity_hi: 2,
+        debt_lo: 3,
+        debt_hi: 4,
+    }];
+    let c = commitment(&Digest([1, 2, 3, 4]), 7, &state, &Digest([5, 6, 7, 8]));
+    assert_eq!(c.to_hex(), CHAIN_VECTOR);
+    // Negative twins: another boundary index, salt or total is another commitment.
+    assert_ne!(
+        commitment(&Digest([1, 2, 3, 4]), 8, &state, &Digest([5, 6, 7, 8])),
+        c
+    );
+    assert_ne!(
+        commitment(&Digest([1, 2, 3, 4]), 7, &state, &Digest([5, 6, 7, 9])),
+        c
+    );
+    let mut other = state;
+    other[0].debt_hi += 1;
+    assert_ne!(
+        commitment(&Digest([1, 2, 3, 4]), 7, &other, &Digest([5, 6, 7, 8])),
+        c
+    );
+}
+
+const CHAIN_VECTOR: &str = "a7be4a365489273049f3d20987de92a605389ee53ea3705e99d9c7a675204d06";

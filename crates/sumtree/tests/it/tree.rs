@@ -504,6 +504,13 @@ fn regression_the_round_binding_encodes_lengths_and_refuses_what_it_cannot_encod
         },
     );
     let binding = m.binding().unwrap();
+    // Pinned: docs/por-protocol.md quotes it (round `r1`, that time, 1 asset, no prices).
+    assert_eq!(
+        [m.root.to_hex(), binding.to_hex()],
+        BINDING_VECTOR,
+        "{:?}",
+        [m.root.to_hex(), binding.to_hex()]
+    );
     // Version 1 zero-padded the id and the time without lengths and truncated them: `r1` and
     // `r1\0` bound alike, and so did two offsets cut off at 32 bytes.
     for (round, time) in [
@@ -544,3 +551,8 @@ fn regression_the_round_binding_encodes_lengths_and_refuses_what_it_cannot_encod
         assert_ne!(other.binding().unwrap(), binding, "{round} {time}");
     }
 }
+
+const BINDING_VECTOR: [&str; 2] = [
+    "301ed8a40f9f6e86398c16652cfbb21d3fc1cc5a3158dd90aaabebd7bceb3158",
+    "5c3a52b2d497c4c538163a7bdd682dbc9961b9ea58a2988e5b961bb6f15a3c88",
+];
