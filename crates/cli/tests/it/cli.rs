@@ -385,7 +385,9 @@ fn proven_round_verifies_and_every_tampering_is_rejected() {
 
     // Different prices than the ones proven.
     let mut manifest: serde_json::Value = serde_json::from_slice(&original).unwrap();
-    let price = manifest["prices"]["assets"][0]["debt_price"].as_u64().unwrap();
+    let price = manifest["prices"]["assets"][0]["debt_price"]
+        .as_u64()
+        .unwrap();
     manifest["prices"]["assets"][0]["debt_price"] = (price + 1).into();
     std::fs::write(&mj, serde_json::to_vec(&manifest).unwrap()).unwrap();
     assert_eq!(verify_round_code(&round).0, 1, "other prices");
