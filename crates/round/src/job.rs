@@ -168,12 +168,25 @@ pub fn prove_one(blobs: &dyn Blobs, m: &RoundManifest, b: usize) -> Result<usize
     Ok(proven.proof.len())
 }
 
-/// Whether batch `b` already has a proof that verifies against the manifest (what
-/// `por prove --skip-existing` keeps). A missing, partial or foreign proof is `false`.
+/// Whether batch `b` already has a proof that verifies against the manifest and commits to the
+/// round's own chain boundaries `b` and `b + 1` (what `por prove --skip-existing` keeps). A
+/// missing, partial, foreign or stale proof is `false`.
 pub fn has_valid_proof(blobs: &dyn Blobs, m: &RoundManifest, b: usize) -> bool {
-    crate::folder::read_batch(blobs, b).is_ok_and(|files| {
-        custodia_verifier::round::check_public(m, b, &files.public)
-            .is_ok_and(|p| custodia_verifier::verify_batch(&files.proof, &p).is_ok())
+    let (Ok(binding), Ok(files), Ok(chain_in), Ok(chain_out)) = (
+        m.binding(),
+        crate::folder::read_batch(blobs, b),
+        read_boundary(blobs, m, b),
+        read_boundary(blobs, m, b + 1),
+    ) else {
+        return false;
+    };
+    let commit = |at: usize, boundary: &Boundary| {
+        custodia_air::chain::commitment(&binding, at as u64, &boundary.state, &boundary.salt)
+    };
+    custodia_verifier::round::check_public(m, b, &files.public).is_ok_and(|p| {
+        p.chain_in == commit(b, &chain_in)
+            && p.chain_out == commit(b + 1, &chain_out)
+            && custodia_verifier::verify_batch(&files.proof, &p).is_ok()
     })
 }
 

@@ -355,6 +355,18 @@ fn prove_skip_existing_keeps_valid_proofs_and_redoes_the_rest() {
     let done = custodia_round::prove_all(&blobs, true, &Silent).unwrap();
     assert_eq!((done.batches, done.skipped), (2, 2));
     check(&blobs).expect("the resumed round verifies");
+    // A valid proof for other chain boundaries (a stale salt) is proven again, not kept.
+    let m = custodia_round::load_manifest(&blobs).unwrap();
+    let w = custodia_round::read_witness(&blobs, &m, 2).unwrap();
+    let mut stale_in = custodia_round::read_boundary(&blobs, &m, 2).unwrap();
+    stale_in.salt.0[1] ^= 1;
+    let chain_out = custodia_round::read_boundary(&blobs, &m, 3).unwrap();
+    let stale = custodia_round::prove_batch(&m, 2, &w, (&stale_in, &chain_out)).unwrap();
+    custodia_round::store_proof(&blobs, 2, &stale).unwrap();
+    assert!(!custodia_round::has_valid_proof(&blobs, &m, 2));
+    let done = custodia_round::prove_all(&blobs, true, &Silent).unwrap();
+    assert_eq!((done.batches, done.skipped), (1, 3));
+    check(&blobs).expect("verified");
     // Negative twin: without the flag every batch is proven again.
     let done = custodia_round::prove_all(&blobs, false, &Silent).unwrap();
     assert_eq!((done.batches, done.skipped), (4, 0));
