@@ -222,6 +222,11 @@ pub fn round_registry(dir: &Path) -> Result<AssetRegistry> {
 /// Fills the parameters' USD prices from the round's committed prices (for the report's USD
 /// column), keeping any the operator set.
 pub fn add_round_prices(params: &mut VerifyParams, m: &RoundManifest) {
+    // Only prices the manifest binds: each usd string must be the exact source of the integers
+    // the proofs use (checked with the rest of the manifest).
+    if custodia_verifier::round::check_manifest(m).is_err() {
+        return;
+    }
     if let Some(p) = &m.prices {
         for a in &p.assets {
             if let Ok(usd_e8) = Amount::parse(&a.usd, 8) {

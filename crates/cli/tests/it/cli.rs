@@ -355,17 +355,18 @@ fn proven_round_verifies_and_every_tampering_is_rejected() {
     assert_eq!(verify_round_code(&round).0, 1, "dropped batch");
     restore();
 
-    // A public total off by one unit (the proof no longer matches it).
+    // Another running-total commitment in a proof's public inputs (the proof no longer matches).
     let pj = proofs.join("batch-00002.json");
     let mut public: serde_json::Value =
         serde_json::from_slice(&std::fs::read(&pj).unwrap()).unwrap();
-    let lo = public["totals"][0]["equity_lo"].as_u64().unwrap();
-    public["totals"][0]["equity_lo"] = (lo + 1).into();
+    let c = public["chain_out"].as_str().unwrap().to_owned();
+    let flipped = format!("{}{}", if c.starts_with('0') { '1' } else { '0' }, &c[1..]);
+    public["chain_out"] = flipped.into();
     std::fs::write(&pj, serde_json::to_vec(&public).unwrap()).unwrap();
     assert_eq!(
         verify_round_code(&round).0,
         1,
-        "total off by one in the proof's public inputs"
+        "chain commitment changed in the proof's public inputs"
     );
     restore();
 
@@ -384,8 +385,10 @@ fn proven_round_verifies_and_every_tampering_is_rejected() {
 
     // Different prices than the ones proven.
     let mut manifest: serde_json::Value = serde_json::from_slice(&original).unwrap();
-    let price = manifest["prices"]["assets"][0]["price"].as_u64().unwrap();
-    manifest["prices"]["assets"][0]["price"] = (price + 1).into();
+    let price = manifest["prices"]["assets"][0]["debt_price"]
+        .as_u64()
+        .unwrap();
+    manifest["prices"]["assets"][0]["debt_price"] = (price + 1).into();
     std::fs::write(&mj, serde_json::to_vec(&manifest).unwrap()).unwrap();
     assert_eq!(verify_round_code(&round).0, 1, "other prices");
 
