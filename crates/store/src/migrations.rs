@@ -147,9 +147,11 @@ pub const MIGRATIONS: &[Migration] = &[
             // `TotpRepo::begin_totp_attempt` for the rule the upsert implements.
             "CREATE TABLE totp_attempts (user_id TEXT PRIMARY KEY, attempts INTEGER NOT NULL, \
          until_ms INTEGER NOT NULL) WITHOUT ROWID",
-            // Accepted signed requests (key id ‖ signature), kept until they could no longer
-            // pass the timestamp check.
-            "CREATE TABLE replay_claims (claim BLOB PRIMARY KEY, expires_ms INTEGER NOT NULL) WITHOUT ROWID",
+            // Accepted signed requests (key id ‖ signature) under their signed timestamp, kept
+            // until they could no longer pass the timestamp check. The timestamp leads the key:
+            // claims arrive in time order, so inserts append instead of dirtying random pages.
+            "CREATE TABLE replay_claims (signed_ms INTEGER NOT NULL, claim BLOB NOT NULL, \
+         expires_ms INTEGER NOT NULL, PRIMARY KEY (signed_ms, claim)) WITHOUT ROWID",
             "CREATE INDEX replay_claims_expiry ON replay_claims (expires_ms)",
             // SQLite cannot alter a CHECK constraint: rebuild the table with the new role.
             "CREATE TABLE operators_v4 (id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE, \
@@ -163,7 +165,8 @@ pub const MIGRATIONS: &[Migration] = &[
         postgres: &[
             "CREATE TABLE totp_attempts (user_id TEXT PRIMARY KEY, attempts BIGINT NOT NULL, \
          until_ms BIGINT NOT NULL)",
-            "CREATE TABLE replay_claims (claim BYTEA PRIMARY KEY, expires_ms BIGINT NOT NULL)",
+            "CREATE TABLE replay_claims (signed_ms BIGINT NOT NULL, claim BYTEA NOT NULL, \
+         expires_ms BIGINT NOT NULL, PRIMARY KEY (signed_ms, claim))",
             "CREATE INDEX replay_claims_expiry ON replay_claims (expires_ms)",
             "ALTER TABLE operators DROP CONSTRAINT operators_role_check",
             "ALTER TABLE operators ADD CONSTRAINT operators_role_check \
