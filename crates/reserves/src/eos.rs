@@ -82,6 +82,12 @@ pub fn public_key_legacy(key: &PublicKey) -> String {
     format!("{LEGACY_PREFIX}{}", encode_checked(&key.serialize(), b""))
 }
 
+/// Recovers the key that made the `SIG_K1_…` signature `s` of a 32-byte digest (low S required).
+pub(crate) fn recover_key(s: &str, digest: [u8; 32]) -> Result<PublicKey, WalletRejection> {
+    let (recid, rs) = parse_signature(s)?;
+    recover(&compact_recoverable(&rs, recid)?, digest)
+}
+
 /// Decodes a `SIG_K1_…` signature into its recovery id and `r ‖ s`.
 fn parse_signature(s: &str) -> Result<(u8, [u8; 64]), WalletRejection> {
     let bad = |reason: String| WalletRejection::BadEncoding {
@@ -114,9 +120,10 @@ pub(crate) fn verify(
 ) -> Result<Scheme, WalletRejection> {
     let kd = KeyData::parse(script, &["public_key"])?;
     let key = parse_public_key(kd.required("public_key")?)?;
-    let (recid, rs) = parse_signature(crate::ed25519::one(signatures, "EOS account")?)?;
-    let sig = compact_recoverable(&rs, recid)?;
-    let got = recover(&sig, Sha256::digest(message.as_bytes()).into())?;
+    let got = recover_key(
+        crate::ed25519::one(signatures, "EOS account")?,
+        Sha256::digest(message.as_bytes()).into(),
+    )?;
     if got != key {
         return Err(WalletRejection::WrongKey {
             expected: public_key_k1(&key),
@@ -133,7 +140,12 @@ pub fn eos_key_data(key: &SigningKey) -> String {
 
 /// A `SIG_K1_` signature of `message` (SHA-256), as `signMessage` writes it.
 pub fn sign_eos(key: &SigningKey, message: &str) -> String {
-    let (recid, rs) = key.sign_recoverable(Sha256::digest(message.as_bytes()).into());
+    sign_eos_digest(key, Sha256::digest(message.as_bytes()).into())
+}
+
+/// A `SIG_K1_` signature of a 32-byte digest.
+pub fn sign_eos_digest(key: &SigningKey, digest: [u8; 32]) -> String {
+    let (recid, rs) = key.sign_recoverable(digest);
     let mut data = [0u8; 65];
     data[0] = 31 + recid;
     data[1..].copy_from_slice(&rs);

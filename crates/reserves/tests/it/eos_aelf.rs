@@ -43,14 +43,15 @@ fn eos_signature_binds_the_named_key_not_the_account() {
     let key = SigningKey::from_bytes([7; 32]).unwrap();
     let other = SigningKey::from_bytes([8; 32]).unwrap();
     let kd = format!("public_key={}", public_key_k1(&key.public_key()));
-    let sig = sign_eos(&key, "hello");
+    let sigs = vec![sign_eos(&key, "hello")];
+    let sig = &sigs[0];
     assert_eq!(
-        verify_ownership(eos, "custodiaexch", "hello", &[sig.clone()], Some(&kd)),
+        verify_ownership(eos, "custodiaexch", "hello", &sigs, Some(&kd)),
         Ok(Scheme::EosSignMessage)
     );
     // The legacy spelling of the same key is the same key.
     let legacy = format!("public_key={}", public_key_legacy(&key.public_key()));
-    assert!(verify_ownership(eos, "custodiaexch", "hello", &[sig.clone()], Some(&legacy)).is_ok());
+    assert!(verify_ownership(eos, "custodiaexch", "hello", &sigs, Some(&legacy)).is_ok());
     // Negative twins: another key named, another message, no key data, a bad name, a
     // signature spelled for R1, a flipped checksum character.
     let other_kd = format!("public_key={}", public_key_k1(&other.public_key()));
@@ -60,7 +61,7 @@ fn eos_signature_binds_the_named_key_not_the_account() {
             eos,
             "custodiaexch",
             "hello",
-            &[sig.clone()],
+            &sigs,
             Some(&other_kd)
         )),
         "wrong_key"
@@ -70,29 +71,17 @@ fn eos_signature_binds_the_named_key_not_the_account() {
             eos,
             "custodiaexch",
             "hullo",
-            &[sig.clone()],
+            &sigs,
             Some(&kd)
         )),
         "wrong_key"
     );
     assert_eq!(
-        code(verify_ownership(
-            eos,
-            "custodiaexch",
-            "hello",
-            &[sig.clone()],
-            None
-        )),
+        code(verify_ownership(eos, "custodiaexch", "hello", &sigs, None)),
         "key_data"
     );
     assert_eq!(
-        code(verify_ownership(
-            eos,
-            "Custodia",
-            "hello",
-            &[sig.clone()],
-            Some(&kd)
-        )),
+        code(verify_ownership(eos, "Custodia", "hello", &sigs, Some(&kd))),
         "bad_address"
     );
     let r1 = sig.replacen("SIG_K1_", "SIG_R1_", 1);
@@ -128,22 +117,22 @@ fn aelf_accepts_the_chain_qualified_spelling_and_refuses_side_chains() {
     let aelf = p.chain("aelf").unwrap();
     let key = SigningKey::from_bytes([9; 32]).unwrap();
     let a = custodia_reserves::aelf::aelf_address(&key);
-    let sig = custodia_reserves::aelf::sign_aelf(&key, "hello");
+    let sigs = vec![custodia_reserves::aelf::sign_aelf(&key, "hello")];
     let q = format!("ELF_{a}_AELF");
     assert_eq!(
-        verify_ownership(aelf, &q, "hello", &[sig.clone()], None),
+        verify_ownership(aelf, &q, "hello", &sigs, None),
         Ok(Scheme::AelfSign)
     );
     let side = format!("ELF_{a}_tDVV");
     assert_eq!(
-        verify_ownership(aelf, &side, "hello", &[sig.clone()], None)
+        verify_ownership(aelf, &side, "hello", &sigs, None)
             .unwrap_err()
             .code(),
         "bad_address"
     );
     // aelf recovers the key: key data would be a mistake.
     assert_eq!(
-        verify_ownership(aelf, &a, "hello", &[sig], Some("public_key=00"))
+        verify_ownership(aelf, &a, "hello", &sigs, Some("public_key=00"))
             .unwrap_err()
             .code(),
         "key_data"
