@@ -2,12 +2,14 @@
 #![deny(missing_docs)]
 
 mod address;
+pub mod aelf;
 mod base58;
 mod bitcoin;
 pub mod cardano;
 mod chain;
 pub mod checksum;
 pub mod coins;
+pub mod eos;
 mod error;
 pub mod evm;
 pub mod filecoin;

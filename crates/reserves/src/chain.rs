@@ -8,15 +8,15 @@
 //! `custodia-chain` (and rust-bitcoin) print it (bech32 lower case, base58 as is), EVM in
 //! EIP-55 mixed case, TRON in base58check, Bitcoin Cash in CashAddr with its `bitcoincash:`
 //! prefix, TON in the raw `0:<hex>` form, Aptos and Sui as `0x` + 64 lower-case hex digits,
-//! every other chain in its one native spelling.
+//! aelf as the bare base58check address (not `ELF_…_AELF`), every other chain in its one native spelling.
 
 use custodia_chain::cardano::CardanoAddress;
 use custodia_chain::coins::{self, Coin, CoinKind};
 use custodia_chain::filecoin::{self, FilAddress};
 use custodia_chain::ton::{self, TonAddress};
 use custodia_chain::{
-    Address, AddressReason, Chain, ChainError, Network, cardano, evm, hex32, solana, ss58, stellar,
-    tron, xrpl,
+    Address, AddressReason, Chain, ChainError, Network, aelf, cardano, eos, evm, hex32, solana,
+    ss58, stellar, tron, xrpl,
 };
 use custodia_primitives::AssetId;
 use serde::{Deserialize, Serialize};
@@ -66,6 +66,11 @@ pub enum ChainKind {
     Sui,
     /// Stellar: `G…` accounts, SEP-53 signed messages.
     Stellar,
+    /// EOS: account names, `SIG_K1_` signatures over SHA-256 by a key named in the key data
+    /// (the account's permissions bind keys to names on chain).
+    Eos,
+    /// aelf (ELF): base58check of the key's double SHA-256, secp256k1 over SHA-256.
+    Aelf,
 }
 
 impl ChainKind {
@@ -120,7 +125,7 @@ impl ChainKind {
     pub fn keys_can_change(self) -> bool {
         matches!(
             self,
-            Self::Xrpl | Self::Aptos | Self::Stellar | Self::Tron | Self::Ton
+            Self::Xrpl | Self::Aptos | Self::Stellar | Self::Tron | Self::Ton | Self::Eos
         )
     }
 
@@ -184,6 +189,8 @@ pub fn default_chains() -> Vec<ChainSpec> {
         ("aptos", ChainKind::Aptos, "APT", 8),
         ("sui", ChainKind::Sui, "SUI", 9),
         ("stellar", ChainKind::Stellar, "XLM", 7),
+        ("eos", ChainKind::Eos, "EOS", 4),
+        ("aelf", ChainKind::Aelf, "ELF", 8),
         ("okc", ChainKind::Evm, "OKT", 18),
         ("polygon", ChainKind::Evm, "POL", 18),
         ("avalanche", ChainKind::Evm, "AVAX", 18),
@@ -301,6 +308,10 @@ pub enum ChainAddress {
     Sui([u8; 32]),
     /// A Stellar account (an ed25519 key).
     Stellar([u8; 32]),
+    /// An EOS account name (its 64-bit value).
+    Eos(u64),
+    /// An aelf address (the double SHA-256 of its key).
+    Aelf([u8; 32]),
 }
 
 impl ChainAddress {
@@ -349,6 +360,8 @@ impl ChainAddress {
             ChainKind::Aptos => hex32::parse("Aptos", s).map(Self::Aptos).map_err(rejected),
             ChainKind::Sui => hex32::parse("Sui", s).map(Self::Sui).map_err(rejected),
             ChainKind::Stellar => stellar::parse(s).map(Self::Stellar).map_err(rejected),
+            ChainKind::Eos => eos::parse(s).map(Self::Eos).map_err(rejected),
+            ChainKind::Aelf => aelf::parse(s).map(Self::Aelf).map_err(rejected),
             k => {
                 let a = Address::parse_on(Chain::Bitcoin, k.network(), s).map_err(|e| match e {
                     ChainError::Address { reason, .. } => rejected(reason),
@@ -377,6 +390,8 @@ impl ChainAddress {
             Self::Filecoin(a) => filecoin::encode(a),
             Self::Aptos(a) | Self::Sui(a) => hex32::encode(a),
             Self::Stellar(k) => stellar::encode(k),
+            Self::Eos(n) => eos::encode(*n),
+            Self::Aelf(a) => aelf::encode(a),
         }
     }
 }

@@ -165,6 +165,8 @@ pub(crate) enum Slot {
     Aptos,
     Sui,
     Stellar,
+    Eos,
+    Aelf,
 }
 
 /// The wallet types of a chain kind other than Bitcoin, EVM and TRON, one of each in the demo.
@@ -191,6 +193,8 @@ pub(crate) fn slots_of(kind: ChainKind) -> Vec<Slot> {
         ChainKind::Aptos => vec![Slot::Aptos, Slot::Aptos],
         ChainKind::Sui => vec![Slot::Sui, Slot::Sui],
         ChainKind::Stellar => vec![Slot::Stellar, Slot::Stellar],
+        ChainKind::Eos => vec![Slot::Eos],
+        ChainKind::Aelf => vec![Slot::Aelf, Slot::Aelf],
         ChainKind::Evm => vec![Slot::Evm; 3],
         ChainKind::Tron => vec![Slot::Tron; 2],
         _ => BTC_SLOTS.to_vec(),
@@ -303,6 +307,21 @@ pub(crate) fn signed_row(
             let (a, kd) = xrpl_secp256k1_account(&key);
             let s = sign_xrpl_secp256k1(&key, &message(&a));
             (a, vec![s], Some(kd))
+        }
+        Slot::Eos => {
+            // An account name of twelve characters; the key is named in the key data (the
+            // account's permissions would bind it on chain).
+            const NAME_CHARS: &[u8] = b"abcdefghijklmnopqrstuvwxyz12345";
+            let a: String = (0..12)
+                .map(|_| NAME_CHARS[rng.random_range(0..NAME_CHARS.len())] as char)
+                .collect();
+            let s = crate::eos::sign_eos(&key, &message(&a));
+            (a, vec![s], Some(crate::eos::eos_key_data(&key)))
+        }
+        Slot::Aelf => {
+            let a = crate::aelf::aelf_address(&key);
+            let s = crate::aelf::sign_aelf(&key, &message(&a));
+            (a, vec![s], None)
         }
         Slot::FilecoinF1 => {
             let a = filecoin_f1_address(&key);

@@ -139,6 +139,26 @@ pub(crate) fn verify(
         ChainAddress::Solana(k) | ChainAddress::Stellar(k) | ChainAddress::Polkadot(k) => {
             return ed(k, message, sig);
         }
+        ChainAddress::Aelf(a) => {
+            let pk = secp_key(sig, message)?;
+            let got = custodia_chain::aelf::key_hash(&pk.serialize_uncompressed());
+            if &got != a {
+                return derived_mismatch(custodia_chain::aelf::encode(&got));
+            }
+        }
+        ChainAddress::Eos(_) => {
+            // A name derives from no key: the key data names the key, which must be the
+            // recovered one (its authority over the account is the chain's permissions).
+            let named = crate::eos::parse_public_key(kd.required("public_key")?)?;
+            let pk = secp_key(sig, message)?;
+            if pk != named {
+                return Err(wrong(
+                    crate::eos::public_key_k1(&named),
+                    crate::eos::public_key_k1(&pk),
+                ));
+            }
+            return Ok(Scheme::CustodiaEnvelope);
+        }
         ChainAddress::Aptos(a) => {
             let pk: [u8; 32] = kd.hex("public_key")?;
             let got = crate::aptos::authentication_key(&pk);

@@ -5,6 +5,7 @@ use std::sync::LazyLock;
 
 use bitcoin::secp256k1::{All, Secp256k1};
 
+pub mod aelf;
 pub mod aptos;
 mod balance;
 pub mod bench;
@@ -14,6 +15,7 @@ pub mod chain;
 pub mod demo;
 mod ed25519;
 pub mod envelope;
+pub mod eos;
 mod error;
 pub mod evm;
 pub mod filecoin;

@@ -114,6 +114,10 @@ pub enum Scheme {
     SuiPersonalMessage,
     /// Stellar SEP-53 signed message.
     Sep53,
+    /// EOS `signMessage` / Scatter arbitrary signature: `SIG_K1_` over SHA-256 of the message.
+    EosSignMessage,
+    /// aelf-sdk `wallet.sign`: secp256k1 over SHA-256 of the message, key recovered.
+    AelfSign,
     /// The documented generic Custodia envelope for custody HSMs without a wallet standard.
     CustodiaEnvelope,
     /// An EVM contract wallet (Safe, …): EIP-1271 `isValidSignature` of the EIP-191 hash, asked
@@ -130,7 +134,7 @@ pub enum KeyAuthority {
     #[default]
     Intrinsic,
     /// The chain lets an account change its keys (XRPL regular key, signer list or disabled
-    /// master key; Aptos key rotation; Stellar signers and weights; TRON permissions; a TON
+    /// master key; Aptos key rotation; Stellar signers and weights; TRON and EOS account permissions; a TON
     /// wallet contract's current state): the key derives the address, but whether it still
     /// controlled it at the snapshot was not checked.
     NotChecked,

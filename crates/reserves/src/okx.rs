@@ -13,8 +13,10 @@
 //!   accepted as well);
 //! - TRON: v1 `keccak256("\x19TRON Signed Message:\n32" ‖ keccak256(message))` and v2 (TIP-191);
 //! - every other chain: OKX's envelope `varstr("OKX Signed Message:\n") ‖ varstr(message)`, raw
-//!   ed25519 for ed25519 chains, `keccak256` + recoverable secp256k1 for the others, the public
-//!   key in `redeem script/public key`.
+//!   ed25519 for ed25519 chains, `keccak256` + recoverable secp256k1 for the others (aelf: the
+//!   address derived from the recovered key), the public key in `redeem script/public key`;
+//! - EOS: the same envelope under `SHA-256`, a `SIG_K1_` signature, recovered to the EOS key in
+//!   the key column (the account name is not bound to the key, as on [`crate::eos`]).
 //!
 //! Kept from Custodia, where OKX's verifier is lenient: the address is always derived from the
 //! key (OKX's ed25519 check for some chains and its XRP check do not), a 2-of-3 with one
@@ -53,6 +55,8 @@ pub enum OkxScheme {
     EnvelopeEd25519,
     /// `OKX Signed Message` envelope, secp256k1 over Keccak-256.
     EnvelopeSecp256k1,
+    /// EOS: `OKX Signed Message` envelope, `SIG_K1_` over SHA-256, by the key in the key column.
+    EnvelopeEos,
 }
 
 /// One row's outcome.
@@ -123,6 +127,8 @@ pub fn okx_chain(network: &str) -> Option<&'static str> {
         "APT" | "APTOS" => "aptos",
         "SUI" => "sui",
         "XLM" | "STELLAR" => "stellar",
+        "EOS" => "eos",
+        "ELF" | "AELF" => "aelf",
         _ => return None,
     })
 }
@@ -282,6 +288,31 @@ fn check_row(
             }
             Ok(OkxScheme::EnvelopeSecp256k1)
         }
+        (ChainAddress::Aelf(acct), _) => {
+            let sig = decode_rsv(one()?)?;
+            let pk = recover(&sig, keccak256(&okx_envelope(message)))?;
+            let got = custodia_chain::aelf::key_hash(&pk.serialize_uncompressed());
+            if &got != acct {
+                return Err(WalletRejection::WrongKey {
+                    expected: a.canonical(),
+                    got: custodia_chain::aelf::encode(&got),
+                });
+            }
+            Ok(OkxScheme::EnvelopeSecp256k1)
+        }
+        (ChainAddress::Eos(_), _) => {
+            use sha2::{Digest as _, Sha256};
+            let named = crate::eos::parse_public_key(key_column.trim())?;
+            let got =
+                crate::eos::recover_key(one()?, Sha256::digest(okx_envelope(message)).into())?;
+            if got != named {
+                return Err(WalletRejection::WrongKey {
+                    expected: crate::eos::public_key_k1(&named),
+                    got: crate::eos::public_key_k1(&got),
+                });
+            }
+            Ok(OkxScheme::EnvelopeEos)
+        }
         _ if chain.kind != ChainKind::Evm => {
             let key = ed_key(&a, key_column)?;
             if !ed_derives(&a, &key) {
@@ -406,4 +437,15 @@ pub fn sign_okx_tron_v1(key: &crate::sign::SigningKey, message: &str) -> String 
 /// Signs `message` in OKX's envelope with an ed25519 key (hex).
 pub fn sign_okx_envelope_ed25519(key: &crate::sign::Ed25519Key, message: &str) -> String {
     hex::encode(key.sign(&okx_envelope(message)))
+}
+
+/// Signs `message` in OKX's envelope with a secp256k1 key over Keccak-256 (`0x` + `r ‖ s ‖ v`).
+pub fn sign_okx_envelope_secp256k1(key: &crate::sign::SigningKey, message: &str) -> String {
+    rsv_hex(key, keccak256(&okx_envelope(message)))
+}
+
+/// Signs `message` in OKX's EOS form (`SIG_K1_` over SHA-256 of the envelope).
+pub fn sign_okx_eos(key: &crate::sign::SigningKey, message: &str) -> String {
+    use sha2::{Digest as _, Sha256};
+    crate::eos::sign_eos_digest(key, Sha256::digest(okx_envelope(message)).into())
 }

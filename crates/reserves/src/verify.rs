@@ -16,8 +16,8 @@ use crate::params::VerifyParams;
 use crate::report::ReservesReport;
 use crate::wallet::{WalletRow, read_wallet_file};
 use crate::{
-    ReservesError, WalletRejection, aptos, btc, cardano, evm, filecoin, polkadot, solana, stellar,
-    sui, ton, tron, utxo, xrpl,
+    ReservesError, WalletRejection, aelf, aptos, btc, cardano, eos, evm, filecoin, polkadot,
+    solana, stellar, sui, ton, tron, utxo, xrpl,
 };
 
 /// A row that passed every check but the signature.
@@ -455,6 +455,10 @@ pub(crate) fn check_signatures(
         (ChainAddress::Aptos(a), _) => aptos::verify(a, message, signatures, script),
         (ChainAddress::Sui(a), _) => sui::verify(a, message, signatures, script),
         (ChainAddress::Stellar(k), _) => stellar::verify(k, message, signatures, script),
+        // The name is not bound to the key here: the account's permissions do that on chain
+        // (key authority `not-checked` unless a source reads them).
+        (ChainAddress::Eos(_), _) => eos::verify(message, signatures, script),
+        (ChainAddress::Aelf(a), _) => aelf::verify(a, message, signatures, script),
         _ => unreachable!("ChainAddress::parse follows the chain kind"),
     }
 }

@@ -2,7 +2,9 @@
 //! each (one character changed, another network or kind).
 
 use custodia_chain::coins::{self, Coin, CoinKind};
-use custodia_chain::{AddressReason, cardano, filecoin, hex32, ss58, stellar, ton, xrpl};
+use custodia_chain::{
+    AddressReason, aelf, cardano, eos, filecoin, hex32, ss58, stellar, ton, xrpl,
+};
 
 fn hex20(s: &str) -> [u8; 20] {
     hex::decode(s).unwrap().try_into().unwrap()
@@ -225,4 +227,64 @@ fn hex32_accounts() {
     );
     assert!(hex32::parse("Aptos", "0x1").is_err());
     assert!(hex32::parse("Aptos", &t[2..]).is_err());
+}
+
+#[test]
+fn eos_account_names() {
+    // The system accounts' name values (the chain's `name` type; @wharfkit/antelope agrees).
+    assert_eq!(eos::parse("eosio").unwrap(), 6_138_663_577_826_885_632);
+    assert_eq!(
+        eos::parse("eosio.token").unwrap(),
+        6_138_663_591_592_764_928
+    );
+    assert_eq!(eos::encode(6_138_663_591_592_764_928), "eosio.token");
+    // The largest name uses all 13 characters.
+    assert_eq!(eos::parse("zzzzzzzzzzzzj").unwrap(), u64::MAX);
+    assert_eq!(eos::encode(u64::MAX), "zzzzzzzzzzzzj");
+    // Negative twins: upper case, a digit outside 1-5, a trailing dot (same value as the
+    // shorter name), a 13th character above `j`, fourteen characters.
+    assert!(matches!(
+        eos::parse("EOSIO"),
+        Err(AddressReason::FormatEncoding { .. })
+    ));
+    assert!(eos::parse("eosio6").is_err());
+    assert!(eos::parse("eosio.").is_err());
+    assert!(eos::parse("zzzzzzzzzzzzk").is_err());
+    assert_eq!(
+        eos::parse("aaaaaaaaaaaaaa"),
+        Err(AddressReason::TooLong { chars: 14 })
+    );
+    assert_eq!(eos::parse(""), Err(AddressReason::Empty));
+}
+
+#[test]
+fn aelf_address_of_a_key() {
+    // The key of private key 1 (the generator, uncompressed) and the address aelf-sdk 3.5.0's
+    // `getWalletByPrivateKey` gives it.
+    let mut key = [0u8; 65];
+    key.copy_from_slice(
+        &hex::decode(
+            "0479be667ef9dcbbac55a06295ce870b07029bfcdb2dce28d959f2815b16f81798\
+             483ada7726a3c4655da4fbfc0e1108a8fd17b448a68554199c47d08ffb10d4b8",
+        )
+        .unwrap(),
+    );
+    let a = "2QCi3Fy1QXZKFmP6tSBtxCXsaztNzeiDfNgWTamcsj428v4cPZ";
+    let hash = aelf::key_hash(&key);
+    assert_eq!(aelf::encode(&hash), a);
+    assert_eq!(aelf::parse(a).unwrap(), hash);
+    assert_eq!(aelf::parse(&format!("ELF_{a}_AELF")).unwrap(), hash);
+    // Negative twins: a typo, a side chain, a 20-byte payload.
+    assert_eq!(
+        aelf::parse(&typo(a, 7, 'B')),
+        Err(AddressReason::FormatChecksum { format: "aelf" })
+    );
+    assert!(matches!(
+        aelf::parse(&format!("ELF_{a}_tDVV")),
+        Err(AddressReason::FormatPrefix { .. })
+    ));
+    assert!(matches!(
+        aelf::parse("1HUBHMij46Hae75JPdWjeZ5Q7KaL7EFRSD"),
+        Err(AddressReason::FormatLength { .. })
+    ));
 }

@@ -137,11 +137,13 @@ fn other_implementations_verify_and_their_twins_do_not() {
         }
     }
     for c in [
+        "aelf",
         "aptos",
         "bitcoincash",
         "cardano",
         "dash",
         "dogecoin",
+        "eos",
         "filecoin",
         "litecoin",
         "polkadot",

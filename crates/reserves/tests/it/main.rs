@@ -4,6 +4,7 @@ mod addresses;
 mod cross;
 mod demo;
 mod envelope;
+mod eos_aelf;
 mod okx;
 mod template;
 mod untrusted_input;

@@ -179,3 +179,89 @@ fn okx_formats_verify_and_the_checks_okx_skips_still_reject() {
         "missing_column"
     );
 }
+
+#[test]
+fn okx_eos_and_elf_rows_verify_and_their_twins_do_not() {
+    use custodia_reserves::aelf::aelf_address;
+    use custodia_reserves::eos::{public_key_legacy, sign_eos};
+    use custodia_reserves::okx::{sign_okx_envelope_secp256k1, sign_okx_eos};
+    let eos_key = public_key_legacy(&k(11).public_key());
+    let other_eos_key = public_key_legacy(&k(12).public_key());
+    let elf = aelf_address(&k(13));
+    let lines = [
+        // Valid: OKX's EOS form (key in the key column) and its secp256k1 envelope for ELF.
+        row(
+            "EOS",
+            "EOS",
+            "okxcustody11",
+            &sign_okx_eos(&k(11), OKX_MESSAGE),
+            "",
+            &eos_key,
+        ),
+        row(
+            "ELF",
+            "ELF",
+            &elf,
+            &sign_okx_envelope_secp256k1(&k(13), OKX_MESSAGE),
+            "",
+            "",
+        ),
+        // Twins: another key in the column, no key, a signature without OKX's envelope, an ELF
+        // signature by another key.
+        row(
+            "EOS",
+            "EOS",
+            "okxcustody11",
+            &sign_okx_eos(&k(11), OKX_MESSAGE),
+            "",
+            &other_eos_key,
+        ),
+        row(
+            "EOS",
+            "EOS",
+            "okxcustody11",
+            &sign_okx_eos(&k(11), OKX_MESSAGE),
+            "",
+            "",
+        ),
+        row(
+            "EOS",
+            "EOS",
+            "okxcustody11",
+            &sign_eos(&k(11), OKX_MESSAGE),
+            "",
+            &eos_key,
+        ),
+        row(
+            "ELF",
+            "ELF",
+            &elf,
+            &sign_okx_envelope_secp256k1(&k(14), OKX_MESSAGE),
+            "",
+            "",
+        ),
+    ];
+    let text = format!("{HEADER}\n{}\n", lines.join("\n"));
+    let report = verify_okx_file(&text).unwrap();
+    let got: Vec<&str> = report
+        .rows
+        .iter()
+        .map(|r| match (&r.scheme, &r.rejected) {
+            (Some(OkxScheme::EnvelopeEos), _) => "envelope-eos",
+            (Some(OkxScheme::EnvelopeSecp256k1), _) => "envelope-secp256k1",
+            (_, Some((c, _))) => c.as_str(),
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            "envelope-eos",
+            "envelope-secp256k1",
+            "wrong_key",
+            "bad_public_key",
+            "wrong_key",
+            "wrong_key",
+        ]
+    );
+}

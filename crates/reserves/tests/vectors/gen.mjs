@@ -25,6 +25,8 @@ import { blake2b } from '@noble/hashes/blake2.js';
 import { keccak_256 } from '@noble/hashes/sha3.js';
 import * as offchain from '@solana/offchain-messages';
 import { address as solAddress, getAddressFromPublicKey } from '@solana/addresses';
+import { Bytes as EosBytes, KeyType as EosKeyType, PrivateKey as EosPrivateKey, Signature as EosSignature } from '@wharfkit/antelope';
+import AElf from 'aelf-sdk';
 
 const ECPair = ECPairFactory(ecc);
 const EXCHANGE = 'Vector Exchange';
@@ -239,6 +241,29 @@ for (const [i, kind] of ['f1', 'f4'].entries()) {
   }
   const sig = signWith(msg(ROUND, 3800000, address));
   push({ chain: 'filecoin', height: 3800000, scheme: kind === 'f1' ? 'frc0102' : 'eip191', library: '@glif/filecoin-address 4.0.0, tiny-secp256k1 2.2.4, @noble/hashes 2.4.0', address, key_data: '', signature: encode(sig), other_round_signature: encode(signWith(msg(OTHER_ROUND, 3800000, address))), malleated_signature: encode(mall(sig)) });
+}
+
+// ----- EOS: @wharfkit/antelope PrivateKey.signMessage (SHA-256, SIG_K1_), the key named in
+// the key data (PUB_K1_ for one wallet, the legacy EOS… spelling for the other) -----
+for (const [i, name] of [[0, 'custodiavec11'], [1, 'custodiavec12']]) {
+  const key = new EosPrivateKey(EosKeyType.K1, EosBytes.from(seed(`eos ${i}`)));
+  const pub = key.toPublic();
+  const signWith = (m) => key.signMessage(new TextEncoder().encode(m));
+  const sig = signWith(msg(ROUND, 480000000, name));
+  const raw = Buffer.from(sig.data.array);
+  const s = toBe(N - be(raw.subarray(33, 65)), 32);
+  const mall = EosSignature.from({ type: 'K1', r: raw.subarray(1, 33), s, recid: (raw[0] - 31) ^ 1 });
+  push({ chain: 'eos', height: 480000000, scheme: 'eos-sign-message', library: '@wharfkit/antelope 1.2.0', address: name, key_data: `public_key=${i === 0 ? pub.toString() : pub.toLegacyString()}`, signature: String(sig), other_round_signature: String(signWith(msg(OTHER_ROUND, 480000000, name))), malleated_signature: String(mall) });
+}
+
+// ----- aelf: aelf-sdk wallet.sign over the message's bytes (SHA-256, r ‖ s ‖ recovery id) -----
+for (const i of [0, 1]) {
+  const w = AElf.wallet.getWalletByPrivateKey(seed(`aelf ${i}`).toString('hex'));
+  const address = w.address;
+  const signWith = (m) => AElf.wallet.sign(Buffer.from(m).toString('hex'), w.keyPair);
+  const sig = signWith(msg(ROUND, 260000000, address));
+  const mall = Buffer.concat([malleateRs(sig), Buffer.from([sig[64] ^ 1])]);
+  push({ chain: 'aelf', height: 260000000, scheme: 'aelf-sign', library: 'aelf-sdk 3.5.0', address, key_data: '', signature: sig.toString('hex'), other_round_signature: signWith(msg(OTHER_ROUND, 260000000, address)).toString('hex'), malleated_signature: mall.toString('hex') });
 }
 
 for (const v of out) v.message = msg(ROUND, v.height, v.address);

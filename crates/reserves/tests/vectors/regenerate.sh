@@ -2,9 +2,10 @@
 # Regenerates tests/fixtures/ownership-vectors.json: ownership signatures made by each chain's
 # own libraries (bitcoinjs-message, ripple-keypairs, @solana/offchain-messages + tweetnacl,
 # @polkadot/keyring, @stellar/stellar-base, @mysten/sui, @aptos-labs/ts-sdk, EMURGO's Cardano
-# message-signing, @ton/ton + @ton/crypto, @glif/filecoin-address + tiny-secp256k1), not by
-# Custodia's signer. The packages are installed from npm into a temporary folder at the exact
-# versions of package.json; nothing is installed into the repository.
+# message-signing, @ton/ton + @ton/crypto, @glif/filecoin-address + tiny-secp256k1,
+# @wharfkit/antelope for EOS, aelf-sdk), not by Custodia's signer. The packages are installed
+# from npm into a temporary folder at the exact versions of package.json; nothing is installed
+# into the repository.
 #
 # Usage: crates/reserves/tests/vectors/regenerate.sh   (needs node >= 20 and npm)
 set -euo pipefail
