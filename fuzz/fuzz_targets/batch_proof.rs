@@ -1,5 +1,5 @@
-//! `verify_batch` on arbitrary bytes against fixed, valid public inputs (batch 2 of the committed
-//! fixture round). Seed the corpus with the real `batch-00002.proof` of that round and point
+//! `verify_batch` on arbitrary bytes against fixed, valid public inputs (batch 1 of the committed
+//! fixture round). Seed the corpus with the real `batch-00001.proof` of that round and point
 //! `CUSTODIA_FUZZ_REAL_PROOF` at it (see docs/fuzzing.md): mutations then reach deep into the
 //! STARK verifier, and any input other than the real proof that verifies is a crash.
 #![no_main]
@@ -18,7 +18,7 @@ fn real_proof() -> &'static Option<Vec<u8>> {
 
 fuzz_target!(|data: &[u8]| {
     let public: BatchPublicInputs =
-        serde_json::from_slice(include_bytes!("../fixtures/batch-00002.json")).expect("fixture");
+        serde_json::from_slice(include_bytes!("../fixtures/batch-00001.json")).expect("fixture");
     // Never panics; a forged proof never verifies.
     if custodia_verifier::verify_batch(data, &public).is_ok() {
         assert_eq!(

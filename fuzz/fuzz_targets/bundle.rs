@@ -16,8 +16,8 @@ fuzz_target!(|data: &[u8]| {
             include_bytes!("../fixtures/round.json").to_vec(),
         );
         let _ = b.add_bytes(
-            "batch-00002.json",
-            include_bytes!("../fixtures/batch-00002.json").to_vec(),
+            "batch-00001.json",
+            include_bytes!("../fixtures/batch-00001.json").to_vec(),
         );
         if b.add_bytes(name, data.to_vec()).is_ok() {
             let _ = b.check(|_| {});

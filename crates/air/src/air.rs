@@ -18,7 +18,7 @@ use crate::layout::{
     BatchLayout, CARRY_LIMBS, CARRY_OFFSET, COLL_DIGITS, IDX, LIMB_BITS, LIMBS, PERM_COLS, S1, S2,
     TOP_LIMB_BITS, table_shape,
 };
-use crate::public::{BPS_ONE, HEADER_LEN, PER_ASSET};
+use crate::public::{BPS_ONE, CHAIN_IN_PV, CHAIN_OUT_PV, HEADER_LEN, INDEX_PV, PER_ASSET, ROOT_PV};
 
 /// The Poseidon2 AIR of Custodia's hash instance (width 12, x^7, one S-box register).
 pub type PermAir = Poseidon2Air<
@@ -45,8 +45,6 @@ pub const TREE_BUS: &str = "custodia/tree";
 const fn asset_pv(i: usize, x: usize) -> usize {
     HEADER_LEN + PER_ASSET * i + x
 }
-/// Public-value index of the batch root.
-const ROOT_PV: usize = 7;
 
 /// One row per leaf of a batch of `2^log_batch` leaves; see [`crate::layout`].
 #[derive(Debug, Clone)]
@@ -108,8 +106,9 @@ where
         let l = &self.layout;
         let nvals = l.num_values();
 
-        // Every permutation block is the Poseidon2 AIR of our instance.
-        for s in 0..=l.leaf_perms {
+        // Every permutation block is the Poseidon2 AIR of our instance: the leaf sponge's, the
+        // node compression and the chain permutation (they are contiguous).
+        for s in 0..l.leaf_perms + 2 {
             let start = l.perm(s);
             let mut sub =
                 SubAirBuilder::<AB, PermAir, AB::Var>::new(builder, start..start + PERM_COLS);
@@ -240,10 +239,11 @@ where
         for j in 0..COLL_DIGITS {
             let mut x = AB::Expr::ZERO;
             for i in 0..l.num_assets {
-                let price = pv[asset_pv(i, 0)].clone();
-                let haircut = pv[asset_pv(i, 1)].clone();
-                let w = price.clone() * (bps.clone() - haircut);
-                let u = price * bps.clone();
+                let debt_price = pv[asset_pv(i, 0)].clone();
+                let collateral_price = pv[asset_pv(i, 1)].clone();
+                let haircut = pv[asset_pv(i, 2)].clone();
+                let w = collateral_price * (bps.clone() - haircut);
+                let u = debt_price * bps.clone();
                 x += local[l.limb(2 * i, j)].into() * w;
                 x -= local[l.limb(2 * i + 1, j)].into() * u;
             }
@@ -262,22 +262,109 @@ where
             1,
         );
 
-        // Per-asset totals: inclusive running sums of lo = l0 + 2^16 l1 and hi = l2 + 2^16 l3.
+        // Per-asset sums of the batch, from the bottom: sum_r = part_r + sum_{r+1}, so row 0
+        // holds the batch's sums of lo = l0 + 2^16 l1 and hi = l2 + 2^16 l3 (never public).
         for v in 0..nvals {
-            let (i, is_debt) = (v / 2, v % 2);
             for half in 0..2 {
                 let part = |row: &[AB::Var]| -> AB::Expr {
                     compose::<AB>(&row[l.limb(v, 2 * half)..l.limb(v, 2 * half) + 2])
                 };
                 let sum = local[l.sum(v, half)];
-                builder.when_first_row().assert_eq(sum, part(&local));
                 builder
                     .when_transition()
-                    .assert_eq(next[l.sum(v, half)], sum.into() + part(&next));
-                builder
-                    .when_last_row()
-                    .assert_eq(sum, pv[asset_pv(i, 2 + 2 * is_debt + half)].clone());
+                    .assert_eq(sum, part(&local) + next[l.sum(v, half)].into());
+                builder.when_last_row().assert_eq(sum, part(&local));
             }
+        }
+
+        // The chain: C_in = sponge(CHAIN, A, [binding, b, S_in, r_in]) and C_out = sponge(CHAIN,
+        // A, [binding, b + 1, S_in + sums, r_out]), one permutation per row over rows 0..2Q.
+        let q = l.chain_block / RATE;
+        let x = |row: &[AB::Var], m: usize| row[l.chain_x + m];
+        let state_at = |v: usize, half: usize| 5 + 2 * v + half;
+        {
+            let block = l.chain_block;
+            let mut first = builder.when_first_row();
+            for (j, binding) in pv.iter().take(DIGEST_ELEMS).enumerate() {
+                first.assert_eq(x(&local, j), binding.clone());
+                first.assert_eq(x(&local, block + j), binding.clone());
+            }
+            first.assert_eq(x(&local, 4), pv[INDEX_PV].clone());
+            first.assert_eq(x(&local, block + 4), pv[INDEX_PV].clone() + AB::F::ONE);
+            // S_in and both salts are private; S_out is S_in plus the batch's sums.
+            for v in 0..nvals {
+                for half in 0..2 {
+                    let m = state_at(v, half);
+                    first.assert_eq(
+                        x(&local, block + m),
+                        x(&local, m) + local[l.sum(v, half)].into(),
+                    );
+                }
+            }
+            let used = crate::chain::input_len(l.num_assets);
+            for m in used..block {
+                first.assert_zero(x(&local, m));
+                first.assert_zero(x(&local, block + m));
+            }
+        }
+        for m in 0..2 * l.chain_block - RATE {
+            builder
+                .when_transition()
+                .assert_eq(x(&next, m), x(&local, m + RATE));
+        }
+        let chain_perm: &PermCols<AB::Var> = local[l.chain_perm..l.chain_perm + PERM_COLS].borrow();
+        let next_chain_perm: &PermCols<AB::Var> =
+            next[l.chain_perm..l.chain_perm + PERM_COLS].borrow();
+        for j in 0..RATE {
+            builder.assert_eq(chain_perm.inputs[j], x(&local, j));
+        }
+        let (ca, cb) = (local[l.chain_ca], local[l.chain_cb]);
+        let (ca_next, cb_next) = (next[l.chain_ca], next[l.chain_cb]);
+        {
+            let mut first = builder.when_first_row();
+            first.assert_one(ca);
+            first.assert_one(cb);
+            let mut last = builder.when_last_row();
+            last.assert_zero(ca);
+            last.assert_zero(cb);
+        }
+        // Each selector steps down by 0 or 1, and only after row 2Q − 1 (ca) or Q − 1 (cb).
+        for (sel, sel_next, at) in [(ca, ca_next, 2 * q - 1), (cb, cb_next, q - 1)] {
+            let drop: AB::Expr = sel.into() - sel_next.into();
+            let mut tr = builder.when_transition();
+            tr.assert_zero(drop.clone() * (drop.clone() - AB::F::ONE));
+            tr.assert_zero(drop * (idx.into() - AB::F::from_usize(at)));
+        }
+        let iv = [
+            AB::F::from_u64(domain::CHAIN),
+            AB::F::from_usize(l.num_assets),
+            AB::F::ZERO,
+            AB::F::ZERO,
+        ];
+        for (j, &c) in iv.iter().enumerate() {
+            builder
+                .when_first_row()
+                .assert_eq(chain_perm.inputs[RATE + j], c);
+        }
+        // d = 1 on the step from row Q − 1 to row Q: C_in is finished, C_out starts.
+        let d: AB::Expr = cb.into() - cb_next.into();
+        let chain_out = out(chain_perm);
+        for (j, &c) in iv.iter().enumerate() {
+            let mut tr = builder.when_transition();
+            tr.assert_zero(d.clone() * (next_chain_perm.inputs[RATE + j].into() - c));
+            // Within a sponge, the capacity carries over from row to row.
+            tr.assert_zero(
+                ca_next.into()
+                    * (AB::Expr::ONE - d.clone())
+                    * (next_chain_perm.inputs[RATE + j].into() - chain_out[RATE + j].into()),
+            );
+        }
+        for j in 0..DIGEST_ELEMS {
+            let mut tr = builder.when_transition();
+            tr.assert_zero(d.clone() * (chain_out[j].into() - pv[CHAIN_IN_PV + j].clone()));
+            tr.assert_zero(
+                (ca.into() - ca_next.into()) * (chain_out[j].into() - pv[CHAIN_OUT_PV + j].clone()),
+            );
         }
 
         // The range tables: t steps 0 → 2^h − 1 by 0 or 1; row t provides t + j·2^h.

@@ -20,7 +20,7 @@ use p3_uni_stark::StarkConfig;
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 
-use crate::{AIR_VERSION, ProofOptions};
+use crate::ProofOptions;
 
 /// Base field.
 pub type Val = Goldilocks;
@@ -48,11 +48,11 @@ pub type Pcs = HidingFriPcs<Val, Dft, ValMmcs, ChallengeMmcs, MaskRng>;
 /// The STARK configuration.
 pub type Config = StarkConfig<Pcs, Challenge, Challenger>;
 
-/// Bytes the transcript starts from: a domain tag, the AIR version and the options, so a proof
-/// for another statement version or other parameters cannot be replayed.
+/// Bytes the transcript starts from: a domain tag, the constraint-system digest and the
+/// options, so a proof for another constraint system or other parameters cannot be replayed.
 pub fn transcript_seed(options: &ProofOptions) -> Vec<u8> {
-    let mut seed = b"custodia/batch-stark".to_vec();
-    seed.extend_from_slice(&AIR_VERSION.to_le_bytes());
+    let mut seed = b"custodia/batch-stark/2".to_vec();
+    seed.extend_from_slice(&crate::digest::CONSTRAINT_DIGEST);
     seed.extend_from_slice(&crate::format::options_bytes(options));
     seed
 }

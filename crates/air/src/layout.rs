@@ -2,16 +2,22 @@
 //!
 //! ```text
 //! idx | s1 | s2 | limbs[2A][4] | sums[2A][lo,hi] | coll_r[4] | coll_c[4][3] | leaf perms[S] | node perm
-//!     | t16 | m16[E16] | t14 | m14[E14]
+//!     | chain perm | chain_x[2·8Q] | ca | cb | t16 | m16[E16] | t14 | m14[E14]
 //! ```
 //!
 //! * `idx` is the row index r (0, 1, 2, …); `s1 = [r ≥ 1]`, `s2 = [r ≥ 2]`.
 //! * `limbs[v][t]`: 16-bit limb t of value v; values interleave `e_0, d_0, e_1, d_1, …`.
-//! * `sums[v]`: inclusive running sums over rows of `l0 + 2^16 l1` (lo) and `l2 + 2^16 l3` (hi).
+//! * `sums[v]`: running sums from the bottom (row r: rows r..2^k) of `l0 + 2^16 l1` (lo) and
+//!   `l2 + 2^16 l3` (hi); row 0 holds the batch's sums, which never leave the trace.
 //! * `coll_r[j]`: the 16-bit digits of the user's collateral surplus; `coll_c[j]` the three 16-bit
 //!   limbs of the offset carry out of digit j (carry = limbs − 2^47).
 //! * `leaf perms`: the S = ⌈(4 + 2A)/8⌉ Poseidon2 permutations of the leaf sponge, chained.
 //! * `node perm`: the compression of internal node r (unused at r = 0).
+//! * `chain perm`, `chain_x`, `ca`, `cb`: the two boundary commitments ([`crate::chain`]), one
+//!   permutation per row over rows `0..2Q` (Q = permutations per commitment). `chain_x` is a
+//!   shift register: on row 0 it holds both sponge inputs, zero-padded to 8Q each; every row
+//!   shifts it by 8, so row r's permutation absorbs `chain_x[0..8]`. `ca = [r < 2Q]`,
+//!   `cb = [r < Q]`.
 //! * `t16, m16`, `t14, m14`: the range tables, inside this AIR so the LogUp sum of the (only) AIR
 //!   is zero and reveals nothing. A table of `[0, 2^b)` lives on `2^h = min(2^k, 2^b)` distinct
 //!   `t` values: `t` starts at 0, steps by 0 or 1 and ends at `2^h − 1`; row r provides the
@@ -51,6 +57,16 @@ pub struct BatchLayout {
     pub perms: usize,
     /// First column of the node permutation.
     pub node_perm: usize,
+    /// First column of the chain permutation.
+    pub chain_perm: usize,
+    /// First column of the chain shift register (`2 · chain_block` columns).
+    pub chain_x: usize,
+    /// Sponge input of one commitment, zero-padded to whole rate blocks (`8Q`).
+    pub chain_block: usize,
+    /// `[r < 2Q]`.
+    pub chain_ca: usize,
+    /// `[r < Q]`.
+    pub chain_cb: usize,
     /// log2 of the rows.
     pub log_batch: u32,
     /// The 16-bit table's `t` column (its multiplicities follow).
@@ -90,7 +106,12 @@ impl BatchLayout {
         let coll_c = coll_r + COLL_DIGITS;
         let perms = coll_c + COLL_DIGITS * CARRY_LIMBS;
         let node_perm = perms + leaf_perms * PERM_COLS;
-        let t16 = node_perm + PERM_COLS;
+        let chain_perm = node_perm + PERM_COLS;
+        let chain_block = crate::chain::perms(num_assets) * RATE;
+        let chain_x = chain_perm + PERM_COLS;
+        let chain_ca = chain_x + 2 * chain_block;
+        let chain_cb = chain_ca + 1;
+        let t16 = chain_cb + 1;
         let t14 = t16 + 1 + table_shape(LIMB_BITS, log_batch).1;
         let width = t14 + 1 + table_shape(TOP_LIMB_BITS, log_batch).1;
         Self {
@@ -102,6 +123,11 @@ impl BatchLayout {
             coll_c,
             perms,
             node_perm,
+            chain_perm,
+            chain_x,
+            chain_block,
+            chain_ca,
+            chain_cb,
             log_batch,
             t16,
             t14,

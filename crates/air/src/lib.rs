@@ -2,7 +2,9 @@
 #![deny(missing_docs)]
 
 pub mod air;
+pub mod chain;
 pub mod config;
+pub mod digest;
 pub mod format;
 pub mod layout;
 mod options;
@@ -12,6 +14,6 @@ pub use air::{BatchAir, CustodiaAir};
 pub use options::{MIN_SECURITY_BITS, ProofOptions};
 pub use public::{AssetParams, AssetTotals, BatchPublicInputs, PublicInputsError};
 
-/// Version of the batch statement and its AIR. Bump on any change to the constraints, the column
-/// layout, the public-value layout or the configuration; the verifier pins it.
-pub const AIR_VERSION: u32 = 1;
+/// Version of the batch statement, for people: proof files and the verifier identify the
+/// statement by its constraint-system digest ([`digest::CONSTRAINT_DIGEST`]), not by this number.
+pub const AIR_VERSION: u32 = 2;

@@ -1,14 +1,20 @@
 //! The public inputs of a batch proof and their field-element layout.
 //!
 //! ```text
-//! [0..4)   round binding digest (opaque to the AIR; bound through the transcript)
-//! 4        batch index            (opaque to the AIR; bound through the transcript)
-//! 5        log2 of the leaves in the batch (k)
-//! 6        number of assets (A)
-//! [7..11)  batch root
-//! then per asset i, 6 elements at 11 + 6i:
-//!          price P_i, haircut h_i (bps), equity lo, equity hi, debt lo, debt hi
+//! [0..4)   round binding digest (opaque to the AIR; absorbed into the chain commitments)
+//! 4        batch index b
+//! 5        number of batches N (opaque to the AIR; bound through the transcript)
+//! 6        log2 of the leaves in the batch (k)
+//! 7        number of assets (A)
+//! [8..12)  batch root
+//! [12..16) C_in:  commitment to the running totals before the batch (boundary b)
+//! [16..20) C_out: commitment to the running totals after the batch (boundary b + 1)
+//! then per asset i, 3 elements at 20 + 3i:
+//!          debt price U_i, collateral price P_i, haircut h_i (bps)
 //! ```
+//!
+//! No totals: a batch's sums and the round's partial sums stay inside the salted commitments
+//! ([`crate::chain`]).
 
 use custodia_hash::Digest;
 use p3_field::{PrimeCharacteristicRing, PrimeField64};
@@ -28,32 +34,57 @@ pub const MAX_ASSETS: usize = 256;
 /// Largest batch: 2^MAX_LOG_BATCH leaves (sums stay below 2^(32+k) < p, LogUp heights < p).
 pub const MAX_LOG_BATCH: u32 = 24;
 /// Field elements before the per-asset block.
-pub const HEADER_LEN: usize = 11;
+pub const HEADER_LEN: usize = 20;
 /// Field elements per asset.
-pub const PER_ASSET: usize = 6;
+pub const PER_ASSET: usize = 3;
+/// Public-value index of the batch index.
+pub const INDEX_PV: usize = 4;
+/// Public-value index of the batch root.
+pub const ROOT_PV: usize = 8;
+/// Public-value index of `C_in`.
+pub const CHAIN_IN_PV: usize = 12;
+/// Public-value index of `C_out`.
+pub const CHAIN_OUT_PV: usize = 16;
 
-/// A price and haircut of one asset.
+/// The prices and haircut of one asset.
+///
+/// A market price rarely is an exact multiple of the round's fixed-point unit, so a round commits
+/// two integers per asset: debt is valued at the price rounded **up**, collateral at the price
+/// rounded **down** (`custodia_sumtree::directed_prices`). Rounding then never makes an
+/// under-collateralised user look covered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct AssetParams {
-    /// Value units per smallest unit of the asset (a fixed-point integer the round defines, the
-    /// same unit for every asset), `≤ MAX_PRICE`.
-    pub price: u64,
+    /// Value units per smallest unit of debt (a fixed-point integer the round defines, the same
+    /// unit for every asset), `1..=MAX_PRICE`.
+    pub debt_price: u64,
+    /// Value units per smallest unit of collateral, `1..=MAX_PRICE`.
+    pub collateral_price: u64,
     /// Collateral haircut in basis points, `0..=10000`.
     pub haircut_bps: u16,
 }
 
 impl AssetParams {
-    /// `P · 10^4`: the weight of one unit of debt.
+    /// Parameters whose price is exact in the round's unit (both prices equal).
+    pub const fn exact(price: u64, haircut_bps: u16) -> Self {
+        Self {
+            debt_price: price,
+            collateral_price: price,
+            haircut_bps,
+        }
+    }
+
+    /// `U · 10^4`: the weight of one unit of debt.
     pub const fn debt_weight(&self) -> u64 {
-        self.price * BPS_ONE
+        self.debt_price * BPS_ONE
     }
 
     /// `P · (10^4 − h)`: the weight of one unit of equity as collateral.
     pub const fn equity_weight(&self) -> u64 {
-        self.price * (BPS_ONE - self.haircut_bps as u64)
+        self.collateral_price * (BPS_ONE - self.haircut_bps as u64)
     }
 
-    /// This asset's share of a user's collateral surplus: `e · P · (10^4 − h) − d · P · 10^4`.
+    /// This asset's share of a user's collateral surplus: `e · P · (10^4 − h) − d · U · 10^4`.
     ///
     /// This is **the** collateral rule at committed prices, the one the AIR enforces: a user is
     /// collateralised iff the sum of these shares over every asset is non-negative
@@ -121,20 +152,25 @@ impl AssetTotals {
 
 /// Everything a batch proof is about, in the clear.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct BatchPublicInputs {
-    /// Binds the proof to one round (hash of round id, snapshot time, assets digest, tree shape),
-    /// supplied by the caller.
+    /// Binds the proof to one round (hash of round id, snapshot time, assets digest, tree shape,
+    /// root, prices), supplied by the caller.
     pub round_binding: Digest,
     /// Index of the batch in the round.
     pub batch_index: u64,
+    /// Number of batches in the round.
+    pub num_batches: u64,
     /// log2 of the leaves in the batch.
     pub log_batch: u32,
     /// Root of the batch's subtree.
     pub batch_root: Digest,
-    /// Price and haircut per asset, in the round's asset order.
+    /// Commitment to the running totals before this batch (boundary `batch_index`).
+    pub chain_in: Digest,
+    /// Commitment to the running totals after this batch (boundary `batch_index + 1`).
+    pub chain_out: Digest,
+    /// Prices and haircut per asset, in the round's asset order.
     pub assets: Vec<AssetParams>,
-    /// Totals per asset, same order.
-    pub totals: Vec<AssetTotals>,
 }
 
 /// Why public inputs are outside the statement's bounds.
@@ -143,13 +179,25 @@ pub enum PublicInputsError {
     /// No assets, or more than [`MAX_ASSETS`].
     #[error("asset count {0} is outside 1..={MAX_ASSETS}")]
     AssetCount(usize),
-    /// `totals` and `assets` differ in length.
-    #[error("{assets} assets but {totals} totals")]
-    TotalsLength {
+    /// The batch index is not below the number of batches.
+    #[error("batch index {index} is not below the round's {batches} batches")]
+    BatchIndex {
+        /// Index.
+        index: u64,
+        /// Batches.
+        batches: u64,
+    },
+    /// The batch has too few rows for its two chain commitments.
+    #[error(
+        "a batch of 2^{log_batch} leaves is too small for {assets} assets: the chain commitments need {rows} rows and a spare one"
+    )]
+    ChainRows {
         /// Assets.
         assets: usize,
-        /// Totals.
-        totals: usize,
+        /// log2 of the leaves.
+        log_batch: u32,
+        /// Rows the two commitments take.
+        rows: usize,
     },
     /// Batch too large.
     #[error("log_batch {0} exceeds {MAX_LOG_BATCH}")]
@@ -163,6 +211,27 @@ pub enum PublicInputsError {
         asset: usize,
         /// The price.
         price: u64,
+    },
+    /// A price of zero: that asset's debt would count for nothing against collateral.
+    #[error("asset {asset}: the {side} price is zero; every asset needs a positive price")]
+    ZeroPrice {
+        /// Asset index.
+        asset: usize,
+        /// `debt` or `collateral`.
+        side: &'static str,
+    },
+    /// The collateral price exceeds the debt price: collateral would be valued above debt of
+    /// the same asset.
+    #[error(
+        "asset {asset}: collateral price {collateral} exceeds debt price {debt}; collateral is rounded down, debt up"
+    )]
+    PriceOrder {
+        /// Asset index.
+        asset: usize,
+        /// Debt price.
+        debt: u64,
+        /// Collateral price.
+        collateral: u64,
     },
     /// Haircut above 100%.
     #[error("asset {asset}: haircut {haircut_bps} bps exceeds 10000")]
@@ -211,10 +280,19 @@ pub fn check_prices(assets: &[AssetParams]) -> Result<(), PublicInputsError> {
         return Err(PublicInputsError::AssetCount(assets.len()));
     }
     for (asset, a) in assets.iter().enumerate() {
-        if a.price > MAX_PRICE {
-            return Err(PublicInputsError::PriceTooLarge {
+        for (side, price) in [("debt", a.debt_price), ("collateral", a.collateral_price)] {
+            if price == 0 {
+                return Err(PublicInputsError::ZeroPrice { asset, side });
+            }
+            if price > MAX_PRICE {
+                return Err(PublicInputsError::PriceTooLarge { asset, price });
+            }
+        }
+        if a.collateral_price > a.debt_price {
+            return Err(PublicInputsError::PriceOrder {
                 asset,
-                price: a.price,
+                debt: a.debt_price,
+                collateral: a.collateral_price,
             });
         }
         if u64::from(a.haircut_bps) > BPS_ONE {
@@ -224,7 +302,8 @@ pub fn check_prices(assets: &[AssetParams]) -> Result<(), PublicInputsError> {
             });
         }
     }
-    let max_price = assets.iter().map(|a| a.price).max().unwrap_or(0);
+    // The debt price is the larger one (checked above), so it bounds both weights.
+    let max_price = assets.iter().map(|a| a.debt_price).max().unwrap_or(0);
     let bound = assets.len() as u128 * 0xffff * u128::from(max_price * BPS_ONE);
     if bound > COLLATERAL_BOUND {
         return Err(PublicInputsError::CollateralBound {
@@ -249,15 +328,16 @@ impl BatchPublicInputs {
     /// Checks every bound of the statement (prices, haircuts, sizes, canonical encodings).
     pub fn validate(&self) -> Result<(), PublicInputsError> {
         check_prices(&self.assets)?;
-        if self.totals.len() != self.assets.len() {
-            return Err(PublicInputsError::TotalsLength {
-                assets: self.assets.len(),
-                totals: self.totals.len(),
-            });
-        }
         if self.log_batch > MAX_LOG_BATCH {
             return Err(PublicInputsError::BatchTooLarge(self.log_batch));
         }
+        if self.batch_index >= self.num_batches {
+            return Err(PublicInputsError::BatchIndex {
+                index: self.batch_index,
+                batches: self.num_batches,
+            });
+        }
+        check_chain_rows(self.assets.len(), self.log_batch)?;
         self.to_field_elements().map(|_| ())
     }
 
@@ -268,24 +348,22 @@ impl BatchPublicInputs {
             out.push(canonical(v, "round binding")?);
         }
         out.push(canonical(self.batch_index, "batch index")?);
+        out.push(canonical(self.num_batches, "number of batches")?);
         out.push(Val::from_u32(self.log_batch));
         out.push(Val::from_usize(self.assets.len()));
-        for &v in &self.batch_root.0 {
-            out.push(canonical(v, "batch root")?);
+        for (digest, what) in [
+            (&self.batch_root, "batch root"),
+            (&self.chain_in, "chain_in"),
+            (&self.chain_out, "chain_out"),
+        ] {
+            for &v in &digest.0 {
+                out.push(canonical(v, what)?);
+            }
         }
-        if self.totals.len() != self.assets.len() {
-            return Err(PublicInputsError::TotalsLength {
-                assets: self.assets.len(),
-                totals: self.totals.len(),
-            });
-        }
-        for (a, t) in self.assets.iter().zip(&self.totals) {
-            out.push(canonical(a.price, "price")?);
+        for a in &self.assets {
+            out.push(canonical(a.debt_price, "debt price")?);
+            out.push(canonical(a.collateral_price, "collateral price")?);
             out.push(Val::from_u16(a.haircut_bps));
-            out.push(canonical(t.equity_lo, "equity total")?);
-            out.push(canonical(t.equity_hi, "equity total")?);
-            out.push(canonical(t.debt_lo, "debt total")?);
-            out.push(canonical(t.debt_hi, "debt total")?);
         }
         Ok(out)
     }
@@ -300,40 +378,51 @@ impl BatchPublicInputs {
         }
         let a = (v.len() - HEADER_LEN) / PER_ASSET;
         let u = |x: Val| x.as_canonical_u64();
-        if u(v[6]) != a as u64 {
+        if u(v[7]) != a as u64 {
             return Err(PublicInputsError::Length {
-                expected: Self::len_for(u(v[6]) as usize),
+                expected: Self::len_for(u(v[7]) as usize),
                 got: v.len(),
             });
         }
         let log_batch =
-            u32::try_from(u(v[5])).map_err(|_| PublicInputsError::BatchTooLarge(u32::MAX))?;
+            u32::try_from(u(v[6])).map_err(|_| PublicInputsError::BatchTooLarge(u32::MAX))?;
+        let digest = |at: usize| Digest([u(v[at]), u(v[at + 1]), u(v[at + 2]), u(v[at + 3])]);
         let mut assets = Vec::with_capacity(a);
-        let mut totals = Vec::with_capacity(a);
         for i in 0..a {
             let b = &v[HEADER_LEN + PER_ASSET * i..HEADER_LEN + PER_ASSET * (i + 1)];
-            let haircut_bps = u16::try_from(u(b[1])).map_err(|_| PublicInputsError::Haircut {
+            let haircut_bps = u16::try_from(u(b[2])).map_err(|_| PublicInputsError::Haircut {
                 asset: i,
                 haircut_bps: u16::MAX,
             })?;
             assets.push(AssetParams {
-                price: u(b[0]),
+                debt_price: u(b[0]),
+                collateral_price: u(b[1]),
                 haircut_bps,
-            });
-            totals.push(AssetTotals {
-                equity_lo: u(b[2]),
-                equity_hi: u(b[3]),
-                debt_lo: u(b[4]),
-                debt_hi: u(b[5]),
             });
         }
         Ok(Self {
-            round_binding: Digest([u(v[0]), u(v[1]), u(v[2]), u(v[3])]),
-            batch_index: u(v[4]),
+            round_binding: digest(0),
+            batch_index: u(v[INDEX_PV]),
+            num_batches: u(v[5]),
             log_batch,
-            batch_root: Digest([u(v[7]), u(v[8]), u(v[9]), u(v[10])]),
+            batch_root: digest(ROOT_PV),
+            chain_in: digest(CHAIN_IN_PV),
+            chain_out: digest(CHAIN_OUT_PV),
             assets,
-            totals,
         })
     }
+}
+
+/// Checks that a batch of `2^log_batch` rows holds the two chain commitments of `num_assets`
+/// assets with a row to spare (the chain's selectors switch off before the last row).
+pub fn check_chain_rows(num_assets: usize, log_batch: u32) -> Result<(), PublicInputsError> {
+    let rows = crate::chain::rows(num_assets);
+    if log_batch >= usize::BITS || rows >= 1usize << log_batch {
+        return Err(PublicInputsError::ChainRows {
+            assets: num_assets,
+            log_batch,
+            rows,
+        });
+    }
+    Ok(())
 }

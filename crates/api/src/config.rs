@@ -28,6 +28,8 @@ pub struct Config {
     pub login: crate::login::LoginConfig,
     /// Pages served to users (`crate::web`).
     pub web: crate::web::WebConfig,
+    /// Audit-log checkpoints and retention (`crate::audit`).
+    pub audit: crate::audit::AuditConfig,
 }
 
 /// `[server]`.
@@ -167,6 +169,8 @@ fn env_vars() -> Vec<EnvVar> {
     shape.secrets.kek = Some(SecretString::new(String::new()));
     shape.secrets.bootstrap_admin_token = Some(SecretString::new(String::new()));
     shape.web.verifier_page = Some(PathBuf::new());
+    shape.audit.checkpoint_key_file = Some(PathBuf::new());
+    shape.audit.checkpoint_log = Some(PathBuf::new());
     let Ok(toml::Value::Table(root)) = toml::Value::try_from(&shape) else {
         unreachable!("the configuration serialises to a table");
     };
@@ -313,6 +317,7 @@ impl Config {
             return bad("store.max_connections must be at least 1");
         }
         self.login.validate()?;
+        self.audit.validate()?;
         self.guard.validate()
     }
 }
@@ -384,6 +389,8 @@ mod tests {
             "CUSTODIA_LOG_FILTER",
             "CUSTODIA_WEB_VERIFIER_PAGE",
             "CUSTODIA_GUARD_RECORD_CLEAN",
+            "CUSTODIA_AUDIT_CHECKPOINT_KEY_FILE",
+            "CUSTODIA_AUDIT_RETENTION_DAYS",
         ] {
             assert!(env_var_names().iter().any(|n| n == name), "{name}");
         }
@@ -440,6 +447,21 @@ mod tests {
             ("", &[("CUSTODIA_LOG_FORMAT", "xml")], "log.format"),
             ("", &[("CUSTODIA_KEYS_TOTP_ISSUER", "a:b")], "totp_issuer"),
             ("not toml", &[], "invalid configuration"),
+            (
+                "[audit]\nretention_days = 30\n",
+                &[],
+                "audit.retention_days needs audit.checkpoint_key_file",
+            ),
+            (
+                "[audit]\ncheckpoint_log = \"c.jsonl\"\n",
+                &[],
+                "audit.checkpoint_log needs",
+            ),
+            (
+                "[audit]\ncheckpoint_key_file = \"k\"\ncheckpoint_interval_secs = 0\n",
+                &[],
+                "audit.checkpoint_interval_secs",
+            ),
         ];
         for (toml, e, want) in cases {
             let err = Config::from_parts(toml, env(e)).unwrap_err().to_string();

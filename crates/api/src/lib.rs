@@ -26,7 +26,7 @@ use axum::Router;
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse as _;
 use axum::routing::get;
-use custodia_events::{Clock, Entropy, EventAppender, EventReader, StoreHealth};
+use custodia_events::{CheckpointReader, Clock, Entropy, EventAppender, EventReader, StoreHealth};
 use custodia_guard::GuardRepo;
 use custodia_keys::{ApiKeyRepo, Kek, KeyService, OperatorRepo, ReplayRepo, TotpRepo};
 use custodia_login::{LoginRepo, LoginService};
@@ -86,6 +86,7 @@ where
         + OperatorRepo
         + GuardRepo
         + LoginRepo
+        + CheckpointReader
         + Clone
         + 'static,
 {
@@ -153,6 +154,7 @@ where
             log: store.clone(),
             recorder: recorder.clone(),
             auth: auth.clone(),
+            checkpoint_key: None,
         };
         let operators = operators::OperatorsState {
             repo: store.clone(),

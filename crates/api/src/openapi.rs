@@ -31,7 +31,7 @@ fn audit_verify() {}
 #[openapi(
     info(title = "Custodia security service", description = "API keys with OKX v5 semantics, the gateway's signed-request check, and the tamper-evident event log."),
     paths(healthz, metrics, create_operator, audit_events, audit_verify),
-    components(schemas(ErrorBody, Health, CreateOperatorRequest, OperatorCreated, EventView, EventPage, ChainBreak, AuditReport)),
+    components(schemas(ErrorBody, Health, CreateOperatorRequest, OperatorCreated, EventView, EventPage, ChainBreak, AuditReport, CheckpointStatus, CheckpointView, AuditProblem)),
     modifiers(&Bearer)
 )]
 struct Doc;

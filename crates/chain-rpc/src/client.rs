@@ -1,4 +1,4 @@
-//! A small blocking JSON-RPC 2.0 client over plain HTTP (ureq, no TLS).
+//! A small blocking JSON-RPC 2.0 client over HTTP or HTTPS (ureq; rustls with the Mozilla roots).
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -37,20 +37,26 @@ impl std::fmt::Debug for JsonRpcClient {
 
 #[derive(Deserialize)]
 struct Response<'a> {
-    #[serde(borrow, default)]
+    /// Present even when `null` (a Substrate node answers `null` for absent storage): only a
+    /// missing field is `None`.
+    #[serde(borrow, default, deserialize_with = "present")]
     result: Option<&'a RawValue>,
     #[serde(default)]
     error: Option<Value>,
 }
 
+fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<&'de RawValue>, D::Error> {
+    <&RawValue>::deserialize(d).map(Some)
+}
+
 impl JsonRpcClient {
-    /// A client for `url` (`http://host:port[/path]`), 30 s timeout, no proxy.
+    /// A client for `url` (`http://` or `https://host:port[/path]`), 30 s timeout, no proxy.
     pub fn new(url: impl Into<String>) -> Result<Self, ChainRpcError> {
         let url = url.into();
-        if !url.starts_with("http://") {
+        if !url.starts_with("http://") && !url.starts_with("https://") {
             return Err(ChainRpcError::Http {
                 url,
-                message: "only http:// node URLs are supported".into(),
+                message: "node URLs are http:// or https://".into(),
             });
         }
         Ok(Self {
@@ -83,6 +89,60 @@ impl JsonRpcClient {
     pub fn with_timeout(mut self, timeout: Duration) -> Self {
         self.agent = Self::agent(timeout);
         self
+    }
+
+    /// A REST call for nodes that speak plain JSON over HTTP (Aptos): `GET` when `body` is
+    /// `None`, else `POST` of the JSON body, to the client's URL joined with `path`. Returns the
+    /// body of a 2xx answer; other statuses are [`ChainRpcError::Rpc`] with the node's message.
+    pub fn rest(&self, path: &str, body: Option<&Value>) -> Result<String, ChainRpcError> {
+        let url = format!(
+            "{}/{}",
+            self.url.trim_end_matches('/'),
+            path.trim_start_matches('/')
+        );
+        let http = |message: String| ChainRpcError::Http {
+            url: self.url.clone(),
+            message,
+        };
+        let resp = match body {
+            None => {
+                let mut req = self.agent.get(&url);
+                if let Some(auth) = &self.authorization {
+                    req = req.header("Authorization", auth);
+                }
+                req.call()
+            }
+            Some(b) => {
+                let mut req = self
+                    .agent
+                    .post(&url)
+                    .header("Content-Type", "application/json");
+                if let Some(auth) = &self.authorization {
+                    req = req.header("Authorization", auth);
+                }
+                req.send(b.to_string())
+            }
+        };
+        let mut resp = resp.map_err(|e| http(e.to_string()))?;
+        let status = resp.status();
+        let text = resp
+            .body_mut()
+            .with_config()
+            .limit(MAX_BODY)
+            .read_to_string()
+            .map_err(|e| http(e.to_string()))?;
+        if !status.is_success() {
+            let message = serde_json::from_str::<Value>(&text)
+                .ok()
+                .and_then(|v| v.get("message").and_then(Value::as_str).map(str::to_owned))
+                .unwrap_or_else(|| format!("status {status}"));
+            return Err(ChainRpcError::Rpc {
+                method: path.split('?').next().unwrap_or(path).to_owned(),
+                code: i64::from(status.as_u16()),
+                message,
+            });
+        }
+        Ok(text)
     }
 
     /// Calls `method` and returns the raw JSON text of `result`.

@@ -7,4 +7,7 @@ mod sources;
 
 pub use client::JsonRpcClient;
 pub use error::ChainRpcError;
-pub use sources::{BitcoindRpc, EvmRpc, balance_of_calldata, parse_hex_quantity};
+pub use sources::{
+    AptosRest, BitcoindRpc, EvmRpc, FilecoinRpc, SubstrateRpc, XrplRpc, balance_of_calldata,
+    is_valid_signature_calldata, parse_hex_quantity, system_account_key,
+};

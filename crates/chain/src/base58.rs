@@ -107,6 +107,59 @@ pub(crate) fn encode_check21(version: u8, hash20: &[u8]) -> String {
     bs58::encode(v).into_string()
 }
 
+/// Decodes base58check of any length (at most 60 characters), verifying the 4-byte
+/// double-SHA-256 checksum; returns the payload without it. `format` names the format in errors.
+pub(crate) fn decode_check(s: &str, format: &'static str) -> Result<Vec<u8>, AddressReason> {
+    let mut buf = [0u8; 64];
+    let n = decode(s, &mut buf)?;
+    if n < 5 {
+        return Err(AddressReason::FormatLength {
+            format,
+            expected: 25,
+            got: n,
+        });
+    }
+    let (payload, check) = buf[..n].split_at(n - 4);
+    if sha256d(payload)[..4] != *check {
+        return Err(AddressReason::FormatChecksum { format });
+    }
+    Ok(payload.to_vec())
+}
+
+/// base58check of `payload` (any length).
+pub(crate) fn encode_check(payload: &[u8]) -> String {
+    let mut v = payload.to_vec();
+    v.extend_from_slice(&sha256d(payload)[..4]);
+    bs58::encode(v).into_string()
+}
+
+/// The XRP Ledger's base58 alphabet (same digits, another order).
+pub(crate) const XRPL_ALPHABET: &[u8; 58] =
+    b"rpshnaf39wBUDNEGHJKLM4PQRST7VWXYZ2bcdeCg65jkm8oFqi1tuvAxyz";
+
+/// Rewrites text between two base58 alphabets (digit for digit), so that one decoder serves
+/// both; a character outside `from` is reported where it stands.
+pub(crate) fn translate(s: &str, from: &[u8; 58], to: &[u8; 58]) -> Result<String, AddressReason> {
+    s.bytes()
+        .enumerate()
+        .map(|(i, c)| {
+            if c >= 128 {
+                return Err(AddressReason::NonAsciiBase58 { position: i });
+            }
+            from.iter()
+                .position(|&d| d == c)
+                .map(|d| to[d] as char)
+                .ok_or(AddressReason::NotBase58 {
+                    character: c as char,
+                    position: i,
+                })
+        })
+        .collect()
+}
+
+/// The Bitcoin alphabet (for [`translate`]).
+pub(crate) const BITCOIN_ALPHABET: &[u8; 58] = ALPHABET;
+
 /// Plain base58 (no checksum).
 pub(crate) fn encode(bytes: &[u8]) -> String {
     bs58::encode(bytes).into_string()

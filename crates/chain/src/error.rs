@@ -219,6 +219,46 @@ pub enum AddressReason {
         /// Bytes decoded.
         got: usize,
     },
+
+    // ----- the other chains' formats (`coins`, `xrpl`, `ss58`, `filecoin`, `stellar`, `ton`,
+    // `cardano`, `hex32`) -----
+    /// The text decodes to the wrong number of bytes for the format.
+    FormatLength {
+        /// The format (`XRPL`, `SS58`, …).
+        format: &'static str,
+        /// Bytes the format takes.
+        expected: usize,
+        /// Bytes decoded.
+        got: usize,
+    },
+    /// The format's checksum does not match (a typo).
+    FormatChecksum {
+        /// The format.
+        format: &'static str,
+    },
+    /// A prefix, version byte or human-readable part of another format or network.
+    FormatPrefix {
+        /// The format.
+        format: &'static str,
+        /// What the format takes.
+        expected: &'static str,
+        /// What was found.
+        got: String,
+    },
+    /// The text is not in the format's alphabet or encoding.
+    FormatEncoding {
+        /// The format.
+        format: &'static str,
+        /// What is wrong.
+        reason: String,
+    },
+    /// A well-formed address of a kind no key signs for (a script or ID address).
+    NotKeyAddress {
+        /// The format.
+        format: &'static str,
+        /// The kind found.
+        kind: String,
+    },
 }
 
 impl fmt::Display for AddressReason {
@@ -319,6 +359,29 @@ impl fmt::Display for AddressReason {
             Self::AnyLength { got } => write!(
                 f,
                 "not an EVM, Bitcoin, TRON or Solana address (base58 decodes to {got} bytes; expected 25 or 32)"
+            ),
+            Self::FormatLength {
+                format,
+                expected,
+                got,
+            } => write!(
+                f,
+                "{format} address decodes to {got} bytes, expected {expected}"
+            ),
+            Self::FormatChecksum { format } => {
+                write!(f, "{format} checksum does not match (a typo?)")
+            }
+            Self::FormatPrefix {
+                format,
+                expected,
+                got,
+            } => write!(f, "{format} address must start with {expected}, got {got}"),
+            Self::FormatEncoding { format, reason } => {
+                write!(f, "not a {format} address: {reason}")
+            }
+            Self::NotKeyAddress { format, kind } => write!(
+                f,
+                "{format} {kind} address: only addresses of a single public key can prove ownership"
             ),
         }
     }

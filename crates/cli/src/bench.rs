@@ -247,9 +247,19 @@ fn por(a: PorBenchArgs, out: &Output) -> Result<Outcome> {
         snapshot.num_assets(),
         shape,
         &[9; 32],
+        &custodia_sumtree::round_context(
+            "bench",
+            &custodia_sumtree::assets_digest(&snapshot.assets),
+        ),
     )?;
     stage("build tree (padded)", t, a.users, "users");
 
+    let boundaries = custodia_round::chain_boundaries(
+        &built,
+        &snapshot.balances,
+        snapshot.num_assets(),
+        &[9; 32],
+    )?;
     let (equity, debt) = snapshot.totals();
     let manifest = RoundManifest::for_tree(
         "bench",
@@ -258,6 +268,7 @@ fn por(a: PorBenchArgs, out: &Output) -> Result<Outcome> {
         &built.tree,
         (&equity, &debt),
         None,
+        custodia_round::chain_openings(&boundaries),
     );
     let writer =
         custodia_sumtree::ProofWriter::new(&manifest.round, &snapshot.assets, &manifest.root);
@@ -296,6 +307,7 @@ fn por(a: PorBenchArgs, out: &Output) -> Result<Outcome> {
             &a,
             &snapshot,
             &built,
+            &boundaries,
             &manifest_with_prices(&manifest, &snapshot)?,
             &mut stage,
         )?)
@@ -379,11 +391,11 @@ fn bench_stark(
     a: &PorBenchArgs,
     snapshot: &custodia_snapshot::Snapshot,
     built: &custodia_sumtree::BuiltTree,
+    boundaries: &[custodia_air::chain::Boundary],
     manifest: &RoundManifest,
     stage: &mut impl FnMut(&'static str, Instant, usize, &'static str),
 ) -> Result<StarkReport> {
     use custodia_sumtree::witness::BatchWitness;
-    let params = custodia_round::batch_params(manifest)?;
     let shape = manifest.shape;
     let n = a.prove_batches.min(shape.num_batches());
     reset_peak_rss();
@@ -391,10 +403,11 @@ fn bench_stark(
     let mut proofs = Vec::with_capacity(n);
     for b in 0..n {
         let w = BatchWitness::from_tree(built, &snapshot.balances, snapshot.num_assets(), b);
-        proofs.push(custodia_prover::prove_batch(
+        proofs.push(custodia_round::prove_batch(
+            manifest,
+            b,
             &w,
-            &params,
-            &custodia_air::ProofOptions::STANDARD,
+            (&boundaries[b], &boundaries[b + 1]),
         )?);
     }
     let prove_secs = t.elapsed().as_secs_f64();

@@ -267,7 +267,7 @@ fn pipeline(a: RunArgs, out: &Output) -> Result<Outcome> {
     // The zk-STARK: every batch proven (zero knowledge, 100-bit policy), then the whole round and
     // one user's full check verified the way an auditor and a user would.
     let t = Instant::now();
-    let proven = crate::prove::prove_all(&round_path, out)?;
+    let proven = crate::prove::prove_all(&round_path, false, out)?;
     timed(
         "prove every batch (zk-STARK)",
         t,
@@ -472,7 +472,7 @@ fn human_summary(r: &PipelineReport) -> String {
         let ratio = res
             .ratio_percent
             .as_deref()
-            .map_or("n/a".to_owned(), |p| format!("{p}%"));
+            .map_or("-".to_owned(), |p| format!("{p}%"));
         s.push_str(&format!(
             "{:<8} {:>26} {:>22} {:>26} {:>9}\n",
             t.asset.as_str(),
@@ -482,7 +482,9 @@ fn human_summary(r: &PipelineReport) -> String {
             ratio
         ));
     }
-    s.push_str("(n/a: no verifier for that asset's chains yet)\n");
+    if r.reserves.iter().any(|res| res.ratio_percent.is_none()) {
+        s.push_str("(-: nothing owed net in that asset, debt at least equity: no ratio)\n");
+    }
     s.push_str(&format!("\nEverything is in {}", r.out));
     s
 }

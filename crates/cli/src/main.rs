@@ -1,5 +1,6 @@
 //! `custodia`: the command-line front end. Glue only: every capability lives in a library crate.
 
+mod audit;
 mod bench;
 mod demo;
 mod output;
@@ -52,7 +53,7 @@ enum Command {
     Keys(service::KeysCommand),
     /// The tamper-evident event log.
     #[command(subcommand)]
-    Audit(service::AuditCommand),
+    Audit(audit::AuditCommand),
 }
 
 /// How a command ended, beyond plain success.
@@ -75,7 +76,7 @@ fn main() -> ExitCode {
         Command::Bench(cmd) => bench::run(cmd, &out),
         Command::Serve(args) => service::serve(args, &out),
         Command::Keys(cmd) => service::keys(cmd, &out),
-        Command::Audit(cmd) => service::audit(cmd, &out),
+        Command::Audit(cmd) => audit::run(cmd, &out),
     };
     match result {
         Ok(Outcome::Ok) => ExitCode::SUCCESS,

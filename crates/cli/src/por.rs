@@ -24,7 +24,7 @@ pub enum PorCommand {
     /// round.json and private/batch-I.wit can run it).
     ProveBatch(ProveBatchArgs),
     /// Prove every batch of a round on this machine, with progress.
-    Prove(RoundArg),
+    Prove(ProveArgs),
     /// Check every batch proof, the top of the tree and the totals; record proofs/aggregate.json.
     Aggregate(RoundArg),
 }
@@ -37,6 +37,16 @@ pub struct ProveBatchArgs {
     /// Batch index.
     #[arg(long)]
     pub batch: usize,
+}
+
+#[derive(Debug, Args)]
+pub struct ProveArgs {
+    /// The round folder.
+    #[arg(long)]
+    pub round: PathBuf,
+    /// Keep every batch whose stored proof already verifies (resume an interrupted round).
+    #[arg(long)]
+    pub skip_existing: bool,
 }
 
 #[derive(Debug, Args)]
@@ -125,10 +135,15 @@ pub fn run(cmd: PorCommand, out: &Output) -> Result<Outcome> {
             Ok(Outcome::Ok)
         }
         PorCommand::Prove(a) => {
-            let r = crate::prove::prove_all(&a.round, out)?;
+            let r = crate::prove::prove_all(&a.round, a.skip_existing, out)?;
             out.emit(&r, || {
+                let kept = if r.skipped > 0 {
+                    format!(", {} already proven and kept", r.skipped)
+                } else {
+                    String::new()
+                };
                 format!(
-                    "round {}: {} batches proven in {:.1} s ({} bytes of proofs)",
+                    "round {}: {} batches proven in {:.1} s ({} bytes of proofs){kept}",
                     r.round, r.batches, r.seconds, r.proof_bytes
                 )
             });

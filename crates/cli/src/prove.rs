@@ -19,8 +19,10 @@ use crate::round_dir::{self, Bars};
 pub fn prove_one(dir: &Path, m: &RoundManifest, b: usize) -> Result<(usize, f64)> {
     let blobs = round_dir::open(dir);
     let witness = custodia_round::read_witness(&blobs, m, b)?;
+    let chain_in = custodia_round::read_boundary(&blobs, m, b)?;
+    let chain_out = custodia_round::read_boundary(&blobs, m, b + 1)?;
     let t = Instant::now();
-    let proven = custodia_round::prove_batch(m, b, &witness)?;
+    let proven = custodia_round::prove_batch(m, b, &witness, (&chain_in, &chain_out))?;
     let secs = t.elapsed().as_secs_f64();
     custodia_round::store_proof(&blobs, b, &proven)?;
     Ok((proven.proof.len(), secs))
@@ -36,18 +38,21 @@ pub struct ProveReport {
     pub status: &'static str,
     pub round: String,
     pub batches: usize,
+    pub skipped: usize,
     pub seconds: f64,
     pub proof_bytes: usize,
 }
 
-/// Proves every batch of a round, one after the other (each proof uses every core).
-pub fn prove_all(dir: &Path, out: &Output) -> Result<ProveReport> {
+/// Proves every batch of a round, one after the other (each proof uses every core); with
+/// `skip_existing`, batches whose stored proof verifies are kept.
+pub fn prove_all(dir: &Path, skip_existing: bool, out: &Output) -> Result<ProveReport> {
     let t = Instant::now();
-    let proven = custodia_round::prove_all(&round_dir::open(dir), &Bars::new(out))?;
+    let proven = custodia_round::prove_all(&round_dir::open(dir), skip_existing, &Bars::new(out))?;
     Ok(ProveReport {
         status: "proven",
         round: proven.round,
         batches: proven.batches,
+        skipped: proven.skipped,
         seconds: t.elapsed().as_secs_f64(),
         proof_bytes: proven.proof_bytes,
     })

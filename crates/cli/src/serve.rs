@@ -98,7 +98,7 @@ pub async fn run(
     let page = VerifierPage::load(&config.web)?;
     // Services::new panics on an unloadable range file: report it here instead.
     config.login.ranges().context("login.geo_ranges")?;
-    let services = Services::new(
+    let mut services = Services::new(
         store.clone(),
         Arc::new(SystemClock),
         Arc::new(OsEntropy),
@@ -106,6 +106,8 @@ pub async fn run(
         &config,
         page,
     );
+    let anchoring = crate::audit::Anchoring::load(&config.audit)?;
+    services.audit.checkpoint_key = anchoring.as_ref().map(|a| a.public());
     bootstrap_admin(&store, &config).await?;
     services
         .login
@@ -118,7 +120,11 @@ pub async fn run(
         .reload()
         .await
         .context("loading the guard's lists from the store")?;
-    let background = Background::start(&services, &config);
+    let mut background = Background::start(&services, &config);
+    if let Some(a) = &anchoring {
+        let stop = background.stop.subscribe();
+        background.tasks.extend(a.spawn(&store, stop));
+    }
     let addr = listener.local_addr()?;
     tracing::info!(listen = %addr, backend = ?store.backend(), "custodia serve listening");
 
@@ -147,6 +153,9 @@ pub async fn run(
     }
     background.stop().await;
     services.flush().await;
+    if let Some(a) = &anchoring {
+        a.last_checkpoint(&store).await;
+    }
     store.close().await;
     tracing::info!("custodia serve stopped");
     Ok(())
@@ -179,7 +188,7 @@ async fn bootstrap_admin(store: &Store, config: &Config) -> Result<()> {
 }
 
 /// The service's schedulers: usage flush and cache sweeps, expired replay claims, the idle-key
-/// purge.
+/// purge (and the audit checkpoints and retention of `audit.rs`).
 struct Background {
     stop: watch::Sender<bool>,
     tasks: Vec<JoinHandle<()>>,
@@ -250,7 +259,11 @@ impl Background {
 }
 
 /// Runs `job` every `period` (the first run at once) until `stop` turns true.
-fn every_until<F, Fut>(period: Duration, mut stop: watch::Receiver<bool>, job: F) -> JoinHandle<()>
+pub(crate) fn every_until<F, Fut>(
+    period: Duration,
+    mut stop: watch::Receiver<bool>,
+    job: F,
+) -> JoinHandle<()>
 where
     F: Fn() -> Fut + Send + 'static,
     Fut: Future<Output = ()> + Send,

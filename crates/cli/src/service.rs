@@ -1,4 +1,5 @@
-//! `custodia serve`, `custodia keys purge`, `custodia audit verify`: the security service.
+//! `custodia serve` and `custodia keys purge`: the security service (`custodia audit` is in
+//! `audit.rs`).
 //! Glue only: the use cases are in `custodia-keys` and `custodia-events`, the wiring of
 //! `serve` in `serve.rs`.
 
@@ -7,7 +8,7 @@ use std::path::PathBuf;
 use anyhow::{Context, Result};
 use clap::{Args, Subcommand};
 use custodia_api::Config;
-use custodia_events::{SystemClock, verify_chain};
+use custodia_events::SystemClock;
 use custodia_keys::{ApiKeyRepo as _, purge_idle_keys};
 use custodia_store::Store;
 use serde::Serialize;
@@ -38,20 +39,6 @@ pub struct PurgeArgs {
     /// List the keys that would expire, change nothing.
     #[arg(long)]
     pub dry_run: bool,
-}
-
-#[derive(Debug, Subcommand)]
-pub enum AuditCommand {
-    /// Check the event log's hash chain. Exit code 0: intact; 1: broken (the first broken seq is
-    /// reported); 2: usage or unreadable store.
-    Verify(AuditArgs),
-}
-
-#[derive(Debug, Args)]
-pub struct AuditArgs {
-    /// TOML configuration file (store URL).
-    #[arg(long, short)]
-    pub config: Option<PathBuf>,
 }
 
 fn runtime() -> Result<tokio::runtime::Runtime> {
@@ -128,47 +115,4 @@ pub fn keys(cmd: KeysCommand, out: &Output) -> Result<Outcome> {
         s
     });
     Ok(Outcome::Ok)
-}
-
-#[derive(Serialize)]
-struct AuditJson {
-    status: &'static str,
-    checked: u64,
-    head_seq: u64,
-    head_hash: String,
-    first_broken_seq: Option<u64>,
-    reason: Option<String>,
-}
-
-pub fn audit(cmd: AuditCommand, out: &Output) -> Result<Outcome> {
-    let AuditCommand::Verify(a) = cmd;
-    let cfg = load(a.config.as_ref())?;
-    let r = runtime()?.block_on(async {
-        let store = open(&cfg).await?;
-        let r = verify_chain(&store).await?;
-        store.close().await;
-        anyhow::Ok(r)
-    })?;
-    let j = AuditJson {
-        status: if r.is_intact() { "intact" } else { "broken" },
-        checked: r.checked,
-        head_seq: r.head_seq,
-        head_hash: r.head_hash.to_hex(),
-        first_broken_seq: r.first_break.as_ref().map(|b| b.seq),
-        reason: r.first_break.as_ref().map(|b| b.reason.to_string()),
-    };
-    out.emit(&j, || match &r.first_break {
-        None => format!(
-            "event chain intact: {} events, head seq {} hash {}",
-            r.checked,
-            r.head_seq,
-            r.head_hash.to_hex()
-        ),
-        Some(b) => format!("event chain BROKEN at seq {}: {}", b.seq, b.reason),
-    });
-    Ok(if r.is_intact() {
-        Outcome::Ok
-    } else {
-        Outcome::Rejected
-    })
 }

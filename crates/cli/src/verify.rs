@@ -1,7 +1,6 @@
 //! `custodia verify …`: what a user runs.
 
-use std::fs;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use clap::{Args, Subcommand};
@@ -49,6 +48,16 @@ pub struct InclusionArgs {
     pub root: String,
 }
 
+/// Reads an inclusion file: a regular file of at most the largest valid size, checked before
+/// reading (never a device or a pipe, never a whole huge file).
+fn read_inclusion(path: &Path) -> Result<Vec<u8>> {
+    custodia_verifier::bundle::disk::read_limited(
+        path,
+        custodia_sumtree::proof::MAX_PROOF_BYTES as u64,
+    )
+    .map_err(|e| anyhow::anyhow!(e.0))
+}
+
 pub fn run(cmd: VerifyCommand, out: &Output) -> Result<Outcome> {
     match cmd {
         VerifyCommand::Inclusion(a) => inclusion(a, out),
@@ -68,7 +77,7 @@ fn round(a: RoundArgs, out: &Output) -> Result<Outcome> {
                 format!(
                     "VERIFIED: round {} — all {} batch proofs valid at {}-bit conjectured security; every one of the \
                      {} leaves has non-negative balances below 2^62 and debt covered by collateral after \
-                     haircuts; the batch roots join into {}; the per-asset totals in round.json are the exact sums.",
+                     haircuts; the batch roots join into {}; the running-total chain links every batch from zero to exactly the per-asset totals in round.json.",
                     v.round, v.batches, v.security_bits, v.leaves, r["root"].as_str().unwrap_or_default()
                 )
             });
@@ -86,7 +95,7 @@ fn round(a: RoundArgs, out: &Output) -> Result<Outcome> {
 
 fn user(a: UserArgs, out: &Output) -> Result<Outcome> {
     let m = crate::round_dir::load_manifest(&a.round)?;
-    let bytes = fs::read(&a.file).with_context(|| format!("reading {}", a.file.display()))?;
+    let bytes = read_inclusion(&a.file)?;
     let proof = InclusionProof::from_json(&bytes).with_context(|| a.file.display().to_string())?;
     match custodia_verifier::round::verify_user(&m, &proof, |b| {
         crate::prove::read_batch(&a.round, b)
@@ -100,7 +109,7 @@ fn user(a: UserArgs, out: &Output) -> Result<Outcome> {
             out.emit(&r, || {
                 format!(
                     "VERIFIED: your balances ({}) are included in round {} under root {}; batch {}'s proof that \
-                     every user in it has non-negative, collateralised balances and that its totals are exact is \
+                     every user in it has non-negative, collateralised balances is \
                      valid at {}-bit conjectured security. (`custodia verify round` checks every batch.)",
                     if held.is_empty() { "all zero".to_owned() } else { held.join(", ") },
                     m.round,
@@ -141,7 +150,7 @@ struct BalanceLine {
 
 fn inclusion(a: InclusionArgs, out: &Output) -> Result<Outcome> {
     let root = Digest::from_hex(a.root.trim()).with_context(|| format!("--root `{}`", a.root))?;
-    let bytes = fs::read(&a.file).with_context(|| format!("reading {}", a.file.display()))?;
+    let bytes = read_inclusion(&a.file)?;
     // An unparseable file is an input error (2); a parsed proof that fails is a rejection (1).
     let proof = InclusionProof::from_json(&bytes).with_context(|| a.file.display().to_string())?;
     match proof.verify(&root) {

@@ -152,6 +152,17 @@ impl ChainVerifier {
         }
     }
 
+    /// Starts after a retention anchor: the next event must be `seq + 1` and link to `hash`
+    /// (the signed head of the checkpoint the log was pruned up to).
+    pub fn after(seq: u64, hash: Digest) -> Self {
+        Self {
+            prev_seq: seq,
+            prev_hash: hash,
+            checked: 0,
+            first_break: None,
+        }
+    }
+
     /// Checks the next event. After the first break, further events are ignored.
     pub fn push(&mut self, e: &Event) -> Result<(), Break> {
         if let Some(b) = &self.first_break {
@@ -196,8 +207,9 @@ impl ChainVerifier {
     }
 }
 
-/// Walks the whole log in seq order (pages of 1000) and reports the first broken seq, if any,
-/// with the head the log claims.
+/// Walks the whole log in seq order (pages of 1000) from the genesis and reports the first broken
+/// seq, if any, with the head the log claims. A log pruned by retention starts at its anchor
+/// instead: check it with [`crate::verify_anchored`].
 pub async fn verify_chain<R: crate::EventReader>(log: &R) -> crate::RepoResult<ChainReport> {
     let mut v = ChainVerifier::new();
     let mut after = 0;

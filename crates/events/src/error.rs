@@ -35,4 +35,40 @@ pub enum EventError {
         /// The decoder's message.
         why: String,
     },
+    /// A checkpoint key file does not hold one ed25519 secret (its content is never repeated).
+    #[error("invalid checkpoint key file: {why}")]
+    KeyFile {
+        /// What is wrong with it.
+        why: String,
+    },
+    /// A checkpoint public key is not 32 bytes of hex encoding a curve point.
+    #[error("invalid checkpoint public key: {why}")]
+    PublicKey {
+        /// What is wrong with it.
+        why: String,
+    },
+    /// A checkpoint was signed by another key than the trusted one.
+    #[error("checkpoint at seq {seq} is signed by key {got}, not the trusted key {expected}")]
+    CheckpointWrongKey {
+        /// The checkpoint's seq.
+        seq: u64,
+        /// The trusted public key, hex.
+        expected: String,
+        /// The key the checkpoint names, hex.
+        got: String,
+    },
+    /// A checkpoint's signature does not verify: it was forged or altered.
+    #[error("checkpoint at seq {seq} has an invalid signature (forged or altered)")]
+    CheckpointSignature {
+        /// The checkpoint's seq.
+        seq: u64,
+    },
+    /// A line of a JSON-lines checkpoint file does not parse.
+    #[error("checkpoint file line {line}: {why}")]
+    CheckpointLine {
+        /// 1-based line number.
+        line: usize,
+        /// What is wrong with it.
+        why: String,
+    },
 }

@@ -1,7 +1,9 @@
 #![doc = include_str!("../README.md")]
 #![deny(missing_docs)]
 
+mod anchor;
 mod chain;
+mod checkpoint;
 mod entropy;
 mod error;
 mod event;
@@ -11,15 +13,23 @@ mod tally;
 mod time;
 mod typed;
 
+pub use anchor::{
+    AnchoredReport, CheckpointOutcome, CheckpointSource, EventsPruned, Finding, PruneReport,
+    VerifyOptions, prune_expired, verify_anchored, write_checkpoint,
+};
 pub use chain::{
     Break, BreakReason, ChainReport, ChainVerifier, Digest, GENESIS_HASH, hash_event, verify_chain,
+};
+pub use checkpoint::{
+    CHECKPOINT_DOMAIN, CHECKPOINT_MESSAGE_LEN, Checkpoint, CheckpointKey, CheckpointPublicKey,
+    checkpoint_message, parse_checkpoint_log,
 };
 pub use entropy::{Entropy, OsEntropy, SeededEntropy};
 pub use error::EventError;
 pub use event::{Actor, Event, EventKind, NewEvent, Payload, Subject};
 pub use ports::{
-    Audit, EventAppender, EventReader, Inline, Offload, Offloaded, RepoError, RepoResult,
-    StoreHealth, Work,
+    Anchor, Audit, CheckpointReader, CheckpointWriter, EventAppender, EventReader, Inline, Offload,
+    Offloaded, RepoError, RepoResult, StoreHealth, Work,
 };
 pub use repeats::{OVERFLOW_GROUP, Repeated, Repeats};
 pub use tally::{FOLD_PAGE, Figure, FigureValue, Folded, Point, Tally, fold};

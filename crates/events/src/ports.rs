@@ -9,7 +9,7 @@ use std::future::Future;
 
 use thiserror::Error;
 
-use crate::{Digest, Event, NewEvent, Timestamp};
+use crate::{Checkpoint, Digest, Event, NewEvent, Timestamp};
 
 /// Why a repository (storage port) call failed. Adapters convert their own errors into it, so a
 /// use case can tell "this already exists" from "the storage is broken" without knowing SQL.
@@ -91,6 +91,54 @@ pub trait EventReader: Send + Sync {
         after: u64,
         limit: u32,
     ) -> impl Future<Output = RepoResult<Vec<Event>>> + Send;
+}
+
+/// The retention anchor: the checkpoint the log was last pruned up to. Events at or below
+/// `seq` may be gone; the chain continues from the checkpoint's signed head.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Anchor {
+    /// 0: never pruned (the chain starts at the genesis).
+    pub seq: u64,
+    /// The checkpoint at `seq`; `None` at the genesis, or when its row is missing (tampering:
+    /// the store's triggers never let it go).
+    pub checkpoint: Option<Checkpoint>,
+}
+
+/// Reads signed checkpoints of the chain head and the retention anchor (audit verification).
+pub trait CheckpointReader: Send + Sync {
+    /// Up to `limit` stored checkpoints with `seq > after`, in seq order.
+    fn checkpoints_after(
+        &self,
+        after: u64,
+        limit: u32,
+    ) -> impl Future<Output = RepoResult<Vec<Checkpoint>>> + Send;
+    /// The checkpoint with the highest seq, if any.
+    fn latest_checkpoint(&self) -> impl Future<Output = RepoResult<Option<Checkpoint>>> + Send;
+    /// The retention anchor.
+    fn anchor(&self) -> impl Future<Output = RepoResult<Anchor>> + Send;
+}
+
+/// Writes checkpoints and prunes up to them (the service's schedulers).
+pub trait CheckpointWriter: Send + Sync {
+    /// Stores `c`; `false` when a checkpoint at its seq exists already (another instance made
+    /// it first), which is not an error.
+    fn add_checkpoint(&self, c: &Checkpoint) -> impl Future<Output = RepoResult<bool>> + Send;
+    /// The newest checkpoint above the anchor that may become the new anchor at `cutoff`: the
+    /// checkpoint was made before `cutoff` and the event it signs is older than `cutoff`.
+    fn prunable_checkpoint(
+        &self,
+        cutoff: Timestamp,
+    ) -> impl Future<Output = RepoResult<Option<Checkpoint>>> + Send;
+    /// Moves the anchor forward to `to` (a stored checkpoint) and appends `event`, the record
+    /// of that decision, in the same transaction.
+    fn move_anchor(
+        &self,
+        to: &Checkpoint,
+        event: NewEvent,
+    ) -> impl Future<Output = RepoResult<()>> + Send;
+    /// Deletes up to `limit` events at or below the anchor, and the checkpoints below it;
+    /// returns how many events went (0: nothing left to prune).
+    fn prune_below_anchor(&self, limit: u32) -> impl Future<Output = RepoResult<u64>> + Send;
 }
 
 /// Runs CPU-heavy work (Argon2, rebuilding a million-entry index) where it does not stall the

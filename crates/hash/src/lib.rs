@@ -50,6 +50,13 @@ pub mod domain {
     pub const ASSETS: u64 = u64::from_be_bytes(*b"CUS1ASET");
     /// A round's binding digest (what ties every batch proof to one round).
     pub const ROUND: u64 = u64::from_be_bytes(*b"CUS1ROND");
+    /// A round's context (round id and asset list) that every uid hash absorbs, so a leaf binds
+    /// the round and the meaning of its balance positions.
+    pub const CONTEXT: u64 = u64::from_be_bytes(*b"CUS2CTX_");
+    /// Digest of a round's committed prices (the USD strings and the integers the proofs use).
+    pub const PRICES: u64 = u64::from_be_bytes(*b"CUS2PRIC");
+    /// A commitment to a round's running per-asset totals at one batch boundary.
+    pub const CHAIN: u64 = u64::from_be_bytes(*b"CUS2CHAN");
 }
 
 /// The shared permutation instance.

@@ -148,18 +148,28 @@ pub trait ReplayRepo: Send + Sync {
     fn purge_claims(&self, now: Timestamp) -> impl Future<Output = RepoResult<u64>> + Send;
 }
 
-/// What a replay claim records: the key id (16 bytes) then the 32-byte signature. Signatures
-/// are HMAC outputs under the key's secret, so a caller cannot choose one that collides with
-/// another user's claim.
+/// What a replay claim records: the request's own signed timestamp, and the key id (16 bytes)
+/// followed by the 32-byte signature. Signatures are HMAC outputs under the key's secret, so a
+/// caller cannot choose one that collides with another user's claim. The timestamp leads the
+/// stored key so that new claims land together at the end of the index (cheap appends) and old
+/// ones leave from its start; a replay carries the same signed timestamp, so it meets its claim.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct ReplayClaim(pub [u8; 48]);
+pub struct ReplayClaim {
+    /// The request's `OK-ACCESS-TIMESTAMP`.
+    pub signed_at: Timestamp,
+    /// Key id ‖ signature.
+    pub bytes: [u8; 48],
+}
 
 impl ReplayClaim {
-    /// The claim for `sign` accepted under `key`.
-    pub fn new(key: &ApiKeyId, sign: &[u8; 32]) -> Self {
+    /// The claim for `sign`, signed at `signed_at`, accepted under `key`.
+    pub fn new(key: &ApiKeyId, sign: &[u8; 32], signed_at: Timestamp) -> Self {
         let mut b = [0u8; 48];
         b[..16].copy_from_slice(key.as_bytes());
         b[16..].copy_from_slice(sign);
-        Self(b)
+        Self {
+            signed_at,
+            bytes: b,
+        }
     }
 }

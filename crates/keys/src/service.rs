@@ -465,7 +465,7 @@ impl<R: ApiKeyRepo + TotpRepo + ReplayRepo> KeyService<R> {
         // A timestamp is accepted up to `window` either side of now, so the request stays
         // replayable until its own timestamp plus the window: the claim must live that long.
         let expires = auth.timestamp.plus_millis(policy.window_ms + 1);
-        let claim = ReplayClaim::new(&auth.key, &auth.sign);
+        let claim = ReplayClaim::new(&auth.key, &auth.sign, auth.timestamp);
         if !self.repo.claim_request(&claim, expires, now).await? {
             return Ok(Verdict::deny(DenyCode::Replayed, "replayed request"));
         }

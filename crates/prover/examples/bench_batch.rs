@@ -26,15 +26,13 @@ fn main() {
     let assets: usize = args.get(1).and_then(|a| a.parse().ok()).unwrap_or(22);
     let log_batch: u32 = args.get(2).and_then(|a| a.parse().ok()).unwrap_or(12);
     let n = 1usize << log_batch;
-    let params = BatchParams {
-        round_binding: Digest([1, 2, 3, 4]),
-        assets: (0..assets)
-            .map(|i| AssetParams {
-                price: 10_000 + i as u64,
-                haircut_bps: 1_000,
-            })
+    let params = BatchParams::single(
+        Digest([1, 2, 3, 4]),
+        (0..assets)
+            .map(|i| AssetParams::exact(10_000 + i as u64, 1_000))
             .collect(),
-    };
+        [Digest([5, 6, 7, 8]), Digest([9, 10, 11, 12])],
+    );
     let mut x = 0x1234_5678u64;
     let mut rnd = || {
         x ^= x << 13;

@@ -7,7 +7,7 @@ pub mod trace;
 use custodia_air::config::{Config, make_config};
 use custodia_air::format::encode_header;
 use custodia_air::public::{check_prices, collateral_surplus};
-use custodia_air::{BatchPublicInputs, CustodiaAir, ProofOptions, PublicInputsError};
+use custodia_air::{AssetTotals, BatchPublicInputs, CustodiaAir, ProofOptions, PublicInputsError};
 use custodia_primitives::Amount;
 use custodia_sumtree::witness::BatchWitness;
 use p3_batch_stark::{ProverData, StarkInstance};
@@ -66,6 +66,9 @@ pub enum ProveError {
         /// Leaf index in the whole tree.
         global_leaf: u64,
     },
+    /// The chain opening does not fit the statement (asset count, non-canonical totals).
+    #[error("chain opening: {0}")]
+    Chain(&'static str),
     /// Prices, haircuts or sizes outside the statement's bounds.
     #[error(transparent)]
     PublicInputs(#[from] PublicInputsError),
@@ -103,6 +106,26 @@ fn check_witness(
     options: &ProofOptions,
 ) -> Result<(), ProveError> {
     check_prices(&params.assets)?;
+    custodia_air::public::check_chain_rows(params.assets.len(), w.log_batch)?;
+    if params.chain_in.state.len() != params.assets.len() {
+        return Err(ProveError::Chain("the opening has another asset count"));
+    }
+    let canonical = |v: u64| v < <custodia_air::config::Val as p3_field::PrimeField64>::ORDER_U64;
+    if !params.chain_in.state.iter().all(|t| {
+        [t.equity_lo, t.equity_hi, t.debt_lo, t.debt_hi]
+            .into_iter()
+            .all(canonical)
+    }) {
+        return Err(ProveError::Chain(
+            "a running total is not a canonical field element",
+        ));
+    }
+    if w.batch >= params.num_batches {
+        return Err(ProveError::PublicInputs(PublicInputsError::BatchIndex {
+            index: w.batch,
+            batches: params.num_batches,
+        }));
+    }
     if w.num_assets != params.assets.len() {
         return Err(ProveError::AssetCount {
             witness: w.num_assets,
@@ -243,30 +266,46 @@ pub fn prove_traces(
     Ok(out)
 }
 
-/// The public inputs a proof of `witness` would carry (batch root, totals), computed natively
-/// without building a trace: what an aggregator or verifier-side tool recomputes from a witness.
-pub fn public_inputs(
-    witness: &BatchWitness,
-    params: &BatchParams,
-    options: &ProofOptions,
-) -> Result<BatchPublicInputs, ProveError> {
-    check_witness(witness, params, options)?;
-    let mut level = witness.leaves();
-    while level.len() > 1 {
-        level = custodia_hash::compress_pairs(&level);
-    }
-    let mut totals = vec![custodia_air::AssetTotals::default(); witness.num_assets];
+/// The batch's own per-asset sums, split as the AIR adds them (secret: they enter the chain).
+pub fn batch_sums(witness: &BatchWitness) -> Vec<AssetTotals> {
+    let mut totals = vec![AssetTotals::default(); witness.num_assets];
     for leaf in witness.balances.chunks_exact(2 * witness.num_assets) {
         for (t, pair) in totals.iter_mut().zip(leaf.chunks_exact(2)) {
             t.add(pair[0].units(), pair[1].units());
         }
     }
-    Ok(BatchPublicInputs {
-        round_binding: params.round_binding,
-        batch_index: witness.batch,
-        log_batch: witness.log_batch,
-        batch_root: level[0],
-        assets: params.assets.clone(),
-        totals,
-    })
+    totals
+}
+
+/// The public inputs a proof of `witness` would carry (batch root, chain commitments) and the
+/// running totals after the batch, computed natively without building a trace: what a job
+/// checks before proving.
+pub fn public_inputs(
+    witness: &BatchWitness,
+    params: &BatchParams,
+    options: &ProofOptions,
+) -> Result<(BatchPublicInputs, Vec<AssetTotals>), ProveError> {
+    check_witness(witness, params, options)?;
+    let mut level = witness.leaves();
+    while level.len() > 1 {
+        level = custodia_hash::compress_pairs(&level);
+    }
+    let state_out = custodia_air::chain::add_states(&params.chain_in.state, &batch_sums(witness))
+        .ok_or(ProveError::Chain("a running total overflows"))?;
+    let commit = |b: u64, state: &[AssetTotals], salt| {
+        custodia_air::chain::commitment(&params.round_binding, b, state, salt)
+    };
+    Ok((
+        BatchPublicInputs {
+            round_binding: params.round_binding,
+            batch_index: witness.batch,
+            num_batches: params.num_batches,
+            log_batch: witness.log_batch,
+            batch_root: level[0],
+            chain_in: commit(witness.batch, &params.chain_in.state, &params.chain_in.salt),
+            chain_out: commit(witness.batch + 1, &state_out, &params.salt_out),
+            assets: params.assets.clone(),
+        },
+        state_out,
+    ))
 }

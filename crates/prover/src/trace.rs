@@ -9,6 +9,7 @@
 use core::borrow::BorrowMut;
 
 use custodia_air::air::PermCols;
+use custodia_air::chain::{Boundary, commitment_input};
 use custodia_air::config::Val;
 use custodia_air::layout::{
     BatchLayout, CARRY_LIMBS, CARRY_OFFSET, COLL_DIGITS, IDX, LIMB_BITS, LIMBS, PERM_COLS, S1, S2,
@@ -28,8 +29,30 @@ use crate::perm::fill_perm;
 pub struct BatchParams {
     /// The round binding digest.
     pub round_binding: Digest,
-    /// Price and haircut per asset.
+    /// Number of batches in the round.
+    pub num_batches: u64,
+    /// Prices and haircut per asset.
     pub assets: Vec<AssetParams>,
+    /// The opening of the boundary before the batch: running totals and salt.
+    pub chain_in: Boundary,
+    /// The salt of the boundary after the batch (its totals follow from `chain_in` and the
+    /// witness).
+    pub salt_out: Digest,
+}
+
+impl BatchParams {
+    /// Parameters for the first batch of a one-batch round with the given salts: for tests and
+    /// benchmarks of a single batch.
+    pub fn single(round_binding: Digest, assets: Vec<AssetParams>, salts: [Digest; 2]) -> Self {
+        let n = assets.len();
+        Self {
+            round_binding,
+            num_batches: 1,
+            assets,
+            chain_in: Boundary::zero(n, salts[0]),
+            salt_out: salts[1],
+        }
+    }
 }
 
 /// The trace and public inputs of one batch proof.
@@ -39,6 +62,10 @@ pub struct BatchTraces {
     pub main: RowMajorMatrix<Val>,
     /// The statement.
     pub public: BatchPublicInputs,
+    /// The batch's own sums (secret: they feed the chain, never the statement).
+    pub sums: Vec<AssetTotals>,
+    /// The running totals after the batch (`chain_in` plus `sums`).
+    pub state_out: Vec<AssetTotals>,
 }
 
 /// Raw leaf data: per leaf a uid and `2A` interleaved values (any `u64`, unchecked).
@@ -159,23 +186,123 @@ pub fn generate_traces(raw: &RawLeaves<'_>, params: &BatchParams) -> BatchTraces
             let _ = fill_perm(cols, input);
         });
 
-    // Pass 3: running sums and totals.
-    let mut totals = vec![AssetTotals::default(); a];
-    let mut acc = vec![0u64; 2 * nvals];
-    for (r, row) in main.values.chunks_exact_mut(width).enumerate() {
+    // Pass 3: sums from the bottom (row r holds rows r..n), so row 0 holds the batch's sums.
+    let mut acc = vec![Val::ZERO; 2 * nvals];
+    let mut exact = vec![0u64; 2 * nvals];
+    for (r, row) in main.values.chunks_exact_mut(width).enumerate().rev() {
         let vals = &raw.values[r * nvals..(r + 1) * nvals];
         for (v, &x) in vals.iter().enumerate() {
-            acc[2 * v] += x & 0xffff_ffff;
-            acc[2 * v + 1] += (x >> 32) & 0xffff_ffff;
-            row[l.sum(v, 0)] = Val::from_u64(acc[2 * v]);
-            row[l.sum(v, 1)] = Val::from_u64(acc[2 * v + 1]);
+            // As the AIR recomposes the limbs (modulo p for a forged value ≥ 2^64 − …).
+            let lo = (x & 0xffff) + ((x >> 16) & 0xffff) * (1 << 16);
+            let hi = ((x >> 32) & 0xffff) + (x >> 48) * (1 << 16);
+            acc[2 * v] += Val::from_u64(lo);
+            acc[2 * v + 1] += Val::from_u64(hi);
+            exact[2 * v] = exact[2 * v].wrapping_add(lo);
+            exact[2 * v + 1] = exact[2 * v + 1].wrapping_add(hi);
+            row[l.sum(v, 0)] = acc[2 * v];
+            row[l.sum(v, 1)] = acc[2 * v + 1];
         }
     }
-    for (i, t) in totals.iter_mut().enumerate() {
-        t.equity_lo = acc[4 * i];
-        t.equity_hi = acc[4 * i + 1];
-        t.debt_lo = acc[4 * i + 2];
-        t.debt_hi = acc[4 * i + 3];
+    let sums: Vec<AssetTotals> = (0..a)
+        .map(|i| AssetTotals {
+            equity_lo: exact[4 * i],
+            equity_hi: exact[4 * i + 1],
+            debt_lo: exact[4 * i + 2],
+            debt_hi: exact[4 * i + 3],
+        })
+        .collect();
+    // S_out = S_in + sums, in the field as the AIR adds them.
+    let words = |t: &AssetTotals| [t.equity_lo, t.equity_hi, t.debt_lo, t.debt_hi];
+    let state_out: Vec<AssetTotals> = params
+        .chain_in
+        .state
+        .iter()
+        .zip(&sums)
+        .map(|(s_in, add)| {
+            let w: Vec<u64> = words(s_in)
+                .iter()
+                .zip(words(add))
+                .map(|(&x, y)| (Val::from_u64(x) + Val::from_u64(y)).as_canonical_u64())
+                .collect();
+            AssetTotals {
+                equity_lo: w[0],
+                equity_hi: w[1],
+                debt_lo: w[2],
+                debt_hi: w[3],
+            }
+        })
+        .collect();
+
+    // The chain: both sponge inputs in the shift register on row 0, one permutation per row.
+    let block = l.chain_block;
+    let mut x0 = vec![Val::ZERO; 2 * block];
+    let input_in = commitment_input(
+        &params.round_binding,
+        raw.batch_index,
+        &params.chain_in.state,
+        &params.chain_in.salt,
+    );
+    let input_out = commitment_input(
+        &params.round_binding,
+        raw.batch_index.wrapping_add(1),
+        &state_out,
+        &params.salt_out,
+    );
+    x0[..input_in.len()].copy_from_slice(&input_in);
+    x0[block..block + input_out.len()].copy_from_slice(&input_out);
+    let q = block / RATE;
+    let iv = custodia_hash::sponge_iv(domain::CHAIN, a as u64);
+    let mut state = iv;
+    let mut outputs = [Digest::default(); 2];
+    // Past row 2Q the register is zero and the permutation idle: one zero permutation, copied.
+    let mut idle = vec![Val::ZERO; PERM_COLS];
+    let _ = fill_perm(idle.as_mut_slice().borrow_mut(), [Val::ZERO; WIDTH]);
+    for (r, row) in main.values.chunks_exact_mut(width).enumerate() {
+        let shift = RATE * r;
+        if shift >= 2 * block {
+            row[l.chain_perm..l.chain_perm + PERM_COLS].copy_from_slice(&idle);
+            continue;
+        }
+        for m in 0..2 * block {
+            row[l.chain_x + m] = x0.get(m + shift).copied().unwrap_or(Val::ZERO);
+        }
+        row[l.chain_ca] = Val::from_bool(r < 2 * q);
+        row[l.chain_cb] = Val::from_bool(r < q);
+        if r == q {
+            state = iv;
+        }
+        if r >= 2 * q {
+            state = [Val::ZERO; WIDTH];
+        }
+        for j in 0..RATE {
+            state[j] = row[l.chain_x + j];
+        }
+        let cols: &mut PermCols<Val> = row[l.chain_perm..l.chain_perm + PERM_COLS].borrow_mut();
+        state = fill_perm(cols, state);
+        if r == q - 1 {
+            outputs[0] = digest_of(&state);
+        }
+        if r == 2 * q - 1 {
+            outputs[1] = digest_of(&state);
+        }
+    }
+    // A batch too small for its chain (refused by the checks) gets the native commitments, so
+    // the statement still names what it claims.
+    if n < 2 * q {
+        outputs = [
+            custodia_air::chain::commitment(
+                &params.round_binding,
+                raw.batch_index,
+                &params.chain_in.state,
+                &params.chain_in.salt,
+            ),
+            custodia_air::chain::commitment(
+                &params.round_binding,
+                raw.batch_index.wrapping_add(1),
+                &state_out,
+                &params.salt_out,
+            ),
+        ];
     }
 
     // Range tables with multiplicities (keys outside a table are not counted: unprovable).
@@ -224,10 +351,14 @@ pub fn generate_traces(raw: &RawLeaves<'_>, params: &BatchParams) -> BatchTraces
         public: BatchPublicInputs {
             round_binding: params.round_binding,
             batch_index: raw.batch_index,
+            num_batches: params.num_batches,
             log_batch: raw.log_batch,
             batch_root: root,
+            chain_in: outputs[0],
+            chain_out: outputs[1],
             assets: params.assets.clone(),
-            totals,
         },
+        sums,
+        state_out,
     }
 }

@@ -29,12 +29,41 @@ pub struct BalanceQuery<'a> {
 }
 
 /// A balance as a source saw it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ObservedBalance {
     /// In the asset's ledger units, rounded down from the chain's units.
     pub amount: Amount,
     /// The height the source answered for.
     pub height: u64,
+    /// What the source read about the signing key's authority at that height.
+    pub authority: SourceAuthority,
+}
+
+impl ObservedBalance {
+    /// A balance with nothing read about key authority.
+    pub fn new(amount: Amount, height: u64) -> Self {
+        Self {
+            amount,
+            height,
+            authority: SourceAuthority::NotRead,
+        }
+    }
+}
+
+/// The signing key's authority over the account at the snapshot, as a source read it from the
+/// chain (XRPL master-key flag, Aptos authentication key, …).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum SourceAuthority {
+    /// The source does not read key authority.
+    #[default]
+    NotRead,
+    /// The key that derives the address still controlled it at the snapshot.
+    Holds,
+    /// The key no longer controlled the account at the snapshot (the reason says why).
+    Revoked {
+        /// What the chain says.
+        reason: String,
+    },
 }
 
 /// Where balances come from.
@@ -69,6 +98,32 @@ pub trait BalanceSource {
     fn name(&self) -> String {
         "custom".into()
     }
+
+    /// Asks an EVM contract wallet at the query's block whether `signature` is valid for
+    /// `digest` (EIP-1271 `isValidSignature(bytes32,bytes)` returning `0x1626ba7e`). Sources
+    /// without a node cannot: the default refuses, so a contract wallet is never counted on a
+    /// stated balance alone.
+    fn contract_signature(
+        &self,
+        query: &BalanceQuery<'_>,
+        digest: [u8; 32],
+        signature: &[u8],
+    ) -> Result<bool, WalletRejection> {
+        let _ = (digest, signature);
+        Err(WalletRejection::SourceUnsupported {
+            what: format!(
+                "EIP-1271 contract wallets on `{}` (they need an EVM node)",
+                query.chain.name
+            ),
+        })
+    }
+
+    /// The name of the source that answers for `chain` (a router names its route), shown on
+    /// every counted wallet.
+    fn source_for(&self, chain: &str) -> String {
+        let _ = chain;
+        self.name()
+    }
 }
 
 /// The default source: the wallet file's stated balances, taken as data at the stated height.
@@ -82,10 +137,7 @@ pub struct StatedBalances;
 
 impl BalanceSource for StatedBalances {
     fn balance(&self, q: &BalanceQuery<'_>) -> Result<ObservedBalance, WalletRejection> {
-        Ok(ObservedBalance {
-            amount: q.stated,
-            height: q.height,
-        })
+        Ok(ObservedBalance::new(q.stated, q.height))
     }
 
     fn name(&self) -> String {
@@ -121,6 +173,30 @@ impl<'a> ChainSources<'a> {
 }
 
 impl BalanceSource for ChainSources<'_> {
+    fn contract_signature(
+        &self,
+        q: &BalanceQuery<'_>,
+        digest: [u8; 32],
+        signature: &[u8],
+    ) -> Result<bool, WalletRejection> {
+        self.by_chain
+            .get(&q.chain.name)
+            .copied()
+            .or(self.fallback)
+            .ok_or_else(|| WalletRejection::SourceUnsupported {
+                what: format!("chain `{}`", q.chain.name),
+            })?
+            .contract_signature(q, digest, signature)
+    }
+
+    fn source_for(&self, chain: &str) -> String {
+        self.by_chain
+            .get(chain)
+            .copied()
+            .or(self.fallback)
+            .map_or_else(|| "none".to_owned(), |s| s.source_for(chain))
+    }
+
     fn balance(&self, q: &BalanceQuery<'_>) -> Result<ObservedBalance, WalletRejection> {
         self.by_chain
             .get(&q.chain.name)

@@ -9,7 +9,7 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha20Rng;
 use serde::Serialize;
 
-use crate::demo::{BTC_SLOTS, RowContext, Slot, signed_row};
+use crate::demo::{BTC_SLOTS, DEMO_HEIGHTS, RowContext, Slot, signed_row, slots_of};
 use crate::model::{AssetLiability, Liabilities};
 use crate::params::VerifyParams;
 use crate::verify::verify_wallets;
@@ -58,10 +58,12 @@ pub fn bench_fixture(n: usize) -> BenchFixture {
     let registry = AssetRegistry::default_assets();
     let exchange = "Bench Exchange";
     let round = "bench-1";
-    let params = VerifyParams::new(exchange)
-        .with_height("bitcoin", 840_000)
-        .with_height("ethereum", 19_500_000)
-        .with_height("tron", 60_000_000);
+    let mut params = VerifyParams::new(exchange);
+    for (chain, h) in DEMO_HEIGHTS {
+        params = params.with_height(chain, h);
+    }
+    // The mix: every Bitcoin wallet type, EVM and TRON coins and tokens, and every wallet type
+    // of every other chain of the default registry, in turn.
     let mut slots: Vec<(&str, Slot, &str)> =
         BTC_SLOTS.iter().map(|s| ("bitcoin", *s, "BTC")).collect();
     slots.extend([
@@ -70,6 +72,21 @@ pub fn bench_fixture(n: usize) -> BenchFixture {
         ("tron", Slot::Tron, "TRX"),
         ("tron", Slot::Tron, "USDT"),
     ]);
+    for (chain, asset) in [
+        ("dogecoin", "DOGE"),
+        ("litecoin", "LTC"),
+        ("bitcoincash", "BCH"),
+        ("xrpl", "XRP"),
+        ("solana", "SOL"),
+        ("ton", "TON"),
+        ("cardano", "ADA"),
+        ("polkadot", "DOT"),
+        ("filecoin", "FIL"),
+        ("aptos", "APT"),
+    ] {
+        let kind = params.chain(chain).expect("built-in chain").kind;
+        slots.extend(slots_of(kind).into_iter().map(|s| (chain, s, asset)));
+    }
     let mut rng = ChaCha20Rng::seed_from_u64(7);
     let mut totals: BTreeMap<AssetId, Total> = BTreeMap::new();
     let decimals_of = |asset: &AssetId| {

@@ -6,9 +6,18 @@
 //! format of `custodia-chain`, which does all address parsing and checksums. Canonical address
 //! spellings, used in the ownership message and to detect duplicates: Bitcoin as
 //! `custodia-chain` (and rust-bitcoin) print it (bech32 lower case, base58 as is), EVM in
-//! EIP-55 mixed case, TRON in base58check.
+//! EIP-55 mixed case, TRON in base58check, Bitcoin Cash in CashAddr with its `bitcoincash:`
+//! prefix, TON in the raw `0:<hex>` form, Aptos and Sui as `0x` + 64 lower-case hex digits,
+//! aelf as the bare base58check address (not `ELF_…_AELF`), every other chain in its one native spelling.
 
-use custodia_chain::{Address, AddressReason, Chain, ChainError, Network, evm, tron};
+use custodia_chain::cardano::CardanoAddress;
+use custodia_chain::coins::{self, Coin, CoinKind};
+use custodia_chain::filecoin::{self, FilAddress};
+use custodia_chain::ton::{self, TonAddress};
+use custodia_chain::{
+    Address, AddressReason, Chain, ChainError, Network, aelf, cardano, eos, evm, hex32, solana,
+    ss58, stellar, tron, xrpl,
+};
 use custodia_primitives::AssetId;
 use serde::{Deserialize, Serialize};
 
@@ -31,6 +40,37 @@ pub enum ChainKind {
     Evm,
     /// TRON: base58check addresses, TIP-191 signatures, TRC-20 tokens.
     Tron,
+    /// Dogecoin: `D…` addresses, "Dogecoin Signed Message" compact signatures.
+    Dogecoin,
+    /// Litecoin: `L…`/`M…`/`ltc1…`, "Litecoin Signed Message".
+    Litecoin,
+    /// Dash: `X…`, "DarkCoin Signed Message".
+    Dash,
+    /// Bitcoin Cash: CashAddr, Bitcoin's signed-message magic.
+    BitcoinCash,
+    /// XRP Ledger: `r…` accounts, ripple-keypairs signatures (secp256k1 or ed25519).
+    Xrpl,
+    /// Solana: ed25519 accounts, off-chain messages (or raw `signMessage`).
+    Solana,
+    /// TON: wallet contracts, TON Connect `ton_proof`.
+    Ton,
+    /// Cardano: Shelley key addresses, CIP-8/CIP-30 COSE_Sign1.
+    Cardano,
+    /// Polkadot: SS58 accounts, sr25519 (or ed25519) over `<Bytes>…</Bytes>`.
+    Polkadot,
+    /// Filecoin: `f1` (secp256k1 over BLAKE2b-256, FRC-0102) and `f410f` (EIP-191).
+    Filecoin,
+    /// Aptos: AIP-62 `signMessage`, ed25519.
+    Aptos,
+    /// Sui: personal messages (intent 3), ed25519 or secp256k1.
+    Sui,
+    /// Stellar: `G…` accounts, SEP-53 signed messages.
+    Stellar,
+    /// EOS: account names, `SIG_K1_` signatures over SHA-256 by a key named in the key data
+    /// (the account's permissions bind keys to names on chain).
+    Eos,
+    /// aelf (ELF): base58check of the key's double SHA-256, secp256k1 over SHA-256.
+    Aelf,
 }
 
 impl ChainKind {
@@ -41,19 +81,22 @@ impl ChainKind {
             Self::BitcoinTestnet => bitcoin::Network::Testnet,
             Self::BitcoinSignet => bitcoin::Network::Signet,
             Self::BitcoinRegtest => bitcoin::Network::Regtest,
-            Self::Evm | Self::Tron => return None,
+            _ => return None,
         })
     }
 
-    /// The address family.
-    pub fn chain(self) -> Chain {
-        match self {
+    /// The `custodia-chain` family, for the kinds that have one (the other chains' formats are
+    /// `custodia-chain`'s per-format modules).
+    pub fn chain(self) -> Option<Chain> {
+        Some(match self {
             Self::Bitcoin | Self::BitcoinTestnet | Self::BitcoinSignet | Self::BitcoinRegtest => {
                 Chain::Bitcoin
             }
             Self::Evm => Chain::Evm,
             Self::Tron => Chain::Tron,
-        }
+            Self::Solana => Chain::Solana,
+            _ => return None,
+        })
     }
 
     /// The network whose address format applies (signet shares the test networks' format).
@@ -61,8 +104,29 @@ impl ChainKind {
         match self {
             Self::BitcoinTestnet | Self::BitcoinSignet => Network::Testnet,
             Self::BitcoinRegtest => Network::Regtest,
-            Self::Bitcoin | Self::Evm | Self::Tron => Network::Mainnet,
+            _ => Network::Mainnet,
         }
+    }
+
+    /// The Bitcoin-family coin of a Dogecoin, Litecoin, Dash or Bitcoin Cash kind.
+    pub fn coin(self) -> Option<Coin> {
+        Some(match self {
+            Self::Dogecoin => Coin::Dogecoin,
+            Self::Litecoin => Coin::Litecoin,
+            Self::Dash => Coin::Dash,
+            Self::BitcoinCash => Coin::BitcoinCash,
+            _ => return None,
+        })
+    }
+
+    /// Whether a key may stop controlling its address on this chain (key rotation, signer
+    /// lists, account permissions), so that a signature alone does not prove control at the
+    /// snapshot: the key's authority has to be read from the chain.
+    pub fn keys_can_change(self) -> bool {
+        matches!(
+            self,
+            Self::Xrpl | Self::Aptos | Self::Stellar | Self::Tron | Self::Ton | Self::Eos
+        )
     }
 
     /// Whether the chain has token contracts (EVM, TRON).
@@ -112,6 +176,27 @@ pub fn default_chains() -> Vec<ChainSpec> {
         ("optimism", ChainKind::Evm, "ETH", 18),
         ("ethereumclassic", ChainKind::Evm, "ETC", 18),
         ("tron", ChainKind::Tron, "TRX", 6),
+        ("dogecoin", ChainKind::Dogecoin, "DOGE", 8),
+        ("litecoin", ChainKind::Litecoin, "LTC", 8),
+        ("dash", ChainKind::Dash, "DASH", 8),
+        ("bitcoincash", ChainKind::BitcoinCash, "BCH", 8),
+        ("xrpl", ChainKind::Xrpl, "XRP", 6),
+        ("solana", ChainKind::Solana, "SOL", 9),
+        ("ton", ChainKind::Ton, "TON", 9),
+        ("cardano", ChainKind::Cardano, "ADA", 6),
+        ("polkadot", ChainKind::Polkadot, "DOT", 10),
+        ("filecoin", ChainKind::Filecoin, "FIL", 18),
+        ("aptos", ChainKind::Aptos, "APT", 8),
+        ("sui", ChainKind::Sui, "SUI", 9),
+        ("stellar", ChainKind::Stellar, "XLM", 7),
+        ("eos", ChainKind::Eos, "EOS", 4),
+        ("aelf", ChainKind::Aelf, "ELF", 8),
+        ("okc", ChainKind::Evm, "OKT", 18),
+        ("polygon", ChainKind::Evm, "POL", 18),
+        ("avalanche", ChainKind::Evm, "AVAX", 18),
+        ("base", ChainKind::Evm, "ETH", 18),
+        ("linea", ChainKind::Evm, "ETH", 18),
+        ("xlayer", ChainKind::Evm, "OKB", 18),
     ]
     .into_iter()
     .map(|(name, kind, native, decimals)| ChainSpec {
@@ -196,6 +281,37 @@ pub enum ChainAddress {
     Evm([u8; 20]),
     /// A 20-byte TRON account (without the `0x41` prefix).
     Tron([u8; 20]),
+    /// A Dogecoin, Litecoin, Dash or Bitcoin Cash address.
+    Coin {
+        /// The coin.
+        coin: Coin,
+        /// Output type.
+        kind: CoinKind,
+        /// The 20-byte key or script hash.
+        hash: [u8; 20],
+    },
+    /// An XRP Ledger account ID.
+    Xrpl([u8; 20]),
+    /// A Solana account (an ed25519 key).
+    Solana([u8; 32]),
+    /// A TON account (the hash of its wallet contract's initial state).
+    Ton(TonAddress),
+    /// A Cardano address with a key-hash payment credential.
+    Cardano(CardanoAddress),
+    /// A Polkadot account (an sr25519 or ed25519 key).
+    Polkadot([u8; 32]),
+    /// A Filecoin `f1` or `f410f` address.
+    Filecoin(FilAddress),
+    /// An Aptos account address.
+    Aptos([u8; 32]),
+    /// A Sui address (BLAKE2b-256 of flag ‖ key).
+    Sui([u8; 32]),
+    /// A Stellar account (an ed25519 key).
+    Stellar([u8; 32]),
+    /// An EOS account name (its 64-bit value).
+    Eos(u64),
+    /// An aelf address (the double SHA-256 of its key).
+    Aelf([u8; 32]),
 }
 
 impl ChainAddress {
@@ -225,6 +341,27 @@ impl ChainAddress {
                 evm::parse(s).map(Self::Evm).map_err(rejected)
             }
             ChainKind::Tron => tron::parse_base58check(s).map(Self::Tron).map_err(rejected),
+            ChainKind::Dogecoin
+            | ChainKind::Litecoin
+            | ChainKind::Dash
+            | ChainKind::BitcoinCash => {
+                let coin = chain.kind.coin().expect("coin kinds");
+                let (kind, hash) = coins::parse(coin, s).map_err(rejected)?;
+                Ok(Self::Coin { coin, kind, hash })
+            }
+            ChainKind::Xrpl => xrpl::parse(s).map(Self::Xrpl).map_err(rejected),
+            ChainKind::Solana => solana::parse(s).map(Self::Solana).map_err(rejected),
+            ChainKind::Ton => ton::parse(s).map(Self::Ton).map_err(rejected),
+            ChainKind::Cardano => cardano::parse(s).map(Self::Cardano).map_err(rejected),
+            ChainKind::Polkadot => ss58::parse(ss58::POLKADOT, s)
+                .map(Self::Polkadot)
+                .map_err(rejected),
+            ChainKind::Filecoin => filecoin::parse(s).map(Self::Filecoin).map_err(rejected),
+            ChainKind::Aptos => hex32::parse("Aptos", s).map(Self::Aptos).map_err(rejected),
+            ChainKind::Sui => hex32::parse("Sui", s).map(Self::Sui).map_err(rejected),
+            ChainKind::Stellar => stellar::parse(s).map(Self::Stellar).map_err(rejected),
+            ChainKind::Eos => eos::parse(s).map(Self::Eos).map_err(rejected),
+            ChainKind::Aelf => aelf::parse(s).map(Self::Aelf).map_err(rejected),
             k => {
                 let a = Address::parse_on(Chain::Bitcoin, k.network(), s).map_err(|e| match e {
                     ChainError::Address { reason, .. } => rejected(reason),
@@ -244,6 +381,17 @@ impl ChainAddress {
             Self::Bitcoin(a) => a.to_string(),
             Self::Evm(a) => evm::eip55(a),
             Self::Tron(a) => tron::to_base58check(a),
+            Self::Coin { coin, kind, hash } => coins::encode(*coin, *kind, hash),
+            Self::Xrpl(a) => xrpl::encode(a),
+            Self::Solana(k) => solana::to_base58(k),
+            Self::Ton(a) => a.raw(),
+            Self::Cardano(a) => cardano::encode(a),
+            Self::Polkadot(k) => ss58::encode(ss58::POLKADOT, k),
+            Self::Filecoin(a) => filecoin::encode(a),
+            Self::Aptos(a) | Self::Sui(a) => hex32::encode(a),
+            Self::Stellar(k) => stellar::encode(k),
+            Self::Eos(n) => eos::encode(*n),
+            Self::Aelf(a) => aelf::encode(a),
         }
     }
 }

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use bitcoin::Network;
 use custodia_primitives::{Amount, AssetId, AssetRegistry};
-use rand::{RngExt, SeedableRng};
+use rand::{Rng as _, RngExt, SeedableRng};
 use rand_chacha::ChaCha20Rng;
 
 use crate::ReservesError;
@@ -16,21 +16,44 @@ use crate::model::Liabilities;
 use crate::params::VerifyParams;
 use crate::report::FULL_BPS;
 use crate::sign::{
-    BtcAddressKind, MultisigKind, SigningKey, btc_address, multisig_address, multisig_script,
-    sign_bip137, sign_bip137_with_header, sign_bip322_multisig, sign_bip322_p2tr,
-    sign_bip322_p2wpkh, sign_eip191, sign_tip191,
+    BtcAddressKind, Ed25519Key, MultisigKind, SigningKey, Sr25519Key, aptos_account, btc_address,
+    cardano_account, coin_address, filecoin_f1_address, filecoin_f4_address, multisig_address,
+    multisig_script, polkadot_address, sign_aip62, sign_bip137, sign_bip137_with_header,
+    sign_bip322_multisig, sign_bip322_p2tr, sign_bip322_p2wpkh, sign_cip8, sign_coin_message,
+    sign_eip191, sign_frc0102, sign_polkadot_bytes, sign_sep53, sign_solana_offchain,
+    sign_solana_raw, sign_sui_personal_message, sign_tip191, sign_ton_proof, sign_xrpl_ed25519,
+    sign_xrpl_secp256k1, solana_address, stellar_address, sui_address, ton_wallet,
+    xrpl_ed25519_account, xrpl_secp256k1_account,
 };
+use crate::ton::WalletVersion;
 use crate::wallet::{WalletFormat, WalletRow, write_wallets};
+use custodia_chain::coins::CoinKind;
 
 /// Snapshot heights the demo uses for chains the configuration leaves out.
-pub const DEMO_HEIGHTS: [(&str, u64); 6] = [
+pub const DEMO_HEIGHTS: [(&str, u64); 19] = [
     ("bitcoin", 840_000),
     ("ethereum", 19_500_000),
     ("arbitrum", 190_000_000),
     ("optimism", 117_000_000),
     ("ethereumclassic", 19_300_000),
     ("tron", 60_000_000),
+    ("dogecoin", 5_150_000),
+    ("litecoin", 2_680_000),
+    ("dash", 2_050_000),
+    ("bitcoincash", 840_000),
+    ("xrpl", 86_000_000),
+    ("solana", 260_000_000),
+    ("ton", 37_000_000),
+    ("cardano", 10_200_000),
+    ("polkadot", 20_000_000),
+    ("filecoin", 3_800_000),
+    ("aptos", 140_000_000),
+    ("sui", 35_000_000),
+    ("stellar", 51_000_000),
 ];
+
+/// The `ton_proof` domain and time the demo's TON wallets sign with.
+pub const DEMO_TON_PROOF: (&str, u64) = ("custody.example", 1_764_547_200);
 
 /// What to generate.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -129,6 +152,53 @@ pub(crate) enum Slot {
     Multisig322(MultisigKind),
     Evm,
     Tron,
+    Coin(CoinKind),
+    XrplSecp256k1,
+    XrplEd25519,
+    SolanaOffchain,
+    SolanaRaw,
+    Ton(WalletVersion),
+    Cardano,
+    Polkadot,
+    FilecoinF1,
+    FilecoinF4,
+    Aptos,
+    Sui,
+    Stellar,
+    Eos,
+    Aelf,
+}
+
+/// The wallet types of a chain kind other than Bitcoin, EVM and TRON, one of each in the demo.
+pub(crate) fn slots_of(kind: ChainKind) -> Vec<Slot> {
+    match kind {
+        ChainKind::Litecoin => vec![
+            Slot::Coin(CoinKind::P2pkh),
+            Slot::Coin(CoinKind::P2sh),
+            Slot::Coin(CoinKind::P2wpkh),
+        ],
+        ChainKind::Dogecoin | ChainKind::Dash | ChainKind::BitcoinCash => {
+            vec![Slot::Coin(CoinKind::P2pkh), Slot::Coin(CoinKind::P2pkh)]
+        }
+        ChainKind::Xrpl => vec![Slot::XrplSecp256k1, Slot::XrplEd25519],
+        ChainKind::Solana => vec![Slot::SolanaOffchain, Slot::SolanaRaw],
+        ChainKind::Ton => vec![
+            Slot::Ton(WalletVersion::V4R2),
+            Slot::Ton(WalletVersion::V5R1),
+            Slot::Ton(WalletVersion::V3R2),
+        ],
+        ChainKind::Cardano => vec![Slot::Cardano, Slot::Cardano],
+        ChainKind::Polkadot => vec![Slot::Polkadot, Slot::Polkadot],
+        ChainKind::Filecoin => vec![Slot::FilecoinF1, Slot::FilecoinF4],
+        ChainKind::Aptos => vec![Slot::Aptos, Slot::Aptos],
+        ChainKind::Sui => vec![Slot::Sui, Slot::Sui],
+        ChainKind::Stellar => vec![Slot::Stellar, Slot::Stellar],
+        ChainKind::Eos => vec![Slot::Eos],
+        ChainKind::Aelf => vec![Slot::Aelf, Slot::Aelf],
+        ChainKind::Evm => vec![Slot::Evm; 3],
+        ChainKind::Tron => vec![Slot::Tron; 2],
+        _ => BTC_SLOTS.to_vec(),
+    }
 }
 
 /// The Bitcoin wallet types, one of each in the demo.
@@ -223,6 +293,100 @@ pub(crate) fn signed_row(
             let s = sign_tip191(&key, &message(&a));
             (a, vec![s], None)
         }
+        Slot::Coin(kind) => {
+            let coin = ctx
+                .chain
+                .kind
+                .coin()
+                .expect("coin slots are on coin chains");
+            let a = coin_address(&key, coin, kind);
+            let s = sign_coin_message(&key, coin, kind, &message(&a));
+            (a, vec![s], None)
+        }
+        Slot::XrplSecp256k1 => {
+            let (a, kd) = xrpl_secp256k1_account(&key);
+            let s = sign_xrpl_secp256k1(&key, &message(&a));
+            (a, vec![s], Some(kd))
+        }
+        Slot::Eos => {
+            // An account name of twelve characters; the key is named in the key data (the
+            // account's permissions would bind it on chain).
+            const NAME_CHARS: &[u8] = b"abcdefghijklmnopqrstuvwxyz12345";
+            let a: String = (0..12)
+                .map(|_| NAME_CHARS[rng.random_range(0..NAME_CHARS.len())] as char)
+                .collect();
+            let s = crate::eos::sign_eos(&key, &message(&a));
+            (a, vec![s], Some(crate::eos::eos_key_data(&key)))
+        }
+        Slot::Aelf => {
+            let a = crate::aelf::aelf_address(&key);
+            let s = crate::aelf::sign_aelf(&key, &message(&a));
+            (a, vec![s], None)
+        }
+        Slot::FilecoinF1 => {
+            let a = filecoin_f1_address(&key);
+            let s = sign_frc0102(&key, &message(&a));
+            (a, vec![s], None)
+        }
+        Slot::FilecoinF4 => {
+            let a = filecoin_f4_address(&key);
+            let s = sign_eip191(&key, &message(&a));
+            (a, vec![s], None)
+        }
+        Slot::Polkadot => {
+            let sr = Sr25519Key::generate(rng);
+            let a = polkadot_address(&sr);
+            let mut nonce = [0u8; 32];
+            rng.fill_bytes(&mut nonce);
+            let s = sign_polkadot_bytes(&sr, &message(&a), nonce);
+            (a, vec![s], None)
+        }
+        ed => {
+            let k = Ed25519Key::generate(rng);
+            match ed {
+                Slot::XrplEd25519 => {
+                    let (a, kd) = xrpl_ed25519_account(&k);
+                    let s = sign_xrpl_ed25519(&k, &message(&a));
+                    (a, vec![s], Some(kd))
+                }
+                Slot::SolanaOffchain | Slot::SolanaRaw => {
+                    let a = solana_address(&k);
+                    let s = if ed == Slot::SolanaOffchain {
+                        sign_solana_offchain(&k, &message(&a))
+                    } else {
+                        sign_solana_raw(&k, &message(&a))
+                    };
+                    (a, vec![s], None)
+                }
+                Slot::Ton(version) => {
+                    let (domain, time) = DEMO_TON_PROOF;
+                    let (a, kd) = ton_wallet(&k, version, domain, time);
+                    let s = sign_ton_proof(&k, &a, domain, time, &message(&a));
+                    (a, vec![s], Some(kd))
+                }
+                Slot::Cardano => {
+                    let (a, kd) = cardano_account(&k);
+                    let s = sign_cip8(&k, &a, &message(&a));
+                    (a, vec![s], Some(kd))
+                }
+                Slot::Aptos => {
+                    let (a, kd) = aptos_account(&k, ctx.round);
+                    let s = sign_aip62(&k, &a, &message(&a), ctx.round);
+                    (a, vec![s], Some(kd))
+                }
+                Slot::Sui => {
+                    let a = sui_address(&k);
+                    let s = sign_sui_personal_message(&k, &message(&a));
+                    (a, vec![s], None)
+                }
+                Slot::Stellar => {
+                    let a = stellar_address(&k);
+                    let s = sign_sep53(&k, &message(&a));
+                    (a, vec![s], None)
+                }
+                other => unreachable!("{other:?} is handled above"),
+            }
+        }
     };
     WalletRow {
         line: 0,
@@ -310,11 +474,7 @@ pub fn demo_wallets(
         let target = net * u128::from(bps) / u128::from(FULL_BPS);
         let mut slots: Vec<(&ChainSpec, Slot)> = Vec::new();
         for chain in &chains {
-            match chain.kind {
-                ChainKind::Evm => slots.extend([(*chain, Slot::Evm); 3]),
-                ChainKind::Tron => slots.extend([(*chain, Slot::Tron); 2]),
-                _ => slots.extend(BTC_SLOTS.iter().map(|s| (*chain, *s))),
-            }
+            slots.extend(slots_of(chain.kind).into_iter().map(|s| (*chain, s)));
         }
         let max = u128::from(Amount::MAX.units());
         let needed = usize::try_from(2 * target / max + 1).unwrap_or(usize::MAX);

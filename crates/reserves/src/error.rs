@@ -84,6 +84,12 @@ pub enum ReservesError {
         /// What overflowed.
         what: String,
     },
+    /// Lines of an address list that cannot go into a wallet template.
+    #[error("address list: {}", problems.join("; "))]
+    AddressList {
+        /// One entry per bad line, `line N: why`.
+        problems: Vec<String>,
+    },
 }
 
 /// Why one wallet is not counted: it is excluded from the reserves and listed in
@@ -320,6 +326,36 @@ pub enum WalletRejection {
         scheme: &'static str,
     },
 
+    /// The signature is not valid in its encoding (base58, …).
+    #[error("signature is not {encoding}: {reason}")]
+    BadEncoding {
+        /// The encoding expected.
+        encoding: &'static str,
+        /// The decoder's message.
+        reason: String,
+    },
+    /// The row's key data (`script` column of a non-Bitcoin chain) is malformed or incomplete.
+    #[error("key data: {reason}")]
+    KeyData {
+        /// What is wrong.
+        reason: String,
+    },
+    /// A public key that is not a valid point of its curve.
+    #[error("bad public key: {reason}")]
+    BadPublicKey {
+        /// Why.
+        reason: String,
+    },
+    /// A field of a signing standard's envelope disagrees with the wallet (a COSE header, a
+    /// `ton_proof` field, a Sui intent, a key type).
+    #[error("{scheme}: {reason}")]
+    Envelope {
+        /// The standard.
+        scheme: &'static str,
+        /// What disagrees.
+        reason: String,
+    },
+
     // ----- one wallet row: signature check -----
     /// The signature is valid for another key than the address's.
     #[error("signed by another key: recovered {got}, expected {expected}")]
@@ -381,6 +417,21 @@ pub enum WalletRejection {
         /// The node's balance (ledger decimals, rounded down).
         observed: String,
         /// The height asked for.
+        height: u64,
+    },
+    /// The chain says the signing key did not control the account at the snapshot (an XRPL
+    /// master key disabled, a rotated Aptos key).
+    #[error("the signing key had no authority over the account at height {height}: {reason}")]
+    KeyNotAuthorised {
+        /// What the chain says.
+        reason: String,
+        /// The snapshot height.
+        height: u64,
+    },
+    /// The contract wallet did not accept the signature at the snapshot block (EIP-1271).
+    #[error("the contract wallet's isValidSignature refused the signature at block {height}")]
+    ContractSignatureInvalid {
+        /// The snapshot block.
         height: u64,
     },
     /// The node answered for another height than asked.
@@ -447,6 +498,7 @@ impl ReservesError {
             Self::BadLabel { .. } => "bad_label",
             Self::Liabilities { .. } => "liabilities",
             Self::Overflow { .. } => "overflow",
+            Self::AddressList { .. } => "address_list",
         }
     }
 
@@ -491,6 +543,10 @@ impl WalletRejection {
             Self::Bip322 { .. } => "bip322",
             Self::HeaderAddressType { .. } => "header_address_type",
             Self::UnsupportedScheme { .. } => "unsupported_scheme",
+            Self::BadEncoding { .. } => "bad_encoding",
+            Self::KeyData { .. } => "key_data",
+            Self::BadPublicKey { .. } => "bad_public_key",
+            Self::Envelope { .. } => "envelope",
             Self::WrongKey { .. } => "wrong_key",
             Self::SignatureInvalid => "signature_invalid",
             Self::ScriptRequired => "script_required",
@@ -502,6 +558,8 @@ impl WalletRejection {
             Self::DuplicateAddress { .. } => "duplicate_address",
             Self::BalanceMismatch { .. } => "balance_mismatch",
             Self::SourceHeight { .. } => "source_height",
+            Self::KeyNotAuthorised { .. } => "key_not_authorised",
+            Self::ContractSignatureInvalid { .. } => "contract_signature_invalid",
             Self::Overflow { .. } => "overflow",
             Self::Http { .. } => "http",
             Self::Rpc { .. } => "rpc",
@@ -513,6 +571,19 @@ impl WalletRejection {
     pub(crate) fn bad_sig(reason: impl ToString) -> Self {
         Self::BadSignature {
             reason: reason.to_string(),
+        }
+    }
+
+    pub(crate) fn key_data(reason: impl Into<String>) -> Self {
+        Self::KeyData {
+            reason: reason.into(),
+        }
+    }
+
+    pub(crate) fn envelope(scheme: &'static str, reason: impl Into<String>) -> Self {
+        Self::Envelope {
+            scheme,
+            reason: reason.into(),
         }
     }
 

@@ -87,6 +87,60 @@ pub enum Scheme {
     Eip191,
     /// TRON TIP-191 signed message.
     Tip191,
+    /// Dogecoin / Litecoin / Dash / Bitcoin Cash signed message (the coin's magic, BIP-137
+    /// compact signature).
+    CoinSignedMessage,
+    /// XRP Ledger: ripple-keypairs `sign` (secp256k1 over SHA-512Half, or ed25519).
+    XrplKeypairs,
+    /// Solana off-chain message (`solana sign-offchain-message`, version 0).
+    SolanaOffchain,
+    /// Solana wallet `signMessage` over the raw message bytes.
+    SolanaRaw,
+    /// TON Connect `ton_proof`.
+    TonProof,
+    /// Cardano CIP-8 COSE_Sign1 (CIP-30 `signData`).
+    Cip8,
+    /// Polkadot sr25519 over `<Bytes>message</Bytes>` (polkadot-js `signRaw`).
+    Sr25519Bytes,
+    /// Polkadot ed25519 account over `<Bytes>message</Bytes>`.
+    Ed25519Bytes,
+    /// Filecoin FRC-0102 (`\x19Filecoin Signed Message:\n`), secp256k1 over BLAKE2b-256.
+    Frc0102,
+    /// Filecoin raw bytes (Lotus `WalletSign`), secp256k1 over BLAKE2b-256.
+    FilecoinRaw,
+    /// Aptos AIP-62 `signMessage` full message.
+    Aip62,
+    /// Sui personal message (intent scope 3).
+    SuiPersonalMessage,
+    /// Stellar SEP-53 signed message.
+    Sep53,
+    /// EOS `signMessage` / Scatter arbitrary signature: `SIG_K1_` over SHA-256 of the message.
+    EosSignMessage,
+    /// aelf-sdk `wallet.sign`: secp256k1 over SHA-256 of the message, key recovered.
+    AelfSign,
+    /// The documented generic Custodia envelope for custody HSMs without a wallet standard.
+    CustodiaEnvelope,
+    /// An EVM contract wallet (Safe, …): EIP-1271 `isValidSignature` of the EIP-191 hash, asked
+    /// of the contract at the snapshot block.
+    Eip1271,
+}
+
+/// Whether the signing key's authority over the address at the snapshot is settled.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum KeyAuthority {
+    /// The address is derived from the key (or key hash) and the chain has no way to hand the
+    /// address to another key: the signature settles it.
+    #[default]
+    Intrinsic,
+    /// The chain lets an account change its keys (XRPL regular key, signer list or disabled
+    /// master key; Aptos key rotation; Stellar signers and weights; TRON and EOS account permissions; a TON
+    /// wallet contract's current state): the key derives the address, but whether it still
+    /// controlled it at the snapshot was not checked.
+    NotChecked,
+    /// The chain lets keys change, and the balance source read at the snapshot height that the
+    /// key still controlled the account (e.g. the XRPL master key was not disabled).
+    Checked,
 }
 
 /// A wallet whose ownership and balance were accepted, counted in the reserves.
@@ -113,6 +167,16 @@ pub struct VerifiedWallet {
     /// Token contract, for token balances.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub token: Option<String>,
+    /// Whether the key's authority at the snapshot is settled ([`KeyAuthority`]).
+    #[serde(default)]
+    pub key_authority: KeyAuthority,
+    /// Where the balance came from (`stated`, `evm-rpc`, `bitcoind`, `xrpl-rpc`, …).
+    #[serde(default = "stated")]
+    pub balance_source: String,
+}
+
+fn stated() -> String {
+    "stated".into()
 }
 
 /// A wallet that was not counted, and why.

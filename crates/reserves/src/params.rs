@@ -24,6 +24,12 @@
 //! contract = "0x…"
 //! decimals = 6
 //!
+//! [nodes.ethereum]   # optional: a balance node per chain (chains without one: stated balances)
+//! url = "http://127.0.0.1:8545"
+//! [nodes.bitcoin]
+//! url = "http://127.0.0.1:8332"
+//! auth_file = "/var/lib/bitcoind/.cookie"
+//!
 //! [[chain]]          # optional: more chains (merged over the built-in list)
 //! name = "bsc"
 //! kind = "evm"
@@ -60,6 +66,20 @@ pub struct VerifyParams {
     pub tokens: Vec<TokenSpec>,
     /// Optional USD prices (USD per whole unit × 10^8) for USD columns in the chart data.
     pub usd_e8: BTreeMap<AssetId, u64>,
+    /// Balance nodes per chain (`[nodes.<chain>]`): the binary builds a source for each; chains
+    /// without one keep the stated balances.
+    pub nodes: BTreeMap<String, NodeSpec>,
+}
+
+/// A chain's balance node in `reserves.toml`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NodeSpec {
+    /// `http://host:port[/path]`.
+    pub url: String,
+    /// A file holding `user:password` for HTTP basic auth (bitcoind's `.cookie` has this form).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auth_file: Option<String>,
 }
 
 impl VerifyParams {
@@ -73,6 +93,7 @@ impl VerifyParams {
             chains: default_chains(),
             tokens: default_tokens(),
             usd_e8: BTreeMap::new(),
+            nodes: BTreeMap::new(),
         }
     }
 
@@ -173,6 +194,19 @@ impl VerifyParams {
                 )));
             }
         }
+        for (chain, node) in &self.nodes {
+            if self.chain(chain).is_none() {
+                return Err(ReservesError::params(format!(
+                    "node given for unsupported chain `{chain}`"
+                )));
+            }
+            if !node.url.starts_with("http://") && !node.url.starts_with("https://") {
+                return Err(ReservesError::params(format!(
+                    "nodes.{chain}.url `{}` is not an http:// or https:// URL",
+                    node.url
+                )));
+            }
+        }
         for chain in self.max_age.keys() {
             if !self.heights.contains_key(chain) {
                 return Err(ReservesError::params(format!(
@@ -191,6 +225,7 @@ impl VerifyParams {
         let mut p = Self::new(file.exchange);
         p.heights = file.heights;
         p.max_age = file.max_age;
+        p.nodes = file.nodes;
         for c in file.chain {
             p = p.with_chain(c);
         }
@@ -223,6 +258,7 @@ impl VerifyParams {
                     )
                 })
                 .collect(),
+            nodes: self.nodes.clone(),
             chain: self.chains.clone(),
             token: self.tokens.clone(),
         };
@@ -240,6 +276,8 @@ struct ParamsFile {
     max_age: BTreeMap<String, u64>,
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     usd_prices: BTreeMap<AssetId, String>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    nodes: BTreeMap<String, NodeSpec>,
     #[serde(default)]
     chain: Vec<ChainSpec>,
     #[serde(default)]
@@ -258,6 +296,13 @@ mod tests {
             .with_max_age("ethereum", 5);
         p.usd_e8
             .insert(AssetId::new("BTC").unwrap(), 6_701_250_000_000);
+        p.nodes.insert(
+            "bitcoin".into(),
+            NodeSpec {
+                url: "http://127.0.0.1:8332".into(),
+                auth_file: Some("/tmp/.cookie".into()),
+            },
+        );
         p.validate().unwrap();
         let text = p.to_toml();
         assert_eq!(VerifyParams::from_toml(&text).unwrap(), p);
@@ -276,10 +321,7 @@ mod tests {
     fn bad_parameters() {
         for (text, why) in [
             ("exchange = \"A|B\"", "exchange name"),
-            (
-                "exchange = \"A\"\n[heights]\nsolana = 5",
-                "unsupported chain",
-            ),
+            ("exchange = \"A\"\n[heights]\nnear = 5", "unsupported chain"),
             (
                 "exchange = \"A\"\n[max_age]\nbitcoin = 5",
                 "without a snapshot height",
@@ -297,6 +339,14 @@ mod tests {
                 "usd_prices.BTC",
             ),
             ("exchange = \"A\"\nheight = 5", "unknown field"),
+            (
+                "exchange = \"A\"\n[nodes.near]\nurl = \"http://x\"",
+                "unsupported chain `near`",
+            ),
+            (
+                "exchange = \"A\"\n[nodes.bitcoin]\nurl = \"ftp://x\"",
+                "not an http:// or https:// URL",
+            ),
         ] {
             let err = VerifyParams::from_toml(text).unwrap_err().to_string();
             assert!(err.contains(why), "{text}: {err}");

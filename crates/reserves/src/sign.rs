@@ -68,7 +68,12 @@ impl SigningKey {
         }
     }
 
-    fn sign_recoverable(&self, digest: [u8; 32]) -> (u8, [u8; 64]) {
+    /// A low-S ECDSA signature of a 32-byte digest (RFC 6979).
+    pub(crate) fn sign_digest(&self, digest: [u8; 32]) -> bitcoin::secp256k1::ecdsa::Signature {
+        secp().sign_ecdsa(&Message::from_digest(digest), &self.0)
+    }
+
+    pub(crate) fn sign_recoverable(&self, digest: [u8; 32]) -> (u8, [u8; 64]) {
         let sig = secp().sign_ecdsa_recoverable(&Message::from_digest(digest), &self.0);
         let (id, rs) = sig.serialize_compact();
         (
@@ -281,3 +286,130 @@ pub fn evm_address(key: &SigningKey) -> String {
 pub fn tron_address(key: &SigningKey) -> String {
     custodia_chain::tron::to_base58check(&evm::account_of(&key.public_key()))
 }
+
+/// An ed25519 secret key (Solana, TON, Cardano, XRPL, Aptos, Sui, Stellar, Polkadot ed25519
+/// accounts). Its `Debug` never prints the key.
+#[derive(Clone)]
+pub struct Ed25519Key(ed25519_dalek::SigningKey);
+
+impl fmt::Debug for Ed25519Key {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Ed25519Key(<redacted>)")
+    }
+}
+
+impl Ed25519Key {
+    /// A key from its 32-byte seed.
+    pub fn from_seed(seed: [u8; 32]) -> Self {
+        Self(ed25519_dalek::SigningKey::from_bytes(&seed))
+    }
+
+    /// A fresh key drawn from `rng`.
+    pub fn generate<R: rand::Rng + ?Sized>(rng: &mut R) -> Self {
+        let mut seed = [0u8; 32];
+        rng.fill_bytes(&mut seed);
+        Self::from_seed(seed)
+    }
+
+    /// The 32-byte public key.
+    pub fn public(&self) -> [u8; 32] {
+        self.0.verifying_key().to_bytes()
+    }
+
+    /// An ed25519 signature (deterministic, RFC 8032).
+    pub fn sign(&self, message: &[u8]) -> [u8; 64] {
+        use ed25519_dalek::Signer as _;
+        self.0.sign(message).to_bytes()
+    }
+}
+
+/// An sr25519 key (Polkadot's default account type). Its `Debug` never prints the key.
+#[derive(Clone)]
+pub struct Sr25519Key(schnorrkel::Keypair);
+
+impl fmt::Debug for Sr25519Key {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Sr25519Key(<redacted>)")
+    }
+}
+
+/// A seeded stream for schnorrkel's signing nonce, so that the demo is reproducible. The
+/// nonce also commits to the secret key and the message (schnorrkel's transcript), so a fixed
+/// stream does not repeat nonces across messages.
+struct NonceStream([u8; 32], u64);
+
+impl rand_core_06::RngCore for NonceStream {
+    fn next_u32(&mut self) -> u32 {
+        let mut b = [0u8; 4];
+        self.fill_bytes(&mut b);
+        u32::from_le_bytes(b)
+    }
+    fn next_u64(&mut self) -> u64 {
+        let mut b = [0u8; 8];
+        self.fill_bytes(&mut b);
+        u64::from_le_bytes(b)
+    }
+    fn fill_bytes(&mut self, dest: &mut [u8]) {
+        use sha2::Digest as _;
+        for chunk in dest.chunks_mut(32) {
+            self.1 += 1;
+            let h = sha2::Sha256::new()
+                .chain_update(self.0)
+                .chain_update(self.1.to_le_bytes())
+                .finalize();
+            chunk.copy_from_slice(&h[..chunk.len()]);
+        }
+    }
+    fn try_fill_bytes(&mut self, dest: &mut [u8]) -> Result<(), rand_core_06::Error> {
+        self.fill_bytes(dest);
+        Ok(())
+    }
+}
+
+impl rand_core_06::CryptoRng for NonceStream {}
+
+impl Sr25519Key {
+    /// A key from a 32-byte mini secret, expanded as polkadot-js and Substrate do
+    /// (`ExpansionMode::Ed25519`).
+    pub fn from_seed(seed: [u8; 32]) -> Self {
+        let mini = schnorrkel::MiniSecretKey::from_bytes(&seed).expect("32 bytes");
+        Self(mini.expand_to_keypair(schnorrkel::ExpansionMode::Ed25519))
+    }
+
+    /// A fresh key drawn from `rng`.
+    pub fn generate<R: rand::Rng + ?Sized>(rng: &mut R) -> Self {
+        let mut seed = [0u8; 32];
+        rng.fill_bytes(&mut seed);
+        Self::from_seed(seed)
+    }
+
+    /// The 32-byte public key (the account).
+    pub fn public(&self) -> [u8; 32] {
+        self.0.public.to_bytes()
+    }
+
+    /// An sr25519 signature in the `substrate` signing context; `nonce_seed` feeds the nonce
+    /// stream (see [`Sr25519Key`]).
+    pub fn sign(&self, message: &[u8], nonce_seed: [u8; 32]) -> [u8; 64] {
+        let t = schnorrkel::signing_context(crate::polkadot::SIGNING_CONTEXT).bytes(message);
+        self.0
+            .sign(schnorrkel::context::attach_rng(
+                t,
+                NonceStream(nonce_seed, 0),
+            ))
+            .to_bytes()
+    }
+}
+
+pub use crate::aptos::{aptos_account, sign_aip62};
+pub use crate::cardano::{cardano_account, sign_cip8};
+pub use crate::filecoin::{filecoin_f1_address, filecoin_f4_address, sign_frc0102};
+pub use crate::polkadot::{polkadot_address, sign_polkadot_bytes};
+pub use crate::solana::{sign_solana_offchain, sign_solana_raw, solana_address};
+pub use crate::stellar::{sign_sep53, stellar_address};
+pub use crate::sui::{sign_sui_personal_message, sui_address};
+pub use crate::ton::{sign_ton_proof, ton_wallet};
+pub use crate::utxo::{coin_address, sign_coin_message};
+pub use crate::xrpl::{
+    sign_xrpl_ed25519, sign_xrpl_secp256k1, xrpl_ed25519_account, xrpl_secp256k1_account,
+};

@@ -9,11 +9,16 @@ use rayon::prelude::*;
 use crate::balance::{BalanceQuery, BalanceSource, StatedBalances};
 use crate::chain::{ChainAddress, ChainKind, ChainSpec, TokenSpec};
 use crate::message::{check_label, check_message, ownership_message};
-use crate::model::{CheckedWallets, Liabilities, RejectedWallet, Scheme, VerifiedWallet};
+use crate::model::{
+    CheckedWallets, KeyAuthority, Liabilities, RejectedWallet, Scheme, VerifiedWallet,
+};
 use crate::params::VerifyParams;
 use crate::report::ReservesReport;
 use crate::wallet::{WalletRow, read_wallet_file};
-use crate::{ReservesError, WalletRejection, btc, evm, tron};
+use crate::{
+    ReservesError, WalletRejection, aelf, aptos, btc, cardano, eos, evm, filecoin, polkadot,
+    solana, stellar, sui, ton, tron, utxo, xrpl,
+};
 
 /// A row that passed every check but the signature.
 struct Prepared<'a> {
@@ -160,7 +165,25 @@ pub fn verify_wallets_with(
                 height: p.height,
                 stated: p.balance,
             };
+            if scheme == Scheme::Eip1271 {
+                let sig = crate::ed25519::hex(&row.signatures[0])?;
+                let digest = evm::eip191_hash(p.message.as_bytes());
+                if !source.contract_signature(&q, digest, &sig)? {
+                    return Err(WalletRejection::ContractSignatureInvalid { height: p.height });
+                }
+            }
             let seen = source.balance(&q)?;
+            let key_authority = match (&seen.authority, p.chain.kind.keys_can_change()) {
+                (crate::balance::SourceAuthority::Revoked { reason }, _) => {
+                    return Err(WalletRejection::KeyNotAuthorised {
+                        reason: reason.clone(),
+                        height: p.height,
+                    });
+                }
+                (crate::balance::SourceAuthority::Holds, true) => KeyAuthority::Checked,
+                (_, true) => KeyAuthority::NotChecked,
+                (_, false) => KeyAuthority::Intrinsic,
+            };
             if seen.height != p.height {
                 return Err(WalletRejection::SourceHeight {
                     requested: p.height,
@@ -185,6 +208,8 @@ pub fn verify_wallets_with(
                 scheme,
                 signatures: row.signatures.len(),
                 token: p.token.map(|t| t.contract.clone()),
+                key_authority,
+                balance_source: source.source_for(&p.chain.name),
             })
         });
         match outcome {
@@ -337,7 +362,7 @@ fn verify_signature(p: &Prepared<'_>, row: &WalletRow) -> Result<Scheme, WalletR
     )
 }
 
-fn check_signatures(
+pub(crate) fn check_signatures(
     chain: &ChainSpec,
     address: &ChainAddress,
     message: &str,
@@ -360,8 +385,49 @@ fn check_signatures(
             }),
         }
     };
+    if let [only] = signatures
+        && let Some(sig) = only.strip_prefix(crate::envelope::ENVELOPE_PREFIX)
+    {
+        if matches!(address, ChainAddress::Bitcoin(_)) && script.is_some() {
+            return Err(WalletRejection::UnexpectedScript {
+                address_type: "Custodia envelope".into(),
+            });
+        }
+        return crate::envelope::verify(address, message, sig, script);
+    }
     match (address, chain.kind) {
         (ChainAddress::Evm(a), ChainKind::Evm) => {
+            // Key data here is only `contract=eip1271`; a script is no EVM thing.
+            let kd = crate::keydata::KeyData::parse(script, &["contract"]).map_err(|_| {
+                WalletRejection::UnexpectedScript {
+                    address_type: "EVM account".into(),
+                }
+            })?;
+            let one = |what: &str| match signatures {
+                [] => Err(WalletRejection::NoSignature),
+                [s] => Ok(s.as_str()),
+                more => Err(WalletRejection::TooManySignatures {
+                    got: more.len(),
+                    max: 1,
+                    address_type: what.to_owned(),
+                }),
+            };
+
+            match kd.get("contract") {
+                None => {}
+                Some("eip1271") => {
+                    // Checked against the contract at the snapshot block by the balance source
+                    // (step 8); here only the encoding.
+                    let sig = one("EIP-1271 contract wallet")?;
+                    crate::ed25519::hex(sig)?;
+                    return Ok(Scheme::Eip1271);
+                }
+                Some(other) => {
+                    return Err(WalletRejection::key_data(format!(
+                        "contract `{other}`: only eip1271 is accepted"
+                    )));
+                }
+            }
             evm::verify_personal_sign(a, message, one("EVM account")?)?;
             Ok(Scheme::Eip191)
         }
@@ -377,6 +443,22 @@ fn check_signatures(
             signatures,
             script,
         ),
+        (ChainAddress::Coin { coin, kind, hash }, _) => {
+            utxo::verify(*coin, *kind, hash, message, signatures, script)
+        }
+        (ChainAddress::Xrpl(a), _) => xrpl::verify(a, message, signatures, script),
+        (ChainAddress::Solana(k), _) => solana::verify(k, message, signatures, script),
+        (ChainAddress::Ton(a), _) => ton::verify(a, message, signatures, script),
+        (ChainAddress::Cardano(a), _) => cardano::verify(a, message, signatures, script),
+        (ChainAddress::Polkadot(k), _) => polkadot::verify(k, message, signatures, script),
+        (ChainAddress::Filecoin(a), _) => filecoin::verify(a, message, signatures, script),
+        (ChainAddress::Aptos(a), _) => aptos::verify(a, message, signatures, script),
+        (ChainAddress::Sui(a), _) => sui::verify(a, message, signatures, script),
+        (ChainAddress::Stellar(k), _) => stellar::verify(k, message, signatures, script),
+        // The name is not bound to the key here: the account's permissions do that on chain
+        // (key authority `not-checked` unless a source reads them).
+        (ChainAddress::Eos(_), _) => eos::verify(message, signatures, script),
+        (ChainAddress::Aelf(a), _) => aelf::verify(a, message, signatures, script),
         _ => unreachable!("ChainAddress::parse follows the chain kind"),
     }
 }

@@ -61,7 +61,7 @@ pub fn aggregate(
         format: AGGREGATE_FORMAT.to_owned(),
         round: v.round,
         root: v.root.to_hex(),
-        round_binding: m.binding().to_hex(),
+        round_binding: m.binding()?.to_hex(),
         batches: v.batches,
         leaves: v.leaves,
         security_bits: v.security_bits,

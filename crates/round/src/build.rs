@@ -3,18 +3,23 @@
 
 use std::io::{self, Write};
 
+use custodia_air::AssetTotals as StateWords;
+use custodia_air::chain::{Boundary, add_states};
 use custodia_air::public::{COLLATERAL_BOUND, MAX_PRICE, collateral_surplus};
+use custodia_hash::Digest;
 use custodia_primitives::AssetRegistry;
 use custodia_snapshot::{Prices, Snapshot};
 use custodia_sumtree::witness::BatchWitness;
 use custodia_sumtree::{
-    BuiltTree, CommittedPrice, CommittedPrices, PADDING, ProofWriter, RoundManifest, TreeShape,
-    build_tree,
+    BuiltTree, ChainOpenings, ChainState, CommittedPrice, CommittedPrices, PADDING, ProofWriter,
+    RoundManifest, TreeShape, assets_digest, build_tree, directed_prices, round_context,
 };
 use custodia_verifier::round::committed_asset_params;
 use p3_maybe_rayon::prelude::*;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha20Rng;
 
-use crate::folder::{ASSETS, MANIFEST, PRICES, SEED, inclusion_key, witness_key};
+use crate::folder::{ASSETS, MANIFEST, PRICES, SEED, boundary_key, inclusion_key, witness_key};
 use crate::{Blobs, Error, Progress};
 
 /// How to build a round.
@@ -34,17 +39,24 @@ pub struct BuildParams {
 }
 
 /// Checks a round id: 1–64 characters of `A-Z a-z 0-9 - _ .` (it names files and URLs, and the
-/// round binding absorbs at most 64 bytes of it).
+/// round binding encodes it whole, with its length).
 pub fn check_round_id(id: &str) -> Result<(), Error> {
-    let ok = !id.is_empty()
-        && id.len() <= 64
-        && id
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b));
-    if ok {
+    if custodia_sumtree::valid_round_id(id) {
         Ok(())
     } else {
         Err(Error::RoundId { id: id.to_owned() })
+    }
+}
+
+/// Checks a snapshot time: RFC 3339 UTC to the second, `YYYY-MM-DDTHH:MM:SSZ`, the one spelling
+/// the round binding accepts.
+pub fn check_snapshot_time(time: &str) -> Result<(), Error> {
+    if custodia_sumtree::valid_snapshot_time(time) {
+        Ok(())
+    } else {
+        Err(Error::SnapshotTime {
+            time: time.to_owned(),
+        })
     }
 }
 
@@ -56,8 +68,11 @@ pub fn fresh_seed() -> Result<[u8; 32], Error> {
 }
 
 /// Converts USD prices per whole unit into the integers the proofs use: one common scale `s` (the
-/// largest that keeps every price within the AIR's bounds), `price_i = round(usd_i · 10^s /
-/// 10^decimals_i)`. A non-zero USD price that would round to zero is an error: that asset's debt
+/// largest that keeps every price within the AIR's bounds) and per asset two integers,
+/// `debt_price = ⌈usd · 10^s / 10^decimals⌉` and `collateral_price = ⌊…⌋`
+/// ([`custodia_sumtree::directed_prices`]): debt is never undervalued and collateral never
+/// overvalued, so rounding cannot make an under-collateralised user look covered. A price of zero,
+/// or one whose collateral price rounds down to zero, is an error: a zero-priced asset's debt
 /// would count for nothing.
 pub fn commit_prices(assets: &AssetRegistry, prices: &Prices) -> Result<CommittedPrices, Error> {
     if prices.len() != assets.len() {
@@ -66,30 +81,29 @@ pub fn commit_prices(assets: &AssetRegistry, prices: &Prices) -> Result<Committe
             got: prices.len(),
         });
     }
+    let pairs: Vec<_> = assets.assets().iter().zip(prices.as_slice()).collect();
+    if let Some((a, _)) = pairs.iter().find(|(_, p)| p.usd_e8() == 0) {
+        return Err(Error::ZeroPrice {
+            asset: a.id.clone(),
+        });
+    }
     // Two bounds from the AIR: `price · 10^4 < 2^40`, and the collateral carry chain's
     // `A · (2^16 − 1) · price · 10^4 ≤ 2^62`, which tightens as the asset count grows.
     let per_asset = COLLATERAL_BOUND / (assets.len() as u128 * 0xffff * 10_000);
     let max = u128::from(MAX_PRICE).min(per_asset);
-    let scaled = |usd_e8: u64, decimals: u8, scale: u32| -> u128 {
-        // usd_e8 · 10^scale / 10^(8 + decimals), rounded to nearest.
-        let num = u128::from(usd_e8) * 10u128.pow(scale);
-        let den = 10u128.pow(8 + u32::from(decimals));
-        (num + den / 2) / den
-    };
-    let pairs: Vec<_> = assets.assets().iter().zip(prices.as_slice()).collect();
     let scale = (0..=24u32)
         .rev()
         .find(|&s| {
             pairs
                 .iter()
-                .all(|(a, p)| scaled(p.usd_e8(), a.decimals, s) <= max)
+                .all(|(a, p)| directed_prices(p.usd_e8(), a.decimals, s).0 <= max)
         })
         .ok_or(Error::PriceBound)?;
     let committed = pairs
         .iter()
         .map(|(a, p)| {
-            let price = scaled(p.usd_e8(), a.decimals, scale);
-            if price == 0 && p.usd_e8() != 0 {
+            let (debt, collateral) = directed_prices(p.usd_e8(), a.decimals, scale);
+            if collateral == 0 {
                 return Err(Error::PriceRoundsToZero {
                     asset: a.id.clone(),
                     usd: p.usd_decimal(),
@@ -99,7 +113,8 @@ pub fn commit_prices(assets: &AssetRegistry, prices: &Prices) -> Result<Committe
             Ok(CommittedPrice {
                 asset: a.id.clone(),
                 usd: p.usd_decimal(),
-                price: price as u64,
+                debt_price: debt as u64,
+                collateral_price: collateral as u64,
                 haircut_bps: p.haircut_bps(),
             })
         })
@@ -143,6 +158,98 @@ pub struct Round<'a> {
     pub built: BuiltTree,
     /// The secret seed the layout derives from.
     pub seed: [u8; 32],
+    /// Every boundary of the running-total chain (N + 1 of them): secret except the first and
+    /// the last, each batch's job needs its two.
+    pub boundaries: Vec<Boundary>,
+}
+
+/// ChaCha20 stream of the round seed that draws the chain's salts (the layout uses 1–3).
+const STREAM_CHAIN_SALTS: u64 = 4;
+
+/// A uniformly random digest (rejection-sampled below p) from `rng`.
+fn random_salt(rng: &mut ChaCha20Rng) -> Digest {
+    Digest(core::array::from_fn(|_| {
+        loop {
+            let v = rng.next_u64();
+            if v < <custodia_hash::F as p3_field::PrimeField64>::ORDER_U64 {
+                break v;
+            }
+        }
+    }))
+}
+
+/// The round's running-total chain: per boundary b the totals over batches `0..b` and a salt.
+///
+/// The salts are 4 field elements each, drawn from the secret round seed (32 bytes of OS
+/// randomness per round) through ChaCha20 on a stream of their own: fresh per boundary and per
+/// round, independent of anything public, and reproducible by whoever holds the seed, like the
+/// tree. A salt that repeats (or is zero) is refused: a guess at one boundary's totals could
+/// then be tested against another's commitment.
+pub fn chain_boundaries(
+    built: &BuiltTree,
+    balances: &[custodia_primitives::Amount],
+    num_assets: usize,
+    seed: &[u8; 32],
+) -> Result<Vec<Boundary>, Error> {
+    let shape = built.tree.shape();
+    let width = 2 * num_assets;
+    let sums: Vec<Vec<StateWords>> = (0..shape.num_batches())
+        .into_par_iter()
+        .map(|b| {
+            let mut t = vec![StateWords::default(); num_assets];
+            for slot in b * shape.batch_size()..(b + 1) * shape.batch_size() {
+                let u = built.layout.slot_user[slot];
+                if u == PADDING {
+                    continue;
+                }
+                let row = &balances[u as usize * width..(u as usize + 1) * width];
+                for (s, pair) in t.iter_mut().zip(row.chunks_exact(2)) {
+                    s.add(pair[0].units(), pair[1].units());
+                }
+            }
+            t
+        })
+        .collect();
+    let mut rng = ChaCha20Rng::from_seed(*seed);
+    rng.set_stream(STREAM_CHAIN_SALTS);
+    let mut out = Vec::with_capacity(sums.len() + 1);
+    out.push(Boundary::zero(num_assets, random_salt(&mut rng)));
+    for batch in &sums {
+        let prev = out.last().expect("boundary 0");
+        let state = add_states(&prev.state, batch).ok_or(Error::ChainOverflow)?;
+        out.push(Boundary {
+            state,
+            salt: random_salt(&mut rng),
+        });
+    }
+    let mut seen = std::collections::HashSet::with_capacity(out.len());
+    if out
+        .iter()
+        .any(|b| b.salt == Digest::default() || !seen.insert(b.salt))
+    {
+        return Err(Error::ChainSalt);
+    }
+    Ok(out)
+}
+
+/// The public ends of the chain, as `round.json` carries them.
+pub fn chain_openings(boundaries: &[Boundary]) -> ChainOpenings {
+    let first = boundaries.first().expect("boundary 0");
+    let last = boundaries.last().expect("boundary N");
+    ChainOpenings {
+        first_salt: first.salt,
+        last_salt: last.salt,
+        last_state: last
+            .state
+            .iter()
+            .map(|t| ChainState {
+                equity_lo: t.equity_lo,
+                equity_hi: t.equity_hi,
+                debt_lo: t.debt_lo,
+                debt_hi: t.debt_hi,
+            })
+            .collect(),
+    }
 }
 
 /// Builds a round in memory: checks the id, commits the prices and checks every user's
@@ -154,6 +261,7 @@ pub fn build<'a>(
     progress: &dyn Progress,
 ) -> Result<Round<'a>, Error> {
     check_round_id(&params.round)?;
+    check_snapshot_time(&params.snapshot_time)?;
     let committed = prices
         .map(|p| commit_prices(&snapshot.assets, p))
         .transpose()?;
@@ -175,9 +283,16 @@ pub fn build<'a>(
         snapshot.num_assets(),
         shape,
         &params.seed,
+        &round_context(&params.round, &assets_digest(&snapshot.assets)),
     );
     progress.end();
     let built = built?;
+    let boundaries = chain_boundaries(
+        &built,
+        &snapshot.balances,
+        snapshot.num_assets(),
+        &params.seed,
+    )?;
     let (equity, debt) = snapshot.totals();
     let manifest = RoundManifest::for_tree(
         &params.round,
@@ -186,6 +301,7 @@ pub fn build<'a>(
         &built.tree,
         (&equity, &debt),
         committed,
+        chain_openings(&boundaries),
     );
     Ok(Round {
         snapshot,
@@ -193,6 +309,7 @@ pub fn build<'a>(
         manifest,
         built,
         seed: params.seed,
+        boundaries,
     })
 }
 
@@ -242,6 +359,9 @@ impl Round<'_> {
             blobs.put(PRICES, p.to_toml().as_bytes())?;
         }
         blobs.put(SEED, hex::encode(self.seed).as_bytes())?;
+        for (b, boundary) in self.boundaries.iter().enumerate() {
+            blobs.put(&boundary_key(b), &serde_json::to_vec(boundary)?)?;
+        }
         let writer = ProofWriter::new(&m.round, &self.snapshot.assets, &m.root);
         let batches = m.shape.num_batches();
         progress.begin("batches", Some(batches as u64));

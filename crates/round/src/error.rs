@@ -23,6 +23,46 @@ pub enum Error {
         /// The id given.
         id: String,
     },
+    /// The snapshot time is not `YYYY-MM-DDTHH:MM:SSZ`.
+    #[error("snapshot time `{time}` is not RFC 3339 UTC to the second (YYYY-MM-DDTHH:MM:SSZ)")]
+    SnapshotTime {
+        /// The time given.
+        time: String,
+    },
+    /// A price of zero: that asset's debt would count for nothing against collateral.
+    #[error("price of {asset} is zero: every asset needs a positive price")]
+    ZeroPrice {
+        /// The asset.
+        asset: AssetId,
+    },
+    /// The manifest's binding cannot be computed (round id, snapshot time, price strings).
+    #[error(transparent)]
+    Binding(#[from] custodia_sumtree::BindingError),
+    /// A running total overflows 64 bits (impossible below 2^32 leaves).
+    #[error("a running total of the chain overflows")]
+    ChainOverflow,
+    /// Two chain salts are equal, or one is zero.
+    #[error("the chain's salts are not distinct and non-zero")]
+    ChainSalt,
+    /// A boundary opening does not fit the batch: its totals are not the previous ones plus
+    /// the batch's.
+    #[error(
+        "batch {batch}: the opening of boundary {boundary} does not match the witness and the previous boundary"
+    )]
+    ChainMismatch {
+        /// Batch.
+        batch: usize,
+        /// Boundary.
+        boundary: usize,
+    },
+    /// A boundary opening cannot be read.
+    #[error("{location}: not a chain boundary opening: {reason}")]
+    Boundary {
+        /// Where.
+        location: String,
+        /// Why.
+        reason: String,
+    },
     /// The target folder holds something and replacing it was not asked for.
     #[error("{location} already exists and is not empty (pass --force to replace it)")]
     FolderNotEmpty {

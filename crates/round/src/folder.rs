@@ -6,7 +6,9 @@
 //! prices.toml                     prices and haircuts, when given
 //! inclusion/batch-NNNNN.jsonl     one inclusion proof per user (a line each), to deliver
 //! private/seed                    the secret round seed (hex): nonces, placement, padding
-//! private/batch-NNNNN.wit         batch NNNNN's private witness: a prover's only secret input
+//! private/batch-NNNNN.wit         batch NNNNN's private witness
+//! private/boundary-NNNNN.json     chain boundary NNNNN: running totals and salt (secret); batch
+//!                                 NNNNN's job needs boundaries NNNNN and NNNNN + 1
 //! proofs/batch-NNNNN.proof        batch NNNNN's STARK
 //! proofs/batch-NNNNN.json         its public inputs
 //! proofs/aggregate.json           the whole round checked
@@ -33,6 +35,8 @@ pub const SEED: &str = "private/seed";
 pub const PROOFS_DIR: &str = "proofs";
 /// The aggregate record.
 pub const AGGREGATE: &str = "proofs/aggregate.json";
+/// Largest `round.json` read (what the user-side verifier reads too).
+pub const MAX_MANIFEST_BYTES: u64 = custodia_verifier::bundle::MAX_FILE_BYTES;
 
 /// `batch-NNNNN.<ext>`: the file name of batch `b` in every folder.
 pub fn batch_file(b: usize, ext: &str) -> String {
@@ -42,6 +46,12 @@ pub fn batch_file(b: usize, ext: &str) -> String {
 /// Key of batch `b`'s witness.
 pub fn witness_key(b: usize) -> String {
     format!("{PRIVATE_DIR}/{}", batch_file(b, "wit"))
+}
+
+/// Key of chain boundary `b`'s opening (running totals and salt; secret). Batch `b`'s job
+/// reads boundaries `b` and `b + 1`.
+pub fn boundary_key(b: usize) -> String {
+    format!("{PRIVATE_DIR}/boundary-{b:05}.json")
 }
 
 /// Key of batch `b`'s inclusion proofs.
@@ -57,7 +67,7 @@ pub fn proof_key(b: usize, ext: &str) -> String {
 /// Reads and checks `round.json` (format tag only; [`custodia_verifier::round::check_manifest`]
 /// checks the rest).
 pub fn load_manifest(blobs: &dyn Blobs) -> Result<RoundManifest, Error> {
-    let bytes = blobs.get(MANIFEST)?;
+    let bytes = blobs.get_limited(MANIFEST, MAX_MANIFEST_BYTES)?;
     let m: RoundManifest =
         serde_json::from_slice(&bytes).map_err(|source| Error::NotAManifest {
             location: blobs.location(MANIFEST),
@@ -103,16 +113,18 @@ pub fn find_inclusion(blobs: &dyn Blobs, user: &str) -> Result<Option<InclusionP
 /// Reads batch `b`'s proof files, as the verifier's round check takes them: a missing or
 /// unreadable file is the round's fault ([`RoundError::Missing`]), not the reader's.
 pub fn read_batch(blobs: &dyn Blobs, b: usize) -> Result<BatchFiles, RoundError> {
-    let read = |ext| {
+    // A round folder may be hostile (the user downloaded it): read at most what a valid file
+    // can hold.
+    let read = |ext, limit: usize| {
         blobs
-            .get(&proof_key(b, ext))
+            .get_limited(&proof_key(b, ext), limit as u64)
             .map_err(|e| RoundError::Missing {
                 batch: b,
                 reason: e.located_cause(),
             })
     };
     Ok(BatchFiles {
-        proof: read("proof")?,
-        public: read("json")?,
+        proof: read("proof", custodia_air::format::MAX_PROOF_BYTES)?,
+        public: read("json", custodia_verifier::round::MAX_PUBLIC_BYTES)?,
     })
 }

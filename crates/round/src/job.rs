@@ -1,28 +1,60 @@
 //! Proving jobs: one batch from the public manifest and that batch's witness, nothing else.
 //!
-//! This is the unit a scheduler hands to any machine. A worker fetches `round.json` and
-//! `private/batch-NNNNN.wit`, calls [`prove_batch`], and stores `proofs/batch-NNNNN.{proof,json}`;
-//! no step reads the snapshot, the seed, another batch or the inclusion files.
+//! This is the unit a scheduler hands to any machine. A worker fetches `round.json`,
+//! `private/batch-NNNNN.wit` and the batch's two chain boundaries
+//! (`private/boundary-NNNNN.json`, `private/boundary-(NNNNN+1).json`), calls [`prove_batch`], and
+//! stores `proofs/batch-NNNNN.{proof,json}`; no step reads the snapshot, the seed, another
+//! batch's witness or the inclusion files.
 
 use custodia_air::ProofOptions;
+use custodia_air::chain::Boundary;
 use custodia_prover::{BatchParams, ProvenBatch};
 use custodia_sumtree::RoundManifest;
 use custodia_sumtree::witness::BatchWitness;
 use custodia_verifier::round::{asset_params, check_manifest};
 use serde::Serialize;
 
-use crate::folder::{load_manifest, proof_key, witness_key};
+use crate::folder::{boundary_key, load_manifest, proof_key, witness_key};
 use crate::{Blobs, Error, Progress};
 
-/// The statement parameters of a round's batches (binding, committed prices and haircuts).
-pub fn batch_params(m: &RoundManifest) -> Result<BatchParams, Error> {
+/// The statement parameters of batch `b` of a round: binding, batch count, committed prices and
+/// haircuts, and the chain openings around the batch.
+pub fn batch_params(
+    m: &RoundManifest,
+    chain_in: &Boundary,
+    chain_out: &Boundary,
+) -> Result<BatchParams, Error> {
     if m.prices.is_none() {
         return Err(Error::NoPrices);
     }
     Ok(BatchParams {
-        round_binding: m.binding(),
+        round_binding: m.binding()?,
+        num_batches: m.shape.num_batches() as u64,
         assets: asset_params(m),
+        chain_in: chain_in.clone(),
+        salt_out: chain_out.salt,
     })
+}
+
+/// Reads chain boundary `b`'s opening (`b` from 0 to the number of batches).
+pub fn read_boundary(blobs: &dyn Blobs, m: &RoundManifest, b: usize) -> Result<Boundary, Error> {
+    let key = boundary_key(b);
+    let bytes = blobs.get(&key)?;
+    let boundary: Boundary = serde_json::from_slice(&bytes).map_err(|e| Error::Boundary {
+        location: blobs.location(&key),
+        reason: e.to_string(),
+    })?;
+    if boundary.state.len() != m.totals.len() {
+        return Err(Error::Boundary {
+            location: blobs.location(&key),
+            reason: format!(
+                "{} assets, the round has {}",
+                boundary.state.len(),
+                m.totals.len()
+            ),
+        });
+    }
+    Ok(boundary)
 }
 
 fn check_batch(m: &RoundManifest, b: usize) -> Result<(), Error> {
@@ -69,7 +101,9 @@ fn check_belongs(
 /// without prices.
 pub fn read_witness(blobs: &dyn Blobs, m: &RoundManifest, b: usize) -> Result<BatchWitness, Error> {
     check_batch(m, b)?;
-    batch_params(m)?;
+    if m.prices.is_none() {
+        return Err(Error::NoPrices);
+    }
     let key = witness_key(b);
     let bytes = blobs.get(&key)?;
     let witness = BatchWitness::from_bytes(&bytes).map_err(|source| Error::Witness {
@@ -80,28 +114,35 @@ pub fn read_witness(blobs: &dyn Blobs, m: &RoundManifest, b: usize) -> Result<Ba
     Ok(witness)
 }
 
-/// Proves batch `b` of the round `m` describes from its witness: the whole proving job, a
-/// function of these two inputs only. The proof is zero knowledge (fresh masks from the
-/// operating system) at the pinned [`ProofOptions::STANDARD`]. A witness whose batch root is
-/// not the manifest's is refused before proving, so a stale or foreign witness never yields a
-/// proof.
+/// Proves batch `b` of the round `m` describes from its witness and its two chain boundaries:
+/// the whole proving job, a function of these inputs only. The proof is zero knowledge (fresh
+/// masks from the operating system) at the pinned [`ProofOptions::STANDARD`]. A witness whose
+/// batch root is not the manifest's, or boundaries whose totals do not differ by exactly the
+/// batch's sums, are refused before proving, so a stale or foreign input never yields a proof.
 pub fn prove_batch(
     m: &RoundManifest,
     b: usize,
     witness: &BatchWitness,
+    (chain_in, chain_out): (&Boundary, &Boundary),
 ) -> Result<ProvenBatch, Error> {
     check_batch(m, b)?;
-    let params = batch_params(m)?;
+    let params = batch_params(m, chain_in, chain_out)?;
     check_belongs(m, b, witness, || witness_key(b))?;
     // Hash the witness natively first: a stale or tampered one is refused in milliseconds, not
     // after a proof.
     let options = ProofOptions::STANDARD;
-    let root = custodia_prover::public_inputs(witness, &params, &options)?.batch_root;
-    if root != m.batch_roots[b] {
+    let (public, state_out) = custodia_prover::public_inputs(witness, &params, &options)?;
+    if public.batch_root != m.batch_roots[b] {
         return Err(Error::RootMismatch {
             batch: b,
             expected: m.batch_roots[b],
-            got: root,
+            got: public.batch_root,
+        });
+    }
+    if state_out != chain_out.state {
+        return Err(Error::ChainMismatch {
+            batch: b,
+            boundary: b + 1,
         });
     }
     Ok(custodia_prover::prove_batch(witness, &params, &options)?)
@@ -116,13 +157,37 @@ pub fn store_proof(blobs: &dyn Blobs, b: usize, proven: &ProvenBatch) -> Result<
     blobs.put(&proof_key(b, "proof"), &proven.proof)
 }
 
-/// One whole job against a round folder: [`read_witness`], [`prove_batch`], [`store_proof`].
-/// Returns the proof's size in bytes.
+/// One whole job against a round folder: [`read_witness`], [`read_boundary`] twice,
+/// [`prove_batch`], [`store_proof`]. Returns the proof's size in bytes.
 pub fn prove_one(blobs: &dyn Blobs, m: &RoundManifest, b: usize) -> Result<usize, Error> {
     let witness = read_witness(blobs, m, b)?;
-    let proven = prove_batch(m, b, &witness)?;
+    let chain_in = read_boundary(blobs, m, b)?;
+    let chain_out = read_boundary(blobs, m, b + 1)?;
+    let proven = prove_batch(m, b, &witness, (&chain_in, &chain_out))?;
     store_proof(blobs, b, &proven)?;
     Ok(proven.proof.len())
+}
+
+/// Whether batch `b` already has a proof that verifies against the manifest and commits to the
+/// round's own chain boundaries `b` and `b + 1` (what `por prove --skip-existing` keeps). A
+/// missing, partial, foreign or stale proof is `false`.
+pub fn has_valid_proof(blobs: &dyn Blobs, m: &RoundManifest, b: usize) -> bool {
+    let (Ok(binding), Ok(files), Ok(chain_in), Ok(chain_out)) = (
+        m.binding(),
+        crate::folder::read_batch(blobs, b),
+        read_boundary(blobs, m, b),
+        read_boundary(blobs, m, b + 1),
+    ) else {
+        return false;
+    };
+    let commit = |at: usize, boundary: &Boundary| {
+        custodia_air::chain::commitment(&binding, at as u64, &boundary.state, &boundary.salt)
+    };
+    custodia_verifier::round::check_public(m, b, &files.public).is_ok_and(|p| {
+        p.chain_in == commit(b, &chain_in)
+            && p.chain_out == commit(b + 1, &chain_out)
+            && custodia_verifier::verify_batch(&files.proof, &p).is_ok()
+    })
 }
 
 /// What [`prove_all`] did.
@@ -130,27 +195,41 @@ pub fn prove_one(blobs: &dyn Blobs, m: &RoundManifest, b: usize) -> Result<usize
 pub struct Proven {
     /// Round id.
     pub round: String,
-    /// Batches proven.
+    /// Batches proven now.
     pub batches: usize,
+    /// Batches whose existing proof verified and was kept (`skip_existing`).
+    pub skipped: usize,
     /// Bytes of proofs written.
     pub proof_bytes: usize,
 }
 
-/// Proves every batch of the round, one after the other (each proof uses every core).
-pub fn prove_all(blobs: &dyn Blobs, progress: &dyn Progress) -> Result<Proven, Error> {
+/// Proves every batch of the round, one after the other (each proof uses every core). With
+/// `skip_existing`, a batch whose stored proof verifies is kept as it is, so an interrupted
+/// round resumes where it stopped.
+pub fn prove_all(
+    blobs: &dyn Blobs,
+    skip_existing: bool,
+    progress: &dyn Progress,
+) -> Result<Proven, Error> {
     let m = load_manifest(blobs)?;
     check_manifest(&m)?;
     let n = m.shape.num_batches();
     progress.begin("proving batches", Some(n as u64));
-    let bytes = (0..n).try_fold(0, |bytes, b| {
-        let size = prove_one(blobs, &m, b)?;
+    let done = (0..n).try_fold((0, 0), |(bytes, skipped), b| {
+        let step = if skip_existing && has_valid_proof(blobs, &m, b) {
+            (bytes, skipped + 1)
+        } else {
+            (bytes + prove_one(blobs, &m, b)?, skipped)
+        };
         progress.step();
-        Ok::<_, Error>(bytes + size)
+        Ok::<_, Error>(step)
     });
     progress.end();
+    let (bytes, skipped) = done?;
     Ok(Proven {
         round: m.round,
-        batches: n,
-        proof_bytes: bytes?,
+        batches: n - skipped,
+        skipped,
+        proof_bytes: bytes,
     })
 }

@@ -11,12 +11,15 @@ mod job;
 pub use aggregate::{AGGREGATE_FORMAT, AggregateRecord, aggregate, check_round};
 pub use blobs::{Blobs, FsBlobs, MemBlobs, check_key};
 pub use build::{
-    BuildParams, Round, build, build_folder, check_collateral, check_round_id, commit_prices,
-    fresh_seed, write_inclusion_batch,
+    BuildParams, Round, build, build_folder, chain_boundaries, chain_openings, check_collateral,
+    check_round_id, check_snapshot_time, commit_prices, fresh_seed, write_inclusion_batch,
 };
 pub use error::Error;
 pub use folder::{find_inclusion, load_manifest, read_batch};
-pub use job::{Proven, batch_params, prove_all, prove_batch, prove_one, read_witness, store_proof};
+pub use job::{
+    Proven, batch_params, has_valid_proof, prove_all, prove_batch, prove_one, read_boundary,
+    read_witness, store_proof,
+};
 
 use custodia_events::Timestamp;
 

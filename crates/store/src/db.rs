@@ -99,8 +99,12 @@ impl Store {
                         Box::pin(async move {
                             sqlite_pragmas(conn, "NORMAL").await?;
                             // Checkpoints (which sync the database file) are left to the
-                            // other connections, so a claim never waits for one.
+                            // other connections, so a claim never waits for one; and a larger
+                            // page cache keeps the live claims' pages in this connection.
                             sqlx::query("PRAGMA wal_autocheckpoint = 0")
+                                .execute(&mut *conn)
+                                .await?;
+                            sqlx::query("PRAGMA cache_size = -32768")
                                 .execute(&mut *conn)
                                 .await?;
                             Ok(())

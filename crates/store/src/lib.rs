@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 #![deny(missing_docs)]
 
+mod checkpoints;
 mod db;
 mod error;
 mod events;

@@ -14,7 +14,7 @@ pub struct Migration {
 }
 
 /// The latest schema version this binary knows.
-pub const SCHEMA_VERSION: i64 = 5;
+pub const SCHEMA_VERSION: i64 = 6;
 
 /// Every migration, in order. Append only: never edit a released migration.
 pub const MIGRATIONS: &[Migration] = &[
@@ -147,9 +147,11 @@ pub const MIGRATIONS: &[Migration] = &[
             // `TotpRepo::begin_totp_attempt` for the rule the upsert implements.
             "CREATE TABLE totp_attempts (user_id TEXT PRIMARY KEY, attempts INTEGER NOT NULL, \
          until_ms INTEGER NOT NULL) WITHOUT ROWID",
-            // Accepted signed requests (key id ‖ signature), kept until they could no longer
-            // pass the timestamp check.
-            "CREATE TABLE replay_claims (claim BLOB PRIMARY KEY, expires_ms INTEGER NOT NULL) WITHOUT ROWID",
+            // Accepted signed requests (key id ‖ signature) under their signed timestamp, kept
+            // until they could no longer pass the timestamp check. The timestamp leads the key:
+            // claims arrive in time order, so inserts append instead of dirtying random pages.
+            "CREATE TABLE replay_claims (signed_ms INTEGER NOT NULL, claim BLOB NOT NULL, \
+         expires_ms INTEGER NOT NULL, PRIMARY KEY (signed_ms, claim)) WITHOUT ROWID",
             "CREATE INDEX replay_claims_expiry ON replay_claims (expires_ms)",
             // SQLite cannot alter a CHECK constraint: rebuild the table with the new role.
             "CREATE TABLE operators_v4 (id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE, \
@@ -163,7 +165,8 @@ pub const MIGRATIONS: &[Migration] = &[
         postgres: &[
             "CREATE TABLE totp_attempts (user_id TEXT PRIMARY KEY, attempts BIGINT NOT NULL, \
          until_ms BIGINT NOT NULL)",
-            "CREATE TABLE replay_claims (claim BYTEA PRIMARY KEY, expires_ms BIGINT NOT NULL)",
+            "CREATE TABLE replay_claims (signed_ms BIGINT NOT NULL, claim BYTEA NOT NULL, \
+         expires_ms BIGINT NOT NULL, PRIMARY KEY (signed_ms, claim))",
             "CREATE INDEX replay_claims_expiry ON replay_claims (expires_ms)",
             "ALTER TABLE operators DROP CONSTRAINT operators_role_check",
             "ALTER TABLE operators ADD CONSTRAINT operators_role_check \
@@ -172,6 +175,76 @@ pub const MIGRATIONS: &[Migration] = &[
     },
     Migration {
         version: 5,
+        name: "audit checkpoints and the retention anchor",
+        sqlite: &[
+            // Signed heads of the chain. Rows stay until the anchor passes them; the anchor's own
+            // row stays for good (its signed head is where the remaining chain starts).
+            "CREATE TABLE audit_checkpoints (seq INTEGER PRIMARY KEY, head_hash BLOB NOT NULL, \
+         time_ms INTEGER NOT NULL, public_key BLOB NOT NULL, signature BLOB NOT NULL)",
+            "CREATE TABLE event_anchor (id INTEGER PRIMARY KEY CHECK (id = 1), seq INTEGER NOT NULL)",
+            "INSERT INTO event_anchor (id, seq) VALUES (1, 0)",
+            "CREATE TRIGGER audit_checkpoints_no_update BEFORE UPDATE ON audit_checkpoints \
+         BEGIN SELECT RAISE(ABORT, 'audit checkpoints are append-only'); END",
+            "CREATE TRIGGER audit_checkpoints_no_delete BEFORE DELETE ON audit_checkpoints \
+         WHEN OLD.seq >= COALESCE((SELECT seq FROM event_anchor WHERE id = 1), 0) \
+         BEGIN SELECT RAISE(ABORT, 'audit checkpoints at or above the retention anchor are kept'); END",
+            "CREATE TRIGGER event_anchor_forward BEFORE UPDATE ON event_anchor \
+         WHEN NEW.id <> OLD.id OR NEW.seq <= OLD.seq \
+         OR NOT EXISTS (SELECT 1 FROM audit_checkpoints WHERE seq = NEW.seq) \
+         BEGIN SELECT RAISE(ABORT, 'the retention anchor only moves forward, to a stored checkpoint'); END",
+            "CREATE TRIGGER event_anchor_no_delete BEFORE DELETE ON event_anchor \
+         BEGIN SELECT RAISE(ABORT, 'the retention anchor cannot be deleted'); END",
+            // Retention deletes the oldest events, and only those the anchor's signed head covers.
+            "DROP TRIGGER events_no_delete",
+            "CREATE TRIGGER events_no_delete BEFORE DELETE ON events \
+         WHEN OLD.seq > COALESCE((SELECT seq FROM event_anchor WHERE id = 1), 0) \
+         BEGIN SELECT RAISE(ABORT, 'events are append-only above the retention anchor'); END",
+        ],
+        postgres: &[
+            "CREATE TABLE audit_checkpoints (seq BIGINT PRIMARY KEY, head_hash BYTEA NOT NULL, \
+         time_ms BIGINT NOT NULL, public_key BYTEA NOT NULL, signature BYTEA NOT NULL)",
+            "CREATE TABLE event_anchor (id BIGINT PRIMARY KEY CHECK (id = 1), seq BIGINT NOT NULL)",
+            "INSERT INTO event_anchor (id, seq) VALUES (1, 0)",
+            "CREATE FUNCTION custodia_audit_no_truncate() RETURNS trigger LANGUAGE plpgsql AS \
+         $$ BEGIN RAISE EXCEPTION 'audit tables cannot be truncated'; END $$",
+            "CREATE FUNCTION custodia_audit_checkpoints_guard() RETURNS trigger LANGUAGE plpgsql AS \
+         $$ BEGIN \
+           IF TG_OP = 'DELETE' AND OLD.seq < (SELECT seq FROM event_anchor WHERE id = 1) THEN \
+             RETURN OLD; \
+           END IF; \
+           RAISE EXCEPTION 'audit checkpoints are append-only at and above the retention anchor'; \
+         END $$",
+            "CREATE TRIGGER audit_checkpoints_guard BEFORE UPDATE OR DELETE ON audit_checkpoints \
+         FOR EACH ROW EXECUTE FUNCTION custodia_audit_checkpoints_guard()",
+            "CREATE TRIGGER audit_checkpoints_no_truncate BEFORE TRUNCATE ON audit_checkpoints \
+         FOR EACH STATEMENT EXECUTE FUNCTION custodia_audit_no_truncate()",
+            "CREATE FUNCTION custodia_event_anchor_guard() RETURNS trigger LANGUAGE plpgsql AS \
+         $$ BEGIN \
+           IF TG_OP = 'UPDATE' AND NEW.id = OLD.id AND NEW.seq > OLD.seq \
+              AND EXISTS (SELECT 1 FROM audit_checkpoints WHERE seq = NEW.seq) THEN \
+             RETURN NEW; \
+           END IF; \
+           RAISE EXCEPTION 'the retention anchor only moves forward, to a stored checkpoint'; \
+         END $$",
+            "CREATE TRIGGER event_anchor_guard BEFORE UPDATE OR DELETE ON event_anchor \
+         FOR EACH ROW EXECUTE FUNCTION custodia_event_anchor_guard()",
+            "CREATE TRIGGER event_anchor_no_truncate BEFORE TRUNCATE ON event_anchor \
+         FOR EACH STATEMENT EXECUTE FUNCTION custodia_audit_no_truncate()",
+            // Updates stay forbidden; deletes only at or below the anchor (retention).
+            "DROP TRIGGER events_no_update ON events",
+            "CREATE TRIGGER events_no_update BEFORE UPDATE ON events \
+         FOR EACH ROW EXECUTE FUNCTION custodia_events_append_only()",
+            "CREATE FUNCTION custodia_events_delete_guard() RETURNS trigger LANGUAGE plpgsql AS \
+         $$ BEGIN \
+           IF OLD.seq <= (SELECT seq FROM event_anchor WHERE id = 1) THEN RETURN OLD; END IF; \
+           RAISE EXCEPTION 'events are append-only above the retention anchor'; \
+         END $$",
+            "CREATE TRIGGER events_no_delete BEFORE DELETE ON events \
+         FOR EACH ROW EXECUTE FUNCTION custodia_events_delete_guard()",
+        ],
+    },
+    Migration {
+        version: 6,
         name: "login defence: accounts, population, failure sources, security changes, allowlists, withdrawals",
         sqlite: &[
             // One row per account: behavioural profile (JSON), brute-force state, allowlist

@@ -29,7 +29,7 @@ use crate::{Store, StoreError};
 const QUEUE: usize = 16_384;
 /// Claims per transaction.
 const BATCH: usize = 1_024;
-/// Rows per multi-row upsert (two parameters each).
+/// Rows per multi-row upsert (three parameters each).
 const ROWS: usize = 256;
 
 struct Pending {
@@ -113,45 +113,53 @@ async fn claim_batch(pool: &AnyPool, batch: &[Pending]) -> Result<Vec<bool>, Sto
     // The oldest `now` in the batch decides which stored claims have expired: never earlier
     // than any caller's own view.
     let now = batch.iter().map(|p| p.now).min().unwrap_or(0);
-    let mut first: HashMap<[u8; 48], usize> = HashMap::with_capacity(batch.len());
+    let mut first: HashMap<ReplayClaim, usize> = HashMap::with_capacity(batch.len());
     let mut unique: Vec<usize> = Vec::with_capacity(batch.len());
     for (i, p) in batch.iter().enumerate() {
-        if let std::collections::hash_map::Entry::Vacant(v) = first.entry(p.claim.0) {
+        if let std::collections::hash_map::Entry::Vacant(v) = first.entry(p.claim) {
             v.insert(i);
             unique.push(i);
         }
     }
     // Each chunk is one statement in autocommit: atomic on its own, and claims are independent
     // of each other, so no transaction around chunks is needed (one round trip per chunk).
-    let mut won: Vec<[u8; 48]> = Vec::with_capacity(unique.len());
+    let mut won: Vec<ReplayClaim> = Vec::with_capacity(unique.len());
     for chunk in unique.chunks(ROWS) {
         let tail = format!(
-            " ON CONFLICT (claim) DO UPDATE SET expires_ms = excluded.expires_ms \
-             WHERE replay_claims.expires_ms <= ${} RETURNING claim",
-            chunk.len() * 2 + 1
+            " ON CONFLICT (signed_ms, claim) DO UPDATE SET expires_ms = excluded.expires_ms \
+             WHERE replay_claims.expires_ms <= ${} RETURNING signed_ms, claim",
+            chunk.len() * 3 + 1
         );
         let sql = values_sql(
-            "INSERT INTO replay_claims (claim, expires_ms) VALUES ",
-            2,
+            "INSERT INTO replay_claims (signed_ms, claim, expires_ms) VALUES ",
+            3,
             chunk.len(),
             &tail,
         );
         let mut q = sqlx::query(&sql);
         for &i in chunk {
-            q = q.bind(batch[i].claim.0.to_vec()).bind(batch[i].expires);
+            let c = &batch[i].claim;
+            q = q
+                .bind(c.signed_at.as_millis())
+                .bind(c.bytes.to_vec())
+                .bind(batch[i].expires);
         }
         let rows: Vec<AnyRow> = q.bind(now).fetch_all(pool).await?;
         for r in rows {
+            let signed: i64 = r.try_get("signed_ms")?;
             let c: Vec<u8> = r.try_get("claim")?;
-            let c = <[u8; 48]>::try_from(c.as_slice())
+            let bytes = <[u8; 48]>::try_from(c.as_slice())
                 .map_err(|_| StoreError::corrupt("replay_claims", "claim length"))?;
-            won.push(c);
+            won.push(ReplayClaim {
+                signed_at: Timestamp::from_millis(signed),
+                bytes,
+            });
         }
     }
-    let won: std::collections::HashSet<[u8; 48]> = won.into_iter().collect();
+    let won: std::collections::HashSet<ReplayClaim> = won.into_iter().collect();
     Ok(batch
         .iter()
         .enumerate()
-        .map(|(i, p)| first.get(&p.claim.0) == Some(&i) && won.contains(&p.claim.0))
+        .map(|(i, p)| first.get(&p.claim) == Some(&i) && won.contains(&p.claim))
         .collect())
 }

@@ -64,9 +64,12 @@ pub enum InclusionError {
     /// File larger than any valid proof.
     #[error("inclusion file is {0} bytes; valid ones are far smaller (limit {limit})", limit = crate::proof::MAX_PROOF_BYTES)]
     TooLarge(usize),
-    /// Unknown format tag.
-    #[error("unsupported format `{0}` (this verifier reads `{fmt}`)", fmt = crate::proof::FORMAT)]
+    /// Unknown or older format tag.
+    #[error("unsupported format version `{0}` (this verifier reads `{fmt}`)", fmt = crate::proof::FORMAT)]
     Format(String),
+    /// The round id is not 1–64 characters of `A-Z a-z 0-9 - _ .`.
+    #[error("round id `{0}` must be 1-64 characters of A-Z a-z 0-9 - _ .")]
+    RoundId(String),
     /// Asset list empty or too long.
     #[error("the asset list has {0} entries; between 1 and {max} are allowed", max = crate::proof::MAX_ASSETS)]
     AssetCount(usize),

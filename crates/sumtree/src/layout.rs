@@ -85,13 +85,15 @@ pub struct BuiltTree {
     pub tree: LiabilityTree,
 }
 
-/// Builds the tree for `users` with interleaved `balances` (`2 * num_assets` per user).
+/// Builds the tree for `users` with interleaved `balances` (`2 * num_assets` per user); every
+/// uid hash absorbs `context` ([`crate::leaf::round_context`] of the round id and asset list).
 pub fn build_tree(
     users: &[AccountId],
     balances: &[Amount],
     num_assets: usize,
     shape: TreeShape,
     seed: &[u8; 32],
+    context: &Digest,
 ) -> Result<BuiltTree, TreeError> {
     let width = 2 * num_assets;
     if num_assets == 0 || balances.len() != users.len() * width {
@@ -105,7 +107,7 @@ pub fn build_tree(
     let uids: Vec<Digest> = users
         .par_iter()
         .zip(layout.nonces.par_iter())
-        .map(|(id, nonce)| uid_hash(id, nonce))
+        .map(|(id, nonce)| uid_hash(id, nonce, context))
         .collect();
     let mut rng = ChaCha20Rng::from_seed(*seed);
     rng.set_stream(STREAM_PADDING);

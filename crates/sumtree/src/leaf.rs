@@ -1,9 +1,13 @@
 //! The leaf encoding: what one user's entry in the liabilities tree commits to.
 //!
 //! ```text
-//! uid_hash = sponge(UID,  16, [len(id), pack7(id ‖ 0^(64-len)), pack7(nonce)])      2 permutations
+//! context  = sponge(CONTEXT, 15, [len(round), pack7(round ‖ 0^(64-len)), assets_digest(4)])
+//! uid_hash = sponge(UID,  20, [len(id), pack7(id ‖ 0^(64-len)), pack7(nonce), context(4)]) 3 permutations
 //! leaf     = sponge(LEAF, A,  [uid_hash(4), e_0, d_0, e_1, d_1, …, e_{A-1}, d_{A-1}])  ⌈(4+2A)/8⌉
 //! ```
+//!
+//! The context makes every leaf bind the round id and the asset list (symbols, order, decimals):
+//! an inclusion file whose round id or asset labels were changed no longer hashes to the root.
 //!
 //! `e_i`/`d_i` are the user's equity and debt of asset `i` in smallest units (each `< 2^62`), in the
 //! round's asset order. The nonce is 32 fresh random bytes per user per round, given to the user
@@ -20,8 +24,39 @@ use serde::{Deserialize, Serialize};
 
 /// Bytes in a per-user nonce.
 pub const NONCE_LEN: usize = 32;
-/// Field elements the uid sponge absorbs: 1 length + 10 id + 5 nonce.
-pub const UID_INPUT_LEN: usize = 16;
+/// Field elements the uid sponge absorbs: 1 length + 10 id + 5 nonce + 4 context.
+pub const UID_INPUT_LEN: usize = 20;
+/// Field elements the context sponge absorbs: 1 length + 10 round id + 4 asset digest.
+pub const CONTEXT_INPUT_LEN: usize = 15;
+/// Longest round id (bytes).
+pub const MAX_ROUND_ID_LEN: usize = 64;
+
+/// Whether `id` is a valid round id: 1–64 characters of `A-Z a-z 0-9 - _ .` (it names files and
+/// URLs, and the binding encodes it with its length, so nothing is truncated or padded away).
+pub fn valid_round_id(id: &str) -> bool {
+    !id.is_empty()
+        && id.len() <= MAX_ROUND_ID_LEN
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
+}
+
+/// The round context every uid hash of a round absorbs: the round id (with its length) and the
+/// asset-list digest.
+///
+/// # Panics
+/// If `round` is longer than [`MAX_ROUND_ID_LEN`] bytes (check it with [`valid_round_id`]).
+pub fn round_context(round: &str, assets_digest: &Digest) -> Digest {
+    assert!(round.len() <= MAX_ROUND_ID_LEN, "round id too long");
+    let mut padded = [0u8; MAX_ROUND_ID_LEN];
+    padded[..round.len()].copy_from_slice(round.as_bytes());
+    let mut input = Vec::with_capacity(CONTEXT_INPUT_LEN);
+    input.push(F::from_usize(round.len()));
+    input.extend(pack_bytes(&padded));
+    input.extend(assets_digest.to_field());
+    debug_assert_eq!(input.len(), CONTEXT_INPUT_LEN);
+    sponge(domain::CONTEXT, CONTEXT_INPUT_LEN as u64, &input)
+}
 
 /// A user's per-round salt. Prints as hex.
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
@@ -56,8 +91,8 @@ impl<'de> Deserialize<'de> for Nonce {
     }
 }
 
-/// The uid sponge's input for an account id and nonce.
-pub fn uid_input(id: &AccountId, nonce: &Nonce) -> [F; UID_INPUT_LEN] {
+/// The uid sponge's input for an account id, nonce and round context.
+pub fn uid_input(id: &AccountId, nonce: &Nonce, context: &Digest) -> [F; UID_INPUT_LEN] {
     let mut padded = [0u8; AccountId::MAX_LEN];
     let bytes = id.as_str().as_bytes();
     padded[..bytes.len()].copy_from_slice(bytes);
@@ -65,15 +100,22 @@ pub fn uid_input(id: &AccountId, nonce: &Nonce) -> [F; UID_INPUT_LEN] {
     out[0] = F::from_u64(bytes.len() as u64);
     let id_elems = pack_bytes(&padded);
     let nonce_elems = pack_bytes(&nonce.0);
-    debug_assert_eq!(1 + id_elems.len() + nonce_elems.len(), UID_INPUT_LEN);
+    let n = 1 + id_elems.len() + nonce_elems.len();
+    debug_assert_eq!(n + 4, UID_INPUT_LEN);
     out[1..1 + id_elems.len()].copy_from_slice(&id_elems);
-    out[1 + id_elems.len()..].copy_from_slice(&nonce_elems);
+    out[1 + id_elems.len()..n].copy_from_slice(&nonce_elems);
+    out[n..].copy_from_slice(&context.to_field());
     out
 }
 
-/// `H(user_id, nonce)`: the salted, unlinkable identifier a leaf carries.
-pub fn uid_hash(id: &AccountId, nonce: &Nonce) -> Digest {
-    sponge(domain::UID, UID_INPUT_LEN as u64, &uid_input(id, nonce))
+/// `H(user_id, nonce, context)`: the salted, unlinkable identifier a leaf carries, bound to the
+/// round ([`round_context`]).
+pub fn uid_hash(id: &AccountId, nonce: &Nonce, context: &Digest) -> Digest {
+    sponge(
+        domain::UID,
+        UID_INPUT_LEN as u64,
+        &uid_input(id, nonce, context),
+    )
 }
 
 /// Elements the leaf sponge absorbs for `num_assets` assets.

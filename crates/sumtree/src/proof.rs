@@ -7,11 +7,14 @@ use custodia_primitives::{AccountId, Amount, AmountError, AssetId, AssetRegistry
 use serde::{Deserialize, Serialize};
 
 use crate::InclusionError;
-use crate::leaf::{Nonce, leaf_hash, uid_hash};
+use crate::leaf::{Nonce, leaf_hash, round_context, uid_hash, valid_round_id};
 use crate::tree::{MAX_LOG_LEAVES, root_from_path};
 
-/// Format tag of version-1 inclusion files.
-pub const FORMAT: &str = "custodia-inclusion/1";
+/// Format tag of the inclusion files this build reads and writes (version 2: the leaf binds the
+/// round id and the asset list).
+pub const FORMAT: &str = "custodia-inclusion/2";
+/// Format tags of older inclusion files: recognised only to say they are unsupported.
+pub const OLD_FORMATS: &[&str] = &["custodia-inclusion/1"];
 /// Files larger than this are refused before parsing.
 pub const MAX_PROOF_BYTES: usize = 1 << 20;
 /// Most assets a round may list.
@@ -160,10 +163,23 @@ impl InclusionProof {
         if bytes.len() > MAX_PROOF_BYTES {
             return Err(InclusionError::TooLarge(bytes.len()));
         }
+        #[derive(Deserialize)]
+        struct Head {
+            format: String,
+        }
+        // Say "unsupported version" for an older file rather than a field-by-field complaint.
+        if let Ok(head) = serde_json::from_slice::<Head>(bytes)
+            && head.format != FORMAT
+        {
+            return Err(InclusionError::Format(head.format));
+        }
         let p: Self =
             serde_json::from_slice(bytes).map_err(|e| InclusionError::Json(e.to_string()))?;
         if p.format != FORMAT {
             return Err(InclusionError::Format(p.format));
+        }
+        if !valid_round_id(&p.round) {
+            return Err(InclusionError::RoundId(p.round));
         }
         Ok(p)
     }
@@ -171,6 +187,26 @@ impl InclusionProof {
     /// Compact JSON (what `por build` writes, one proof per line).
     pub fn to_json(&self) -> String {
         serde_json::to_string(self).expect("inclusion proofs serialise")
+    }
+
+    /// The round context the file's leaf absorbs: its round id and the digest of its asset list.
+    /// An inclusion file whose round id or asset labels were edited yields another context, so
+    /// another leaf, and no longer reaches the published root.
+    pub fn context(&self) -> Result<Digest, InclusionError> {
+        if !valid_round_id(&self.round) {
+            return Err(InclusionError::RoundId(self.round.clone()));
+        }
+        let assets = crate::assets_digest_of(self.assets.iter().map(|(id, d)| (id, *d)));
+        Ok(round_context(&self.round, &assets))
+    }
+
+    /// The leaf this file stands for: its user, nonce, round context and balances.
+    pub fn leaf(&self) -> Result<Digest, InclusionError> {
+        let balances = self.leaf_balances()?;
+        Ok(leaf_hash(
+            &uid_hash(&self.user_id, &self.nonce, &self.context()?),
+            &balances,
+        ))
     }
 
     /// The full balance vector in leaf order (interleaved equity, debt), checking every entry.
@@ -235,7 +271,10 @@ impl InclusionProof {
                 height: height as u32,
             });
         }
-        let leaf = leaf_hash(&uid_hash(&self.user_id, &self.nonce), &balances);
+        let leaf = leaf_hash(
+            &uid_hash(&self.user_id, &self.nonce, &self.context()?),
+            &balances,
+        );
         let computed = root_from_path(leaf, self.leaf_index, &self.siblings);
         if computed != *expected_root {
             return Err(InclusionError::RootMismatch {

@@ -6,7 +6,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use custodia_air::config::{Config, make_config};
 use custodia_air::format::{FormatError, decode_header};
 use custodia_air::{
-    AssetTotals, BatchPublicInputs, CustodiaAir, MIN_SECURITY_BITS, ProofOptions, PublicInputsError,
+    BatchPublicInputs, CustodiaAir, MIN_SECURITY_BITS, ProofOptions, PublicInputsError,
 };
 use custodia_hash::Digest;
 use p3_batch_stark::{BatchProof, ProverData};
@@ -53,6 +53,9 @@ pub enum VerifyError {
     /// The Plonky3 proof does not decode.
     #[error("malformed proof: {0}")]
     Decode(String),
+    /// Bytes follow the proof.
+    #[error("malformed proof: {0} bytes follow the proof")]
+    TrailingBytes(usize),
     /// The proof's trace sizes are not the statement's.
     #[error("proof trace sizes {got:?} differ from the expected {want:?}")]
     Shape {
@@ -78,8 +81,10 @@ pub struct VerifiedBatch {
     pub batch_index: u64,
     /// Root of the batch subtree.
     pub batch_root: Digest,
-    /// Per-asset totals.
-    pub totals: Vec<AssetTotals>,
+    /// Commitment to the running totals before the batch.
+    pub chain_in: Digest,
+    /// Commitment to the running totals after the batch.
+    pub chain_out: Digest,
     /// The options the proof was made with.
     pub options: ProofOptions,
 }
@@ -135,8 +140,13 @@ pub fn verify_batch_with_options(
         });
     }
     let public_values = expected.to_field_elements()?;
-    let stark: BatchProof<Config> =
-        postcard::from_bytes(body).map_err(|e| VerifyError::Decode(e.to_string()))?;
+    let (stark, rest): (BatchProof<Config>, &[u8]) =
+        postcard::take_from_bytes(body).map_err(|e| VerifyError::Decode(e.to_string()))?;
+    // One file, one verdict: bytes after the proof would let two different files pass as the
+    // same proof.
+    if !rest.is_empty() {
+        return Err(VerifyError::TrailingBytes(rest.len()));
+    }
     let want: Vec<usize> = CustodiaAir::log_heights(expected.log_batch)
         .iter()
         .map(|&b| b as usize + 1) // + 1: zero knowledge doubles the trace
@@ -161,7 +171,8 @@ pub fn verify_batch_with_options(
         Ok(Ok(())) => Ok(VerifiedBatch {
             batch_index: expected.batch_index,
             batch_root: expected.batch_root,
-            totals: expected.totals.clone(),
+            chain_in: expected.chain_in,
+            chain_out: expected.chain_out,
             options: *options,
         }),
         Ok(Err(e)) => Err(e),

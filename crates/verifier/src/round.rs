@@ -8,9 +8,11 @@
 
 use custodia_air::public::{AssetParams, BatchPublicInputs};
 use custodia_hash::{Digest, compress_pairs};
+use custodia_primitives::Amount;
+use custodia_sumtree::round::USD_DECIMALS;
 use custodia_sumtree::{
-    CommittedPrices, InclusionProof, ROUND_FORMAT, RoundManifest, assets_digest_of, leaf_hash,
-    uid_hash,
+    CommittedPrices, InclusionProof, OLD_ROUND_FORMATS, ROUND_FORMAT, RoundManifest,
+    assets_digest_of, directed_prices, valid_round_id, valid_snapshot_time,
 };
 use thiserror::Error;
 
@@ -66,6 +68,17 @@ pub enum RoundError {
         /// Root from the batch roots.
         computed: Digest,
     },
+    /// The batch proofs do not form one chain from zero to the published totals.
+    #[error("batch {batch}: {reason}")]
+    Chain {
+        /// Batch whose commitment breaks the chain.
+        batch: usize,
+        /// What is wrong.
+        reason: &'static str,
+    },
+    /// The chain's published openings are malformed.
+    #[error("round.json chain: {0}")]
+    ChainOpening(&'static str),
     /// Proven totals differ from the published ones.
     #[error("asset {asset}: proven total {side} {proven} differs from the published {published}")]
     Totals {
@@ -102,7 +115,27 @@ pub struct VerifiedRound {
 pub fn check_manifest(m: &RoundManifest) -> Result<(), RoundError> {
     let bad = |s: String| Err(RoundError::Manifest(s));
     if m.format != ROUND_FORMAT {
-        return bad(format!("unsupported format `{}`", m.format));
+        return bad(format!(
+            "unsupported format version `{}` (this verifier reads `{ROUND_FORMAT}`{})",
+            m.format,
+            if OLD_ROUND_FORMATS.contains(&m.format.as_str()) {
+                "; the round was published by an older version"
+            } else {
+                ""
+            }
+        ));
+    }
+    if !valid_round_id(&m.round) {
+        return bad(format!(
+            "round id `{}` must be 1-64 characters of A-Z a-z 0-9 - _ .",
+            m.round
+        ));
+    }
+    if !valid_snapshot_time(&m.snapshot_time) {
+        return bad(format!(
+            "snapshot time `{}` is not RFC 3339 UTC to the second (YYYY-MM-DDTHH:MM:SSZ)",
+            m.snapshot_time
+        ));
     }
     if m.shape.log_batch > m.shape.log_leaves || m.shape.log_leaves > 32 {
         return bad(format!("impossible tree shape {:?}", m.shape));
@@ -133,7 +166,40 @@ pub fn check_manifest(m: &RoundManifest) -> Result<(), RoundError> {
     {
         return bad("prices do not list the round's assets in order".into());
     }
+    // The USD strings are what people read: each must be the exact source of both integers the
+    // proofs use (debt rounded up, collateral rounded down), and the binding absorbs it.
+    for (p, t) in prices.assets.iter().zip(&m.totals) {
+        let usd = Amount::parse(&p.usd, USD_DECIMALS).map_err(|e| {
+            RoundError::Manifest(format!(
+                "asset {}: usd price `{}` is not a decimal with at most {USD_DECIMALS} fractional digits: {e}",
+                p.asset, p.usd
+            ))
+        })?;
+        if usd.is_zero() {
+            return bad(format!(
+                "asset {}: a usd price of zero values its debt at nothing",
+                p.asset
+            ));
+        }
+        let (debt, collateral) = directed_prices(usd.units(), t.decimals, prices.scale);
+        if u128::from(p.debt_price) != debt || u128::from(p.collateral_price) != collateral {
+            return bad(format!(
+                "asset {}: usd {} at scale {} gives debt price {debt} and collateral price \
+                 {collateral}, not {} and {}",
+                p.asset, p.usd, prices.scale, p.debt_price, p.collateral_price
+            ));
+        }
+    }
+    custodia_air::public::check_prices(&committed_asset_params(prices))
+        .map_err(|e| RoundError::Manifest(format!("prices: {e}")))?;
+    m.binding()
+        .map_err(|e| RoundError::Manifest(e.to_string()))?;
     Ok(())
+}
+
+/// The round binding of a manifest [`check_manifest`] accepted.
+fn binding(m: &RoundManifest) -> Result<custodia_hash::Digest, RoundError> {
+    m.binding().map_err(|e| RoundError::Manifest(e.to_string()))
 }
 
 /// The per-asset statement parameters (committed price, haircut) a round's batch proofs carry, in
@@ -153,7 +219,8 @@ pub fn committed_asset_params(prices: &CommittedPrices) -> Vec<AssetParams> {
         .assets
         .iter()
         .map(|a| AssetParams {
-            price: a.price,
+            debt_price: a.debt_price,
+            collateral_price: a.collateral_price,
             haircut_bps: a.haircut_bps,
         })
         .collect()
@@ -176,7 +243,7 @@ pub fn check_public(
         reason: format!("public inputs unreadable: {e}"),
     })?;
     let mismatch = |field| Err(RoundError::PublicMismatch { batch, field });
-    if p.round_binding != m.binding() {
+    if p.round_binding != binding(m)? {
         return mismatch("round_binding");
     }
     if p.batch_index != batch as u64 {
@@ -191,8 +258,8 @@ pub fn check_public(
     if p.assets != asset_params(m) {
         return mismatch("prices");
     }
-    if p.totals.len() != m.totals.len() {
-        return mismatch("totals");
+    if p.num_batches != m.shape.num_batches() as u64 {
+        return mismatch("num_batches");
     }
     Ok(p)
 }
@@ -216,14 +283,78 @@ pub fn top_root(batch_roots: &[Digest]) -> Digest {
     level[0]
 }
 
+/// The chain state `round.json` opens the last boundary to, as the proofs carry it.
+fn last_state(m: &RoundManifest) -> Vec<custodia_air::AssetTotals> {
+    m.chain
+        .last_state
+        .iter()
+        .map(|t| custodia_air::AssetTotals {
+            equity_lo: t.equity_lo,
+            equity_hi: t.equity_hi,
+            debt_lo: t.debt_lo,
+            debt_hi: t.debt_hi,
+        })
+        .collect()
+}
+
+/// Checks the chain's public openings: distinct non-zero salts, one state per asset whose
+/// words are canonical and recombine to the published totals.
+pub fn check_chain_openings(m: &RoundManifest) -> Result<(), RoundError> {
+    let c = &m.chain;
+    let zero = custodia_hash::Digest::default();
+    if c.first_salt == zero || c.last_salt == zero {
+        return Err(RoundError::ChainOpening("a salt is zero"));
+    }
+    if c.first_salt == c.last_salt {
+        return Err(RoundError::ChainOpening(
+            "the first and the last salt are equal",
+        ));
+    }
+    if c.last_state.len() != m.totals.len() {
+        return Err(RoundError::ChainOpening(
+            "last_state does not list one entry per asset",
+        ));
+    }
+    let p = <custodia_hash::F as p3_field::PrimeField64>::ORDER_U64;
+    for t in &c.last_state {
+        if [t.equity_lo, t.equity_hi, t.debt_lo, t.debt_hi]
+            .iter()
+            .any(|&v| v >= p)
+        {
+            return Err(RoundError::ChainOpening(
+                "a word of last_state is not a canonical field element",
+            ));
+        }
+    }
+    for (t, s) in m.totals.iter().zip(&c.last_state) {
+        for (side, opened, published) in [
+            ("equity", s.equity(), t.equity.units()),
+            ("debt", s.debt(), t.debt.units()),
+        ] {
+            if opened != published {
+                return Err(RoundError::Totals {
+                    asset: t.asset.to_string(),
+                    side,
+                    proven: opened,
+                    published,
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Verifies a whole round: the manifest, every batch proof (with `files(b)` giving batch `b`'s
-/// files), the top of the tree, and that the proven per-asset totals add up to the published ones.
+/// files), the top of the tree, and the running-total chain: batch 0 starts from the
+/// commitment to zero totals, each batch starts where the previous one ended, and the last one
+/// ends at the commitment to the published totals.
 pub fn verify_round(
     m: &RoundManifest,
     mut files: impl FnMut(usize) -> Result<BatchFiles, RoundError>,
     mut progress: impl FnMut(usize),
 ) -> Result<VerifiedRound, RoundError> {
     check_manifest(m)?;
+    check_chain_openings(m)?;
     let computed = top_root(&m.batch_roots);
     if computed != m.root {
         return Err(RoundError::TopOfTree {
@@ -231,35 +362,45 @@ pub fn verify_round(
             computed,
         });
     }
-    let mut equity = vec![0u128; m.totals.len()];
-    let mut debt = vec![0u128; m.totals.len()];
-    for b in 0..m.shape.num_batches() {
+    let round_binding = binding(m)?;
+    let n = m.shape.num_batches();
+    let mut expected_in = custodia_air::chain::commitment(
+        &round_binding,
+        0,
+        &vec![custodia_air::AssetTotals::default(); m.totals.len()],
+        &m.chain.first_salt,
+    );
+    let last = custodia_air::chain::commitment(
+        &round_binding,
+        n as u64,
+        &last_state(m),
+        &m.chain.last_salt,
+    );
+    for b in 0..n {
         let p = verify_one(m, b, &files(b)?)?;
-        for (i, t) in p.totals.iter().enumerate() {
-            equity[i] += t.equity();
-            debt[i] += t.debt();
+        if p.chain_in != expected_in {
+            return Err(RoundError::Chain {
+                batch: b,
+                reason: if b == 0 {
+                    "the chain does not start from the commitment to zero totals"
+                } else {
+                    "the chain is broken: it does not start where the previous batch ended"
+                },
+            });
         }
+        expected_in = p.chain_out;
         progress(b);
     }
-    for (i, t) in m.totals.iter().enumerate() {
-        for (side, proven, published) in [
-            ("equity", equity[i], t.equity.units()),
-            ("debt", debt[i], t.debt.units()),
-        ] {
-            if proven != published {
-                return Err(RoundError::Totals {
-                    asset: t.asset.to_string(),
-                    side,
-                    proven,
-                    published,
-                });
-            }
-        }
+    if expected_in != last {
+        return Err(RoundError::Chain {
+            batch: n - 1,
+            reason: "the chain does not end at the commitment to the published totals",
+        });
     }
     Ok(VerifiedRound {
         round: m.round.clone(),
         root: m.root,
-        batches: m.shape.num_batches(),
+        batches: n,
         leaves: m.shape.num_leaves() as u64,
         security_bits: custodia_air::ProofOptions::STANDARD.conjectured_security_bits(),
     })
@@ -309,10 +450,9 @@ pub fn verify_user(
     let k = m.shape.log_batch as usize;
     let batch = (inclusion.leaf_index >> k) as usize;
     // The user's path must pass through the batch root the proof is about.
-    let balances = inclusion
-        .leaf_balances()
+    let mut node = inclusion
+        .leaf()
         .map_err(|e| RoundError::Inclusion(e.to_string()))?;
-    let mut node = leaf_hash(&uid_hash(&inclusion.user_id, &inclusion.nonce), &balances);
     for (level, sib) in inclusion.siblings[..k].iter().enumerate() {
         node = if (inclusion.leaf_index >> level) & 1 == 0 {
             custodia_hash::compress(&node, sib)

@@ -11,26 +11,14 @@ fn sample() -> BatchPublicInputs {
     BatchPublicInputs {
         round_binding: Digest([1, 2, 3, 4]),
         batch_index: 9,
+        num_batches: 12,
         log_batch: 10,
         batch_root: Digest([5, 6, 7, 8]),
+        chain_in: Digest([9, 10, 11, 12]),
+        chain_out: Digest([13, 14, 15, 16]),
         assets: vec![
-            AssetParams {
-                price: 12,
-                haircut_bps: 0,
-            },
-            AssetParams {
-                price: MAX_PRICE,
-                haircut_bps: 10_000,
-            },
-        ],
-        totals: vec![
-            AssetTotals {
-                equity_lo: 1,
-                equity_hi: 2,
-                debt_lo: 3,
-                debt_hi: 4,
-            },
-            AssetTotals::default(),
+            AssetParams::exact(12, 0),
+            AssetParams::exact(MAX_PRICE, 10_000),
         ],
     }
 }
@@ -50,6 +38,23 @@ fn field_layout_round_trips() {
         bad.to_field_elements(),
         Err(PublicInputsError::NonCanonical("batch root"))
     );
+    p.validate().unwrap();
+    // A batch index beyond the round, and a batch too small for its chain, are refused.
+    let mut beyond = p.clone();
+    beyond.batch_index = 12;
+    assert!(matches!(
+        beyond.validate(),
+        Err(PublicInputsError::BatchIndex {
+            index: 12,
+            batches: 12
+        })
+    ));
+    let mut small = p.clone();
+    small.log_batch = 2; // 4 rows: two commitments of 3 permutations each do not fit
+    assert!(matches!(
+        small.validate(),
+        Err(PublicInputsError::ChainRows { .. })
+    ));
 }
 
 #[test]
@@ -63,15 +68,7 @@ fn totals_split_recombines_exactly() {
 
 #[test]
 fn price_bounds() {
-    let at = |price, n| {
-        vec![
-            AssetParams {
-                price,
-                haircut_bps: 0
-            };
-            n
-        ]
-    };
+    let at = |price, n| vec![AssetParams::exact(price, 0); n];
     check_prices(&at(MAX_PRICE, 1)).unwrap();
     assert!(matches!(
         check_prices(&at(MAX_PRICE + 1, 1)),
@@ -84,10 +81,7 @@ fn price_bounds() {
         Err(PublicInputsError::CollateralBound { .. })
     ));
     assert!(matches!(
-        check_prices(&[AssetParams {
-            price: 1,
-            haircut_bps: 10_001
-        }]),
+        check_prices(&[AssetParams::exact(1, 10_001)]),
         Err(PublicInputsError::Haircut { .. })
     ));
     assert!(matches!(
@@ -97,8 +91,91 @@ fn price_bounds() {
 }
 
 #[test]
+fn regression_a_zero_price_is_refused_by_the_statement() {
+    // A zero price values the asset's debt at nothing: refused on the verifier's side too, so a
+    // round that commits one cannot be verified whatever its proofs say.
+    for (debt, collateral, side) in [(0, 0, "debt"), (5, 0, "collateral")] {
+        let a = AssetParams {
+            debt_price: debt,
+            collateral_price: collateral,
+            haircut_bps: 0,
+        };
+        assert_eq!(
+            check_prices(&[a]),
+            Err(PublicInputsError::ZeroPrice { asset: 0, side })
+        );
+    }
+    // Collateral may never be valued above debt of the same asset.
+    let a = AssetParams {
+        debt_price: 5,
+        collateral_price: 6,
+        haircut_bps: 0,
+    };
+    assert!(matches!(
+        check_prices(&[a]),
+        Err(PublicInputsError::PriceOrder { asset: 0, .. })
+    ));
+    // Negative twin: rounded prices one apart, and exact ones, pass.
+    let a = AssetParams {
+        debt_price: 6,
+        collateral_price: 5,
+        haircut_bps: 0,
+    };
+    check_prices(&[a, AssetParams::exact(1, 0)]).unwrap();
+}
+
+#[test]
 fn pinned_options_give_100_bits() {
     assert_eq!(ProofOptions::STANDARD.conjectured_security_bits(), 100);
     assert_eq!(ProofOptions::STANDARD.min_log_rows(), 7);
     assert!(ProofOptions::insecure_testing().conjectured_security_bits() < 100);
 }
+
+#[test]
+fn the_pinned_constraint_digest_is_this_builds() {
+    // Changing a constraint, a column, a bus or the public layout changes the digest: update
+    // CONSTRAINT_DIGEST (and the proof format version) deliberately, never by accident.
+    let got = custodia_air::digest::constraint_digest();
+    assert_eq!(
+        hex(&got),
+        hex(&custodia_air::digest::CONSTRAINT_DIGEST),
+        "the AIR changed"
+    );
+    // Negative twin: the digest depends on the shapes evaluated (and so on the AIR).
+    assert_ne!(got, [0; 32]);
+}
+
+fn hex(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+#[test]
+fn chain_commitment_vector() {
+    // Pinned: docs/por-protocol.md quotes it. C = sponge(CHAIN, A = 1, [binding, b, S, salt]).
+    use custodia_air::chain::commitment;
+    let state = [AssetTotals {
+        equity_lo: 1,
+        equity_hi: 2,
+        debt_lo: 3,
+        debt_hi: 4,
+    }];
+    let c = commitment(&Digest([1, 2, 3, 4]), 7, &state, &Digest([5, 6, 7, 8]));
+    assert_eq!(c.to_hex(), CHAIN_VECTOR);
+    // Negative twins: another boundary index, salt or total is another commitment.
+    assert_ne!(
+        commitment(&Digest([1, 2, 3, 4]), 8, &state, &Digest([5, 6, 7, 8])),
+        c
+    );
+    assert_ne!(
+        commitment(&Digest([1, 2, 3, 4]), 7, &state, &Digest([5, 6, 7, 9])),
+        c
+    );
+    let mut other = state;
+    other[0].debt_hi += 1;
+    assert_ne!(
+        commitment(&Digest([1, 2, 3, 4]), 7, &other, &Digest([5, 6, 7, 8])),
+        c
+    );
+}
+
+const CHAIN_VECTOR: &str = "a7be4a365489273049f3d20987de92a605389ee53ea3705e99d9c7a675204d06";

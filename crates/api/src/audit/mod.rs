@@ -1,14 +1,19 @@
 //! The event log over HTTP: pages of events and the hash-chain check, for analysts.
 
+mod config;
 mod wire;
 
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{FromRef, Query, State};
 use axum::routing::get;
 use axum::{Json, Router};
-use custodia_events::{ChainReport, EventReader, verify_chain};
+use custodia_events::{
+    AnchoredReport, ChainReport, Checkpoint, CheckpointPublicKey, CheckpointReader, EventReader,
+    VerifyOptions, verify_anchored,
+};
 use serde::Deserialize;
 
+pub use self::config::AuditConfig;
 pub use self::wire::*;
 use crate::auth::{AuditorOrAdmin, Operator, OperatorAuth};
 use crate::error::ApiError;
@@ -24,6 +29,9 @@ pub struct AuditState<L> {
     pub recorder: Recorder,
     /// Bearer-token checks.
     pub auth: OperatorAuth,
+    /// The public half of the checkpoint key, when the service signs checkpoints: the check
+    /// then verifies every checkpoint's signature. The binary sets it after reading the key.
+    pub checkpoint_key: Option<CheckpointPublicKey>,
 }
 
 impl<L> FromRef<AuditState<L>> for OperatorAuth {
@@ -33,7 +41,7 @@ impl<L> FromRef<AuditState<L>> for OperatorAuth {
 }
 
 /// The audit routes.
-pub fn routes<L: EventReader + Clone + 'static>(state: AuditState<L>) -> Router {
+pub fn routes<L: EventReader + CheckpointReader + Clone + 'static>(state: AuditState<L>) -> Router {
     Router::new()
         .route("/v1/audit/events", get(events::<L>))
         .route("/v1/audit/verify", get(verify::<L>))
@@ -49,7 +57,7 @@ struct EventsQuery {
     limit: Option<u32>,
 }
 
-async fn events<L: EventReader + Clone + 'static>(
+async fn events<L: EventReader + CheckpointReader + Clone + 'static>(
     State(st): State<AuditState<L>>,
     _op: Operator<AuditorOrAdmin>,
     q: Result<Query<EventsQuery>, QueryRejection>,
@@ -95,15 +103,57 @@ pub fn report_view(r: &ChainReport) -> AuditReport {
             seq: b.seq,
             reason: b.reason.to_string(),
         }),
+        checkpoints: None,
+        problems: Vec::new(),
     }
 }
 
-async fn verify<L: EventReader + Clone + 'static>(
+/// Converts a checkpoint for the wire.
+pub fn checkpoint_view(c: &Checkpoint) -> CheckpointView {
+    CheckpointView {
+        seq: c.seq,
+        head_hash: c.head.to_hex(),
+        time: c.time.to_iso8601_millis(),
+        public_key: c.key.to_hex(),
+        signature: hex::encode(c.signature),
+    }
+}
+
+/// Converts an anchored check for the wire.
+pub fn anchored_view(r: &AnchoredReport) -> AuditReport {
+    AuditReport {
+        intact: r.is_intact(),
+        checkpoints: Some(CheckpointStatus {
+            signatures_checked: r.signatures_checked,
+            stored: r.stored_checkpoints,
+            compared: r.compared,
+            anchor_seq: r.anchor.seq,
+            anchor: r.anchor.checkpoint.as_ref().map(checkpoint_view),
+            latest: r.latest_checkpoint.as_ref().map(checkpoint_view),
+        }),
+        problems: r
+            .findings
+            .iter()
+            .map(|f| AuditProblem {
+                code: f.code().to_owned(),
+                seq: f.seq(),
+                message: f.to_string(),
+            })
+            .collect(),
+        ..report_view(&r.chain)
+    }
+}
+
+async fn verify<L: EventReader + CheckpointReader + Clone + 'static>(
     State(st): State<AuditState<L>>,
     _op: Operator<AuditorOrAdmin>,
 ) -> Result<Json<AuditReport>, ApiError> {
     // Events still queued in memory are written first, so the report covers every decision so far.
     st.recorder.flush().await;
-    let r = verify_chain(&st.log).await?;
-    Ok(Json(report_view(&r)))
+    let opts = VerifyOptions {
+        keys: st.checkpoint_key.as_slice(),
+        ..VerifyOptions::default()
+    };
+    let r = verify_anchored(&st.log, &opts).await?;
+    Ok(Json(anchored_view(&r)))
 }

@@ -46,7 +46,7 @@ pub struct ChainBreak {
 /// Result of a chain check.
 #[derive(Serialize, ToSchema)]
 pub struct AuditReport {
-    /// No break found.
+    /// No break found and nothing disagrees with the checkpoints.
     pub intact: bool,
     /// Events checked.
     pub checked: u64,
@@ -56,4 +56,55 @@ pub struct AuditReport {
     pub head_hash: String,
     /// The first break.
     pub first_break: Option<ChainBreak>,
+    /// Checkpoints (absent from reports of the bare chain).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub checkpoints: Option<CheckpointStatus>,
+    /// Disagreements with the checkpoints.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub problems: Vec<AuditProblem>,
+}
+
+/// A signed checkpoint of the chain head.
+#[derive(Serialize, ToSchema)]
+pub struct CheckpointView {
+    /// The head's seq.
+    pub seq: u64,
+    /// The head's hash, hex.
+    pub head_hash: String,
+    /// When it was signed, ISO-8601 UTC.
+    pub time: String,
+    /// The ed25519 public key that signed it, hex.
+    pub public_key: String,
+    /// The signature, hex.
+    pub signature: String,
+}
+
+/// How the log compares with its signed checkpoints.
+#[derive(Serialize, ToSchema)]
+pub struct CheckpointStatus {
+    /// Signatures were checked against the service's checkpoint key (false when the service
+    /// has none configured: checkpoints are then only compared with the chain).
+    pub signatures_checked: bool,
+    /// Checkpoints stored.
+    pub stored: u64,
+    /// Checkpointed seqs compared with the log's hashes.
+    pub compared: u64,
+    /// Where the remaining chain starts (0: never pruned).
+    pub anchor_seq: u64,
+    /// The checkpoint the log was pruned up to, if any.
+    pub anchor: Option<CheckpointView>,
+    /// The newest checkpoint: keep a copy off the database to detect truncation later.
+    pub latest: Option<CheckpointView>,
+}
+
+/// One way the log disagrees with its checkpoints.
+#[derive(Serialize, ToSchema)]
+pub struct AuditProblem {
+    /// `truncated`, `recomputed`, `forged_checkpoint`, `wrong_key`, `checkpoint_deleted`,
+    /// `checkpoint_differs`, `anchor_missing` or `below_anchor`.
+    pub code: String,
+    /// The seq concerned.
+    pub seq: u64,
+    /// What it means.
+    pub message: String,
 }

@@ -1010,7 +1010,7 @@ async fn health_metrics_and_openapi() {
     assert_eq!(r.status, StatusCode::OK);
     assert_eq!(
         r.json,
-        json!({"status": "ok", "backend": "sqlite", "schema_version": 4})
+        json!({"status": "ok", "backend": "sqlite", "schema_version": custodia_store::SCHEMA_VERSION})
     );
     let seed = h.enroll("m").await;
     let (key, secret) = h.create_key("m", &seed, &["read"], &[]).await;

@@ -1,6 +1,7 @@
 //! The service's HTTP API end to end: the real router over a real store (SQLite, and
 //! PostgreSQL when configured), one test binary for the crate.
 
+mod audit;
 mod common;
 mod guard;
 mod http;

@@ -376,3 +376,418 @@ fn sources_are_routed_per_chain() {
     assert_eq!(evm_seen.lock().unwrap().len(), 1);
     assert_eq!(btc_seen.lock().unwrap().len(), 1);
 }
+
+#[test]
+fn xrpl_balances_and_master_key_authority_at_the_snapshot_ledger() {
+    use custodia_reserves::KeyAuthority;
+    use custodia_reserves::sign::{sign_xrpl_secp256k1, xrpl_secp256k1_account};
+    const XRPL_H: u64 = 86_000_000;
+    let keys: Vec<SigningKey> = (20..25).map(key).collect();
+    let accounts: Vec<(String, String)> = keys.iter().map(xrpl_secp256k1_account).collect();
+    let by_account: std::collections::BTreeMap<String, usize> = accounts
+        .iter()
+        .enumerate()
+        .map(|(i, (a, _))| (a.clone(), i))
+        .collect();
+    let (url, seen) = serve(move |method, params| {
+        assert_eq!(method, "account_info");
+        let p = &params[0];
+        assert_eq!(p["ledger_index"], XRPL_H, "asked at the snapshot ledger");
+        let i = by_account[p["account"].as_str().unwrap()];
+        let result = match i {
+            // 1234.5 XRP, master key enabled (another flag set: lsfRequireDestTag).
+            0 => json!({"account_data": {"Balance": "1234500000", "Flags": 0x0002_0000u64},
+                        "ledger_index": XRPL_H, "validated": true, "status": "success"}),
+            // Master key disabled, a regular key in charge.
+            1 => json!({"account_data": {"Balance": "10000000", "Flags": 0x0010_0000u64,
+                        "RegularKey": "rrrrrrrrrrrrrrrrrrrrBZbvji"},
+                        "ledger_index": XRPL_H, "validated": true, "status": "success"}),
+            // Another balance than stated.
+            2 => json!({"account_data": {"Balance": "999999", "Flags": 0},
+                        "ledger_index": XRPL_H, "validated": true, "status": "success"}),
+            // The server answers for another ledger.
+            3 => json!({"account_data": {"Balance": "1000000", "Flags": 0},
+                        "ledger_index": XRPL_H + 1, "validated": true, "status": "success"}),
+            // Unknown at that ledger.
+            _ => json!({"error": "actNotFound", "status": "error"}),
+        };
+        ok(result)
+    });
+    let source = custodia_chain_rpc::XrplRpc::new(JsonRpcClient::new(url).unwrap());
+    let balances = ["1234.5", "10", "1", "1", "1"];
+    let rows: Vec<WalletRow> = accounts
+        .iter()
+        .zip(&keys)
+        .zip(balances)
+        .enumerate()
+        .map(|(i, (((address, kd), k), bal))| {
+            let mut r = row("xrpl", "XRP", address.clone(), bal, XRPL_H, |m| {
+                sign_xrpl_secp256k1(k, m)
+            });
+            r.script = Some(kd.clone());
+            r.line = i + 2;
+            r
+        })
+        .collect();
+    let r = registry();
+    let liab = Liabilities::new(
+        ROUND,
+        vec![AssetLiability {
+            asset: AssetId::new("XRP").unwrap(),
+            decimals: r.get(r.index_of("XRP").unwrap()).unwrap().decimals,
+            equity: Total::from_units(1_000_000_000),
+            debt: Total::ZERO,
+        }],
+    )
+    .unwrap();
+    let p = params().with_height("xrpl", XRPL_H);
+    let checked = verify_wallets_with(&rows, &liab, &r, &p, &source).unwrap();
+    let report = ReservesReport::build(&liab, &r, &p, checked).unwrap();
+    assert_eq!(report.wallets.len(), 1, "{:?}", report.rejected);
+    let w = &report.wallets[0];
+    assert_eq!(w.key_authority, KeyAuthority::Checked);
+    assert_eq!(w.balance_source, "xrpl-rpc");
+    assert_eq!(w.balance_decimal, "1234.5");
+    assert_eq!(
+        codes(&report),
+        [
+            "key_not_authorised",
+            "balance_mismatch",
+            "source_height",
+            "rpc"
+        ]
+    );
+    assert!(report.rejected[0].reason.contains("master key is disabled"));
+    assert_eq!(seen.lock().unwrap().len(), 5);
+
+    // The same file with stated balances: counted, but the key's authority is not checked.
+    let checked = verify_wallets_with(&rows[..1], &liab, &r, &p, &StatedBalances).unwrap();
+    assert_eq!(checked.verified[0].key_authority, KeyAuthority::NotChecked);
+    assert_eq!(checked.verified[0].balance_source, "stated");
+}
+
+#[test]
+fn eip1271_contract_wallets_are_asked_at_the_snapshot_block() {
+    use custodia_reserves::Scheme;
+    // Two Safe-like contracts: the first accepts, the second refuses.
+    let safe_ok = "0x1111111111111111111111111111111111111111";
+    let safe_no = "0x2222222222222222222222222222222222222222";
+    let owner = key(30);
+    let (url, seen) = serve(move |method, params| match method {
+        "eth_call"
+            if params[0]["data"]
+                .as_str()
+                .unwrap()
+                .starts_with("0x1626ba7e") =>
+        {
+            assert_eq!(params[1], format!("0x{ETH_H:x}"), "at the snapshot block");
+            if params[0]["to"] == safe_ok {
+                ok(json!(format!("0x1626ba7e{}", "0".repeat(56))))
+            } else {
+                ok(json!(format!("0xffffffff{}", "0".repeat(56))))
+            }
+        }
+        "eth_getBalance" => ok(json!("0x1bc16d674ec80000")),
+        other => panic!("unexpected {other}"),
+    });
+    let source = EvmRpc::new(JsonRpcClient::new(url).unwrap());
+    let rows: Vec<WalletRow> = [safe_ok, safe_no]
+        .iter()
+        .enumerate()
+        .map(|(i, a)| {
+            let addr =
+                custodia_reserves::ChainAddress::parse(params().chain("ethereum").unwrap(), a)
+                    .unwrap()
+                    .canonical();
+            // The owner's EIP-191 signature, which the contract checks against its owners.
+            let mut r = row("ethereum", "ETH", addr, "2", ETH_H, |m| {
+                sign_eip191(&owner, m)
+            });
+            r.script = Some("contract=eip1271".into());
+            r.line = i + 2;
+            r
+        })
+        .collect();
+    let report = verify(&rows, &source);
+    assert_eq!(codes(&report), ["contract_signature_invalid"]);
+    assert_eq!(report.wallets.len(), 1);
+    assert_eq!(report.wallets[0].scheme, Scheme::Eip1271);
+    let calls = seen.lock().unwrap().clone();
+    let data = calls[0].body["params"][0]["data"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // selector, hash, offset 0x40, length 65, signature padded to 96 bytes.
+    assert_eq!(data.len(), 2 + 8 + 64 * 3 + 192);
+    // Without a node a contract wallet is never counted.
+    let stated = verify(&rows, &StatedBalances);
+    assert_eq!(codes(&stated), ["source_unsupported", "source_unsupported"]);
+}
+
+#[test]
+fn filecoin_balances_at_the_snapshot_tipset() {
+    use custodia_reserves::sign::{filecoin_f1_address, sign_frc0102};
+    const FIL_H: u64 = 3_800_000;
+    let keys: Vec<SigningKey> = (40..43).map(key).collect();
+    let addrs: Vec<String> = keys.iter().map(filecoin_f1_address).collect();
+    let known = addrs.clone();
+    let (url, seen) = serve(move |method, params| match method {
+        "Filecoin.ChainGetTipSetByHeight" => {
+            assert_eq!(params[0], FIL_H);
+            ok(json!({"Cids": [{"/": "bafy2bzacea"}], "Height": FIL_H, "Blocks": []}))
+        }
+        "Filecoin.StateGetActor" => {
+            assert_eq!(
+                params[1],
+                json!([{"/": "bafy2bzacea"}]),
+                "at the snapshot tipset"
+            );
+            let i = known.iter().position(|a| params[0] == *a).unwrap();
+            match i {
+                // 12.5 FIL plus dust the 8-decimal ledger cannot hold.
+                0 => ok(json!({"Code": {"/": "bafk"}, "Nonce": 3, "Balance": "12500000000000000001"})),
+                1 => ok(json!({"Code": {"/": "bafk"}, "Nonce": 0, "Balance": "1"})),
+                _ => (
+                    500,
+                    json!({"jsonrpc": "2.0", "id": 0, "error": {"code": 1, "message": "actor not found"}})
+                        .to_string()
+                        .replace("\"id\":0", "\"id\":$ID"),
+                ),
+            }
+        }
+        other => panic!("unexpected {other}"),
+    });
+    let source = custodia_chain_rpc::FilecoinRpc::new(JsonRpcClient::new(url).unwrap());
+    let rows: Vec<WalletRow> = addrs
+        .iter()
+        .zip(&keys)
+        .enumerate()
+        .map(|(i, (a, k))| {
+            let mut r = row("filecoin", "FIL", a.clone(), "12.5", FIL_H, |m| {
+                sign_frc0102(k, m)
+            });
+            r.line = i + 2;
+            r
+        })
+        .collect();
+    let r = registry();
+    let liab = Liabilities::new(
+        ROUND,
+        vec![AssetLiability {
+            asset: AssetId::new("FIL").unwrap(),
+            decimals: r.get(r.index_of("FIL").unwrap()).unwrap().decimals,
+            equity: Total::from_units(10_000_000_000),
+            debt: Total::ZERO,
+        }],
+    )
+    .unwrap();
+    let p = params().with_height("filecoin", FIL_H);
+    let checked = verify_wallets_with(&rows, &liab, &r, &p, &source).unwrap();
+    let report = ReservesReport::build(&liab, &r, &p, checked).unwrap();
+    assert_eq!(report.wallets.len(), 1, "{:?}", report.rejected);
+    assert_eq!(report.wallets[0].balance_source, "lotus");
+    assert_eq!(codes(&report), ["balance_mismatch", "rpc"]);
+    assert_eq!(seen.lock().unwrap().len(), 6);
+}
+
+/// A REST server: `answer(method, path, body) -> (status, body)`.
+fn serve_rest(
+    answer: impl Fn(&str, &str, Option<Value>) -> (u16, String) + Send + 'static,
+) -> (String, Arc<Mutex<Vec<String>>>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/v1", listener.local_addr().unwrap());
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let log = Arc::clone(&seen);
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut line = String::new();
+            reader.read_line(&mut line).unwrap();
+            let mut parts = line.split_whitespace();
+            let method = parts.next().unwrap().to_owned();
+            let path = parts.next().unwrap().to_owned();
+            let mut length = 0usize;
+            loop {
+                let mut h = String::new();
+                reader.read_line(&mut h).unwrap();
+                let h = h.trim_end();
+                if h.is_empty() {
+                    break;
+                }
+                if let Some((n, v)) = h.split_once(':')
+                    && n.eq_ignore_ascii_case("content-length")
+                {
+                    length = v.trim().parse().unwrap();
+                }
+            }
+            let mut body = vec![0u8; length];
+            reader.read_exact(&mut body).unwrap();
+            let body = (length > 0).then(|| serde_json::from_slice(&body).unwrap());
+            log.lock().unwrap().push(format!("{method} {path}"));
+            let (status, text) = answer(&method, &path, body);
+            write!(
+                stream,
+                "HTTP/1.1 {status} X\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{text}",
+                text.len()
+            )
+            .unwrap();
+            stream.flush().unwrap();
+        }
+    });
+    (url, seen)
+}
+
+#[test]
+fn aptos_balance_and_authentication_key_at_the_ledger_version() {
+    use custodia_reserves::KeyAuthority;
+    use custodia_reserves::sign::{Ed25519Key, aptos_account, sign_aip62};
+    const APT_V: u64 = 140_000_000;
+    let keys: Vec<Ed25519Key> = (50u8..53).map(|i| Ed25519Key::from_seed([i; 32])).collect();
+    let accounts: Vec<(String, String)> = keys.iter().map(|k| aptos_account(k, "n")).collect();
+    let known: Vec<String> = accounts.iter().map(|(a, _)| a.clone()).collect();
+    let (url, seen) = serve_rest(move |method, path, body| {
+        assert!(path.ends_with(&format!("ledger_version={APT_V}")), "{path}");
+        if method == "POST" {
+            assert_eq!(path, format!("/v1/view?ledger_version={APT_V}"));
+            let body = body.unwrap();
+            assert_eq!(body["function"], "0x1::coin::balance");
+            let i = known
+                .iter()
+                .position(|a| body["arguments"][0] == *a)
+                .unwrap();
+            return match i {
+                2 => (
+                    404,
+                    json!({"message": "account not found", "error_code": "account_not_found"})
+                        .to_string(),
+                ),
+                _ => (200, json!(["1250000000"]).to_string()),
+            };
+        }
+        let i = known
+            .iter()
+            .position(|a| path.contains(a.as_str()))
+            .unwrap();
+        // Account 1 rotated its key.
+        let auth = if i == 1 {
+            format!("0x{}", "ab".repeat(32))
+        } else {
+            known[i].clone()
+        };
+        (
+            200,
+            json!({"sequence_number": "7", "authentication_key": auth}).to_string(),
+        )
+    });
+    let source = custodia_chain_rpc::AptosRest::new(JsonRpcClient::new(url).unwrap());
+    let rows: Vec<WalletRow> = accounts
+        .iter()
+        .zip(&keys)
+        .enumerate()
+        .map(|(i, ((a, kd), k))| {
+            let mut r = row("aptos", "APT", a.clone(), "12.5", APT_V, |m| {
+                sign_aip62(k, a, m, "n")
+            });
+            r.script = Some(kd.clone());
+            r.line = i + 2;
+            r
+        })
+        .collect();
+    let r = registry();
+    let liab = Liabilities::new(
+        ROUND,
+        vec![AssetLiability {
+            asset: AssetId::new("APT").unwrap(),
+            decimals: r.get(r.index_of("APT").unwrap()).unwrap().decimals,
+            equity: Total::from_units(10_000_000_000),
+            debt: Total::ZERO,
+        }],
+    )
+    .unwrap();
+    let p = params().with_height("aptos", APT_V);
+    let checked = verify_wallets_with(&rows, &liab, &r, &p, &source).unwrap();
+    let report = ReservesReport::build(&liab, &r, &p, checked).unwrap();
+    assert_eq!(report.wallets.len(), 1, "{:?}", report.rejected);
+    assert_eq!(report.wallets[0].key_authority, KeyAuthority::Checked);
+    assert_eq!(report.wallets[0].balance_source, "aptos-rest");
+    assert_eq!(codes(&report), ["key_not_authorised", "rpc"]);
+    assert!(report.rejected[0].reason.contains("rotated"));
+    assert!(report.rejected[1].reason.contains("account not found"));
+    assert_eq!(seen.lock().unwrap().len(), 5);
+}
+
+#[test]
+fn polkadot_system_account_at_the_snapshot_block() {
+    use custodia_reserves::sign::{Sr25519Key, polkadot_address, sign_polkadot_bytes};
+    const DOT_H: u64 = 20_000_000;
+    let keys: Vec<Sr25519Key> = (60u8..63).map(|i| Sr25519Key::from_seed([i; 32])).collect();
+    let accounts: Vec<[u8; 32]> = keys.iter().map(Sr25519Key::public).collect();
+    let known = accounts.clone();
+    let (url, seen) =
+        serve(move |method, params| match method {
+            "chain_getBlockHash" => {
+                assert_eq!(params[0], DOT_H);
+                ok(json!(format!("0x{}", "cd".repeat(32))))
+            }
+            "state_getStorage" => {
+                assert_eq!(
+                    params[1],
+                    format!("0x{}", "cd".repeat(32)),
+                    "at the snapshot block"
+                );
+                let key = params[0].as_str().unwrap();
+                // System.Account prefix, Blake2_128Concat of the account.
+                assert!(key.starts_with(
+                    "0x26aa394eea5630e07c48ae0c9558cef7b99d880ec681799c0cf30e8886371da9"
+                ));
+                let i = known
+                    .iter()
+                    .position(|a| key.ends_with(&hex::encode(a)))
+                    .unwrap();
+                let mut info = vec![0u8; 16]; // nonce, consumers, providers, sufficients
+                let (free, reserved): (u128, u128) = match i {
+                    0 => (100_000_000_000, 25_000_000_000), // 10 + 2.5 DOT (10 decimals)
+                    _ => (1, 0),
+                };
+                info.extend_from_slice(&free.to_le_bytes());
+                info.extend_from_slice(&reserved.to_le_bytes());
+                info.extend_from_slice(&[0u8; 32]); // frozen, flags
+                if i == 2 {
+                    return ok(Value::Null); // no such account at that block
+                }
+                ok(json!(format!("0x{}", hex::encode(info))))
+            }
+            other => panic!("unexpected {other}"),
+        });
+    let source = custodia_chain_rpc::SubstrateRpc::new(JsonRpcClient::new(url).unwrap());
+    let rows: Vec<WalletRow> = keys
+        .iter()
+        .enumerate()
+        .map(|(i, k)| {
+            let mut r = row("polkadot", "DOT", polkadot_address(k), "12.5", DOT_H, |m| {
+                sign_polkadot_bytes(k, m, [i as u8; 32])
+            });
+            r.line = i + 2;
+            r
+        })
+        .collect();
+    let r = registry();
+    let liab = Liabilities::new(
+        ROUND,
+        vec![AssetLiability {
+            asset: AssetId::new("DOT").unwrap(),
+            decimals: r.get(r.index_of("DOT").unwrap()).unwrap().decimals,
+            equity: Total::from_units(10_000_000_000),
+            debt: Total::ZERO,
+        }],
+    )
+    .unwrap();
+    let p = params().with_height("polkadot", DOT_H);
+    let checked = verify_wallets_with(&rows, &liab, &r, &p, &source).unwrap();
+    let report = ReservesReport::build(&liab, &r, &p, checked).unwrap();
+    assert_eq!(report.wallets.len(), 1, "{:?}", report.rejected);
+    assert_eq!(report.wallets[0].balance_source, "substrate-rpc");
+    assert_eq!(codes(&report), ["balance_mismatch", "balance_mismatch"]);
+    assert_eq!(seen.lock().unwrap().len(), 6);
+}

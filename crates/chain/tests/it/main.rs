@@ -4,6 +4,7 @@
 mod any;
 mod bitcoin;
 mod evm;
+mod formats;
 mod keccak;
 mod key;
 mod props;

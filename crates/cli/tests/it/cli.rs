@@ -355,17 +355,18 @@ fn proven_round_verifies_and_every_tampering_is_rejected() {
     assert_eq!(verify_round_code(&round).0, 1, "dropped batch");
     restore();
 
-    // A public total off by one unit (the proof no longer matches it).
+    // Another running-total commitment in a proof's public inputs (the proof no longer matches).
     let pj = proofs.join("batch-00002.json");
     let mut public: serde_json::Value =
         serde_json::from_slice(&std::fs::read(&pj).unwrap()).unwrap();
-    let lo = public["totals"][0]["equity_lo"].as_u64().unwrap();
-    public["totals"][0]["equity_lo"] = (lo + 1).into();
+    let c = public["chain_out"].as_str().unwrap().to_owned();
+    let flipped = format!("{}{}", if c.starts_with('0') { '1' } else { '0' }, &c[1..]);
+    public["chain_out"] = flipped.into();
     std::fs::write(&pj, serde_json::to_vec(&public).unwrap()).unwrap();
     assert_eq!(
         verify_round_code(&round).0,
         1,
-        "total off by one in the proof's public inputs"
+        "chain commitment changed in the proof's public inputs"
     );
     restore();
 
@@ -384,8 +385,10 @@ fn proven_round_verifies_and_every_tampering_is_rejected() {
 
     // Different prices than the ones proven.
     let mut manifest: serde_json::Value = serde_json::from_slice(&original).unwrap();
-    let price = manifest["prices"]["assets"][0]["price"].as_u64().unwrap();
-    manifest["prices"]["assets"][0]["price"] = (price + 1).into();
+    let price = manifest["prices"]["assets"][0]["debt_price"]
+        .as_u64()
+        .unwrap();
+    manifest["prices"]["assets"][0]["debt_price"] = (price + 1).into();
     std::fs::write(&mj, serde_json::to_vec(&manifest).unwrap()).unwrap();
     assert_eq!(verify_round_code(&round).0, 1, "other prices");
 
@@ -466,20 +469,28 @@ fn reserves_verify_flags_shortfalls_and_rejects_forged_wallets() {
         v.iter().map(|s| s.to_string()).collect::<Vec<_>>()
     };
     let run = |a: Vec<String>| custodia(&a.iter().map(String::as_str).collect::<Vec<_>>());
+    // The demo leaves USDC under-reserved on purpose: flagged, and that exits 1 unless
+    // --allow-shortfall says the caller accepts it.
     let o = run(args(&[]));
-    assert_eq!(code(&o), 0, "{}", text(&o));
+    assert_eq!(code(&o), 1, "{}", text(&o));
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(v["summary"]["wallets_rejected"], 0);
-    // The demo leaves USDC under-reserved on purpose: flagged, and --strict turns it into exit 1.
     assert_eq!(
         v["summary"]["assets_below_100"],
         serde_json::json!(["USDC"])
     );
+    // Every default asset is measured: nothing is left without a ratio for lack of a verifier.
+    assert_eq!(v["summary"]["assets_not_verifiable"], serde_json::json!([]));
+    assert_eq!(code(&run(args(&["--allow-shortfall"]))), 0);
     assert_eq!(code(&run(args(&["--strict"]))), 1);
 
     // Balances checked against a node: an unreachable EVM node rejects the Ethereum wallets
     // (`http`), the other chains keep their stated balances.
-    let o = run(args(&["--node", "ethereum=http://127.0.0.1:1"]));
+    let o = run(args(&[
+        "--node",
+        "ethereum=http://127.0.0.1:1",
+        "--allow-shortfall",
+    ]));
     assert_eq!(code(&o), 0, "{}", text(&o));
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(v["balance_source"], "ethereum=evm-rpc,*=stated");
@@ -491,12 +502,28 @@ fn reserves_verify_flags_shortfalls_and_rejects_forged_wallets() {
             .all(|r| r["chain"] == "ethereum" && r["code"] == "http"),
         "{rejected:?}"
     );
+    // The same node configured in reserves.toml instead of on the command line.
+    let toml_path = round.join("reserves.toml");
+    let toml_text = std::fs::read_to_string(&toml_path).unwrap();
+    let with_node = toml_text.replacen(
+        "\n[heights]",
+        "\n[nodes.ethereum]\nurl = \"http://127.0.0.1:1\"\n\n[heights]",
+        1,
+    );
+    assert_ne!(with_node, toml_text);
+    std::fs::write(&toml_path, &with_node).unwrap();
+    let o = run(args(&["--allow-shortfall"]));
+    assert_eq!(code(&o), 0, "{}", text(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["balance_source"], "ethereum=evm-rpc,*=stated");
+    std::fs::write(&toml_path, &toml_text).unwrap();
+
     // Malformed or unusable node arguments stop before any wallet is checked.
     for bad in [
         "ethereum",
         "tron=http://127.0.0.1:1",
         "solana=http://127.0.0.1:1",
-        "ethereum=https://node.example",
+        "ethereum=ftp://node.example",
     ] {
         let o = run(args(&["--node", bad]));
         assert_eq!(code(&o), 2, "{bad}: {}", text(&o));
@@ -521,10 +548,81 @@ fn reserves_verify_flags_shortfalls_and_rejects_forged_wallets() {
     };
     lines[1] = String::from_utf8(bytes).unwrap();
     std::fs::write(&wallets, lines.join("\n") + "\n").unwrap();
-    let o = run(args(&[]));
+    let o = run(args(&["--allow-shortfall"]));
     assert_eq!(code(&o), 0, "{}", text(&o));
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(v["summary"]["wallets_rejected"], 1, "{}", v["rejected"]);
+    // A rejected wallet alone fails the run without the flag.
+    assert_eq!(code(&run(args(&[]))), 1);
+}
+
+#[test]
+fn reserves_template_writes_the_messages_to_sign() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = custodia(&[
+        "--json",
+        "demo",
+        "--users",
+        "200",
+        "--assets",
+        "22",
+        "--log-batch",
+        "7",
+        "--out",
+        dir.path().to_str().unwrap(),
+    ]);
+    assert_eq!(code(&o), 0, "{}", text(&o));
+    let round = dir.path().join("round");
+    let list = dir.path().join("addresses.csv");
+    std::fs::write(
+        &list,
+        "chain,address,asset\n\
+         ethereum,0x5aaeb6053f3e94c9b9a09f33669435e7ef1beaed,ETH\n\
+         xrpl,rHb9CJAWyB4rj91VRWn96DkukG4bwdtyTh,XRP\n\
+         bitcoincash,1BpEi6DfDAUFd7GtittLSdBeYJvcoaVggu,BCH\n",
+    )
+    .unwrap();
+    let out = dir.path().join("to-sign.csv");
+    let o = custodia(&[
+        "reserves",
+        "template",
+        "--round",
+        round.to_str().unwrap(),
+        "--addresses",
+        list.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(code(&o), 0, "{}", text(&o));
+    let written = std::fs::read_to_string(&out).unwrap();
+    // Canonical spellings (EIP-55, CashAddr) in the address and in the message.
+    for want in [
+        "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed",
+        "| height 86000000 | rHb9CJAWyB4rj91VRWn96DkukG4bwdtyTh",
+        "bitcoincash:qpm2qsznhks23z7629mms6s4cwef74vcwvy22gdx6a",
+    ] {
+        assert!(written.contains(want), "{want} missing:\n{written}");
+    }
+    // Negative twin: a list with a bad address writes nothing and names the line.
+    std::fs::remove_file(&out).unwrap();
+    std::fs::write(
+        &list,
+        "chain,address,asset\nethereum,0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAeD,ETH\n",
+    )
+    .unwrap();
+    let o = custodia(&[
+        "reserves",
+        "template",
+        "--round",
+        round.to_str().unwrap(),
+        "--addresses",
+        list.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(code(&o), 2, "{}", text(&o));
+    assert!(text(&o).contains("line 2"), "{}", text(&o));
+    assert!(!out.exists());
 }
 
 /// Regression: with many assets the collateral carry chain bounds prices more tightly than the

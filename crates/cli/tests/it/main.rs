@@ -1,6 +1,7 @@
 //! The integration tests of the `custodia` binary, one test binary (linking is CI's biggest
 //! cost).
 
+mod audit;
 mod bench_guard;
 mod cli;
 mod durability;

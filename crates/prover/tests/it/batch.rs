@@ -47,9 +47,12 @@ fn valid_batch_verifies_and_matches_the_sumtree() {
     }
     assert_eq!(p.public.batch_root, level[0]);
     // The native computation of the public inputs agrees with the trace's.
-    let native = custodia_prover::public_inputs(&w, &params(A), &ProofOptions::STANDARD).unwrap();
+    let (native, state_out) =
+        custodia_prover::public_inputs(&w, &params(A), &ProofOptions::STANDARD).unwrap();
     assert_eq!(native, p.public);
-    // The totals are the exact integer sums.
+    // C_out commits to S_in plus the exact integer sums of the batch.
+    let prm = params(A);
+    let s_in = &prm.chain_in.state;
     for i in 0..A {
         let eq: u128 = (0..1 << K)
             .map(|r| w.balances[r * 2 * A + 2 * i].units() as u128)
@@ -57,9 +60,11 @@ fn valid_batch_verifies_and_matches_the_sumtree() {
         let debt: u128 = (0..1 << K)
             .map(|r| w.balances[r * 2 * A + 2 * i + 1].units() as u128)
             .sum();
-        assert_eq!(p.public.totals[i].equity(), eq);
-        assert_eq!(p.public.totals[i].debt(), debt);
+        assert_eq!(state_out[i].equity(), s_in[i].equity() + eq);
+        assert_eq!(state_out[i].debt(), s_in[i].debt() + debt);
     }
+    assert_eq!(p.public.chain_out, commit_to(4, &state_out, &prm.salt_out));
+    assert_eq!(p.public.chain_in, commit_to(3, s_in, &prm.chain_in.salt));
     // Negative twin: another uid changes the root.
     let mut other = w.clone();
     other.uids[5].0[0] ^= 1;
@@ -70,19 +75,48 @@ fn valid_batch_verifies_and_matches_the_sumtree() {
     assert_ne!(p.public.batch_root, level[0]);
 }
 
+/// `proven()`'s commitment to `state` at boundary `b` with salt `salt`.
+fn commit_to(b: u64, state: &[custodia_air::AssetTotals], salt: &Digest) -> Digest {
+    custodia_air::chain::commitment(&params(A).round_binding, b, state, salt)
+}
+
 #[test]
-fn totals_off_by_one_unit_are_rejected() {
+fn running_totals_off_by_one_unit_are_rejected() {
+    let w = witness(A, K, 3, 1);
+    let (_, state_out) =
+        custodia_prover::public_inputs(&w, &params(A), &ProofOptions::STANDARD).unwrap();
     for (asset, field) in [(0, 0), (1, 1), (0, 2), (1, 3)] {
-        let mut wrong = proven().public.clone();
-        let t = &mut wrong.totals[asset];
+        let mut off = state_out.clone();
+        let t = &mut off[asset];
         match field {
             0 => t.equity_lo += 1,
             1 => t.equity_hi += 1,
             2 => t.debt_lo -= 1,
             _ => t.debt_hi += 1,
         }
+        // A correct commitment to a wrong total.
+        let mut wrong = proven().public.clone();
+        wrong.chain_out = commit_to(4, &off, &params(A).salt_out);
+        rejects(&wrong);
+        // And the same for the totals the batch starts from.
+        let mut start = params(A).chain_in.state;
+        start[asset] = off[asset];
+        let mut wrong = proven().public.clone();
+        wrong.chain_in = commit_to(3, &start, &params(A).chain_in.salt);
         rejects(&wrong);
     }
+    // A commitment to the right totals under another salt or boundary index is another
+    // commitment.
+    let mut wrong = proven().public.clone();
+    wrong.chain_out = commit_to(4, &state_out, &Digest([201, 202, 203, 205]));
+    rejects(&wrong);
+    let mut wrong = proven().public.clone();
+    wrong.chain_out = commit_to(5, &state_out, &params(A).salt_out);
+    rejects(&wrong);
+    // Negative twin: the right commitments verify.
+    let mut right = proven().public.clone();
+    right.chain_out = commit_to(4, &state_out, &params(A).salt_out);
+    verify_batch(&proven().proof, &right).expect("verifies");
 }
 
 #[test]
@@ -105,7 +139,10 @@ fn proof_from_another_round_or_batch_is_rejected() {
 #[test]
 fn wrong_prices_or_haircuts_are_rejected() {
     let mut wrong = proven().public.clone();
-    wrong.assets[0].price += 1;
+    wrong.assets[0].debt_price += 1;
+    rejects(&wrong);
+    let mut wrong = proven().public.clone();
+    wrong.assets[0].collateral_price -= 1;
     rejects(&wrong);
     let mut wrong = proven().public.clone();
     wrong.assets[1].haircut_bps += 1;
@@ -170,7 +207,7 @@ fn invalid_witnesses_and_parameters_are_refused() {
     // Price out of range.
     let w = witness(A, K, 0, 3);
     let mut high = p.clone();
-    high.assets[1].price = custodia_air::public::MAX_PRICE + 1;
+    high.assets[1].debt_price = custodia_air::public::MAX_PRICE + 1;
     assert!(matches!(
         custodia_prover::batch_traces(&w, &high, &opts),
         Err(ProveError::PublicInputs(
@@ -202,14 +239,15 @@ fn invalid_witnesses_and_parameters_are_refused() {
 fn weaker_or_other_options_are_rejected_with_a_specific_error() {
     let p = proven();
     let mut bytes = p.proof.clone();
-    // Header byte 14 is num_queries: 40 queries give 2·40 + 16 = 96 bits.
-    bytes[14] = 40;
+    // Header byte 42 is num_queries (after magic, version and the 32-byte constraint digest):
+    // 40 queries give 2·40 + 16 = 96 bits.
+    bytes[42] = 40;
     assert!(matches!(
         verify_batch(&bytes, &p.public),
         Err(VerifyError::InsufficientSecurity { got: 96, want: 100 })
     ));
     // Stronger but not pinned: a mismatch, not silently accepted.
-    bytes[14] = 50;
+    bytes[42] = 50;
     assert!(matches!(
         verify_batch(&bytes, &p.public),
         Err(VerifyError::OptionsMismatch { .. })
@@ -276,9 +314,11 @@ fn twenty_two_assets_prove_and_verify() {
     let p = params(22);
     let proven = prove_batch_with_seed(&w, &p, &ProofOptions::STANDARD, [5; 32]).expect("proves");
     verify_batch(&proven.proof, &proven.public).expect("verifies");
-    // Negative twin: the debt total of the last asset off by one.
+    // Negative twin: the running debt total of the last asset off by one.
+    let (_, mut state) = custodia_prover::public_inputs(&w, &p, &ProofOptions::STANDARD).unwrap();
+    state[21].debt_lo += 1;
     let mut wrong = proven.public.clone();
-    wrong.totals[21].debt_lo += 1;
+    wrong.chain_out = custodia_air::chain::commitment(&p.round_binding, 2, &state, &p.salt_out);
     assert!(verify_batch(&proven.proof, &wrong).is_err());
 }
 
@@ -326,16 +366,11 @@ fn extreme_values_at_the_collateral_bound_prove() {
     use custodia_air::public::MAX_PRICE;
     use custodia_primitives::Amount;
     const N: usize = 64;
-    let p = custodia_prover::BatchParams {
-        round_binding: Digest([1, 1, 1, 1]),
-        assets: vec![
-            AssetParams {
-                price: MAX_PRICE,
-                haircut_bps: 0
-            };
-            N
-        ],
-    };
+    let p = custodia_prover::BatchParams::single(
+        Digest([1, 1, 1, 1]),
+        vec![AssetParams::exact(MAX_PRICE, 0); N],
+        [Digest([1, 2, 3, 4]), Digest([5, 6, 7, 8])],
+    );
     let mut w = witness(1, K, 0, 4);
     w.num_assets = N;
     w.balances = Vec::with_capacity((1 << K) * 2 * N);
@@ -363,4 +398,58 @@ fn extreme_values_at_the_collateral_bound_prove() {
         custodia_prover::batch_traces(&w, &p, &ProofOptions::STANDARD),
         Err(ProveError::Undercollateralised { leaf: 2, .. })
     ));
+}
+
+#[test]
+fn regression_bytes_appended_to_a_proof_are_rejected() {
+    // Two different files must not get one verdict: postcard stops at the proof's end, the
+    // verifier refuses whatever follows.
+    let p = proven();
+    for tail in [&[0u8][..], b"\n", &[0xff; 100]] {
+        let mut longer = p.proof.clone();
+        longer.extend_from_slice(tail);
+        assert_eq!(
+            verify_batch(&longer, &p.public),
+            Err(VerifyError::TrailingBytes(tail.len()))
+        );
+    }
+    // Negative twin: the file as written verifies.
+    verify_batch(&p.proof, &p.public).expect("verifies");
+}
+
+#[test]
+fn a_proof_for_another_constraint_system_is_rejected_by_its_digest() {
+    let mut other = proven().proof.clone();
+    other[9] ^= 1;
+    assert!(matches!(
+        verify_batch(&other, &proven().public),
+        Err(VerifyError::Format(
+            custodia_air::format::FormatError::ConstraintSystem { .. }
+        ))
+    ));
+    // Negative twin: the pinned digest is what proofs carry.
+    assert_eq!(
+        proven().proof[9..41],
+        custodia_air::digest::CONSTRAINT_DIGEST
+    );
+}
+
+#[test]
+fn regression_a_version_1_proof_gets_an_unsupported_format_error() {
+    // A proof from the previous protocol version is not a cryptographic failure: it is a file
+    // this verifier does not read, and it says so.
+    let mut v1 = proven().proof.clone();
+    v1[8] = 1;
+    let err = verify_batch(&v1, &proven().public).unwrap_err();
+    assert_eq!(
+        err,
+        VerifyError::Format(custodia_air::format::FormatError::FormatVersion(1))
+    );
+    assert!(
+        err.to_string()
+            .contains("unsupported proof format version 1"),
+        "{err}"
+    );
+    // Negative twin: the current version passes this check (and verifies).
+    verify_batch(&proven().proof, &proven().public).expect("verifies");
 }

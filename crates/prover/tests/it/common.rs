@@ -1,6 +1,7 @@
 //! Shared fixtures for the prover tests.
 
-use custodia_air::AssetParams;
+use custodia_air::chain::Boundary;
+use custodia_air::{AssetParams, AssetTotals};
 use custodia_hash::Digest;
 use custodia_primitives::Amount;
 use custodia_prover::BatchParams;
@@ -21,15 +22,27 @@ impl Mix {
     }
 }
 
+/// Parameters of a batch in the middle of an 8-batch round: the running totals before it are
+/// non-zero (what earlier batches added), the salts fixed.
 pub fn params(num_assets: usize) -> BatchParams {
     BatchParams {
         round_binding: Digest([11, 22, 33, 44]),
+        num_batches: 8,
         assets: (0..num_assets)
-            .map(|i| AssetParams {
-                price: 1_000 + 7_919 * i as u64,
-                haircut_bps: (500 * i as u16) % 10_000,
-            })
+            .map(|i| AssetParams::exact(1_000 + 7_919 * i as u64, (500 * i as u16) % 10_000))
             .collect(),
+        chain_in: Boundary {
+            state: (0..num_assets as u64)
+                .map(|i| AssetTotals {
+                    equity_lo: 1 << 40 | i,
+                    equity_hi: 1 << 35,
+                    debt_lo: 12_345 + i,
+                    debt_hi: 0,
+                })
+                .collect(),
+            salt: Digest([101, 102, 103, 104]),
+        },
+        salt_out: Digest([201, 202, 203, 204]),
     }
 }
 

@@ -69,3 +69,71 @@ proptest! {
         prop_assert!(verify_ownership(chain, address, message, &[mutated], None).is_err());
     }
 }
+
+/// A valid address of every other chain, with the key-data names its standard takes.
+fn other_chain_wallets() -> Vec<(String, String, Vec<String>)> {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/ownership-vectors.json"
+    );
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    v["vectors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| {
+            let names = w["key_data"]
+                .as_str()
+                .unwrap()
+                .split(';')
+                .filter_map(|kv| kv.split_once('=').map(|(k, _)| k.to_owned()))
+                .collect();
+            (
+                w["chain"].as_str().unwrap().to_owned(),
+                w["address"].as_str().unwrap().to_owned(),
+                names,
+            )
+        })
+        .collect()
+}
+
+proptest! {
+    /// Hostile signatures and key data on every chain's real addresses: every encoding the
+    /// standards use, CBOR garbage for Cardano, the envelope prefix; never a panic, never a pass.
+    #[test]
+    fn other_chains_never_panic_on_hostile_bytes(
+        bytes in proptest::collection::vec(any::<u8>(), 0..160),
+        key in proptest::collection::vec(any::<u8>(), 0..80),
+        which in any::<usize>(),
+        encoding in 0usize..5,
+    ) {
+        use base64::Engine as _;
+        let wallets = other_chain_wallets();
+        let (chain, address, names) = &wallets[which % wallets.len()];
+        let params = custodia_reserves::VerifyParams::new("Acme");
+        let spec = params.chain(chain).unwrap();
+        let sig = match encoding {
+            0 => hex::encode(&bytes),
+            1 => format!("0x{}", hex::encode(&bytes)),
+            2 => base64::engine::general_purpose::STANDARD.encode(&bytes),
+            3 => bs58::encode(&bytes).into_string(),
+            _ => format!("envelope:{}", hex::encode(&bytes)),
+        };
+        let kd: String = names
+            .iter()
+            .map(|n| match n.as_str() {
+                "wallet" => "wallet=v4r2".to_owned(),
+                "timestamp" => format!("timestamp={}", key.len()),
+                "domain" => "domain=x".to_owned(),
+                "nonce" => "nonce=n".to_owned(),
+                other => format!("{other}={}", hex::encode(&key)),
+            })
+            .collect::<Vec<_>>()
+            .join(";");
+        let kd = (!kd.is_empty()).then_some(kd.as_str());
+        let r = verify_ownership(spec, address, "m", std::slice::from_ref(&sig), kd);
+        prop_assert!(r.is_err());
+        let _ = verify_ownership(spec, address, "m", &[sig.clone(), sig], kd);
+    }
+}

@@ -117,3 +117,40 @@ fn a_stale_half_written_object_is_not_listed() {
     std::fs::write(dir.path().join("proofs/batch-00001.proof.partial"), b"half").unwrap();
     assert_eq!(blobs.list("proofs").unwrap(), ["proofs/batch-00000.proof"]);
 }
+
+#[cfg(unix)]
+#[test]
+fn regression_a_hostile_round_folder_cannot_exhaust_memory_or_hang() {
+    use custodia_round::folder::{MANIFEST, proof_key};
+    let dir = tempfile::tempdir().unwrap();
+    let blobs = FsBlobs::new(dir.path());
+    std::fs::create_dir_all(dir.path().join("proofs")).unwrap();
+    // round.json as a link to /dev/zero: refused before a byte is read.
+    std::os::unix::fs::symlink("/dev/zero", dir.path().join(MANIFEST)).unwrap();
+    let chain = |e: &dyn std::error::Error| {
+        let mut text = e.to_string();
+        let mut cause = e.source();
+        while let Some(c) = cause {
+            text += &format!(": {c}");
+            cause = c.source();
+        }
+        text
+    };
+    let err = custodia_round::load_manifest(&blobs).unwrap_err();
+    assert!(chain(&err).contains("not a regular file"), "{err:?}");
+    // A 512 MiB (sparse) proof file: refused from its size.
+    let proof = blobs.path(&proof_key(0, "proof")).unwrap();
+    std::fs::File::create(&proof)
+        .unwrap()
+        .set_len(512 << 20)
+        .unwrap();
+    std::fs::write(blobs.path(&proof_key(0, "json")).unwrap(), b"{}").unwrap();
+    let err = custodia_round::read_batch(&blobs, 0).unwrap_err();
+    assert!(err.to_string().contains("larger than"), "{err}");
+    // Negative twin: a small regular file is read whole.
+    std::fs::File::create(&proof).unwrap().set_len(10).unwrap();
+    assert_eq!(
+        custodia_round::read_batch(&blobs, 0).unwrap().proof.len(),
+        10
+    );
+}

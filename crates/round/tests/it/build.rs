@@ -36,14 +36,83 @@ fn prices_are_committed_at_the_largest_scale_the_air_allows() {
     let got: Vec<_> = c
         .assets
         .iter()
-        .map(|p| (p.asset.as_str(), p.usd.as_str(), p.price, p.haircut_bps))
+        .map(|p| {
+            (
+                p.asset.as_str(),
+                p.usd.as_str(),
+                p.debt_price,
+                p.collateral_price,
+                p.haircut_bps,
+            )
+        })
         .collect();
+    // Both prices are exact here, so debt and collateral prices agree.
     assert_eq!(
         got,
-        [("BTC", "67000", 67_000_000, 500), ("USDT", "1", 100_000, 0)]
+        [
+            ("BTC", "67000", 67_000_000, 67_000_000, 500),
+            ("USDT", "1", 100_000, 100_000, 0)
+        ]
     );
     // One scale more would push BTC past the bound.
-    assert!(c.assets[0].price * 10 > custodia_air::public::MAX_PRICE);
+    assert!(c.assets[0].debt_price * 10 > custodia_air::public::MAX_PRICE);
+}
+
+#[test]
+fn regression_inexact_prices_round_debt_up_and_collateral_down() {
+    // USDT at 0.99999999 USD is 99_999.999 units at scale 11: debt is valued at 100_000,
+    // collateral at 99_999. Rounding to nearest (100_000 for both) would call the user below
+    // covered: 670 units of USDT are worth 6.6999999e-4 USD, less than the 6.7e-4 USD of one
+    // satoshi of BTC debt.
+    let p = Prices::new(
+        &registry(),
+        vec![
+            Price::new(67_000 * 100_000_000, 500).unwrap(),
+            Price::new(99_999_999, 0).unwrap(),
+        ],
+    )
+    .unwrap();
+    let c = custodia_round::commit_prices(&registry(), &p).unwrap();
+    assert_eq!(c.scale, 11);
+    assert_eq!(
+        (c.assets[1].debt_price, c.assets[1].collateral_price),
+        (100_000, 99_999)
+    );
+    let under = snapshot(&[(0, 1, 670, 0)]);
+    let err = custodia_round::check_collateral(&under, &c).unwrap_err();
+    assert!(
+        matches!(&err, Error::Undercollateralised { count: 1, .. }),
+        "{err}"
+    );
+    // Negative twin: one unit more of collateral covers the debt at the rounded-down price.
+    let covered = snapshot(&[(0, 1, 671, 0)]);
+    custodia_round::check_collateral(&covered, &c).expect("covered");
+}
+
+#[test]
+fn regression_a_snapshot_time_with_an_offset_or_fraction_is_refused() {
+    // One instant, one spelling: `+00:00`, `+14:00`, fractions and lower case would each give
+    // another binding (or, truncated, the same binding for different times).
+    for bad in [
+        "2026-11-30T23:59:59+00:00",
+        "2026-11-30T23:59:59+14:00",
+        "2026-11-30T23:59:59.5Z",
+        "2026-11-30t23:59:59z",
+        "2026-02-30T00:00:00Z",
+        "2026-11-30T24:00:00Z",
+        "",
+    ] {
+        let err = custodia_round::check_snapshot_time(bad).unwrap_err();
+        assert!(matches!(err, Error::SnapshotTime { .. }), "{bad}: {err}");
+        let mut params = params("2026-11");
+        params.snapshot_time = bad.into();
+        let err = custodia_round::build(&users(), Some(&prices()), &params, &Silent).unwrap_err();
+        assert!(matches!(err, Error::SnapshotTime { .. }), "{bad}: {err}");
+    }
+    // Negative twin: the canonical form, leap day included.
+    for good in ["2026-11-30T23:59:59Z", "2028-02-29T00:00:00Z"] {
+        custodia_round::check_snapshot_time(good).expect(good);
+    }
 }
 
 #[test]
@@ -62,7 +131,12 @@ fn a_price_that_rounds_to_zero_is_refused_by_name() {
         matches!(&err, Error::PriceRoundsToZero { asset, scale: 11, .. } if asset.as_str() == "USDT"),
         "{err}"
     );
-    // Negative twin: a zero price is a price, not a rounding loss.
+}
+
+#[test]
+fn regression_a_zero_price_is_refused() {
+    // A zero price would value that asset's debt at nothing: a user with debt and no collateral
+    // would pass as covered.
     let zero = Prices::new(
         &registry(),
         vec![
@@ -71,8 +145,18 @@ fn a_price_that_rounds_to_zero_is_refused_by_name() {
         ],
     )
     .unwrap();
-    let c = custodia_round::commit_prices(&registry(), &zero).unwrap();
-    assert_eq!(c.assets[1].price, 0);
+    let err = custodia_round::commit_prices(&registry(), &zero).unwrap_err();
+    assert!(
+        matches!(&err, Error::ZeroPrice { asset } if asset.as_str() == "USDT"),
+        "{err}"
+    );
+    let debtor = snapshot(&[(0, 0, 0, 1_000_000)]);
+    let err = custodia_round::build(&debtor, Some(&zero), &params("zero"), &Silent).unwrap_err();
+    assert!(matches!(err, Error::ZeroPrice { .. }), "{err}");
+    // Negative twin: the same debtor at a positive price is refused as undercollateralised.
+    let err =
+        custodia_round::build(&debtor, Some(&prices()), &params("zero"), &Silent).unwrap_err();
+    assert!(matches!(err, Error::Undercollateralised { .. }), "{err}");
 }
 
 #[test]
@@ -147,6 +231,7 @@ fn a_built_folder_holds_the_manifest_the_tree_and_every_user() {
             &round.built.tree,
             (&equity, &debt),
             Some(custodia_round::commit_prices(&snap.assets, &prices).unwrap()),
+            custodia_round::chain_openings(&round.boundaries),
         )
     );
     assert_eq!(custodia_round::load_manifest(&blobs).unwrap(), *m);
@@ -159,6 +244,9 @@ fn a_built_folder_holds_the_manifest_the_tree_and_every_user() {
             PRICES,
             "private/batch-00000.wit",
             "private/batch-00001.wit",
+            "private/boundary-00000.json",
+            "private/boundary-00001.json",
+            "private/boundary-00002.json",
             SEED,
             MANIFEST,
         ]

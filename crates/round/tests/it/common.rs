@@ -79,7 +79,7 @@ pub fn proven_round() -> &'static Path {
             &Silent,
         )
         .expect("build");
-        custodia_round::prove_all(&blobs, &Silent).expect("prove");
+        custodia_round::prove_all(&blobs, false, &Silent).expect("prove");
         dir
     })
     .path()

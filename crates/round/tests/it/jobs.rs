@@ -1,7 +1,7 @@
 //! Proving jobs and the round check: a batch from the manifest and its witness alone, and every
 //! way a job or a round is refused.
 
-use custodia_round::folder::{AGGREGATE, MANIFEST, proof_key, witness_key};
+use custodia_round::folder::{AGGREGATE, MANIFEST, boundary_key, proof_key, witness_key};
 use custodia_round::{AGGREGATE_FORMAT, AggregateRecord, Blobs, Error, FsBlobs, MemBlobs, Silent};
 use custodia_sumtree::witness::BatchWitness;
 use custodia_verifier::round::RoundError;
@@ -15,9 +15,15 @@ fn proven() -> FsBlobs {
 #[test]
 fn a_worker_proves_a_batch_from_the_manifest_and_its_witness_alone() {
     let round = proven();
-    // The worker's store holds exactly two objects.
+    // The worker's store holds exactly four objects: the manifest, the witness and the two
+    // chain boundaries around the batch.
     let worker = MemBlobs::new();
-    for key in [MANIFEST.to_owned(), witness_key(1)] {
+    for key in [
+        MANIFEST.to_owned(),
+        witness_key(1),
+        boundary_key(1),
+        boundary_key(2),
+    ] {
         worker.put(&key, &round.get(&key).unwrap()).unwrap();
     }
     let m = custodia_round::load_manifest(&worker).unwrap();
@@ -26,6 +32,8 @@ fn a_worker_proves_a_batch_from_the_manifest_and_its_witness_alone() {
         worker.list("").unwrap(),
         [
             witness_key(1),
+            boundary_key(1),
+            boundary_key(2),
             proof_key(1, "json"),
             proof_key(1, "proof"),
             MANIFEST.to_owned()
@@ -55,7 +63,7 @@ fn a_proven_round_aggregates_and_records_the_check() {
     assert_eq!(record.format, AGGREGATE_FORMAT);
     assert_eq!(record.round, "2026-11");
     assert_eq!(record.root, m.root.to_hex());
-    assert_eq!(record.round_binding, m.binding().to_hex());
+    assert_eq!(record.round_binding, m.binding().unwrap().to_hex());
     assert_eq!(record.batches, 2);
     assert_eq!(record.leaves, 256);
     assert_eq!(record.totals, m.totals);
@@ -66,8 +74,28 @@ fn a_proven_round_aggregates_and_records_the_check() {
 #[test]
 fn other_prices_in_the_manifest_are_rejected_and_nothing_is_recorded() {
     let (_dir, blobs) = copy_of_proven_round();
-    let mut m = custodia_round::load_manifest(&blobs).unwrap();
-    m.prices.as_mut().unwrap().assets[0].price += 1;
+    let original = custodia_round::load_manifest(&blobs).unwrap();
+    // An integer that no longer follows from its usd string: the manifest itself is refused.
+    let mut m = original.clone();
+    m.prices.as_mut().unwrap().assets[0].debt_price += 1;
+    blobs
+        .put(MANIFEST, &serde_json::to_vec_pretty(&m).unwrap())
+        .unwrap();
+    let rejected = custodia_round::aggregate(&blobs, &Silent)
+        .unwrap()
+        .unwrap_err();
+    assert!(
+        matches!(&rejected, RoundError::Manifest(why) if why.contains("gives debt price")),
+        "{rejected}"
+    );
+    assert!(!blobs.exists(AGGREGATE).unwrap());
+    // A consistent but different price (usd and both integers changed together): the binding
+    // differs, so every proof is foreign.
+    let mut m = original;
+    let btc = &mut m.prices.as_mut().unwrap().assets[0];
+    btc.usd = "67001".into();
+    btc.debt_price = 67_001_000;
+    btc.collateral_price = 67_001_000;
     blobs
         .put(MANIFEST, &serde_json::to_vec_pretty(&m).unwrap())
         .unwrap();
@@ -79,12 +107,42 @@ fn other_prices_in_the_manifest_are_rejected_and_nothing_is_recorded() {
             rejected,
             RoundError::PublicMismatch {
                 batch: 0,
-                field: "prices"
+                field: "round_binding"
             }
         ),
         "{rejected}"
     );
     assert!(!blobs.exists(AGGREGATE).unwrap());
+}
+
+#[test]
+fn regression_usd_strings_are_bound_to_the_round() {
+    let (_dir, blobs) = copy_of_proven_round();
+    let mut m = custodia_round::load_manifest(&blobs).unwrap();
+    // A usd string that rounds to the very same integers still changes the binding: what tools
+    // print is what the proofs were made for.
+    m.prices.as_mut().unwrap().assets[1].usd = "1.00000000".into();
+    let rejected = custodia_round::check_round(&blobs, &m, &Silent).unwrap_err();
+    assert!(
+        matches!(
+            rejected,
+            RoundError::PublicMismatch {
+                field: "round_binding",
+                ..
+            }
+        ),
+        "{rejected}"
+    );
+    // A usd of zero is refused outright, whatever the integers say.
+    m.prices.as_mut().unwrap().assets[1].usd = "0".into();
+    let rejected = custodia_round::check_round(&blobs, &m, &Silent).unwrap_err();
+    assert!(
+        matches!(&rejected, RoundError::Manifest(why) if why.contains("zero")),
+        "{rejected}"
+    );
+    // Negative twin: the manifest as published verifies.
+    let m = custodia_round::load_manifest(&blobs).unwrap();
+    custodia_round::check_round(&blobs, &m, &Silent).expect("verified");
 }
 
 #[test]
@@ -130,7 +188,11 @@ fn a_tampered_witness_is_refused_before_proving() {
     let mut w = custodia_round::read_witness(&round, &m, 0).unwrap();
     // One more unit of equity somewhere: still collateralised, but not the committed tree.
     w.balances[2] = custodia_primitives::Amount::new(w.balances[2].units() + 1).unwrap();
-    let err = custodia_round::prove_batch(&m, 0, &w).unwrap_err();
+    let chain = (
+        custodia_round::read_boundary(&round, &m, 0).unwrap(),
+        custodia_round::read_boundary(&round, &m, 1).unwrap(),
+    );
+    let err = custodia_round::prove_batch(&m, 0, &w, (&chain.0, &chain.1)).unwrap_err();
     assert!(
         matches!(&err, Error::RootMismatch { batch: 0, expected, got } if *expected == m.batch_roots[0] && got != expected),
         "{err}"
@@ -173,8 +235,12 @@ fn a_witness_of_another_batch_is_refused() {
         "memory:/private/batch-00000.wit does not belong to batch 0 of this round"
     );
     let w: BatchWitness = custodia_round::read_witness(&round, &m, 1).unwrap();
+    let chain = (
+        custodia_round::read_boundary(&round, &m, 0).unwrap(),
+        custodia_round::read_boundary(&round, &m, 1).unwrap(),
+    );
     assert!(matches!(
-        custodia_round::prove_batch(&m, 0, &w),
+        custodia_round::prove_batch(&m, 0, &w, (&chain.0, &chain.1)),
         Err(Error::ForeignWitness { .. })
     ));
 }
@@ -205,7 +271,7 @@ fn batches_beyond_the_round_and_rounds_without_prices_are_refused() {
     let m = custodia_round::load_manifest(&blobs).unwrap();
     let err = custodia_round::prove_one(&blobs, &m, 0).unwrap_err();
     assert!(matches!(err, Error::NoPrices), "{err}");
-    let err = custodia_round::prove_all(&blobs, &Silent).unwrap_err();
+    let err = custodia_round::prove_all(&blobs, false, &Silent).unwrap_err();
     assert!(
         matches!(err, Error::Manifest(RoundError::Manifest(_))),
         "{err}"

@@ -3,5 +3,6 @@
 
 mod blobs;
 mod build;
+mod chain;
 mod common;
 mod jobs;

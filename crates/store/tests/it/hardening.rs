@@ -156,7 +156,7 @@ fn clock_now(c: &ManualClock) -> Timestamp {
 
 fn claim(i: u8) -> ReplayClaim {
     let key = ApiKeyId::generate(&SeededEntropy::new(u64::from(i)));
-    ReplayClaim::new(&key, &[i; 32])
+    ReplayClaim::new(&key, &[i; 32], Timestamp::from_millis(T0))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -199,7 +199,7 @@ async fn a_claim_is_won_once_across_instances_and_restarts() {
                         let mut sign = [0u8; 32];
                         sign[..4].copy_from_slice(&n.to_le_bytes());
                         assert!(
-                            s.claim_request(&ReplayClaim::new(&key, &sign), exp, now)
+                            s.claim_request(&ReplayClaim::new(&key, &sign, now), exp, now)
                                 .await
                                 .unwrap()
                         );
@@ -278,7 +278,7 @@ async fn replay_claim_throughput() {
                         sign[..4].copy_from_slice(&n.to_le_bytes());
                         let t0 = std::time::Instant::now();
                         assert!(
-                            s.claim_request(&ReplayClaim::new(&key, &sign), exp, now)
+                            s.claim_request(&ReplayClaim::new(&key, &sign, now), exp, now)
                                 .await
                                 .unwrap()
                         );

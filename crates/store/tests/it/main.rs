@@ -1,6 +1,7 @@
 //! The store's behaviour on every engine (SQLite always, PostgreSQL when configured), one test
 //! binary for the crate.
 
+mod checkpoints;
 mod guard;
 mod hardening;
 mod jobs;

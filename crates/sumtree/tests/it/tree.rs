@@ -5,11 +5,17 @@ use custodia_primitives::{AccountId, Amount, AssetRegistry};
 use custodia_sumtree::witness::{BatchWitness, WitnessError};
 use custodia_sumtree::{
     InclusionError, InclusionProof, Nonce, TreeError, TreeShape, assets_digest, build_tree,
-    leaf_hash, root_from_path, uid_hash,
+    leaf_hash, root_from_path, round_context, uid_hash,
 };
 use proptest::prelude::*;
 
 const SEED: [u8; 32] = [7; 32];
+const ROUND: &str = "test-round";
+
+/// The context of round [`ROUND`] over the first `a` default assets.
+fn ctx(a: usize) -> Digest {
+    round_context(ROUND, &assets_digest(&registry(a)))
+}
 
 fn users(n: usize) -> Vec<AccountId> {
     (0..n)
@@ -35,7 +41,7 @@ fn proof_for(
     let w = 2 * assets.len();
     let slot = built.layout.user_slot[u] as usize;
     InclusionProof::new(
-        "test-round",
+        ROUND,
         ids[u].clone(),
         built.layout.nonces[u],
         assets,
@@ -51,17 +57,83 @@ fn leaf_vector() {
     // Pinned: changing the encoding changes every published root; docs/por-protocol.md quotes it.
     let id = AccountId::new("alice").unwrap();
     let nonce = Nonce([0x11; 32]);
-    let uid = uid_hash(&id, &nonce);
+    let context = round_context("2026-11", &assets_digest(&registry(2)));
+    let uid = uid_hash(&id, &nonce, &context);
     let leaf = leaf_hash(&uid, &amounts(&[50_000_000, 0, 120_000_000, 10_000_000]));
     let assets = assets_digest(&registry(22));
-    assert_eq!([uid.to_hex(), leaf.to_hex(), assets.to_hex()], LEAF_VECTORS);
+    assert_eq!(
+        [
+            context.to_hex(),
+            uid.to_hex(),
+            leaf.to_hex(),
+            assets.to_hex()
+        ],
+        LEAF_VECTORS
+    );
+    // Negative twin: another round id gives another context, uid and leaf.
+    let other = round_context("2026-12", &assets_digest(&registry(2)));
+    assert_ne!(uid_hash(&id, &nonce, &other), uid);
 }
 
-const LEAF_VECTORS: [&str; 3] = [
-    "008c63aa57a624d97ddfc6b11fd15eba4a8025746610872d5b5d4b8f04c2e191",
-    "1aa4e0cfa9589fa7b91d89c434d288121f9cbe2b28186f4ac1c4c70c68383497",
+const LEAF_VECTORS: [&str; 4] = [
+    "dd7fe0f2b2ecc9bba979d1cb0b8ff072ea5892006cd27bbe06a68b020e20d154",
+    "c7c6f72b07984071acae61c1741cde29d6b5f27eef922637f2ea83a65cb3e38a",
+    "9abf8cae2e9d6a02cb6b212b2f71656b776adc61bba29ac12b6503ec4b2f0467",
     "d6f2f338e7aaf66fcc71f757c2f0e4443e60fc02d2256c0d4cd11555b0d078d6",
 ];
+
+#[test]
+fn regression_relabelled_assets_or_round_in_an_inclusion_file_are_rejected() {
+    // The leaf binds balances by position; the labels come from the file. Since version 2 the
+    // uid hash absorbs the round id and the asset list, so relabelling breaks the path.
+    let assets = registry(3);
+    let ids = users(5);
+    let balances = amounts(&[7; 30]);
+    let shape = TreeShape::for_users(5, 2, 0).unwrap();
+    let built = build_tree(&ids, &balances, 3, shape, &SEED, &ctx(3)).unwrap();
+    let root = built.tree.root();
+    let good = proof_for(&built, &ids, &balances, &assets, 1);
+    good.verify(&root).expect("the file as written verifies");
+    let mut swapped = good.clone();
+    swapped.assets.swap(0, 1);
+    // Equity and debt keep their symbols, so the amounts move to the other position too.
+    assert!(matches!(
+        swapped.verify(&root),
+        Err(InclusionError::RootMismatch { .. })
+    ));
+    let mut decimals = good.clone();
+    decimals.assets[2].1 += 1;
+    assert!(matches!(
+        decimals.verify(&root),
+        Err(InclusionError::RootMismatch { .. })
+    ));
+    let mut renamed = good.clone();
+    let old = renamed.assets[0].0.to_string();
+    renamed.assets[0].0 = custodia_primitives::AssetId::new("FAKE").unwrap();
+    for map in [&mut renamed.equity, &mut renamed.debt] {
+        for (k, _) in &mut map.0 {
+            if *k == old {
+                *k = "FAKE".into();
+            }
+        }
+    }
+    assert!(matches!(
+        renamed.verify(&root),
+        Err(InclusionError::RootMismatch { .. })
+    ));
+    let mut other_round = good.clone();
+    other_round.round = "another-round".into();
+    assert!(matches!(
+        other_round.verify(&root),
+        Err(InclusionError::RootMismatch { .. })
+    ));
+    let mut bad_id = good;
+    bad_id.round = "test-round\0".into();
+    assert!(matches!(
+        bad_id.verify(&root),
+        Err(InclusionError::RoundId(_))
+    ));
+}
 
 #[test]
 fn every_user_has_a_verifying_proof_and_tampering_fails() {
@@ -72,7 +144,7 @@ fn every_user_has_a_verifying_proof_and_tampering_fails() {
         .collect();
     let shape = TreeShape::for_users(ids.len(), 3, 0).unwrap();
     assert_eq!(shape.num_leaves(), 64);
-    let built = build_tree(&ids, &balances, 3, shape, &SEED).unwrap();
+    let built = build_tree(&ids, &balances, 3, shape, &SEED, &ctx(3)).unwrap();
     let root = built.tree.root();
     for u in 0..ids.len() {
         let p = proof_for(&built, &ids, &balances, &assets, u);
@@ -170,9 +242,9 @@ fn layout_is_deterministic_and_seed_dependent() {
     let ids = users(10);
     let bal = vec![Amount::ZERO; 20];
     let shape = TreeShape::new(6, 2).unwrap();
-    let a = build_tree(&ids, &bal, 1, shape, &SEED).unwrap();
-    let b = build_tree(&ids, &bal, 1, shape, &SEED).unwrap();
-    let c = build_tree(&ids, &bal, 1, shape, &[8; 32]).unwrap();
+    let a = build_tree(&ids, &bal, 1, shape, &SEED, &ctx(1)).unwrap();
+    let b = build_tree(&ids, &bal, 1, shape, &SEED, &ctx(1)).unwrap();
+    let c = build_tree(&ids, &bal, 1, shape, &[8; 32], &ctx(1)).unwrap();
     assert_eq!(a.tree.root(), b.tree.root());
     assert_ne!(a.tree.root(), c.tree.root());
     assert_ne!(a.layout.user_slot, c.layout.user_slot);
@@ -188,7 +260,7 @@ fn batch_roots_join_into_the_root_and_witnesses_round_trip() {
     let ids = users(20);
     let bal: Vec<Amount> = (0..40).map(|i| Amount::new(i as u64).unwrap()).collect();
     let shape = TreeShape::new(5, 3).unwrap();
-    let built = build_tree(&ids, &bal, 1, shape, &SEED).unwrap();
+    let built = build_tree(&ids, &bal, 1, shape, &SEED, &ctx(1)).unwrap();
     assert_eq!(built.tree.batch_roots().len(), 4);
     let mut level = built.tree.batch_roots().to_vec();
     while level.len() > 1 {
@@ -248,7 +320,8 @@ fn shape_errors() {
             &[Amount::ZERO; 18],
             1,
             TreeShape::new(3, 1).unwrap(),
-            &SEED
+            &SEED,
+            &ctx(1),
         ),
         Err(TreeError::TooManyUsers { .. })
     ));
@@ -258,7 +331,8 @@ fn shape_errors() {
             &[Amount::ZERO; 17],
             1,
             TreeShape::new(4, 1).unwrap(),
-            &SEED
+            &SEED,
+            &ctx(1),
         ),
         Err(TreeError::BalancesShape { .. })
     ));
@@ -277,7 +351,15 @@ fn proof_json_is_small_and_strict() {
     }
     // A 2^20-leaf tree's path has 20 siblings; simulate it with a real small tree plus fake
     // siblings to measure the size of a realistic file.
-    let built = build_tree(&ids, &bal, 22, TreeShape::new(2, 0).unwrap(), &SEED).unwrap();
+    let built = build_tree(
+        &ids,
+        &bal,
+        22,
+        TreeShape::new(2, 0).unwrap(),
+        &SEED,
+        &ctx(22),
+    )
+    .unwrap();
     let mut p = proof_for(&built, &ids, &bal, &assets, 0);
     p.siblings.resize(20, Digest([1, 2, 3, 4]));
     let json = p.to_json();
@@ -323,7 +405,7 @@ proptest! {
         let assets = registry(2);
         let ids = users(n);
         let bal: Vec<Amount> = (0..n * 4).map(|i| Amount::new(vals[i % vals.len()]).unwrap()).collect();
-        let built = build_tree(&ids, &bal, 2, TreeShape::for_users(n, 2, 0).unwrap(), &SEED).unwrap();
+        let built = build_tree(&ids, &bal, 2, TreeShape::for_users(n, 2, 0).unwrap(), &SEED, &ctx(2)).unwrap();
         let root = built.tree.root();
         for u in 0..n {
             prop_assert!(proof_for(&built, &ids, &bal, &assets, u).verify(&root).is_ok());
@@ -344,7 +426,7 @@ proptest! {
         let mut b2 = bal[u * w..(u + 1) * w].to_vec();
         let k = flip.1 % w;
         b2[k] = Amount::new(b2[k].units() ^ 1).unwrap();
-        let uid = uid_hash(&ids[u], &built.layout.nonces[u]);
+        let uid = uid_hash(&ids[u], &built.layout.nonces[u], &ctx(2));
         let forged = root_from_path(leaf_hash(&uid, &b2), good.leaf_index, &good.siblings);
         prop_assert_ne!(forged, root);
     }
@@ -365,7 +447,15 @@ fn fast_writer_matches_serde_byte_for_byte() {
             .unwrap()
         })
         .collect();
-    let built = build_tree(&ids, &bal, 22, TreeShape::new(6, 2).unwrap(), &SEED).unwrap();
+    let built = build_tree(
+        &ids,
+        &bal,
+        22,
+        TreeShape::new(6, 2).unwrap(),
+        &SEED,
+        &custodia_sumtree::round_context("round-7", &assets_digest(&assets)),
+    )
+    .unwrap();
     let w = ProofWriter::new("round-7", &assets, &built.tree.root());
     for u in 0..50 {
         let slot = built.layout.user_slot[u] as usize;
@@ -383,3 +473,86 @@ fn fast_writer_matches_serde_byte_for_byte() {
         assert_eq!(String::from_utf8(buf).unwrap(), expect.to_json());
     }
 }
+
+#[test]
+fn regression_the_round_binding_encodes_lengths_and_refuses_what_it_cannot_encode() {
+    use custodia_primitives::Total;
+    use custodia_sumtree::{BindingError, RoundManifest};
+    let assets = registry(1);
+    let ids = users(3);
+    let built = build_tree(
+        &ids,
+        &amounts(&[1; 6]),
+        1,
+        TreeShape::new(2, 1).unwrap(),
+        &SEED,
+        &ctx(1),
+    )
+    .unwrap();
+    let totals = [Total::from_units(3)];
+    let m = RoundManifest::for_tree(
+        "r1",
+        "2026-11-30T23:59:59Z",
+        &assets,
+        &built.tree,
+        (&totals, &totals),
+        None,
+        custodia_sumtree::ChainOpenings {
+            first_salt: Digest([1, 2, 3, 4]),
+            last_salt: Digest([5, 6, 7, 8]),
+            last_state: Vec::new(),
+        },
+    );
+    let binding = m.binding().unwrap();
+    // Pinned: docs/por-protocol.md quotes it (round `r1`, that time, 1 asset, no prices).
+    assert_eq!(
+        [m.root.to_hex(), binding.to_hex()],
+        BINDING_VECTOR,
+        "{:?}",
+        [m.root.to_hex(), binding.to_hex()]
+    );
+    // Version 1 zero-padded the id and the time without lengths and truncated them: `r1` and
+    // `r1\0` bound alike, and so did two offsets cut off at 32 bytes.
+    for (round, time) in [
+        ("r1\0", "2026-11-30T23:59:59Z"),
+        (&"a".repeat(65)[..], "2026-11-30T23:59:59Z"),
+        ("r 1", "2026-11-30T23:59:59Z"),
+    ] {
+        let mut other = m.clone();
+        other.round = round.into();
+        other.snapshot_time = time.into();
+        assert!(
+            matches!(other.binding(), Err(BindingError::RoundId(_))),
+            "{round:?}"
+        );
+    }
+    for time in [
+        "2026-11-30T23:59:59+00:00",
+        "2026-11-30T23:59:59.000000000000+14:00",
+        "2026-11-30T23:59:59Z\0",
+    ] {
+        let mut other = m.clone();
+        other.snapshot_time = time.into();
+        assert!(
+            matches!(other.binding(), Err(BindingError::SnapshotTime(_))),
+            "{time:?}"
+        );
+    }
+    // Negative twin: every valid change is another binding; the same manifest the same one.
+    assert_eq!(m.clone().binding().unwrap(), binding);
+    for (round, time) in [
+        ("r1.", "2026-11-30T23:59:59Z"),
+        ("r", "2026-11-30T23:59:59Z"),
+        ("r1", "2026-11-30T23:59:58Z"),
+    ] {
+        let mut other = m.clone();
+        other.round = round.into();
+        other.snapshot_time = time.into();
+        assert_ne!(other.binding().unwrap(), binding, "{round} {time}");
+    }
+}
+
+const BINDING_VECTOR: [&str; 2] = [
+    "301ed8a40f9f6e86398c16652cfbb21d3fc1cc5a3158dd90aaabebd7bceb3158",
+    "5c3a52b2d497c4c538163a7bdd682dbc9961b9ea58a2988e5b961bb6f15a3c88",
+];

@@ -15,19 +15,50 @@ fn input<T>(msg: impl Into<String>) -> Result<T, InputError> {
     Err(InputError(msg.into()))
 }
 
-/// Reads at most `limit` bytes of a file; larger files are an input error.
+/// Reads at most `limit` bytes of a regular file; larger files, and anything that is not a
+/// regular file (a device such as `/dev/zero`, a named pipe, a socket, also behind a symbolic
+/// link), are input errors. The size is checked before a byte is read, and the read itself
+/// stops at the limit in case the file grows meanwhile.
 pub fn read_limited(path: &Path, limit: u64) -> Result<Vec<u8>, InputError> {
+    // Looked at before opening: opening a named pipe would block until a writer appears.
+    let meta = fs::metadata(path)
+        .map_err(|e| InputError(format!("cannot open {}: {e}", path.display())))?;
+    if !meta.is_file() {
+        return input(format!(
+            "{} is not a regular file: not a Custodia file",
+            path.display()
+        ));
+    }
+    let too_large = || {
+        input(format!(
+            "{} is larger than {limit} bytes: not a Custodia file",
+            path.display()
+        ))
+    };
+    if meta.len() > limit {
+        return too_large();
+    }
     let f = fs::File::open(path)
         .map_err(|e| InputError(format!("cannot open {}: {e}", path.display())))?;
-    let mut buf = Vec::new();
+    // The file opened may not be the one looked at (a swap in between): check again.
+    let meta = f
+        .metadata()
+        .map_err(|e| InputError(format!("cannot read {}: {e}", path.display())))?;
+    if !meta.is_file() {
+        return input(format!(
+            "{} is not a regular file: not a Custodia file",
+            path.display()
+        ));
+    }
+    if meta.len() > limit {
+        return too_large();
+    }
+    let mut buf = Vec::with_capacity(meta.len() as usize);
     f.take(limit + 1)
         .read_to_end(&mut buf)
         .map_err(|e| InputError(format!("cannot read {}: {e}", path.display())))?;
     if buf.len() as u64 > limit {
-        return input(format!(
-            "{} is larger than {limit} bytes: not a Custodia file",
-            path.display()
-        ));
+        return too_large();
     }
     Ok(buf)
 }
@@ -96,6 +127,12 @@ pub fn discover(paths: &[PathBuf]) -> Result<Bundle, InputError> {
             walk(p, 0, &mut bundle, &mut seen)?;
             continue;
         }
+        if !meta.is_file() {
+            return input(format!(
+                "{} is not a regular file (a device, pipe or socket): not a Custodia file",
+                p.display()
+            ));
+        }
         let added = if is_zip(p) {
             let bytes = read_limited(p, MAX_ZIP_BYTES)?;
             bundle.add_bytes(&p.display().to_string(), bytes)?
@@ -133,4 +170,51 @@ fn is_zip(p: &Path) -> bool {
         .and_then(|mut f| f.read_exact(&mut head))
         .is_ok()
         && (head == *b"PK\x03\x04" || head == *b"PK\x05\x06")
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn regression_devices_pipes_and_links_to_them_are_refused_before_reading() {
+        let dir = std::env::temp_dir().join(format!("custodia-disk-{}", std::process::id()));
+        fs::create_dir_all(&dir).unwrap();
+        // A link to /dev/zero would read until memory runs out.
+        let zero = dir.join("round.json");
+        let _ = fs::remove_file(&zero);
+        std::os::unix::fs::symlink("/dev/zero", &zero).unwrap();
+        let e = read_limited(&zero, 1 << 20).unwrap_err();
+        assert!(e.0.contains("not a regular file"), "{e}");
+        assert!(discover(std::slice::from_ref(&zero)).is_err());
+        // A named pipe would block on open.
+        let fifo = dir.join("batch-00000.json");
+        let _ = fs::remove_file(&fifo);
+        let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+        if made.is_ok_and(|s| s.success()) {
+            let e = read_limited(&fifo, 1 << 20).unwrap_err();
+            assert!(e.0.contains("not a regular file"), "{e}");
+        }
+        // Negative twin: a regular file is read.
+        let ok = dir.join("ok.json");
+        fs::write(&ok, b"{}").unwrap();
+        assert_eq!(read_limited(&ok, 1 << 20).unwrap(), b"{}");
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn regression_an_oversized_file_is_refused_without_being_read() {
+        let dir = std::env::temp_dir().join(format!("custodia-big-{}", std::process::id()));
+        fs::create_dir_all(&dir).unwrap();
+        // 512 MiB, sparse: refused from its size alone (reading it would cost ~530 MB).
+        let big = dir.join("round.json");
+        fs::File::create(&big).unwrap().set_len(512 << 20).unwrap();
+        let e = read_limited(&big, 64 << 20).unwrap_err();
+        assert!(e.0.contains("larger than"), "{e}");
+        // Negative twin: at the limit it is read.
+        let at = dir.join("at.json");
+        fs::File::create(&at).unwrap().set_len(1024).unwrap();
+        assert_eq!(read_limited(&at, 1024).unwrap().len(), 1024);
+        fs::remove_dir_all(&dir).unwrap();
+    }
 }

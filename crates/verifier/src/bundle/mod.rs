@@ -35,7 +35,9 @@ pub const MAX_ZIP_ENTRIES: usize = 1 << 16;
 /// Most sources a bundle takes (files and zip entries together).
 pub const MAX_SOURCES: usize = 1 << 20;
 
-const INCLUSION_FORMAT: &str = "custodia-inclusion/1";
+const INCLUSION_FORMAT: &str = custodia_sumtree::proof::FORMAT;
+/// Older format tags, recognised only to say they are unsupported.
+const OLD_FORMATS: &[&str] = &["custodia-round/1", "custodia-inclusion/1"];
 
 /// The files cannot be checked at all: a usage or input problem, not a rejection.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -94,11 +96,16 @@ impl Source for Memory {
     }
 }
 
+/// A zip archive parsed once: its central directory is read when the archive is opened and
+/// shared by every entry (cloning the archive clones a pointer), so reading n entries costs n
+/// inflations, never n re-parses of the directory.
+type Archive = zip::ZipArchive<Cursor<Arc<[u8]>>>;
+
 /// One entry of a zip archive held in memory, inflated only when read.
 #[derive(Debug, Clone)]
 struct ZipEntry {
     name: String,
-    archive: Arc<[u8]>,
+    archive: Archive,
     index: usize,
 }
 
@@ -108,8 +115,7 @@ impl Source for ZipEntry {
     }
 
     fn read(&self, limit: u64) -> Result<Vec<u8>, String> {
-        let mut zip = zip::ZipArchive::new(Cursor::new(&self.archive[..]))
-            .map_err(|e| format!("{}: {e}", self.name))?;
+        let mut zip = self.archive.clone();
         let entry = zip
             .by_index(self.index)
             .map_err(|e| format!("{}: {e}", self.name))?;
@@ -158,6 +164,7 @@ impl Added {
 pub struct Bundle {
     round: Option<(Box<dyn Source>, Vec<u8>)>,
     inclusions: Vec<(Box<dyn Source>, Vec<u8>)>,
+    inclusion_index: std::collections::HashMap<u64, Vec<usize>>,
     proofs: BTreeMap<usize, Box<dyn Source>>,
     publics: BTreeMap<usize, Box<dyn Source>>,
     sources: usize,
@@ -294,11 +301,25 @@ impl Bundle {
                 Ok(Added::Round)
             }
             Some(INCLUSION_FORMAT) => {
-                if !self.inclusions.iter().any(|(_, b)| *b == bytes) {
+                // Duplicates are found through a hash of the bytes, so n files cost n look-ups
+                // (a hostile archive of many same-sized files stays linear).
+                let key = {
+                    let mut h = std::collections::hash_map::DefaultHasher::new();
+                    std::hash::Hash::hash(&bytes, &mut h);
+                    std::hash::Hasher::finish(&h)
+                };
+                let same = self.inclusion_index.entry(key).or_default();
+                if !same.iter().any(|&i| self.inclusions[i].1 == bytes) {
+                    same.push(self.inclusions.len());
                     self.inclusions.push((source, bytes));
                 }
                 Ok(Added::Inclusion)
             }
+            Some(f) if OLD_FORMATS.contains(&f) => input(format!(
+                "{}: unsupported format version `{f}`: this verifier reads `{ROUND_FORMAT}` and \
+                 `{INCLUSION_FORMAT}`; the file was published by an older version",
+                source.name()
+            )),
             _ => Ok(Added::Ignored),
         }
     }
@@ -311,7 +332,7 @@ impl Bundle {
         archive: Arc<[u8]>,
         strict: bool,
     ) -> Result<Added, InputError> {
-        let zip = match zip::ZipArchive::new(Cursor::new(&archive[..])) {
+        let zip = match Archive::new(Cursor::new(archive)) {
             Ok(zip) => zip,
             Err(_) if !strict => return Ok(Added::Ignored),
             Err(e) => return input(format!("{name}: not a readable zip archive: {e}")),
@@ -338,12 +359,11 @@ impl Bundle {
             }
             entries.push((index, format!("{name}:{path}")));
         }
-        drop(zip);
         let mut recognised = 0;
         for (index, entry_name) in entries {
             let entry = ZipEntry {
                 name: entry_name,
-                archive: Arc::clone(&archive),
+                archive: zip.clone(),
                 index,
             };
             if self.add(Box::new(entry))?.recognised() {
@@ -445,8 +465,7 @@ impl Bundle {
                     text: format!(
                         "VERIFIED: the balances of {} — {} — are included in round {} under root \
                          {} (leaf {}); batch {}'s proof that every user in the batch has \
-                         non-negative, collateralised balances and that the batch totals are \
-                         exact is valid at {}-bit conjectured security.",
+                         non-negative, collateralised balances is valid at {}-bit conjectured security.",
                         v.inclusion.user_id,
                         balances_text(&v.inclusion),
                         m.round,
@@ -475,8 +494,9 @@ impl Bundle {
                         "VERIFIED: all {} batch proofs of round {} are valid at {}-bit \
                          conjectured security, so every one of the {} leaves has non-negative \
                          balances and debt covered by collateral after haircuts; the batch roots \
-                         join into the root {}; and the published per-asset totals are the exact \
-                         sums of the proven ones.",
+                         join into the root {}; and the chain of running totals links every batch \
+                         from zero to exactly the published per-asset totals (no batch's sums \
+                         are published).",
                         v.batches,
                         v.round,
                         v.security_bits,
@@ -675,6 +695,61 @@ mod tests {
             z[..z.len() - 10].to_vec(),
         ));
         assert_eq!(b.add(found).unwrap(), Added::Ignored);
+    }
+
+    #[test]
+    fn regression_version_1_files_get_an_unsupported_format_error() {
+        let mut b = Bundle::new();
+        for (name, format) in [
+            ("round.json", "custodia-round/1"),
+            ("me.json", "custodia-inclusion/1"),
+        ] {
+            let old = format!(r#"{{"format":"{format}"}}"#).into_bytes();
+            let e = b.add_bytes(name, old).unwrap_err();
+            assert!(e.0.contains("unsupported format version"), "{e}");
+            assert!(e.0.contains(format), "{e}");
+        }
+        // Negative twin: the current format is taken.
+        assert_eq!(
+            b.add_bytes("r.json", round_json("r1")).unwrap(),
+            Added::Round
+        );
+    }
+
+    #[test]
+    fn regression_a_zip_at_the_entry_limit_is_read_in_linear_time() {
+        // Each entry shares the archive parsed once; re-parsing the central directory per entry
+        // made this quadratic (minutes at the limit). 20 000 entries take milliseconds now.
+        let names: Vec<String> = (0..20_000).map(|i| format!("f{i}.json")).collect();
+        let mut w = zip::ZipWriter::new(Cursor::new(Vec::new()));
+        let opts = zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Stored);
+        for name in &names {
+            w.start_file(name.as_str(), opts).unwrap();
+            w.write_all(b"{}").unwrap();
+        }
+        let z = w.finish().unwrap().into_inner();
+        let mut b = Bundle::new();
+        assert_eq!(b.add_bytes("many.zip", z).unwrap(), Added::Archive(0));
+        assert_eq!(b.sources, 20_001);
+    }
+
+    #[test]
+    fn regression_many_identical_inclusion_files_are_deduplicated_in_linear_time() {
+        let mut b = Bundle::new();
+        let same = format!(
+            r#"{{"format":"{INCLUSION_FORMAT}","x":"{}"}}"#,
+            "a".repeat(4096)
+        );
+        for i in 0..20_000 {
+            b.add_bytes(&format!("{i}.json"), same.clone().into_bytes())
+                .unwrap();
+        }
+        assert_eq!(b.inclusion_count(), 1);
+        // Negative twin: different files are all kept.
+        let other = format!(r#"{{"format":"{INCLUSION_FORMAT}","x":"b"}}"#);
+        b.add_bytes("other.json", other.into_bytes()).unwrap();
+        assert_eq!(b.inclusion_count(), 2);
     }
 
     #[test]

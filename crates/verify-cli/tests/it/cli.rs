@@ -7,13 +7,16 @@ use std::process::Command;
 use std::sync::OnceLock;
 
 use custodia_air::ProofOptions;
+use custodia_air::chain::{Boundary, add_states};
+use custodia_hash::Digest;
 use custodia_primitives::{AccountId, Amount};
 use custodia_prover::{BatchParams, prove_batch};
 use custodia_snapshot::Snapshot;
 use custodia_snapshot::demo::demo_registry;
 use custodia_sumtree::witness::BatchWitness;
 use custodia_sumtree::{
-    CommittedPrice, CommittedPrices, InclusionProof, PADDING, RoundManifest, TreeShape, build_tree,
+    ChainOpenings, ChainState, CommittedPrice, CommittedPrices, InclusionProof, PADDING,
+    RoundManifest, TreeShape, build_tree,
 };
 
 /// A proven round of two batches, written once per test process.
@@ -54,20 +57,58 @@ fn write_round(dir: &Path) {
         snapshot.num_assets(),
         shape,
         &[7u8; 32],
+        &custodia_sumtree::round_context(
+            "test-1",
+            &custodia_sumtree::assets_digest(&snapshot.assets),
+        ),
     )
     .expect("tree");
     let (equity, debt) = snapshot.totals();
+    // One USD per whole unit at scale 8: exact integers 10^(8 − decimals).
     let prices = CommittedPrices {
-        scale: 0,
+        scale: 8,
         assets: snapshot
             .assets
             .assets()
             .iter()
-            .map(|a| CommittedPrice {
-                asset: a.id.clone(),
-                usd: "1".into(),
-                price: 1,
-                haircut_bps: 1_000,
+            .map(|a| {
+                let (debt, collateral) =
+                    custodia_sumtree::directed_prices(100_000_000, a.decimals, 8);
+                CommittedPrice {
+                    asset: a.id.clone(),
+                    usd: "1".into(),
+                    debt_price: debt as u64,
+                    collateral_price: collateral as u64,
+                    haircut_bps: 1_000,
+                }
+            })
+            .collect(),
+    };
+    // The running-total chain, as a round builder lays it: zero, then each batch's sums added,
+    // a distinct salt per boundary.
+    let witnesses: Vec<BatchWitness> = (0..shape.num_batches())
+        .map(|b| BatchWitness::from_tree(&built, &snapshot.balances, snapshot.num_assets(), b))
+        .collect();
+    let mut boundaries = vec![Boundary::zero(snapshot.num_assets(), Digest([1, 0, 0, 1]))];
+    for (b, w) in witnesses.iter().enumerate() {
+        let state = add_states(&boundaries[b].state, &custodia_prover::batch_sums(w)).expect("sum");
+        boundaries.push(Boundary {
+            state,
+            salt: Digest([b as u64 + 2, 7, 7, 7]),
+        });
+    }
+    let last = boundaries.last().expect("last");
+    let chain = ChainOpenings {
+        first_salt: boundaries[0].salt,
+        last_salt: last.salt,
+        last_state: last
+            .state
+            .iter()
+            .map(|t| ChainState {
+                equity_lo: t.equity_lo,
+                equity_hi: t.equity_hi,
+                debt_lo: t.debt_lo,
+                debt_hi: t.debt_hi,
             })
             .collect(),
     };
@@ -78,6 +119,7 @@ fn write_round(dir: &Path) {
         &built.tree,
         (&equity, &debt),
         Some(prices),
+        chain,
     );
     fs::create_dir_all(dir.join("proofs")).expect("mkdir");
     fs::create_dir_all(dir.join("inclusion")).expect("mkdir");
@@ -86,13 +128,15 @@ fn write_round(dir: &Path) {
         serde_json::to_vec_pretty(&m).expect("json"),
     )
     .expect("write");
-    let params = BatchParams {
-        round_binding: m.binding(),
-        assets: custodia_verifier::round::asset_params(&m),
-    };
-    for b in 0..shape.num_batches() {
-        let w = BatchWitness::from_tree(&built, &snapshot.balances, snapshot.num_assets(), b);
-        let proven = prove_batch(&w, &params, &ProofOptions::STANDARD).expect("prove");
+    for (b, w) in witnesses.iter().enumerate() {
+        let params = BatchParams {
+            round_binding: m.binding().expect("binding"),
+            num_batches: shape.num_batches() as u64,
+            assets: custodia_verifier::round::asset_params(&m),
+            chain_in: boundaries[b].clone(),
+            salt_out: boundaries[b + 1].salt,
+        };
+        let proven = prove_batch(w, &params, &ProofOptions::STANDARD).expect("prove");
         fs::write(
             dir.join(format!("proofs/batch-{b:05}.json")),
             serde_json::to_vec_pretty(&proven.public).expect("json"),
@@ -168,7 +212,10 @@ fn whole_round_folder_verifies() {
     let (code, text) = verify(&[round()]);
     assert_eq!(code, 0, "{text}");
     assert!(text.contains("all 2 batch proofs"), "{text}");
-    assert!(text.contains("exact sums"), "{text}");
+    assert!(
+        text.contains("exactly the published per-asset totals"),
+        "{text}"
+    );
     assert!(text.contains("the balances of user-0001"), "{text}");
 }
 

@@ -1,0 +1,3 @@
+//! Integration tests of `custodia-verifier`, one binary.
+
+mod fixture;
