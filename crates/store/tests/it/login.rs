@@ -116,6 +116,69 @@ async fn credential_stuffing_from_one_ip_is_blocked_and_survives_a_restart() {
     }
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn password_spraying_over_a_subnet_is_blocked_but_its_neighbours_are_not() {
+    for t in stores("login_spraying").await {
+        let clock = ManualClock::new(Timestamp::from_millis(T0));
+        let svc = service(t.store.clone(), &clock);
+        // One wrong password per account, each from another address of one /24.
+        let mut blocked_at = None;
+        for i in 0..120i64 {
+            let ip = format!("198.51.100.{}", i % 250 + 1);
+            let a = svc
+                .assess(
+                    &Quiet,
+                    &login(
+                        &format!("sprayed{i}"),
+                        &ip,
+                        "bot",
+                        "failure",
+                        T0 + i * 1_000,
+                    ),
+                )
+                .await
+                .unwrap();
+            if a.decision == Decision::Block && blocked_at.is_none() {
+                blocked_at = Some(i);
+                assert!(
+                    a.reasons.iter().any(|r| r.code == "password_spraying"),
+                    "{a:?}"
+                );
+            }
+        }
+        assert_eq!(
+            blocked_at,
+            Some(49),
+            "{}: the 50th account trips it",
+            t.label
+        );
+        // A fresh address of the subnet is refused even with a right password.
+        let a = svc
+            .assess(
+                &Quiet,
+                &login("sprayed3", "198.51.100.251", "bot", "success", T0 + 200_000),
+            )
+            .await
+            .unwrap();
+        assert_eq!(a.decision, Decision::Block, "{}: {a:?}", t.label);
+        // The twin: the next /24 is not affected.
+        let a = svc
+            .assess(
+                &Quiet,
+                &login(
+                    "neighbour",
+                    "198.51.101.7",
+                    "laptop",
+                    "success",
+                    T0 + 200_000,
+                ),
+            )
+            .await
+            .unwrap();
+        assert_ne!(a.decision, Decision::Block, "{}: {a:?}", t.label);
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn concurrent_failures_all_count_and_lock_the_account() {
     for t in stores("login_brute").await {
