@@ -4,8 +4,10 @@
 # page with `custodia serve`, and drives real headless Chromium (chromedriver) through
 # crates/verifier-wasm/tests/browser.py: the page opened as a local file and at
 # http://127.0.0.1:PORT/verify must show "verified" for a user's files, their zip and the whole
-# round, and "rejected" for a tampered inclusion file and a zip with a flipped proof byte.
-# Screenshots go to custodia-out/browser/.
+# round, and "rejected" for a tampered inclusion file and a zip with a flipped proof byte. Then
+# the operator console on the same service (crates/api/tests/console_browser.py): sign-in with a
+# wrong and a right token, every panel, the demo round listed, nothing from another origin, sign
+# out. Screenshots go to custodia-out/browser/.
 #
 # Installs what is missing: Debian chromium, chromium-driver and binaryen (needs root, as in CI),
 # the wasm32 target, and wasm-bindgen-cli at the version Cargo.toml pins.

@@ -47,7 +47,10 @@ pub fn init_tracing(cfg: &LogConfig) -> Result<()> {
         std::env::var_os("NO_COLOR"),
     );
     let r = if cfg.format == "json" {
+        // The builder's own level cap defaults to INFO, which would hide `debug` from a filter
+        // that asks for it: lift it and let the filter alone decide.
         tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::TRACE)
             .json()
             .with_ansi(false)
             .with_writer(std::io::stdout)
@@ -56,6 +59,7 @@ pub fn init_tracing(cfg: &LogConfig) -> Result<()> {
             .try_init()
     } else {
         tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::TRACE)
             .with_ansi(ansi)
             .with_writer(std::io::stdout)
             .finish()
