@@ -47,6 +47,8 @@ function renderPanel(p) {
     for (const f of p.facts) { dl.appendChild(el("dt", { text: f.label })); dl.appendChild(el("dd", { text: f.value })); }
     card.appendChild(dl);
   }
+  // Tables of five columns or more get two grid columns where the screen has room.
+  if (p.table && p.table.columns.length > 4) card.classList.add("wide");
   if (p.table && p.table.rows && p.table.rows.length) {
     const head = el("tr", null, p.table.columns.map((c) => el("th", { scope: "col", text: c })));
     const rows = p.table.rows.map((row) => el("tr", null, row.map((c) => el("td", { text: c }))));
