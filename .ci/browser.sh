@@ -4,8 +4,10 @@
 # page with `custodia serve`, and drives real headless Chromium (chromedriver) through
 # crates/verifier-wasm/tests/browser.py: the page opened as a local file and at
 # http://127.0.0.1:PORT/verify must show "verified" for a user's files, their zip and the whole
-# round, and "rejected" for a tampered inclusion file and a zip with a flipped proof byte.
-# Screenshots go to custodia-out/browser/.
+# round, and "rejected" for a tampered inclusion file and a zip with a flipped proof byte. Then
+# the operator console on the same service (crates/api/tests/console_browser.py): sign-in with a
+# wrong and a right token, every panel, the demo round listed, nothing from another origin, sign
+# out. Screenshots go to custodia-out/browser/.
 #
 # Installs what is missing: Debian chromium, chromium-driver and binaryen (needs root, as in CI),
 # the wasm32 target, and wasm-bindgen-cli at the version Cargo.toml pins.
@@ -47,7 +49,10 @@ $BIN/custodia por inclusion --round "$OUT/demo/round" --user user-000000001 --ou
 # "listening on ADDR" on stderr).
 SERVE_LOG="$OUT/serve.log"
 : >"$OUT/serve.out"
+ADMIN_TOKEN="$(head -c 24 /dev/urandom | od -An -tx1 | tr -d " \n")"
 CUSTODIA_SERVER_LISTEN=127.0.0.1:0 \
+CUSTODIA_SECRETS_BOOTSTRAP_ADMIN_TOKEN="$ADMIN_TOKEN" \
+CUSTODIA_CONSOLE_ROUNDS_DIR="$OUT/demo" \
 CUSTODIA_STORE_URL="sqlite://$PWD/$OUT/service.db" \
 CUSTODIA_SECRETS_KEK="$(head -c 32 /dev/urandom | od -An -tx1 | tr -d " \n")" \
 CUSTODIA_WEB_VERIFIER_PAGE="$OUT/page/index.html" \
@@ -65,3 +70,10 @@ done
 
 python3 crates/verifier-wasm/tests/browser.py "$OUT/page/index.html" "$OUT/demo/round" "$OUT/user.json" "$OUT" \
   --url "http://$addr/verify"
+
+# The operator console on the same service, signed in with an analyst token made by the CLI
+# next to the running service (screenshots console-*.png).
+ANALYST_TOKEN=$(CUSTODIA_STORE_URL="sqlite://$PWD/$OUT/service.db" \
+  $BIN/custodia --json operators create console-analyst --role analyst \
+  | python3 -c 'import json, sys; print(json.load(sys.stdin)["token"])')
+python3 crates/api/tests/console_browser.py "http://$addr" "$ANALYST_TOKEN" "$OUT"

@@ -30,6 +30,8 @@ pub struct Config {
     pub web: crate::web::WebConfig,
     /// Audit-log checkpoints and retention (`crate::audit`).
     pub audit: crate::audit::AuditConfig,
+    /// The operator console (`crate::console`).
+    pub console: crate::console::ConsoleConfig,
 }
 
 /// `[server]`.
@@ -122,6 +124,43 @@ impl Default for LogConfig {
     }
 }
 
+/// A database URL with its password (in the user part or a `password=` parameter) replaced
+/// by `***`; everything else, which an operator needs to see, is kept.
+pub fn redact_url(url: &str) -> String {
+    let (head, query) = match url.split_once('?') {
+        Some((h, q)) => (h, Some(q)),
+        None => (url, None),
+    };
+    let head = match head.split_once("://") {
+        Some((scheme, rest)) => match rest.rsplit_once('@') {
+            Some((user, host)) => {
+                let user = user.split_once(':').map_or(user, |(u, _)| u);
+                let masked = if rest[..rest.len() - host.len() - 1].contains(':') {
+                    format!("{user}:***")
+                } else {
+                    user.to_owned()
+                };
+                format!("{scheme}://{masked}@{host}")
+            }
+            None => head.to_owned(),
+        },
+        None => head.to_owned(),
+    };
+    match query {
+        None => head,
+        Some(q) => {
+            let q: Vec<String> = q
+                .split('&')
+                .map(|p| match p.split_once('=') {
+                    Some((k, _)) if k.eq_ignore_ascii_case("password") => format!("{k}=***"),
+                    _ => p.to_owned(),
+                })
+                .collect();
+            format!("{head}?{}", q.join("&"))
+        }
+    }
+}
+
 /// Secrets never serialise as themselves.
 fn redacted<S: Serializer>(_: &SecretString, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_str("***")
@@ -171,6 +210,7 @@ fn env_vars() -> Vec<EnvVar> {
     shape.web.verifier_page = Some(PathBuf::new());
     shape.audit.checkpoint_key_file = Some(PathBuf::new());
     shape.audit.checkpoint_log = Some(PathBuf::new());
+    shape.console.rounds_dir = Some(PathBuf::new());
     let Ok(toml::Value::Table(root)) = toml::Value::try_from(&shape) else {
         unreachable!("the configuration serialises to a table");
     };
@@ -197,6 +237,64 @@ fn env_vars() -> Vec<EnvVar> {
 /// The names of every supported environment variable (for docs and `--help`).
 pub fn env_var_names() -> Vec<String> {
     env_vars().iter().map(EnvVar::name).collect()
+}
+
+/// Prefixes of `CUSTODIA_*` variables that are not settings: the test suite's own
+/// (`CUSTODIA_TEST_PG_URL`, `CUSTODIA_REQUIRE_PG`).
+const NOT_SETTINGS: &[&str] = &["CUSTODIA_TEST_", "CUSTODIA_REQUIRE_"];
+
+/// A `CUSTODIA_*` variable that names no setting, and the closest one that does.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnknownEnvVar {
+    /// The variable as set.
+    pub name: String,
+    /// The supported variable it most resembles, if any is close.
+    pub suggestion: Option<String>,
+}
+
+impl std::fmt::Display for UnknownEnvVar {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} is not a Custodia setting and is ignored", self.name)?;
+        match &self.suggestion {
+            Some(s) => write!(f, " (did you mean {s}?)"),
+            None => write!(
+                f,
+                " (see `custodia serve --help` for the supported variables)"
+            ),
+        }
+    }
+}
+
+/// The `CUSTODIA_*` variables in `env` that [`Config::load`] does not read: a typo there would
+/// otherwise leave a setting at its default without a word. The supported names come from the
+/// configuration's shape (each with its `_FILE` twin for strings), as the loader's do.
+pub fn unknown_env_vars(env: impl IntoIterator<Item = (String, String)>) -> Vec<UnknownEnvVar> {
+    let vars = env_vars();
+    let mut known: Vec<String> = Vec::with_capacity(vars.len() * 2);
+    for v in &vars {
+        known.push(v.name());
+        if v.kind == Kind::Str {
+            known.push(format!("{}_FILE", v.name()));
+        }
+    }
+    let mut out: Vec<UnknownEnvVar> = env
+        .into_iter()
+        .map(|(k, _)| k)
+        .filter(|k| k.starts_with("CUSTODIA_"))
+        .filter(|k| !NOT_SETTINGS.iter().any(|p| k.starts_with(p)))
+        .filter(|k| !known.contains(k))
+        .map(|name| {
+            let suggestion = known
+                .iter()
+                .map(|k| (strsim::levenshtein(k, &name), k))
+                .filter(|(d, _)| *d <= 3)
+                .min()
+                .map(|(_, k)| k.clone());
+            UnknownEnvVar { name, suggestion }
+        })
+        .collect();
+    out.sort_by(|a, b| a.name.cmp(&b.name));
+    out
 }
 
 impl Config {
@@ -290,6 +388,21 @@ impl Config {
             .map_err(|e: toml::de::Error| ConfigError::Toml(e.to_string()))?;
         cfg.validate()?;
         Ok(cfg)
+    }
+
+    /// The effective configuration as TOML, every secret shown as `***` and a database
+    /// URL's password masked (`custodia serve --print-config`).
+    pub fn to_redacted_toml(&self) -> String {
+        let mut v = toml::Value::try_from(self).unwrap_or(toml::Value::Table(Default::default()));
+        if let toml::Value::Table(root) = &mut v
+            && let Some(toml::Value::Table(store)) = root.get_mut("store")
+        {
+            store.insert(
+                "url".into(),
+                toml::Value::String(redact_url(self.store.url.expose())),
+            );
+        }
+        toml::to_string(&v).unwrap_or_default()
     }
 
     fn validate(&self) -> Result<(), ConfigError> {
@@ -423,6 +536,157 @@ mod tests {
         );
         assert!(matches!(both, Err(ConfigError::Env { .. })));
         std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn unknown_variables_are_named_with_the_closest_setting() {
+        let got = unknown_env_vars(env(&[
+            ("CUSTODIA_SERVER_LISTN", "0.0.0.0:1"),
+            ("CUSTODIA_SERVER_LISTEN", "0.0.0.0:1"),
+            ("CUSTODIA_SECRETS_KEK_FILE", "/k"),
+            ("CUSTODIA_TEST_PG_URL", "postgres://x"),
+            ("CUSTODIA_WHATEVER", "1"),
+            ("PATH", "/bin"),
+        ]));
+        assert_eq!(
+            got,
+            vec![
+                UnknownEnvVar {
+                    name: "CUSTODIA_SERVER_LISTN".into(),
+                    suggestion: Some("CUSTODIA_SERVER_LISTEN".into()),
+                },
+                UnknownEnvVar {
+                    name: "CUSTODIA_WHATEVER".into(),
+                    suggestion: None,
+                },
+            ]
+        );
+        assert!(
+            got[0]
+                .to_string()
+                .contains("did you mean CUSTODIA_SERVER_LISTEN?")
+        );
+        // Every supported name, and every string setting's `_FILE` twin, is known.
+        let all: Vec<(String, String)> = env_vars()
+            .iter()
+            .flat_map(|v| {
+                [
+                    (v.name(), String::new()),
+                    (format!("{}_FILE", v.name()), String::new()),
+                ]
+            })
+            .filter(|(k, _)| {
+                !k.ends_with("_FILE")
+                    || env_vars()
+                        .iter()
+                        .any(|v| v.kind == Kind::Str && format!("{}_FILE", v.name()) == *k)
+            })
+            .collect();
+        assert_eq!(unknown_env_vars(all), Vec::new());
+        // An integer setting has no `_FILE` twin.
+        assert_eq!(
+            unknown_env_vars(env(&[("CUSTODIA_KEYS_MAX_IPS_FILE", "x")])).len(),
+            1
+        );
+    }
+
+    #[test]
+    fn printed_configuration_hides_secrets_and_passwords_only() {
+        let c = Config::from_parts(
+            "[secrets]\nbootstrap_admin_token = \"tok-very-secret-0123456789abcdef012\"\n",
+            env(&[
+                ("CUSTODIA_SECRETS_KEK", "s3cr3t-kek"),
+                (
+                    "CUSTODIA_STORE_URL",
+                    "postgres://custodia:hunter2@db:5432/custodia?sslmode=require&password=hunter3",
+                ),
+            ]),
+        )
+        .unwrap();
+        let text = c.to_redacted_toml();
+        for secret in ["s3cr3t", "tok-very", "hunter2", "hunter3"] {
+            assert!(!text.contains(secret), "{secret} in\n{text}");
+        }
+        assert!(
+            text.contains(
+                "url = \"postgres://custodia:***@db:5432/custodia?sslmode=require&password=***\""
+            ),
+            "{text}"
+        );
+        assert!(text.contains("kek = \"***\""), "{text}");
+        assert!(text.contains("listen = \"127.0.0.1:8080\""), "{text}");
+        // What is printed loads back (secrets aside) to the same settings.
+        let back = Config::from_parts(&text, env(&[])).unwrap();
+        assert_eq!(back.server.listen, c.server.listen);
+        assert_eq!(back.keys.idle_expiry_days, c.keys.idle_expiry_days);
+        for (url, want) in [
+            ("sqlite://custodia.db", "sqlite://custodia.db"),
+            ("postgres://u@h/d", "postgres://u@h/d"),
+            ("postgres://u:p@h/d", "postgres://u:***@h/d"),
+            ("postgres://u:p:q@h/d", "postgres://u:***@h/d"),
+        ] {
+            assert_eq!(redact_url(url), want);
+        }
+    }
+
+    /// The shipped example documents every key and says what the defaults are.
+    #[test]
+    fn the_example_configuration_has_every_key_at_its_default() {
+        let text = include_str!("../../../deploy/custodia.toml");
+        let example = Config::from_parts(text, env(&[])).unwrap();
+        let shown = |c: &Config| toml::to_string(&toml::Value::try_from(c).unwrap()).unwrap();
+        assert_eq!(
+            shown(&example),
+            shown(&Config::default()),
+            "a value differs from its default"
+        );
+        // Every key of the shape, optional ones included, appears in its section, set or
+        // commented out.
+        let mut shape = Config::default();
+        shape.secrets.kek = Some(SecretString::new(String::new()));
+        shape.secrets.bootstrap_admin_token = Some(SecretString::new(String::new()));
+        shape.web.verifier_page = Some(PathBuf::new());
+        shape.audit.checkpoint_key_file = Some(PathBuf::new());
+        shape.audit.checkpoint_log = Some(PathBuf::new());
+        shape.console.rounds_dir = Some(PathBuf::new());
+        shape.login.geo_ranges = Some(PathBuf::new());
+        let toml::Value::Table(root) = toml::Value::try_from(&shape).unwrap() else {
+            unreachable!()
+        };
+        let mut missing = Vec::new();
+        let mut check = |section: &str, t: &toml::Table| {
+            let header = format!("[{section}]");
+            let body = text
+                .split_once(&format!("\n{header}"))
+                .map(|(_, rest)| rest.split("\n[").next().unwrap_or(rest))
+                .unwrap_or("");
+            for (key, v) in t {
+                if v.is_table() {
+                    continue; // its own `[section.key]`, checked on its own
+                }
+                let set = body.lines().any(|l| {
+                    let l = l.trim_start_matches(['#', ' ']);
+                    l.starts_with(&format!("{key} ="))
+                        || l.starts_with(&format!("[[{section}.{key}]]"))
+                });
+                if !set {
+                    missing.push(format!("{section}.{key}"));
+                }
+            }
+        };
+        for (section, v) in &root {
+            let toml::Value::Table(t) = v else { continue };
+            check(section, t);
+            for (sub, v) in t {
+                if let toml::Value::Table(st) = v {
+                    check(&format!("{section}.{sub}"), st);
+                }
+            }
+        }
+        assert!(
+            missing.is_empty(),
+            "deploy/custodia.toml does not document {missing:?}"
+        );
     }
 
     /// `(toml, env, expected error fragment)`.

@@ -7,6 +7,7 @@ mod error;
 mod extract;
 mod health;
 mod metrics;
+mod observe;
 mod offload;
 mod openapi;
 mod record;
@@ -14,6 +15,7 @@ mod server;
 mod web;
 
 pub mod audit;
+pub mod console;
 pub mod guard;
 pub mod keys;
 pub mod login;
@@ -36,12 +38,14 @@ pub use auth::{
     ServiceOrAdmin,
 };
 pub use config::{
-    Config, ConfigError, LogConfig, SecretsConfig, ServerConfig, StoreConfig, env_var_names,
+    Config, ConfigError, LogConfig, SecretsConfig, ServerConfig, StoreConfig, UnknownEnvVar,
+    env_var_names, redact_url, unknown_env_vars,
 };
 pub use error::{ApiError, ErrorBody};
 pub use extract::ApiJson;
 pub use health::Health;
 pub use metrics::Metrics;
+pub use observe::{BUILD_COMMIT, HttpMetrics};
 pub use offload::Blocking;
 pub use openapi::document_json as openapi_json;
 pub use record::Recorder;
@@ -68,6 +72,10 @@ pub struct Services<S> {
     pub audit: audit::AuditState<S>,
     /// Operator tokens.
     pub operators: operators::OperatorsState<S>,
+    /// The operator console's panels (the binary adds its own).
+    pub console: console::Console,
+    http: HttpMetrics,
+    started: std::time::Instant,
     store: S,
     body_limit: usize,
     page: Option<Arc<VerifierPage>>,
@@ -106,6 +114,8 @@ where
         page: Option<Arc<VerifierPage>>,
     ) -> Self {
         let metrics = Metrics::new();
+        observe::register_process(&metrics);
+        let http = HttpMetrics::new(&metrics);
         let recorder = Recorder::spawn(store.clone(), &metrics);
         let auth = OperatorAuth::new(
             store.clone(),
@@ -156,6 +166,13 @@ where
             auth: auth.clone(),
             checkpoint_key: None,
         };
+        let console = console::Console::new();
+        console::builtin(
+            &console,
+            store.clone(),
+            clock.clone(),
+            guard.catalog.clone(),
+        );
         let operators = operators::OperatorsState {
             repo: store.clone(),
             clock,
@@ -171,6 +188,9 @@ where
             login,
             audit,
             operators,
+            console,
+            http,
+            started: std::time::Instant::now(),
             store,
             body_limit: config.server.body_limit_bytes,
             page,
@@ -180,7 +200,7 @@ where
     /// Every route of the service.
     pub fn router(&self) -> Router {
         let metrics = self.metrics.clone();
-        Router::new()
+        let router = Router::new()
             .route(
                 "/healthz",
                 get(health::health::<S>).with_state(self.store.clone()),
@@ -214,9 +234,15 @@ where
             .merge(guard::routes(self.guard.clone()))
             .merge(login::routes(self.login.clone()))
             .merge(web::routes(self.page.clone()))
+            .merge(console::routes(console::ConsoleState {
+                console: self.console.clone(),
+                auth: self.auth.clone(),
+                started: self.started,
+            }))
             .fallback(not_found)
             .method_not_allowed_fallback(method_not_allowed)
-            .layer(axum::extract::DefaultBodyLimit::max(self.body_limit))
+            .layer(axum::extract::DefaultBodyLimit::max(self.body_limit));
+        observe::layers(router, self.http.clone())
     }
 
     /// Makes every pending decision durable: key usage, queued events.

@@ -17,6 +17,9 @@ pub struct Metrics {
     registry: Registry,
     /// Run before each scrape (gauges read from caches are set there).
     before_scrape: Arc<Mutex<Vec<Hook>>>,
+    /// The name of every metric registered, labelled ones included before their first use
+    /// (the exposition leaves those out until then).
+    names: Arc<Mutex<Vec<String>>>,
 }
 
 impl Metrics {
@@ -26,10 +29,30 @@ impl Metrics {
     }
 
     fn reg<T: Collector + Clone + 'static>(&self, c: T) -> T {
-        self.registry
-            .register(Box::new(c.clone()))
-            .expect("metric names are unique");
+        self.collector(Box::new(c.clone()));
         c
+    }
+
+    /// Registers a whole collector (the process collector, …).
+    pub fn collector(&self, c: Box<dyn Collector>) {
+        let names: Vec<String> = c.desc().iter().map(|d| d.fq_name.clone()).collect();
+        self.registry.register(c).expect("metric names are unique");
+        self.names
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .extend(names);
+    }
+
+    /// Every registered metric's name, sorted (what dashboards and alert rules may use).
+    pub fn names(&self) -> Vec<String> {
+        let mut v = self.names.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        v.sort();
+        v
+    }
+
+    /// A gauge with a float value.
+    pub fn float_gauge(&self, name: &str, help: &str) -> prometheus::Gauge {
+        self.reg(prometheus::Gauge::new(name, help).expect("valid metric"))
     }
 
     /// A counter.

@@ -20,6 +20,18 @@ fn metrics() {}
     responses((status = 201, body = OperatorCreated), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
 fn create_operator() {}
 
+#[utoipa::path(get, path = "/v1/operators", security(("bearer" = [])),
+    responses((status = 200, body = OperatorList), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+fn list_operators() {}
+
+#[utoipa::path(delete, path = "/v1/operators/{name}", params(("name" = String, Path)), security(("bearer" = [])),
+    responses((status = 200, body = OperatorView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+fn revoke_operator() {}
+
+#[utoipa::path(get, path = "/v1/console/panels", security(("bearer" = [])),
+    responses((status = 200, body = crate::console::ConsoleView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+fn console_panels() {}
+
 #[utoipa::path(get, path = "/v1/audit/events", params(("after" = Option<u64>, Query), ("limit" = Option<u32>, Query)), security(("bearer" = [])),
     responses((status = 200, body = EventPage)))]
 fn audit_events() {}
@@ -30,8 +42,8 @@ fn audit_verify() {}
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Custodia security service", description = "API keys with OKX v5 semantics, the gateway's signed-request check, and the tamper-evident event log."),
-    paths(healthz, metrics, create_operator, audit_events, audit_verify),
-    components(schemas(ErrorBody, Health, CreateOperatorRequest, OperatorCreated, EventView, EventPage, ChainBreak, AuditReport, CheckpointStatus, CheckpointView, AuditProblem)),
+    paths(healthz, metrics, create_operator, list_operators, revoke_operator, console_panels, audit_events, audit_verify),
+    components(schemas(ErrorBody, Health, CreateOperatorRequest, OperatorCreated, OperatorView, OperatorList, crate::console::ConsoleView, crate::console::Panel, crate::console::PanelStatus, crate::console::Fact, crate::console::Table, EventView, EventPage, ChainBreak, AuditReport, CheckpointStatus, CheckpointView, AuditProblem)),
     modifiers(&Bearer)
 )]
 struct Doc;

@@ -9,7 +9,6 @@ use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 use clap::{Args, Subcommand};
-use custodia_api::Config;
 use custodia_api::audit::AuditConfig;
 use custodia_events::{
     AnchoredReport, Checkpoint, CheckpointKey, CheckpointOutcome, CheckpointPublicKey, Digest,
@@ -149,7 +148,7 @@ struct AuditJson {
 }
 
 fn verify(a: VerifyArgs, out: &Output) -> Result<Outcome> {
-    let cfg = Config::load(a.config.as_deref()).context("loading configuration")?;
+    let cfg = crate::service::load(a.config.as_ref())?;
     let external = match &a.checkpoints {
         None => Vec::new(),
         Some(p) => {
@@ -160,9 +159,7 @@ fn verify(a: VerifyArgs, out: &Output) -> Result<Outcome> {
         }
     };
     let r = runtime()?.block_on(async {
-        let store = Store::open(cfg.store.url.expose(), cfg.store.max_connections)
-            .await
-            .context("opening the store")?;
+        let store = crate::service::open_existing(&cfg, custodia_store::Access::ReadOnly).await?;
         let opts = VerifyOptions {
             keys: &a.checkpoint_keys,
             external: &external,

@@ -3,6 +3,9 @@
 mod audit;
 mod bench;
 mod demo;
+mod health;
+mod monitor;
+mod operators;
 mod output;
 mod por;
 mod prove;
@@ -54,6 +57,11 @@ enum Command {
     /// The tamper-evident event log.
     #[command(subcommand)]
     Audit(audit::AuditCommand),
+    /// Ask a running service's /healthz (exit 0: healthy; 1: unhealthy; 2: no answer).
+    Health(health::HealthArgs),
+    /// Operator tokens (admins, analysts, the web back end, the gateway).
+    #[command(subcommand)]
+    Operators(operators::OperatorsCommand),
 }
 
 /// How a command ended, beyond plain success.
@@ -77,6 +85,8 @@ fn main() -> ExitCode {
         Command::Serve(args) => service::serve(args, &out),
         Command::Keys(cmd) => service::keys(cmd, &out),
         Command::Audit(cmd) => audit::run(cmd, &out),
+        Command::Operators(cmd) => operators::run(cmd, &out),
+        Command::Health(args) => health::run(args, &out),
     };
     match result {
         Ok(Outcome::Ok) => ExitCode::SUCCESS,

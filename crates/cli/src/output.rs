@@ -40,14 +40,14 @@ impl Output {
     }
 
     pub fn error(&self, e: &anyhow::Error) {
+        let text = error_text(e);
         if self.json {
-            let chain: Vec<String> = e.chain().map(|c| c.to_string()).collect();
             println!(
                 "{}",
-                serde_json::json!({ "status": "error", "error": chain.join(": ") })
+                serde_json::json!({ "status": "error", "error": text })
             );
         } else {
-            eprintln!("error: {e:#}");
+            eprintln!("error: {text}");
         }
     }
 
@@ -78,5 +78,45 @@ impl Output {
         pb.set_message(what.to_owned());
         pb.enable_steady_tick(Duration::from_millis(120));
         pb
+    }
+}
+
+/// An error and its causes joined by `: `, each said once: many errors repeat their cause in
+/// their own message (`database error: X` caused by `X`), which a plain chain prints twice.
+pub fn error_text(e: &anyhow::Error) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    for cause in e.chain() {
+        let text = cause.to_string();
+        if text.is_empty() || parts.iter().any(|p| p.contains(&text)) {
+            continue;
+        }
+        parts.push(text);
+    }
+    parts.join(": ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_cause_is_said_once() {
+        let io = std::io::Error::new(
+            std::io::ErrorKind::NotFound,
+            "No such file or directory (os error 2)",
+        );
+        let e = anyhow::Error::new(io)
+            .context("No such file or directory (os error 2)")
+            .context("reading x.toml");
+        assert_eq!(
+            error_text(&e),
+            "reading x.toml: No such file or directory (os error 2)"
+        );
+        let e = anyhow::anyhow!("cannot connect to db:5432/c (connection refused)")
+            .context("opening the store");
+        assert_eq!(
+            error_text(&e),
+            "opening the store: cannot connect to db:5432/c (connection refused)"
+        );
     }
 }

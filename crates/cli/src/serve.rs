@@ -15,25 +15,52 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-/// Sets up `tracing` output on stdout (`text` or `json`) with `log.filter` (`info`,
-/// `info,custodia_api=debug`, …). Does nothing if a subscriber is already installed.
+/// The log filter in force: `RUST_LOG` when set (the Rust convention, handy for a one-off
+/// debug run), else `log.filter`; and where it came from, for the error message.
+pub fn log_filter(cfg: &LogConfig, rust_log: Option<String>) -> (String, &'static str) {
+    match rust_log.filter(|v| !v.trim().is_empty()) {
+        Some(v) => (v, "RUST_LOG"),
+        None => (cfg.filter.clone(), "log.filter"),
+    }
+}
+
+/// Whether log lines get colour: only on a terminal, and never with `NO_COLOR` set, so files,
+/// journald and container logs hold plain text.
+pub fn log_colour(stdout_is_terminal: bool, no_color: Option<std::ffi::OsString>) -> bool {
+    stdout_is_terminal && no_color.is_none_or(|v| v.is_empty())
+}
+
+/// Sets up `tracing` output on stdout (`text` or `json`) with the filter of [`log_filter`]
+/// (`info`, `info,custodia_api=debug`, …), colour per [`log_colour`]. Does nothing if a
+/// subscriber is already installed.
 pub fn init_tracing(cfg: &LogConfig) -> Result<()> {
+    use std::io::IsTerminal as _;
     use tracing_subscriber::filter::Targets;
     use tracing_subscriber::layer::SubscriberExt as _;
     use tracing_subscriber::util::SubscriberInitExt as _;
-    let filter: Targets = cfg
-        .filter
-        .parse()
-        .with_context(|| format!("log.filter `{}` is not a valid filter", cfg.filter))?;
+    let (spec, from) = log_filter(cfg, std::env::var("RUST_LOG").ok());
+    let filter: Targets = spec.parse().with_context(|| {
+        format!("{from} `{spec}` is not a valid filter (e.g. `info,custodia_api=debug`)")
+    })?;
+    let ansi = log_colour(
+        std::io::stdout().is_terminal(),
+        std::env::var_os("NO_COLOR"),
+    );
     let r = if cfg.format == "json" {
+        // The builder's own level cap defaults to INFO, which would hide `debug` from a filter
+        // that asks for it: lift it and let the filter alone decide.
         tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::TRACE)
             .json()
+            .with_ansi(false)
             .with_writer(std::io::stdout)
             .finish()
             .with(filter)
             .try_init()
     } else {
         tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::TRACE)
+            .with_ansi(ansi)
             .with_writer(std::io::stdout)
             .finish()
             .with(filter)
@@ -125,6 +152,11 @@ pub async fn run(
         let stop = background.stop.subscribe();
         background.tasks.extend(a.spawn(&store, stop));
     }
+    let stop = background.stop.subscribe();
+    let key = anchoring.as_ref().map(|a| a.public());
+    background
+        .tasks
+        .extend(crate::monitor::start(&services, &config, key, stop));
     let addr = listener.local_addr()?;
     tracing::info!(listen = %addr, backend = ?store.backend(), "custodia serve listening");
 
@@ -159,6 +191,49 @@ pub async fn run(
     store.close().await;
     tracing::info!("custodia serve stopped");
     Ok(())
+}
+
+/// `custodia serve --check-config`: everything `serve` checks before it opens the store —
+/// the configuration's own rules, the key-encryption key, the bootstrap token, the store URL's
+/// scheme, and the files the configuration names (verifier page, checkpoint key, login ranges,
+/// rounds folder). Returns one line per thing checked.
+pub fn check_config(config: &Config) -> Result<Vec<String>> {
+    let mut ok = Vec::new();
+    let kek = config.secrets.kek.as_ref().context(
+        "secrets.kek is required: set CUSTODIA_SECRETS_KEK (64 hex digits) or CUSTODIA_SECRETS_KEK_FILE",
+    )?;
+    Kek::parse(kek).context("secrets.kek")?;
+    ok.push("secrets.kek: a valid key-encryption key".to_owned());
+    if let Some(t) = &config.secrets.bootstrap_admin_token {
+        anyhow::ensure!(
+            t.expose().len() >= 32,
+            "secrets.bootstrap_admin_token must be at least 32 characters"
+        );
+        ok.push("secrets.bootstrap_admin_token: long enough".to_owned());
+    }
+    let backend = custodia_store::Backend::from_url(config.store.url.expose())?;
+    ok.push(format!(
+        "store.url: {backend:?} at {} (not contacted)",
+        custodia_store::target_of(config.store.url.expose())
+    ));
+    if VerifierPage::load(&config.web)?.is_some() {
+        ok.push("web.verifier_page: the built verifier page".to_owned());
+    }
+    config.login.ranges().context("login.geo_ranges")?;
+    ok.push("login: IP ranges load".to_owned());
+    if crate::audit::Anchoring::load(&config.audit)?.is_some() {
+        ok.push("audit.checkpoint_key_file: a checkpoint signing key".to_owned());
+    }
+    if let Some(d) = &config.console.rounds_dir {
+        anyhow::ensure!(
+            d.is_dir(),
+            "console.rounds_dir: {} is not a folder",
+            d.display()
+        );
+        ok.push(format!("console.rounds_dir: {}", d.display()));
+    }
+    ok.push(format!("server.listen: {}", config.server.listen));
+    Ok(ok)
 }
 
 /// Creates the admin operator from `secrets.bootstrap_admin_token` when no admin exists yet.

@@ -10,7 +10,7 @@ use clap::{Args, Subcommand};
 use custodia_api::Config;
 use custodia_events::SystemClock;
 use custodia_keys::{ApiKeyRepo as _, purge_idle_keys};
-use custodia_store::Store;
+use custodia_store::{Access, Store};
 use serde::Serialize;
 
 use crate::Outcome;
@@ -19,9 +19,19 @@ use crate::output::Output;
 #[derive(Debug, Args)]
 pub struct ServeArgs {
     /// TOML configuration file; `CUSTODIA_<SECTION>_<KEY>` variables override it
-    /// (e.g. CUSTODIA_SECRETS_KEK, CUSTODIA_STORE_URL, CUSTODIA_SERVER_LISTEN).
+    /// (e.g. CUSTODIA_SECRETS_KEK, CUSTODIA_STORE_URL, CUSTODIA_SERVER_LISTEN; every key of
+    /// every section has one, and string keys also take `…_FILE`). Unknown CUSTODIA_*
+    /// variables are warned about on stderr. RUST_LOG, when set, replaces log.filter.
     #[arg(long, short)]
     pub config: Option<PathBuf>,
+    /// Check the configuration and the files it names, print what was checked, and exit (0:
+    /// valid; 2: the first problem). The store is not contacted.
+    #[arg(long, conflicts_with = "print_config")]
+    pub check_config: bool,
+    /// Print the effective configuration (file, then environment) as TOML with every secret
+    /// and database password masked, and exit.
+    #[arg(long)]
+    pub print_config: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -48,18 +58,49 @@ fn runtime() -> Result<tokio::runtime::Runtime> {
         .context("starting the async runtime")
 }
 
-fn load(path: Option<&PathBuf>) -> Result<Config> {
+/// Loads the configuration and warns (stderr) about `CUSTODIA_*` variables it does not read.
+pub fn load(path: Option<&PathBuf>) -> Result<Config> {
+    for unknown in custodia_api::unknown_env_vars(std::env::vars()) {
+        eprintln!("warning: {unknown}");
+    }
     Config::load(path.map(PathBuf::as_path)).context("loading configuration")
 }
 
-async fn open(cfg: &Config) -> Result<Store> {
-    Store::open(cfg.store.url.expose(), cfg.store.max_connections)
+/// Opens the configured store for an operator command: it must exist (never created, never
+/// migrated).
+pub async fn open_existing(cfg: &Config, access: Access) -> Result<Store> {
+    Store::open_existing(cfg.store.url.expose(), cfg.store.max_connections, access)
         .await
         .context("opening the store")
 }
 
-pub fn serve(a: ServeArgs, _out: &Output) -> Result<Outcome> {
+#[derive(Serialize)]
+struct CheckReport {
+    status: &'static str,
+    checked: Vec<String>,
+}
+
+pub fn serve(a: ServeArgs, out: &Output) -> Result<Outcome> {
     let cfg = load(a.config.as_ref())?;
+    if a.print_config {
+        print!("{}", cfg.to_redacted_toml());
+        return Ok(Outcome::Ok);
+    }
+    if a.check_config {
+        let checked = crate::serve::check_config(&cfg)?;
+        let report = CheckReport {
+            status: "ok",
+            checked,
+        };
+        out.emit(&report, || {
+            let mut s = String::from("configuration OK");
+            for c in &report.checked {
+                s.push_str(&format!("\n  {c}"));
+            }
+            s
+        });
+        return Ok(Outcome::Ok);
+    }
     runtime()?.block_on(crate::serve::serve(cfg))?;
     Ok(Outcome::Ok)
 }
@@ -77,7 +118,7 @@ pub fn keys(cmd: KeysCommand, out: &Output) -> Result<Outcome> {
     let cfg = load(a.config.as_ref())?;
     let policy = cfg.keys.policy();
     let report = runtime()?.block_on(async {
-        let store = open(&cfg).await?;
+        let store = open_existing(&cfg, Access::ReadWrite).await?;
         let keys = if a.dry_run {
             use custodia_events::Clock as _;
             let cutoff = SystemClock.now().minus_millis(policy.idle_expiry_ms);

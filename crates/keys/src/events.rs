@@ -24,6 +24,8 @@ pub mod kinds {
     pub const TOTP_REJECTED: &str = "totp.rejected";
     /// An operator token was created.
     pub const OPERATOR_TOKEN_CREATED: &str = "operator.token_created";
+    /// An operator token was revoked.
+    pub const OPERATOR_TOKEN_REVOKED: &str = "operator.token_revoked";
 }
 
 /// Payload of [`kinds::KEY_CREATED`].
@@ -136,6 +138,16 @@ pub struct OperatorTokenCreated {
 }
 impl EventPayload for OperatorTokenCreated {
     const KIND: &'static str = kinds::OPERATOR_TOKEN_CREATED;
+}
+
+/// Payload of [`kinds::OPERATOR_TOKEN_REVOKED`] (the subject names the operator).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OperatorTokenRevoked {
+    /// The revoked operator's role.
+    pub role: String,
+}
+impl EventPayload for OperatorTokenRevoked {
+    const KIND: &'static str = kinds::OPERATOR_TOKEN_REVOKED;
 }
 
 /// The key service's figures for the monthly report: keys created (and how many were bound to

@@ -30,7 +30,8 @@ pub use id::ApiKeyId;
 pub use ip::{IpAllowlist, normalize_ip};
 pub use model::{ApiKey, KeyStatus, Label, NewKeyMaterial, SealedSecret, generate_key};
 pub use operator::{
-    CreatedOperator, OperatorError, OperatorRecord, OperatorRepo, Role, create_operator, token_hash,
+    CreatedOperator, OperatorError, OperatorRecord, OperatorRepo, Role, create_operator,
+    revoke_operator, token_hash,
 };
 pub use passphrase::{Argon2Params, Passphrase, PassphraseHash, PassphraseTagger};
 pub use perm::{Permission, Permissions};

@@ -10,7 +10,7 @@ use sha2::{Digest as _, Sha256};
 use thiserror::Error;
 
 use crate::SecretString;
-use crate::events::OperatorTokenCreated;
+use crate::events::{OperatorTokenCreated, OperatorTokenRevoked};
 
 /// An operator's role.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -93,6 +93,16 @@ pub trait OperatorRepo: Send + Sync {
     ) -> impl Future<Output = RepoResult<Option<OperatorRecord>>> + Send;
     /// Number of unrevoked operators with `role`.
     fn count_operators(&self, role: Role) -> impl Future<Output = RepoResult<u64>> + Send;
+    /// Every operator, revoked ones included, by name.
+    fn list_operators(&self) -> impl Future<Output = RepoResult<Vec<OperatorRecord>>> + Send;
+    /// Marks the unrevoked operator `name` revoked at `at` and appends `event` in the same
+    /// transaction; `None` (and no event) when no unrevoked operator has that name.
+    fn revoke_operator(
+        &self,
+        name: &str,
+        at: Timestamp,
+        event: NewEvent,
+    ) -> impl Future<Output = RepoResult<Option<OperatorRecord>>> + Send;
 }
 
 /// SHA-256 of a bearer token: tokens carry 256 bits of entropy, so a fast hash is enough (no
@@ -110,6 +120,12 @@ pub enum OperatorError {
     /// A given token is shorter than 32 characters.
     #[error("an operator token must be at least 32 characters")]
     ShortToken,
+    /// No unrevoked operator has this name.
+    #[error("no active operator named `{name}`")]
+    NotFound {
+        /// The name asked for.
+        name: String,
+    },
     /// Storage failed, or the name is taken ([`RepoError::Conflict`]).
     #[error(transparent)]
     Repo(#[from] RepoError),
@@ -175,4 +191,39 @@ pub async fn create_operator<R: OperatorRepo>(
     );
     repo.create_operator(&record, ev).await?;
     Ok(CreatedOperator { record, token })
+}
+
+/// Revokes the operator `name`: its token stops working (at once for new processes; a running
+/// service drops it from its cache within `server.operator_cache_secs`). Recorded as
+/// `operator.token_revoked` by `actor`, in the same transaction.
+pub async fn revoke_operator<R: OperatorRepo>(
+    repo: &R,
+    clock: &dyn Clock,
+    actor: &str,
+    name: &str,
+) -> Result<OperatorRecord, OperatorError> {
+    let now = clock.now();
+    // The event carries the role, which only the row knows: look the operator up first. The
+    // revoke itself is conditional (`revoked_at IS NULL`), so a race ends in `NotFound`.
+    let found = repo
+        .list_operators()
+        .await?
+        .into_iter()
+        .find(|o| o.name == name && o.revoked_at.is_none())
+        .ok_or_else(|| OperatorError::NotFound {
+            name: name.to_owned(),
+        })?;
+    let ev = NewEvent::typed(
+        now,
+        actor,
+        &format!("operator:{name}"),
+        &OperatorTokenRevoked {
+            role: found.role.as_str().to_owned(),
+        },
+    );
+    repo.revoke_operator(name, now, ev)
+        .await?
+        .ok_or_else(|| OperatorError::NotFound {
+            name: name.to_owned(),
+        })
 }

@@ -81,7 +81,10 @@ impl Store {
             }
             opts = opts.after_connect(|conn, _| Box::pin(sqlite_pragmas(conn, "FULL")));
         }
-        let pool = opts.max_connections(max).connect(&url).await?;
+        let pool = match opts.max_connections(max).connect(&url).await {
+            Ok(p) => p,
+            Err(e) => return Err(connect_error(&url, e).await),
+        };
         let mut store = Self {
             pool,
             backend,
@@ -129,6 +132,123 @@ impl Store {
                     .await?;
                 store.claims_pool = Some(claims);
             }
+        }
+        Ok(store)
+    }
+
+    /// Opens a store that must already exist, for the operator commands (`audit verify`,
+    /// `keys purge`, `operators …`): never creates a database file and never migrates.
+    ///
+    /// A missing SQLite file or PostgreSQL database is [`StoreError::Missing`]; a database
+    /// without Custodia's schema, or at an older version than this binary's, is
+    /// [`StoreError::NotReady`] (start `custodia serve` once to migrate it); a newer one is
+    /// [`StoreError::SchemaTooNew`]. With [`Access::ReadOnly`] SQLite is opened `mode=ro` and
+    /// PostgreSQL sessions are `default_transaction_read_only`, so a mistake cannot write.
+    pub async fn open_existing(
+        url: &str,
+        max_connections: u32,
+        access: Access,
+    ) -> Result<Self, StoreError> {
+        let backend = Backend::from_url(url)?;
+        sqlx::any::install_default_drivers();
+        let target = target_of(url);
+        let mut url = url.to_owned();
+        let mut opts = AnyPoolOptions::new()
+            .acquire_timeout(Duration::from_secs(10))
+            .max_connections(max_connections.max(1));
+        match backend {
+            Backend::Sqlite => {
+                let path = sqlite_path(&url);
+                if path.is_empty() || path.contains(":memory:") {
+                    return Err(StoreError::Missing {
+                        target: "an in-memory database".into(),
+                    });
+                }
+                if !std::path::Path::new(path).is_file() {
+                    return Err(StoreError::Missing { target });
+                }
+                let mode = match access {
+                    Access::ReadOnly => "mode=ro",
+                    Access::ReadWrite => "mode=rw",
+                };
+                url = with_sqlite_mode(&url, mode);
+                opts = opts.after_connect(move |conn, _| {
+                    Box::pin(async move {
+                        if access == Access::ReadWrite {
+                            sqlite_pragmas(conn, "FULL").await?;
+                        } else {
+                            let busy = format!("PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}");
+                            sqlx::query(&busy).execute(&mut *conn).await?;
+                        }
+                        Ok(())
+                    })
+                });
+            }
+            Backend::Postgres => {
+                // One plain connection first: it fails at once with the server's own reason
+                // (the pool would retry a refused connection until its timeout).
+                use sqlx::Connection as _;
+                match sqlx::AnyConnection::connect(&url).await {
+                    Ok(c) => {
+                        let _ = c.close().await;
+                    }
+                    Err(sqlx::Error::Database(d)) if d.code().as_deref() == Some("3D000") => {
+                        return Err(StoreError::Missing { target });
+                    }
+                    Err(e) => return Err(connect_error(&url, e).await),
+                }
+                if access == Access::ReadOnly {
+                    opts = opts.after_connect(|conn, _| {
+                        Box::pin(async move {
+                            sqlx::query("SET default_transaction_read_only = on")
+                                .execute(&mut *conn)
+                                .await?;
+                            Ok(())
+                        })
+                    });
+                }
+            }
+        }
+        let pool = match opts.connect(&url).await {
+            Ok(p) => p,
+            Err(e) => return Err(connect_error(&url, e).await),
+        };
+        let store = Self {
+            pool,
+            backend,
+            claims_pool: None,
+            claims: Default::default(),
+        };
+        let version = match store.schema_version().await {
+            Ok(v) => v,
+            Err(StoreError::Database(sqlx::Error::Database(_))) => {
+                store.close().await;
+                return Err(StoreError::NotReady {
+                    target,
+                    why: "is not a Custodia store (it has no schema_version table)".into(),
+                });
+            }
+            Err(e) => {
+                store.close().await;
+                return Err(e);
+            }
+        };
+        if version > SCHEMA_VERSION {
+            store.close().await;
+            return Err(StoreError::SchemaTooNew {
+                found: version,
+                supported: SCHEMA_VERSION,
+            });
+        }
+        if version < SCHEMA_VERSION {
+            store.close().await;
+            return Err(StoreError::NotReady {
+                target,
+                why: format!(
+                    "is at schema version {version}, older than this binary's {SCHEMA_VERSION}: \
+                     start `custodia serve` once to migrate it"
+                ),
+            });
         }
         Ok(store)
     }
@@ -327,6 +447,109 @@ impl Store {
                 .await?;
         }
         Ok(out)
+    }
+}
+
+/// How [`Store::open_existing`] may use the database.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Reads only (`audit verify`): SQLite `mode=ro`, PostgreSQL read-only transactions.
+    ReadOnly,
+    /// Reads and writes, but never creates or migrates (`keys purge`, `operators …`).
+    ReadWrite,
+}
+
+/// The file part of a `sqlite:` URL (no scheme, no query).
+fn sqlite_path(url: &str) -> &str {
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+        .unwrap_or(url);
+    rest.split('?').next().unwrap_or(rest)
+}
+
+/// `url` with its `mode=` query parameter replaced by `mode`.
+fn with_sqlite_mode(url: &str, mode: &str) -> String {
+    let (base, query) = url.split_once('?').unwrap_or((url, ""));
+    let mut params: Vec<&str> = query
+        .split('&')
+        .filter(|p| !p.is_empty() && !p.starts_with("mode="))
+        .collect();
+    params.push(mode);
+    format!("{base}?{}", params.join("&"))
+}
+
+/// Where a URL points, for messages: the SQLite path, or PostgreSQL's `host:port/database`
+/// without user or password.
+pub fn target_of(url: &str) -> String {
+    if url.starts_with("sqlite:") {
+        return sqlite_path(url).to_owned();
+    }
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    let (rest, query) = rest.split_once('?').unwrap_or((rest, ""));
+    let rest = rest.rsplit_once('@').map_or(rest, |(_, r)| r);
+    let (hostport, db) = rest.split_once('/').unwrap_or((rest, ""));
+    let param = |name: &str| {
+        query
+            .split('&')
+            .find_map(|p| p.strip_prefix(name)?.strip_prefix('='))
+    };
+    let host = match hostport.rsplit_once(':') {
+        Some((h, _)) if !h.is_empty() => h,
+        None if !hostport.is_empty() => hostport,
+        _ => param("host").unwrap_or("localhost"),
+    };
+    let port = hostport
+        .rsplit_once(':')
+        .map(|(_, p)| p)
+        .or(param("port"))
+        .unwrap_or("5432");
+    let db = if db.is_empty() {
+        param("dbname").unwrap_or("")
+    } else {
+        db
+    };
+    format!("{host}:{port}/{db}")
+}
+
+/// The error for a failed connection: where, and the driver's reason in plain words. A pool
+/// that timed out says nothing of why, so one direct attempt is made to learn it.
+async fn connect_error(url: &str, e: sqlx::Error) -> StoreError {
+    let e = match e {
+        sqlx::Error::PoolTimedOut => {
+            use sqlx::Connection as _;
+            match sqlx::AnyConnection::connect(url).await {
+                Err(direct) => direct,
+                Ok(c) => {
+                    let _ = c.close().await;
+                    sqlx::Error::PoolTimedOut
+                }
+            }
+        }
+        e => e,
+    };
+    StoreError::Connect {
+        target: target_of(url),
+        reason: connect_reason(&e),
+    }
+}
+
+/// The driver's reason for a failed connection without its repeated wrapper text.
+fn connect_reason(e: &sqlx::Error) -> String {
+    match e {
+        // `connection refused`, `timed out`, …; a lookup failure keeps its own words.
+        sqlx::Error::Io(io) => {
+            let kind = io.kind().to_string();
+            if io.kind() == std::io::ErrorKind::Other || kind.contains("uncategorized") {
+                io.to_string()
+            } else {
+                kind
+            }
+        }
+        sqlx::Error::Database(d) => d.message().to_owned(),
+        sqlx::Error::PoolTimedOut => "timed out waiting for a connection".into(),
+        sqlx::Error::Tls(t) => format!("TLS: {t}"),
+        other => other.to_string(),
     }
 }
 

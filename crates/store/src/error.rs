@@ -11,6 +11,32 @@ pub enum StoreError {
         /// The scheme part of the URL.
         scheme: String,
     },
+    /// The database could not be reached: `target` names where (host, port and database, or
+    /// the SQLite file; never the password) and `reason` why, in the driver's words.
+    #[error("cannot connect to {target} ({reason})")]
+    Connect {
+        /// `host:port/database` or the SQLite path.
+        target: String,
+        /// Why: `connection refused`, `password authentication failed for user …`, ….
+        reason: String,
+    },
+    /// A command that must not create a store found none where the URL points.
+    #[error(
+        "no Custodia store at {target}: check store.url (CUSTODIA_STORE_URL); this command \
+         never creates one"
+    )]
+    Missing {
+        /// The SQLite path or `host:port/database`.
+        target: String,
+    },
+    /// The database exists but holds no Custodia schema, or one older than this binary's.
+    #[error("{target} {why}")]
+    NotReady {
+        /// The SQLite path or `host:port/database`.
+        target: String,
+        /// `is not a Custodia store (no schema_version table)` or `is at schema version …`.
+        why: String,
+    },
     /// The database driver failed.
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),

@@ -411,8 +411,22 @@ pub trait JobQueue: Send + Sync {
     ) -> impl Future<Output = R<JobState>> + Send;
 }
 
+/// One queue at a glance, for the service's metrics: is work piling up or stuck?
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueueStats {
+    /// The queue's name.
+    pub queue: String,
+    /// Jobs in each state.
+    pub counts: JobCounts,
+    /// When the oldest queued job that is due became due (`None`: nothing is waiting).
+    pub oldest_due: Option<Timestamp>,
+}
+
 /// Reading the queue (operators, progress bars, tests).
 pub trait JobReader: Send + Sync {
+    /// Every queue that holds jobs, by name, with its counts and oldest due job at `now`.
+    fn queue_stats(&self, now: Timestamp) -> impl Future<Output = R<Vec<QueueStats>>> + Send;
+
     /// One job.
     fn job(&self, id: JobId) -> impl Future<Output = R<Option<Job>>> + Send;
 
@@ -708,6 +722,42 @@ impl JobQueue for Store {
 }
 
 impl JobReader for Store {
+    async fn queue_stats(&self, now: Timestamp) -> R<Vec<QueueStats>> {
+        let rows = sqlx::query(
+            "SELECT queue, state, COUNT(*) AS n, \
+             MIN(CASE WHEN state = 'queued' AND not_before <= $1 THEN not_before END) AS due \
+             FROM jobs GROUP BY queue, state ORDER BY queue",
+        )
+        .bind(now.as_millis())
+        .fetch_all(self.pool())
+        .await?;
+        let mut out: Vec<QueueStats> = Vec::new();
+        for r in &rows {
+            let queue: String = r.try_get("queue")?;
+            let state = JobState::from_stored(&r.try_get::<String, _>("state")?)?;
+            let n = r.try_get::<i64, _>("n")?.max(0) as u64;
+            let due: Option<i64> = r.try_get("due")?;
+            if out.last().is_none_or(|q| q.queue != queue) {
+                out.push(QueueStats {
+                    queue,
+                    counts: JobCounts::default(),
+                    oldest_due: None,
+                });
+            }
+            let q = out.last_mut().expect("pushed above");
+            match state {
+                JobState::Queued => q.counts.queued = n,
+                JobState::Leased => q.counts.leased = n,
+                JobState::Done => q.counts.done = n,
+                JobState::Dead => q.counts.dead = n,
+            }
+            if let Some(d) = due {
+                q.oldest_due = Some(Timestamp::from_millis(d));
+            }
+        }
+        Ok(out)
+    }
+
     async fn job(&self, id: JobId) -> R<Option<Job>> {
         let sql = format!("SELECT {JOB_COLUMNS} FROM jobs WHERE id = $1");
         let row = sqlx::query(&sql)

@@ -364,4 +364,42 @@ impl OperatorRepo for Store {
         })
         .await
     }
+
+    async fn list_operators(&self) -> RepoResult<Vec<OperatorRecord>> {
+        db(async {
+            let sql = format!("SELECT {OPERATOR_COLUMNS} FROM operators ORDER BY name");
+            let rows = sqlx::query(&sql).fetch_all(&self.pool).await?;
+            rows.iter().map(rows::operator).collect()
+        })
+        .await
+    }
+
+    async fn revoke_operator(
+        &self,
+        name: &str,
+        at: Timestamp,
+        event: NewEvent,
+    ) -> RepoResult<Option<OperatorRecord>> {
+        db(async {
+            let (mut tx, seq, hash) = self.write_tx().await?;
+            let sql = format!(
+                "UPDATE operators SET revoked_at = $1 WHERE name = $2 AND revoked_at IS NULL \
+                 RETURNING {OPERATOR_COLUMNS}"
+            );
+            let row = sqlx::query(&sql)
+                .bind(at.as_millis())
+                .bind(name.to_owned())
+                .fetch_optional(&mut *tx)
+                .await?;
+            let Some(row) = row else {
+                tx.rollback().await?;
+                return Ok(None);
+            };
+            let rec = rows::operator(&row)?;
+            Self::append_in(&mut tx, seq, hash, vec![event]).await?;
+            tx.commit().await?;
+            Ok(Some(rec))
+        })
+        .await
+    }
 }

@@ -14,7 +14,7 @@ mod paging;
 mod replay;
 mod rows;
 
-pub use db::{Backend, Store};
+pub use db::{Access, Backend, Store, target_of};
 pub use error::StoreError;
 pub use jobs::{JobQueue, JobReader};
 pub use migrations::{MIGRATIONS, Migration, SCHEMA_VERSION};

@@ -15,6 +15,7 @@ use crate::error::ConfigError;
 /// checkpoint_log = "/var/log/custodia/checkpoints.jsonl"  # optional copy off the database
 /// retention_days = 0               # 0 keeps every event; otherwise prune up to a checkpoint
 /// prune_interval_secs = 3600
+/// verify_interval_secs = 3600      # check the whole chain this often (0: never); metrics + console
 /// ```
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
@@ -34,6 +35,11 @@ pub struct AuditConfig {
     pub retention_days: u64,
     /// Seconds between retention runs.
     pub prune_interval_secs: u64,
+    /// Seconds between checks of the whole chain by the running service (from the anchor to
+    /// the head, checkpoint signatures included when a key is configured), exported as
+    /// `custodia_audit_chain_intact` and shown on the console; 0 turns the check off. Each
+    /// check reads every event, so keep it long for large logs.
+    pub verify_interval_secs: u64,
 }
 
 impl Default for AuditConfig {
@@ -44,6 +50,7 @@ impl Default for AuditConfig {
             checkpoint_log: None,
             retention_days: 0,
             prune_interval_secs: 3600,
+            verify_interval_secs: 3600,
         }
     }
 }

@@ -4,12 +4,12 @@ mod wire;
 
 use std::sync::Arc;
 
-use axum::extract::{FromRef, State};
+use axum::extract::{FromRef, Path, State};
 use axum::http::StatusCode;
-use axum::routing::post;
+use axum::routing::{delete, post};
 use axum::{Json, Router};
 use custodia_events::{Clock, Entropy};
-use custodia_keys::{OperatorError, OperatorRepo, Role, create_operator};
+use custodia_keys::{OperatorError, OperatorRepo, Role, create_operator, revoke_operator};
 
 pub use self::wire::*;
 use crate::auth::{AdminOnly, Operator, OperatorAuth};
@@ -38,7 +38,8 @@ impl<R> FromRef<OperatorsState<R>> for OperatorAuth {
 /// The operator routes.
 pub fn routes<R: OperatorRepo + Clone + 'static>(state: OperatorsState<R>) -> Router {
     Router::new()
-        .route("/v1/operators", post(create::<R>))
+        .route("/v1/operators", post(create::<R>).get(list::<R>))
+        .route("/v1/operators/{name}", delete(revoke::<R>))
         .with_state(state)
 }
 
@@ -47,6 +48,9 @@ pub fn operator_error(e: OperatorError) -> ApiError {
     match e {
         OperatorError::Name => ApiError::bad_request("invalid_name", e.to_string()),
         OperatorError::ShortToken => ApiError::bad_request("invalid_token", e.to_string()),
+        OperatorError::NotFound { .. } => {
+            ApiError::new(StatusCode::NOT_FOUND, "operator_not_found", e.to_string())
+        }
         OperatorError::Repo(r) => r.into(),
     }
 }
@@ -82,4 +86,26 @@ async fn create<R: OperatorRepo + Clone + 'static>(
             token: created.token.expose().to_owned(),
         }),
     ))
+}
+
+async fn list<R: OperatorRepo + Clone + 'static>(
+    State(st): State<OperatorsState<R>>,
+    _op: Operator<AdminOnly>,
+) -> Result<Json<OperatorList>, ApiError> {
+    let ops = st.repo.list_operators().await?;
+    Ok(Json(OperatorList {
+        operators: ops.iter().map(OperatorView::from).collect(),
+    }))
+}
+
+async fn revoke<R: OperatorRepo + Clone + 'static>(
+    State(st): State<OperatorsState<R>>,
+    op: Operator<AdminOnly>,
+    Path(name): Path<String>,
+) -> Result<Json<OperatorView>, ApiError> {
+    let rec = revoke_operator(&st.repo, &*st.clock, &op.actor(), &name)
+        .await
+        .map_err(operator_error)?;
+    tracing::info!(operator = %name, by = %op.name, "operator token revoked");
+    Ok(Json(OperatorView::from(&rec)))
 }

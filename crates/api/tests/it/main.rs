@@ -3,6 +3,7 @@
 
 mod audit;
 mod common;
+mod console;
 mod guard;
 mod http;
 mod limits;

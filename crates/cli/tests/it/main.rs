@@ -5,5 +5,7 @@ mod audit;
 mod bench_guard;
 mod cli;
 mod durability;
+mod operate;
+mod packaging;
 mod service;
 mod tidy;

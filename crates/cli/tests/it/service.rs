@@ -70,6 +70,7 @@ fn audit_verify_exit_codes() {
 fn keys_purge_runs_and_reports() {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}", dir.path().join("p.db").display());
+    rt().block_on(async { Store::open(&url, 1).await.unwrap().close().await });
     let o = custodia(&url, &["--json", "keys", "purge"]);
     assert_eq!(o.status.code(), Some(0), "{o:?}");
     let j: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();

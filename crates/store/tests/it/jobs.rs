@@ -9,7 +9,7 @@ use std::time::Duration;
 use custodia_events::Timestamp;
 use custodia_store::jobs::{
     Claimed, JobCounts, JobId, JobKey, JobQueue, JobReader, JobState, Lease, LeaseToken, NewJob,
-    QueueName, Retry, WorkerId,
+    QueueName, QueueStats, Retry, WorkerId,
 };
 use custodia_store::testkit::stores;
 use custodia_store::{Store, StoreError};
@@ -694,5 +694,50 @@ async fn counts_and_listings_by_state() {
                 .is_empty()
         );
         assert!(s.job(JobId::new(9_999_999)).await.unwrap().is_none(), "{l}");
+    }
+}
+
+#[tokio::test]
+async fn queue_stats_show_counts_and_how_long_due_work_has_waited() {
+    for tk in stores("jobs_stats").await {
+        let s = &tk.store;
+        assert_eq!(
+            s.queue_stats(t(0)).await.unwrap(),
+            Vec::new(),
+            "no queues yet"
+        );
+        add(s, "prove", "a", 3, 100, 0).await;
+        add(s, "prove", "b", 3, 500, 0).await;
+        add(s, "prove", "later", 3, 10_000, 0).await;
+        add(s, "report", "r", 3, 0, 0).await;
+        let c = claim(s, "report", "w1", 50).await.unwrap();
+        s.complete(&c.lease, b"ok", t(60)).await.unwrap();
+        let stats = s.queue_stats(t(1_000)).await.unwrap();
+        assert_eq!(
+            stats,
+            vec![
+                QueueStats {
+                    queue: "prove".into(),
+                    counts: JobCounts {
+                        queued: 3,
+                        ..JobCounts::default()
+                    },
+                    oldest_due: Some(t(100)),
+                },
+                QueueStats {
+                    queue: "report".into(),
+                    counts: JobCounts {
+                        done: 1,
+                        ..JobCounts::default()
+                    },
+                    oldest_due: None,
+                },
+            ],
+            "{}",
+            tk.label
+        );
+        // Before anything is due, nothing has waited.
+        let early = s.queue_stats(t(50)).await.unwrap();
+        assert_eq!(early[0].oldest_due, None, "{}", tk.label);
     }
 }
