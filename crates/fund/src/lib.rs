@@ -10,6 +10,7 @@ mod liquidation;
 mod pool;
 mod ports;
 mod service;
+pub mod sim;
 
 pub use adl::{ADL_END, AdlPolicy, AdlType, Deleveraged, Ranked, deleverage, rank};
 pub use contract::{Contract, ContractKind, Position, PositionId, Price, Side};

@@ -1,5 +1,7 @@
 //! The fund's use cases over its port.
 
+use std::sync::Arc;
+
 use custodia_events::{Clock, Timestamp};
 use custodia_primitives::Amount;
 
@@ -23,16 +25,16 @@ pub struct FundSettings {
 }
 
 /// The fund's use cases.
-#[derive(Debug, Clone)]
-pub struct FundService<R, C> {
+#[derive(Clone)]
+pub struct FundService<R> {
     repo: R,
-    clock: C,
+    clock: Arc<dyn Clock>,
     settings: FundSettings,
 }
 
-impl<R: FundRepo, C: Clock> FundService<R, C> {
+impl<R: FundRepo> FundService<R> {
     /// A service over `repo`; checks the settings (a valid policy, no pool twice).
-    pub fn new(repo: R, clock: C, settings: FundSettings) -> FundResult<Self> {
+    pub fn new(repo: R, clock: Arc<dyn Clock>, settings: FundSettings) -> FundResult<Self> {
         settings.policy.check()?;
         let mut ids: Vec<&PoolId> = settings.pools.iter().map(|p| &p.id).collect();
         ids.sort();

@@ -1,0 +1,5 @@
+//! The fund's integration tests: one binary, modules per area.
+
+
+mod ledger;
+mod tally;
