@@ -3,6 +3,7 @@
 mod audit;
 mod bench;
 mod demo;
+mod fund;
 mod output;
 mod por;
 mod prove;
@@ -54,6 +55,9 @@ enum Command {
     /// The tamper-evident event log.
     #[command(subcommand)]
     Audit(audit::AuditCommand),
+    /// The safety fund and risk provision fund: pools, top-ups, transfers, the journal.
+    #[command(subcommand)]
+    Fund(fund::FundCommand),
 }
 
 /// How a command ended, beyond plain success.
@@ -77,6 +81,7 @@ fn main() -> ExitCode {
         Command::Serve(args) => service::serve(args, &out),
         Command::Keys(cmd) => service::keys(cmd, &out),
         Command::Audit(cmd) => audit::run(cmd, &out),
+        Command::Fund(cmd) => fund::run(cmd, &out),
     };
     match result {
         Ok(Outcome::Ok) => ExitCode::SUCCESS,
