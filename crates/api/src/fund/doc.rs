@@ -56,6 +56,7 @@ fn transfer() {}
         OperationsResponse,
         OperationResult,
         SettledView,
+        AdlView,
         DeleveragedView,
         TopUpRequest,
         TransferRequest,

@@ -176,7 +176,10 @@ fn result_view(
                         })
                         .collect(),
                 }),
-                adl,
+                adl: adl
+                    .into_iter()
+                    .map(|(pool, adl_type)| AdlView { pool, adl_type })
+                    .collect(),
             })
         }
         Err(FundError::Storage(e)) => Err(e.into()),

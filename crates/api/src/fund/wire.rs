@@ -255,8 +255,17 @@ pub struct OperationResult {
     pub msg: Option<String>,
     /// For a liquidation.
     pub settled: Option<SettledView>,
-    /// ADL episodes in force on the pools it touched: `[pool, adlType]`.
-    pub adl: Vec<(String, String)>,
+    /// ADL episodes in force on the pools it touched.
+    pub adl: Vec<AdlView>,
+}
+
+/// An ADL episode in force.
+#[derive(Serialize, ToSchema)]
+pub struct AdlView {
+    /// The pool.
+    pub pool: String,
+    /// `rate_adl_start`, `bal_adl_start` or `pos_adl_start`.
+    pub adl_type: String,
 }
 
 /// Results in request order.

@@ -2,6 +2,7 @@
 //! PostgreSQL when configured), one test binary for the crate.
 
 mod audit;
+mod fund;
 mod common;
 mod guard;
 mod http;
