@@ -28,9 +28,9 @@ use axum::http::{StatusCode, header};
 use axum::response::IntoResponse as _;
 use axum::routing::get;
 use custodia_events::{CheckpointReader, Clock, Entropy, EventAppender, EventReader, StoreHealth};
+use custodia_fund::{FundRepo, FundService};
 use custodia_guard::GuardRepo;
 use custodia_keys::{ApiKeyRepo, Kek, KeyService, OperatorRepo, ReplayRepo, TotpRepo};
-use custodia_fund::{FundRepo, FundService};
 use custodia_login::{LoginRepo, LoginService};
 
 pub use auth::{

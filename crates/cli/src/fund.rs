@@ -169,7 +169,9 @@ pub fn run(cmd: FundCommand, out: &Output) -> Result<Outcome> {
                             l.balance,
                             l.max_bal,
                             l.floor,
-                            l.adl_type.map(|t| format!("  ADL: {t}")).unwrap_or_default()
+                            l.adl_type
+                                .map(|t| format!("  ADL: {t}"))
+                                .unwrap_or_default()
                         )
                     })
                     .collect::<Vec<_>>()

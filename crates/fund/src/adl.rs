@@ -379,8 +379,16 @@ mod tests {
         assert_eq!(left, 0);
         assert!(done.iter().all(|d| d.price == px(650)));
         // Twin: too few candidates leave the rest uncovered, and a same-side candidate is refused.
-        let (_, left) =
-            deleverage(&linear(), Side::Short, px(650), px(660), px(655), 200, &ps[..1]).unwrap();
+        let (_, left) = deleverage(
+            &linear(),
+            Side::Short,
+            px(650),
+            px(660),
+            px(655),
+            200,
+            &ps[..1],
+        )
+        .unwrap();
         assert_eq!(left, 100);
         let same = [pos("x", Side::Short, 1, 600, 60)];
         assert!(matches!(
@@ -402,11 +410,6 @@ mod tests {
         assert!(p.backlogged(1_000, 60_000));
         assert!(!p.backlogged(999, 60_000));
         assert!(!p.backlogged(1_000, 59_999));
-        assert!(AdlPolicy {
-            decline_bp: 0,
-            ..p
-        }
-        .check()
-        .is_err());
+        assert!(AdlPolicy { decline_bp: 0, ..p }.check().is_err());
     }
 }

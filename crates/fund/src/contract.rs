@@ -425,9 +425,23 @@ mod tests {
     #[test]
     fn bankruptcy_prices_by_hand() {
         // 10 contracts = 0.1 BTC long at 60 000.0 with 600 USDT: loses 600 at 54 000.0.
-        check(linear(), Side::Long, 10, 600_000, 600_000_000, Some(540_000));
+        check(
+            linear(),
+            Side::Long,
+            10,
+            600_000,
+            600_000_000,
+            Some(540_000),
+        );
         // The same short: bankrupt at 66 000.0.
-        check(linear(), Side::Short, 10, 600_000, 600_000_000, Some(660_000));
+        check(
+            linear(),
+            Side::Short,
+            10,
+            600_000,
+            600_000_000,
+            Some(660_000),
+        );
         // 1× long (cushion = notional 6 000 USDT): never bankrupt.
         check(linear(), Side::Long, 10, 600_000, 6_000_000_000, None);
         // Cushion of 1 unit on 0.1 BTC: the price may move 0.00001, less than a tick; bp stays
@@ -436,9 +450,23 @@ mod tests {
         check(linear(), Side::Short, 10, 600_000, 1, Some(600_000));
         // Inverse: 100 contracts = 10 000 USD long at 50 000.0 with 0.02 BTC (10× leverage):
         // 10 000/p − 10 000/50 000 = −0.02 ⇒ p = 10 000 / 0.22 = 45 454.54… ⇒ ceil to 45 454.6.
-        check(inverse(), Side::Long, 100, 500_000, 2_000_000, Some(454_546));
+        check(
+            inverse(),
+            Side::Long,
+            100,
+            500_000,
+            2_000_000,
+            Some(454_546),
+        );
         // Short: 10 000/50 000 − 10 000/p = −0.02 ⇒ p = 10 000 / 0.18 = 55 555.55… ⇒ floor.
-        check(inverse(), Side::Short, 100, 500_000, 2_000_000, Some(555_555));
+        check(
+            inverse(),
+            Side::Short,
+            100,
+            500_000,
+            2_000_000,
+            Some(555_555),
+        );
         // An inverse short holding its whole notional in coin never goes bankrupt.
         check(inverse(), Side::Short, 100, 500_000, 20_000_000, None);
     }
@@ -466,11 +494,17 @@ mod tests {
     fn bad_contracts_and_prices_are_refused() {
         assert!(matches!(
             Contract::new(ContractKind::Linear, 0, 2, 1, 6),
-            Err(FundError::NotPositive { field: "ct_val", .. })
+            Err(FundError::NotPositive {
+                field: "ct_val",
+                ..
+            })
         ));
         assert!(matches!(
             Contract::new(ContractKind::Linear, 1, 19, 1, 6),
-            Err(FundError::OutOfRange { field: "ct_val_scale", .. })
+            Err(FundError::OutOfRange {
+                field: "ct_val_scale",
+                ..
+            })
         ));
         assert!(matches!(
             Price::new("fill", 0),

@@ -259,29 +259,65 @@ impl Tally for FundTally {
 
     fn figures(&self) -> Vec<Figure> {
         let mut out = Vec::new();
-        let money = |key: String, label: String, asset: &str, units: u128, decimals, kinds| Figure {
-            key,
-            label,
-            value: FigureValue::Amount {
-                asset: asset.to_owned(),
-                units,
-                decimals,
-            },
-            kinds,
-        };
+        let money =
+            |key: String, label: String, asset: &str, units: u128, decimals, kinds| Figure {
+                key,
+                label,
+                value: FigureValue::Amount {
+                    asset: asset.to_owned(),
+                    units,
+                    decimals,
+                },
+                kinds,
+            };
         for (pool, m) in &self.pools {
             let ccy = pool.rsplit(':').next().unwrap_or_default();
             let all = TALLY_KINDS.to_vec();
             let liq = vec![kinds::LIQUIDATION_SETTLED];
             let d = m.decimals;
             for (what, label, units, kinds) in [
-                ("balance_start", "balance at the start of the period", m.start.into(), all.clone()),
-                ("balance_end", "balance at the end of the period", m.end.into(), all.clone()),
-                ("balance_peak", "highest balance in the period", m.peak.into(), all.clone()),
-                ("surplus_received", "liquidation surplus received", m.surplus, liq.clone()),
-                ("deficits_covered", "bankruptcy losses the fund covered", m.covered, liq.clone()),
-                ("adl_absorbed", "deficits absorbed by auto-deleveraging", m.adl_absorbed, liq.clone()),
-                ("top_ups", "top-ups from the exchange", m.top_ups, vec![kinds::POSTED]),
+                (
+                    "balance_start",
+                    "balance at the start of the period",
+                    m.start.into(),
+                    all.clone(),
+                ),
+                (
+                    "balance_end",
+                    "balance at the end of the period",
+                    m.end.into(),
+                    all.clone(),
+                ),
+                (
+                    "balance_peak",
+                    "highest balance in the period",
+                    m.peak.into(),
+                    all.clone(),
+                ),
+                (
+                    "surplus_received",
+                    "liquidation surplus received",
+                    m.surplus,
+                    liq.clone(),
+                ),
+                (
+                    "deficits_covered",
+                    "bankruptcy losses the fund covered",
+                    m.covered,
+                    liq.clone(),
+                ),
+                (
+                    "adl_absorbed",
+                    "deficits absorbed by auto-deleveraging",
+                    m.adl_absorbed,
+                    liq.clone(),
+                ),
+                (
+                    "top_ups",
+                    "top-ups from the exchange",
+                    m.top_ups,
+                    vec![kinds::POSTED],
+                ),
             ] {
                 out.push(money(
                     format!("fund.{pool}.{what}"),

@@ -472,7 +472,11 @@ pub fn apply(
                 "pool balance",
             )?;
             s.set_balance(b, now);
-            run.outside("exchange".into(), EntryKind::PlatformRevenue, -delta(a.units()));
+            run.outside(
+                "exchange".into(),
+                EntryKind::PlatformRevenue,
+                -delta(a.units()),
+            );
             run.posted(s, EntryKind::PlatformRevenue, delta(a.units()));
             run.review(s);
         }
@@ -485,7 +489,11 @@ pub fn apply(
             run.outside("exchange".into(), EntryKind::TransferOut, delta(a.units()));
             run.review(s);
         }
-        Operation::Transfer { from, to, amount: a } => {
+        Operation::Transfer {
+            from,
+            to,
+            amount: a,
+        } => {
             positive(*a)?;
             if from == to {
                 return Err(FundError::SelfTransfer {
@@ -595,7 +603,11 @@ fn liquidate(run: &mut Run<'_>, s: &mut PoolState, l: &Liquidation) -> FundResul
             "pool balance",
         )?;
         s.set_balance(b, run.now);
-        run.outside(trader, EntryKind::LiquidationBalanceDeposit, -delta(st.surplus.units()));
+        run.outside(
+            trader,
+            EntryKind::LiquidationBalanceDeposit,
+            -delta(st.surplus.units()),
+        );
         run.leg(
             s,
             EntryKind::LiquidationBalanceDeposit,
@@ -604,9 +616,7 @@ fn liquidate(run: &mut Run<'_>, s: &mut PoolState, l: &Liquidation) -> FundResul
         );
     } else if !st.deficit.is_zero() {
         let d = st.deficit.units();
-        let keep = run
-            .policy
-            .protected(s.peak.units(), s.spec.floor.units());
+        let keep = run.policy.protected(s.peak.units(), s.spec.floor.units());
         let covered = if s.adl.is_some() {
             0
         } else {

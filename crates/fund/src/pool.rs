@@ -73,7 +73,10 @@ impl BusinessLine {
 }
 
 fn symbol_ok(s: &str) -> bool {
-    !s.is_empty() && s.len() <= 16 && s.bytes().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
+    !s.is_empty()
+        && s.len() <= 16
+        && s.bytes()
+            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
 }
 
 /// A pool: `<line>:<BASE-QUOTE>:<CCY>` for futures, swaps and options (`swap:BTC-USDT:USDT`,
@@ -205,7 +208,11 @@ mod tests {
     fn check(text: &str, expect: Result<(BusinessLine, Option<&str>, &str), &str>) {
         match (text.parse::<PoolId>(), expect) {
             (Ok(p), Ok((line, family, ccy))) => {
-                assert_eq!((p.line(), p.family(), p.ccy()), (line, family, ccy), "{text}");
+                assert_eq!(
+                    (p.line(), p.family(), p.ccy()),
+                    (line, family, ccy),
+                    "{text}"
+                );
                 assert_eq!(p.as_str(), text);
             }
             (Err(FundError::InvalidPool { why, .. }), Err(want)) => {

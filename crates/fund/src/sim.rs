@@ -1,11 +1,11 @@
 //! Synthetic positions and operation streams for tests and benchmarks: a seeded splitmix64
 //! (no wall clock), random mixed streams, and a flash crash over a population of positions.
 
-use custodia_events::Timestamp;
 use crate::{
     Contract, ContractKind, Liquidation, OpKey, Operation, Outcome, PoolId, PoolSpec, Position,
     PositionId, Price, Request, Side,
 };
+use custodia_events::Timestamp;
 use custodia_primitives::{AccountId, Amount};
 
 /// splitmix64.
@@ -118,7 +118,11 @@ pub fn liquidation(rng: &mut Rng, n: u64, inverse_contract: bool) -> Liquidation
     } else {
         (linear(), swap())
     };
-    let side = if rng.chance(50) { Side::Long } else { Side::Short };
+    let side = if rng.chance(50) {
+        Side::Long
+    } else {
+        Side::Short
+    };
     let base = rng.range(100_000, 1_000_000);
     let p = position(rng, &c, &format!("liq-{n}"), side, base);
     let bp = p
@@ -220,14 +224,25 @@ pub struct FlashCrash {
 
 impl FlashCrash {
     /// The population and its liquidations, in time order.
-    pub fn new(seed: u64, positions: usize, start: u64, drop_bp: u64, duration_ms: i64, t0: Timestamp) -> Self {
+    pub fn new(
+        seed: u64,
+        positions: usize,
+        start: u64,
+        drop_bp: u64,
+        duration_ms: i64,
+        t0: Timestamp,
+    ) -> Self {
         let c = linear();
         let mut rng = Rng::new(seed);
         let bottom = start * (10_000 - drop_bp) / 10_000;
         let mut due = Vec::new();
         let mut shorts = Vec::new();
         for n in 0..positions {
-            let side = if rng.chance(50) { Side::Long } else { Side::Short };
+            let side = if rng.chance(50) {
+                Side::Long
+            } else {
+                Side::Short
+            };
             let size = rng.range(1, 200);
             let entry = rng.range(start * 98 / 100, start * 102 / 100);
             let notional = c.value(size, px(entry)).unwrap_or(1).max(1) as u64;
@@ -271,7 +286,11 @@ impl FlashCrash {
             });
         }
         due.sort_by_key(|d| d.at_ms);
-        let index = shorts.iter().enumerate().map(|(i, p)| (p.id.clone(), i)).collect();
+        let index = shorts
+            .iter()
+            .enumerate()
+            .map(|(i, p)| (p.id.clone(), i))
+            .collect();
         Self {
             rng,
             due,

@@ -133,13 +133,15 @@ async fn record(
     outcome: &Outcome,
     at: Timestamp,
 ) -> Result<(), StoreError> {
-    sqlx::query("INSERT INTO fund_ops (op_key, fingerprint, outcome, at_ms) VALUES ($1, $2, $3, $4)")
-        .bind(req.key.as_str().to_owned())
-        .bind(fingerprint.to_owned())
-        .bind(outcome_text(outcome)?)
-        .bind(at.as_millis())
-        .execute(&mut **tx)
-        .await?;
+    sqlx::query(
+        "INSERT INTO fund_ops (op_key, fingerprint, outcome, at_ms) VALUES ($1, $2, $3, $4)",
+    )
+    .bind(req.key.as_str().to_owned())
+    .bind(fingerprint.to_owned())
+    .bind(outcome_text(outcome)?)
+    .bind(at.as_millis())
+    .execute(&mut **tx)
+    .await?;
     for l in &outcome.legs {
         let pool: Option<PoolId> = l.balance.and_then(|_| l.account.parse().ok());
         sqlx::query(
@@ -206,10 +208,11 @@ impl FundRepo for Store {
             let mut out = Vec::with_capacity(requests.len());
             for req in requests {
                 let fp = req.op.fingerprint();
-                let seen = sqlx::query("SELECT fingerprint, outcome FROM fund_ops WHERE op_key = $1")
-                    .bind(req.key.as_str().to_owned())
-                    .fetch_optional(&mut *tx)
-                    .await?;
+                let seen =
+                    sqlx::query("SELECT fingerprint, outcome FROM fund_ops WHERE op_key = $1")
+                        .bind(req.key.as_str().to_owned())
+                        .fetch_optional(&mut *tx)
+                        .await?;
                 if let Some(r) = seen {
                     let stored: String = r.try_get("fingerprint")?;
                     if stored != fp {

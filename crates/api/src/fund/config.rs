@@ -95,9 +95,7 @@ impl FundConfig {
             backlog_orders: self.backlog_orders,
             backlog_ms: i64::from(self.backlog_secs) * 1000,
         };
-        policy
-            .check()
-            .map_err(|e| bad(format!("fund: {e}")))?;
+        policy.check().map_err(|e| bad(format!("fund: {e}")))?;
         let mut ids: Vec<&PoolId> = pools.iter().map(|p| &p.id).collect();
         ids.sort();
         if let Some(w) = ids.windows(2).find(|w| w[0] == w[1]) {
@@ -122,7 +120,12 @@ mod tests {
         assert_eq!(s.policy, AdlPolicy::default());
         let mut c = FundConfig::default();
         c.pools.push(pool("swap:BTC-USDT:USDT", 6));
-        assert!(c.settings().unwrap_err().to_string().contains("listed twice"));
+        assert!(
+            c.settings()
+                .unwrap_err()
+                .to_string()
+                .contains("listed twice")
+        );
         let mut c = FundConfig::default();
         c.pools[0].floor = "-1".into();
         assert!(c.settings().is_err());

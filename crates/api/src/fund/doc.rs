@@ -40,7 +40,16 @@ fn transfer() {}
 
 #[derive(OpenApi)]
 #[openapi(
-    paths(insurance_fund, pools, balances, liquidations, backlog, rank, top_up, transfer),
+    paths(
+        insurance_fund,
+        pools,
+        balances,
+        liquidations,
+        backlog,
+        rank,
+        top_up,
+        transfer
+    ),
     components(schemas(
         InsuranceFundResponse,
         InsuranceFundGroup,

@@ -75,7 +75,11 @@ fn spec<R: FundRepo>(st: &FundPart<R>, pool: &str) -> Result<PoolSpec, ApiError>
         .iter()
         .find(|p| p.id == id)
         .cloned()
-        .ok_or_else(|| fund_error(FundError::UnknownPool { pool: id.to_string() }))
+        .ok_or_else(|| {
+            fund_error(FundError::UnknownPool {
+                pool: id.to_string(),
+            })
+        })
 }
 
 fn amount(field: &str, s: &str, decimals: u8) -> Result<Amount, ApiError> {
@@ -83,8 +87,8 @@ fn amount(field: &str, s: &str, decimals: u8) -> Result<Amount, ApiError> {
 }
 
 fn price(field: &'static str, s: &str, decimals: u8) -> Result<Price, ApiError> {
-    let units = Amount::parse(s, decimals)
-        .map_err(|e| bad("invalid_price", format!("{field}: {e}")))?;
+    let units =
+        Amount::parse(s, decimals).map_err(|e| bad("invalid_price", format!("{field}: {e}")))?;
     Price::new(field, units.units()).map_err(fund_error)
 }
 
@@ -101,16 +105,32 @@ fn contract(w: &ContractWire, settle_decimals: u8) -> Result<Contract, ApiError>
     let kind = match w.kind.as_str() {
         "linear" => ContractKind::Linear,
         "inverse" => ContractKind::Inverse,
-        _ => return Err(bad("invalid_contract", "contract.kind must be linear or inverse")),
+        _ => {
+            return Err(bad(
+                "invalid_contract",
+                "contract.kind must be linear or inverse",
+            ));
+        }
     };
     let scale = w.ct_val.split_once('.').map_or(0, |(_, f)| f.len());
     let scale = u8::try_from(scale)
         .ok()
         .filter(|s| *s <= 18)
-        .ok_or_else(|| bad("invalid_contract", "contract.ct_val has more than 18 decimals"))?;
+        .ok_or_else(|| {
+            bad(
+                "invalid_contract",
+                "contract.ct_val has more than 18 decimals",
+            )
+        })?;
     let ct_val = amount("contract.ct_val", &w.ct_val, scale)?;
-    Contract::new(kind, ct_val.units(), scale, w.price_decimals, settle_decimals)
-        .map_err(fund_error)
+    Contract::new(
+        kind,
+        ct_val.units(),
+        scale,
+        w.price_decimals,
+        settle_decimals,
+    )
+    .map_err(fund_error)
 }
 
 fn position(w: &PositionWire, decimals: u8, price_decimals: u8) -> Result<Position, ApiError> {
@@ -212,8 +232,12 @@ async fn insurance_fund<R: FundRepo + 'static>(
         .inst_type
         .as_deref()
         .map(|t| {
-            BusinessLine::parse(t)
-                .ok_or_else(|| bad("invalid_inst_type", "instType must be MARGIN, SWAP, FUTURES, OPTION or SAFETY"))
+            BusinessLine::parse(t).ok_or_else(|| {
+                bad(
+                    "invalid_inst_type",
+                    "instType must be MARGIN, SWAP, FUTURES, OPTION or SAFETY",
+                )
+            })
         })
         .transpose()?;
     let kind = q
@@ -223,7 +247,10 @@ async fn insurance_fund<R: FundRepo + 'static>(
         .transpose()?;
     let cursor = |v: &Option<String>, f: &str| {
         v.as_deref()
-            .map(|s| s.parse::<i64>().map_err(|_| bad("invalid_cursor", format!("{f} must be a billId"))))
+            .map(|s| {
+                s.parse::<i64>()
+                    .map_err(|_| bad("invalid_cursor", format!("{f} must be a billId")))
+            })
             .transpose()
     };
     let limit = match q.limit.as_deref() {
@@ -498,10 +525,7 @@ async fn rank<R: FundRepo + 'static>(
         .iter()
         .map(|p| position(p, spec.decimals, pd))
         .collect::<Result<Vec<_>, _>>()?;
-    let ranked = st
-        .service
-        .rank(&c, mark, &positions)
-        .map_err(fund_error)?;
+    let ranked = st.service.rank(&c, mark, &positions).map_err(fund_error)?;
     Ok(Json(RankResponse {
         positions: ranked
             .into_iter()

@@ -37,11 +37,7 @@ impl<R> FromRef<FundPart<R>> for OperatorAuth {
 
 impl<R: FundRepo + 'static> FundPart<R> {
     /// Wires the fund routes and registers their metrics.
-    pub fn new(
-        service: Arc<FundService<R>>,
-        metrics: &Metrics,
-        auth: OperatorAuth,
-    ) -> Self {
+    pub fn new(service: Arc<FundService<R>>, metrics: &Metrics, auth: OperatorAuth) -> Self {
         Self {
             service,
             metrics: Arc::new(FundMetrics::register(metrics)),

@@ -86,23 +86,38 @@ async fn top_ups_liquidations_and_the_public_read() {
         assert_eq!(r.status, StatusCode::OK, "{}", r.text);
         assert_eq!(r.json["code"], "0");
         let g = &r.json["data"][0];
-        assert_eq!((g["instType"].as_str(), g["instFamily"].as_str()), (Some("SWAP"), Some("BTC-USDT")));
+        assert_eq!(
+            (g["instType"].as_str(), g["instFamily"].as_str()),
+            (Some("SWAP"), Some("BTC-USDT"))
+        );
         assert_eq!(g["total"], "994");
         let d = &g["details"];
         assert_eq!(d[0]["type"], "bankruptcy_loss");
         assert_eq!(d[0]["amt"], "-6");
         assert_eq!(d[0]["balance"], "994");
         assert_eq!(d[1]["type"], "platform_revenue");
-        for f in ["balance", "amt", "ccy", "type", "maxBal", "maxBalTs", "adlType", "ts"] {
+        for f in [
+            "balance", "amt", "ccy", "type", "maxBal", "maxBalTs", "adlType", "ts",
+        ] {
             assert!(d[0].get(f).is_some(), "{f}");
         }
         // The twin: another family has no lines, and a bad instType is refused.
         let r = h
-            .call("GET", "/api/v5/public/insurance-fund?instFamily=ETH-USDT", None, None)
+            .call(
+                "GET",
+                "/api/v5/public/insurance-fund?instFamily=ETH-USDT",
+                None,
+                None,
+            )
             .await;
         assert_eq!(r.json["data"], json!([]));
         let r = h
-            .call("GET", "/api/v5/public/insurance-fund?instType=PERP", None, None)
+            .call(
+                "GET",
+                "/api/v5/public/insurance-fund?instType=PERP",
+                None,
+                None,
+            )
             .await;
         assert_eq!(r.status, StatusCode::BAD_REQUEST);
         assert_eq!(r.json["code"], "invalid_inst_type");
@@ -125,7 +140,11 @@ async fn bad_input_is_refused_with_a_specific_code_and_nothing_is_posted() {
         let mut unknown = liquidation("b3", "54000", 10);
         unknown["pool"] = json!("swap:ETH-USDT:USDT");
         let cases = [
-            (liquidation("b1", "54000", -5), StatusCode::BAD_REQUEST, "not_positive"),
+            (
+                liquidation("b1", "54000", -5),
+                StatusCode::BAD_REQUEST,
+                "not_positive",
+            ),
             (zero_price, StatusCode::BAD_REQUEST, "not_positive"),
             (unknown, StatusCode::NOT_FOUND, "unknown_pool"),
         ];
@@ -139,7 +158,12 @@ async fn bad_input_is_refused_with_a_specific_code_and_nothing_is_posted() {
                     Some(json!({"liquidations": [liquidation("ok", "54000", 10), l]})),
                 )
                 .await;
-            assert_eq!((r.status, r.json["code"].as_str()), (status, Some(code)), "{}", r.text);
+            assert_eq!(
+                (r.status, r.json["code"].as_str()),
+                (status, Some(code)),
+                "{}",
+                r.text
+            );
             assert_eq!(balance(&h).await, "100", "{}", h.label);
         }
         // A transfer beyond the balance is refused whole.

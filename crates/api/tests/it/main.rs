@@ -2,8 +2,8 @@
 //! PostgreSQL when configured), one test binary for the crate.
 
 mod audit;
-mod fund;
 mod common;
+mod fund;
 mod guard;
 mod http;
 mod limits;

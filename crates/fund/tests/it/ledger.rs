@@ -21,7 +21,9 @@ fn book(floor: u64) -> Book {
 }
 
 fn balances(b: &Book) -> BTreeMap<PoolId, u64> {
-    b.pools().map(|s| (s.spec.id.clone(), s.balance.units())).collect()
+    b.pools()
+        .map(|s| (s.spec.id.clone(), s.balance.units()))
+        .collect()
 }
 
 /// Checks one liquidation's outcome against the position's own arithmetic.
@@ -41,7 +43,10 @@ fn conserved(l: &Liquidation, s: &custodia_fund::Settled) {
     assert!(s.surplus == 0 || s.deficit == 0);
     assert_eq!(s.covered + s.adl_absorbed + s.uncovered, s.deficit);
     let adl: u64 = s.deleveraged.iter().map(|d| d.absorbed).sum();
-    assert_eq!(adl, s.adl_absorbed, "ADL transfers sum to what ADL absorbed");
+    assert_eq!(
+        adl, s.adl_absorbed,
+        "ADL transfers sum to what ADL absorbed"
+    );
     for d in &s.deleveraged {
         // A deleveraged position gives up no more than closing at the bankruptcy price instead
         // of the fill costs it.
@@ -132,7 +137,8 @@ fn top_up(key: &str, pool: PoolId, units: u64) -> Request {
 fn a_retried_liquidation_changes_nothing_and_a_reused_key_is_refused() {
     let mut b = book(0);
     let t = Timestamp::from_millis(1);
-    b.submit(&top_up("t1", sim::swap(), 10_000_000_000), t).unwrap();
+    b.submit(&top_up("t1", sim::swap(), 10_000_000_000), t)
+        .unwrap();
     let mut rng = Rng::new(7);
     let l = sim::liquidation(&mut rng, 1, false);
     let req = Request {
@@ -176,7 +182,16 @@ fn bad_input_is_refused_and_nothing_is_posted() {
                     amount: Amount::new(1_001).unwrap(),
                 },
             },
-            |e| matches!(e, FundError::Insufficient { balance: 1_000, requested: 1_001, .. }),
+            |e| {
+                matches!(
+                    e,
+                    FundError::Insufficient {
+                        balance: 1_000,
+                        requested: 1_001,
+                        ..
+                    }
+                )
+            },
         ),
         (
             Request {
@@ -199,7 +214,15 @@ fn bad_input_is_refused_and_nothing_is_posted() {
                     amount: Amount::ZERO,
                 },
             },
-            |e| matches!(e, FundError::NotPositive { field: "amount", .. }),
+            |e| {
+                matches!(
+                    e,
+                    FundError::NotPositive {
+                        field: "amount",
+                        ..
+                    }
+                )
+            },
         ),
         (top_up("e", sim::margin(), Amount::MAX.units()), |e| {
             matches!(e, FundError::Overflow { .. })
@@ -234,7 +257,8 @@ fn a_crash_starts_adl_and_a_top_up_ends_it() {
     // ADL takes over; a top-up above the decline level ends the episode.
     let mut b = book(0);
     let mut t = Timestamp::from_millis(1_000);
-    b.submit(&top_up("t1", sim::swap(), 1_000_000_000), t).unwrap();
+    b.submit(&top_up("t1", sim::swap(), 1_000_000_000), t)
+        .unwrap();
     let mut rng = Rng::new(11);
     let mut n = 0;
     let mut started = None;
@@ -279,7 +303,11 @@ fn a_crash_starts_adl_and_a_top_up_ends_it() {
             paid_in_episode += o.settled.as_ref().unwrap().covered;
             if o.adl.is_empty() {
                 // A surplus lifted the pool above the level: the same operation ended it.
-                assert!(o.legs.iter().any(|l| l.adl_type.as_deref() == Some("adl_end")));
+                assert!(
+                    o.legs
+                        .iter()
+                        .any(|l| l.adl_type.as_deref() == Some("adl_end"))
+                );
                 break;
             }
         }
@@ -289,15 +317,18 @@ fn a_crash_starts_adl_and_a_top_up_ends_it() {
     let (o, _) = b
         .submit(&top_up("t2", sim::swap(), 1_000_000_000), t.plus_millis(1))
         .unwrap();
-    assert!(o.adl.is_empty(), "a top-up above the level ends the episode");
+    assert!(
+        o.adl.is_empty(),
+        "a top-up above the level ends the episode"
+    );
     assert_eq!(
-        o.legs.iter().any(|l| l.adl_type.as_deref() == Some("adl_end")),
+        o.legs
+            .iter()
+            .any(|l| l.adl_type.as_deref() == Some("adl_end")),
         active
     );
     // Eight hours later the old peak has left the window.
     let later = t.plus_millis(9 * 3_600_000);
-    let (o, _) = b
-        .submit(&top_up("t3", sim::swap(), 1), later)
-        .unwrap();
+    let (o, _) = b.submit(&top_up("t3", sim::swap(), 1), later).unwrap();
     assert!(o.adl.is_empty());
 }

@@ -61,7 +61,10 @@ fn balances_surplus_and_deficits_per_pool() {
         &mut tally,
     );
     let m = &tally.pools["swap:BTC-USDT:USDT"];
-    assert_eq!((m.start, m.end, m.peak, m.top_ups), (0, 3_000_000, 5_000_000, 5_000_000));
+    assert_eq!(
+        (m.start, m.end, m.peak, m.top_ups),
+        (0, 3_000_000, 5_000_000, 5_000_000)
+    );
     assert_eq!(m.daily.len(), 2);
     assert_eq!(
         figure(&tally, "fund.swap:BTC-USDT:USDT.balance_end"),

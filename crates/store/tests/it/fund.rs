@@ -40,10 +40,14 @@ async fn a_stream_gives_the_books_answers_on_every_engine() {
         s.ensure_pools(&sim::specs(500_000_000), Timestamp::from_millis(0))
             .await
             .unwrap();
-        let mut book = Book::new(&sim::specs(500_000_000), policy, Timestamp::from_millis(0)).unwrap();
+        let mut book =
+            Book::new(&sim::specs(500_000_000), policy, Timestamp::from_millis(0)).unwrap();
         for (req, at) in sim::stream(42, 300) {
             let want = book.submit(&req, at);
-            let got = s.submit(std::slice::from_ref(&req), &policy, at).await.unwrap();
+            let got = s
+                .submit(std::slice::from_ref(&req), &policy, at)
+                .await
+                .unwrap();
             let got = got.into_iter().next().unwrap();
             match (want, got) {
                 (Ok((o, replayed)), Ok(g)) => {
@@ -64,9 +68,14 @@ async fn a_stream_gives_the_books_answers_on_every_engine() {
         );
         // The report's tally folds the real log to the same balances.
         let mut tally = FundTally::default();
-        fold(s, Timestamp::from_millis(0), Timestamp::from_millis(i64::MAX), &mut [&mut tally])
-            .await
-            .unwrap();
+        fold(
+            s,
+            Timestamp::from_millis(0),
+            Timestamp::from_millis(i64::MAX),
+            &mut [&mut tally],
+        )
+        .await
+        .unwrap();
         for p in &mem {
             if let Some(m) = tally.pools.get(p.spec.id.as_str()) {
                 assert_eq!(m.end, p.balance.units(), "{} {}", t.label, p.spec.id);
@@ -102,11 +111,18 @@ async fn a_refused_operation_posts_nothing_and_the_rest_of_the_batch_does() {
             },
         };
         let r = s
-            .submit(&[top_up("t1", 1_000), withdraw.clone(), unknown], &policy, at)
+            .submit(
+                &[top_up("t1", 1_000), withdraw.clone(), unknown],
+                &policy,
+                at,
+            )
             .await
             .unwrap();
         assert!(r[0].is_ok());
-        assert!(matches!(r[1], Err(FundError::Insufficient { balance: 1_000, .. })));
+        assert!(matches!(
+            r[1],
+            Err(FundError::Insufficient { balance: 1_000, .. })
+        ));
         assert!(matches!(r[2], Err(FundError::UnknownPool { .. })));
         let pools = s.pools().await.unwrap();
         let swap = pools.iter().find(|p| p.spec.id == sim::swap()).unwrap();
@@ -151,9 +167,14 @@ async fn two_instances_racing_never_apply_a_liquidation_twice() {
             })
             .collect();
         let mut tasks = Vec::new();
-        for (i, store) in [t.store.clone(), other.clone(), t.store.clone(), other.clone()]
-            .into_iter()
-            .enumerate()
+        for (i, store) in [
+            t.store.clone(),
+            other.clone(),
+            t.store.clone(),
+            other.clone(),
+        ]
+        .into_iter()
+        .enumerate()
         {
             let mut mine = reqs.clone();
             if i % 2 == 1 {
@@ -175,20 +196,38 @@ async fn two_instances_racing_never_apply_a_liquidation_twice() {
         for task in tasks {
             fresh += task.await.unwrap();
         }
-        assert_eq!(fresh, reqs.len(), "{}: each key applied exactly once", t.label);
+        assert_eq!(
+            fresh,
+            reqs.len(),
+            "{}: each key applied exactly once",
+            t.label
+        );
         // The same as applying them once, in memory.
         let mut book = Book::new(&sim::specs(0), policy, at).unwrap();
-        book.submit(&top_up("seed", 1_000_000_000_000_000), at).unwrap();
+        book.submit(&top_up("seed", 1_000_000_000_000_000), at)
+            .unwrap();
         let mut legs = 1;
         for r in &reqs {
-            legs += book.submit(r, at).unwrap().0.legs.iter().filter(|l| l.balance.is_some()).count();
+            legs += book
+                .submit(r, at)
+                .unwrap()
+                .0
+                .legs
+                .iter()
+                .filter(|l| l.balance.is_some())
+                .count();
         }
         let stored = t.store.pools().await.unwrap();
         let swap = stored.iter().find(|p| p.spec.id == sim::swap()).unwrap();
         // Order differs between instances, and ADL episodes with it, so compare what does not
         // depend on order when no episode starts: the seed covers every deficit here.
         assert!(book.pool(&sim::swap()).unwrap().adl.is_none());
-        assert_eq!(swap.balance, book.pool(&sim::swap()).unwrap().balance, "{}", t.label);
+        assert_eq!(
+            swap.balance,
+            book.pool(&sim::swap()).unwrap().balance,
+            "{}",
+            t.label
+        );
         let journal = t
             .store
             .journal(&JournalQuery {
@@ -208,7 +247,9 @@ async fn the_journal_pages_filters_and_charts() {
     for t in stores("fund_journal").await {
         let s = &t.store;
         let policy = AdlPolicy::default();
-        s.ensure_pools(&sim::specs(0), Timestamp::from_millis(0)).await.unwrap();
+        s.ensure_pools(&sim::specs(0), Timestamp::from_millis(0))
+            .await
+            .unwrap();
         for n in 0..25u64 {
             let at = Timestamp::from_millis(3_600_000 * n as i64);
             s.submit(&[top_up(&format!("t{n}"), 1_000 + n)], &policy, at)
@@ -230,7 +271,11 @@ async fn the_journal_pages_filters_and_charts() {
         let next = s.journal(&q(Some(first[9].id), None)).await.unwrap();
         assert_eq!(next[0].key, "t14");
         let back = s.journal(&q(None, Some(next[0].id))).await.unwrap();
-        assert_eq!(back, first, "{}: paging back returns the first page", t.label);
+        assert_eq!(
+            back, first,
+            "{}: paging back returns the first page",
+            t.label
+        );
         // Filters: another line has none of these.
         let none = s
             .journal(&JournalQuery {
