@@ -716,10 +716,10 @@ fn liquidate(run: &mut Run<'_>, s: &mut PoolState, l: &Liquidation) -> FundResul
 /// when the pool last held it.
 pub fn window_peak(changes: &[(i64, u64, u64)], current: u64, now: i64) -> (u64, i64) {
     let mut best = (current, now);
-    if let Some(&(t, before, _)) = changes.first() {
-        if before > best.0 {
-            best = (before, t - 1);
-        }
+    if let Some(&(t, before, _)) = changes.first()
+        && before > best.0
+    {
+        best = (before, t - 1);
     }
     for &(t, _, after) in changes {
         if after > best.0 {
@@ -791,13 +791,13 @@ impl Book {
         }
         let start = now.as_millis() - self.policy.window_ms;
         for id in req.op.pools() {
-            if let Some(s) = self.pools.get_mut(id) {
-                if s.peak_at.as_millis() <= start {
-                    let w = self.windows.entry(id.clone()).or_default();
-                    let (peak, at) = w.peak(start, s.balance.units(), now.as_millis());
-                    s.peak = Amount::new(peak).unwrap_or(Amount::MAX);
-                    s.peak_at = Timestamp::from_millis(at);
-                }
+            if let Some(s) = self.pools.get_mut(id)
+                && s.peak_at.as_millis() <= start
+            {
+                let w = self.windows.entry(id.clone()).or_default();
+                let (peak, at) = w.peak(start, s.balance.units(), now.as_millis());
+                s.peak = Amount::new(peak).unwrap_or(Amount::MAX);
+                s.peak_at = Timestamp::from_millis(at);
             }
         }
         let before: Vec<(PoolId, u64)> = req

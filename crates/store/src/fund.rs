@@ -232,10 +232,10 @@ impl FundRepo for Store {
                     continue;
                 }
                 for id in req.op.pools() {
-                    if !pools.contains_key(id) {
-                        if let Some(s) = load_pool(&mut tx, id, at, policy).await? {
-                            pools.insert(id.clone(), s);
-                        }
+                    if !pools.contains_key(id)
+                        && let Some(s) = load_pool(&mut tx, id, at, policy).await?
+                    {
+                        pools.insert(id.clone(), s);
                     }
                 }
                 match apply(req, &mut pools, policy, at) {

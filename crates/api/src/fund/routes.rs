@@ -431,13 +431,13 @@ async fn one<R: FundRepo + 'static>(
     decimals: u8,
 ) -> Result<(StatusCode, Json<OperationResult>), ApiError> {
     let r = st.service.submit(req).await;
-    if let Err(e) = &r {
-        if !matches!(e, FundError::Storage(_)) {
-            st.metrics
-                .operations
-                .with_label_values(&[name, "refused"])
-                .inc();
-        }
+    if let Err(e) = &r
+        && !matches!(e, FundError::Storage(_))
+    {
+        st.metrics
+            .operations
+            .with_label_values(&[name, "refused"])
+            .inc();
     }
     let r = r.map_err(fund_error)?;
     let status = if r.replayed {
