@@ -162,6 +162,9 @@ fn a_retried_liquidation_changes_nothing_and_a_reused_key_is_refused() {
     assert_eq!(balances(&b), after);
 }
 
+/// What a refused request's error must look like.
+type Expect = fn(&FundError) -> bool;
+
 #[test]
 fn bad_input_is_refused_and_nothing_is_posted() {
     let mut b = book(0);
@@ -169,7 +172,7 @@ fn bad_input_is_refused_and_nothing_is_posted() {
     b.submit(&top_up("t1", sim::margin(), 1_000), t).unwrap();
     let before = (balances(&b), b.journal().len());
     let unknown: PoolId = "option:ETH-USD:ETH".parse().unwrap();
-    let cases: Vec<(Request, fn(&FundError) -> bool)> = vec![
+    let cases: Vec<(Request, Expect)> = vec![
         (top_up("a", unknown, 5), |e| {
             matches!(e, FundError::UnknownPool { .. })
         }),
