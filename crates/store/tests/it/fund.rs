@@ -302,3 +302,104 @@ async fn the_journal_pages_filters_and_charts() {
         assert_eq!(pts[1].1, total + 1_024);
     }
 }
+
+/// The flash crash of `custodia bench fund` on this crate's stores (the numbers in
+/// docs/BENCHMARKS.md): `cargo test -p custodia-store --test it -- --ignored flash_crash --nocapture`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "long benchmark"]
+async fn flash_crash_on_every_engine() {
+    use std::time::Instant;
+
+    use custodia_fund::sim::FlashCrash;
+
+    const T0: i64 = 1_767_225_600_000;
+    let crash = || {
+        FlashCrash::new(
+            1,
+            100_000,
+            650_000,
+            3_000,
+            60_000,
+            Timestamp::from_millis(T0),
+        )
+    };
+    let policy = AdlPolicy::default();
+    let start = 2_000_000_000_000u64;
+    let t0 = Timestamp::from_millis(T0 - 1);
+    // In process.
+    let mut book = Book::new(&sim::specs(0), policy, t0).unwrap();
+    book.submit(&top_up("seed", start), t0).unwrap();
+    let mut c = crash();
+    let n = c.liquidations();
+    let began = Instant::now();
+    let (mut episodes, mut deleveraged, mut low) = (0u64, 0u64, start);
+    while c.remaining() > 0 {
+        for (r, at) in c.next_batch(1_000) {
+            let (o, _) = book.submit(&r, at).unwrap();
+            c.observe(&o);
+            let s = o.settled.as_ref().unwrap();
+            low = low.min(s.balance);
+            deleveraged += s.deleveraged.len() as u64;
+            episodes += o
+                .legs
+                .iter()
+                .filter(|l| l.kind == EntryKind::Adl && l.adl_type.as_deref() != Some("adl_end"))
+                .count() as u64;
+        }
+    }
+    let secs = began.elapsed().as_secs_f64();
+    let end = book.pool(&sim::swap()).unwrap().balance.units();
+    println!(
+        "in-process: {n} liquidations in {secs:.2} s = {:.0}/s; fund 2000000 → low {:.0} → {:.0} USDT; {episodes} ADL episode(s), {deleveraged} position(s) deleveraged",
+        n as f64 / secs,
+        low as f64 / 1e6,
+        end as f64 / 1e6
+    );
+    for t in stores("fund_crash").await {
+        let s = &t.store;
+        s.ensure_pools(&sim::specs(0), t0).await.unwrap();
+        s.submit(&[top_up("seed", start)], &policy, t0)
+            .await
+            .unwrap();
+        let mut c = crash();
+        let began = Instant::now();
+        let (mut episodes, mut deleveraged, mut low) = (0u64, 0u64, start);
+        while c.remaining() > 0 {
+            let batch = c.next_batch(500);
+            let at = batch.last().unwrap().1;
+            let reqs: Vec<Request> = batch.into_iter().map(|(r, _)| r).collect();
+            for r in s.submit(&reqs, &policy, at).await.unwrap() {
+                let o = r.unwrap().outcome;
+                c.observe(&o);
+                let st = o.settled.as_ref().unwrap();
+                low = low.min(st.balance);
+                deleveraged += st.deleveraged.len() as u64;
+                episodes += o
+                    .legs
+                    .iter()
+                    .filter(|l| {
+                        l.kind == EntryKind::Adl && l.adl_type.as_deref() != Some("adl_end")
+                    })
+                    .count() as u64;
+            }
+        }
+        let secs = began.elapsed().as_secs_f64();
+        let end = s
+            .pools()
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|p| p.spec.id == sim::swap())
+            .unwrap()
+            .balance
+            .units();
+        println!(
+            "{}: {n} liquidations in {secs:.2} s = {:.0}/s durable (batches of 500); low {:.0} → {:.0} USDT; {episodes} ADL episode(s), {deleveraged} position(s) deleveraged",
+            t.label,
+            n as f64 / secs,
+            low as f64 / 1e6,
+            end as f64 / 1e6
+        );
+        assert!(episodes > 0 || low > start / 2);
+    }
+}
