@@ -26,6 +26,8 @@ pub struct Config {
     pub guard: crate::guard::GuardConfig,
     /// Account-takeover defence (`crate::login`).
     pub login: crate::login::LoginConfig,
+    /// Safety fund and risk provision fund (`crate::fund`).
+    pub fund: crate::fund::FundConfig,
     /// Pages served to users (`crate::web`).
     pub web: crate::web::WebConfig,
     /// Audit-log checkpoints and retention (`crate::audit`).
@@ -430,6 +432,7 @@ impl Config {
             return bad("store.max_connections must be at least 1");
         }
         self.login.validate()?;
+        self.fund.validate()?;
         self.audit.validate()?;
         self.guard.validate()
     }

@@ -16,6 +16,7 @@ mod web;
 
 pub mod audit;
 pub mod console;
+pub mod fund;
 pub mod guard;
 pub mod keys;
 pub mod login;
@@ -29,6 +30,7 @@ use axum::http::{StatusCode, header};
 use axum::response::IntoResponse as _;
 use axum::routing::get;
 use custodia_events::{CheckpointReader, Clock, Entropy, EventAppender, EventReader, StoreHealth};
+use custodia_fund::{FundRepo, FundService};
 use custodia_guard::GuardRepo;
 use custodia_keys::{ApiKeyRepo, Kek, KeyService, OperatorRepo, ReplayRepo, TotpRepo};
 use custodia_login::{LoginRepo, LoginService};
@@ -68,6 +70,8 @@ pub struct Services<S> {
     pub guard: guard::GuardState<S>,
     /// Account-takeover defence.
     pub login: login::LoginPart<S>,
+    /// The safety fund and risk provision fund.
+    pub fund: fund::FundPart<S>,
     /// The event log for analysts.
     pub audit: audit::AuditState<S>,
     /// Operator tokens.
@@ -94,6 +98,7 @@ where
         + OperatorRepo
         + GuardRepo
         + LoginRepo
+        + FundRepo
         + CheckpointReader
         + Clone
         + 'static,
@@ -103,6 +108,7 @@ where
     /// # Panics
     ///
     /// If `config.guard` is invalid (`Config::load` and `Config::from_parts` validate it), or
+    /// `config.fund` is invalid, or
     /// `config.login.geo_ranges` does not load (call [`login::LoginConfig::ranges`] first to
     /// report that as an error).
     pub fn new(
@@ -160,6 +166,18 @@ where
             &metrics,
             auth.clone(),
         );
+        let fund_settings = config
+            .fund
+            .settings()
+            .unwrap_or_else(|e| panic!("invalid [fund] configuration: {e}"));
+        let fund = fund::FundPart::new(
+            Arc::new(
+                FundService::new(store.clone(), clock.clone(), fund_settings)
+                    .unwrap_or_else(|e| panic!("invalid [fund] configuration: {e}")),
+            ),
+            &metrics,
+            auth.clone(),
+        );
         let audit = audit::AuditState {
             log: store.clone(),
             recorder: recorder.clone(),
@@ -186,6 +204,7 @@ where
             keys,
             guard,
             login,
+            fund,
             audit,
             operators,
             console,
@@ -233,6 +252,7 @@ where
             .merge(audit::routes(self.audit.clone()))
             .merge(guard::routes(self.guard.clone()))
             .merge(login::routes(self.login.clone()))
+            .merge(fund::routes(self.fund.clone()))
             .merge(web::routes(self.page.clone()))
             .merge(console::routes(console::ConsoleState {
                 console: self.console.clone(),

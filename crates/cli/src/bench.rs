@@ -26,6 +26,9 @@ pub enum BenchCommand {
     /// A user's check, as `custodia-verify` runs it: find the files, read them, verify the
     /// inclusion and the batch proof covering it (and the whole round if every proof is given).
     Verify(VerifyBenchArgs),
+    /// The insurance fund: a synthetic flash crash settled in process, on SQLite and (with
+    /// `--postgres`) PostgreSQL.
+    Fund(crate::fund::FundBenchArgs),
 }
 
 #[derive(Debug, Args)]
@@ -89,6 +92,7 @@ pub fn run(cmd: BenchCommand, out: &Output) -> Result<Outcome> {
     match cmd {
         BenchCommand::Por(a) => por(a, out),
         BenchCommand::Guard(a) => guard(a, out),
+        BenchCommand::Fund(a) => crate::fund::bench(a, out),
         BenchCommand::Verify(a) => verify(a, out),
         BenchCommand::Reserves(a) => {
             let r = custodia_reserves::bench_verify(a.wallets);

@@ -6,6 +6,7 @@ mod demo;
 mod health;
 mod monitor;
 mod operators;
+mod fund;
 mod output;
 mod por;
 mod prove;
@@ -62,6 +63,9 @@ enum Command {
     /// Operator tokens (admins, analysts, the web back end, the gateway).
     #[command(subcommand)]
     Operators(operators::OperatorsCommand),
+    /// The safety fund and risk provision fund: pools, top-ups, transfers, the journal.
+    #[command(subcommand)]
+    Fund(fund::FundCommand),
 }
 
 /// How a command ended, beyond plain success.
@@ -87,6 +91,7 @@ fn main() -> ExitCode {
         Command::Audit(cmd) => audit::run(cmd, &out),
         Command::Operators(cmd) => operators::run(cmd, &out),
         Command::Health(args) => health::run(args, &out),
+        Command::Fund(cmd) => fund::run(cmd, &out),
     };
     match result {
         Ok(Outcome::Ok) => ExitCode::SUCCESS,

@@ -123,8 +123,9 @@ pub async fn run(
         .await
         .context("opening the store")?;
     let page = VerifierPage::load(&config.web)?;
-    // Services::new panics on an unloadable range file: report it here instead.
+    // Services::new panics on an unloadable range file or fund section: report them here.
     config.login.ranges().context("login.geo_ranges")?;
+    config.fund.settings().context("[fund]")?;
     let mut services = Services::new(
         store.clone(),
         Arc::new(SystemClock),
@@ -142,6 +143,12 @@ pub async fn run(
         .flush_population()
         .await
         .context("loading the login population's history")?;
+    services
+        .fund
+        .service
+        .ensure_pools()
+        .await
+        .context("creating the [fund] pools")?;
     services
         .guard
         .reload()

@@ -5,6 +5,7 @@ mod checkpoints;
 mod db;
 mod error;
 mod events;
+mod fund;
 mod guard;
 pub mod jobs;
 mod keys;

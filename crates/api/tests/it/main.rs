@@ -4,6 +4,7 @@
 mod audit;
 mod common;
 mod console;
+mod fund;
 mod guard;
 mod http;
 mod limits;

@@ -2,6 +2,7 @@
 //! binary for the crate.
 
 mod checkpoints;
+mod fund;
 mod guard;
 mod hardening;
 mod jobs;

@@ -1,0 +1,4 @@
+//! The fund's integration tests: one binary, modules per area.
+
+mod ledger;
+mod tally;
