@@ -28,6 +28,8 @@ pub struct Config {
     pub login: crate::login::LoginConfig,
     /// Pages served to users (`crate::web`).
     pub web: crate::web::WebConfig,
+    /// Users' inclusion files (`crate::por`).
+    pub por: crate::por::PorConfig,
     /// Audit-log checkpoints and retention (`crate::audit`).
     pub audit: crate::audit::AuditConfig,
 }
@@ -169,6 +171,7 @@ fn env_vars() -> Vec<EnvVar> {
     shape.secrets.kek = Some(SecretString::new(String::new()));
     shape.secrets.bootstrap_admin_token = Some(SecretString::new(String::new()));
     shape.web.verifier_page = Some(PathBuf::new());
+    shape.por.delivery_dir = Some(PathBuf::new());
     shape.audit.checkpoint_key_file = Some(PathBuf::new());
     shape.audit.checkpoint_log = Some(PathBuf::new());
     let Ok(toml::Value::Table(root)) = toml::Value::try_from(&shape) else {

@@ -18,6 +18,7 @@ pub mod guard;
 pub mod keys;
 pub mod login;
 pub mod operators;
+pub mod por;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -68,6 +69,8 @@ pub struct Services<S> {
     pub audit: audit::AuditState<S>,
     /// Operator tokens.
     pub operators: operators::OperatorsState<S>,
+    /// Users' inclusion files of each round, for the exchange's back end.
+    pub por: por::PorState,
     store: S,
     body_limit: usize,
     page: Option<Arc<VerifierPage>>,
@@ -156,6 +159,10 @@ where
             auth: auth.clone(),
             checkpoint_key: None,
         };
+        let por = por::PorState {
+            delivery_dir: config.por.delivery_dir.clone(),
+            auth: auth.clone(),
+        };
         let operators = operators::OperatorsState {
             repo: store.clone(),
             clock,
@@ -171,6 +178,7 @@ where
             login,
             audit,
             operators,
+            por,
             store,
             body_limit: config.server.body_limit_bytes,
             page,
@@ -214,6 +222,7 @@ where
             .merge(guard::routes(self.guard.clone()))
             .merge(login::routes(self.login.clone()))
             .merge(web::routes(self.page.clone()))
+            .merge(por::routes(self.por.clone()))
             .fallback(not_found)
             .method_not_allowed_fallback(method_not_allowed)
             .layer(axum::extract::DefaultBodyLimit::max(self.body_limit))
