@@ -120,10 +120,11 @@ fn read(dir: &Path, round: &str, user: &AccountId) -> Result<Option<Vec<u8>>, Ap
         }
     };
     let mut bytes = Vec::new();
-    std::io::Read::read_to_end(&mut std::io::Read::take(file, MAX_FILE_BYTES + 1), &mut bytes)
-        .map_err(|e| {
-            ApiError::internal(format!("reading an inclusion file of round {round}: {e}"))
-        })?;
+    std::io::Read::read_to_end(
+        &mut std::io::Read::take(file, MAX_FILE_BYTES + 1),
+        &mut bytes,
+    )
+    .map_err(|e| ApiError::internal(format!("reading an inclusion file of round {round}: {e}")))?;
     if bytes.len() as u64 > MAX_FILE_BYTES {
         return Err(ApiError::internal(format!(
             "an inclusion file of round {round} is larger than {MAX_FILE_BYTES} bytes"

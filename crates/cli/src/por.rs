@@ -429,7 +429,11 @@ fn build(a: BuildArgs, out: &Output) -> Result<Outcome> {
     let prices = custodia_snapshot::load_prices(&a.prices, &assets)?;
     let prices = Some(prices);
     let previous = match &a.previous {
-        Some(p) => Some(custodia_round::link_to(&manifest_at(p)?, &a.id, &snapshot_time)?),
+        Some(p) => Some(custodia_round::link_to(
+            &manifest_at(p)?,
+            &a.id,
+            &snapshot_time,
+        )?),
         None => None,
     };
     let snapshot = load_snapshot(&a.snapshot, &assets, a.format.map(Into::into), out)?;

@@ -12,7 +12,8 @@ use custodia_snapshot::{Prices, Snapshot};
 use custodia_sumtree::witness::BatchWitness;
 use custodia_sumtree::{
     BuiltTree, ChainOpenings, ChainState, CommittedPrice, CommittedPrices, PADDING, PreviousRound,
-    ProofWriter, RoundManifest, TreeShape, assets_digest, build_tree, directed_prices, round_context,
+    ProofWriter, RoundManifest, TreeShape, assets_digest, build_tree, directed_prices,
+    round_context,
 };
 use custodia_verifier::round::committed_asset_params;
 use p3_maybe_rayon::prelude::*;

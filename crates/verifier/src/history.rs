@@ -41,7 +41,9 @@ pub enum HistoryError {
         previous_time: String,
     },
     /// A round does not name the round before it.
-    #[error("round {round} is not chained: its manifest names no previous round (expected {expected})")]
+    #[error(
+        "round {round} is not chained: its manifest names no previous round (expected {expected})"
+    )]
     Unlinked {
         /// The round.
         round: String,

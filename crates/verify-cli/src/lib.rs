@@ -47,8 +47,7 @@ pub fn parse_args(args: impl IntoIterator<Item = std::ffi::OsString>) -> Result<
     let mut args = args.into_iter();
     let mut options = true;
     let root = |hex: &str| {
-        Digest::from_hex(hex.trim())
-            .map_err(|e| Early::Usage(format!("--root `{hex}`: {e}")))
+        Digest::from_hex(hex.trim()).map_err(|e| Early::Usage(format!("--root `{hex}`: {e}")))
     };
     while let Some(a) = args.next() {
         if !options {
@@ -61,9 +60,9 @@ pub fn parse_args(args: impl IntoIterator<Item = std::ffi::OsString>) -> Result<
             Some("-h" | "--help") => return Err(Early::Help),
             Some("-V" | "--version") => return Err(Early::Version),
             Some("--root") => {
-                let hex = args
-                    .next()
-                    .ok_or_else(|| Early::Usage("--root needs the root the exchange published".into()))?;
+                let hex = args.next().ok_or_else(|| {
+                    Early::Usage("--root needs the root the exchange published".into())
+                })?;
                 out.root = Some(root(&hex.to_string_lossy())?);
             }
             Some(s) if s.starts_with("--root=") => out.root = Some(root(&s["--root=".len()..])?),
@@ -93,7 +92,10 @@ pub fn run(paths: &[PathBuf], root: Option<Digest>) -> Result<Report, InputError
 
 /// The text report: the plain-words line first, the details below.
 pub fn text_report(report: &Report, root_given: bool) -> String {
-    let mut s = format!("{}\n\nRound {}, root {}\n", report.summary, report.round, report.root);
+    let mut s = format!(
+        "{}\n\nRound {}, root {}\n",
+        report.summary, report.round, report.root
+    );
     if !root_given {
         s.push_str(
             "(Compare this root with the one the exchange published, or pass it with --root: \

@@ -53,7 +53,12 @@ async fn the_back_end_gets_one_users_file_and_the_id_is_never_logged() {
     let _guard = tracing::subscriber::set_default(subscriber);
     for h in harnesses_with("por_inclusion", cfg.clone()).await {
         let ask = |token, round: &str, user: &str| {
-            h.call("POST", "/v1/por/inclusion", token, Some(json!({"round": round, "user": user})))
+            h.call(
+                "POST",
+                "/v1/por/inclusion",
+                token,
+                Some(json!({"round": round, "user": user})),
+            )
         };
         let r = ask(Some(SERVICE), "2026-11", "alice-7f3e").await;
         assert_eq!(r.status, StatusCode::OK, "{}: {}", h.label, r.text);
@@ -62,15 +67,36 @@ async fn the_back_end_gets_one_users_file_and_the_id_is_never_logged() {
         assert_eq!(r.status, StatusCode::OK, "{}", r.text);
         // Negative twins: another user, another round, an unfinished delivery, bad ids,
         // roles without access, no token.
-        assert_eq!(ask(Some(SERVICE), "2026-11", "carol").await.status, StatusCode::NOT_FOUND);
-        assert_eq!(ask(Some(SERVICE), "2026-10", "alice-7f3e").await.status, StatusCode::NOT_FOUND);
+        assert_eq!(
+            ask(Some(SERVICE), "2026-11", "carol").await.status,
+            StatusCode::NOT_FOUND
+        );
+        assert_eq!(
+            ask(Some(SERVICE), "2026-10", "alice-7f3e").await.status,
+            StatusCode::NOT_FOUND
+        );
         let r = ask(Some(SERVICE), "2026-12", "alice-7f3e").await;
         assert_eq!(r.status, StatusCode::SERVICE_UNAVAILABLE, "{}", r.text);
-        assert_eq!(ask(Some(SERVICE), "..", "alice-7f3e").await.status, StatusCode::BAD_REQUEST);
-        assert_eq!(ask(Some(SERVICE), "2026-11", "../x").await.status, StatusCode::BAD_REQUEST);
-        assert_eq!(ask(Some(GATEWAY), "2026-11", "alice-7f3e").await.status, StatusCode::FORBIDDEN);
-        assert_eq!(ask(Some(ANALYST), "2026-11", "alice-7f3e").await.status, StatusCode::FORBIDDEN);
-        assert_eq!(ask(None, "2026-11", "alice-7f3e").await.status, StatusCode::UNAUTHORIZED);
+        assert_eq!(
+            ask(Some(SERVICE), "..", "alice-7f3e").await.status,
+            StatusCode::BAD_REQUEST
+        );
+        assert_eq!(
+            ask(Some(SERVICE), "2026-11", "../x").await.status,
+            StatusCode::BAD_REQUEST
+        );
+        assert_eq!(
+            ask(Some(GATEWAY), "2026-11", "alice-7f3e").await.status,
+            StatusCode::FORBIDDEN
+        );
+        assert_eq!(
+            ask(Some(ANALYST), "2026-11", "alice-7f3e").await.status,
+            StatusCode::FORBIDDEN
+        );
+        assert_eq!(
+            ask(None, "2026-11", "alice-7f3e").await.status,
+            StatusCode::UNAUTHORIZED
+        );
         let r = ask(Some(SERVICE), "2026-11", "carol").await;
         assert!(!r.text.contains("carol"), "{}", r.text);
     }
@@ -83,7 +109,12 @@ async fn the_back_end_gets_one_users_file_and_the_id_is_never_logged() {
     cfg.por.delivery_dir = None;
     for h in harnesses_with("por_unconfigured", cfg).await {
         let r = h
-            .call("POST", "/v1/por/inclusion", Some(SERVICE), Some(json!({"round": "2026-11", "user": "alice-7f3e"})))
+            .call(
+                "POST",
+                "/v1/por/inclusion",
+                Some(SERVICE),
+                Some(json!({"round": "2026-11", "user": "alice-7f3e"})),
+            )
             .await;
         assert_eq!(r.status, StatusCode::SERVICE_UNAVAILABLE, "{}", r.text);
     }

@@ -25,7 +25,9 @@ fn build_arguments_are_checked_before_the_snapshot_is_read() {
         custodia(&args)
     };
     // --round is a folder everywhere else: here it gets a pointer to --id.
-    let o = base(&["--round", "2026-11", "--id", "2026-11", "--prices", "p.toml"]);
+    let o = base(&[
+        "--round", "2026-11", "--id", "2026-11", "--prices", "p.toml",
+    ]);
     assert_eq!(code(&o), 2);
     assert!(text(&o).contains("--id"), "{}", text(&o));
     // No prices: the round could never be proven.
@@ -33,13 +35,27 @@ fn build_arguments_are_checked_before_the_snapshot_is_read() {
     assert_eq!(code(&o), 2);
     assert!(text(&o).contains("--prices"), "{}", text(&o));
     // A snapshot time that is not RFC 3339 UTC.
-    let o = base(&["--id", "2026-11", "--prices", "p.toml", "--snapshot-time", "yesterday lunch"]);
+    let o = base(&[
+        "--id",
+        "2026-11",
+        "--prices",
+        "p.toml",
+        "--snapshot-time",
+        "yesterday lunch",
+    ]);
     assert_eq!(code(&o), 2);
     assert!(text(&o).contains("RFC 3339"), "{}", text(&o));
     // Negative twin: valid arguments get as far as the (absent) snapshot.
     let prices = dir.path().join("p.toml");
     std::fs::write(&prices, "[[price]]\nasset = \"BTC\"\nusd = \"1\"\n").unwrap();
-    let o = base(&["--id", "2026-11", "--prices", prices.to_str().unwrap(), "--snapshot-time", "2026-11-30T23:59:59Z"]);
+    let o = base(&[
+        "--id",
+        "2026-11",
+        "--prices",
+        prices.to_str().unwrap(),
+        "--snapshot-time",
+        "2026-11-30T23:59:59Z",
+    ]);
     assert_eq!(code(&o), 2);
     assert!(!text(&o).contains("RFC 3339"), "{}", text(&o));
     assert!(!out.exists());
@@ -73,9 +89,17 @@ fn codes(round: &Path, root: Option<&str>) -> Vec<(&'static str, i32)> {
     if let Some(r) = root {
         assert!(page.expect_root(r).contains("ok"));
     }
-    for key in ["round.json", "proofs/batch-00000.proof", "proofs/batch-00000.json",
-        "proofs/batch-00001.proof", "proofs/batch-00001.json", "proofs/batch-00002.proof",
-        "proofs/batch-00002.json", "proofs/batch-00003.proof", "proofs/batch-00003.json"] {
+    for key in [
+        "round.json",
+        "proofs/batch-00000.proof",
+        "proofs/batch-00000.json",
+        "proofs/batch-00001.proof",
+        "proofs/batch-00001.json",
+        "proofs/batch-00002.proof",
+        "proofs/batch-00002.json",
+        "proofs/batch-00003.proof",
+        "proofs/batch-00003.json",
+    ] {
         if let Ok(bytes) = std::fs::read(round.join(key)) {
             page.add(key, bytes);
         }
@@ -93,13 +117,34 @@ fn publish_then_every_verifier_gives_the_same_exit_code() {
     let public = dir.path().join("public");
     // Into the round folder: refused, nothing written.
     let inside = round.join("public");
-    let o = custodia(&["por", "publish", "--round", round.to_str().unwrap(), "--out", inside.to_str().unwrap()]);
+    let o = custodia(&[
+        "por",
+        "publish",
+        "--round",
+        round.to_str().unwrap(),
+        "--out",
+        inside.to_str().unwrap(),
+    ]);
     assert_eq!(code(&o), 2, "{}", text(&o));
     assert!(!inside.exists());
-    let o = custodia(&["--json", "por", "publish", "--round", round.to_str().unwrap(), "--out", public.to_str().unwrap()]);
+    let o = custodia(&[
+        "--json",
+        "por",
+        "publish",
+        "--round",
+        round.to_str().unwrap(),
+        "--out",
+        public.to_str().unwrap(),
+    ]);
     assert_eq!(code(&o), 0, "{}", text(&o));
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
-    assert!(v["kept_back"].as_array().unwrap().iter().any(|k| k == "private/seed"));
+    assert!(
+        v["kept_back"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|k| k == "private/seed")
+    );
     assert!(!public.join("private").exists() && !public.join("inclusion").exists());
 
     let table = |dir: &Path, root: Option<&str>, want: i32, case: &str| {
@@ -126,7 +171,11 @@ fn publish_then_every_verifier_gives_the_same_exit_code() {
     table(&public, None, 2, "malformed public inputs");
 
     // The text report: plain words first, the proven totals below.
-    std::fs::copy(backup.join("batch-00001.json"), proofs.join("batch-00001.json")).unwrap();
+    std::fs::copy(
+        backup.join("batch-00001.json"),
+        proofs.join("batch-00001.json"),
+    )
+    .unwrap();
     let o = custodia(&["verify", "round", public.to_str().unwrap(), "--root", &root]);
     let t = text(&o);
     assert!(t.starts_with("Round 2026-11 checks out"), "{t}");
@@ -138,25 +187,81 @@ fn every_user_file_is_delivered_and_pipes_close_quietly() {
     let dir = tempfile::tempdir().unwrap();
     let (round, _) = built_round(dir.path());
     let out = dir.path().join("delivery");
-    let o = custodia(&["--json", "por", "inclusion", "--round", round.to_str().unwrap(), "--all", "--out", out.to_str().unwrap()]);
+    let o = custodia(&[
+        "--json",
+        "por",
+        "inclusion",
+        "--round",
+        round.to_str().unwrap(),
+        "--all",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
     assert_eq!(code(&o), 0, "{}", text(&o));
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
-    assert_eq!((v["users"].as_u64(), v["written"].as_u64()), (Some(300), Some(300)));
+    assert_eq!(
+        (v["users"].as_u64(), v["written"].as_u64()),
+        (Some(300), Some(300))
+    );
     let user = "user-000000007";
-    let file = out.join(custodia_round::shard(&custodia_primitives::AccountId::new(user).unwrap())).join(format!("{user}.json"));
-    let delivered: serde_json::Value = serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
-    let o = custodia(&["por", "inclusion", "--round", round.to_str().unwrap(), "--user", user]);
+    let file = out
+        .join(custodia_round::shard(
+            &custodia_primitives::AccountId::new(user).unwrap(),
+        ))
+        .join(format!("{user}.json"));
+    let delivered: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
+    let o = custodia(&[
+        "por",
+        "inclusion",
+        "--round",
+        round.to_str().unwrap(),
+        "--user",
+        user,
+    ]);
     let printed: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(delivered, printed);
     // Run again: everything is done already.
-    let o = custodia(&["--json", "por", "inclusion", "--round", round.to_str().unwrap(), "--all", "--out", out.to_str().unwrap()]);
+    let o = custodia(&[
+        "--json",
+        "por",
+        "inclusion",
+        "--round",
+        round.to_str().unwrap(),
+        "--all",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
-    assert_eq!((v["users"].as_u64(), v["written"].as_u64()), (Some(300), Some(0)));
+    assert_eq!(
+        (v["users"].as_u64(), v["written"].as_u64()),
+        (Some(300), Some(0))
+    );
 
     // `| head`: the reader goes away before the output is written; no panic (exit 101).
     for (args, want) in [
-        (vec!["por", "inclusion", "--round", round.to_str().unwrap(), "--user", user], 0),
-        (vec!["--json", "verify", "inclusion", file.to_str().unwrap(), "--root", &"00".repeat(32)], 1),
+        (
+            vec![
+                "por",
+                "inclusion",
+                "--round",
+                round.to_str().unwrap(),
+                "--user",
+                user,
+            ],
+            0,
+        ),
+        (
+            vec![
+                "--json",
+                "verify",
+                "inclusion",
+                file.to_str().unwrap(),
+                "--root",
+                &"00".repeat(32),
+            ],
+            1,
+        ),
     ] {
         let mut child = Command::new(env!("CARGO_BIN_EXE_custodia"))
             .args(&args)
@@ -207,17 +312,36 @@ fn rounds_chain_and_a_rewritten_round_breaks_the_history() {
     let second = dir.path().join("second");
     let o = build("2026-12", "2026-12-31T23:59:59Z", &second, Some(&first));
     assert_eq!(code(&o), 0, "{}", text(&o));
-    let o = custodia(&["por", "history", first.to_str().unwrap(), second.to_str().unwrap()]);
+    let o = custodia(&[
+        "por",
+        "history",
+        first.to_str().unwrap(),
+        second.to_str().unwrap(),
+    ]);
     assert_eq!(code(&o), 0, "{}", text(&o));
-    assert!(text(&o).contains("VERIFIED: 2 rounds form one history"), "{}", text(&o));
+    assert!(
+        text(&o).contains("VERIFIED: 2 rounds form one history"),
+        "{}",
+        text(&o)
+    );
     // The same id again, or an earlier time, cannot follow.
-    let o = build("2026-11", "2026-12-31T23:59:59Z", &dir.path().join("x"), Some(&first));
+    let o = build(
+        "2026-11",
+        "2026-12-31T23:59:59Z",
+        &dir.path().join("x"),
+        Some(&first),
+    );
     assert_eq!(code(&o), 2, "{}", text(&o));
     // November rebuilt after December committed to it (a fresh seed: another root).
     let rewritten = dir.path().join("rewritten");
     let o = build("2026-11", "2026-11-30T23:59:59Z", &rewritten, None);
     assert_eq!(code(&o), 0, "{}", text(&o));
-    let o = custodia(&["por", "history", rewritten.to_str().unwrap(), second.to_str().unwrap()]);
+    let o = custodia(&[
+        "por",
+        "history",
+        rewritten.to_str().unwrap(),
+        second.to_str().unwrap(),
+    ]);
     assert_eq!(code(&o), 1, "{}", text(&o));
     assert!(text(&o).contains("was rewritten"), "{}", text(&o));
 }

@@ -39,7 +39,10 @@ fn a_chain_verifies_and_a_rewritten_middle_round_is_rejected() {
     // October rewritten after November was built (another seed: another tree and root).
     let rewritten = round("2026-10", "2026-10-31T23:59:59Z", 9, Some(&r1));
     let e = check_history(&[r1.clone(), rewritten, r3.clone()]).unwrap_err();
-    assert!(matches!(&e, HistoryError::Rewritten { round, previous, .. } if round == "2026-11" && previous == "2026-10"), "{e}");
+    assert!(
+        matches!(&e, HistoryError::Rewritten { round, previous, .. } if round == "2026-11" && previous == "2026-10"),
+        "{e}"
+    );
     // A round left out, rounds out of order, an id used twice, an unchained round.
     let e = check_history(&[r1.clone(), r3.clone()]).unwrap_err();
     assert!(matches!(e, HistoryError::OtherPrevious { .. }), "{e}");

@@ -505,9 +505,11 @@ impl Bundle {
                 Err(RoundError::Missing { batch, reason }) => {
                     return input(format!("batch {batch}: {reason}"));
                 }
-                Err(e) => report
-                    .findings
-                    .push(rejection(CheckKind::Round, &format!("round {}", m.round), &e)),
+                Err(e) => report.findings.push(rejection(
+                    CheckKind::Round,
+                    &format!("round {}", m.round),
+                    &e,
+                )),
             }
         } else {
             report.notes.push(format!(
@@ -623,12 +625,10 @@ fn plain_rejection(e: &RoundError) -> String {
         RoundError::PublicMismatch {
             field: "round_binding",
             ..
-        } => format!(
-            "these proofs belong to a different round than this round.json ({e})"
-        ),
-        RoundError::Inclusion(_) => format!(
-            "this inclusion file does not match the round's published data ({e})"
-        ),
+        } => format!("these proofs belong to a different round than this round.json ({e})"),
+        RoundError::Inclusion(_) => {
+            format!("this inclusion file does not match the round's published data ({e})")
+        }
         RoundError::Proof { .. } => format!("a proof is invalid ({e})"),
         _ => e.to_string(),
     }
@@ -647,7 +647,9 @@ pub fn summary(report: &Report, round: &str, proofs: usize, batches: usize) -> S
     let proofs_part = match (whole, batches) {
         (true, 1) => "the exchange's proof of that round verifies".to_owned(),
         (true, n) => format!("all {n} of the exchange's proofs of that round verify"),
-        (false, _) if proofs > 0 => "the exchange's proof covering your account verifies".to_owned(),
+        (false, _) if proofs > 0 => {
+            "the exchange's proof covering your account verifies".to_owned()
+        }
         (false, _) => "the round's root is the published one".to_owned(),
     };
     match report.users.as_slice() {

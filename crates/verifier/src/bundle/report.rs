@@ -133,7 +133,9 @@ pub fn round_totals(m: &RoundManifest) -> Vec<AssetAmounts> {
 /// `12345678.5` → `12,345,678.5`: digits grouped for reading, in text only (JSON keeps the plain
 /// decimal).
 pub fn group_digits(decimal: &str) -> String {
-    let (int, frac) = decimal.split_once('.').map_or((decimal, None), |(i, f)| (i, Some(f)));
+    let (int, frac) = decimal
+        .split_once('.')
+        .map_or((decimal, None), |(i, f)| (i, Some(f)));
     let mut out = String::with_capacity(decimal.len() + int.len() / 3);
     for (i, c) in int.chars().enumerate() {
         if i > 0 && (int.len() - i) % 3 == 0 {
@@ -314,7 +316,10 @@ mod tests {
         let j = JsonReport::of(&r);
         assert_eq!(j.exit_code, 0);
         let text = j.to_json();
-        assert!(text.starts_with(r#"{"schema":"custodia-verify/1","status":"verified","exit_code":0"#), "{text}");
+        assert!(
+            text.starts_with(r#"{"schema":"custodia-verify/1","status":"verified","exit_code":0"#),
+            "{text}"
+        );
         assert!(text.contains(r#""kind":"round""#), "{text}");
         let e = JsonReport::error(&InputError("no round.json".into()));
         assert_eq!((e.status, e.exit_code), (Outcome::Error, 2));
