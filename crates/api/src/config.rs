@@ -30,6 +30,8 @@ pub struct Config {
     pub fund: crate::fund::FundConfig,
     /// Pages served to users (`crate::web`).
     pub web: crate::web::WebConfig,
+    /// Users' inclusion files (`crate::por`).
+    pub por: crate::por::PorConfig,
     /// Audit-log checkpoints and retention (`crate::audit`).
     pub audit: crate::audit::AuditConfig,
     /// The operator console (`crate::console`).
@@ -210,6 +212,7 @@ fn env_vars() -> Vec<EnvVar> {
     shape.secrets.kek = Some(SecretString::new(String::new()));
     shape.secrets.bootstrap_admin_token = Some(SecretString::new(String::new()));
     shape.web.verifier_page = Some(PathBuf::new());
+    shape.por.delivery_dir = Some(PathBuf::new());
     shape.audit.checkpoint_key_file = Some(PathBuf::new());
     shape.audit.checkpoint_log = Some(PathBuf::new());
     shape.console.rounds_dir = Some(PathBuf::new());
@@ -505,6 +508,7 @@ mod tests {
             "CUSTODIA_SECRETS_BOOTSTRAP_ADMIN_TOKEN",
             "CUSTODIA_LOG_FILTER",
             "CUSTODIA_WEB_VERIFIER_PAGE",
+            "CUSTODIA_POR_DELIVERY_DIR",
             "CUSTODIA_GUARD_RECORD_CLEAN",
             "CUSTODIA_AUDIT_CHECKPOINT_KEY_FILE",
             "CUSTODIA_AUDIT_RETENTION_DAYS",

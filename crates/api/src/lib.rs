@@ -21,6 +21,7 @@ pub mod guard;
 pub mod keys;
 pub mod login;
 pub mod operators;
+pub mod por;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -80,6 +81,8 @@ pub struct Services<S> {
     pub console: console::Console,
     http: HttpMetrics,
     started: std::time::Instant,
+    /// Users' inclusion files of each round, for the exchange's back end.
+    pub por: por::PorState,
     store: S,
     body_limit: usize,
     page: Option<Arc<VerifierPage>>,
@@ -191,6 +194,10 @@ where
             clock.clone(),
             guard.catalog.clone(),
         );
+        let por = por::PorState {
+            delivery_dir: config.por.delivery_dir.clone(),
+            auth: auth.clone(),
+        };
         let operators = operators::OperatorsState {
             repo: store.clone(),
             clock,
@@ -210,6 +217,7 @@ where
             console,
             http,
             started: std::time::Instant::now(),
+            por,
             store,
             body_limit: config.server.body_limit_bytes,
             page,
@@ -259,6 +267,7 @@ where
                 auth: self.auth.clone(),
                 started: self.started,
             }))
+            .merge(por::routes(self.por.clone()))
             .fallback(not_found)
             .method_not_allowed_fallback(method_not_allowed)
             .layer(axum::extract::DefaultBodyLimit::max(self.body_limit));

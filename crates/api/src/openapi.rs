@@ -69,5 +69,6 @@ pub fn document_json() -> String {
     doc.merge(crate::guard::GuardDoc::openapi());
     doc.merge(crate::login::LoginDoc::openapi());
     doc.merge(crate::fund::FundDoc::openapi());
+    doc.merge(crate::por::PorApi::openapi());
     doc.to_json().unwrap_or_else(|_| "{}".to_owned())
 }

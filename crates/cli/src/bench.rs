@@ -77,7 +77,7 @@ pub struct PorBenchArgs {
     #[arg(long, default_value_t = 22)]
     pub assets: usize,
     /// Leaves per batch, as a power of two.
-    #[arg(long, default_value_t = 16)]
+    #[arg(long, default_value_t = custodia_round::DEFAULT_LOG_BATCH)]
     pub log_batch: u32,
     /// Demo-data seed.
     #[arg(long, default_value_t = 1)]

@@ -60,7 +60,7 @@ pub struct RunArgs {
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
     /// Leaves per batch, as a power of two (7 to 20).
-    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(7..=20))]
+    #[arg(long, default_value_t = custodia_round::DEFAULT_LOG_BATCH, value_parser = clap::value_parser!(u32).range(7..=20))]
     pub log_batch: u32,
     /// Working folder (replaced on every run).
     #[arg(long, default_value = "custodia-out/demo")]
@@ -220,6 +220,7 @@ fn pipeline(a: RunArgs, out: &Output) -> Result<Outcome> {
         ),
         min_log_leaves: 0,
         seed: demo_round_seed(a.seed),
+        previous: None,
     };
     let manifest = custodia_round::build_folder(
         &snapshot,

@@ -1,6 +1,6 @@
 //! Where text, JSON and progress go.
 
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write};
 use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressStyle};
@@ -23,13 +23,15 @@ impl Output {
     /// Prints a result: `value` as JSON with `--json`, otherwise the text `human`.
     pub fn emit<T: Serialize>(&self, value: &T, human: impl FnOnce() -> String) {
         if self.json {
-            println!(
-                "{}",
-                serde_json::to_string_pretty(value).expect("serialisable output")
-            );
+            print_stdout(&serde_json::to_string_pretty(value).expect("serialisable output"));
         } else {
-            println!("{}", human());
+            print_stdout(&human());
         }
+    }
+
+    /// Whether `--json` was given.
+    pub fn json(&self) -> bool {
+        self.json
     }
 
     /// A line of human progress narration (stderr; silent with `--json`).
@@ -42,9 +44,9 @@ impl Output {
     pub fn error(&self, e: &anyhow::Error) {
         let text = error_text(e);
         if self.json {
-            println!(
-                "{}",
-                serde_json::json!({ "status": "error", "error": text })
+            print_stdout(
+                &serde_json::json!({ "status": "error", "exit_code": 2, "error": text })
+                    .to_string(),
             );
         } else {
             eprintln!("error: {text}");
@@ -79,6 +81,13 @@ impl Output {
         pb.enable_steady_tick(Duration::from_millis(120));
         pb
     }
+}
+
+/// Writes `text` and a newline to standard output. A reader that went away (`custodia … | head`)
+/// ends the output quietly instead of a panic: the exit code still says what the command found.
+pub fn print_stdout(text: &str) {
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "{text}").and_then(|()| out.flush());
 }
 
 /// An error and its causes joined by `: `, each said once: many errors repeat their cause in

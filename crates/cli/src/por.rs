@@ -18,7 +18,8 @@ use crate::round_dir::{self, Bars};
 pub enum PorCommand {
     /// Build a round from a balance snapshot: tree, totals, witnesses and every inclusion proof.
     Build(BuildArgs),
-    /// Print (or save) one user's inclusion proof from a built round.
+    /// Print (or save) one user's inclusion proof, or with --all write every user's file into
+    /// sharded folders for delivery (resumable: run it again after an interruption).
     Inclusion(InclusionArgs),
     /// Prove one batch of a round (an independent job: any machine with the round folder's
     /// round.json and private/batch-I.wit can run it).
@@ -27,6 +28,27 @@ pub enum PorCommand {
     Prove(ProveArgs),
     /// Check every batch proof, the top of the tree and the totals; record proofs/aggregate.json.
     Aggregate(RoundArg),
+    /// Copy what the world may see (round.json, assets, prices, proofs, proof of assets) into a
+    /// new folder, leaving every secret behind: the seed, the witnesses, the running totals and
+    /// every user's inclusion file. Publish that folder, never the round folder.
+    Publish(PublishArgs),
+    /// Check that rounds, oldest first, form one history (each commits to the one before it;
+    /// ids distinct, times increasing) and print what changed from round to round. Exit 1 when
+    /// the chain is broken.
+    History(HistoryArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct PublishArgs {
+    /// The round folder (proven).
+    #[arg(long)]
+    pub round: PathBuf,
+    /// The public folder to write (outside the round folder).
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Replace an existing public folder.
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(Debug, Args)]
@@ -64,31 +86,46 @@ pub struct BuildArgs {
     /// Asset registry (TOML); the 22 default assets when omitted.
     #[arg(long)]
     pub assets: Option<PathBuf>,
-    /// Prices and haircuts (TOML); every user's debt is checked against its collateral.
+    /// Prices and haircuts (TOML), required: the proofs check every user's debt against their
+    /// collateral at these prices, so a round without them cannot be proven.
     #[arg(long)]
-    pub prices: Option<PathBuf>,
+    pub prices: PathBuf,
     /// Force the snapshot format instead of detecting it.
     #[arg(long, value_enum)]
     pub format: Option<FormatArg>,
-    /// Round id (1-64 characters of A-Z a-z 0-9 - _ .).
+    /// Round id (1-64 characters of A-Z a-z 0-9 - _ .), e.g. 2026-11.
     #[arg(long)]
-    pub round: String,
-    /// Snapshot time, RFC 3339 UTC (default: now).
+    pub id: String,
+    /// Not the round id here: kept only to say so (`--id` is the id, `--out` the folder).
+    #[arg(long, hide = true)]
+    pub round: Option<String>,
+    /// Snapshot time, RFC 3339 in UTC to the second, e.g. 2026-11-30T23:59:59Z (default: now).
     #[arg(long)]
     pub snapshot_time: Option<String>,
     /// Leaves per batch proof, as a power of two (7 to 20: a zero-knowledge proof needs at least
-    /// 2^7 rows; 2^16 is the largest that proves within 16 GiB at 22 assets).
-    #[arg(long, default_value_t = 12, value_parser = clap::value_parser!(u32).range(7..=20))]
+    /// 2^7 rows; 2^16 is the largest that proves within 16 GiB at 22 assets, 2^12 at 200).
+    #[arg(long, default_value_t = custodia_round::DEFAULT_LOG_BATCH, value_parser = clap::value_parser!(u32).range(7..=20))]
     pub log_batch: u32,
     /// Pad the tree to at least 2^N leaves, hiding the user count within that size.
     #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u32).range(0..=32))]
     pub min_log_leaves: u32,
+    /// The previous round's folder (or its round.json): this round's manifest and every proof
+    /// commit to it, so the rounds form one history (`custodia por history`).
+    #[arg(long)]
+    pub previous: Option<PathBuf>,
     /// Output folder.
     #[arg(long)]
     pub out: PathBuf,
     /// Replace an existing output folder.
     #[arg(long)]
     pub force: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct HistoryArgs {
+    /// Round folders (or their round.json), oldest first.
+    #[arg(required = true, num_args = 1..)]
+    pub rounds: Vec<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -114,9 +151,14 @@ pub struct InclusionArgs {
     #[arg(long)]
     pub round: PathBuf,
     /// The user's account id.
-    #[arg(long)]
-    pub user: String,
-    /// Write the proof to this file instead of standard output.
+    #[arg(long, required_unless_present = "all", conflicts_with = "all")]
+    pub user: Option<String>,
+    /// Every user: one file each in --out, under 256 shard folders (see docs/verify.md,
+    /// "Delivering proofs to users").
+    #[arg(long, requires = "out")]
+    pub all: bool,
+    /// Write the proof to this file instead of standard output (with --all: the delivery
+    /// folder).
     #[arg(long)]
     pub out: Option<PathBuf>,
 }
@@ -143,30 +185,194 @@ pub fn run(cmd: PorCommand, out: &Output) -> Result<Outcome> {
                     String::new()
                 };
                 format!(
-                    "round {}: {} batches proven in {:.1} s ({} bytes of proofs){kept}",
-                    r.round, r.batches, r.seconds, r.proof_bytes
+                    "round {}: {} proven in {:.1} s ({} bytes of proofs){kept}",
+                    r.round,
+                    crate::verify::plural(r.batches, "batch", "batches"),
+                    r.seconds,
+                    r.proof_bytes
                 )
             });
             Ok(Outcome::Ok)
         }
-        PorCommand::Aggregate(a) => match crate::prove::aggregate(&a.round, out)? {
-            Ok(path) => {
-                let r = serde_json::json!({"status": "verified", "aggregate": path.display().to_string()});
-                out.emit(&r, || {
-                    format!(
-                        "every batch verified, top of tree and totals match; wrote {}",
-                        path.display()
-                    )
-                });
-                Ok(Outcome::Ok)
-            }
-            Err(e) => {
-                let r = serde_json::json!({"status": "rejected", "reason": e.to_string()});
-                out.emit(&r, || format!("REJECTED: {e}"));
-                Ok(Outcome::Rejected)
-            }
-        },
+        PorCommand::Aggregate(a) => aggregate(&a.round, out),
+        PorCommand::Publish(a) => publish(a, out),
+        PorCommand::History(a) => history(a, out),
     }
+}
+
+/// Reads `path/round.json`, or `path` itself when it is a file.
+fn manifest_at(path: &std::path::Path) -> Result<custodia_sumtree::RoundManifest> {
+    if path.is_file() {
+        let bytes = custodia_verifier::bundle::disk::read_limited(
+            path,
+            custodia_round::folder::MAX_MANIFEST_BYTES,
+        )
+        .map_err(|e| anyhow::anyhow!(e.0))?;
+        serde_json::from_slice(&bytes)
+            .with_context(|| format!("{} is not a round manifest", path.display()))
+    } else {
+        round_dir::load_manifest(path)
+    }
+}
+
+fn history(a: HistoryArgs, out: &Output) -> Result<Outcome> {
+    let rounds = a
+        .rounds
+        .iter()
+        .map(|p| manifest_at(p))
+        .collect::<Result<Vec<_>>>()?;
+    let checked = custodia_verifier::history::check_history(&rounds);
+    let rows: Vec<serde_json::Value> = rounds
+        .iter()
+        .map(|m| {
+            serde_json::json!({
+                "round": m.round, "snapshot_time": m.snapshot_time, "root": m.root.to_hex(),
+                "padded_leaves": m.shape.num_leaves(),
+                "previous": m.previous.as_ref().map(|p| &p.round),
+                "liabilities": custodia_verifier::bundle::round_totals(m),
+            })
+        })
+        .collect();
+    let report = serde_json::json!({
+        "status": if checked.is_ok() { "verified" } else { "rejected" },
+        "exit_code": if checked.is_ok() { 0 } else { 1 },
+        "rounds": rows,
+        "reason": checked.as_ref().err().map(ToString::to_string),
+    });
+    out.emit(&report, || history_text(&rounds, &checked));
+    Ok(if checked.is_ok() {
+        Outcome::Ok
+    } else {
+        Outcome::Rejected
+    })
+}
+
+/// `v` smallest units as a grouped decimal, with its sign (`+` too when `plus`).
+fn signed(v: i128, decimals: u8, plus: bool) -> String {
+    let abs = custodia_primitives::Total::from_units(v.unsigned_abs()).to_decimal(decimals);
+    let sign = match (v < 0, plus) {
+        (true, _) => "-",
+        (false, true) => "+",
+        (false, false) => "",
+    };
+    format!("{sign}{}", custodia_verifier::bundle::group_digits(&abs))
+}
+
+fn history_text(
+    rounds: &[custodia_sumtree::RoundManifest],
+    checked: &std::result::Result<(), custodia_verifier::history::HistoryError>,
+) -> String {
+    let mut s = match checked {
+        Ok(()) => format!(
+            "VERIFIED: {} form one history: each commits to the one before it.\n",
+            crate::verify::plural(rounds.len(), "round", "rounds")
+        ),
+        Err(e) => format!("REJECTED: {e}\n"),
+    };
+    let mut before: Option<&custodia_sumtree::RoundManifest> = None;
+    for m in rounds {
+        s.push_str(&format!(
+            "\nround {} ({}), {} (padded), root {}\n",
+            m.round,
+            m.snapshot_time,
+            crate::verify::plural(m.shape.num_leaves(), "account", "accounts"),
+            m.root.to_hex()
+        ));
+        for t in &m.totals {
+            let net = t.equity.units() as i128 - t.debt.units() as i128;
+            let change = before
+                .and_then(|b| b.totals.iter().find(|o| o.asset == t.asset))
+                .map(|o| {
+                    let old = o.equity.units() as i128 - o.debt.units() as i128;
+                    let d = net - old;
+                    let pct = if old != 0 {
+                        format!(" ({:+.2}%)", d as f64 * 100.0 / old as f64)
+                    } else {
+                        String::new()
+                    };
+                    format!("  change {}{pct}", signed(d, t.decimals, true))
+                })
+                .unwrap_or_default();
+            s.push_str(&format!(
+                "  {:<8} liabilities {:>28}{change}\n",
+                t.asset,
+                signed(net, t.decimals, false)
+            ));
+        }
+        before = Some(m);
+    }
+    s.trim_end().to_owned()
+}
+
+fn publish(a: PublishArgs, out: &Output) -> Result<Outcome> {
+    custodia_round::check_publish_paths(&a.round, &a.out)?;
+    let p = custodia_round::publish_public(
+        &round_dir::open(&a.round),
+        &round_dir::open(&a.out),
+        a.force,
+    )?;
+    let report = serde_json::json!({
+        "status": "published", "round": p.round, "out": a.out.display().to_string(),
+        "files": p.files, "kept_back": p.kept_back, "aggregate": p.aggregate,
+    });
+    out.emit(&report, || {
+        let mut s = format!(
+            "round {}: {} written to {} (publish this folder)\nkept back (private, or not known \
+             to be public): {}",
+            p.round,
+            crate::verify::plural(p.files.len(), "public file", "public files"),
+            a.out.display(),
+            crate::verify::plural(p.kept_back.len(), "file", "files"),
+        );
+        if !p.aggregate {
+            s.push_str(
+                "\nnote: no proofs/aggregate.json: run `custodia por aggregate` on the round \
+                 folder first to check every proof before publishing",
+            );
+        }
+        s
+    });
+    Ok(Outcome::Ok)
+}
+
+/// `por aggregate`: the whole-round check of `verify round`, and on success
+/// `proofs/aggregate.json` written; the same report and exit rule as every verifier.
+fn aggregate(dir: &std::path::Path, out: &Output) -> Result<Outcome> {
+    use custodia_verifier::bundle::{self, CheckKind, Report};
+    use custodia_verifier::round::{RoundError, VerifiedRound};
+    let m = round_dir::load_manifest(dir)?;
+    let mut report = Report {
+        round: m.round.clone(),
+        root: m.root.to_hex(),
+        ..Report::default()
+    };
+    let proofs = match crate::prove::aggregate(dir, out)? {
+        Ok((path, record)) => {
+            let v = VerifiedRound {
+                round: record.round,
+                root: m.root,
+                batches: record.batches,
+                leaves: record.leaves,
+                security_bits: record.security_bits,
+            };
+            report.totals = bundle::round_totals(&m);
+            report.findings.push(bundle::round_finding(&v));
+            report
+                .notes
+                .push(format!("The result is recorded in {}.", path.display()));
+            v.batches
+        }
+        Err(RoundError::Missing { batch, reason }) => bail!("batch {batch}: {reason}"),
+        Err(e) => {
+            let what = format!("round {}", m.round);
+            report
+                .findings
+                .push(bundle::rejection(CheckKind::Round, &what, &e));
+            0
+        }
+    };
+    report.summary = bundle::summary(&report, &m.round, proofs, m.shape.num_batches());
+    Ok(crate::verify::print_report(&report, out, false))
 }
 
 #[derive(Serialize)]
@@ -204,17 +410,37 @@ pub fn load_snapshot(
 }
 
 fn build(a: BuildArgs, out: &Output) -> Result<Outcome> {
-    custodia_round::check_round_id(&a.round)?;
+    if let Some(r) = &a.round {
+        bail!(
+            "--round `{r}`: in `por build` the round's id is --id and the output folder is --out \
+             (--round names a round folder in the other commands)"
+        );
+    }
+    // Every check on the arguments comes before the snapshot is read.
+    custodia_round::check_round_id(&a.id)?;
+    let snapshot_time = match a.snapshot_time {
+        Some(t) => {
+            custodia_round::check_snapshot_time(&t).with_context(|| "--snapshot-time")?;
+            t
+        }
+        None => round_dir::now_rfc3339(),
+    };
     let assets = load_registry(a.assets.as_ref())?;
-    let prices = a
-        .prices
-        .as_ref()
-        .map(|p| custodia_snapshot::load_prices(p, &assets))
-        .transpose()?;
+    let prices = custodia_snapshot::load_prices(&a.prices, &assets)?;
+    let prices = Some(prices);
+    let previous = match &a.previous {
+        Some(p) => Some(custodia_round::link_to(
+            &manifest_at(p)?,
+            &a.id,
+            &snapshot_time,
+        )?),
+        None => None,
+    };
     let snapshot = load_snapshot(&a.snapshot, &assets, a.format.map(Into::into), out)?;
     let params = BuildParams {
-        round: a.round,
-        snapshot_time: a.snapshot_time.unwrap_or_else(round_dir::now_rfc3339),
+        previous,
+        round: a.id,
+        snapshot_time,
         log_batch: a.log_batch,
         min_log_leaves: a.min_log_leaves,
         seed: custodia_round::fresh_seed()?,
@@ -240,12 +466,12 @@ fn build(a: BuildArgs, out: &Output) -> Result<Outcome> {
     };
     out.emit(&report, || {
         format!(
-            "round {} built: {} users, {} assets, {} leaves in {} batches\nroot {}\nwritten to {}",
+            "round {} built: {}, {}, {} in {}\nroot {}\nwritten to {}",
             report.round,
-            report.users,
-            report.assets,
-            report.padded_leaves,
-            report.batches,
+            crate::verify::plural(report.users, "user", "users"),
+            crate::verify::plural(report.assets, "asset", "assets"),
+            crate::verify::plural(report.padded_leaves, "leaf", "leaves"),
+            crate::verify::plural(report.batches, "batch", "batches"),
             report.root,
             report.out
         )
@@ -256,20 +482,44 @@ fn build(a: BuildArgs, out: &Output) -> Result<Outcome> {
 fn inclusion(a: InclusionArgs, out: &Output) -> Result<Outcome> {
     let blobs = round_dir::open(&a.round);
     custodia_round::load_manifest(&blobs)?;
-    let Some(proof) = custodia_round::find_inclusion(&blobs, &a.user)? else {
-        bail!("user `{}` is not in round {}", a.user, a.round.display());
+    let Some(user) = a.user else {
+        let dir = a.out.expect("clap requires --out with --all");
+        let t = std::time::Instant::now();
+        let d = custodia_round::deliver_all(&blobs, &dir, &Bars::new(out))?;
+        let secs = t.elapsed().as_secs_f64();
+        let report = serde_json::json!({
+            "status": "delivered", "round": d.round, "out": dir.display().to_string(),
+            "users": d.users, "written": d.written, "batches": d.batches,
+            "batches_skipped": d.batches_skipped, "seconds": secs,
+            "files_per_second": d.written as f64 / secs.max(1e-9),
+        });
+        out.emit(&report, || {
+            format!(
+                "round {}: {} in {} ({} written now in {secs:.2} s, {:.0} files/s; {} already \
+                 done by an earlier run)",
+                d.round,
+                crate::verify::plural(d.users as usize, "inclusion file", "inclusion files"),
+                dir.display(),
+                d.written,
+                d.written as f64 / secs.max(1e-9),
+                crate::verify::plural(d.batches_skipped, "batch", "batches"),
+            )
+        });
+        return Ok(Outcome::Ok);
+    };
+    let Some(proof) = custodia_round::find_inclusion(&blobs, &user)? else {
+        bail!("user `{user}` is not in round {}", a.round.display());
     };
     let text = serde_json::to_string_pretty(&proof)?;
     match a.out {
         Some(path) => {
             fs::write(&path, &text).with_context(|| format!("writing {}", path.display()))?;
             out.note(format!(
-                "inclusion proof of {} written to {}",
-                a.user,
+                "inclusion proof of {user} written to {}",
                 path.display()
             ));
         }
-        None => println!("{text}"),
+        None => crate::output::print_stdout(&text),
     }
     Ok(Outcome::Ok)
 }

@@ -5,9 +5,10 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::Result;
+use custodia_round::AggregateRecord;
 use custodia_round::folder::AGGREGATE;
 use custodia_sumtree::RoundManifest;
-use custodia_verifier::round::{BatchFiles, RoundError, VerifiedRound};
+use custodia_verifier::round::{BatchFiles, RoundError};
 use serde::Serialize;
 
 use crate::output::Output;
@@ -58,22 +59,15 @@ pub fn prove_all(dir: &Path, skip_existing: bool, out: &Output) -> Result<ProveR
     })
 }
 
-/// Verifies a round folder; `Ok(Err(_))` is a rejection, `Err(_)` an unreadable folder.
-pub fn check_round(
+/// `por aggregate`: checks the whole round and records the result next to the proofs; returns
+/// the record and its path.
+pub fn aggregate(
     dir: &Path,
     out: &Output,
-) -> Result<std::result::Result<VerifiedRound, RoundError>> {
-    let blobs = round_dir::open(dir);
-    let m = custodia_round::load_manifest(&blobs)?;
-    Ok(custodia_round::check_round(&blobs, &m, &Bars::new(out)))
-}
-
-/// `por aggregate`: checks the whole round and records the result next to the proofs; returns
-/// the record's path.
-pub fn aggregate(dir: &Path, out: &Output) -> Result<std::result::Result<PathBuf, RoundError>> {
+) -> Result<std::result::Result<(PathBuf, AggregateRecord), RoundError>> {
     let blobs = round_dir::open(dir);
     Ok(match custodia_round::aggregate(&blobs, &Bars::new(out))? {
-        Ok(_) => Ok(blobs.path(AGGREGATE)?),
+        Ok(record) => Ok((blobs.path(AGGREGATE)?, record)),
         Err(rejected) => Err(rejected),
     })
 }

@@ -1,26 +1,34 @@
-//! `custodia verify …`: what a user runs.
+//! `custodia verify …`: what a user runs. Every command prints the report every Custodia verifier
+//! shares (`custodia_verifier::bundle::Report`; with `--json` the `custodia-verify/1` schema) and
+//! follows one exit-code rule: 0 verified, 1 rejected, 2 missing, unreadable or malformed input.
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, anyhow};
 use clap::{Args, Subcommand};
 use custodia_hash::Digest;
-use custodia_sumtree::InclusionProof;
-use serde::Serialize;
+use custodia_sumtree::{InclusionProof, RoundManifest};
+use custodia_verifier::bundle::{
+    self, CheckKind, Finding, JsonReport, Outcome as Verdict, Report, UserBalances,
+};
+use custodia_verifier::round::RoundError;
 
 use crate::Outcome;
-use crate::output::Output;
+use crate::output::{Output, print_stdout};
+
+pub use custodia_verifier::bundle::plural;
 
 #[derive(Debug, Subcommand)]
 pub enum VerifyCommand {
     /// Check that your balances are included under a round's published root.
-    /// Exit code 0: verified; 1: rejected; 2: usage or unreadable input.
+    /// Exit code 0: verified; 1: rejected; 2: missing, unreadable or malformed input.
     Inclusion(InclusionArgs),
     /// Verify a whole round: every batch proof, the top of the tree, the per-asset totals.
-    /// Exit code 0: verified; 1: rejected; 2: usage or unreadable input.
+    /// Exit code 0: verified; 1: rejected; 2: missing, unreadable or malformed input.
     Round(RoundArgs),
     /// Your full check: your inclusion, the batch proof covering you, and the chain to the
-    /// round's root. Exit code 0: verified; 1: rejected; 2: usage or unreadable input.
+    /// round's root. Exit code 0: verified; 1: rejected; 2: missing, unreadable or malformed
+    /// input.
     User(UserArgs),
 }
 
@@ -28,6 +36,10 @@ pub enum VerifyCommand {
 pub struct RoundArgs {
     /// The round folder (round.json and proofs/).
     pub dir: PathBuf,
+    /// The root the exchange published (64 hex characters): another root in round.json is a
+    /// rejection.
+    #[arg(long)]
+    pub root: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -37,6 +49,10 @@ pub struct UserArgs {
     /// The round folder (round.json and proofs/).
     #[arg(long)]
     pub round: PathBuf,
+    /// The root the exchange published (64 hex characters): another root in round.json is a
+    /// rejection.
+    #[arg(long)]
+    pub root: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -50,12 +66,70 @@ pub struct InclusionArgs {
 
 /// Reads an inclusion file: a regular file of at most the largest valid size, checked before
 /// reading (never a device or a pipe, never a whole huge file).
-fn read_inclusion(path: &Path) -> Result<Vec<u8>> {
-    custodia_verifier::bundle::disk::read_limited(
+fn read_inclusion(path: &Path) -> Result<InclusionProof> {
+    let bytes = custodia_verifier::bundle::disk::read_limited(
         path,
         custodia_sumtree::proof::MAX_PROOF_BYTES as u64,
     )
-    .map_err(|e| anyhow::anyhow!(e.0))
+    .map_err(|e| anyhow!(e.0))?;
+    InclusionProof::from_json(&bytes).with_context(|| path.display().to_string())
+}
+
+fn parse_root(hex: &str) -> Result<Digest> {
+    Digest::from_hex(hex.trim()).with_context(|| format!("--root `{hex}`"))
+}
+
+/// A batch file the round folder lacks or cannot give is missing input (exit 2), never a
+/// rejection: a script must not read "fraud" into a download that stopped half-way.
+fn missing_is_input(e: RoundError) -> Result<RoundError> {
+    match e {
+        RoundError::Missing { batch, reason } => Err(anyhow!("batch {batch}: {reason}")),
+        other => Ok(other),
+    }
+}
+
+/// Prints a finished report (text or the shared JSON) and turns it into the exit outcome.
+pub fn print_report(report: &Report, out: &Output, root_given: bool) -> Outcome {
+    if out.json() {
+        print_stdout(&JsonReport::of(report).to_json());
+    } else {
+        let mut s = format!(
+            "{}\n\nRound {}, root {}",
+            report.summary, report.round, report.root
+        );
+        if !root_given {
+            s.push_str(
+                "\n(Compare this root with the one the exchange published, or pass it with \
+                 --root: every check below is relative to it.)",
+            );
+        }
+        for f in &report.findings {
+            s.push_str(&format!("\n\n{}", f.text));
+        }
+        if !report.totals.is_empty() {
+            s.push_str("\n\nPer-asset totals the proofs establish (whole units):");
+            for t in &report.totals {
+                s.push_str(&format!(
+                    "\n  {:<8} equity {:>28}  debt {:>24}",
+                    t.asset,
+                    bundle::group_digits(&t.equity),
+                    bundle::group_digits(&t.debt)
+                ));
+            }
+        }
+        for n in &report.notes {
+            s.push_str(&format!("\n\nNote: {n}"));
+        }
+        s.push_str(match report.outcome() {
+            Verdict::Verified => "\n\nResult: VERIFIED",
+            _ => "\n\nResult: REJECTED",
+        });
+        print_stdout(&s);
+    }
+    match report.outcome() {
+        Verdict::Verified => Outcome::Ok,
+        _ => Outcome::Rejected,
+    }
 }
 
 pub fn run(cmd: VerifyCommand, out: &Output) -> Result<Outcome> {
@@ -66,146 +140,135 @@ pub fn run(cmd: VerifyCommand, out: &Output) -> Result<Outcome> {
     }
 }
 
-fn round(a: RoundArgs, out: &Output) -> Result<Outcome> {
-    match crate::prove::check_round(&a.dir, out)? {
+fn new_report(m: &RoundManifest, root: Option<&Digest>) -> Report {
+    let mut report = Report {
+        round: m.round.clone(),
+        root: m.root.to_hex(),
+        ..Report::default()
+    };
+    if let Some(root) = root {
+        report.findings.push(bundle::root_finding(root, m));
+    }
+    report
+}
+
+/// Checks a whole round folder into a report; `Err` is missing or unreadable input.
+pub fn round_report(dir: &Path, root: Option<&Digest>, out: &Output) -> Result<Report> {
+    let blobs = crate::round_dir::open(dir);
+    let m = custodia_round::load_manifest(&blobs)?;
+    let mut report = new_report(&m, root);
+    let n = m.shape.num_batches();
+    let checked = custodia_round::check_round(&blobs, &m, &crate::round_dir::Bars::new(out));
+    let checked = match checked {
+        Ok(v) => Ok(v),
+        Err(e) => Err(missing_is_input(e)?),
+    };
+    let proofs = match checked {
         Ok(v) => {
-            let r = serde_json::json!({
-                "status": "verified", "round": v.round, "root": v.root.to_hex(), "batches": v.batches,
-                "leaves": v.leaves, "security_bits": v.security_bits,
-            });
-            out.emit(&r, || {
-                format!(
-                    "VERIFIED: round {} — all {} batch proofs valid at {}-bit conjectured security; every one of the \
-                     {} leaves has non-negative balances below 2^62 and debt covered by collateral after \
-                     haircuts; the batch roots join into {}; the running-total chain links every batch from zero to exactly the per-asset totals in round.json.",
-                    v.round, v.batches, v.security_bits, v.leaves, r["root"].as_str().unwrap_or_default()
-                )
-            });
-            Ok(Outcome::Ok)
+            report.totals = bundle::round_totals(&m);
+            report.findings.push(bundle::round_finding(&v));
+            v.batches
         }
         Err(e) => {
-            out.emit(
-                &serde_json::json!({"status": "rejected", "reason": e.to_string()}),
-                || format!("REJECTED: {e}"),
-            );
-            Ok(Outcome::Rejected)
+            let what = format!("round {}", m.round);
+            report
+                .findings
+                .push(bundle::rejection(CheckKind::Round, &what, &e));
+            0
         }
-    }
+    };
+    report.summary = bundle::summary(&report, &m.round, proofs, n);
+    Ok(report)
+}
+
+fn round(a: RoundArgs, out: &Output) -> Result<Outcome> {
+    let root = a.root.as_deref().map(parse_root).transpose()?;
+    let report = round_report(&a.dir, root.as_ref(), out)?;
+    Ok(print_report(&report, out, root.is_some()))
 }
 
 fn user(a: UserArgs, out: &Output) -> Result<Outcome> {
+    let root = a.root.as_deref().map(parse_root).transpose()?;
     let m = crate::round_dir::load_manifest(&a.round)?;
-    let bytes = read_inclusion(&a.file)?;
-    let proof = InclusionProof::from_json(&bytes).with_context(|| a.file.display().to_string())?;
-    match custodia_verifier::round::verify_user(&m, &proof, |b| {
+    let proof = read_inclusion(&a.file)?;
+    let mut report = new_report(&m, root.as_ref());
+    let checked = custodia_verifier::round::verify_user(&m, &proof, |b| {
         crate::prove::read_batch(&a.round, b)
-    }) {
+    });
+    let checked = match checked {
+        Ok(v) => Ok(v),
+        Err(e) => Err(missing_is_input(e)?),
+    };
+    let proofs = match checked {
         Ok(v) => {
-            let held = custodia_verifier::bundle::balance_lines(&v.inclusion);
-            let r = serde_json::json!({
-                "status": "verified", "round": m.round, "user_id": v.inclusion.user_id.to_string(),
-                "batch": v.batch, "root": m.root.to_hex(), "security_bits": v.security_bits, "balances": held,
-            });
-            out.emit(&r, || {
-                format!(
-                    "VERIFIED: your balances ({}) are included in round {} under root {}; batch {}'s proof that \
-                     every user in it has non-negative, collateralised balances is \
-                     valid at {}-bit conjectured security. (`custodia verify round` checks every batch.)",
-                    if held.is_empty() { "all zero".to_owned() } else { held.join(", ") },
-                    m.round,
-                    m.root.to_hex(),
-                    v.batch,
-                    v.security_bits
-                )
-            });
-            Ok(Outcome::Ok)
+            let (finding, user) = bundle::user_finding(&m, &v);
+            report.findings.push(finding);
+            report.users.push(user);
+            1
         }
         Err(e) => {
-            out.emit(
-                &serde_json::json!({"status": "rejected", "reason": e.to_string()}),
-                || format!("REJECTED: {e}"),
-            );
-            Ok(Outcome::Rejected)
+            let what = a.file.display().to_string();
+            report
+                .findings
+                .push(bundle::rejection(CheckKind::Inclusion, &what, &e));
+            0
         }
-    }
-}
-
-#[derive(Serialize)]
-struct InclusionReport {
-    status: &'static str,
-    round: Option<String>,
-    user_id: Option<String>,
-    leaf_index: Option<u64>,
-    root: String,
-    balances: Vec<BalanceLine>,
-    reason: Option<String>,
-}
-
-#[derive(Serialize)]
-struct BalanceLine {
-    asset: String,
-    equity: String,
-    debt: String,
+    };
+    report.notes.push(
+        "Only the batch proof covering this account was checked; `custodia verify round` checks \
+         every batch and the published totals."
+            .into(),
+    );
+    report.summary = bundle::summary(&report, &m.round, proofs, m.shape.num_batches());
+    Ok(print_report(&report, out, root.is_some()))
 }
 
 fn inclusion(a: InclusionArgs, out: &Output) -> Result<Outcome> {
-    let root = Digest::from_hex(a.root.trim()).with_context(|| format!("--root `{}`", a.root))?;
-    let bytes = read_inclusion(&a.file)?;
+    let root = parse_root(&a.root)?;
     // An unparseable file is an input error (2); a parsed proof that fails is a rejection (1).
-    let proof = InclusionProof::from_json(&bytes).with_context(|| a.file.display().to_string())?;
+    let proof = read_inclusion(&a.file)?;
+    let mut report = Report {
+        round: proof.round.clone(),
+        root: root.to_hex(),
+        ..Report::default()
+    };
     match proof.verify(&root) {
         Ok(v) => {
-            let balances: Vec<BalanceLine> = v
-                .balances
-                .iter()
-                .filter(|(_, _, e, d)| !(e.is_zero() && d.is_zero()))
-                .map(|(id, dec, e, d)| BalanceLine {
-                    asset: id.to_string(),
-                    equity: e.to_decimal(*dec),
-                    debt: d.to_decimal(*dec),
-                })
-                .collect();
-            let report = InclusionReport {
-                status: "verified",
-                round: Some(v.round.clone()),
-                user_id: Some(v.user_id.to_string()),
-                leaf_index: Some(v.leaf_index),
-                root: root.to_hex(),
-                balances,
-                reason: None,
-            };
-            out.emit(&report, || {
-                let held = if report.balances.is_empty() {
-                    "no balances (all zero)".to_owned()
-                } else {
-                    report
-                        .balances
-                        .iter()
-                        .map(|b| {
-                            if b.debt == "0" { format!("{} {}", b.asset, b.equity) } else { format!("{} {} (debt {})", b.asset, b.equity, b.debt) }
-                        })
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                };
-                format!(
-                    "VERIFIED: the balances of {} ({held}) are included in round {} under root {} (leaf {}).",
-                    v.user_id, v.round, report.root, v.leaf_index
-                )
+            let balances = bundle::user_balances(&v);
+            report.findings.push(Finding {
+                kind: CheckKind::Inclusion,
+                ok: true,
+                text: format!(
+                    "VERIFIED: the balances of {} ({}) are included in round {} under the root \
+                     you gave (leaf {}). This checks the hash path only: `custodia verify user` \
+                     also checks the proof that the account's batch is sound.",
+                    v.user_id,
+                    bundle::balances_text(&balances),
+                    v.round,
+                    v.leaf_index
+                ),
             });
-            Ok(Outcome::Ok)
+            report.summary = format!(
+                "Your balances ({}) are included in round {} under the root you gave.",
+                bundle::balances_text(&balances),
+                v.round
+            );
+            report.users.push(UserBalances {
+                user_id: v.user_id.to_string(),
+                balances,
+            });
         }
         Err(e) => {
-            let report = InclusionReport {
-                status: "rejected",
-                round: Some(proof.round.clone()),
-                user_id: Some(proof.user_id.to_string()),
-                leaf_index: Some(proof.leaf_index),
-                root: root.to_hex(),
-                balances: Vec::new(),
-                reason: Some(e.to_string()),
-            };
-            out.emit(&report, || format!("REJECTED: {e}"));
-            Ok(Outcome::Rejected)
+            report.findings.push(Finding {
+                kind: CheckKind::Inclusion,
+                ok: false,
+                text: format!(
+                    "REJECTED: {}: this inclusion file does not lead to the root you gave ({e})",
+                    a.file.display()
+                ),
+            });
+            report.summary = bundle::summary(&report, &proof.round, 0, 0);
         }
     }
+    Ok(print_report(&report, out, true))
 }

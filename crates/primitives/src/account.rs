@@ -28,6 +28,18 @@ impl AccountId {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// The shard folder of this account's file in a delivery folder (`por inclusion --all`):
+    /// the low byte of FNV-1a-64 over the id's bytes, as two lower-case hex digits. Simple
+    /// enough for any language to compute, and spreads ids evenly over 256 folders.
+    pub fn delivery_shard(&self) -> String {
+        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+        for b in self.0.bytes() {
+            h ^= u64::from(b);
+            h = h.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+        format!("{:02x}", h & 0xff)
+    }
 }
 
 fn validate(s: &str) -> Result<(), IdError> {

@@ -11,8 +11,9 @@ use custodia_primitives::AssetRegistry;
 use custodia_snapshot::{Prices, Snapshot};
 use custodia_sumtree::witness::BatchWitness;
 use custodia_sumtree::{
-    BuiltTree, ChainOpenings, ChainState, CommittedPrice, CommittedPrices, PADDING, ProofWriter,
-    RoundManifest, TreeShape, assets_digest, build_tree, directed_prices, round_context,
+    BuiltTree, ChainOpenings, ChainState, CommittedPrice, CommittedPrices, PADDING, PreviousRound,
+    ProofWriter, RoundManifest, TreeShape, assets_digest, build_tree, directed_prices,
+    round_context,
 };
 use custodia_verifier::round::committed_asset_params;
 use p3_maybe_rayon::prelude::*;
@@ -36,6 +37,30 @@ pub struct BuildParams {
     /// The secret round seed: nonces, placement and padding derive from it. A fresh one from
     /// [`fresh_seed`] in production; a fixed one makes a round reproducible.
     pub seed: [u8; 32],
+    /// The round before this one ([`link_to`]): its id and binding enter this round's
+    /// manifest and binding, so the rounds form one history.
+    pub previous: Option<PreviousRound>,
+}
+
+/// The link to `previous` for a round `id` snapshotted at `time`: refused when the id is the
+/// same (a round id names one round forever) or the time is not later.
+pub fn link_to(previous: &RoundManifest, id: &str, time: &str) -> Result<PreviousRound, Error> {
+    if previous.round == id {
+        return Err(Error::Chain(format!(
+            "the previous round already has the id {id}: every round needs a new id"
+        )));
+    }
+    if time <= previous.snapshot_time.as_str() {
+        return Err(Error::Chain(format!(
+            "snapshot time {time} is not later than the previous round's ({})",
+            previous.snapshot_time
+        )));
+    }
+    custodia_verifier::round::check_manifest(previous)?;
+    Ok(PreviousRound {
+        round: previous.round.clone(),
+        binding: previous.binding()?,
+    })
 }
 
 /// Checks a round id: 1–64 characters of `A-Z a-z 0-9 - _ .` (it names files and URLs, and the
@@ -294,7 +319,7 @@ pub fn build<'a>(
         &params.seed,
     )?;
     let (equity, debt) = snapshot.totals();
-    let manifest = RoundManifest::for_tree(
+    let mut manifest = RoundManifest::for_tree(
         &params.round,
         &params.snapshot_time,
         &snapshot.assets,
@@ -303,6 +328,7 @@ pub fn build<'a>(
         committed,
         chain_openings(&boundaries),
     );
+    manifest.previous = params.previous.clone();
     Ok(Round {
         snapshot,
         prices,

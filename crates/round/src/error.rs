@@ -173,6 +173,35 @@ pub enum Error {
         /// Batches of the round.
         batches: usize,
     },
+    /// The public folder would be the round folder, inside it, or hold it.
+    #[error(
+        "refusing to publish {round} into {out}: the public folder must be outside the round folder (and not hold it)"
+    )]
+    PublishOverlap {
+        /// The round folder.
+        round: String,
+        /// The public folder asked for.
+        out: String,
+    },
+    /// A delivery folder (`por inclusion --all`) is not what the step expects.
+    #[error("{location}: {reason}")]
+    Delivery {
+        /// The folder or file.
+        location: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// The round cannot follow the previous round it was given.
+    #[error("chaining to the previous round: {0}")]
+    Chain(String),
+    /// A batch has no proof yet: the round cannot be published.
+    #[error("batch {batch} is not proven ({location} is missing): run `custodia por prove` first")]
+    NotProven {
+        /// The first batch without a proof.
+        batch: usize,
+        /// The missing file.
+        location: String,
+    },
     /// The round was built without prices; its batches cannot be proven.
     #[error("round.json has no prices: rebuild the round with --prices")]
     NoPrices,

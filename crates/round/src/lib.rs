@@ -4,15 +4,21 @@
 mod aggregate;
 mod blobs;
 mod build;
+mod delivery;
 mod error;
 pub mod folder;
 mod job;
+mod publish;
 
 pub use aggregate::{AGGREGATE_FORMAT, AggregateRecord, aggregate, check_round};
 pub use blobs::{Blobs, FsBlobs, MemBlobs, check_key};
 pub use build::{
     BuildParams, Round, build, build_folder, chain_boundaries, chain_openings, check_collateral,
-    check_round_id, check_snapshot_time, commit_prices, fresh_seed, write_inclusion_batch,
+    check_round_id, check_snapshot_time, commit_prices, fresh_seed, link_to, write_inclusion_batch,
+};
+pub use delivery::{
+    DELIVERY_FORMAT, DELIVERY_RECORD, Delivered, DeliveryRecord, deliver_all, delivery_path,
+    read_delivered, read_record, shard,
 };
 pub use error::Error;
 pub use folder::{find_inclusion, load_manifest, read_batch};
@@ -20,8 +26,13 @@ pub use job::{
     Proven, batch_params, has_valid_proof, prove_all, prove_batch, prove_one, read_boundary,
     read_witness, store_proof,
 };
+pub use publish::{PUBLIC_FILES, Published, check_publish_paths, publish_public};
 
 use custodia_events::Timestamp;
+
+/// The batch size every command starts from: 2^12 leaves per batch proof proves within a few
+/// GiB even at 200 assets; larger rounds pick 2^14 to 2^16 at 22 assets (`docs/BENCHMARKS.md`).
+pub const DEFAULT_LOG_BATCH: u32 = 12;
 
 /// What a long step reports while it runs: progress bars in a binary, nothing in a test. Steps
 /// do not nest: each `begin` is followed by its `end` before the next `begin`.

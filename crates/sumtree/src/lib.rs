@@ -17,6 +17,7 @@ pub use leaf::{
 pub use proof::{InclusionProof, ProofWriter, VerifiedInclusion};
 pub use round::{
     AssetTotals, BindingError, ChainOpenings, ChainState, CommittedPrice, CommittedPrices,
-    OLD_ROUND_FORMATS, ROUND_FORMAT, RoundManifest, directed_prices, valid_snapshot_time,
+    OLD_ROUND_FORMATS, PreviousRound, ROUND_FORMAT, RoundManifest, directed_prices,
+    valid_snapshot_time,
 };
 pub use tree::{LiabilityTree, TreeShape, root_from_path};

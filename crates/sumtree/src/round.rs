@@ -70,6 +70,22 @@ pub struct RoundManifest {
     pub prices: Option<CommittedPrices>,
     /// The two public ends of the running-total chain that links the batch proofs.
     pub chain: ChainOpenings,
+    /// The round before this one, when the exchange chains its rounds: the binding absorbs its
+    /// digest, so every batch proof of this round commits to the whole history before it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub previous: Option<PreviousRound>,
+}
+
+/// The link from a round to the one before it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PreviousRound {
+    /// The previous round's id.
+    pub round: String,
+    /// The previous round's digest: its [`RoundManifest::binding`], which commits to its id,
+    /// snapshot time, asset list, tree (hence every balance and total), prices, and its own
+    /// previous round.
+    pub binding: Digest,
 }
 
 /// The openings of the first and the last boundary of a round's running-total chain
@@ -215,6 +231,7 @@ impl RoundManifest {
             totals: Self::totals_for(assets, equity, debt),
             prices,
             chain,
+            previous: None,
         }
     }
 
@@ -248,7 +265,12 @@ impl RoundManifest {
         input.push(F::from_u32(self.prices.as_ref().map_or(0, |p| p.scale)));
         input.extend(self.prices_digest()?.to_field());
         debug_assert_eq!(input.len(), BINDING_INPUT_LEN);
-        Ok(sponge(domain::ROUND, BINDING_INPUT_LEN as u64, &input))
+        // A chained round absorbs its predecessor's binding too; the sponge's length parameter
+        // tells the two forms apart, and an unchained round keeps its binding unchanged.
+        if let Some(p) = &self.previous {
+            input.extend(p.binding.to_field());
+        }
+        Ok(sponge(domain::ROUND, input.len() as u64, &input))
     }
 
     /// Digest of the committed prices: per asset `len(usd)`, `pack7(usd ‖ 0^(32 − len))` (5),

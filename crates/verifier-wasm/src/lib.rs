@@ -1,7 +1,8 @@
 #![doc = include_str!("../README.md")]
 #![deny(missing_docs)]
 
-use custodia_verifier::bundle::{Added, Bundle, Step};
+use custodia_verifier::Digest;
+use custodia_verifier::bundle::{Added, Bundle, JsonReport, Step};
 use serde_json::json;
 use wasm_bindgen::prelude::wasm_bindgen;
 
@@ -53,10 +54,25 @@ impl Verifier {
         }
     }
 
-    /// Runs every check the files allow (each inclusion file with its batch proof; the whole
-    /// round when every batch proof is present), calling the worker's `custodiaProgress` as it
-    /// goes. Returns JSON: `status` is `verified` or `rejected` (with `round`, `root`,
-    /// `checks: [{ok, text}]`, `notes`), or `error` (with `reason`: nothing could be checked).
+    /// The root the exchange published, as the user pasted it (64 hex characters, `0x` and
+    /// surrounding spaces allowed): the check then rejects a `round.json` with any other root.
+    /// Returns `{"status":"ok"}`, or `{"status":"error","reason":…}` for a malformed root.
+    #[wasm_bindgen(js_name = expectRoot)]
+    pub fn expect_root(&mut self, hex: &str) -> String {
+        match Digest::from_hex(hex.trim()) {
+            Ok(root) => {
+                self.bundle.expect_root(root);
+                json!({"status": "ok"}).to_string()
+            }
+            Err(e) => json!({"status": "error", "reason": format!("root: {e}")}).to_string(),
+        }
+    }
+
+    /// Runs every check the files allow (the root given to `expectRoot`, each inclusion file
+    /// with its batch proof, the whole round when every batch proof is present), calling the
+    /// worker's `custodiaProgress` as it goes. Returns the JSON every Custodia verifier prints
+    /// (schema `custodia-verify/1`, see docs/verify.md): `status` is `verified`, `rejected` or
+    /// `error`, with `summary`, `checks: [{kind, ok, text}]`, `balances`, `totals`, `notes`.
     pub fn check(&self) -> String {
         let progress = |step: Step| match step {
             Step::User { batch } => {
@@ -71,15 +87,8 @@ impl Verifier {
             }
         };
         match self.bundle.check(progress) {
-            Ok(report) => json!({
-                "status": if report.verified() { "verified" } else { "rejected" },
-                "round": report.round,
-                "root": report.root,
-                "checks": report.findings,
-                "notes": report.notes,
-            })
-            .to_string(),
-            Err(e) => json!({"status": "error", "reason": e.0}).to_string(),
+            Ok(report) => JsonReport::of(&report).to_json(),
+            Err(e) => JsonReport::error(&e).to_json(),
         }
     }
 }

@@ -2,7 +2,7 @@
 // wasm-bindgen's glue script (which defines `wasm_bindgen`) in front of this file and the page
 // starts the result from a Blob URL, so the page stays one self-contained file.
 //
-// Messages in: {wasm: Uint8Array} once, then {files: [{name, bytes}]}.
+// Messages in: {wasm: Uint8Array} once, then {files: [{name, bytes}], root: "hex" or ""}.
 // Messages out: {progress: "..."} while working, then {result: {...}} once per files message.
 /* global wasm_bindgen */
 "use strict";
@@ -32,6 +32,10 @@ self.onmessage = async (ev) => {
     post({ progress: "Loading the verifier…" });
     await ready;
     verifier = new wasm_bindgen.Verifier();
+    if (ev.data.root) {
+      const r = JSON.parse(verifier.expectRoot(ev.data.root));
+      if (r.status !== "ok") return post({ result: r });
+    }
     const counts = new Map();
     for (const f of ev.data.files) {
       post({ progress: `Reading ${f.name}…` });

@@ -8,13 +8,14 @@ use custodia_air::format::{FormatError, decode_header};
 use custodia_air::{
     BatchPublicInputs, CustodiaAir, MIN_SECURITY_BITS, ProofOptions, PublicInputsError,
 };
-use custodia_hash::Digest;
+pub use custodia_hash::Digest;
 use p3_batch_stark::{BatchProof, ProverData};
 use thiserror::Error;
 
 pub use custodia_air::AIR_VERSION;
 
 pub mod bundle;
+pub mod history;
 pub mod round;
 
 /// Why a proof was rejected.

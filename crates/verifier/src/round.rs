@@ -137,6 +137,14 @@ pub fn check_manifest(m: &RoundManifest) -> Result<(), RoundError> {
             m.snapshot_time
         ));
     }
+    if let Some(p) = &m.previous
+        && (!valid_round_id(&p.round) || p.round == m.round)
+    {
+        return bad(format!(
+            "previous round id `{}` is not a valid id other than this round's",
+            p.round
+        ));
+    }
     if m.shape.log_batch > m.shape.log_leaves || m.shape.log_leaves > 32 {
         return bad(format!("impossible tree shape {:?}", m.shape));
     }

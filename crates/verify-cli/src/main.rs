@@ -1,94 +1,61 @@
-//! `custodia-verify [--json] PATH...`: checks a user's Custodia files and says what they prove.
+//! `custodia-verify [--json] [--root HEX] PATH...`: checks a user's Custodia files and says what
+//! they prove.
 
-use std::path::PathBuf;
 use std::process::ExitCode;
 
-use custodia_verify::{Outcome, Report, run};
+use custodia_verify::{Early, JsonReport, Outcome, parse_args, print_stdout, run, text_report};
 
 const USAGE: &str = "\
-usage: custodia-verify [--json] PATH...
+usage: custodia-verify [--json] [--root HEX] [--] PATH...
 
-Checks your inclusion file and the round's proofs. Each PATH may be the round folder, a folder
-holding your inclusion file with round.json and the proofs, or the files named directly.
+Checks your inclusion file and the round's proofs. Each PATH may be the round folder as
+published, a zip of it, a folder holding your inclusion file with round.json and the proofs, or
+the files named directly.
 
-Exit codes: 0 verified, 1 rejected, 2 usage or input error.";
+  --root HEX   the root the exchange published for the round (64 hex characters): the files are
+               rejected if their round.json states another one
+  --json       print the result as JSON (schema custodia-verify/1, see docs/verify.md)
+  --version    print the version and how this binary was built
 
-fn json(report: Option<&Report>, outcome: Outcome, error: Option<&str>) -> String {
-    let status = match outcome {
-        Outcome::Verified => "verified",
-        Outcome::Rejected => "rejected",
-        Outcome::InputError => "error",
-    };
-    let v = serde_json::json!({
-        "status": status,
-        "error": error,
-        "round": report.map(|r| r.round.clone()),
-        "root": report.map(|r| r.root.clone()),
-        "checks": report.map(|r| r.findings.iter().map(|f| serde_json::json!({"ok": f.ok, "text": f.text})).collect::<Vec<_>>()),
-        "notes": report.map(|r| r.notes.clone()),
-    });
-    v.to_string()
-}
+Exit codes: 0 verified, 1 rejected (a proof, a sum or the root does not check out),
+2 nothing could be checked (missing, unreadable or malformed files; bad usage).";
 
 fn main() -> ExitCode {
-    let mut as_json = false;
-    let mut paths = Vec::new();
-    for a in std::env::args_os().skip(1) {
-        match a.to_str() {
-            Some("--json") => as_json = true,
-            Some("-h" | "--help") => {
-                println!("{USAGE}");
-                return ExitCode::SUCCESS;
-            }
-            Some(s) if s.starts_with("--") => {
-                eprintln!("unknown option {s}\n\n{USAGE}");
-                return ExitCode::from(Outcome::InputError.code());
-            }
-            _ => paths.push(PathBuf::from(a)),
+    let args = match parse_args(std::env::args_os().skip(1)) {
+        Ok(a) => a,
+        Err(Early::Help) => {
+            print_stdout(USAGE);
+            return ExitCode::SUCCESS;
         }
-    }
-    if paths.is_empty() {
-        eprintln!("{USAGE}");
-        return ExitCode::from(Outcome::InputError.code());
-    }
-    match run(&paths) {
+        Err(Early::Version) => {
+            print_stdout(&format!(
+                "custodia-verify {} ({})",
+                env!("CARGO_PKG_VERSION"),
+                custodia_verify::build_note()
+            ));
+            return ExitCode::SUCCESS;
+        }
+        Err(Early::Usage(msg)) => {
+            eprintln!("custodia-verify: {msg}\n\n{USAGE}");
+            return ExitCode::from(Outcome::Error.code());
+        }
+    };
+    match run(&args.paths, args.root) {
         Ok(report) => {
-            let outcome = if report.verified() {
-                Outcome::Verified
+            if args.json {
+                print_stdout(&JsonReport::of(&report).to_json());
             } else {
-                Outcome::Rejected
-            };
-            if as_json {
-                println!("{}", json(Some(&report), outcome, None));
-            } else {
-                println!("Round {}, root {}", report.round, report.root);
-                println!(
-                    "(Compare this root with the one the exchange published: everything below is relative to it.)"
-                );
-                for f in &report.findings {
-                    println!("\n{}", f.text);
-                }
-                for n in &report.notes {
-                    println!("\nNote: {n}");
-                }
-                println!(
-                    "\n{}",
-                    if outcome == Outcome::Verified {
-                        "Result: VERIFIED"
-                    } else {
-                        "Result: REJECTED"
-                    }
-                );
+                print_stdout(&text_report(&report, args.root.is_some()));
             }
-            ExitCode::from(outcome.code())
+            ExitCode::from(report.outcome().code())
         }
         Err(e) => {
-            if as_json {
-                println!("{}", json(None, Outcome::InputError, Some(&e.0)));
+            if args.json {
+                print_stdout(&JsonReport::error(&e).to_json());
             } else {
                 eprintln!("error: {e}");
             }
-            ExitCode::from(Outcome::InputError.code())
+            ExitCode::from(Outcome::Error.code())
         }
     }
 }

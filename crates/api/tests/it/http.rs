@@ -1060,6 +1060,7 @@ async fn health_metrics_and_openapi() {
         "/v1/audit/events",
         "/v1/audit/verify",
         "/v1/admin/keys/purge",
+        "/v1/por/inclusion",
     ] {
         assert!(paths.iter().any(|x| *x == p), "{p} undocumented");
     }

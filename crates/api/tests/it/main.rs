@@ -10,3 +10,4 @@ mod http;
 mod limits;
 mod login;
 mod okx_clients;
+mod por;

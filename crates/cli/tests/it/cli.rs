@@ -4,18 +4,18 @@
 use std::path::Path;
 use std::process::{Command, Output};
 
-fn custodia(args: &[&str]) -> Output {
+pub fn custodia(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_custodia"))
         .args(args)
         .output()
         .expect("runs custodia")
 }
 
-fn code(o: &Output) -> i32 {
+pub fn code(o: &Output) -> i32 {
     o.status.code().expect("exit code")
 }
 
-fn text(o: &Output) -> String {
+pub fn text(o: &Output) -> String {
     format!(
         "{}{}",
         String::from_utf8_lossy(&o.stdout),
@@ -24,7 +24,7 @@ fn text(o: &Output) -> String {
 }
 
 /// Generates demo data and builds a round; returns the round folder and its root.
-fn built_round(dir: &Path) -> (std::path::PathBuf, String) {
+pub fn built_round(dir: &Path) -> (std::path::PathBuf, String) {
     let data = dir.join("data");
     let round = dir.join("round");
     let o = custodia(&[
@@ -50,8 +50,10 @@ fn built_round(dir: &Path) -> (std::path::PathBuf, String) {
         data.join("assets.toml").to_str().unwrap(),
         "--prices",
         data.join("prices.toml").to_str().unwrap(),
-        "--round",
+        "--id",
         "2026-11",
+        "--snapshot-time",
+        "2026-11-30T23:59:59Z",
         "--log-batch",
         "7",
         "--out",
@@ -179,14 +181,26 @@ fn usage_and_input_errors_exit_2() {
 fn bad_snapshot_writes_nothing_and_names_the_line() {
     let dir = tempfile::tempdir().unwrap();
     let snap = dir.path().join("bad.csv");
-    std::fs::write(&snap, "user_id,BTC,BTC_debt\nalice,1.5,0\nbob,-2,0\n").unwrap();
+    std::fs::write(
+        &snap,
+        "user_id,BTC,BTC_debt,USDT,USDT_debt\nalice,1.5,0,0,0\nbob,-2,0,0,0\n",
+    )
+    .unwrap();
     let out = dir.path().join("round");
+    let prices = dir.path().join("prices.toml");
+    std::fs::write(&prices, prices_toml()).unwrap();
+    let assets = dir.path().join("assets.toml");
+    std::fs::write(&assets, "[[asset]]\nid = \"BTC\"\nname = \"Bitcoin\"\ndecimals = 8\nchains = [\"bitcoin\"]\n\n[[asset]]\nid = \"USDT\"\nname = \"Tether\"\ndecimals = 6\nchains = [\"tron\"]\n").unwrap();
     let o = custodia(&[
         "por",
         "build",
         "--snapshot",
         snap.to_str().unwrap(),
-        "--round",
+        "--assets",
+        assets.to_str().unwrap(),
+        "--prices",
+        prices.to_str().unwrap(),
+        "--id",
         "r1",
         "--out",
         out.to_str().unwrap(),
@@ -201,8 +215,8 @@ fn bad_snapshot_writes_nothing_and_names_the_line() {
     assert!(!out.exists(), "nothing written");
     assert_eq!(
         std::fs::read_dir(dir.path()).unwrap().count(),
-        1,
-        "no partial folder left behind"
+        3,
+        "no partial folder left behind (only the three inputs)"
     );
 
     // Undercollateralised debt is refused before anything is written.
@@ -212,10 +226,6 @@ fn bad_snapshot_writes_nothing_and_names_the_line() {
         "user_id,BTC,BTC_debt,USDT,USDT_debt\nalice,0,0,10,1000\n",
     )
     .unwrap();
-    let prices = dir.path().join("prices.toml");
-    std::fs::write(&prices, prices_toml()).unwrap();
-    let assets = dir.path().join("assets.toml");
-    std::fs::write(&assets, "[[asset]]\nid = \"BTC\"\nname = \"Bitcoin\"\ndecimals = 8\nchains = [\"bitcoin\"]\n\n[[asset]]\nid = \"USDT\"\nname = \"Tether\"\ndecimals = 6\nchains = [\"tron\"]\n").unwrap();
     let o = custodia(&[
         "por",
         "build",
@@ -225,7 +235,7 @@ fn bad_snapshot_writes_nothing_and_names_the_line() {
         assets.to_str().unwrap(),
         "--prices",
         prices.to_str().unwrap(),
-        "--round",
+        "--id",
         "r1",
         "--out",
         out.to_str().unwrap(),
@@ -263,7 +273,7 @@ fn demo_pipeline_runs_and_reports() {
 }
 
 /// Builds and proves a small round; returns its folder.
-fn proven_round(dir: &Path) -> std::path::PathBuf {
+pub fn proven_round(dir: &Path) -> std::path::PathBuf {
     let (round, _) = built_round(dir);
     let o = custodia(&["por", "prove", "--round", round.to_str().unwrap()]);
     assert_eq!(code(&o), 0, "{}", text(&o));
@@ -350,9 +360,11 @@ fn proven_round_verifies_and_every_tampering_is_rejected() {
     assert_eq!(verify_round_code(&round).0, 1, "swapped batches");
     restore();
 
-    // A batch dropped.
+    // A batch dropped: missing input (2), not a rejection, in every verifier.
     std::fs::remove_file(proofs.join("batch-00003.proof")).unwrap();
-    assert_eq!(verify_round_code(&round).0, 1, "dropped batch");
+    assert_eq!(verify_round_code(&round).0, 2, "dropped batch");
+    let o = custodia(&["por", "aggregate", "--round", round.to_str().unwrap()]);
+    assert_eq!(code(&o), 2, "{}", text(&o));
     restore();
 
     // Another running-total commitment in a proof's public inputs (the proof no longer matches).
@@ -405,7 +417,7 @@ fn proven_round_verifies_and_every_tampering_is_rejected() {
     );
 }
 
-fn copy_dir(from: &Path, to: &Path) {
+pub fn copy_dir(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).unwrap();
     for e in std::fs::read_dir(from).unwrap() {
         let e = e.unwrap();

@@ -7,5 +7,6 @@ mod cli;
 mod durability;
 mod operate;
 mod packaging;
+mod publish;
 mod service;
 mod tidy;

@@ -58,6 +58,7 @@ pub fn params(round: &str) -> BuildParams {
         log_batch: 7,
         min_log_leaves: 8,
         seed: [5; 32],
+        previous: None,
     }
 }
 

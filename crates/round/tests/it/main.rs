@@ -5,4 +5,7 @@ mod blobs;
 mod build;
 mod chain;
 mod common;
+mod delivery;
+mod history;
 mod jobs;
+mod publish;

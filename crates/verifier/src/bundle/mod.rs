@@ -20,11 +20,20 @@ use std::fmt;
 use std::io::{Cursor, Read};
 use std::sync::Arc;
 
-use custodia_sumtree::{InclusionProof, ROUND_FORMAT, RoundManifest, VerifiedInclusion};
+use custodia_hash::Digest;
+use custodia_sumtree::{InclusionProof, ROUND_FORMAT, RoundManifest};
 
-use crate::round::{BatchFiles, RoundError, verify_round, verify_user};
+use crate::round::{
+    BatchFiles, RoundError, VerifiedRound, VerifiedUser, verify_round, verify_user,
+};
 
 pub mod disk;
+mod report;
+
+pub use report::{
+    AssetAmounts, CheckKind, Finding, JsonReport, Outcome, Report, SCHEMA, UserBalances,
+    group_digits, plural, round_totals, user_balances,
+};
 
 /// Largest file read (a batch proof is about a megabyte at 22 assets, six at 200).
 pub const MAX_FILE_BYTES: u64 = 64 << 20;
@@ -168,6 +177,7 @@ pub struct Bundle {
     proofs: BTreeMap<usize, Box<dyn Source>>,
     publics: BTreeMap<usize, Box<dyn Source>>,
     sources: usize,
+    expected_root: Option<Digest>,
 }
 
 impl fmt::Debug for Bundle {
@@ -184,6 +194,7 @@ impl fmt::Debug for Bundle {
             )
             .field("proofs", &self.proofs.keys().collect::<Vec<_>>())
             .field("publics", &self.publics.keys().collect::<Vec<_>>())
+            .field("expected_root", &self.expected_root)
             .finish()
     }
 }
@@ -222,6 +233,12 @@ impl Bundle {
     /// An empty bundle.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// The root the exchange published, as the user copied it: [`Bundle::check`] then rejects a
+    /// `round.json` with any other root (without it, the user must compare the printed root).
+    pub fn expect_root(&mut self, root: Digest) {
+        self.expected_root = Some(root);
     }
 
     /// Sorts one source in. Batch files are kept unread; JSON files are read (up to
@@ -403,10 +420,12 @@ impl Bundle {
         })
     }
 
-    /// Runs every check the files allow, reporting each step to `progress`: each inclusion file
-    /// with the batch proof covering it, and the whole round when every batch proof is present.
-    /// `Err` means nothing could be checked (exit code 2); a rejection is a [`Finding`] with
-    /// `ok == false` (exit code 1).
+    /// Runs every check the files allow, reporting each step to `progress`: the root against
+    /// the one the user was given ([`Bundle::expect_root`]), each inclusion file with the batch
+    /// proof covering it, and the whole round when every batch proof is present.
+    ///
+    /// `Err` means nothing could be checked: a file is missing, unreadable or malformed (exit
+    /// code 2). A check that was made and failed is a [`Finding`] with `ok == false` (exit 1).
     pub fn check(&self, mut progress: impl FnMut(Step)) -> Result<Report, InputError> {
         let Some((round_source, bytes)) = &self.round else {
             return input(
@@ -434,20 +453,17 @@ impl Bundle {
                  the round's {n} batch proofs"
             ));
         }
+        if let Some(expected) = &self.expected_root {
+            report.findings.push(root_finding(expected, &m));
+        }
+        let mut proofs_checked = 0;
         for (source, bytes) in &self.inclusions {
-            let proof = match InclusionProof::from_json(bytes) {
-                Ok(p) => p,
-                Err(e) => {
-                    report.findings.push(Finding {
-                        ok: false,
-                        text: format!(
-                            "{}: REJECTED, the inclusion file is malformed: {e}",
-                            source.name()
-                        ),
-                    });
-                    continue;
-                }
-            };
+            let proof = InclusionProof::from_json(bytes).map_err(|e| {
+                InputError(format!(
+                    "{}: not a valid inclusion file: {e}",
+                    source.name()
+                ))
+            })?;
             let batch = usize::try_from(proof.leaf_index >> m.shape.log_batch.min(63))
                 .unwrap_or(usize::MAX);
             // A batch proof the user did not supply is an input error, not a rejection.
@@ -460,25 +476,18 @@ impl Bundle {
             }
             progress(Step::User { batch });
             match verify_user(&m, &proof, |b| self.load_batch(b)) {
-                Ok(v) => report.findings.push(Finding {
-                    ok: true,
-                    text: format!(
-                        "VERIFIED: the balances of {} — {} — are included in round {} under root \
-                         {} (leaf {}); batch {}'s proof that every user in the batch has \
-                         non-negative, collateralised balances is valid at {}-bit conjectured security.",
-                        v.inclusion.user_id,
-                        balances_text(&v.inclusion),
-                        m.round,
-                        report.root,
-                        v.inclusion.leaf_index,
-                        v.batch,
-                        v.security_bits
-                    ),
-                }),
-                Err(e) => report.findings.push(Finding {
-                    ok: false,
-                    text: format!("{}: REJECTED: {e}", source.name()),
-                }),
+                Ok(v) => {
+                    proofs_checked = proofs_checked.max(1);
+                    let (finding, user) = user_finding(&m, &v);
+                    report.findings.push(finding);
+                    report.users.push(user);
+                }
+                Err(RoundError::Missing { batch, reason }) => {
+                    return input(format!("{}: batch {batch}: {reason}", source.name()));
+                }
+                Err(e) => report
+                    .findings
+                    .push(rejection(CheckKind::Inclusion, source.name(), &e)),
             }
         }
         if complete {
@@ -488,26 +497,19 @@ impl Bundle {
                 |b| progress(Step::Batch { done: b + 1, of: n }),
             );
             match checked {
-                Ok(v) => report.findings.push(Finding {
-                    ok: true,
-                    text: format!(
-                        "VERIFIED: all {} batch proofs of round {} are valid at {}-bit \
-                         conjectured security, so every one of the {} leaves has non-negative \
-                         balances and debt covered by collateral after haircuts; the batch roots \
-                         join into the root {}; and the chain of running totals links every batch \
-                         from zero to exactly the published per-asset totals (no batch's sums \
-                         are published).",
-                        v.batches,
-                        v.round,
-                        v.security_bits,
-                        v.leaves,
-                        v.root.to_hex()
-                    ),
-                }),
-                Err(e) => report.findings.push(Finding {
-                    ok: false,
-                    text: format!("REJECTED: round {}: {e}", m.round),
-                }),
+                Ok(v) => {
+                    proofs_checked = v.batches;
+                    report.totals = round_totals(&m);
+                    report.findings.push(round_finding(&v));
+                }
+                Err(RoundError::Missing { batch, reason }) => {
+                    return input(format!("batch {batch}: {reason}"));
+                }
+                Err(e) => report.findings.push(rejection(
+                    CheckKind::Round,
+                    &format!("round {}", m.round),
+                    &e,
+                )),
             }
         } else {
             report.notes.push(format!(
@@ -515,7 +517,155 @@ impl Bundle {
                  the whole proofs/ folder to check every batch and the published totals."
             ));
         }
+        report.summary = summary(&report, &m.round, proofs_checked, n);
         Ok(report)
+    }
+}
+
+/// The finding of a verified user and what the round counts for them.
+pub fn user_finding(m: &RoundManifest, v: &VerifiedUser) -> (Finding, UserBalances) {
+    let balances = user_balances(&v.inclusion);
+    let finding = Finding {
+        kind: CheckKind::Inclusion,
+        ok: true,
+        text: format!(
+            "VERIFIED: the balances of {} ({}) are counted in round {}. Details: the account's \
+             entry (leaf {}) hashes up to the root {}, and the proof of batch {}, the part of the \
+             round holding it, is valid at {}-bit conjectured security: every account in that \
+             batch has non-negative balances and debt covered by its collateral at the round's \
+             prices and haircuts.",
+            v.inclusion.user_id,
+            balances_text(&balances),
+            m.round,
+            v.inclusion.leaf_index,
+            m.root.to_hex(),
+            v.batch,
+            v.security_bits
+        ),
+    };
+    let user = UserBalances {
+        user_id: v.inclusion.user_id.to_string(),
+        balances,
+    };
+    (finding, user)
+}
+
+/// The finding of a verified round.
+pub fn round_finding(v: &VerifiedRound) -> Finding {
+    Finding {
+        kind: CheckKind::Round,
+        ok: true,
+        text: format!(
+            "VERIFIED: {} of round {} {} valid at {}-bit conjectured security: each of the {} \
+             accounts (padding included) has non-negative balances and debt covered by \
+             collateral after haircuts; the batch roots join into the root {}; and the running \
+             totals link every batch from zero to exactly the published per-asset totals (no \
+             batch's own sums are published).",
+            if v.batches == 1 {
+                "the one batch proof".to_owned()
+            } else {
+                format!("all {} batch proofs", v.batches)
+            },
+            v.round,
+            if v.batches == 1 { "is" } else { "are" },
+            v.security_bits,
+            v.leaves,
+            v.root.to_hex()
+        ),
+    }
+}
+
+/// The finding of a check that was made and failed; `what` names the file or the round.
+pub fn rejection(kind: CheckKind, what: &str, e: &RoundError) -> Finding {
+    Finding {
+        kind,
+        ok: false,
+        text: format!("REJECTED: {what}: {}", plain_rejection(e)),
+    }
+}
+
+/// The finding of the published root compared with `round.json`'s.
+pub fn root_finding(expected: &Digest, m: &RoundManifest) -> Finding {
+    let ok = *expected == m.root;
+    Finding {
+        kind: CheckKind::Root,
+        ok,
+        text: if ok {
+            format!(
+                "VERIFIED: round.json's root is the root the exchange published ({}).",
+                m.root.to_hex()
+            )
+        } else {
+            format!(
+                "REJECTED: round.json's root {} is not the root the exchange published ({}): \
+                 these files are not the round the exchange announced.",
+                m.root.to_hex(),
+                expected.to_hex()
+            )
+        },
+    }
+}
+
+/// The balances as one phrase: `BTC 0.5, USDT 120 (debt 3)`, or `all zero`.
+pub fn balances_text(balances: &[AssetAmounts]) -> String {
+    if balances.is_empty() {
+        "all zero".to_owned()
+    } else {
+        balances
+            .iter()
+            .map(AssetAmounts::text)
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
+/// A rejection in words a customer can act on; the technical reason follows.
+fn plain_rejection(e: &RoundError) -> String {
+    match e {
+        RoundError::PublicMismatch {
+            field: "round_binding",
+            ..
+        } => format!("these proofs belong to a different round than this round.json ({e})"),
+        RoundError::Inclusion(_) => {
+            format!("this inclusion file does not match the round's published data ({e})")
+        }
+        RoundError::Proof { .. } => format!("a proof is invalid ({e})"),
+        _ => e.to_string(),
+    }
+}
+
+/// The first line a customer reads, from the findings: `proofs` batch proofs were checked, of
+/// the round's `batches`.
+pub fn summary(report: &Report, round: &str, proofs: usize, batches: usize) -> String {
+    if !report.verified() {
+        return format!(
+            "Do not rely on round {round}: a check failed (see below). Keep these files and ask \
+             the exchange."
+        );
+    }
+    let whole = report.findings.iter().any(|f| f.kind == CheckKind::Round);
+    let proofs_part = match (whole, batches) {
+        (true, 1) => "the exchange's proof of that round verifies".to_owned(),
+        (true, n) => format!("all {n} of the exchange's proofs of that round verify"),
+        (false, _) if proofs > 0 => {
+            "the exchange's proof covering your account verifies".to_owned()
+        }
+        (false, _) => "the round's root is the published one".to_owned(),
+    };
+    match report.users.as_slice() {
+        [one] => format!(
+            "Your balances ({}) are included in round {round}, and {proofs_part}.",
+            balances_text(&one.balances)
+        ),
+        [] if whole => format!(
+            "Round {round} checks out: {proofs_part}, and its published totals are the exact sum \
+             of every account's balances, none negative."
+        ),
+        [] => format!("Round {round}: {proofs_part}."),
+        many => format!(
+            "The balances of {} accounts are included in round {round}, and {proofs_part}.",
+            many.len()
+        ),
     }
 }
 
@@ -534,60 +684,6 @@ pub enum Step {
         /// Batches in the round.
         of: usize,
     },
-}
-
-/// One line per asset the user holds or owes: `BTC 0.5`, `USDT 120 (debt 3)`.
-pub fn balance_lines(v: &VerifiedInclusion) -> Vec<String> {
-    v.balances
-        .iter()
-        .filter(|(_, _, e, d)| !(e.is_zero() && d.is_zero()))
-        .map(|(id, dec, e, d)| {
-            if d.is_zero() {
-                format!("{id} {}", e.to_decimal(*dec))
-            } else {
-                format!("{id} {} (debt {})", e.to_decimal(*dec), d.to_decimal(*dec))
-            }
-        })
-        .collect()
-}
-
-/// "BTC 0.5, USDT 120 (debt 3)", or "(all zero)".
-pub fn balances_text(v: &VerifiedInclusion) -> String {
-    let held = balance_lines(v);
-    if held.is_empty() {
-        "(all zero)".to_owned()
-    } else {
-        held.join(", ")
-    }
-}
-
-/// One check's outcome, in plain words.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct Finding {
-    /// Whether it verified.
-    pub ok: bool,
-    /// What it established, or why it was rejected.
-    pub text: String,
-}
-
-/// Everything the verifier concluded.
-#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
-pub struct Report {
-    /// The round id.
-    pub round: String,
-    /// The root `round.json` states (the user compares it with the published one).
-    pub root: String,
-    /// Each check, in order.
-    pub findings: Vec<Finding>,
-    /// Notes that are neither verified nor rejected (e.g. a check skipped for lack of files).
-    pub notes: Vec<String>,
-}
-
-impl Report {
-    /// True when every check verified.
-    pub fn verified(&self) -> bool {
-        self.findings.iter().all(|f| f.ok)
-    }
 }
 
 #[cfg(test)]

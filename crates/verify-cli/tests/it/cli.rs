@@ -174,6 +174,11 @@ fn write_round(dir: &Path) {
 }
 
 fn verify(args: &[&Path]) -> (i32, String) {
+    let args: Vec<&std::ffi::OsStr> = args.iter().map(|p| p.as_os_str()).collect();
+    verify_args(&args)
+}
+
+fn verify_args(args: &[&std::ffi::OsStr]) -> (i32, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_custodia-verify"))
         .args(args)
         .output()
@@ -475,7 +480,10 @@ fn tampered_file_inside_a_zip_is_rejected() {
     zip_dir(u.path(), &archive, &[]);
     let (code, text) = verify(&[&archive]);
     assert_eq!(code, 1, "{text}");
-    assert!(text.contains("mine.zip:my-proof.json: REJECTED"), "{text}");
+    assert!(
+        text.contains("REJECTED: ") && text.contains("mine.zip:my-proof.json: this inclusion file"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -537,4 +545,140 @@ fn hostile_zips_are_input_errors_not_crashes() {
     let (code, text) = verify(&[&ambiguous]);
     assert_eq!(code, 2, "{text}");
     assert!(text.contains("two different round manifests"), "{text}");
+}
+
+fn published_root() -> String {
+    let m: serde_json::Value =
+        serde_json::from_slice(&fs::read(round().join("round.json")).expect("read")).expect("json");
+    m["root"].as_str().expect("root").to_owned()
+}
+
+#[test]
+fn the_published_root_is_checked_and_another_one_is_rejected() {
+    let root = published_root();
+    let r = round().as_os_str();
+    let (code, text) = verify_args(&["--root".as_ref(), root.as_ref(), r]);
+    assert_eq!(code, 0, "{text}");
+    assert!(text.contains("root the exchange published"), "{text}");
+    assert!(!text.contains("Compare this root"), "{text}");
+    // The plain-words line comes first.
+    assert!(
+        text.starts_with("Your balances") || text.starts_with("The balances of"),
+        "{text}"
+    );
+    let (code, text) = verify_args(&[format!("--root=0x{}", root.to_uppercase()).as_ref(), r]);
+    assert_eq!(code, 0, "{text}");
+    // Negative twins: another root is a rejection; a malformed one a usage error.
+    let other = "ab".repeat(32);
+    let (code, text) = verify_args(&["--root".as_ref(), other.as_ref(), r]);
+    assert_eq!(code, 1, "{text}");
+    assert!(
+        text.contains("is not the root the exchange published"),
+        "{text}"
+    );
+    let (code, _) = verify_args(&["--root".as_ref(), "abc".as_ref(), r]);
+    assert_eq!(code, 2);
+    let (code, _) = verify_args(&["--root".as_ref()]);
+    assert_eq!(code, 2);
+}
+
+#[test]
+fn json_follows_the_shared_schema() {
+    let root = published_root();
+    let d = user_folder(&first_user(), |_| {});
+    let (code, text) = verify_args(&[
+        "--json".as_ref(),
+        "--root".as_ref(),
+        root.as_ref(),
+        d.path().as_os_str(),
+    ]);
+    assert_eq!(code, 0, "{text}");
+    let v: serde_json::Value = serde_json::from_str(&text).expect("json");
+    assert_eq!(v["schema"], "custodia-verify/1");
+    assert_eq!(
+        (v["status"].as_str(), v["exit_code"].as_u64()),
+        (Some("verified"), Some(0))
+    );
+    assert_eq!(v["user_id"], "user-0001");
+    let kinds: Vec<&str> = v["checks"]
+        .as_array()
+        .expect("checks")
+        .iter()
+        .map(|c| c["kind"].as_str().expect("kind"))
+        .collect();
+    assert_eq!(kinds, ["root", "inclusion"]);
+    let b = &v["balances"][0];
+    for field in [
+        "asset",
+        "decimals",
+        "equity",
+        "debt",
+        "equity_units",
+        "debt_units",
+    ] {
+        assert!(!b[field].is_null(), "{field}: {b}");
+    }
+    // Negative twins: a rejection and an input error in the same shape.
+    let (code, text) = verify_args(&[
+        "--json".as_ref(),
+        "--root".as_ref(),
+        "00".repeat(32).as_ref(),
+        d.path().as_os_str(),
+    ]);
+    assert_eq!(code, 1);
+    let v: serde_json::Value = serde_json::from_str(&text).expect("json");
+    assert_eq!(
+        (v["status"].as_str(), v["exit_code"].as_u64()),
+        (Some("rejected"), Some(1))
+    );
+    let empty = tempfile::tempdir().expect("tempdir");
+    let (code, text) = verify_args(&["--json".as_ref(), empty.path().as_os_str()]);
+    assert_eq!(code, 2);
+    let v: serde_json::Value = serde_json::from_str(&text).expect("json");
+    assert_eq!(
+        (v["status"].as_str(), v["exit_code"].as_u64()),
+        (Some("error"), Some(2))
+    );
+    assert!(v["error"].as_str().is_some());
+}
+
+#[test]
+fn version_and_double_dash() {
+    let (code, text) = verify_args(&["--version".as_ref()]);
+    assert_eq!(code, 0);
+    assert!(text.starts_with("custodia-verify "), "{text}");
+    assert!(text.contains("requires CPU features"), "{text}");
+    // After `--`, `--json` is a file name (that does not exist: an input error, not JSON).
+    let (code, text) = verify_args(&["--".as_ref(), "--json".as_ref()]);
+    assert_eq!(code, 2);
+    assert!(!text.trim_start().starts_with('{'), "{text}");
+}
+
+#[test]
+fn a_reader_that_goes_away_ends_the_output_quietly() {
+    use std::process::Stdio;
+    for (args, want) in [
+        (vec![round().as_os_str().to_owned()], 0),
+        (
+            vec![
+                "--root".into(),
+                "00".repeat(32).into(),
+                round().as_os_str().to_owned(),
+            ],
+            1,
+        ),
+    ] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_custodia-verify"))
+            .args(&args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn");
+        // Close the reading end before the verifier writes: its write fails with EPIPE.
+        drop(child.stdout.take());
+        let out = child.wait_with_output().expect("wait");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(want), "{err}");
+        assert!(!err.contains("panicked"), "{err}");
+    }
 }

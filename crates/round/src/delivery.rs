@@ -1,0 +1,272 @@
+//! `por inclusion --all`: every user's inclusion file as a file of its own, for the exchange's
+//! back end to hand each user theirs (over its authenticated user API, or the service's
+//! `POST /v1/por/inclusion`).
+//!
+//! ```text
+//! DIR/delivery.json              which round this is (id, root), and whether every batch is done
+//! DIR/<shard>/<user id>.json     one inclusion file per user; <shard> = two hex digits
+//! DIR/.done/batch-NNNNN          batch NNNNN's files are all written (resume skips it)
+//! ```
+//!
+//! The shard is the low byte of the 64-bit FNV-1a hash of the user id's bytes ([`shard`]), so
+//! 256 folders share the users evenly and any language finds a user's file in one step. The
+//! file's bytes are the line `inclusion/batch-NNNNN.jsonl` holds for the user: the same
+//! inclusion file `por inclusion --user` prints, in compact JSON.
+//!
+//! Resumable: a batch's files are written, then its marker; an interrupted run is started again
+//! with the same command and skips every batch with a marker (a half-written batch is rewritten
+//! whole). Files are written in place without a rename each (two system calls fewer per user);
+//! a user's file is complete once its batch has a marker.
+
+use std::fs;
+use std::io;
+use std::path::{Path, PathBuf};
+
+use custodia_primitives::AccountId;
+use p3_maybe_rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::folder::{inclusion_key, load_manifest};
+use crate::{Blobs, Error, Progress};
+
+/// Format tag of `delivery.json`.
+pub const DELIVERY_FORMAT: &str = "custodia-delivery/1";
+/// Name of the delivery folder's own record.
+pub const DELIVERY_RECORD: &str = "delivery.json";
+const DONE_DIR: &str = ".done";
+
+/// `delivery.json`: which round a delivery folder holds.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeliveryRecord {
+    /// Always [`DELIVERY_FORMAT`].
+    pub format: String,
+    /// Round id.
+    pub round: String,
+    /// The round's root, hex.
+    pub root: String,
+    /// Batches of the round.
+    pub batches: usize,
+    /// Every batch written.
+    pub complete: bool,
+    /// Users written (when complete).
+    pub users: u64,
+}
+
+/// What [`deliver_all`] did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Delivered {
+    /// Round id.
+    pub round: String,
+    /// Users whose file this run wrote.
+    pub written: u64,
+    /// Batches this run skipped because an earlier run finished them.
+    pub batches_skipped: usize,
+    /// Batches of the round.
+    pub batches: usize,
+    /// Users in the whole delivery folder.
+    pub users: u64,
+}
+
+/// The shard folder of a user's file ([`AccountId::delivery_shard`]; the rule lives with the
+/// account id so the service can find a file without linking the round builder).
+pub fn shard(user: &AccountId) -> String {
+    user.delivery_shard()
+}
+
+/// Where a user's file lives in a delivery folder (`<shard>/<id>.json`). Account ids are made
+/// of `A-Z a-z 0-9 _ - . : @`, so the name needs no escaping and never climbs out of the folder.
+pub fn delivery_path(dir: &Path, user: &AccountId) -> PathBuf {
+    dir.join(user.delivery_shard())
+        .join(format!("{}.json", user.as_str()))
+}
+
+fn io_err<'a>(action: &'static str, path: &'a Path) -> impl Fn(io::Error) -> Error + 'a {
+    move |e| Error::storage(action, path.display().to_string(), e)
+}
+
+/// Reads a delivery folder's record, if it has one.
+pub fn read_record(dir: &Path) -> Result<Option<DeliveryRecord>, Error> {
+    let path = dir.join(DELIVERY_RECORD);
+    match fs::read(&path) {
+        Ok(bytes) => serde_json::from_slice(&bytes)
+            .map(Some)
+            .map_err(|e| Error::Delivery {
+                location: path.display().to_string(),
+                reason: format!("not a delivery record: {e}"),
+            }),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(io_err("reading", &path)(e)),
+    }
+}
+
+fn write_record(dir: &Path, record: &DeliveryRecord) -> Result<(), Error> {
+    let path = dir.join(DELIVERY_RECORD);
+    let tmp = dir.join(format!("{DELIVERY_RECORD}.partial"));
+    fs::write(&tmp, serde_json::to_vec_pretty(record)?).map_err(io_err("writing", &tmp))?;
+    fs::rename(&tmp, &path).map_err(io_err("writing", &path))
+}
+
+/// Writes every user's inclusion file of the round in `round` into `dir` (created if needed),
+/// resuming an interrupted run. A folder holding another round's delivery (or anything that is
+/// not a delivery) is refused.
+pub fn deliver_all(
+    round: &dyn Blobs,
+    dir: &Path,
+    progress: &dyn Progress,
+) -> Result<Delivered, Error> {
+    let m = load_manifest(round)?;
+    let batches = m.shape.num_batches();
+    let mut record = DeliveryRecord {
+        format: DELIVERY_FORMAT.to_owned(),
+        round: m.round.clone(),
+        root: m.root.to_hex(),
+        batches,
+        complete: false,
+        users: 0,
+    };
+    match read_record(dir)? {
+        Some(old) if old.round == record.round && old.root == record.root => {}
+        Some(old) => {
+            return Err(Error::Delivery {
+                location: dir.display().to_string(),
+                reason: format!(
+                    "holds the delivery of round {} (root {}), not of round {} (root {})",
+                    old.round, old.root, record.round, record.root
+                ),
+            });
+        }
+        None if dir.exists()
+            && fs::read_dir(dir)
+                .map_err(io_err("reading", dir))?
+                .next()
+                .is_some() =>
+        {
+            return Err(Error::FolderNotEmpty {
+                location: dir.display().to_string(),
+            });
+        }
+        None => {}
+    }
+    let done = dir.join(DONE_DIR);
+    fs::create_dir_all(&done).map_err(io_err("creating", &done))?;
+    write_record(dir, &record)?;
+    for s in 0..256u32 {
+        let d = dir.join(format!("{s:02x}"));
+        fs::create_dir_all(&d).map_err(io_err("creating", &d))?;
+    }
+    let marker = |b: usize| done.join(format!("batch-{b:05}"));
+    let todo: Vec<usize> = (0..batches).filter(|&b| !marker(b).exists()).collect();
+    progress.begin("inclusion files", Some(todo.len() as u64));
+    let written = todo
+        .par_iter()
+        .map(|&b| {
+            let key = inclusion_key(b);
+            let bytes = round.get(&key)?;
+            let n = write_batch(dir, &bytes, &round.location(&key))?;
+            let m = marker(b);
+            fs::write(&m, n.to_string()).map_err(io_err("writing", &m))?;
+            progress.step();
+            Ok(n)
+        })
+        .collect::<Result<Vec<u64>, Error>>();
+    progress.end();
+    let written: u64 = written?.into_iter().sum();
+    // The user count comes from the markers, so a resumed run reports the whole folder.
+    let mut users = 0u64;
+    for b in 0..batches {
+        let m = marker(b);
+        let text = fs::read_to_string(&m).map_err(io_err("reading", &m))?;
+        users += text.trim().parse::<u64>().map_err(|e| Error::Delivery {
+            location: m.display().to_string(),
+            reason: format!("not a user count: {e}"),
+        })?;
+    }
+    record.complete = true;
+    record.users = users;
+    write_record(dir, &record)?;
+    Ok(Delivered {
+        round: m.round,
+        written,
+        batches_skipped: batches - todo.len(),
+        batches,
+        users,
+    })
+}
+
+/// Writes one file per line of a batch's inclusion file; returns the count.
+fn write_batch(dir: &Path, jsonl: &[u8], location: &str) -> Result<u64, Error> {
+    const NEEDLE: &[u8] = b"\"user_id\":\"";
+    let bad = |reason: String| Error::Delivery {
+        location: location.to_owned(),
+        reason,
+    };
+    let mut n = 0u64;
+    let mut path = dir.to_path_buf();
+    for (i, line) in jsonl.split(|&c| c == b'\n').enumerate() {
+        if line.is_empty() {
+            continue;
+        }
+        let at = line
+            .windows(NEEDLE.len())
+            .position(|w| w == NEEDLE)
+            .ok_or_else(|| bad(format!("line {}: no user_id", i + 1)))?;
+        let rest = &line[at + NEEDLE.len()..];
+        let end = rest
+            .iter()
+            .position(|&c| c == b'"')
+            .ok_or_else(|| bad(format!("line {}: unterminated user_id", i + 1)))?;
+        let id = std::str::from_utf8(&rest[..end])
+            .ok()
+            .and_then(|s| AccountId::new(s).ok())
+            .ok_or_else(|| bad(format!("line {}: not an account id", i + 1)))?;
+        path.push(id.delivery_shard());
+        path.push(format!("{}.json", id.as_str()));
+        fs::write(&path, line).map_err(io_err("writing", &path))?;
+        path.pop();
+        path.pop();
+        n += 1;
+    }
+    Ok(n)
+}
+
+/// Reads one user's file from a delivery folder of round `round`: `Ok(None)` when the round has
+/// no file for the user. The folder's record must name the round and say it is complete.
+pub fn read_delivered(dir: &Path, round: &str, user: &AccountId) -> Result<Option<Vec<u8>>, Error> {
+    match read_record(dir)? {
+        Some(r) if r.round == round && r.complete => {}
+        Some(r) if r.round == round => {
+            return Err(Error::Delivery {
+                location: dir.display().to_string(),
+                reason: "the delivery is not complete: run `custodia por inclusion --all` again"
+                    .into(),
+            });
+        }
+        _ => {
+            return Err(Error::Delivery {
+                location: dir.display().to_string(),
+                reason: format!("no delivery of round {round}"),
+            });
+        }
+    }
+    let path = delivery_path(dir, user);
+    match fs::read(&path) {
+        Ok(bytes) => Ok(Some(bytes)),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(io_err("reading", &path)(e)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shards_follow_fnv1a() {
+        // FNV-1a-64 of "a" is 0xaf63dc4c8601ec8c; of "user-000000001" its low byte differs from
+        // "user-000000002"'s.
+        let id = |s: &str| AccountId::new(s).unwrap();
+        assert_eq!(shard(&id("a")), "8c");
+        assert_ne!(shard(&id("user-000000001")), shard(&id("user-000000002")));
+    }
+}

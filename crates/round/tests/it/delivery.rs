@@ -1,0 +1,97 @@
+//! `por inclusion --all`: one file per user in sharded folders, resumable, one round per folder.
+
+use std::fs;
+
+use custodia_primitives::AccountId;
+use custodia_round::{Error, FsBlobs, Silent};
+
+use crate::common::{params, prices, users};
+
+#[test]
+fn every_user_gets_their_own_file_and_a_resumed_run_finishes_the_rest() {
+    let dir = tempfile::tempdir().unwrap();
+    let round = FsBlobs::new(dir.path().join("round"));
+    let snap = users();
+    custodia_round::build_folder(
+        &snap,
+        Some(&prices()),
+        &params("2026-11"),
+        &round,
+        false,
+        &Silent,
+    )
+    .unwrap();
+    let out = dir.path().join("delivery");
+    let d = custodia_round::deliver_all(&round, &out, &Silent).unwrap();
+    assert_eq!((d.users, d.written, d.batches_skipped), (40, 40, 0));
+    for user in &snap.users {
+        let got = custodia_round::read_delivered(&out, "2026-11", user)
+            .unwrap()
+            .unwrap();
+        let want = custodia_round::find_inclusion(&round, user.as_str())
+            .unwrap()
+            .unwrap();
+        let parsed = custodia_sumtree::InclusionProof::from_json(&got).unwrap();
+        assert_eq!(parsed, want, "{user}");
+        assert!(
+            custodia_round::delivery_path(&out, user)
+                .starts_with(out.join(custodia_round::shard(user)))
+        );
+    }
+    // Negative twins: a user not in the round, another round's id.
+    let stranger = AccountId::new("nobody").unwrap();
+    assert_eq!(
+        custodia_round::read_delivered(&out, "2026-11", &stranger).unwrap(),
+        None
+    );
+    assert!(custodia_round::read_delivered(&out, "2026-12", &snap.users[0]).is_err());
+
+    // Interrupted: batch 1's marker and one of its files gone. The rerun rewrites that batch only.
+    let m = custodia_round::load_manifest(&round).unwrap();
+    let in_batch_1 = custodia_round::find_inclusion(&round, "user-0000")
+        .unwrap()
+        .unwrap();
+    let batch_of = |leaf: u64| (leaf >> m.shape.log_batch) as usize;
+    let victim = snap
+        .users
+        .iter()
+        .find(|u| {
+            let p = custodia_round::find_inclusion(&round, u.as_str())
+                .unwrap()
+                .unwrap();
+            batch_of(p.leaf_index) == batch_of(in_batch_1.leaf_index)
+        })
+        .unwrap();
+    let b = batch_of(in_batch_1.leaf_index);
+    fs::remove_file(out.join(format!(".done/batch-{b:05}"))).unwrap();
+    fs::remove_file(custodia_round::delivery_path(&out, victim)).unwrap();
+    let again = custodia_round::deliver_all(&round, &out, &Silent).unwrap();
+    assert_eq!(again.users, 40);
+    assert_eq!(again.batches_skipped, m.shape.num_batches() - 1);
+    assert!(again.written > 0 && again.written < 40, "{again:?}");
+    assert!(
+        custodia_round::read_delivered(&out, "2026-11", victim)
+            .unwrap()
+            .is_some()
+    );
+
+    // Another round's delivery folder, or a folder that is not a delivery, is refused.
+    let other = FsBlobs::new(dir.path().join("other"));
+    custodia_round::build_folder(
+        &snap,
+        Some(&prices()),
+        &params("2026-12"),
+        &other,
+        false,
+        &Silent,
+    )
+    .unwrap();
+    let e = custodia_round::deliver_all(&other, &out, &Silent).unwrap_err();
+    assert!(
+        e.to_string()
+            .contains("holds the delivery of round 2026-11"),
+        "{e}"
+    );
+    let e = custodia_round::deliver_all(&other, round.root(), &Silent).unwrap_err();
+    assert!(matches!(e, Error::FolderNotEmpty { .. }), "{e}");
+}
