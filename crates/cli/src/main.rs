@@ -3,6 +3,7 @@
 mod audit;
 mod bench;
 mod demo;
+mod login;
 mod output;
 mod por;
 mod prove;
@@ -54,6 +55,9 @@ enum Command {
     /// The tamper-evident event log.
     #[command(subcommand)]
     Audit(audit::AuditCommand),
+    /// Account-takeover defence: assess a login, look IPs up, show a user's history and holds.
+    #[command(subcommand)]
+    Login(login::LoginCommand),
 }
 
 /// How a command ended, beyond plain success.
@@ -77,6 +81,7 @@ fn main() -> ExitCode {
         Command::Serve(args) => service::serve(args, &out),
         Command::Keys(cmd) => service::keys(cmd, &out),
         Command::Audit(cmd) => audit::run(cmd, &out),
+        Command::Login(cmd) => login::run(cmd, &out),
     };
     match result {
         Ok(Outcome::Ok) => ExitCode::SUCCESS,

@@ -9,7 +9,9 @@ use std::time::Duration;
 use anyhow::{Context as _, Result};
 use custodia_api::{Config, Limits, LogConfig, Services, VerifierPage};
 use custodia_events::{OsEntropy, SystemClock};
+use custodia_guard::Catalog;
 use custodia_keys::{Kek, OperatorRepo as _, Role, create_operator};
+use custodia_login::DestinationIntel;
 use custodia_store::Store;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
@@ -96,8 +98,8 @@ pub async fn run(
         .await
         .context("opening the store")?;
     let page = VerifierPage::load(&config.web)?;
-    // Services::new panics on an unloadable range file: report it here instead.
-    config.login.ranges().context("login.geo_ranges")?;
+    // Services::new panics on an unloadable IP source: report it here instead.
+    config.login.geo().context("login IP sources")?;
     let mut services = Services::new(
         store.clone(),
         Arc::new(SystemClock),
@@ -105,6 +107,7 @@ pub async fn run(
         kek,
         &config,
         page,
+        login_intel,
     );
     let anchoring = crate::audit::Anchoring::load(&config.audit)?;
     services.audit.checkpoint_key = anchoring.as_ref().map(|a| a.public());
@@ -159,6 +162,11 @@ pub async fn run(
     store.close().await;
     tracing::info!("custodia serve stopped");
     Ok(())
+}
+
+/// The login defence's address intelligence: the guard's catalog.
+pub fn login_intel(catalog: Arc<Catalog>) -> Arc<dyn DestinationIntel> {
+    Arc::new(crate::login::CatalogIntel::new(catalog))
 }
 
 /// Creates the admin operator from `secrets.bootstrap_admin_token` when no admin exists yet.
@@ -312,6 +320,7 @@ mod tests {
             kek,
             &cfg,
             None,
+            login_intel,
         );
         let user = AccountId::new("idle").unwrap();
         let e = s.keys.service.enroll_totp("test", &user).await.unwrap();
