@@ -486,6 +486,7 @@ mod tests {
                 (Kind::Int, "max_list_bytes") => "4096".to_owned(),
                 (Kind::Int, "max_header_bytes") => "4096".to_owned(),
                 (Kind::Int, "block_at") => "90".to_owned(),
+                (_, "geo_prefer") => "ranges".to_owned(),
                 (Kind::Int, _) => "3".to_owned(),
                 (Kind::Str, _) => "v".to_owned(),
                 (Kind::Bool, _) => "true".to_owned(),

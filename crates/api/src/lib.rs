@@ -32,9 +32,10 @@ use axum::response::IntoResponse as _;
 use axum::routing::get;
 use custodia_events::{CheckpointReader, Clock, Entropy, EventAppender, EventReader, StoreHealth};
 use custodia_fund::{FundRepo, FundService};
+use custodia_guard::Catalog;
 use custodia_guard::GuardRepo;
 use custodia_keys::{ApiKeyRepo, Kek, KeyService, OperatorRepo, ReplayRepo, TotpRepo};
-use custodia_login::{LoginRepo, LoginService};
+use custodia_login::{DestinationIntel, LoginRepo, LoginService};
 
 pub use auth::{
     AdminOnly, Allowed, AnyOperator, AuditorOrAdmin, GatewayOnly, Operator, OperatorAuth,
@@ -112,8 +113,11 @@ where
     ///
     /// If `config.guard` is invalid (`Config::load` and `Config::from_parts` validate it), or
     /// `config.fund` is invalid, or
-    /// `config.login.geo_ranges` does not load (call [`login::LoginConfig::ranges`] first to
+    /// `config.login`'s IP sources do not load (call [`login::LoginConfig::geo`] first to
     /// report that as an error).
+    ///
+    /// `login_intel` makes the login defence's address intelligence from the guard's catalog
+    /// (the binary's adapter; [`custodia_login::NoIntel`] ignores it).
     pub fn new(
         store: S,
         clock: Arc<dyn Clock>,
@@ -121,6 +125,7 @@ where
         kek: Kek,
         config: &Config,
         page: Option<Arc<VerifierPage>>,
+        login_intel: impl FnOnce(Arc<Catalog>) -> Arc<dyn DestinationIntel>,
     ) -> Self {
         let metrics = Metrics::new();
         observe::register_process(&metrics);
@@ -152,18 +157,18 @@ where
             &metrics,
             auth.clone(),
         );
-        let ranges = config
+        let geo = config
             .login
-            .ranges()
+            .geo()
             .unwrap_or_else(|e| panic!("invalid [login] configuration: {e}"));
         let login = login::LoginPart::new(
             Arc::new(LoginService::new(
                 store.clone(),
-                ranges,
+                geo,
+                login_intel(guard.catalog.clone()),
                 clock.clone(),
                 config.login.settings(),
             )),
-            guard.catalog.clone(),
             login::KekSealer::new(kek, entropy.clone()),
             recorder.clone(),
             &metrics,

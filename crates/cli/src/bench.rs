@@ -23,6 +23,9 @@ pub enum BenchCommand {
     /// Threat intelligence: domain checks, address lookups and offline snapshots at production
     /// sizes (`custodia_guard::bench::run`).
     Guard(GuardBenchArgs),
+    /// Login assessment in process, storage excluded: input validation, IP lookup, the
+    /// likelihood-ratio score against the user's history and the population, the decision.
+    Login(LoginBenchArgs),
     /// A user's check, as `custodia-verify` runs it: find the files, read them, verify the
     /// inclusion and the batch proof covering it (and the whole round if every proof is given).
     Verify(VerifyBenchArgs),
@@ -39,6 +42,25 @@ pub struct VerifyBenchArgs {
     /// Timed runs (after one warm-up run).
     #[arg(long, default_value_t = 20)]
     pub runs: usize,
+}
+
+#[derive(Debug, Args)]
+pub struct LoginBenchArgs {
+    /// Users with a history.
+    #[arg(long, default_value_t = 10_000)]
+    pub users: usize,
+    /// Logins learnt per user before timing.
+    #[arg(long, default_value_t = 60)]
+    pub history: usize,
+    /// IPv4 ranges loaded (/20 blocks in ten countries; some Tor, VPN, hosting).
+    #[arg(long, default_value_t = 50_000)]
+    pub ranges: usize,
+    /// Assessments timed.
+    #[arg(long, default_value_t = 200_000)]
+    pub logins: usize,
+    /// Seed of the synthetic data.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
 }
 
 #[derive(Debug, Args)]
@@ -93,6 +115,7 @@ pub fn run(cmd: BenchCommand, out: &Output) -> Result<Outcome> {
         BenchCommand::Por(a) => por(a, out),
         BenchCommand::Guard(a) => guard(a, out),
         BenchCommand::Fund(a) => crate::fund::bench(a, out),
+        BenchCommand::Login(a) => login(a, out),
         BenchCommand::Verify(a) => verify(a, out),
         BenchCommand::Reserves(a) => {
             let r = custodia_reserves::bench_verify(a.wallets);
@@ -505,6 +528,200 @@ fn guard(a: GuardBenchArgs, out: &Output) -> Result<Outcome> {
             r.snapshot_write_s,
             r.snapshot_read_s,
             r.snapshot_lookups_per_s / 1e6,
+        )
+    });
+    Ok(Outcome::Ok)
+}
+
+#[derive(Serialize)]
+struct LoginBenchReport {
+    users: usize,
+    history: usize,
+    ranges: usize,
+    logins: usize,
+    setup_s: f64,
+    p50_us: f64,
+    p90_us: f64,
+    p99_us: f64,
+    mean_us: f64,
+    per_s_one_thread: f64,
+    decisions: std::collections::BTreeMap<&'static str, usize>,
+}
+
+/// `custodia bench login`: one assessment's pure work (what `LoginService::assess` does
+/// between reading the store and writing to it), timed one by one on one thread.
+fn login(a: LoginBenchArgs, out: &Output) -> Result<Outcome> {
+    use custodia_events::Timestamp;
+    use custodia_login::{
+        Facts, GeoLookup as _, GeoSources, LoginInput, Profile, RangeTable, RulePolicy, ScoreModel,
+        decide, score,
+    };
+    if a.users == 0 || a.logins == 0 || a.ranges == 0 || a.ranges > 200_000 {
+        anyhow::bail!("--users and --logins must be at least 1, --ranges 1 to 200000");
+    }
+    out.note(format!(
+        "login: {} users x {} logins of history, {} ranges (seed {}) ...",
+        a.users, a.history, a.ranges, a.seed
+    ));
+    let mut rng = a.seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
+    let mut next = move || {
+        rng ^= rng << 13;
+        rng ^= rng >> 7;
+        rng ^= rng << 17;
+        rng
+    };
+    let setup = Instant::now();
+    const COUNTRIES: [(&str, f64, f64); 10] = [
+        ("FR", 48.86, 2.35),
+        ("DE", 52.52, 13.40),
+        ("GB", 51.51, -0.13),
+        ("US", 40.71, -74.01),
+        ("BR", -23.55, -46.63),
+        ("NG", 6.52, 3.38),
+        ("IN", 19.08, 72.88),
+        ("JP", 35.68, 139.69),
+        ("SG", 1.35, 103.82),
+        ("AU", -33.87, 151.21),
+    ];
+    // /20 blocks from 16.0.0.0 up; block i is in country i % 10.
+    let block = |i: usize| 0x1000_0000u32 + (i as u32) * 4096;
+    let mut csv = String::with_capacity(a.ranges * 64);
+    for i in 0..a.ranges {
+        let (c, lat, lon) = COUNTRIES[i % 10];
+        let kind = match i % 100 {
+            7 => "tor",
+            13 | 14 => "vpn",
+            21..=24 => "hosting",
+            _ => "",
+        };
+        let (s, e) = (block(i), block(i) + 4095);
+        csv.push_str(&format!(
+            "{},{},{c},{},{lat},{lon},{kind}\n",
+            std::net::Ipv4Addr::from(s),
+            std::net::Ipv4Addr::from(e),
+            64_500 + i
+        ));
+    }
+    let geo = GeoSources::ranges_only(RangeTable::parse(&csv).context("synthetic ranges")?);
+    let ua = [
+        "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36",
+        "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1",
+        "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Safari/605.1.15",
+        "okhttp/4.12.0 (Linux; Android 14)",
+    ];
+    let half_life = 90 * 86_400_000i64;
+    let t0 = 1_767_225_600_000i64;
+    let home = |u: usize| (u * 7919) % a.ranges;
+    let ip_in =
+        |b: usize, r: u64| std::net::Ipv4Addr::from(block(b) + (r % 4096) as u32).to_string();
+    let mut population = Profile::default();
+    let mut users = Vec::with_capacity(a.users);
+    for u in 0..a.users {
+        let mut p = Profile::default();
+        for k in 0..a.history {
+            let at =
+                Timestamp::from_millis(t0 + (k as i64) * 43_200_000 + (u as i64 % 3_600) * 1000);
+            let input = LoginInput::parse(
+                &format!("user-{u}"),
+                Some(at),
+                &ip_in(home(u), next()),
+                &format!("dev-{u}-{}", k % 2),
+                ua[u % ua.len()],
+                "success",
+                at,
+                300_000,
+            )?;
+            let g = geo.lookup(input.ip);
+            let obs = input.observation(&g);
+            p.observe(&obs, at, half_life);
+            population.observe(&obs, at, half_life);
+        }
+        users.push(p);
+    }
+    let now = t0 + (a.history as i64) * 43_200_000;
+    // The timed logins: 90% the user at home on a known device, 5% travelling on a new device,
+    // 5% from somewhere else entirely (an attacker).
+    let inputs: Vec<(usize, String, String, &str)> = (0..a.logins)
+        .map(|_| {
+            let u = (next() as usize) % a.users;
+            let r = next() % 100;
+            let (b, dev) = match r {
+                0..=89 => (home(u), format!("dev-{u}-{}", r % 2)),
+                90..=94 => ((home(u) + 3) % a.ranges, format!("new-{r}")),
+                _ => ((next() as usize) % a.ranges, format!("bot-{r}")),
+            };
+            (
+                u,
+                ip_in(b, next()),
+                dev,
+                ua[(u + (r as usize / 95)) % ua.len()],
+            )
+        })
+        .collect();
+    let setup_s = setup.elapsed().as_secs_f64();
+    let (model, rules) = (ScoreModel::default(), RulePolicy::default());
+    let mut lat_ns = Vec::with_capacity(a.logins);
+    let mut decisions = std::collections::BTreeMap::new();
+    let at = Timestamp::from_millis(now);
+    for (u, ip, dev, agent) in &inputs {
+        let start = Instant::now();
+        let input = LoginInput::parse(
+            &format!("user-{u}"),
+            Some(at),
+            ip,
+            dev,
+            agent,
+            "success",
+            at,
+            300_000,
+        )?;
+        let g = geo.lookup(input.ip);
+        let obs = input.observation(&g);
+        let user = &users[*u];
+        let (s, parts) = score(&model, user, &population, &obs);
+        let verdict = decide(
+            &rules,
+            &Facts {
+                at,
+                geo: g,
+                score: (s, &parts),
+                last_success: user.last_success,
+                locked_until: None,
+                bad_ip: g.network.listed,
+                accounts_failed_from_ip: 0,
+                accounts_failed_from_subnet: 0,
+                stuffing_accounts: 20,
+                spraying_accounts: 50,
+            },
+        );
+        lat_ns.push(start.elapsed().as_nanos() as u64);
+        *decisions.entry(verdict.decision.as_str()).or_insert(0) += 1;
+    }
+    let total: u64 = lat_ns.iter().sum();
+    lat_ns.sort_unstable();
+    let pct = |p: f64| {
+        let i = ((lat_ns.len() as f64 * p).ceil() as usize).clamp(1, lat_ns.len()) - 1;
+        lat_ns[i] as f64 / 1000.0
+    };
+    let mean_us = total as f64 / lat_ns.len() as f64 / 1000.0;
+    let r = LoginBenchReport {
+        users: a.users,
+        history: a.history,
+        ranges: a.ranges,
+        logins: a.logins,
+        setup_s,
+        p50_us: pct(0.5),
+        p90_us: pct(0.9),
+        p99_us: pct(0.99),
+        mean_us,
+        per_s_one_thread: 1e6 / mean_us,
+        decisions,
+    };
+    out.emit(&r, || {
+        format!(
+            "login assessment (in process, storage excluded): {} logins of {} users ({} logins of history each), {} IP ranges\n\
+             p50 {:.2} µs, p90 {:.2} µs, p99 {:.2} µs, mean {:.2} µs = {:.0} assessments/s on one thread; decisions {:?}",
+            r.logins, r.users, r.history, r.ranges, r.p50_us, r.p90_us, r.p99_us, r.mean_us, r.per_s_one_thread, r.decisions
         )
     });
     Ok(Outcome::Ok)

@@ -7,6 +7,7 @@ mod health;
 mod monitor;
 mod operators;
 mod fund;
+mod login;
 mod output;
 mod por;
 mod prove;
@@ -66,6 +67,9 @@ enum Command {
     /// The safety fund and risk provision fund: pools, top-ups, transfers, the journal.
     #[command(subcommand)]
     Fund(fund::FundCommand),
+    /// Account-takeover defence: assess a login, look IPs up, show a user's history and holds.
+    #[command(subcommand)]
+    Login(login::LoginCommand),
 }
 
 /// How a command ended, beyond plain success.
@@ -92,6 +96,7 @@ fn main() -> ExitCode {
         Command::Operators(cmd) => operators::run(cmd, &out),
         Command::Health(args) => health::run(args, &out),
         Command::Fund(cmd) => fund::run(cmd, &out),
+        Command::Login(cmd) => login::run(cmd, &out),
     };
     match result {
         Ok(Outcome::Ok) => ExitCode::SUCCESS,

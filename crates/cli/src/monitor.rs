@@ -466,6 +466,7 @@ mod tests {
             kek,
             &cfg,
             None,
+            crate::serve::login_intel,
         );
         let (tx, rx) = watch::channel(false);
         let tasks = start(&s, &cfg, None, rx);

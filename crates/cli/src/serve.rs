@@ -9,7 +9,9 @@ use std::time::Duration;
 use anyhow::{Context as _, Result};
 use custodia_api::{Config, Limits, LogConfig, Services, VerifierPage};
 use custodia_events::{OsEntropy, SystemClock};
+use custodia_guard::Catalog;
 use custodia_keys::{Kek, OperatorRepo as _, Role, create_operator};
+use custodia_login::DestinationIntel;
 use custodia_store::Store;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
@@ -123,8 +125,8 @@ pub async fn run(
         .await
         .context("opening the store")?;
     let page = VerifierPage::load(&config.web)?;
-    // Services::new panics on an unloadable range file or fund section: report them here.
-    config.login.ranges().context("login.geo_ranges")?;
+    // Services::new panics on an unloadable IP source or fund section: report them here.
+    config.login.geo().context("login IP sources")?;
     config.fund.settings().context("[fund]")?;
     let mut services = Services::new(
         store.clone(),
@@ -133,6 +135,7 @@ pub async fn run(
         kek,
         &config,
         page,
+        login_intel,
     );
     let anchoring = crate::audit::Anchoring::load(&config.audit)?;
     services.audit.checkpoint_key = anchoring.as_ref().map(|a| a.public());
@@ -200,9 +203,14 @@ pub async fn run(
     Ok(())
 }
 
+/// The login defence's address intelligence: the guard's catalog.
+pub fn login_intel(catalog: Arc<Catalog>) -> Arc<dyn DestinationIntel> {
+    Arc::new(crate::login::CatalogIntel::new(catalog))
+}
+
 /// `custodia serve --check-config`: everything `serve` checks before it opens the store —
 /// the configuration's own rules, the key-encryption key, the bootstrap token, the store URL's
-/// scheme, and the files the configuration names (verifier page, checkpoint key, login ranges,
+/// scheme, and the files the configuration names (verifier page, checkpoint key, login IP sources, fund pools,
 /// rounds folder). Returns one line per thing checked.
 pub fn check_config(config: &Config) -> Result<Vec<String>> {
     let mut ok = Vec::new();
@@ -226,8 +234,10 @@ pub fn check_config(config: &Config) -> Result<Vec<String>> {
     if VerifierPage::load(&config.web)?.is_some() {
         ok.push("web.verifier_page: the built verifier page".to_owned());
     }
-    config.login.ranges().context("login.geo_ranges")?;
-    ok.push("login: IP ranges load".to_owned());
+    config.login.geo().context("login IP sources")?;
+    ok.push("login: IP sources load".to_owned());
+    config.fund.settings().context("[fund]")?;
+    ok.push("fund: pools and ADL thresholds are valid".to_owned());
     if crate::audit::Anchoring::load(&config.audit)?.is_some() {
         ok.push("audit.checkpoint_key_file: a checkpoint signing key".to_owned());
     }
@@ -394,6 +404,7 @@ mod tests {
             kek,
             &cfg,
             None,
+            login_intel,
         );
         let user = AccountId::new("idle").unwrap();
         let e = s.keys.service.enroll_totp("test", &user).await.unwrap();

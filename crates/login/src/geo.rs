@@ -1,6 +1,7 @@
 //! Where an IP address is: country, autonomous system, approximate position, and what kind of
 //! network it is (Tor exit, VPN, hosting). The service looks addresses up through
-//! [`GeoLookup`]; [`RangeTable`] is the dependency-free implementation loaded from CSV ranges.
+//! [`GeoLookup`]; [`RangeTable`] is the implementation loaded from CSV ranges, `MmdbGeo` reads
+//! MaxMind-format databases, and `GeoSources` merges both.
 
 use std::net::IpAddr;
 
@@ -92,6 +93,14 @@ pub enum GeoError {
         /// 1-based line number.
         line: usize,
         /// What is wrong.
+        why: String,
+    },
+    /// A MaxMind-format database does not open or fails verification.
+    #[error("{name}: not a valid MaxMind DB file: {why}")]
+    Mmdb {
+        /// The database's name (its path).
+        name: String,
+        /// What the reader found wrong.
         why: String,
     },
     /// Two ranges overlap (a lookup would be ambiguous).

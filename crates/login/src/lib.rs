@@ -6,6 +6,7 @@ mod decide;
 pub mod events;
 mod geo;
 mod input;
+mod mmdb;
 mod ports;
 mod profile;
 mod score;
@@ -19,12 +20,16 @@ pub use geo::{Country, GeoError, GeoInfo, GeoLookup, NetworkKind, Position, Rang
 pub use input::{
     InputError, LoginInput, MAX_DEVICE_ID, MAX_USER_AGENT, Outcome, agent_family, subnet,
 };
+pub use mmdb::{GeoPrefer, GeoSources, MmdbGeo};
 pub use ports::{
-    DestinationIntel, FailedLogin, LearnedLogin, LoginRepo, LoginState, WithdrawalRequest,
+    AccountView, DestinationIntel, FailedLogin, IntelFindings, LearnedLogin, LoginRepo, LoginState,
+    NoIntel, WithdrawalRequest,
 };
 pub use profile::{Feature, LastLogin, MAX_VALUES, Observation, Profile};
 pub use score::{FeatureRisk, ScoreModel, score};
-pub use service::{LoginService, LoginServiceError, LoginSettings, Sealer, sample_email};
+pub use service::{
+    LoginService, LoginServiceError, LoginSettings, MAX_RECENT, Sealer, sample_email,
+};
 pub use withdraw::{
     SecurityChange, WithdrawDecision, WithdrawFacts, WithdrawPolicy, WithdrawReason,
     WithdrawVerdict, screen,

@@ -5,6 +5,7 @@
 
 use std::future::Future;
 
+use custodia_chain::Address;
 use custodia_events::{NewEvent, RepoResult, Timestamp};
 use custodia_primitives::AccountId;
 
@@ -23,6 +24,21 @@ pub struct LoginState {
     pub accounts_failed_from_ip: u32,
     /// Distinct accounts that failed from this subnet since the window start.
     pub accounts_failed_from_subnet: u32,
+}
+
+/// What the store holds about one account, for operators (`custodia login profile`).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct AccountView {
+    /// The user's history (`None`: never seen).
+    pub profile: Option<Profile>,
+    /// The account's brute-force state.
+    pub brute: BruteState,
+    /// Allowlist-only withdrawals.
+    pub allowlist_only: bool,
+    /// Allowlisted addresses with the time each was added, oldest first.
+    pub allowlist: Vec<(String, Timestamp)>,
+    /// Security changes since the time asked for, oldest first.
+    pub changes: Vec<(SecurityChange, Timestamp)>,
 }
 
 /// A failed password check to record.
@@ -56,7 +72,7 @@ pub struct LearnedLogin<'a> {
     pub new_device: bool,
 }
 
-/// A withdrawal to screen: the request as the exchange reports it.
+/// A withdrawal to screen: the request as the exchange reports it, its addresses validated.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WithdrawalRequest {
     /// The account.
@@ -69,17 +85,55 @@ pub struct WithdrawalRequest {
     pub amount: u128,
     /// Value in USD cents.
     pub usd_cents: u64,
-    /// Destination address, as the user entered it.
-    pub destination: String,
+    /// Destination address.
+    pub destination: Address,
+    /// Addresses the user sent to before, for look-alike (address poisoning) detection.
+    pub recent: Vec<Address>,
 }
 
-/// What address intelligence said about a destination (gathered before the transaction).
+/// What address intelligence found about a destination, and the events its checks produced
+/// (they are appended in the screening's transaction, with the verdict).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct DestinationIntel {
-    /// Lists the destination is on.
+pub struct IntelFindings {
+    /// Lists the destination is on (`sanctions`, `hack`, …).
     pub listed: Vec<String>,
     /// The address in the user's history it imitates, if any.
     pub imitates: Option<String>,
+    /// The intelligence service's own events (a listed hit, a poisoning flag).
+    pub events: Vec<NewEvent>,
+}
+
+/// Address intelligence about a withdrawal's destination: sanction and theft lists, and
+/// look-alikes of addresses the user sent to before. The binary implements it over the threat
+/// intelligence catalog (`custodia-guard`); [`NoIntel`] knows nothing.
+///
+/// To implement it:
+/// 1. look `request.destination` up in every list and report the categories in
+///    [`IntelFindings::listed`];
+/// 2. compare it with `request.recent` and name the imitated address in
+///    [`IntelFindings::imitates`];
+/// 3. return the events that record those findings (time `request.at`, actor `actor`): the
+///    screening appends them in its own transaction.
+///
+/// # Correctness
+///
+/// It is called on the request path and must answer from memory without blocking (lists are
+/// snapshots refreshed in the background, as the guard's catalog does). An implementation that
+/// cannot answer must say so with a listing (e.g. `"intel_unavailable"`) rather than an empty
+/// finding: limits fail closed.
+pub trait DestinationIntel: Send + Sync {
+    /// What is known about `request.destination`.
+    fn examine(&self, request: &WithdrawalRequest, actor: &str) -> IntelFindings;
+}
+
+/// No address intelligence: every destination is unknown.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoIntel;
+
+impl DestinationIntel for NoIntel {
+    fn examine(&self, _: &WithdrawalRequest, _: &str) -> IntelFindings {
+        IntelFindings::default()
+    }
 }
 
 /// The login defence's storage.
@@ -92,6 +146,13 @@ pub trait LoginRepo: Send + Sync {
         subnet: &str,
         since: Timestamp,
     ) -> impl Future<Output = RepoResult<LoginState>> + Send;
+
+    /// Everything held about `user`; security changes from `changes_since` on.
+    fn account_view(
+        &self,
+        user: &AccountId,
+        changes_since: Timestamp,
+    ) -> impl Future<Output = RepoResult<AccountView>> + Send;
 
     /// Records a failed password check in one transaction: the account's brute-force state
     /// moves by `policy` (read under a row lock), the (IP, subnet, account) failure is noted,
@@ -144,11 +205,12 @@ pub trait LoginRepo: Send + Sync {
 
     /// Screens and records a withdrawal in one transaction that locks the user's row: gathers
     /// the facts (allowlist, changes, the last 24 h sums), calls `screen` with them, counts the
-    /// withdrawal towards the limits if allowed, and appends the event `event_for` makes.
+    /// withdrawal towards the limits if allowed, and appends `intel.events` and the event
+    /// `event_for` makes.
     fn screen_withdrawal(
         &self,
         req: &WithdrawalRequest,
-        intel: &DestinationIntel,
+        intel: &IntelFindings,
         policy: &WithdrawPolicy,
         event_for: &(dyn Fn(&WithdrawFacts, &WithdrawVerdict) -> NewEvent + Sync),
     ) -> impl Future<Output = RepoResult<WithdrawVerdict>> + Send;

@@ -11,11 +11,16 @@ use thiserror::Error;
 use crate::brute::{BrutePolicy, SprayPolicy};
 use crate::decide::{Assessment, Decision, Facts, Reason, RulePolicy, decide};
 use crate::events::{AntiPhishingSet, LoginAssessed, SecurityChanged, WithdrawalScreened};
-use crate::geo::GeoLookup;
+use crate::geo::{GeoInfo, GeoLookup};
 use crate::input::{InputError, LoginInput, Outcome};
-use crate::ports::{DestinationIntel, FailedLogin, LearnedLogin, LoginRepo, WithdrawalRequest};
+use crate::ports::{
+    DestinationIntel, FailedLogin, LearnedLogin, LoginRepo, LoginState, WithdrawalRequest,
+};
+
+/// Most addresses of the user's history sent with one withdrawal.
+pub const MAX_RECENT: usize = 1000;
 use crate::profile::{Feature, Observation, Profile};
-use crate::score::{ScoreModel, score};
+use crate::score::{FeatureRisk, ScoreModel, score};
 use crate::withdraw::{SecurityChange, WithdrawDecision, WithdrawPolicy, WithdrawVerdict};
 
 /// Seals and opens small secrets (the anti-phishing code) under the deployment's key; the
@@ -69,9 +74,20 @@ pub enum LoginServiceError {
     /// The anti-phishing code breaks its rule.
     #[error("the anti-phishing code must be 4–20 letters or digits")]
     AntiPhishingCode,
-    /// The asset symbol or destination is malformed.
-    #[error("{0}")]
-    Withdrawal(&'static str),
+    /// The asset symbol is malformed.
+    #[error("asset must be 1–16 letters or digits, got {got:?}")]
+    Asset {
+        /// The first characters of what was sent.
+        got: String,
+    },
+    /// Too many addresses of the user's history in one request.
+    #[error("at most {max} addresses in the user's history, got {got}")]
+    TooManyRecent {
+        /// The limit.
+        max: usize,
+        /// What was sent.
+        got: usize,
+    },
     /// Storage failed.
     #[error(transparent)]
     Repo(#[from] RepoError),
@@ -87,6 +103,7 @@ pub enum LoginServiceError {
 pub struct LoginService<R, G> {
     repo: R,
     geo: G,
+    intel: Arc<dyn DestinationIntel>,
     clock: Arc<dyn Clock>,
     settings: LoginSettings,
     /// The population's history as last loaded, plus what this instance learnt since.
@@ -99,11 +116,18 @@ fn actor() -> &'static str {
 }
 
 impl<R: LoginRepo, G: GeoLookup> LoginService<R, G> {
-    /// A service over `repo`, looking IPs up in `geo`.
-    pub fn new(repo: R, geo: G, clock: Arc<dyn Clock>, settings: LoginSettings) -> Self {
+    /// A service over `repo`, looking IPs up in `geo` and withdrawal destinations in `intel`.
+    pub fn new(
+        repo: R,
+        geo: G,
+        intel: Arc<dyn DestinationIntel>,
+        clock: Arc<dyn Clock>,
+        settings: LoginSettings,
+    ) -> Self {
         Self {
             repo,
             geo,
+            intel,
             clock,
             settings,
             population: RwLock::new(Profile::default()),
@@ -114,6 +138,11 @@ impl<R: LoginRepo, G: GeoLookup> LoginService<R, G> {
     /// The storage.
     pub fn repo(&self) -> &R {
         &self.repo
+    }
+
+    /// The IP lookup.
+    pub fn geo(&self) -> &G {
+        &self.geo
     }
 
     /// The settings in force.
@@ -158,20 +187,16 @@ impl<R: LoginRepo, G: GeoLookup> LoginService<R, G> {
         audit: &impl Audit,
         input: &LoginInput,
     ) -> Result<Assessment, LoginServiceError> {
-        let geo = self.geo.lookup(input.ip);
-        let ip = input.ip.to_string();
-        let subnet = input.subnet();
-        let since = input.at.minus_millis(self.settings.spray.window_ms);
-        let state = self
-            .repo
-            .login_state(&input.user, &ip, &subnet, since)
-            .await?;
-        let obs = input.observation(&geo);
-        let user_profile = state.profile.clone().unwrap_or_default();
-        let (s, parts) = {
-            let pop = self.population.read().unwrap_or_else(|e| e.into_inner());
-            score(&self.settings.model, &user_profile, &pop, &obs)
-        };
+        let g = self.gather(input).await?;
+        let Gathered {
+            geo,
+            ip,
+            subnet,
+            obs,
+            parts,
+            ..
+        } = &g;
+        let (geo, ip, subnet, obs, parts) = (*geo, ip.clone(), subnet.as_str(), obs, parts);
         let brute = &self.settings.brute;
         let event_for = |a: &Assessment| {
             NewEvent::typed(
@@ -189,18 +214,7 @@ impl<R: LoginRepo, G: GeoLookup> LoginService<R, G> {
                 },
             )
         };
-        let mut facts = Facts {
-            at: input.at,
-            geo,
-            score: (s, &parts),
-            last_success: user_profile.last_success,
-            locked_until: brute.locked(&state.brute, input.at),
-            bad_ip: geo.network.listed,
-            accounts_failed_from_ip: state.accounts_failed_from_ip,
-            accounts_failed_from_subnet: state.accounts_failed_from_subnet,
-            stuffing_accounts: self.settings.spray.stuffing_accounts,
-            spraying_accounts: self.settings.spray.spraying_accounts,
-        };
+        let mut facts = self.facts(input, &g);
         match input.outcome {
             Outcome::Failure => {
                 // The password was wrong: only the lock and the source's counters matter.
@@ -208,7 +222,7 @@ impl<R: LoginRepo, G: GeoLookup> LoginService<R, G> {
                     user: &input.user,
                     at: input.at,
                     ip: &ip,
-                    subnet: &subnet,
+                    subnet,
                 };
                 let provisional = failed(&self.settings.rules, &facts);
                 let after = self
@@ -238,7 +252,7 @@ impl<R: LoginRepo, G: GeoLookup> LoginService<R, G> {
                     let learned = LearnedLogin {
                         user: &input.user,
                         at: input.at,
-                        observation: &obs,
+                        observation: obs,
                         // A VPN exit says nothing about where the user is.
                         position: geo
                             .position
@@ -263,12 +277,67 @@ impl<R: LoginRepo, G: GeoLookup> LoginService<R, G> {
                     self.pending
                         .lock()
                         .unwrap_or_else(|e| e.into_inner())
-                        .push((obs, input.at));
+                        .push((obs.clone(), input.at));
                 } else {
                     self.repo.record_refusal(event_for(&a)).await?;
                 }
                 Ok(a)
             }
+        }
+    }
+
+    /// What [`LoginService::assess`] would decide for `input` now, without recording anything:
+    /// no counter moves, nothing is learnt, no event is written (for operators checking a
+    /// user's report from the command line).
+    pub async fn preview(&self, input: &LoginInput) -> Result<Assessment, LoginServiceError> {
+        let g = self.gather(input).await?;
+        let facts = self.facts(input, &g);
+        Ok(match input.outcome {
+            Outcome::Failure => failed(&self.settings.rules, &facts),
+            Outcome::Success => decide(&self.settings.rules, &facts),
+        })
+    }
+
+    /// Reads what deciding on `input` needs and scores it.
+    async fn gather(&self, input: &LoginInput) -> Result<Gathered, RepoError> {
+        let geo = self.geo.lookup(input.ip);
+        let ip = input.ip.to_string();
+        let subnet = input.subnet();
+        let since = input.at.minus_millis(self.settings.spray.window_ms);
+        let state = self
+            .repo
+            .login_state(&input.user, &ip, &subnet, since)
+            .await?;
+        let obs = input.observation(&geo);
+        let profile = state.profile.clone().unwrap_or_default();
+        let (score, parts) = {
+            let pop = self.population.read().unwrap_or_else(|e| e.into_inner());
+            score(&self.settings.model, &profile, &pop, &obs)
+        };
+        Ok(Gathered {
+            geo,
+            ip,
+            subnet,
+            state,
+            obs,
+            profile,
+            score,
+            parts,
+        })
+    }
+
+    fn facts<'a>(&self, input: &LoginInput, g: &'a Gathered) -> Facts<'a> {
+        Facts {
+            at: input.at,
+            geo: g.geo,
+            score: (g.score, &g.parts),
+            last_success: g.profile.last_success,
+            locked_until: self.settings.brute.locked(&g.state.brute, input.at),
+            bad_ip: g.geo.network.listed,
+            accounts_failed_from_ip: g.state.accounts_failed_from_ip,
+            accounts_failed_from_subnet: g.state.accounts_failed_from_subnet,
+            stuffing_accounts: self.settings.spray.stuffing_accounts,
+            spraying_accounts: self.settings.spray.spraying_accounts,
         }
     }
 
@@ -294,25 +363,28 @@ impl<R: LoginRepo, G: GeoLookup> LoginService<R, G> {
         Ok(())
     }
 
-    /// Screens a withdrawal and records the verdict (see [`crate::screen`]).
+    /// Screens a withdrawal and records the verdict (see [`crate::screen`]): the destination is
+    /// examined by address intelligence first, then the locks and limits are read and the
+    /// withdrawal counted in one transaction, with the intelligence's events and the verdict.
     pub async fn screen_withdrawal(
         &self,
         req: &WithdrawalRequest,
-        intel: &DestinationIntel,
     ) -> Result<WithdrawVerdict, LoginServiceError> {
         if req.asset.is_empty()
             || req.asset.len() > 16
             || !req.asset.bytes().all(|c| c.is_ascii_alphanumeric())
         {
-            return Err(LoginServiceError::Withdrawal(
-                "asset must be 1–16 letters or digits",
-            ));
+            return Err(LoginServiceError::Asset {
+                got: req.asset.chars().take(20).collect(),
+            });
         }
-        if req.destination.is_empty() || req.destination.len() > 128 {
-            return Err(LoginServiceError::Withdrawal(
-                "destination must be 1–128 characters",
-            ));
+        if req.recent.len() > MAX_RECENT {
+            return Err(LoginServiceError::TooManyRecent {
+                max: MAX_RECENT,
+                got: req.recent.len(),
+            });
         }
+        let intel = self.intel.examine(req, actor());
         let user = req.user.as_str().to_owned();
         let event_for = |f: &crate::withdraw::WithdrawFacts, v: &WithdrawVerdict| {
             NewEvent::typed(
@@ -341,7 +413,7 @@ impl<R: LoginRepo, G: GeoLookup> LoginService<R, G> {
         };
         Ok(self
             .repo
-            .screen_withdrawal(req, intel, &self.settings.withdraw, &event_for)
+            .screen_withdrawal(req, &intel, &self.settings.withdraw, &event_for)
             .await?)
     }
 
@@ -385,6 +457,18 @@ impl<R: LoginRepo, G: GeoLookup> LoginService<R, G> {
             .ok_or_else(sealed_err)?;
         String::from_utf8(plain).map(Some).map_err(|_| sealed_err())
     }
+}
+
+/// What one assessment read, owned, so the decision's facts can borrow from it.
+struct Gathered {
+    geo: GeoInfo,
+    ip: String,
+    subnet: String,
+    state: LoginState,
+    obs: Observation,
+    profile: Profile,
+    score: u8,
+    parts: Vec<FeatureRisk>,
 }
 
 fn phishing_aad(user: &AccountId) -> Vec<u8> {

@@ -6,8 +6,8 @@
 
 use custodia_events::{NewEvent, RepoResult, Timestamp};
 use custodia_login::{
-    BrutePolicy, BruteState, DestinationIntel, FailedLogin, LastLogin, LearnedLogin, LoginRepo,
-    LoginState, Observation, Profile, SecurityChange, WithdrawFacts, WithdrawPolicy,
+    AccountView, BrutePolicy, BruteState, FailedLogin, IntelFindings, LastLogin, LearnedLogin,
+    LoginRepo, LoginState, Observation, Profile, SecurityChange, WithdrawFacts, WithdrawPolicy,
     WithdrawVerdict, WithdrawalRequest, screen,
 };
 use custodia_primitives::AccountId;
@@ -104,6 +104,66 @@ impl LoginRepo for Store {
                     since,
                 )
                 .await?,
+            })
+        })
+        .await
+    }
+
+    async fn account_view(
+        &self,
+        user: &AccountId,
+        changes_since: Timestamp,
+    ) -> RepoResult<AccountView> {
+        db(async {
+            let id = user.as_str().to_owned();
+            let row = sqlx::query(
+                "SELECT profile, failures, last_failure_ms, locked_until_ms, allowlist_only \
+                 FROM login_accounts WHERE user_id = $1",
+            )
+            .bind(id.clone())
+            .fetch_optional(&self.pool)
+            .await?;
+            let Some(row) = row else {
+                return Ok(AccountView::default());
+            };
+            let allowlist = sqlx::query(
+                "SELECT address, added_ms FROM login_allowlist WHERE user_id = $1 \
+                 ORDER BY added_ms, address",
+            )
+            .bind(id.clone())
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(|r| -> Result<(String, Timestamp), StoreError> {
+                Ok((
+                    r.try_get("address")?,
+                    Timestamp::from_millis(r.try_get("added_ms")?),
+                ))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+            let changes = sqlx::query(
+                "SELECT kind, at_ms FROM login_security_changes WHERE user_id = $1 \
+                 AND at_ms >= $2 ORDER BY at_ms",
+            )
+            .bind(id)
+            .bind(changes_since.as_millis())
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(|r| -> Result<(SecurityChange, Timestamp), StoreError> {
+                let c: String = r.try_get("kind")?;
+                let c = SecurityChange::parse(&c)
+                    .ok_or_else(|| StoreError::corrupt("login_security_changes", "change"))?;
+                Ok((c, Timestamp::from_millis(r.try_get("at_ms")?)))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+            let only: i64 = row.try_get("allowlist_only")?;
+            Ok(AccountView {
+                profile: profile_from(row.try_get("profile")?)?,
+                brute: brute_from(&row)?,
+                allowlist_only: only != 0,
+                allowlist,
+                changes,
             })
         })
         .await
@@ -288,20 +348,21 @@ impl LoginRepo for Store {
     async fn screen_withdrawal(
         &self,
         req: &WithdrawalRequest,
-        intel: &DestinationIntel,
+        intel: &IntelFindings,
         policy: &WithdrawPolicy,
         event_for: &(dyn Fn(&WithdrawFacts, &WithdrawVerdict) -> NewEvent + Sync),
     ) -> RepoResult<WithdrawVerdict> {
         db(async {
             let (mut tx, seq, hash) = self.write_tx().await?;
             let user = req.user.as_str().to_owned();
+            let destination = req.destination.canonical();
             let acc = account(&mut tx, &req.user).await?;
             let only: i64 = acc.try_get("allowlist_only")?;
             let added = sqlx::query(
                 "SELECT added_ms FROM login_allowlist WHERE user_id = $1 AND address = $2",
             )
             .bind(user.clone())
-            .bind(req.destination.clone())
+            .bind(destination)
             .fetch_optional(&mut *tx)
             .await?
             .map(|r| r.try_get::<i64, _>("added_ms"))
@@ -369,7 +430,9 @@ impl LoginRepo for Store {
                 .execute(&mut *tx)
                 .await?;
             }
-            Self::append_in(&mut tx, seq, hash, vec![event_for(&facts, &verdict)]).await?;
+            let mut events = intel.events.clone();
+            events.push(event_for(&facts, &verdict));
+            Self::append_in(&mut tx, seq, hash, events).await?;
             tx.commit().await?;
             Ok(verdict)
         })

@@ -3,11 +3,23 @@
 use std::path::PathBuf;
 
 use custodia_login::{
-    BrutePolicy, LoginSettings, RangeTable, RulePolicy, ScoreModel, SprayPolicy, WithdrawPolicy,
+    BrutePolicy, GeoPrefer, GeoSources, LoginSettings, MmdbGeo, RangeTable, RulePolicy, ScoreModel,
+    SprayPolicy, WithdrawPolicy,
 };
 use serde::{Deserialize, Serialize};
 
 use crate::error::ConfigError;
+
+/// `login.geo_prefer`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum GeoPreferConfig {
+    /// The `.mmdb` databases first.
+    #[default]
+    Mmdb,
+    /// The CSV ranges first.
+    Ranges,
+}
 
 /// `[login]`.
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -16,6 +28,12 @@ pub struct LoginConfig {
     /// IP ranges (`start,end,country,asn,lat,lon,kinds`; kinds `tor|vpn|hosting|listed`); none:
     /// every address is unknown and only the device and agent features speak.
     pub geo_ranges: Option<PathBuf>,
+    /// MaxMind-format databases (`.mmdb`: GeoIP2/GeoLite2 City or Country, ASN, Anonymous IP),
+    /// read in this order; the first that knows a field answers it.
+    pub geo_mmdb: Vec<PathBuf>,
+    /// Which source answers first when both know a field: `mmdb` (default) or `ranges`. The
+    /// other fills in what it does not know; Tor/VPN/hosting/listed flags add up.
+    pub geo_prefer: GeoPreferConfig,
     /// Risk score at which a login asks for a second factor.
     pub step_up_at: u8,
     /// Risk score at which a login is refused.
@@ -63,6 +81,8 @@ impl Default for LoginConfig {
         let s = SprayPolicy::default();
         Self {
             geo_ranges: None,
+            geo_mmdb: Vec::new(),
+            geo_prefer: GeoPreferConfig::Mmdb,
             step_up_at: r.step_up_at,
             block_at: r.block_at,
             max_speed_kmh: r.max_speed_kmh as u32,
@@ -132,6 +152,27 @@ impl LoginConfig {
         })?;
         RangeTable::parse(&text)
             .map_err(|e| ConfigError::Invalid(format!("login.geo_ranges {}: {e}", path.display())))
+    }
+
+    /// Every IP source: the `.mmdb` databases of `geo_mmdb` (each verified whole) and the CSV
+    /// ranges, merged as `geo_prefer` says.
+    pub fn geo(&self) -> Result<GeoSources, ConfigError> {
+        let databases = self
+            .geo_mmdb
+            .iter()
+            .map(|path| {
+                let bytes = std::fs::read(path).map_err(|e| {
+                    ConfigError::Invalid(format!("login.geo_mmdb {}: {e}", path.display()))
+                })?;
+                MmdbGeo::from_bytes(&path.display().to_string(), bytes)
+                    .map_err(|e| ConfigError::Invalid(format!("login.geo_mmdb {e}")))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let prefer = match self.geo_prefer {
+            GeoPreferConfig::Mmdb => GeoPrefer::Mmdb,
+            GeoPreferConfig::Ranges => GeoPrefer::Ranges,
+        };
+        Ok(GeoSources::new(databases, self.ranges()?, prefer))
     }
 
     pub(crate) fn validate(&self) -> Result<(), ConfigError> {

@@ -1,6 +1,7 @@
-//! Account-takeover defence over HTTP: login assessment, withdrawal screening (with the guard's
-//! address intelligence), security changes, allowlists and anti-phishing codes. The rules are in
-//! `custodia-login`; this folder maps HTTP onto its use cases.
+//! Account-takeover defence over HTTP: login assessment, withdrawal screening, security changes,
+//! allowlists and anti-phishing codes. The rules and the use cases are in `custodia-login` (the
+//! destination's address intelligence comes through its `DestinationIntel` port, which the
+//! binary implements); this folder maps HTTP onto them.
 
 mod config;
 mod doc;

@@ -7,10 +7,10 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::{post, put};
 use axum::{Json, Router};
+use custodia_chain::{Address, Chain};
 use custodia_events::Timestamp;
-use custodia_guard::{Address, AddressQuery, ScreenContext};
 use custodia_login::{
-    Decision, DestinationIntel, LoginInput, LoginRepo, LoginServiceError, SecurityChange,
+    Decision, LoginInput, LoginRepo, LoginServiceError, MAX_RECENT, SecurityChange,
     WithdrawDecision, WithdrawalRequest, sample_email,
 };
 
@@ -50,7 +50,10 @@ fn service_error(e: LoginServiceError) -> ApiError {
         LoginServiceError::AntiPhishingCode => {
             ApiError::bad_request("invalid_anti_phishing_code", e.to_string())
         }
-        LoginServiceError::Withdrawal(m) => ApiError::bad_request("invalid_withdrawal", m),
+        LoginServiceError::Asset { .. } => ApiError::bad_request("invalid_asset", e.to_string()),
+        LoginServiceError::TooManyRecent { .. } => {
+            ApiError::bad_request("batch_too_large", e.to_string())
+        }
         LoginServiceError::Repo(e) => e.into(),
         e @ LoginServiceError::Sealed { .. } => ApiError::internal(e.to_string()),
     }
@@ -118,7 +121,7 @@ async fn assess<R: LoginRepo + 'static>(
 
 async fn screen<R: LoginRepo + 'static>(
     State(st): State<LoginPart<R>>,
-    op: Operator<ServiceOrAdmin>,
+    _op: Operator<ServiceOrAdmin>,
     ApiJson(req): ApiJson<ScreenWithdrawal>,
 ) -> Result<Json<WithdrawalVerdictView>, ApiError> {
     let user = parse_user(&req.user)?;
@@ -132,76 +135,41 @@ async fn screen<R: LoginRepo + 'static>(
         .chain
         .as_deref()
         .map(|c| {
-            custodia_guard::Chain::from_name(c)
-                .map_err(|e| ApiError::bad_request("invalid_chain", e.to_string()))
+            Chain::from_name(c).map_err(|e| ApiError::bad_request("invalid_chain", e.to_string()))
         })
         .transpose()?;
     let parse = |s: &str| match chain {
         Some(c) => Address::parse(c, s),
         None => Address::parse_any(s),
     };
-    let destination = parse(&req.destination)
+    let destination = parse(req.destination.trim())
         .map_err(|e| ApiError::bad_request("invalid_address", format!("destination: {e}")))?;
-    if req.recent.len() > 1000 {
-        return Err(ApiError::bad_request(
-            "batch_too_large",
-            "at most 1000 addresses in `recent`",
-        ));
+    if req.recent.len() > MAX_RECENT {
+        return Err(service_error(LoginServiceError::TooManyRecent {
+            max: MAX_RECENT,
+            got: req.recent.len(),
+        }));
     }
     let recent = req
         .recent
         .iter()
         .enumerate()
         .map(|(i, s)| {
-            parse(s)
+            parse(s.trim())
                 .map_err(|e| ApiError::bad_request("invalid_address", format!("recent[{i}]: {e}")))
         })
         .collect::<Result<Vec<_>, _>>()?;
-    // Address intelligence first, outside the screening transaction.
-    let guard = st.catalog.current();
-    let query = AddressQuery {
-        address: destination.canonical(),
-        chain: Some(destination.chain()),
-        context: ScreenContext::Withdrawal,
-    };
-    let batch = guard
-        .screen_addresses(Some(&user), std::slice::from_ref(&query))
-        .map_err(|e| ApiError::bad_request("batch_too_large", e.to_string()))?;
-    let listed: Vec<String> = match batch.results.first() {
-        Some(Ok(s)) => {
-            let mut c: Vec<String> = s
-                .hits
-                .iter()
-                .map(|h| h.category.as_str().to_owned())
-                .collect();
-            c.dedup();
-            c
-        }
-        _ => Vec::new(),
-    };
-    let (poisoned, pevents) = guard.check_poisoning(&user, &destination, &recent);
-    let now = st.service.now();
-    for pe in batch.events.into_iter().chain(pevents) {
-        st.recorder
-            .record_wait(pe.event.to_event(now, &op.actor(), &pe.subject))
-            .await?;
-    }
     let v = st
         .service
-        .screen_withdrawal(
-            &WithdrawalRequest {
-                user,
-                at: now,
-                asset: req.asset,
-                amount,
-                usd_cents: req.usd_cents,
-                destination: destination.canonical(),
-            },
-            &DestinationIntel {
-                listed,
-                imitates: poisoned.map(|m| m.imitates.canonical()),
-            },
-        )
+        .screen_withdrawal(&WithdrawalRequest {
+            user,
+            at: st.service.now(),
+            asset: req.asset,
+            amount,
+            usd_cents: req.usd_cents,
+            destination,
+            recent,
+        })
         .await
         .map_err(service_error)?;
     let (decision, hold_until) = match v.decision {
@@ -251,7 +219,7 @@ async fn allowlist<R: LoginRepo + 'static>(
     ApiJson(req): ApiJson<AllowlistRequest>,
 ) -> Result<StatusCode, ApiError> {
     let user = parse_user(&req.user)?;
-    let address = Address::parse_any(&req.address)
+    let address = Address::parse_any(req.address.trim())
         .map_err(|e| ApiError::bad_request("invalid_address", e.to_string()))?;
     st.service
         .repo()

@@ -3,9 +3,8 @@
 use std::sync::Arc;
 
 use axum::extract::FromRef;
-use custodia_guard::Catalog;
 use custodia_keys::Kek;
-use custodia_login::{LoginRepo, LoginService, RangeTable, Sealer};
+use custodia_login::{GeoSources, LoginRepo, LoginService, Sealer};
 
 use super::LoginMetrics;
 use crate::auth::OperatorAuth;
@@ -38,9 +37,7 @@ impl Sealer for KekSealer {
 /// What the login routes need. Cheap to clone.
 pub struct LoginPart<R> {
     /// The use cases.
-    pub service: Arc<LoginService<R, RangeTable>>,
-    /// The guard's lists, for destinations.
-    pub catalog: Arc<Catalog>,
+    pub service: Arc<LoginService<R, GeoSources>>,
     /// Anti-phishing codes are sealed with it.
     pub sealer: Arc<KekSealer>,
     /// Decisions without a write of their own.
@@ -55,7 +52,6 @@ impl<R> Clone for LoginPart<R> {
     fn clone(&self) -> Self {
         Self {
             service: self.service.clone(),
-            catalog: self.catalog.clone(),
             sealer: self.sealer.clone(),
             recorder: self.recorder.clone(),
             metrics: self.metrics.clone(),
@@ -73,8 +69,7 @@ impl<R> FromRef<LoginPart<R>> for OperatorAuth {
 impl<R: LoginRepo + 'static> LoginPart<R> {
     /// Wires the login routes and registers their metrics.
     pub fn new(
-        service: Arc<LoginService<R, RangeTable>>,
-        catalog: Arc<Catalog>,
+        service: Arc<LoginService<R, GeoSources>>,
         sealer: KekSealer,
         recorder: Recorder,
         metrics: &Metrics,
@@ -82,7 +77,6 @@ impl<R: LoginRepo + 'static> LoginPart<R> {
     ) -> Self {
         Self {
             service,
-            catalog,
             sealer: Arc::new(sealer),
             recorder,
             metrics: Arc::new(LoginMetrics::register(metrics)),

@@ -27,6 +27,56 @@ pub const ANALYST: &str = "ana_0f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c";
 pub const T0: i64 = 1_767_225_600_000;
 pub const PASS: &str = "Str0ng!Passphrase";
 
+/// The login defence's address intelligence over the guard's catalog, as the binary wires it
+/// (`custodia-cli`'s `CatalogIntel`, which the binary's own tests exercise): the HTTP tests
+/// need the same findings to check how the shell maps them.
+pub struct GuardIntel(Arc<custodia_guard::Catalog>);
+
+impl custodia_login::DestinationIntel for GuardIntel {
+    fn examine(
+        &self,
+        r: &custodia_login::WithdrawalRequest,
+        actor: &str,
+    ) -> custodia_login::IntelFindings {
+        let g = self.0.current();
+        let q = custodia_guard::AddressQuery {
+            address: r.destination.canonical(),
+            chain: Some(r.destination.chain()),
+            context: custodia_guard::ScreenContext::Withdrawal,
+        };
+        let batch = g
+            .screen_addresses(Some(&r.user), std::slice::from_ref(&q))
+            .unwrap();
+        let listed = match batch.results.first() {
+            Some(Ok(s)) => s
+                .hits
+                .iter()
+                .map(|h| h.category.as_str().to_owned())
+                .collect(),
+            _ => vec!["unscreenable".to_owned()],
+        };
+        let recent: Vec<custodia_guard::Address> = r.recent.iter().map(|a| (*a).into()).collect();
+        let (m, flagged) = g.check_poisoning(&r.user, &r.destination.into(), &recent);
+        custodia_login::IntelFindings {
+            listed,
+            imitates: m.map(|m| m.imitates.canonical()),
+            events: batch
+                .events
+                .into_iter()
+                .chain(flagged)
+                .map(|p| p.event.to_event(r.at, actor, &p.subject))
+                .collect(),
+        }
+    }
+}
+
+/// `Services::new`'s login intelligence for tests.
+pub fn guard_intel(
+    catalog: Arc<custodia_guard::Catalog>,
+) -> Arc<dyn custodia_login::DestinationIntel> {
+    Arc::new(GuardIntel(catalog))
+}
+
 pub struct H {
     pub label: &'static str,
     pub app: Services<Store>,
@@ -90,6 +140,7 @@ pub async fn harness_on(t: TestStore, cfg: Config) -> H {
         kek,
         &cfg,
         None,
+        guard_intel,
     );
     app.guard.reload().await.expect("guard lists load");
     H {

@@ -1290,6 +1290,7 @@ async fn a_restart_keeps_the_imported_lists_and_the_snapshot() {
             custodia_keys::Kek::parse(config().secrets.kek.as_ref().unwrap()).unwrap(),
             &config(),
             None,
+            crate::common::guard_intel,
         );
         let loaded = app.guard.reload().await.unwrap();
         assert_eq!(

@@ -14,12 +14,17 @@
 //! response is checked: HTTP 200, no invalid item, and (addresses) exactly the expected number
 //! listed.
 //!
+//! **login**: the login assessment (`POST /v1/login/assess`). Creates a service token, then each
+//! connection sends logins of `--login-users` synthetic users (each from its own address and
+//! device; `--failure-percent` of them wrong passwords). Every response must be HTTP 200 with
+//! a decision; the mix of decisions is printed.
+//!
 //! ```text
 //! custodia-loadgen --addr 127.0.0.1:8080 --admin-token TOKEN [--connections 32] [--duration 10]
 //!                  [--warmup 2] [--threads 1]
 //!                  [--mode gateway|guard] [--kind addresses|domains] [--batch 1000]
 //!                  [--guard-addresses 1000000] [--guard-domains 300000] [--hit-percent 10]
-//!                  [--seed 1] [--skip-import]
+//!                  [--seed 1] [--skip-import] [--login-users 10000] [--failure-percent 5]
 //! ```
 //! Prints requests/s (guard: checks/s) and latency percentiles (client-side, request written to
 //! response read).
@@ -48,6 +53,8 @@ struct Args {
     hit_percent: u32,
     seed: u64,
     skip_import: bool,
+    login_users: u64,
+    failure_percent: u64,
 }
 
 fn args() -> anyhow::Result<Args> {
@@ -66,6 +73,8 @@ fn args() -> anyhow::Result<Args> {
         hit_percent: 10,
         seed: 1,
         skip_import: false,
+        login_users: 10_000,
+        failure_percent: 5,
     };
     let mut it = std::env::args().skip(1);
     while let Some(k) = it.next() {
@@ -85,11 +94,16 @@ fn args() -> anyhow::Result<Args> {
             "--hit-percent" => a.hit_percent = v()?.parse()?,
             "--seed" => a.seed = v()?.parse()?,
             "--skip-import" => a.skip_import = true,
+            "--login-users" => a.login_users = v()?.parse()?,
+            "--failure-percent" => a.failure_percent = v()?.parse()?,
             other => bail!("unknown argument {other}"),
         }
     }
-    if !matches!(a.mode.as_str(), "gateway" | "guard") {
-        bail!("--mode must be gateway or guard");
+    if !matches!(a.mode.as_str(), "gateway" | "guard" | "login") {
+        bail!("--mode must be gateway, guard or login");
+    }
+    if a.login_users == 0 || a.failure_percent > 100 {
+        bail!("--login-users must be at least 1 and --failure-percent at most 100");
     }
     if !matches!(a.kind.as_str(), "addresses" | "domains") {
         bail!("--kind must be addresses or domains");
@@ -309,6 +323,9 @@ fn main() -> anyhow::Result<()> {
     if a.mode == "guard" {
         return rt.block_on(guard::run(a));
     }
+    if a.mode == "login" {
+        return rt.block_on(login::run(a));
+    }
     rt.block_on(async {
         let s = std::sync::Arc::new(setup(&a).await?);
         let measure_from = Instant::now() + Duration::from_secs(a.warmup);
@@ -366,6 +383,163 @@ fn main() -> anyhow::Result<()> {
         }
         Ok(())
     })
+}
+
+/// `--mode login`.
+mod login {
+    use std::collections::BTreeMap;
+    use std::sync::Arc;
+
+    use super::*;
+
+    #[derive(Default)]
+    struct Tally {
+        lat_us: Vec<u32>,
+        decisions: BTreeMap<String, u64>,
+        bad: u64,
+        errors: u64,
+    }
+
+    fn body(a: &Args, n: u64) -> String {
+        // A splitmix step spreads users and outcomes evenly whatever the request number.
+        let mut z = n.wrapping_add(a.seed.wrapping_mul(0x9e37_79b9_7f4a_7c15));
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^= z >> 31;
+        let u = z % a.login_users;
+        let outcome = if (z >> 32) % 100 < a.failure_percent {
+            "failure"
+        } else {
+            "success"
+        };
+        json!({
+            "user": format!("lg-{u}"),
+            "ip": format!("10.{}.{}.{}", (u >> 16) & 255, (u >> 8) & 255, u & 255),
+            "device_id": format!("dev-{u}"),
+            "user_agent": "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36",
+            "outcome": outcome,
+        })
+        .to_string()
+    }
+
+    async fn worker(
+        a: Arc<Args>,
+        token: Arc<String>,
+        conn: u64,
+        measure_from: Instant,
+        until: Instant,
+    ) -> Tally {
+        let mut t = Tally::default();
+        let Ok(mut c) = Conn::open(&a.addr).await else {
+            t.errors += 1;
+            return t;
+        };
+        let mut n = conn << 40;
+        while Instant::now() < until {
+            n += 1;
+            let b = body(&a, n);
+            let start = Instant::now();
+            let r = c.call("POST", "/v1/login/assess", &token, &b).await;
+            let lat = start.elapsed();
+            if start < measure_from {
+                continue;
+            }
+            match r {
+                Ok((200, b)) => {
+                    let v: Value = serde_json::from_slice(&b).unwrap_or(Value::Null);
+                    match v["decision"].as_str() {
+                        Some(d) => {
+                            *t.decisions.entry(d.to_owned()).or_default() += 1;
+                            t.lat_us
+                                .push(lat.as_micros().min(u128::from(u32::MAX)) as u32);
+                        }
+                        None => t.bad += 1,
+                    }
+                }
+                Ok((status, b)) => {
+                    if t.bad == 0 {
+                        eprintln!(
+                            "first failed response: HTTP {status} {}",
+                            String::from_utf8_lossy(&b)
+                        );
+                    }
+                    t.bad += 1;
+                }
+                Err(_) => {
+                    t.errors += 1;
+                    match Conn::open(&a.addr).await {
+                        Ok(nc) => c = nc,
+                        Err(_) => break,
+                    }
+                }
+            }
+        }
+        t
+    }
+
+    pub(super) async fn run(a: Args) -> anyhow::Result<()> {
+        let mut c = Conn::open(&a.addr).await?;
+        let run = SystemClock.now().as_millis();
+        let op = json_call(
+            &mut c,
+            "POST",
+            "/v1/operators",
+            &a.admin,
+            json!({"name": format!("bench-login-{run}"), "role": "service"}),
+        )
+        .await?;
+        let token = Arc::new(op["token"].as_str().context("token")?.to_owned());
+        let a = Arc::new(a);
+        let measure_from = Instant::now() + Duration::from_secs(a.warmup);
+        let until = measure_from + Duration::from_secs(a.duration);
+        let tasks: Vec<_> = (0..a.connections as u64)
+            .map(|i| tokio::spawn(worker(a.clone(), token.clone(), i, measure_from, until)))
+            .collect();
+        let mut all = Tally::default();
+        for t in tasks {
+            let t = t.await?;
+            all.lat_us.extend(t.lat_us);
+            for (k, v) in t.decisions {
+                *all.decisions.entry(k).or_default() += v;
+            }
+            all.bad += t.bad;
+            all.errors += t.errors;
+        }
+        all.lat_us.sort_unstable();
+        let pct = |p: f64| -> f64 {
+            if all.lat_us.is_empty() {
+                return 0.0;
+            }
+            let i = ((all.lat_us.len() as f64 * p).ceil() as usize).clamp(1, all.lat_us.len()) - 1;
+            f64::from(all.lat_us[i]) / 1000.0
+        };
+        let done = all.lat_us.len();
+        println!(
+            "mode=login users={} failure_percent={} connections={} duration={}s warmup={}s client_threads={}",
+            a.login_users, a.failure_percent, a.connections, a.duration, a.warmup, a.threads
+        );
+        println!(
+            "assessed={done} decisions={:?} bad={} errors={}",
+            all.decisions, all.bad, all.errors
+        );
+        println!("throughput={:.0} req/s", done as f64 / a.duration as f64);
+        println!(
+            "latency_ms p50={:.3} p90={:.3} p99={:.3} p99.9={:.3} max={:.3}",
+            pct(0.50),
+            pct(0.90),
+            pct(0.99),
+            pct(0.999),
+            pct(1.0)
+        );
+        if all.bad > 0 || all.errors > 0 {
+            bail!(
+                "{} failed responses and {} connection errors: the benchmark is invalid",
+                all.bad,
+                all.errors
+            );
+        }
+        Ok(())
+    }
 }
 
 /// `--mode guard`.

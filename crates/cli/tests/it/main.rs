@@ -8,5 +8,6 @@ mod durability;
 mod operate;
 mod packaging;
 mod publish;
+mod login;
 mod service;
 mod tidy;

@@ -3,10 +3,11 @@
 
 use std::sync::Arc;
 
+use custodia_chain::Address;
 use custodia_events::{Audit, ManualClock, NewEvent, Timestamp};
 use custodia_login::{
-    Decision, DestinationIntel, LoginInput, LoginRepo as _, LoginService, LoginSettings,
-    RangeTable, SecurityChange, WithdrawDecision, WithdrawalRequest,
+    Decision, DestinationIntel, IntelFindings, LoginInput, LoginRepo as _, LoginService,
+    LoginSettings, NoIntel, RangeTable, SecurityChange, WithdrawDecision, WithdrawalRequest,
 };
 use custodia_primitives::AccountId;
 use custodia_store::Store;
@@ -24,10 +25,24 @@ impl Audit for Quiet {
     fn record(&self, _: NewEvent) {}
 }
 
+/// Address intelligence that knows one address of the user's: anything else in `recent` that
+/// differs from it is reported as its look-alike (the guard's rule is tested in the guard).
+struct KnowsReal(Address);
+impl DestinationIntel for KnowsReal {
+    fn examine(&self, r: &WithdrawalRequest, _: &str) -> IntelFindings {
+        IntelFindings {
+            imitates: (r.destination != self.0 && r.recent.contains(&self.0))
+                .then(|| self.0.canonical()),
+            ..IntelFindings::default()
+        }
+    }
+}
+
 fn service(store: Store, clock: &ManualClock) -> LoginService<Store, RangeTable> {
     LoginService::new(
         store,
         RangeTable::parse(GEO).unwrap(),
+        Arc::new(NoIntel),
         Arc::new(clock.clone()),
         LoginSettings::default(),
     )
@@ -237,9 +252,12 @@ async fn a_poisoned_withdrawal_after_a_password_reset_is_blocked_and_limits_hold
         let clock = ManualClock::new(Timestamp::from_millis(T0));
         let mut settings = LoginSettings::default();
         settings.withdraw.daily_usd_cents = 500_000;
+        let real = Address::parse_any("0x52908400098527886E0F7030069857D2E4169EE7").unwrap();
+        let fake = Address::parse_any("0x5290840000000000000000000000000000069ee7").unwrap();
         let svc = Arc::new(LoginService::new(
             t.store.clone(),
             RangeTable::parse(GEO).unwrap(),
+            Arc::new(KnowsReal(real)),
             Arc::new(clock.clone()),
             settings,
         ));
@@ -247,7 +265,7 @@ async fn a_poisoned_withdrawal_after_a_password_reset_is_blocked_and_limits_hold
         svc.repo()
             .allowlist(
                 &user,
-                "bc1qreal",
+                &real.canonical(),
                 Timestamp::from_millis(T0 - 30 * 86_400_000),
                 None,
             )
@@ -258,17 +276,15 @@ async fn a_poisoned_withdrawal_after_a_password_reset_is_blocked_and_limits_hold
             .map(|i| {
                 let (svc, user) = (svc.clone(), user.clone());
                 tokio::spawn(async move {
-                    svc.screen_withdrawal(
-                        &WithdrawalRequest {
-                            user,
-                            at: Timestamp::from_millis(T0 + i),
-                            asset: "BTC".into(),
-                            amount: 1_000_000,
-                            usd_cents: 100_000,
-                            destination: "bc1qreal".into(),
-                        },
-                        &DestinationIntel::default(),
-                    )
+                    svc.screen_withdrawal(&WithdrawalRequest {
+                        user,
+                        at: Timestamp::from_millis(T0 + i),
+                        asset: "BTC".into(),
+                        amount: 1_000_000,
+                        usd_cents: 100_000,
+                        destination: real,
+                        recent: vec![real],
+                    })
                     .await
                     .unwrap()
                 })
@@ -287,20 +303,15 @@ async fn a_poisoned_withdrawal_after_a_password_reset_is_blocked_and_limits_hold
             .await
             .unwrap();
         let v = svc
-            .screen_withdrawal(
-                &WithdrawalRequest {
-                    user: user.clone(),
-                    at: Timestamp::from_millis(T0 + 2 * 86_400_000 + 1),
-                    asset: "BTC".into(),
-                    amount: 1_000,
-                    usd_cents: 100,
-                    destination: "bc1qreaI".into(),
-                },
-                &DestinationIntel {
-                    listed: vec![],
-                    imitates: Some("bc1qreal".into()),
-                },
-            )
+            .screen_withdrawal(&WithdrawalRequest {
+                user: user.clone(),
+                at: Timestamp::from_millis(T0 + 2 * 86_400_000 + 1),
+                asset: "BTC".into(),
+                amount: 1_000,
+                usd_cents: 100,
+                destination: fake,
+                recent: vec![real],
+            })
             .await
             .unwrap();
         assert_eq!(v.decision, WithdrawDecision::Block, "{}: {v:?}", t.label);
@@ -313,17 +324,15 @@ async fn a_poisoned_withdrawal_after_a_password_reset_is_blocked_and_limits_hold
         );
         // The twin: to the real address it is only held for the rest of the 24 h.
         let v = svc
-            .screen_withdrawal(
-                &WithdrawalRequest {
-                    user: user.clone(),
-                    at: Timestamp::from_millis(T0 + 2 * 86_400_000 + 2),
-                    asset: "BTC".into(),
-                    amount: 1_000,
-                    usd_cents: 100,
-                    destination: "bc1qreal".into(),
-                },
-                &DestinationIntel::default(),
-            )
+            .screen_withdrawal(&WithdrawalRequest {
+                user: user.clone(),
+                at: Timestamp::from_millis(T0 + 2 * 86_400_000 + 2),
+                asset: "BTC".into(),
+                amount: 1_000,
+                usd_cents: 100,
+                destination: real,
+                recent: vec![real],
+            })
             .await
             .unwrap();
         assert!(
