@@ -3,11 +3,11 @@
 mod audit;
 mod bench;
 mod demo;
+mod fund;
 mod health;
+mod login;
 mod monitor;
 mod operators;
-mod fund;
-mod login;
 mod output;
 mod por;
 mod prove;
