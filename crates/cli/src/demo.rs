@@ -268,7 +268,7 @@ fn pipeline(a: RunArgs, out: &Output) -> Result<Outcome> {
     // The zk-STARK: every batch proven (zero knowledge, 100-bit policy), then the whole round and
     // one user's full check verified the way an auditor and a user would.
     let t = Instant::now();
-    let proven = crate::prove::prove_all(&round_path, false, out)?;
+    let proven = crate::prove::prove_all(&round_path, false, custodia_round::DEFAULT_JOBS, out)?;
     timed(
         "prove every batch (zk-STARK)",
         t,

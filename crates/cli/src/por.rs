@@ -69,6 +69,10 @@ pub struct ProveArgs {
     /// Keep every batch whose stored proof already verifies (resume an interrupted round).
     #[arg(long)]
     pub skip_existing: bool,
+    /// Batches proven at once (each also uses every core; each needs its own memory, ≈ 3.2 GB
+    /// at 2^14 leaves × 22 assets). Two keep both cores of a 2-core machine busy.
+    #[arg(long, default_value_t = custodia_round::DEFAULT_JOBS)]
+    pub jobs: usize,
 }
 
 #[derive(Debug, Args)]
@@ -177,7 +181,7 @@ pub fn run(cmd: PorCommand, out: &Output) -> Result<Outcome> {
             Ok(Outcome::Ok)
         }
         PorCommand::Prove(a) => {
-            let r = crate::prove::prove_all(&a.round, a.skip_existing, out)?;
+            let r = crate::prove::prove_all(&a.round, a.skip_existing, a.jobs, out)?;
             out.emit(&r, || {
                 let kept = if r.skipped > 0 {
                     format!(", {} already proven and kept", r.skipped)

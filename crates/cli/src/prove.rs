@@ -44,11 +44,17 @@ pub struct ProveReport {
     pub proof_bytes: usize,
 }
 
-/// Proves every batch of a round, one after the other (each proof uses every core); with
+/// Proves every batch of a round, `jobs` at a time (each proof also uses every core); with
 /// `skip_existing`, batches whose stored proof verifies are kept.
-pub fn prove_all(dir: &Path, skip_existing: bool, out: &Output) -> Result<ProveReport> {
+pub fn prove_all(
+    dir: &Path,
+    skip_existing: bool,
+    jobs: usize,
+    out: &Output,
+) -> Result<ProveReport> {
     let t = Instant::now();
-    let proven = custodia_round::prove_all(&round_dir::open(dir), skip_existing, &Bars::new(out))?;
+    let proven =
+        custodia_round::prove_all(&round_dir::open(dir), skip_existing, jobs, &Bars::new(out))?;
     Ok(ProveReport {
         status: "proven",
         round: proven.round,

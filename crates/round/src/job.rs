@@ -203,29 +203,83 @@ pub struct Proven {
     pub proof_bytes: usize,
 }
 
-/// Proves every batch of the round, one after the other (each proof uses every core). With
-/// `skip_existing`, a batch whose stored proof verifies is kept as it is, so an interrupted
-/// round resumes where it stopped.
+/// Batches [`prove_all`] proves at once by default. One proof leaves cores idle during its serial
+/// stretches (transcript, masking randomness, Merkle caps, FRI queries, trace generation); two
+/// proofs side by side keep two cores busy. Each proof in flight holds its own traces and
+/// low-degree extensions (≈ 3.2 GB at 2^14 leaves × 22 assets), so memory grows with `jobs`.
+pub const DEFAULT_JOBS: usize = 2;
+
+/// Runs `f(0) … f(n − 1)` on `jobs` worker threads (at least one), each taking the next index
+/// when it is free, and returns the results in index order. The workers' own parallel work
+/// (every proof uses rayon) shares the global pool. After the first error no new index is
+/// started; the error of the lowest failed index is returned. A panic in `f` propagates.
+pub fn concurrently<T: Send, E: Send>(
+    n: usize,
+    jobs: usize,
+    f: impl Fn(usize) -> Result<T, E> + Sync,
+) -> Result<Vec<T>, E> {
+    use std::sync::Mutex;
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+
+    let next = AtomicUsize::new(0);
+    let failed = AtomicBool::new(false);
+    let slots: Vec<Mutex<Option<Result<T, E>>>> = (0..n).map(|_| Mutex::new(None)).collect();
+    std::thread::scope(|s| {
+        for _ in 0..jobs.clamp(1, n.max(1)) {
+            s.spawn(|| {
+                while !failed.load(Ordering::Relaxed) {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    if i >= n {
+                        break;
+                    }
+                    let r = f(i);
+                    if r.is_err() {
+                        failed.store(true, Ordering::Relaxed);
+                    }
+                    *slots[i].lock().unwrap_or_else(|p| p.into_inner()) = Some(r);
+                }
+            });
+        }
+    });
+    let mut out = Vec::with_capacity(n);
+    for slot in slots {
+        match slot.into_inner().unwrap_or_else(|p| p.into_inner()) {
+            Some(Ok(t)) => out.push(t),
+            Some(Err(e)) => return Err(e),
+            // Not started: an earlier or later index failed, and its error is returned.
+            None => {}
+        }
+    }
+    Ok(out)
+}
+
+/// Proves every batch of the round, `jobs` batches at a time (each proof also uses every core;
+/// see [`DEFAULT_JOBS`]). With `skip_existing`, a batch whose stored proof verifies is kept as
+/// it is, so an interrupted round resumes where it stopped.
 pub fn prove_all(
     blobs: &dyn Blobs,
     skip_existing: bool,
+    jobs: usize,
     progress: &dyn Progress,
 ) -> Result<Proven, Error> {
     let m = load_manifest(blobs)?;
     check_manifest(&m)?;
     let n = m.shape.num_batches();
     progress.begin("proving batches", Some(n as u64));
-    let done = (0..n).try_fold((0, 0), |(bytes, skipped), b| {
+    // Per batch: (proof bytes written, 1 if an existing proof was kept).
+    let done = concurrently(n, jobs, |b| {
         let step = if skip_existing && has_valid_proof(blobs, &m, b) {
-            (bytes, skipped + 1)
+            (0, 1)
         } else {
-            (bytes + prove_one(blobs, &m, b)?, skipped)
+            (prove_one(blobs, &m, b)?, 0)
         };
         progress.step();
         Ok::<_, Error>(step)
     });
     progress.end();
-    let (bytes, skipped) = done?;
+    let done = done?;
+    let bytes = done.iter().map(|d| d.0).sum();
+    let skipped = done.iter().map(|d| d.1).sum();
     Ok(Proven {
         round: m.round,
         batches: n - skipped,

@@ -23,8 +23,8 @@ pub use delivery::{
 pub use error::Error;
 pub use folder::{find_inclusion, load_manifest, read_batch};
 pub use job::{
-    Proven, batch_params, has_valid_proof, prove_all, prove_batch, prove_one, read_boundary,
-    read_witness, store_proof,
+    DEFAULT_JOBS, Proven, batch_params, concurrently, has_valid_proof, prove_all, prove_batch,
+    prove_one, read_boundary, read_witness, store_proof,
 };
 pub use publish::{PUBLIC_FILES, Published, check_publish_paths, publish_public};
 

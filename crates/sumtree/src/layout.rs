@@ -9,7 +9,9 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha20Rng;
 
 use crate::TreeError;
-use crate::leaf::{Nonce, leaf_hash, leaf_input_at, leaf_input_len, uid_hash};
+use crate::leaf::{
+    Nonce, UID_INPUT_LEN, leaf_hash, leaf_input_at, leaf_input_len, uid_hash, uid_input,
+};
 use crate::tree::{LiabilityTree, TreeShape};
 
 /// Marks a padding slot in [`Layout::slot_user`].
@@ -104,11 +106,31 @@ pub fn build_tree(
         });
     }
     let layout = Layout::derive(users.len(), shape, seed)?;
+    // The uid sponges, a chunk at a time through the packed permutation (several users per
+    // call): equal to `uid_hash` user by user, ~2.5x cheaper.
+    const UID_CHUNK: usize = 1 << 11;
     let uids: Vec<Digest> = users
-        .par_iter()
-        .zip(layout.nonces.par_iter())
-        .map(|(id, nonce)| uid_hash(id, nonce, context))
+        .par_chunks(UID_CHUNK)
+        .zip(layout.nonces.par_chunks(UID_CHUNK))
+        .flat_map_iter(|(ids, nonces)| {
+            let inputs: Vec<_> = ids
+                .iter()
+                .zip(nonces)
+                .map(|(id, nonce)| uid_input(id, nonce, context))
+                .collect();
+            custodia_hash::sponge_many(
+                custodia_hash::domain::UID,
+                UID_INPUT_LEN as u64,
+                inputs.len(),
+                UID_INPUT_LEN,
+                |i, j| inputs[i][j],
+            )
+        })
         .collect();
+    debug_assert!(
+        uids.is_empty() || uids[0] == uid_hash(&users[0], &layout.nonces[0], context),
+        "the packed uid sponge is the scalar one"
+    );
     let mut rng = ChaCha20Rng::from_seed(*seed);
     rng.set_stream(STREAM_PADDING);
     let slot_uid: Vec<Digest> = layout

@@ -39,7 +39,8 @@ fn four_batches() -> &'static Path {
             &Silent,
         )
         .expect("build");
-        custodia_round::prove_all(&blobs, false, &Silent).expect("prove");
+        custodia_round::prove_all(&blobs, false, custodia_round::DEFAULT_JOBS, &Silent)
+            .expect("prove");
         dir
     })
     .path()
@@ -344,7 +345,7 @@ fn zero_or_reused_salts_are_refused_and_why_they_matter() {
 #[test]
 fn prove_skip_existing_keeps_valid_proofs_and_redoes_the_rest() {
     let (_dir, blobs) = copy();
-    let done = custodia_round::prove_all(&blobs, true, &Silent).unwrap();
+    let done = custodia_round::prove_all(&blobs, true, 1, &Silent).unwrap();
     assert_eq!((done.batches, done.skipped), (0, 4));
     // An interrupted round: one proof missing, one cut short.
     std::fs::remove_file(blobs.path(&proof_key(1, "proof")).unwrap()).unwrap();
@@ -352,7 +353,7 @@ fn prove_skip_existing_keeps_valid_proofs_and_redoes_the_rest() {
     blobs
         .put(&proof_key(3, "proof"), &cut[..cut.len() / 2])
         .unwrap();
-    let done = custodia_round::prove_all(&blobs, true, &Silent).unwrap();
+    let done = custodia_round::prove_all(&blobs, true, 1, &Silent).unwrap();
     assert_eq!((done.batches, done.skipped), (2, 2));
     check(&blobs).expect("the resumed round verifies");
     // A valid proof for other chain boundaries (a stale salt) is proven again, not kept.
@@ -364,10 +365,11 @@ fn prove_skip_existing_keeps_valid_proofs_and_redoes_the_rest() {
     let stale = custodia_round::prove_batch(&m, 2, &w, (&stale_in, &chain_out)).unwrap();
     custodia_round::store_proof(&blobs, 2, &stale).unwrap();
     assert!(!custodia_round::has_valid_proof(&blobs, &m, 2));
-    let done = custodia_round::prove_all(&blobs, true, &Silent).unwrap();
+    let done = custodia_round::prove_all(&blobs, true, 1, &Silent).unwrap();
     assert_eq!((done.batches, done.skipped), (1, 3));
     check(&blobs).expect("verified");
     // Negative twin: without the flag every batch is proven again.
-    let done = custodia_round::prove_all(&blobs, false, &Silent).unwrap();
+    let done =
+        custodia_round::prove_all(&blobs, false, custodia_round::DEFAULT_JOBS, &Silent).unwrap();
     assert_eq!((done.batches, done.skipped), (4, 0));
 }

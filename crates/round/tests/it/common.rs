@@ -80,7 +80,8 @@ pub fn proven_round() -> &'static Path {
             &Silent,
         )
         .expect("build");
-        custodia_round::prove_all(&blobs, false, &Silent).expect("prove");
+        custodia_round::prove_all(&blobs, false, custodia_round::DEFAULT_JOBS, &Silent)
+            .expect("prove");
         dir
     })
     .path()

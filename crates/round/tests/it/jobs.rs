@@ -271,7 +271,8 @@ fn batches_beyond_the_round_and_rounds_without_prices_are_refused() {
     let m = custodia_round::load_manifest(&blobs).unwrap();
     let err = custodia_round::prove_one(&blobs, &m, 0).unwrap_err();
     assert!(matches!(err, Error::NoPrices), "{err}");
-    let err = custodia_round::prove_all(&blobs, false, &Silent).unwrap_err();
+    let err = custodia_round::prove_all(&blobs, false, custodia_round::DEFAULT_JOBS, &Silent)
+        .unwrap_err();
     assert!(
         matches!(err, Error::Manifest(RoundError::Manifest(_))),
         "{err}"
@@ -296,4 +297,54 @@ fn a_manifest_of_another_format_is_refused() {
         custodia_round::load_manifest(&blobs),
         Err(Error::NotAManifest { .. })
     ));
+}
+
+#[test]
+fn concurrent_jobs_return_every_result_in_index_order() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    for jobs in [1, 2, 3, 64] {
+        let calls = AtomicUsize::new(0);
+        let out = custodia_round::concurrently(10, jobs, |i| {
+            calls.fetch_add(1, Ordering::Relaxed);
+            Ok::<_, String>(i * i)
+        })
+        .unwrap();
+        assert_eq!(
+            out,
+            (0..10).map(|i| i * i).collect::<Vec<_>>(),
+            "jobs {jobs}"
+        );
+        assert_eq!(calls.load(Ordering::Relaxed), 10, "each index runs once");
+    }
+    // Zero jobs still runs one worker; zero indexes run nothing.
+    assert_eq!(
+        custodia_round::concurrently(3, 0, Ok::<_, ()>).unwrap(),
+        vec![0, 1, 2]
+    );
+    assert!(
+        custodia_round::concurrently(0, 2, Ok::<_, ()>)
+            .unwrap()
+            .is_empty()
+    );
+}
+
+#[test]
+fn concurrent_jobs_stop_at_an_error_and_report_the_lowest_failed_index() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let calls = AtomicUsize::new(0);
+    let err = custodia_round::concurrently(1000, 1, |i| {
+        calls.fetch_add(1, Ordering::Relaxed);
+        if i >= 3 { Err(i) } else { Ok(i) }
+    })
+    .unwrap_err();
+    assert_eq!(err, 3);
+    assert_eq!(
+        calls.load(Ordering::Relaxed),
+        4,
+        "no index is started after the failure"
+    );
+    // With two workers, later indexes may also have failed: the lowest is reported.
+    let err = custodia_round::concurrently(8, 2, |i| if i % 2 == 1 { Err(i) } else { Ok(i) })
+        .unwrap_err();
+    assert_eq!(err, 1);
 }
