@@ -19,7 +19,7 @@ pub fn eip1967_implementation_slot() -> [u8; 32] {
 }
 
 /// What the bytecode shows.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
 pub struct StaticReport {
     /// Code size in bytes.
     pub size: usize,

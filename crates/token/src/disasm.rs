@@ -1,12 +1,14 @@
 //! EVM disassembly and control flow: instructions with PUSH data skipped, basic blocks, the
 //! selectors the dispatcher compares against, and what each entry point can reach.
 //!
-//! Jumps in compiled Solidity are mostly `PUSH dest; JUMP(I)`; internal functions return
-//! through a dynamic `JUMP` to an address the caller pushed earlier. So a block's successors
-//! are its fall-through, its static jump target, and every valid `JUMPDEST` it pushes (the
-//! return addresses and function pointers it hands on). That over-approximates slightly
-//! (a constant that happens to equal a `JUMPDEST`), never misses a path Solidity emits, and
-//! costs one pass per entry point.
+//! Jumps in compiled Solidity are `PUSH dest; JUMP(I)` or, for internal functions returning,
+//! a `JUMP` to an address the caller pushed earlier and that travelled down the stack. So
+//! reachability runs a small abstract interpretation: each block is entered with a stack of
+//! values that are either a known jump destination or unknown, every opcode moves the stack
+//! by its arity (DUP and SWAP copy and exchange the known values), and a jump goes where its
+//! operand says. States are (block, stack) pairs, at most [`MAX_STATES`] per question; past
+//! that the answer falls back to a cruder rule (every pushed destination is a successor) that
+//! over-approximates but never misses a path, and says so.
 
 use crate::error::TokenError;
 
@@ -82,6 +84,32 @@ pub struct Entry {
     pub dest: u32,
 }
 
+/// The most (block, stack) states one reachability question explores before falling back.
+pub const MAX_STATES: usize = 50_000;
+
+/// Stack entries kept (the rest is treated as unknown).
+const STACK_KEEP: usize = 48;
+
+/// Items an opcode takes from and puts on the stack (DUP, SWAP and PUSH handled apart).
+fn arity(op: u8) -> (usize, usize) {
+    match op {
+        0x01..=0x07 | 0x0a | 0x0b | 0x10..=0x14 | 0x16..=0x18 | 0x1a..=0x1d | 0x20 => (2, 1),
+        0x08 | 0x09 => (3, 1),
+        0x15 | 0x19 | 0x31 | 0x35 | 0x3b | 0x3f | 0x40 | 0x49 | 0x51 | 0x54 | 0x5c => (1, 1),
+        0x30 | 0x32..=0x34 | 0x36 | 0x38 | 0x3a | 0x3d | 0x41..=0x48 | 0x4a | 0x58..=0x5a => (0, 1),
+        0x37 | 0x39 | 0x3e | 0x5e => (3, 0),
+        0x3c => (4, 0),
+        0x50 | 0x56 | 0xff => (1, 0),
+        0x52 | 0x53 | 0x55 | 0x57 | 0x5d | 0xf3 | 0xfd => (2, 0),
+        0xa0..=0xa4 => (usize::from(op - 0xa0) + 2, 0),
+        0xf0 => (3, 1),
+        0xf1 | 0xf2 => (7, 1),
+        0xf4 | 0xfa => (6, 1),
+        0xf5 => (4, 1),
+        _ => (0, 0),
+    }
+}
+
 /// Which notable opcodes a set of blocks contains.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Reach {
@@ -99,6 +127,8 @@ pub struct Reach {
     pub truncated: Option<(usize, usize, usize)>,
     /// Blocks visited.
     pub blocks: usize,
+    /// The state budget ran out and the crude rule answered instead.
+    pub approximate: bool,
 }
 
 impl Code {
@@ -246,25 +276,7 @@ impl Code {
             if std::mem::replace(&mut seen[b], true) {
                 continue;
             }
-            r.blocks += 1;
-            let (s, e) = self.blocks[b];
-            for i in &self.instrs[s as usize..e as usize] {
-                match i.op {
-                    op::CALL | op::CALLCODE | op::STATICCALL => r.external_call = true,
-                    op::DELEGATECALL => r.delegatecall = true,
-                    op::SELFDESTRUCT => r.selfdestruct = true,
-                    op::SSTORE => r.sstore = true,
-                    op::TIMESTAMP | op::NUMBER => r.time = true,
-                    _ => {}
-                }
-                if (op::PUSH1..=op::PUSH32).contains(&i.op) {
-                    let need = usize::from(i.op - op::PUSH1 + 1);
-                    let have = usize::from(i.data.1);
-                    if have < need && r.truncated.is_none() {
-                        r.truncated = Some((i.pc as usize, need, have));
-                    }
-                }
-            }
+            self.scan_block(b, &mut r);
             next.clear();
             self.successors(b, pushed, &mut next);
             stack.extend_from_slice(&next);
@@ -272,20 +284,132 @@ impl Code {
         r
     }
 
+    /// Blocks reachable from `starts` following the stack (see the module docs), or `None`
+    /// when the state budget ran out.
+    fn reach_symbolic(&self, starts: &[usize]) -> Option<Vec<bool>> {
+        use std::collections::HashSet;
+        let mut seen_blocks = vec![false; self.blocks.len()];
+        let mut states: HashSet<(usize, Vec<Option<u32>>)> = HashSet::new();
+        let mut work: Vec<(usize, Vec<Option<u32>>)> = starts.iter().map(|&b| (b, Vec::new())).collect();
+        while let Some((b, stack)) = work.pop() {
+            if states.len() >= MAX_STATES {
+                return None;
+            }
+            if !states.insert((b, stack.clone())) {
+                continue;
+            }
+            seen_blocks[b] = true;
+            let mut st = stack;
+            let pop = |st: &mut Vec<Option<u32>>| st.pop().flatten();
+            let (s, e) = self.blocks[b];
+            let mut jump: Option<(Option<u32>, bool)> = None;
+            for i in &self.instrs[s as usize..e as usize] {
+                match i.op {
+                    op::PUSH0..=op::PUSH32 => {
+                        let v = self.push_value(i).filter(|&v| self.is_jumpdest(v));
+                        st.push(v.map(|v| v as u32));
+                    }
+                    op::DUP1..=op::DUP16 => {
+                        let n = usize::from(i.op - op::DUP1) + 1;
+                        let v = if st.len() >= n { st[st.len() - n] } else { None };
+                        st.push(v);
+                    }
+                    0x90..=0x9f => {
+                        let n = usize::from(i.op - 0x90) + 1;
+                        let len = st.len();
+                        if len > n {
+                            st.swap(len - 1, len - 1 - n);
+                        } else if len > 0 {
+                            // The other side is below what we track: unknown.
+                            st[len - 1] = None;
+                        }
+                    }
+                    op::JUMP => jump = Some((pop(&mut st), false)),
+                    op::JUMPI => {
+                        let t = pop(&mut st);
+                        pop(&mut st);
+                        jump = Some((t, true));
+                    }
+                    other => {
+                        let (a, r) = arity(other);
+                        for _ in 0..a {
+                            pop(&mut st);
+                        }
+                        for _ in 0..r {
+                            st.push(None);
+                        }
+                    }
+                }
+                if st.len() > STACK_KEEP {
+                    st.drain(..st.len() - STACK_KEEP);
+                }
+            }
+            let last = self.instrs[e as usize - 1];
+            if let Some((Some(t), _)) = jump {
+                if let Some(tb) = self.block_at(u64::from(t)) {
+                    work.push((tb, st.clone()));
+                }
+            }
+            let falls = !ends_flow(last.op) && (e as usize) < self.instrs.len();
+            if falls {
+                work.push((self.block_of[e as usize] as usize, st));
+            }
+        }
+        Some(seen_blocks)
+    }
+
+    fn reach_blocks(&self, starts: &[usize]) -> Reach {
+        match self.reach_symbolic(starts) {
+            Some(seen) => {
+                let mut r = Reach::default();
+                for (b, _) in seen.iter().enumerate().filter(|(_, s)| **s) {
+                    self.scan_block(b, &mut r);
+                }
+                r
+            }
+            None => {
+                let mut seen = vec![false; self.blocks.len()];
+                let mut r = self.reach_from(starts, true, &mut seen);
+                r.approximate = true;
+                r
+            }
+        }
+    }
+
+    fn scan_block(&self, b: usize, r: &mut Reach) {
+        r.blocks += 1;
+        let (s, e) = self.blocks[b];
+        for i in &self.instrs[s as usize..e as usize] {
+            match i.op {
+                op::CALL | op::CALLCODE | op::STATICCALL => r.external_call = true,
+                op::DELEGATECALL => r.delegatecall = true,
+                op::SELFDESTRUCT => r.selfdestruct = true,
+                op::SSTORE => r.sstore = true,
+                op::TIMESTAMP | op::NUMBER => r.time = true,
+                _ => {}
+            }
+            if (op::PUSH1..=op::PUSH32).contains(&i.op) {
+                let need = usize::from(i.op - op::PUSH1 + 1);
+                let have = usize::from(i.data.1);
+                if have < need && r.truncated.is_none() {
+                    r.truncated = Some((i.pc as usize, need, have));
+                }
+            }
+        }
+    }
+
     /// What the code can reach from offset 0.
     pub fn reach_all(&self) -> Reach {
-        let mut seen = vec![false; self.blocks.len()];
-        self.reach_from(&[0], true, &mut seen)
+        self.reach_blocks(&[0])
     }
 
     /// What the code can reach from the given entry offsets (one traversal for all).
     pub fn reach_entries(&self, dests: &[u32]) -> Reach {
-        let mut seen = vec![false; self.blocks.len()];
         let starts: Vec<usize> = dests
             .iter()
             .filter_map(|&d| self.block_at(u64::from(d)))
             .collect();
-        self.reach_from(&starts, true, &mut seen)
+        self.reach_blocks(&starts)
     }
 
     /// The dispatcher's entries: `PUSH4 sel; [DUPn]; EQ; PUSH dest; JUMPI` in the blocks the

@@ -4,6 +4,9 @@
 mod analyze;
 mod disasm;
 mod error;
+mod holders;
+mod input;
+mod score;
 pub mod selectors;
 mod sim;
 
@@ -11,3 +14,6 @@ pub use analyze::{StaticReport, analyze, eip1967_implementation_slot};
 pub use disasm::{Code, Entry, MAX_CODE, Reach, decode_hex};
 pub use error::TokenError;
 pub use sim::{Arg, Deployment, ROUTER, SIM_DEPLOYER, SimConfig, SimReport, Trade, simulate};
+pub use holders::{BURN_ADDRESSES, HolderReport, holders};
+pub use input::{Holder, Lock, MAX_DEPLOYMENTS, MAX_HOLDERS, TokenInput, evm_address};
+pub use score::{Assessment, Level, Reason, ReasonCode, assess};
