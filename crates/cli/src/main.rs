@@ -10,6 +10,7 @@ mod reserves;
 mod round_dir;
 mod serve;
 mod service;
+mod token;
 mod verify;
 
 use std::process::ExitCode;
@@ -54,6 +55,9 @@ enum Command {
     /// The tamper-evident event log.
     #[command(subcommand)]
     Audit(audit::AuditCommand),
+    /// Scam-token (honeypot) assessment.
+    #[command(subcommand)]
+    Token(token::TokenCommand),
 }
 
 /// How a command ended, beyond plain success.
@@ -77,6 +81,7 @@ fn main() -> ExitCode {
         Command::Serve(args) => service::serve(args, &out),
         Command::Keys(cmd) => service::keys(cmd, &out),
         Command::Audit(cmd) => audit::run(cmd, &out),
+        Command::Token(cmd) => token::run(cmd, &out),
     };
     match result {
         Ok(Outcome::Ok) => ExitCode::SUCCESS,

@@ -4,9 +4,11 @@
 mod analyze;
 mod disasm;
 mod error;
+pub mod events;
 mod holders;
 mod input;
 mod score;
+mod service;
 pub mod selectors;
 mod sim;
 
@@ -17,3 +19,5 @@ pub use sim::{Arg, Deployment, ROUTER, SIM_DEPLOYER, SimConfig, SimReport, Trade
 pub use holders::{BURN_ADDRESSES, HolderReport, holders};
 pub use input::{Holder, Lock, MAX_DEPLOYMENTS, MAX_HOLDERS, TokenInput, evm_address};
 pub use score::{Assessment, Level, Reason, ReasonCode, assess};
+pub use events::{TokenAssessed, TokenTally, kinds};
+pub use service::{TokenService, TokenServiceError, event_of};
