@@ -35,7 +35,8 @@ pub fn run(cmd: TokenCommand, out: &Output) -> Result<Outcome> {
 }
 
 fn read(path: &PathBuf) -> Result<Vec<TokenInput>> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
     let v: serde_json::Value =
         serde_json::from_str(&text).with_context(|| format!("{}: not JSON", path.display()))?;
     let list = match v {
@@ -51,7 +52,13 @@ fn read(path: &PathBuf) -> Result<Vec<TokenInput>> {
 }
 
 fn human(a: &Assessment) -> String {
-    let mut s = format!("{} {}: {} / 100 ({})", a.chain, a.address, a.score, a.level.as_str());
+    let mut s = format!(
+        "{} {}: {} / 100 ({})",
+        a.chain,
+        a.address,
+        a.score,
+        a.level.as_str()
+    );
     for r in &a.reasons {
         s.push_str(&format!("\n  +{:<3} {}", r.points, r.text));
     }
@@ -71,6 +78,12 @@ fn assess_files(args: AssessArgs, out: &Output) -> Result<Outcome> {
         }
     }
     let flagged = results.iter().any(|a| a.score >= args.fail_score);
-    out.emit(&results, || results.iter().map(human).collect::<Vec<_>>().join("\n"));
-    Ok(if flagged { Outcome::Rejected } else { Outcome::Ok })
+    out.emit(&results, || {
+        results.iter().map(human).collect::<Vec<_>>().join("\n")
+    });
+    Ok(if flagged {
+        Outcome::Rejected
+    } else {
+        Outcome::Ok
+    })
 }

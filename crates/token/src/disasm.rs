@@ -252,7 +252,10 @@ impl Code {
             out.push(self.block_of[e as usize] as usize);
         }
         if matches!(last.op, op::JUMP | op::JUMPI) && instrs.len() >= 2 {
-            if let Some(t) = self.push_value(&instrs[instrs.len() - 2]).and_then(|v| self.block_at(v)) {
+            if let Some(t) = self
+                .push_value(&instrs[instrs.len() - 2])
+                .and_then(|v| self.block_at(v))
+            {
                 out.push(t);
             }
         }
@@ -290,7 +293,8 @@ impl Code {
         use std::collections::HashSet;
         let mut seen_blocks = vec![false; self.blocks.len()];
         let mut states: HashSet<(usize, Vec<Option<u32>>)> = HashSet::new();
-        let mut work: Vec<(usize, Vec<Option<u32>>)> = starts.iter().map(|&b| (b, Vec::new())).collect();
+        let mut work: Vec<(usize, Vec<Option<u32>>)> =
+            starts.iter().map(|&b| (b, Vec::new())).collect();
         while let Some((b, stack)) = work.pop() {
             if states.len() >= MAX_STATES {
                 return None;
@@ -311,7 +315,11 @@ impl Code {
                     }
                     op::DUP1..=op::DUP16 => {
                         let n = usize::from(i.op - op::DUP1) + 1;
-                        let v = if st.len() >= n { st[st.len() - n] } else { None };
+                        let v = if st.len() >= n {
+                            st[st.len() - n]
+                        } else {
+                            None
+                        };
                         st.push(v);
                     }
                     0x90..=0x9f => {
@@ -434,7 +442,10 @@ impl Code {
                     continue;
                 }
                 let mut k = w + 1;
-                if instrs.get(k).is_some_and(|i| (op::DUP1..=op::DUP16).contains(&i.op)) {
+                if instrs
+                    .get(k)
+                    .is_some_and(|i| (op::DUP1..=op::DUP16).contains(&i.op))
+                {
                     k += 1;
                 }
                 let shape = instrs.get(k).is_some_and(|i| i.op == op::EQ)
@@ -442,7 +453,9 @@ impl Code {
                 if !shape {
                     continue;
                 }
-                let Some(dest) = self.push_value(&instrs[k + 1]).filter(|&d| self.is_jumpdest(d))
+                let Some(dest) = self
+                    .push_value(&instrs[k + 1])
+                    .filter(|&d| self.is_jumpdest(d))
                 else {
                     continue;
                 };
@@ -491,7 +504,10 @@ fn ends_block(op: u8) -> bool {
 /// Decodes hex text (an optional `0x`, whitespace around it ignored).
 pub fn decode_hex(text: &str, field: &'static str) -> Result<Vec<u8>, TokenError> {
     let t = text.trim();
-    let t = t.strip_prefix("0x").or_else(|| t.strip_prefix("0X")).unwrap_or(t);
+    let t = t
+        .strip_prefix("0x")
+        .or_else(|| t.strip_prefix("0X"))
+        .unwrap_or(t);
     if t.len() > 2 * MAX_CODE {
         return Err(TokenError::CodeTooLarge {
             field,
@@ -551,11 +567,17 @@ mod tests {
     fn hex_errors_are_specific() {
         assert_eq!(
             decode_hex("0x6g", "code"),
-            Err(TokenError::BadHex { field: "code", at: 1 })
+            Err(TokenError::BadHex {
+                field: "code",
+                at: 1
+            })
         );
         assert_eq!(
             decode_hex("0x600", "code"),
-            Err(TokenError::OddHex { field: "code", got: 3 })
+            Err(TokenError::OddHex {
+                field: "code",
+                got: 3
+            })
         );
         assert_eq!(decode_hex(" 0x6000 ", "code"), Ok(vec![0x60, 0x00]));
         assert!(matches!(

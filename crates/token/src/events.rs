@@ -92,8 +92,18 @@ impl Tally for TokenTally {
         let k = TALLY_KINDS;
         let mut out = vec![
             Figure::count("token.assessed", "Tokens assessed", self.assessed(), k),
-            Figure::count("token.flagged", "Tokens flagged (medium risk or above)", self.flagged(), k),
-            Figure::count("token.honeypots", "Honeypots (could not be sold in simulation)", self.honeypots(), k),
+            Figure::count(
+                "token.flagged",
+                "Tokens flagged (medium risk or above)",
+                self.flagged(),
+                k,
+            ),
+            Figure::count(
+                "token.honeypots",
+                "Honeypots (could not be sold in simulation)",
+                self.honeypots(),
+                k,
+            ),
         ];
         for (reason, n) in self.by_reason() {
             out.push(Figure::count(

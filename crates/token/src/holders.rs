@@ -79,7 +79,10 @@ pub fn holders(input: &TokenInput, now: u64) -> Result<HolderReport, TokenError>
         }
         balances.sort_unstable_by(|a, b| b.cmp(a));
         if !balances.is_empty() {
-            let top: u128 = balances.iter().take(10).fold(0u128, |s, b| s.saturating_add(*b));
+            let top: u128 = balances
+                .iter()
+                .take(10)
+                .fold(0u128, |s, b| s.saturating_add(*b));
             r.top10_bps = Some(share(top, total));
             r.top1_bps = Some(share(balances[0], total));
         }
@@ -108,8 +111,14 @@ pub fn holders(input: &TokenInput, now: u64) -> Result<HolderReport, TokenError>
             let mut held = 0u128;
             for (j, l) in h.locks.iter().enumerate() {
                 if l.unlock_time > now {
-                    held = held.saturating_add(amount(&l.amount, &format!("lp_holders[{i}].locks[{j}].amount"))?);
-                    r.lp_unlock_time = Some(r.lp_unlock_time.map_or(l.unlock_time, |t| t.min(l.unlock_time)));
+                    held = held.saturating_add(amount(
+                        &l.amount,
+                        &format!("lp_holders[{i}].locks[{j}].amount"),
+                    )?);
+                    r.lp_unlock_time = Some(
+                        r.lp_unlock_time
+                            .map_or(l.unlock_time, |t| t.min(l.unlock_time)),
+                    );
                 }
             }
             locked = locked.saturating_add(held.min(bal));
@@ -148,9 +157,15 @@ mod tests {
         pool.is_pool = true;
         input.holders.push(pool);
         let mut locked = h(7, 80);
-        locked.locks = vec![Lock { amount: "80".into(), unlock_time: 2_000 }];
+        locked.locks = vec![Lock {
+            amount: "80".into(),
+            unlock_time: 2_000,
+        }];
         let mut expired = h(8, 10);
-        expired.locks = vec![Lock { amount: "10".into(), unlock_time: 500 }];
+        expired.locks = vec![Lock {
+            amount: "10".into(),
+            unlock_time: 500,
+        }];
         let mut dead = h(0, 10);
         dead.address = BURN_ADDRESSES[1].into();
         input.lp_holders = vec![locked, expired, dead];

@@ -125,7 +125,10 @@ impl TokenInput {
         evm_address(&self.address, "address")?;
         for (name, list) in [("holders", &self.holders), ("lp_holders", &self.lp_holders)] {
             if list.len() > MAX_HOLDERS {
-                return Err(bad(name, format!("{} entries, at most {MAX_HOLDERS}", list.len())));
+                return Err(bad(
+                    name,
+                    format!("{} entries, at most {MAX_HOLDERS}", list.len()),
+                ));
             }
             for (i, h) in list.iter().enumerate() {
                 evm_address(&h.address, &format!("{name}[{i}].address"))?;
@@ -151,14 +154,20 @@ impl TokenInput {
         if self.deploy.len() > MAX_DEPLOYMENTS {
             return Err(bad(
                 "deploy",
-                format!("{} deployments, at most {MAX_DEPLOYMENTS}", self.deploy.len()),
+                format!(
+                    "{} deployments, at most {MAX_DEPLOYMENTS}",
+                    self.deploy.len()
+                ),
             ));
         }
         if self.simulation.gas_per_tx == 0 || self.simulation.gas_per_tx > 30_000_000 {
             return Err(bad("simulation.gas_per_tx", "1 to 30 000 000"));
         }
         if self.simulation.later_blocks > 10_000_000 || self.simulation.wait_seconds > 31_536_000 {
-            return Err(bad("simulation", "waits of at most a year / 10 million blocks"));
+            return Err(bad(
+                "simulation",
+                "waits of at most a year / 10 million blocks",
+            ));
         }
         if self.simulation.buy_permille == 0 || self.simulation.buy_permille > 500 {
             return Err(bad("simulation.buy_permille", "1 to 500"));

@@ -198,9 +198,15 @@ fn flag(b: bool) -> String {
 pub fn assess(input: &TokenInput, now: u64) -> Result<Assessment, TokenError> {
     input.validate()?;
     let address = evm_address(&input.address, "address")?;
-    let st = analyze(decode_hex(&input.runtime_code, "runtime_code")?, "runtime_code")?;
+    let st = analyze(
+        decode_hex(&input.runtime_code, "runtime_code")?,
+        "runtime_code",
+    )?;
     let implementation = match &input.implementation_code {
-        Some(c) => Some(analyze(decode_hex(c, "implementation_code")?, "implementation_code")?),
+        Some(c) => Some(analyze(
+            decode_hex(c, "implementation_code")?,
+            "implementation_code",
+        )?),
         None => None,
     };
     let hold = holders(input, now)?;
@@ -218,7 +224,8 @@ pub fn assess(input: &TokenInput, now: u64) -> Result<Assessment, TokenError> {
     let either = |f: fn(&StaticReport) -> bool| f(&st) || implementation.as_ref().is_some_and(f);
 
     let mut reasons: Vec<Reason> = Vec::new();
-    let mut add = |code: ReasonCode, points: u8, text: String| reasons.push(Reason { code, points, text });
+    let mut add =
+        |code: ReasonCode, points: u8, text: String| reasons.push(Reason { code, points, text });
     let mut g: BTreeMap<String, String> = BTreeMap::new();
     let mut set = |k: &str, v: String| {
         g.insert(k.to_string(), v);
@@ -230,9 +237,16 @@ pub fn assess(input: &TokenInput, now: u64) -> Result<Assessment, TokenError> {
         set("is_honeypot", flag(honeypot));
         set("cannot_buy", flag(!s.buy.ok));
         set("cannot_sell_all", flag(s.cannot_sell_all()));
-        set("trading_cooldown", flag(s.cooldown() || has(Capability::Cooldown)));
+        set(
+            "trading_cooldown",
+            flag(s.cooldown() || has(Capability::Cooldown)),
+        );
         if !s.buy.ok {
-            add(ReasonCode::CannotBuy, 30, "buying through the pair failed".into());
+            add(
+                ReasonCode::CannotBuy,
+                30,
+                "buying through the pair failed".into(),
+            );
         } else if s.blocks_sells_later() {
             add(
                 ReasonCode::SellBlockedLater,
@@ -240,10 +254,18 @@ pub fn assess(input: &TokenInput, now: u64) -> Result<Assessment, TokenError> {
                 "selling worked right after launch but failed for a buyer who came later".into(),
             );
         } else if honeypot {
-            add(ReasonCode::Honeypot, 100, "a fresh buyer could not sell, not even half, not even after waiting".into());
+            add(
+                ReasonCode::Honeypot,
+                100,
+                "a fresh buyer could not sell, not even half, not even after waiting".into(),
+            );
         }
         if s.cannot_sell_all() {
-            add(ReasonCode::CannotSellAll, 40, "selling the whole balance failed, selling half worked".into());
+            add(
+                ReasonCode::CannotSellAll,
+                40,
+                "selling the whole balance failed, selling half worked".into(),
+            );
         }
         if let Some(t) = s.buy.tax_bps {
             set("buy_tax", fraction(t));
@@ -259,40 +281,73 @@ pub fn assess(input: &TokenInput, now: u64) -> Result<Assessment, TokenError> {
         if let Some(t) = sell_tax {
             set("sell_tax", fraction(t));
             if t > 5_000 {
-                add(ReasonCode::ExtremeSellTax, 60, format!("sell tax {}", pct(t)));
+                add(
+                    ReasonCode::ExtremeSellTax,
+                    60,
+                    format!("sell tax {}", pct(t)),
+                );
             } else if t > 1_000 {
                 add(ReasonCode::HighSellTax, 30, format!("sell tax {}", pct(t)));
             }
         } else if honeypot {
             set("sell_tax", "1".into());
         }
-        let transfer = if s.transfer.ok { Some(s.transfer) } else { s.transfer_after_wait };
+        let transfer = if s.transfer.ok {
+            Some(s.transfer)
+        } else {
+            s.transfer_after_wait
+        };
         match transfer.filter(|t| t.ok).and_then(|t| t.tax_bps) {
             Some(t) => {
                 set("transfer_tax", fraction(t));
                 if t > 1_000 {
-                    add(ReasonCode::HighTransferTax, 10, format!("transfer tax {}", pct(t)));
+                    add(
+                        ReasonCode::HighTransferTax,
+                        10,
+                        format!("transfer tax {}", pct(t)),
+                    );
                 }
             }
             None if s.buy.ok => {
-                add(ReasonCode::TransferBlocked, 30, "sending bought tokens to another wallet failed".into());
+                add(
+                    ReasonCode::TransferBlocked,
+                    30,
+                    "sending bought tokens to another wallet failed".into(),
+                );
             }
             None => {}
         }
         if s.cooldown() {
-            add(ReasonCode::TradingCooldown, 10, "moving bought tokens failed at first and worked after waiting".into());
+            add(
+                ReasonCode::TradingCooldown,
+                10,
+                "moving bought tokens failed at first and worked after waiting".into(),
+            );
         }
         if s.phantom_balance {
-            add(ReasonCode::FakeBalances, 60, "a wallet that never received the token shows a balance".into());
+            add(
+                ReasonCode::FakeBalances,
+                60,
+                "a wallet that never received the token shows a balance".into(),
+            );
         }
         let advert = |t: &str| {
             let t = t.to_ascii_lowercase();
-            ["http", "www.", ".com", ".io", ".org", ".xyz", ".net", "claim", "visit"]
-                .iter()
-                .any(|w| t.contains(w))
+            [
+                "http", "www.", ".com", ".io", ".org", ".xyz", ".net", "claim", "visit",
+            ]
+            .iter()
+            .any(|w| t.contains(w))
         };
         if s.name.as_deref().is_some_and(advert) || s.symbol.as_deref().is_some_and(advert) {
-            add(ReasonCode::AdvertName, 20, format!("name {:?} reads like an advert", s.name.clone().unwrap_or_default()));
+            add(
+                ReasonCode::AdvertName,
+                20,
+                format!(
+                    "name {:?} reads like an advert",
+                    s.name.clone().unwrap_or_default()
+                ),
+            );
         }
         if let Some(n) = &s.name {
             set("token_name", n.clone());
@@ -315,67 +370,145 @@ pub fn assess(input: &TokenInput, now: u64) -> Result<Assessment, TokenError> {
     set("is_proxy", flag(proxy));
     set("is_mintable", flag(has(Capability::Mint)));
     set("owner_change_balance", flag(has(Capability::ChangeBalance)));
-    set("can_take_back_ownership", flag(has(Capability::TakeBackOwnership)));
+    set(
+        "can_take_back_ownership",
+        flag(has(Capability::TakeBackOwnership)),
+    );
     set("selfdestruct", flag(either(|r| r.selfdestruct)));
-    set("external_call", flag(either(|r| r.external_call_in_transfer)));
+    set(
+        "external_call",
+        flag(either(|r| r.external_call_in_transfer)),
+    );
     set("transfer_pausable", flag(has(Capability::Pause)));
     set("is_blacklisted", flag(has(Capability::Blacklist)));
     set("is_whitelisted", flag(has(Capability::Whitelist)));
     set("slippage_modifiable", flag(has(Capability::SetTax)));
-    set("personal_slippage_modifiable", flag(has(Capability::SetPersonalTax)));
-    set("is_anti_whale", flag(has(Capability::Limits) || has(Capability::SetLimits)));
+    set(
+        "personal_slippage_modifiable",
+        flag(has(Capability::SetPersonalTax)),
+    );
+    set(
+        "is_anti_whale",
+        flag(has(Capability::Limits) || has(Capability::SetLimits)),
+    );
     set("anti_whale_modifiable", flag(has(Capability::SetLimits)));
     if let Some(v) = input.verified_source {
         set("is_open_source", flag(v));
     }
     if has(Capability::ChangeBalance) {
-        add(ReasonCode::OwnerChangeBalance, 50, "the owner can rewrite any balance".into());
+        add(
+            ReasonCode::OwnerChangeBalance,
+            50,
+            "the owner can rewrite any balance".into(),
+        );
     }
     if has(Capability::TakeBackOwnership) {
-        add(ReasonCode::TakeBackOwnership, 45, "ownership can be taken back after it looks renounced".into());
+        add(
+            ReasonCode::TakeBackOwnership,
+            45,
+            "ownership can be taken back after it looks renounced".into(),
+        );
     }
     if either(|r| r.selfdestruct) {
-        add(ReasonCode::Selfdestruct, 45, "the contract can destroy itself".into());
+        add(
+            ReasonCode::Selfdestruct,
+            45,
+            "the contract can destroy itself".into(),
+        );
     }
     if has(Capability::Mint) {
-        add(ReasonCode::Mintable, 35, "new supply can be minted after launch".into());
+        add(
+            ReasonCode::Mintable,
+            35,
+            "new supply can be minted after launch".into(),
+        );
     }
     if has(Capability::Pause) {
-        add(ReasonCode::TransferPausable, 30, "transfers can be paused".into());
+        add(
+            ReasonCode::TransferPausable,
+            30,
+            "transfers can be paused".into(),
+        );
     }
     if has(Capability::SetTax) {
-        add(ReasonCode::TaxModifiable, 25, "buy/sell taxes can be changed after launch".into());
+        add(
+            ReasonCode::TaxModifiable,
+            25,
+            "buy/sell taxes can be changed after launch".into(),
+        );
     }
     if has(Capability::SetPersonalTax) {
-        add(ReasonCode::PersonalTaxModifiable, 25, "one address's tax can be set on its own".into());
+        add(
+            ReasonCode::PersonalTaxModifiable,
+            25,
+            "one address's tax can be set on its own".into(),
+        );
     }
     if has(Capability::Blacklist) {
-        add(ReasonCode::Blacklist, 20, "addresses can be blacklisted".into());
+        add(
+            ReasonCode::Blacklist,
+            20,
+            "addresses can be blacklisted".into(),
+        );
     }
     if has(Capability::Whitelist) {
-        add(ReasonCode::Whitelist, 15, "a whitelist decides who may trade".into());
+        add(
+            ReasonCode::Whitelist,
+            15,
+            "a whitelist decides who may trade".into(),
+        );
     }
     if has(Capability::Airdrop) {
-        add(ReasonCode::AirdropFunction, 20, "a bulk airdrop function".into());
+        add(
+            ReasonCode::AirdropFunction,
+            20,
+            "a bulk airdrop function".into(),
+        );
     }
     if proxy {
-        add(ReasonCode::Proxy, 15, "an upgradeable proxy: its code can be replaced".into());
+        add(
+            ReasonCode::Proxy,
+            15,
+            "an upgradeable proxy: its code can be replaced".into(),
+        );
     }
     if !proxy && !st.erc20 {
-        add(ReasonCode::NotErc20, 20, "transfer, transferFrom or balanceOf is missing".into());
+        add(
+            ReasonCode::NotErc20,
+            20,
+            "transfer, transferFrom or balanceOf is missing".into(),
+        );
     }
     if either(|r| r.external_call_in_transfer) {
-        add(ReasonCode::ExternalCall, 10, "transfers call other contracts".into());
+        add(
+            ReasonCode::ExternalCall,
+            10,
+            "transfers call other contracts".into(),
+        );
     }
-    let time_explained = sim.as_ref().is_some_and(|s| s.cooldown() || s.blocks_sells_later());
+    let time_explained = sim
+        .as_ref()
+        .is_some_and(|s| s.cooldown() || s.blocks_sells_later());
     if either(|r| r.time_in_transfer) && !time_explained {
-        add(ReasonCode::TimeDependentTransfer, 10, "transfers read the block time or number".into());
+        add(
+            ReasonCode::TimeDependentTransfer,
+            10,
+            "transfers read the block time or number".into(),
+        );
     }
     if has(Capability::SetLimits) {
-        add(ReasonCode::AntiWhaleModifiable, 10, "max-transaction or max-wallet limits can be changed".into());
+        add(
+            ReasonCode::AntiWhaleModifiable,
+            10,
+            "max-transaction or max-wallet limits can be changed".into(),
+        );
     }
     if input.verified_source == Some(false) {
-        add(ReasonCode::Unverified, 15, "source code not verified".into());
+        add(
+            ReasonCode::Unverified,
+            15,
+            "source code not verified".into(),
+        );
     }
 
     // Holders.
@@ -388,21 +521,41 @@ pub fn assess(input: &TokenInput, now: u64) -> Result<Assessment, TokenError> {
     let owner_like = hold.owner_bps.max(hold.creator_bps);
     if let Some(b) = owner_like {
         if b > 3_000 {
-            add(ReasonCode::OwnerConcentration, 25, format!("owner or creator holds {}", pct(b)));
+            add(
+                ReasonCode::OwnerConcentration,
+                25,
+                format!("owner or creator holds {}", pct(b)),
+            );
         } else if b > 1_000 {
-            add(ReasonCode::OwnerConcentration, 10, format!("owner or creator holds {}", pct(b)));
+            add(
+                ReasonCode::OwnerConcentration,
+                10,
+                format!("owner or creator holds {}", pct(b)),
+            );
         }
     }
     if let Some(b) = hold.top10_bps {
         if b > 8_000 {
-            add(ReasonCode::HolderConcentration, 20, format!("top 10 holders hold {}", pct(b)));
+            add(
+                ReasonCode::HolderConcentration,
+                20,
+                format!("top 10 holders hold {}", pct(b)),
+            );
         } else if b > 5_000 {
-            add(ReasonCode::HolderConcentration, 10, format!("top 10 holders hold {}", pct(b)));
+            add(
+                ReasonCode::HolderConcentration,
+                10,
+                format!("top 10 holders hold {}", pct(b)),
+            );
         }
     }
     if let Some(b) = hold.lp_locked_bps {
         if b < 5_000 {
-            add(ReasonCode::LiquidityUnlocked, 20, format!("only {} of the liquidity is locked or burned", pct(b)));
+            add(
+                ReasonCode::LiquidityUnlocked,
+                20,
+                format!("only {} of the liquidity is locked or burned", pct(b)),
+            );
         }
     }
     if let Some(b) = hold.owner_bps {

@@ -76,9 +76,15 @@ pub const SIGNATURES: &[(&str, Capability)] = &[
     ("setTaxes(uint256,uint256)", Capability::SetTax),
     ("setTax(uint256)", Capability::SetTax),
     ("setFeeFor(address,uint256)", Capability::SetPersonalTax),
-    ("setAddressFee(address,uint256,uint256)", Capability::SetPersonalTax),
+    (
+        "setAddressFee(address,uint256,uint256)",
+        Capability::SetPersonalTax,
+    ),
     ("setBalance(address,uint256)", Capability::ChangeBalance),
-    ("setBalances(address[],uint256[])", Capability::ChangeBalance),
+    (
+        "setBalances(address[],uint256[])",
+        Capability::ChangeBalance,
+    ),
     ("changeBalance(address,uint256)", Capability::ChangeBalance),
     ("unlock()", Capability::TakeBackOwnership),
     ("lock(uint256)", Capability::TakeBackOwnership),
@@ -143,7 +149,9 @@ pub fn known() -> &'static [Known] {
 /// The recognised function with this selector.
 pub fn lookup(sel: [u8; 4]) -> Option<&'static Known> {
     let t = known();
-    t.binary_search_by_key(&sel, |k| k.selector).ok().map(|i| &t[i])
+    t.binary_search_by_key(&sel, |k| k.selector)
+        .ok()
+        .map(|i| &t[i])
 }
 
 #[cfg(test)]
@@ -153,9 +161,15 @@ mod tests {
     #[test]
     fn selectors_match_the_published_ones() {
         // Published ERC-20 selectors (EIP-20's own examples and every explorer).
-        assert_eq!(selector("transfer(address,uint256)"), [0xa9, 0x05, 0x9c, 0xbb]);
+        assert_eq!(
+            selector("transfer(address,uint256)"),
+            [0xa9, 0x05, 0x9c, 0xbb]
+        );
         assert_eq!(selector("balanceOf(address)"), [0x70, 0xa0, 0x82, 0x31]);
-        assert_eq!(selector("approve(address,uint256)"), [0x09, 0x5e, 0xa7, 0xb3]);
+        assert_eq!(
+            selector("approve(address,uint256)"),
+            [0x09, 0x5e, 0xa7, 0xb3]
+        );
         // The twin: a different signature, a different selector.
         assert_ne!(selector("transfer(address,uint)"), [0xa9, 0x05, 0x9c, 0xbb]);
     }

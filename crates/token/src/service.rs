@@ -32,11 +32,19 @@ pub struct TokenService<C, O, A> {
 impl<C: Clock, O: Offload, A: Audit> TokenService<C, O, A> {
     /// A service over its clock, offloader and audit queue.
     pub fn new(clock: C, offload: O, audit: A) -> Self {
-        Self { clock, offload, audit }
+        Self {
+            clock,
+            offload,
+            audit,
+        }
     }
 
     /// Assesses `input` and records the result; `actor` names who asked.
-    pub async fn assess(&self, input: TokenInput, actor: &str) -> Result<Assessment, TokenServiceError> {
+    pub async fn assess(
+        &self,
+        input: TokenInput,
+        actor: &str,
+    ) -> Result<Assessment, TokenServiceError> {
         let now = self.clock.now();
         let secs = u64::try_from(now.as_secs()).unwrap_or(0);
         let a = self
@@ -66,7 +74,12 @@ pub fn event_of(a: &Assessment) -> TokenAssessed {
         reasons: a
             .reasons
             .iter()
-            .map(|r| serde_json::to_value(r.code).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default())
+            .map(|r| {
+                serde_json::to_value(r.code)
+                    .ok()
+                    .and_then(|v| v.as_str().map(String::from))
+                    .unwrap_or_default()
+            })
             .collect(),
     }
 }

@@ -159,9 +159,13 @@ impl SimReport {
     /// Nobody but privileged wallets can sell: every sell attempt failed, right away, after
     /// waiting, or later.
     pub fn cannot_sell(&self) -> bool {
-        (self.buy.ok && !self.sell.ok && !self.sell_half.is_some_and(|t| t.ok)
+        (self.buy.ok
+            && !self.sell.ok
+            && !self.sell_half.is_some_and(|t| t.ok)
             && !self.sell_after_wait.is_some_and(|t| t.ok))
-            || (self.late_buy.ok && !self.late_sell.ok && !self.late_sell_after_wait.is_some_and(|t| t.ok))
+            || (self.late_buy.ok
+                && !self.late_sell.ok
+                && !self.late_sell_after_wait.is_some_and(|t| t.ok))
     }
 
     /// Part can be sold but not everything.
@@ -249,7 +253,8 @@ fn as_u256(out: &[u8]) -> Option<U256> {
 }
 
 fn as_address(out: &[u8]) -> Option<Address> {
-    (out.len() >= 32 && out[..12].iter().all(|&b| b == 0)).then(|| Address::from_slice(&out[12..32]))
+    (out.len() >= 32 && out[..12].iter().all(|&b| b == 0))
+        .then(|| Address::from_slice(&out[12..32]))
 }
 
 fn as_string(out: &[u8]) -> Option<String> {
@@ -262,7 +267,9 @@ fn as_string(out: &[u8]) -> Option<String> {
 
 fn creation_code(json: &str) -> Vec<u8> {
     let v: serde_json::Value = serde_json::from_str(json).expect("committed fixture is JSON");
-    let hex_text = v["creation"].as_str().expect("committed fixture has creation code");
+    let hex_text = v["creation"]
+        .as_str()
+        .expect("committed fixture has creation code");
     hex::decode(hex_text.trim_start_matches("0x")).expect("committed fixture is hex")
 }
 
@@ -340,9 +347,19 @@ impl World {
                             Output::Call(b) => b.to_vec(),
                             Output::Create(_, a) => a.map(|a| a.to_vec()).unwrap_or_default(),
                         };
-                        Outcome { ok: true, output: out, gas, reason: why }
+                        Outcome {
+                            ok: true,
+                            output: out,
+                            gas,
+                            reason: why,
+                        }
                     }
-                    _ => Outcome { ok: false, output: Vec::new(), gas, reason: why },
+                    _ => Outcome {
+                        ok: false,
+                        output: Vec::new(),
+                        gas,
+                        reason: why,
+                    },
                 }
             }
             Err(e) => Outcome {
@@ -363,7 +380,11 @@ impl World {
         if !o.ok || o.output.len() != 20 {
             return Err(TokenError::SimulationSetup {
                 step: step.into(),
-                reason: if o.reason.is_empty() { "no contract created".into() } else { o.reason },
+                reason: if o.reason.is_empty() {
+                    "no contract created".into()
+                } else {
+                    o.reason
+                },
             });
         }
         Ok(Address::from_slice(&o.output))
@@ -379,12 +400,21 @@ impl World {
             .unwrap_or(U256::ZERO)
     }
 
-    fn must(&mut self, from: Address, to: Address, data: Vec<u8>, step: &str) -> Result<Outcome, TokenError> {
+    fn must(
+        &mut self,
+        from: Address,
+        to: Address,
+        data: Vec<u8>,
+        step: &str,
+    ) -> Result<Outcome, TokenError> {
         let o = self.call(from, to, data);
         if o.ok {
             Ok(o)
         } else {
-            Err(TokenError::SimulationSetup { step: step.into(), reason: o.reason })
+            Err(TokenError::SimulationSetup {
+                step: step.into(),
+                reason: o.reason,
+            })
         }
     }
 }
@@ -408,7 +438,11 @@ fn tax_bps(received: U256, expected: U256) -> u32 {
 fn amount_out(amount_in: U256, r_in: U256, r_out: U256) -> U256 {
     let fee_in = amount_in * U256::from(997u32);
     let den = r_in * U256::from(1000u32) + fee_in;
-    if den.is_zero() { U256::ZERO } else { fee_in * r_out / den }
+    if den.is_zero() {
+        U256::ZERO
+    } else {
+        fee_in * r_out / den
+    }
 }
 
 impl World {
@@ -431,10 +465,17 @@ impl World {
         let approve = self.call(
             who,
             input,
-            calldata("approve(address,uint256)", &[word_addr(ROUTER), word_u256(U256::MAX)]),
+            calldata(
+                "approve(address,uint256)",
+                &[word_addr(ROUTER), word_u256(U256::MAX)],
+            ),
         );
         if !approve.ok {
-            return Trade { ok: false, tax_bps: None, gas: approve.gas };
+            return Trade {
+                ok: false,
+                tax_bps: None,
+                gas: approve.gas,
+            };
         }
         let deadline = self.evm.ctx.block.timestamp + U256::from(600u32);
         let mut data = selector(
@@ -456,10 +497,18 @@ impl World {
         data.extend(word_addr(output));
         let o = self.call(who, ROUTER, data);
         if !o.ok {
-            return Trade { ok: false, tax_bps: None, gas: o.gas };
+            return Trade {
+                ok: false,
+                tax_bps: None,
+                gas: o.gas,
+            };
         }
         let got = self.balance(output, who).saturating_sub(before);
-        Trade { ok: true, tax_bps: Some(tax_bps(got, expected)), gas: o.gas }
+        Trade {
+            ok: true,
+            tax_bps: Some(tax_bps(got, expected)),
+            gas: o.gas,
+        }
     }
 
     fn transfer(&mut self, m: &Market, from: Address, to: Address, amount: U256) -> Trade {
@@ -467,13 +516,24 @@ impl World {
         let o = self.call(
             from,
             m.token,
-            calldata("transfer(address,uint256)", &[word_addr(to), word_u256(amount)]),
+            calldata(
+                "transfer(address,uint256)",
+                &[word_addr(to), word_u256(amount)],
+            ),
         );
         if !o.ok {
-            return Trade { ok: false, tax_bps: None, gas: o.gas };
+            return Trade {
+                ok: false,
+                tax_bps: None,
+                gas: o.gas,
+            };
         }
         let got = self.balance(m.token, to).saturating_sub(before);
-        Trade { ok: true, tax_bps: Some(tax_bps(got, amount)), gas: o.gas }
+        Trade {
+            ok: true,
+            tax_bps: Some(tax_bps(got, amount)),
+            gas: o.gas,
+        }
     }
 
     fn setup(&mut self, deployments: &[Deployment]) -> Result<Market, TokenError> {
@@ -493,10 +553,17 @@ impl World {
             .accounts
             .get(&router)
             .and_then(|a| a.info.code.clone())
-            .ok_or_else(|| TokenError::SimulationSetup { step: "deploy router".into(), reason: "no code".into() })?;
+            .ok_or_else(|| TokenError::SimulationSetup {
+                step: "deploy router".into(),
+                reason: "no code".into(),
+            })?;
         self.evm.ctx.journaled_state.database.insert_account_info(
             ROUTER,
-            AccountInfo { code_hash: code.hash_slow(), code: Some(code), ..Default::default() },
+            AccountInfo {
+                code_hash: code.hash_slow(),
+                code: Some(code),
+                ..Default::default()
+            },
         );
 
         let mut deployed: Vec<Address> = Vec::new();
@@ -508,11 +575,19 @@ impl World {
                 enc.push(match a {
                     Arg::Address(s) => Enc::Word(word_addr(parse_address(s, &field)?)),
                     Arg::Uint(s) => Enc::Word(word_u256(s.parse::<U256>().map_err(|e| {
-                        TokenError::BadInput { field: field.clone(), reason: e.to_string() }
+                        TokenError::BadInput {
+                            field: field.clone(),
+                            reason: e.to_string(),
+                        }
                     })?)),
-                    Arg::Deployed(k) => Enc::Word(word_addr(*deployed.get(*k).ok_or_else(|| {
-                        TokenError::BadInput { field: field.clone(), reason: format!("deployment {k} comes later") }
-                    })?)),
+                    Arg::Deployed(k) => {
+                        Enc::Word(word_addr(*deployed.get(*k).ok_or_else(|| {
+                            TokenError::BadInput {
+                                field: field.clone(),
+                                reason: format!("deployment {k} comes later"),
+                            }
+                        })?))
+                    }
                     Arg::Deployer => Enc::Word(word_addr(SIM_DEPLOYER)),
                     Arg::Bytes(h) => Enc::Bytes(crate::disasm::decode_hex(h, "deploy.args.bytes")?),
                 });
@@ -525,10 +600,16 @@ impl World {
             reason: "no deployment given".into(),
         })?;
 
-        let get_pair = calldata("getPair(address,address)", &[word_addr(token), word_addr(quote)]);
+        let get_pair = calldata(
+            "getPair(address,address)",
+            &[word_addr(token), word_addr(quote)],
+        );
         let mut pair = self.call(STRANGER, factory, get_pair.clone()).output;
         if as_address(&pair).is_none_or(|a| a == Address::ZERO) {
-            let create = calldata("createPair(address,address)", &[word_addr(token), word_addr(quote)]);
+            let create = calldata(
+                "createPair(address,address)",
+                &[word_addr(token), word_addr(quote)],
+            );
             self.must(SIM_DEPLOYER, factory, create, "create pair")?;
             pair = self.call(STRANGER, factory, get_pair).output;
         }
@@ -547,16 +628,27 @@ impl World {
         self.must(
             SIM_DEPLOYER,
             token,
-            calldata("transfer(address,uint256)", &[word_addr(pair), word_u256(supply / U256::from(2u32))]),
+            calldata(
+                "transfer(address,uint256)",
+                &[word_addr(pair), word_u256(supply / U256::from(2u32))],
+            ),
             "add liquidity (token)",
         )?;
         self.must(
             ENV_DEPLOYER,
             quote,
-            calldata("mint(address,uint256)", &[word_addr(pair), word_u256(U256::from(100 * UNIT))]),
+            calldata(
+                "mint(address,uint256)",
+                &[word_addr(pair), word_u256(U256::from(100 * UNIT))],
+            ),
             "add liquidity (quote)",
         )?;
-        self.must(SIM_DEPLOYER, pair, calldata("mint(address)", &[word_addr(SIM_DEPLOYER)]), "mint liquidity")?;
+        self.must(
+            SIM_DEPLOYER,
+            pair,
+            calldata("mint(address)", &[word_addr(SIM_DEPLOYER)]),
+            "mint liquidity",
+        )?;
         Ok(m)
     }
 }
@@ -567,7 +659,10 @@ fn parse_address(s: &str, field: &str) -> Result<Address, TokenError> {
         reason: e.to_string(),
     })?;
     if b.len() != 20 {
-        return Err(TokenError::BadInput { field: field.into(), reason: format!("{} bytes, expected 20", b.len()) });
+        return Err(TokenError::BadInput {
+            field: field.into(),
+            reason: format!("{} bytes, expected 20", b.len()),
+        });
     }
     Ok(Address::from_slice(&b))
 }
@@ -582,7 +677,10 @@ pub fn simulate(deployments: &[Deployment], cfg: &SimConfig) -> Result<SimReport
         ..SimReport::default()
     };
     let o = w.call(STRANGER, m.token, calldata("owner()", &[]));
-    r.owner = o.ok.then(|| as_address(&o.output)).flatten().map(|a| format!("{a:#x}"));
+    r.owner =
+        o.ok.then(|| as_address(&o.output))
+            .flatten()
+            .map(|a| format!("{a:#x}"));
     let o = w.call(STRANGER, m.token, calldata("name()", &[]));
     r.name = o.ok.then(|| as_string(&o.output)).flatten();
     let o = w.call(STRANGER, m.token, calldata("symbol()", &[]));
@@ -593,7 +691,14 @@ pub fn simulate(deployments: &[Deployment], cfg: &SimConfig) -> Result<SimReport
     let spend = quote_reserve * U256::from(cfg.buy_permille) / U256::from(1000u32);
 
     // At launch.
-    w.call(ENV_DEPLOYER, m.quote, calldata("mint(address,uint256)", &[word_addr(BUYER), word_u256(spend)]));
+    w.call(
+        ENV_DEPLOYER,
+        m.quote,
+        calldata(
+            "mint(address,uint256)",
+            &[word_addr(BUYER), word_u256(spend)],
+        ),
+    );
     r.buy = w.swap(&m, BUYER, m.quote, spend);
     w.advance(1, 12);
     let held = w.balance(m.token, BUYER);
@@ -620,7 +725,14 @@ pub fn simulate(deployments: &[Deployment], cfg: &SimConfig) -> Result<SimReport
 
     // Later: a new buyer.
     w.advance(cfg.later_blocks, cfg.later_blocks * 12);
-    w.call(ENV_DEPLOYER, m.quote, calldata("mint(address,uint256)", &[word_addr(LATE_BUYER), word_u256(spend)]));
+    w.call(
+        ENV_DEPLOYER,
+        m.quote,
+        calldata(
+            "mint(address,uint256)",
+            &[word_addr(LATE_BUYER), word_u256(spend)],
+        ),
+    );
     r.late_buy = w.swap(&m, LATE_BUYER, m.quote, spend);
     w.advance(1, 12);
     let held = w.balance(m.token, LATE_BUYER);
@@ -646,12 +758,19 @@ mod tests {
         assert_eq!(tax_bps(U256::ZERO, U256::from(100u32)), 10_000);
         assert_eq!(tax_bps(U256::from(5u32), U256::ZERO), 0);
         // 1 in, 1000/1000 reserves: 0.996 after the fee and the price move.
-        let o = amount_out(U256::from(1_000u32), U256::from(1_000_000u32), U256::from(1_000_000u32));
+        let o = amount_out(
+            U256::from(1_000u32),
+            U256::from(1_000_000u32),
+            U256::from(1_000_000u32),
+        );
         assert_eq!(o, U256::from(996u32));
     }
 
     #[test]
     fn routers_address_is_uniswaps() {
-        assert_eq!(format!("{ROUTER:#x}"), "0x7a250d5630b4cf539739df2c5daccb4c659f2488");
+        assert_eq!(
+            format!("{ROUTER:#x}"),
+            "0x7a250d5630b4cf539739df2c5daccb4c659f2488"
+        );
     }
 }

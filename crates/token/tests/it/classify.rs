@@ -57,17 +57,36 @@ fn check(name: &str, expect: Expect) -> Assessment {
     }
     for f in FLAGS {
         let want = if expect.flags.contains(f) { "1" } else { "0" };
-        assert_eq!(a.goplus.get(*f).map(String::as_str), Some(want), "{name}: {f} in {:?}", a.goplus);
+        assert_eq!(
+            a.goplus.get(*f).map(String::as_str),
+            Some(want),
+            "{name}: {f} in {:?}",
+            a.goplus
+        );
     }
-    assert_eq!(a.level, expect.level, "{name}: score {} reasons {:?}", a.score, a.reasons);
+    assert_eq!(
+        a.level, expect.level,
+        "{name}: score {} reasons {:?}",
+        a.score, a.reasons
+    );
     // Reasons are ordered strongest first.
-    assert!(a.reasons.windows(2).all(|w| w[0].points >= w[1].points), "{name}");
+    assert!(
+        a.reasons.windows(2).all(|w| w[0].points >= w[1].points),
+        "{name}"
+    );
     a
 }
 
 #[test]
 fn plain_token_scores_low_with_no_reason() {
-    let a = check("PlainToken", Expect { reasons: &[], flags: &[], level: Level::Low });
+    let a = check(
+        "PlainToken",
+        Expect {
+            reasons: &[],
+            flags: &[],
+            level: Level::Low,
+        },
+    );
     assert_eq!(a.score, 0, "{:?}", a.reasons);
     assert_eq!(a.goplus["buy_tax"], "0");
     assert_eq!(a.goplus["sell_tax"], "0");
@@ -77,7 +96,14 @@ fn plain_token_scores_low_with_no_reason() {
 
 #[test]
 fn fixed_one_percent_fee_scores_low() {
-    let a = check("FixedFeeToken", Expect { reasons: &[], flags: &[], level: Level::Low });
+    let a = check(
+        "FixedFeeToken",
+        Expect {
+            reasons: &[],
+            flags: &[],
+            level: Level::Low,
+        },
+    );
     assert_eq!(a.score, 0, "{:?}", a.reasons);
     assert_eq!(a.goplus["buy_tax"], "0.01");
     assert_eq!(a.goplus["sell_tax"], "0.01");
@@ -88,7 +114,11 @@ fn fixed_one_percent_fee_scores_low() {
 fn sell_blocking_honeypot() {
     let a = check(
         "SellBlockHoneypot",
-        Expect { reasons: &[R::Honeypot], flags: &["is_honeypot"], level: Level::Critical },
+        Expect {
+            reasons: &[R::Honeypot],
+            flags: &["is_honeypot"],
+            level: Level::Critical,
+        },
     );
     assert_eq!(a.goplus["sell_tax"], "1");
     assert_eq!(a.reasons[0].code, R::Honeypot);
@@ -96,7 +126,14 @@ fn sell_blocking_honeypot() {
 
 #[test]
 fn ninety_nine_percent_sell_tax() {
-    let a = check("HighSellTax", Expect { reasons: &[R::ExtremeSellTax], flags: &[], level: Level::Medium });
+    let a = check(
+        "HighSellTax",
+        Expect {
+            reasons: &[R::ExtremeSellTax],
+            flags: &[],
+            level: Level::Medium,
+        },
+    );
     assert_eq!(a.goplus["sell_tax"], "0.99");
     assert_eq!(a.goplus["buy_tax"], "0");
 }
@@ -105,7 +142,11 @@ fn ninety_nine_percent_sell_tax() {
 fn tax_the_owner_can_raise() {
     let a = check(
         "RaisableTax",
-        Expect { reasons: &[R::TaxModifiable], flags: &["slippage_modifiable"], level: Level::Low },
+        Expect {
+            reasons: &[R::TaxModifiable],
+            flags: &["slippage_modifiable"],
+            level: Level::Low,
+        },
     );
     assert_eq!(a.goplus["buy_tax"], "0.02");
     // The launch tax itself is modest: no tax reason.
@@ -114,19 +155,37 @@ fn tax_the_owner_can_raise() {
 
 #[test]
 fn owner_mint() {
-    check("OwnerMint", Expect { reasons: &[R::Mintable], flags: &["is_mintable"], level: Level::Medium });
+    check(
+        "OwnerMint",
+        Expect {
+            reasons: &[R::Mintable],
+            flags: &["is_mintable"],
+            level: Level::Medium,
+        },
+    );
 }
 
 #[test]
 fn blacklist() {
-    check("BlacklistToken", Expect { reasons: &[R::Blacklist], flags: &["is_blacklisted"], level: Level::Low });
+    check(
+        "BlacklistToken",
+        Expect {
+            reasons: &[R::Blacklist],
+            flags: &["is_blacklisted"],
+            level: Level::Low,
+        },
+    );
 }
 
 #[test]
 fn pausable() {
     check(
         "PausableToken",
-        Expect { reasons: &[R::TransferPausable], flags: &["transfer_pausable"], level: Level::Low },
+        Expect {
+            reasons: &[R::TransferPausable],
+            flags: &["transfer_pausable"],
+            level: Level::Low,
+        },
     );
 }
 
@@ -134,7 +193,11 @@ fn pausable() {
 fn balance_rewriting_owner() {
     check(
         "BalanceRewrite",
-        Expect { reasons: &[R::OwnerChangeBalance], flags: &["owner_change_balance"], level: Level::Medium },
+        Expect {
+            reasons: &[R::OwnerChangeBalance],
+            flags: &["owner_change_balance"],
+            level: Level::Medium,
+        },
     );
 }
 
@@ -142,16 +205,27 @@ fn balance_rewriting_owner() {
 fn cooldown_is_not_a_honeypot() {
     let a = check(
         "CooldownToken",
-        Expect { reasons: &[R::TradingCooldown], flags: &["trading_cooldown"], level: Level::Low },
+        Expect {
+            reasons: &[R::TradingCooldown],
+            flags: &["trading_cooldown"],
+            level: Level::Low,
+        },
     );
-    assert!(!a.codes().contains(&R::TimeDependentTransfer), "the simulation explained the time read");
+    assert!(
+        !a.codes().contains(&R::TimeDependentTransfer),
+        "the simulation explained the time read"
+    );
 }
 
 #[test]
 fn sells_blocked_after_n_blocks() {
     let a = check(
         "LateHoneypot",
-        Expect { reasons: &[R::SellBlockedLater], flags: &["is_honeypot"], level: Level::Critical },
+        Expect {
+            reasons: &[R::SellBlockedLater],
+            flags: &["is_honeypot"],
+            level: Level::Critical,
+        },
     );
     let s = a.simulation.unwrap();
     assert!(s.sell.ok, "a quick check right after launch passes");
@@ -174,7 +248,11 @@ fn airdrop_spam() {
 fn proxy_over_a_honeypot() {
     let a = check(
         "UpgradeableProxy",
-        Expect { reasons: &[R::Honeypot, R::Proxy], flags: &["is_proxy", "is_honeypot"], level: Level::Critical },
+        Expect {
+            reasons: &[R::Honeypot, R::Proxy],
+            flags: &["is_proxy", "is_honeypot"],
+            level: Level::Critical,
+        },
     );
     assert!(a.static_report.eip1967);
     assert_eq!(a.goplus["token_symbol"], "PGLD");
@@ -182,14 +260,25 @@ fn proxy_over_a_honeypot() {
 
 #[test]
 fn selfdestruct() {
-    check("SelfDestructToken", Expect { reasons: &[R::Selfdestruct], flags: &["selfdestruct"], level: Level::Medium });
+    check(
+        "SelfDestructToken",
+        Expect {
+            reasons: &[R::Selfdestruct],
+            flags: &["selfdestruct"],
+            level: Level::Medium,
+        },
+    );
 }
 
 #[test]
 fn ownership_take_back() {
     check(
         "TakeBackOwner",
-        Expect { reasons: &[R::TakeBackOwnership], flags: &["can_take_back_ownership"], level: Level::Medium },
+        Expect {
+            reasons: &[R::TakeBackOwnership],
+            flags: &["can_take_back_ownership"],
+            level: Level::Medium,
+        },
     );
 }
 
@@ -197,7 +286,11 @@ fn ownership_take_back() {
 fn a_transfer_that_loops_forever_is_bounded() {
     let a = check(
         "InfiniteLoop",
-        Expect { reasons: &[R::Honeypot, R::TransferBlocked], flags: &["is_honeypot"], level: Level::Critical },
+        Expect {
+            reasons: &[R::Honeypot, R::TransferBlocked],
+            flags: &["is_honeypot"],
+            level: Level::Critical,
+        },
     );
     let s = a.simulation.unwrap();
     // Every looping transaction stopped at the per-transaction gas limit.

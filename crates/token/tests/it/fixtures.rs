@@ -11,7 +11,8 @@ pub struct Fixture {
 }
 
 pub fn load(name: &str) -> Fixture {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(format!("fixtures/build/{name}.json"));
+    let path =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(format!("fixtures/build/{name}.json"));
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let v: serde_json::Value = serde_json::from_str(&text).unwrap();
     Fixture {
@@ -28,14 +29,20 @@ pub fn deployments(name: &str) -> Vec<Deployment> {
         init.extend([0u8; 12]);
         init.extend(SIM_DEPLOYER.as_slice());
         return vec![
-            Deployment { creation_code: load("HoneypotImpl").creation, args: vec![] },
+            Deployment {
+                creation_code: load("HoneypotImpl").creation,
+                args: vec![],
+            },
             Deployment {
                 creation_code: load(name).creation,
                 args: vec![Arg::Deployed(0), Arg::Bytes(hex::encode(init))],
             },
         ];
     }
-    vec![Deployment { creation_code: load(name).creation, args: vec![] }]
+    vec![Deployment {
+        creation_code: load(name).creation,
+        args: vec![],
+    }]
 }
 
 /// Every token fixture (the market's own contracts excluded).

@@ -15,13 +15,24 @@ fn input(code: &str) -> TokenInput {
 fn malformed_hex_is_a_specific_error() {
     assert_eq!(
         assess(&input("0x60zz"), 0).unwrap_err(),
-        TokenError::BadHex { field: "runtime_code", at: 2 }
+        TokenError::BadHex {
+            field: "runtime_code",
+            at: 2
+        }
     );
     assert_eq!(
         assess(&input("0x600"), 0).unwrap_err(),
-        TokenError::OddHex { field: "runtime_code", got: 3 }
+        TokenError::OddHex {
+            field: "runtime_code",
+            got: 3
+        }
     );
-    assert_eq!(assess(&input("0x"), 0).unwrap_err(), TokenError::EmptyCode { field: "runtime_code" });
+    assert_eq!(
+        assess(&input("0x"), 0).unwrap_err(),
+        TokenError::EmptyCode {
+            field: "runtime_code"
+        }
+    );
     // The twin: the same bytes well formed are assessed.
     assert!(assess(&input("0x6000"), 0).is_ok());
 }
@@ -31,7 +42,11 @@ fn truncated_push_in_reachable_code_is_rejected() {
     // JUMPDEST, PUSH32 with 3 of its 32 bytes.
     assert_eq!(
         assess(&input("0x5b7f010203"), 0).unwrap_err(),
-        TokenError::TruncatedPush { pc: 1, need: 32, have: 3 }
+        TokenError::TruncatedPush {
+            pc: 1,
+            need: 32,
+            have: 3
+        }
     );
     // The twin: the same bytes after a STOP are trailing data, as in compiler metadata.
     assert!(assess(&input("0x005b7f010203"), 0).is_ok());
@@ -53,10 +68,14 @@ fn huge_contract_is_refused_before_work() {
 fn bad_addresses_and_amounts_name_their_field() {
     let mut i = input("0x6000");
     i.address = "0x1234".into();
-    assert!(matches!(assess(&i, 0).unwrap_err(), TokenError::BadInput { field, .. } if field == "address"));
+    assert!(
+        matches!(assess(&i, 0).unwrap_err(), TokenError::BadInput { field, .. } if field == "address")
+    );
     let mut i = input("0x6000");
     i.total_supply = Some("-5".into());
-    assert!(matches!(assess(&i, 0).unwrap_err(), TokenError::BadInput { field, .. } if field == "total_supply"));
+    assert!(
+        matches!(assess(&i, 0).unwrap_err(), TokenError::BadInput { field, .. } if field == "total_supply")
+    );
 }
 
 /// xorshift64*: seeded, no dependency.

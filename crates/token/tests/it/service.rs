@@ -2,7 +2,9 @@
 
 use std::sync::Mutex;
 
-use custodia_events::{Audit, Event, GENESIS_HASH, Inline, ManualClock, NewEvent, Tally, Timestamp};
+use custodia_events::{
+    Audit, Event, GENESIS_HASH, Inline, ManualClock, NewEvent, Tally, Timestamp,
+};
 use custodia_token::{TokenAssessed, TokenService, TokenTally};
 
 use crate::classify::input;
@@ -29,7 +31,11 @@ fn block_on<F: std::future::Future>(f: F) -> F::Output {
 #[test]
 fn assessments_are_recorded_and_tallied() {
     let audit = Recorded::default();
-    let svc = TokenService::new(ManualClock::new(Timestamp::from_millis(1_750_000_000_000)), Inline, &audit);
+    let svc = TokenService::new(
+        ManualClock::new(Timestamp::from_millis(1_750_000_000_000)),
+        Inline,
+        &audit,
+    );
     let a = block_on(svc.assess(input("SellBlockHoneypot"), "operator:test")).unwrap();
     assert!(a.is_honeypot());
     let mut plain = input("PlainToken");
