@@ -251,20 +251,20 @@ impl Code {
         if !ends_flow(last.op) && (e as usize) < self.instrs.len() {
             out.push(self.block_of[e as usize] as usize);
         }
-        if matches!(last.op, op::JUMP | op::JUMPI) && instrs.len() >= 2 {
-            if let Some(t) = self
+        if matches!(last.op, op::JUMP | op::JUMPI)
+            && instrs.len() >= 2
+            && let Some(t) = self
                 .push_value(&instrs[instrs.len() - 2])
                 .and_then(|v| self.block_at(v))
-            {
-                out.push(t);
-            }
+        {
+            out.push(t);
         }
         if pushed {
             for i in instrs {
-                if (op::PUSH1..=op::PUSH4).contains(&i.op) {
-                    if let Some(t) = self.push_value(i).and_then(|v| self.block_at(v)) {
-                        out.push(t);
-                    }
+                if (op::PUSH1..=op::PUSH4).contains(&i.op)
+                    && let Some(t) = self.push_value(i).and_then(|v| self.block_at(v))
+                {
+                    out.push(t);
                 }
             }
         }
@@ -353,10 +353,10 @@ impl Code {
                 }
             }
             let last = self.instrs[e as usize - 1];
-            if let Some((Some(t), _)) = jump {
-                if let Some(tb) = self.block_at(u64::from(t)) {
-                    work.push((tb, st.clone()));
-                }
+            if let Some((Some(t), _)) = jump
+                && let Some(tb) = self.block_at(u64::from(t))
+            {
+                work.push((tb, st.clone()));
             }
             let falls = !ends_flow(last.op) && (e as usize) < self.instrs.len();
             if falls {

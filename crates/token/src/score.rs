@@ -549,14 +549,14 @@ pub fn assess(input: &TokenInput, now: u64) -> Result<Assessment, TokenError> {
             );
         }
     }
-    if let Some(b) = hold.lp_locked_bps {
-        if b < 5_000 {
-            add(
-                ReasonCode::LiquidityUnlocked,
-                20,
-                format!("only {} of the liquidity is locked or burned", pct(b)),
-            );
-        }
+    if let Some(b) = hold.lp_locked_bps
+        && b < 5_000
+    {
+        add(
+            ReasonCode::LiquidityUnlocked,
+            20,
+            format!("only {} of the liquidity is locked or burned", pct(b)),
+        );
     }
     if let Some(b) = hold.owner_bps {
         set("owner_percent", fraction(b));

@@ -51,7 +51,7 @@ fn assessments_are_recorded_and_tallied() {
         assert!(p.simulated);
         t.record(&ev);
     }
-    assert_eq!((t.assessed(), t.flagged(), t.honeypots()), (1, 1, 1));
+    assert_eq!((t.assessed(), t.flagged(), t.honeypots()), (2, 1, 1));
     // The twin: a rejected input records nothing.
     let mut bad = input("PlainToken");
     bad.runtime_code = "0xzz".into();
