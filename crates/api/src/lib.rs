@@ -18,6 +18,7 @@ pub mod guard;
 pub mod keys;
 pub mod login;
 pub mod operators;
+pub mod token;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -64,6 +65,8 @@ pub struct Services<S> {
     pub guard: guard::GuardState<S>,
     /// Account-takeover defence.
     pub login: login::LoginPart<S>,
+    /// Scam-token detection.
+    pub token: token::TokenPart,
     /// The event log for analysts.
     pub audit: audit::AuditState<S>,
     /// Operator tokens.
@@ -150,6 +153,13 @@ where
             &metrics,
             auth.clone(),
         );
+        let token = token::TokenPart::new(
+            clock.clone(),
+            recorder.clone(),
+            &config.token,
+            &metrics,
+            auth.clone(),
+        );
         let audit = audit::AuditState {
             log: store.clone(),
             recorder: recorder.clone(),
@@ -169,6 +179,7 @@ where
             keys,
             guard,
             login,
+            token,
             audit,
             operators,
             store,
@@ -213,6 +224,7 @@ where
             .merge(audit::routes(self.audit.clone()))
             .merge(guard::routes(self.guard.clone()))
             .merge(login::routes(self.login.clone()))
+            .merge(token::routes(self.token.clone()))
             .merge(web::routes(self.page.clone()))
             .fallback(not_found)
             .method_not_allowed_fallback(method_not_allowed)
