@@ -224,3 +224,24 @@ fn the_token_section_is_validated() {
     .unwrap();
     assert_eq!(env.token.flag_at, 80);
 }
+
+#[tokio::test]
+async fn with_simulation_off_creation_code_is_ignored() {
+    let mut cfg = config();
+    cfg.token.simulate = false;
+    for h in harnesses_with("token_http_nosim", cfg.clone()).await {
+        let r = h
+            .call(
+                "POST",
+                "/v1/tokens/assess",
+                Some(SERVICE),
+                Some(request("SellBlockHoneypot")),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}: {}", h.label, r.text);
+        // The twin of the first test's honeypot: the same request, no simulation, so the
+        // sell block cannot be seen.
+        assert!(r.json.get("simulation").is_none(), "{}", r.text);
+        assert_eq!(r.json["is_honeypot"], false);
+    }
+}
