@@ -28,6 +28,8 @@ pub struct Config {
     pub login: crate::login::LoginConfig,
     /// Safety fund and risk provision fund (`crate::fund`).
     pub fund: crate::fund::FundConfig,
+    /// Scam-token detection (`crate::token`).
+    pub token: crate::token::TokenConfig,
     /// Pages served to users (`crate::web`).
     pub web: crate::web::WebConfig,
     /// Users' inclusion files (`crate::por`).
@@ -436,6 +438,7 @@ impl Config {
         }
         self.login.validate()?;
         self.fund.validate()?;
+        self.token.validate()?;
         self.audit.validate()?;
         self.guard.validate()
     }

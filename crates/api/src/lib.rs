@@ -22,6 +22,7 @@ pub mod keys;
 pub mod login;
 pub mod operators;
 pub mod por;
+pub mod token;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -74,6 +75,8 @@ pub struct Services<S> {
     pub login: login::LoginPart<S>,
     /// The safety fund and risk provision fund.
     pub fund: fund::FundPart<S>,
+    /// Scam-token detection.
+    pub token: token::TokenPart,
     /// The event log for analysts.
     pub audit: audit::AuditState<S>,
     /// Operator tokens.
@@ -186,6 +189,13 @@ where
             &metrics,
             auth.clone(),
         );
+        let token = token::TokenPart::new(
+            clock.clone(),
+            recorder.clone(),
+            &config.token,
+            &metrics,
+            auth.clone(),
+        );
         let audit = audit::AuditState {
             log: store.clone(),
             recorder: recorder.clone(),
@@ -217,6 +227,7 @@ where
             guard,
             login,
             fund,
+            token,
             audit,
             operators,
             console,
@@ -266,6 +277,7 @@ where
             .merge(guard::routes(self.guard.clone()))
             .merge(login::routes(self.login.clone()))
             .merge(fund::routes(self.fund.clone()))
+            .merge(token::routes(self.token.clone()))
             .merge(web::routes(self.page.clone()))
             .merge(console::routes(console::ConsoleState {
                 console: self.console.clone(),

@@ -32,6 +32,23 @@ pub enum BenchCommand {
     /// The insurance fund: a synthetic flash crash settled in process, on SQLite and (with
     /// `--postgres`) PostgreSQL.
     Fund(crate::fund::FundBenchArgs),
+    /// Scam-token detection: static analysis of the compiled fixtures (contracts/s on one
+    /// thread) and full simulations (deploy, buy, sell, transfer, later buyer; ms per token).
+    Token(TokenBenchArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct TokenBenchArgs {
+    /// Folder of compiled contracts (`{"creation", "runtime"}` JSON files, as
+    /// crates/token/fixtures/regenerate.sh writes them).
+    #[arg(long, default_value = "crates/token/fixtures/build")]
+    pub fixtures: std::path::PathBuf,
+    /// Static analyses timed (round-robin over the fixtures).
+    #[arg(long, default_value_t = 20_000)]
+    pub analyses: usize,
+    /// Simulations timed (round-robin over the token fixtures).
+    #[arg(long, default_value_t = 300)]
+    pub simulations: usize,
 }
 
 #[derive(Debug, Args)]
@@ -120,6 +137,7 @@ pub fn run(cmd: BenchCommand, out: &Output) -> Result<Outcome> {
         BenchCommand::Fund(a) => crate::fund::bench(a, out),
         BenchCommand::Login(a) => login(a, out),
         BenchCommand::Verify(a) => verify(a, out),
+        BenchCommand::Token(a) => token(a, out),
         BenchCommand::Reserves(a) => {
             let r = custodia_reserves::bench_verify(a.wallets);
             out.emit(&r, || {
@@ -724,6 +742,122 @@ fn login(a: LoginBenchArgs, out: &Output) -> Result<Outcome> {
             "login assessment (in process, storage excluded): {} logins of {} users ({} logins of history each), {} IP ranges\n\
              p50 {:.2} µs, p90 {:.2} µs, p99 {:.2} µs, mean {:.2} µs = {:.0} assessments/s on one thread; decisions {:?}",
             r.logins, r.users, r.history, r.ranges, r.p50_us, r.p90_us, r.p99_us, r.mean_us, r.per_s_one_thread, r.decisions
+        )
+    });
+    Ok(Outcome::Ok)
+}
+
+/// The market's own contracts and the proxy's implementation: compiled with the fixtures but
+/// not tokens deployable on their own.
+const NOT_TOKENS: &[&str] = &["Quote", "Factory", "Pair", "Router", "HoneypotImpl"];
+
+#[derive(Serialize)]
+struct TokenBench {
+    contracts: usize,
+    mean_runtime_bytes: usize,
+    analyses: usize,
+    analyses_per_s: f64,
+    analysis_mean_us: f64,
+    simulated_tokens: usize,
+    simulations: usize,
+    simulation_mean_ms: f64,
+    simulation_p50_ms: f64,
+    simulation_p99_ms: f64,
+    simulation_max_ms: f64,
+}
+
+/// `custodia bench token`: the issue's two figures, on one thread.
+fn token(a: TokenBenchArgs, out: &Output) -> Result<Outcome> {
+    use custodia_token::{Deployment, SimConfig, analyze, decode_hex, simulate};
+    if a.analyses == 0 || a.simulations == 0 {
+        anyhow::bail!("--analyses and --simulations must be at least 1");
+    }
+    let mut runtimes = Vec::new();
+    let mut tokens = Vec::new();
+    let mut names: Vec<_> = std::fs::read_dir(&a.fixtures)
+        .with_context(|| format!("reading {}", a.fixtures.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .collect();
+    names.sort();
+    for p in &names {
+        let v: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?,
+        )
+        .with_context(|| format!("{}: not JSON", p.display()))?;
+        let field = |f: &str| {
+            v[f].as_str()
+                .map(str::to_owned)
+                .with_context(|| format!("{}: no `{f}`", p.display()))
+        };
+        let runtime = decode_hex(&field("runtime")?, "runtime_code")
+            .with_context(|| p.display().to_string())?;
+        runtimes.push(runtime);
+        let stem = p.file_stem().and_then(|s| s.to_str()).unwrap_or_default();
+        // The proxy needs its implementation deployed first: the tests cover it; the timing
+        // uses the tokens that deploy alone.
+        if !NOT_TOKENS.contains(&stem) && stem != "UpgradeableProxy" {
+            tokens.push(vec![Deployment {
+                creation_code: field("creation")?,
+                args: vec![],
+            }]);
+        }
+    }
+    if runtimes.is_empty() || tokens.is_empty() {
+        anyhow::bail!("{}: no compiled contracts", a.fixtures.display());
+    }
+    out.note(format!(
+        "token: {} contracts ({} tokens simulated) from {} ...",
+        runtimes.len(),
+        tokens.len(),
+        a.fixtures.display()
+    ));
+    // The copy of the code is part of each analysis, as it is for a request.
+    let started = Instant::now();
+    for i in 0..a.analyses {
+        let code = runtimes[i % runtimes.len()].clone();
+        std::hint::black_box(analyze(code, "runtime_code"))
+            .map_err(|e| anyhow::anyhow!("analysis failed: {e}"))?;
+    }
+    let analysis_s = started.elapsed().as_secs_f64();
+    let cfg = SimConfig::default();
+    let mut ms = Vec::with_capacity(a.simulations);
+    for i in 0..a.simulations {
+        let t = Instant::now();
+        std::hint::black_box(simulate(&tokens[i % tokens.len()], &cfg))
+            .map_err(|e| anyhow::anyhow!("simulation failed: {e}"))?;
+        ms.push(t.elapsed().as_secs_f64() * 1e3);
+    }
+    ms.sort_by(f64::total_cmp);
+    let pick = |q: f64| ms[((ms.len() - 1) as f64 * q).round() as usize];
+    let r = TokenBench {
+        contracts: runtimes.len(),
+        mean_runtime_bytes: runtimes.iter().map(Vec::len).sum::<usize>() / runtimes.len(),
+        analyses: a.analyses,
+        analyses_per_s: a.analyses as f64 / analysis_s,
+        analysis_mean_us: analysis_s * 1e6 / a.analyses as f64,
+        simulated_tokens: tokens.len(),
+        simulations: a.simulations,
+        simulation_mean_ms: ms.iter().sum::<f64>() / ms.len() as f64,
+        simulation_p50_ms: pick(0.5),
+        simulation_p99_ms: pick(0.99),
+        simulation_max_ms: pick(1.0),
+    };
+    out.emit(&r, || {
+        format!(
+            "static analysis: {} contracts (mean {} bytes), {} analyses, {:.0} contracts/s, {:.1} µs each (one thread)\n\
+             simulation:      {} tokens, {} simulations, mean {:.2} ms, p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms per token",
+            r.contracts,
+            r.mean_runtime_bytes,
+            r.analyses,
+            r.analyses_per_s,
+            r.analysis_mean_us,
+            r.simulated_tokens,
+            r.simulations,
+            r.simulation_mean_ms,
+            r.simulation_p50_ms,
+            r.simulation_p99_ms,
+            r.simulation_max_ms,
         )
     });
     Ok(Outcome::Ok)

@@ -15,6 +15,7 @@ mod reserves;
 mod round_dir;
 mod serve;
 mod service;
+mod token;
 mod verify;
 
 use std::process::ExitCode;
@@ -70,6 +71,9 @@ enum Command {
     /// Account-takeover defence: assess a login, look IPs up, show a user's history and holds.
     #[command(subcommand)]
     Login(login::LoginCommand),
+    /// Scam-token (honeypot) assessment.
+    #[command(subcommand)]
+    Token(token::TokenCommand),
 }
 
 /// How a command ended, beyond plain success.
@@ -97,6 +101,7 @@ fn main() -> ExitCode {
         Command::Health(args) => health::run(args, &out),
         Command::Fund(cmd) => fund::run(cmd, &out),
         Command::Login(cmd) => login::run(cmd, &out),
+        Command::Token(cmd) => token::run(cmd, &out),
     };
     match result {
         Ok(Outcome::Ok) => ExitCode::SUCCESS,

@@ -11,3 +11,4 @@ mod limits;
 mod login;
 mod okx_clients;
 mod por;
+mod token;

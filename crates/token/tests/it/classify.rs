@@ -1,0 +1,306 @@
+//! Each fixture classified with the right reasons, through one `check(name, expect)`. The
+//! plain token is every scam fixture's negative twin: none of their reasons or flags appear
+//! on it, and the fixed 1% fee token scores low like it.
+
+use custodia_token::{Assessment, Level, ReasonCode as R, TokenInput, assess};
+
+use crate::fixtures::{TOKENS, deployments, load};
+
+const NOW: u64 = 1_750_000_000;
+
+pub fn input(name: &str) -> TokenInput {
+    let f = load(name);
+    let implementation_code = (name == "UpgradeableProxy").then(|| load("HoneypotImpl").runtime);
+    TokenInput {
+        chain: "ethereum".into(),
+        address: "0x00000000000000000000000000000000000000aa".into(),
+        runtime_code: f.runtime,
+        implementation_code,
+        deploy: deployments(name),
+        ..TokenInput::default()
+    }
+}
+
+struct Expect {
+    /// Reason codes that must be present.
+    reasons: &'static [R],
+    /// GoPlus flags that must be "1" (all others of FLAGS must be "0").
+    flags: &'static [&'static str],
+    level: Level,
+}
+
+const FLAGS: &[&str] = &[
+    "is_honeypot",
+    "cannot_buy",
+    "cannot_sell_all",
+    "trading_cooldown",
+    "is_proxy",
+    "is_mintable",
+    "owner_change_balance",
+    "can_take_back_ownership",
+    "selfdestruct",
+    "external_call",
+    "transfer_pausable",
+    "is_blacklisted",
+    "is_whitelisted",
+    "slippage_modifiable",
+    "personal_slippage_modifiable",
+    "anti_whale_modifiable",
+    "is_airdrop_scam",
+];
+
+fn check(name: &str, expect: Expect) -> Assessment {
+    let a = assess(&input(name), NOW).unwrap_or_else(|e| panic!("{name}: {e}"));
+    let codes = a.codes();
+    for r in expect.reasons {
+        assert!(codes.contains(r), "{name}: missing {r:?} in {codes:?}");
+    }
+    for f in FLAGS {
+        let want = if expect.flags.contains(f) { "1" } else { "0" };
+        assert_eq!(
+            a.goplus.get(*f).map(String::as_str),
+            Some(want),
+            "{name}: {f} in {:?}",
+            a.goplus
+        );
+    }
+    assert_eq!(
+        a.level, expect.level,
+        "{name}: score {} reasons {:?}",
+        a.score, a.reasons
+    );
+    // Reasons are ordered strongest first.
+    assert!(
+        a.reasons.windows(2).all(|w| w[0].points >= w[1].points),
+        "{name}"
+    );
+    a
+}
+
+#[test]
+fn plain_token_scores_low_with_no_reason() {
+    let a = check(
+        "PlainToken",
+        Expect {
+            reasons: &[],
+            flags: &[],
+            level: Level::Low,
+        },
+    );
+    assert_eq!(a.score, 0, "{:?}", a.reasons);
+    assert_eq!(a.goplus["buy_tax"], "0");
+    assert_eq!(a.goplus["sell_tax"], "0");
+    assert_eq!(a.goplus["transfer_tax"], "0");
+    assert_eq!(a.goplus["token_name"], "Plain");
+}
+
+#[test]
+fn fixed_one_percent_fee_scores_low() {
+    let a = check(
+        "FixedFeeToken",
+        Expect {
+            reasons: &[],
+            flags: &[],
+            level: Level::Low,
+        },
+    );
+    assert_eq!(a.score, 0, "{:?}", a.reasons);
+    assert_eq!(a.goplus["buy_tax"], "0.01");
+    assert_eq!(a.goplus["sell_tax"], "0.01");
+    assert_eq!(a.goplus["transfer_tax"], "0.01");
+}
+
+#[test]
+fn sell_blocking_honeypot() {
+    let a = check(
+        "SellBlockHoneypot",
+        Expect {
+            reasons: &[R::Honeypot],
+            flags: &["is_honeypot"],
+            level: Level::Critical,
+        },
+    );
+    assert_eq!(a.goplus["sell_tax"], "1");
+    assert_eq!(a.reasons[0].code, R::Honeypot);
+}
+
+#[test]
+fn ninety_nine_percent_sell_tax() {
+    let a = check(
+        "HighSellTax",
+        Expect {
+            reasons: &[R::ExtremeSellTax],
+            flags: &[],
+            level: Level::Medium,
+        },
+    );
+    assert_eq!(a.goplus["sell_tax"], "0.99");
+    assert_eq!(a.goplus["buy_tax"], "0");
+}
+
+#[test]
+fn tax_the_owner_can_raise() {
+    let a = check(
+        "RaisableTax",
+        Expect {
+            reasons: &[R::TaxModifiable],
+            flags: &["slippage_modifiable"],
+            level: Level::Low,
+        },
+    );
+    assert_eq!(a.goplus["buy_tax"], "0.02");
+    // The launch tax itself is modest: no tax reason.
+    assert!(!a.codes().contains(&R::HighSellTax));
+}
+
+#[test]
+fn owner_mint() {
+    check(
+        "OwnerMint",
+        Expect {
+            reasons: &[R::Mintable],
+            flags: &["is_mintable"],
+            level: Level::Medium,
+        },
+    );
+}
+
+#[test]
+fn blacklist() {
+    check(
+        "BlacklistToken",
+        Expect {
+            reasons: &[R::Blacklist],
+            flags: &["is_blacklisted"],
+            level: Level::Low,
+        },
+    );
+}
+
+#[test]
+fn pausable() {
+    check(
+        "PausableToken",
+        Expect {
+            reasons: &[R::TransferPausable],
+            flags: &["transfer_pausable"],
+            level: Level::Low,
+        },
+    );
+}
+
+#[test]
+fn balance_rewriting_owner() {
+    check(
+        "BalanceRewrite",
+        Expect {
+            reasons: &[R::OwnerChangeBalance],
+            flags: &["owner_change_balance"],
+            level: Level::Medium,
+        },
+    );
+}
+
+#[test]
+fn cooldown_is_not_a_honeypot() {
+    let a = check(
+        "CooldownToken",
+        Expect {
+            reasons: &[R::TradingCooldown],
+            flags: &["trading_cooldown"],
+            level: Level::Low,
+        },
+    );
+    assert!(
+        !a.codes().contains(&R::TimeDependentTransfer),
+        "the simulation explained the time read"
+    );
+}
+
+#[test]
+fn sells_blocked_after_n_blocks() {
+    let a = check(
+        "LateHoneypot",
+        Expect {
+            reasons: &[R::SellBlockedLater],
+            flags: &["is_honeypot"],
+            level: Level::Critical,
+        },
+    );
+    let s = a.simulation.unwrap();
+    assert!(s.sell.ok, "a quick check right after launch passes");
+    assert!(!s.late_sell.ok);
+}
+
+#[test]
+fn airdrop_spam() {
+    check(
+        "AirdropSpam",
+        Expect {
+            reasons: &[R::FakeBalances, R::AirdropFunction, R::AdvertName],
+            flags: &["is_airdrop_scam"],
+            level: Level::Critical,
+        },
+    );
+}
+
+#[test]
+fn proxy_over_a_honeypot() {
+    let a = check(
+        "UpgradeableProxy",
+        Expect {
+            reasons: &[R::Honeypot, R::Proxy],
+            flags: &["is_proxy", "is_honeypot"],
+            level: Level::Critical,
+        },
+    );
+    assert!(a.static_report.eip1967);
+    assert_eq!(a.goplus["token_symbol"], "PGLD");
+}
+
+#[test]
+fn selfdestruct() {
+    check(
+        "SelfDestructToken",
+        Expect {
+            reasons: &[R::Selfdestruct],
+            flags: &["selfdestruct"],
+            level: Level::Medium,
+        },
+    );
+}
+
+#[test]
+fn ownership_take_back() {
+    check(
+        "TakeBackOwner",
+        Expect {
+            reasons: &[R::TakeBackOwnership],
+            flags: &["can_take_back_ownership"],
+            level: Level::Medium,
+        },
+    );
+}
+
+#[test]
+fn a_transfer_that_loops_forever_is_bounded() {
+    let a = check(
+        "InfiniteLoop",
+        Expect {
+            reasons: &[R::Honeypot, R::TransferBlocked],
+            flags: &["is_honeypot"],
+            level: Level::Critical,
+        },
+    );
+    let s = a.simulation.unwrap();
+    // Every looping transaction stopped at the per-transaction gas limit.
+    assert!(s.sell.gas <= 3_000_000 && s.transfer.gas <= 3_000_000);
+}
+
+#[test]
+fn every_fixture_is_covered() {
+    assert_eq!(TOKENS.len(), 16);
+    for name in TOKENS {
+        assert!(assess(&input(name), NOW).is_ok(), "{name}");
+    }
+}

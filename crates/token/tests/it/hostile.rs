@@ -1,0 +1,117 @@
+//! Hostile and malformed bytecode: a clear error or a bounded answer, never a panic.
+
+use custodia_token::{MAX_CODE, TokenError, TokenInput, analyze, assess, decode_hex};
+
+fn input(code: &str) -> TokenInput {
+    TokenInput {
+        chain: "ethereum".into(),
+        address: "0x00000000000000000000000000000000000000aa".into(),
+        runtime_code: code.into(),
+        ..TokenInput::default()
+    }
+}
+
+#[test]
+fn malformed_hex_is_a_specific_error() {
+    assert_eq!(
+        assess(&input("0x60zz"), 0).unwrap_err(),
+        TokenError::BadHex {
+            field: "runtime_code",
+            at: 2
+        }
+    );
+    assert_eq!(
+        assess(&input("0x600"), 0).unwrap_err(),
+        TokenError::OddHex {
+            field: "runtime_code",
+            got: 3
+        }
+    );
+    assert_eq!(
+        assess(&input("0x"), 0).unwrap_err(),
+        TokenError::EmptyCode {
+            field: "runtime_code"
+        }
+    );
+    // The twin: the same bytes well formed are assessed.
+    assert!(assess(&input("0x6000"), 0).is_ok());
+}
+
+#[test]
+fn truncated_push_in_reachable_code_is_rejected() {
+    // JUMPDEST, PUSH32 with 3 of its 32 bytes.
+    assert_eq!(
+        assess(&input("0x5b7f010203"), 0).unwrap_err(),
+        TokenError::TruncatedPush {
+            pc: 1,
+            need: 32,
+            have: 3
+        }
+    );
+    // The twin: the same bytes after a STOP are trailing data, as in compiler metadata.
+    assert!(assess(&input("0x005b7f010203"), 0).is_ok());
+}
+
+#[test]
+fn huge_contract_is_refused_before_work() {
+    let huge = format!("0x{}", "5b".repeat(MAX_CODE + 1));
+    assert!(matches!(
+        assess(&input(&huge), 0).unwrap_err(),
+        TokenError::CodeTooLarge { max, got, .. } if max == MAX_CODE && got == MAX_CODE + 1
+    ));
+    // The largest accepted size of JUMPDESTs is analysed.
+    let big = format!("0x{}", "5b".repeat(MAX_CODE));
+    assert!(assess(&input(&big), 0).is_ok());
+}
+
+#[test]
+fn bad_addresses_and_amounts_name_their_field() {
+    let mut i = input("0x6000");
+    i.address = "0x1234".into();
+    assert!(
+        matches!(assess(&i, 0).unwrap_err(), TokenError::BadInput { field, .. } if field == "address")
+    );
+    let mut i = input("0x6000");
+    i.total_supply = Some("-5".into());
+    assert!(
+        matches!(assess(&i, 0).unwrap_err(), TokenError::BadInput { field, .. } if field == "total_supply")
+    );
+}
+
+/// xorshift64*: seeded, no dependency.
+fn bytes(seed: u64, n: usize) -> Vec<u8> {
+    let mut x = seed;
+    (0..n)
+        .map(|_| {
+            x ^= x >> 12;
+            x ^= x << 25;
+            x ^= x >> 27;
+            (x.wrapping_mul(0x2545_f491_4f6c_dd1d) >> 56) as u8
+        })
+        .collect()
+}
+
+#[test]
+fn random_bytes_never_panic() {
+    for seed in 1..300u64 {
+        let b = bytes(seed, 1 + (seed as usize * 97) % 4_000);
+        let _ = analyze(b, "runtime_code");
+    }
+}
+
+#[test]
+fn jump_mazes_stay_bounded() {
+    // Many JUMPDESTs that each push every other one: a state explosion for the stack
+    // interpretation, which must give up at its budget and still answer.
+    let mut c = Vec::new();
+    for k in 0..600u16 {
+        let next = (k as usize + 1) * 8;
+        c.push(0x5b); // JUMPDEST
+        c.extend([0x61, (next >> 8) as u8, next as u8]); // PUSH2 next
+        c.extend([0x80, 0x57]); // DUP1 JUMPI
+        c.extend([0x60, 0x00]); // PUSH1 0 (keeps the stack growing)
+    }
+    let r = analyze(c, "runtime_code").unwrap();
+    assert!(r.selectors.is_empty());
+    let _ = decode_hex("0x00", "x").unwrap();
+}
