@@ -790,6 +790,9 @@ impl DomainChecker {
         if let Some(h) = &lc.ctx.shared_hosting {
             return Some(format!("shared hosting `{h}`"));
         }
+        if let Some(g) = lc.glued.borrow().as_ref() {
+            return Some(format!("lure word `{g}` joined to it"));
+        }
         if !lure_spent {
             if let Some(t) = lc
                 .tokens
@@ -925,6 +928,7 @@ impl DomainChecker {
             ctx,
             tokens: tokens.clone(),
             pos,
+            glued: std::cell::RefCell::new(None),
         };
         let single = tokens.len() == 1;
         let mut matched: HashSet<usize> = HashSet::new();
@@ -1002,6 +1006,9 @@ impl DomainChecker {
                     continue;
                 }
                 let k = &self.keywords[i];
+                if is_doubled_end(tok, &k.text) {
+                    continue; // `krakenn`, `lledger`: a typo, for the typo rules
+                }
                 let rest = self.rest(&tok[..m.start()], &tok[m.end()..]);
                 let at_edge = m.start() == 0 || m.end() == tok.len();
                 let base = self.embedded_level(k, rest, at_edge);
@@ -1073,8 +1080,10 @@ impl DomainChecker {
                 continue;
             };
             self.typo_rules(folded, tok, &lc, &mut matched, out);
-            for core in self.cores(folded) {
+            for (core, glued) in self.cores(folded) {
+                *lc.glued.borrow_mut() = glued.map(str::to_owned);
                 self.typo_rules(core, tok, &lc, &mut matched, out);
+                *lc.glued.borrow_mut() = None;
             }
         }
         // 6. Keyword split by hyphens, alone or inside a longer label: `o-k-x`, `bi-nance`,
@@ -1130,25 +1139,26 @@ impl DomainChecker {
     }
 
     /// The token without digits and lure words at its ends, if that differs from the token
-    /// and is long enough to be a brand's name with a typo.
-    fn cores<'t>(&self, tok: &'t str) -> Vec<&'t str> {
+    /// and is long enough to be a brand's name with a typo, with the lure word cut off (a
+    /// phishing signal of its own: `claimiox`, `binnancewallet`).
+    fn cores<'t>(&self, tok: &'t str) -> Vec<(&'t str, Option<&'t str>)> {
         let mut out = Vec::new();
         if !tok.is_ascii() {
             return out;
         }
         let t = tok.trim_matches(|c: char| c.is_ascii_digit());
         if t.len() >= 4 && t.len() < tok.len() {
-            out.push(t);
+            out.push((t, None));
         }
-        if t.len() > 6 {
-            // Lure words at the start or end (longest first): `binnancewallet` → `binnance`.
+        if t.len() > 5 {
+            // Lure words at the start or end: `binnancewallet` → `binnance`.
             for m in self.ac_lure.find_overlapping_iter(t) {
                 let (a, b) = (m.start(), m.end());
-                if a == 0 && t.len() - b >= 4 {
-                    out.push(&t[b..]);
+                if a == 0 && t.len() - b >= 3 {
+                    out.push((&t[b..], Some(&t[..b])));
                 }
-                if b == t.len() && a >= 4 {
-                    out.push(&t[..a]);
+                if b == t.len() && a >= 3 {
+                    out.push((&t[..a], Some(&t[a..])));
                 }
             }
         }
@@ -1219,7 +1229,11 @@ impl DomainChecker {
         }
         // A brand already matched on this token (`crypto` for Crypto.com) is not matched again
         // by a weaker rule through another of its keywords (`cryptocom`).
-        let brands: Vec<usize> = matched.iter().map(|&i| self.keywords[i].brand).collect();
+        let brands: Vec<usize> = matched
+            .iter()
+            .filter(|&&i| !self.keywords[i].generic)
+            .map(|&i| self.keywords[i].brand)
+            .collect();
         for len in lo..=hi {
             for &i in &self.by_len[len] {
                 if matched.contains(&i) || brands.contains(&self.keywords[i].brand) {
@@ -1253,8 +1267,9 @@ impl DomainChecker {
                     continue;
                 }
                 let sub = lc.pos == Pos::Subdomain;
+                let typing = d == 1 && is_typing_slip(tok, &k.text);
                 let (rule, base) = if short {
-                    if d == 1 && is_insert_or_swap(tok, &k.text) {
+                    if d == 1 && typing && is_insert_or_swap(tok, &k.text) {
                         (
                             Rule::Typo,
                             if sub {
@@ -1274,9 +1289,15 @@ impl DomainChecker {
                     }
                 } else if d <= tol {
                     // A different first letter (`finance` / `binance`) is how real words
-                    // differ from a name, not how people mistype it.
-                    let first = d == 1 && n == len && tok.as_bytes()[0] != k.text.as_bytes()[0];
-                    let base = if sub || first {
+                    // differ from a name, not how people mistype it; so are edits no finger
+                    // makes on names of up to 6 letters (`trevor` / `trezor`, `leger` /
+                    // `ledger`).
+                    let first = d == 1
+                        && n == len
+                        && tok.as_bytes()[0] != k.text.as_bytes()[0]
+                        && tok.as_bytes()[1..] == k.text.as_bytes()[1..];
+                    let untyped = d == 1 && len <= 6 && !typing;
+                    let base = if sub || first || untyped {
                         RiskLevel::Medium
                     } else {
                         RiskLevel::High
@@ -1429,6 +1450,8 @@ struct LabelCtx<'c, 'h> {
     ctx: &'c Ctx<'h>,
     tokens: Vec<&'c str>,
     pos: Pos,
+    /// A lure word cut off the token whose core the typo rules are looking at.
+    glued: std::cell::RefCell<Option<String>>,
 }
 
 #[derive(Default)]
@@ -1482,6 +1505,72 @@ fn is_doubled_end(tok: &str, kw: &str) -> bool {
     let (t, k) = (tok.as_bytes(), kw.as_bytes());
     t.len() == k.len() + 1
         && ((t[1..] == *k && t[0] == k[0]) || (t[..k.len()] == *k && t[k.len()] == k[k.len() - 1]))
+}
+
+/// QWERTY neighbours of a lowercase letter.
+fn keyboard_neighbours(c: u8) -> &'static [u8] {
+    match c {
+        b'q' => b"wa",
+        b'w' => b"qeas",
+        b'e' => b"wrsd",
+        b'r' => b"etdf",
+        b't' => b"ryfg",
+        b'y' => b"tugh",
+        b'u' => b"yihj",
+        b'i' => b"uojk",
+        b'o' => b"ipkl",
+        b'p' => b"ol",
+        b'a' => b"qwsz",
+        b's' => b"awedxz",
+        b'd' => b"serfcx",
+        b'f' => b"drtgvc",
+        b'g' => b"ftyhbv",
+        b'h' => b"gyujnb",
+        b'j' => b"huikmn",
+        b'k' => b"jiolm",
+        b'l' => b"kop",
+        b'z' => b"asx",
+        b'x' => b"zsdc",
+        b'c' => b"xdfv",
+        b'v' => b"cfgb",
+        b'b' => b"vghn",
+        b'n' => b"bhjm",
+        b'm' => b"njk",
+        _ => b"",
+    }
+}
+
+/// Whether `tok` is one slip of the fingers from `kw` (distance 1 assumed): two adjacent
+/// letters swapped, a letter doubled or one of a double dropped, or a letter replaced by, or
+/// inserted next to, a key beside it. Other single edits (`trevor` / `trezor`) are how real
+/// words differ from a name.
+fn is_typing_slip(tok: &str, kw: &str) -> bool {
+    let (t, k) = (tok.as_bytes(), kw.as_bytes());
+    let near = |a: u8, b: u8| a == b || keyboard_neighbours(b).contains(&a);
+    if t.len() == k.len() {
+        let diff: Vec<usize> = (0..t.len()).filter(|&i| t[i] != k[i]).collect();
+        match diff.as_slice() {
+            [i] => near(t[*i], k[*i]),
+            [i, j] => *j == i + 1 && t[*i] == k[*j] && t[*j] == k[*i],
+            _ => false,
+        }
+    } else if t.len() == k.len() + 1 {
+        // Inserted t[i]: typed next to a neighbour, or doubling one.
+        (0..t.len()).any(|i| {
+            t[..i] == k[..i]
+                && t[i + 1..] == k[i..]
+                && ((i > 0 && near(t[i], t[i - 1])) || (i + 1 < t.len() && near(t[i], t[i + 1])))
+        })
+    } else if t.len() + 1 == k.len() {
+        // Dropped k[i]: one of a double.
+        (0..k.len()).any(|i| {
+            k[..i] == t[..i]
+                && k[i + 1..] == t[i..]
+                && ((i > 0 && k[i] == k[i - 1]) || (i + 1 < k.len() && k[i] == k[i + 1]))
+        })
+    } else {
+        false
+    }
 }
 
 /// Whether `a` is `b` with one letter inserted, or with two adjacent letters swapped.
