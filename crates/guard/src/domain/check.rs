@@ -786,8 +786,18 @@ impl DomainChecker {
     /// another token of the same label (or, for a subdomain label, of the registrable label)
     /// is a lure word, or the TLD is an abused one. `lure_spent`: a lure word already made the
     /// level (a generic word), so it cannot raise it again.
-    fn signal(&self, lc: &LabelCtx<'_, '_>, part: &str, lure_spent: bool) -> Option<String> {
-        if let Some(h) = &lc.ctx.shared_hosting {
+    ///
+    /// `hosting`: whether shared hosting counts. It does not for near misses two edits away
+    /// (`cat-facts.herokuapp.com` is not Gate): hosted sites are many and their names
+    /// ordinary words, so only a lure word or an abused TLD raises those.
+    fn signal(
+        &self,
+        lc: &LabelCtx<'_, '_>,
+        part: &str,
+        lure_spent: bool,
+        hosting: bool,
+    ) -> Option<String> {
+        if let Some(h) = lc.ctx.shared_hosting.as_ref().filter(|_| hosting) {
             return Some(format!("shared hosting `{h}`"));
         }
         if let Some(g) = lc.glued.borrow().as_ref() {
@@ -803,6 +813,17 @@ impl DomainChecker {
             }
             if lc.pos == Pos::Subdomain {
                 if let Some(t) = lc.ctx.lure(self) {
+                    return Some(format!("lure word `{t}`"));
+                }
+                // A brand in a subdomain of someone else's site is already a trick; a lure
+                // label beside it (`login.binance.evil.io`) is the phishing page's own name.
+                if let Some(t) = lc
+                    .ctx
+                    .host
+                    .subdomain_labels()
+                    .flat_map(|l| l.split(['-', '_']))
+                    .find(|t| *t != part && self.token_is_lure(t))
+                {
                     return Some(format!("lure word `{t}`"));
                 }
             }
@@ -897,7 +918,7 @@ impl DomainChecker {
         // Raise one level (medium to high, high to very high) by a signal that did not
         // already make the level.
         if base < RiskLevel::VeryHigh {
-            if let Some(by) = self.signal(lc, part, lure_spent) {
+            if let Some(by) = self.signal(lc, part, lure_spent, rule != Rule::NearTypo) {
                 level = if base == RiskLevel::High {
                     RiskLevel::VeryHigh
                 } else {
@@ -1042,6 +1063,11 @@ impl DomainChecker {
                         continue;
                     }
                     let k = &self.keywords[i];
+                    // The name is there in plain letters (`pphantom`): nothing is hidden, and
+                    // the plain-text rules above (or the typo rule) decide.
+                    if tok.contains(k.text.as_str()) {
+                        continue;
+                    }
                     let rest = self.rest(&skel[..m.start()], &skel[m.end()..]);
                     let at_edge = m.start() == 0 || m.end() == skel.len();
                     let base = match self.embedded_level(k, rest, at_edge) {
@@ -1227,6 +1253,15 @@ impl DomainChecker {
         if lo > hi || self.token_is_lure(tok) {
             return;
         }
+        // A token that is itself a protected name (`okx`) is that brand, not a typo of
+        // another (`htx`).
+        if n < self.by_len.len() && self.by_len[n].iter().any(|&i| self.keywords[i].text == tok) {
+            return;
+        }
+        // A core left after cutting a glued lure word (`coin` of `coincheck`, `box` of
+        // `dropbox`) is usually an ordinary word: only a real typo of a name counts there,
+        // never a near miss two edits away.
+        let core = lc.glued.borrow().is_some();
         // A brand already matched on this token (`crypto` for Crypto.com) is not matched again
         // by a weaker rule through another of its keywords (`cryptocom`).
         let brands: Vec<usize> = matched
@@ -1247,6 +1282,13 @@ impl DomainChecker {
                 let short = tol == 0;
                 let max = if near || short { tol + 1 } else { tol.max(1) };
                 let max = if short { 2 } else { max };
+                // Another brand already matched here (`0kx` is OKX by its homoglyph): only a
+                // real typo of this one counts, never a near miss (`htx`).
+                let max = if core || !brands.is_empty() {
+                    max.min(tol.max(1))
+                } else {
+                    max
+                };
                 // Cheap lower bounds first: length difference, then letters one word lacks.
                 let missing = (k.mask & !tok_mask)
                     .count_ones()
@@ -1280,7 +1322,7 @@ impl DomainChecker {
                         )
                     } else if d == 1 || (n.abs_diff(len) <= 1 && n >= 3) {
                         // `okz`, `htc`: real names are this close too; context decides.
-                        if d == 2 && self.signal(lc, part, false).is_none() {
+                        if d == 2 && self.signal(lc, part, false, false).is_none() {
                             continue;
                         }
                         (Rule::NearTypo, RiskLevel::Medium)
@@ -1460,13 +1502,15 @@ struct Findings {
 }
 
 impl Findings {
+    /// One reason per rule and brand: the same near miss seen in a token and in its whole label
+    /// (`okc` of `okc-claim`) is one finding, at the stronger of the two levels.
     fn push(&mut self, r: Reason) {
-        if !self
-            .reasons
-            .iter()
-            .any(|x| x.rule == r.rule && x.matched == r.matched && x.part == r.part)
-        {
-            self.reasons.push(r);
+        match self.reasons.iter_mut().find(|x| {
+            x.rule == r.rule && x.brand == r.brand && (x.brand.is_some() || x.matched == r.matched)
+        }) {
+            Some(x) if x.level < r.level => *x = r,
+            Some(_) => {}
+            None => self.reasons.push(r),
         }
     }
 }
