@@ -917,15 +917,15 @@ impl DomainChecker {
         let mut escalated_by = None;
         // Raise one level (medium to high, high to very high) by a signal that did not
         // already make the level.
-        if base < RiskLevel::VeryHigh {
-            if let Some(by) = self.signal(lc, part, lure_spent, rule != Rule::NearTypo) {
-                level = if base == RiskLevel::High {
-                    RiskLevel::VeryHigh
-                } else {
-                    RiskLevel::High
-                };
-                escalated_by = Some(by);
-            }
+        if base < RiskLevel::VeryHigh
+            && let Some(by) = self.signal(lc, part, lure_spent, rule != Rule::NearTypo)
+        {
+            level = if base == RiskLevel::High {
+                RiskLevel::VeryHigh
+            } else {
+                RiskLevel::High
+            };
+            escalated_by = Some(by);
         }
         out.push(Reason {
             rule,
