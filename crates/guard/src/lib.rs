@@ -25,8 +25,8 @@ pub use custodia_chain::{AddressKind, Chain};
 pub use domain::{
     Brand, DEFAULT_ABUSED_TLDS, DEFAULT_LURE_WORDS, DomainChecker, DomainEntry, DomainList,
     DomainMatch, DomainPolicy, DomainVerdict, Host, MAX_INPUT, MetaMaskList, Reason, RiskLevel,
-    Rule, default_brands, import_domain_json, import_domain_lines, import_metamask_config,
-    normalize_list_host,
+    Rule, brand_key, default_brands, import_domain_json, import_domain_lines,
+    import_metamask_config, normalize_list_host,
 };
 pub use error::GuardError;
 pub use events::{

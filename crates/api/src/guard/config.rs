@@ -71,6 +71,9 @@ pub struct BrandConfig {
     pub name: String,
     /// Official domains (allowlisted with their subdomains).
     pub domains: Vec<String>,
+    /// Other official hosts (allowlisted, no keyword derived from them).
+    #[serde(default)]
+    pub alternates: Vec<String>,
     /// Extra distinctive keywords.
     #[serde(default)]
     pub keywords: Vec<String>,
@@ -150,7 +153,8 @@ impl GuardConfig {
         };
         let mut seen = std::collections::HashSet::new();
         for b in &self.brands {
-            let key = b.name.trim().to_lowercase();
+            // One spelling per brand: `Crypto.com`, `crypto com` and `CryptoCom` are one name.
+            let key = custodia_guard::brand_key(&b.name);
             if key.is_empty() {
                 return Err(invalid("guard.brands: a brand has an empty `name`"));
             }
@@ -169,11 +173,15 @@ impl GuardConfig {
             let brand = Brand {
                 name: b.name.trim().to_owned(),
                 domains: b.domains.clone(),
+                alternates: b.alternates.clone(),
                 keywords: b.keywords.clone(),
                 generic: b.generic.clone(),
                 compound: b.compound.clone(),
             };
-            match out.iter_mut().find(|d| d.name.to_lowercase() == key) {
+            match out
+                .iter_mut()
+                .find(|d| custodia_guard::brand_key(&d.name) == key)
+            {
                 Some(d) => *d = brand,
                 None => out.push(brand),
             }

@@ -20,6 +20,10 @@ pub struct Brand {
     /// Official hosts: each one and its subdomains are never flagged (`okx.com`,
     /// `metamask.github.io`).
     pub domains: Vec<String>,
+    /// Other official hosts (older names, sister sites, regional sites): allowlisted like
+    /// `domains`, but their labels are not keywords (`krakenfx.com`, `bnbchain.org`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub alternates: Vec<String>,
     /// Extra distinctive keywords (`okex`, `gateio`), besides the official domains' labels.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub keywords: Vec<String>,
@@ -39,10 +43,18 @@ impl Brand {
         Brand {
             name: name.to_owned(),
             domains: domains.iter().map(|d| (*d).to_owned()).collect(),
+            alternates: Vec::new(),
             keywords: Vec::new(),
             generic: Vec::new(),
             compound: Vec::new(),
         }
+    }
+
+    /// Adds official alternate hosts (allowlisted, no keyword derived).
+    pub fn with_alternates(mut self, hosts: &[&str]) -> Brand {
+        self.alternates
+            .extend(hosts.iter().map(|h| (*h).to_owned()));
+        self
     }
 
     /// Adds distinctive keywords.
@@ -69,23 +81,35 @@ impl Brand {
 /// configuration; every official domain listed here is also allowlisted.
 pub fn default_brands() -> Vec<Brand> {
     vec![
-        Brand::new("OKX", &["okx.com", "okex.com"]),
+        Brand::new("OKX", &["okx.com", "okex.com"]).with_alternates(&["okx.cab", "okcoin.com"]),
         Brand::new(
             "Binance",
             &["binance.com", "binance.us", "binance.org", "binance.net"],
-        ),
-        Brand::new("Coinbase", &["coinbase.com"]).with_compound(&["coinbase"]),
-        Brand::new("Kraken", &["kraken.com"]).with_generic(&["kraken"]),
-        Brand::new("Bybit", &["bybit.com"]),
+        )
+        .with_alternates(&[
+            "binance.vision",
+            "binance.cloud",
+            "binance.charity",
+            "binancefuture.com",
+            "bnbchain.org",
+        ]),
+        Brand::new("Coinbase", &["coinbase.com"])
+            .with_alternates(&["coinbase.cloud", "base.org"])
+            .with_compound(&["coinbase"]),
+        Brand::new("Kraken", &["kraken.com"])
+            .with_alternates(&["krakenfx.com"])
+            .with_generic(&["kraken"]),
+        Brand::new("Bybit", &["bybit.com"]).with_alternates(&["bybit.eu", "bybitglobal.com"]),
         Brand::new("KuCoin", &["kucoin.com"]),
         Brand::new("Bitget", &["bitget.com"]),
         Brand::new("Gate", &["gate.io", "gate.com"])
             .with_keywords(&["gateio"])
             .with_generic(&["gate"]),
-        Brand::new("HTX", &["htx.com", "huobi.com"]),
+        Brand::new("HTX", &["htx.com", "huobi.com"]).with_alternates(&["huobi.pro"]),
         Brand::new("MEXC", &["mexc.com"]),
         Brand::new("Bitfinex", &["bitfinex.com"]),
         Brand::new("Crypto.com", &["crypto.com"])
+            .with_alternates(&["crypto.org"])
             .with_keywords(&["cryptocom"])
             .with_compound(&["cryptocom"])
             .with_generic(&["crypto"]),
@@ -94,18 +118,85 @@ pub fn default_brands() -> Vec<Brand> {
             "MetaMask",
             &["metamask.io", "metamask.github.io", "metamask.zendesk.com"],
         )
+        .with_alternates(&["metamask.app.link"])
         .with_compound(&["metamask"]),
         Brand::new("Trust Wallet", &["trustwallet.com"]).with_compound(&["trustwallet"]),
         Brand::new("Phantom", &["phantom.app", "phantom.com"]).with_generic(&["phantom"]),
-        Brand::new("Ledger", &["ledger.com"]).with_generic(&["ledger"]),
+        Brand::new("Ledger", &["ledger.com"])
+            .with_alternates(&["ledgerwallet.com"])
+            .with_generic(&["ledger"]),
         Brand::new("Trezor", &["trezor.io"]),
         Brand::new("Rabby", &["rabby.io"]),
-        Brand::new("Exodus", &["exodus.com"]).with_generic(&["exodus"]),
-        Brand::new("Uniswap", &["uniswap.org"]).with_compound(&["uniswap"]),
+        Brand::new("Exodus", &["exodus.com"])
+            .with_alternates(&["exodus.io"])
+            .with_generic(&["exodus"]),
+        Brand::new("Uniswap", &["uniswap.org"])
+            .with_alternates(&["uniswap.exchange"])
+            .with_compound(&["uniswap"]),
         Brand::new("OpenSea", &["opensea.io"]).with_compound(&["opensea"]),
         Brand::new("Etherscan", &["etherscan.io"]).with_compound(&["etherscan"]),
-        Brand::new("MyEtherWallet", &["myetherwallet.com"]).with_compound(&["myetherwallet"]),
+        Brand::new("MyEtherWallet", &["myetherwallet.com"])
+            .with_alternates(&["mewwallet.com"])
+            .with_compound(&["myetherwallet"]),
+        Brand::new("Ethereum", &["ethereum.org"])
+            .with_alternates(&["ethereum.foundation"])
+            .with_generic(&["ethereum"]),
     ]
+}
+
+/// A brand's name reduced to what tells brands apart: lowercase letters and digits
+/// (`Crypto.com`, `crypto com` and `CryptoCom` are one brand).
+pub fn brand_key(name: &str) -> String {
+    name.chars()
+        .filter(char::is_ascii_alphanumeric)
+        .map(|c| c.to_ascii_lowercase())
+        .collect()
+}
+
+/// Refuses brand lists where two entries are one brand: the same name once case, spaces and
+/// punctuation are ignored, names one edit apart (`Binance` / `Binanse`), or an official host
+/// claimed by both.
+pub(crate) fn check_distinct(brands: &[Brand]) -> Result<(), GuardError> {
+    for (i, a) in brands.iter().enumerate() {
+        let ka = brand_key(&a.name);
+        if ka.is_empty() {
+            return Err(GuardError::Config {
+                why: format!("brand name `{}` has no letter or digit", echo(&a.name)),
+            });
+        }
+        for b in &brands[..i] {
+            let kb = brand_key(&b.name);
+            let near = ka.len().min(kb.len()) >= 5 && strsim::osa_distance(&ka, &kb) <= 1;
+            if ka == kb || near {
+                return Err(GuardError::Config {
+                    why: format!(
+                        "brands `{}` and `{}` are near-duplicate names (compared as `{ka}` and `{kb}`): configure one, with the other's domains",
+                        echo(&b.name),
+                        echo(&a.name)
+                    ),
+                });
+            }
+            let hosts = |x: &Brand| -> Vec<String> {
+                x.domains
+                    .iter()
+                    .chain(&x.alternates)
+                    .map(|d| d.trim().trim_end_matches('.').to_ascii_lowercase())
+                    .collect()
+            };
+            let hb = hosts(b);
+            if let Some(h) = hosts(a).into_iter().find(|h| hb.contains(h)) {
+                return Err(GuardError::Config {
+                    why: format!(
+                        "brands `{}` and `{}` both claim the official domain `{}`",
+                        echo(&b.name),
+                        echo(&a.name),
+                        echo(&h)
+                    ),
+                });
+            }
+        }
+    }
+    Ok(())
 }
 
 /// A keyword ready for matching.

@@ -285,7 +285,21 @@ pub const DEFAULT_LURE_WORDS: &[&str] = &[
     "web",
     "web3",
     "withdraw",
-    "www",
+    // Giveaway and doubling scams: the promise, the coin.
+    "btc",
+    "double",
+    "doubling",
+    "elon",
+    "eth",
+    "give",
+    "giveaways",
+    "giving",
+    "prize",
+    "send",
+    "vote",
+    "whitelist",
+    "win",
+    "x2",
     // Trading and money words of investment and mining scams.
     "bank",
     "capital",
@@ -361,7 +375,7 @@ impl Default for DomainPolicy {
             typo2_min_len: 9,
             embed_any_min_len: 10,
             near_typo: true,
-            near_typo_min_len: 6,
+            near_typo_min_len: 5,
         }
     }
 }
@@ -399,6 +413,8 @@ pub struct DomainChecker {
     skeleton_exact: HashMap<String, Vec<usize>>,
     ac_raw: AhoCorasick,
     ac_skel: AhoCorasick,
+    /// Lure words of three or more letters, to find a token's core (`binnancewallet`).
+    ac_lure: AhoCorasick,
     /// Keyword ids by keyword length, for the typo rules.
     by_len: Vec<Vec<usize>>,
     official: DomainList,
@@ -481,6 +497,7 @@ impl DomainChecker {
                 why: "typo thresholds must satisfy 3 ≤ typo1_min_len < typo2_min_len".into(),
             });
         }
+        super::brands::check_distinct(&brands)?;
         let ascii_skeleton: Vec<String> = (0u8..128)
             .map(|b| brand_fold(&char::from(b).to_string()))
             .collect();
@@ -516,6 +533,16 @@ impl DomainChecker {
                 if let Some(k) = label.and_then(|l| validate_keyword(&l).ok()) {
                     texts.push(k);
                 }
+            }
+            for d in &b.alternates {
+                let (host, _) = official_host(d)?;
+                official.insert(&DomainEntry {
+                    host: host.clone(),
+                    category: crate::Category::Phishing,
+                    source: b.name.clone(),
+                    date: None,
+                })?;
+                official_hosts.push((host, bi));
             }
             for k in b.keywords.iter().chain(b.generic.iter()) {
                 texts.push(validate_keyword(k)?);
@@ -568,7 +595,16 @@ impl DomainChecker {
             .iter()
             .map(|w| w.trim().trim_start_matches('.').to_ascii_lowercase())
             .collect();
+        let mut lure_pats: Vec<&str> = policy
+            .lure_words
+            .iter()
+            .map(|w| w.trim())
+            .filter(|w| w.len() > 2 && w.is_ascii())
+            .collect();
+        lure_pats.sort_by_key(|w| std::cmp::Reverse(w.len()));
+        let ac_lure = build(lure_pats)?;
         Ok(DomainChecker {
+            ac_lure,
             brands,
             keywords,
             exact,
@@ -715,34 +751,87 @@ impl DomainChecker {
     }
 
     fn context<'h>(&self, host: &'h Host) -> Ctx<'h> {
+        let tld = host.ascii().rsplit('.').next().unwrap_or("");
         Ctx {
             host,
             lure: std::cell::OnceCell::new(),
             shared_hosting: host.on_shared_hosting().then(|| host.suffix().to_owned()),
+            abused_tld: self.abused_tlds.contains(tld).then(|| tld.to_owned()),
         }
     }
 
-    /// The host's first lure token (or abused TLD), computed only when a brand rule asks.
-    fn find_lure(&self, host: &Host) -> Option<(String, String)> {
-        let mut lure = None;
-        let mut labels: Vec<&str> = host.subdomain_labels().collect();
-        labels.extend(host.registrable_label());
-        'outer: for label in labels {
-            for tok in label.split(['-', '_']) {
-                if !tok.is_empty()
-                    && !tok.bytes().all(|b| b.is_ascii_digit())
-                    && self.part_is_lure(tok)
+    /// The registrable label's first lure token, computed only when a brand rule asks. Lure
+    /// words in subdomain labels do not count for the registrable label: `www.`, `wallet.` or
+    /// `accounts.` in front of a site is how sites name their own parts.
+    fn find_lure(&self, host: &Host) -> Option<String> {
+        let label = host.registrable_label()?;
+        label
+            .split(['-', '_'])
+            .find(|tok| self.token_is_lure(tok))
+            .map(str::to_owned)
+    }
+
+    /// A whole token that is a lure word or a run of lure words and digits (not digits alone).
+    fn token_is_lure(&self, tok: &str) -> bool {
+        !tok.is_empty() && !tok.bytes().all(|b| b.is_ascii_digit()) && self.part_is_lure(tok)
+    }
+
+    /// A lure token strong enough to make a generic word count: region codes (`us`, `hk`) are
+    /// not (`hkcrypto`, `crypto-us` are ordinary company names).
+    fn token_is_strong_lure(&self, tok: &str) -> bool {
+        tok.len() > 2 && self.token_is_lure(tok)
+    }
+
+    /// The signal that raises a brand reason one level, if any: the host is on shared hosting,
+    /// another token of the same label (or, for a subdomain label, of the registrable label)
+    /// is a lure word, or the TLD is an abused one. `lure_spent`: a lure word already made the
+    /// level (a generic word), so it cannot raise it again.
+    ///
+    /// `hosting`: whether shared hosting counts. It does not for near misses two edits away
+    /// (`cat-facts.herokuapp.com` is not Gate): hosted sites are many and their names
+    /// ordinary words, so only a lure word or an abused TLD raises those.
+    fn signal(
+        &self,
+        lc: &LabelCtx<'_, '_>,
+        part: &str,
+        lure_spent: bool,
+        hosting: bool,
+    ) -> Option<String> {
+        if let Some(h) = lc.ctx.shared_hosting.as_ref().filter(|_| hosting) {
+            return Some(format!("shared hosting `{h}`"));
+        }
+        if let Some(g) = lc.glued.borrow().as_ref() {
+            return Some(format!("lure word `{g}` joined to it"));
+        }
+        if !lure_spent {
+            if let Some(t) = lc
+                .tokens
+                .iter()
+                .find(|t| **t != part && self.token_is_lure(t))
+            {
+                return Some(format!("lure word `{t}`"));
+            }
+            if lc.pos == Pos::Subdomain {
+                if let Some(t) = lc.ctx.lure(self) {
+                    return Some(format!("lure word `{t}`"));
+                }
+                // A brand in a subdomain of someone else's site is already a trick; a lure
+                // label beside it (`login.binance.evil.io`) is the phishing page's own name.
+                if let Some(t) = lc
+                    .ctx
+                    .host
+                    .subdomain_labels()
+                    .flat_map(|l| l.split(['-', '_']))
+                    .find(|t| *t != part && self.token_is_lure(t))
                 {
-                    lure = Some((tok.to_owned(), format!("lure word `{tok}`")));
-                    break 'outer;
+                    return Some(format!("lure word `{t}`"));
                 }
             }
         }
-        let tld = host.ascii().rsplit('.').next().unwrap_or("");
-        if lure.is_none() && self.abused_tlds.contains(tld) {
-            lure = Some((String::new(), format!("abused TLD `.{tld}`")));
-        }
-        lure
+        lc.ctx
+            .abused_tld
+            .as_ref()
+            .map(|t| format!("abused TLD `.{t}`"))
     }
 
     fn skeleton(&self, s: &str) -> String {
@@ -756,7 +845,12 @@ impl DomainChecker {
     }
 
     /// Whether `part` (around a keyword) is empty, digits, or a run of lure words and digits.
+    /// Two-letter words (region codes) count only as the whole part: glued to a word
+    /// (`hkcrypto`, `decrypto`) they are ordinary spelling.
     fn part_is_lure(&self, part: &str) -> bool {
+        if part.len() == 2 && self.is_lure(part) {
+            return true;
+        }
         let b = part.as_bytes();
         let n = b.len();
         if n == 0 {
@@ -775,7 +869,10 @@ impl DomainChecker {
                 ok[j] = true;
             }
             for j in i + 1..=n.min(i + 16) {
-                if part.is_char_boundary(i) && part.is_char_boundary(j) && self.is_lure(&part[i..j])
+                if j - i > 2
+                    && part.is_char_boundary(i)
+                    && part.is_char_boundary(j)
+                    && self.is_lure(&part[i..j])
                 {
                     ok[j] = true;
                 }
@@ -804,7 +901,7 @@ impl DomainChecker {
     fn emit(
         &self,
         out: &mut Findings,
-        ctx: &Ctx<'_>,
+        lc: &LabelCtx<'_, '_>,
         rule: Rule,
         base: RiskLevel,
         k: &Keyword,
@@ -818,22 +915,17 @@ impl DomainChecker {
         }
         let mut level = base;
         let mut escalated_by = None;
-        if base == RiskLevel::High {
-            // Raise by a signal that did not already make the level: shared hosting, or a
-            // lure word in another token unless the lure is what made a generic word count.
-            let by = if let Some(h) = &ctx.shared_hosting {
-                Some(format!("shared hosting `{h}`"))
-            } else if !lure_spent {
-                ctx.lure(self)
-                    .filter(|(tok, _)| tok != part)
-                    .map(|(_, said)| said.clone())
+        // Raise one level (medium to high, high to very high) by a signal that did not
+        // already make the level.
+        if base < RiskLevel::VeryHigh
+            && let Some(by) = self.signal(lc, part, lure_spent, rule != Rule::NearTypo)
+        {
+            level = if base == RiskLevel::High {
+                RiskLevel::VeryHigh
             } else {
-                None
+                RiskLevel::High
             };
-            if let Some(by) = by {
-                level = RiskLevel::VeryHigh;
-                escalated_by = Some(by);
-            }
+            escalated_by = Some(by);
         }
         out.push(Reason {
             rule,
@@ -853,6 +945,12 @@ impl DomainChecker {
             self.script_rules(&uni, out);
         }
         let tokens: Vec<&str> = uni.split(['-', '_']).filter(|t| !t.is_empty()).collect();
+        let lc = LabelCtx {
+            ctx,
+            tokens: tokens.clone(),
+            pos,
+            glued: std::cell::RefCell::new(None),
+        };
         let single = tokens.len() == 1;
         let mut matched: HashSet<usize> = HashSet::new();
         let sub = pos == Pos::Subdomain;
@@ -869,7 +967,7 @@ impl DomainChecker {
                     let (rule, base, msg) = if sub {
                         (
                             Rule::BrandInSubdomain,
-                            self.generic_level(k, ctx, RiskLevel::High),
+                            self.generic_level(k, &lc, RiskLevel::High),
                             format!(
                                 "subdomain label uses the {} name `{}`",
                                 self.brand_name(k),
@@ -879,11 +977,7 @@ impl DomainChecker {
                     } else if single {
                         (
                             Rule::BrandOtherSuffix,
-                            if k.generic {
-                                self.generic_level(k, ctx, RiskLevel::High)
-                            } else {
-                                RiskLevel::High
-                            },
+                            self.generic_level(k, &lc, RiskLevel::High),
                             format!(
                                 "`{}` is {}'s name on a domain {} does not use",
                                 k.text,
@@ -894,7 +988,7 @@ impl DomainChecker {
                     } else {
                         (
                             Rule::BrandToken,
-                            self.generic_level(k, ctx, RiskLevel::High),
+                            self.generic_level(k, &lc, RiskLevel::High),
                             format!(
                                 "label contains the {} name `{}` as a word",
                                 self.brand_name(k),
@@ -902,7 +996,8 @@ impl DomainChecker {
                             ),
                         )
                     };
-                    self.emit(out, ctx, rule, base, k, tok, None, k.generic, msg);
+                    let spent = k.generic && base == RiskLevel::High;
+                    self.emit(out, &lc, rule, base, k, tok, None, spent, msg);
                 }
             }
             // 2. Confusable with a keyword as a whole.
@@ -921,7 +1016,7 @@ impl DomainChecker {
                             k.text,
                             k.skeleton
                         );
-                        self.emit(out, ctx, Rule::Homoglyph, base, k, tok, None, false, msg);
+                        self.emit(out, &lc, Rule::Homoglyph, base, k, tok, None, false, msg);
                     }
                 }
             }
@@ -932,6 +1027,9 @@ impl DomainChecker {
                     continue;
                 }
                 let k = &self.keywords[i];
+                if is_doubled_end(tok, &k.text) {
+                    continue; // `krakenn`, `lledger`: a typo, for the typo rules
+                }
                 let rest = self.rest(&tok[..m.start()], &tok[m.end()..]);
                 let at_edge = m.start() == 0 || m.end() == tok.len();
                 let base = self.embedded_level(k, rest, at_edge);
@@ -953,7 +1051,8 @@ impl DomainChecker {
                             _ => " inside another word",
                         }
                     );
-                    self.emit(out, ctx, rule, base, k, tok, None, k.generic, msg);
+                    let spent = k.generic && rest == Rest::Lure;
+                    self.emit(out, &lc, rule, base, k, tok, None, spent, msg);
                 }
             }
             // 4. Keyword inside the token only after confusable folding.
@@ -964,6 +1063,11 @@ impl DomainChecker {
                         continue;
                     }
                     let k = &self.keywords[i];
+                    // The name is there in plain letters (`pphantom`): nothing is hidden, and
+                    // the plain-text rules above (or the typo rule) decide.
+                    if tok.contains(k.text.as_str()) {
+                        continue;
+                    }
                     let rest = self.rest(&skel[..m.start()], &skel[m.end()..]);
                     let at_edge = m.start() == 0 || m.end() == skel.len();
                     let base = match self.embedded_level(k, rest, at_edge) {
@@ -979,68 +1083,126 @@ impl DomainChecker {
                         );
                         self.emit(
                             out,
-                            ctx,
+                            &lc,
                             Rule::BrandObfuscated,
                             base,
                             k,
                             tok,
                             None,
-                            k.generic,
+                            k.generic && rest == Rest::Lure,
                             msg,
                         );
                     }
                 }
             }
-            // 5. Typos (of the folded form when the token is not ASCII: `bіnanse`).
-            if tok.is_ascii() {
-                self.typo_rules(tok, pos, ctx, &mut matched, out);
+            // 5. Typos (of the folded form when the token is not ASCII: `bіnanse`), then of the
+            // token's core without digits and lure words at its ends (`binnance24`,
+            // `binnancewallet`).
+            let folded: &str = if tok.is_ascii() {
+                tok
             } else if skel.is_ascii() {
-                self.typo_rules(&skel, pos, ctx, &mut matched, out);
+                &skel
+            } else {
+                continue;
+            };
+            self.typo_rules(folded, tok, &lc, &mut matched, out);
+            for (core, glued) in self.cores(folded) {
+                *lc.glued.borrow_mut() = glued.map(str::to_owned);
+                self.typo_rules(core, tok, &lc, &mut matched, out);
+                *lc.glued.borrow_mut() = None;
             }
         }
-        // 6. Keyword split by hyphens: `o-k-x`, `bin-ance`.
+        // 6. Keyword split by hyphens, alone or inside a longer label: `o-k-x`, `bi-nance`,
+        // `meta-mask-wallet`. A weaker reason on one fragment (`nance` is two edits from
+        // `binance`) does not stop it.
         if tokens.len() > 1 {
-            let flat: String = tokens.concat();
-            let flat_skel = self.skeleton(&flat);
-            for ids in [self.exact.get(&flat), self.skeleton_exact.get(&flat_skel)]
-                .into_iter()
-                .flatten()
-            {
-                for &i in ids {
-                    let k = &self.keywords[i];
-                    if matched.insert(i) {
-                        let base = if k.generic {
-                            RiskLevel::High
-                        } else {
-                            RiskLevel::VeryHigh
-                        };
-                        let msg = format!(
-                            "`{uni}` is the {} name `{}` split by hyphens",
-                            self.brand_name(k),
-                            k.text
-                        );
-                        self.emit(
-                            out,
-                            ctx,
-                            Rule::BrandObfuscated,
-                            base,
-                            k,
-                            &uni,
-                            None,
-                            false,
-                            msg,
-                        );
+            let mut split_done: HashSet<usize> = HashSet::new();
+            for start in 0..tokens.len() {
+                for end in start + 2..=tokens.len().min(start + 4) {
+                    let run = &tokens[start..end];
+                    if run.iter().any(|t| t.bytes().all(|b| b.is_ascii_digit())) {
+                        break;
+                    }
+                    let flat: String = run.concat();
+                    let flat_skel = self.skeleton(&flat);
+                    let shown = run.join("-");
+                    for ids in [self.exact.get(&flat), self.skeleton_exact.get(&flat_skel)]
+                        .into_iter()
+                        .flatten()
+                    {
+                        for &i in ids {
+                            let k = &self.keywords[i];
+                            if !split_done.insert(i) {
+                                continue;
+                            }
+                            matched.insert(i);
+                            let base = if k.generic {
+                                RiskLevel::High
+                            } else {
+                                RiskLevel::VeryHigh
+                            };
+                            let msg = format!(
+                                "`{shown}` is the {} name `{}` split by hyphens",
+                                self.brand_name(k),
+                                k.text
+                            );
+                            self.emit(
+                                out,
+                                &lc,
+                                Rule::BrandObfuscated,
+                                base,
+                                k,
+                                &shown,
+                                None,
+                                false,
+                                msg,
+                            );
+                        }
                     }
                 }
             }
         }
     }
 
-    /// Level of a generic keyword given the host's lure words (distinctive keywords: `base`).
-    fn generic_level(&self, k: &Keyword, ctx: &Ctx<'_>, base: RiskLevel) -> RiskLevel {
+    /// The token without digits and lure words at its ends, if that differs from the token
+    /// and is long enough to be a brand's name with a typo, with the lure word cut off (a
+    /// phishing signal of its own: `claimiox`, `binnancewallet`).
+    fn cores<'t>(&self, tok: &'t str) -> Vec<(&'t str, Option<&'t str>)> {
+        let mut out = Vec::new();
+        if !tok.is_ascii() {
+            return out;
+        }
+        let t = tok.trim_matches(|c: char| c.is_ascii_digit());
+        if t.len() >= 4 && t.len() < tok.len() {
+            out.push((t, None));
+        }
+        if t.len() > 5 {
+            // Lure words at the start or end: `binnancewallet` → `binnance`.
+            for m in self.ac_lure.find_overlapping_iter(t) {
+                let (a, b) = (m.start(), m.end());
+                if a == 0 && t.len() - b >= 3 {
+                    out.push((&t[b..], Some(&t[..b])));
+                }
+                if b == t.len() && a >= 3 {
+                    out.push((&t[..a], Some(&t[a..])));
+                }
+            }
+        }
+        out
+    }
+
+    /// Level of a generic keyword given the lure words of its label and of the registrable
+    /// label (distinctive keywords: `base`).
+    fn generic_level(&self, k: &Keyword, lc: &LabelCtx<'_, '_>, base: RiskLevel) -> RiskLevel {
         if !k.generic {
-            base
-        } else if ctx.lure(self).is_some() {
+            return base;
+        }
+        let strong = lc.tokens.iter().any(|t| self.token_is_strong_lure(t))
+            || lc
+                .ctx
+                .lure(self)
+                .is_some_and(|t| self.token_is_strong_lure(t));
+        if strong {
             RiskLevel::High
         } else {
             RiskLevel::Medium
@@ -1053,7 +1215,9 @@ impl DomainChecker {
         match (k.generic, rest) {
             (_, Rest::None) => RiskLevel::High,
             (true, Rest::Lure) => RiskLevel::High,
-            (true, _) => RiskLevel::None,
+            // An ordinary word joined to another (`ledgernow`, `krakens`): a caution that
+            // shared hosting, an abused TLD or a lure word elsewhere raises.
+            (true, _) => RiskLevel::Medium,
             (false, Rest::Lure | Rest::Filler) => RiskLevel::High,
             (false, Rest::Other) if at_edge && !k.compound => RiskLevel::High,
             (false, Rest::Other) if k.text.len() >= self.policy.embed_any_min_len => {
@@ -1073,11 +1237,12 @@ impl DomainChecker {
         }
     }
 
+    /// Typo rules: `tok` is compared (ASCII, folded), `part` is what the reason shows.
     fn typo_rules(
         &self,
         tok: &str,
-        pos: Pos,
-        ctx: &Ctx<'_>,
+        part: &str,
+        lc: &LabelCtx<'_, '_>,
         matched: &mut HashSet<usize>,
         out: &mut Findings,
     ) {
@@ -1085,12 +1250,25 @@ impl DomainChecker {
         let tok_mask = letter_mask(tok);
         let lo = n.saturating_sub(3).max(3);
         let hi = (n + 3).min(self.by_len.len() - 1);
-        if lo > hi {
+        if lo > hi || self.token_is_lure(tok) {
             return;
         }
+        // A token that is itself a protected name (`okx`) is that brand, not a typo of
+        // another (`htx`).
+        if n < self.by_len.len() && self.by_len[n].iter().any(|&i| self.keywords[i].text == tok) {
+            return;
+        }
+        // A core left after cutting a glued lure word (`coin` of `coincheck`, `box` of
+        // `dropbox`) is usually an ordinary word: only a real typo of a name counts there,
+        // never a near miss two edits away.
+        let core = lc.glued.borrow().is_some();
         // A brand already matched on this token (`crypto` for Crypto.com) is not matched again
         // by a weaker rule through another of its keywords (`cryptocom`).
-        let brands: Vec<usize> = matched.iter().map(|&i| self.keywords[i].brand).collect();
+        let brands: Vec<usize> = matched
+            .iter()
+            .filter(|&&i| !self.keywords[i].generic)
+            .map(|&i| self.keywords[i].brand)
+            .collect();
         for len in lo..=hi {
             for &i in &self.by_len[len] {
                 if matched.contains(&i) || brands.contains(&self.keywords[i].brand) {
@@ -1099,7 +1277,18 @@ impl DomainChecker {
                 let k = &self.keywords[i];
                 let tol = self.tolerance(len);
                 let near = self.policy.near_typo && len >= self.policy.near_typo_min_len;
-                let max = if near { tol + 1 } else { tol.max(1) };
+                // Short names (3–4 letters): one edit of any kind is a caution; two only count
+                // where the host gives a phishing signal.
+                let short = tol == 0;
+                let max = if near || short { tol + 1 } else { tol.max(1) };
+                let max = if short { 2 } else { max };
+                // Another brand already matched here (`0kx` is OKX by its homoglyph): only a
+                // real typo of this one counts, never a near miss (`htx`).
+                let max = if core || !brands.is_empty() {
+                    max.min(tol.max(1))
+                } else {
+                    max
+                };
                 // Cheap lower bounds first: length difference, then letters one word lacks.
                 let missing = (k.mask & !tok_mask)
                     .count_ones()
@@ -1119,14 +1308,44 @@ impl DomainChecker {
                 if tok.contains(k.text.as_str()) && !is_doubled_end(tok, &k.text) {
                     continue;
                 }
-                let short_ok = tol == 0 && d == 1 && is_insert_or_swap(tok, &k.text);
-                let (rule, base) = if d <= tol || short_ok {
-                    let base = match pos {
-                        Pos::Registrable => RiskLevel::High,
-                        Pos::Subdomain => RiskLevel::Medium,
+                let sub = lc.pos == Pos::Subdomain;
+                let typing = d == 1 && is_typing_slip(tok, &k.text);
+                let (rule, base) = if short {
+                    if d == 1 && typing && is_insert_or_swap(tok, &k.text) {
+                        (
+                            Rule::Typo,
+                            if sub {
+                                RiskLevel::Medium
+                            } else {
+                                RiskLevel::High
+                            },
+                        )
+                    } else if d == 1 || (n.abs_diff(len) <= 1 && n >= 3) {
+                        // `okz`, `htc`: real names are this close too; context decides.
+                        if d == 2 && self.signal(lc, part, false, false).is_none() {
+                            continue;
+                        }
+                        (Rule::NearTypo, RiskLevel::Medium)
+                    } else {
+                        continue;
+                    }
+                } else if d <= tol {
+                    // A different first letter (`finance` / `binance`) is how real words
+                    // differ from a name, not how people mistype it; so are edits no finger
+                    // makes on names of up to 6 letters (`trevor` / `trezor`, `leger` /
+                    // `ledger`).
+                    let first = d == 1
+                        && n == len
+                        && tok.as_bytes()[0] != k.text.as_bytes()[0]
+                        && tok.as_bytes()[1..] == k.text.as_bytes()[1..];
+                    let untyped = d == 1 && len <= 6 && !typing;
+                    let base = if sub || first || untyped {
+                        RiskLevel::Medium
+                    } else {
+                        RiskLevel::High
                     };
                     (Rule::Typo, base)
-                } else if near && d == tol + 1 && tol > 0 && pos == Pos::Registrable {
+                } else if near && d == tol + 1 {
                     (Rule::NearTypo, RiskLevel::Medium)
                 } else {
                     continue;
@@ -1138,7 +1357,7 @@ impl DomainChecker {
                     self.brand_name(k),
                     k.text
                 );
-                self.emit(out, ctx, rule, base, k, tok, Some(d as u32), false, msg);
+                self.emit(out, lc, rule, base, k, part, Some(d as u32), false, msg);
             }
         }
     }
@@ -1254,17 +1473,27 @@ impl DomainChecker {
 /// Facts about the whole host the label rules use.
 struct Ctx<'h> {
     host: &'h Host,
-    /// First lure token of the host (or an abused TLD, with an empty token) and how to say it;
-    /// computed on first use.
-    lure: std::cell::OnceCell<Option<(String, String)>>,
+    /// First lure token of the registrable label; computed on first use.
+    lure: std::cell::OnceCell<Option<String>>,
     /// The shared-hosting suffix, if the host is on one.
     shared_hosting: Option<String>,
+    /// The TLD, if it is one of the abused ones.
+    abused_tld: Option<String>,
 }
 
 impl Ctx<'_> {
-    fn lure(&self, c: &DomainChecker) -> Option<&(String, String)> {
-        self.lure.get_or_init(|| c.find_lure(self.host)).as_ref()
+    fn lure(&self, c: &DomainChecker) -> Option<&str> {
+        self.lure.get_or_init(|| c.find_lure(self.host)).as_deref()
     }
+}
+
+/// One label being examined: its tokens and where it sits.
+struct LabelCtx<'c, 'h> {
+    ctx: &'c Ctx<'h>,
+    tokens: Vec<&'c str>,
+    pos: Pos,
+    /// A lure word cut off the token whose core the typo rules are looking at.
+    glued: std::cell::RefCell<Option<String>>,
 }
 
 #[derive(Default)]
@@ -1273,13 +1502,15 @@ struct Findings {
 }
 
 impl Findings {
+    /// One reason per rule and brand: the same near miss seen in a token and in its whole label
+    /// (`okc` of `okc-claim`) is one finding, at the stronger of the two levels.
     fn push(&mut self, r: Reason) {
-        if !self
-            .reasons
-            .iter()
-            .any(|x| x.rule == r.rule && x.matched == r.matched && x.part == r.part)
-        {
-            self.reasons.push(r);
+        match self.reasons.iter_mut().find(|x| {
+            x.rule == r.rule && x.brand == r.brand && (x.brand.is_some() || x.matched == r.matched)
+        }) {
+            Some(x) if x.level < r.level => *x = r,
+            Some(_) => {}
+            None => self.reasons.push(r),
         }
     }
 }
@@ -1318,6 +1549,72 @@ fn is_doubled_end(tok: &str, kw: &str) -> bool {
     let (t, k) = (tok.as_bytes(), kw.as_bytes());
     t.len() == k.len() + 1
         && ((t[1..] == *k && t[0] == k[0]) || (t[..k.len()] == *k && t[k.len()] == k[k.len() - 1]))
+}
+
+/// QWERTY neighbours of a lowercase letter.
+fn keyboard_neighbours(c: u8) -> &'static [u8] {
+    match c {
+        b'q' => b"wa",
+        b'w' => b"qeas",
+        b'e' => b"wrsd",
+        b'r' => b"etdf",
+        b't' => b"ryfg",
+        b'y' => b"tugh",
+        b'u' => b"yihj",
+        b'i' => b"uojk",
+        b'o' => b"ipkl",
+        b'p' => b"ol",
+        b'a' => b"qwsz",
+        b's' => b"awedxz",
+        b'd' => b"serfcx",
+        b'f' => b"drtgvc",
+        b'g' => b"ftyhbv",
+        b'h' => b"gyujnb",
+        b'j' => b"huikmn",
+        b'k' => b"jiolm",
+        b'l' => b"kop",
+        b'z' => b"asx",
+        b'x' => b"zsdc",
+        b'c' => b"xdfv",
+        b'v' => b"cfgb",
+        b'b' => b"vghn",
+        b'n' => b"bhjm",
+        b'm' => b"njk",
+        _ => b"",
+    }
+}
+
+/// Whether `tok` is one slip of the fingers from `kw` (distance 1 assumed): two adjacent
+/// letters swapped, a letter doubled or one of a double dropped, or a letter replaced by, or
+/// inserted next to, a key beside it. Other single edits (`trevor` / `trezor`) are how real
+/// words differ from a name.
+fn is_typing_slip(tok: &str, kw: &str) -> bool {
+    let (t, k) = (tok.as_bytes(), kw.as_bytes());
+    let near = |a: u8, b: u8| a == b || keyboard_neighbours(b).contains(&a);
+    if t.len() == k.len() {
+        let diff: Vec<usize> = (0..t.len()).filter(|&i| t[i] != k[i]).collect();
+        match diff.as_slice() {
+            [i] => near(t[*i], k[*i]),
+            [i, j] => *j == i + 1 && t[*i] == k[*j] && t[*j] == k[*i],
+            _ => false,
+        }
+    } else if t.len() == k.len() + 1 {
+        // Inserted t[i]: typed next to a neighbour, or doubling one.
+        (0..t.len()).any(|i| {
+            t[..i] == k[..i]
+                && t[i + 1..] == k[i..]
+                && ((i > 0 && near(t[i], t[i - 1])) || (i + 1 < t.len() && near(t[i], t[i + 1])))
+        })
+    } else if t.len() + 1 == k.len() {
+        // Dropped k[i]: one of a double.
+        (0..k.len()).any(|i| {
+            k[..i] == t[..i]
+                && k[i + 1..] == t[i..]
+                && ((i > 0 && k[i] == k[i - 1]) || (i + 1 < k.len() && k[i] == k[i + 1]))
+        })
+    } else {
+        false
+    }
 }
 
 /// Whether `a` is `b` with one letter inserted, or with two adjacent letters swapped.

@@ -5,7 +5,7 @@ mod check;
 mod host;
 mod lists;
 
-pub use brands::{Brand, default_brands};
+pub use brands::{Brand, brand_key, default_brands};
 pub use check::{
     DEFAULT_ABUSED_TLDS, DEFAULT_LURE_WORDS, DomainChecker, DomainPolicy, DomainVerdict, Reason,
     RiskLevel, Rule,

@@ -104,9 +104,13 @@ fn brand_rules() {
     check("myetherwallte.com", "high: typo(MyEtherWallet)");
     check("etherscna.io", "high: typo(Etherscan)");
     check("oxk.com", "high: typo(OKX)");
-    check("okc.com", "none:");
+    // One edit of a three-letter name is a caution (the short-name shape); it blocks
+    // only with a lure word, shared hosting or an abused TLD.
+    check("okc.com", "medium: near-typo(OKX)");
+    check("okc-claim.com", "high: near-typo(OKX)");
     check("pphantom.app", "high: typo(Phantom)");
-    check("hledger.org", "none:");
+    // One letter added to an ordinary-word name is a caution (the issue's `krakenx` shape).
+    check("hledger.org", "medium: brand-embedded(Ledger)");
     check("coinbene.com", "medium: near-typo(Coinbase)");
     // Subdomain tricks and user-info tricks.
     check(
@@ -137,11 +141,15 @@ fn generic_words_need_a_lure() {
     check("ledger-cli.org", "medium: brand-token(Ledger)");
     check("ledger-live-update.com", "high: brand-token(Ledger)");
     check("ledger-wallet.pages.dev", "very-high: brand-token(Ledger)");
-    check("phantomjs.org", "none:");
-    check("phantombuster.com", "none:");
+    // A generic name with letters or a word glued on (`phantomx`, `phantombuster`) is a caution
+    // since the labelled set's one-added-letter shapes; it never blocks without a signal.
+    check("phantomjs.org", "medium: brand-embedded(Phantom)");
+    check("phantombuster.com", "medium: brand-embedded(Phantom)");
     check("kraken.io", "medium: brand-other-suffix(Kraken)");
     check("kraken.top", "high: brand-other-suffix(Kraken)");
-    check("gateway.com", "none:");
+    // A generic name glued to a word is a caution, never a block without a signal: real
+    // words (`gateway`) pay that price so that `gatebonus` is seen.
+    check("gateway.com", "medium: brand-embedded(Gate)");
     check("crypto.news", "medium: brand-other-suffix(Crypto.com)");
     check("cryptocompare.com", "medium: brand-embedded(Crypto.com)");
 }

@@ -3,6 +3,7 @@
 mod addresses;
 mod domains;
 mod events;
+mod labelled;
 mod quality;
 mod robustness;
 mod snapshot;

@@ -1,0 +1,232 @@
+//! The large labelled domain set (`tests/fixtures/labelled_domains.tsv`, built by
+//! `crates/guard/quality/labelled_set.py` from the sources its header documents) and the real
+//! feed (`tests/fixtures/metamask_feed.tsv`, built by `crates/guard/quality/feed_set.py` from
+//! eth-phishing-detect 1.2.0's blocklist and allowlist), measured with the default brands and no
+//! blocklist.
+//!
+//! Targets (issue 20): on the labelled set, recall ≥ 97% at the blocking level (`high` and
+//! above) with ≤ 0.5% false positives, on the tuning and on the held-out part; on the real feed,
+//! recall ≥ 95% on brand-imitating phishing with ≤ 2% of its allowlisted real domains flagged.
+//! Rows labelled `caution` must reach `medium` (a warning that never blocks).
+//!
+//! **The targets are not met yet** (`docs/threat-intel.md` §6.1 has the measured figures): the
+//! assertions below are regression floors under the last measurement, to be raised to the
+//! targets as the rules improve.
+//!
+//! `GUARD_QUALITY_SHOW=tune` prints the tuning part's mistakes (never the held-out part's).
+
+use std::collections::BTreeMap;
+
+use custodia_guard::{DomainChecker, RiskLevel};
+use serde::Serialize;
+
+const SET: &str = include_str!("../fixtures/labelled_domains.tsv");
+const FEED: &str = include_str!("../fixtures/metamask_feed.tsv");
+
+struct Row<'a> {
+    split: &'a str,
+    label: &'a str,
+    shape: &'a str,
+    brand: &'a str,
+    domain: &'a str,
+}
+
+fn rows(text: &str) -> Vec<Row<'_>> {
+    text.lines()
+        .filter(|l| !l.starts_with('#'))
+        .skip(1)
+        .map(|l| {
+            let f: Vec<&str> = l.split('\t').collect();
+            assert_eq!(f.len(), 5, "bad row {l:?}");
+            Row {
+                split: f[0],
+                label: f[1],
+                shape: f[2],
+                brand: f[3],
+                domain: f[4],
+            }
+        })
+        .collect()
+}
+
+#[derive(Default, Serialize, Clone, Copy)]
+struct Count {
+    total: u32,
+    /// `high` or above.
+    blocked: u32,
+    /// `medium` or above.
+    cautioned: u32,
+}
+
+impl Count {
+    fn add(&mut self, level: RiskLevel) {
+        self.total += 1;
+        self.blocked += level.is_alert() as u32;
+        self.cautioned += (level >= RiskLevel::Medium) as u32;
+    }
+
+    fn rate(n: u32, d: u32) -> f64 {
+        if d == 0 { 0.0 } else { n as f64 / d as f64 }
+    }
+}
+
+#[derive(Default, Serialize)]
+struct Report {
+    /// Phishing rows: recall at the blocking level.
+    phish: Count,
+    /// Caution rows: must reach `medium`.
+    caution: Count,
+    /// Legitimate rows: false positives are those blocked.
+    legit: Count,
+    by_shape: BTreeMap<String, Count>,
+    by_brand: BTreeMap<String, Count>,
+}
+
+impl Report {
+    fn recall(&self) -> f64 {
+        Count::rate(self.phish.blocked, self.phish.total)
+    }
+
+    fn fpr(&self) -> f64 {
+        Count::rate(self.legit.blocked, self.legit.total)
+    }
+}
+
+fn measure(checker: &DomainChecker, rows: &[Row<'_>], split: Option<&str>, show: bool) -> Report {
+    let mut r = Report::default();
+    for row in rows.iter().filter(|x| split.is_none_or(|s| x.split == s)) {
+        let v = checker
+            .check(row.domain)
+            .unwrap_or_else(|e| panic!("{}: {e}", row.domain));
+        let key = format!("{} {}", row.label, row.shape);
+        r.by_shape.entry(key).or_default().add(v.level);
+        if row.label != "legit" && !row.brand.is_empty() {
+            r.by_brand
+                .entry(row.brand.to_owned())
+                .or_default()
+                .add(v.level);
+        }
+        let wrong = match row.label {
+            "phish" => {
+                r.phish.add(v.level);
+                !v.level.is_alert()
+            }
+            "caution" => {
+                r.caution.add(v.level);
+                v.level < RiskLevel::Medium
+            }
+            _ => {
+                r.legit.add(v.level);
+                v.level.is_alert()
+            }
+        };
+        if show && wrong {
+            let why: Vec<String> = v
+                .reasons
+                .iter()
+                .map(|x| format!("{}:{}", x.rule, x.level))
+                .collect();
+            println!(
+                "  WRONG {} {} {} -> {} {:?}",
+                row.label, row.shape, row.domain, v.level, why
+            );
+        }
+    }
+    r
+}
+
+fn print(name: &str, r: &Report) {
+    println!(
+        "[{name}] phishing blocked {}/{} (recall {:.2}%), caution reached {}/{}, legitimate blocked {}/{} (FPR {:.2}%), legitimate medium {}",
+        r.phish.blocked,
+        r.phish.total,
+        r.recall() * 100.0,
+        r.caution.cautioned,
+        r.caution.total,
+        r.legit.blocked,
+        r.legit.total,
+        r.fpr() * 100.0,
+        r.legit.cautioned - r.legit.blocked,
+    );
+    for (k, c) in &r.by_shape {
+        println!(
+            "    {k:34} {:5} rows, high+ {:5.1}%, medium+ {:5.1}%",
+            c.total,
+            Count::rate(c.blocked, c.total) * 100.0,
+            Count::rate(c.cautioned, c.total) * 100.0
+        );
+    }
+}
+
+fn show(split: &str) -> bool {
+    std::env::var("GUARD_QUALITY_SHOW").is_ok_and(|v| v == split)
+}
+
+#[test]
+fn labelled_set_recall_and_false_positives_at_blocking_level() {
+    let rows = rows(SET);
+    assert!(rows.len() >= 5000, "{} rows", rows.len());
+    let checker = DomainChecker::with_defaults();
+    let mut all = BTreeMap::new();
+    for split in ["tune", "holdout"] {
+        let r = measure(&checker, &rows, Some(split), show(split));
+        print(split, &r);
+        all.insert(split, r);
+    }
+    let out = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("guard-labelled.json");
+    std::fs::write(&out, serde_json::to_string_pretty(&all).unwrap()).unwrap();
+    for (split, r) in &all {
+        assert!(
+            r.phish.total > 1000 && r.legit.total > 400,
+            "[{split}] too small"
+        );
+        // Target: 0.97 and 0.005.
+        assert!(r.recall() >= 0.85, "[{split}] recall {:.4}", r.recall());
+        assert!(r.fpr() <= 0.03, "[{split}] false positives {:.4}", r.fpr());
+        let caution = Count::rate(r.caution.cautioned, r.caution.total);
+        assert!(caution >= 0.95, "[{split}] caution reached {caution:.4}");
+    }
+}
+
+/// The negative twin: the same set with no brands configured flags no look-alike at all, so the
+/// figures above come from the brand rules, not from something that flags everything.
+#[test]
+fn labelled_set_without_brands_flags_no_lookalike() {
+    let rows = rows(SET);
+    let checker = DomainChecker::new(Vec::new(), Default::default()).unwrap();
+    let r = measure(&checker, &rows, None, false);
+    assert_eq!(r.phish.blocked, 0);
+    assert_eq!(r.legit.blocked, 0);
+}
+
+#[test]
+fn real_feed_recall_per_brand_and_allowlist_flagged() {
+    let rows = rows(FEED);
+    let checker = DomainChecker::with_defaults();
+    let mut all = BTreeMap::new();
+    for split in ["tune", "holdout"] {
+        let r = measure(&checker, &rows, Some(split), show(split));
+        print(split, &r);
+        all.insert(split, r);
+    }
+    let both = measure(&checker, &rows, None, false);
+    println!("per brand (both parts):");
+    for (b, c) in &both.by_brand {
+        println!(
+            "    {b:14} {:4} hosts, high+ {:5.1}%",
+            c.total,
+            Count::rate(c.blocked, c.total) * 100.0
+        );
+    }
+    let out = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("guard-feed.json");
+    std::fs::write(&out, serde_json::to_string_pretty(&both).unwrap()).unwrap();
+    for (split, r) in &all {
+        // Target: 0.95 and 0.02.
+        assert!(r.recall() >= 0.75, "[{split}] recall {:.4}", r.recall());
+        assert!(
+            r.fpr() <= 0.15,
+            "[{split}] allowlist flagged {:.4}",
+            r.fpr()
+        );
+    }
+}
