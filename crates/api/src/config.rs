@@ -26,6 +26,8 @@ pub struct Config {
     pub guard: crate::guard::GuardConfig,
     /// Account-takeover defence (`crate::login`).
     pub login: crate::login::LoginConfig,
+    /// User protection (`crate::protect`).
+    pub protect: crate::protect::ProtectConfig,
     /// Pages served to users (`crate::web`).
     pub web: crate::web::WebConfig,
     /// Audit-log checkpoints and retention (`crate::audit`).
@@ -317,6 +319,7 @@ impl Config {
             return bad("store.max_connections must be at least 1");
         }
         self.login.validate()?;
+        self.protect.validate()?;
         self.audit.validate()?;
         self.guard.validate()
     }

@@ -18,6 +18,7 @@ pub mod guard;
 pub mod keys;
 pub mod login;
 pub mod operators;
+pub mod protect;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -30,6 +31,7 @@ use custodia_events::{CheckpointReader, Clock, Entropy, EventAppender, EventRead
 use custodia_guard::GuardRepo;
 use custodia_keys::{ApiKeyRepo, Kek, KeyService, OperatorRepo, ReplayRepo, TotpRepo};
 use custodia_login::{LoginRepo, LoginService};
+use custodia_protect::{ProtectRepo, ProtectService};
 
 pub use auth::{
     AdminOnly, Allowed, AnyOperator, AuditorOrAdmin, GatewayOnly, Operator, OperatorAuth,
@@ -64,6 +66,8 @@ pub struct Services<S> {
     pub guard: guard::GuardState<S>,
     /// Account-takeover defence.
     pub login: login::LoginPart<S>,
+    /// User protection (cooling-off, new-account caps, wrong deposits).
+    pub protect: protect::ProtectPart<S>,
     /// The event log for analysts.
     pub audit: audit::AuditState<S>,
     /// Operator tokens.
@@ -86,6 +90,7 @@ where
         + OperatorRepo
         + GuardRepo
         + LoginRepo
+        + ProtectRepo
         + CheckpointReader
         + Clone
         + 'static,
@@ -96,7 +101,8 @@ where
     ///
     /// If `config.guard` is invalid (`Config::load` and `Config::from_parts` validate it), or
     /// `config.login.geo_ranges` does not load (call [`login::LoginConfig::ranges`] first to
-    /// report that as an error).
+    /// report that as an error), or `config.protect` does not (call
+    /// [`protect::ProtectConfig::settings`] first).
     pub fn new(
         store: S,
         clock: Arc<dyn Clock>,
@@ -150,6 +156,21 @@ where
             &metrics,
             auth.clone(),
         );
+        let protect_settings = config
+            .protect
+            .settings()
+            .unwrap_or_else(|e| panic!("invalid [protect] configuration: {e}"));
+        let protect = protect::ProtectPart::new(
+            Arc::new(ProtectService::new(
+                store.clone(),
+                clock.clone(),
+                entropy.clone(),
+                protect_settings,
+            )),
+            recorder.clone(),
+            &metrics,
+            auth.clone(),
+        );
         let audit = audit::AuditState {
             log: store.clone(),
             recorder: recorder.clone(),
@@ -169,6 +190,7 @@ where
             keys,
             guard,
             login,
+            protect,
             audit,
             operators,
             store,
@@ -213,6 +235,7 @@ where
             .merge(audit::routes(self.audit.clone()))
             .merge(guard::routes(self.guard.clone()))
             .merge(login::routes(self.login.clone()))
+            .merge(protect::routes(self.protect.clone()))
             .merge(web::routes(self.page.clone()))
             .fallback(not_found)
             .method_not_allowed_fallback(method_not_allowed)

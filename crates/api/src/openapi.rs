@@ -56,5 +56,6 @@ pub fn document_json() -> String {
     doc.merge(crate::keys::KeysDoc::openapi());
     doc.merge(crate::guard::GuardDoc::openapi());
     doc.merge(crate::login::LoginDoc::openapi());
+    doc.merge(crate::protect::ProtectDoc::openapi());
     doc.to_json().unwrap_or_else(|_| "{}".to_owned())
 }

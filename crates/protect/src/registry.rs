@@ -415,7 +415,7 @@ impl Registry {
             l("TON", "ton", None, 9, "100000000", true),
             l("ATOM", "cosmos", None, 6, "100000", true),
             l("USDT", "ethereum", Some("0xdAC17F958D2ee523a2206206994597C13D831ec7"), 6, "1000000", true),
-            l("USDT", "tron", Some("TR7NHqjeKQxGTCi8q8ZY4pxL8otSzgjLj6t"), 6, "1000000", true),
+            l("USDT", "tron", Some("TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t"), 6, "1000000", true),
             l("USDT", "solana", Some("Es9vMFrzaCERmJfrF4H2FYD4KCoNkY11McCe8BenwNYB"), 6, "1000000", true),
             l("USDT", "arbitrum", Some("0xFd086bC7CD5C481DCC9C85ebE478A1C0b69FCbb9"), 6, "1000000", false),
             l("USDC", "ethereum", Some("0xA0b86991c6218b36c1d19D4a2e9Eb0cE3606eB48"), 6, "1000000", true),

@@ -11,6 +11,7 @@ mod keys;
 mod login;
 mod migrations;
 mod paging;
+mod protect;
 mod replay;
 mod rows;
 

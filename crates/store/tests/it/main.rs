@@ -6,4 +6,5 @@ mod guard;
 mod hardening;
 mod jobs;
 mod login;
+mod protect;
 mod store;
