@@ -9,7 +9,7 @@ use custodia_events::{Audit, EventReader as _, ManualClock, NewEvent, SeededEntr
 use custodia_primitives::AccountId;
 use custodia_protect::{
     AddressStatus, CaseAction, CaseKind, CaseState, DAY_MS, OrderInput, ProtectError,
-    ProtectRepo as _, ProtectService, ProtectSettings, Registered, TransferInput,
+    ProtectService, ProtectSettings, Registered, TransferInput,
 };
 use custodia_store::Store;
 use custodia_store::testkit::stores;
@@ -265,9 +265,10 @@ async fn recovery_cases_from_diagnosis_to_closing_with_history() {
 
         // Two operators rejecting and verifying at once: exactly one wins.
         let svc2 = service(Store::open(&t.url, 2).await.unwrap(), &clock);
+        let reject = CaseAction::Reject { reason: "no proof".into() };
         let (r1, r2) = tokio::join!(
             svc.act(&m.id, &CaseAction::VerifyOwnership, "operator:ann", None),
-            svc2.act(&m.id, &CaseAction::Reject { reason: "no proof".into() }, "operator:ben", None),
+            svc2.act(&m.id, &reject, "operator:ben", None),
         );
         assert!(r1.is_ok() != r2.is_ok(), "{}: {r1:?} {r2:?}", t.label);
         let loser = if r1.is_ok() { r2.unwrap_err() } else { r1.unwrap_err() };
