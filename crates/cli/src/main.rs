@@ -5,6 +5,7 @@ mod bench;
 mod demo;
 mod output;
 mod por;
+mod protect;
 mod prove;
 mod reserves;
 mod round_dir;
@@ -54,6 +55,9 @@ enum Command {
     /// The tamper-evident event log.
     #[command(subcommand)]
     Audit(audit::AuditCommand),
+    /// User protection: cooling-off, account facts, deposit addresses, wrong-deposit cases.
+    #[command(subcommand)]
+    Protect(protect::ProtectCommand),
 }
 
 /// How a command ended, beyond plain success.
@@ -77,6 +81,7 @@ fn main() -> ExitCode {
         Command::Serve(args) => service::serve(args, &out),
         Command::Keys(cmd) => service::keys(cmd, &out),
         Command::Audit(cmd) => audit::run(cmd, &out),
+        Command::Protect(cmd) => protect::run(cmd, &out),
     };
     match result {
         Ok(Outcome::Ok) => ExitCode::SUCCESS,

@@ -98,6 +98,7 @@ pub async fn run(
     let page = VerifierPage::load(&config.web)?;
     // Services::new panics on an unloadable range file: report it here instead.
     config.login.ranges().context("login.geo_ranges")?;
+    config.protect.settings().context("[protect]")?;
     let mut services = Services::new(
         store.clone(),
         Arc::new(SystemClock),

@@ -8,3 +8,4 @@ mod http;
 mod limits;
 mod login;
 mod okx_clients;
+mod protect;

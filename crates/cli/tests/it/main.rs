@@ -5,5 +5,6 @@ mod audit;
 mod bench_guard;
 mod cli;
 mod durability;
+mod protect;
 mod service;
 mod tidy;
