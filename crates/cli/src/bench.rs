@@ -538,7 +538,7 @@ struct ProtectBench {
 fn protect(a: ProtectBenchArgs, out: &Output) -> Result<Outcome> {
     use std::sync::Arc;
 
-    use custodia_events::{Audit, ManualClock, NewEvent, SeededEntropy, Timestamp};
+    use custodia_events::{Audit, Clock as _, ManualClock, NewEvent, SeededEntropy, Timestamp};
     use custodia_protect::{
         AccountFacts, NewAccountPolicy, Order, OrderInput, ProtectService, ProtectSettings,
         check_order,

@@ -40,10 +40,10 @@ pub enum ProtectCommand {
 #[derive(Debug, Args)]
 pub struct Common {
     /// TOML configuration file (store URL, `[protect]`); `CUSTODIA_*` variables override it.
-    #[arg(long, short, global = true)]
+    #[arg(long, short)]
     pub config: Option<PathBuf>,
     /// Who does it, as recorded in the log (`operator:NAME`).
-    #[arg(long, global = true, default_value = "operator:cli")]
+    #[arg(long, default_value = "operator:cli")]
     pub actor: String,
 }
 

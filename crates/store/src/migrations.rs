@@ -333,7 +333,7 @@ pub const MIGRATIONS: &[Migration] = &[
          knowledge_ms BIGINT, cooling_start_ms BIGINT, cooling_until_ms BIGINT)",
             "CREATE FUNCTION custodia_protect_cooling_guard() RETURNS trigger LANGUAGE plpgsql AS \
          $$ BEGIN \
-           IF TG_OP = 'DELETE' THEN RAISE EXCEPTION 'a cooling-off period can only be extended'; END IF; \
+           IF TG_OP <> 'UPDATE' THEN RAISE EXCEPTION 'a cooling-off period can only be extended'; END IF; \
            IF OLD.cooling_until_ms IS NOT NULL AND (NEW.cooling_until_ms IS NULL \
               OR NEW.cooling_until_ms < OLD.cooling_until_ms) THEN \
              RAISE EXCEPTION 'a cooling-off period can only be extended'; \

@@ -55,6 +55,10 @@ pub fn routes<R: ProtectRepo + 'static>(state: ProtectPart<R>) -> Router {
 
 fn service_error(e: ProtectError) -> ApiError {
     use ProtectError as E;
+    let e = match e {
+        E::Repo(r) => return r.into(),
+        e => e,
+    };
     let code = match &e {
         E::User { .. } => "invalid_user_id",
         E::Actor { .. } => "invalid_actor",
@@ -103,10 +107,7 @@ fn service_error(e: ProtectError) -> ApiError {
         E::CaseChanged { .. } => {
             return ApiError::new(StatusCode::CONFLICT, "case_changed", e.to_string());
         }
-        E::Repo(_) => {
-            let E::Repo(r) = e else { unreachable!() };
-            return r.into();
-        }
+        E::Repo(_) => return ApiError::internal(e.to_string()),
     };
     ApiError::bad_request(code, e.to_string())
 }
