@@ -585,7 +585,7 @@ fn protect(a: ProtectBenchArgs, out: &Output) -> Result<Outcome> {
 
     // 2. Through the store.
     let dir = tempfile_dir()?;
-    let url = format!("sqlite://{}", dir.join("bench.db").display());
+    let url = format!("sqlite://{}", dir.path().join("bench.db").display());
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     let (store_per_sec, p99, denied) = rt.block_on(async {
         let store = custodia_store::Store::open(&url, 8).await?;
@@ -638,7 +638,7 @@ fn protect(a: ProtectBenchArgs, out: &Output) -> Result<Outcome> {
         store.close().await;
         anyhow::Ok((per_sec, p99, denied))
     })?;
-    let _ = std::fs::remove_dir_all(&dir);
+    drop(dir);
     let r = ProtectBench {
         users: a.users,
         checks: a.checks,
@@ -655,10 +655,4 @@ fn protect(a: ProtectBenchArgs, out: &Output) -> Result<Outcome> {
         )
     });
     Ok(Outcome::Ok)
-}
-
-fn tempfile_dir() -> Result<std::path::PathBuf> {
-    let d = std::env::temp_dir().join(format!("custodia-bench-protect-{}", std::process::id()));
-    std::fs::create_dir_all(&d).with_context(|| format!("creating {}", d.display()))?;
-    Ok(d)
 }
