@@ -586,7 +586,9 @@ fn protect(a: ProtectBenchArgs, out: &Output) -> Result<Outcome> {
     // 2. Through the store.
     let dir = tempfile_dir()?;
     let url = format!("sqlite://{}", dir.path().join("bench.db").display());
-    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
     let (store_per_sec, p99, denied) = rt.block_on(async {
         let store = custodia_store::Store::open(&url, 8).await?;
         let clock = ManualClock::new(Timestamp::from_millis(T0 - 400 * 86_400_000));

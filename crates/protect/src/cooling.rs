@@ -143,9 +143,6 @@ mod tests {
         assert!(CoolingPolicy::new(vec![]).is_err());
         assert!(CoolingPolicy::new(vec![0, 3]).is_err());
         assert!(CoolingPolicy::new(vec![400]).is_err());
-        assert_eq!(
-            CoolingPolicy::new(vec![30, 1, 1]).unwrap().days(),
-            &[1, 30]
-        );
+        assert_eq!(CoolingPolicy::new(vec![30, 1, 1]).unwrap().days(), &[1, 30]);
     }
 }

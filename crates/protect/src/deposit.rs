@@ -373,8 +373,11 @@ fn priced(
     let share = ceil_div(u128::from(value) * u128::from(rule.fee_bp), 10_000) as u64;
     let fee_usd_cents = share.max(rule.min_fee_usd_cents).min(value);
     // The fee in the transfer's own units, rounded up, never more than the transfer.
-    let fee_units = ceil_div(t.amount.saturating_mul(u128::from(fee_usd_cents)), u128::from(value))
-        .min(t.amount);
+    let fee_units = ceil_div(
+        t.amount.saturating_mul(u128::from(fee_usd_cents)),
+        u128::from(value),
+    )
+    .min(t.amount);
     (
         Outcome::Recoverable {
             fee_units,
@@ -460,7 +463,10 @@ pub fn diagnose(
                 CaseKind::WrongMemo,
                 t,
                 None,
-                format!("{what} reached the exchange's shared {} address with memo {m:?}, which belongs to no account", net.name),
+                format!(
+                    "{what} reached the exchange's shared {} address with memo {m:?}, which belongs to no account",
+                    net.name
+                ),
             );
             return done(CaseKind::WrongMemo, o, r);
         }
@@ -493,7 +499,9 @@ pub fn diagnose(
             let why = if elsewhere {
                 format!(
                     "{what} is accepted on {} but was sent on {}",
-                    registry.accepted_on(asset.as_deref().unwrap_or("")).join(", "),
+                    registry
+                        .accepted_on(asset.as_deref().unwrap_or(""))
+                        .join(", "),
                     net.name
                 )
             } else {

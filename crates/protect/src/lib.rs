@@ -22,8 +22,8 @@ pub use deposit::{
 pub use error::ProtectError;
 pub use events::{ProtectTally, kinds};
 pub use order::{
-    AccountFacts, Channel, DenyReason, Effect, NewAccountPolicy, Order, OrderDecision,
-    OrderInput, PosSide, Product, ProductCap, Side, check_order, effect, parse_leverage,
+    AccountFacts, Channel, DenyReason, Effect, NewAccountPolicy, Order, OrderDecision, OrderInput,
+    PosSide, Product, ProductCap, Side, check_order, effect, parse_leverage,
 };
 pub use ports::{AccountState, AddressStatus, DepositAddress, ProtectRepo, Registered};
 pub use registry::{AddressFormat, BookKey, Listing, MemoRule, NETWORKS, NetworkSpec, Registry};

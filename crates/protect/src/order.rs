@@ -8,9 +8,9 @@ use custodia_events::Timestamp;
 use custodia_primitives::AccountId;
 use serde::{Deserialize, Serialize};
 
+use crate::ProtectError;
 use crate::cooling::{CoolingOff, DAY_MS};
 use crate::error::clip;
-use crate::ProtectError;
 
 macro_rules! words {
     ($(#[$m:meta])* $name:ident, $field:literal, { $($(#[$vm:meta])* $v:ident = $s:literal),+ $(,)? }) => {
@@ -113,7 +113,10 @@ words!(
 impl Product {
     /// Perpetuals, futures and options: what the cooling-off suspends.
     pub fn is_derivative(self) -> bool {
-        matches!(self, Product::Perpetual | Product::Futures | Product::Options)
+        matches!(
+            self,
+            Product::Perpetual | Product::Futures | Product::Options
+        )
     }
 }
 
@@ -536,8 +539,12 @@ pub fn check_order(
             });
         }
         let after = match eff {
-            Effect::Increase => order.position_usd_cents.saturating_add(order.order_usd_cents),
-            Effect::Flip => order.order_usd_cents.saturating_sub(order.position_usd_cents),
+            Effect::Increase => order
+                .position_usd_cents
+                .saturating_add(order.order_usd_cents),
+            Effect::Flip => order
+                .order_usd_cents
+                .saturating_sub(order.position_usd_cents),
             _ => order.order_usd_cents,
         };
         if after > cap.max_position_usd_cents {

@@ -107,7 +107,9 @@ pub trait ProtectRepo: Send + Sync {
     fn extend_cooling_off(
         &self,
         user: &AccountId,
-        decide: &(dyn Fn(Option<CoolingOff>) -> Result<(CoolingOff, NewEvent), ProtectError> + Sync),
+        decide: &(
+             dyn Fn(Option<CoolingOff>) -> Result<(CoolingOff, NewEvent), ProtectError> + Sync
+         ),
     ) -> impl Future<Output = RepoResult<Result<CoolingOff, ProtectError>>> + Send;
 
     /// Adds or replaces a deposit address (same key and memo), appending `event`.

@@ -125,25 +125,107 @@ const fn net(
 
 /// Every network the service can read addresses of.
 pub const NETWORKS: &[NetworkSpec] = &[
-    net("bitcoin", AddressFormat::Bitcoin(Network::Mainnet), MemoRule::None, "BTC", Some(false)),
-    net("ethereum", AddressFormat::Evm, MemoRule::None, "ETH", Some(true)),
-    net("arbitrum", AddressFormat::Evm, MemoRule::None, "ETH", Some(true)),
-    net("optimism", AddressFormat::Evm, MemoRule::None, "ETH", Some(true)),
-    net("base", AddressFormat::Evm, MemoRule::None, "ETH", Some(true)),
+    net(
+        "bitcoin",
+        AddressFormat::Bitcoin(Network::Mainnet),
+        MemoRule::None,
+        "BTC",
+        Some(false),
+    ),
+    net(
+        "ethereum",
+        AddressFormat::Evm,
+        MemoRule::None,
+        "ETH",
+        Some(true),
+    ),
+    net(
+        "arbitrum",
+        AddressFormat::Evm,
+        MemoRule::None,
+        "ETH",
+        Some(true),
+    ),
+    net(
+        "optimism",
+        AddressFormat::Evm,
+        MemoRule::None,
+        "ETH",
+        Some(true),
+    ),
+    net(
+        "base",
+        AddressFormat::Evm,
+        MemoRule::None,
+        "ETH",
+        Some(true),
+    ),
     net("bsc", AddressFormat::Evm, MemoRule::None, "BNB", Some(true)),
-    net("polygon", AddressFormat::Evm, MemoRule::None, "POL", Some(true)),
-    net("avalanche", AddressFormat::Evm, MemoRule::None, "AVAX", Some(true)),
-    net("tron", AddressFormat::Tron, MemoRule::None, "TRX", Some(false)),
+    net(
+        "polygon",
+        AddressFormat::Evm,
+        MemoRule::None,
+        "POL",
+        Some(true),
+    ),
+    net(
+        "avalanche",
+        AddressFormat::Evm,
+        MemoRule::None,
+        "AVAX",
+        Some(true),
+    ),
+    net(
+        "tron",
+        AddressFormat::Tron,
+        MemoRule::None,
+        "TRX",
+        Some(false),
+    ),
     net("solana", AddressFormat::Solana, MemoRule::None, "SOL", None),
-    net("xrp", AddressFormat::Xrpl, MemoRule::Tag32, "XRP", Some(false)),
-    net("stellar", AddressFormat::Stellar, MemoRule::Text(28), "XLM", Some(false)),
-    net("eos", AddressFormat::Eos, MemoRule::Text(256), "EOS", Some(false)),
-    net("ton", AddressFormat::Ton, MemoRule::Text(120), "TON", Some(false)),
-    net("cosmos", AddressFormat::Cosmos("cosmos"), MemoRule::Text(256), "ATOM", Some(false)),
+    net(
+        "xrp",
+        AddressFormat::Xrpl,
+        MemoRule::Tag32,
+        "XRP",
+        Some(false),
+    ),
+    net(
+        "stellar",
+        AddressFormat::Stellar,
+        MemoRule::Text(28),
+        "XLM",
+        Some(false),
+    ),
+    net(
+        "eos",
+        AddressFormat::Eos,
+        MemoRule::Text(256),
+        "EOS",
+        Some(false),
+    ),
+    net(
+        "ton",
+        AddressFormat::Ton,
+        MemoRule::Text(120),
+        "TON",
+        Some(false),
+    ),
+    net(
+        "cosmos",
+        AddressFormat::Cosmos("cosmos"),
+        MemoRule::Text(256),
+        "ATOM",
+        Some(false),
+    ),
 ];
 
 fn known_names() -> String {
-    NETWORKS.iter().map(|n| n.name).collect::<Vec<_>>().join(", ")
+    NETWORKS
+        .iter()
+        .map(|n| n.name)
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 impl NetworkSpec {
@@ -331,25 +413,39 @@ impl Registry {
         let mut r = Registry::default();
         for (i, l) in listings.iter().enumerate() {
             let bad = |why: String| ProtectError::Registry {
-                reason: format!("listing {i} ({} on {}): {why}", clip(&l.asset, 16), clip(&l.network, 32)),
+                reason: format!(
+                    "listing {i} ({} on {}): {why}",
+                    clip(&l.asset, 16),
+                    clip(&l.network, 32)
+                ),
             };
             if l.asset.is_empty()
                 || l.asset.len() > 16
-                || !l.asset.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+                || !l
+                    .asset
+                    .bytes()
+                    .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
             {
                 return Err(bad("asset must be 1–16 upper-case letters or digits".into()));
             }
             let spec = NetworkSpec::find(&l.network).map_err(|e| bad(e.to_string()))?;
             if l.decimals > 30 {
-                return Err(bad(format!("decimals must be at most 30, got {}", l.decimals)));
+                return Err(bad(format!(
+                    "decimals must be at most 30, got {}",
+                    l.decimals
+                )));
             }
-            let min_deposit: u128 = l
-                .min_deposit
-                .parse()
-                .map_err(|_| bad(format!("min_deposit must be a whole number, got {:?}", clip(&l.min_deposit, 40))))?;
+            let min_deposit: u128 = l.min_deposit.parse().map_err(|_| {
+                bad(format!(
+                    "min_deposit must be a whole number, got {:?}",
+                    clip(&l.min_deposit, 40)
+                ))
+            })?;
             let contract = match &l.contract {
                 Some(c) => {
-                    let c = spec.address("contract", c).map_err(|e| bad(e.to_string()))?;
+                    let c = spec
+                        .address("contract", c)
+                        .map_err(|e| bad(e.to_string()))?;
                     r.contracts.insert(BookKey::of(spec, &c));
                     c
                 }
@@ -369,8 +465,7 @@ impl Registry {
                 min_deposit,
                 deposits: l.deposits,
             };
-            if r
-                .by_token
+            if r.by_token
                 .insert((spec.name.to_owned(), contract), listed)
                 .is_some()
             {
@@ -393,7 +488,12 @@ impl Registry {
     /// contracts known but not accepted (USDT on Arbitrum, USDC on BSC) so that funds sent
     /// there are diagnosed by asset.
     pub fn defaults() -> Registry {
-        let l = |asset: &str, network: &str, contract: Option<&str>, decimals: u8, min: &str, deposits: bool| Listing {
+        let l = |asset: &str,
+                 network: &str,
+                 contract: Option<&str>,
+                 decimals: u8,
+                 min: &str,
+                 deposits: bool| Listing {
             asset: asset.into(),
             network: network.into(),
             contract: contract.map(Into::into),
@@ -414,19 +514,69 @@ impl Registry {
             l("EOS", "eos", None, 4, "1000", true),
             l("TON", "ton", None, 9, "100000000", true),
             l("ATOM", "cosmos", None, 6, "100000", true),
-            l("USDT", "ethereum", Some("0xdAC17F958D2ee523a2206206994597C13D831ec7"), 6, "1000000", true),
-            l("USDT", "tron", Some("TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t"), 6, "1000000", true),
-            l("USDT", "solana", Some("Es9vMFrzaCERmJfrF4H2FYD4KCoNkY11McCe8BenwNYB"), 6, "1000000", true),
-            l("USDT", "arbitrum", Some("0xFd086bC7CD5C481DCC9C85ebE478A1C0b69FCbb9"), 6, "1000000", false),
-            l("USDC", "ethereum", Some("0xA0b86991c6218b36c1d19D4a2e9Eb0cE3606eB48"), 6, "1000000", true),
-            l("USDC", "solana", Some("EPjFWdd5AufqSSqeM2qN1xzybapC8G4wEGGkZwyTDt1v"), 6, "1000000", true),
-            l("USDC", "bsc", Some("0x8AC76a51cc950d9822D68b83fE1Ad97B32Cd580d"), 18, "1000000000000000000", false),
+            l(
+                "USDT",
+                "ethereum",
+                Some("0xdAC17F958D2ee523a2206206994597C13D831ec7"),
+                6,
+                "1000000",
+                true,
+            ),
+            l(
+                "USDT",
+                "tron",
+                Some("TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t"),
+                6,
+                "1000000",
+                true,
+            ),
+            l(
+                "USDT",
+                "solana",
+                Some("Es9vMFrzaCERmJfrF4H2FYD4KCoNkY11McCe8BenwNYB"),
+                6,
+                "1000000",
+                true,
+            ),
+            l(
+                "USDT",
+                "arbitrum",
+                Some("0xFd086bC7CD5C481DCC9C85ebE478A1C0b69FCbb9"),
+                6,
+                "1000000",
+                false,
+            ),
+            l(
+                "USDC",
+                "ethereum",
+                Some("0xA0b86991c6218b36c1d19D4a2e9Eb0cE3606eB48"),
+                6,
+                "1000000",
+                true,
+            ),
+            l(
+                "USDC",
+                "solana",
+                Some("EPjFWdd5AufqSSqeM2qN1xzybapC8G4wEGGkZwyTDt1v"),
+                6,
+                "1000000",
+                true,
+            ),
+            l(
+                "USDC",
+                "bsc",
+                Some("0x8AC76a51cc950d9822D68b83fE1Ad97B32Cd580d"),
+                18,
+                "1000000000000000000",
+                false,
+            ),
         ])
         .expect("the built-in listings are valid")
     }
 
     pub(crate) fn listed(&self, network: &str, contract: &str) -> Option<&Listed> {
-        self.by_token.get(&(network.to_owned(), contract.to_owned()))
+        self.by_token
+            .get(&(network.to_owned(), contract.to_owned()))
     }
 
     pub(crate) fn is_contract(&self, key: &BookKey) -> bool {

@@ -7,17 +7,17 @@ use std::sync::Arc;
 use custodia_events::{Audit, Clock, Entropy, NewEvent, Timestamp};
 use custodia_primitives::AccountId;
 
+use crate::ProtectError;
 use crate::case::{Case, CaseAction, CaseId, CaseOutcome, CaseState, Transition, validate_actor};
 use crate::cooling::{CoolingOff, CoolingPolicy, DAY_MS, extend_cooling};
 use crate::deposit::{Diagnosis, FeeSchedule, Outcome, Transfer, TransferInput, diagnose};
 use crate::events::{
-    AccountRegistered, CaseAdvanced, CaseClosed, CaseOpened, CoolingOffStarted,
-    DepositAddressSet, KnowledgeCheckPassed, OrderDenied,
+    AccountRegistered, CaseAdvanced, CaseClosed, CaseOpened, CoolingOffStarted, DepositAddressSet,
+    KnowledgeCheckPassed, OrderDenied,
 };
 use crate::order::{AccountFacts, NewAccountPolicy, Order, OrderDecision, OrderInput, check_order};
 use crate::ports::{AccountState, AddressStatus, DepositAddress, ProtectRepo, Registered};
 use crate::registry::{BookKey, NetworkSpec, Registry};
-use crate::ProtectError;
 
 /// What a deployment configures.
 #[derive(Debug, Clone, Default)]
@@ -289,7 +289,13 @@ impl<R: ProtectRepo> ProtectService<R> {
     ) -> Result<(Transfer, Diagnosis), ProtectError> {
         let t = Transfer::parse(input)?;
         let hit = self.repo.book_hit(&t.book_key(), t.memo.as_deref()).await?;
-        let d = diagnose(&self.settings.registry, &self.settings.fees, &t, claimant, &hit);
+        let d = diagnose(
+            &self.settings.registry,
+            &self.settings.fees,
+            &t,
+            claimant,
+            &hit,
+        );
         Ok((t, d))
     }
 
@@ -426,9 +432,15 @@ impl<R: ProtectRepo> ProtectService<R> {
             ),
             Some(o) => {
                 let (outcome, net, reason) = match o {
-                    CaseOutcome::Recovered { net_units, .. } => ("recovered", net_units.clone(), None),
-                    CaseOutcome::Credited { net_units, .. } => ("credited", net_units.clone(), None),
-                    CaseOutcome::Rejected { reason } => ("rejected", "0".to_owned(), Some(reason.clone())),
+                    CaseOutcome::Recovered { net_units, .. } => {
+                        ("recovered", net_units.clone(), None)
+                    }
+                    CaseOutcome::Credited { net_units, .. } => {
+                        ("credited", net_units.clone(), None)
+                    }
+                    CaseOutcome::Rejected { reason } => {
+                        ("rejected", "0".to_owned(), Some(reason.clone()))
+                    }
                 };
                 NewEvent::typed(
                     now,
@@ -449,7 +461,11 @@ impl<R: ProtectRepo> ProtectService<R> {
                 )
             }
         };
-        if !self.repo.advance_case(&case, expected, &t, vec![ev]).await? {
+        if !self
+            .repo
+            .advance_case(&case, expected, &t, vec![ev])
+            .await?
+        {
             let now_state = self.case(id).await?.state;
             return Err(ProtectError::CaseChanged {
                 id: id.to_string(),

@@ -7,8 +7,8 @@
 use custodia_events::{NewEvent, RepoResult, Timestamp};
 use custodia_primitives::AccountId;
 use custodia_protect::{
-    AccountState, AddressStatus, BookHit, BookKey, Case, CaseId, CaseKind, CaseOutcome,
-    CaseState, CoolingOff, DepositAddress, ProtectError, ProtectRepo, Registered, Transition,
+    AccountState, AddressStatus, BookHit, BookKey, Case, CaseId, CaseKind, CaseOutcome, CaseState,
+    CoolingOff, DepositAddress, ProtectError, ProtectRepo, Registered, Transition,
 };
 use sqlx::Row;
 use sqlx::any::AnyRow;
@@ -40,10 +40,12 @@ const ACCOUNT_COLS: &str = "opened_ms, knowledge_ms, cooling_start_ms, cooling_u
 
 /// The account's row inside the write transaction, created empty if missing.
 async fn account_row(tx: &mut Tx, user: &AccountId) -> Result<AccountState, StoreError> {
-    sqlx::query("INSERT INTO protect_accounts (user_id) VALUES ($1) ON CONFLICT (user_id) DO NOTHING")
-        .bind(user.as_str().to_owned())
-        .execute(&mut **tx)
-        .await?;
+    sqlx::query(
+        "INSERT INTO protect_accounts (user_id) VALUES ($1) ON CONFLICT (user_id) DO NOTHING",
+    )
+    .bind(user.as_str().to_owned())
+    .execute(&mut **tx)
+    .await?;
     let r = sqlx::query(&format!(
         "SELECT {ACCOUNT_COLS} FROM protect_accounts WHERE user_id = $1"
     ))
@@ -106,10 +108,7 @@ fn case_from(r: &AnyRow) -> Result<Case, StoreError> {
 }
 
 /// Reads the history of `cases` (one query per case; lists are bounded by their limit).
-async fn with_history(
-    pool: &sqlx::AnyPool,
-    mut cases: Vec<Case>,
-) -> Result<Vec<Case>, StoreError> {
+async fn with_history(pool: &sqlx::AnyPool, mut cases: Vec<Case>) -> Result<Vec<Case>, StoreError> {
     for c in &mut cases {
         let rows = sqlx::query(
             "SELECT from_state, to_state, actor, at_ms, note FROM protect_case_log \
@@ -122,9 +121,7 @@ async fn with_history(
             let from: Option<String> = r.try_get("from_state")?;
             let to: String = r.try_get("to_state")?;
             c.history.push(Transition {
-                from: from
-                    .map(|f| state_of(&f, "protect_case_log"))
-                    .transpose()?,
+                from: from.map(|f| state_of(&f, "protect_case_log")).transpose()?,
                 to: state_of(&to, "protect_case_log")?,
                 actor: r.try_get("actor")?,
                 at: Timestamp::from_millis(r.try_get("at_ms")?),
@@ -235,8 +232,9 @@ impl ProtectRepo for Store {
     async fn extend_cooling_off(
         &self,
         user: &AccountId,
-        decide: &(dyn Fn(Option<CoolingOff>) -> Result<(CoolingOff, NewEvent), ProtectError>
-              + Sync),
+        decide: &(
+             dyn Fn(Option<CoolingOff>) -> Result<(CoolingOff, NewEvent), ProtectError> + Sync
+         ),
     ) -> RepoResult<Result<CoolingOff, ProtectError>> {
         db(async {
             let (mut tx, seq, hash) = self.write_tx().await?;
@@ -330,11 +328,13 @@ impl ProtectRepo for Store {
                 None => None,
             };
             let address_known = entry.is_some()
-                || sqlx::query("SELECT 1 AS one FROM protect_addresses WHERE address_key = $1 LIMIT 1")
-                    .bind(key.0.clone())
-                    .fetch_optional(&self.pool)
-                    .await?
-                    .is_some();
+                || sqlx::query(
+                    "SELECT 1 AS one FROM protect_addresses WHERE address_key = $1 LIMIT 1",
+                )
+                .bind(key.0.clone())
+                .fetch_optional(&self.pool)
+                .await?
+                .is_some();
             Ok(BookHit {
                 address_known,
                 entry,
@@ -396,10 +396,12 @@ impl ProtectRepo for Store {
 
     async fn case(&self, id: &CaseId) -> RepoResult<Option<Case>> {
         db(async {
-            let r = sqlx::query(&format!("SELECT {CASE_COLS} FROM protect_cases WHERE id = $1"))
-                .bind(id.as_str().to_owned())
-                .fetch_optional(&self.pool)
-                .await?;
+            let r = sqlx::query(&format!(
+                "SELECT {CASE_COLS} FROM protect_cases WHERE id = $1"
+            ))
+            .bind(id.as_str().to_owned())
+            .fetch_optional(&self.pool)
+            .await?;
             match r {
                 Some(r) => Ok(with_history(&self.pool, vec![case_from(&r)?]).await?.pop()),
                 None => Ok(None),
@@ -432,28 +434,27 @@ impl ProtectRepo for Store {
     ) -> RepoResult<Vec<Case>> {
         db(async {
             let after = after.map_or(String::new(), |a| a.as_str().to_owned());
-            let rows = match state {
-                Some(s) => {
-                    sqlx::query(&format!(
-                        "SELECT {CASE_COLS} FROM protect_cases WHERE state = $1 AND id > $2 \
+            let rows =
+                match state {
+                    Some(s) => {
+                        sqlx::query(&format!(
+                            "SELECT {CASE_COLS} FROM protect_cases WHERE state = $1 AND id > $2 \
                          ORDER BY id LIMIT $3"
-                    ))
-                    .bind(s.as_str())
-                    .bind(after)
-                    .bind(i64::from(limit))
-                    .fetch_all(&self.pool)
-                    .await?
-                }
-                None => {
-                    sqlx::query(&format!(
+                        ))
+                        .bind(s.as_str())
+                        .bind(after)
+                        .bind(i64::from(limit))
+                        .fetch_all(&self.pool)
+                        .await?
+                    }
+                    None => sqlx::query(&format!(
                         "SELECT {CASE_COLS} FROM protect_cases WHERE id > $1 ORDER BY id LIMIT $2"
                     ))
                     .bind(after)
                     .bind(i64::from(limit))
                     .fetch_all(&self.pool)
-                    .await?
-                }
-            };
+                    .await?,
+                };
             let cases = rows.iter().map(case_from).collect::<Result<Vec<_>, _>>()?;
             with_history(&self.pool, cases).await
         })
@@ -490,13 +491,12 @@ impl ProtectRepo for Store {
             if n != 1 {
                 return Ok(false);
             }
-            let next: i64 = sqlx::query(
-                "SELECT COUNT(*) AS n FROM protect_case_log WHERE case_id = $1",
-            )
-            .bind(c.id.as_str().to_owned())
-            .fetch_one(&mut *tx)
-            .await?
-            .try_get("n")?;
+            let next: i64 =
+                sqlx::query("SELECT COUNT(*) AS n FROM protect_case_log WHERE case_id = $1")
+                    .bind(c.id.as_str().to_owned())
+                    .fetch_one(&mut *tx)
+                    .await?
+                    .try_get("n")?;
             log_transition(&mut tx, &c.id, next as usize, t).await?;
             Self::append_in(&mut tx, seq, hash, events).await?;
             tx.commit().await?;

@@ -5,8 +5,8 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use custodia_protect::{
-    CaseKind, CoolingPolicy, FeeRule, FeeSchedule, Listing, NewAccountPolicy, Product,
-    ProductCap, ProtectSettings, Registry, parse_leverage,
+    CaseKind, CoolingPolicy, FeeRule, FeeSchedule, Listing, NewAccountPolicy, Product, ProductCap,
+    ProtectSettings, Registry, parse_leverage,
 };
 use serde::{Deserialize, Serialize};
 
@@ -152,18 +152,17 @@ impl ProtectConfig {
                     "protect.fees: unknown case {name:?} (wrong_network, unsupported_token, missing_memo, wrong_memo, retired_address)"
                 ))
             })?;
-            fees.overrides.insert(case, fee(&format!("fees.{name}"), f)?);
+            fees.overrides
+                .insert(case, fee(&format!("fees.{name}"), f)?);
         }
         fees.validate().map_err(|e| bad(format!("protect: {e}")))?;
         let registry = match &self.listings {
             None => Registry::defaults(),
             Some(path) => {
-                let text = std::fs::read_to_string(path).map_err(|e| {
-                    bad(format!("protect.listings {}: {e}", path.display()))
-                })?;
-                let file: ListingFile = toml::from_str(&text).map_err(|e| {
-                    bad(format!("protect.listings {}: {e}", path.display()))
-                })?;
+                let text = std::fs::read_to_string(path)
+                    .map_err(|e| bad(format!("protect.listings {}: {e}", path.display())))?;
+                let file: ListingFile = toml::from_str(&text)
+                    .map_err(|e| bad(format!("protect.listings {}: {e}", path.display())))?;
                 Registry::new(file.listing)
                     .map_err(|e| bad(format!("protect.listings {}: {e}", path.display())))?
             }
@@ -199,8 +198,14 @@ mod tests {
         assert_eq!(s.new_accounts, NewAccountPolicy::default());
         assert_eq!(s.fees, FeeSchedule::default());
         let cases: Vec<(Box<dyn Fn(&mut ProtectConfig)>, &str)> = vec![
-            (Box::new(|c| c.cooling_off_days = vec![]), "cooling_off_days"),
-            (Box::new(|c| c.cooling_off_days = vec![0]), "cooling_off_days"),
+            (
+                Box::new(|c| c.cooling_off_days = vec![]),
+                "cooling_off_days",
+            ),
+            (
+                Box::new(|c| c.cooling_off_days = vec![0]),
+                "cooling_off_days",
+            ),
             (Box::new(|c| c.recovery_fee_bp = 10_001), "fee_bp"),
             (Box::new(|c| c.recovery_min_fee_usd = 2_000), "fee floor"),
             (Box::new(|c| c.new_account_days = 5000), "new_account_days"),
@@ -208,7 +213,10 @@ mod tests {
                 Box::new(|c| {
                     c.caps.insert(
                         "nft".into(),
-                        CapConfig { max_leverage: "2".into(), max_position_usd: 1 },
+                        CapConfig {
+                            max_leverage: "2".into(),
+                            max_position_usd: 1,
+                        },
                     );
                 }),
                 "protect.caps",
@@ -221,11 +229,21 @@ mod tests {
             ),
             (
                 Box::new(|c| {
-                    c.fees.insert("typo".into(), FeeConfig { fee_bp: 1, min_fee_usd: 0, min_value_usd: 0 });
+                    c.fees.insert(
+                        "typo".into(),
+                        FeeConfig {
+                            fee_bp: 1,
+                            min_fee_usd: 0,
+                            min_value_usd: 0,
+                        },
+                    );
                 }),
                 "unknown case",
             ),
-            (Box::new(|c| c.listings = Some("/nonexistent/listings.toml".into())), "protect.listings"),
+            (
+                Box::new(|c| c.listings = Some("/nonexistent/listings.toml".into())),
+                "protect.listings",
+            ),
         ];
         for (edit, want) in cases {
             let mut c = ProtectConfig::default();

@@ -61,13 +61,40 @@ fn act() {}
 
 #[derive(OpenApi)]
 #[openapi(
-    paths(check, start_cooling, get_cooling, user_cases, register, account, knowledge,
-        deposit_address, diagnose, open_case, list_cases, get_case, act),
+    paths(
+        check,
+        start_cooling,
+        get_cooling,
+        user_cases,
+        register,
+        account,
+        knowledge,
+        deposit_address,
+        diagnose,
+        open_case,
+        list_cases,
+        get_case,
+        act
+    ),
     components(schemas(
-        OrderCheckRequest, OrderCheckResponse, DenyView, CoolingOffRequest, CoolingOffView,
-        AccountRequest, AccountView, DepositAddressRequest, DepositAddressView, TransferWire,
-        DiagnoseRequest, DiagnosisView, OpenCaseRequest, CaseActionRequest, TransitionView,
-        CaseView, CasePage, CaseQuery
+        OrderCheckRequest,
+        OrderCheckResponse,
+        DenyView,
+        CoolingOffRequest,
+        CoolingOffView,
+        AccountRequest,
+        AccountView,
+        DepositAddressRequest,
+        DepositAddressView,
+        TransferWire,
+        DiagnoseRequest,
+        DiagnosisView,
+        OpenCaseRequest,
+        CaseActionRequest,
+        TransitionView,
+        CaseView,
+        CasePage,
+        CaseQuery
     ))
 )]
 pub(crate) struct ProtectDoc;

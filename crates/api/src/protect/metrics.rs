@@ -26,7 +26,9 @@ impl ProtectMetrics {
             check_seconds: m.histogram(
                 "custodia_protect_order_check_seconds",
                 "Time spent checking an order",
-                &[0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025],
+                &[
+                    0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
+                ],
             ),
             diagnoses: m.counter_vec(
                 "custodia_protect_diagnoses_total",

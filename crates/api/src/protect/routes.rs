@@ -11,7 +11,7 @@ use axum::{Json, Router};
 use custodia_events::{RepoError, Timestamp};
 use custodia_keys::Role;
 use custodia_protect::{
-    AddressStatus, Case, CaseAction, CaseId, CaseOutcome, CaseState, Outcome, OrderInput,
+    AddressStatus, Case, CaseAction, CaseId, CaseOutcome, CaseState, OrderInput, Outcome,
     ProtectError, ProtectRepo, TransferInput,
 };
 
@@ -47,7 +47,10 @@ pub fn routes<R: ProtectRepo + 'static>(state: ProtectPart<R>) -> Router {
         )
         .route("/v1/protect/deposit-addresses", put(deposit_address::<R>))
         .route("/v1/protect/deposits/diagnose", post(diagnose::<R>))
-        .route("/v1/protect/cases", post(open_case::<R>).get(list_cases::<R>))
+        .route(
+            "/v1/protect/cases",
+            post(open_case::<R>).get(list_cases::<R>),
+        )
         .route("/v1/protect/cases/{id}", get(get_case::<R>))
         .route("/v1/protect/cases/{id}/actions", post(act::<R>))
         .with_state(state)
@@ -62,14 +65,22 @@ fn service_error(e: ProtectError) -> ApiError {
     let code = match &e {
         E::User { .. } => "invalid_user_id",
         E::Actor { .. } => "invalid_actor",
-        E::Word { field: "channel", .. } => "invalid_channel",
-        E::Word { field: "product", .. } => "invalid_product",
+        E::Word {
+            field: "channel", ..
+        } => "invalid_channel",
+        E::Word {
+            field: "product", ..
+        } => "invalid_product",
         E::Word { field: "side", .. } => "invalid_side",
         E::Word { .. } => "invalid_pos_side",
         E::Instrument { .. } => "invalid_instrument",
-        E::Number { field: "leverage", .. } => "invalid_leverage",
+        E::Number {
+            field: "leverage", ..
+        } => "invalid_leverage",
         E::Number { field: "size", .. } => "invalid_size",
-        E::Number { field: "amount", .. } => "invalid_amount",
+        E::Number {
+            field: "amount", ..
+        } => "invalid_amount",
         E::Number { .. } | E::Position { .. } => "invalid_position",
         E::CoolingDays { .. } => "invalid_cooling_off_days",
         E::Future { .. } => "invalid_time",
@@ -81,16 +92,32 @@ fn service_error(e: ProtectError) -> ApiError {
         E::Note { .. } => "invalid_note",
         E::Registry { .. } | E::Fees { .. } => return ApiError::internal(e.to_string()),
         E::CoolingWouldShorten { .. } => {
-            return ApiError::new(StatusCode::CONFLICT, "cooling_off_cannot_shorten", e.to_string());
+            return ApiError::new(
+                StatusCode::CONFLICT,
+                "cooling_off_cannot_shorten",
+                e.to_string(),
+            );
         }
         E::AccountOpened { .. } => {
-            return ApiError::new(StatusCode::CONFLICT, "account_opened_differs", e.to_string());
+            return ApiError::new(
+                StatusCode::CONFLICT,
+                "account_opened_differs",
+                e.to_string(),
+            );
         }
         E::CreditsAutomatically { .. } => {
-            return ApiError::new(StatusCode::CONFLICT, "credited_automatically", e.to_string());
+            return ApiError::new(
+                StatusCode::CONFLICT,
+                "credited_automatically",
+                e.to_string(),
+            );
         }
         E::NotRecoverable { .. } => {
-            return ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "not_recoverable", e.to_string());
+            return ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "not_recoverable",
+                e.to_string(),
+            );
         }
         E::CaseExists { .. } => {
             return ApiError::new(StatusCode::CONFLICT, "case_exists", e.to_string());
@@ -451,7 +478,10 @@ async fn list_cases<R: ProtectRepo + 'static>(
         .map_err(service_error)?;
     let limit = q.limit.unwrap_or(100);
     if !(1..=500).contains(&limit) {
-        return Err(ApiError::bad_request("invalid_limit", "limit must be 1–500"));
+        return Err(ApiError::bad_request(
+            "invalid_limit",
+            "limit must be 1–500",
+        ));
     }
     let cases = st
         .service
@@ -491,9 +521,8 @@ async fn act<R: ProtectRepo + 'static>(
     ApiJson(req): ApiJson<CaseActionRequest>,
 ) -> Result<Json<CaseView>, ApiError> {
     let id = case_id(id)?;
-    let missing = |f: &str| {
-        ApiError::bad_request("invalid_action", format!("`{}` needs `{f}`", req.action))
-    };
+    let missing =
+        |f: &str| ApiError::bad_request("invalid_action", format!("`{}` needs `{f}`", req.action));
     let action = match req.action.as_str() {
         "verify_ownership" => CaseAction::VerifyOwnership,
         "approve" => CaseAction::Approve,

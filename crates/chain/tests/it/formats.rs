@@ -317,7 +317,8 @@ fn cosmos_bech32_accounts() {
         cosmos::parse("cosmos", &short),
         Err(AddressReason::FormatLength { got: 19, .. })
     ));
-    let m = bech32::encode::<bech32::Bech32m>(bech32::Hrp::parse("cosmos").unwrap(), &bytes).unwrap();
+    let m =
+        bech32::encode::<bech32::Bech32m>(bech32::Hrp::parse("cosmos").unwrap(), &bytes).unwrap();
     assert!(cosmos::parse("cosmos", &m).is_err(), "bech32m accepted");
     assert_eq!(cosmos::parse("cosmos", ""), Err(AddressReason::Empty));
 }

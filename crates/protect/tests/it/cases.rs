@@ -3,7 +3,9 @@
 
 use custodia_events::Timestamp;
 use custodia_primitives::AccountId;
-use custodia_protect::{Case, CaseAction, CaseId, CaseKind, CaseOutcome, CaseState, ProtectError, Transition};
+use custodia_protect::{
+    Case, CaseAction, CaseId, CaseKind, CaseOutcome, CaseState, ProtectError, Transition,
+};
 use proptest::prelude::*;
 
 fn fresh() -> Case {
@@ -26,7 +28,13 @@ fn fresh() -> Case {
         reason: "missing memo".into(),
         state: CaseState::Opened,
         outcome: None,
-        history: vec![Transition { from: None, to: CaseState::Opened, actor: "user:alice".into(), at: Timestamp::from_millis(1), note: None }],
+        history: vec![Transition {
+            from: None,
+            to: CaseState::Opened,
+            actor: "user:alice".into(),
+            at: Timestamp::from_millis(1),
+            note: None,
+        }],
     }
 }
 
@@ -36,9 +44,13 @@ fn action(i: u8) -> CaseAction {
     match i % 5 {
         0 => CaseAction::VerifyOwnership,
         1 => CaseAction::Approve,
-        2 => CaseAction::Recover { tx_hash: RETURN_TX.into() },
+        2 => CaseAction::Recover {
+            tx_hash: RETURN_TX.into(),
+        },
         3 => CaseAction::Credit,
-        _ => CaseAction::Reject { reason: "no proof of ownership".into() },
+        _ => CaseAction::Reject {
+            reason: "no proof of ownership".into(),
+        },
     }
 }
 
@@ -104,24 +116,77 @@ proptest! {
 #[test]
 fn a_case_recovered_under_four_eyes() {
     let mut c = fresh();
-    c.apply(&CaseAction::VerifyOwnership, "operator:ann", Timestamp::from_millis(2), Some("signed message from the sending address")).unwrap();
-    let e = c.apply(&CaseAction::Approve, "operator:ann", Timestamp::from_millis(3), None).unwrap_err();
+    c.apply(
+        &CaseAction::VerifyOwnership,
+        "operator:ann",
+        Timestamp::from_millis(2),
+        Some("signed message from the sending address"),
+    )
+    .unwrap();
+    let e = c
+        .apply(
+            &CaseAction::Approve,
+            "operator:ann",
+            Timestamp::from_millis(3),
+            None,
+        )
+        .unwrap_err();
     assert!(matches!(e, ProtectError::SameActor { .. }), "{e}");
-    c.apply(&CaseAction::Approve, "operator:ben", Timestamp::from_millis(3), None).unwrap();
+    c.apply(
+        &CaseAction::Approve,
+        "operator:ben",
+        Timestamp::from_millis(3),
+        None,
+    )
+    .unwrap();
     // A malformed return transaction is refused and changes nothing.
     let before = c.clone();
-    assert!(c.apply(&CaseAction::Recover { tx_hash: "xyz".into() }, "operator:cy", Timestamp::from_millis(4), None).is_err());
+    assert!(
+        c.apply(
+            &CaseAction::Recover {
+                tx_hash: "xyz".into()
+            },
+            "operator:cy",
+            Timestamp::from_millis(4),
+            None
+        )
+        .is_err()
+    );
     assert_eq!(c, before);
-    c.apply(&CaseAction::Recover { tx_hash: RETURN_TX.into() }, "operator:cy", Timestamp::from_millis(4), None).unwrap();
+    c.apply(
+        &CaseAction::Recover {
+            tx_hash: RETURN_TX.into(),
+        },
+        "operator:cy",
+        Timestamp::from_millis(4),
+        None,
+    )
+    .unwrap();
     assert_eq!(c.state, CaseState::Recovered);
     assert_eq!(
         c.outcome,
-        Some(CaseOutcome::Recovered { tx_hash: RETURN_TX.into(), net_units: "95000000".into(), fee_units: "5000000".into() })
+        Some(CaseOutcome::Recovered {
+            tx_hash: RETURN_TX.into(),
+            net_units: "95000000".into(),
+            fee_units: "5000000".into()
+        })
     );
     // Closed: nothing moves it any more.
     for i in 0..5 {
-        let e = c.clone().apply(&action(i), "operator:dan", Timestamp::from_millis(5), None).unwrap_err();
-        assert!(matches!(e, ProtectError::IllegalTransition { from: CaseState::Recovered, .. }), "{e}");
+        let e = c
+            .clone()
+            .apply(&action(i), "operator:dan", Timestamp::from_millis(5), None)
+            .unwrap_err();
+        assert!(
+            matches!(
+                e,
+                ProtectError::IllegalTransition {
+                    from: CaseState::Recovered,
+                    ..
+                }
+            ),
+            "{e}"
+        );
     }
 }
 
@@ -129,15 +194,54 @@ fn a_case_recovered_under_four_eyes() {
 fn rejections_need_a_reason_and_actors_a_name() {
     let mut c = fresh();
     for bad in ["", "   ", &"x".repeat(1001)] {
-        let e = c.apply(&CaseAction::Reject { reason: bad.to_owned() }, "operator:ann", Timestamp::from_millis(2), None).unwrap_err();
-        assert!(matches!(e, ProtectError::Note { field: "reason", .. }), "{e}");
+        let e = c
+            .apply(
+                &CaseAction::Reject {
+                    reason: bad.to_owned(),
+                },
+                "operator:ann",
+                Timestamp::from_millis(2),
+                None,
+            )
+            .unwrap_err();
+        assert!(
+            matches!(
+                e,
+                ProtectError::Note {
+                    field: "reason",
+                    ..
+                }
+            ),
+            "{e}"
+        );
     }
     for bad in ["", "has space", &"a".repeat(129)] {
-        assert!(matches!(c.apply(&CaseAction::VerifyOwnership, bad, Timestamp::from_millis(2), None), Err(ProtectError::Actor { .. })));
+        assert!(matches!(
+            c.apply(
+                &CaseAction::VerifyOwnership,
+                bad,
+                Timestamp::from_millis(2),
+                None
+            ),
+            Err(ProtectError::Actor { .. })
+        ));
     }
     assert_eq!(c, fresh());
-    c.apply(&CaseAction::Reject { reason: "sender could not prove ownership".into() }, "operator:ann", Timestamp::from_millis(2), None).unwrap();
-    assert_eq!(c.outcome, Some(CaseOutcome::Rejected { reason: "sender could not prove ownership".into() }));
+    c.apply(
+        &CaseAction::Reject {
+            reason: "sender could not prove ownership".into(),
+        },
+        "operator:ann",
+        Timestamp::from_millis(2),
+        None,
+    )
+    .unwrap();
+    assert_eq!(
+        c.outcome,
+        Some(CaseOutcome::Rejected {
+            reason: "sender could not prove ownership".into()
+        })
+    );
 }
 
 #[test]
@@ -145,7 +249,14 @@ fn case_ids() {
     let id = CaseId::from_random([0xab; 12]);
     assert_eq!(id.as_str(), "rc_abababababababababababab");
     assert_eq!(CaseId::parse(id.as_str()).unwrap(), id);
-    for bad in ["", "rc_", "rc_ABABABABABABABABABABABAB", "xx_abababababababababababab", "rc_abababababababababababa", "rc_ababababababababababababab"] {
+    for bad in [
+        "",
+        "rc_",
+        "rc_ABABABABABABABABABABABAB",
+        "xx_abababababababababababab",
+        "rc_abababababababababababa",
+        "rc_ababababababababababababab",
+    ] {
         assert!(CaseId::parse(bad).is_err(), "{bad}");
     }
 }
