@@ -556,10 +556,10 @@ fn protect(a: ProtectBenchArgs, out: &Output) -> Result<Outcome> {
         channel: ["web", "app", "api", "websocket"][i % 4].into(),
         product: "perpetual".into(),
         instrument: "BTC-USDT-SWAP".into(),
-        side: if i % 3 == 0 { "sell" } else { "buy" }.into(),
+        side: if i.is_multiple_of(3) { "sell" } else { "buy" }.into(),
         pos_side: "net".into(),
         size: "2".into(),
-        reduce_only: i % 7 == 0,
+        reduce_only: i.is_multiple_of(7),
         position: "5".into(),
         leverage: "3".into(),
         position_usd_cents: 100_000,
@@ -600,7 +600,7 @@ fn protect(a: ProtectBenchArgs, out: &Output) -> Result<Outcome> {
         ));
         for u in 0..a.users {
             let id = custodia_primitives::AccountId::new(format!("u{u}"))?;
-            if u % 2 == 0 {
+            if u.is_multiple_of(2) {
                 svc.register_account(&id, clock.now(), "bench").await?;
                 svc.pass_knowledge_check(&id, "bench").await?;
             }

@@ -337,7 +337,7 @@ impl FeeSchedule {
 }
 
 fn ceil_div(a: u128, b: u128) -> u128 {
-    a / b + u128::from(a % b != 0)
+    a.div_ceil(b)
 }
 
 fn usd(c: u64) -> String {

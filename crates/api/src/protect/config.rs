@@ -80,7 +80,7 @@ impl Default for ProtectConfig {
                     (
                         p.as_str().to_owned(),
                         CapConfig {
-                            max_leverage: if x % 100 == 0 {
+                            max_leverage: if x.is_multiple_of(100) {
                                 (x / 100).to_string()
                             } else {
                                 format!("{}.{:02}", x / 100, x % 100)
@@ -197,7 +197,8 @@ mod tests {
         assert_eq!(s.cooling.days(), &[1, 3, 7, 14, 30]);
         assert_eq!(s.new_accounts, NewAccountPolicy::default());
         assert_eq!(s.fees, FeeSchedule::default());
-        let cases: Vec<(Box<dyn Fn(&mut ProtectConfig)>, &str)> = vec![
+        type Edit = Box<dyn Fn(&mut ProtectConfig)>;
+        let cases: Vec<(Edit, &str)> = vec![
             (
                 Box::new(|c| c.cooling_off_days = vec![]),
                 "cooling_off_days",
