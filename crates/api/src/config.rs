@@ -30,6 +30,8 @@ pub struct Config {
     pub fund: crate::fund::FundConfig,
     /// Scam-token detection (`crate::token`).
     pub token: crate::token::TokenConfig,
+    /// User protection (`crate::protect`).
+    pub protect: crate::protect::ProtectConfig,
     /// Pages served to users (`crate::web`).
     pub web: crate::web::WebConfig,
     /// Users' inclusion files (`crate::por`).
@@ -439,6 +441,7 @@ impl Config {
         self.login.validate()?;
         self.fund.validate()?;
         self.token.validate()?;
+        self.protect.validate()?;
         self.audit.validate()?;
         self.guard.validate()
     }

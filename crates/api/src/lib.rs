@@ -23,6 +23,7 @@ pub mod login;
 pub mod operators;
 pub mod por;
 pub mod token;
+pub mod protect;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -37,6 +38,7 @@ use custodia_guard::Catalog;
 use custodia_guard::GuardRepo;
 use custodia_keys::{ApiKeyRepo, Kek, KeyService, OperatorRepo, ReplayRepo, TotpRepo};
 use custodia_login::{DestinationIntel, LoginRepo, LoginService};
+use custodia_protect::{ProtectRepo, ProtectService};
 
 pub use auth::{
     AdminOnly, Allowed, AnyOperator, AuditorOrAdmin, GatewayOnly, Operator, OperatorAuth,
@@ -77,6 +79,8 @@ pub struct Services<S> {
     pub fund: fund::FundPart<S>,
     /// Scam-token detection.
     pub token: token::TokenPart,
+    /// User protection (cooling-off, new-account caps, wrong deposits).
+    pub protect: protect::ProtectPart<S>,
     /// The event log for analysts.
     pub audit: audit::AuditState<S>,
     /// Operator tokens.
@@ -106,6 +110,7 @@ where
         + GuardRepo
         + LoginRepo
         + FundRepo
+        + ProtectRepo
         + CheckpointReader
         + Clone
         + 'static,
@@ -117,7 +122,8 @@ where
     /// If `config.guard` is invalid (`Config::load` and `Config::from_parts` validate it), or
     /// `config.fund` is invalid, or
     /// `config.login`'s IP sources do not load (call [`login::LoginConfig::geo`] first to
-    /// report that as an error).
+    /// report that as an error), or `config.protect` does not (call
+    /// [`protect::ProtectConfig::settings`] first).
     ///
     /// `login_intel` makes the login defence's address intelligence from the guard's catalog
     /// (the binary's adapter; [`custodia_login::NoIntel`] ignores it).
@@ -196,6 +202,21 @@ where
             &metrics,
             auth.clone(),
         );
+        let protect_settings = config
+            .protect
+            .settings()
+            .unwrap_or_else(|e| panic!("invalid [protect] configuration: {e}"));
+        let protect = protect::ProtectPart::new(
+            Arc::new(ProtectService::new(
+                store.clone(),
+                clock.clone(),
+                entropy.clone(),
+                protect_settings,
+            )),
+            recorder.clone(),
+            &metrics,
+            auth.clone(),
+        );
         let audit = audit::AuditState {
             log: store.clone(),
             recorder: recorder.clone(),
@@ -228,6 +249,7 @@ where
             login,
             fund,
             token,
+            protect,
             audit,
             operators,
             console,
@@ -278,6 +300,7 @@ where
             .merge(login::routes(self.login.clone()))
             .merge(fund::routes(self.fund.clone()))
             .merge(token::routes(self.token.clone()))
+            .merge(protect::routes(self.protect.clone()))
             .merge(web::routes(self.page.clone()))
             .merge(console::routes(console::ConsoleState {
                 console: self.console.clone(),

@@ -71,5 +71,6 @@ pub fn document_json() -> String {
     doc.merge(crate::fund::FundDoc::openapi());
     doc.merge(crate::por::PorApi::openapi());
     doc.merge(crate::token::TokenDoc::openapi());
+    doc.merge(crate::protect::ProtectDoc::openapi());
     doc.to_json().unwrap_or_else(|_| "{}".to_owned())
 }

@@ -9,6 +9,7 @@ pub mod cardano;
 mod chain;
 pub mod checksum;
 pub mod coins;
+pub mod cosmos;
 pub mod eos;
 mod error;
 pub mod evm;

@@ -35,6 +35,8 @@ pub enum BenchCommand {
     /// Scam-token detection: static analysis of the compiled fixtures (contracts/s on one
     /// thread) and full simulations (deploy, buy, sell, transfer, later buyer; ms per token).
     Token(TokenBenchArgs),
+    /// User protection: order checks, the rules alone and through a SQLite store.
+    Protect(ProtectBenchArgs),
 }
 
 #[derive(Debug, Args)]
@@ -138,6 +140,7 @@ pub fn run(cmd: BenchCommand, out: &Output) -> Result<Outcome> {
         BenchCommand::Login(a) => login(a, out),
         BenchCommand::Verify(a) => verify(a, out),
         BenchCommand::Token(a) => token(a, out),
+        BenchCommand::Protect(a) => protect(a, out),
         BenchCommand::Reserves(a) => {
             let r = custodia_reserves::bench_verify(a.wallets);
             out.emit(&r, || {
@@ -858,6 +861,156 @@ fn token(a: TokenBenchArgs, out: &Output) -> Result<Outcome> {
             r.simulation_p50_ms,
             r.simulation_p99_ms,
             r.simulation_max_ms,
+        )
+    });
+    Ok(Outcome::Ok)
+}
+
+#[derive(Debug, Args)]
+pub struct ProtectBenchArgs {
+    /// Accounts in the store (a tenth in a cooling-off, half registered as old and checked).
+    #[arg(long, default_value_t = 10_000)]
+    pub users: usize,
+    /// Order checks timed.
+    #[arg(long, default_value_t = 200_000)]
+    pub checks: usize,
+    /// Concurrent checkers through the store.
+    #[arg(long, default_value_t = 2)]
+    pub concurrency: usize,
+}
+
+#[derive(Debug, Serialize)]
+struct ProtectBench {
+    users: usize,
+    checks: usize,
+    rules_per_sec: f64,
+    store_per_sec: f64,
+    store_p99_us: f64,
+    denied: usize,
+    concurrency: usize,
+}
+
+/// Order checks: the rules alone (validated orders, facts in memory), then the use case through
+/// a SQLite store in a temporary folder (one indexed read per check, as `serve` runs it).
+fn protect(a: ProtectBenchArgs, out: &Output) -> Result<Outcome> {
+    use std::sync::Arc;
+
+    use custodia_events::{Audit, Clock as _, ManualClock, NewEvent, SeededEntropy, Timestamp};
+    use custodia_protect::{
+        AccountFacts, NewAccountPolicy, Order, OrderInput, ProtectService, ProtectSettings,
+        check_order,
+    };
+    if a.users == 0 || a.checks == 0 || a.concurrency == 0 {
+        anyhow::bail!("--users, --checks and --concurrency must be at least 1");
+    }
+    struct Quiet;
+    impl Audit for Quiet {
+        fn record(&self, _: NewEvent) {}
+    }
+    const T0: i64 = 1_767_225_600_000;
+    let input = |u: usize, i: usize| OrderInput {
+        user: format!("u{u}"),
+        channel: ["web", "app", "api", "websocket"][i % 4].into(),
+        product: "perpetual".into(),
+        instrument: "BTC-USDT-SWAP".into(),
+        side: if i.is_multiple_of(3) { "sell" } else { "buy" }.into(),
+        pos_side: "net".into(),
+        size: "2".into(),
+        reduce_only: i.is_multiple_of(7),
+        position: "5".into(),
+        leverage: "3".into(),
+        position_usd_cents: 100_000,
+        order_usd_cents: 50_000,
+    };
+    let orders: Vec<Order> = (0..a.checks)
+        .map(|i| Order::parse(&input(i % a.users, i)))
+        .collect::<Result<_, _>>()?;
+    // 1. The rules.
+    let policy = NewAccountPolicy::default();
+    let now = Timestamp::from_millis(T0);
+    let facts = AccountFacts {
+        opened_at: Some(Timestamp::from_millis(T0 - 400 * 86_400_000)),
+        knowledge_at: Some(Timestamp::from_millis(T0)),
+    };
+    let started = Instant::now();
+    let mut denied_rules = 0usize;
+    for o in &orders {
+        denied_rules += usize::from(!check_order(&policy, None, facts, now, o).allowed());
+    }
+    let rules_per_sec = a.checks as f64 / started.elapsed().as_secs_f64();
+    std::hint::black_box(denied_rules);
+
+    // 2. Through the store.
+    let dir = tempfile_dir()?;
+    let url = format!("sqlite://{}", dir.path().join("bench.db").display());
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    let (store_per_sec, p99, denied) = rt.block_on(async {
+        let store = custodia_store::Store::open(&url, 8).await?;
+        let clock = ManualClock::new(Timestamp::from_millis(T0 - 400 * 86_400_000));
+        let svc = Arc::new(ProtectService::new(
+            store.clone(),
+            Arc::new(clock.clone()),
+            Arc::new(SeededEntropy::new(1)),
+            ProtectSettings::default(),
+        ));
+        for u in 0..a.users {
+            let id = custodia_primitives::AccountId::new(format!("u{u}"))?;
+            if u.is_multiple_of(2) {
+                svc.register_account(&id, clock.now(), "bench").await?;
+                svc.pass_knowledge_check(&id, "bench").await?;
+            }
+        }
+        clock.set(Timestamp::from_millis(T0));
+        for u in (0..a.users).step_by(10) {
+            let id = custodia_primitives::AccountId::new(format!("u{u}"))?;
+            svc.start_cooling_off(&id, 30, "bench").await?;
+        }
+        let orders = Arc::new(orders);
+        let started = Instant::now();
+        let mut tasks = Vec::new();
+        for w in 0..a.concurrency {
+            let (svc, orders, n) = (svc.clone(), orders.clone(), a.concurrency);
+            tasks.push(tokio::spawn(async move {
+                let mut lat = Vec::new();
+                let mut denied = 0usize;
+                for o in orders.iter().skip(w).step_by(n) {
+                    let t = Instant::now();
+                    let d = svc.check(&Quiet, o).await?;
+                    lat.push(t.elapsed().as_secs_f64() * 1e6);
+                    denied += usize::from(!d.allowed());
+                }
+                anyhow::Ok((lat, denied))
+            }));
+        }
+        let mut lat = Vec::new();
+        let mut denied = 0;
+        for t in tasks {
+            let (l, d) = t.await??;
+            lat.extend(l);
+            denied += d;
+        }
+        let per_sec = a.checks as f64 / started.elapsed().as_secs_f64();
+        lat.sort_by(f64::total_cmp);
+        let p99 = lat[(lat.len() * 99 / 100).min(lat.len() - 1)];
+        store.close().await;
+        anyhow::Ok((per_sec, p99, denied))
+    })?;
+    drop(dir);
+    let r = ProtectBench {
+        users: a.users,
+        checks: a.checks,
+        rules_per_sec,
+        store_per_sec,
+        store_p99_us: p99,
+        denied,
+        concurrency: a.concurrency,
+    };
+    out.emit(&r, || {
+        format!(
+            "order checks: rules {:.0}/s; through SQLite ({} users, {} checkers) {:.0}/s, p99 {:.0} µs, {} denied",
+            r.rules_per_sec, r.users, r.concurrency, r.store_per_sec, r.store_p99_us, r.denied
         )
     });
     Ok(Outcome::Ok)

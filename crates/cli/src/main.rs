@@ -10,6 +10,7 @@ mod monitor;
 mod operators;
 mod output;
 mod por;
+mod protect;
 mod prove;
 mod reserves;
 mod round_dir;
@@ -74,6 +75,9 @@ enum Command {
     /// Scam-token (honeypot) assessment.
     #[command(subcommand)]
     Token(token::TokenCommand),
+    /// User protection: cooling-off, account facts, deposit addresses, wrong-deposit cases.
+    #[command(subcommand)]
+    Protect(protect::ProtectCommand),
 }
 
 /// How a command ended, beyond plain success.
@@ -102,6 +106,7 @@ fn main() -> ExitCode {
         Command::Fund(cmd) => fund::run(cmd, &out),
         Command::Login(cmd) => login::run(cmd, &out),
         Command::Token(cmd) => token::run(cmd, &out),
+        Command::Protect(cmd) => protect::run(cmd, &out),
     };
     match result {
         Ok(Outcome::Ok) => ExitCode::SUCCESS,

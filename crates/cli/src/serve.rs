@@ -125,9 +125,10 @@ pub async fn run(
         .await
         .context("opening the store")?;
     let page = VerifierPage::load(&config.web)?;
-    // Services::new panics on an unloadable IP source or fund section: report them here.
+    // Services::new panics on an unloadable IP source, fund or protect section: report them here.
     config.login.geo().context("login IP sources")?;
     config.fund.settings().context("[fund]")?;
+    config.protect.settings().context("[protect]")?;
     let mut services = Services::new(
         store.clone(),
         Arc::new(SystemClock),

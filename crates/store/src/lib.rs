@@ -12,6 +12,7 @@ mod keys;
 mod login;
 mod migrations;
 mod paging;
+mod protect;
 mod replay;
 mod rows;
 

@@ -14,7 +14,7 @@ pub struct Migration {
 }
 
 /// The latest schema version this binary knows.
-pub const SCHEMA_VERSION: i64 = 7;
+pub const SCHEMA_VERSION: i64 = 8;
 
 /// Every migration, in order. Append only: never edit a released migration.
 pub const MIGRATIONS: &[Migration] = &[
@@ -319,6 +319,92 @@ pub const MIGRATIONS: &[Migration] = &[
          adl_type TEXT, max_bal BIGINT, max_bal_ms BIGINT, at_ms BIGINT NOT NULL)",
             "CREATE INDEX fund_legs_pool_time ON fund_legs (pool, at_ms)",
             "CREATE INDEX fund_legs_op ON fund_legs (op_key)",
+        ],
+    },
+    Migration {
+        version: 8,
+        name: "user protection: accounts and cooling-off, deposit-address book, recovery cases",
+        sqlite: &[
+            // One row per account: opening time, knowledge check, cooling-off. The order
+            // check's one read.
+            "CREATE TABLE protect_accounts (user_id TEXT PRIMARY KEY, opened_ms INTEGER, \
+         knowledge_ms INTEGER, cooling_start_ms INTEGER, cooling_until_ms INTEGER) WITHOUT ROWID",
+            // A cooling-off can only be extended: its end never moves earlier, never goes
+            // away, and the row cannot be deleted.
+            "CREATE TRIGGER protect_cooling_extend_only BEFORE UPDATE ON protect_accounts \
+         WHEN OLD.cooling_until_ms IS NOT NULL AND (NEW.cooling_until_ms IS NULL \
+         OR NEW.cooling_until_ms < OLD.cooling_until_ms) \
+         BEGIN SELECT RAISE(ABORT, 'a cooling-off period can only be extended'); END",
+            "CREATE TRIGGER protect_accounts_no_delete BEFORE DELETE ON protect_accounts \
+         BEGIN SELECT RAISE(ABORT, 'a cooling-off period can only be extended'); END",
+            // The deposit-address book: family-qualified canonical address and memo ('' when
+            // none).
+            "CREATE TABLE protect_addresses (address_key TEXT NOT NULL, memo TEXT NOT NULL, \
+         user_id TEXT NOT NULL, network TEXT NOT NULL, \
+         status TEXT NOT NULL CHECK (status IN ('active', 'retired')), updated_ms INTEGER NOT NULL, \
+         PRIMARY KEY (address_key, memo)) WITHOUT ROWID",
+            "CREATE INDEX protect_addresses_user ON protect_addresses (user_id)",
+            "CREATE TABLE protect_cases (id TEXT PRIMARY KEY, user_id TEXT NOT NULL, \
+         transfer TEXT NOT NULL UNIQUE, kind TEXT NOT NULL, network TEXT NOT NULL, \
+         tx_hash TEXT NOT NULL, token TEXT, to_address TEXT NOT NULL, memo TEXT, asset TEXT, \
+         decimals INTEGER NOT NULL, amount TEXT NOT NULL, usd_cents INTEGER NOT NULL, \
+         fee_units TEXT NOT NULL, fee_usd_cents INTEGER NOT NULL, reason TEXT NOT NULL, \
+         state TEXT NOT NULL CHECK (state IN ('opened', 'ownership_verified', 'approved', \
+         'recovered', 'credited', 'rejected')), outcome TEXT, opened_ms INTEGER NOT NULL, \
+         updated_ms INTEGER NOT NULL, \
+         CHECK ((state IN ('recovered', 'credited', 'rejected')) = (outcome IS NOT NULL)))",
+            "CREATE INDEX protect_cases_user ON protect_cases (user_id, opened_ms)",
+            "CREATE INDEX protect_cases_state ON protect_cases (state, id)",
+            // Every transition with its actor; append-only.
+            "CREATE TABLE protect_case_log (case_id TEXT NOT NULL, seq INTEGER NOT NULL, \
+         from_state TEXT, to_state TEXT NOT NULL, actor TEXT NOT NULL, at_ms INTEGER NOT NULL, \
+         note TEXT, PRIMARY KEY (case_id, seq)) WITHOUT ROWID",
+            "CREATE TRIGGER protect_case_log_no_update BEFORE UPDATE ON protect_case_log \
+         BEGIN SELECT RAISE(ABORT, 'the case log is append-only'); END",
+            "CREATE TRIGGER protect_case_log_no_delete BEFORE DELETE ON protect_case_log \
+         BEGIN SELECT RAISE(ABORT, 'the case log is append-only'); END",
+        ],
+        postgres: &[
+            "CREATE TABLE protect_accounts (user_id TEXT PRIMARY KEY, opened_ms BIGINT, \
+         knowledge_ms BIGINT, cooling_start_ms BIGINT, cooling_until_ms BIGINT)",
+            "CREATE FUNCTION custodia_protect_cooling_guard() RETURNS trigger LANGUAGE plpgsql AS \
+         $$ BEGIN \
+           IF TG_OP <> 'UPDATE' THEN RAISE EXCEPTION 'a cooling-off period can only be extended'; END IF; \
+           IF OLD.cooling_until_ms IS NOT NULL AND (NEW.cooling_until_ms IS NULL \
+              OR NEW.cooling_until_ms < OLD.cooling_until_ms) THEN \
+             RAISE EXCEPTION 'a cooling-off period can only be extended'; \
+           END IF; \
+           RETURN NEW; \
+         END $$",
+            "CREATE TRIGGER protect_cooling_extend_only BEFORE UPDATE OR DELETE ON protect_accounts \
+         FOR EACH ROW EXECUTE FUNCTION custodia_protect_cooling_guard()",
+            "CREATE TRIGGER protect_accounts_no_truncate BEFORE TRUNCATE ON protect_accounts \
+         FOR EACH STATEMENT EXECUTE FUNCTION custodia_protect_cooling_guard()",
+            "CREATE TABLE protect_addresses (address_key TEXT NOT NULL, memo TEXT NOT NULL, \
+         user_id TEXT NOT NULL, network TEXT NOT NULL, \
+         status TEXT NOT NULL CHECK (status IN ('active', 'retired')), updated_ms BIGINT NOT NULL, \
+         PRIMARY KEY (address_key, memo))",
+            "CREATE INDEX protect_addresses_user ON protect_addresses (user_id)",
+            "CREATE TABLE protect_cases (id TEXT PRIMARY KEY, user_id TEXT NOT NULL, \
+         transfer TEXT NOT NULL UNIQUE, kind TEXT NOT NULL, network TEXT NOT NULL, \
+         tx_hash TEXT NOT NULL, token TEXT, to_address TEXT NOT NULL, memo TEXT, asset TEXT, \
+         decimals BIGINT NOT NULL, amount TEXT NOT NULL, usd_cents BIGINT NOT NULL, \
+         fee_units TEXT NOT NULL, fee_usd_cents BIGINT NOT NULL, reason TEXT NOT NULL, \
+         state TEXT NOT NULL CHECK (state IN ('opened', 'ownership_verified', 'approved', \
+         'recovered', 'credited', 'rejected')), outcome TEXT, opened_ms BIGINT NOT NULL, \
+         updated_ms BIGINT NOT NULL, \
+         CHECK ((state IN ('recovered', 'credited', 'rejected')) = (outcome IS NOT NULL)))",
+            "CREATE INDEX protect_cases_user ON protect_cases (user_id, opened_ms)",
+            "CREATE INDEX protect_cases_state ON protect_cases (state, id)",
+            "CREATE TABLE protect_case_log (case_id TEXT NOT NULL, seq BIGINT NOT NULL, \
+         from_state TEXT, to_state TEXT NOT NULL, actor TEXT NOT NULL, at_ms BIGINT NOT NULL, \
+         note TEXT, PRIMARY KEY (case_id, seq))",
+            "CREATE FUNCTION custodia_protect_log_append_only() RETURNS trigger LANGUAGE plpgsql AS \
+         $$ BEGIN RAISE EXCEPTION 'the case log is append-only'; END $$",
+            "CREATE TRIGGER protect_case_log_no_change BEFORE UPDATE OR DELETE ON protect_case_log \
+         FOR EACH ROW EXECUTE FUNCTION custodia_protect_log_append_only()",
+            "CREATE TRIGGER protect_case_log_no_truncate BEFORE TRUNCATE ON protect_case_log \
+         FOR EACH STATEMENT EXECUTE FUNCTION custodia_protect_log_append_only()",
         ],
     },
 ];

@@ -12,3 +12,4 @@ mod login;
 mod okx_clients;
 mod por;
 mod token;
+mod protect;

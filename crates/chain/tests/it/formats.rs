@@ -288,3 +288,37 @@ fn aelf_address_of_a_key() {
         Err(AddressReason::FormatLength { .. })
     ));
 }
+
+/// Cosmos SDK bech32: the SDK documentation's account of bytes 1..=20, with twins (a typo, the
+/// bech32m checksum, another chain's prefix, mixed case, a wrong length).
+#[test]
+fn cosmos_bech32_accounts() {
+    use custodia_chain::cosmos;
+    let bytes: Vec<u8> = (1..=20).collect();
+    let a = "cosmos1qypqxpq9qcrsszg2pvxq6rs0zqg3yyc5lzv7xu";
+    assert_eq!(cosmos::encode("cosmos", &bytes), a);
+    assert_eq!(cosmos::parse("cosmos", a).unwrap(), bytes);
+    assert_eq!(cosmos::parse("cosmos", &a.to_uppercase()).unwrap(), bytes);
+    assert!(matches!(
+        cosmos::parse("cosmos", &typo(a, 12, 'q')),
+        Err(AddressReason::FormatChecksum { .. })
+    ));
+    let osmo = cosmos::encode("osmo", &bytes);
+    assert!(matches!(
+        cosmos::parse("cosmos", &osmo),
+        Err(AddressReason::FormatPrefix { .. })
+    ));
+    assert_eq!(
+        cosmos::parse("cosmos", "cosmos1qypqxpq9qcrsszg2pvxq6rs0zqg3yyc5lzv7xU"),
+        Err(AddressReason::MixedCase)
+    );
+    let short = cosmos::encode("cosmos", &bytes[..19]);
+    assert!(matches!(
+        cosmos::parse("cosmos", &short),
+        Err(AddressReason::FormatLength { got: 19, .. })
+    ));
+    let m =
+        bech32::encode::<bech32::Bech32m>(bech32::Hrp::parse("cosmos").unwrap(), &bytes).unwrap();
+    assert!(cosmos::parse("cosmos", &m).is_err(), "bech32m accepted");
+    assert_eq!(cosmos::parse("cosmos", ""), Err(AddressReason::Empty));
+}

@@ -9,5 +9,6 @@ mod login;
 mod operate;
 mod packaging;
 mod publish;
+mod protect;
 mod service;
 mod tidy;

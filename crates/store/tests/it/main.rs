@@ -8,4 +8,5 @@ mod hardening;
 mod jobs;
 mod login;
 mod open;
+mod protect;
 mod store;

@@ -1,0 +1,463 @@
+//! User protection over the real engines: a cooling-off shared by every instance, surviving a
+//! restart, never shortened (not through the domain, not by a direct statement); account facts;
+//! the deposit book and recovery cases with their history, under concurrency.
+
+use std::sync::Arc;
+
+use custodia_chain::Address;
+use custodia_events::{Audit, EventReader as _, ManualClock, NewEvent, SeededEntropy, Timestamp};
+use custodia_primitives::AccountId;
+use custodia_protect::{
+    AddressStatus, CaseAction, CaseKind, CaseState, DAY_MS, OrderInput, ProtectError,
+    ProtectService, ProtectSettings, Registered, TransferInput,
+};
+use custodia_store::Store;
+use custodia_store::testkit::stores;
+
+const T0: i64 = 1_767_225_600_000;
+const USDT_ARB: &str = "0xFd086bC7CD5C481DCC9C85ebE478A1C0b69FCbb9";
+const XRP_SHARED: &str = "rHb9CJAWyB4rj91VRWn96DkukG4bwdtyTh";
+
+struct Quiet;
+impl Audit for Quiet {
+    fn record(&self, _: NewEvent) {}
+}
+
+fn service(store: Store, clock: &ManualClock) -> ProtectService<Store> {
+    ProtectService::new(
+        store,
+        Arc::new(clock.clone()),
+        Arc::new(SeededEntropy::new(7)),
+        ProtectSettings {
+            registry: custodia_protect::Registry::defaults(),
+            ..ProtectSettings::default()
+        },
+    )
+}
+
+fn user(s: &str) -> AccountId {
+    AccountId::new(s).unwrap()
+}
+
+fn order(who: &str, side: &str, position: &str, reduce_only: bool) -> OrderInput {
+    OrderInput {
+        user: who.into(),
+        channel: "api".into(),
+        product: "perpetual".into(),
+        instrument: "BTC-USDT-SWAP".into(),
+        side: side.into(),
+        pos_side: "net".into(),
+        size: "1".into(),
+        reduce_only,
+        position: position.into(),
+        leverage: "2".into(),
+        position_usd_cents: 10_000,
+        order_usd_cents: 10_000,
+    }
+}
+
+async fn head(s: &Store) -> u64 {
+    s.head().await.unwrap().0
+}
+
+#[tokio::test]
+async fn a_cooling_off_binds_every_instance_survives_restarts_and_never_shortens() {
+    for t in stores("protect_cooling").await {
+        let clock = ManualClock::new(Timestamp::from_millis(T0));
+        let a = service(t.store.clone(), &clock);
+        // A second instance on the same database.
+        let b = service(Store::open(&t.url, 2).await.unwrap(), &clock);
+        let alice = user("alice");
+        // A veteran account: only the cooling-off speaks.
+        a.register_account(
+            &alice,
+            Timestamp::from_millis(T0 - 400 * DAY_MS),
+            "service:test",
+        )
+        .await
+        .unwrap();
+        a.pass_knowledge_check(&alice, "service:test")
+            .await
+            .unwrap();
+        let (_, d) = b
+            .check_order(&Quiet, &order("alice", "buy", "0", false))
+            .await
+            .unwrap();
+        assert!(d.allowed(), "{}: {:?}", t.label, d.reasons);
+
+        let c = a.start_cooling_off(&alice, 7, "user:alice").await.unwrap();
+        assert_eq!(c.until, Timestamp::from_millis(T0 + 7 * DAY_MS));
+        // The very next order on the other instance is refused; closing passes.
+        let (_, d) = b
+            .check_order(&Quiet, &order("alice", "buy", "0", false))
+            .await
+            .unwrap();
+        assert_eq!(d.reasons[0].code(), "cooling_off", "{}", t.label);
+        let (_, d) = b
+            .check_order(&Quiet, &order("alice", "sell", "3", false))
+            .await
+            .unwrap();
+        assert!(d.allowed(), "{}", t.label);
+        let (_, d) = b
+            .check_order(&Quiet, &order("alice", "sell", "0", true))
+            .await
+            .unwrap();
+        assert!(d.allowed(), "{}", t.label);
+
+        // Shortening through the domain: refused, nothing written.
+        clock.advance_millis(DAY_MS);
+        let before = head(&t.store).await;
+        for days in [1, 3, 5] {
+            let e = b
+                .start_cooling_off(&alice, days, "user:alice")
+                .await
+                .unwrap_err();
+            assert!(
+                matches!(
+                    e,
+                    ProtectError::CoolingWouldShorten { .. } | ProtectError::CoolingDays { .. }
+                ),
+                "{}: {e}",
+                t.label
+            );
+        }
+        assert_eq!(head(&t.store).await, before, "{}: a refusal wrote", t.label);
+        assert_eq!(b.cooling_off(&alice).await.unwrap(), Some(c));
+
+        // Shortening or ending by a direct statement: the engine refuses.
+        for sql in [
+            "UPDATE protect_accounts SET cooling_until_ms = 0 WHERE user_id = 'alice'",
+            "UPDATE protect_accounts SET cooling_until_ms = NULL, cooling_start_ms = NULL WHERE user_id = 'alice'",
+            "DELETE FROM protect_accounts WHERE user_id = 'alice'",
+        ] {
+            let e = t.store.execute_raw_for_tests(sql).await;
+            assert!(e.is_err(), "{}: {sql} was accepted", t.label);
+        }
+        assert_eq!(b.cooling_off(&alice).await.unwrap(), Some(c));
+
+        // Extending works and keeps the start.
+        let ext = b.start_cooling_off(&alice, 30, "user:alice").await.unwrap();
+        assert_eq!(ext.started_at, c.started_at);
+        assert_eq!(ext.until, Timestamp::from_millis(T0 + 31 * DAY_MS));
+
+        // A restart: a fresh pool sees the same period.
+        t.store.close().await;
+        let c2 = service(Store::open(&t.url, 2).await.unwrap(), &clock);
+        assert_eq!(c2.cooling_off(&alice).await.unwrap(), Some(ext));
+        let (_, d) = c2
+            .check_order(&Quiet, &order("alice", "buy", "0", false))
+            .await
+            .unwrap();
+        assert!(!d.allowed());
+        // It ends on its own, and only then.
+        clock.set(ext.until);
+        let (_, d) = c2
+            .check_order(&Quiet, &order("alice", "buy", "0", false))
+            .await
+            .unwrap();
+        assert!(d.allowed(), "{}: {:?}", t.label, d.reasons);
+    }
+}
+
+#[tokio::test]
+async fn concurrent_extensions_keep_the_latest_end() {
+    for t in stores("protect_cooling_race").await {
+        let clock = ManualClock::new(Timestamp::from_millis(T0));
+        let svc = Arc::new(service(t.store.clone(), &clock));
+        let before = head(&t.store).await;
+        let mut tasks = Vec::new();
+        for (i, days) in [1u32, 30, 3, 14, 7, 30, 1, 14].into_iter().enumerate() {
+            let svc = svc.clone();
+            tasks.push(tokio::spawn(async move {
+                svc.start_cooling_off(&user("bob"), days, &format!("user:bob-{i}"))
+                    .await
+            }));
+        }
+        let mut ok = 0;
+        for task in tasks {
+            match task.await.unwrap() {
+                Ok(_) => ok += 1,
+                Err(ProtectError::CoolingWouldShorten { .. }) => {}
+                Err(e) => panic!("{}: {e}", t.label),
+            }
+        }
+        let c = svc.cooling_off(&user("bob")).await.unwrap().unwrap();
+        assert_eq!(
+            c.until,
+            Timestamp::from_millis(T0 + 30 * DAY_MS),
+            "{}",
+            t.label
+        );
+        // One event per accepted start or extension, none for refusals.
+        assert_eq!(head(&t.store).await - before, ok, "{}", t.label);
+        assert!(ok >= 1);
+    }
+}
+
+#[tokio::test]
+async fn account_facts_and_new_account_caps() {
+    for t in stores("protect_accounts").await {
+        let clock = ManualClock::new(Timestamp::from_millis(T0));
+        let svc = service(t.store.clone(), &clock);
+        let carol = user("carol");
+        let mut big = order("carol", "buy", "0", false);
+        big.leverage = "20".into();
+        // Never registered: treated as new (fail closed).
+        let (_, d) = svc.check_order(&Quiet, &big).await.unwrap();
+        assert_eq!(d.reasons[0].code(), "new_account_leverage", "{}", t.label);
+        let opened = Timestamp::from_millis(T0 - 100 * DAY_MS);
+        assert_eq!(
+            svc.register_account(&carol, opened, "service:test")
+                .await
+                .unwrap(),
+            Registered::New
+        );
+        assert_eq!(
+            svc.register_account(&carol, opened, "service:test")
+                .await
+                .unwrap(),
+            Registered::Same
+        );
+        let before = head(&t.store).await;
+        let e = svc
+            .register_account(&carol, Timestamp::from_millis(T0 - DAY_MS), "service:test")
+            .await
+            .unwrap_err();
+        assert!(matches!(e, ProtectError::AccountOpened { .. }), "{e}");
+        let e = svc
+            .register_account(&carol, Timestamp::from_millis(T0 + 1), "service:test")
+            .await
+            .unwrap_err();
+        assert!(matches!(e, ProtectError::Future { .. }), "{e}");
+        assert_eq!(head(&t.store).await, before, "{}: refusals wrote", t.label);
+        // Old but without the knowledge check: still capped.
+        let (_, d) = svc.check_order(&Quiet, &big).await.unwrap();
+        assert!(!d.allowed());
+        assert!(
+            svc.pass_knowledge_check(&carol, "service:test")
+                .await
+                .unwrap()
+        );
+        assert!(
+            !svc.pass_knowledge_check(&carol, "service:test")
+                .await
+                .unwrap()
+        );
+        let (_, d) = svc.check_order(&Quiet, &big).await.unwrap();
+        assert!(d.allowed(), "{}: {:?}", t.label, d.reasons);
+    }
+}
+
+fn evm(b: u8) -> String {
+    Address::evm([b; 20]).canonical()
+}
+
+fn transfer(
+    network: &str,
+    token: Option<&str>,
+    to: &str,
+    memo: Option<&str>,
+    amount: &str,
+    usd: u64,
+    tx: char,
+) -> TransferInput {
+    let hex = tx.to_string().repeat(64);
+    TransferInput {
+        network: network.into(),
+        token: token.map(Into::into),
+        to: to.into(),
+        memo: memo.map(Into::into),
+        amount: amount.into(),
+        tx_hash: if network == "xrp" {
+            hex
+        } else {
+            format!("0x{hex}")
+        },
+        usd_cents: Some(usd),
+    }
+}
+
+#[tokio::test]
+async fn recovery_cases_from_diagnosis_to_closing_with_history() {
+    for t in stores("protect_cases").await {
+        let clock = ManualClock::new(Timestamp::from_millis(T0));
+        let svc = service(t.store.clone(), &clock);
+        let alice = user("alice");
+        svc.set_deposit_address(
+            &alice,
+            "ethereum",
+            &evm(0x11),
+            None,
+            AddressStatus::Active,
+            "service:test",
+        )
+        .await
+        .unwrap();
+        svc.set_deposit_address(
+            &alice,
+            "xrp",
+            XRP_SHARED,
+            Some("1001"),
+            AddressStatus::Active,
+            "service:test",
+        )
+        .await
+        .unwrap();
+        // The book answers through the store.
+        let correct = transfer(
+            "ethereum",
+            None,
+            &evm(0x11),
+            None,
+            "10000000000000000",
+            3_000,
+            '1',
+        );
+        let (_, d) = svc.diagnose(&correct, Some(&alice)).await.unwrap();
+        assert_eq!(d.case, CaseKind::Correct);
+        let e = svc
+            .open_case(&correct, &alice, "user:alice")
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(e, ProtectError::CreditsAutomatically { .. }),
+            "{e}"
+        );
+        let stranger = transfer(
+            "ethereum",
+            None,
+            &evm(0x77),
+            None,
+            "10000000000000000",
+            300_000,
+            '2',
+        );
+        let e = svc
+            .open_case(&stranger, &alice, "user:alice")
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(
+                e,
+                ProtectError::NotRecoverable {
+                    case: CaseKind::NotOurs,
+                    ..
+                }
+            ),
+            "{e}"
+        );
+
+        // USDT on Arbitrum to Alice's EVM address: recoverable, one case per transfer.
+        let wrong = transfer(
+            "arbitrum",
+            Some(USDT_ARB),
+            &evm(0x11),
+            None,
+            "2000000000",
+            200_000,
+            '3',
+        );
+        let c = svc.open_case(&wrong, &alice, "user:alice").await.unwrap();
+        assert_eq!(
+            (c.kind, c.state, c.fee_usd_cents),
+            (CaseKind::WrongNetwork, CaseState::Opened, 10_000)
+        );
+        let e = svc
+            .open_case(&wrong, &alice, "user:alice")
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(&e, ProtectError::CaseExists { id } if *id == c.id.to_string()),
+            "{e}"
+        );
+        // Missing XRP tag.
+        let memo = transfer("xrp", None, XRP_SHARED, None, "1000000000", 250_000, '4');
+        let m = svc.open_case(&memo, &alice, "user:alice").await.unwrap();
+        assert_eq!(m.kind, CaseKind::MissingMemo);
+
+        // Verify, approve under four eyes, credit.
+        svc.act(
+            &c.id,
+            &CaseAction::VerifyOwnership,
+            "operator:ann",
+            Some("signed message"),
+        )
+        .await
+        .unwrap();
+        let before = head(&t.store).await;
+        let e = svc
+            .act(&c.id, &CaseAction::Approve, "operator:ann", None)
+            .await
+            .unwrap_err();
+        assert!(matches!(e, ProtectError::SameActor { .. }), "{e}");
+        let e = svc
+            .act(&c.id, &CaseAction::Credit, "operator:ben", None)
+            .await
+            .unwrap_err();
+        assert!(matches!(e, ProtectError::IllegalTransition { .. }), "{e}");
+        assert_eq!(head(&t.store).await, before, "{}: refusals wrote", t.label);
+        svc.act(&c.id, &CaseAction::Approve, "operator:ben", None)
+            .await
+            .unwrap();
+        let done = svc
+            .act(&c.id, &CaseAction::Credit, "operator:cy", None)
+            .await
+            .unwrap();
+        assert_eq!(done.state, CaseState::Credited);
+        // Stored with the whole history and the outcome.
+        let stored = svc.case(&c.id).await.unwrap();
+        assert_eq!(stored, done, "{}", t.label);
+        let actors: Vec<&str> = stored.history.iter().map(|h| h.actor.as_str()).collect();
+        assert_eq!(
+            actors,
+            ["user:alice", "operator:ann", "operator:ben", "operator:cy"]
+        );
+        assert_eq!(stored.history[1].note.as_deref(), Some("signed message"));
+        // The history is append-only on the engine.
+        for sql in [
+            "UPDATE protect_case_log SET actor = 'operator:mallory'",
+            "DELETE FROM protect_case_log",
+        ] {
+            assert!(
+                t.store.execute_raw_for_tests(sql).await.is_err(),
+                "{}: {sql}",
+                t.label
+            );
+        }
+
+        // Two operators rejecting and verifying at once: exactly one wins.
+        let svc2 = service(Store::open(&t.url, 2).await.unwrap(), &clock);
+        let reject = CaseAction::Reject {
+            reason: "no proof".into(),
+        };
+        let (r1, r2) = tokio::join!(
+            svc.act(&m.id, &CaseAction::VerifyOwnership, "operator:ann", None),
+            svc2.act(&m.id, &reject, "operator:ben", None),
+        );
+        let loser = match (r1, r2) {
+            (Ok(_), Err(e)) | (Err(e), Ok(_)) => e,
+            (a, b) => panic!("{}: {a:?} {b:?}", t.label),
+        };
+        assert!(
+            matches!(
+                loser,
+                ProtectError::CaseChanged { .. } | ProtectError::IllegalTransition { .. }
+            ),
+            "{loser}"
+        );
+        assert_eq!(svc.case(&m.id).await.unwrap().history.len(), 2);
+
+        // Listings: the user's own, and by state in id order.
+        assert_eq!(svc.cases_of(&alice, 10).await.unwrap().len(), 2);
+        assert!(svc.cases_of(&user("nobody"), 10).await.unwrap().is_empty());
+        let credited = svc
+            .cases(Some(CaseState::Credited), None, 10)
+            .await
+            .unwrap();
+        assert_eq!(credited.len(), 1);
+        let all = svc.cases(None, None, 1).await.unwrap();
+        let next = svc.cases(None, Some(&all[0].id), 10).await.unwrap();
+        assert_eq!(all.len() + next.len(), 2);
+        assert!(all[0].id < next[0].id);
+    }
+}
