@@ -22,8 +22,8 @@ pub mod keys;
 pub mod login;
 pub mod operators;
 pub mod por;
-pub mod token;
 pub mod protect;
+pub mod token;
 
 use std::sync::Arc;
 use std::time::Duration;

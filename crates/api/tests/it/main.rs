@@ -11,5 +11,5 @@ mod limits;
 mod login;
 mod okx_clients;
 mod por;
-mod token;
 mod protect;
+mod token;

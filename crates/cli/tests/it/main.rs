@@ -8,7 +8,7 @@ mod durability;
 mod login;
 mod operate;
 mod packaging;
-mod publish;
 mod protect;
+mod publish;
 mod service;
 mod tidy;
