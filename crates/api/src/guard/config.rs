@@ -283,14 +283,14 @@ mod tests {
     fn defaults_and_overrides() {
         let c = load("").unwrap();
         assert!(c.guard.default_brands && !c.guard.record_clean);
-        assert_eq!(c.guard.brand_list().unwrap().len(), 24);
+        assert_eq!(c.guard.brand_list().unwrap().len(), 25);
         let c = load(
             "[guard]\nrecord_clean = true\n[[guard.brands]]\nname = \"okx\"\ndomains = [\"okx.com\", \"okx.us\"]\n\
              [guard.policy]\nextra_lure_words = [\"bonus\"]\ntypo1_min_len = 4\n[guard.poisoning]\nprefix = 5\n",
         )
         .unwrap();
         let brands = c.guard.brand_list().unwrap();
-        assert_eq!(brands.len(), 24, "a same-named brand replaces the default");
+        assert_eq!(brands.len(), 25, "a same-named brand replaces the default");
         assert_eq!(brands[0].domains, ["okx.com", "okx.us"]);
         let p = c.guard.domain_policy();
         assert!(p.lure_words.iter().any(|w| w == "bonus") && p.lure_words.len() > 100);
