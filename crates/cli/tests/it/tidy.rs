@@ -43,39 +43,8 @@ fn metadata() -> Value {
 
 /// Names of every package `root` depends on at run time (normal dependencies, transitively).
 fn runtime_closure(meta: &Value, root: &str) -> BTreeSet<String> {
-    let names: HashMap<&str, &str> = meta["packages"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| (p["id"].as_str().unwrap(), p["name"].as_str().unwrap()))
-        .collect();
-    let nodes: HashMap<&str, &Value> = meta["resolve"]["nodes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|n| (n["id"].as_str().unwrap(), n))
-        .collect();
-    let start = names
-        .iter()
-        .find(|(_, n)| **n == root)
-        .map(|(id, _)| *id)
-        .expect("package exists");
-    let mut seen = BTreeSet::new();
-    let mut stack = vec![start];
-    while let Some(id) = stack.pop() {
-        for dep in nodes[id]["deps"].as_array().unwrap() {
-            let normal = dep["dep_kinds"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .any(|k| k["kind"].is_null());
-            let pkg = dep["pkg"].as_str().unwrap();
-            if normal && seen.insert(names[pkg].to_owned()) {
-                stack.push(pkg);
-            }
-        }
-    }
-    seen
+    // No package is named "", so nothing is skipped.
+    runtime_closure_except(meta, root, "")
 }
 
 /// Like `runtime_closure`, without descending into `skip`: what `root` links by itself.
