@@ -24,7 +24,12 @@ fn answer(method: &str, message: impl Into<String>) -> ChainRpcError {
 }
 
 /// `0x`-hex text of at most `max` bytes, as bytes (left-padded when `pad`).
-fn hex_bytes(method: &str, raw_json: &str, max: usize, pad: bool) -> Result<Vec<u8>, ChainRpcError> {
+fn hex_bytes(
+    method: &str,
+    raw_json: &str,
+    max: usize,
+    pad: bool,
+) -> Result<Vec<u8>, ChainRpcError> {
     let s: String = serde_json::from_str(raw_json).map_err(|e| answer(method, e.to_string()))?;
     let digits = s
         .strip_prefix("0x")
@@ -132,7 +137,10 @@ impl EvmState {
     pub fn storage(&self, a: &[u8; 20], slot: &[u8; 32]) -> Result<[u8; 32], ChainRpcError> {
         let m = "eth_getStorageAt";
         let key = format!("0x{}", hex::encode(slot));
-        word(m, &self.client.call_raw(m, json!([addr(a), key, self.tag()]))?)
+        word(
+            m,
+            &self.client.call_raw(m, json!([addr(a), key, self.tag()]))?,
+        )
     }
 
     /// The hash of block `number`.
@@ -165,8 +173,14 @@ mod tests {
             word("m", &format!("\"0x1{}\"", "0".repeat(64))),
             Err(ChainRpcError::Overflow { .. })
         ));
-        assert!(matches!(word("m", "\"0xzz\""), Err(ChainRpcError::Answer { .. })));
-        assert!(matches!(word("m", "\"12\""), Err(ChainRpcError::Answer { .. })));
+        assert!(matches!(
+            word("m", "\"0xzz\""),
+            Err(ChainRpcError::Answer { .. })
+        ));
+        assert!(matches!(
+            word("m", "\"12\""),
+            Err(ChainRpcError::Answer { .. })
+        ));
     }
 
     #[test]
@@ -175,7 +189,10 @@ mod tests {
             hex_bytes("m", "\"0x00600b\"", 10, false).unwrap(),
             vec![0, 0x60, 0x0b]
         );
-        assert_eq!(hex_bytes("m", "\"0x\"", 10, false).unwrap(), Vec::<u8>::new());
+        assert_eq!(
+            hex_bytes("m", "\"0x\"", 10, false).unwrap(),
+            Vec::<u8>::new()
+        );
         assert!(hex_bytes("m", "\"0x0011\"", 1, false).is_err());
     }
 }

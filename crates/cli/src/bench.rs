@@ -810,7 +810,11 @@ struct ForkBench {
 
 /// Scans through the real queue on a fresh SQLite store: submit `n` (distinct addresses), then
 /// `workers` workers drain them, each scan a full simulation.
-fn scan_bench(tokens: &[Vec<custodia_token::Deployment>], n: usize, workers: usize) -> Result<ScanBench> {
+fn scan_bench(
+    tokens: &[Vec<custodia_token::Deployment>],
+    n: usize,
+    workers: usize,
+) -> Result<ScanBench> {
     use custodia_events::SystemClock;
     use custodia_token::{NoChainState, ScanRequest, TokenInput, TokenScans, Worked};
     let dir = std::env::temp_dir().join(format!("custodia-scan-bench-{}", std::process::id()));
@@ -979,7 +983,10 @@ fn token(a: TokenBenchArgs, out: &Output) -> Result<Outcome> {
         simulation_p99_ms: pick(0.99),
         simulation_max_ms: pick(1.0),
         scans: if a.scans > 0 {
-            out.note(format!("token: {} scans through the job queue, {} workers ...", a.scans, a.workers));
+            out.note(format!(
+                "token: {} scans through the job queue, {} workers ...",
+                a.scans, a.workers
+            ));
             Some(scan_bench(&tokens, a.scans, a.workers.max(1))?)
         } else {
             None

@@ -381,9 +381,10 @@ async fn work(a: WorkArgs, out: &Output) -> Result<Outcome> {
             }
         }
     }
-    out.emit(&serde_json::json!({ "worker": worker, "scans": ran }), || {
-        format!("{worker}: {ran} scans")
-    });
+    out.emit(
+        &serde_json::json!({ "worker": worker, "scans": ran }),
+        || format!("{worker}: {ran} scans"),
+    );
     store.close().await;
     Ok(Outcome::Ok)
 }

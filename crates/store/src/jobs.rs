@@ -818,13 +818,13 @@ mod work {
     use std::time::Duration;
 
     use custodia_events::{
-        ClaimedWork, RepoError, RepoResult, Timestamp, WorkLease, WorkQueue, WorkState,
-        WorkStatus, WorkTicket,
+        ClaimedWork, RepoError, RepoResult, Timestamp, WorkLease, WorkQueue, WorkState, WorkStatus,
+        WorkTicket,
     };
 
     use super::{
-        JobId, JobKey, JobQueue, JobReader, JobState, Lease, LeaseToken, NewJob, QueueName,
-        Retry, WorkerId,
+        JobId, JobKey, JobQueue, JobReader, JobState, Lease, LeaseToken, NewJob, QueueName, Retry,
+        WorkerId,
     };
     use crate::{Store, StoreError};
 
@@ -922,23 +922,28 @@ mod work {
             retry_at: Option<Timestamp>,
         ) -> RepoResult<WorkState> {
             let retry = retry_at.map_or(Retry::Never, Retry::At);
-            let s = self.fail(&lease(l)?, reason, at, retry).await.map_err(map)?;
+            let s = self
+                .fail(&lease(l)?, reason, at, retry)
+                .await
+                .map_err(map)?;
             Ok(state(s))
         }
 
         async fn work_status(&self, queue: &str, id: u64) -> RepoResult<Option<WorkStatus>> {
             let job = JobReader::job(self, JobId::new(id)).await.map_err(map)?;
-            Ok(job.filter(|j| j.queue.as_str() == queue).map(|j| WorkStatus {
-                id: j.id.get(),
-                key: j.key.as_str().to_owned(),
-                state: state(j.state),
-                attempts: j.attempts,
-                max_attempts: j.max_attempts.get(),
-                created_at: j.created_at,
-                finished_at: j.finished_at,
-                last_error: j.last_error,
-                result: j.result,
-            }))
+            Ok(job
+                .filter(|j| j.queue.as_str() == queue)
+                .map(|j| WorkStatus {
+                    id: j.id.get(),
+                    key: j.key.as_str().to_owned(),
+                    state: state(j.state),
+                    attempts: j.attempts,
+                    max_attempts: j.max_attempts.get(),
+                    created_at: j.created_at,
+                    finished_at: j.finished_at,
+                    last_error: j.last_error,
+                    result: j.result,
+                }))
         }
     }
 }

@@ -130,9 +130,7 @@ impl<S: ChainState> DatabaseRef for ForkDb<S> {
 
     fn storage_ref(&self, address: Address, index: StorageKey) -> Result<StorageValue, StateError> {
         self.count()?;
-        let v = self
-            .state
-            .storage(address.0.0, index.to_be_bytes::<32>())?;
+        let v = self.state.storage(address.0.0, index.to_be_bytes::<32>())?;
         Ok(U256::from_be_bytes(v))
     }
 

@@ -19,9 +19,7 @@ pub use analyze::{StaticReport, analyze, eip1967_implementation_slot};
 pub use disasm::{Code, Entry, MAX_CODE, Reach, decode_hex};
 pub use error::TokenError;
 pub use events::{TokenAssessed, TokenTally, kinds};
-pub use fork::{
-    ChainState, ForkSpec, MAX_STATE_READS, PinnedBlock, RemoteAccount, StateError,
-};
+pub use fork::{ChainState, ForkSpec, MAX_STATE_READS, PinnedBlock, RemoteAccount, StateError};
 pub use holders::{BURN_ADDRESSES, HolderReport, holders};
 pub use input::{Holder, Lock, MAX_DEPLOYMENTS, MAX_HOLDERS, TokenInput, evm_address};
 pub use owner::{MAX_WALK_STATES, Privileges};

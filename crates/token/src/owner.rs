@@ -19,8 +19,8 @@ use std::collections::{BTreeSet, HashSet};
 
 use serde::{Deserialize, Serialize};
 
-use crate::disasm::{Code, Entry, arity, ends_flow, op};
 use crate::analyze::eip1967_slot;
+use crate::disasm::{Code, Entry, arity, ends_flow, op};
 use crate::selectors::selector;
 
 /// Most (block, stack) states one function's walk visits.
@@ -198,12 +198,20 @@ fn walk(code: &Code, start: usize, words: &mut Words) -> Walk {
                 0x1c => {
                     pop(&mut st);
                     let v = pop(&mut st);
-                    st.push(if matches!(v, V::Slot(_)) { v } else { V::Unknown });
+                    st.push(if matches!(v, V::Slot(_)) {
+                        v
+                    } else {
+                        V::Unknown
+                    });
                 }
                 0x04 => {
                     let v = pop(&mut st);
                     pop(&mut st);
-                    st.push(if matches!(v, V::Slot(_)) { v } else { V::Unknown });
+                    st.push(if matches!(v, V::Slot(_)) {
+                        v
+                    } else {
+                        V::Unknown
+                    });
                 }
                 op::EQ => {
                     let (a, b) = (pop(&mut st), pop(&mut st));
@@ -251,10 +259,17 @@ fn walk(code: &Code, start: usize, words: &mut Words) -> Walk {
 }
 
 /// The standard ways ownership changes hands; writes of the owner slot elsewhere are not.
+/// Initialisers are an upgradeable contract's constructor (their one-shot guard is not
+/// followed here).
 const OWNERSHIP: &[&str] = &[
     "transferOwnership(address)",
     "renounceOwnership()",
     "acceptOwnership()",
+    "initialize()",
+    "initialize(address)",
+    "initialize(address,address)",
+    "initialize(string,string)",
+    "initialize(string,string,address)",
 ];
 const OWNER_GETTERS: &[&str] = &["owner()", "getOwner()"];
 

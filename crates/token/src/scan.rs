@@ -354,7 +354,11 @@ impl<Q: WorkQueue, C: Clock, O: Offload, A: Audit> TokenScans<Q, C, O, A> {
 }
 
 /// Runs one scan request to its assessment.
-pub fn run(req: &ScanRequest, now: u64, states: &dyn StateSource) -> Result<Assessment, TokenError> {
+pub fn run(
+    req: &ScanRequest,
+    now: u64,
+    states: &dyn StateSource,
+) -> Result<Assessment, TokenError> {
     match &req.fork {
         None => assess(&req.input, now),
         Some(f) => {

@@ -9,10 +9,10 @@ use serde::{Deserialize, Serialize};
 use crate::analyze::{StaticReport, analyze};
 use crate::disasm::decode_hex;
 use crate::error::TokenError;
+use crate::fork::{ChainState, ForkSpec};
 use crate::holders::{HolderReport, holders};
 use crate::input::{TokenInput, evm_address};
 use crate::selectors::Capability;
-use crate::fork::{ChainState, ForkSpec};
 use crate::sim::{ForkReport, SimReport, simulate, simulate_fork};
 
 /// Why a token scored what it did: one stable code per finding.
@@ -229,12 +229,10 @@ pub fn assess_forked<S: ChainState>(
     if input.runtime_code.trim().is_empty() {
         let mut a = [0u8; 20];
         a.copy_from_slice(&decode_hex(&address, "address")?);
-        let acc = state
-            .account(a)
-            .map_err(|e| TokenError::StateUnavailable {
-                step: "token code".into(),
-                reason: e.0,
-            })?;
+        let acc = state.account(a).map_err(|e| TokenError::StateUnavailable {
+            step: "token code".into(),
+            reason: e.0,
+        })?;
         input.runtime_code = hex::encode(acc.code);
     }
     assess_with(&input, now, move |i| {
@@ -422,8 +420,7 @@ fn assess_with(
     set("is_proxy", flag(proxy));
     set("is_mintable", flag(has(Capability::Mint)));
     set("owner_change_balance", flag(has(Capability::ChangeBalance)));
-    let take_back =
-        has(Capability::TakeBackOwnership) || either(|r| r.privileges.take_back());
+    let take_back = has(Capability::TakeBackOwnership) || either(|r| r.privileges.take_back());
     let hidden_owner = either(|r| r.privileges.hidden_owner());
     set("can_take_back_ownership", flag(take_back));
     set("hidden_owner", flag(hidden_owner));

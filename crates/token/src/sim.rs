@@ -477,7 +477,12 @@ impl<D: DatabaseRef> World<D> {
                 ..Default::default()
             },
         );
-        self.tx_value(who, TxKind::Call(m.quote), calldata("deposit()", &[]), amount);
+        self.tx_value(
+            who,
+            TxKind::Call(m.quote),
+            calldata("deposit()", &[]),
+            amount,
+        );
     }
 
     fn reserves(&mut self, m: &Market, input: Address) -> (U256, U256) {
@@ -569,7 +574,6 @@ impl<D: DatabaseRef> World<D> {
             gas: o.gas,
         }
     }
-
 }
 
 impl World<EmptyDB> {

@@ -67,14 +67,14 @@ impl TokenConfig {
         if self.workers > 64 {
             return bad("token.workers must be 0 to 64");
         }
-        if self.lease_secs < 5 || self.lease_secs > 86_400 {
-            return bad("token.lease_secs must be 5 to 86400");
+        if self.lease_secs == 0 || self.lease_secs > 86_400 {
+            return bad("token.lease_secs must be 1 to 86400");
         }
         if self.max_attempts == 0 || self.max_attempts > 100 {
             return bad("token.max_attempts must be 1 to 100");
         }
-        if self.poll_millis < 10 || self.poll_millis > 60_000 {
-            return bad("token.poll_millis must be 10 to 60000");
+        if self.poll_millis == 0 || self.poll_millis > 60_000 {
+            return bad("token.poll_millis must be 1 to 60000");
         }
         for (chain, url) in &self.rpc {
             if !(url.starts_with("http://") || url.starts_with("https://")) {

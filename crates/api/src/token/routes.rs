@@ -31,25 +31,23 @@ pub fn routes<S: WorkQueue + 'static>(state: TokenPart<S>) -> Router {
 /// Each way an input can be wrong has its own code, so a caller can tell a truncated
 /// download (`truncated_push`) from a wrong field (`invalid_hex`, `invalid_input`).
 fn token_error(e: TokenError) -> ApiError {
-            let (status, code) = match &e {
-                TokenError::BadHex { .. } | TokenError::OddHex { .. } => {
-                    (StatusCode::BAD_REQUEST, "invalid_hex")
-                }
-                TokenError::EmptyCode { .. } => (StatusCode::BAD_REQUEST, "empty_code"),
-                TokenError::CodeTooLarge { .. } => (StatusCode::BAD_REQUEST, "code_too_large"),
-                TokenError::BadInput { .. } => (StatusCode::BAD_REQUEST, "invalid_input"),
-                TokenError::TruncatedPush { .. } => {
-                    (StatusCode::UNPROCESSABLE_ENTITY, "truncated_push")
-                }
-                TokenError::SimulationSetup { .. } => {
-                    (StatusCode::UNPROCESSABLE_ENTITY, "simulation_setup_failed")
-                }
-                TokenError::Fork { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "fork_failed"),
-                TokenError::StateUnavailable { .. } => {
-                    (StatusCode::SERVICE_UNAVAILABLE, "chain_unavailable")
-                }
-            };
-            ApiError::new(status, code, e.to_string())
+    let (status, code) = match &e {
+        TokenError::BadHex { .. } | TokenError::OddHex { .. } => {
+            (StatusCode::BAD_REQUEST, "invalid_hex")
+        }
+        TokenError::EmptyCode { .. } => (StatusCode::BAD_REQUEST, "empty_code"),
+        TokenError::CodeTooLarge { .. } => (StatusCode::BAD_REQUEST, "code_too_large"),
+        TokenError::BadInput { .. } => (StatusCode::BAD_REQUEST, "invalid_input"),
+        TokenError::TruncatedPush { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "truncated_push"),
+        TokenError::SimulationSetup { .. } => {
+            (StatusCode::UNPROCESSABLE_ENTITY, "simulation_setup_failed")
+        }
+        TokenError::Fork { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "fork_failed"),
+        TokenError::StateUnavailable { .. } => {
+            (StatusCode::SERVICE_UNAVAILABLE, "chain_unavailable")
+        }
+    };
+    ApiError::new(status, code, e.to_string())
 }
 
 fn service_error(e: TokenServiceError) -> ApiError {
@@ -306,7 +304,9 @@ async fn scan_status<S: WorkQueue>(
         .status(id)
         .await
         .map_err(scan_error)?
-        .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "not_found", format!("no scan {id}")))?;
+        .ok_or_else(|| {
+            ApiError::new(StatusCode::NOT_FOUND, "not_found", format!("no scan {id}"))
+        })?;
     Ok(Json(TokenScanView {
         id: s.id,
         state: s.state,

@@ -258,7 +258,12 @@ async fn scans_queue_run_after_a_dead_worker_and_read_back() {
     for h in harnesses("token_scans").await {
         let body = json!({"token": request("SellBlockHoneypot")});
         let r = h
-            .call("POST", "/v1/tokens/scans", Some(SERVICE), Some(body.clone()))
+            .call(
+                "POST",
+                "/v1/tokens/scans",
+                Some(SERVICE),
+                Some(body.clone()),
+            )
             .await;
         assert_eq!(r.status, StatusCode::ACCEPTED, "{}: {}", h.label, r.text);
         assert_eq!(r.json["created"], true);
@@ -269,7 +274,10 @@ async fn scans_queue_run_after_a_dead_worker_and_read_back() {
             .call("POST", "/v1/tokens/scans", Some(SERVICE), Some(body))
             .await;
         assert_eq!(r.status, StatusCode::ACCEPTED);
-        assert_eq!((r.json["id"].as_u64(), &r.json["created"]), (Some(id), &json!(false)));
+        assert_eq!(
+            (r.json["id"].as_u64(), &r.json["created"]),
+            (Some(id), &json!(false))
+        );
 
         let url = format!("/v1/tokens/scans/{id}");
         let r = h.call("GET", &url, Some(SERVICE), None).await;
@@ -300,10 +308,12 @@ async fn scans_queue_run_after_a_dead_worker_and_read_back() {
             other => panic!("{}: {other:?}", h.label),
         }
         // The dead worker's late result would be refused.
-        assert!(store
-            .complete_work(&dead.lease, b"{}", h.clock.now())
-            .await
-            .is_err());
+        assert!(
+            store
+                .complete_work(&dead.lease, b"{}", h.clock.now())
+                .await
+                .is_err()
+        );
         let r = h.call("GET", &url, Some(SERVICE), None).await;
         assert_eq!(r.status, StatusCode::OK, "{}", r.text);
         assert_eq!(r.json["state"], "done");
@@ -314,18 +324,32 @@ async fn scans_queue_run_after_a_dead_worker_and_read_back() {
         assert_eq!(a["reasons"][0]["code"], "honeypot");
         // The worker's assessment is a `token.assessed` event like any other.
         let events = h.events().await;
-        assert!(events.iter().any(|e| e["kind"] == "token.assessed"
-            && e["actor"] == "worker:w2"), "{}", h.label);
+        assert!(
+            events
+                .iter()
+                .any(|e| e["kind"] == "token.assessed" && e["actor"] == "worker:w2"),
+            "{}",
+            h.label
+        );
 
         // Negative twins: unknown scan, bad hex, a forked scan with no node configured.
-        let r = h.call("GET", "/v1/tokens/scans/999999", Some(SERVICE), None).await;
+        let r = h
+            .call("GET", "/v1/tokens/scans/999999", Some(SERVICE), None)
+            .await;
         assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.text);
-        let r = h.call("GET", "/v1/tokens/scans/abc", Some(SERVICE), None).await;
+        let r = h
+            .call("GET", "/v1/tokens/scans/abc", Some(SERVICE), None)
+            .await;
         assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.text);
         let mut bad = request("PlainToken");
         bad["runtime_code"] = json!("0xzz");
         let r = h
-            .call("POST", "/v1/tokens/scans", Some(SERVICE), Some(json!({"token": bad})))
+            .call(
+                "POST",
+                "/v1/tokens/scans",
+                Some(SERVICE),
+                Some(json!({"token": bad})),
+            )
             .await;
         assert_eq!(r.status, StatusCode::BAD_REQUEST);
         assert_eq!(r.json["code"], "invalid_hex", "{}", r.text);
@@ -343,6 +367,11 @@ async fn scans_queue_run_after_a_dead_worker_and_read_back() {
             .job_counts(&QueueName::new(SCAN_QUEUE).unwrap())
             .await
             .unwrap();
-        assert_eq!((counts.done, counts.total()), (1, 1), "{}: nothing bad was queued", h.label);
+        assert_eq!(
+            (counts.done, counts.total()),
+            (1, 1),
+            "{}: nothing bad was queued",
+            h.label
+        );
     }
 }

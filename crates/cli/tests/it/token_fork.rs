@@ -79,8 +79,8 @@ fn start_anvil() -> Anvil {
 }
 
 fn fixture(name: &str, field: &str) -> String {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join(format!("../token/fixtures/build/{name}.json"));
+    let p =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("../token/fixtures/build/{name}.json"));
     let v: Value = serde_json::from_str(&std::fs::read_to_string(&p).unwrap()).unwrap();
     v[field].as_str().unwrap().to_owned()
 }
@@ -115,9 +115,16 @@ impl Chain {
             tx["to"] = json!(to);
         }
         let hash = self.rpc("eth_sendTransaction", json!([tx]));
-        let r = self.rpc("eth_getTransactionReceipt", json!([hash]));
-        assert_eq!(r["status"], "0x1", "transaction failed: {r}");
-        r
+        // Anvil mines each transaction at once, but the receipt may lag the answer a moment.
+        for _ in 0..100 {
+            let r = self.rpc("eth_getTransactionReceipt", json!([hash]));
+            if !r.is_null() {
+                assert_eq!(r["status"], "0x1", "transaction failed: {r}");
+                return r;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        panic!("no receipt for {hash}");
     }
 
     fn deploy(&self, creation: String) -> String {
@@ -156,14 +163,17 @@ fn launch(chain: &Chain, quote: &str, name: &str) -> String {
     let token = chain.deploy(fixture(name, "creation"));
     let pair_out = chain.call(&token, format!("0x{}", selector("pair()")));
     let pair = format!("0x{}", &pair_out[pair_out.len() - 40..]);
-    assert_ne!(pair, format!("0x{}", "0".repeat(40)), "{name} created its pair");
+    assert_ne!(
+        pair,
+        format!("0x{}", "0".repeat(40)),
+        "{name} created its pair"
+    );
     let bal = chain.call(
         &token,
         format!("0x{}{}", selector("balanceOf(address)"), word(&chain.from)),
     );
-    let half = u128::from_str_radix(bal.trim_start_matches("0x").trim_start_matches('0'), 16)
-        .unwrap()
-        / 2;
+    let half =
+        u128::from_str_radix(bal.trim_start_matches("0x").trim_start_matches('0'), 16).unwrap() / 2;
     let transfer = |to: &str, amount: u128| {
         format!(
             "0x{}{}{:064x}",
@@ -201,8 +211,8 @@ fn json_of(o: &Output) -> Value {
 fn a_deployed_honeypot_is_caught_on_forked_state_and_its_plain_twin_is_not() {
     let node = start_anvil();
     let c = JsonRpcClient::new(&node.url).unwrap();
-    let accounts: Value = serde_json::from_str(&c.call_raw("eth_accounts", json!([])).unwrap())
-        .unwrap();
+    let accounts: Value =
+        serde_json::from_str(&c.call_raw("eth_accounts", json!([])).unwrap()).unwrap();
     let chain = Chain {
         c,
         from: accounts[0].as_str().unwrap().to_owned(),
@@ -226,14 +236,7 @@ fn a_deployed_honeypot_is_caught_on_forked_state_and_its_plain_twin_is_not() {
     let fork = |token: &str| {
         custodia(
             &[
-                "--json",
-                "token",
-                "fork",
-                "--rpc",
-                &node.url,
-                "--block",
-                &block_arg,
-                token,
+                "--json", "token", "fork", "--rpc", &node.url, "--block", &block_arg, token,
             ],
             &[],
         )
@@ -264,11 +267,7 @@ fn a_deployed_honeypot_is_caught_on_forked_state_and_its_plain_twin_is_not() {
     // The job queue: submit forked scans, a worker runs them, the results are read back.
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("custodia.toml");
-    std::fs::write(
-        &config,
-        format!("[token.rpc]\nethereum = {:?}\n", node.url),
-    )
-    .unwrap();
+    std::fs::write(&config, format!("[token.rpc]\nethereum = {:?}\n", node.url)).unwrap();
     let env = [(
         "CUSTODIA_STORE_URL",
         format!("sqlite://{}", dir.path().join("t.db").display()),
@@ -287,7 +286,14 @@ fn a_deployed_honeypot_is_caught_on_forked_state_and_its_plain_twin_is_not() {
     let file = input.display().to_string();
     let o = custodia(
         &[
-            "--json", "token", "submit", "-c", &cfg, "--fork-block", &block_arg, &file,
+            "--json",
+            "token",
+            "submit",
+            "-c",
+            &cfg,
+            "--fork-block",
+            &block_arg,
+            &file,
         ],
         &env,
     );
@@ -303,7 +309,14 @@ fn a_deployed_honeypot_is_caught_on_forked_state_and_its_plain_twin_is_not() {
     // Submitting again adds nothing.
     let again = json_of(&custodia(
         &[
-            "--json", "token", "submit", "-c", &cfg, "--fork-block", &block_arg, &file,
+            "--json",
+            "token",
+            "submit",
+            "-c",
+            &cfg,
+            "--fork-block",
+            &block_arg,
+            &file,
         ],
         &env,
     ));

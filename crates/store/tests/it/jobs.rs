@@ -763,7 +763,8 @@ async fn work_queue_port_reclaims_from_dead_workers() {
         assert_eq!((again.id, again.created), (a.id, false), "{label}");
         assert!(
             matches!(
-                s.submit_work("token.scan", "eth:0xaa:1", b"other", 2, t(2)).await,
+                s.submit_work("token.scan", "eth:0xaa:1", b"other", 2, t(2))
+                    .await,
                 Err(RepoError::Conflict { .. })
             ),
             "{label}: same key, other payload"
@@ -785,11 +786,12 @@ async fn work_queue_port_reclaims_from_dead_workers() {
         assert_eq!((c1.lease.job, c1.attempts), (a.id, 1), "{label}");
         assert_eq!(c1.payload, b"scan-a");
         // Before its lease runs out nobody else gets it.
-        assert!(s
-            .claim_work("token.scan", "w2", LEASE, t(20))
-            .await
-            .unwrap()
-            .is_none());
+        assert!(
+            s.claim_work("token.scan", "w2", LEASE, t(20))
+                .await
+                .unwrap()
+                .is_none()
+        );
         // After, worker 2 takes it over.
         let c2 = s
             .claim_work("token.scan", "w2", LEASE, t(11 + LEASE_MS))
@@ -806,14 +808,17 @@ async fn work_queue_port_reclaims_from_dead_workers() {
             ),
             "{label}"
         );
-        assert!(s
-            .complete_work(&c2.lease, b"result", t(13 + LEASE_MS))
-            .await
-            .unwrap());
-        assert!(!s
-            .complete_work(&c2.lease, b"result", t(14 + LEASE_MS))
-            .await
-            .unwrap(), "a repeated complete is no error");
+        assert!(
+            s.complete_work(&c2.lease, b"result", t(13 + LEASE_MS))
+                .await
+                .unwrap()
+        );
+        assert!(
+            !s.complete_work(&c2.lease, b"result", t(14 + LEASE_MS))
+                .await
+                .unwrap(),
+            "a repeated complete is no error"
+        );
         let st = s.work_status("token.scan", a.id).await.unwrap().unwrap();
         assert_eq!(st.state, WorkState::Done);
         assert_eq!(st.result.as_deref(), Some(&b"result"[..]));
@@ -839,20 +844,27 @@ async fn work_queue_port_reclaims_from_dead_workers() {
                 .unwrap(),
             WorkState::Queued
         );
-        assert!(s
-            .claim_work("token.scan", "w1", LEASE, t(2 * LEASE_MS + 499))
-            .await
-            .unwrap()
-            .is_none(), "{label}: not before the retry time");
+        assert!(
+            s.claim_work("token.scan", "w1", LEASE, t(2 * LEASE_MS + 499))
+                .await
+                .unwrap()
+                .is_none(),
+            "{label}: not before the retry time"
+        );
         let c = s
             .claim_work("token.scan", "w1", LEASE, t(2 * LEASE_MS + 500))
             .await
             .unwrap()
             .unwrap();
         assert_eq!(
-            s.fail_work(&c.lease, "node down again", t(2 * LEASE_MS + 501), Some(retry))
-                .await
-                .unwrap(),
+            s.fail_work(
+                &c.lease,
+                "node down again",
+                t(2 * LEASE_MS + 501),
+                Some(retry)
+            )
+            .await
+            .unwrap(),
             WorkState::Dead,
             "{label}: out of attempts"
         );

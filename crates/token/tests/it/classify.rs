@@ -303,7 +303,12 @@ fn take_back_under_an_unknown_name() {
     );
     let p = &a.static_report.privileges;
     assert_eq!(p.owner_writers.len(), 1, "{p:?}");
-    assert!(a.static_report.functions.iter().all(|f| !f.contains("claimRewards")));
+    assert!(
+        a.static_report
+            .functions
+            .iter()
+            .all(|f| !f.contains("claimRewards"))
+    );
     assert_eq!(p.owner_slots.len(), 1, "{p:?}");
 }
 
@@ -319,8 +324,14 @@ fn an_owner_only_function_that_leaves_the_owner_alone_is_no_take_back() {
         },
     );
     let p = &a.static_report.privileges;
-    assert!(p.owner_writers.is_empty() && p.hidden_slots.is_empty(), "{p:?}");
-    assert_eq!(p.privileged_slots, p.owner_slots, "only the owner is privileged");
+    assert!(
+        p.owner_writers.is_empty() && p.hidden_slots.is_empty(),
+        "{p:?}"
+    );
+    assert_eq!(
+        p.privileged_slots, p.owner_slots,
+        "only the owner is privileged"
+    );
 }
 
 #[test]
@@ -335,7 +346,10 @@ fn hidden_owner() {
     );
     let p = &a.static_report.privileges;
     assert_eq!(p.hidden_slots.len(), 1, "{p:?}");
-    assert!(!p.owner_slots.contains(&p.hidden_slots[0]), "not the visible owner");
+    assert!(
+        !p.owner_slots.contains(&p.hidden_slots[0]),
+        "not the visible owner"
+    );
 }
 
 #[test]
