@@ -12,8 +12,8 @@
 //! Values are followed along paths from each dispatcher entry with the same kind of stack
 //! interpretation as the reachability (`disasm`): a stack slot is a constant, `CALLER`, a value
 //! loaded from a constant slot (kept through the `AND` mask and the `SHR`/`DIV` of packed
-//! storage), or unknown. The walk of one function has a state budget; past it the findings are
-//! what was seen so far and `approximate` says so.
+//! storage), or unknown. The walks of one contract share a state budget; past it the findings
+//! are what was seen so far and `approximate` says so.
 
 use std::collections::{BTreeSet, HashSet};
 
@@ -23,8 +23,9 @@ use crate::analyze::eip1967_slot;
 use crate::disasm::{Code, Entry, arity, ends_flow, op};
 use crate::selectors::selector;
 
-/// Most (block, stack) states one function's walk visits.
-pub const MAX_WALK_STATES: usize = 20_000;
+/// Most (block, stack) states the walks of one contract visit, all functions together (a
+/// contract with thousands of selectors costs no more than one with twenty).
+pub const MAX_WALK_STATES: usize = 100_000;
 const STACK_KEEP: usize = 32;
 
 /// What the code says about its privileged addresses.
@@ -67,17 +68,19 @@ enum V {
 }
 
 #[derive(Default)]
-struct Words(Vec<[u8; 32]>);
+struct Words {
+    list: Vec<[u8; 32]>,
+    ids: std::collections::HashMap<[u8; 32], u32>,
+}
 
 impl Words {
     fn id(&mut self, w: [u8; 32]) -> u32 {
-        match self.0.iter().position(|x| *x == w) {
-            Some(i) => i as u32,
-            None => {
-                self.0.push(w);
-                (self.0.len() - 1) as u32
-            }
+        let next = self.list.len() as u32;
+        let id = *self.ids.entry(w).or_insert(next);
+        if id == next {
+            self.list.push(w);
         }
+        id
     }
 
     fn of_u64(&mut self, v: u64) -> u32 {
@@ -87,7 +90,7 @@ impl Words {
     }
 
     fn hex(&self, id: u32) -> String {
-        hex::encode(self.0[id as usize])
+        hex::encode(self.list[id as usize])
     }
 }
 
@@ -122,18 +125,19 @@ fn keep(a: V, b: V) -> V {
     }
 }
 
-fn walk(code: &Code, start: usize, words: &mut Words) -> Walk {
+fn walk(code: &Code, start: usize, words: &mut Words, budget: &mut usize) -> Walk {
     let mut w = Walk::default();
     let mut states: HashSet<(usize, Vec<V>)> = HashSet::new();
     let mut work: Vec<(usize, Vec<V>)> = vec![(start, Vec::new())];
     while let Some((b, stack)) = work.pop() {
-        if states.len() >= MAX_WALK_STATES {
+        if *budget == 0 {
             w.approximate = true;
             break;
         }
         if !states.insert((b, stack.clone())) {
             continue;
         }
+        *budget -= 1;
         let mut st = stack;
         let pop = |st: &mut Vec<V>| st.pop().unwrap_or(V::Unknown);
         let (instrs, end) = code.block(b);
@@ -278,11 +282,12 @@ pub fn privileges(code: &Code, entries: &[Entry]) -> Privileges {
     let mut words = Words::default();
     let mut p = Privileges::default();
     let mut walks = Vec::with_capacity(entries.len());
+    let mut budget = MAX_WALK_STATES;
     for e in entries {
         let Some(b) = code.block_at(u64::from(e.dest)) else {
             continue;
         };
-        let w = walk(code, b, &mut words);
+        let w = walk(code, b, &mut words, &mut budget);
         p.approximate |= w.approximate;
         walks.push((e.selector, w));
     }
