@@ -32,7 +32,9 @@ use axum::Router;
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse as _;
 use axum::routing::get;
-use custodia_events::{CheckpointReader, Clock, Entropy, EventAppender, EventReader, StoreHealth};
+use custodia_events::{
+    CheckpointReader, Clock, Entropy, EventAppender, EventReader, StoreHealth, WorkQueue,
+};
 use custodia_fund::{FundRepo, FundService};
 use custodia_guard::Catalog;
 use custodia_guard::GuardRepo;
@@ -78,7 +80,7 @@ pub struct Services<S> {
     /// The safety fund and risk provision fund.
     pub fund: fund::FundPart<S>,
     /// Scam-token detection.
-    pub token: token::TokenPart,
+    pub token: token::TokenPart<S>,
     /// User protection (cooling-off, new-account caps, wrong deposits).
     pub protect: protect::ProtectPart<S>,
     /// The event log for analysts.
@@ -112,6 +114,7 @@ where
         + FundRepo
         + ProtectRepo
         + CheckpointReader
+        + WorkQueue
         + Clone
         + 'static,
 {
@@ -196,6 +199,7 @@ where
             auth.clone(),
         );
         let token = token::TokenPart::new(
+            store.clone(),
             clock.clone(),
             recorder.clone(),
             &config.token,

@@ -51,6 +51,25 @@ pub struct TokenBenchArgs {
     /// Simulations timed (round-robin over the token fixtures).
     #[arg(long, default_value_t = 300)]
     pub simulations: usize,
+    /// Scans run through the job queue (a fresh SQLite store; 0: skip): submitted, then
+    /// drained by `--workers` workers.
+    #[arg(long, default_value_t = 0)]
+    pub scans: usize,
+    /// Concurrent scan workers.
+    #[arg(long, default_value_t = 2)]
+    pub workers: usize,
+    /// A node to time forked simulations against (with --fork-block and --fork-token).
+    #[arg(long)]
+    pub rpc: Option<String>,
+    /// The block forked simulations read.
+    #[arg(long)]
+    pub fork_block: Option<u64>,
+    /// The deployed token forked simulations trade.
+    #[arg(long)]
+    pub fork_token: Option<String>,
+    /// Forked simulations timed.
+    #[arg(long, default_value_t = 20)]
+    pub forks: usize,
 }
 
 #[derive(Debug, Args)]
@@ -767,6 +786,124 @@ struct TokenBench {
     simulation_p50_ms: f64,
     simulation_p99_ms: f64,
     simulation_max_ms: f64,
+    scans: Option<ScanBench>,
+    fork: Option<ForkBench>,
+}
+
+#[derive(Serialize)]
+struct ScanBench {
+    scans: usize,
+    workers: usize,
+    submit_per_s: f64,
+    scans_per_s: f64,
+    wall_s: f64,
+}
+
+#[derive(Serialize)]
+struct ForkBench {
+    runs: usize,
+    mean_ms: f64,
+    p50_ms: f64,
+    max_ms: f64,
+    state_reads: u32,
+}
+
+/// Scans through the real queue on a fresh SQLite store: submit `n` (distinct addresses), then
+/// `workers` workers drain them, each scan a full simulation.
+fn scan_bench(
+    tokens: &[Vec<custodia_token::Deployment>],
+    n: usize,
+    workers: usize,
+) -> Result<ScanBench> {
+    use custodia_events::SystemClock;
+    use custodia_token::{NoChainState, ScanRequest, TokenInput, TokenScans, Worked};
+    let dir = std::env::temp_dir().join(format!("custodia-scan-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    let url = format!("sqlite://{}", dir.join("scans.db").display());
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    let r = rt.block_on(async {
+        let store = custodia_store::Store::open(&url, 8).await?;
+        let audit = custodia_api::Recorder::spawn(store.clone(), &custodia_api::Metrics::new());
+        let scans = std::sync::Arc::new(TokenScans::new(
+            store.clone(),
+            SystemClock,
+            custodia_api::Blocking::with_lanes(workers),
+            audit.clone(),
+            std::sync::Arc::new(NoChainState),
+            custodia_token::ScanSettings::default(),
+        ));
+        let started = Instant::now();
+        for i in 0..n {
+            let input = TokenInput {
+                chain: "ethereum".into(),
+                address: format!("0x{:040x}", i + 1),
+                runtime_code: "0x00".into(),
+                deploy: tokens[i % tokens.len()].clone(),
+                ..TokenInput::default()
+            };
+            scans.submit(&ScanRequest { input, fork: None }).await?;
+        }
+        let submit_s = started.elapsed().as_secs_f64();
+        let started = Instant::now();
+        let mut tasks = Vec::new();
+        for w in 0..workers {
+            let scans = scans.clone();
+            tasks.push(tokio::spawn(async move {
+                let mut done = 0usize;
+                loop {
+                    match scans.work_once(&format!("bench-{w}")).await? {
+                        Worked::Idle => break,
+                        Worked::Done { .. } => done += 1,
+                        other => anyhow::bail!("scan failed: {other:?}"),
+                    }
+                }
+                Ok::<usize, anyhow::Error>(done)
+            }));
+        }
+        let mut done = 0;
+        for t in tasks {
+            done += t.await??;
+        }
+        let wall = started.elapsed().as_secs_f64();
+        if done != n {
+            anyhow::bail!("{done} of {n} scans done");
+        }
+        audit.flush().await;
+        store.close().await;
+        Ok::<ScanBench, anyhow::Error>(ScanBench {
+            scans: n,
+            workers,
+            submit_per_s: n as f64 / submit_s,
+            scans_per_s: n as f64 / wall,
+            wall_s: wall,
+        })
+    });
+    let _ = std::fs::remove_dir_all(&dir);
+    r
+}
+
+fn fork_bench(rpc: &str, block: u64, token: &str, runs: usize) -> Result<ForkBench> {
+    use custodia_token::{ForkSpec, SimConfig, simulate_fork};
+    let mut ms = Vec::with_capacity(runs);
+    let mut reads = 0;
+    for _ in 0..runs.max(1) {
+        let state = crate::token::RpcStates::state(rpc, block, crate::token::RPC_TIMEOUT)?;
+        let t = Instant::now();
+        let (_, f) = simulate_fork(state, token, &ForkSpec::default(), &SimConfig::default())
+            .map_err(|e| anyhow::anyhow!("forked simulation failed: {e}"))?;
+        ms.push(t.elapsed().as_secs_f64() * 1e3);
+        reads = f.state_reads;
+    }
+    ms.sort_by(f64::total_cmp);
+    Ok(ForkBench {
+        runs: ms.len(),
+        mean_ms: ms.iter().sum::<f64>() / ms.len() as f64,
+        p50_ms: ms[ms.len() / 2],
+        max_ms: ms[ms.len() - 1],
+        state_reads: reads,
+    })
 }
 
 /// `custodia bench token`: the two figures, on one thread.
@@ -845,6 +982,20 @@ fn token(a: TokenBenchArgs, out: &Output) -> Result<Outcome> {
         simulation_p50_ms: pick(0.5),
         simulation_p99_ms: pick(0.99),
         simulation_max_ms: pick(1.0),
+        scans: if a.scans > 0 {
+            out.note(format!(
+                "token: {} scans through the job queue, {} workers ...",
+                a.scans, a.workers
+            ));
+            Some(scan_bench(&tokens, a.scans, a.workers.max(1))?)
+        } else {
+            None
+        },
+        fork: match (&a.rpc, a.fork_block, &a.fork_token) {
+            (Some(rpc), Some(block), Some(token)) => Some(fork_bench(rpc, block, token, a.forks)?),
+            (None, None, None) => None,
+            _ => anyhow::bail!("--rpc, --fork-block and --fork-token go together"),
+        },
     };
     out.emit(&r, || {
         format!(
@@ -861,7 +1012,13 @@ fn token(a: TokenBenchArgs, out: &Output) -> Result<Outcome> {
             r.simulation_p50_ms,
             r.simulation_p99_ms,
             r.simulation_max_ms,
-        )
+        ) + &r.scans.as_ref().map_or(String::new(), |s| format!(
+            "\nscans (queue):   {} scans, {} workers, {:.0} submitted/s, {:.1} scans/s ({:.2} s)",
+            s.scans, s.workers, s.submit_per_s, s.scans_per_s, s.wall_s
+        )) + &r.fork.as_ref().map_or(String::new(), |f| format!(
+            "\nforked:          {} runs, mean {:.1} ms, p50 {:.1} ms, max {:.1} ms, {} state reads each",
+            f.runs, f.mean_ms, f.p50_ms, f.max_ms, f.state_reads
+        ))
     });
     Ok(Outcome::Ok)
 }

@@ -138,6 +138,16 @@ pub async fn run(
         page,
         login_intel,
     );
+    // Forked token scans read the chain through the configured nodes.
+    services.token = services.token.clone().with_states(
+        store.clone(),
+        Arc::new(SystemClock),
+        services.recorder.clone(),
+        Arc::new(crate::token::RpcStates::new(
+            config.token.rpc.clone(),
+            crate::token::RPC_TIMEOUT,
+        )),
+    );
     let anchoring = crate::audit::Anchoring::load(&config.audit)?;
     services.audit.checkpoint_key = anchoring.as_ref().map(|a| a.public());
     bootstrap_admin(&store, &config).await?;
@@ -163,6 +173,13 @@ pub async fn run(
         let stop = background.stop.subscribe();
         background.tasks.extend(a.spawn(&store, stop));
     }
+    let stop = background.stop.subscribe();
+    background.tasks.extend(crate::token::spawn_workers(
+        services.token.scans.clone(),
+        config.token.workers,
+        Duration::from_millis(config.token.poll_millis),
+        stop,
+    ));
     let stop = background.stop.subscribe();
     let key = anchoring.as_ref().map(|a| a.public());
     background

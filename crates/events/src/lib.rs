@@ -12,6 +12,7 @@ mod repeats;
 mod tally;
 mod time;
 mod typed;
+mod work;
 
 pub use anchor::{
     AnchoredReport, CheckpointOutcome, CheckpointSource, EventsPruned, Finding, PruneReport,
@@ -35,3 +36,4 @@ pub use repeats::{OVERFLOW_GROUP, Repeated, Repeats};
 pub use tally::{FOLD_PAGE, Figure, FigureValue, Folded, Point, Tally, fold};
 pub use time::{Clock, ManualClock, SystemClock, TimeError, Timestamp};
 pub use typed::EventPayload;
+pub use work::{ClaimedWork, WorkLease, WorkQueue, WorkState, WorkStatus, WorkTicket};

@@ -810,6 +810,144 @@ impl JobReader for Store {
     }
 }
 
+/// The domain crates' view of the queue (`custodia_events::WorkQueue`): the same jobs, with
+/// names validated here and the store's errors mapped to `RepoError` (a key reused with
+/// another payload and a lost lease are conflicts).
+mod work {
+    use std::num::NonZeroU32;
+    use std::time::Duration;
+
+    use custodia_events::{
+        ClaimedWork, RepoError, RepoResult, Timestamp, WorkLease, WorkQueue, WorkState, WorkStatus,
+        WorkTicket,
+    };
+
+    use super::{
+        JobId, JobKey, JobQueue, JobReader, JobState, Lease, LeaseToken, NewJob, QueueName, Retry,
+        WorkerId,
+    };
+    use crate::{Store, StoreError};
+
+    fn map(e: StoreError) -> RepoError {
+        match e {
+            StoreError::JobKeyReused { .. } => RepoError::Conflict {
+                what: "a job under this key with another payload",
+            },
+            StoreError::LeaseLost { .. } => RepoError::Conflict {
+                what: "a newer lease on this job (another worker reclaimed it)",
+            },
+            other => other.into(),
+        }
+    }
+
+    fn state(s: JobState) -> WorkState {
+        match s {
+            JobState::Queued => WorkState::Queued,
+            JobState::Leased => WorkState::Leased,
+            JobState::Done => WorkState::Done,
+            JobState::Dead => WorkState::Dead,
+        }
+    }
+
+    fn lease(l: &WorkLease) -> RepoResult<Lease> {
+        Ok(Lease {
+            job: JobId::new(l.job),
+            worker: WorkerId::new(l.worker.clone()).map_err(map)?,
+            token: LeaseToken::new(l.token),
+            expires_at: l.expires_at,
+        })
+    }
+
+    impl WorkQueue for Store {
+        async fn submit_work(
+            &self,
+            queue: &str,
+            key: &str,
+            payload: &[u8],
+            max_attempts: u32,
+            at: Timestamp,
+        ) -> RepoResult<WorkTicket> {
+            let job = NewJob {
+                queue: QueueName::new(queue).map_err(map)?,
+                key: JobKey::new(key).map_err(map)?,
+                payload: payload.to_vec(),
+                max_attempts: NonZeroU32::new(max_attempts).unwrap_or(NonZeroU32::MIN),
+                not_before: at,
+            };
+            let e = self.enqueue(&job, at).await.map_err(map)?;
+            Ok(WorkTicket {
+                id: e.id.get(),
+                created: e.created,
+            })
+        }
+
+        async fn claim_work(
+            &self,
+            queue: &str,
+            worker: &str,
+            lease_for: Duration,
+            now: Timestamp,
+        ) -> RepoResult<Option<ClaimedWork>> {
+            let q = QueueName::new(queue).map_err(map)?;
+            let w = WorkerId::new(worker).map_err(map)?;
+            let c = self.claim(&q, &w, lease_for, now).await.map_err(map)?;
+            Ok(c.map(|c| ClaimedWork {
+                lease: WorkLease {
+                    job: c.lease.job.get(),
+                    worker: c.lease.worker.as_str().to_owned(),
+                    token: c.lease.token.get(),
+                    expires_at: c.lease.expires_at,
+                },
+                key: c.job.key.as_str().to_owned(),
+                payload: c.job.payload,
+                attempts: c.job.attempts,
+                max_attempts: c.job.max_attempts.get(),
+            }))
+        }
+
+        async fn complete_work(
+            &self,
+            l: &WorkLease,
+            result: &[u8],
+            at: Timestamp,
+        ) -> RepoResult<bool> {
+            self.complete(&lease(l)?, result, at).await.map_err(map)
+        }
+
+        async fn fail_work(
+            &self,
+            l: &WorkLease,
+            reason: &str,
+            at: Timestamp,
+            retry_at: Option<Timestamp>,
+        ) -> RepoResult<WorkState> {
+            let retry = retry_at.map_or(Retry::Never, Retry::At);
+            let s = self
+                .fail(&lease(l)?, reason, at, retry)
+                .await
+                .map_err(map)?;
+            Ok(state(s))
+        }
+
+        async fn work_status(&self, queue: &str, id: u64) -> RepoResult<Option<WorkStatus>> {
+            let job = JobReader::job(self, JobId::new(id)).await.map_err(map)?;
+            Ok(job
+                .filter(|j| j.queue.as_str() == queue)
+                .map(|j| WorkStatus {
+                    id: j.id.get(),
+                    key: j.key.as_str().to_owned(),
+                    state: state(j.state),
+                    attempts: j.attempts,
+                    max_attempts: j.max_attempts.get(),
+                    created_at: j.created_at,
+                    finished_at: j.finished_at,
+                    last_error: j.last_error,
+                    result: j.result,
+                }))
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -2,11 +2,17 @@
 
 use crate::disasm::{Code, Reach};
 use crate::error::TokenError;
+use crate::owner::{Privileges, privileges};
 use crate::selectors::{Capability, lookup, selector};
 
 /// EIP-1967's implementation slot: `keccak256("eip1967.proxy.implementation") - 1`.
 pub fn eip1967_implementation_slot() -> [u8; 32] {
-    let mut s = custodia_chain::keccak256(b"eip1967.proxy.implementation");
+    eip1967_slot("eip1967.proxy.implementation")
+}
+
+/// An EIP-1967 slot: `keccak256(name) - 1`.
+pub(crate) fn eip1967_slot(name: &str) -> [u8; 32] {
+    let mut s = custodia_chain::keccak256(name.as_bytes());
     // Subtract one, borrowing through the trailing bytes.
     for b in s.iter_mut().rev() {
         let (v, borrow) = b.overflowing_sub(1);
@@ -19,14 +25,14 @@ pub fn eip1967_implementation_slot() -> [u8; 32] {
 }
 
 /// What the bytecode shows.
-#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct StaticReport {
     /// Code size in bytes.
     pub size: usize,
     /// Selectors in the dispatcher, as 8 hex digits, sorted.
     pub selectors: Vec<String>,
     /// Recognised functions among them (their signatures).
-    pub functions: Vec<&'static str>,
+    pub functions: Vec<String>,
     /// Capabilities the recognised functions give.
     pub capabilities: Vec<Capability>,
     /// `transfer`, `transferFrom` and `balanceOf` are all in the dispatcher.
@@ -43,6 +49,8 @@ pub struct StaticReport {
     pub time_in_transfer: bool,
     /// Blocks reachable from the entry / in the whole code.
     pub reachable_blocks: (usize, usize),
+    /// Privileged slots, hidden owners, owner writers.
+    pub privileges: Privileges,
 }
 
 impl StaticReport {
@@ -78,13 +86,14 @@ pub fn analyze(bytes: Vec<u8>, field: &'static str) -> Result<StaticReport, Toke
     };
     for e in &entries {
         if let Some(k) = lookup(e.selector) {
-            r.functions.push(k.signature);
+            r.functions.push(k.signature.to_string());
             if !r.capabilities.contains(&k.capability) {
                 r.capabilities.push(k.capability);
             }
         }
     }
     r.capabilities.sort();
+    r.privileges = privileges(&code, &entries);
     let has = |sig: &str| entries.iter().any(|e| e.selector == selector(sig));
     r.erc20 = has("transfer(address,uint256)")
         && has("transferFrom(address,address,uint256)")

@@ -91,7 +91,7 @@ pub const MAX_STATES: usize = 50_000;
 const STACK_KEEP: usize = 48;
 
 /// Items an opcode takes from and puts on the stack (DUP, SWAP and PUSH handled apart).
-fn arity(op: u8) -> (usize, usize) {
+pub(crate) fn arity(op: u8) -> (usize, usize) {
     match op {
         0x01..=0x07 | 0x0a | 0x0b | 0x10..=0x14 | 0x16..=0x18 | 0x1a..=0x1d | 0x20 => (2, 1),
         0x08 | 0x09 => (3, 1),
@@ -200,6 +200,17 @@ impl Code {
         &self.instrs
     }
 
+    /// The instructions of block `b`, and the index of the instruction after it.
+    pub(crate) fn block(&self, b: usize) -> (&[Instr], usize) {
+        let (s, e) = self.blocks[b];
+        (&self.instrs[s as usize..e as usize], e as usize)
+    }
+
+    /// The block instruction `i` belongs to.
+    pub(crate) fn block_of_instr(&self, i: usize) -> usize {
+        self.block_of[i] as usize
+    }
+
     /// Number of basic blocks.
     pub fn block_count(&self) -> usize {
         self.blocks.len()
@@ -212,7 +223,7 @@ impl Code {
     }
 
     /// The value a PUSH puts on the stack, when it fits in 64 bits.
-    fn push_value(&self, i: &Instr) -> Option<u64> {
+    pub(crate) fn push_value(&self, i: &Instr) -> Option<u64> {
         if i.op == op::PUSH0 {
             return Some(0);
         }
@@ -235,7 +246,7 @@ impl Code {
             .is_some_and(|&i| i != u32::MAX && self.instrs[i as usize].op == op::JUMPDEST)
     }
 
-    fn block_at(&self, pc: u64) -> Option<usize> {
+    pub(crate) fn block_at(&self, pc: u64) -> Option<usize> {
         if !self.is_jumpdest(pc) {
             return None;
         }
@@ -490,7 +501,7 @@ impl Code {
     }
 }
 
-fn ends_flow(op: u8) -> bool {
+pub(crate) fn ends_flow(op: u8) -> bool {
     matches!(
         op,
         op::STOP | op::JUMP | op::RETURN | op::REVERT | op::INVALID | op::SELFDESTRUCT

@@ -57,6 +57,23 @@ pub enum TokenError {
         /// What is wrong with it.
         reason: String,
     },
+    /// A forked simulation found nothing to trade against (no pool, no liquidity): the token
+    /// is assessed from the bytecode alone.
+    #[error("forked simulation at {step}: {reason}")]
+    Fork {
+        /// The step.
+        step: String,
+        /// What happened.
+        reason: String,
+    },
+    /// The node serving the forked state failed or refused (worth retrying later).
+    #[error("chain state unavailable at {step}: {reason}")]
+    StateUnavailable {
+        /// The step.
+        step: String,
+        /// The node's error.
+        reason: String,
+    },
     /// The simulation could not set the token up (its constructor reverted, no supply reached
     /// the deployer, …): the token is assessed from the bytecode alone.
     #[error("simulation setup failed at {step}: {reason}")]

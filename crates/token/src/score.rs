@@ -9,10 +9,11 @@ use serde::{Deserialize, Serialize};
 use crate::analyze::{StaticReport, analyze};
 use crate::disasm::decode_hex;
 use crate::error::TokenError;
+use crate::fork::{ChainState, ForkSpec};
 use crate::holders::{HolderReport, holders};
 use crate::input::{TokenInput, evm_address};
 use crate::selectors::Capability;
-use crate::sim::{SimReport, simulate};
+use crate::sim::{ForkReport, SimReport, simulate, simulate_fork};
 
 /// Why a token scored what it did: one stable code per finding.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -30,6 +31,8 @@ pub enum ReasonCode {
     OwnerChangeBalance,
     /// Ownership can be taken back after renouncing.
     TakeBackOwnership,
+    /// An address no getter shows has privileges.
+    HiddenOwner,
     /// The contract can destroy itself.
     Selfdestruct,
     /// Only part of a balance can be sold.
@@ -136,7 +139,7 @@ impl Level {
 }
 
 /// A token's assessment.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Assessment {
     /// Chain.
     pub chain: String,
@@ -159,6 +162,8 @@ pub struct Assessment {
     pub simulation: Option<SimReport>,
     /// Why the simulation did not run, when it did not.
     pub simulation_error: Option<String>,
+    /// Where a forked simulation read the chain, when it ran on forked state.
+    pub fork: Option<ForkReport>,
     /// Holder and liquidity figures.
     pub holders: HolderReport,
 }
@@ -196,6 +201,52 @@ fn flag(b: bool) -> String {
 /// or amounts). A simulation that cannot set the token up is a reason (`not_simulated`), not
 /// an error.
 pub fn assess(input: &TokenInput, now: u64) -> Result<Assessment, TokenError> {
+    assess_with(input, now, |i| {
+        if i.deploy.is_empty() {
+            return Ok(None);
+        }
+        simulate(&i.deploy, &i.simulation).map(|s| Some((s, None)))
+    })
+}
+
+/// Assesses a deployed token with its simulation on forked chain state (see
+/// [`simulate_fork`]): the token is `input.address`, traded against its real pool at
+/// `state`'s pinned block; `input.deploy` is ignored. An empty `input.runtime_code` is read
+/// from the chain.
+///
+/// # Errors
+/// As [`assess`], and [`TokenError::StateUnavailable`] when the node fails (the assessment
+/// would be incomplete: try again). No pool to trade against is a reason (`not_simulated`).
+pub fn assess_forked<S: ChainState>(
+    input: &TokenInput,
+    now: u64,
+    state: S,
+    spec: &ForkSpec,
+) -> Result<Assessment, TokenError> {
+    let mut input = input.clone();
+    input.validate()?;
+    let address = evm_address(&input.address, "address")?;
+    if input.runtime_code.trim().is_empty() {
+        let mut a = [0u8; 20];
+        a.copy_from_slice(&decode_hex(&address, "address")?);
+        let acc = state.account(a).map_err(|e| TokenError::StateUnavailable {
+            step: "token code".into(),
+            reason: e.0,
+        })?;
+        input.runtime_code = hex::encode(acc.code);
+    }
+    assess_with(&input, now, move |i| {
+        simulate_fork(state, &address, spec, &i.simulation).map(|(s, f)| Some((s, Some(f))))
+    })
+}
+
+type SimRun = Option<(SimReport, Option<ForkReport>)>;
+
+fn assess_with(
+    input: &TokenInput,
+    now: u64,
+    run: impl FnOnce(&TokenInput) -> Result<SimRun, TokenError>,
+) -> Result<Assessment, TokenError> {
     input.validate()?;
     let address = evm_address(&input.address, "address")?;
     let st = analyze(
@@ -210,14 +261,13 @@ pub fn assess(input: &TokenInput, now: u64) -> Result<Assessment, TokenError> {
         None => None,
     };
     let hold = holders(input, now)?;
-    let (sim, sim_error) = if input.deploy.is_empty() {
-        (None, Some("no creation code given".to_string()))
-    } else {
-        match simulate(&input.deploy, &input.simulation) {
-            Ok(s) => (Some(s), None),
-            Err(e @ TokenError::BadInput { .. }) => return Err(e),
-            Err(e) => (None, Some(e.to_string())),
+    let (sim, fork, sim_error) = match run(input) {
+        Ok(Some((s, f))) => (Some(s), f, None),
+        Ok(None) => (None, None, Some("no creation code given".to_string())),
+        Err(e @ (TokenError::BadInput { .. } | TokenError::StateUnavailable { .. })) => {
+            return Err(e);
         }
+        Err(e) => (None, None, Some(e.to_string())),
     };
     // Capabilities from the contract and, behind a proxy, its implementation.
     let has = |c: Capability| st.has(c) || implementation.as_ref().is_some_and(|i| i.has(c));
@@ -370,10 +420,10 @@ pub fn assess(input: &TokenInput, now: u64) -> Result<Assessment, TokenError> {
     set("is_proxy", flag(proxy));
     set("is_mintable", flag(has(Capability::Mint)));
     set("owner_change_balance", flag(has(Capability::ChangeBalance)));
-    set(
-        "can_take_back_ownership",
-        flag(has(Capability::TakeBackOwnership)),
-    );
+    let take_back = has(Capability::TakeBackOwnership) || either(|r| r.privileges.take_back());
+    let hidden_owner = either(|r| r.privileges.hidden_owner());
+    set("can_take_back_ownership", flag(take_back));
+    set("hidden_owner", flag(hidden_owner));
     set("selfdestruct", flag(either(|r| r.selfdestruct)));
     set(
         "external_call",
@@ -402,11 +452,26 @@ pub fn assess(input: &TokenInput, now: u64) -> Result<Assessment, TokenError> {
             "the owner can rewrite any balance".into(),
         );
     }
-    if has(Capability::TakeBackOwnership) {
+    if take_back {
+        let writers: Vec<String> = std::iter::once(&st)
+            .chain(implementation.as_ref())
+            .flat_map(|r| r.privileges.owner_writers.iter().cloned())
+            .collect();
+        let text = if writers.is_empty() {
+            "ownership can be taken back after it looks renounced".to_string()
+        } else {
+            format!(
+                "ownership can be taken back after it looks renounced ({} writes the owner)",
+                writers.join(", ")
+            )
+        };
+        add(ReasonCode::TakeBackOwnership, 45, text);
+    }
+    if hidden_owner {
         add(
-            ReasonCode::TakeBackOwnership,
-            45,
-            "ownership can be taken back after it looks renounced".into(),
+            ReasonCode::HiddenOwner,
+            40,
+            "an address no getter shows passes privileged checks (a hidden owner)".into(),
         );
     }
     if either(|r| r.selfdestruct) {
@@ -596,6 +661,7 @@ pub fn assess(input: &TokenInput, now: u64) -> Result<Assessment, TokenError> {
         implementation,
         simulation: sim,
         simulation_error: sim_error,
+        fork,
         holders: hold,
     })
 }

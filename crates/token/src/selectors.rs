@@ -7,7 +7,9 @@ use std::sync::OnceLock;
 use custodia_chain::keccak256;
 
 /// What a recognised function lets its caller do.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Capability {
     /// ERC-20 core (`transfer`, `transferFrom`, `balanceOf`, …).

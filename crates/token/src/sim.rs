@@ -17,14 +17,15 @@
 //! loops forever costs one bounded transaction, not a hung worker.
 
 use revm::context::TxEnv;
-use revm::context::result::{ExecutionResult, Output};
-use revm::database::InMemoryDB;
+use revm::context::result::{EVMError, ExecutionResult, Output};
+use revm::database::{CacheDB, EmptyDB};
 use revm::primitives::{Address, Bytes, TxKind, U256};
 use revm::state::AccountInfo;
-use revm::{Context, ExecuteCommitEvm, MainBuilder, MainContext, MainnetEvm};
+use revm::{Context, DatabaseRef, ExecuteCommitEvm, MainBuilder, MainContext, MainnetEvm};
 use serde::{Deserialize, Serialize};
 
 use crate::error::TokenError;
+use crate::fork::{ChainState, ForkDb, ForkSpec, MAX_STATE_READS};
 use crate::selectors::selector;
 
 /// Who deploys the token in the simulation (and so, usually, its owner).
@@ -188,12 +189,15 @@ impl SimReport {
     }
 }
 
-type Evm = MainnetEvm<revm::handler::MainnetContext<InMemoryDB>>;
+type Evm<D> = MainnetEvm<revm::handler::MainnetContext<CacheDB<D>>>;
 
-struct World {
-    evm: Evm,
+struct World<D: DatabaseRef> {
+    evm: Evm<D>,
     cfg: SimConfig,
     total_gas: u64,
+    /// The first failure to read state (a forked node that stopped answering): every result
+    /// after it is void, so the run is an error, never a "cannot sell".
+    fatal: Option<String>,
 }
 
 #[derive(Debug)]
@@ -288,17 +292,17 @@ fn reason(r: &ExecutionResult) -> String {
     }
 }
 
-impl World {
-    fn new(cfg: SimConfig) -> Self {
+impl<D: DatabaseRef> World<D> {
+    fn new(db: D, cfg: SimConfig, number: u64, timestamp: u64) -> Self {
         let ctx = Context::mainnet()
-            .with_db(InMemoryDB::default())
+            .with_db(CacheDB::new(db))
             .modify_cfg_chained(|c| {
                 c.disable_nonce_check = true;
                 c.limit_contract_code_size = Some(crate::MAX_CODE);
             })
             .modify_block_chained(|b| {
-                b.number = U256::from(START_BLOCK);
-                b.timestamp = U256::from(START_TIME);
+                b.number = U256::from(number);
+                b.timestamp = U256::from(timestamp);
                 b.gas_limit = 60_000_000;
                 b.basefee = 0;
             });
@@ -306,6 +310,7 @@ impl World {
             evm: ctx.build_mainnet(),
             cfg,
             total_gas: 0,
+            fatal: None,
         }
     }
 
@@ -327,11 +332,16 @@ impl World {
     }
 
     fn tx(&mut self, from: Address, kind: TxKind, data: Vec<u8>) -> Outcome {
+        self.tx_value(from, kind, data, U256::ZERO)
+    }
+
+    fn tx_value(&mut self, from: Address, kind: TxKind, data: Vec<u8>, value: U256) -> Outcome {
         let nonce = self.nonce(from);
         let tx = TxEnv::builder()
             .caller(from)
             .kind(kind)
             .data(Bytes::from(data))
+            .value(value)
             .gas_limit(self.cfg.gas_per_tx)
             .gas_price(0)
             .nonce(nonce)
@@ -362,12 +372,22 @@ impl World {
                     },
                 }
             }
-            Err(e) => Outcome {
-                ok: false,
-                output: Vec::new(),
-                gas: 0,
-                reason: format!("{e:?}"),
-            },
+            Err(e) => {
+                let reason = match e {
+                    EVMError::Database(d) => {
+                        let why = d.to_string();
+                        self.fatal.get_or_insert_with(|| why.clone());
+                        why
+                    }
+                    other => format!("{other:?}"),
+                };
+                Outcome {
+                    ok: false,
+                    output: Vec::new(),
+                    gas: 0,
+                    reason,
+                }
+            }
         }
     }
 
@@ -424,6 +444,7 @@ struct Market {
     quote: Address,
     token: Address,
     pair: Address,
+    router: Address,
 }
 
 fn tax_bps(received: U256, expected: U256) -> u32 {
@@ -445,7 +466,25 @@ fn amount_out(amount_in: U256, r_in: U256, r_out: U256) -> U256 {
     }
 }
 
-impl World {
+impl<D: DatabaseRef> World<D> {
+    /// Gives `who` `amount` of the quote token the way wrapped ether is made: ether, then
+    /// `deposit()` (our market's quote token and WETH9 both take it).
+    fn fund(&mut self, m: &Market, who: Address, amount: U256) {
+        self.evm.ctx.journaled_state.database.insert_account_info(
+            who,
+            AccountInfo {
+                balance: amount,
+                ..Default::default()
+            },
+        );
+        self.tx_value(
+            who,
+            TxKind::Call(m.quote),
+            calldata("deposit()", &[]),
+            amount,
+        );
+    }
+
     fn reserves(&mut self, m: &Market, input: Address) -> (U256, U256) {
         let o = self.call(STRANGER, m.pair, calldata("getReserves()", &[]));
         if !o.ok || o.output.len() < 64 {
@@ -467,7 +506,7 @@ impl World {
             input,
             calldata(
                 "approve(address,uint256)",
-                &[word_addr(ROUTER), word_u256(U256::MAX)],
+                &[word_addr(m.router), word_u256(U256::MAX)],
             ),
         );
         if !approve.ok {
@@ -495,7 +534,7 @@ impl World {
         data.extend(word_u256(U256::from(2u32)));
         data.extend(word_addr(input));
         data.extend(word_addr(output));
-        let o = self.call(who, ROUTER, data);
+        let o = self.call(who, m.router, data);
         if !o.ok {
             return Trade {
                 ok: false,
@@ -535,7 +574,9 @@ impl World {
             gas: o.gas,
         }
     }
+}
 
+impl World<EmptyDB> {
     fn setup(&mut self, deployments: &[Deployment]) -> Result<Market, TokenError> {
         let quote = self.create(ENV_DEPLOYER, creation_code(QUOTE), "deploy quote token")?;
         let factory = self.create(ENV_DEPLOYER, creation_code(FACTORY), "deploy factory")?;
@@ -624,7 +665,12 @@ impl World {
                 reason: "the deployer holds no tokens after deployment".into(),
             });
         }
-        let m = Market { quote, token, pair };
+        let m = Market {
+            quote,
+            token,
+            pair,
+            router: ROUTER,
+        };
         self.must(
             SIM_DEPLOYER,
             token,
@@ -670,8 +716,133 @@ fn parse_address(s: &str, field: &str) -> Result<Address, TokenError> {
 /// Deploys `deployments` (the last is the token) and trades it. Errors only when the token
 /// cannot be set up at all; a token that cannot be sold is a report, not an error.
 pub fn simulate(deployments: &[Deployment], cfg: &SimConfig) -> Result<SimReport, TokenError> {
-    let mut w = World::new(*cfg);
+    let mut w = World::new(EmptyDB::default(), *cfg, START_BLOCK, START_TIME);
     let m = w.setup(deployments)?;
+    Ok(trade(&mut w, &m, cfg))
+}
+
+/// What a forked simulation read besides its report.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ForkReport {
+    /// The block the state was read at.
+    pub block: crate::fork::PinnedBlock,
+    /// The pool traded against (lowercase hex).
+    pub pair: String,
+    /// The quote token (the router's `WETH()`).
+    pub quote: String,
+    /// State reads made (node requests).
+    pub state_reads: u32,
+}
+
+fn fork_setup<S: ChainState>(
+    w: &mut World<ForkDb<S>>,
+    token: &str,
+    spec: &ForkSpec,
+) -> Result<Market, TokenError> {
+    let token = parse_address(token, "address")?;
+    let router = match &spec.router {
+        Some(r) => parse_address(r, "fork.router")?,
+        None => ROUTER,
+    };
+    let read = |w: &mut World<ForkDb<S>>, to: Address, data: Vec<u8>, what: &str| {
+        let o = w.call(STRANGER, to, data);
+        if let Some(f) = &w.fatal {
+            return Err(TokenError::StateUnavailable {
+                step: what.into(),
+                reason: f.clone(),
+            });
+        }
+        as_address(&o.output)
+            .filter(|a| o.ok && *a != Address::ZERO)
+            .ok_or_else(|| TokenError::Fork {
+                step: what.into(),
+                reason: format!("{to:#x} gave no address ({})", o.reason),
+            })
+    };
+    let quote = read(w, router, calldata("WETH()", &[]), "router WETH()")?;
+    let pair = match &spec.pair {
+        Some(p) => parse_address(p, "fork.pair")?,
+        None => {
+            let factory = read(w, router, calldata("factory()", &[]), "router factory()")?;
+            read(
+                w,
+                factory,
+                calldata(
+                    "getPair(address,address)",
+                    &[word_addr(token), word_addr(quote)],
+                ),
+                "factory getPair(token, WETH)",
+            )?
+        }
+    };
+    let m = Market {
+        quote,
+        token,
+        pair,
+        router,
+    };
+    let (r_quote, r_token) = w.reserves(&m, quote);
+    if let Some(f) = &w.fatal {
+        return Err(TokenError::StateUnavailable {
+            step: "pair reserves".into(),
+            reason: f.clone(),
+        });
+    }
+    if r_quote.is_zero() || r_token.is_zero() {
+        return Err(TokenError::Fork {
+            step: "pair reserves".into(),
+            reason: format!("pair {pair:#x} has no liquidity"),
+        });
+    }
+    Ok(m)
+}
+
+/// Trades the deployed `token` against its real pool, with the chain's state at `state`'s
+/// pinned block read on demand (code, storage, balances; at most [`MAX_STATE_READS`] reads).
+/// The trades run in the block after the pinned one.
+///
+/// # Errors
+/// [`TokenError::StateUnavailable`] when the node fails (worth retrying),
+/// [`TokenError::Fork`] when there is no pool to trade against; a token that cannot be sold is
+/// a report, not an error.
+pub fn simulate_fork<S: ChainState>(
+    state: S,
+    token: &str,
+    spec: &ForkSpec,
+    cfg: &SimConfig,
+) -> Result<(SimReport, ForkReport), TokenError> {
+    let block = state.block().map_err(|e| TokenError::StateUnavailable {
+        step: "pinned block".into(),
+        reason: e.0,
+    })?;
+    let mut w = World::new(
+        ForkDb::new(state, MAX_STATE_READS),
+        *cfg,
+        block.number + 1,
+        block.timestamp + 12,
+    );
+    let m = fork_setup(&mut w, token, spec)?;
+    let report = trade(&mut w, &m, cfg);
+    if let Some(f) = w.fatal.take() {
+        return Err(TokenError::StateUnavailable {
+            step: "trading".into(),
+            reason: f,
+        });
+    }
+    let db = &w.evm.ctx.journaled_state.database.db;
+    Ok((
+        report,
+        ForkReport {
+            block,
+            pair: format!("{:#x}", m.pair),
+            quote: format!("{:#x}", m.quote),
+            state_reads: db.reads(),
+        },
+    ))
+}
+
+/// The trades themselves, on a market already set up (ours or the chain's).
+fn trade<D: DatabaseRef>(w: &mut World<D>, m: &Market, cfg: &SimConfig) -> SimReport {
     let mut r = SimReport {
         phantom_balance: !w.balance(m.token, STRANGER).is_zero(),
         ..SimReport::default()
@@ -687,64 +858,50 @@ pub fn simulate(deployments: &[Deployment], cfg: &SimConfig) -> Result<SimReport
     r.symbol = o.ok.then(|| as_string(&o.output)).flatten();
 
     w.advance(1, 12);
-    let (quote_reserve, _) = w.reserves(&m, m.quote);
+    let (quote_reserve, _) = w.reserves(m, m.quote);
     let spend = quote_reserve * U256::from(cfg.buy_permille) / U256::from(1000u32);
 
     // At launch.
-    w.call(
-        ENV_DEPLOYER,
-        m.quote,
-        calldata(
-            "mint(address,uint256)",
-            &[word_addr(BUYER), word_u256(spend)],
-        ),
-    );
-    r.buy = w.swap(&m, BUYER, m.quote, spend);
+    w.fund(m, BUYER, spend);
+    r.buy = w.swap(m, BUYER, m.quote, spend);
     w.advance(1, 12);
     let held = w.balance(m.token, BUYER);
     let tenth = held / U256::from(10u32);
-    r.transfer = w.transfer(&m, BUYER, RECIPIENT, tenth);
+    r.transfer = w.transfer(m, BUYER, RECIPIENT, tenth);
     let held = w.balance(m.token, BUYER);
     if r.buy.ok && !held.is_zero() {
-        r.sell = w.swap(&m, BUYER, m.token, held);
+        r.sell = w.swap(m, BUYER, m.token, held);
         if !r.sell.ok {
-            r.sell_half = Some(w.swap(&m, BUYER, m.token, held / U256::from(2u32)));
+            r.sell_half = Some(w.swap(m, BUYER, m.token, held / U256::from(2u32)));
         }
         let waited = !r.sell.ok && !r.sell_half.is_some_and(|t| t.ok);
         if waited || !r.transfer.ok {
             w.advance(cfg.wait_seconds / 12, cfg.wait_seconds);
         }
         if !r.transfer.ok {
-            r.transfer_after_wait = Some(w.transfer(&m, BUYER, RECIPIENT, tenth));
+            r.transfer_after_wait = Some(w.transfer(m, BUYER, RECIPIENT, tenth));
         }
         if waited {
             let held = w.balance(m.token, BUYER);
-            r.sell_after_wait = Some(w.swap(&m, BUYER, m.token, held));
+            r.sell_after_wait = Some(w.swap(m, BUYER, m.token, held));
         }
     }
 
     // Later: a new buyer.
     w.advance(cfg.later_blocks, cfg.later_blocks * 12);
-    w.call(
-        ENV_DEPLOYER,
-        m.quote,
-        calldata(
-            "mint(address,uint256)",
-            &[word_addr(LATE_BUYER), word_u256(spend)],
-        ),
-    );
-    r.late_buy = w.swap(&m, LATE_BUYER, m.quote, spend);
+    w.fund(m, LATE_BUYER, spend);
+    r.late_buy = w.swap(m, LATE_BUYER, m.quote, spend);
     w.advance(1, 12);
     let held = w.balance(m.token, LATE_BUYER);
     if r.late_buy.ok && !held.is_zero() {
-        r.late_sell = w.swap(&m, LATE_BUYER, m.token, held);
+        r.late_sell = w.swap(m, LATE_BUYER, m.token, held);
         if !r.late_sell.ok {
             w.advance(cfg.wait_seconds / 12, cfg.wait_seconds);
-            r.late_sell_after_wait = Some(w.swap(&m, LATE_BUYER, m.token, held));
+            r.late_sell_after_wait = Some(w.swap(m, LATE_BUYER, m.token, held));
         }
     }
     r.total_gas = w.total_gas;
-    Ok(r)
+    r
 }
 
 #[cfg(test)]

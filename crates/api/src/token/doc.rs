@@ -12,9 +12,18 @@ use crate::error::ErrorBody;
         (status = 422, body = ErrorBody)))]
 fn assess() {}
 
+#[utoipa::path(post, path = "/v1/tokens/scans", request_body = TokenScanRequest, security(("bearer" = [])),
+    responses((status = 202, body = TokenScanTicketView), (status = 400, body = ErrorBody)))]
+fn submit_scan() {}
+
+#[utoipa::path(get, path = "/v1/tokens/scans/{id}", security(("bearer" = [])),
+    params(("id" = u64, Path, description = "The scan's id")),
+    responses((status = 200, body = TokenScanView), (status = 404, body = ErrorBody)))]
+fn scan_status() {}
+
 #[derive(OpenApi)]
 #[openapi(
-    paths(assess),
+    paths(assess, submit_scan, scan_status),
     components(schemas(
         TokenAssessRequest,
         TokenHolderWire,
@@ -27,7 +36,11 @@ fn assess() {}
         TokenBytecodeView,
         TokenSimulationView,
         TokenTradeView,
-        TokenHoldersView
+        TokenHoldersView,
+        TokenScanRequest,
+        TokenForkWire,
+        TokenScanTicketView,
+        TokenScanView
     ))
 )]
 pub(crate) struct TokenDoc;

@@ -1,6 +1,6 @@
 //! The token service's metrics.
 
-use prometheus::{Histogram, IntCounterVec};
+use prometheus::{Histogram, IntCounter, IntCounterVec};
 
 use crate::metrics::Metrics;
 
@@ -10,6 +10,8 @@ pub struct TokenMetrics {
     pub assessed: IntCounterVec,
     /// Assessment latency inside the service, simulation included (seconds).
     pub assess_seconds: Histogram,
+    /// Scans submitted to the job queue (repeats of a queued request included).
+    pub scans_submitted: IntCounter,
 }
 
 impl TokenMetrics {
@@ -27,6 +29,10 @@ impl TokenMetrics {
                 &[
                     0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0,
                 ],
+            ),
+            scans_submitted: m.counter(
+                "custodia_token_scans_submitted_total",
+                "Token scans submitted to the job queue",
             ),
         }
     }

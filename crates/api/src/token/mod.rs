@@ -13,4 +13,4 @@ pub use self::config::TokenConfig;
 pub(crate) use self::doc::TokenDoc;
 pub use self::metrics::TokenMetrics;
 pub use self::routes::routes;
-pub use self::state::{SharedClock, TokenPart};
+pub use self::state::{Scans, SharedClock, TokenPart};

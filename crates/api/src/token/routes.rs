@@ -2,13 +2,15 @@
 
 use std::time::Instant;
 
-use axum::extract::State;
+use axum::extract::rejection::PathRejection;
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::routing::post;
+use axum::routing::{get, post};
 use axum::{Json, Router};
+use custodia_events::WorkQueue;
 use custodia_token::{
-    Arg, Assessment, Deployment, Holder, Lock, SimConfig, SimReport, StaticReport, TokenError,
-    TokenInput, TokenServiceError, Trade,
+    Arg, Assessment, Deployment, ForkOrder, ForkSpec, Holder, Lock, ScanError, ScanRequest,
+    SimConfig, SimReport, StaticReport, TokenError, TokenInput, TokenServiceError, Trade,
 };
 
 use super::state::TokenPart;
@@ -18,33 +20,39 @@ use crate::error::ApiError;
 use crate::extract::ApiJson;
 
 /// The token service's routes.
-pub fn routes(state: TokenPart) -> Router {
+pub fn routes<S: WorkQueue + 'static>(state: TokenPart<S>) -> Router {
     Router::new()
-        .route("/v1/tokens/assess", post(assess))
+        .route("/v1/tokens/assess", post(assess::<S>))
+        .route("/v1/tokens/scans", post(submit_scan::<S>))
+        .route("/v1/tokens/scans/{id}", get(scan_status::<S>))
         .with_state(state)
 }
 
 /// Each way an input can be wrong has its own code, so a caller can tell a truncated
 /// download (`truncated_push`) from a wrong field (`invalid_hex`, `invalid_input`).
+fn token_error(e: TokenError) -> ApiError {
+    let (status, code) = match &e {
+        TokenError::BadHex { .. } | TokenError::OddHex { .. } => {
+            (StatusCode::BAD_REQUEST, "invalid_hex")
+        }
+        TokenError::EmptyCode { .. } => (StatusCode::BAD_REQUEST, "empty_code"),
+        TokenError::CodeTooLarge { .. } => (StatusCode::BAD_REQUEST, "code_too_large"),
+        TokenError::BadInput { .. } => (StatusCode::BAD_REQUEST, "invalid_input"),
+        TokenError::TruncatedPush { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "truncated_push"),
+        TokenError::SimulationSetup { .. } => {
+            (StatusCode::UNPROCESSABLE_ENTITY, "simulation_setup_failed")
+        }
+        TokenError::Fork { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "fork_failed"),
+        TokenError::StateUnavailable { .. } => {
+            (StatusCode::SERVICE_UNAVAILABLE, "chain_unavailable")
+        }
+    };
+    ApiError::new(status, code, e.to_string())
+}
+
 fn service_error(e: TokenServiceError) -> ApiError {
     match e {
-        TokenServiceError::Input(e) => {
-            let (status, code) = match &e {
-                TokenError::BadHex { .. } | TokenError::OddHex { .. } => {
-                    (StatusCode::BAD_REQUEST, "invalid_hex")
-                }
-                TokenError::EmptyCode { .. } => (StatusCode::BAD_REQUEST, "empty_code"),
-                TokenError::CodeTooLarge { .. } => (StatusCode::BAD_REQUEST, "code_too_large"),
-                TokenError::BadInput { .. } => (StatusCode::BAD_REQUEST, "invalid_input"),
-                TokenError::TruncatedPush { .. } => {
-                    (StatusCode::UNPROCESSABLE_ENTITY, "truncated_push")
-                }
-                TokenError::SimulationSetup { .. } => {
-                    (StatusCode::UNPROCESSABLE_ENTITY, "simulation_setup_failed")
-                }
-            };
-            ApiError::new(status, code, e.to_string())
-        }
+        TokenServiceError::Input(e) => token_error(e),
         e @ TokenServiceError::Offload(_) => ApiError::internal(e.to_string()),
     }
 }
@@ -74,7 +82,11 @@ fn holder(h: TokenHolderWire) -> Holder {
     }
 }
 
-fn input(req: TokenAssessRequest, st: &TokenPart) -> Result<TokenInput, ApiError> {
+fn input<S>(
+    req: TokenAssessRequest,
+    st: &TokenPart<S>,
+    fork: bool,
+) -> Result<TokenInput, ApiError> {
     let d = SimConfig::default();
     let s = req.simulation;
     let pick = |f: fn(&TokenSimulationWire) -> Option<u64>, dflt: u64| {
@@ -95,7 +107,7 @@ fn input(req: TokenAssessRequest, st: &TokenPart) -> Result<TokenInput, ApiError
             ),
         ));
     }
-    let deploy = if st.config.simulate {
+    let deploy = if st.config.simulate && !fork {
         req.deploy
             .into_iter()
             .map(|d| Deployment {
@@ -147,6 +159,8 @@ fn bytecode(r: StaticReport) -> TokenBytecodeView {
         delegatecall: r.delegatecall,
         external_call_in_transfer: r.external_call_in_transfer,
         time_in_transfer: r.time_in_transfer,
+        hidden_owner_slots: r.privileges.hidden_slots,
+        owner_writers: r.privileges.owner_writers,
     }
 }
 
@@ -209,13 +223,13 @@ fn view(a: Assessment, flag_at: u8) -> TokenAssessmentView {
     }
 }
 
-async fn assess(
-    State(st): State<TokenPart>,
+async fn assess<S: WorkQueue>(
+    State(st): State<TokenPart<S>>,
     op: Operator<ServiceOrAdmin>,
     ApiJson(req): ApiJson<TokenAssessRequest>,
 ) -> Result<Json<TokenAssessmentView>, ApiError> {
     let started = Instant::now();
-    let input = input(req, &st)?;
+    let input = input(req, &st, false)?;
     let a = st
         .service
         .assess(input, &op.actor())
@@ -237,4 +251,68 @@ async fn assess(
             "token flagged");
     }
     Ok(Json(view(a, st.config.flag_at)))
+}
+
+fn scan_error(e: ScanError) -> ApiError {
+    match e {
+        ScanError::Input(e) => token_error(e),
+        ScanError::Queue(e) => e.into(),
+    }
+}
+
+/// Queues a scan; workers run it (`[token] workers`, or `custodia token work` elsewhere).
+async fn submit_scan<S: WorkQueue>(
+    State(st): State<TokenPart<S>>,
+    _op: Operator<ServiceOrAdmin>,
+    ApiJson(req): ApiJson<TokenScanRequest>,
+) -> Result<(StatusCode, Json<TokenScanTicketView>), ApiError> {
+    let fork = req.fork.map(|f| ForkOrder {
+        block: f.block,
+        spec: ForkSpec {
+            pair: f.pair,
+            router: f.router,
+        },
+    });
+    if fork.is_none() && !st.config.simulate && !req.token.deploy.is_empty() {
+        tracing::debug!("[token] simulate = false: the scan's creation code is ignored");
+    }
+    let input = input(req.token, &st, fork.is_some())?;
+    let t = st
+        .scans
+        .submit(&ScanRequest { input, fork })
+        .await
+        .map_err(scan_error)?;
+    st.metrics.scans_submitted.inc();
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(TokenScanTicketView {
+            id: t.id,
+            created: t.created,
+            status_url: format!("/v1/tokens/scans/{}", t.id),
+        }),
+    ))
+}
+
+async fn scan_status<S: WorkQueue>(
+    State(st): State<TokenPart<S>>,
+    _op: Operator<ServiceOrAdmin>,
+    id: Result<Path<u64>, PathRejection>,
+) -> Result<Json<TokenScanView>, ApiError> {
+    let Path(id) = id.map_err(|e| ApiError::bad_request("invalid_id", e.body_text()))?;
+    let s = st
+        .scans
+        .status(id)
+        .await
+        .map_err(scan_error)?
+        .ok_or_else(|| {
+            ApiError::new(StatusCode::NOT_FOUND, "not_found", format!("no scan {id}"))
+        })?;
+    Ok(Json(TokenScanView {
+        id: s.id,
+        state: s.state,
+        attempts: s.attempts,
+        max_attempts: s.max_attempts,
+        error: s.error,
+        assessment: s.assessment.map(|a| view(a, st.config.flag_at)),
+    }))
 }

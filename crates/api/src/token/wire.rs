@@ -185,7 +185,7 @@ pub struct TokenBytecodeView {
     /// Selectors in the dispatcher (8 hex digits), sorted.
     pub selectors: Vec<String>,
     /// Recognised functions among them.
-    pub functions: Vec<&'static str>,
+    pub functions: Vec<String>,
     /// What the recognised functions let their caller do.
     pub capabilities: Vec<String>,
     /// `transfer`, `transferFrom` and `balanceOf` are all present.
@@ -198,6 +198,10 @@ pub struct TokenBytecodeView {
     pub proxy: bool,
     /// The transfer functions call another contract.
     pub external_call_in_transfer: bool,
+    /// Privileged addresses no getter shows (storage slots, hex): a hidden owner.
+    pub hidden_owner_slots: Vec<String>,
+    /// Functions besides the standard ownership ones that write the owner.
+    pub owner_writers: Vec<String>,
     /// The transfer functions read the block time or number.
     pub time_in_transfer: bool,
 }
@@ -262,4 +266,59 @@ pub struct TokenHoldersView {
     pub lp_locked_bps: Option<u32>,
     /// When the earliest running LP lock ends (unix seconds).
     pub lp_unlock_time: Option<u64>,
+}
+
+/// `POST /v1/tokens/scans`: a scan to run as a job (the same request twice is one job).
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TokenScanRequest {
+    /// The token, as for `POST /v1/tokens/assess` (`runtime_code` may be empty with `fork`:
+    /// it is then read from the chain).
+    pub token: TokenAssessRequest,
+    /// Simulate the token as deployed, on the chain's state at a block (a node for the
+    /// token's chain must be configured in `[token.rpc]`), instead of from creation code.
+    #[serde(default)]
+    pub fork: Option<TokenForkWire>,
+}
+
+/// Where a forked simulation reads the chain and trades.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TokenForkWire {
+    /// The block whose state is read.
+    pub block: u64,
+    /// The token's pool; default: the router's factory pair with wrapped ether.
+    #[serde(default)]
+    pub pair: Option<String>,
+    /// A Uniswap V2 compatible router; default: Uniswap V2's.
+    #[serde(default)]
+    pub router: Option<String>,
+}
+
+/// A queued scan.
+#[derive(Serialize, ToSchema)]
+pub struct TokenScanTicketView {
+    /// The scan's id.
+    pub id: u64,
+    /// `false`: the same request was queued before; this is its scan.
+    pub created: bool,
+    /// Where to read the outcome.
+    pub status_url: String,
+}
+
+/// `GET /v1/tokens/scans/{id}`.
+#[derive(Serialize, ToSchema)]
+pub struct TokenScanView {
+    /// The scan's id.
+    pub id: u64,
+    /// `queued`, `leased` (a worker runs it), `done`, `dead` (given up: see `error`).
+    pub state: &'static str,
+    /// Attempts so far.
+    pub attempts: u32,
+    /// Attempts allowed.
+    pub max_attempts: u32,
+    /// Why the last attempt failed.
+    pub error: Option<String>,
+    /// The assessment, once done.
+    pub assessment: Option<TokenAssessmentView>,
 }

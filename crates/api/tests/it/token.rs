@@ -245,3 +245,133 @@ async fn with_simulation_off_creation_code_is_ignored() {
         assert_eq!(r.json["is_honeypot"], false);
     }
 }
+
+/// Scans as jobs: queued over HTTP (idempotently), run by a worker after the first worker
+/// died holding the scan (its lease expired and the job was reclaimed), the assessment read
+/// back over HTTP; bad requests refused before anything is queued.
+#[tokio::test]
+async fn scans_queue_run_after_a_dead_worker_and_read_back() {
+    use custodia_events::{Clock as _, WorkQueue as _};
+    use custodia_store::jobs::{JobReader as _, QueueName};
+    use custodia_token::{SCAN_QUEUE, Worked};
+
+    for h in harnesses("token_scans").await {
+        let body = json!({"token": request("SellBlockHoneypot")});
+        let r = h
+            .call(
+                "POST",
+                "/v1/tokens/scans",
+                Some(SERVICE),
+                Some(body.clone()),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::ACCEPTED, "{}: {}", h.label, r.text);
+        assert_eq!(r.json["created"], true);
+        let id = r.json["id"].as_u64().unwrap();
+        assert_eq!(r.json["status_url"], format!("/v1/tokens/scans/{id}"));
+        // The same request again is the same scan.
+        let r = h
+            .call("POST", "/v1/tokens/scans", Some(SERVICE), Some(body))
+            .await;
+        assert_eq!(r.status, StatusCode::ACCEPTED);
+        assert_eq!(
+            (r.json["id"].as_u64(), &r.json["created"]),
+            (Some(id), &json!(false))
+        );
+
+        let url = format!("/v1/tokens/scans/{id}");
+        let r = h.call("GET", &url, Some(SERVICE), None).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+        assert_eq!(r.json["state"], "queued");
+        assert!(r.json["assessment"].is_null());
+
+        // A worker claims the scan and dies with it.
+        let store = &h._t.store;
+        let lease = std::time::Duration::from_secs(300);
+        let dead = store
+            .claim_work(SCAN_QUEUE, "dead-worker", lease, h.clock.now())
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(dead.lease.job, id);
+        let r = h.call("GET", &url, Some(SERVICE), None).await;
+        assert_eq!(r.json["state"], "leased");
+        // Within its lease nobody takes it over.
+        assert_eq!(
+            h.app.token.scans.work_once("w2").await.unwrap(),
+            Worked::Idle
+        );
+        // After it, the next worker does.
+        h.clock.advance_millis(301_000);
+        match h.app.token.scans.work_once("w2").await.unwrap() {
+            Worked::Done { id: done, score } => assert_eq!((done, score), (id, 100)),
+            other => panic!("{}: {other:?}", h.label),
+        }
+        // The dead worker's late result would be refused.
+        assert!(
+            store
+                .complete_work(&dead.lease, b"{}", h.clock.now())
+                .await
+                .is_err()
+        );
+        let r = h.call("GET", &url, Some(SERVICE), None).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+        assert_eq!(r.json["state"], "done");
+        assert_eq!(r.json["attempts"], 2);
+        let a = &r.json["assessment"];
+        assert_eq!(a["is_honeypot"], true, "{}", r.text);
+        assert_eq!(a["flagged"], true);
+        assert_eq!(a["reasons"][0]["code"], "honeypot");
+        // The worker's assessment is a `token.assessed` event like any other.
+        let events = h.events().await;
+        assert!(
+            events
+                .iter()
+                .any(|e| e["kind"] == "token.assessed" && e["actor"] == "worker:w2"),
+            "{}",
+            h.label
+        );
+
+        // Negative twins: unknown scan, bad hex, a forked scan with no node configured.
+        let r = h
+            .call("GET", "/v1/tokens/scans/999999", Some(SERVICE), None)
+            .await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.text);
+        let r = h
+            .call("GET", "/v1/tokens/scans/abc", Some(SERVICE), None)
+            .await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.text);
+        let mut bad = request("PlainToken");
+        bad["runtime_code"] = json!("0xzz");
+        let r = h
+            .call(
+                "POST",
+                "/v1/tokens/scans",
+                Some(SERVICE),
+                Some(json!({"token": bad})),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST);
+        assert_eq!(r.json["code"], "invalid_hex", "{}", r.text);
+        let forked = json!({"token": request("PlainToken"), "fork": {"block": 20000000}});
+        let r = h
+            .call("POST", "/v1/tokens/scans", Some(SERVICE), Some(forked))
+            .await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST);
+        assert_eq!(r.json["code"], "invalid_input", "{}", r.text);
+        assert!(r.text.contains("no node"), "{}", r.text);
+        // Scans need an operator.
+        let r = h.call("GET", &url, None, None).await;
+        assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+        let counts = store
+            .job_counts(&QueueName::new(SCAN_QUEUE).unwrap())
+            .await
+            .unwrap();
+        assert_eq!(
+            (counts.done, counts.total()),
+            (1, 1),
+            "{}: nothing bad was queued",
+            h.label
+        );
+    }
+}

@@ -12,3 +12,4 @@ mod protect;
 mod publish;
 mod service;
 mod tidy;
+mod token_fork;

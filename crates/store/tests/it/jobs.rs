@@ -741,3 +741,135 @@ async fn queue_stats_show_counts_and_how_long_due_work_has_waited() {
         assert_eq!(early[0].oldest_due, None, "{}", tk.label);
     }
 }
+
+/// The domain crates' port over the same table: submit is idempotent and refuses a reused key,
+/// a worker that dies mid-job loses it to the next claim after its lease, its late result is
+/// a conflict, failures retry then die, and a job of another queue is not found.
+#[tokio::test]
+async fn work_queue_port_reclaims_from_dead_workers() {
+    use custodia_events::{RepoError, WorkQueue, WorkState};
+    for t_ in stores("jobs_work_port").await {
+        let s = &t_.store;
+        let label = t_.label;
+        let a = s
+            .submit_work("token.scan", "eth:0xaa:1", b"scan-a", 2, t(0))
+            .await
+            .unwrap();
+        assert!(a.created, "{label}");
+        let again = s
+            .submit_work("token.scan", "eth:0xaa:1", b"scan-a", 2, t(1))
+            .await
+            .unwrap();
+        assert_eq!((again.id, again.created), (a.id, false), "{label}");
+        assert!(
+            matches!(
+                s.submit_work("token.scan", "eth:0xaa:1", b"other", 2, t(2))
+                    .await,
+                Err(RepoError::Conflict { .. })
+            ),
+            "{label}: same key, other payload"
+        );
+        assert!(
+            matches!(
+                s.submit_work("Bad Queue", "k", b"x", 1, t(2)).await,
+                Err(RepoError::Unavailable { .. })
+            ),
+            "{label}"
+        );
+
+        // Worker 1 claims and dies (never completes).
+        let c1 = s
+            .claim_work("token.scan", "w1", LEASE, t(10))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!((c1.lease.job, c1.attempts), (a.id, 1), "{label}");
+        assert_eq!(c1.payload, b"scan-a");
+        // Before its lease runs out nobody else gets it.
+        assert!(
+            s.claim_work("token.scan", "w2", LEASE, t(20))
+                .await
+                .unwrap()
+                .is_none()
+        );
+        // After, worker 2 takes it over.
+        let c2 = s
+            .claim_work("token.scan", "w2", LEASE, t(11 + LEASE_MS))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!((c2.lease.job, c2.attempts), (a.id, 2), "{label}");
+        assert!(c2.lease.token > c1.lease.token);
+        // The dead worker's late result is refused; the new holder's is kept.
+        assert!(
+            matches!(
+                s.complete_work(&c1.lease, b"late", t(12 + LEASE_MS)).await,
+                Err(RepoError::Conflict { .. })
+            ),
+            "{label}"
+        );
+        assert!(
+            s.complete_work(&c2.lease, b"result", t(13 + LEASE_MS))
+                .await
+                .unwrap()
+        );
+        assert!(
+            !s.complete_work(&c2.lease, b"result", t(14 + LEASE_MS))
+                .await
+                .unwrap(),
+            "a repeated complete is no error"
+        );
+        let st = s.work_status("token.scan", a.id).await.unwrap().unwrap();
+        assert_eq!(st.state, WorkState::Done);
+        assert_eq!(st.result.as_deref(), Some(&b"result"[..]));
+        assert_eq!((st.attempts, st.max_attempts), (2, 2));
+        // The twin: the same id read through another queue is not there.
+        assert!(s.work_status("por.batch", a.id).await.unwrap().is_none());
+
+        // Failures: retried while attempts remain, then dead with the reason.
+        let b = s
+            .submit_work("token.scan", "eth:0xbb:1", b"scan-b", 2, t(100))
+            .await
+            .unwrap();
+        let c = s
+            .claim_work("token.scan", "w1", LEASE, t(2 * LEASE_MS))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(c.lease.job, b.id);
+        let retry = t(2 * LEASE_MS + 500);
+        assert_eq!(
+            s.fail_work(&c.lease, "node down", t(2 * LEASE_MS + 1), Some(retry))
+                .await
+                .unwrap(),
+            WorkState::Queued
+        );
+        assert!(
+            s.claim_work("token.scan", "w1", LEASE, t(2 * LEASE_MS + 499))
+                .await
+                .unwrap()
+                .is_none(),
+            "{label}: not before the retry time"
+        );
+        let c = s
+            .claim_work("token.scan", "w1", LEASE, t(2 * LEASE_MS + 500))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            s.fail_work(
+                &c.lease,
+                "node down again",
+                t(2 * LEASE_MS + 501),
+                Some(retry)
+            )
+            .await
+            .unwrap(),
+            WorkState::Dead,
+            "{label}: out of attempts"
+        );
+        let st = s.work_status("token.scan", b.id).await.unwrap().unwrap();
+        assert_eq!(st.last_error.as_deref(), Some("node down again"));
+        assert!(st.finished_at.is_some());
+    }
+}

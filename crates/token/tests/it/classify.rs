@@ -47,6 +47,7 @@ const FLAGS: &[&str] = &[
     "personal_slippage_modifiable",
     "anti_whale_modifiable",
     "is_airdrop_scam",
+    "hidden_owner",
 ];
 
 fn check(name: &str, expect: Expect) -> Assessment {
@@ -271,15 +272,100 @@ fn selfdestruct() {
 }
 
 #[test]
-fn ownership_take_back() {
-    check(
+fn ownership_take_back_is_read_from_the_code_too() {
+    // The previous owner, kept in a private slot, passes `unlock`'s check: a hidden owner too.
+    let a = check(
         "TakeBackOwner",
         Expect {
+            reasons: &[R::TakeBackOwnership, R::HiddenOwner],
+            flags: &["can_take_back_ownership", "hidden_owner"],
+            level: Level::High,
+        },
+    );
+    // Both lock (renounce for show) and unlock (take back) write the owner's slot.
+    assert_eq!(
+        a.static_report.privileges.owner_writers,
+        vec!["lock(uint256)".to_string(), "unlock()".to_string()]
+    );
+}
+
+#[test]
+fn take_back_under_an_unknown_name() {
+    // No signature table knows `claimRewards()`: the owner slot written outside the
+    // standard functions is what gives it away.
+    let a = check(
+        "SilentTakeBack",
+        Expect {
             reasons: &[R::TakeBackOwnership],
-            flags: &["can_take_back_ownership"],
+            flags: &["can_take_back_ownership", "hidden_owner"],
+            level: Level::High,
+        },
+    );
+    let p = &a.static_report.privileges;
+    assert_eq!(p.owner_writers.len(), 1, "{p:?}");
+    assert!(
+        a.static_report
+            .functions
+            .iter()
+            .all(|f| !f.contains("claimRewards"))
+    );
+    assert_eq!(p.owner_slots.len(), 1, "{p:?}");
+}
+
+#[test]
+fn an_owner_only_function_that_leaves_the_owner_alone_is_no_take_back() {
+    // SilentTakeBack's twin: same unknown name, owner-only, writes another slot.
+    let a = check(
+        "RewardEpoch",
+        Expect {
+            reasons: &[],
+            flags: &[],
+            level: Level::Low,
+        },
+    );
+    let p = &a.static_report.privileges;
+    assert!(
+        p.owner_writers.is_empty() && p.hidden_slots.is_empty(),
+        "{p:?}"
+    );
+    assert_eq!(
+        p.privileged_slots, p.owner_slots,
+        "only the owner is privileged"
+    );
+}
+
+#[test]
+fn hidden_owner() {
+    let a = check(
+        "HiddenOwner",
+        Expect {
+            reasons: &[R::HiddenOwner],
+            flags: &["hidden_owner"],
             level: Level::Medium,
         },
     );
+    let p = &a.static_report.privileges;
+    assert_eq!(p.hidden_slots.len(), 1, "{p:?}");
+    assert!(
+        !p.owner_slots.contains(&p.hidden_slots[0]),
+        "not the visible owner"
+    );
+}
+
+#[test]
+fn a_public_keeper_is_not_hidden() {
+    // HiddenOwner's twin: the same privileged keeper with a public getter.
+    let a = check(
+        "VisibleKeeper",
+        Expect {
+            reasons: &[],
+            flags: &[],
+            level: Level::Low,
+        },
+    );
+    let p = &a.static_report.privileges;
+    assert_eq!(p.privileged_slots.len(), 2, "owner and keeper: {p:?}");
+    assert!(p.hidden_slots.is_empty(), "{p:?}");
 }
 
 #[test]
@@ -299,7 +385,7 @@ fn a_transfer_that_loops_forever_is_bounded() {
 
 #[test]
 fn every_fixture_is_covered() {
-    assert_eq!(TOKENS.len(), 16);
+    assert_eq!(TOKENS.len(), 20);
     for name in TOKENS {
         assert!(assess(&input(name), NOW).is_ok(), "{name}");
     }

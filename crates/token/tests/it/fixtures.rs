@@ -63,4 +63,8 @@ pub const TOKENS: &[&str] = &[
     "SelfDestructToken",
     "TakeBackOwner",
     "UpgradeableProxy",
+    "HiddenOwner",
+    "VisibleKeeper",
+    "SilentTakeBack",
+    "RewardEpoch",
 ];

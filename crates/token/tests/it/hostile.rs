@@ -115,3 +115,36 @@ fn jump_mazes_stay_bounded() {
     assert!(r.selectors.is_empty());
     let _ = decode_hex("0x00", "x").unwrap();
 }
+
+#[test]
+fn many_selectors_into_one_maze_share_one_budget() {
+    // 1 500 dispatcher entries that all lead into a jump maze: the privilege walks of all
+    // functions together stop at one budget (and say so) instead of 1 500 budgets.
+    let entries = 1_500usize;
+    let mut c = vec![0x5f, 0x35, 0x60, 0xe0, 0x1c]; // PUSH0 CALLDATALOAD PUSH1 0xe0 SHR
+    let maze = 5 + entries * 11 + 1;
+    for i in 0..entries as u32 {
+        c.push(0x80); // DUP1
+        c.push(0x63); // PUSH4 selector
+        c.extend((i + 1).to_be_bytes());
+        c.push(0x14); // EQ
+        c.extend([0x61, (maze >> 8) as u8, maze as u8, 0x57]); // PUSH2 maze JUMPI
+    }
+    c.push(0x00); // STOP
+    assert_eq!(c.len(), maze);
+    for k in 0..400usize {
+        let next = maze + (k + 1) * 10;
+        c.push(0x5b); // JUMPDEST
+        c.extend([0x33, 0x60, 0x00, 0x54, 0x14]); // CALLER PUSH1 0 SLOAD EQ
+        c.extend([0x61, (next >> 8) as u8, next as u8]); // PUSH2 next
+        // JUMPI needs two operands: the EQ result is the condition.
+        c.push(0x57);
+    }
+    c.push(0x00);
+    let r = analyze(c, "runtime_code").unwrap();
+    assert_eq!(r.selectors.len(), entries);
+    // Every walk starts at the maze: slot 0 is compared against the caller, no getter shows it.
+    assert_eq!(r.privileges.privileged_slots, vec!["0".repeat(64)]);
+    assert!(r.privileges.hidden_owner());
+    assert!(r.privileges.approximate, "one budget for all 1 500 walks");
+}
