@@ -10,5 +10,6 @@ mod operate;
 mod packaging;
 mod protect;
 mod publish;
+mod report;
 mod service;
 mod tidy;
