@@ -77,3 +77,12 @@ ANALYST_TOKEN=$(CUSTODIA_STORE_URL="sqlite://$PWD/$OUT/service.db" \
   $BIN/custodia --json operators create console-analyst --role analyst \
   | python3 -c 'import json, sys; print(json.load(sys.stdin)["token"])')
 python3 crates/api/tests/console_browser.py "http://$addr" "$ANALYST_TOKEN" "$OUT"
+
+# The monthly report in the browser: this month from the service's store and the demo round,
+# and a month with nothing recorded (the twin).
+$BIN/custodia por publish -q --round "$OUT/demo/round" --out "$OUT/public" --force >/dev/null
+CUSTODIA_STORE_URL="sqlite://$PWD/$OUT/service.db" \
+  $BIN/custodia report -q --month "$(date -u +%Y-%m)" --round "$OUT/public" --out "$OUT/report" >/dev/null
+CUSTODIA_STORE_URL="sqlite://$PWD/$OUT/service.db" \
+  $BIN/custodia report -q --month 2000-01 --out "$OUT/report-empty" >/dev/null
+python3 crates/report/tests/report_browser.py "$OUT/report" "$OUT/report-empty" "$OUT"

@@ -12,6 +12,7 @@ mod output;
 mod por;
 mod protect;
 mod prove;
+mod report;
 mod reserves;
 mod round_dir;
 mod serve;
@@ -78,6 +79,8 @@ enum Command {
     /// User protection: cooling-off, account facts, deposit addresses, wrong-deposit cases.
     #[command(subcommand)]
     Protect(protect::ProtectCommand),
+    /// The monthly security report (HTML, Markdown, JSON, PDF), or check one against the store.
+    Report(report::ReportArgs),
 }
 
 /// How a command ended, beyond plain success.
@@ -107,6 +110,7 @@ fn main() -> ExitCode {
         Command::Login(cmd) => login::run(cmd, &out),
         Command::Token(cmd) => token::run(cmd, &out),
         Command::Protect(cmd) => protect::run(cmd, &out),
+        Command::Report(args) => report::run(args, &out),
     };
     match result {
         Ok(Outcome::Ok) => ExitCode::SUCCESS,

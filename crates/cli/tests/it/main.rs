@@ -10,6 +10,7 @@ mod operate;
 mod packaging;
 mod protect;
 mod publish;
+mod report;
 mod service;
 mod tidy;
 mod token_fork;
