@@ -13,6 +13,7 @@ mod meta;
 mod poisoning;
 mod ports;
 mod service;
+mod signature;
 mod snapshot;
 
 pub use address::Address;
@@ -41,6 +42,9 @@ pub use meta::{Category, Date, ListMeta};
 pub use poisoning::{CounterpartyHistory, PoisoningConfig, PoisoningMatch, check_poisoning};
 pub use ports::{GuardLists, GuardReplace, GuardReplaced, GuardRepo, StoredSnapshot};
 pub use service::{AddressQuery, Batch, EventPolicy, GuardService, MAX_BATCH, PendingEvent};
+pub use signature::{
+    SIGNATURE_LEN, SIGNATURE_MAGIC, SnapshotPublicKey, SnapshotSignature, SnapshotSigningKey,
+};
 pub use snapshot::{
     DELTA_MAGIC, RemovedAddress, SNAPSHOT_FORMAT, SNAPSHOT_MAGIC, Snapshot, SnapshotCounts,
     SnapshotData, SnapshotDelta,

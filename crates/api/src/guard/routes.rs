@@ -70,6 +70,8 @@ fn error_code(e: &GuardError) -> &'static str {
         GuardError::Snapshot { .. }
         | GuardError::SnapshotHash { .. }
         | GuardError::DeltaBase { .. } => "invalid_snapshot",
+        GuardError::Signature { .. } => "invalid_signature",
+        GuardError::SigningKey { .. } => "invalid_signing_key",
         GuardError::Config { .. } => "invalid_config",
     }
 }

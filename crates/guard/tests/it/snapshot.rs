@@ -236,3 +236,82 @@ fn deltas_reproduce_the_next_snapshot() {
     );
     assert_eq!(d.apply(&v2).unwrap().to_bytes(), v3.to_bytes());
 }
+
+mod signatures {
+    use super::*;
+    use custodia_guard::{SIGNATURE_LEN, SnapshotPublicKey, SnapshotSignature, SnapshotSigningKey};
+
+    fn key(seed: u8) -> SnapshotSigningKey {
+        SnapshotSigningKey::from_seed(&[seed; 32])
+    }
+
+    #[test]
+    fn a_signed_snapshot_opens_with_the_trusted_key() {
+        let snap = Snapshot::build(&sample(), 7, CREATED).unwrap();
+        let bytes = snap.to_bytes();
+        let k = key(1);
+        let sig = k.sign(&snap).to_bytes();
+        assert_eq!(sig.len(), SIGNATURE_LEN);
+        let read = SnapshotSignature::from_bytes(&sig).unwrap();
+        assert_eq!(read.key_id, k.public().key_id());
+        // Several trusted keys (a rotation): the id picks the right one.
+        let opened = read.open(&bytes, &[key(2).public(), k.public()]).unwrap();
+        assert_eq!(opened, snap);
+        // The public key's text form and the key file round-trip.
+        let p = SnapshotPublicKey::parse_hex(&k.public().to_hex()).unwrap();
+        assert_eq!(p, k.public());
+        let text = k.to_key_file_text();
+        assert!(text.contains(&p.key_id_hex()));
+        let again = SnapshotSigningKey::from_key_file_text(&text).unwrap();
+        assert_eq!(again.public(), k.public());
+    }
+
+    #[test]
+    fn untrusted_forged_or_mismatched_signatures_are_refused() {
+        let snap = Snapshot::build(&sample(), 7, CREATED).unwrap();
+        let bytes = snap.to_bytes();
+        let k = key(1);
+        let sig = k.sign(&snap);
+        // Signed by a key that is not trusted: the error names both ids.
+        let e = sig.open(&bytes, &[key(2).public()]).unwrap_err();
+        let msg = e.to_string();
+        assert!(matches!(e, GuardError::Signature { .. }), "{e}");
+        assert!(msg.contains(&k.public().key_id_hex()), "{msg}");
+        assert!(msg.contains(&key(2).public().key_id_hex()), "{msg}");
+        // A flipped signature bit.
+        let mut forged = sig;
+        forged.signature[5] ^= 1;
+        let e = forged.open(&bytes, &[k.public()]).unwrap_err();
+        assert!(e.to_string().contains("does not verify"), "{e}");
+        // A signature claiming another hash (re-signed fields without the key) fails too.
+        let mut other = sig;
+        other.hash[0] ^= 1;
+        assert!(other.open(&bytes, &[k.public()]).is_err());
+        // A validly signed, different snapshot: the signature is not for these bytes.
+        let newer = Snapshot::build(&sample(), 8, CREATED).unwrap();
+        let e = sig.open(&newer.to_bytes(), &[k.public()]).unwrap_err();
+        assert!(e.to_string().contains("version 7"), "{e}");
+        // A tampered snapshot body under an intact signature: the content hash refuses it.
+        let mut tampered = bytes.clone();
+        let last = tampered.len() - 3;
+        tampered[last] ^= 0x20;
+        assert!(matches!(
+            sig.open(&tampered, &[k.public()]).unwrap_err(),
+            GuardError::SnapshotHash { .. }
+        ));
+        // Malformed signature files.
+        let good = sig.to_bytes();
+        assert!(SnapshotSignature::from_bytes(&good[..100]).is_err());
+        let mut magic = good.clone();
+        magic[0] = b'X';
+        assert!(SnapshotSignature::from_bytes(&magic).is_err());
+        // Keys: not hex, wrong length, two key lines.
+        assert!(SnapshotPublicKey::parse_hex("zz").is_err());
+        assert!(SnapshotPublicKey::parse_hex(&"g".repeat(64)).is_err());
+        let two = format!("{}\n{}\n", "11".repeat(32), "22".repeat(32));
+        assert!(matches!(
+            SnapshotSigningKey::from_key_file_text(&two).unwrap_err(),
+            GuardError::SigningKey { .. }
+        ));
+    }
+}
