@@ -77,3 +77,8 @@ ANALYST_TOKEN=$(CUSTODIA_STORE_URL="sqlite://$PWD/$OUT/service.db" \
   $BIN/custodia --json operators create console-analyst --role analyst \
   | python3 -c 'import json, sys; print(json.load(sys.stdin)["token"])')
 python3 crates/api/tests/console_browser.py "http://$addr" "$ANALYST_TOKEN" "$OUT"
+
+# The browser extension (crates/guard-wasm): built with a signed sample snapshot and loaded
+# unpacked into headless Chromium; phishing hosts intercepted, official ones not, a listed
+# address flagged, tampered and foreign-key updates refused (screenshots guard-*.png).
+python3 crates/guard-wasm/tests/browser.py "$BIN/examples/sign_snapshot" "$OUT"

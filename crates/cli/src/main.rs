@@ -4,6 +4,7 @@ mod audit;
 mod bench;
 mod demo;
 mod fund;
+mod guard;
 mod health;
 mod login;
 mod monitor;
@@ -78,6 +79,9 @@ enum Command {
     /// User protection: cooling-off, account facts, deposit addresses, wrong-deposit cases.
     #[command(subcommand)]
     Protect(protect::ProtectCommand),
+    /// Threat intelligence: check hosts, screen addresses, export and sign snapshots.
+    #[command(subcommand)]
+    Guard(guard::GuardCommand),
 }
 
 /// How a command ended, beyond plain success.
@@ -107,6 +111,7 @@ fn main() -> ExitCode {
         Command::Login(cmd) => login::run(cmd, &out),
         Command::Token(cmd) => token::run(cmd, &out),
         Command::Protect(cmd) => protect::run(cmd, &out),
+        Command::Guard(cmd) => guard::run(cmd, &out),
     };
     match result {
         Ok(Outcome::Ok) => ExitCode::SUCCESS,

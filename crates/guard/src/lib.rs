@@ -5,6 +5,7 @@ mod address;
 mod addresses;
 pub mod bench;
 mod catalog;
+mod compact;
 mod domain;
 mod error;
 mod events;
@@ -21,6 +22,10 @@ pub use addresses::{AddressEntry, AddressHit, AddressIndex, CategoryCounts, Inse
 pub use catalog::{
     Catalog, CatalogError, CatalogWriter, Delta, ListTotals, ListWrite, ListWritten, Loaded,
     Published, ServedFile,
+};
+pub use compact::{
+    COMPACT_FORMAT, COMPACT_MAGIC, CompactCounts, CompactSnapshot, FINGERPRINT_BITS,
+    address_fingerprint, host_fingerprint,
 };
 pub use custodia_chain::{AddressKind, Chain};
 pub use domain::{

@@ -13,7 +13,8 @@
 use ed25519_dalek::{Signature, Signer as _, SigningKey, VerifyingKey};
 use sha2::{Digest as _, Sha256};
 
-use crate::{GuardError, Snapshot};
+use crate::compact::COMPACT_MAGIC;
+use crate::{CompactSnapshot, GuardError, SNAPSHOT_MAGIC, Snapshot};
 
 /// First 8 bytes of a snapshot signature file.
 pub const SIGNATURE_MAGIC: &[u8; 8] = b"CGUARDSG";
@@ -34,9 +35,12 @@ fn bad_key(why: impl Into<String>) -> GuardError {
     GuardError::SigningKey { why: why.into() }
 }
 
-fn message(version: u64, hash: &[u8; 32]) -> Vec<u8> {
-    let mut m = Vec::with_capacity(MESSAGE_DOMAIN.len() + 40);
+/// The signed message: the domain, the magic of the signed file (a full snapshot's signature is
+/// never valid for a compact one of the same version and hash, or the reverse), version, hash.
+fn message(magic: &[u8; 8], version: u64, hash: &[u8; 32]) -> Vec<u8> {
+    let mut m = Vec::with_capacity(MESSAGE_DOMAIN.len() + 48);
     m.extend_from_slice(MESSAGE_DOMAIN);
+    m.extend_from_slice(magic);
     m.extend_from_slice(&version.to_le_bytes());
     m.extend_from_slice(hash);
     m
@@ -157,12 +161,20 @@ impl SnapshotSigningKey {
 
     /// Signs `snapshot` (its version and content hash).
     pub fn sign(&self, snapshot: &Snapshot) -> SnapshotSignature {
-        let hash = snapshot.hash();
+        self.sign_file(SNAPSHOT_MAGIC, snapshot.version(), snapshot.hash())
+    }
+
+    /// Signs a compact snapshot.
+    pub fn sign_compact(&self, snapshot: &CompactSnapshot) -> SnapshotSignature {
+        self.sign_file(COMPACT_MAGIC, snapshot.version(), snapshot.hash())
+    }
+
+    fn sign_file(&self, magic: &[u8; 8], version: u64, hash: [u8; 32]) -> SnapshotSignature {
         SnapshotSignature {
             key_id: self.public().key_id(),
-            version: snapshot.version(),
+            version,
             hash,
-            signature: self.0.sign(&message(snapshot.version(), &hash)).to_bytes(),
+            signature: self.0.sign(&message(magic, version, &hash)).to_bytes(),
         }
     }
 }
@@ -229,6 +241,29 @@ impl SnapshotSignature {
         snapshot_bytes: &[u8],
         trusted: &[SnapshotPublicKey],
     ) -> Result<Snapshot, GuardError> {
+        let (version, hash) = Snapshot::peek_header(snapshot_bytes)?;
+        self.verify(SNAPSHOT_MAGIC, version, hash, trusted)?;
+        Snapshot::from_bytes(snapshot_bytes)
+    }
+
+    /// [`SnapshotSignature::open`] for a compact snapshot.
+    pub fn open_compact(
+        &self,
+        bytes: &[u8],
+        trusted: &[SnapshotPublicKey],
+    ) -> Result<CompactSnapshot, GuardError> {
+        let (version, hash) = CompactSnapshot::peek_header(bytes)?;
+        self.verify(COMPACT_MAGIC, version, hash, trusted)?;
+        CompactSnapshot::from_bytes(bytes)
+    }
+
+    fn verify(
+        &self,
+        magic: &[u8; 8],
+        version: u64,
+        hash: [u8; 32],
+        trusted: &[SnapshotPublicKey],
+    ) -> Result<(), GuardError> {
         let key = trusted
             .iter()
             .find(|k| k.key_id() == self.key_id)
@@ -246,7 +281,7 @@ impl SnapshotSignature {
             })?;
         key.0
             .verify_strict(
-                &message(self.version, &self.hash),
+                &message(magic, self.version, &self.hash),
                 &Signature::from_bytes(&self.signature),
             )
             .map_err(|_| {
@@ -255,7 +290,6 @@ impl SnapshotSignature {
                     key.key_id_hex()
                 ))
             })?;
-        let (version, hash) = Snapshot::peek_header(snapshot_bytes)?;
         if version != self.version || hash != self.hash {
             return Err(bad_sig(format!(
                 "the signature is for version {} ({}), the snapshot is version {version} ({})",
@@ -264,6 +298,6 @@ impl SnapshotSignature {
                 hex::encode(hash)
             )));
         }
-        Snapshot::from_bytes(snapshot_bytes)
+        Ok(())
     }
 }

@@ -315,3 +315,129 @@ mod signatures {
         ));
     }
 }
+
+mod compact {
+    use super::*;
+    use custodia_guard::bench::{synthetic_addresses, synthetic_domains};
+    use custodia_guard::{CompactSnapshot, SnapshotSigningKey};
+    use sha2::{Digest as _, Sha256};
+
+    #[test]
+    fn lookups_match_the_full_snapshot() {
+        let full = Snapshot::build(&sample(), 7, CREATED).unwrap();
+        let c = CompactSnapshot::from_snapshot(&full);
+        let bytes = c.to_bytes();
+        let read = CompactSnapshot::from_bytes(&bytes).unwrap();
+        assert_eq!(read, c);
+        assert_eq!(read.version(), 7);
+        assert_eq!(read.brands(), full.brands());
+        // Every listed address is found with its most severe category; an unlisted one is not.
+        for e in &sample().addresses {
+            let worst = full.lookup_address(&e.address)[0].category;
+            assert_eq!(
+                read.address_category(&e.address),
+                Some(worst),
+                "{}",
+                e.address
+            );
+        }
+        let clean = Address::parse_any("0x52908400098527886e0f7030069857d2e4169ee7").unwrap();
+        assert_eq!(read.address_category(&clean), None);
+        // Hosts: label-suffix semantics, as the full lists.
+        let h = Host::parse("https://www.drainer-kit.xyz/claim").unwrap();
+        assert_eq!(
+            read.find_blocked(&h),
+            Some(("drainer-kit.xyz", Category::Phishing))
+        );
+        assert_eq!(read.find_blocked(&Host::parse("kit.xyz").unwrap()), None);
+        let h = Host::parse("app.okx-ventures.example").unwrap();
+        assert_eq!(read.find_allowed(&h), Some("okx-ventures.example"));
+        assert_eq!(
+            read.find_allowed(&Host::parse("okx.example").unwrap()),
+            None
+        );
+        // Canonical: built twice, the same bytes.
+        assert_eq!(CompactSnapshot::from_snapshot(&full).to_bytes(), bytes);
+    }
+
+    #[test]
+    fn compact_is_small_where_the_full_format_is_not() {
+        // 100k addresses and 30k hosts: a tenth of the 1M + 300k (the full-size figure
+        // is `custodia bench guard`'s, docs/BENCHMARKS.md).
+        let mut data = SnapshotData {
+            addresses: synthetic_addresses(100_000, 5),
+            blocked: synthetic_domains(30_000, 6)
+                .into_iter()
+                .map(|h| entry(&h, Category::Phishing, "feed"))
+                .collect(),
+            allowed: vec![],
+            brands: default_brands(),
+        };
+        data.allowed.push(entry(
+            "okx-ventures.example",
+            Category::Phishing,
+            "internal",
+        ));
+        let full = Snapshot::build(&data, 1, CREATED).unwrap();
+        let c = CompactSnapshot::from_snapshot(&full);
+        let (fb, cb) = (full.to_bytes().len(), c.to_bytes().len());
+        let per_item = (cb as f64) / 130_000.0;
+        assert!(per_item < 3.6, "{cb} bytes: {per_item:.2} bytes per entry");
+        assert!(fb > 8 * cb, "full {fb} vs compact {cb}");
+        for e in data.addresses.iter().step_by(997) {
+            assert!(c.address_category(&e.address).is_some());
+        }
+    }
+
+    /// `bytes` with the header hash recomputed: what a forger without the key could make, so
+    /// the decoder's own checks are reached.
+    fn rehash(mut bytes: Vec<u8>) -> Vec<u8> {
+        let header = 44;
+        let mut h = Sha256::new();
+        h.update(&bytes[..header]);
+        h.update(&bytes[header + 32..]);
+        let d = h.finalize();
+        bytes[header..header + 32].copy_from_slice(&d);
+        bytes
+    }
+
+    #[test]
+    fn tampered_or_hostile_compact_files_are_refused() {
+        let full = Snapshot::build(&sample(), 7, CREATED).unwrap();
+        let c = CompactSnapshot::from_snapshot(&full);
+        let bytes = c.to_bytes();
+        let mut flipped = bytes.clone();
+        flipped[100] ^= 4;
+        assert!(matches!(
+            CompactSnapshot::from_bytes(&flipped).unwrap_err(),
+            GuardError::SnapshotHash { .. }
+        ));
+        // Rehashed hostile edits: every one is an error, never a panic.
+        for i in 0..bytes.len() {
+            for bit in [0x01u8, 0x80] {
+                let mut b = bytes.clone();
+                b[i] ^= bit;
+                if i >= 44 && i < 76 {
+                    continue; // the hash itself
+                }
+                let _ = CompactSnapshot::from_bytes(&rehash(b));
+            }
+        }
+        // A count no stream can hold is refused before allocating.
+        let mut huge = bytes.clone();
+        huge[28..32].copy_from_slice(&u32::MAX.to_le_bytes());
+        let e = CompactSnapshot::from_bytes(&rehash(huge)).unwrap_err();
+        assert!(e.to_string().contains("cannot fit"), "{e}");
+        for n in [0, 10, 75, bytes.len() - 1] {
+            assert!(CompactSnapshot::from_bytes(&bytes[..n]).is_err());
+        }
+        // Signatures: the compact signature opens it; a full snapshot's signature of the same
+        // content does not.
+        let k = SnapshotSigningKey::from_seed(&[3; 32]);
+        let sig = k.sign_compact(&c);
+        assert_eq!(sig.open_compact(&bytes, &[k.public()]).unwrap(), c);
+        let full_sig = k.sign(&full);
+        assert!(full_sig.open_compact(&bytes, &[k.public()]).is_err());
+        assert!(sig.open(&full.to_bytes(), &[k.public()]).is_err());
+    }
+}
