@@ -36,7 +36,7 @@ pub use domain::{
 };
 pub use error::GuardError;
 pub use events::{
-    AddressScreened, DomainChecked, GuardEvent, GuardStats, LevelCounts, ListImported, ListKind,
+    AddressScreened, ChecksCounted, DomainChecked, GuardEvent, GuardStats, LevelCounts, ListImported, ListKind,
     PoisoningFlagged, STAT_KINDS, ScreenContext, SnapshotPublished, SnapshotSections, kinds,
 };
 pub use import::{

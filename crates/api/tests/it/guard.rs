@@ -1152,7 +1152,9 @@ async fn stats_fold_the_recorded_events() {
             r.text()
         );
         assert_eq!(s["domains_recorded"], 2);
-        assert_eq!(s["addresses_screened"], 1, "alerts only");
+        // Checks are counted as checks (clean ones too), alerts as alerts.
+        assert_eq!(s["addresses_screened"], 2);
+        assert_eq!(s["domains_checked"], 4);
         assert_eq!(s["address_hits"], json!({"sanctions": 1}));
         assert_eq!(
             s["domain_alerts"],
@@ -1183,7 +1185,8 @@ async fn stats_fold_the_recorded_events() {
             r.text()
         );
         assert_eq!(r.json["report"]["risk_domain_alerts"], 2);
-        assert_eq!(r.json["events"], 5);
+        // 1 screening alert, 3 verdicts of medium and above, 1 poisoning flag, 2 batch counts.
+        assert_eq!(r.json["events"], 7);
         let r = get(&h, "/v1/guard/stats?to=2025-12-31", ADMIN, &[]).await;
         assert_eq!(r.json["events"], 0, "{}", r.text());
         for q in [
