@@ -312,14 +312,14 @@ fn verify(snapshot: &Path, signature: &Path, keys: &[String], out: &Output) -> R
     let sig =
         std::fs::read(signature).with_context(|| format!("reading {}", signature.display()))?;
     let opened = SnapshotSignature::from_bytes(&sig).and_then(|s| {
-        if bytes.starts_with(COMPACT_MAGIC) {
+        let v = if bytes.starts_with(COMPACT_MAGIC) {
             s.open_compact(&bytes, &keys)
                 .map(|c| (c.version(), c.hash_hex(), "compact"))
         } else {
             s.open(&bytes, &keys)
                 .map(|f| (f.version(), f.hash_hex(), "full"))
-        }
-        .map(|v| (v, hex_id(&s.key_id)))
+        };
+        v.map(|v| (v, hex_id(&s.key_id)))
     });
     match opened {
         Ok(((version, hash, format), key_id)) => {

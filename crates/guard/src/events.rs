@@ -406,14 +406,12 @@ impl GuardStats {
                 }
                 self.tx_warnings_shown += p.warning_shown as u64;
             }
-            GuardEvent::DomainChecked(p) => {
-                match p.level {
-                    RiskLevel::VeryHigh => self.domain_alerts.very_high += 1,
-                    RiskLevel::High => self.domain_alerts.high += 1,
-                    RiskLevel::Medium => self.domain_alerts.medium += 1,
-                    RiskLevel::None => {}
-                }
-            }
+            GuardEvent::DomainChecked(p) => match p.level {
+                RiskLevel::VeryHigh => self.domain_alerts.very_high += 1,
+                RiskLevel::High => self.domain_alerts.high += 1,
+                RiskLevel::Medium => self.domain_alerts.medium += 1,
+                RiskLevel::None => {}
+            },
             GuardEvent::PoisoningFlagged(p) => {
                 self.poisoning_flagged += 1;
                 if self.seen_lookalikes.insert(p.lookalike) {

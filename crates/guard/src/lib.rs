@@ -36,8 +36,9 @@ pub use domain::{
 };
 pub use error::GuardError;
 pub use events::{
-    AddressScreened, ChecksCounted, DomainChecked, GuardEvent, GuardStats, LevelCounts, ListImported, ListKind,
-    PoisoningFlagged, STAT_KINDS, ScreenContext, SnapshotPublished, SnapshotSections, kinds,
+    AddressScreened, ChecksCounted, DomainChecked, GuardEvent, GuardStats, LevelCounts,
+    ListImported, ListKind, PoisoningFlagged, STAT_KINDS, ScreenContext, SnapshotPublished,
+    SnapshotSections, kinds,
 };
 pub use import::{
     Import, Location, OFAC_FEATURE_PREFIX, Rejected, import_address_json, import_address_lines,
