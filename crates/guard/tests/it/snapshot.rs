@@ -382,7 +382,9 @@ mod compact {
         let c = CompactSnapshot::from_snapshot(&full);
         let (fb, cb) = (full.to_bytes().len(), c.to_bytes().len());
         let per_item = (cb as f64) / 130_000.0;
-        assert!(per_item < 3.6, "{cb} bytes: {per_item:.2} bytes per entry");
+        // About 25 bits of Rice code and 4 of category per entry at this size (3.66 bytes); at
+        // 1M + 300k the gaps are smaller and it is ~3.3 bytes (docs/BENCHMARKS.md).
+        assert!(per_item < 3.8, "{cb} bytes: {per_item:.2} bytes per entry");
         assert!(fb > 8 * cb, "full {fb} vs compact {cb}");
         for e in data.addresses.iter().step_by(997) {
             assert!(c.address_category(&e.address).is_some());
