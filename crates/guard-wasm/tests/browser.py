@@ -19,7 +19,7 @@ plays the exchange's update URL, and checks, each with its twin:
     newly blocks is then intercepted.
 Screenshots go to OUT_DIR.
 """
-import base64, http.server, json, os, shutil, socket, subprocess, sys, tempfile, threading, time, urllib.request
+import base64, http.server, urllib.error, json, os, shutil, socket, subprocess, sys, tempfile, threading, time, urllib.request
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "../../.."))
 LISTED = "0x098b716b8aaf21512996dc57eb0615e2383e2f96"
@@ -33,8 +33,11 @@ def free_port():
 def call(base, method, path, body=None):
     data = None if body is None else json.dumps(body).encode()
     req = urllib.request.Request(base + path, data=data, method=method, headers={"Content-Type": "application/json"})
-    with urllib.request.urlopen(req, timeout=120) as r:
-        return json.loads(r.read())["value"]
+    try:
+        with urllib.request.urlopen(req, timeout=120) as r:
+            return json.loads(r.read())["value"]
+    except urllib.error.HTTPError as e:
+        raise RuntimeError(f"{method} {path}: {e.code} {e.read()[:600]!r}") from None
 
 
 def key_file(path, seed_hex):
@@ -149,7 +152,7 @@ def main():
         site = lambda host: f"http://{host}:{port}/"
         ext_id = None
         for host, blocked in [("binance-login.com", True), ("binance.com", False),
-                              ("drainer-kit.xyz", True), ("en.wikipedia.org", False),
+                              ("drainer-kit.xyz", True), ("kitchen-recipes.net", False),
                               ("newly-listed.xyz", False)]:
             u = goto(site(host), settle=4 if blocked else 1.5)
             intercepted = u.startswith("chrome-extension://") and "warning.html" in u
