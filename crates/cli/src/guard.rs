@@ -12,8 +12,10 @@ use clap::{Args, Subcommand};
 use custodia_api::Config;
 use custodia_events::{Inline, OsEntropy, SystemClock};
 use custodia_guard::{
-    COMPACT_MAGIC, Catalog, CatalogWriter, CompactSnapshot, EventPolicy, GuardService,
-    SnapshotPublicKey, SnapshotSignature, SnapshotSigningKey,
+    COMPACT_MAGIC, Catalog, CatalogWriter, Category, CompactSnapshot, EventPolicy, GuardService,
+    ListImported, ListKind, ListMeta, ListWrite, SnapshotPublicKey, SnapshotSignature,
+    SnapshotSigningKey, import_address_json, import_address_lines, import_domain_json,
+    import_domain_lines, import_ofac_sdn_xml,
 };
 use custodia_store::Store;
 use serde_json::json;
@@ -40,6 +42,9 @@ pub enum GuardCommand {
         #[command(flatten)]
         common: Common,
     },
+    /// Import a list file into the store, replacing that source's list of that kind (the
+    /// running service picks it up on its next import or restart).
+    Import(ImportArgs),
     /// Export the latest published snapshot, full and compact, signed when a key is given.
     Snapshot(SnapshotArgs),
     /// Make a snapshot signing key (file mode 0600; refuses to overwrite).
@@ -66,6 +71,23 @@ pub struct Common {
     /// TOML configuration file (store URL, `[guard]`); `CUSTODIA_*` variables override it.
     #[arg(long, short)]
     pub config: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// The list file.
+    file: PathBuf,
+    /// The list's name (owner of its rows: importing it again replaces them).
+    #[arg(long)]
+    source: String,
+    /// `ofac-sdn-xml`, `lines` or `json` (addresses); `hosts` or `hosts-json` (blocked hosts).
+    #[arg(long)]
+    format: String,
+    /// Category (sanctions, hack, mixer, phishing, scam); OFAC's XML is `sanctions`.
+    #[arg(long)]
+    category: Option<String>,
+    #[command(flatten)]
+    common: Common,
 }
 
 #[derive(Debug, Args)]
@@ -207,12 +229,104 @@ pub fn run(cmd: GuardCommand, out: &Output) -> Result<Outcome> {
             })
         }),
         GuardCommand::Snapshot(a) => runtime()?.block_on(snapshot(a, out)),
+        GuardCommand::Import(a) => runtime()?.block_on(import(a, out)),
     }
 }
 
 fn emit(out: &Output, results: Vec<(serde_json::Value, String)>) {
     let (values, lines): (Vec<_>, Vec<_>) = results.into_iter().unzip();
     out.emit(&json!({ "results": values }), || lines.join("\n"));
+}
+
+async fn import(a: ImportArgs, out: &Output) -> Result<Outcome> {
+    let text = std::fs::read_to_string(&a.file)
+        .with_context(|| format!("reading {} (a UTF-8 list file)", a.file.display()))?;
+    let category = match (a.category.as_deref(), a.format.as_str()) {
+        (Some(c), _) => Category::from_name(c)?,
+        (None, "ofac-sdn-xml") => Category::Sanctions,
+        (None, f) => bail!("--category is required for --format {f}"),
+    };
+    let meta = ListMeta::new(a.source.clone(), category, None)?;
+    let mut w = ListWrite {
+        source: a.source.clone(),
+        addresses: None,
+        blocked: None,
+        allowed: None,
+        events: Vec::new(),
+    };
+    let (accepted, rejected) = match a.format.as_str() {
+        "ofac-sdn-xml" | "lines" | "json" => {
+            let import = match a.format.as_str() {
+                "lines" => import_address_lines(&text, None, &meta),
+                "json" => import_address_json(&text, None, &meta)?,
+                _ => import_ofac_sdn_xml(&text, &meta)?,
+            };
+            w.events.push(ListImported::from_import(
+                &a.source,
+                ListKind::Addresses,
+                &import,
+            ));
+            let n = (import.entries.len(), import.rejected.len());
+            w.addresses = Some(import.entries);
+            n
+        }
+        "hosts" | "hosts-json" => {
+            let import = if a.format == "hosts" {
+                import_domain_lines(&text, &meta)
+            } else {
+                import_domain_json(&text, &meta)?
+            };
+            w.events.push(ListImported::from_import(
+                &a.source,
+                ListKind::BlockedDomains,
+                &import,
+            ));
+            let n = (import.entries.len(), import.rejected.len());
+            w.blocked = Some(import.entries);
+            n
+        }
+        f => bail!("--format {f} is not one of ofac-sdn-xml, lines, json, hosts, hosts-json"),
+    };
+    if accepted == 0 {
+        // A wrong file (an HTML error page, say) must not wipe a source.
+        bail!(
+            "{}: no valid entry ({rejected} rejected): nothing was changed",
+            a.file.display()
+        );
+    }
+    let cfg = Config::load(a.common.config.as_deref()).context("loading configuration")?;
+    let store = Store::open(cfg.store.url.expose(), cfg.store.max_connections)
+        .await
+        .context("opening the store")?;
+    let catalog = Arc::new(Catalog::new(
+        cfg.guard.checker().context("[guard]")?,
+        cfg.guard.poisoning_config(),
+        EventPolicy::default(),
+        cfg.guard.snapshots_kept,
+    ));
+    let mut writer = CatalogWriter::new(store, catalog, Arc::new(SystemClock));
+    writer.reload(&Inline).await.context("loading the lists")?;
+    let written = writer
+        .write_list(&Inline, "operator:cli", w)
+        .await
+        .context("writing the list")?;
+    let t = written.totals;
+    out.emit(
+        &json!({"status": "ok", "source": a.source, "accepted": accepted, "rejected": rejected,
+                "totals": {"addresses": t.addresses, "blocked": t.blocked, "allowed": t.allowed}}),
+        || {
+            format!(
+                "{}: {accepted} entries imported as `{}` ({rejected} rejected); lists now hold \
+                 {} addresses, {} blocked and {} allowed hosts",
+                a.file.display(),
+                a.source,
+                t.addresses,
+                t.blocked,
+                t.allowed
+            )
+        },
+    );
+    Ok(Outcome::Ok)
 }
 
 async fn snapshot(a: SnapshotArgs, out: &Output) -> Result<Outcome> {
