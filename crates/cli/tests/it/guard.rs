@@ -53,6 +53,42 @@ fn check_and_screen_offline_against_the_store() {
     );
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     assert!(text(&o).contains("not listed"), "{}", text(&o));
+    // Import a list, then the same address is flagged offline.
+    let list = dir.path().join("list.txt");
+    std::fs::write(
+        &list,
+        "0x52908400098527886e0f7030069857d2e4169ee7\nnot-an-address\n",
+    )
+    .unwrap();
+    let l = list.to_str().unwrap();
+    let import = [
+        "guard",
+        "import",
+        l,
+        "--source",
+        "internal",
+        "--format",
+        "lines",
+        "--category",
+        "scam",
+    ];
+    let o = custodia(&url, &import);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(text(&o).contains("1 entries imported"), "{}", text(&o));
+    let screen = [
+        "guard",
+        "screen",
+        "0x52908400098527886e0f7030069857d2e4169ee7",
+    ];
+    let o = custodia(&url, &screen);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(text(&o).contains("LISTED scam (internal)"), "{}", text(&o));
+    // A file with no valid entry changes nothing.
+    std::fs::write(&list, "<html>error</html>\n").unwrap();
+    let o = custodia(&url, &import);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    let o = custodia(&url, &screen);
+    assert_eq!(o.status.code(), Some(1), "still listed: {}", text(&o));
     let o = custodia(&url, &["guard", "screen", "0x1234"]);
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
     // Nothing published yet: a clear error, no file.
