@@ -86,3 +86,8 @@ CUSTODIA_STORE_URL="sqlite://$PWD/$OUT/service.db" \
 CUSTODIA_STORE_URL="sqlite://$PWD/$OUT/service.db" \
   $BIN/custodia report -q --month 2000-01 --out "$OUT/report-empty" >/dev/null
 python3 crates/report/tests/report_browser.py "$OUT/report" "$OUT/report-empty" "$OUT"
+
+# The browser extension (crates/guard-wasm): built with a signed sample snapshot and loaded
+# unpacked into headless Chromium; phishing hosts intercepted, official ones not, a listed
+# address flagged, tampered and foreign-key updates refused (screenshots guard-*.png).
+python3 crates/guard-wasm/tests/browser.py "$BIN/examples/sign_snapshot" "$OUT"

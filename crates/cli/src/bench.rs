@@ -550,7 +550,8 @@ fn guard(a: GuardBenchArgs, out: &Output) -> Result<Outcome> {
             "domains:   {} blocked, checker built in {:.2} s; check p50 {:.2} µs, p90 {:.2} µs, p99 {:.2} µs, mean {:.2} µs\n\
              \x20          blocked p50 {:.2} µs, unlisted p50 {:.2} µs, brand look-alikes p50 {:.2} µs\n\
              addresses: {} listed, index built in {:.2} s; lookups {:.2} M/s, parse + lookup {:.2} M/s (one thread), {:.2} M/s on {} threads\n\
-             snapshot:  {:.1} MB, built in {:.2} s, read and verified in {:.2} s, {:.2} M lookups/s",
+             snapshot:  {:.1} MB, built in {:.2} s, read and verified in {:.2} s, {:.2} M lookups/s\n\
+             compact:   {:.2} MB, built in {:.2} s, read and verified in {:.2} s, {:.2} M lookups/s",
             r.blocked_domains,
             r.domain_build_s,
             us(r.domain_check.p50_ns),
@@ -570,6 +571,10 @@ fn guard(a: GuardBenchArgs, out: &Output) -> Result<Outcome> {
             r.snapshot_write_s,
             r.snapshot_read_s,
             r.snapshot_lookups_per_s / 1e6,
+            r.compact_bytes as f64 / 1e6,
+            r.compact_write_s,
+            r.compact_read_s,
+            r.compact_lookups_per_s / 1e6,
         )
     });
     Ok(Outcome::Ok)

@@ -4,6 +4,7 @@ mod audit;
 mod bench;
 mod demo;
 mod fund;
+mod guard;
 mod health;
 mod login;
 mod monitor;
@@ -81,6 +82,9 @@ enum Command {
     Protect(protect::ProtectCommand),
     /// The monthly security report (HTML, Markdown, JSON, PDF), or check one against the store.
     Report(report::ReportArgs),
+    /// Threat intelligence: check hosts, screen addresses, export and sign snapshots.
+    #[command(subcommand)]
+    Guard(guard::GuardCommand),
 }
 
 /// How a command ended, beyond plain success.
@@ -111,6 +115,7 @@ fn main() -> ExitCode {
         Command::Token(cmd) => token::run(cmd, &out),
         Command::Protect(cmd) => protect::run(cmd, &out),
         Command::Report(args) => report::run(args, &out),
+        Command::Guard(cmd) => guard::run(cmd, &out),
     };
     match result {
         Ok(Outcome::Ok) => ExitCode::SUCCESS,

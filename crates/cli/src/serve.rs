@@ -163,11 +163,36 @@ pub async fn run(
         .ensure_pools()
         .await
         .context("creating the [fund] pools")?;
-    services
+    if let Some(path) = &config.guard.signing_key_file {
+        let key = crate::guard::read_signing_key(path).context("guard.signing_key_file")?;
+        tracing::info!(key_id = %key.public().key_id_hex(), "guard snapshots are signed");
+        services.guard.set_signer(key);
+    }
+    let loaded = services
         .guard
         .reload()
         .await
         .context("loading the guard's lists from the store")?;
+    // What is protected, said once at start-up: an operator sees a missing brand or an empty
+    // list here rather than in an incident.
+    let brands: Vec<String> = services
+        .guard
+        .catalog
+        .current()
+        .domains
+        .brands()
+        .iter()
+        .map(|b| b.name.clone())
+        .collect();
+    tracing::info!(
+        brands = brands.len(),
+        protected = %brands.join(", "),
+        addresses = loaded.totals.addresses,
+        blocked_hosts = loaded.totals.blocked,
+        allowed_hosts = loaded.totals.allowed,
+        snapshot_version = loaded.snapshot_version.unwrap_or(0),
+        "guard loaded"
+    );
     let mut background = Background::start(&services, &config);
     if let Some(a) = &anchoring {
         let stop = background.stop.subscribe();

@@ -264,6 +264,14 @@ pub struct BenchReport {
     pub snapshot_read_s: f64,
     /// Binary-search lookups per second in the verified snapshot (what a wallet does).
     pub snapshot_lookups_per_s: f64,
+    /// Compact snapshot (what the browser extension ships) size in bytes, same content.
+    pub compact_bytes: usize,
+    /// Seconds to build and encode it from the full snapshot.
+    pub compact_write_s: f64,
+    /// Seconds to read and verify it (hash and every Rice-coded value).
+    pub compact_read_s: f64,
+    /// Fingerprint lookups per second in it (hash + binary search).
+    pub compact_lookups_per_s: f64,
 }
 
 /// Runs every measurement once and reports.
@@ -376,6 +384,20 @@ pub fn run(cfg: BenchConfig) -> BenchReport {
     let snapshot_lookups_per_s = probes.len() as f64 / t.elapsed().as_secs_f64();
     std::hint::black_box(hits);
 
+    let t = Instant::now();
+    let compact = crate::CompactSnapshot::from_snapshot(&read).to_bytes();
+    let compact_write_s = t.elapsed().as_secs_f64();
+    let t = Instant::now();
+    let cread = crate::CompactSnapshot::from_bytes(&compact).expect("round trip");
+    let compact_read_s = t.elapsed().as_secs_f64();
+    let t = Instant::now();
+    let mut hits = 0usize;
+    for a in &probes {
+        hits += cread.address_category(a).is_some() as usize;
+    }
+    let compact_lookups_per_s = probes.len() as f64 / t.elapsed().as_secs_f64();
+    std::hint::black_box(hits);
+
     BenchReport {
         blocked_domains: cfg.blocked_domains,
         domain_build_s,
@@ -393,6 +415,10 @@ pub fn run(cfg: BenchConfig) -> BenchReport {
         snapshot_write_s,
         snapshot_read_s,
         snapshot_lookups_per_s,
+        compact_bytes: compact.len(),
+        compact_write_s,
+        compact_read_s,
+        compact_lookups_per_s,
     }
 }
 

@@ -79,7 +79,8 @@ pub struct ServedFile {
 }
 
 impl ServedFile {
-    fn new(bytes: Vec<u8>) -> Self {
+    /// The file and its SHA-256.
+    pub fn new(bytes: Vec<u8>) -> Self {
         let sha256 = Sha256::digest(&bytes).into();
         Self {
             bytes: bytes.into(),

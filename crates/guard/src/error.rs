@@ -84,6 +84,19 @@ pub enum GuardError {
         /// Hex content hash of the snapshot given.
         got_hash: String,
     },
+    /// A snapshot signature is malformed, made by a key that is not trusted, or does not match
+    /// the snapshot: the snapshot must not be used.
+    #[error("snapshot signature refused: {why}")]
+    Signature {
+        /// What is wrong (expected and got key ids, or which check failed).
+        why: String,
+    },
+    /// A snapshot signing key or public key cannot be read.
+    #[error("invalid snapshot signing key: {why}")]
+    SigningKey {
+        /// What is wrong (never the secret).
+        why: String,
+    },
     /// A configuration value is out of range or inconsistent.
     #[error("invalid configuration: {why}")]
     Config {

@@ -26,6 +26,9 @@ pub mod kinds {
     pub const POISONING_FLAGGED: &str = "guard.poisoning_flagged";
     /// A list was imported (payload [`super::ListImported`]).
     pub const LIST_IMPORTED: &str = "guard.list_imported";
+    /// One batch call's checks, clean ones included (payload [`super::ChecksCounted`]): what
+    /// the report's "addresses screened" and "domains checked" count.
+    pub const CHECKS_COUNTED: &str = "guard.checks_counted";
     /// An offline snapshot was published (payload: version, SHA-256, size and section counts;
     /// written by the service, not folded into [`super::GuardStats`]).
     pub const SNAPSHOT_PUBLISHED: &str = "guard.snapshot_published";
@@ -113,6 +116,21 @@ impl DomainChecked {
             warning_shown: v.level.is_alert(),
         }
     }
+}
+
+/// Payload of [`kinds::CHECKS_COUNTED`]: how many items one batch call checked, by outcome.
+/// Alerts also get their own events ([`AddressScreened`], [`DomainChecked`]); this one makes
+/// the report count checks as checks without an event per clean item.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChecksCounted {
+    /// Addresses screened (well-formed ones).
+    pub addresses: u64,
+    /// Of those, listed.
+    pub addresses_listed: u64,
+    /// Hosts checked (well-formed ones).
+    pub domains: u64,
+    /// Of those, by level (`none` is `domains` minus these).
+    pub domain_levels: LevelCounts,
 }
 
 /// Payload of [`kinds::POISONING_FLAGGED`].
@@ -234,6 +252,7 @@ payload_kinds! {
     PoisoningFlagged => kinds::POISONING_FLAGGED,
     ListImported => kinds::LIST_IMPORTED,
     SnapshotPublished => kinds::SNAPSHOT_PUBLISHED,
+    ChecksCounted => kinds::CHECKS_COUNTED,
 }
 
 /// A guard event, typed.
@@ -247,6 +266,8 @@ pub enum GuardEvent {
     PoisoningFlagged(PoisoningFlagged),
     /// [`kinds::LIST_IMPORTED`].
     ListImported(ListImported),
+    /// [`kinds::CHECKS_COUNTED`].
+    ChecksCounted(ChecksCounted),
 }
 
 impl GuardEvent {
@@ -257,6 +278,7 @@ impl GuardEvent {
             GuardEvent::DomainChecked(_) => kinds::DOMAIN_CHECKED,
             GuardEvent::PoisoningFlagged(_) => kinds::POISONING_FLAGGED,
             GuardEvent::ListImported(_) => kinds::LIST_IMPORTED,
+            GuardEvent::ChecksCounted(_) => kinds::CHECKS_COUNTED,
         }
     }
 
@@ -267,6 +289,7 @@ impl GuardEvent {
             GuardEvent::DomainChecked(p) => NewEvent::typed(time, actor, subject, p),
             GuardEvent::PoisoningFlagged(p) => NewEvent::typed(time, actor, subject, p),
             GuardEvent::ListImported(p) => NewEvent::typed(time, actor, subject, p),
+            GuardEvent::ChecksCounted(p) => NewEvent::typed(time, actor, subject, p),
         }
     }
 
@@ -277,6 +300,7 @@ impl GuardEvent {
             GuardEvent::DomainChecked(p) => serde_json::to_value(p),
             GuardEvent::PoisoningFlagged(p) => serde_json::to_value(p),
             GuardEvent::ListImported(p) => serde_json::to_value(p),
+            GuardEvent::ChecksCounted(p) => serde_json::to_value(p),
         }
         .expect("payloads serialise")
     }
@@ -302,6 +326,9 @@ impl GuardEvent {
             }
             kinds::LIST_IMPORTED => {
                 GuardEvent::ListImported(serde_json::from_value(p).map_err(bad)?)
+            }
+            kinds::CHECKS_COUNTED => {
+                GuardEvent::ChecksCounted(serde_json::from_value(p).map_err(bad)?)
             }
             _ => return Ok(None),
         }))
@@ -335,11 +362,11 @@ pub struct GuardStats {
     pub addresses_recorded: BTreeMap<Category, u64>,
     /// Blocked hosts newly recorded.
     pub domains_recorded: u64,
-    /// Addresses screened.
+    /// Addresses screened (every check, from [`ChecksCounted`]).
     pub addresses_screened: u64,
     /// Screenings that found the address listed, per worst category.
     pub address_hits: BTreeMap<Category, u64>,
-    /// Hosts checked.
+    /// Hosts checked (every check, from [`ChecksCounted`]).
     pub domains_checked: u64,
     /// Risk-domain alerts by level; `very_high` is the report's "very high risk domains".
     pub domain_alerts: LevelCounts,
@@ -367,22 +394,24 @@ impl GuardStats {
     /// Folds one event in.
     pub fn record(&mut self, e: &GuardEvent) {
         match e {
+            // Checks are counted by `ChecksCounted`; a screening or verdict event is an alert
+            // (or, with `record_clean`, a record of a clean check already counted there).
+            GuardEvent::ChecksCounted(p) => {
+                self.addresses_screened += p.addresses;
+                self.domains_checked += p.domains;
+            }
             GuardEvent::AddressScreened(p) => {
-                self.addresses_screened += 1;
                 if let Some(worst) = p.categories.iter().min() {
                     *self.address_hits.entry(*worst).or_default() += 1;
                 }
                 self.tx_warnings_shown += p.warning_shown as u64;
             }
-            GuardEvent::DomainChecked(p) => {
-                self.domains_checked += 1;
-                match p.level {
-                    RiskLevel::VeryHigh => self.domain_alerts.very_high += 1,
-                    RiskLevel::High => self.domain_alerts.high += 1,
-                    RiskLevel::Medium => self.domain_alerts.medium += 1,
-                    RiskLevel::None => {}
-                }
-            }
+            GuardEvent::DomainChecked(p) => match p.level {
+                RiskLevel::VeryHigh => self.domain_alerts.very_high += 1,
+                RiskLevel::High => self.domain_alerts.high += 1,
+                RiskLevel::Medium => self.domain_alerts.medium += 1,
+                RiskLevel::None => {}
+            },
             GuardEvent::PoisoningFlagged(p) => {
                 self.poisoning_flagged += 1;
                 if self.seen_lookalikes.insert(p.lookalike) {
@@ -436,6 +465,7 @@ impl GuardStats {
 
 /// The guard's kinds folded by [`GuardStats`] (snapshot publications are not counted).
 pub const STAT_KINDS: &[&str] = &[
+    kinds::CHECKS_COUNTED,
     kinds::ADDRESS_SCREENED,
     kinds::DOMAIN_CHECKED,
     kinds::POISONING_FLAGGED,
@@ -490,13 +520,13 @@ impl Tally for GuardStats {
                 "guard.addresses_screened",
                 "Addresses screened",
                 self.addresses_screened,
-                &[ADDRESS_SCREENED],
+                &[CHECKS_COUNTED],
             ),
             Figure::count(
                 "guard.domains_checked",
                 "Domains checked",
                 self.domains_checked,
-                &[DOMAIN_CHECKED],
+                &[CHECKS_COUNTED],
             ),
             Figure::count(
                 "guard.risk_domain_alerts",

@@ -5,6 +5,7 @@ mod address;
 mod addresses;
 pub mod bench;
 mod catalog;
+mod compact;
 mod domain;
 mod error;
 mod events;
@@ -13,6 +14,7 @@ mod meta;
 mod poisoning;
 mod ports;
 mod service;
+mod signature;
 mod snapshot;
 
 pub use address::Address;
@@ -20,6 +22,10 @@ pub use addresses::{AddressEntry, AddressHit, AddressIndex, CategoryCounts, Inse
 pub use catalog::{
     Catalog, CatalogError, CatalogWriter, Delta, ListTotals, ListWrite, ListWritten, Loaded,
     Published, ServedFile,
+};
+pub use compact::{
+    COMPACT_FORMAT, COMPACT_MAGIC, CompactCounts, CompactSnapshot, FINGERPRINT_BITS,
+    address_fingerprint, host_fingerprint,
 };
 pub use custodia_chain::{AddressKind, Chain};
 pub use domain::{
@@ -30,8 +36,9 @@ pub use domain::{
 };
 pub use error::GuardError;
 pub use events::{
-    AddressScreened, DomainChecked, GuardEvent, GuardStats, LevelCounts, ListImported, ListKind,
-    PoisoningFlagged, STAT_KINDS, ScreenContext, SnapshotPublished, SnapshotSections, kinds,
+    AddressScreened, ChecksCounted, DomainChecked, GuardEvent, GuardStats, LevelCounts,
+    ListImported, ListKind, PoisoningFlagged, STAT_KINDS, ScreenContext, SnapshotPublished,
+    SnapshotSections, kinds,
 };
 pub use import::{
     Import, Location, OFAC_FEATURE_PREFIX, Rejected, import_address_json, import_address_lines,
@@ -41,6 +48,9 @@ pub use meta::{Category, Date, ListMeta};
 pub use poisoning::{CounterpartyHistory, PoisoningConfig, PoisoningMatch, check_poisoning};
 pub use ports::{GuardLists, GuardReplace, GuardReplaced, GuardRepo, StoredSnapshot};
 pub use service::{AddressQuery, Batch, EventPolicy, GuardService, MAX_BATCH, PendingEvent};
+pub use signature::{
+    SIGNATURE_LEN, SIGNATURE_MAGIC, SnapshotPublicKey, SnapshotSignature, SnapshotSigningKey,
+};
 pub use snapshot::{
     DELTA_MAGIC, RemovedAddress, SNAPSHOT_FORMAT, SNAPSHOT_MAGIC, Snapshot, SnapshotCounts,
     SnapshotData, SnapshotDelta,

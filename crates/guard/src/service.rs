@@ -6,7 +6,9 @@ use std::sync::Arc;
 use custodia_primitives::AccountId;
 use serde::{Deserialize, Serialize};
 
-use crate::events::{AddressScreened, DomainChecked, GuardEvent, PoisoningFlagged, ScreenContext};
+use crate::events::{
+    AddressScreened, ChecksCounted, DomainChecked, GuardEvent, PoisoningFlagged, ScreenContext,
+};
 use crate::{
     Address, AddressIndex, Chain, DomainChecker, DomainVerdict, GuardError, PoisoningConfig,
     PoisoningMatch, Screening, Snapshot, check_poisoning,
@@ -113,7 +115,13 @@ impl GuardService {
                 }
                 Ok(s)
             })
-            .collect();
+            .collect::<Vec<_>>();
+        let mut counted = ChecksCounted::default();
+        for s in results.iter().flatten() {
+            counted.addresses += 1;
+            counted.addresses_listed += s.is_listed() as u64;
+        }
+        push_counted(&mut events, user, counted);
         Ok(Batch { results, events })
     }
 
@@ -140,7 +148,18 @@ impl GuardService {
                 }
                 Ok(v)
             })
-            .collect();
+            .collect::<Vec<_>>();
+        let mut counted = ChecksCounted::default();
+        for v in results.iter().flatten() {
+            counted.domains += 1;
+            match v.level {
+                crate::RiskLevel::VeryHigh => counted.domain_levels.very_high += 1,
+                crate::RiskLevel::High => counted.domain_levels.high += 1,
+                crate::RiskLevel::Medium => counted.domain_levels.medium += 1,
+                crate::RiskLevel::None => {}
+            }
+        }
+        push_counted(&mut events, user, counted);
         Ok(Batch { results, events })
     }
 
@@ -161,6 +180,21 @@ impl GuardService {
             .collect();
         (m, events)
     }
+}
+
+/// One count event per batch with at least one well-formed item: the checks are counted even
+/// when no alert is recorded.
+fn push_counted(events: &mut Vec<PendingEvent>, user: Option<&AccountId>, c: ChecksCounted) {
+    if c.addresses + c.domains == 0 {
+        return;
+    }
+    events.push(PendingEvent {
+        subject: match user {
+            Some(u) => format!("user:{}", u.as_str()),
+            None => "guard:checks".to_owned(),
+        },
+        event: GuardEvent::ChecksCounted(c),
+    });
 }
 
 fn subject(user: Option<&AccountId>, a: &Address) -> String {

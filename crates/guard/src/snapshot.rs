@@ -293,6 +293,21 @@ impl Snapshot {
         self.encode()
     }
 
+    /// The version and header hash a snapshot file claims, without verifying anything else
+    /// (what a signature check compares before the content is read).
+    pub fn peek_header(bytes: &[u8]) -> Result<(u64, [u8; 32]), GuardError> {
+        if bytes.len() < HEADER_LEN + HASH_LEN || &bytes[..8] != SNAPSHOT_MAGIC {
+            return Err(corrupt(
+                "not a custodia-guard snapshot (bad magic or too short)",
+            ));
+        }
+        let version = u64::from_le_bytes(bytes[12..20].try_into().unwrap());
+        Ok((
+            version,
+            bytes[HEADER_LEN..HEADER_LEN + HASH_LEN].try_into().unwrap(),
+        ))
+    }
+
     /// Reads and verifies a snapshot file: magic, format, SHA-256 of header and content, then
     /// every record (sorted, unique, indices in range, valid keys and dates). Nothing is
     /// trusted before the hash matches.

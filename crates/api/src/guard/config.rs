@@ -14,6 +14,7 @@ use crate::error::ConfigError;
 /// record_clean = false         # clean screenings / `none` verdicts: metrics only, no events
 /// max_list_bytes = 268435456   # largest list upload (OFAC's advanced XML is ~100 MB)
 /// snapshots_kept = 10          # published snapshots kept for deltas
+/// signing_key_file = "/etc/custodia/guard.key"  # `custodia guard keygen`; signs snapshots
 ///
 /// [[guard.brands]]             # added; a brand named like a default one replaces it
 /// name = "Example Exchange"
@@ -47,6 +48,9 @@ pub struct GuardConfig {
     pub max_list_bytes: usize,
     /// Published snapshots kept in the store (deltas can start from any of them).
     pub snapshots_kept: u32,
+    /// The Ed25519 key file snapshots are signed with (`custodia guard keygen`); without it the
+    /// signature and browser-extension endpoints answer `no_signing_key`.
+    pub signing_key_file: Option<std::path::PathBuf>,
 }
 
 impl Default for GuardConfig {
@@ -59,6 +63,7 @@ impl Default for GuardConfig {
             record_clean: false,
             max_list_bytes: 256 << 20,
             snapshots_kept: 10,
+            signing_key_file: None,
         }
     }
 }

@@ -70,6 +70,22 @@ fn snapshot() {}
     responses((status = 200, description = "The delta", content_type = "application/octet-stream"), (status = 304, description = "Unchanged"), (status = 400, body = ErrorBody, description = "`invalid_query`"), (status = 404, body = ErrorBody, description = "`no_snapshot`, `unknown_snapshot_version` (newer than the latest, or no longer stored)")))]
 fn delta() {}
 
+#[utoipa::path(get, path = "/v1/guard/snapshot/signature", security(("bearer" = [])), tag = "guard",
+    description = "Any operator. The latest snapshot's detached Ed25519 signature (122 bytes, docs/threat-intel.md §4.1); `X-Custodia-Key-Id` names the key.",
+    responses((status = 200, description = "The signature", content_type = "application/octet-stream"), (status = 404, body = ErrorBody, description = "`no_snapshot`, `no_signing_key`")))]
+fn signature() {}
+
+#[utoipa::path(get, path = "/v1/guard/extension/snapshot", tag = "guard",
+    params(("If-None-Match" = Option<String>, Header)),
+    description = "Public (no token). The latest snapshot in compact form for browser extensions (fingerprints, docs/threat-intel.md §4.2).",
+    responses((status = 200, description = "The compact snapshot", content_type = "application/octet-stream"), (status = 304, description = "Unchanged"), (status = 404, body = ErrorBody, description = "`no_snapshot`, `no_signing_key`")))]
+fn extension_snapshot() {}
+
+#[utoipa::path(get, path = "/v1/guard/extension/snapshot/signature", tag = "guard",
+    description = "Public (no token). The compact snapshot's detached signature.",
+    responses((status = 200, description = "The signature", content_type = "application/octet-stream"), (status = 404, body = ErrorBody, description = "`no_snapshot`, `no_signing_key`")))]
+fn extension_signature() {}
+
 #[utoipa::path(get, path = "/v1/guard/stats", security(("bearer" = [])), tag = "guard",
     params(("from" = Option<String>, Query, description = "`YYYY-MM-DD` or `YYYY-MM-DDTHH:MM:SS.mmmZ`, inclusive"), ("to" = Option<String>, Query, description = "exclusive; default now")),
     description = "Analyst or admin. The monthly report's guard figures, folded from the recorded `guard.*` events.",
@@ -88,6 +104,9 @@ fn stats() {}
         publish,
         snapshot,
         delta,
+        signature,
+        extension_snapshot,
+        extension_signature,
         stats
     ),
     components(schemas(

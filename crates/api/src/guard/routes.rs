@@ -39,6 +39,12 @@ pub fn routes<S: GuardStore>(state: GuardState<S>) -> Router {
         .route("/v1/guard/poisoning/check", post(poisoning::<S>))
         .route("/v1/guard/snapshot", get(snapshot::<S>))
         .route("/v1/guard/snapshot/delta", get(delta::<S>))
+        .route("/v1/guard/snapshot/signature", get(signature::<S>))
+        .route("/v1/guard/extension/snapshot", get(extension_snapshot::<S>))
+        .route(
+            "/v1/guard/extension/snapshot/signature",
+            get(extension_signature::<S>),
+        )
         .route("/v1/guard/stats", get(stats::<S>))
         .route(
             "/v1/admin/guard/lists/addresses",
@@ -70,6 +76,8 @@ fn error_code(e: &GuardError) -> &'static str {
         GuardError::Snapshot { .. }
         | GuardError::SnapshotHash { .. }
         | GuardError::DeltaBase { .. } => "invalid_snapshot",
+        GuardError::Signature { .. } => "invalid_signature",
+        GuardError::SigningKey { .. } => "invalid_signing_key",
         GuardError::Config { .. } => "invalid_config",
     }
 }
@@ -385,6 +393,52 @@ async fn snapshot<S: GuardStore>(
         &headers,
         &p.file,
         &[("x-custodia-snapshot-version", p.version.to_string())],
+    ))
+}
+
+/// The detached signature of the latest snapshot (docs/threat-intel.md §4.1).
+async fn signature<S: GuardStore>(
+    State(st): State<GuardState<S>>,
+    _op: Operator<AnyOperator>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let key = st.signer()?;
+    let p = st.catalog.published().ok_or_else(no_snapshot)?;
+    let sig = ServedFile::new(key.sign(&p.snapshot).to_bytes());
+    Ok(file_response(
+        &headers,
+        &sig,
+        &[
+            ("x-custodia-snapshot-version", p.version.to_string()),
+            ("x-custodia-key-id", key.public().key_id_hex()),
+        ],
+    ))
+}
+
+/// The compact snapshot for browser extensions. Public: users' browsers fetch it with no
+/// token, and it holds what the exchange wants every user to be warned about.
+async fn extension_snapshot<S: GuardStore>(
+    State(st): State<GuardState<S>>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let c = st.compact().await?;
+    Ok(file_response(
+        &headers,
+        &c.file,
+        &[("x-custodia-snapshot-version", c.version.to_string())],
+    ))
+}
+
+/// The compact snapshot's signature. Public, as the snapshot.
+async fn extension_signature<S: GuardStore>(
+    State(st): State<GuardState<S>>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let c = st.compact().await?;
+    Ok(file_response(
+        &headers,
+        &c.signature,
+        &[("x-custodia-snapshot-version", c.version.to_string())],
     ))
 }
 

@@ -4,10 +4,11 @@ use std::sync::Arc;
 
 use axum::extract::FromRef;
 use axum::http::StatusCode;
+use custodia_events::Offload as _;
 use custodia_events::{Clock, EventReader};
 use custodia_guard::{
-    Catalog, CatalogError, CatalogWriter, Delta, EventPolicy, GuardRepo, ListWrite, ListWritten,
-    Loaded, Published,
+    Catalog, CatalogError, CatalogWriter, CompactSnapshot, Delta, EventPolicy, GuardRepo,
+    ListWrite, ListWritten, Loaded, Published, ServedFile, SnapshotSigningKey,
 };
 
 use super::{GuardConfig, GuardMetrics};
@@ -41,6 +42,21 @@ pub struct GuardState<S> {
     pub metrics: Arc<GuardMetrics>,
     /// Bearer-token checks.
     pub auth: OperatorAuth,
+    /// The key published snapshots are signed with (`guard.signing_key_file`), if any.
+    pub signer: Option<Arc<SnapshotSigningKey>>,
+    /// The compact form of the latest snapshot and its signature, built once per version.
+    compact: Arc<tokio::sync::Mutex<Option<Arc<CompactFiles>>>>,
+}
+
+/// The extension's files for one published version.
+#[derive(Debug)]
+pub struct CompactFiles {
+    /// The snapshot version they were made from.
+    pub version: u64,
+    /// The compact snapshot.
+    pub file: ServedFile,
+    /// Its detached signature.
+    pub signature: ServedFile,
 }
 
 impl<S: Clone> Clone for GuardState<S> {
@@ -55,6 +71,8 @@ impl<S: Clone> Clone for GuardState<S> {
             offload: self.offload.clone(),
             metrics: self.metrics.clone(),
             auth: self.auth.clone(),
+            signer: self.signer.clone(),
+            compact: self.compact.clone(),
         }
     }
 }
@@ -101,7 +119,54 @@ impl<S: GuardStore> GuardState<S> {
             offload: Blocking::unlimited(),
             metrics: Arc::new(GuardMetrics::register(metrics)),
             auth,
+            signer: None,
+            compact: Arc::new(tokio::sync::Mutex::new(None)),
         }
+    }
+
+    /// Signs published snapshots with `key` from now on: the signature endpoints and the
+    /// browser extension's files are served only with a key.
+    pub fn set_signer(&mut self, key: SnapshotSigningKey) {
+        self.signer = Some(Arc::new(key));
+    }
+
+    pub(super) fn signer(&self) -> Result<&SnapshotSigningKey, ApiError> {
+        self.signer.as_deref().ok_or_else(|| {
+            ApiError::new(
+                StatusCode::NOT_FOUND,
+                "no_signing_key",
+                "snapshots are not signed here: set guard.signing_key_file \
+                 (custodia guard keygen) and restart",
+            )
+        })
+    }
+
+    /// The compact snapshot of the latest version and its signature (built on first request
+    /// per version, off the async threads).
+    pub(super) async fn compact(&self) -> Result<Arc<CompactFiles>, ApiError> {
+        self.signer()?;
+        let key = self.signer.clone().expect("checked just above");
+        let p = self.catalog.published().ok_or_else(no_snapshot)?;
+        let mut cache = self.compact.lock().await;
+        if let Some(c) = cache.as_ref().filter(|c| c.version == p.version) {
+            return Ok(c.clone());
+        }
+        let snap = p.snapshot.clone();
+        let files = self
+            .offload
+            .run(Box::new(move || {
+                let c = CompactSnapshot::from_snapshot(&snap);
+                CompactFiles {
+                    version: c.version(),
+                    signature: ServedFile::new(key.sign_compact(&c).to_bytes()),
+                    file: ServedFile::new(c.to_bytes()),
+                }
+            }))
+            .await
+            .map_err(|e| ApiError::internal(format!("building the compact snapshot: {}", e.0)))?;
+        let files = Arc::new(files);
+        *cache = Some(files.clone());
+        Ok(files)
     }
 
     /// Rebuilds the guard from storage (every list and the latest published snapshot) and

@@ -380,9 +380,10 @@ pub struct GuardStatsResponse {
     pub to: String,
     /// Guard events read.
     pub events: u64,
-    /// Whether clean results are recorded too (`guard.record_clean`); when `false`,
-    /// `addresses_screened` and `domains_checked` count alerts only and clean traffic is in
-    /// Prometheus (`custodia_guard_checks_total`).
+    /// Whether clean results are recorded as their own events too (`guard.record_clean`).
+    /// Either way `addresses_screened` and `domains_checked` count every check (one
+    /// `guard.checks_counted` event per batch call); alerts are `address_hits` and
+    /// `domain_alerts`.
     pub record_clean: bool,
     /// The counts folded from the guard's events.
     pub stats: GuardStatsView,

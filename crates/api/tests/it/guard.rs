@@ -1152,7 +1152,9 @@ async fn stats_fold_the_recorded_events() {
             r.text()
         );
         assert_eq!(s["domains_recorded"], 2);
-        assert_eq!(s["addresses_screened"], 1, "alerts only");
+        // Checks are counted as checks (clean ones too), alerts as alerts.
+        assert_eq!(s["addresses_screened"], 2);
+        assert_eq!(s["domains_checked"], 4);
         assert_eq!(s["address_hits"], json!({"sanctions": 1}));
         assert_eq!(
             s["domain_alerts"],
@@ -1183,7 +1185,8 @@ async fn stats_fold_the_recorded_events() {
             r.text()
         );
         assert_eq!(r.json["report"]["risk_domain_alerts"], 2);
-        assert_eq!(r.json["events"], 5);
+        // 1 screening alert, 3 verdicts of medium and above, 1 poisoning flag, 2 batch counts.
+        assert_eq!(r.json["events"], 7);
         let r = get(&h, "/v1/guard/stats?to=2025-12-31", ADMIN, &[]).await;
         assert_eq!(r.json["events"], 0, "{}", r.text());
         for q in [
@@ -1368,4 +1371,90 @@ async fn guard_routes_are_documented() {
         r.json["components"]["securitySchemes"]["bearer"]["scheme"],
         "bearer"
     );
+}
+
+/// Signed snapshots: without a key the signature and extension endpoints say so; with one, the
+/// full snapshot's signature verifies under the key, and the compact snapshot for browser
+/// extensions is public, signed, and finds what the full one lists.
+#[tokio::test]
+async fn signed_snapshots_and_the_extension_files() {
+    use custodia_guard::{CompactSnapshot, SnapshotSignature, SnapshotSigningKey};
+    for mut h in harnesses("guard_signed").await {
+        let r = upload(
+            &h,
+            "/v1/admin/guard/lists/addresses?format=lines&source=ofac-sdn&category=sanctions",
+            ADMIN,
+            format!("{LISTED_EVM}\n"),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+        // No key configured: a clear 404, never an unsigned file.
+        for path in [
+            "/v1/guard/snapshot/signature",
+            "/v1/guard/extension/snapshot",
+            "/v1/guard/extension/snapshot/signature",
+        ] {
+            let r = get(&h, path, SERVICE, &[]).await;
+            assert_eq!(r.code(), "no_signing_key", "{path}: {}", r.text());
+        }
+        let key = SnapshotSigningKey::from_seed(&[9; 32]);
+        let public = key.public();
+        h.app.guard.set_signer(key);
+        h.router = h.app.router();
+        let r = get(&h, "/v1/guard/extension/snapshot", SERVICE, &[]).await;
+        assert_eq!(r.code(), "no_snapshot", "{}", r.text());
+        let r = post(&h, "/v1/admin/guard/snapshots", ADMIN, json!({})).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+
+        let full = get(&h, "/v1/guard/snapshot", SERVICE, &[]).await;
+        let sig = get(&h, "/v1/guard/snapshot/signature", SERVICE, &[]).await;
+        assert_eq!(sig.status, StatusCode::OK, "{}", sig.text());
+        assert_eq!(sig.header("x-custodia-key-id"), public.key_id_hex());
+        let sig = SnapshotSignature::from_bytes(&sig.body).unwrap();
+        let snap = sig.open(&full.body, &[public]).unwrap();
+        assert_eq!(snap.version(), 1);
+        // The twin: another key is refused.
+        let other = SnapshotSigningKey::from_seed(&[10; 32]).public();
+        assert!(sig.open(&full.body, &[other]).is_err());
+
+        // The extension's files need no token.
+        let c = send(
+            &h,
+            "GET",
+            "/v1/guard/extension/snapshot",
+            None,
+            &[],
+            Body::empty(),
+        )
+        .await;
+        assert_eq!(c.status, StatusCode::OK, "{}", c.text());
+        assert_eq!(c.header("x-custodia-snapshot-version"), "1");
+        let cs = send(
+            &h,
+            "GET",
+            "/v1/guard/extension/snapshot/signature",
+            None,
+            &[],
+            Body::empty(),
+        )
+        .await;
+        let compact = SnapshotSignature::from_bytes(&cs.body)
+            .unwrap()
+            .open_compact(&c.body, &[public])
+            .unwrap();
+        let listed = Address::parse_any(LISTED_EVM).unwrap();
+        assert!(compact.address_category(&listed).is_some());
+        assert!(c.body.len() < full.body.len());
+        // A flipped byte in the compact file: refused under the same signature.
+        let mut bad = c.body.clone();
+        let n = bad.len() - 1;
+        bad[n] ^= 1;
+        assert!(
+            SnapshotSignature::from_bytes(&cs.body)
+                .unwrap()
+                .open_compact(&bad, &[public])
+                .is_err()
+        );
+        assert_eq!(CompactSnapshot::from_bytes(&c.body).unwrap(), compact);
+    }
 }

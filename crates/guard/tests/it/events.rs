@@ -112,6 +112,15 @@ fn stats_fold_from_the_event_log() {
             kinds::POISONING_FLAGGED,
             serde_json::json!({"chain":"evm","lookalike":addr,"imitates":real,"prefix_len":4,"suffix_len":4,"warning_shown":true}),
         ),
+        // The checks themselves: two batch calls' counts (clean checks included).
+        ev(
+            kinds::CHECKS_COUNTED,
+            serde_json::json!({"addresses":5,"addresses_listed":1,"domains":0,"domain_levels":{"very_high":0,"high":0,"medium":0}}),
+        ),
+        ev(
+            kinds::CHECKS_COUNTED,
+            serde_json::json!({"addresses":0,"addresses_listed":0,"domains":10,"domain_levels":{"very_high":1,"high":1,"medium":1}}),
+        ),
         ev("api_key.created", serde_json::json!({"user":"u1"})),
     ];
     let s = GuardStats::from_events(log.iter().map(|(k, v)| (k.as_str(), v))).unwrap();
@@ -121,9 +130,9 @@ fn stats_fold_from_the_event_log() {
         serde_json::json!({
             "addresses_recorded": {"sanctions": 4, "mixer": 1, "phishing": 7, "scam": 2},
             "domains_recorded": 3,
-            "addresses_screened": 2,
+            "addresses_screened": 5,
             "address_hits": {"sanctions": 1},
-            "domains_checked": 4,
+            "domains_checked": 10,
             "domain_alerts": {"very_high": 1, "high": 1, "medium": 1},
             "poisoning_flagged": 2,
             "lookalikes_caught": 1,
@@ -172,14 +181,32 @@ fn service_batches_record_alerts_only() {
     assert!(b.results[0].as_ref().unwrap().is_listed());
     assert!(!b.results[1].as_ref().unwrap().is_listed());
     assert!(b.results[2].is_err());
-    assert_eq!(b.events.len(), 1);
+    // The alert, and the count of both well-formed checks (the clean one included).
+    assert_eq!(b.events.len(), 2);
     assert_eq!(b.events[0].subject, "user:u-1");
+    assert_eq!(b.events[0].event.kind(), kinds::ADDRESS_SCREENED);
+    assert_eq!(
+        b.events[1].event,
+        GuardEvent::ChecksCounted(custodia_guard::ChecksCounted {
+            addresses: 2,
+            addresses_listed: 1,
+            ..Default::default()
+        })
+    );
     let b = svc
         .check_domains(None, &["google.com".into(), "okx-login.com".into()])
         .unwrap();
     assert_eq!(b.results.len(), 2);
-    assert_eq!(b.events.len(), 1);
+    assert_eq!(b.events.len(), 2);
     assert_eq!(b.events[0].subject, "domain:okx-login.com");
+    assert_eq!(b.events[1].subject, "guard:checks");
+    let GuardEvent::ChecksCounted(c) = &b.events[1].event else {
+        panic!("{:?}", b.events[1]);
+    };
+    assert_eq!((c.domains, c.domain_levels.very_high), (2, 1));
+    // Nothing well-formed: nothing counted.
+    let b = svc.check_domains(None, &["".into()]).unwrap();
+    assert!(b.events.is_empty());
     let too_many = vec![String::from("a.com"); MAX_BATCH + 1];
     assert!(svc.check_domains(None, &too_many).is_err());
     let real = Address::parse_any("0xa9d1e08c7793af67e9d92fe308d5697fb81d3e43").unwrap();

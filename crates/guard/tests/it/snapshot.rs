@@ -236,3 +236,207 @@ fn deltas_reproduce_the_next_snapshot() {
     );
     assert_eq!(d.apply(&v2).unwrap().to_bytes(), v3.to_bytes());
 }
+
+mod signatures {
+    use super::*;
+    use custodia_guard::{SIGNATURE_LEN, SnapshotPublicKey, SnapshotSignature, SnapshotSigningKey};
+
+    fn key(seed: u8) -> SnapshotSigningKey {
+        SnapshotSigningKey::from_seed(&[seed; 32])
+    }
+
+    #[test]
+    fn a_signed_snapshot_opens_with_the_trusted_key() {
+        let snap = Snapshot::build(&sample(), 7, CREATED).unwrap();
+        let bytes = snap.to_bytes();
+        let k = key(1);
+        let sig = k.sign(&snap).to_bytes();
+        assert_eq!(sig.len(), SIGNATURE_LEN);
+        let read = SnapshotSignature::from_bytes(&sig).unwrap();
+        assert_eq!(read.key_id, k.public().key_id());
+        // Several trusted keys (a rotation): the id picks the right one.
+        let opened = read.open(&bytes, &[key(2).public(), k.public()]).unwrap();
+        assert_eq!(opened, snap);
+        // The public key's text form and the key file round-trip.
+        let p = SnapshotPublicKey::parse_hex(&k.public().to_hex()).unwrap();
+        assert_eq!(p, k.public());
+        let text = k.to_key_file_text();
+        assert!(text.contains(&p.key_id_hex()));
+        let again = SnapshotSigningKey::from_key_file_text(&text).unwrap();
+        assert_eq!(again.public(), k.public());
+    }
+
+    #[test]
+    fn untrusted_forged_or_mismatched_signatures_are_refused() {
+        let snap = Snapshot::build(&sample(), 7, CREATED).unwrap();
+        let bytes = snap.to_bytes();
+        let k = key(1);
+        let sig = k.sign(&snap);
+        // Signed by a key that is not trusted: the error names both ids.
+        let e = sig.open(&bytes, &[key(2).public()]).unwrap_err();
+        let msg = e.to_string();
+        assert!(matches!(e, GuardError::Signature { .. }), "{e}");
+        assert!(msg.contains(&k.public().key_id_hex()), "{msg}");
+        assert!(msg.contains(&key(2).public().key_id_hex()), "{msg}");
+        // A flipped signature bit.
+        let mut forged = sig;
+        forged.signature[5] ^= 1;
+        let e = forged.open(&bytes, &[k.public()]).unwrap_err();
+        assert!(e.to_string().contains("does not verify"), "{e}");
+        // A signature claiming another hash (re-signed fields without the key) fails too.
+        let mut other = sig;
+        other.hash[0] ^= 1;
+        assert!(other.open(&bytes, &[k.public()]).is_err());
+        // A validly signed, different snapshot: the signature is not for these bytes.
+        let newer = Snapshot::build(&sample(), 8, CREATED).unwrap();
+        let e = sig.open(&newer.to_bytes(), &[k.public()]).unwrap_err();
+        assert!(e.to_string().contains("version 7"), "{e}");
+        // A tampered snapshot body under an intact signature: the content hash refuses it.
+        let mut tampered = bytes.clone();
+        let last = tampered.len() - 3;
+        tampered[last] ^= 0x20;
+        assert!(matches!(
+            sig.open(&tampered, &[k.public()]).unwrap_err(),
+            GuardError::SnapshotHash { .. }
+        ));
+        // Malformed signature files.
+        let good = sig.to_bytes();
+        assert!(SnapshotSignature::from_bytes(&good[..100]).is_err());
+        let mut magic = good.clone();
+        magic[0] = b'X';
+        assert!(SnapshotSignature::from_bytes(&magic).is_err());
+        // Keys: not hex, wrong length, two key lines.
+        assert!(SnapshotPublicKey::parse_hex("zz").is_err());
+        assert!(SnapshotPublicKey::parse_hex(&"g".repeat(64)).is_err());
+        let two = format!("{}\n{}\n", "11".repeat(32), "22".repeat(32));
+        assert!(matches!(
+            SnapshotSigningKey::from_key_file_text(&two).unwrap_err(),
+            GuardError::SigningKey { .. }
+        ));
+    }
+}
+
+mod compact {
+    use super::*;
+    use custodia_guard::bench::{synthetic_addresses, synthetic_domains};
+    use custodia_guard::{CompactSnapshot, SnapshotSigningKey};
+    use sha2::{Digest as _, Sha256};
+
+    #[test]
+    fn lookups_match_the_full_snapshot() {
+        let full = Snapshot::build(&sample(), 7, CREATED).unwrap();
+        let c = CompactSnapshot::from_snapshot(&full);
+        let bytes = c.to_bytes();
+        let read = CompactSnapshot::from_bytes(&bytes).unwrap();
+        assert_eq!(read, c);
+        assert_eq!(read.version(), 7);
+        assert_eq!(read.brands(), full.brands());
+        // Every listed address is found with its most severe category; an unlisted one is not.
+        for e in &sample().addresses {
+            let worst = full.lookup_address(&e.address)[0].category;
+            assert_eq!(
+                read.address_category(&e.address),
+                Some(worst),
+                "{}",
+                e.address
+            );
+        }
+        let clean = Address::parse_any("0x52908400098527886e0f7030069857d2e4169ee7").unwrap();
+        assert_eq!(read.address_category(&clean), None);
+        // Hosts: label-suffix semantics, as the full lists.
+        let h = Host::parse("https://www.drainer-kit.xyz/claim").unwrap();
+        assert_eq!(
+            read.find_blocked(&h),
+            Some(("drainer-kit.xyz", Category::Phishing))
+        );
+        assert_eq!(read.find_blocked(&Host::parse("kit.xyz").unwrap()), None);
+        let h = Host::parse("app.okx-ventures.example").unwrap();
+        assert_eq!(read.find_allowed(&h), Some("okx-ventures.example"));
+        assert_eq!(
+            read.find_allowed(&Host::parse("okx.example").unwrap()),
+            None
+        );
+        // Canonical: built twice, the same bytes.
+        assert_eq!(CompactSnapshot::from_snapshot(&full).to_bytes(), bytes);
+    }
+
+    #[test]
+    fn compact_is_small_where_the_full_format_is_not() {
+        // 100k addresses and 30k hosts: a tenth of the 1M + 300k (the full-size figure
+        // is `custodia bench guard`'s, docs/BENCHMARKS.md).
+        let mut data = SnapshotData {
+            addresses: synthetic_addresses(100_000, 5),
+            blocked: synthetic_domains(30_000, 6)
+                .into_iter()
+                .map(|h| entry(&h, Category::Phishing, "feed"))
+                .collect(),
+            allowed: vec![],
+            brands: default_brands(),
+        };
+        data.allowed.push(entry(
+            "okx-ventures.example",
+            Category::Phishing,
+            "internal",
+        ));
+        let full = Snapshot::build(&data, 1, CREATED).unwrap();
+        let c = CompactSnapshot::from_snapshot(&full);
+        let (fb, cb) = (full.to_bytes().len(), c.to_bytes().len());
+        let per_item = (cb as f64) / 130_000.0;
+        // About 25 bits of Rice code and 4 of category per entry at this size (3.66 bytes); at
+        // 1M + 300k the gaps are smaller and it is ~3.3 bytes (docs/BENCHMARKS.md).
+        assert!(per_item < 3.8, "{cb} bytes: {per_item:.2} bytes per entry");
+        assert!(fb > 8 * cb, "full {fb} vs compact {cb}");
+        for e in data.addresses.iter().step_by(997) {
+            assert!(c.address_category(&e.address).is_some());
+        }
+    }
+
+    /// `bytes` with the header hash recomputed: what a forger without the key could make, so
+    /// the decoder's own checks are reached.
+    fn rehash(mut bytes: Vec<u8>) -> Vec<u8> {
+        let header = 44;
+        let mut h = Sha256::new();
+        h.update(&bytes[..header]);
+        h.update(&bytes[header + 32..]);
+        let d = h.finalize();
+        bytes[header..header + 32].copy_from_slice(&d);
+        bytes
+    }
+
+    #[test]
+    fn tampered_or_hostile_compact_files_are_refused() {
+        let full = Snapshot::build(&sample(), 7, CREATED).unwrap();
+        let c = CompactSnapshot::from_snapshot(&full);
+        let bytes = c.to_bytes();
+        let mut flipped = bytes.clone();
+        flipped[100] ^= 4;
+        assert!(matches!(
+            CompactSnapshot::from_bytes(&flipped).unwrap_err(),
+            GuardError::SnapshotHash { .. }
+        ));
+        // Rehashed hostile edits: every one is an error, never a panic.
+        for i in (0..bytes.len()).filter(|i| !(44..76).contains(i)) {
+            for bit in [0x01u8, 0x80] {
+                let mut b = bytes.clone();
+                b[i] ^= bit;
+                let _ = CompactSnapshot::from_bytes(&rehash(b));
+            }
+        }
+        // A count no stream can hold is refused before allocating.
+        let mut huge = bytes.clone();
+        huge[28..32].copy_from_slice(&u32::MAX.to_le_bytes());
+        let e = CompactSnapshot::from_bytes(&rehash(huge)).unwrap_err();
+        assert!(e.to_string().contains("cannot fit"), "{e}");
+        for n in [0, 10, 75, bytes.len() - 1] {
+            assert!(CompactSnapshot::from_bytes(&bytes[..n]).is_err());
+        }
+        // Signatures: the compact signature opens it; a full snapshot's signature of the same
+        // content does not.
+        let k = SnapshotSigningKey::from_seed(&[3; 32]);
+        let sig = k.sign_compact(&c);
+        assert_eq!(sig.open_compact(&bytes, &[k.public()]).unwrap(), c);
+        let full_sig = k.sign(&full);
+        assert!(full_sig.open_compact(&bytes, &[k.public()]).is_err());
+        assert!(sig.open(&full.to_bytes(), &[k.public()]).is_err());
+    }
+}

@@ -1,0 +1,164 @@
+// Custodia Guard's service worker. Every top-level navigation is checked locally, in wasm,
+// against the signed snapshot (the same Rust rules the exchange's API runs); nothing about the
+// pages a user opens leaves the browser. The only request this extension makes is the snapshot
+// update from the exchange's URL, which carries no query and no user data.
+import init, { Guard } from "./custodia_guard_wasm.js";
+
+const CONFIG_URL = chrome.runtime.getURL("config.json");
+const DB = "custodia-guard";
+
+let guard = null; // the Guard in use (a verified snapshot)
+let config = null;
+const allowedHosts = new Set(); // hosts the user chose to open anyway (this session)
+const lastSafe = new Map(); // tab id -> last committed URL that was not intercepted
+let lastCheckMs = null;
+
+// --- storage: the verified snapshot and its signature, as bytes, in IndexedDB ----------------
+function db() {
+  return new Promise((resolve, reject) => {
+    const r = indexedDB.open(DB, 1);
+    r.onupgradeneeded = () => r.result.createObjectStore("files");
+    r.onsuccess = () => resolve(r.result);
+    r.onerror = () => reject(r.error);
+  });
+}
+async function idb(mode, fn) {
+  const d = await db();
+  return new Promise((resolve, reject) => {
+    const tx = d.transaction("files", mode);
+    const req = fn(tx.objectStore("files"));
+    tx.oncomplete = () => resolve(req && req.result);
+    tx.onerror = () => reject(tx.error);
+  });
+}
+const getFile = (k) => idb("readonly", (s) => s.get(k));
+const putFiles = (files) =>
+  idb("readwrite", (s) => {
+    for (const [k, v] of Object.entries(files)) s.put(v, k);
+  });
+
+async function setStatus(patch) {
+  const { status = {} } = await chrome.storage.local.get("status");
+  await chrome.storage.local.set({ status: { ...status, ...patch } });
+}
+
+function describe(g) {
+  return { version: g.version(), hash: g.hash(), keyId: g.keyId(), counts: JSON.parse(g.counts()) };
+}
+
+// --- start: the stored snapshot if it verifies, else the one shipped with the extension -----
+async function start() {
+  await init({ module_or_path: chrome.runtime.getURL("custodia_guard_wasm_bg.wasm") });
+  config = await (await fetch(CONFIG_URL)).json();
+  const keys = config.trustedKeys.join(" ");
+  const stored = await getFile("snapshot");
+  const storedSig = await getFile("signature");
+  if (stored && storedSig) {
+    try {
+      guard = new Guard(new Uint8Array(stored), new Uint8Array(storedSig), keys);
+    } catch (e) {
+      // Storage is not trusted either: a snapshot that no longer verifies is dropped.
+      await setStatus({ storedRefused: String(e) });
+    }
+  }
+  if (!guard) {
+    const [s, sig] = await Promise.all(
+      ["snapshot.bin", "snapshot.sig"].map(async (f) =>
+        new Uint8Array(await (await fetch(chrome.runtime.getURL(f))).arrayBuffer())),
+    );
+    guard = new Guard(s, sig, keys); // shipped files that fail to verify: the build is broken
+  }
+  await setStatus({ active: describe(guard) });
+  chrome.alarms.create("update", { periodInMinutes: config.updateMinutes || 360 });
+}
+const ready = start();
+
+// --- updates: fetch, verify the signature with the pinned keys, refuse rollbacks, swap -------
+async function update() {
+  await ready;
+  const at = new Date().toISOString();
+  try {
+    const get = async (url) => {
+      const r = await fetch(url, { cache: "no-store", credentials: "omit" });
+      if (!r.ok) throw new Error(`${url}: HTTP ${r.status}`);
+      return new Uint8Array(await r.arrayBuffer());
+    };
+    const [s, sig] = await Promise.all([get(config.snapshotUrl), get(config.signatureUrl)]);
+    let next;
+    try {
+      next = new Guard(s, sig, config.trustedKeys.join(" "));
+    } catch (e) {
+      throw new Error(`refused: ${e}`);
+    }
+    if (next.version() < guard.version()) {
+      throw new Error(`refused: version ${next.version()} is older than the installed ${guard.version()}`);
+    }
+    await putFiles({ snapshot: s.buffer, signature: sig.buffer });
+    guard = next;
+    const res = { ok: true, at, ...describe(next) };
+    await setStatus({ active: describe(next), lastUpdate: res });
+    return res;
+  } catch (e) {
+    // The snapshot in use stays in use: a failed or forged update changes nothing.
+    const res = { ok: false, at, error: String(e.message || e) };
+    await setStatus({ lastUpdate: res });
+    return res;
+  }
+}
+chrome.alarms.onAlarm.addListener((a) => {
+  if (a.name === "update") update();
+});
+
+// --- navigation ------------------------------------------------------------------------------
+function check(url) {
+  const t0 = performance.now();
+  const r = JSON.parse(guard.checkUrl(url));
+  lastCheckMs = performance.now() - t0;
+  return r;
+}
+
+chrome.webNavigation.onCommitted.addListener((d) => {
+  if (d.frameId === 0 && /^https?:/.test(d.url)) lastSafe.set(d.tabId, d.url);
+});
+chrome.tabs.onRemoved.addListener((id) => lastSafe.delete(id));
+
+chrome.webNavigation.onBeforeNavigate.addListener(async (d) => {
+  if (d.frameId !== 0 || !/^https?:/.test(d.url)) return;
+  await ready;
+  const r = check(d.url);
+  if (r.status !== "ok" || !r.block) return;
+  if (allowedHosts.has(r.verdict.host)) return;
+  const info = { url: d.url, back: lastSafe.get(d.tabId) || null, verdict: r.verdict };
+  const page = chrome.runtime.getURL("warning.html") + "#" + encodeURIComponent(JSON.stringify(info));
+  await chrome.tabs.update(d.tabId, { url: page });
+});
+
+// --- messages from the warning page, the status page and the content script -----------------
+chrome.runtime.onMessage.addListener((msg, sender, reply) => {
+  (async () => {
+    await ready;
+    // Only the extension's own pages may lift a warning or trigger an update; a web page's
+    // renderer (where the content script runs) can only ask about an address.
+    const own = sender.url && sender.url.startsWith(chrome.runtime.getURL(""));
+    if (!own && msg.type !== "screen") return { error: "not allowed from a web page" };
+    switch (msg.type) {
+      case "proceed": // the user chose to open the site anyway: only for this browser session
+        allowedHosts.add(msg.host);
+        return { ok: true };
+      case "screen":
+        return JSON.parse(guard.screenAddress(msg.text));
+      case "update":
+        return update();
+      case "status": {
+        const { status = {} } = await chrome.storage.local.get("status");
+        return { ...status, active: describe(guard), lastCheckMs, config: {
+          snapshotUrl: config.snapshotUrl, trustedKeys: config.trustedKeys } };
+      }
+      case "check": // the status page's "check a site" box
+        return check(msg.url);
+      default:
+        return { error: `unknown message ${msg.type}` };
+    }
+  })().then(reply, (e) => reply({ error: String(e) }));
+  return true; // the reply comes asynchronously
+});

@@ -1,0 +1,63 @@
+// On web pages: when an address is pasted or typed into a field, ask the extension (locally)
+// whether a list names it, and flag the field before the user sends anything. Only the text
+// that looks like an address is passed, and only to the extension's own service worker.
+(() => {
+  const SHAPES = [
+    /\b0x[0-9a-fA-F]{40}\b/g, // EVM
+    /\b(?:bc1|tb1)[02-9ac-hj-np-z]{11,71}\b/gi, // Bitcoin bech32
+    /\b[13][1-9A-HJ-NP-Za-km-z]{25,34}\b/g, // Bitcoin base58
+    /\bT[1-9A-HJ-NP-Za-km-z]{33}\b/g, // TRON
+    /\b[1-9A-HJ-NP-Za-km-z]{32,44}\b/g, // Solana
+  ];
+  const candidates = (text) => {
+    const out = new Set();
+    for (const re of SHAPES) for (const m of text.matchAll(re)) out.add(m[0]);
+    return [...out].slice(0, 8);
+  };
+  const banner = (field, hit) => {
+    field.dataset.custodiaFlag = "listed";
+    field.style.outline = "3px solid #a31515";
+    let b = field.custodiaBanner;
+    if (!b) {
+      b = document.createElement("div");
+      b.setAttribute("role", "alert");
+      b.dataset.custodiaBanner = "1";
+      b.style.cssText = "background:#a31515;color:#fff;padding:6px 10px;font:14px system-ui;margin:4px 0;border-radius:4px";
+      field.insertAdjacentElement("afterend", b);
+      field.custodiaBanner = b;
+    }
+    const h = hit.hits[0];
+    b.textContent = `Custodia Guard: ${hit.address} is listed (${h.category}, source ${h.source}${h.label ? ", " + h.label : ""}). Do not send funds to it.`;
+  };
+  const clear = (field) => {
+    if (field.dataset.custodiaFlag !== "listed") return;
+    delete field.dataset.custodiaFlag;
+    field.style.outline = "";
+    field.custodiaBanner?.remove();
+    field.custodiaBanner = null;
+  };
+  const inspect = async (field, text) => {
+    let flagged = false;
+    for (const c of candidates(text || "")) {
+      let r;
+      try {
+        r = await chrome.runtime.sendMessage({ type: "screen", text: c });
+      } catch {
+        return; // the extension was reloaded: nothing to say
+      }
+      if (r && r.status === "ok" && r.listed) {
+        banner(field, r);
+        flagged = true;
+        break;
+      }
+    }
+    if (!flagged) clear(field);
+  };
+  const isField = (t) => t instanceof HTMLInputElement || t instanceof HTMLTextAreaElement;
+  document.addEventListener("paste", (e) => {
+    if (isField(e.target)) inspect(e.target, e.clipboardData?.getData("text") || "");
+  }, true);
+  document.addEventListener("input", (e) => {
+    if (isField(e.target)) inspect(e.target, e.target.value);
+  }, true);
+})();

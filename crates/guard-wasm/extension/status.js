@@ -1,0 +1,25 @@
+// The options page: which signed list is in use, the last update's result, a manual check.
+const $ = (id) => document.getElementById(id);
+async function show() {
+  const s = await chrome.runtime.sendMessage({ type: "status" });
+  $("version").textContent = s.active.version;
+  $("hash").textContent = s.active.hash;
+  $("key").textContent = s.active.keyId;
+  $("blocked").textContent = s.active.counts.blocked;
+  $("addresses").textContent = s.active.counts.addresses;
+  const u = s.lastUpdate;
+  $("update").textContent = !u ? "never" : u.ok ? `ok at ${u.at} (version ${u.version})` : `failed at ${u.at}: ${u.error}`;
+  $("update").dataset.ok = u ? String(u.ok) : "";
+  $("lastcheck").textContent = s.lastCheckMs == null ? "none yet" : `${s.lastCheckMs.toFixed(3)} ms`;
+  document.body.dataset.ready = "1";
+}
+$("refresh").addEventListener("click", async () => {
+  document.body.dataset.ready = "";
+  await chrome.runtime.sendMessage({ type: "update" });
+  await show();
+});
+$("check").addEventListener("click", async () => {
+  const r = await chrome.runtime.sendMessage({ type: "check", url: $("url").value });
+  $("result").textContent = JSON.stringify(r, null, 2);
+});
+show();
