@@ -301,7 +301,10 @@ fn make(a: MakeArgs, out: &Output) -> Result<Outcome> {
             "\nCheck it later with: custodia report verify --report {}",
             a.out.join("report.json").display()
         ));
-        for (flag, dir) in [("--round", &a.round), ("--previous-round", &a.previous_round)] {
+        for (flag, dir) in [
+            ("--round", &a.round),
+            ("--previous-round", &a.previous_round),
+        ] {
             if let Some(d) = dir {
                 s.push_str(&format!(" {flag} {}", d.display()));
             }

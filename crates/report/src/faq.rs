@@ -243,11 +243,9 @@ pub(crate) fn answers(r: &Report, month: Month) -> Vec<FaqEntry> {
                 ]
                 .map(String::from),
             );
-            let share = if created > 0 {
-                format!(" ({})", percent((bound * 10_000 / created) as i64))
-            } else {
-                String::new()
-            };
+            let share = (bound * 10_000)
+                .checked_div(created)
+                .map_or_else(String::new, |bp| format!(" ({})", percent(bp as i64)));
             format!(
                 "Keys are created behind a second factor, can be bound to IP addresses, sign every request, and are deleted when left unused. In {} {} keys were created, {} of them bound to IP addresses{share}, and {} idle keys were purged.",
                 month.long_name(),

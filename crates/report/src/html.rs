@@ -154,9 +154,9 @@ fn section(h: &mut String, s: &Section, month: &str) {
         a = esc(&s.about)
     );
     if !s.recorded {
-        let _ = write!(
+        let _ = writeln!(
             h,
-            "<p class=\"empty\">Nothing recorded: this service wrote no events of its kinds ({}) in {}. No figure is shown rather than an invented one.</p></section>\n",
+            "<p class=\"empty\">Nothing recorded: this service wrote no events of its kinds ({}) in {}. No figure is shown rather than an invented one.</p></section>",
             esc(&s.trace.kinds.join(", ")),
             esc(month)
         );
@@ -201,9 +201,9 @@ fn section(h: &mut String, s: &Section, month: &str) {
             kinds = esc(&f.trace.kinds.join(", ")),
         );
     }
-    let _ = write!(
+    let _ = writeln!(
         h,
-        "</tbody></table><p class=\"muted\">Section total: {}.</p></section>\n",
+        "</tbody></table><p class=\"muted\">Section total: {}.</p></section>",
         esc(&trace_cell(&s.trace))
     );
 }
@@ -211,9 +211,9 @@ fn section(h: &mut String, s: &Section, month: &str) {
 fn por(h: &mut String, p: Option<&PorSection>, month: &str) {
     h.push_str("<section id=\"por\" data-section=\"por\"><h2>Proof of reserves</h2>");
     let Some(p) = p else {
-        let _ = write!(
+        let _ = writeln!(
             h,
-            "<p class=\"empty\">No proof-of-reserves round was given for {}. No reserve figure is shown rather than an invented one.</p></section>\n",
+            "<p class=\"empty\">No proof-of-reserves round was given for {}. No reserve figure is shown rather than an invented one.</p></section>",
             esc(month)
         );
         return;
