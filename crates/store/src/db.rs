@@ -50,6 +50,10 @@ pub struct Store {
     /// in-memory SQLite database, which exists on one connection only.
     claims_pool: Option<AnyPool>,
     pub(crate) claims: crate::replay::ClaimWriter,
+    /// The login assessments' group-commit writer (see `login.rs`).
+    pub(crate) login_writer: crate::login::LoginWriter,
+    /// The order checks' group reader (see `protect.rs`).
+    pub(crate) protect_reader: crate::protect::StateReader,
 }
 
 pub(crate) type Tx = Transaction<'static, Any>;
@@ -90,6 +94,8 @@ impl Store {
             backend,
             claims_pool: None,
             claims: Default::default(),
+            login_writer: Default::default(),
+            protect_reader: Default::default(),
         };
         store.migrate().await?;
         let claims = AnyPoolOptions::new().acquire_timeout(Duration::from_secs(30));
@@ -218,6 +224,8 @@ impl Store {
             backend,
             claims_pool: None,
             claims: Default::default(),
+            login_writer: Default::default(),
+            protect_reader: Default::default(),
         };
         let version = match store.schema_version().await {
             Ok(v) => v,
@@ -381,6 +389,19 @@ impl Store {
     #[doc(hidden)]
     pub async fn execute_raw_for_tests(&self, sql: &str) -> Result<u64, StoreError> {
         Ok(sqlx::query(sql).execute(&self.pool).await?.rows_affected())
+    }
+
+    /// The same database without the background writers' handles, for those writers' own tasks
+    /// (a task holding a handle to its own queue would never see it close).
+    pub(crate) fn detached(&self) -> Store {
+        Store {
+            pool: self.pool.clone(),
+            backend: self.backend,
+            claims_pool: None,
+            claims: Default::default(),
+            login_writer: Default::default(),
+            protect_reader: Default::default(),
+        }
     }
 
     /// Begins a write transaction holding the event-log lock, and reads the chain head.
