@@ -641,6 +641,18 @@ pub(crate) fn values_sql(head: &str, cols: usize, rows: usize, tail: &str) -> St
     sql
 }
 
+/// `$1, $2, …` for an `IN (…)` list of `n` values, padded to the next power of two (the caller
+/// binds its last value again for the padding): few distinct statements, so each connection's
+/// prepared-statement cache keeps hitting. Returns the list and the padded length.
+pub(crate) fn in_list(n: usize) -> (String, usize) {
+    let padded = n.max(1).next_power_of_two();
+    let list = (1..=padded)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    (list, padded)
+}
+
 /// Runs a store operation and reports its failure as the ports' [`RepoError`].
 pub(crate) async fn db<T>(op: impl Future<Output = Result<T, StoreError>>) -> RepoResult<T> {
     op.await.map_err(RepoError::from)

@@ -36,7 +36,7 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 use tokio::sync::{mpsc, oneshot};
 
-use crate::db::{Tx, db, values_sql};
+use crate::db::{Tx, db, in_list, values_sql};
 use crate::{Store, StoreError};
 
 /// Records waiting for the writer before callers wait for room.
@@ -591,17 +591,14 @@ async fn apply(store: &Store, ops: &[&Op]) -> Result<Vec<Done>, StoreError> {
     users.dedup();
     let mut accounts: HashMap<String, Account> = HashMap::with_capacity(users.len());
     for chunk in users.chunks(ROWS) {
-        let list = (1..=chunk.len())
-            .map(|i| format!("${i}"))
-            .collect::<Vec<_>>()
-            .join(", ");
+        let (list, padded) = in_list(chunk.len());
         let sql = format!(
             "SELECT user_id, profile, failures, last_failure_ms, locked_until_ms \
              FROM login_accounts WHERE user_id IN ({list})"
         );
         let mut q = sqlx::query(&sql);
-        for u in chunk {
-            q = q.bind((*u).to_owned());
+        for i in 0..padded {
+            q = q.bind(chunk[i.min(chunk.len() - 1)].to_owned());
         }
         for r in q.fetch_all(&mut *tx).await? {
             accounts.insert(
@@ -755,9 +752,46 @@ async fn apply(store: &Store, ops: &[&Op]) -> Result<Vec<Done>, StoreError> {
         }
         q.execute(&mut *tx).await?;
     }
-    // The sources' counters, after this batch's rows are in: one query per failure (failures
-    // are the rare path; an attack's failures share sources and are counted once).
-    let mut counted: HashMap<(&str, i64), u32> = HashMap::new();
+    // The sources' counters, after this batch's rows are in: every distinct (source, window)
+    // the batch's failures need, counted in one round trip per chunk.
+    let mut keys: Vec<(&str, i64)> = Vec::new();
+    for op in ops {
+        if let Op::Failure {
+            ip, subnet, since, ..
+        } = op
+        {
+            keys.push((ip.as_str(), since.as_millis()));
+            keys.push((subnet.as_str(), since.as_millis()));
+        }
+    }
+    keys.sort_unstable();
+    keys.dedup();
+    let mut counted: HashMap<(&str, i64), u32> = HashMap::with_capacity(keys.len());
+    for chunk in keys.chunks(ROWS) {
+        let sql = (0..chunk.len())
+            .map(|i| {
+                format!(
+                    "SELECT CAST({i} AS BIGINT) AS k, COUNT(*) AS n FROM login_failures \
+                     WHERE source = ${} AND at_ms >= ${}",
+                    2 * i + 1,
+                    2 * i + 2
+                )
+            })
+            .collect::<Vec<_>>()
+            .join(" UNION ALL ");
+        let mut q = sqlx::query(&sql);
+        for (source, since) in chunk {
+            q = q.bind((*source).to_owned()).bind(*since);
+        }
+        for r in q.fetch_all(&mut *tx).await? {
+            let k: i64 = r.try_get("k")?;
+            let key = usize::try_from(k)
+                .ok()
+                .and_then(|k| chunk.get(k))
+                .ok_or_else(|| StoreError::corrupt("login_failures", "count key"))?;
+            counted.insert(*key, count(&r, "n")?);
+        }
+    }
     let mut out = Vec::with_capacity(ops.len());
     for (op, brute) in ops.iter().zip(done) {
         let Op::Failure {
@@ -767,29 +801,16 @@ async fn apply(store: &Store, ops: &[&Op]) -> Result<Vec<Done>, StoreError> {
             out.push(Done::Unit);
             continue;
         };
-        let mut n = [0u32; 2];
-        for (k, source) in [ip, subnet].into_iter().enumerate() {
-            let key = (source.as_str(), since.as_millis());
-            n[k] = match counted.get(&key) {
-                Some(c) => *c,
-                None => {
-                    let r = sqlx::query(
-                        "SELECT COUNT(*) AS n FROM login_failures WHERE source = $1 AND at_ms >= $2",
-                    )
-                    .bind(source.clone())
-                    .bind(since.as_millis())
-                    .fetch_one(&mut *tx)
-                    .await?;
-                    let c = count(&r, "n")?;
-                    counted.insert(key, c);
-                    c
-                }
-            };
-        }
+        let n = |source: &str| {
+            counted
+                .get(&(source, since.as_millis()))
+                .copied()
+                .unwrap_or(0)
+        };
         out.push(Done::Failure(FailureRecorded {
             brute: brute.unwrap_or_default(),
-            accounts_failed_from_ip: n[0],
-            accounts_failed_from_subnet: n[1],
+            accounts_failed_from_ip: n(ip),
+            accounts_failed_from_subnet: n(subnet),
         }));
     }
     Store::append_in(&mut tx, seq, hash, events).await?;

@@ -24,7 +24,7 @@ use sqlx::any::AnyRow;
 
 use tokio::sync::{Semaphore, mpsc, oneshot};
 
-use crate::db::{Tx, db};
+use crate::db::{Tx, db, in_list};
 use crate::{Store, StoreError};
 
 fn ts(v: Option<i64>) -> Option<Timestamp> {
@@ -581,15 +581,12 @@ async fn read_batch(
     let mut users: Vec<&str> = batch.iter().map(|a| a.user.as_str()).collect();
     users.sort_unstable();
     users.dedup();
-    let list = (1..=users.len())
-        .map(|i| format!("${i}"))
-        .collect::<Vec<_>>()
-        .join(", ");
+    let (list, padded) = in_list(users.len());
     let sql =
         format!("SELECT user_id, {ACCOUNT_COLS} FROM protect_accounts WHERE user_id IN ({list})");
     let mut q = sqlx::query(&sql);
-    for u in &users {
-        q = q.bind((*u).to_owned());
+    for i in 0..padded {
+        q = q.bind(users[i.min(users.len() - 1)].to_owned());
     }
     let mut out = HashMap::with_capacity(users.len());
     for r in q.fetch_all(&store.pool).await? {

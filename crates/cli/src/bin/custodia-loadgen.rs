@@ -17,8 +17,8 @@
 //! listed.
 //!
 //! **login**: the login assessment (`POST /v1/login/assess`). Creates a service token, then each
-//! connection sends logins of `--login-users` synthetic users (each from its own address and
-//! device; `--failure-percent` of them wrong passwords). Every response must be HTTP 200 with
+//! connection sends logins of `--login-users` synthetic users (each from its own address, /24
+//! and device; `--failure-percent` of them wrong passwords). Every response must be HTTP 200 with
 //! a decision; the mix of decisions is printed.
 //!
 //! **protect**: the derivatives order check (`POST /v1/protect/orders/check`). Starts a
@@ -516,7 +516,10 @@ mod login {
             };
             let body = json!({
                 "user": format!("lg-{u}"),
-                "ip": format!("10.{}.{}.{}", (u >> 16) & 255, (u >> 8) & 255, u & 255),
+                // Each user on a network of its own (a /24 per user for up to 65,536 users),
+                // as home users are: a shared /24 would collect every user's occasional typo
+                // and, rightly, be treated as a spraying source.
+                "ip": format!("10.{}.{}.{}", (u >> 8) & 255, u & 255, 1 + ((u >> 16) & 127)),
                 "device_id": format!("dev-{u}"),
                 "user_agent": "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36",
                 "outcome": outcome,
