@@ -587,9 +587,9 @@ async fn sqlite_pragmas(
         .await?;
     let busy = format!("PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}");
     sqlx::query(&busy).execute(&mut *conn).await?;
-    // 16 MiB of page cache per connection (SQLite's default is 2 MiB): the rows every request
-    // reads (login histories, accounts) stay in the connection instead of being copied in from
-    // the OS on each read. Memory is taken only as pages are used.
+    // 16 MiB of page cache per connection (SQLite's default is 2 MiB), taken only as pages are
+    // used. It keeps the hot rows of read-mostly tables in the connection; under a steady
+    // writer WAL mode invalidates it at each commit, so it does not save the login path's reads.
     sqlx::query("PRAGMA cache_size = -16384")
         .execute(&mut *conn)
         .await?;
