@@ -578,7 +578,7 @@ mod protect {
     }
 
     fn cooled(u: u64) -> bool {
-        u % 10 == 0
+        u.is_multiple_of(10)
     }
 
     impl Load for Protect {
@@ -595,7 +595,7 @@ mod protect {
             z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
             z ^= z >> 31;
             let u = z % self.users;
-            let reduce = (z >> 40) % 7 == 0;
+            let reduce = (z >> 40).is_multiple_of(7);
             let side = if reduce { "sell" } else { "buy" };
             let body = json!({
                 "user": format!("pu-{u}"),
@@ -852,7 +852,7 @@ mod guard {
             drop(entries);
             import(
                 &mut c,
-                &a,
+                a,
                 "/v1/admin/guard/lists/addresses?format=lines&source=loadgen&category=phishing",
                 lines,
             )
@@ -863,7 +863,7 @@ mod guard {
                 .collect();
             import(
                 &mut c,
-                &a,
+                a,
                 "/v1/admin/guard/lists/domains?format=lines&source=loadgen",
                 lines,
             )
@@ -880,7 +880,7 @@ mod guard {
         .await?;
         let token = op["token"].as_str().context("token")?.to_owned();
         let t = Instant::now();
-        let bodies = bodies(&a);
+        let bodies = bodies(a);
         eprintln!(
             "{} request bodies of {} {} built in {:.1} s ({} bytes each on average)",
             bodies.len(),
