@@ -2,8 +2,8 @@
 //! credential stuffing (one source, many accounts) and password spraying (one subnet, many
 //! accounts, few tries each).
 //!
-//! The transitions are pure; the store applies them inside one transaction per login, so
-//! concurrent failures from any instance serialise on the account's row and survive restarts.
+//! The transitions are pure; the store applies them under its write lock (one transaction per
+//! batch of logins), so concurrent failures from any instance serialise and survive restarts.
 
 use custodia_events::Timestamp;
 use serde::{Deserialize, Serialize};

@@ -1,7 +1,8 @@
 //! The storage the login defence needs. `custodia-store` implements it for SQLite and
-//! PostgreSQL. Every check-and-record is one transaction that locks the account's row, so
-//! concurrent logins and withdrawals from any instance serialise, and nothing lives only in a
-//! process: lockouts, failure counters and histories survive restarts.
+//! PostgreSQL. Every check-and-record runs inside a transaction that holds the store's write
+//! lock (several assessments' records may share one: group commit), so concurrent logins and
+//! withdrawals from any instance serialise, and nothing lives only in a process: lockouts,
+//! failure counters and histories survive restarts.
 
 use std::future::Future;
 
@@ -52,6 +53,22 @@ pub struct FailedLogin<'a> {
     pub ip: &'a str,
     /// Its /24 or /48.
     pub subnet: &'a str,
+    /// Failures from the source count from here (the stuffing and spraying window's start).
+    pub since: Timestamp,
+}
+
+/// What recording a failed password left: the account's brute-force state and the source's
+/// counters, all as of the commit that recorded it (so concurrent failures from other requests
+/// and other instances are counted, not only the ones read before).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct FailureRecorded {
+    /// The account's brute-force state after this failure.
+    pub brute: BruteState,
+    /// Distinct accounts that failed from this IP since [`FailedLogin::since`], this one included.
+    pub accounts_failed_from_ip: u32,
+    /// Distinct accounts that failed from this subnet since [`FailedLogin::since`], this one
+    /// included.
+    pub accounts_failed_from_subnet: u32,
 }
 
 /// A successful login the service accepted, to learn from.
@@ -154,15 +171,17 @@ pub trait LoginRepo: Send + Sync {
         changes_since: Timestamp,
     ) -> impl Future<Output = RepoResult<AccountView>> + Send;
 
-    /// Records a failed password check in one transaction: the account's brute-force state
-    /// moves by `policy` (read under a row lock), the (IP, subnet, account) failure is noted,
-    /// and `event` is appended. Returns the new state.
+    /// Records a failed password check atomically: the account's brute-force state moves by
+    /// `policy` (read under the write lock), the (IP, subnet, account) failure is noted, and
+    /// `event` is appended. Returns the new state and the source's counters as of the commit.
+    /// The store may commit several assessments' records in one transaction (group commit);
+    /// the call returns once its own record is durable.
     fn record_failure(
         &self,
         failure: &FailedLogin<'_>,
         policy: &BrutePolicy,
         event: NewEvent,
-    ) -> impl Future<Output = RepoResult<BruteState>> + Send;
+    ) -> impl Future<Output = RepoResult<FailureRecorded>> + Send;
 
     /// Records an accepted login in one transaction: the profile learns it, the failure count
     /// starts again, a new device becomes a security change, and `events` are appended.

@@ -223,16 +223,18 @@ impl<R: LoginRepo, G: GeoLookup> LoginService<R, G> {
                     at: input.at,
                     ip: &ip,
                     subnet,
+                    since: input.at.minus_millis(self.settings.spray.window_ms),
                 };
                 let provisional = failed(&self.settings.rules, &facts);
                 let after = self
                     .repo
                     .record_failure(&failure, brute, event_for(&provisional))
                     .await?;
-                facts.locked_until = brute.locked(&after, input.at);
-                facts.accounts_failed_from_ip = facts.accounts_failed_from_ip.saturating_add(1);
-                facts.accounts_failed_from_subnet =
-                    facts.accounts_failed_from_subnet.saturating_add(1);
+                // The counters as of the commit: failures recorded meanwhile by concurrent
+                // requests (here or on other instances) count too.
+                facts.locked_until = brute.locked(&after.brute, input.at);
+                facts.accounts_failed_from_ip = after.accounts_failed_from_ip;
+                facts.accounts_failed_from_subnet = after.accounts_failed_from_subnet;
                 let a = failed(&self.settings.rules, &facts);
                 if a.decision != provisional.decision {
                     // The failure itself tipped a lock: say so in the log as well.

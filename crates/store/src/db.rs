@@ -50,6 +50,10 @@ pub struct Store {
     /// in-memory SQLite database, which exists on one connection only.
     claims_pool: Option<AnyPool>,
     pub(crate) claims: crate::replay::ClaimWriter,
+    /// The login assessments' group-commit writer (see `login.rs`).
+    pub(crate) login_writer: crate::login::LoginWriter,
+    /// The order checks' group reader (see `protect.rs`).
+    pub(crate) protect_reader: crate::protect::StateReader,
 }
 
 pub(crate) type Tx = Transaction<'static, Any>;
@@ -90,6 +94,8 @@ impl Store {
             backend,
             claims_pool: None,
             claims: Default::default(),
+            login_writer: Default::default(),
+            protect_reader: Default::default(),
         };
         store.migrate().await?;
         let claims = AnyPoolOptions::new().acquire_timeout(Duration::from_secs(30));
@@ -218,6 +224,8 @@ impl Store {
             backend,
             claims_pool: None,
             claims: Default::default(),
+            login_writer: Default::default(),
+            protect_reader: Default::default(),
         };
         let version = match store.schema_version().await {
             Ok(v) => v,
@@ -381,6 +389,19 @@ impl Store {
     #[doc(hidden)]
     pub async fn execute_raw_for_tests(&self, sql: &str) -> Result<u64, StoreError> {
         Ok(sqlx::query(sql).execute(&self.pool).await?.rows_affected())
+    }
+
+    /// The same database without the background writers' handles, for those writers' own tasks
+    /// (a task holding a handle to its own queue would never see it close).
+    pub(crate) fn detached(&self) -> Store {
+        Store {
+            pool: self.pool.clone(),
+            backend: self.backend,
+            claims_pool: None,
+            claims: Default::default(),
+            login_writer: Default::default(),
+            protect_reader: Default::default(),
+        }
     }
 
     /// Begins a write transaction holding the event-log lock, and reads the chain head.
@@ -566,6 +587,12 @@ async fn sqlite_pragmas(
         .await?;
     let busy = format!("PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}");
     sqlx::query(&busy).execute(&mut *conn).await?;
+    // 16 MiB of page cache per connection (SQLite's default is 2 MiB), taken only as pages are
+    // used. It keeps the hot rows of read-mostly tables in the connection; under a steady
+    // writer WAL mode invalidates it at each commit, so it does not save the login path's reads.
+    sqlx::query("PRAGMA cache_size = -16384")
+        .execute(&mut *conn)
+        .await?;
     Ok(())
 }
 
@@ -618,6 +645,18 @@ pub(crate) fn values_sql(head: &str, cols: usize, rows: usize, tail: &str) -> St
     }
     sql.push_str(tail);
     sql
+}
+
+/// `$1, $2, …` for an `IN (…)` list of `n` values, padded to the next power of two (the caller
+/// binds its last value again for the padding): few distinct statements, so each connection's
+/// prepared-statement cache keeps hitting. Returns the list and the padded length.
+pub(crate) fn in_list(n: usize) -> (String, usize) {
+    let padded = n.max(1).next_power_of_two();
+    let list = (1..=padded)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    (list, padded)
 }
 
 /// Runs a store operation and reports its failure as the ports' [`RepoError`].

@@ -3,19 +3,48 @@
 //! transaction (`write_tx`), which serialises writers (SQLite `BEGIN IMMEDIATE`, PostgreSQL the
 //! event-head row lock): a read-modify-write of an account's state inside it is atomic across
 //! instances.
+//!
+//! The assessment path (failures, accepted logins, refusals) is group-committed: one writer
+//! task per store takes every record waiting, applies them in arrival order inside ONE write
+//! transaction (accounts read once, written back in multi-row upserts, events appended in
+//! one go), commits, and answers each caller. Batch size follows the load: while one batch
+//! commits the next gathers. Because the batch holds the same write lock as every other
+//! writer, what held per record still holds per batch:
+//! - an account's brute-force state moves from the value read under the lock, so N concurrent
+//!   failures (same or other instance) count N;
+//! - the per-IP and per-subnet counters a failure returns are counted in the batch's
+//!   transaction after its rows are written: every failure committed before, or in the same
+//!   batch, is included (the counters as of the commit);
+//! - a caller hears `Ok` only after the commit; a batch that fails is retried record by record,
+//!   so one bad record cannot fail its neighbours.
+//!
+//! Across instances sharing PostgreSQL each instance has its own writer; their batches
+//! serialise on the event-head row lock (`SELECT … FOR UPDATE`), so counts stay exact. On
+//! SQLite `BEGIN IMMEDIATE` serialises them the same way (one file, one writer at a time).
 
-use custodia_events::{NewEvent, RepoResult, Timestamp};
+use std::collections::HashMap;
+use std::sync::{Arc, OnceLock};
+
+use custodia_events::{NewEvent, RepoError, RepoResult, Timestamp};
 use custodia_login::{
-    AccountView, BrutePolicy, BruteState, FailedLogin, IntelFindings, LastLogin, LearnedLogin,
-    LoginRepo, LoginState, Observation, Profile, SecurityChange, WithdrawFacts, WithdrawPolicy,
-    WithdrawVerdict, WithdrawalRequest, screen,
+    AccountView, BrutePolicy, BruteState, FailedLogin, FailureRecorded, IntelFindings, LastLogin,
+    LearnedLogin, LoginRepo, LoginState, Observation, Profile, SecurityChange, WithdrawFacts,
+    WithdrawPolicy, WithdrawVerdict, WithdrawalRequest, screen,
 };
 use custodia_primitives::AccountId;
 use sqlx::Row;
 use sqlx::any::AnyRow;
+use tokio::sync::{mpsc, oneshot};
 
-use crate::db::{Tx, db};
+use crate::db::{Tx, db, in_list, values_sql};
 use crate::{Store, StoreError};
+
+/// Records waiting for the writer before callers wait for room.
+const QUEUE: usize = 8_192;
+/// Records per transaction.
+const BATCH: usize = 512;
+/// Rows per multi-row statement (the upsert of accounts has five parameters a row).
+const ROWS: usize = 200;
 
 const DAY_MS: i64 = 86_400_000;
 
@@ -58,21 +87,6 @@ fn brute_from(r: &AnyRow) -> Result<BruteState, StoreError> {
     })
 }
 
-async fn distinct_accounts(
-    store: &Store,
-    source: &str,
-    since: Timestamp,
-) -> Result<u32, StoreError> {
-    let row =
-        sqlx::query("SELECT COUNT(*) AS n FROM login_failures WHERE source = $1 AND at_ms >= $2")
-            .bind(source.to_owned())
-            .bind(since.as_millis())
-            .fetch_one(&store.pool)
-            .await?;
-    let n: i64 = row.try_get("n")?;
-    Ok(u32::try_from(n).unwrap_or(u32::MAX))
-}
-
 impl LoginRepo for Store {
     async fn login_state(
         &self,
@@ -82,28 +96,30 @@ impl LoginRepo for Store {
         since: Timestamp,
     ) -> RepoResult<LoginState> {
         db(async {
+            // One round trip: the account's row (if any) and both sources' counters.
             let row = sqlx::query(
-                "SELECT profile, failures, last_failure_ms, locked_until_ms FROM login_accounts \
-                 WHERE user_id = $1",
+                "SELECT a.profile, a.failures, a.last_failure_ms, a.locked_until_ms, \
+                 (SELECT COUNT(*) FROM login_failures WHERE source = $2 AND at_ms >= $3) AS ip_n, \
+                 (SELECT COUNT(*) FROM login_failures WHERE source = $4 AND at_ms >= $5) AS net_n \
+                 FROM (SELECT 1 AS one) o LEFT JOIN login_accounts a ON a.user_id = $1",
             )
             .bind(user.as_str().to_owned())
-            .fetch_optional(&self.pool)
+            .bind(format!("ip:{ip}"))
+            .bind(since.as_millis())
+            .bind(format!("net:{subnet}"))
+            .bind(since.as_millis())
+            .fetch_one(&self.pool)
             .await?;
-            let (profile, brute) = match &row {
-                Some(r) => (profile_from(r.try_get("profile")?)?, brute_from(r)?),
+            let failures: Option<i64> = row.try_get("failures")?;
+            let (profile, brute) = match failures {
+                Some(_) => (profile_from(row.try_get("profile")?)?, brute_from(&row)?),
                 None => (None, BruteState::default()),
             };
             Ok(LoginState {
                 profile,
                 brute,
-                accounts_failed_from_ip: distinct_accounts(self, &format!("ip:{ip}"), since)
-                    .await?,
-                accounts_failed_from_subnet: distinct_accounts(
-                    self,
-                    &format!("net:{subnet}"),
-                    since,
-                )
-                .await?,
+                accounts_failed_from_ip: count(&row, "ip_n")?,
+                accounts_failed_from_subnet: count(&row, "net_n")?,
             })
         })
         .await
@@ -174,81 +190,37 @@ impl LoginRepo for Store {
         f: &FailedLogin<'_>,
         policy: &BrutePolicy,
         event: NewEvent,
-    ) -> RepoResult<BruteState> {
-        db(async {
-            let (mut tx, seq, hash) = self.write_tx().await?;
-            let row = account(&mut tx, f.user).await?;
-            let next = policy.on_failure(brute_from(&row)?, f.at);
-            sqlx::query(
-                "UPDATE login_accounts SET failures = $1, last_failure_ms = $2, locked_until_ms = $3 \
-                 WHERE user_id = $4",
-            )
-            .bind(i64::from(next.failures))
-            .bind(next.last_failure_ms)
-            .bind(next.locked_until_ms)
-            .bind(f.user.as_str().to_owned())
-            .execute(&mut *tx)
-            .await?;
-            for source in [format!("ip:{}", f.ip), format!("net:{}", f.subnet)] {
-                sqlx::query(
-                    "INSERT INTO login_failures (source, user_id, at_ms) VALUES ($1, $2, $3) \
-                     ON CONFLICT (source, user_id) DO UPDATE SET at_ms = excluded.at_ms",
-                )
-                .bind(source)
-                .bind(f.user.as_str().to_owned())
-                .bind(f.at.as_millis())
-                .execute(&mut *tx)
-                .await?;
-            }
-            Self::append_in(&mut tx, seq, hash, vec![event]).await?;
-            tx.commit().await?;
-            Ok(next)
-        })
-        .await
+    ) -> RepoResult<FailureRecorded> {
+        let op = Op::Failure {
+            user: f.user.as_str().to_owned(),
+            at: f.at,
+            ip: format!("ip:{}", f.ip),
+            subnet: format!("net:{}", f.subnet),
+            since: f.since,
+            policy: *policy,
+            event,
+        };
+        match self.login_write(op).await? {
+            Done::Failure(r) => Ok(r),
+            Done::Unit => Err(writer_gone()),
+        }
     }
 
     async fn record_success(&self, l: &LearnedLogin<'_>, events: Vec<NewEvent>) -> RepoResult<()> {
-        db(async {
-            let (mut tx, seq, hash) = self.write_tx().await?;
-            let row = account(&mut tx, l.user).await?;
-            let mut profile = profile_from(row.try_get("profile")?)?.unwrap_or_default();
-            profile.observe(l.observation, l.at, l.half_life_ms);
-            if let Some((lat, lon)) = l.position {
-                profile.last_success = Some(LastLogin {
-                    at_ms: l.at.as_millis(),
-                    lat: Some(lat),
-                    lon: Some(lon),
-                });
-            }
-            let brute = BrutePolicy::default().on_success(brute_from(&row)?);
-            sqlx::query(
-                "UPDATE login_accounts SET profile = $1, failures = $2, last_failure_ms = $3 \
-                 WHERE user_id = $4",
-            )
-            .bind(profile_text(&profile)?)
-            .bind(i64::from(brute.failures))
-            .bind(brute.last_failure_ms)
-            .bind(l.user.as_str().to_owned())
-            .execute(&mut *tx)
-            .await?;
-            if l.new_device {
-                insert_change(&mut tx, l.user, SecurityChange::NewDeviceLogin, l.at).await?;
-            }
-            Self::append_in(&mut tx, seq, hash, events).await?;
-            tx.commit().await?;
-            Ok(())
-        })
-        .await
+        let op = Op::Success {
+            user: l.user.as_str().to_owned(),
+            at: l.at,
+            observation: l.observation.clone(),
+            position: l.position,
+            half_life_ms: l.half_life_ms,
+            new_device: l.new_device,
+            events,
+        };
+        self.login_write(op).await.map(|_| ())
     }
 
     async fn record_refusal(&self, event: NewEvent) -> RepoResult<()> {
-        db(async {
-            let (mut tx, seq, hash) = self.write_tx().await?;
-            Self::append_in(&mut tx, seq, hash, vec![event]).await?;
-            tx.commit().await?;
-            Ok(())
-        })
-        .await
+        self.login_write(Op::Refusal { event }).await.map(|_| ())
     }
 
     async fn population(&self) -> RepoResult<Profile> {
@@ -488,4 +460,369 @@ async fn insert_change(
         .execute(&mut **tx)
         .await?;
     Ok(())
+}
+
+fn count(r: &AnyRow, col: &str) -> Result<u32, StoreError> {
+    let n: i64 = r.try_get(col)?;
+    Ok(u32::try_from(n).unwrap_or(u32::MAX))
+}
+
+/// One record of the assessment path, owned so it can wait in the writer's queue.
+enum Op {
+    Failure {
+        user: String,
+        at: Timestamp,
+        /// `ip:…`
+        ip: String,
+        /// `net:…`
+        subnet: String,
+        since: Timestamp,
+        policy: BrutePolicy,
+        event: NewEvent,
+    },
+    Success {
+        user: String,
+        at: Timestamp,
+        observation: Observation,
+        position: Option<(f64, f64)>,
+        half_life_ms: i64,
+        new_device: bool,
+        events: Vec<NewEvent>,
+    },
+    Refusal {
+        event: NewEvent,
+    },
+}
+
+impl Op {
+    fn user(&self) -> Option<&str> {
+        match self {
+            Op::Failure { user, .. } | Op::Success { user, .. } => Some(user),
+            Op::Refusal { .. } => None,
+        }
+    }
+}
+
+/// What a record's caller gets back.
+enum Done {
+    Failure(FailureRecorded),
+    Unit,
+}
+
+struct Job {
+    op: Op,
+    reply: oneshot::Sender<Result<Done, String>>,
+}
+
+/// The handle on the login writer, started on first use.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct LoginWriter(Arc<OnceLock<mpsc::Sender<Job>>>);
+
+fn writer_gone() -> RepoError {
+    RepoError::unavailable(std::io::Error::other("login writer stopped"))
+}
+
+impl Store {
+    async fn login_write(&self, op: Op) -> RepoResult<Done> {
+        let tx = self.login_writer.0.get_or_init(|| {
+            let (tx, rx) = mpsc::channel(QUEUE);
+            // The task holds a store without the writer's handle, so dropping every handle
+            // closes the queue and ends the task.
+            tokio::spawn(login_writer(self.detached(), rx));
+            tx
+        });
+        let (reply, answer) = oneshot::channel();
+        tx.send(Job { op, reply })
+            .await
+            .map_err(|_| writer_gone())?;
+        match answer.await.map_err(|_| writer_gone())? {
+            Ok(d) => Ok(d),
+            Err(why) => Err(RepoError::unavailable(std::io::Error::other(why))),
+        }
+    }
+}
+
+async fn login_writer(store: Store, mut rx: mpsc::Receiver<Job>) {
+    let mut batch: Vec<Job> = Vec::with_capacity(BATCH);
+    while rx.recv_many(&mut batch, BATCH).await > 0 {
+        let ops: Vec<&Op> = batch.iter().map(|j| &j.op).collect();
+        match apply(&store, &ops).await {
+            Ok(done) => {
+                for (j, d) in batch.drain(..).zip(done) {
+                    let _ = j.reply.send(Ok(d));
+                }
+            }
+            Err(e) if batch.len() > 1 => {
+                // Someone's record broke the batch: give each its own transaction, so only
+                // that caller hears the error.
+                tracing::warn!(error = %e, records = batch.len(), "login batch failed; retrying one by one");
+                for j in batch.drain(..) {
+                    let r = apply(&store, &[&j.op]).await;
+                    let _ = j.reply.send(
+                        r.map(|mut d| d.pop().unwrap_or(Done::Unit))
+                            .map_err(|e| e.to_string()),
+                    );
+                }
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "login record not stored");
+                let why = e.to_string();
+                for j in batch.drain(..) {
+                    let _ = j.reply.send(Err(why.clone()));
+                }
+            }
+        }
+    }
+}
+
+/// An account's row as the batch sees it.
+struct Account {
+    profile: Option<String>,
+    parsed: Option<Profile>,
+    brute: BruteState,
+    dirty: bool,
+}
+
+/// Applies `ops` in order in one write transaction and commits.
+async fn apply(store: &Store, ops: &[&Op]) -> Result<Vec<Done>, StoreError> {
+    let (mut tx, seq, hash) = store.write_tx().await?;
+    let mut users: Vec<&str> = ops.iter().filter_map(|o| o.user()).collect();
+    users.sort_unstable();
+    users.dedup();
+    let mut accounts: HashMap<String, Account> = HashMap::with_capacity(users.len());
+    for chunk in users.chunks(ROWS) {
+        let (list, padded) = in_list(chunk.len());
+        let sql = format!(
+            "SELECT user_id, profile, failures, last_failure_ms, locked_until_ms \
+             FROM login_accounts WHERE user_id IN ({list})"
+        );
+        let mut q = sqlx::query(&sql);
+        for i in 0..padded {
+            q = q.bind(chunk[i.min(chunk.len() - 1)].to_owned());
+        }
+        for r in q.fetch_all(&mut *tx).await? {
+            accounts.insert(
+                r.try_get("user_id")?,
+                Account {
+                    profile: r.try_get("profile")?,
+                    parsed: None,
+                    brute: brute_from(&r)?,
+                    dirty: false,
+                },
+            );
+        }
+    }
+    let mut failures: HashMap<(&str, &str), i64> = HashMap::new();
+    let mut changes: Vec<(&str, i64)> = Vec::new();
+    let mut events: Vec<NewEvent> = Vec::new();
+    let mut done: Vec<Option<BruteState>> = Vec::with_capacity(ops.len());
+    for op in ops {
+        match op {
+            Op::Failure {
+                user,
+                at,
+                ip,
+                subnet,
+                policy,
+                event,
+                ..
+            } => {
+                let acc = entry(&mut accounts, user);
+                acc.brute = policy.on_failure(acc.brute, *at);
+                acc.dirty = true;
+                failures.insert((ip.as_str(), user.as_str()), at.as_millis());
+                failures.insert((subnet.as_str(), user.as_str()), at.as_millis());
+                events.push(event.clone());
+                done.push(Some(acc.brute));
+            }
+            Op::Success {
+                user,
+                at,
+                observation,
+                position,
+                half_life_ms,
+                new_device,
+                events: evs,
+            } => {
+                let acc = entry(&mut accounts, user);
+                let mut profile = match acc.parsed.take() {
+                    Some(p) => p,
+                    None => profile_from(acc.profile.take())?.unwrap_or_default(),
+                };
+                profile.observe(observation, *at, *half_life_ms);
+                if let Some((lat, lon)) = position {
+                    profile.last_success = Some(LastLogin {
+                        at_ms: at.as_millis(),
+                        lat: Some(*lat),
+                        lon: Some(*lon),
+                    });
+                }
+                acc.parsed = Some(profile);
+                acc.brute = BrutePolicy::default().on_success(acc.brute);
+                acc.dirty = true;
+                if *new_device {
+                    changes.push((user.as_str(), at.as_millis()));
+                }
+                events.extend(evs.iter().cloned());
+                done.push(None);
+            }
+            Op::Refusal { event } => {
+                events.push(event.clone());
+                done.push(None);
+            }
+        }
+    }
+    // Accounts back, in one upsert per chunk (the columns the assessment owns; the allowlist
+    // mode and the anti-phishing code stay as they are).
+    let mut dirty: Vec<(&String, &Account, Option<String>)> = Vec::new();
+    for (u, a) in accounts.iter().filter(|(_, a)| a.dirty) {
+        let text = match &a.parsed {
+            Some(p) => Some(profile_text(p)?),
+            None => a.profile.clone(),
+        };
+        dirty.push((u, a, text));
+    }
+    for chunk in dirty.chunks(ROWS) {
+        // New accounts start with allowlist mode off and no code (literals, not parameters,
+        // so the upsert below never touches them on existing rows).
+        let mut sql = String::from(
+            "INSERT INTO login_accounts (user_id, profile, failures, last_failure_ms, \
+             locked_until_ms, allowlist_only, anti_phishing) VALUES ",
+        );
+        for i in 0..chunk.len() {
+            let p = i * 5;
+            if i > 0 {
+                sql.push_str(", ");
+            }
+            sql.push_str(&format!(
+                "(${}, ${}, ${}, ${}, ${}, 0, NULL)",
+                p + 1,
+                p + 2,
+                p + 3,
+                p + 4,
+                p + 5
+            ));
+        }
+        sql.push_str(
+            " ON CONFLICT (user_id) DO UPDATE SET profile = excluded.profile, \
+             failures = excluded.failures, last_failure_ms = excluded.last_failure_ms, \
+             locked_until_ms = excluded.locked_until_ms",
+        );
+        let mut q = sqlx::query(&sql);
+        for (u, a, text) in chunk {
+            q = q
+                .bind((*u).clone())
+                .bind(text.clone())
+                .bind(i64::from(a.brute.failures))
+                .bind(a.brute.last_failure_ms)
+                .bind(a.brute.locked_until_ms);
+        }
+        q.execute(&mut *tx).await?;
+    }
+    let failures: Vec<_> = failures.into_iter().collect();
+    for chunk in failures.chunks(ROWS) {
+        let sql = values_sql(
+            "INSERT INTO login_failures (source, user_id, at_ms) VALUES ",
+            3,
+            chunk.len(),
+            " ON CONFLICT (source, user_id) DO UPDATE SET at_ms = excluded.at_ms",
+        );
+        let mut q = sqlx::query(&sql);
+        for ((source, user), at) in chunk {
+            q = q
+                .bind((*source).to_owned())
+                .bind((*user).to_owned())
+                .bind(*at);
+        }
+        q.execute(&mut *tx).await?;
+    }
+    for chunk in changes.chunks(ROWS) {
+        let sql = values_sql(
+            "INSERT INTO login_security_changes (user_id, kind, at_ms) VALUES ",
+            3,
+            chunk.len(),
+            "",
+        );
+        let mut q = sqlx::query(&sql);
+        for (user, at) in chunk {
+            q = q
+                .bind((*user).to_owned())
+                .bind(SecurityChange::NewDeviceLogin.as_str())
+                .bind(*at);
+        }
+        q.execute(&mut *tx).await?;
+    }
+    // The sources' counters, after this batch's rows are in: every distinct (source, window)
+    // the batch's failures need, counted in one round trip per chunk.
+    let mut keys: Vec<(&str, i64)> = Vec::new();
+    for op in ops {
+        if let Op::Failure {
+            ip, subnet, since, ..
+        } = op
+        {
+            keys.push((ip.as_str(), since.as_millis()));
+            keys.push((subnet.as_str(), since.as_millis()));
+        }
+    }
+    keys.sort_unstable();
+    keys.dedup();
+    let mut counted: HashMap<(&str, i64), u32> = HashMap::with_capacity(keys.len());
+    for chunk in keys.chunks(ROWS) {
+        let sql = (0..chunk.len())
+            .map(|i| {
+                format!(
+                    "SELECT CAST({i} AS BIGINT) AS k, COUNT(*) AS n FROM login_failures \
+                     WHERE source = ${} AND at_ms >= ${}",
+                    2 * i + 1,
+                    2 * i + 2
+                )
+            })
+            .collect::<Vec<_>>()
+            .join(" UNION ALL ");
+        let mut q = sqlx::query(&sql);
+        for (source, since) in chunk {
+            q = q.bind((*source).to_owned()).bind(*since);
+        }
+        for r in q.fetch_all(&mut *tx).await? {
+            let k: i64 = r.try_get("k")?;
+            let key = usize::try_from(k)
+                .ok()
+                .and_then(|k| chunk.get(k))
+                .ok_or_else(|| StoreError::corrupt("login_failures", "count key"))?;
+            counted.insert(*key, count(&r, "n")?);
+        }
+    }
+    let mut out = Vec::with_capacity(ops.len());
+    for (op, brute) in ops.iter().zip(done) {
+        let Op::Failure {
+            ip, subnet, since, ..
+        } = op
+        else {
+            out.push(Done::Unit);
+            continue;
+        };
+        let n = |source: &str| {
+            counted
+                .get(&(source, since.as_millis()))
+                .copied()
+                .unwrap_or(0)
+        };
+        out.push(Done::Failure(FailureRecorded {
+            brute: brute.unwrap_or_default(),
+            accounts_failed_from_ip: n(ip),
+            accounts_failed_from_subnet: n(subnet),
+        }));
+    }
+    Store::append_in(&mut tx, seq, hash, events).await?;
+    tx.commit().await?;
+    Ok(out)
+}
+
+fn entry<'m>(accounts: &'m mut HashMap<String, Account>, user: &str) -> &'m mut Account {
+    accounts.entry(user.to_owned()).or_insert_with(|| Account {
+        profile: None,
+        parsed: None,
+        brute: BruteState::default(),
+        dirty: false,
+    })
 }

@@ -3,8 +3,17 @@
 //! Writes run in the event-appending write transaction (`write_tx`), which serialises writers
 //! across instances, so the cooling-off's read-decide-write cannot race; triggers on both
 //! engines refuse any statement that would move a cooling-off's end earlier or delete it.
+//!
+//! Order checks read the account through a group reader: one task takes every check waiting
+//! and answers them all from one `SELECT … WHERE user_id IN (…)`. Nothing is cached: each
+//! check's answer comes from a query that started after the check arrived, so a cooling-off
+//! committed by any instance before an order reaches the check binds that order, exactly as
+//! with one query per check — the batch only shares the round trip.
 
-use custodia_events::{NewEvent, RepoResult, Timestamp};
+use std::collections::HashMap;
+use std::sync::{Arc, OnceLock};
+
+use custodia_events::{NewEvent, RepoError, RepoResult, Timestamp};
 use custodia_primitives::AccountId;
 use custodia_protect::{
     AccountState, AddressStatus, BookHit, BookKey, Case, CaseId, CaseKind, CaseOutcome, CaseState,
@@ -13,7 +22,9 @@ use custodia_protect::{
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use crate::db::{Tx, db};
+use tokio::sync::{Semaphore, mpsc, oneshot};
+
+use crate::db::{Tx, db, in_list};
 use crate::{Store, StoreError};
 
 fn ts(v: Option<i64>) -> Option<Timestamp> {
@@ -160,19 +171,22 @@ fn i64_of(v: u64) -> i64 {
 
 impl ProtectRepo for Store {
     async fn account_state(&self, user: &AccountId) -> RepoResult<AccountState> {
-        db(async {
-            let r = sqlx::query(&format!(
-                "SELECT {ACCOUNT_COLS} FROM protect_accounts WHERE user_id = $1"
-            ))
-            .bind(user.as_str().to_owned())
-            .fetch_optional(&self.pool)
-            .await?;
-            match r {
-                Some(r) => account_from(&r),
-                None => Ok(AccountState::default()),
-            }
+        let tx = self.protect_reader.0.get_or_init(|| {
+            let (tx, rx) = mpsc::channel(READ_QUEUE);
+            tokio::spawn(reader(self.detached(), rx));
+            tx
+        });
+        let (reply, answer) = oneshot::channel();
+        tx.send(Ask {
+            user: user.as_str().to_owned(),
+            reply,
         })
         .await
+        .map_err(|_| reader_gone())?;
+        match answer.await.map_err(|_| reader_gone())? {
+            Ok(s) => Ok(s),
+            Err(why) => Err(RepoError::unavailable(std::io::Error::other(why))),
+        }
     }
 
     async fn register_account(
@@ -504,4 +518,79 @@ impl ProtectRepo for Store {
         })
         .await
     }
+}
+
+/// Checks waiting for the reader before callers wait for room.
+const READ_QUEUE: usize = 8_192;
+/// Accounts per query.
+const READ_BATCH: usize = 256;
+/// Queries in flight at once (each on its own pooled connection).
+const READERS: usize = 4;
+
+struct Ask {
+    user: String,
+    reply: oneshot::Sender<Result<AccountState, String>>,
+}
+
+/// The handle on the order checks' group reader, started on first use.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct StateReader(Arc<OnceLock<mpsc::Sender<Ask>>>);
+
+fn reader_gone() -> RepoError {
+    RepoError::unavailable(std::io::Error::other("protection reader stopped"))
+}
+
+async fn reader(store: Store, mut rx: mpsc::Receiver<Ask>) {
+    let permits = Arc::new(Semaphore::new(READERS));
+    loop {
+        // Wait for a free connection first, then take everything waiting: under load the
+        // batch grows while the queries in flight run.
+        let Ok(permit) = permits.clone().acquire_owned().await else {
+            return;
+        };
+        let mut batch = Vec::with_capacity(READ_BATCH);
+        if rx.recv_many(&mut batch, READ_BATCH).await == 0 {
+            return;
+        }
+        let store = store.clone();
+        tokio::spawn(async move {
+            match read_batch(&store, &batch).await {
+                Ok(found) => {
+                    for a in batch {
+                        let s = found.get(&a.user).copied().unwrap_or_default();
+                        let _ = a.reply.send(Ok(s));
+                    }
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, checks = batch.len(), "protection state not read; orders denied");
+                    let why = e.to_string();
+                    for a in batch {
+                        let _ = a.reply.send(Err(why.clone()));
+                    }
+                }
+            }
+            drop(permit);
+        });
+    }
+}
+
+async fn read_batch(
+    store: &Store,
+    batch: &[Ask],
+) -> Result<HashMap<String, AccountState>, StoreError> {
+    let mut users: Vec<&str> = batch.iter().map(|a| a.user.as_str()).collect();
+    users.sort_unstable();
+    users.dedup();
+    let (list, padded) = in_list(users.len());
+    let sql =
+        format!("SELECT user_id, {ACCOUNT_COLS} FROM protect_accounts WHERE user_id IN ({list})");
+    let mut q = sqlx::query(&sql);
+    for i in 0..padded {
+        q = q.bind(users[i.min(users.len() - 1)].to_owned());
+    }
+    let mut out = HashMap::with_capacity(users.len());
+    for r in q.fetch_all(&store.pool).await? {
+        out.insert(r.try_get::<String, _>("user_id")?, account_from(&r)?);
+    }
+    Ok(out)
 }

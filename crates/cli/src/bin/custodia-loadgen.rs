@@ -1,4 +1,6 @@
-//! Load generator over HTTP/1.1 keep-alive on loopback, in two modes.
+//! Load generator over HTTP/1.1 keep-alive on loopback, in four modes sharing one driver
+//! (`--connections` keep-alive connections for `--warmup` + `--duration` seconds, latency from
+//! request written to response read, every response judged by the mode).
 //!
 //! **gateway** (default): the signed-request check (`POST /v1/gateway/verify`). Sets up its own
 //! user, key and service token through the API with an admin token, then drives
@@ -15,16 +17,24 @@
 //! listed.
 //!
 //! **login**: the login assessment (`POST /v1/login/assess`). Creates a service token, then each
-//! connection sends logins of `--login-users` synthetic users (each from its own address and
-//! device; `--failure-percent` of them wrong passwords). Every response must be HTTP 200 with
+//! connection sends logins of `--login-users` synthetic users (each from its own address, /24
+//! and device; `--failure-percent` of them wrong passwords). Every response must be HTTP 200 with
 //! a decision; the mix of decisions is printed.
+//!
+//! **protect**: the derivatives order check (`POST /v1/protect/orders/check`). Starts a
+//! 30-day cooling-off for every tenth of `--protect-users` synthetic accounts (unless
+//! `--skip-import`), creates a service token, then sends orders that open or add to a
+//! position from every channel (one in seven reduce-only). An order that adds risk for an
+//! account in a cooling-off must come back `deny` with reason `cooling_off`, a reduce-only one
+//! must pass; anything else is an invalid run.
 //!
 //! ```text
 //! custodia-loadgen --addr 127.0.0.1:8080 --admin-token TOKEN [--connections 32] [--duration 10]
 //!                  [--warmup 2] [--threads 1]
-//!                  [--mode gateway|guard] [--kind addresses|domains] [--batch 1000]
+//!                  [--mode gateway|guard|login|protect] [--kind addresses|domains] [--batch 1000]
 //!                  [--guard-addresses 1000000] [--guard-domains 300000] [--hit-percent 10]
 //!                  [--seed 1] [--skip-import] [--login-users 10000] [--failure-percent 5]
+//!                  [--protect-users 10000]
 //! ```
 //! Prints requests/s (guard: checks/s) and latency percentiles (client-side, request written to
 //! response read).
@@ -55,6 +65,7 @@ struct Args {
     skip_import: bool,
     login_users: u64,
     failure_percent: u64,
+    protect_users: u64,
 }
 
 fn args() -> anyhow::Result<Args> {
@@ -75,6 +86,7 @@ fn args() -> anyhow::Result<Args> {
         skip_import: false,
         login_users: 10_000,
         failure_percent: 5,
+        protect_users: 10_000,
     };
     let mut it = std::env::args().skip(1);
     while let Some(k) = it.next() {
@@ -96,14 +108,18 @@ fn args() -> anyhow::Result<Args> {
             "--skip-import" => a.skip_import = true,
             "--login-users" => a.login_users = v()?.parse()?,
             "--failure-percent" => a.failure_percent = v()?.parse()?,
+            "--protect-users" => a.protect_users = v()?.parse()?,
             other => bail!("unknown argument {other}"),
         }
     }
-    if !matches!(a.mode.as_str(), "gateway" | "guard" | "login") {
-        bail!("--mode must be gateway, guard or login");
+    if !matches!(a.mode.as_str(), "gateway" | "guard" | "login" | "protect") {
+        bail!("--mode must be gateway, guard, login or protect");
     }
     if a.login_users == 0 || a.failure_percent > 100 {
         bail!("--login-users must be at least 1 and --failure-percent at most 100");
+    }
+    if a.protect_users == 0 {
+        bail!("--protect-users must be at least 1");
     }
     if !matches!(a.kind.as_str(), "addresses" | "domains") {
         bail!("--kind must be addresses or domains");
@@ -255,19 +271,42 @@ fn request(s: &Setup, conn: usize, n: u64) -> String {
     .to_string()
 }
 
-const ALLOW: &[u8] = b"\"decision\":\"allow\"";
+/// One request a mode wants sent, and what its answer must show.
+struct Req<'a> {
+    body: std::borrow::Cow<'a, str>,
+    /// Listed items the response must report (guard addresses).
+    listed: Option<usize>,
+    /// A number the mode gives itself for judging (protect: the account's index).
+    tag: u64,
+}
+
+/// What each mode plugs into the shared driver.
+trait Load: Send + Sync + 'static {
+    /// The endpoint.
+    fn path(&self) -> &str;
+    /// The bearer token.
+    fn token(&self) -> &str;
+    /// Request `n` of connection `conn`.
+    fn request(&self, conn: usize, n: u64) -> Req<'_>;
+    /// A good answer's label (counted), or why it is wrong.
+    fn judge(&self, req: &Req<'_>, status: u16, body: &[u8]) -> Result<String, String>;
+    /// Items checked per request (a guard batch), for the items/s figure.
+    fn items(&self) -> u64 {
+        1
+    }
+}
 
 #[derive(Default)]
 struct Tally {
     lat_us: Vec<u32>,
-    allowed: u64,
-    denied: u64,
+    labels: std::collections::BTreeMap<String, u64>,
+    bad: u64,
     errors: u64,
 }
 
-async fn worker(
+async fn worker<L: Load>(
     addr: String,
-    s: std::sync::Arc<Setup>,
+    load: std::sync::Arc<L>,
     conn: usize,
     measure_from: Instant,
     until: Instant,
@@ -280,28 +319,27 @@ async fn worker(
     let mut n = 0u64;
     while Instant::now() < until {
         n += 1;
-        let body = request(&s, conn, n);
+        let req = load.request(conn, n);
         let start = Instant::now();
-        let r = c.call("POST", "/v1/gateway/verify", &s.token, &body).await;
+        let r = c.call("POST", load.path(), load.token(), &req.body).await;
         let lat = start.elapsed();
         if start < measure_from {
             continue;
         }
         match r {
-            Ok((200, b)) if b.windows(ALLOW.len()).any(|w| w == ALLOW) => {
-                t.allowed += 1;
-                t.lat_us
-                    .push(lat.as_micros().min(u128::from(u32::MAX)) as u32);
-            }
-            Ok((status, b)) => {
-                if t.denied == 0 {
-                    eprintln!(
-                        "first non-allow response: HTTP {status} {}",
-                        String::from_utf8_lossy(&b)
-                    );
+            Ok((status, b)) => match load.judge(&req, status, &b) {
+                Ok(label) => {
+                    *t.labels.entry(label).or_default() += 1;
+                    t.lat_us
+                        .push(lat.as_micros().min(u128::from(u32::MAX)) as u32);
                 }
-                t.denied += 1;
-            }
+                Err(why) => {
+                    if t.bad == 0 {
+                        eprintln!("first wrong response: HTTP {status}: {why}");
+                    }
+                    t.bad += 1;
+                }
+            },
             Err(_) => {
                 t.errors += 1;
                 match Conn::open(&addr).await {
@@ -314,238 +352,330 @@ async fn worker(
     t
 }
 
+/// Drives `load` over `--connections` connections and prints the figures every mode prints;
+/// fails when any answer was wrong or any connection broke (the run is invalid then).
+async fn drive<L: Load>(a: &Args, load: L, unit: &str) -> anyhow::Result<()> {
+    let load = std::sync::Arc::new(load);
+    let measure_from = Instant::now() + Duration::from_secs(a.warmup);
+    let until = measure_from + Duration::from_secs(a.duration);
+    let tasks: Vec<_> = (0..a.connections)
+        .map(|i| tokio::spawn(worker(a.addr.clone(), load.clone(), i, measure_from, until)))
+        .collect();
+    let mut all = Tally::default();
+    for t in tasks {
+        let t = t.await?;
+        all.lat_us.extend(t.lat_us);
+        for (k, v) in t.labels {
+            *all.labels.entry(k).or_default() += v;
+        }
+        all.bad += t.bad;
+        all.errors += t.errors;
+    }
+    all.lat_us.sort_unstable();
+    let pct = |p: f64| -> f64 {
+        if all.lat_us.is_empty() {
+            return 0.0;
+        }
+        let i = ((all.lat_us.len() as f64 * p).ceil() as usize).clamp(1, all.lat_us.len()) - 1;
+        f64::from(all.lat_us[i]) / 1000.0
+    };
+    let done = all.lat_us.len() as u64;
+    let secs = a.duration as f64;
+    println!(
+        "mode={} connections={} duration={}s warmup={}s client_threads={}",
+        a.mode, a.connections, a.duration, a.warmup, a.threads
+    );
+    println!(
+        "requests={done} answers={:?} wrong={} errors={}",
+        all.labels, all.bad, all.errors
+    );
+    if load.items() == 1 {
+        println!("throughput={:.0} {unit}/s", done as f64 / secs);
+    } else {
+        println!(
+            "throughput={:.0} {unit}/s ({:.1} requests/s)",
+            (done * load.items()) as f64 / secs,
+            done as f64 / secs
+        );
+    }
+    println!(
+        "latency_ms p50={:.3} p90={:.3} p99={:.3} p99.9={:.3} max={:.3}",
+        pct(0.50),
+        pct(0.90),
+        pct(0.99),
+        pct(0.999),
+        pct(1.0)
+    );
+    if all.bad > 0 || all.errors > 0 {
+        bail!(
+            "{} wrong answers and {} connection errors: the benchmark is invalid",
+            all.bad,
+            all.errors
+        );
+    }
+    Ok(())
+}
+
+/// A service operator's token, created through the admin API.
+async fn operator(a: &Args, c: &mut Conn, role: &str) -> anyhow::Result<String> {
+    let run = SystemClock.now().as_millis();
+    let op = json_call(
+        c,
+        "POST",
+        "/v1/operators",
+        &a.admin,
+        json!({"name": format!("bench-{}-{run}", a.mode), "role": role}),
+    )
+    .await?;
+    Ok(op["token"].as_str().context("token")?.to_owned())
+}
+
+/// The value after `"key":"` in a JSON body.
+fn field<'b>(b: &'b [u8], key: &str) -> Option<&'b str> {
+    let text = std::str::from_utf8(b).ok()?;
+    let pat = format!("\"{key}\":\"");
+    let at = text.find(&pat)? + pat.len();
+    let end = text[at..].find('"')?;
+    Some(&text[at..at + end])
+}
+
+/// `--mode gateway`.
+struct Gateway(Setup);
+
+impl Load for Gateway {
+    fn path(&self) -> &str {
+        "/v1/gateway/verify"
+    }
+    fn token(&self) -> &str {
+        &self.0.token
+    }
+    fn request(&self, conn: usize, n: u64) -> Req<'_> {
+        Req {
+            body: request(&self.0, conn, n).into(),
+            listed: None,
+            tag: 0,
+        }
+    }
+    fn judge(&self, _: &Req<'_>, status: u16, b: &[u8]) -> Result<String, String> {
+        match (status, field(b, "decision")) {
+            (200, Some("allow")) => Ok("allow".into()),
+            _ => Err(String::from_utf8_lossy(b).into_owned()),
+        }
+    }
+}
+
 fn main() -> anyhow::Result<()> {
     let a = args()?;
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(a.threads.max(1))
         .enable_all()
         .build()?;
-    if a.mode == "guard" {
-        return rt.block_on(guard::run(a));
-    }
-    if a.mode == "login" {
-        return rt.block_on(login::run(a));
-    }
     rt.block_on(async {
-        let s = std::sync::Arc::new(setup(&a).await?);
-        let measure_from = Instant::now() + Duration::from_secs(a.warmup);
-        let until = measure_from + Duration::from_secs(a.duration);
-        let mut tasks = Vec::new();
-        for i in 0..a.connections {
-            tasks.push(tokio::spawn(worker(
-                a.addr.clone(),
-                s.clone(),
-                i,
-                measure_from,
-                until,
-            )));
-        }
-        let mut all = Tally::default();
-        for t in tasks {
-            let t = t.await?;
-            all.lat_us.extend(t.lat_us);
-            all.allowed += t.allowed;
-            all.denied += t.denied;
-            all.errors += t.errors;
-        }
-        all.lat_us.sort_unstable();
-        let pct = |p: f64| -> f64 {
-            if all.lat_us.is_empty() {
-                return 0.0;
+        match a.mode.as_str() {
+            "guard" => guard::run(&a).await,
+            "login" => login::run(&a).await,
+            "protect" => protect::run(&a).await,
+            _ => {
+                let s = setup(&a).await?;
+                drive(&a, Gateway(s), "req").await
             }
-            let i = ((all.lat_us.len() as f64 * p).ceil() as usize).clamp(1, all.lat_us.len()) - 1;
-            f64::from(all.lat_us[i]) / 1000.0
-        };
-        let rps = all.allowed as f64 / a.duration as f64;
-        println!(
-            "connections={} duration={}s warmup={}s client_threads={}",
-            a.connections, a.duration, a.warmup, a.threads
-        );
-        println!(
-            "allowed={} denied={} errors={}",
-            all.allowed, all.denied, all.errors
-        );
-        println!("throughput={rps:.0} req/s");
-        println!(
-            "latency_ms p50={:.3} p90={:.3} p99={:.3} p99.9={:.3} max={:.3}",
-            pct(0.50),
-            pct(0.90),
-            pct(0.99),
-            pct(0.999),
-            pct(1.0)
-        );
-        if all.denied > 0 || all.errors > 0 {
-            bail!(
-                "{} denied and {} failed requests: the benchmark is invalid",
-                all.denied,
-                all.errors
-            );
         }
-        Ok(())
     })
 }
 
 /// `--mode login`.
 mod login {
-    use std::collections::BTreeMap;
-    use std::sync::Arc;
-
     use super::*;
 
-    #[derive(Default)]
-    struct Tally {
-        lat_us: Vec<u32>,
-        decisions: BTreeMap<String, u64>,
-        bad: u64,
-        errors: u64,
+    struct Login {
+        token: String,
+        users: u64,
+        failure_percent: u64,
+        seed: u64,
     }
 
-    fn body(a: &Args, n: u64) -> String {
-        // A splitmix step spreads users and outcomes evenly whatever the request number.
-        let mut z = n.wrapping_add(a.seed.wrapping_mul(0x9e37_79b9_7f4a_7c15));
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^= z >> 31;
-        let u = z % a.login_users;
-        let outcome = if (z >> 32) % 100 < a.failure_percent {
-            "failure"
-        } else {
-            "success"
-        };
-        json!({
-            "user": format!("lg-{u}"),
-            "ip": format!("10.{}.{}.{}", (u >> 16) & 255, (u >> 8) & 255, u & 255),
-            "device_id": format!("dev-{u}"),
-            "user_agent": "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36",
-            "outcome": outcome,
-        })
-        .to_string()
-    }
-
-    async fn worker(
-        a: Arc<Args>,
-        token: Arc<String>,
-        conn: u64,
-        measure_from: Instant,
-        until: Instant,
-    ) -> Tally {
-        let mut t = Tally::default();
-        let Ok(mut c) = Conn::open(&a.addr).await else {
-            t.errors += 1;
-            return t;
-        };
-        let mut n = conn << 40;
-        while Instant::now() < until {
-            n += 1;
-            let b = body(&a, n);
-            let start = Instant::now();
-            let r = c.call("POST", "/v1/login/assess", &token, &b).await;
-            let lat = start.elapsed();
-            if start < measure_from {
-                continue;
-            }
-            match r {
-                Ok((200, b)) => {
-                    let v: Value = serde_json::from_slice(&b).unwrap_or(Value::Null);
-                    match v["decision"].as_str() {
-                        Some(d) => {
-                            *t.decisions.entry(d.to_owned()).or_default() += 1;
-                            t.lat_us
-                                .push(lat.as_micros().min(u128::from(u32::MAX)) as u32);
-                        }
-                        None => t.bad += 1,
-                    }
-                }
-                Ok((status, b)) => {
-                    if t.bad == 0 {
-                        eprintln!(
-                            "first failed response: HTTP {status} {}",
-                            String::from_utf8_lossy(&b)
-                        );
-                    }
-                    t.bad += 1;
-                }
-                Err(_) => {
-                    t.errors += 1;
-                    match Conn::open(&a.addr).await {
-                        Ok(nc) => c = nc,
-                        Err(_) => break,
-                    }
-                }
+    impl Load for Login {
+        fn path(&self) -> &str {
+            "/v1/login/assess"
+        }
+        fn token(&self) -> &str {
+            &self.token
+        }
+        fn request(&self, conn: usize, n: u64) -> Req<'_> {
+            // A splitmix step spreads users and outcomes evenly whatever the request number.
+            let n = ((conn as u64) << 40) + n;
+            let mut z = n.wrapping_add(self.seed.wrapping_mul(0x9e37_79b9_7f4a_7c15));
+            z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+            z ^= z >> 31;
+            let u = z % self.users;
+            let outcome = if (z >> 32) % 100 < self.failure_percent {
+                "failure"
+            } else {
+                "success"
+            };
+            let body = json!({
+                "user": format!("lg-{u}"),
+                // Each user on a network of its own (a /24 per user for up to 65,536 users),
+                // as home users are: a shared /24 would collect every user's occasional typo
+                // and, rightly, be treated as a spraying source.
+                "ip": format!("10.{}.{}.{}", (u >> 8) & 255, u & 255, 1 + ((u >> 16) & 127)),
+                "device_id": format!("dev-{u}"),
+                "user_agent": "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36",
+                "outcome": outcome,
+            })
+            .to_string();
+            Req {
+                body: body.into(),
+                listed: None,
+                tag: u,
             }
         }
-        t
+        fn judge(&self, _: &Req<'_>, status: u16, b: &[u8]) -> Result<String, String> {
+            match (status, field(b, "decision")) {
+                (200, Some(d)) => Ok(d.to_owned()),
+                _ => Err(String::from_utf8_lossy(b).into_owned()),
+            }
+        }
     }
 
-    pub(super) async fn run(a: Args) -> anyhow::Result<()> {
+    pub(super) async fn run(a: &Args) -> anyhow::Result<()> {
         let mut c = Conn::open(&a.addr).await?;
-        let run = SystemClock.now().as_millis();
-        let op = json_call(
-            &mut c,
-            "POST",
-            "/v1/operators",
-            &a.admin,
-            json!({"name": format!("bench-login-{run}"), "role": "service"}),
-        )
-        .await?;
-        let token = Arc::new(op["token"].as_str().context("token")?.to_owned());
-        let a = Arc::new(a);
-        let measure_from = Instant::now() + Duration::from_secs(a.warmup);
-        let until = measure_from + Duration::from_secs(a.duration);
-        let tasks: Vec<_> = (0..a.connections as u64)
-            .map(|i| tokio::spawn(worker(a.clone(), token.clone(), i, measure_from, until)))
-            .collect();
-        let mut all = Tally::default();
-        for t in tasks {
-            let t = t.await?;
-            all.lat_us.extend(t.lat_us);
-            for (k, v) in t.decisions {
-                *all.decisions.entry(k).or_default() += v;
-            }
-            all.bad += t.bad;
-            all.errors += t.errors;
-        }
-        all.lat_us.sort_unstable();
-        let pct = |p: f64| -> f64 {
-            if all.lat_us.is_empty() {
-                return 0.0;
-            }
-            let i = ((all.lat_us.len() as f64 * p).ceil() as usize).clamp(1, all.lat_us.len()) - 1;
-            f64::from(all.lat_us[i]) / 1000.0
+        let token = operator(a, &mut c, "service").await?;
+        println!(
+            "users={} failure_percent={}",
+            a.login_users, a.failure_percent
+        );
+        let load = Login {
+            token,
+            users: a.login_users,
+            failure_percent: a.failure_percent,
+            seed: a.seed,
         };
-        let done = all.lat_us.len();
-        println!(
-            "mode=login users={} failure_percent={} connections={} duration={}s warmup={}s client_threads={}",
-            a.login_users, a.failure_percent, a.connections, a.duration, a.warmup, a.threads
-        );
-        println!(
-            "assessed={done} decisions={:?} bad={} errors={}",
-            all.decisions, all.bad, all.errors
-        );
-        println!("throughput={:.0} req/s", done as f64 / a.duration as f64);
-        println!(
-            "latency_ms p50={:.3} p90={:.3} p99={:.3} p99.9={:.3} max={:.3}",
-            pct(0.50),
-            pct(0.90),
-            pct(0.99),
-            pct(0.999),
-            pct(1.0)
-        );
-        if all.bad > 0 || all.errors > 0 {
-            bail!(
-                "{} failed responses and {} connection errors: the benchmark is invalid",
-                all.bad,
-                all.errors
+        drive(a, load, "req").await
+    }
+}
+
+/// `--mode protect`.
+mod protect {
+    use super::*;
+
+    const CHANNELS: [&str; 8] = [
+        "web",
+        "app",
+        "api",
+        "websocket",
+        "bot",
+        "copy_trading",
+        "broker_oauth",
+        "strategy",
+    ];
+
+    struct Protect {
+        token: String,
+        users: u64,
+        seed: u64,
+    }
+
+    fn cooled(u: u64) -> bool {
+        u.is_multiple_of(10)
+    }
+
+    impl Load for Protect {
+        fn path(&self) -> &str {
+            "/v1/protect/orders/check"
+        }
+        fn token(&self) -> &str {
+            &self.token
+        }
+        fn request(&self, conn: usize, n: u64) -> Req<'_> {
+            let n = ((conn as u64) << 40) + n;
+            let mut z = n.wrapping_add(self.seed.wrapping_mul(0x9e37_79b9_7f4a_7c15));
+            z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+            z ^= z >> 31;
+            let u = z % self.users;
+            let reduce = (z >> 40).is_multiple_of(7);
+            let side = if reduce { "sell" } else { "buy" };
+            let body = json!({
+                "user": format!("pu-{u}"),
+                "channel": CHANNELS[((z >> 32) % 8) as usize],
+                "product": "perpetual",
+                "instrument": "BTC-USDT-SWAP",
+                "side": side,
+                "pos_side": "net",
+                "size": "1",
+                "reduce_only": reduce,
+                "position": "2",
+                "leverage": "3",
+                "position_usd_cents": 100_000,
+                "order_usd_cents": 50_000,
+            })
+            .to_string();
+            // The tag: the account, and whether the order only reduces (top bit).
+            Req {
+                body: body.into(),
+                listed: None,
+                tag: u | (u64::from(reduce) << 63),
+            }
+        }
+        fn judge(&self, req: &Req<'_>, status: u16, b: &[u8]) -> Result<String, String> {
+            let (u, reduce) = (req.tag & !(1 << 63), req.tag >> 63 == 1);
+            let d = match (status, field(b, "decision")) {
+                (200, Some(d)) => d,
+                _ => return Err(String::from_utf8_lossy(b).into_owned()),
+            };
+            let says_cooling = field(b, "code") == Some("cooling_off");
+            match (cooled(u) && !reduce, d, says_cooling) {
+                (true, "deny", true) => Ok("deny_cooling_off".into()),
+                (false, _, false) if !(reduce && d != "allow") => Ok(d.to_owned()),
+                _ => Err(format!(
+                    "account pu-{u} (cooling-off: {}, reduce-only: {reduce}) got {}",
+                    cooled(u),
+                    String::from_utf8_lossy(b)
+                )),
+            }
+        }
+    }
+
+    pub(super) async fn run(a: &Args) -> anyhow::Result<()> {
+        let mut c = Conn::open(&a.addr).await?;
+        let token = operator(a, &mut c, "service").await?;
+        if !a.skip_import {
+            let t = Instant::now();
+            let mut n = 0;
+            for u in (0..a.protect_users).filter(|u| cooled(*u)) {
+                json_call(
+                    &mut c,
+                    "PUT",
+                    &format!("/v1/protect/users/pu-{u}/cooling-off"),
+                    &token,
+                    json!({"days": 30}),
+                )
+                .await?;
+                n += 1;
+            }
+            eprintln!(
+                "{n} cooling-offs started in {:.1} s",
+                t.elapsed().as_secs_f64()
             );
         }
-        Ok(())
+        println!(
+            "users={} in_cooling_off=1/10 reduce_only=1/7",
+            a.protect_users
+        );
+        let load = Protect {
+            token,
+            users: a.protect_users,
+            seed: a.seed,
+        };
+        drive(a, load, "checks").await
     }
 }
 
 /// `--mode guard`.
 mod guard {
-    use std::sync::Arc;
-    use std::time::{Duration, Instant};
+    use std::time::Instant;
 
     use anyhow::{Context as _, bail};
     use custodia_events::{Clock, SystemClock};
@@ -554,7 +684,7 @@ mod guard {
     };
     use serde_json::{Value, json};
 
-    use super::{Args, Conn, json_call};
+    use super::{Args, Conn, Load, Req, drive, json_call};
 
     /// Distinct request bodies cycled through (built before the clock starts).
     const BODIES: usize = 256;
@@ -653,15 +783,6 @@ mod guard {
         }
     }
 
-    #[derive(Default)]
-    struct Tally {
-        lat_us: Vec<u32>,
-        requests: u64,
-        checks: u64,
-        bad: u64,
-        errors: u64,
-    }
-
     /// The integer after the last `"key":` in a response body.
     fn tail_count(b: &[u8], key: &str) -> Option<usize> {
         let pat = format!("\"{key}\":");
@@ -674,64 +795,43 @@ mod guard {
         digits.parse().ok()
     }
 
-    /// What every connection shares.
-    struct Shared {
-        addr: String,
+    struct Guard {
         token: String,
         path: &'static str,
         bodies: Vec<Body>,
-        measure_from: Instant,
-        until: Instant,
         batch: usize,
     }
 
-    async fn worker(sh: Arc<Shared>, start: usize) -> Tally {
-        let mut t = Tally::default();
-        let Ok(mut c) = Conn::open(&sh.addr).await else {
-            t.errors += 1;
-            return t;
-        };
-        let mut i = start;
-        while Instant::now() < sh.until {
-            let b = &sh.bodies[i % sh.bodies.len()];
-            i += 1;
-            let begin = Instant::now();
-            let r = c.call("POST", sh.path, &sh.token, &b.json).await;
-            let lat = begin.elapsed();
-            if begin < sh.measure_from {
-                continue;
-            }
-            match r {
-                Ok((200, resp))
-                    if tail_count(&resp, "invalid") == Some(0)
-                        && b.listed
-                            .is_none_or(|n| tail_count(&resp, "listed") == Some(n)) =>
-                {
-                    t.requests += 1;
-                    t.checks += sh.batch as u64;
-                    t.lat_us
-                        .push(lat.as_micros().min(u128::from(u32::MAX)) as u32);
-                }
-                Ok((status, resp)) => {
-                    if t.bad == 0 {
-                        let tail = &resp[resp.len().saturating_sub(300)..];
-                        eprintln!(
-                            "unexpected response: HTTP {status} …{}",
-                            String::from_utf8_lossy(tail)
-                        );
-                    }
-                    t.bad += 1;
-                }
-                Err(_) => {
-                    t.errors += 1;
-                    match Conn::open(&sh.addr).await {
-                        Ok(nc) => c = nc,
-                        Err(_) => break,
-                    }
-                }
+    impl Load for Guard {
+        fn path(&self) -> &str {
+            self.path
+        }
+        fn token(&self) -> &str {
+            &self.token
+        }
+        fn request(&self, conn: usize, n: u64) -> Req<'_> {
+            let b = &self.bodies[(conn * 7 + n as usize) % self.bodies.len()];
+            Req {
+                body: b.json.as_str().into(),
+                listed: b.listed,
+                tag: 0,
             }
         }
-        t
+        fn judge(&self, req: &Req<'_>, status: u16, resp: &[u8]) -> Result<String, String> {
+            if status == 200
+                && tail_count(resp, "invalid") == Some(0)
+                && req
+                    .listed
+                    .is_none_or(|n| tail_count(resp, "listed") == Some(n))
+            {
+                return Ok("ok".into());
+            }
+            let tail = &resp[resp.len().saturating_sub(300)..];
+            Err(format!("…{}", String::from_utf8_lossy(tail)))
+        }
+        fn items(&self) -> u64 {
+            self.batch as u64
+        }
     }
 
     fn metric(text: &str, name: &str) -> f64 {
@@ -741,7 +841,7 @@ mod guard {
             .sum()
     }
 
-    pub(super) async fn run(a: Args) -> anyhow::Result<()> {
+    pub(super) async fn run(a: &Args) -> anyhow::Result<()> {
         let mut c = Conn::open(&a.addr).await?;
         if !a.skip_import {
             let entries = synthetic_addresses(a.guard_addresses, a.seed);
@@ -752,7 +852,7 @@ mod guard {
             drop(entries);
             import(
                 &mut c,
-                &a,
+                a,
                 "/v1/admin/guard/lists/addresses?format=lines&source=loadgen&category=phishing",
                 lines,
             )
@@ -763,7 +863,7 @@ mod guard {
                 .collect();
             import(
                 &mut c,
-                &a,
+                a,
                 "/v1/admin/guard/lists/domains?format=lines&source=loadgen",
                 lines,
             )
@@ -780,7 +880,7 @@ mod guard {
         .await?;
         let token = op["token"].as_str().context("token")?.to_owned();
         let t = Instant::now();
-        let bodies = bodies(&a);
+        let bodies = bodies(a);
         eprintln!(
             "{} request bodies of {} {} built in {:.1} s ({} bytes each on average)",
             bodies.len(),
@@ -789,9 +889,11 @@ mod guard {
             t.elapsed().as_secs_f64(),
             bodies.iter().map(|b| b.json.len()).sum::<usize>() / bodies.len()
         );
-        let measure_from = Instant::now() + Duration::from_secs(a.warmup);
-        let sh = Arc::new(Shared {
-            addr: a.addr.clone(),
+        println!(
+            "kind={} batch={} hit_percent={}",
+            a.kind, a.batch, a.hit_percent
+        );
+        let load = Guard {
             token,
             path: if a.kind == "addresses" {
                 "/v1/guard/addresses/screen"
@@ -799,53 +901,9 @@ mod guard {
                 "/v1/guard/domains/check"
             },
             bodies,
-            measure_from,
-            until: measure_from + Duration::from_secs(a.duration),
             batch: a.batch,
-        });
-        let mut tasks = Vec::new();
-        for i in 0..a.connections {
-            tasks.push(tokio::spawn(worker(sh.clone(), i * 7)));
-        }
-        let mut all = Tally::default();
-        for t in tasks {
-            let t = t.await?;
-            all.lat_us.extend(t.lat_us);
-            all.requests += t.requests;
-            all.checks += t.checks;
-            all.bad += t.bad;
-            all.errors += t.errors;
-        }
-        all.lat_us.sort_unstable();
-        let pct = |p: f64| -> f64 {
-            if all.lat_us.is_empty() {
-                return 0.0;
-            }
-            let i = ((all.lat_us.len() as f64 * p).ceil() as usize).clamp(1, all.lat_us.len()) - 1;
-            f64::from(all.lat_us[i]) / 1000.0
         };
-        let secs = a.duration as f64;
-        println!(
-            "mode=guard kind={} batch={} hit_percent={} connections={} duration={}s warmup={}s client_threads={}",
-            a.kind, a.batch, a.hit_percent, a.connections, a.duration, a.warmup, a.threads
-        );
-        println!(
-            "requests={} checks={} bad={} errors={}",
-            all.requests, all.checks, all.bad, all.errors
-        );
-        println!(
-            "throughput={:.0} checks/s ({:.1} batches/s)",
-            all.checks as f64 / secs,
-            all.requests as f64 / secs
-        );
-        println!(
-            "batch_latency_ms p50={:.3} p90={:.3} p99={:.3} p99.9={:.3} max={:.3}",
-            pct(0.50),
-            pct(0.90),
-            pct(0.99),
-            pct(0.999),
-            pct(1.0)
-        );
+        let result = drive(a, load, "checks").await;
         let (status, m) = c.call("GET", "/metrics", &a.admin, "").await?;
         if status == 200 {
             let m = String::from_utf8_lossy(&m);
@@ -856,13 +914,6 @@ mod guard {
                 metric(&m, "custodia_audit_events_dropped_total"),
             );
         }
-        if all.bad > 0 || all.errors > 0 {
-            bail!(
-                "{} wrong and {} failed requests: the benchmark is invalid",
-                all.bad,
-                all.errors
-            );
-        }
-        Ok(())
+        result
     }
 }

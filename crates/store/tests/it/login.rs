@@ -342,3 +342,122 @@ async fn a_poisoned_withdrawal_after_a_password_reset_is_blocked_and_limits_hold
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn stuffing_split_over_two_instances_is_counted_exactly() {
+    for t in stores("login_two_instances").await {
+        let clock = ManualClock::new(Timestamp::from_millis(T0));
+        let a = Arc::new(service(t.store.clone(), &clock));
+        let b = Arc::new(service(Store::open(&t.url, 4).await.unwrap(), &clock));
+        // 60 accounts, one wrong password each, from one IP, all at once, half through each
+        // instance: their writers group-commit separately and serialise on the write lock.
+        let tasks: Vec<_> = (0..60i64)
+            .map(|i| {
+                let svc = if i % 2 == 0 { a.clone() } else { b.clone() };
+                tokio::spawn(async move {
+                    svc.assess(
+                        &Quiet,
+                        &login(
+                            &format!("two{i}"),
+                            "203.0.113.77",
+                            "bot",
+                            "failure",
+                            T0 + i * 10,
+                        ),
+                    )
+                    .await
+                    .unwrap()
+                })
+            })
+            .collect();
+        let mut blocked = 0;
+        for h in tasks {
+            let d = h.await.unwrap();
+            if d.decision == Decision::Block {
+                assert!(
+                    d.reasons.iter().any(|r| r.code == "credential_stuffing"),
+                    "{d:?}"
+                );
+                blocked += 1;
+            }
+        }
+        // Counted as of each commit: at least every failure after the 19th is refused.
+        assert!(blocked >= 41, "{}: {blocked} blocked", t.label);
+        let state = t
+            .store
+            .login_state(
+                &AccountId::new("two0").unwrap(),
+                "203.0.113.77",
+                "203.0.113.0/24",
+                Timestamp::from_millis(T0),
+            )
+            .await
+            .unwrap();
+        assert_eq!(state.accounts_failed_from_ip, 60, "{}: none lost", t.label);
+        assert_eq!(state.brute.failures, 1, "{}", t.label);
+        // The twin: another network's first failure is not stuffing.
+        let d = a
+            .assess(
+                &Quiet,
+                &login("elsewhere", "192.0.2.44", "laptop", "failure", T0 + 1_000),
+            )
+            .await
+            .unwrap();
+        assert_eq!(d.decision, Decision::Allow, "{}: {d:?}", t.label);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_broken_record_fails_alone_in_its_batch() {
+    use custodia_login::LearnedLogin;
+    for t in stores("login_batch_isolation").await {
+        t.store
+            .execute_raw_for_tests(
+                "INSERT INTO login_accounts (user_id, profile, failures, last_failure_ms, \
+                 locked_until_ms, allowlist_only) VALUES ('broken', 'not json', 0, 0, 0, 0)",
+            )
+            .await
+            .unwrap();
+        let obs = custodia_login::Observation::new();
+        let tasks: Vec<_> = (0..21)
+            .map(|i| {
+                let (store, obs) = (t.store.clone(), obs.clone());
+                tokio::spawn(async move {
+                    let who = if i == 10 {
+                        "broken".to_owned()
+                    } else {
+                        format!("fine{i}")
+                    };
+                    let user = AccountId::new(who).unwrap();
+                    let l = LearnedLogin {
+                        user: &user,
+                        at: Timestamp::from_millis(T0 + 1_000),
+                        observation: &obs,
+                        position: None,
+                        half_life_ms: 86_400_000,
+                        new_device: false,
+                    };
+                    store.record_success(&l, Vec::new()).await.is_ok()
+                })
+            })
+            .collect();
+        for (i, h) in tasks.into_iter().enumerate() {
+            assert_eq!(h.await.unwrap(), i != 10, "{}: record {i}", t.label);
+        }
+        let fine = t
+            .store
+            .login_state(
+                &AccountId::new("fine3").unwrap(),
+                "x",
+                "y",
+                Timestamp::from_millis(T0),
+            )
+            .await
+            .unwrap();
+        assert!(
+            fine.profile.is_some(),
+            "{}: the neighbours were stored",
+            t.label
+        );
+    }
+}

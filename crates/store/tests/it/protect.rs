@@ -461,3 +461,82 @@ async fn recovery_cases_from_diagnosis_to_closing_with_history() {
         assert!(all[0].id < next[0].id);
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn under_concurrent_checks_a_cooling_off_binds_every_order_sent_after_it() {
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+    for t in stores("protect_group_read").await {
+        let clock = ManualClock::new(Timestamp::from_millis(T0));
+        let a = service(t.store.clone(), &clock);
+        // Another instance checks orders, many at once (its reads are batched).
+        let b = Arc::new(service(Store::open(&t.url, 4).await.unwrap(), &clock));
+        const USERS: usize = 24;
+        let cooled: Arc<Vec<AtomicBool>> =
+            Arc::new((0..USERS).map(|_| AtomicBool::new(false)).collect());
+        let stop = Arc::new(AtomicBool::new(false));
+        let (denied, allowed) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+        let checkers: Vec<_> = (0..32usize)
+            .map(|w| {
+                let (b, cooled, stop) = (b.clone(), cooled.clone(), stop.clone());
+                let (denied, allowed) = (denied.clone(), allowed.clone());
+                tokio::spawn(async move {
+                    let mut i = w;
+                    while !stop.load(Ordering::SeqCst) {
+                        let u = i % USERS;
+                        i += 7;
+                        // Read before sending: if the cooling-off had returned by then, the
+                        // answer must be a refusal.
+                        let must_deny = cooled[u].load(Ordering::SeqCst);
+                        let (_, d) = b
+                            .check_order(&Quiet, &order(&format!("g{u}"), "buy", "0", false))
+                            .await
+                            .unwrap();
+                        if must_deny {
+                            assert_eq!(d.reasons.first().map(|r| r.code()), Some("cooling_off"));
+                            denied.fetch_add(1, Ordering::SeqCst);
+                        } else if d.allowed() {
+                            allowed.fetch_add(1, Ordering::SeqCst);
+                        }
+                    }
+                })
+            })
+            .collect();
+        for u in 0..USERS {
+            let id = user(&format!("g{u}"));
+            a.register_account(
+                &id,
+                Timestamp::from_millis(T0 - 400 * DAY_MS),
+                "service:test",
+            )
+            .await
+            .unwrap();
+            a.pass_knowledge_check(&id, "service:test").await.unwrap();
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        for (u, flag) in cooled.iter().enumerate() {
+            a.start_cooling_off(&user(&format!("g{u}")), 7, "user:test")
+                .await
+                .unwrap();
+            flag.store(true, Ordering::SeqCst);
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        stop.store(true, Ordering::SeqCst);
+        for c in checkers {
+            c.await.unwrap();
+        }
+        // Both sides happened: orders passed before, and every order after was refused.
+        assert!(allowed.load(Ordering::SeqCst) > 0, "{}", t.label);
+        assert!(denied.load(Ordering::SeqCst) > 0, "{}", t.label);
+        // The twin: an account never put in a cooling-off still passes through the same reader.
+        let (_, d) = b
+            .check_order(&Quiet, &order("g-free", "buy", "0", false))
+            .await
+            .unwrap();
+        assert!(
+            d.reasons.iter().all(|r| r.code() != "cooling_off"),
+            "{}: {:?}",
+            t.label,
+            d.reasons
+        );
+    }
+}
