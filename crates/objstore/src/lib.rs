@@ -76,6 +76,16 @@ impl ObjectBlobs {
     /// Opens the folder at `location`: a path (created if missing), `file:///abs/path`, or
     /// `s3://bucket/prefix` (credentials, region and endpoint from `AWS_*` variables).
     pub fn open(location: &str) -> Result<Self, OpenError> {
+        Self::open_with(location, std::iter::empty::<(&str, &str)>())
+    }
+
+    /// [`open`](Self::open) with S3 settings given explicitly (`("aws_endpoint", "http://…")`,
+    /// `aws_region`, `aws_access_key_id`, …: the `AWS_*` variable names in lowercase); they
+    /// override the environment's. Ignored for a local folder.
+    pub fn open_with<'a>(
+        location: &str,
+        s3_options: impl IntoIterator<Item = (&'a str, &'a str)>,
+    ) -> Result<Self, OpenError> {
         let bad = |reason: String| OpenError::BadUrl {
             url: location.to_owned(),
             reason,
@@ -105,13 +115,22 @@ impl ObjectBlobs {
                             .host_str()
                             .filter(|b| !b.is_empty())
                             .ok_or_else(|| bad("no bucket".into()))?;
-                        let store = object_store::aws::AmazonS3Builder::from_env()
-                            .with_bucket_name(bucket)
-                            .build()
-                            .map_err(|e| OpenError::Config {
+                        let mut builder = object_store::aws::AmazonS3Builder::from_env();
+                        for (k, v) in s3_options {
+                            let key =
+                                k.parse()
+                                    .map_err(|e: object_store::Error| OpenError::Config {
+                                        url: location.to_owned(),
+                                        reason: e.to_string(),
+                                    })?;
+                            builder = builder.with_config(key, v);
+                        }
+                        let store = builder.with_bucket_name(bucket).build().map_err(|e| {
+                            OpenError::Config {
                                 url: location.to_owned(),
                                 reason: e.to_string(),
-                            })?;
+                            }
+                        })?;
                         let prefix = Path::parse(url.path().trim_matches('/'))
                             .map_err(|e| bad(e.to_string()))?;
                         (
