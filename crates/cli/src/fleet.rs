@@ -31,7 +31,6 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, anyhow, bail};
 use clap::Args;
-use custodia_air::chain::Boundary;
 use custodia_events::{Clock, OsEntropy, SystemClock, Timestamp};
 use custodia_keys::{Kek, SecretString};
 use custodia_objstore::ObjectBlobs;
