@@ -187,14 +187,14 @@ fn several_workers_finish_a_round_identical_to_one_machine() {
     let e = engines("fleet_several");
     let first = e.enqueue(&round);
     assert_eq!(
-        (first["batches"], first["jobs_created"]),
-        (4.into(), 4.into())
+        (&first["batches"], &first["jobs_created"]),
+        (&4.into(), &4.into())
     );
     // Idempotent: enqueueing again adds nothing and uploads nothing.
     let again = e.enqueue(&round);
     assert_eq!(
-        (again["jobs_created"], again["sealed_uploaded"]),
-        (0.into(), 0.into())
+        (&again["jobs_created"], &again["sealed_uploaded"]),
+        (&0.into(), &0.into())
     );
     let workers: Vec<Child> = (0..2)
         .map(|i| e.spawn_worker(&["--exit-when-idle", "--worker-id", &format!("w{i}")]))
