@@ -35,7 +35,7 @@ measure "por prove --jobs 1 (one process)" "$BIN" -q por prove --round "$W/singl
 
 for N in 1 2; do
   SCHEMA="bench_fleet_$$_$N"
-  runuser -u postgres -- psql -d custodia_test -qc "CREATE SCHEMA $SCHEMA AUTHORIZATION custodia" >/dev/null
+  PGOPTIONS="-c client_min_messages=warning" runuser -u postgres -- psql -d custodia_test -qc "CREATE SCHEMA $SCHEMA AUTHORIZATION custodia" >/dev/null
   export CUSTODIA_POR_QUEUE="$PG?options=-c%20search_path%3D$SCHEMA"
   export CUSTODIA_POR_STORE="$W/store-$N"
   cp -r "$W/round" "$W/dist-$N"
@@ -66,7 +66,7 @@ print(f"  mean prove {s['mean_prove_secs']:.3f} s/batch; outside the prover "
 PY
   measure "aggregate (check + publish)" "$BIN" -q por aggregate --round "$W/dist-$N"
   cmp "$W/dist-$N/round.json" "$W/single/round.json"
-  runuser -u postgres -- psql -d custodia_test -qc "DROP SCHEMA $SCHEMA CASCADE" >/dev/null
+  PGOPTIONS="-c client_min_messages=warning" runuser -u postgres -- psql -d custodia_test -qc "DROP SCHEMA $SCHEMA CASCADE" >/dev/null
 done
 echo "sizes: sealed batch $(stat -c %s "$W/store-1/private/batch-00000.sealed") B, proof $(stat -c %s "$W/store-1/proofs/batch-00000.proof") B, public inputs $(stat -c %s "$W/store-1/proofs/batch-00000.json") B"
 echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"
