@@ -93,6 +93,7 @@ impl ObjectBlobs {
         if location.trim().is_empty() {
             return Err(bad("empty".into()));
         }
+        install_tls_provider();
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .thread_name("custodia-objstore")
@@ -166,7 +167,7 @@ impl ObjectBlobs {
         check_key(key)?;
         let mut p = self.prefix.clone();
         for part in key.split('/') {
-            p = p.child(part);
+            p = p.join(part);
         }
         Ok(p)
     }
@@ -220,6 +221,16 @@ impl ObjectBlobs {
             None => self.shown.clone(),
         }
     }
+}
+
+/// HTTPS to S3 goes through reqwest's rustls without a built-in crypto provider (its default
+/// would build aws-lc); rustls' ring provider becomes the process default once. Another
+/// default installed first (by another part of the binary) is kept: either serves TLS.
+fn install_tls_provider() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+    });
 }
 
 fn local(path: &std::path::Path) -> Result<(Arc<dyn ObjectStore>, String), OpenError> {
