@@ -229,7 +229,11 @@ impl ObjectBlobs {
 fn install_tls_provider() {
     static ONCE: std::sync::Once = std::sync::Once::new();
     ONCE.call_once(|| {
-        let _ = rustls::crypto::ring::default_provider().install_default();
+        // rustls 0.23.48 deprecates ring's provider only because ring has no post-quantum key
+        // exchange; the one that has it (aws-lc-rs) is the C build this crate avoids.
+        #[allow(deprecated)]
+        let provider = rustls::crypto::ring::default_provider();
+        let _ = provider.install_default();
     });
 }
 
