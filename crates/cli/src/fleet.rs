@@ -971,10 +971,7 @@ pub fn status(a: StatusArgs, out: &Output) -> Result<Outcome> {
             s.aggregate
         );
         if let (Some(tp), Some(eta)) = (s.throughput_per_sec, s.eta_secs) {
-            t.push_str(&format!(
-                "\nthroughput {:.3} batches/s, ETA {:.0} s",
-                tp, eta
-            ));
+            t.push_str(&format!("\nthroughput {tp:.3} batches/s, ETA {eta:.0} s"));
         }
         if let Some(p) = s.mean_prove_secs {
             t.push_str(&format!("\nmean proving time {p:.1} s per batch"));
