@@ -3,6 +3,7 @@
 mod audit;
 mod bench;
 mod demo;
+mod fleet;
 mod fund;
 mod guard;
 mod health;

@@ -27,7 +27,17 @@ pub enum PorCommand {
     /// Prove every batch of a round on this machine, with progress.
     Prove(ProveArgs),
     /// Check every batch proof, the top of the tree and the totals; record proofs/aggregate.json.
-    Aggregate(RoundArg),
+    /// With --queue and --store: the distributed round's aggregation (checks every accepted
+    /// proof, re-queues corrupted ones, publishes once; one aggregator at a time).
+    Aggregate(crate::fleet::AggregateArgs),
+    /// Distributed proving: upload the round's manifest and each batch's sealed input to an
+    /// object store and register one job per batch on the job queue (PostgreSQL).
+    Enqueue(crate::fleet::EnqueueArgs),
+    /// Distributed proving: claim batch jobs, prove, verify, upload, repeat (run one per
+    /// machine or container; no shared disk).
+    Worker(crate::fleet::WorkerArgs),
+    /// Distributed proving: the round's progress, throughput and ETA (or Prometheus text).
+    Status(crate::fleet::StatusArgs),
     /// Copy what the world may see (round.json, assets, prices, proofs, proof of assets) into a
     /// new folder, leaving every secret behind: the seed, the witnesses, the running totals and
     /// every user's inclusion file. Publish that folder, never the round folder.
@@ -73,13 +83,6 @@ pub struct ProveArgs {
     /// at 2^14 leaves × 22 assets). Two keep both cores of a 2-core machine busy.
     #[arg(long, default_value_t = custodia_round::DEFAULT_JOBS)]
     pub jobs: usize,
-}
-
-#[derive(Debug, Args)]
-pub struct RoundArg {
-    /// The round folder.
-    #[arg(long)]
-    pub round: PathBuf,
 }
 
 #[derive(Debug, Args)]
@@ -198,7 +201,13 @@ pub fn run(cmd: PorCommand, out: &Output) -> Result<Outcome> {
             });
             Ok(Outcome::Ok)
         }
-        PorCommand::Aggregate(a) => aggregate(&a.round, out),
+        PorCommand::Aggregate(a) => match crate::fleet::local_only(&a)? {
+            Some(dir) => aggregate(dir, out),
+            None => crate::fleet::aggregate(a, out),
+        },
+        PorCommand::Enqueue(a) => crate::fleet::enqueue(a, out),
+        PorCommand::Worker(a) => crate::fleet::worker(a, out),
+        PorCommand::Status(a) => crate::fleet::status(a, out),
         PorCommand::Publish(a) => publish(a, out),
         PorCommand::History(a) => history(a, out),
     }

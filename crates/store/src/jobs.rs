@@ -13,7 +13,8 @@
 //!   that is a caller reusing a key for other work, which would otherwise vanish silently.
 //! - **States**: [`JobState::Queued`] → [`JobState::Leased`] → [`JobState::Done`], or back to
 //!   `Queued` after a failure with retries left, or [`JobState::Dead`] once out of attempts.
-//!   `Done` and `Dead` are final.
+//!   `Dead` is final. `Done` is final too, except that [`JobQueue::reopen`] sends a done job
+//!   back to `Queued` when whoever checks its result finds it bad (a corrupted upload).
 //! - A **claim** hands one due job to one worker under a [`Lease`] that lasts until its
 //!   `expires_at`. Each claim increments the job's lease token: the token is a fencing token,
 //!   so of all the leases ever handed out for a job at most one is current.
@@ -409,6 +410,21 @@ pub trait JobQueue: Send + Sync {
         at: Timestamp,
         retry: Retry,
     ) -> impl Future<Output = R<JobState>> + Send;
+
+    /// Sends a done job back to the queue (due at `at`) because its result turned out bad —
+    /// an artefact that was corrupted after the worker checked it. Compare-and-set: only when
+    /// the job is done *with `expected_result`*, so two checkers finding the same bad result
+    /// reopen it once, and a job re-done since the check is left alone. `Ok(true)` when this
+    /// call reopened it. The reopened job gets at least one more attempt; its lease token moves
+    /// on, so the lease that completed it can no longer act on it. `reason` becomes its last
+    /// error (cut at 8 KiB).
+    fn reopen(
+        &self,
+        job: JobId,
+        expected_result: &[u8],
+        reason: &str,
+        at: Timestamp,
+    ) -> impl Future<Output = R<bool>> + Send;
 }
 
 /// One queue at a glance, for the service's metrics: is work piling up or stuck?
@@ -717,6 +733,36 @@ impl JobQueue for Store {
         match self.ended_by(lease).await? {
             Some(j) if matches!(j.state, JobState::Queued | JobState::Dead) => Ok(j.state),
             _ => Err(self.lease_lost(lease).await),
+        }
+    }
+
+    async fn reopen(
+        &self,
+        job: JobId,
+        expected_result: &[u8],
+        reason: &str,
+        at: Timestamp,
+    ) -> R<bool> {
+        let n = sqlx::query(
+            "UPDATE jobs SET state = 'queued', not_before = $1, result = NULL, finished_at = NULL, \
+             last_error = $2, lease_token = lease_token + 1, lease_expires = NULL, \
+             max_attempts = CASE WHEN attempts >= max_attempts THEN attempts + 1 \
+             ELSE max_attempts END \
+             WHERE id = $3 AND state = 'done' AND result = $4",
+        )
+        .bind(at.as_millis())
+        .bind(cut(reason))
+        .bind(job.sql())
+        .bind(expected_result)
+        .execute(self.pool())
+        .await?
+        .rows_affected();
+        if n == 1 {
+            return Ok(true);
+        }
+        match JobReader::job(self, job).await? {
+            None => Err(StoreError::JobNotFound { job: job.get() }),
+            Some(_) => Ok(false),
         }
     }
 }

@@ -5,6 +5,7 @@ mod audit;
 mod bench_guard;
 mod cli;
 mod durability;
+mod fleet;
 mod guard;
 mod login;
 mod operate;

@@ -630,6 +630,63 @@ async fn completing_is_idempotent_for_the_holder_only() {
 }
 
 #[tokio::test]
+async fn a_done_job_with_a_bad_result_is_reopened_once_and_redone() {
+    for t_ in stores("jobs_reopen").await {
+        let s = &t_.store;
+        let l = t_.label;
+        // One attempt allowed: reopening must still leave one to redo it.
+        let id = add(s, "por.batch", "b", 1, 0, 0).await;
+        let first = claim(s, "por.batch", "alice", 0).await.unwrap().lease;
+        assert!(s.complete(&first, b"digest-1", t(10)).await.unwrap(), "{l}");
+        assert!(
+            s.reopen(id, b"digest-1", "proof corrupted", t(20))
+                .await
+                .unwrap(),
+            "{l}"
+        );
+        // Negative twins: a second checker with the same finding, and a stale expectation.
+        assert!(
+            !s.reopen(id, b"digest-1", "again", t(21)).await.unwrap(),
+            "{l}: reopened once"
+        );
+        let job = s.job(id).await.unwrap().unwrap();
+        assert_eq!(
+            (
+                job.state,
+                job.result,
+                job.finished_at,
+                job.last_error.as_deref()
+            ),
+            (JobState::Queued, None, None, Some("proof corrupted")),
+            "{l}"
+        );
+        assert!(
+            job.max_attempts.get() > job.attempts,
+            "{l}: one more attempt"
+        );
+        // The lease that completed it is stale now.
+        lost(s.complete(&first, b"digest-1", t(22)).await, l);
+        let again = claim(s, "por.batch", "bob", 30).await.unwrap().lease;
+        assert!(again.token > first.token, "{l}");
+        assert!(s.complete(&again, b"digest-2", t(40)).await.unwrap(), "{l}");
+        assert!(
+            !s.reopen(id, b"digest-1", "stale check", t(50))
+                .await
+                .unwrap(),
+            "{l}: the redone result is not the one found bad"
+        );
+        assert_eq!(state(s, id).await, JobState::Done, "{l}");
+        // A queued job is not done: nothing to reopen.
+        let other = add(s, "por.batch", "c", 3, 0, 0).await;
+        assert!(!s.reopen(other, b"", "x", t(60)).await.unwrap(), "{l}");
+        assert!(matches!(
+            s.reopen(JobId::new(999_999), b"", "x", t(60)).await,
+            Err(StoreError::JobNotFound { .. })
+        ));
+    }
+}
+
+#[tokio::test]
 async fn counts_and_listings_by_state() {
     for t_ in stores("jobs_counts").await {
         let s = &t_.store;
