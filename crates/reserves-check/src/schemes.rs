@@ -6,7 +6,6 @@ use base64::engine::general_purpose::STANDARD;
 use custodia_chain::coins::{self, Coin, CoinKind};
 use custodia_chain::{Address, AddressKind, Chain, Network, evm, keccak256_concat, tron};
 use k256::ecdsa::{RecoveryId, Signature, VerifyingKey};
-use k256::elliptic_curve::sec1::ToEncodedPoint;
 use ripemd::Ripemd160;
 use sha2::{Digest, Sha256};
 
@@ -121,7 +120,8 @@ pub fn signed_message_hash(magic: &str, message: &str) -> [u8; 32] {
 
 fn hash160(bytes: &[u8]) -> [u8; 20] {
     let mut out = [0u8; 20];
-    out.copy_from_slice(&Ripemd160::digest(Sha256::digest(bytes)));
+    // RIPEMD-160 is the RustCrypto `digest` 0.11 generation, SHA-256 the 0.10 one.
+    out.copy_from_slice(&<Ripemd160 as ripemd::Digest>::digest(Sha256::digest(bytes)));
     out
 }
 
