@@ -194,6 +194,7 @@ pub fn deliver_all(
         }
         None => {}
     }
+    fs::create_dir_all(dir).map_err(io_err("creating", dir))?;
     write_record(dir, &record)?;
     let (written, skipped, users) = match layout {
         Layout::Files => write_files(round, dir, batches, progress)?,
@@ -311,7 +312,7 @@ fn write_packs(
             })?,
         );
     }
-    all.par_sort_unstable();
+    all.sort_unstable();
     let index = dir.join(pack::INDEX_FILE);
     let tmp = dir.join(format!("{}.partial", pack::INDEX_FILE));
     fs::write(&tmp, pack::encode_index(&all)).map_err(io_err("writing", &tmp))?;

@@ -624,7 +624,12 @@ impl Bundle {
         let reserves = self.check_reserves(&m, &mut report)?;
         report.summary = summary(&report, &m.round, proofs_checked, n);
         if let Some(r) = reserves {
-            report.summary = format!("{} As for reserves: {}.", report.summary, r.headline());
+            let whole = report.findings.iter().any(|f| f.kind == CheckKind::Round);
+            report.summary = if report.users.is_empty() && !whole && report.verified() {
+                format!("Round {}: {}.", m.round, r.headline())
+            } else {
+                format!("{} As for reserves: {}.", report.summary, r.headline())
+            };
         }
         Ok(report)
     }

@@ -34,14 +34,15 @@ pub fn check_rounds(
         })?;
         let m: RoundManifest = serde_json::from_slice(bytes)
             .map_err(|e| InputError(format!("round #{}: not a valid round.json: {e}", i + 1)))?;
-        if let Some((other, _)) = items.iter().find(|(o, _)| o.round == m.round) {
-            if other.root == m.root {
-                return Err(InputError(format!(
-                    "round {} is given twice: give each round once",
-                    m.round
-                )));
-            }
-            // Two different manifests with one id: history's ReusedId says it as a rejection.
+        // Two different manifests with one id are left to history's ReusedId (a rejection).
+        if items
+            .iter()
+            .any(|(o, _)| o.round == m.round && o.root == m.root)
+        {
+            return Err(InputError(format!(
+                "round {} is given twice: give each round once",
+                m.round
+            )));
         }
         items.push((m, b));
     }
