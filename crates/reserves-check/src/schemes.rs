@@ -121,7 +121,9 @@ pub fn signed_message_hash(magic: &str, message: &str) -> [u8; 32] {
 fn hash160(bytes: &[u8]) -> [u8; 20] {
     let mut out = [0u8; 20];
     // RIPEMD-160 is the RustCrypto `digest` 0.11 generation, SHA-256 the 0.10 one.
-    out.copy_from_slice(&<Ripemd160 as ripemd::Digest>::digest(Sha256::digest(bytes)));
+    out.copy_from_slice(&<Ripemd160 as ripemd::Digest>::digest(Sha256::digest(
+        bytes,
+    )));
     out
 }
 

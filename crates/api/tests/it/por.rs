@@ -36,10 +36,12 @@ fn pack_delivery(root: &std::path::Path, round: &str, users: &[&str]) {
     let mut jsonl = Vec::new();
     let mut records = Vec::new();
     for u in users {
-        let line = json!({"format": "custodia-inclusion/2", "round": round, "user_id": u})
-            .to_string();
+        let line =
+            json!({"format": "custodia-inclusion/2", "round": round, "user_id": u}).to_string();
         records.push(PackRecord {
-            hash: custodia_primitives::AccountId::new(*u).unwrap().delivery_hash(),
+            hash: custodia_primitives::AccountId::new(*u)
+                .unwrap()
+                .delivery_hash(),
             batch: 0,
             len: line.len() as u32,
             offset: jsonl.len() as u64,
