@@ -79,8 +79,11 @@ fn codes(round: &Path, root: Option<&str>) -> Vec<(&'static str, i32)> {
         let o = custodia(&["por", "aggregate", "--round", round.to_str().unwrap()]);
         out.push(("custodia por aggregate", code(&o)));
     }
-    let digest = root.map(|r| custodia_hash::Digest::from_hex(r).unwrap());
-    let cli = match custodia_verify::run(&[round.to_path_buf()], digest) {
+    let digest: Vec<_> = root
+        .map(|r| custodia_hash::Digest::from_hex(r).unwrap())
+        .into_iter()
+        .collect();
+    let cli = match custodia_verify::run(&[round.to_path_buf()], &digest) {
         Ok(r) => i32::from(r.outcome().code()),
         Err(_) => 2,
     };
