@@ -113,15 +113,14 @@ fn tamper_signature(csv: &str, chain: &str) -> String {
         .iter()
         .position(|l| l.starts_with(&format!("{chain},")))
         .unwrap();
-    let line = &lines[i];
-    // Signatures are long base64/hex runs; change a character in the middle of the longest field.
-    let field = line.split(',').max_by_key(|f| f.len()).unwrap().to_owned();
-    let mid = field.len() / 2;
-    let c = field.as_bytes()[mid];
-    let swapped = if c == b'A' { 'B' } else { 'A' };
-    let mut new = field.clone();
-    new.replace_range(mid..=mid, &swapped.to_string());
-    lines[i] = line.replace(&field, &new);
+    // The signatures column (7th; no field of the demo file holds a comma).
+    let mut fields: Vec<String> = lines[i].split(',').map(str::to_owned).collect();
+    let sig = &mut fields[6];
+    let mid = sig.len() / 2;
+    let c = sig.as_bytes()[mid];
+    let swapped = if c == b'A' { "B" } else { "A" };
+    sig.replace_range(mid..=mid, swapped);
+    lines[i] = fields.join(",");
     lines.join("\n") + "\n"
 }
 
