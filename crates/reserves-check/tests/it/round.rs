@@ -118,7 +118,7 @@ fn tamper_signature(csv: &str, chain: &str) -> String {
     let sig = &mut fields[6];
     let mid = sig.len() / 2;
     let c = sig.as_bytes()[mid];
-    let swapped = if c == b'A' { "B" } else { "A" };
+    let swapped = if c == b'0' { "1" } else { "0" };
     sig.replace_range(mid..=mid, swapped);
     lines[i] = fields.join(",");
     lines.join("\n") + "\n"
