@@ -44,6 +44,12 @@ cargo test -q --workspace --no-run
 BIN="${CARGO_TARGET_DIR:-target}/debug"
 $BIN/custodia demo -q --users 300 --assets 4 --log-batch 8 --out "$OUT/demo" >/dev/null
 $BIN/custodia por inclusion --round "$OUT/demo/round" --user user-000000001 --out "$OUT/user.json" >/dev/null
+# The next month: the same demo data as a second round chained to the first, proven.
+$BIN/custodia por build -q --snapshot "$OUT/demo/data/snapshot.csv" --assets "$OUT/demo/data/assets.toml" \
+  --prices "$OUT/demo/data/prices.toml" --id demo-2 --snapshot-time "$(date -u -d '+1 day' +%Y-%m-%dT%H:%M:%SZ)" \
+  --log-batch 8 --previous "$OUT/demo/round" --out "$OUT/demo2" >/dev/null
+$BIN/custodia por prove -q --round "$OUT/demo2" >/dev/null
+$BIN/custodia por inclusion --round "$OUT/demo2" --user user-000000001 --out "$OUT/user2.json" >/dev/null
 
 # The service, serving the page at /verify (port 0: a free port; `custodia serve` prints
 # "listening on ADDR" on stderr).
@@ -69,7 +75,7 @@ done
 [ -n "$addr" ] || { echo "custodia serve did not start" >&2; cat "$SERVE_LOG" >&2; exit 1; }
 
 python3 crates/verifier-wasm/tests/browser.py "$OUT/page/index.html" "$OUT/demo/round" "$OUT/user.json" "$OUT" \
-  --url "http://$addr/verify"
+  --round2 "$OUT/demo2" --inclusion2 "$OUT/user2.json" --url "http://$addr/verify"
 
 # The operator console on the same service, signed in with an analyst token made by the CLI
 # next to the running service (screenshots console-*.png).

@@ -2,8 +2,9 @@
 //! (role `service`, or `admin`), which hands it to the logged-in user.
 //!
 //! The files come from the delivery folders `custodia por inclusion --all` writes, one per round
-//! under `[por] delivery_dir` (`<delivery_dir>/<round>/<shard>/<user>.json`, see
-//! `docs/verify.md`). The user id travels in the request body, never in the URL, so no access
+//! under `[por] delivery_dir`: a pack with its sorted index (`<delivery_dir>/<round>/index.bin`,
+//! `custodia_primitives::pack`), or one file per user (`<delivery_dir>/<round>/<shard>/<user>.json`);
+//! see `docs/verify.md`. The user id travels in the request body, never in the URL, so no access
 //! log, proxy or metrics label ever records which user asked; no message of this module names
 //! it either.
 
@@ -96,6 +97,8 @@ fn read(dir: &Path, round: &str, user: &AccountId) -> Result<Option<Vec<u8>>, Ap
     struct Record {
         round: String,
         complete: bool,
+        #[serde(default)]
+        layout: Option<String>,
     }
     let record: Record = serde_json::from_slice(&record)
         .map_err(|e| ApiError::internal(format!("delivery.json of round {round}: {e}")))?;
@@ -105,6 +108,11 @@ fn read(dir: &Path, round: &str, user: &AccountId) -> Result<Option<Vec<u8>>, Ap
             "delivery_incomplete",
             "this round's inclusion files are not all written yet",
         ));
+    }
+    if record.layout.as_deref() == Some("pack") {
+        // The pack's errors name files, never the user.
+        return custodia_primitives::pack::find_in_pack(&round_dir, user, MAX_FILE_BYTES)
+            .map_err(|e| ApiError::internal(format!("delivery pack of round {round}: {e}")));
     }
     let path = round_dir
         .join(user.delivery_shard())

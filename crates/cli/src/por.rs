@@ -155,8 +155,8 @@ impl From<FormatArg> for Format {
 #[derive(Debug, Args)]
 pub struct InclusionArgs {
     /// The round folder `por build` wrote.
-    #[arg(long)]
-    pub round: PathBuf,
+    #[arg(long, required_unless_present = "delivery")]
+    pub round: Option<PathBuf>,
     /// The user's account id.
     #[arg(long, required_unless_present = "all", conflicts_with = "all")]
     pub user: Option<String>,
@@ -168,6 +168,22 @@ pub struct InclusionArgs {
     /// folder).
     #[arg(long)]
     pub out: Option<PathBuf>,
+    /// With --all: `pack` (default) writes each batch's files as one pack plus a sorted index
+    /// that `POST /v1/por/inclusion` and --delivery read; `files` writes one file per user.
+    #[arg(long, value_enum, default_value = "pack", requires = "all")]
+    pub layout: DeliveryLayout,
+    /// Read the user's file from a delivery folder (`--all --out`) instead of the round folder.
+    #[arg(long, conflicts_with_all = ["round", "all"], requires = "user")]
+    pub delivery: Option<PathBuf>,
+}
+
+/// `--layout` of `por inclusion --all`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum DeliveryLayout {
+    /// Per-batch packs and a sorted index.
+    Pack,
+    /// One file per user in 256 shard folders.
+    Files,
 }
 
 pub fn run(cmd: PorCommand, out: &Output) -> Result<Outcome> {
@@ -493,17 +509,33 @@ fn build(a: BuildArgs, out: &Output) -> Result<Outcome> {
 }
 
 fn inclusion(a: InclusionArgs, out: &Output) -> Result<Outcome> {
-    let blobs = round_dir::open(&a.round);
+    if let Some(dir) = &a.delivery {
+        return delivered(
+            dir,
+            a.user.as_deref().unwrap_or_default(),
+            a.out.as_deref(),
+            out,
+        );
+    }
+    let round = a
+        .round
+        .clone()
+        .expect("clap requires --round without --delivery");
+    let blobs = round_dir::open(&round);
     custodia_round::load_manifest(&blobs)?;
     let Some(user) = a.user else {
         let dir = a.out.expect("clap requires --out with --all");
+        let layout = match a.layout {
+            DeliveryLayout::Pack => custodia_round::Layout::Pack,
+            DeliveryLayout::Files => custodia_round::Layout::Files,
+        };
         let t = std::time::Instant::now();
-        let d = custodia_round::deliver_all(&blobs, &dir, &Bars::new(out))?;
+        let d = custodia_round::deliver_all(&blobs, &dir, layout, &Bars::new(out))?;
         let secs = t.elapsed().as_secs_f64();
         let report = serde_json::json!({
             "status": "delivered", "round": d.round, "out": dir.display().to_string(),
             "users": d.users, "written": d.written, "batches": d.batches,
-            "batches_skipped": d.batches_skipped, "seconds": secs,
+            "batches_skipped": d.batches_skipped, "seconds": secs, "layout": layout.as_str(),
             "files_per_second": d.written as f64 / secs.max(1e-9),
         });
         out.emit(&report, || {
@@ -521,18 +553,55 @@ fn inclusion(a: InclusionArgs, out: &Output) -> Result<Outcome> {
         return Ok(Outcome::Ok);
     };
     let Some(proof) = custodia_round::find_inclusion(&blobs, &user)? else {
-        bail!("user `{user}` is not in round {}", a.round.display());
+        bail!("user `{user}` is not in round {}", round.display());
     };
     let text = serde_json::to_string_pretty(&proof)?;
-    match a.out {
+    write_inclusion(&user, &text, a.out.as_deref(), out)
+}
+
+/// `por inclusion --delivery DIR --user ID`: one user's file out of a delivery folder (pack or
+/// files), as the service's endpoint reads it.
+fn delivered(
+    dir: &std::path::Path,
+    user: &str,
+    to: Option<&std::path::Path>,
+    out: &Output,
+) -> Result<Outcome> {
+    let Some(record) = custodia_round::read_record(dir)? else {
+        bail!(
+            "{} is not a delivery folder (no delivery.json)",
+            dir.display()
+        );
+    };
+    let id =
+        custodia_primitives::AccountId::new(user).with_context(|| format!("--user `{user}`"))?;
+    let Some(bytes) = custodia_round::read_delivered(dir, &record.round, &id)? else {
+        bail!(
+            "user `{user}` is not in the delivery of round {}",
+            record.round
+        );
+    };
+    let proof = custodia_sumtree::InclusionProof::from_json(&bytes)
+        .with_context(|| format!("the delivered file of `{user}`"))?;
+    let text = serde_json::to_string_pretty(&proof)?;
+    write_inclusion(user, &text, to, out)
+}
+
+fn write_inclusion(
+    user: &str,
+    text: &str,
+    to: Option<&std::path::Path>,
+    out: &Output,
+) -> Result<Outcome> {
+    match to {
         Some(path) => {
-            fs::write(&path, &text).with_context(|| format!("writing {}", path.display()))?;
+            fs::write(path, text).with_context(|| format!("writing {}", path.display()))?;
             out.note(format!(
                 "inclusion proof of {user} written to {}",
                 path.display()
             ));
         }
-        None => crate::output::print_stdout(&text),
+        None => crate::output::print_stdout(text),
     }
     Ok(Outcome::Ok)
 }

@@ -33,12 +33,18 @@ impl AccountId {
     /// the low byte of FNV-1a-64 over the id's bytes, as two lower-case hex digits. Simple
     /// enough for any language to compute, and spreads ids evenly over 256 folders.
     pub fn delivery_shard(&self) -> String {
+        format!("{:02x}", self.delivery_hash() & 0xff)
+    }
+
+    /// FNV-1a-64 over the id's bytes: the key of the delivery pack's index
+    /// ([`crate::pack`]) and, by its low byte, the shard folder of per-user files.
+    pub fn delivery_hash(&self) -> u64 {
         let mut h: u64 = 0xcbf2_9ce4_8422_2325;
         for b in self.0.bytes() {
             h ^= u64::from(b);
             h = h.wrapping_mul(0x0000_0100_0000_01b3);
         }
-        format!("{:02x}", h & 0xff)
+        h
     }
 }
 

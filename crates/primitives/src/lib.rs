@@ -5,6 +5,7 @@ mod account;
 mod amount;
 mod asset;
 mod error;
+pub mod pack;
 
 pub use account::AccountId;
 pub use amount::{Amount, AmountErrorKind, Total};

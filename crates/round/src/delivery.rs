@@ -1,6 +1,12 @@
-//! `por inclusion --all`: every user's inclusion file as a file of its own, for the exchange's
-//! back end to hand each user theirs (over its authenticated user API, or the service's
-//! `POST /v1/por/inclusion`).
+//! `por inclusion --all`: every user's inclusion file, for the exchange's back end to hand each
+//! user theirs (over its authenticated user API, or the service's `POST /v1/por/inclusion`).
+//!
+//! Two layouts ([`Layout`]). The default, [`Layout::Pack`], is what large exchanges serve from:
+//! each batch's inclusion files as one file (its lines) plus a sorted binary index over every
+//! user (`custodia_primitives::pack` has the format); writing it is a sequential copy, so a
+//! million users take seconds, and a lookup is a binary search and one read. [`Layout::Files`]
+//! writes one file per user, for back ends that serve plain files, bounded by the file system's
+//! file-creation rate:
 //!
 //! ```text
 //! DIR/delivery.json              which round this is (id, root), and whether every batch is done
@@ -23,6 +29,7 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 use custodia_primitives::AccountId;
+use custodia_primitives::pack::{self, PackRecord};
 use p3_maybe_rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -34,6 +41,28 @@ pub const DELIVERY_FORMAT: &str = "custodia-delivery/1";
 /// Name of the delivery folder's own record.
 pub const DELIVERY_RECORD: &str = "delivery.json";
 const DONE_DIR: &str = ".done";
+
+/// How a delivery folder stores the users' files.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Layout {
+    /// One file per user under 256 shard folders (`<shard>/<id>.json`). Records written before
+    /// packs existed have no `layout` and are this.
+    #[default]
+    Files,
+    /// Per-batch packs and a sorted index (`packs/`, `index.bin`).
+    Pack,
+}
+
+impl Layout {
+    /// `files` or `pack`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Files => "files",
+            Self::Pack => "pack",
+        }
+    }
+}
 
 /// `delivery.json`: which round a delivery folder holds.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -51,6 +80,9 @@ pub struct DeliveryRecord {
     pub complete: bool,
     /// Users written (when complete).
     pub users: u64,
+    /// How the files are stored.
+    #[serde(default)]
+    pub layout: Layout,
 }
 
 /// What [`deliver_all`] did.
@@ -107,12 +139,13 @@ fn write_record(dir: &Path, record: &DeliveryRecord) -> Result<(), Error> {
     fs::rename(&tmp, &path).map_err(io_err("writing", &path))
 }
 
-/// Writes every user's inclusion file of the round in `round` into `dir` (created if needed),
-/// resuming an interrupted run. A folder holding another round's delivery (or anything that is
-/// not a delivery) is refused.
+/// Writes every user's inclusion file of the round in `round` into `dir` (created if needed) in
+/// `layout`, resuming an interrupted run. A folder holding another round's delivery, the same
+/// round in the other layout, or anything that is not a delivery is refused.
 pub fn deliver_all(
     round: &dyn Blobs,
     dir: &Path,
+    layout: Layout,
     progress: &dyn Progress,
 ) -> Result<Delivered, Error> {
     let m = load_manifest(round)?;
@@ -124,8 +157,21 @@ pub fn deliver_all(
         batches,
         complete: false,
         users: 0,
+        layout,
     };
     match read_record(dir)? {
+        Some(old)
+            if old.round == record.round && old.root == record.root && old.layout != layout =>
+        {
+            return Err(Error::Delivery {
+                location: dir.display().to_string(),
+                reason: format!(
+                    "holds this round's delivery as {}, not {}: use another folder",
+                    old.layout.as_str(),
+                    layout.as_str()
+                ),
+            });
+        }
         Some(old) if old.round == record.round && old.root == record.root => {}
         Some(old) => {
             return Err(Error::Delivery {
@@ -148,9 +194,33 @@ pub fn deliver_all(
         }
         None => {}
     }
+    fs::create_dir_all(dir).map_err(io_err("creating", dir))?;
+    write_record(dir, &record)?;
+    let (written, skipped, users) = match layout {
+        Layout::Files => write_files(round, dir, batches, progress)?,
+        Layout::Pack => write_packs(round, dir, batches, progress)?,
+    };
+    record.complete = true;
+    record.users = users;
+    write_record(dir, &record)?;
+    Ok(Delivered {
+        round: m.round,
+        written,
+        batches_skipped: skipped,
+        batches,
+        users,
+    })
+}
+
+/// [`Layout::Files`]: returns (written now, batches skipped, users in the folder).
+fn write_files(
+    round: &dyn Blobs,
+    dir: &Path,
+    batches: usize,
+    progress: &dyn Progress,
+) -> Result<(u64, usize, u64), Error> {
     let done = dir.join(DONE_DIR);
     fs::create_dir_all(&done).map_err(io_err("creating", &done))?;
-    write_record(dir, &record)?;
     for s in 0..256u32 {
         let d = dir.join(format!("{s:02x}"));
         fs::create_dir_all(&d).map_err(io_err("creating", &d))?;
@@ -182,16 +252,100 @@ pub fn deliver_all(
             reason: format!("not a user count: {e}"),
         })?;
     }
-    record.complete = true;
-    record.users = users;
-    write_record(dir, &record)?;
-    Ok(Delivered {
-        round: m.round,
-        written,
-        batches_skipped: batches - todo.len(),
-        batches,
-        users,
-    })
+    Ok((written, batches - todo.len(), users))
+}
+
+/// [`Layout::Pack`]: each batch's lines become its pack, its index records its marker; then
+/// every batch's records are sorted into `index.bin`. Returns (written now, batches skipped,
+/// users in the folder).
+fn write_packs(
+    round: &dyn Blobs,
+    dir: &Path,
+    batches: usize,
+    progress: &dyn Progress,
+) -> Result<(u64, usize, u64), Error> {
+    let packs = dir.join(pack::PACK_DIR);
+    fs::create_dir_all(&packs).map_err(io_err("creating", &packs))?;
+    let batch_no = |b: usize| {
+        u32::try_from(b).map_err(|_| Error::Delivery {
+            location: dir.display().to_string(),
+            reason: format!("batch {b} does not fit the index's 32-bit batch field"),
+        })
+    };
+    let mut todo = Vec::new();
+    for b in 0..batches {
+        if !pack::batch_index_path(dir, batch_no(b)?).exists() {
+            todo.push(b);
+        }
+    }
+    progress.begin("inclusion packs", Some(todo.len() as u64));
+    let written = todo
+        .par_iter()
+        .map(|&b| {
+            let b32 = batch_no(b)?;
+            let key = inclusion_key(b);
+            let bytes = round.get(&key)?;
+            let records = index_batch(&bytes, b32, &round.location(&key))?;
+            let path = pack::pack_path(dir, b32);
+            fs::write(&path, &bytes).map_err(io_err("writing", &path))?;
+            // The batch's index goes last, through a rename: it is the "done" marker.
+            let idx = pack::batch_index_path(dir, b32);
+            let tmp = idx.with_extension("idx.partial");
+            fs::write(&tmp, pack::encode_index(&records)).map_err(io_err("writing", &tmp))?;
+            fs::rename(&tmp, &idx).map_err(io_err("writing", &idx))?;
+            progress.step();
+            Ok(records.len() as u64)
+        })
+        .collect::<Result<Vec<u64>, Error>>();
+    progress.end();
+    let written: u64 = written?.into_iter().sum();
+    let mut all = Vec::new();
+    for b in 0..batches {
+        let idx = pack::batch_index_path(dir, batch_no(b)?);
+        let bytes = fs::read(&idx).map_err(io_err("reading", &idx))?;
+        all.extend(
+            pack::decode_index(&bytes, &idx.display().to_string()).map_err(|e| {
+                Error::Delivery {
+                    location: idx.display().to_string(),
+                    reason: e.to_string(),
+                }
+            })?,
+        );
+    }
+    all.sort_unstable();
+    let index = dir.join(pack::INDEX_FILE);
+    let tmp = dir.join(format!("{}.partial", pack::INDEX_FILE));
+    fs::write(&tmp, pack::encode_index(&all)).map_err(io_err("writing", &tmp))?;
+    fs::rename(&tmp, &index).map_err(io_err("writing", &index))?;
+    Ok((written, batches - todo.len(), all.len() as u64))
+}
+
+/// The index records of one batch's lines, in line order.
+fn index_batch(jsonl: &[u8], batch: u32, location: &str) -> Result<Vec<PackRecord>, Error> {
+    let bad = |reason: String| Error::Delivery {
+        location: location.to_owned(),
+        reason,
+    };
+    let mut records = Vec::new();
+    let mut offset = 0usize;
+    for (i, line) in jsonl.split(|&c| c == b'\n').enumerate() {
+        let start = offset;
+        offset += line.len() + 1;
+        if line.is_empty() {
+            continue;
+        }
+        let id = pack::line_user(line)
+            .and_then(|s| AccountId::new(s).ok())
+            .ok_or_else(|| bad(format!("line {}: no valid user_id", i + 1)))?;
+        records.push(PackRecord {
+            hash: id.delivery_hash(),
+            batch,
+            len: u32::try_from(line.len())
+                .map_err(|_| bad(format!("line {}: longer than 4 GiB", i + 1)))?,
+            offset: start as u64,
+        });
+    }
+    Ok(records)
 }
 
 /// Writes one file per line of a batch's inclusion file; returns the count.
@@ -230,11 +384,15 @@ fn write_batch(dir: &Path, jsonl: &[u8], location: &str) -> Result<u64, Error> {
     Ok(n)
 }
 
+/// Largest inclusion file read back from a pack (one is about 2 KB at 22 assets, tens of KB at
+/// 200 assets).
+pub const MAX_DELIVERED_BYTES: u64 = 16 << 20;
+
 /// Reads one user's file from a delivery folder of round `round`: `Ok(None)` when the round has
 /// no file for the user. The folder's record must name the round and say it is complete.
 pub fn read_delivered(dir: &Path, round: &str, user: &AccountId) -> Result<Option<Vec<u8>>, Error> {
-    match read_record(dir)? {
-        Some(r) if r.round == round && r.complete => {}
+    let layout = match read_record(dir)? {
+        Some(r) if r.round == round && r.complete => r.layout,
         Some(r) if r.round == round => {
             return Err(Error::Delivery {
                 location: dir.display().to_string(),
@@ -248,6 +406,12 @@ pub fn read_delivered(dir: &Path, round: &str, user: &AccountId) -> Result<Optio
                 reason: format!("no delivery of round {round}"),
             });
         }
+    };
+    if layout == Layout::Pack {
+        return pack::find_in_pack(dir, user, MAX_DELIVERED_BYTES).map_err(|e| Error::Delivery {
+            location: dir.display().to_string(),
+            reason: e.to_string(),
+        });
     }
     let path = delivery_path(dir, user);
     match fs::read(&path) {

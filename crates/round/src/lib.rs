@@ -17,8 +17,8 @@ pub use build::{
     check_round_id, check_snapshot_time, commit_prices, fresh_seed, link_to, write_inclusion_batch,
 };
 pub use delivery::{
-    DELIVERY_FORMAT, DELIVERY_RECORD, Delivered, DeliveryRecord, deliver_all, delivery_path,
-    read_delivered, read_record, shard,
+    DELIVERY_FORMAT, DELIVERY_RECORD, Delivered, DeliveryRecord, Layout, MAX_DELIVERED_BYTES,
+    deliver_all, delivery_path, read_delivered, read_record, shard,
 };
 pub use error::Error;
 pub use folder::{find_inclusion, load_manifest, read_batch};

@@ -6,8 +6,11 @@ usage: browser.py PAGE ROUND_DIR INCLUSION_JSON OUT_DIR [--url URL]... [--only C
 PAGE is the self-contained verifier page (crates/verifier-wasm/build.sh). It is opened as a local
 file (file://) and at every --url given (e.g. the page served by `custodia serve`), and given:
 the user's own files (expects "verified"), a tampered inclusion file ("rejected"), a zip of the
-user's files ("verified"), a zip whose proof has a flipped byte ("rejected"), and the whole round
-with the inclusion file ("verified", whole-round check included). A screenshot of each result is
+user's files ("verified"), a zip whose proof has a flipped byte ("rejected"), the whole round
+with the inclusion file ("verified", whole-round check included), the whole round with the
+exchange's reserves files (a reserves table; the demo's under-reserved asset is "rejected"), the
+same with a forged wallet signature ("rejected"), and two months' zips that chain ("verified")
+or whose first month was rewritten ("rejected"). A screenshot of each result is
 saved under OUT_DIR, and the time from handing over the files to the result shown is printed.
 """
 import argparse, base64, json, os, shutil, socket, subprocess, sys, tempfile, time, urllib.request, zipfile
@@ -30,13 +33,15 @@ def zip_folder(folder, out):
             z.write(os.path.join(folder, name), name)
 
 
-def make_cases(rnd, incl, work):
+def make_cases(rnd, incl, work, rnd2=None, incl2=None):
     rnd, incl = os.path.abspath(rnd), os.path.abspath(incl)
     m = json.load(open(os.path.join(rnd, "round.json")))
     u = json.load(open(incl))
     b = u["leaf"] >> m["shape"]["log_batch"]
 
-    def user_folder(name):
+    def user_folder(name, rnd=rnd, incl=incl):
+        m = json.load(open(os.path.join(rnd, "round.json")))
+        b = json.load(open(incl))["leaf"] >> m["shape"]["log_batch"]
         d = os.path.join(work, name); os.makedirs(d)
         shutil.copy(os.path.join(rnd, "round.json"), d)
         for ext in ("proof", "json"):
@@ -60,25 +65,53 @@ def make_cases(rnd, incl, work):
     whole = [os.path.join(rnd, "round.json"), incl] + sorted(
         os.path.join(rnd, "proofs", f) for f in os.listdir(os.path.join(rnd, "proofs")) if f.startswith("batch-"))
     ls = lambda d: [os.path.join(d, f) for f in sorted(os.listdir(d))]
-    return [
+    cases = [
         ("valid", ls(good), "verified", "VERIFIED: the balances of"),
         ("tampered", ls(bad), "rejected", "REJECTED"),
         ("zip", [good_zip], "verified", "VERIFIED: the balances of"),
         ("zip-flipped-proof", [flipped_zip], "rejected", "REJECTED"),
         ("whole-round", whole, "verified", "batch proofs of round"),
     ]
+    # The round's proof of assets: the demo leaves one asset under-reserved on purpose, so the
+    # page must show a reserves table with covered assets and say which asset is below 100%.
+    reserves = [os.path.join(rnd, "reserves.json"), os.path.join(rnd, "wallets.csv")]
+    if all(os.path.exists(p) for p in reserves):
+        cases.append(("reserves", whole + reserves, "rejected", ["holds only", "every signature re-checked here", "covered"]))
+        forged = os.path.join(work, "forged"); os.makedirs(forged)
+        rows = open(reserves[1]).read().splitlines()
+        i = next(i for i, r in enumerate(rows) if r.startswith("ethereum,"))
+        at = rows[i].rfind(",0x") + 10
+        rows[i] = rows[i][:at] + ("b" if rows[i][at] == "a" else "a") + rows[i][at + 1:]
+        open(os.path.join(forged, "wallets.csv"), "w").write("\n".join(rows) + "\n")
+        cases.append(("reserves-forged-signature", whole + [reserves[0], os.path.join(forged, "wallets.csv")],
+                      "rejected", "does not check out"))
+    # Two months in one visit: one zip per round, chained.
+    if rnd2 and incl2:
+        one = os.path.join(work, "month-1.zip"); zip_folder(good, one)
+        two = os.path.join(work, "month-2.zip"); zip_folder(user_folder("month2", os.path.abspath(rnd2), os.path.abspath(incl2)), two)
+        cases.append(("two-rounds", [two, one], "verified", ["form one history", "included in all 2 rounds"]))
+        # Negative twin: the first month's round.json rewritten after the second was built.
+        redo = user_folder("rewritten")
+        mm = json.load(open(os.path.join(redo, "round.json")))
+        mm["snapshot_time"] = mm["snapshot_time"].replace(mm["snapshot_time"][:4], str(int(mm["snapshot_time"][:4]) - 1), 1)
+        json.dump(mm, open(os.path.join(redo, "round.json"), "w"))
+        rz = os.path.join(work, "month-1-rewritten.zip"); zip_folder(redo, rz)
+        cases.append(("two-rounds-rewritten", [two, rz], "rejected", "do not form one history"))
+    return cases
 
 
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("page"); ap.add_argument("round"); ap.add_argument("inclusion"); ap.add_argument("out")
     ap.add_argument("--url", action="append", default=[], help="also test the page at this URL")
+    ap.add_argument("--round2", help="a second round chained to the first (several-month case)")
+    ap.add_argument("--inclusion2", help="the same user's inclusion file of --round2")
     ap.add_argument("--only", help="run only this case (e.g. valid, for a benchmark)")
     ap.add_argument("--repeat", type=int, default=1, help="run each case this many times")
     a = ap.parse_args()
     os.makedirs(a.out, exist_ok=True)
     work = tempfile.mkdtemp(prefix="custodia-browser-")
-    cases = [c for c in make_cases(a.round, a.inclusion, work) if not a.only or c[0] == a.only]
+    cases = [c for c in make_cases(a.round, a.inclusion, work, a.round2, a.inclusion2) if not a.only or c[0] == a.only]
     pages = [("file", "file://" + os.path.abspath(a.page))] + [(f"http{i}" if i else "http", u) for i, u in enumerate(a.url)]
 
     drv_port = free_port()
@@ -120,7 +153,8 @@ def main():
                     timings.append(wall)
                     print(f"{where} {label}: status={status!r}, {wall:.2f} s from files to result ({millis}), {shot}")
                     print("  " + text.replace("\n", " | ")[:300])
-                    if status != want or phrase not in text:
+                    phrases = phrase if isinstance(phrase, list) else [phrase]
+                    if status != want or any(p not in text for p in phrases):
                         failures.append(f"{where} {label}: expected {want} with {phrase!r}, got {status!r}: {text}")
     finally:
         if sid:

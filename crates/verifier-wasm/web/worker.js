@@ -19,6 +19,8 @@ const KINDS = {
   inclusion: "inclusion file",
   "batch-proof": "batch proof",
   "batch-public": "batch public inputs",
+  reserves: "reserves report",
+  wallets: "wallet file",
 };
 
 self.onmessage = async (ev) => {
@@ -32,8 +34,9 @@ self.onmessage = async (ev) => {
     post({ progress: "Loading the verifier…" });
     await ready;
     verifier = new wasm_bindgen.Verifier();
-    if (ev.data.root) {
-      const r = JSON.parse(verifier.expectRoot(ev.data.root));
+    // One root per round: several rounds' roots may be pasted separated by spaces or commas.
+    for (const root of (ev.data.root || "").split(/[\s,]+/).filter(Boolean)) {
+      const r = JSON.parse(verifier.expectRoot(root));
       if (r.status !== "ok") return post({ result: r });
     }
     const counts = new Map();

@@ -23,8 +23,8 @@ pub use custodia_verifier::bundle::{
 pub struct Args {
     /// Print [`JsonReport`] instead of text.
     pub json: bool,
-    /// The root the exchange published.
-    pub root: Option<Digest>,
+    /// The roots the exchange published (`--root`, once per round).
+    pub roots: Vec<Digest>,
     /// Files, folders and zips to check.
     pub paths: Vec<PathBuf>,
 }
@@ -63,9 +63,9 @@ pub fn parse_args(args: impl IntoIterator<Item = std::ffi::OsString>) -> Result<
                 let hex = args.next().ok_or_else(|| {
                     Early::Usage("--root needs the root the exchange published".into())
                 })?;
-                out.root = Some(root(&hex.to_string_lossy())?);
+                out.roots.push(root(&hex.to_string_lossy())?);
             }
-            Some(s) if s.starts_with("--root=") => out.root = Some(root(&s["--root=".len()..])?),
+            Some(s) if s.starts_with("--root=") => out.roots.push(root(&s["--root=".len()..])?),
             Some(s) if s.starts_with('-') && s.len() > 1 => {
                 return Err(Early::Usage(format!("unknown option {s}")));
             }
@@ -79,13 +79,39 @@ pub fn parse_args(args: impl IntoIterator<Item = std::ffi::OsString>) -> Result<
 }
 
 /// Discovers and checks: the whole program minus argument parsing and printing.
-pub fn run(paths: &[PathBuf], root: Option<Digest>) -> Result<Report, InputError> {
+///
+/// One round: every path's files together (a round folder, its zip, loose files). Several
+/// rounds: when two paths each hold a `round.json` of different rounds, each path is one round
+/// (a folder or zip per month), and the rounds' chain is checked too
+/// ([`custodia_verifier::bundle::check_rounds`]). `roots`: the roots the exchange published.
+pub fn run(paths: &[PathBuf], roots: &[Digest]) -> Result<Report, InputError> {
     if paths.is_empty() {
         return Err(InputError("no paths given".into()));
     }
+    if paths.len() > 1 {
+        let mut bundles = Vec::with_capacity(paths.len());
+        for p in paths {
+            bundles.push(discover(std::slice::from_ref(p))?);
+        }
+        let distinct = {
+            let mut rounds: Vec<&[u8]> = bundles.iter().filter_map(Bundle::round_bytes).collect();
+            rounds.sort_unstable();
+            rounds.dedup();
+            rounds.len()
+        };
+        if distinct > 1 {
+            return custodia_verifier::bundle::check_rounds(&bundles, roots, |_, _| {});
+        }
+    }
     let mut bundle = discover(paths)?;
-    if let Some(root) = root {
-        bundle.expect_root(root);
+    match roots {
+        [] => {}
+        [root] => bundle.expect_root(*root),
+        _ => {
+            return Err(InputError(
+                "several --root values for one round: give one per round".into(),
+            ));
+        }
     }
     bundle.check(|_| {})
 }
@@ -104,6 +130,41 @@ pub fn text_report(report: &Report, root_given: bool) -> String {
     }
     for f in &report.findings {
         s.push_str(&format!("\n{}\n", f.text));
+    }
+    if !report.rounds.is_empty() {
+        s.push_str("\nRounds, oldest first:\n");
+        for r in &report.rounds {
+            s.push_str(&format!(
+                "  {:<10} {}  {}  {}\n",
+                r.round,
+                r.snapshot_time,
+                if r.verified { "verified" } else { "REJECTED" },
+                r.previous.as_ref().map_or_else(
+                    || "(names no earlier round)".to_owned(),
+                    |p| format!("follows {p}")
+                )
+            ));
+        }
+    }
+    if !report.reserves.is_empty() {
+        s.push_str("\nReserves the exchange proves it holds, per asset (whole units):\n");
+        for r in &report.reserves {
+            s.push_str(&format!(
+                "  {:<8} {:>9}  held {:>24}  owed {:>24}{}\n",
+                r.asset,
+                r.ratio_percent.as_deref().unwrap_or("-"),
+                custodia_verifier::bundle::group_digits(&r.held),
+                custodia_verifier::bundle::group_digits(r.owed.trim_start_matches('-')),
+                if r.wallets_unchecked > 0 {
+                    format!(
+                        "  (+{} in wallets not re-checked here)",
+                        custodia_verifier::bundle::group_digits(&r.held_unchecked)
+                    )
+                } else {
+                    String::new()
+                }
+            ));
+        }
     }
     if !report.totals.is_empty() {
         s.push_str("\nPer-asset totals the proofs establish (whole units):\n");

@@ -24,6 +24,36 @@ fn delivery(root: &std::path::Path, round: &str, complete: bool, users: &[&str])
     }
 }
 
+/// A delivery folder in the pack layout (`--layout pack`, the default): one batch's lines and
+/// the sorted index, written with `custodia_primitives::pack`'s format.
+fn pack_delivery(root: &std::path::Path, round: &str, users: &[&str]) {
+    use custodia_primitives::pack::{PackRecord, encode_index, pack_path};
+    let dir = root.join(round);
+    std::fs::create_dir_all(dir.join("packs")).unwrap();
+    let record = json!({"format": "custodia-delivery/1", "round": round, "root": "00",
+        "batches": 1, "complete": true, "users": users.len(), "layout": "pack"});
+    std::fs::write(dir.join("delivery.json"), record.to_string()).unwrap();
+    let mut jsonl = Vec::new();
+    let mut records = Vec::new();
+    for u in users {
+        let line =
+            json!({"format": "custodia-inclusion/2", "round": round, "user_id": u}).to_string();
+        records.push(PackRecord {
+            hash: custodia_primitives::AccountId::new(*u)
+                .unwrap()
+                .delivery_hash(),
+            batch: 0,
+            len: line.len() as u32,
+            offset: jsonl.len() as u64,
+        });
+        jsonl.extend_from_slice(line.as_bytes());
+        jsonl.push(b'\n');
+    }
+    records.sort();
+    std::fs::write(pack_path(&dir, 0), jsonl).unwrap();
+    std::fs::write(dir.join("index.bin"), encode_index(&records)).unwrap();
+}
+
 #[derive(Clone, Default)]
 struct Captured(Arc<Mutex<Vec<u8>>>);
 
@@ -42,6 +72,7 @@ async fn the_back_end_gets_one_users_file_and_the_id_is_never_logged() {
     let dir = tempfile::tempdir().unwrap();
     delivery(dir.path(), "2026-11", true, &["alice-7f3e", "bob@x"]);
     delivery(dir.path(), "2026-12", false, &["alice-7f3e"]);
+    pack_delivery(dir.path(), "2026-09", &["alice-7f3e", "bob@x", "dave"]);
     let mut cfg = config();
     cfg.por.delivery_dir = Some(dir.path().to_path_buf());
     let logs = Captured::default();
@@ -99,9 +130,17 @@ async fn the_back_end_gets_one_users_file_and_the_id_is_never_logged() {
         );
         let r = ask(Some(SERVICE), "2026-11", "carol").await;
         assert!(!r.text.contains("carol"), "{}", r.text);
+        // The pack layout: found through the index; a user it lacks is 404 all the same.
+        let r = ask(Some(SERVICE), "2026-09", "bob@x").await;
+        assert_eq!(r.status, StatusCode::OK, "{}: {}", h.label, r.text);
+        assert_eq!(r.json["user_id"], "bob@x");
+        assert_eq!(
+            ask(Some(SERVICE), "2026-09", "carol").await.status,
+            StatusCode::NOT_FOUND
+        );
     }
     let text = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
-    for user in ["alice-7f3e", "bob@x", "carol"] {
+    for user in ["alice-7f3e", "bob@x", "carol", "dave"] {
         assert!(!text.contains(user), "{user} in the logs:\n{text}");
     }
     // Without a configured folder the endpoint says so.

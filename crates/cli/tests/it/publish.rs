@@ -79,8 +79,11 @@ fn codes(round: &Path, root: Option<&str>) -> Vec<(&'static str, i32)> {
         let o = custodia(&["por", "aggregate", "--round", round.to_str().unwrap()]);
         out.push(("custodia por aggregate", code(&o)));
     }
-    let digest = root.map(|r| custodia_hash::Digest::from_hex(r).unwrap());
-    let cli = match custodia_verify::run(&[round.to_path_buf()], digest) {
+    let digest: Vec<_> = root
+        .map(|r| custodia_hash::Digest::from_hex(r).unwrap())
+        .into_iter()
+        .collect();
+    let cli = match custodia_verify::run(&[round.to_path_buf()], &digest) {
         Ok(r) => i32::from(r.outcome().code()),
         Err(_) => 2,
     };
@@ -194,6 +197,8 @@ fn every_user_file_is_delivered_and_pipes_close_quietly() {
         "--round",
         round.to_str().unwrap(),
         "--all",
+        "--layout",
+        "files",
         "--out",
         out.to_str().unwrap(),
     ]);
@@ -221,6 +226,45 @@ fn every_user_file_is_delivered_and_pipes_close_quietly() {
     ]);
     let printed: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(delivered, printed);
+    // The default layout: packs and an index; one user extracted equals the printed file.
+    let pack = dir.path().join("pack");
+    let o = custodia(&[
+        "--json",
+        "por",
+        "inclusion",
+        "--round",
+        round.to_str().unwrap(),
+        "--all",
+        "--out",
+        pack.to_str().unwrap(),
+    ]);
+    assert_eq!(code(&o), 0, "{}", text(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["layout"], "pack");
+    assert!(pack.join("index.bin").is_file());
+    let o = custodia(&[
+        "por",
+        "inclusion",
+        "--delivery",
+        pack.to_str().unwrap(),
+        "--user",
+        user,
+    ]);
+    assert_eq!(code(&o), 0, "{}", text(&o));
+    let extracted: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(extracted, printed);
+    // Negative twin: a user the round does not hold.
+    let o = custodia(&[
+        "por",
+        "inclusion",
+        "--delivery",
+        pack.to_str().unwrap(),
+        "--user",
+        "nobody",
+    ]);
+    assert_ne!(code(&o), 0);
+    assert!(text(&o).contains("is not in the delivery"), "{}", text(&o));
+
     // Run again: everything is done already.
     let o = custodia(&[
         "--json",
@@ -229,6 +273,8 @@ fn every_user_file_is_delivered_and_pipes_close_quietly() {
         "--round",
         round.to_str().unwrap(),
         "--all",
+        "--layout",
+        "files",
         "--out",
         out.to_str().unwrap(),
     ]);

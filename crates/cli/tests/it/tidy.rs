@@ -137,6 +137,8 @@ const NOT_ON_THE_VERIFIER_SIDE: &[&str] = &[
     "hyper",
     "reqwest",
     "ureq",
+    // libsecp256k1 (C): customers' wallet-signature checks are pure Rust (k256), for wasm32.
+    "secp256k1-sys",
 ];
 
 /// What domain crates may never link: they own rules, ports and use cases; adapters know the
@@ -161,6 +163,8 @@ const VERIFIER_SIDE: &[&str] = &[
     "custodia-verifier",
     "custodia-verify",
     "custodia-verifier-wasm",
+    "custodia-chain",
+    "custodia-reserves-check",
 ];
 
 /// Vocabulary and domain crates, now and to come (`login`, `token`, `fund`, `protect`,

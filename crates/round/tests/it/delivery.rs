@@ -1,9 +1,10 @@
-//! `por inclusion --all`: one file per user in sharded folders, resumable, one round per folder.
+//! `por inclusion --all`: packs with a sorted index (the default) or one file per user in
+//! sharded folders; resumable, one round per folder.
 
 use std::fs;
 
 use custodia_primitives::AccountId;
-use custodia_round::{Error, FsBlobs, Silent};
+use custodia_round::{Error, FsBlobs, Layout, Silent};
 
 use crate::common::{params, prices, users};
 
@@ -22,7 +23,7 @@ fn every_user_gets_their_own_file_and_a_resumed_run_finishes_the_rest() {
     )
     .unwrap();
     let out = dir.path().join("delivery");
-    let d = custodia_round::deliver_all(&round, &out, &Silent).unwrap();
+    let d = custodia_round::deliver_all(&round, &out, Layout::Files, &Silent).unwrap();
     assert_eq!((d.users, d.written, d.batches_skipped), (40, 40, 0));
     for user in &snap.users {
         let got = custodia_round::read_delivered(&out, "2026-11", user)
@@ -65,7 +66,7 @@ fn every_user_gets_their_own_file_and_a_resumed_run_finishes_the_rest() {
     let b = batch_of(in_batch_1.leaf_index);
     fs::remove_file(out.join(format!(".done/batch-{b:05}"))).unwrap();
     fs::remove_file(custodia_round::delivery_path(&out, victim)).unwrap();
-    let again = custodia_round::deliver_all(&round, &out, &Silent).unwrap();
+    let again = custodia_round::deliver_all(&round, &out, Layout::Files, &Silent).unwrap();
     assert_eq!(again.users, 40);
     assert_eq!(again.batches_skipped, m.shape.num_batches() - 1);
     assert!(again.written > 0 && again.written < 40, "{again:?}");
@@ -86,12 +87,84 @@ fn every_user_gets_their_own_file_and_a_resumed_run_finishes_the_rest() {
         &Silent,
     )
     .unwrap();
-    let e = custodia_round::deliver_all(&other, &out, &Silent).unwrap_err();
+    let e = custodia_round::deliver_all(&other, &out, Layout::Files, &Silent).unwrap_err();
     assert!(
         e.to_string()
             .contains("holds the delivery of round 2026-11"),
         "{e}"
     );
-    let e = custodia_round::deliver_all(&other, round.root(), &Silent).unwrap_err();
+    let e = custodia_round::deliver_all(&other, round.root(), Layout::Files, &Silent).unwrap_err();
     assert!(matches!(e, Error::FolderNotEmpty { .. }), "{e}");
+}
+
+#[test]
+fn the_pack_serves_every_user_and_resumes_like_the_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let round = FsBlobs::new(dir.path().join("round"));
+    let snap = users();
+    custodia_round::build_folder(
+        &snap,
+        Some(&prices()),
+        &params("2026-11"),
+        &round,
+        false,
+        &Silent,
+    )
+    .unwrap();
+    let out = dir.path().join("delivery");
+    let d = custodia_round::deliver_all(&round, &out, Layout::Pack, &Silent).unwrap();
+    assert_eq!((d.users, d.written, d.batches_skipped), (40, 40, 0));
+    let m = custodia_round::load_manifest(&round).unwrap();
+    // No per-user files: the batches' packs and one index.
+    assert!(out.join("index.bin").is_file());
+    assert!(!custodia_round::delivery_path(&out, &snap.users[0]).exists());
+    for user in &snap.users {
+        let got = custodia_round::read_delivered(&out, "2026-11", user)
+            .unwrap()
+            .unwrap();
+        let want = custodia_round::find_inclusion(&round, user.as_str())
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            custodia_sumtree::InclusionProof::from_json(&got).unwrap(),
+            want,
+            "{user}"
+        );
+    }
+    // Negative twins: a user not in the round, another round's id.
+    let stranger = AccountId::new("nobody").unwrap();
+    assert_eq!(
+        custodia_round::read_delivered(&out, "2026-11", &stranger).unwrap(),
+        None
+    );
+    assert!(custodia_round::read_delivered(&out, "2026-12", &snap.users[0]).is_err());
+
+    // Interrupted after batch 0: its index (the marker) is gone; the rerun redoes that batch.
+    fs::remove_file(out.join("packs/batch-00000.idx")).unwrap();
+    fs::remove_file(out.join("index.bin")).unwrap();
+    let again = custodia_round::deliver_all(&round, &out, Layout::Pack, &Silent).unwrap();
+    assert_eq!(again.users, 40);
+    assert_eq!(again.batches_skipped, m.shape.num_batches() - 1);
+    assert!(again.written > 0 && again.written < 40, "{again:?}");
+    for user in &snap.users {
+        assert!(
+            custodia_round::read_delivered(&out, "2026-11", user)
+                .unwrap()
+                .is_some()
+        );
+    }
+    // The same folder in the other layout is refused, not mixed.
+    let e = custodia_round::deliver_all(&round, &out, Layout::Files, &Silent).unwrap_err();
+    assert!(e.to_string().contains("as pack, not files"), "{e}");
+
+    // A pack whose bytes no longer match its index is an error, never another user's file.
+    let pack = out.join("packs/batch-00000.jsonl");
+    let bytes = fs::read(&pack).unwrap();
+    fs::write(&pack, &bytes[..bytes.len() / 2]).unwrap();
+    let hit = snap
+        .users
+        .iter()
+        .map(|u| custodia_round::read_delivered(&out, "2026-11", u))
+        .find(|r| r.is_err());
+    assert!(hit.is_some(), "a truncated pack must fail some lookup");
 }

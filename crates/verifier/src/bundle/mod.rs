@@ -29,11 +29,13 @@ use crate::round::{
 
 pub mod disk;
 mod report;
+mod rounds;
 
 pub use report::{
-    AssetAmounts, CheckKind, Finding, JsonReport, Outcome, Report, SCHEMA, UserBalances,
-    group_digits, plural, round_totals, user_balances,
+    AssetAmounts, CheckKind, Finding, JsonReport, Outcome, Report, ReserveLine, RoundLine, SCHEMA,
+    UserBalances, group_digits, plural, round_totals, user_balances,
 };
+pub use rounds::check_rounds;
 
 /// Largest file read (a batch proof is about a megabyte at 22 assets, six at 200).
 pub const MAX_FILE_BYTES: u64 = 64 << 20;
@@ -45,6 +47,8 @@ pub const MAX_ZIP_ENTRIES: usize = 1 << 16;
 pub const MAX_SOURCES: usize = 1 << 20;
 
 const INCLUSION_FORMAT: &str = custodia_sumtree::proof::FORMAT;
+const RESERVES_FORMAT: &str = custodia_reserves_check::REPORT_FORMAT;
+const WALLETS_FORMAT: &str = "custodia-wallets/1";
 /// Older format tags, recognised only to say they are unsupported.
 const OLD_FORMATS: &[&str] = &["custodia-round/1", "custodia-inclusion/1"];
 
@@ -157,6 +161,10 @@ pub enum Added {
     BatchPublic(usize),
     /// A zip archive; this many of its entries were Custodia files.
     Archive(usize),
+    /// The exchange's proof-of-assets report (`reserves.json`).
+    Reserves,
+    /// The exchange's wallet file (`wallets.csv` / `wallets.json`).
+    Wallets,
     /// Not a Custodia file.
     Ignored,
 }
@@ -178,6 +186,8 @@ pub struct Bundle {
     publics: BTreeMap<usize, Box<dyn Source>>,
     sources: usize,
     expected_root: Option<Digest>,
+    reserves: Option<(String, Vec<u8>)>,
+    wallets: Option<(String, Vec<u8>)>,
 }
 
 impl fmt::Debug for Bundle {
@@ -265,6 +275,12 @@ impl Bundle {
             };
             return self.add_zip(source.name(), bytes.into(), false);
         }
+        if name.to_ascii_lowercase().ends_with(".csv") {
+            let Ok(bytes) = source.read(MAX_FILE_BYTES) else {
+                return Ok(Added::Ignored);
+            };
+            return self.add_csv(source.name(), bytes);
+        }
         if !name.to_ascii_lowercase().ends_with(".json") {
             return Ok(Added::Ignored);
         }
@@ -272,6 +288,32 @@ impl Bundle {
             return Ok(Added::Ignored); // an unrelated large file
         };
         self.add_json(source, bytes)
+    }
+
+    /// A CSV file is the exchange's wallet file when its header names the wallet columns.
+    fn add_csv(&mut self, name: &str, bytes: Vec<u8>) -> Result<Added, InputError> {
+        let header = bytes.split(|&b| b == b'\n').next().unwrap_or_default();
+        let header = String::from_utf8_lossy(header);
+        let columns: Vec<&str> = header.split(',').map(str::trim).collect();
+        if !["chain", "address", "balance", "signatures"]
+            .iter()
+            .all(|c| columns.contains(c))
+        {
+            return Ok(Added::Ignored);
+        }
+        self.set_wallets(name, bytes)
+    }
+
+    fn set_wallets(&mut self, name: &str, bytes: Vec<u8>) -> Result<Added, InputError> {
+        if let Some((other, known)) = &self.wallets
+            && *known != bytes
+        {
+            return input(format!(
+                "two different wallet files: {other} and {name}; give only one round's files"
+            ));
+        }
+        self.wallets = Some((name.to_owned(), bytes));
+        Ok(Added::Wallets)
     }
 
     /// Sorts in a file whose name says nothing (a browser may hand over `blob` names): zips and
@@ -284,6 +326,10 @@ impl Bundle {
         if looks_like_zip(name, &bytes) {
             self.count()?;
             return self.add_zip(name, bytes.into(), true);
+        }
+        if base.to_ascii_lowercase().ends_with(".csv") {
+            self.count()?;
+            return self.add_csv(name, bytes);
         }
         if bytes.len() as u64 > MAX_FILE_BYTES {
             return Ok(Added::Ignored);
@@ -332,6 +378,20 @@ impl Bundle {
                 }
                 Ok(Added::Inclusion)
             }
+            Some(RESERVES_FORMAT) => {
+                if let Some((other, known)) = &self.reserves
+                    && *known != bytes
+                {
+                    return input(format!(
+                        "two different reserves reports: {other} and {}; give only one round's \
+                         files",
+                        source.name()
+                    ));
+                }
+                self.reserves = Some((source.name().to_owned(), bytes));
+                Ok(Added::Reserves)
+            }
+            Some(WALLETS_FORMAT) => self.set_wallets(source.name(), bytes),
             Some(f) if OLD_FORMATS.contains(&f) => input(format!(
                 "{}: unsupported format version `{f}`: this verifier reads `{ROUND_FORMAT}` and \
                  `{INCLUSION_FORMAT}`; the file was published by an older version",
@@ -390,6 +450,40 @@ impl Bundle {
         Ok(Added::Archive(recognised))
     }
 
+    /// Moves `other`'s files into this bundle: the same round's files that arrived in two
+    /// pieces (a zip and loose files). Two different rounds are an input error, as in
+    /// [`Bundle::add`].
+    pub fn absorb(&mut self, other: Bundle) -> Result<(), InputError> {
+        if let Some((source, bytes)) = other.round {
+            self.add_json(source, bytes)?;
+        }
+        for (source, bytes) in other.inclusions {
+            self.add_json(source, bytes)?;
+        }
+        for (b, source) in other.proofs {
+            self.proofs.entry(b).or_insert(source);
+        }
+        for (b, source) in other.publics {
+            self.publics.entry(b).or_insert(source);
+        }
+        if let Some((name, bytes)) = other.reserves {
+            self.add_json(Box::new(Memory::new(name, bytes.clone())), bytes)?;
+        }
+        if let Some((name, bytes)) = other.wallets {
+            self.set_wallets(&name, bytes)?;
+        }
+        self.sources += other.sources;
+        if self.expected_root.is_none() {
+            self.expected_root = other.expected_root;
+        }
+        Ok(())
+    }
+
+    /// Whether no file was added.
+    pub fn is_empty(&self) -> bool {
+        self.sources == 0
+    }
+
     /// The round manifest's bytes, if one was found.
     pub fn round_bytes(&self) -> Option<&[u8]> {
         self.round.as_ref().map(|(_, b)| b.as_slice())
@@ -426,7 +520,17 @@ impl Bundle {
     ///
     /// `Err` means nothing could be checked: a file is missing, unreadable or malformed (exit
     /// code 2). A check that was made and failed is a [`Finding`] with `ok == false` (exit 1).
-    pub fn check(&self, mut progress: impl FnMut(Step)) -> Result<Report, InputError> {
+    pub fn check(&self, progress: impl FnMut(Step)) -> Result<Report, InputError> {
+        self.check_with_root(self.expected_root, progress)
+    }
+
+    /// [`Bundle::check`] against `expected` instead of the root given to
+    /// [`Bundle::expect_root`].
+    pub(crate) fn check_with_root(
+        &self,
+        expected: Option<Digest>,
+        mut progress: impl FnMut(Step),
+    ) -> Result<Report, InputError> {
         let Some((round_source, bytes)) = &self.round else {
             return input(
                 "no round.json found: give the round folder (or its zip), or round.json together \
@@ -447,13 +551,13 @@ impl Bundle {
         };
         let present = (0..n).filter(|b| self.has_batch(*b)).count();
         let complete = n > 0 && present == n;
-        if self.inclusions.is_empty() && !complete {
+        if self.inclusions.is_empty() && !complete && self.reserves.is_none() {
             return input(format!(
                 "nothing to check: no inclusion file (format {INCLUSION_FORMAT}) and {present} of \
                  the round's {n} batch proofs"
             ));
         }
-        if let Some(expected) = &self.expected_root {
+        if let Some(expected) = &expected {
             report.findings.push(root_finding(expected, &m));
         }
         let mut proofs_checked = 0;
@@ -517,8 +621,95 @@ impl Bundle {
                  the whole proofs/ folder to check every batch and the published totals."
             ));
         }
+        let reserves = self.check_reserves(&m, &mut report)?;
         report.summary = summary(&report, &m.round, proofs_checked, n);
+        if let Some(r) = reserves {
+            let whole = report.findings.iter().any(|f| f.kind == CheckKind::Round);
+            report.summary = if report.users.is_empty() && !whole && report.verified() {
+                format!("Round {}: {}.", m.round, r.headline())
+            } else {
+                format!("{} As for reserves: {}.", report.summary, r.headline())
+            };
+        }
         Ok(report)
+    }
+
+    /// The exchange's proof of assets, when its files were given: each counted wallet's
+    /// signature re-checked, per-asset ratios against `round.json`'s totals.
+    fn check_reserves(
+        &self,
+        m: &RoundManifest,
+        report: &mut Report,
+    ) -> Result<Option<custodia_reserves_check::ReservesCheck>, InputError> {
+        let (Some((report_name, report_bytes)), Some((_, wallet_bytes))) =
+            (&self.reserves, &self.wallets)
+        else {
+            if self.reserves.is_some() {
+                report.notes.push(
+                    "Reserve ratios not re-checked: reserves.json was given without the \
+                     exchange's wallet file (wallets.csv or wallets.json)."
+                        .into(),
+                );
+            }
+            return Ok(None);
+        };
+        let liabilities: Vec<custodia_reserves_check::Liability> = m
+            .totals
+            .iter()
+            .map(|t| custodia_reserves_check::Liability {
+                asset: t.asset.to_string(),
+                decimals: t.decimals,
+                equity: t.equity.units(),
+                debt: t.debt.units(),
+            })
+            .collect();
+        let c = custodia_reserves_check::check_reserves(
+            &m.round,
+            &liabilities,
+            report_bytes,
+            wallet_bytes,
+        )
+        .map_err(|e| InputError(format!("{report_name}: {e}")))?;
+        for mismatch in &c.mismatches {
+            report.findings.push(Finding {
+                kind: CheckKind::Reserves,
+                ok: false,
+                text: format!("REJECTED: {mismatch}."),
+            });
+        }
+        for f in &c.failed {
+            report.findings.push(Finding {
+                kind: CheckKind::Reserves,
+                ok: false,
+                text: format!(
+                    "REJECTED: the exchange counts its {} wallet {} ({}, line {} of the wallet \
+                     file), but it does not check out: {}.",
+                    f.chain, f.address, f.asset, f.line, f.reason
+                ),
+            });
+        }
+        for a in &c.assets {
+            let ok = a.outcome != custodia_reserves_check::AssetOutcome::Below100;
+            report.findings.push(Finding {
+                kind: CheckKind::Reserves,
+                ok,
+                text: format!("{}{}", if ok { "" } else { "REJECTED: " }, a.text()),
+            });
+            report.reserves.push(ReserveLine::of(a));
+        }
+        if !c.unchecked.is_empty() {
+            let mut schemes: Vec<&str> = c.unchecked.iter().map(|u| u.scheme.as_str()).collect();
+            schemes.sort_unstable();
+            schemes.dedup();
+            report.notes.push(format!(
+                "{} of the exchange's wallets use signature types this verifier does not \
+                 re-check ({}); their balances are shown apart. `custodia reserves verify` \
+                 checks every type.",
+                c.unchecked.len(),
+                schemes.join(", ")
+            ));
+        }
+        Ok(Some(c))
     }
 }
 

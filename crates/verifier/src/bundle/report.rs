@@ -50,6 +50,8 @@ pub enum CheckKind {
     Round,
     /// The round's link to the round before it.
     History,
+    /// The exchange's proof of assets: wallet signatures re-checked, reserve ratios.
+    Reserves,
 }
 
 /// One check's outcome, in plain words.
@@ -155,6 +157,71 @@ pub fn plural(n: usize, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
 }
 
+/// One asset's reserve ratio, re-checked from the published wallet file (amounts are decimals
+/// of whole units; ratios in basis points, rounded down, and as percent text).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ReserveLine {
+    /// Asset symbol.
+    pub asset: String,
+    /// `covered`, `covered_counting_unchecked`, `below100`, `nothing_owed` or `not_measured`.
+    pub outcome: custodia_reserves_check::AssetOutcome,
+    /// Held in wallets whose signature this verifier re-checked (whole units).
+    pub held: String,
+    /// Held in wallets the exchange counts that this verifier cannot re-check (whole units).
+    pub held_unchecked: String,
+    /// Owed to customers net: equity − debt (whole units, signed).
+    pub owed: String,
+    /// `held ÷ owed`, basis points (positive `owed` only).
+    pub ratio_bps: Option<u64>,
+    /// `(held + held_unchecked) ÷ owed`, basis points.
+    pub ratio_with_unchecked_bps: Option<u64>,
+    /// `ratio_with_unchecked_bps` as `103.27%`.
+    pub ratio_percent: Option<String>,
+    /// Wallets re-checked.
+    pub wallets: usize,
+    /// Wallets not re-checked here.
+    pub wallets_unchecked: usize,
+}
+
+impl ReserveLine {
+    /// The JSON line of a re-checked asset.
+    pub fn of(a: &custodia_reserves_check::AssetCheck) -> Self {
+        let dec = |u: u128| Total::from_units(u).to_decimal(a.decimals);
+        let owed = dec(a.net.unsigned_abs());
+        Self {
+            asset: a.asset.clone(),
+            outcome: a.outcome,
+            held: dec(a.reserves),
+            held_unchecked: dec(a.reserves_unchecked),
+            owed: if a.net < 0 { format!("-{owed}") } else { owed },
+            ratio_bps: a.ratio_bps,
+            ratio_with_unchecked_bps: a.ratio_with_unchecked_bps,
+            ratio_percent: a
+                .ratio_with_unchecked_bps
+                .map(custodia_reserves_check::percent),
+            wallets: a.wallets,
+            wallets_unchecked: a.wallets_unchecked,
+        }
+    }
+}
+
+/// One round of a several-round check ([`super::check_rounds`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RoundLine {
+    /// Round id.
+    pub round: String,
+    /// Its root.
+    pub root: String,
+    /// Its snapshot time (RFC 3339 UTC).
+    pub snapshot_time: String,
+    /// The round its manifest names as the one before it.
+    pub previous: Option<String>,
+    /// Whether every check of this round verified.
+    pub verified: bool,
+    /// Its own plain-words line.
+    pub summary: String,
+}
+
 /// A user whose inclusion verified.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct UserBalances {
@@ -179,6 +246,10 @@ pub struct Report {
     pub users: Vec<UserBalances>,
     /// The per-asset totals the round's proofs establish (when the whole round was checked).
     pub totals: Vec<AssetAmounts>,
+    /// Per-asset reserve ratios (when the round's proof-of-assets files were given).
+    pub reserves: Vec<ReserveLine>,
+    /// Each round of a several-round check, oldest first (empty for one round).
+    pub rounds: Vec<RoundLine>,
     /// Notes that are neither verified nor rejected (e.g. a check skipped for lack of files).
     pub notes: Vec<String>,
 }
@@ -222,6 +293,10 @@ pub struct JsonReport {
     pub users: Vec<UserBalances>,
     /// Per-asset totals the proofs establish (when the whole round was checked).
     pub totals: Vec<AssetAmounts>,
+    /// Per-asset reserve ratios re-checked from the published wallet file.
+    pub reserves: Vec<ReserveLine>,
+    /// Each round of a several-round check, oldest first.
+    pub rounds: Vec<RoundLine>,
     /// Every check made.
     pub checks: Vec<Finding>,
     /// Remarks that are neither verified nor rejected.
@@ -246,6 +321,8 @@ impl JsonReport {
             balances: only.map(|u| u.balances.clone()).unwrap_or_default(),
             users: report.users.clone(),
             totals: report.totals.clone(),
+            reserves: report.reserves.clone(),
+            rounds: report.rounds.clone(),
             checks: report.findings.clone(),
             notes: report.notes.clone(),
             error: None,
@@ -265,6 +342,8 @@ impl JsonReport {
             balances: Vec::new(),
             users: Vec::new(),
             totals: Vec::new(),
+            reserves: Vec::new(),
+            rounds: Vec::new(),
             checks: Vec::new(),
             notes: Vec::new(),
             error: Some(e.0.clone()),

@@ -31,6 +31,12 @@ fn round() -> &'static Path {
 }
 
 fn write_round(dir: &Path) {
+    write_round_as(dir, "test-1", "2026-01-01T00:00:00Z", None);
+}
+
+/// A proven round `id` at `time`, chained to `previous` when given (its manifest names that
+/// round and commits to its binding).
+pub fn write_round_as(dir: &Path, id: &str, time: &str, previous: Option<&RoundManifest>) {
     let assets = demo_registry(3).expect("registry");
     let users: Vec<AccountId> = (0..40)
         .map(|i| AccountId::new(format!("user-{i:04}")).expect("id"))
@@ -57,10 +63,7 @@ fn write_round(dir: &Path) {
         snapshot.num_assets(),
         shape,
         &[7u8; 32],
-        &custodia_sumtree::round_context(
-            "test-1",
-            &custodia_sumtree::assets_digest(&snapshot.assets),
-        ),
+        &custodia_sumtree::round_context(id, &custodia_sumtree::assets_digest(&snapshot.assets)),
     )
     .expect("tree");
     let (equity, debt) = snapshot.totals();
@@ -112,15 +115,19 @@ fn write_round(dir: &Path) {
             })
             .collect(),
     };
-    let m = RoundManifest::for_tree(
-        "test-1",
-        "2026-01-01T00:00:00Z",
+    let mut m = RoundManifest::for_tree(
+        id,
+        time,
         &snapshot.assets,
         &built.tree,
         (&equity, &debt),
         Some(prices),
         chain,
     );
+    m.previous = previous.map(|p| custodia_sumtree::PreviousRound {
+        round: p.round.clone(),
+        binding: p.binding().expect("binding"),
+    });
     fs::create_dir_all(dir.join("proofs")).expect("mkdir");
     fs::create_dir_all(dir.join("inclusion")).expect("mkdir");
     fs::write(

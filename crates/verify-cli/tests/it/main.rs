@@ -1,3 +1,4 @@
 //! Integration tests of `custodia-verify`, one binary.
 
 mod cli;
+mod rounds;
