@@ -376,7 +376,8 @@ impl Run<'_> {
         self.event(&s.spec.id, &e);
     }
 
-    /// Starts or ends the pool's episode by the triggers as they stand.
+    /// Starts the pool's episode when a trigger holds, or ends the one in force once the
+    /// policy's release rule allows (past the release level, after the minimum duration).
     fn review(&mut self, s: &mut PoolState) {
         let t = self.policy.trigger(
             s.balance.units(),
@@ -386,7 +387,16 @@ impl Run<'_> {
         );
         match (s.adl, t) {
             (None, Some(t)) => self.start(s, t),
-            (Some((started, since)), None) => {
+            (Some((started, since)), _)
+                if self.policy.ends(
+                    (started, since.as_millis()),
+                    self.now.as_millis(),
+                    s.balance.units(),
+                    s.peak.units(),
+                    s.spec.floor.units(),
+                    s.backlog,
+                ) =>
+            {
                 s.adl = None;
                 self.leg(s, EntryKind::Adl, 0, Some(ADL_END));
                 let e = AdlEnded {

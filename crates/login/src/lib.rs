@@ -22,7 +22,8 @@ pub use input::{
 };
 pub use mmdb::{GeoPrefer, GeoSources, MmdbGeo};
 pub use ports::{
-    AccountView, DestinationIntel, FailedLogin, IntelFindings, LearnedLogin, LoginRepo, LoginState,
+    AccountView, DestinationIntel, FailedLogin, IntelFindings, LearnedLogin, LoginOverview,
+    LoginRepo, LoginState,
     NoIntel, WithdrawalRequest,
 };
 pub use profile::{Feature, LastLogin, MAX_VALUES, Observation, Profile};
