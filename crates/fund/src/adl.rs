@@ -77,7 +77,7 @@ impl Default for AdlPolicy {
             backlog_orders: 1_000,
             backlog_ms: 60_000,
             release_bp: 500,
-            min_episode_ms: 300_000,
+            min_episode_ms: 60_000,
         }
     }
 }
@@ -499,8 +499,29 @@ mod tests {
         };
         assert!(bare.ends(rate, 0, 701, 1_000, 0, false));
         // The release margin may not exceed the decline, nor the minimum be negative.
-        assert!(AdlPolicy { release_bp: 3_001, ..p }.check().is_err());
-        assert!(AdlPolicy { release_bp: 3_000, ..p }.check().is_ok());
-        assert!(AdlPolicy { min_episode_ms: -1, ..p }.check().is_err());
+        assert!(
+            AdlPolicy {
+                release_bp: 3_001,
+                ..p
+            }
+            .check()
+            .is_err()
+        );
+        assert!(
+            AdlPolicy {
+                release_bp: 3_000,
+                ..p
+            }
+            .check()
+            .is_ok()
+        );
+        assert!(
+            AdlPolicy {
+                min_episode_ms: -1,
+                ..p
+            }
+            .check()
+            .is_err()
+        );
     }
 }

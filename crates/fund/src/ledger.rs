@@ -122,8 +122,12 @@ impl Operation {
 
     /// A digest of the operation's content: a retried key must carry the same content.
     pub fn fingerprint(&self) -> String {
-        let json = serde_json::to_vec(self).unwrap_or_default();
-        hex_lower(&Sha256::digest(&json))
+        // The JSON goes straight into the hash: no buffer of a few kilobytes per operation.
+        let mut h = HashWriter(Sha256::new());
+        if serde_json::to_writer(&mut h, self).is_err() {
+            return hex_lower(&Sha256::digest(b""));
+        }
+        hex_lower(&h.0.finalize())
     }
 
     /// `liquidation`, `top_up`, `transfer`, `withdraw` or `backlog`.
@@ -135,6 +139,20 @@ impl Operation {
             Self::Withdraw { .. } => "withdraw",
             Self::Backlog { .. } => "backlog",
         }
+    }
+}
+
+/// Feeds written bytes to a SHA-256.
+struct HashWriter(Sha256);
+
+impl std::io::Write for HashWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.update(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
     }
 }
 

@@ -23,8 +23,7 @@ pub use input::{
 pub use mmdb::{GeoPrefer, GeoSources, MmdbGeo};
 pub use ports::{
     AccountView, DestinationIntel, FailedLogin, IntelFindings, LearnedLogin, LoginOverview,
-    LoginRepo, LoginState,
-    NoIntel, WithdrawalRequest,
+    LoginRepo, LoginState, NoIntel, WithdrawalRequest,
 };
 pub use profile::{Feature, LastLogin, MAX_VALUES, Observation, Profile};
 pub use score::{FeatureRisk, ScoreModel, score};

@@ -196,7 +196,7 @@ pub trait LoginRepo: Send + Sync {
     fn record_refusal(&self, event: NewEvent) -> impl Future<Output = RepoResult<()>> + Send;
 
     /// Counts for the operator console: states as of `now`, activity in `[since, now]`.
-    fn overview(
+    fn login_overview(
         &self,
         now: Timestamp,
         since: Timestamp,

@@ -152,8 +152,10 @@ pub trait ProtectRepo: Send + Sync {
     ) -> impl Future<Output = RepoResult<Result<(), CaseId>>> + Send;
 
     /// Counts for the operator console, cooling-off as of `now`.
-    fn overview(&self, now: Timestamp)
-    -> impl Future<Output = RepoResult<ProtectOverview>> + Send;
+    fn protect_overview(
+        &self,
+        now: Timestamp,
+    ) -> impl Future<Output = RepoResult<ProtectOverview>> + Send;
 
     /// A case with its history.
     fn case(&self, id: &CaseId) -> impl Future<Output = RepoResult<Option<Case>>> + Send;

@@ -7,8 +7,8 @@
 use custodia_events::{NewEvent, RepoResult, Timestamp};
 use custodia_login::{
     AccountView, BrutePolicy, BruteState, FailedLogin, IntelFindings, LastLogin, LearnedLogin,
-    LoginOverview, LoginRepo, LoginState, Observation, Profile, SecurityChange, WithdrawFacts, WithdrawPolicy,
-    WithdrawVerdict, WithdrawalRequest, screen,
+    LoginOverview, LoginRepo, LoginState, Observation, Profile, SecurityChange, WithdrawFacts,
+    WithdrawPolicy, WithdrawVerdict, WithdrawalRequest, screen,
 };
 use custodia_primitives::AccountId;
 use sqlx::Row;
@@ -251,7 +251,7 @@ impl LoginRepo for Store {
         .await
     }
 
-    async fn overview(&self, now: Timestamp, since: Timestamp) -> RepoResult<LoginOverview> {
+    async fn login_overview(&self, now: Timestamp, since: Timestamp) -> RepoResult<LoginOverview> {
         db(async {
             let r = sqlx::query(
                 "SELECT (SELECT COUNT(*) FROM login_accounts) AS accounts, \

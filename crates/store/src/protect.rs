@@ -394,7 +394,7 @@ impl ProtectRepo for Store {
         .await
     }
 
-    async fn overview(&self, now: Timestamp) -> RepoResult<ProtectOverview> {
+    async fn protect_overview(&self, now: Timestamp) -> RepoResult<ProtectOverview> {
         db(async {
             let r = sqlx::query(
                 "SELECT (SELECT COUNT(*) FROM protect_accounts) AS accounts, \

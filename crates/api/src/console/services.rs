@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use custodia_events::{Clock, Event, EventReader, Timestamp};
+use custodia_events::{Clock, Event, EventReader};
 use custodia_fund::{EntryKind, FundRepo, JournalQuery, PoolActivity, PoolState};
 use custodia_login::LoginRepo;
 use custodia_primitives::Amount;
@@ -96,7 +96,7 @@ where
         async move {
             let now = c.now();
             let o = s
-                .overview(now, now.minus_millis(DAY_MS))
+                .login_overview(now, now.minus_millis(DAY_MS))
                 .await
                 .map_err(|e| e.to_string())?;
             let rows = recent(&s, &["login."], &["decision", "change"]).await?;
@@ -126,7 +126,10 @@ where
     console.add("protect", "User protection", move || {
         let (s, c) = (s.clone(), c.clone());
         async move {
-            let o = s.overview(c.now()).await.map_err(|e| e.to_string())?;
+            let o = s
+                .protect_overview(c.now())
+                .await
+                .map_err(|e| e.to_string())?;
             let rows = recent(&s, &["protect."], &["state", "to", "reasons"]).await?;
             let mut p = Panel::new("protect", "")
                 .fact("accounts", o.accounts)
@@ -267,7 +270,10 @@ async fn recent<S: EventReader>(
 ) -> Result<Vec<Vec<String>>, String> {
     let (head, _) = s.head().await.map_err(|e| e.to_string())?;
     let events = s
-        .events_after(head.saturating_sub(u64::from(RECENT_SCANNED)), RECENT_SCANNED)
+        .events_after(
+            head.saturating_sub(u64::from(RECENT_SCANNED)),
+            RECENT_SCANNED,
+        )
         .await
         .map_err(|e| e.to_string())?;
     Ok(events
@@ -305,6 +311,8 @@ fn row(e: &Event, fields: &[&str]) -> Vec<String> {
 
 #[cfg(test)]
 mod tests {
+    use custodia_events::Timestamp;
+
     use super::*;
 
     #[test]

@@ -325,7 +325,10 @@ fn a_crash_starts_adl_and_a_top_up_ends_it() {
     // … and the next operation after it ends it.
     let at_min = since.plus_millis(p.min_episode_ms);
     let (o, _) = b.submit(&top_up("t2b", sim::swap(), 1), at_min).unwrap();
-    assert!(o.adl.is_empty(), "past the release level and the minimum: ended");
+    assert!(
+        o.adl.is_empty(),
+        "past the release level and the minimum: ended"
+    );
     assert!(
         o.legs
             .iter()
