@@ -58,7 +58,7 @@ where
                 };
                 lines.extend(s.journal(&q).await.map_err(|e| e.to_string())?);
             }
-            lines.sort_by(|a, b| b.id.cmp(&a.id));
+            lines.sort_by_key(|l| std::cmp::Reverse(l.id));
             lines.truncate(RECENT_SHOWN);
             let rows: Vec<Vec<String>> = lines
                 .iter()
