@@ -234,6 +234,7 @@ where
             clock.clone(),
             guard.catalog.clone(),
         );
+        console::services(&console, store.clone(), clock.clone());
         let por = por::PorState {
             delivery_dir: config.por.delivery_dir.clone(),
             auth: auth.clone(),

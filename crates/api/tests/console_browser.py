@@ -6,7 +6,8 @@ usage: console_browser.py URL TOKEN OUT_DIR
 
 URL is a running `custodia serve` (http://127.0.0.1:PORT); TOKEN an admin or analyst token.
 Checks: the sign-in form shows; a wrong token is refused with a message and no panel; the
-right token shows every panel (health ok, the proof-of-reserves round listed); the page
+right token shows every panel (health ok, the services' panels loaded, the fund's pools and the
+proof-of-reserves round listed); the page
 loaded nothing from another origin and the response carries the strict policy; a reload keeps
 the tab signed in; signing out forgets the token. Screenshots go to OUT_DIR.
 """
@@ -95,9 +96,15 @@ def main():
         wait("document.querySelectorAll('.panel').length > 0", "the panels")
         ids = js("return Array.from(document.querySelectorAll('.panel')).map(p => p.id)")
         want = ["panel-health", "panel-keys", "panel-decisions", "panel-guard", "panel-operators",
+                "panel-fund", "panel-fund-journal", "panel-login", "panel-protect", "panel-token",
                 "panel-audit", "panel-jobs", "panel-por"]
         check(all(w in ids for w in want), f"every panel shows: {ids}")
         check(js("return document.getElementById('panel-health').dataset.status") == "ok", "health is ok")
+        for panel in ["panel-fund", "panel-fund-journal", "panel-login", "panel-protect", "panel-token"]:
+            status = js(f"return document.getElementById('{panel}').dataset.status")
+            check(status in ("ok", "warn"), f"{panel} loads ({status})")
+        fund = js("return document.getElementById('panel-fund').innerText")
+        check("swap:BTC-USDT:USDT" in fund, f"the fund panel lists the configured pools: {fund[:200]!r}")
         por = js("return document.getElementById('panel-por').innerText")
         check("demo-1" in por, f"the demo round is listed: {por[:200]!r}")
         check(js("return document.getElementById('token').value") == "", "the token field is cleared")

@@ -337,6 +337,10 @@ struct CrashReport {
     liquidations: u64,
     seconds: f64,
     per_second: f64,
+    /// CPU time of the whole process over the run (every thread, SQLite's included; the
+    /// PostgreSQL server's not), and liquidations per CPU second: the machine may be shared.
+    cpu_seconds: f64,
+    per_cpu_second: f64,
     fund_start_usdt: String,
     fund_end_usdt: String,
     fund_low_usdt: String,
@@ -371,20 +375,29 @@ impl Sums {
         self.adl += u128::from(s.adl_absorbed);
         self.uncovered += u128::from(s.uncovered);
         self.deleveraged += s.deleveraged.len() as u64;
+        // An episode's start is the pool's ADL line naming its type (the deleveraged
+        // positions' own ADL legs carry none).
         self.episodes += o
             .legs
             .iter()
-            .filter(|l| l.kind == EntryKind::Adl && l.adl_type.as_deref() != Some("adl_end"))
+            .filter(|l| {
+                l.kind == EntryKind::Adl
+                    && l.adl_type
+                        .as_deref()
+                        .is_some_and(|t| t != custodia_fund::ADL_END)
+            })
             .count() as u64;
     }
 
-    fn report(&self, engine: &str, secs: f64, start: u64, end: u64) -> CrashReport {
+    fn report(&self, engine: &str, secs: f64, cpu: f64, start: u64, end: u64) -> CrashReport {
         let usdt = |u: u128| format!("{:.2}", u as f64 / 1e6);
         CrashReport {
             engine: engine.into(),
             liquidations: self.n,
             seconds: secs,
             per_second: self.n as f64 / secs.max(1e-9),
+            cpu_seconds: cpu,
+            per_cpu_second: self.n as f64 / cpu.max(1e-9),
             fund_start_usdt: usdt(start.into()),
             fund_end_usdt: usdt(end.into()),
             fund_low_usdt: usdt(self.low.into()),
@@ -400,6 +413,20 @@ impl Sums {
 }
 
 const T0: i64 = 1_767_225_600_000;
+
+/// This process's CPU time so far (user + system, every thread), seconds, from
+/// `/proc/self/stat` (clock ticks of 1/100 s); 0 where there is no such file.
+fn cpu_seconds() -> f64 {
+    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
+        return 0.0;
+    };
+    // The command name may hold spaces: the fields after it start past the last ')'.
+    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    // utime and stime are fields 14 and 15 of the line, 12 and 13 after the name.
+    let ticks = |i: usize| f.get(i).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
+    (ticks(11) + ticks(12)) as f64 / 100.0
+}
 
 fn crash(a: &FundBenchArgs) -> FlashCrash {
     FlashCrash::new(
@@ -435,6 +462,7 @@ async fn on_store(a: &FundBenchArgs, store: &Store, engine: &str) -> Result<Cras
         ..Default::default()
     };
     let began = Instant::now();
+    let cpu0 = cpu_seconds();
     while c.remaining() > 0 {
         let batch = c.next_batch(a.batch);
         let at = batch.last().map(|(_, t)| *t).unwrap_or(t0);
@@ -446,6 +474,7 @@ async fn on_store(a: &FundBenchArgs, store: &Store, engine: &str) -> Result<Cras
         }
     }
     let secs = began.elapsed().as_secs_f64();
+    let cpu = cpu_seconds() - cpu0;
     let end = store
         .pools()
         .await?
@@ -453,7 +482,7 @@ async fn on_store(a: &FundBenchArgs, store: &Store, engine: &str) -> Result<Cras
         .find(|p| p.spec.id == sim::swap())
         .map(|p| p.balance.units())
         .unwrap_or(0);
-    Ok(sums.report(engine, secs, start, end))
+    Ok(sums.report(engine, secs, cpu, start, end))
 }
 
 pub fn bench(a: FundBenchArgs, out: &Output) -> Result<Outcome> {
@@ -461,29 +490,46 @@ pub fn bench(a: FundBenchArgs, out: &Output) -> Result<Outcome> {
         bail!("--positions must be positive and --batch 1 to 1000");
     }
     let mut reports = Vec::new();
-    // In process: the ledger alone, every liquidation its own operation.
+    // In process: the ledger alone, every liquidation its own operation. The crash's
+    // generator depends on the ledger's answers (ADL shrinks the candidates), so it runs first
+    // on a book of its own, recording the requests; a fresh book then settles the recording,
+    // timed, without the generator's work.
     {
         let start = a.fund_usdt * 1_000_000;
         let t0 = Timestamp::from_millis(T0 - 1);
-        let mut book = Book::new(&sim::specs(0), AdlPolicy::default(), t0)?;
-        book.submit(&seed_request(start), t0)?;
         let mut c = crash(&a);
         let all = c.liquidations();
+        let mut recording = Vec::with_capacity(all);
+        {
+            let mut book = Book::new(&sim::specs(0), AdlPolicy::default(), t0)?;
+            book.submit(&seed_request(start), t0)?;
+            while c.remaining() > 0 {
+                for (r, at) in c.next_batch(1_000) {
+                    let (o, _) = book.submit(&r, at)?;
+                    c.observe(&o);
+                    recording.push((r, at));
+                }
+            }
+        }
+        let mut book = Book::new(&sim::specs(0), AdlPolicy::default(), t0)?;
+        book.submit(&seed_request(start), t0)?;
+        let mut outcomes = Vec::with_capacity(all);
+        let began = Instant::now();
+        let cpu0 = cpu_seconds();
+        for (r, at) in &recording {
+            outcomes.push(book.submit(r, *at)?.0);
+        }
+        let secs = began.elapsed().as_secs_f64();
+        let cpu = cpu_seconds() - cpu0;
         let mut sums = Sums {
             low: start,
             ..Default::default()
         };
-        let began = Instant::now();
-        while c.remaining() > 0 {
-            for (r, at) in c.next_batch(1_000) {
-                let (o, _) = book.submit(&r, at)?;
-                c.observe(&o);
-                sums.add(&o);
-            }
+        for o in &outcomes {
+            sums.add(o);
         }
-        let secs = began.elapsed().as_secs_f64();
         let end = book.pool(&sim::swap()).map_or(0, |p| p.balance.units());
-        let mut r = sums.report("in-process", secs, start, end);
+        let mut r = sums.report("in-process", secs, cpu, start, end);
         r.liquidations = all as u64;
         reports.push(r);
     }
@@ -519,11 +565,13 @@ pub fn bench(a: FundBenchArgs, out: &Output) -> Result<Outcome> {
             .iter()
             .map(|r| {
                 format!(
-                    "{:<10} {:>7} liquidations in {:>7.2} s = {:>9.0}/s | fund {} → low {} ({:.1} % drawdown) → {} USDT | surplus {} covered {} ADL {} uncovered {} | {} ADL episode(s), {} position(s) deleveraged",
+                    "{:<10} {:>7} liquidations in {:>7.2} s = {:>9.0}/s ({:.2} CPU s = {:.0}/CPU s) | fund {} → low {} ({:.1} % drawdown) → {} USDT | surplus {} covered {} ADL {} uncovered {} | {} ADL episode(s), {} position(s) deleveraged",
                     r.engine,
                     r.liquidations,
                     r.seconds,
                     r.per_second,
+                    r.cpu_seconds,
+                    r.per_cpu_second,
                     r.fund_start_usdt,
                     r.fund_low_usdt,
                     r.drawdown_pct,

@@ -135,7 +135,7 @@ impl Payload {
 
     /// Canonicalises a JSON object.
     pub fn from_value(v: &Value) -> Result<Self, EventError> {
-        let Value::Object(map) = v else {
+        let Value::Object(_) = v else {
             return Err(EventError::Payload {
                 got: match v {
                     Value::Null => "null",
@@ -148,7 +148,9 @@ impl Payload {
             });
         };
         // Sort keys at every depth explicitly, whatever serde_json's map ordering feature is.
-        Ok(Self(canonical(&Value::Object(map.clone()))))
+        let mut out = String::with_capacity(256);
+        canonical(v, &mut out);
+        Ok(Self(out))
     }
 
     /// Wraps text read back from storage, unchanged (the hash covers these exact bytes).
@@ -167,28 +169,35 @@ impl Payload {
     }
 }
 
-fn canonical(v: &Value) -> String {
+/// Appends `v` to `out` as compact JSON with every object's keys sorted (one buffer, not a
+/// string per node: every event's payload goes through here).
+fn canonical(v: &Value, out: &mut String) {
     match v {
         Value::Object(m) => {
             let mut keys: Vec<&String> = m.keys().collect();
             keys.sort();
-            let mut out = String::from("{");
+            out.push('{');
             for (i, k) in keys.into_iter().enumerate() {
                 if i > 0 {
                     out.push(',');
                 }
                 out.push_str(&Value::String(k.clone()).to_string());
                 out.push(':');
-                out.push_str(&canonical(&m[k]));
+                canonical(&m[k], out);
             }
             out.push('}');
-            out
         }
         Value::Array(a) => {
-            let items: Vec<String> = a.iter().map(canonical).collect();
-            format!("[{}]", items.join(","))
+            out.push('[');
+            for (i, x) in a.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                canonical(x, out);
+            }
+            out.push(']');
         }
-        other => other.to_string(),
+        other => out.push_str(&other.to_string()),
     }
 }
 

@@ -59,6 +59,14 @@ pub struct AdlPolicy {
     pub backlog_orders: u64,
     /// Age of the oldest outstanding liquidation order that, with `backlog_orders`, starts ADL.
     pub backlog_ms: i64,
+    /// How far above the level it protects a pool must climb back before its episode ends, in
+    /// basis points of the window's peak (500 = 5 %: with a 30 % decline, ADL starts at 70 %
+    /// of the peak and ends at 75 %). Without it an episode would end on the first surplus that
+    /// lifts the pool one unit over the level and start again on the next deficit.
+    pub release_bp: u32,
+    /// The shortest episode, milliseconds: one ends no sooner than this after it started,
+    /// however the balance moves.
+    pub min_episode_ms: i64,
 }
 
 impl Default for AdlPolicy {
@@ -68,6 +76,8 @@ impl Default for AdlPolicy {
             window_ms: 8 * 3_600_000,
             backlog_orders: 1_000,
             backlog_ms: 60_000,
+            release_bp: 500,
+            min_episode_ms: 60_000,
         }
     }
 }
@@ -93,6 +103,21 @@ impl AdlPolicy {
                 got: self.backlog_ms.into(),
             });
         }
+        if self.release_bp > self.decline_bp {
+            return Err(FundError::OutOfRange {
+                field: "release_bp",
+                why: format!(
+                    "0..={} (at most the decline), got {}",
+                    self.decline_bp, self.release_bp
+                ),
+            });
+        }
+        if self.min_episode_ms < 0 {
+            return Err(FundError::OutOfRange {
+                field: "min_episode_ms",
+                why: format!("0 or more, got {}", self.min_episode_ms),
+            });
+        }
         Ok(())
     }
 
@@ -105,6 +130,38 @@ impl AdlPolicy {
     /// The level a pool keeps: it pays deficits only down to here, ADL takes the rest.
     pub fn protected(&self, peak: u64, floor: u64) -> u64 {
         self.decline_level(peak).max(floor)
+    }
+
+    /// The balance a pool must reach again before its episode may end: the level it protects
+    /// plus `release_bp` of the peak.
+    pub fn release_level(&self, peak: u64, floor: u64) -> u64 {
+        let margin = (u128::from(peak) * u128::from(self.release_bp) / 10_000) as u64;
+        self.protected(peak, floor).saturating_add(margin)
+    }
+
+    /// Whether `episode` (why it started, when, in milliseconds) ends at `now_ms`: no trigger
+    /// holds, the minimum duration has passed, and (for an episode the balance started) the
+    /// pool is back at its release level. A backlog episode ends when the backlog clears and
+    /// the balance triggers no episode of its own.
+    pub fn ends(
+        &self,
+        (started, since_ms): (AdlType, i64),
+        now_ms: i64,
+        balance: u64,
+        peak: u64,
+        floor: u64,
+        backlog: bool,
+    ) -> bool {
+        if self.trigger(balance, peak, floor, backlog).is_some() {
+            return false;
+        }
+        if now_ms.saturating_sub(since_ms) < self.min_episode_ms {
+            return false;
+        }
+        match started {
+            AdlType::Rate | AdlType::Balance => balance >= self.release_level(peak, floor),
+            AdlType::Backlog => true,
+        }
     }
 
     /// Whether a backlog of `orders` outstanding liquidation orders, the oldest `oldest_ms`
@@ -411,5 +468,60 @@ mod tests {
         assert!(!p.backlogged(999, 60_000));
         assert!(!p.backlogged(1_000, 59_999));
         assert!(AdlPolicy { decline_bp: 0, ..p }.check().is_err());
+    }
+
+    #[test]
+    fn episodes_end_past_the_release_level_and_not_before_the_minimum() {
+        let p = AdlPolicy::default();
+        // Peak 1 000, decline 30 %, release 5 %: starts at 700, ends at 750.
+        assert_eq!(p.release_level(1_000, 0), 750);
+        assert_eq!(p.release_level(1_000, 800), 850);
+        let rate = (AdlType::Rate, 0);
+        let later = p.min_episode_ms;
+        assert!(p.ends(rate, later, 750, 1_000, 0, false));
+        // Twins: one unit short of the release level, or a millisecond too soon, it goes on.
+        assert!(!p.ends(rate, later, 749, 1_000, 0, false));
+        assert!(!p.ends(rate, later - 1, 900, 1_000, 0, false));
+        // A floor episode releases above the floor by the margin of the peak.
+        let bal = (AdlType::Balance, 0);
+        assert!(p.ends(bal, later, 850, 1_000, 800, false));
+        assert!(!p.ends(bal, later, 849, 1_000, 800, false));
+        // A backlog episode ends when the backlog clears, unless the balance holds it.
+        let log = (AdlType::Backlog, 0);
+        assert!(p.ends(log, later, 720, 1_000, 0, false));
+        assert!(!p.ends(log, later, 720, 1_000, 0, true));
+        assert!(!p.ends(log, later, 700, 1_000, 0, false));
+        // Without hysteresis the old rule is back: one unit over the level ends it at once.
+        let bare = AdlPolicy {
+            release_bp: 0,
+            min_episode_ms: 0,
+            ..p
+        };
+        assert!(bare.ends(rate, 0, 701, 1_000, 0, false));
+        // The release margin may not exceed the decline, nor the minimum be negative.
+        assert!(
+            AdlPolicy {
+                release_bp: 3_001,
+                ..p
+            }
+            .check()
+            .is_err()
+        );
+        assert!(
+            AdlPolicy {
+                release_bp: 3_000,
+                ..p
+            }
+            .check()
+            .is_ok()
+        );
+        assert!(
+            AdlPolicy {
+                min_episode_ms: -1,
+                ..p
+            }
+            .check()
+            .is_err()
+        );
     }
 }

@@ -122,8 +122,12 @@ impl Operation {
 
     /// A digest of the operation's content: a retried key must carry the same content.
     pub fn fingerprint(&self) -> String {
-        let json = serde_json::to_vec(self).unwrap_or_default();
-        hex_lower(&Sha256::digest(&json))
+        // The JSON goes straight into the hash: no buffer of a few kilobytes per operation.
+        let mut h = HashWriter(Sha256::new());
+        if serde_json::to_writer(&mut h, self).is_err() {
+            return hex_lower(&Sha256::digest(b""));
+        }
+        hex_lower(&h.0.finalize())
     }
 
     /// `liquidation`, `top_up`, `transfer`, `withdraw` or `backlog`.
@@ -135,6 +139,20 @@ impl Operation {
             Self::Withdraw { .. } => "withdraw",
             Self::Backlog { .. } => "backlog",
         }
+    }
+}
+
+/// Feeds written bytes to a SHA-256.
+struct HashWriter(Sha256);
+
+impl std::io::Write for HashWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.update(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
     }
 }
 
@@ -376,7 +394,8 @@ impl Run<'_> {
         self.event(&s.spec.id, &e);
     }
 
-    /// Starts or ends the pool's episode by the triggers as they stand.
+    /// Starts the pool's episode when a trigger holds, or ends the one in force once the
+    /// policy's release rule allows (past the release level, after the minimum duration).
     fn review(&mut self, s: &mut PoolState) {
         let t = self.policy.trigger(
             s.balance.units(),
@@ -386,7 +405,16 @@ impl Run<'_> {
         );
         match (s.adl, t) {
             (None, Some(t)) => self.start(s, t),
-            (Some((started, since)), None) => {
+            (Some((started, since)), _)
+                if self.policy.ends(
+                    (started, since.as_millis()),
+                    self.now.as_millis(),
+                    s.balance.units(),
+                    s.peak.units(),
+                    s.spec.floor.units(),
+                    s.backlog,
+                ) =>
+            {
                 s.adl = None;
                 self.leg(s, EntryKind::Adl, 0, Some(ADL_END));
                 let e = AdlEnded {

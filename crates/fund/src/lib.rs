@@ -22,5 +22,5 @@ pub use ledger::{
 };
 pub use liquidation::{Settlement, settle};
 pub use pool::{BusinessLine, PoolId, PoolSpec};
-pub use ports::{FundRepo, JournalQuery, JournalRow, Submitted};
+pub use ports::{FundRepo, JournalQuery, JournalRow, PoolActivity, Submitted};
 pub use service::{FundService, FundSettings, MAX_BATCH};

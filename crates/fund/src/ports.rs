@@ -67,6 +67,23 @@ pub struct JournalRow {
     pub at: Timestamp,
 }
 
+/// How often one kind of journal line was posted on one pool in a period, and its sum: what
+/// the operator console counts, read from the journal itself (exact whatever the event log's
+/// retention).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PoolActivity {
+    /// The pool.
+    pub pool: PoolId,
+    /// The type.
+    pub kind: EntryKind,
+    /// For ADL lines, the `adlType` (`rate_adl_start`, …, `adl_end`).
+    pub adl_type: Option<String>,
+    /// Lines posted.
+    pub count: u64,
+    /// Their signed sum, smallest units.
+    pub total: i64,
+}
+
 /// The fund's storage.
 pub trait FundRepo: Send + Sync {
     /// Creates the pools that do not exist yet (empty) and updates the floor and decimals of
@@ -96,6 +113,14 @@ pub trait FundRepo: Send + Sync {
         &self,
         query: &JournalQuery,
     ) -> impl Future<Output = RepoResult<Vec<JournalRow>>> + Send;
+
+    /// Journal lines on pools posted in `[from, to)`, counted and summed per pool, type and
+    /// `adlType`, ordered by them.
+    fn activity(
+        &self,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> impl Future<Output = RepoResult<Vec<PoolActivity>>> + Send;
 
     /// A pool's balance at the end of each `step_ms` bucket of `[from, to)` in which it changed.
     fn balances(

@@ -23,7 +23,7 @@ pub use input::{
 pub use mmdb::{GeoPrefer, GeoSources, MmdbGeo};
 pub use ports::{
     AccountView, DestinationIntel, FailedLogin, FailureRecorded, IntelFindings, LearnedLogin,
-    LoginRepo, LoginState, NoIntel, WithdrawalRequest,
+    LoginOverview, LoginRepo, LoginState, NoIntel, WithdrawalRequest,
 };
 pub use profile::{Feature, LastLogin, MAX_VALUES, Observation, Profile};
 pub use score::{FeatureRisk, ScoreModel, score};

@@ -153,6 +153,26 @@ impl DestinationIntel for NoIntel {
     }
 }
 
+/// What the operator console shows of the login defence, counted in its own tables (exact
+/// whatever the event log's retention).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct LoginOverview {
+    /// Accounts the defence holds state for.
+    pub accounts: u64,
+    /// Accounts locked now.
+    pub locked: u64,
+    /// Accounts in allowlist-only withdrawal mode.
+    pub allowlist_only: u64,
+    /// Sources (addresses and subnets) with a failed login in the period.
+    pub failing_sources: u64,
+    /// Accounts with a failed login in the period.
+    pub failing_accounts: u64,
+    /// Security changes in the period.
+    pub security_changes: u64,
+    /// Withdrawals allowed in the period.
+    pub withdrawals: u64,
+}
+
 /// The login defence's storage.
 pub trait LoginRepo: Send + Sync {
     /// What assessing a login of `user` from `ip` (`subnet`) reads; failures count from `since`.
@@ -193,6 +213,13 @@ pub trait LoginRepo: Send + Sync {
 
     /// Records a refused or stepped-up successful login without learning from it.
     fn record_refusal(&self, event: NewEvent) -> impl Future<Output = RepoResult<()>> + Send;
+
+    /// Counts for the operator console: states as of `now`, activity in `[since, now]`.
+    fn login_overview(
+        &self,
+        now: Timestamp,
+        since: Timestamp,
+    ) -> impl Future<Output = RepoResult<LoginOverview>> + Send;
 
     /// The population's history (all users), for the score.
     fn population(&self) -> impl Future<Output = RepoResult<Profile>> + Send;

@@ -25,6 +25,8 @@ pub use order::{
     AccountFacts, Channel, DenyReason, Effect, NewAccountPolicy, Order, OrderDecision, OrderInput,
     PosSide, Product, ProductCap, Side, check_order, effect, parse_leverage,
 };
-pub use ports::{AccountState, AddressStatus, DepositAddress, ProtectRepo, Registered};
+pub use ports::{
+    AccountState, AddressStatus, DepositAddress, ProtectOverview, ProtectRepo, Registered,
+};
 pub use registry::{AddressFormat, BookKey, Listing, MemoRule, NETWORKS, NetworkSpec, Registry};
 pub use service::{ProtectService, ProtectSettings};

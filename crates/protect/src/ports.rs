@@ -75,6 +75,22 @@ pub struct DepositAddress {
     pub status: AddressStatus,
 }
 
+/// What the operator console shows of user protection, counted in its own tables (exact
+/// whatever the event log's retention).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ProtectOverview {
+    /// Accounts registered.
+    pub accounts: u64,
+    /// Accounts in a cooling-off period now.
+    pub cooling_off: u64,
+    /// Accounts that passed the knowledge check.
+    pub knowledge_passed: u64,
+    /// Deposit addresses in use.
+    pub active_addresses: u64,
+    /// Recovery cases per state, every state listed (zero when none).
+    pub cases: Vec<(CaseState, u64)>,
+}
+
 /// User protection's storage.
 pub trait ProtectRepo: Send + Sync {
     /// The account's row (one read; the order check's only query).
@@ -134,6 +150,12 @@ pub trait ProtectRepo: Send + Sync {
         case: &Case,
         event: NewEvent,
     ) -> impl Future<Output = RepoResult<Result<(), CaseId>>> + Send;
+
+    /// Counts for the operator console, cooling-off as of `now`.
+    fn protect_overview(
+        &self,
+        now: Timestamp,
+    ) -> impl Future<Output = RepoResult<ProtectOverview>> + Send;
 
     /// A case with its history.
     fn case(&self, id: &CaseId) -> impl Future<Output = RepoResult<Option<Case>>> + Send;

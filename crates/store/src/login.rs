@@ -28,8 +28,8 @@ use std::sync::{Arc, OnceLock};
 use custodia_events::{NewEvent, RepoError, RepoResult, Timestamp};
 use custodia_login::{
     AccountView, BrutePolicy, BruteState, FailedLogin, FailureRecorded, IntelFindings, LastLogin,
-    LearnedLogin, LoginRepo, LoginState, Observation, Profile, SecurityChange, WithdrawFacts,
-    WithdrawPolicy, WithdrawVerdict, WithdrawalRequest, screen,
+    LearnedLogin, LoginOverview, LoginRepo, LoginState, Observation, Profile, SecurityChange,
+    WithdrawFacts, WithdrawPolicy, WithdrawVerdict, WithdrawalRequest, screen,
 };
 use custodia_primitives::AccountId;
 use sqlx::Row;
@@ -221,6 +221,41 @@ impl LoginRepo for Store {
 
     async fn record_refusal(&self, event: NewEvent) -> RepoResult<()> {
         self.login_write(Op::Refusal { event }).await.map(|_| ())
+    }
+
+    async fn login_overview(&self, now: Timestamp, since: Timestamp) -> RepoResult<LoginOverview> {
+        db(async {
+            let r = sqlx::query(
+                "SELECT (SELECT COUNT(*) FROM login_accounts) AS accounts, \
+                 (SELECT COUNT(*) FROM login_accounts WHERE locked_until_ms > $1) AS locked, \
+                 (SELECT COUNT(*) FROM login_accounts WHERE allowlist_only <> 0) AS allowlist, \
+                 (SELECT COUNT(DISTINCT source) FROM login_failures WHERE at_ms >= $2) AS sources, \
+                 (SELECT COUNT(DISTINCT user_id) FROM login_failures WHERE at_ms >= $3) AS failing, \
+                 (SELECT COUNT(*) FROM login_security_changes WHERE at_ms >= $4) AS changes, \
+                 (SELECT COUNT(*) FROM login_withdrawals WHERE at_ms >= $5) AS withdrawals",
+            )
+            .bind(now.as_millis())
+            .bind(since.as_millis())
+            .bind(since.as_millis())
+            .bind(since.as_millis())
+            .bind(since.as_millis())
+            .fetch_one(&self.pool)
+            .await?;
+            let n = |col: &str| -> Result<u64, StoreError> {
+                let v: i64 = r.try_get(col)?;
+                u64::try_from(v).map_err(|_| StoreError::corrupt("login_accounts", "count"))
+            };
+            Ok(LoginOverview {
+                accounts: n("accounts")?,
+                locked: n("locked")?,
+                allowlist_only: n("allowlist")?,
+                failing_sources: n("sources")?,
+                failing_accounts: n("failing")?,
+                security_changes: n("changes")?,
+                withdrawals: n("withdrawals")?,
+            })
+        })
+        .await
     }
 
     async fn population(&self) -> RepoResult<Profile> {

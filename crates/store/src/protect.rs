@@ -17,7 +17,7 @@ use custodia_events::{NewEvent, RepoError, RepoResult, Timestamp};
 use custodia_primitives::AccountId;
 use custodia_protect::{
     AccountState, AddressStatus, BookHit, BookKey, Case, CaseId, CaseKind, CaseOutcome, CaseState,
-    CoolingOff, DepositAddress, ProtectError, ProtectRepo, Registered, Transition,
+    CoolingOff, DepositAddress, ProtectError, ProtectOverview, ProtectRepo, Registered, Transition,
 };
 use sqlx::Row;
 use sqlx::any::AnyRow;
@@ -404,6 +404,45 @@ impl ProtectRepo for Store {
             Self::append_in(&mut tx, seq, hash, vec![event]).await?;
             tx.commit().await?;
             Ok(Ok(()))
+        })
+        .await
+    }
+
+    async fn protect_overview(&self, now: Timestamp) -> RepoResult<ProtectOverview> {
+        db(async {
+            let r = sqlx::query(
+                "SELECT (SELECT COUNT(*) FROM protect_accounts) AS accounts, \
+                 (SELECT COUNT(*) FROM protect_accounts WHERE cooling_until_ms > $1) AS cooling, \
+                 (SELECT COUNT(*) FROM protect_accounts WHERE knowledge_ms IS NOT NULL) AS knowledge, \
+                 (SELECT COUNT(*) FROM protect_addresses WHERE status = 'active') AS addresses",
+            )
+            .bind(now.as_millis())
+            .fetch_one(&self.pool)
+            .await?;
+            let n = |v: i64| {
+                u64::try_from(v).map_err(|_| StoreError::corrupt("protect_accounts", "count"))
+            };
+            let mut cases: Vec<(CaseState, u64)> =
+                CaseState::ALL.iter().map(|s| (*s, 0)).collect();
+            let rows =
+                sqlx::query("SELECT state, COUNT(*) AS n FROM protect_cases GROUP BY state")
+                    .fetch_all(&self.pool)
+                    .await?;
+            for row in rows {
+                let state: String = row.try_get("state")?;
+                let state = CaseState::parse(&state)
+                    .ok_or_else(|| StoreError::corrupt("protect_cases", "state"))?;
+                if let Some(c) = cases.iter_mut().find(|(s, _)| *s == state) {
+                    c.1 = n(row.try_get("n")?)?;
+                }
+            }
+            Ok(ProtectOverview {
+                accounts: n(r.try_get("accounts")?)?,
+                cooling_off: n(r.try_get("cooling")?)?,
+                knowledge_passed: n(r.try_get("knowledge")?)?,
+                active_addresses: n(r.try_get("addresses")?)?,
+                cases,
+            })
         })
         .await
     }

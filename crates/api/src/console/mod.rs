@@ -14,6 +14,7 @@
 //! the safety fund, …) appears by registering one loader, with no change to the page.
 
 mod panels;
+mod services;
 
 use std::future::Future;
 use std::pin::Pin;
@@ -29,6 +30,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 pub use self::panels::builtin;
+pub use self::services::services;
 use crate::auth::{AuditorOrAdmin, Operator, OperatorAuth};
 use crate::error::ApiError;
 

@@ -32,6 +32,11 @@ pub struct FundConfig {
     pub backlog_orders: u64,
     /// Age of the oldest outstanding liquidation order that (with `backlog_orders`) starts ADL.
     pub backlog_secs: u32,
+    /// How far above the level it protects a pool must climb back before its ADL episode
+    /// ends, basis points of the peak (500 = 5 %); at most `adl_decline_bp`.
+    pub adl_release_bp: u32,
+    /// The shortest ADL episode, seconds.
+    pub adl_min_episode_secs: u32,
     /// The pools.
     pub pools: Vec<PoolConfig>,
 }
@@ -52,6 +57,8 @@ impl Default for FundConfig {
             adl_window_hours: (p.window_ms / 3_600_000) as u32,
             backlog_orders: p.backlog_orders,
             backlog_secs: (p.backlog_ms / 1000) as u32,
+            adl_release_bp: p.release_bp,
+            adl_min_episode_secs: (p.min_episode_ms / 1000) as u32,
             // One pool per line for BTC, coin- and USDT-margined apart, margin per currency,
             // and the platform safety fund.
             pools: vec![
@@ -94,6 +101,8 @@ impl FundConfig {
             window_ms: i64::from(self.adl_window_hours) * 3_600_000,
             backlog_orders: self.backlog_orders,
             backlog_ms: i64::from(self.backlog_secs) * 1000,
+            release_bp: self.adl_release_bp,
+            min_episode_ms: i64::from(self.adl_min_episode_secs) * 1000,
         };
         policy.check().map_err(|e| bad(format!("fund: {e}")))?;
         let mut ids: Vec<&PoolId> = pools.iter().map(|p| &p.id).collect();
@@ -137,5 +146,17 @@ mod tests {
             ..FundConfig::default()
         };
         assert!(c.settings().is_err());
+        // The release margin may not exceed the decline that starts an episode.
+        let c = FundConfig {
+            adl_release_bp: 3_001,
+            ..FundConfig::default()
+        };
+        assert!(c.settings().unwrap_err().to_string().contains("release_bp"));
+        let c = FundConfig {
+            adl_release_bp: 0,
+            adl_min_episode_secs: 0,
+            ..FundConfig::default()
+        };
+        assert_eq!(c.settings().unwrap().policy.release_bp, 0);
     }
 }

@@ -92,7 +92,18 @@ async fn panels_need_an_admin_or_analyst_token() {
             .collect();
         assert_eq!(
             ids,
-            ["health", "keys", "decisions", "guard", "operators"],
+            [
+                "health",
+                "keys",
+                "decisions",
+                "guard",
+                "operators",
+                "fund",
+                "fund-journal",
+                "login",
+                "protect",
+                "token"
+            ],
             "{}",
             h.label
         );
@@ -172,7 +183,7 @@ async fn decisions_and_key_counts_follow_the_log() {
 #[tokio::test]
 async fn services_plug_their_own_panels_in_and_a_failing_one_is_contained() {
     let h = harnesses("console_plugin").await.remove(0);
-    h.app.console.add("fund", "Safety fund", || async {
+    h.app.console.add("example", "Example service", || async {
         Ok(Panel::new("ignored", "ignored")
             .fact("balance", "1,000 USDT")
             .table(
@@ -193,23 +204,28 @@ async fn services_plug_their_own_panels_in_and_a_failing_one_is_contained() {
             "guard",
             "operators",
             "fund",
+            "fund-journal",
+            "login",
+            "protect",
+            "token",
+            "example",
             "broken"
         ]
     );
     let r = h.call("GET", "/v1/console/panels", Some(ADMIN), None).await;
     let panels = r.json["panels"].as_array().unwrap();
-    let fund = &panels[5];
+    let example = &panels[10];
     assert_eq!(
         (
-            fund["id"].as_str(),
-            fund["title"].as_str(),
-            fund["status"].as_str()
+            example["id"].as_str(),
+            example["title"].as_str(),
+            example["status"].as_str()
         ),
-        (Some("fund"), Some("Safety fund"), Some("warn")),
+        (Some("example"), Some("Example service"), Some("warn")),
         "the console names the panel, whatever the loader says"
     );
-    assert_eq!(fund["table"]["rows"][0][1], "1000");
-    let broken = &panels[6];
+    assert_eq!(example["table"]["rows"][0][1], "1000");
+    let broken = &panels[11];
     assert_eq!(broken["status"], "error");
     assert!(
         broken["note"]
@@ -342,4 +358,66 @@ async fn requests_are_counted_by_route_template_and_the_process_is_described() {
         assert!(names.iter().any(|x| x == n), "{n} not in {names:?}");
     }
     assert!(!names.iter().any(|x| x == "custodia_no_such_metric"));
+}
+
+/// The panel `id` of a `/v1/console/panels` answer.
+fn panel<'a>(r: &'a serde_json::Value, id: &str) -> &'a serde_json::Value {
+    r["panels"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["id"] == id)
+        .unwrap_or_else(|| panic!("no panel {id}"))
+}
+
+/// The value of the fact `label` of a panel.
+fn fact<'a>(p: &'a serde_json::Value, label: &str) -> &'a str {
+    p["facts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["label"] == label)
+        .and_then(|f| f["value"].as_str())
+        .unwrap_or_else(|| panic!("no fact {label}: {p}"))
+}
+
+#[tokio::test]
+async fn the_services_panels_count_from_their_own_tables() {
+    for h in harnesses("console_services").await {
+        h.app.fund.service.ensure_pools().await.unwrap();
+        let r = h
+            .call("GET", "/v1/console/panels", Some(ANALYST), None)
+            .await;
+        let fund = panel(&r.json, "fund");
+        assert_eq!(fund["status"], "ok", "{}: {fund}", h.label);
+        assert_eq!(fact(fund, "pools"), "8");
+        assert_eq!(fact(fund, "in ADL now"), "0");
+        assert_eq!(panel(&r.json, "fund-journal")["table"]["rows"], json!([]));
+        for id in ["login", "protect", "token"] {
+            assert_eq!(panel(&r.json, id)["status"], "ok", "{}: {id}", h.label);
+        }
+        assert_eq!(fact(panel(&r.json, "login"), "locked now"), "0");
+        assert_eq!(fact(panel(&r.json, "protect"), "cases opened"), "0");
+
+        // A top-up and a liquidation the pool covers show up in the counts and the journal.
+        let top = json!({"key": "c-top", "pool": "swap:BTC-USDT:USDT", "amount": "1000"});
+        let t = h
+            .call("POST", "/v1/fund/top-ups", Some(ADMIN), Some(top))
+            .await;
+        assert_eq!(t.status, StatusCode::CREATED, "{}", t.text);
+        let r = h
+            .call("GET", "/v1/console/panels", Some(ANALYST), None)
+            .await;
+        let fund = panel(&r.json, "fund");
+        let swap = fund["table"]["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|row| row[0] == "swap:BTC-USDT:USDT")
+            .unwrap();
+        assert_eq!(swap[1], "1000", "{}: {swap}", h.label);
+        // Twin: a top-up is no deficit covered and starts no episode.
+        assert_eq!(fact(fund, "deficits covered, 24 h"), "0");
+        assert_eq!(fact(fund, "ADL episodes started, 24 h"), "0");
+    }
 }

@@ -280,6 +280,7 @@ fn a_crash_starts_adl_and_a_top_up_ends_it() {
         }
     }
     let o = started.expect("the pool reached ADL");
+    let since = t;
     let s = b.pool(&sim::swap()).unwrap();
     assert_eq!(o.adl[0].1, "rate_adl_start");
     // Surpluses raise the peak as they come, so the level is 70 % of the peak the pool reached.
@@ -289,11 +290,11 @@ fn a_crash_starts_adl_and_a_top_up_ends_it() {
         AdlPolicy::default().decline_level(s.peak.units()),
         "stopped paying exactly at the decline level"
     );
-    // While an episode lasts the pool pays nothing (a surplus that lifts it above the level
-    // ends the episode, and then it pays again).
-    let mut paid_in_episode = 0;
+    // While an episode lasts the pool pays nothing, and a surplus that lifts it a little
+    // above the level does not end the episode (hysteresis): within the minimum duration
+    // nothing ends it.
+    let mut surplus_in_episode = 0;
     for k in 0..20 {
-        let in_episode = b.pool(&sim::swap()).unwrap().adl.is_some();
         t = t.plus_millis(10);
         let l = sim::liquidation(&mut rng, 1_000 + k, false);
         let req = Request {
@@ -302,36 +303,83 @@ fn a_crash_starts_adl_and_a_top_up_ends_it() {
             op: Operation::Liquidation(l),
         };
         let (o, _) = b.submit(&req, t).unwrap();
-        if in_episode {
-            paid_in_episode += o.settled.as_ref().unwrap().covered;
-            if o.adl.is_empty() {
-                // A surplus lifted the pool above the level: the same operation ended it.
-                assert!(
-                    o.legs
-                        .iter()
-                        .any(|l| l.adl_type.as_deref() == Some("adl_end"))
-                );
-                break;
-            }
-        }
+        let s = o.settled.as_ref().unwrap();
+        assert_eq!(s.covered, 0, "the pool pays nothing in an episode");
+        surplus_in_episode += s.surplus;
+        assert_eq!(o.adl.len(), 1, "the episode goes on");
+        assert!(
+            !o.legs
+                .iter()
+                .any(|l| l.adl_type.as_deref() == Some("adl_end"))
+        );
     }
-    assert_eq!(paid_in_episode, 0);
-    let active = b.pool(&sim::swap()).unwrap().adl.is_some();
+    assert!(surplus_in_episode > 0, "the stream holds surpluses");
+    // A top-up past the release level before the minimum duration leaves it running …
+    let p = AdlPolicy::default();
     let (o, _) = b
         .submit(&top_up("t2", sim::swap(), 1_000_000_000), t.plus_millis(1))
         .unwrap();
+    assert_eq!(o.adl.len(), 1, "too soon to end");
+    let s = b.pool(&sim::swap()).unwrap();
+    assert!(s.balance.units() >= p.release_level(s.peak.units(), 0));
+    // … and the next operation after it ends it.
+    let at_min = since.plus_millis(p.min_episode_ms);
+    let (o, _) = b.submit(&top_up("t2b", sim::swap(), 1), at_min).unwrap();
     assert!(
         o.adl.is_empty(),
-        "a top-up above the level ends the episode"
+        "past the release level and the minimum: ended"
     );
-    assert_eq!(
+    assert!(
         o.legs
             .iter()
-            .any(|l| l.adl_type.as_deref() == Some("adl_end")),
-        active
+            .any(|l| l.adl_type.as_deref() == Some("adl_end"))
     );
+    let t = at_min;
     // Eight hours later the old peak has left the window.
     let later = t.plus_millis(9 * 3_600_000);
     let (o, _) = b.submit(&top_up("t3", sim::swap(), 1), later).unwrap();
     assert!(o.adl.is_empty());
+}
+
+/// Episodes started and ended in a flash crash settled under `policy`.
+fn episodes_in_a_crash(policy: AdlPolicy) -> (usize, usize) {
+    let t0 = Timestamp::from_millis(1_767_225_600_000);
+    let mut b = Book::new(&sim::specs(0), policy, t0).unwrap();
+    b.submit(&top_up("seed", sim::swap(), 200_000_000_000), t0)
+        .unwrap();
+    let mut c = sim::FlashCrash::new(7, 10_000, 650_000, 3_000, 60_000, t0.plus_millis(1));
+    let (mut starts, mut ends) = (0, 0);
+    while c.remaining() > 0 {
+        for (r, at) in c.next_batch(500) {
+            let (o, _) = b.submit(&r, at).unwrap();
+            c.observe(&o);
+            for l in o.legs.iter().filter_map(|l| l.adl_type.as_deref()) {
+                if l == "adl_end" {
+                    ends += 1;
+                } else {
+                    starts += 1;
+                }
+            }
+        }
+    }
+    (starts, ends)
+}
+
+#[test]
+fn adl_episodes_do_not_flap_in_a_crash() {
+    // With the release level and the minimum duration, the crash holds one episode (or a
+    // handful): it starts when the pool reaches the decline level and stays.
+    let (starts, ends) = episodes_in_a_crash(AdlPolicy::default());
+    assert!((1..=2).contains(&starts), "{starts} episodes started");
+    assert!(ends < starts.max(1) + 1 && ends <= 1, "{ends} ended");
+    // Twin: without hysteresis the same crash flaps, every surplus ending the episode and the
+    // next deficit starting it again.
+    let bare = AdlPolicy {
+        release_bp: 0,
+        min_episode_ms: 0,
+        ..AdlPolicy::default()
+    };
+    let (starts, ends) = episodes_in_a_crash(bare);
+    assert!(starts > 50, "only {starts} episodes without hysteresis");
+    assert!(ends + 1 >= starts);
 }

@@ -87,6 +87,119 @@ async fn a_stream_gives_the_books_answers_on_every_engine() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stream_in_batches_gives_the_books_answers_on_every_engine() {
+    // The store looks a batch's keys up at once and writes its rows in multi-row statements:
+    // a batch must still answer exactly as the book does one operation at a time, retries of
+    // a key earlier in the same batch (or in an earlier one) and reused keys included.
+    for t in stores("fund_batches").await {
+        let s = &t.store;
+        let policy = AdlPolicy::default();
+        s.ensure_pools(&sim::specs(500_000_000), Timestamp::from_millis(0))
+            .await
+            .unwrap();
+        let mut book =
+            Book::new(&sim::specs(500_000_000), policy, Timestamp::from_millis(0)).unwrap();
+        let mut stream = sim::stream(7, 400);
+        // Reused keys with other content: one within the batch of the first use, one later.
+        for (first, at) in [(3, 20), (5, 100)] {
+            let mut r = top_up("reused", 1);
+            r.key = stream[first].0.key.clone();
+            let t = stream[at].1;
+            stream.insert(at, (r, t));
+        }
+        let (mut replayed, mut reused) = (0, 0);
+        for batch in stream.chunks(37) {
+            let at = batch.last().unwrap().1;
+            let reqs: Vec<Request> = batch.iter().map(|(r, _)| r.clone()).collect();
+            let got = s.submit(&reqs, &policy, at).await.unwrap();
+            assert_eq!(got.len(), reqs.len());
+            for (req, got) in reqs.iter().zip(got) {
+                match (book.submit(req, at), got) {
+                    (Ok((o, r)), Ok(g)) => {
+                        assert_eq!((&g.outcome, g.replayed), (&o, r), "{}", t.label);
+                        replayed += usize::from(r);
+                    }
+                    (Err(a), Err(b)) => {
+                        assert_eq!(a.to_string(), b.to_string(), "{}", t.label);
+                        reused += usize::from(matches!(b, FundError::KeyReused { .. }));
+                    }
+                    (a, b) => panic!("{}: book {a:?}, store {b:?}", t.label),
+                }
+            }
+        }
+        assert!(
+            replayed > 0 && reused > 0,
+            "the stream retries and reuses keys"
+        );
+        let mut stored: Vec<_> = s.pools().await.unwrap();
+        stored.sort_by(|a, b| a.spec.id.cmp(&b.spec.id));
+        let mem: Vec<_> = book.pools().cloned().collect();
+        assert_eq!(
+            stored.iter().map(state).collect::<Vec<_>>(),
+            mem.iter().map(state).collect::<Vec<_>>(),
+            "{}",
+            t.label
+        );
+        // Every leg the book posted is in the journal, in the same order.
+        let mut journal = Vec::new();
+        let mut q = JournalQuery {
+            limit: 100,
+            ..Default::default()
+        };
+        loop {
+            let page = s.journal(&q).await.unwrap();
+            let Some(last) = page.last() else { break };
+            q.after = Some(last.id);
+            journal.extend(page);
+        }
+        journal.reverse();
+        let want: Vec<(String, i64)> = book
+            .journal()
+            .iter()
+            .filter(|l| l.balance.is_some())
+            .map(|l| (l.account.clone(), l.delta))
+            .collect();
+        let got: Vec<(String, i64)> = journal
+            .iter()
+            .map(|l| (l.pool.as_str().to_owned(), l.amount))
+            .collect();
+        assert_eq!(got, want, "{}", t.label);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn activity_counts_the_journal_per_pool_and_type() {
+    for t in stores("fund_activity").await {
+        let s = &t.store;
+        let policy = AdlPolicy::default();
+        let at = Timestamp::from_millis(10_000);
+        s.ensure_pools(&sim::specs(0), at).await.unwrap();
+        s.submit(&[top_up("a1", 1_000), top_up("a2", 2_500)], &policy, at)
+            .await
+            .unwrap();
+        let later = at.plus_millis(5_000);
+        s.submit(&[top_up("a3", 7)], &policy, later).await.unwrap();
+        let day = s
+            .activity(Timestamp::from_millis(0), later.plus_millis(1))
+            .await
+            .unwrap();
+        assert_eq!(day.len(), 1, "{}: {day:?}", t.label);
+        assert_eq!(day[0].pool, sim::swap());
+        assert_eq!(day[0].kind, EntryKind::PlatformRevenue);
+        assert_eq!((day[0].count, day[0].total), (3, 3_507), "{}", t.label);
+        // Twin: the window is half-open, so the later top-up alone, and nothing before.
+        let tail = s.activity(later, later.plus_millis(1)).await.unwrap();
+        assert_eq!((tail[0].count, tail[0].total), (1, 7), "{}", t.label);
+        assert!(
+            s.activity(Timestamp::from_millis(0), at)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_refused_operation_posts_nothing_and_the_rest_of_the_batch_does() {
     for t in stores("fund_refusal").await {
         let s = &t.store;

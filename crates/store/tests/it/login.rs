@@ -128,6 +128,20 @@ async fn credential_stuffing_from_one_ip_is_blocked_and_survives_a_restart() {
             .await
             .unwrap();
         assert_eq!(a.decision, Decision::Allow, "{}: {a:?}", t.label);
+        // The console's counts, from the tables: 500 accounts failed from one address (and
+        // its subnet), none locked by one failure each; a window after the attack sees none.
+        let now = Timestamp::from_millis(T0 + 62_000);
+        let o = t
+            .store
+            .login_overview(now, Timestamp::from_millis(T0))
+            .await
+            .unwrap();
+        assert_eq!(o.failing_accounts, 500, "{}: {o:?}", t.label);
+        assert_eq!(o.failing_sources, 2, "{}: {o:?}", t.label);
+        assert!(o.accounts >= 1, "{}: {o:?}", t.label);
+        let quiet = t.store.login_overview(now, now).await.unwrap();
+        assert_eq!((quiet.failing_accounts, quiet.failing_sources), (0, 0));
+        assert_eq!(quiet.accounts, o.accounts);
     }
 }
 

@@ -9,7 +9,7 @@ use custodia_events::{Audit, EventReader as _, ManualClock, NewEvent, SeededEntr
 use custodia_primitives::AccountId;
 use custodia_protect::{
     AddressStatus, CaseAction, CaseKind, CaseState, DAY_MS, OrderInput, ProtectError,
-    ProtectService, ProtectSettings, Registered, TransferInput,
+    ProtectRepo as _, ProtectService, ProtectSettings, Registered, TransferInput,
 };
 use custodia_store::Store;
 use custodia_store::testkit::stores;
@@ -139,6 +139,30 @@ async fn a_cooling_off_binds_every_instance_survives_restarts_and_never_shortens
         let ext = b.start_cooling_off(&alice, 30, "user:alice").await.unwrap();
         assert_eq!(ext.started_at, c.started_at);
         assert_eq!(ext.until, Timestamp::from_millis(T0 + 31 * DAY_MS));
+
+        // The console's counts: one account, cooling off now, and not once the period ends;
+        // every case state listed, none used.
+        let o = t
+            .store
+            .protect_overview(Timestamp::from_millis(T0 + DAY_MS))
+            .await
+            .unwrap();
+        assert_eq!(
+            (o.accounts, o.cooling_off, o.knowledge_passed),
+            (1, 1, 1),
+            "{}: {o:?}",
+            t.label
+        );
+        assert_eq!(o.cases.len(), CaseState::ALL.len());
+        assert!(o.cases.iter().all(|(_, n)| *n == 0));
+        assert_eq!(
+            t.store
+                .protect_overview(ext.until)
+                .await
+                .unwrap()
+                .cooling_off,
+            0
+        );
 
         // A restart: a fresh pool sees the same period.
         t.store.close().await;
