@@ -333,8 +333,12 @@ fn the_published_lookup_sums_are_only_the_masked_sums_message() {
     let body = &p.proof[custodia_air::format::HEADER_LEN..];
     let stark: p3_batch_stark::BatchProof<Config> = postcard::from_bytes(body).unwrap();
     assert_eq!(stark.lookup_terminals.len(), 2);
-    let batch = stark.lookup_terminals[0].expect("the batch AIR has lookups").0;
-    let chain = stark.lookup_terminals[1].expect("the chain AIR has lookups").0;
+    let batch = stark.lookup_terminals[0]
+        .expect("the batch AIR has lookups")
+        .0;
+    let chain = stark.lookup_terminals[1]
+        .expect("the chain AIR has lookups")
+        .0;
     assert_ne!(batch, Challenge::ZERO, "the sums message is a term");
     assert_eq!(batch + chain, Challenge::ZERO);
 }
