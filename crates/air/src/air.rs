@@ -15,8 +15,8 @@ use p3_uni_stark::SubAirBuilder;
 
 use crate::config::Val;
 use crate::layout::{
-    BatchLayout, CARRY_LIMBS, CARRY_OFFSET, COLL_DIGITS, IDX, LIMB_BITS, LIMBS, PERM_COLS, S1, S2,
-    TOP_LIMB_BITS, table_shape,
+    BatchLayout, CARRY_LIMBS, CARRY_OFFSET, COLL_DIGITS, ChainLayout, FIRST, IDX, LIMB_BITS, LIMBS,
+    MASK_LEN, PERM_COLS, S1, S2, TOP_LIMB_BITS, TOTAL_TOP_BITS, table_shape,
 };
 use crate::public::{BPS_ONE, CHAIN_IN_PV, CHAIN_OUT_PV, HEADER_LEN, INDEX_PV, PER_ASSET, ROOT_PV};
 
@@ -40,6 +40,12 @@ pub const RANGE16_BUS: &str = "custodia/range16";
 pub const RANGE14_BUS: &str = "custodia/range14";
 /// Bus joining tree nodes to their parents: messages `(node id, digest)`.
 pub const TREE_BUS: &str = "custodia/tree";
+/// Bus carrying the batch's sums and mask from the batch AIR to the chain AIR.
+pub const CHAIN_BUS: &str = "custodia/chain";
+/// The chain AIR's 16-bit range checks.
+pub const CHAIN_RANGE16_BUS: &str = "custodia/chain-range16";
+/// The chain AIR's 15-bit range checks (top limbs of running totals: words stay below 2^63).
+pub const CHAIN_RANGE15_BUS: &str = "custodia/chain-range15";
 
 /// Offset of `x` in the public-value block of asset `i`.
 const fn asset_pv(i: usize, x: usize) -> usize {
@@ -106,9 +112,9 @@ where
         let l = &self.layout;
         let nvals = l.num_values();
 
-        // Every permutation block is the Poseidon2 AIR of our instance: the leaf sponge's, the
-        // node compression and the chain permutation (they are contiguous).
-        for s in 0..l.leaf_perms + 2 {
+        // Every permutation block is the Poseidon2 AIR of our instance: the leaf sponge's and
+        // the node compression (they are contiguous).
+        for s in 0..l.leaf_perms + 1 {
             let start = l.perm(s);
             let mut sub =
                 SubAirBuilder::<AB, PermAir, AB::Var>::new(builder, start..start + PERM_COLS);
@@ -277,13 +283,100 @@ where
             }
         }
 
-        // The chain: C_in = sponge(CHAIN, A, [binding, b, S_in, r_in]) and C_out = sponge(CHAIN,
-        // A, [binding, b + 1, S_in + sums, r_out]), one permutation per row over rows 0..2Q.
-        let q = l.chain_block / RATE;
-        let x = |row: &[AB::Var], m: usize| row[l.chain_x + m];
-        let state_at = |v: usize, half: usize| 5 + 2 * v + half;
+        // The batch's sums go to the chain AIR on row 0, with the mask (see `crate::chain`).
+        let chain_bus = PermutationCheckBus::new(CHAIN_BUS);
+        let message: Vec<AB::Expr> = (0..nvals)
+            .flat_map(|v| [local[l.sum(v, 0)].into(), local[l.sum(v, 1)].into()])
+            .chain((0..MASK_LEN).map(|j| local[l.mask + j].into()))
+            .collect();
+        chain_bus.send(
+            builder,
+            message,
+            Count::bounded(AB::Expr::ONE - s1.into(), 1),
+        );
+
+        // The range tables: t steps 0 → 2^h − 1 by 0 or 1; row t provides t + j·2^h.
+        for (bits, bus, t_col) in [
+            (LIMB_BITS, &range16, l.t16),
+            (TOP_LIMB_BITS, &range14, l.t14),
+        ] {
+            range_table(builder, bits, self.log_batch, bus, t_col, &local, &next);
+        }
+    }
+}
+
+/// The chain AIR of a batch proof: both boundary commitments, recomputed from the received sums;
+/// see [`ChainLayout`] and [`crate::chain`].
+#[derive(Debug, Clone)]
+pub struct ChainAir {
+    layout: ChainLayout,
+    perm: PermAir,
+}
+
+impl ChainAir {
+    /// The chain AIR for `num_assets` assets on `2^log_rows` rows ([`crate::chain::log_rows`]).
+    pub fn new(num_assets: usize, log_rows: u32) -> Self {
+        Self {
+            layout: ChainLayout::new(num_assets, log_rows),
+            perm: PermAir::new(air_round_constants()),
+        }
+    }
+
+    /// Its column layout.
+    pub const fn layout(&self) -> &ChainLayout {
+        &self.layout
+    }
+}
+
+impl BaseAir<Val> for ChainAir {
+    fn width(&self) -> usize {
+        self.layout.width
+    }
+
+    fn num_public_values(&self) -> usize {
+        HEADER_LEN + PER_ASSET * self.layout.num_assets
+    }
+
+    fn max_constraint_degree(&self) -> Option<usize> {
+        Some(3)
+    }
+}
+
+impl<AB> Air<AB> for ChainAir
+where
+    AB: InteractionBuilder<F = Val>,
+{
+    fn eval(&self, builder: &mut AB) {
+        let l = &self.layout;
         {
-            let block = l.chain_block;
+            let mut sub =
+                SubAirBuilder::<AB, PermAir, AB::Var>::new(builder, l.perm..l.perm + PERM_COLS);
+            self.perm.eval(&mut sub);
+        }
+        let main = builder.main();
+        let local: Vec<AB::Var> = main.current_slice().to_vec();
+        let next: Vec<AB::Var> = main.next_slice().to_vec();
+        let pv: Vec<AB::Expr> = builder.public_values().iter().map(|&v| v.into()).collect();
+
+        // Row index and the first-row flag.
+        let (idx, first_row) = (local[IDX], local[FIRST]);
+        builder.when_first_row().assert_zero(idx);
+        builder.when_first_row().assert_one(first_row);
+        builder
+            .when_transition()
+            .assert_eq(next[IDX], idx + AB::F::ONE);
+        builder.when_transition().assert_zero(next[FIRST]);
+        builder
+            .when_last_row()
+            .assert_eq(idx, AB::F::from_u64((1u64 << l.log_rows) - 1));
+
+        // C_in = sponge(CHAIN, A, [binding, b, S_in, r_in]) and C_out = sponge(CHAIN, A,
+        // [binding, b + 1, S_in + sums, r_out]), one permutation per row over rows 0..2Q.
+        let words = crate::chain::words(l.num_assets);
+        let block = l.block;
+        let q = block / RATE;
+        let x = |row: &[AB::Var], m: usize| row[l.x + m];
+        {
             let mut first = builder.when_first_row();
             for (j, binding) in pv.iter().take(DIGEST_ELEMS).enumerate() {
                 first.assert_eq(x(&local, j), binding.clone());
@@ -291,15 +384,10 @@ where
             }
             first.assert_eq(x(&local, 4), pv[INDEX_PV].clone());
             first.assert_eq(x(&local, block + 4), pv[INDEX_PV].clone() + AB::F::ONE);
-            // S_in and both salts are private; S_out is S_in plus the batch's sums.
-            for v in 0..nvals {
-                for half in 0..2 {
-                    let m = state_at(v, half);
-                    first.assert_eq(
-                        x(&local, block + m),
-                        x(&local, m) + local[l.sum(v, half)].into(),
-                    );
-                }
+            // Every word of S_in is its limbs: below 2^63.
+            for w in 0..words {
+                let limbs = &local[l.limb(w, 0)..l.limb(w, 0) + LIMBS];
+                first.assert_eq(x(&local, ChainLayout::word_at(w)), compose::<AB>(limbs));
             }
             let used = crate::chain::input_len(l.num_assets);
             for m in used..block {
@@ -307,19 +395,37 @@ where
                 first.assert_zero(x(&local, block + m));
             }
         }
-        for m in 0..2 * l.chain_block - RATE {
+        let range16 = LookupBus::new(CHAIN_RANGE16_BUS);
+        let range15 = LookupBus::new(CHAIN_RANGE15_BUS);
+        for w in 0..words {
+            for t in 0..LIMBS - 1 {
+                range16.lookup_key(builder, [local[l.limb(w, t)]], 1);
+            }
+            range15.lookup_key(builder, [local[l.limb(w, LIMBS - 1)]], 1);
+        }
+        // S_out − S_in (the batch's sums) and the mask arrive from the batch AIR on row 0.
+        let chain_bus = PermutationCheckBus::new(CHAIN_BUS);
+        let message: Vec<AB::Expr> = (0..words)
+            .map(|w| {
+                let m = ChainLayout::word_at(w);
+                x(&local, block + m).into() - x(&local, m).into()
+            })
+            .chain((0..MASK_LEN).map(|j| local[l.mask + j].into()))
+            .collect();
+        chain_bus.receive(builder, message, Count::bounded(first_row.into(), 1));
+
+        for m in 0..2 * block - RATE {
             builder
                 .when_transition()
                 .assert_eq(x(&next, m), x(&local, m + RATE));
         }
-        let chain_perm: &PermCols<AB::Var> = local[l.chain_perm..l.chain_perm + PERM_COLS].borrow();
-        let next_chain_perm: &PermCols<AB::Var> =
-            next[l.chain_perm..l.chain_perm + PERM_COLS].borrow();
+        let chain_perm: &PermCols<AB::Var> = local[l.perm..l.perm + PERM_COLS].borrow();
+        let next_chain_perm: &PermCols<AB::Var> = next[l.perm..l.perm + PERM_COLS].borrow();
         for j in 0..RATE {
             builder.assert_eq(chain_perm.inputs[j], x(&local, j));
         }
-        let (ca, cb) = (local[l.chain_ca], local[l.chain_cb]);
-        let (ca_next, cb_next) = (next[l.chain_ca], next[l.chain_cb]);
+        let (ca, cb) = (local[l.ca], local[l.cb]);
+        let (ca_next, cb_next) = (next[l.ca], next[l.cb]);
         {
             let mut first = builder.when_first_row();
             first.assert_one(ca);
@@ -347,6 +453,7 @@ where
                 .assert_eq(chain_perm.inputs[RATE + j], c);
         }
         // d = 1 on the step from row Q − 1 to row Q: C_in is finished, C_out starts.
+        let out = |p: &PermCols<AB::Var>| p.ending_full_rounds[HALF_FULL_ROUNDS - 1].post;
         let d: AB::Expr = cb.into() - cb_next.into();
         let chain_out = out(chain_perm);
         for (j, &c) in iv.iter().enumerate() {
@@ -367,40 +474,99 @@ where
             );
         }
 
-        // The range tables: t steps 0 → 2^h − 1 by 0 or 1; row t provides t + j·2^h.
+        // The range tables, as in the batch AIR.
         for (bits, bus, t_col) in [
             (LIMB_BITS, &range16, l.t16),
-            (TOP_LIMB_BITS, &range14, l.t14),
+            (TOTAL_TOP_BITS, &range15, l.t15),
         ] {
-            let (h, per_row) = table_shape(bits, self.log_batch);
-            let (t, t_next) = (local[t_col], next[t_col]);
-            builder.when_first_row().assert_zero(t);
-            let step: AB::Expr = t_next.into() - t.into();
-            builder
-                .when_transition()
-                .assert_zero(step.clone() * (step - AB::F::ONE));
-            builder
-                .when_last_row()
-                .assert_eq(t, AB::F::from_u64((1u64 << h) - 1));
-            for j in 0..per_row {
-                let entry = t + AB::F::from_u64((j as u64) << h);
-                bus.table_entry(builder, [entry], local[t_col + 1 + j]);
-            }
+            range_table(builder, bits, l.log_rows, bus, t_col, &local, &next);
         }
     }
 }
 
-/// The AIRs of one batch proof: a single [`BatchAir`] (kept as a list for the batch prover).
-pub type CustodiaAir = BatchAir;
+/// A range table of `[0, 2^bits)` on a `2^log_rows`-row trace: `t` steps 0 → 2^h − 1 by 0 or 1
+/// and row t provides `t + j·2^h` with the multiplicities that follow `t`'s column.
+fn range_table<AB: InteractionBuilder<F = Val>>(
+    builder: &mut AB,
+    bits: u32,
+    log_rows: u32,
+    bus: &LookupBus<'_>,
+    t_col: usize,
+    local: &[AB::Var],
+    next: &[AB::Var],
+) {
+    let (h, per_row) = table_shape(bits, log_rows);
+    let (t, t_next) = (local[t_col], next[t_col]);
+    builder.when_first_row().assert_zero(t);
+    let step: AB::Expr = t_next.into() - t.into();
+    builder
+        .when_transition()
+        .assert_zero(step.clone() * (step - AB::F::ONE));
+    builder
+        .when_last_row()
+        .assert_eq(t, AB::F::from_u64((1u64 << h) - 1));
+    for j in 0..per_row {
+        let entry = t + AB::F::from_u64((j as u64) << h);
+        bus.table_entry(builder, [entry], local[t_col + 1 + j]);
+    }
+}
 
-impl BatchAir {
-    /// The AIRs of a batch proof, in proof order.
-    pub fn all(num_assets: usize, log_batch: u32) -> Vec<Self> {
-        vec![Self::new(num_assets, log_batch)]
+/// The AIRs of one batch proof: the batch AIR and the chain AIR, as one type for the batch prover.
+#[derive(Debug, Clone)]
+pub enum CustodiaAir {
+    /// One row per leaf.
+    Batch(BatchAir),
+    /// The two boundary commitments.
+    Chain(ChainAir),
+}
+
+impl BaseAir<Val> for CustodiaAir {
+    fn width(&self) -> usize {
+        match self {
+            Self::Batch(a) => a.width(),
+            Self::Chain(a) => a.width(),
+        }
     }
 
-    /// log2 of the trace height of each AIR in [`BatchAir::all`] order.
-    pub fn log_heights(log_batch: u32) -> Vec<u32> {
-        vec![log_batch]
+    fn num_public_values(&self) -> usize {
+        match self {
+            Self::Batch(a) => a.num_public_values(),
+            Self::Chain(a) => a.num_public_values(),
+        }
+    }
+
+    fn max_constraint_degree(&self) -> Option<usize> {
+        match self {
+            Self::Batch(a) => a.max_constraint_degree(),
+            Self::Chain(a) => a.max_constraint_degree(),
+        }
+    }
+}
+
+impl<AB> Air<AB> for CustodiaAir
+where
+    AB: InteractionBuilder<F = Val>,
+{
+    fn eval(&self, builder: &mut AB) {
+        match self {
+            Self::Batch(a) => a.eval(builder),
+            Self::Chain(a) => a.eval(builder),
+        }
+    }
+}
+
+impl CustodiaAir {
+    /// The AIRs of a batch proof, in proof order: the batch AIR on `2^log_batch` rows and the
+    /// chain AIR on `2^chain_log_rows` rows ([`crate::chain::log_rows`]).
+    pub fn all(num_assets: usize, log_batch: u32, chain_log_rows: u32) -> Vec<Self> {
+        vec![
+            Self::Batch(BatchAir::new(num_assets, log_batch)),
+            Self::Chain(ChainAir::new(num_assets, chain_log_rows)),
+        ]
+    }
+
+    /// log2 of the trace height of each AIR in [`CustodiaAir::all`] order.
+    pub fn log_heights(log_batch: u32, chain_log_rows: u32) -> Vec<u32> {
+        vec![log_batch, chain_log_rows]
     }
 }

@@ -18,9 +18,15 @@
 //!   ~256 bits, from the operating system): without it anyone could confirm a guess of a
 //!   boundary's totals by recomputing its commitment, and a salt reused across two boundaries
 //!   lets a guess at one be tested against the other.
-//! - The totals need no range check of their own: `S_0 = 0` is opened, every per-leaf part
-//!   added is range-checked below 2^32, and a round has at most 2^32 leaves, so by induction
-//!   every `S_b` is the integer sum and stays at most `(2^32 − 1) · 2^32 = p − 1`: nothing wraps.
+//! - Every running-total word entering a batch (`S_in`) is range-checked below 2^63 in the
+//!   chain AIR (limbs of 16, 16, 16 and 15 bits), and a batch adds at most `2^24 · 2^32 = 2^56`
+//!   per word, so `S_out = S_in + sums < 2^63 + 2^56 < p` is the integer sum: no boundary can
+//!   wrap the field, whatever the opened start (a forged start of `p − Σ` has no limbs).
+//! - The chain lives in its own small AIR ([`crate::air::ChainAir`], `2^log_rows` rows) in the
+//!   same batch proof, so the batch AIR does not carry ~450 chain columns on every leaf row. The
+//!   batch AIR sends its sums to it on one bus message together with a private mask
+//!   ([`mask`]): the proof publishes each AIR's LogUp sum, and without the mask that term would
+//!   confirm a guess of the batch's sums.
 
 use custodia_hash::{Digest, F, RATE, domain, sponge};
 use p3_field::PrimeCharacteristicRing;
@@ -38,9 +44,33 @@ pub const fn perms(num_assets: usize) -> usize {
     input_len(num_assets).div_ceil(RATE)
 }
 
-/// Trace rows the two commitments of a batch occupy (`2 · perms`): a batch needs more rows.
+/// Trace rows the two commitments of a batch occupy (`2 · perms`).
 pub const fn rows(num_assets: usize) -> usize {
     2 * perms(num_assets)
+}
+
+/// Running-total words of a boundary (`e_lo, e_hi, d_lo, d_hi` per asset).
+pub const fn words(num_assets: usize) -> usize {
+    4 * num_assets
+}
+
+/// log2 of the chain AIR's rows: room for its `2Q` permutation rows and one idle row, and at
+/// least `min_log_rows` (the options' floor for any zero-knowledge trace).
+pub const fn log_rows(num_assets: usize, min_log_rows: u32) -> u32 {
+    let mut log = min_log_rows;
+    while (1usize << log) <= rows(num_assets) {
+        log += 1;
+    }
+    log
+}
+
+/// The mask a batch sends with its sums to the chain AIR: private to the prover (nothing checks
+/// how it was made), derived from the batch's two salts so proving stays deterministic. Both salts
+/// are public only in a one-batch round, whose sums are the published totals anyway.
+pub fn mask(salt_in: &Digest, salt_out: &Digest) -> [F; 4] {
+    let mut input = salt_in.to_field().to_vec();
+    input.extend(salt_out.to_field());
+    sponge(domain::CHAIN, 0, &input).to_field()
 }
 
 /// One boundary of the chain: the running totals and the salt. Secret except for the first

@@ -12,7 +12,7 @@ use p3_air::symbolic::{AirLayout, SymbolicExpr, SymbolicExpression};
 use p3_lookup::InteractionSymbolicBuilder;
 use p3_symmetric::CryptographicHasher;
 
-use crate::BatchAir;
+use crate::CustodiaAir;
 use crate::config::{Challenge, Val};
 
 /// `(assets, log_batch)` shapes the digest evaluates: one asset, the 22 defaults, and a batch
@@ -21,8 +21,8 @@ pub const REFERENCE_SHAPES: [(usize, u32); 3] = [(1, 7), (22, 7), (3, 17)];
 
 /// The digest of this build's constraint system (see [`constraint_digest`]).
 pub const CONSTRAINT_DIGEST: [u8; 32] = [
-    0x8b, 0xf6, 0xa3, 0x7f, 0xd9, 0xcd, 0x70, 0x44, 0x25, 0x2e, 0x52, 0x20, 0x68, 0xa9, 0xbd, 0xa2,
-    0xd1, 0x07, 0x14, 0xf9, 0xc7, 0x63, 0xb9, 0x30, 0xc2, 0xce, 0x56, 0xe1, 0x94, 0xb3, 0x23, 0xe9,
+    0xab, 0x14, 0x39, 0x04, 0xd6, 0x88, 0x06, 0x93, 0x63, 0x45, 0xe2, 0x90, 0x53, 0x53, 0x69, 0x56,
+    0xc9, 0xe7, 0xdb, 0x99, 0x5a, 0x84, 0xc7, 0x90, 0x12, 0x8b, 0x60, 0x3e, 0x34, 0xa0, 0xd8, 0x4a,
 ];
 
 /// Writes expressions into a canonical byte stream. Symbolic expressions are DAGs whose nodes
@@ -93,12 +93,22 @@ pub fn constraint_digest() -> [u8; 32] {
         out: b"custodia/batch-air/constraints\n".to_vec(),
         seen: std::collections::HashMap::new(),
     };
-    for (assets, log_batch) in REFERENCE_SHAPES {
-        let air = BatchAir::new(assets, log_batch);
+    let airs = REFERENCE_SHAPES.iter().flat_map(|&(assets, log_batch)| {
+        CustodiaAir::all(assets, log_batch, crate::chain::log_rows(assets, 7))
+    });
+    for air in airs {
+        let (assets, log_batch) = match &air {
+            CustodiaAir::Batch(a) => (a.layout().num_assets, a.log_batch()),
+            CustodiaAir::Chain(a) => (a.layout().num_assets, a.layout().log_rows),
+        };
+        let kind = match &air {
+            CustodiaAir::Batch(_) => "batch",
+            CustodiaAir::Chain(_) => "chain",
+        };
         let layout = AirLayout::from_air::<Val>(&air);
         let b = InteractionSymbolicBuilder::<Val, Challenge>::from_air(&air, layout);
         let head = format!(
-            "shape {assets} {log_batch} width {} public {}\n",
+            "{kind} shape {assets} {log_batch} width {} public {}\n",
             BaseAir::<Val>::width(&air),
             BaseAir::<Val>::num_public_values(&air),
         );

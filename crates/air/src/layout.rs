@@ -2,7 +2,7 @@
 //!
 //! ```text
 //! idx | s1 | s2 | limbs[2A][4] | sums[2A][lo,hi] | coll_r[4] | coll_c[4][3] | leaf perms[S] | node perm
-//!     | chain perm | chain_x[2·8Q] | ca | cb | t16 | m16[E16] | t14 | m14[E14]
+//!     | mask[4] | t16 | m16[E16] | t14 | m14[E14]
 //! ```
 //!
 //! * `idx` is the row index r (0, 1, 2, …); `s1 = [r ≥ 1]`, `s2 = [r ≥ 2]`.
@@ -13,11 +13,8 @@
 //!   limbs of the offset carry out of digit j (carry = limbs − 2^47).
 //! * `leaf perms`: the S = ⌈(4 + 2A)/8⌉ Poseidon2 permutations of the leaf sponge, chained.
 //! * `node perm`: the compression of internal node r (unused at r = 0).
-//! * `chain perm`, `chain_x`, `ca`, `cb`: the two boundary commitments ([`crate::chain`]), one
-//!   permutation per row over rows `0..2Q` (Q = permutations per commitment). `chain_x` is a
-//!   shift register: on row 0 it holds both sponge inputs, zero-padded to 8Q each; every row
-//!   shifts it by 8, so row r's permutation absorbs `chain_x[0..8]`. `ca = [r < 2Q]`,
-//!   `cb = [r < Q]`.
+//! * `mask`: four private random elements sent with the batch's sums to the chain AIR on row 0
+//!   ([`ChainLayout`]), so the bus message's published LogUp term confirms no guess of the sums.
 //! * `t16, m16`, `t14, m14`: the range tables, inside this AIR so the LogUp sum of the (only) AIR
 //!   is zero and reveals nothing. A table of `[0, 2^b)` lives on `2^h = min(2^k, 2^b)` distinct
 //!   `t` values: `t` starts at 0, steps by 0 or 1 and ends at `2^h − 1`; row r provides the
@@ -57,16 +54,8 @@ pub struct BatchLayout {
     pub perms: usize,
     /// First column of the node permutation.
     pub node_perm: usize,
-    /// First column of the chain permutation.
-    pub chain_perm: usize,
-    /// First column of the chain shift register (`2 · chain_block` columns).
-    pub chain_x: usize,
-    /// Sponge input of one commitment, zero-padded to whole rate blocks (`8Q`).
-    pub chain_block: usize,
-    /// `[r < 2Q]`.
-    pub chain_ca: usize,
-    /// `[r < Q]`.
-    pub chain_cb: usize,
+    /// First of the four mask columns.
+    pub mask: usize,
     /// log2 of the rows.
     pub log_batch: u32,
     /// The 16-bit table's `t` column (its multiplicities follow).
@@ -81,6 +70,10 @@ pub struct BatchLayout {
 pub const LIMB_BITS: u32 = 16;
 /// Bits of the top limb of a value (`16 · 3 + 14 = 62`).
 pub const TOP_LIMB_BITS: u32 = 14;
+/// Bits of the top limb of a running total (`16 · 3 + 15 = 63`).
+pub const TOTAL_TOP_BITS: u32 = 15;
+/// Mask elements sent with the batch's sums.
+pub const MASK_LEN: usize = 4;
 
 /// `(log2 of distinct t values, entries per row)` of a `bits`-bit table in a `2^log_batch`-row trace.
 pub const fn table_shape(bits: u32, log_batch: u32) -> (u32, usize) {
@@ -106,12 +99,8 @@ impl BatchLayout {
         let coll_c = coll_r + COLL_DIGITS;
         let perms = coll_c + COLL_DIGITS * CARRY_LIMBS;
         let node_perm = perms + leaf_perms * PERM_COLS;
-        let chain_perm = node_perm + PERM_COLS;
-        let chain_block = crate::chain::perms(num_assets) * RATE;
-        let chain_x = chain_perm + PERM_COLS;
-        let chain_ca = chain_x + 2 * chain_block;
-        let chain_cb = chain_ca + 1;
-        let t16 = chain_cb + 1;
+        let mask = node_perm + PERM_COLS;
+        let t16 = mask + MASK_LEN;
         let t14 = t16 + 1 + table_shape(LIMB_BITS, log_batch).1;
         let width = t14 + 1 + table_shape(TOP_LIMB_BITS, log_batch).1;
         Self {
@@ -123,11 +112,7 @@ impl BatchLayout {
             coll_c,
             perms,
             node_perm,
-            chain_perm,
-            chain_x,
-            chain_block,
-            chain_ca,
-            chain_cb,
+            mask,
             log_batch,
             t16,
             t14,
@@ -158,5 +143,94 @@ impl BatchLayout {
     /// First column of leaf permutation `s`.
     pub const fn perm(&self, s: usize) -> usize {
         self.perms + s * PERM_COLS
+    }
+}
+
+/// Column layout of the chain AIR: the two boundary commitments of a batch on a small trace of
+/// `2^log_rows` rows ([`crate::chain::log_rows`]), beside the batch AIR in the same proof.
+///
+/// ```text
+/// idx | first | chain perm | chain_x[2·8Q] | ca | cb | mask[4] | limbs[4A][4] | t16 | m16[E16] | t15 | m15[E15]
+/// ```
+///
+/// * `idx` is the row index, `first = [r = 0]`.
+/// * `chain perm`, `chain_x`, `ca`, `cb`: one permutation per row over rows `0..2Q` (Q =
+///   permutations per commitment). `chain_x` is a shift register: on row 0 it holds both sponge
+///   inputs, zero-padded to 8Q each; every row shifts it by 8, so row r's permutation absorbs
+///   `chain_x[0..8]`. `ca = [r < 2Q]`, `cb = [r < Q]`.
+/// * `mask`: the batch AIR's mask, received on row 0 with the batch's sums `S_out − S_in`.
+/// * `limbs[w]`: the 16, 16, 16 and 15-bit limbs of running-total word w of `S_in` on row 0, so
+///   every word entering a batch is below 2^63 and `S_in + sums` cannot wrap the field.
+/// * `t16, m16`, `t15, m15`: this AIR's own range tables (its own buses, so its LogUp sum is
+///   zero apart from the sums message).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ChainLayout {
+    /// Assets per leaf.
+    pub num_assets: usize,
+    /// log2 of the rows.
+    pub log_rows: u32,
+    /// First column of the chain permutation.
+    pub perm: usize,
+    /// First column of the shift register (`2 · block` columns).
+    pub x: usize,
+    /// Sponge input of one commitment, zero-padded to whole rate blocks (`8Q`).
+    pub block: usize,
+    /// `[r < 2Q]`.
+    pub ca: usize,
+    /// `[r < Q]`.
+    pub cb: usize,
+    /// First of the four mask columns.
+    pub mask: usize,
+    /// First limb column of the running totals.
+    pub limbs: usize,
+    /// The 16-bit table's `t` column (its multiplicities follow).
+    pub t16: usize,
+    /// The 15-bit table's `t` column (its multiplicities follow).
+    pub t15: usize,
+    /// Total width.
+    pub width: usize,
+}
+
+/// The chain AIR's first-row column.
+pub const FIRST: usize = 1;
+
+impl ChainLayout {
+    /// The layout for `num_assets` assets and `2^log_rows` rows.
+    pub const fn new(num_assets: usize, log_rows: u32) -> Self {
+        let perm = 2;
+        let block = crate::chain::perms(num_assets) * RATE;
+        let x = perm + PERM_COLS;
+        let ca = x + 2 * block;
+        let cb = ca + 1;
+        let mask = cb + 1;
+        let limbs = mask + MASK_LEN;
+        let t16 = limbs + LIMBS * crate::chain::words(num_assets);
+        let t15 = t16 + 1 + table_shape(LIMB_BITS, log_rows).1;
+        let width = t15 + 1 + table_shape(TOTAL_TOP_BITS, log_rows).1;
+        Self {
+            num_assets,
+            log_rows,
+            perm,
+            x,
+            block,
+            ca,
+            cb,
+            mask,
+            limbs,
+            t16,
+            t15,
+            width,
+        }
+    }
+
+    /// Column of limb `t` of running-total word `w`.
+    pub const fn limb(&self, w: usize, t: usize) -> usize {
+        self.limbs + LIMBS * w + t
+    }
+
+    /// Position of running-total word `w` in a commitment's sponge input (after the binding and
+    /// the boundary index).
+    pub const fn word_at(w: usize) -> usize {
+        5 + w
     }
 }

@@ -10,7 +10,7 @@ pub mod layout;
 mod options;
 pub mod public;
 
-pub use air::{BatchAir, CustodiaAir};
+pub use air::{BatchAir, ChainAir, CustodiaAir};
 pub use options::{MIN_SECURITY_BITS, ProofOptions};
 pub use public::{AssetParams, AssetTotals, BatchPublicInputs, PublicInputsError};
 

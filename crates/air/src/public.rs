@@ -187,18 +187,6 @@ pub enum PublicInputsError {
         /// Batches.
         batches: u64,
     },
-    /// The batch has too few rows for its two chain commitments.
-    #[error(
-        "a batch of 2^{log_batch} leaves is too small for {assets} assets: the chain commitments need {rows} rows and a spare one"
-    )]
-    ChainRows {
-        /// Assets.
-        assets: usize,
-        /// log2 of the leaves.
-        log_batch: u32,
-        /// Rows the two commitments take.
-        rows: usize,
-    },
     /// Batch too large.
     #[error("log_batch {0} exceeds {MAX_LOG_BATCH}")]
     BatchTooLarge(u32),
@@ -337,7 +325,6 @@ impl BatchPublicInputs {
                 batches: self.num_batches,
             });
         }
-        check_chain_rows(self.assets.len(), self.log_batch)?;
         self.to_field_elements().map(|_| ())
     }
 
@@ -411,18 +398,4 @@ impl BatchPublicInputs {
             assets,
         })
     }
-}
-
-/// Checks that a batch of `2^log_batch` rows holds the two chain commitments of `num_assets`
-/// assets with a row to spare (the chain's selectors switch off before the last row).
-pub fn check_chain_rows(num_assets: usize, log_batch: u32) -> Result<(), PublicInputsError> {
-    let rows = crate::chain::rows(num_assets);
-    if log_batch >= usize::BITS || rows >= 1usize << log_batch {
-        return Err(PublicInputsError::ChainRows {
-            assets: num_assets,
-            log_batch,
-            rows,
-        });
-    }
-    Ok(())
 }

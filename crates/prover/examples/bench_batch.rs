@@ -84,8 +84,9 @@ fn main() {
 #[allow(dead_code)]
 fn aux_columns(assets: usize, log_batch: u32) -> Vec<usize> {
     let c = custodia_air::config::make_config(&ProofOptions::STANDARD, [0; 32]);
-    let airs = custodia_air::CustodiaAir::all(assets, log_batch);
-    let degs: Vec<usize> = custodia_air::CustodiaAir::log_heights(log_batch)
+    let chain = custodia_air::chain::log_rows(assets, ProofOptions::STANDARD.min_log_rows());
+    let airs = custodia_air::CustodiaAir::all(assets, log_batch, chain);
+    let degs: Vec<usize> = custodia_air::CustodiaAir::log_heights(log_batch, chain)
         .iter()
         .map(|&b| b as usize + 1)
         .collect();

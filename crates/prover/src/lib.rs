@@ -11,6 +11,7 @@ use custodia_air::{AssetTotals, BatchPublicInputs, CustodiaAir, ProofOptions, Pu
 use custodia_primitives::Amount;
 use custodia_sumtree::witness::BatchWitness;
 use p3_batch_stark::{ProverData, StarkInstance};
+use p3_matrix::Matrix;
 use thiserror::Error;
 
 pub use crate::trace::{BatchParams, BatchTraces, RawLeaves, generate_traces};
@@ -106,19 +107,17 @@ fn check_witness(
     options: &ProofOptions,
 ) -> Result<(), ProveError> {
     check_prices(&params.assets)?;
-    custodia_air::public::check_chain_rows(params.assets.len(), w.log_batch)?;
     if params.chain_in.state.len() != params.assets.len() {
         return Err(ProveError::Chain("the opening has another asset count"));
     }
-    let canonical = |v: u64| v < <custodia_air::config::Val as p3_field::PrimeField64>::ORDER_U64;
+    // The chain AIR range-checks every incoming running-total word below 2^63.
+    let in_range = |v: u64| v < 1 << 63;
     if !params.chain_in.state.iter().all(|t| {
         [t.equity_lo, t.equity_hi, t.debt_lo, t.debt_hi]
             .into_iter()
-            .all(canonical)
+            .all(in_range)
     }) {
-        return Err(ProveError::Chain(
-            "a running total is not a canonical field element",
-        ));
+        return Err(ProveError::Chain("a running total is not below 2^63"));
     }
     if w.batch >= params.num_batches {
         return Err(ProveError::PublicInputs(PublicInputsError::BatchIndex {
@@ -196,7 +195,8 @@ pub fn batch_traces(
         uids: &witness.uids,
         values: &values,
     };
-    Ok(generate_traces(&raw, params))
+    let chain_log_rows = custodia_air::chain::log_rows(params.assets.len(), options.min_log_rows());
+    Ok(generate_traces(&raw, params, chain_log_rows))
 }
 
 /// Proves one batch with fresh randomness from the operating system. Refuses options below
@@ -250,12 +250,20 @@ pub fn prove_traces(
     let num_assets = public.num_assets();
     let public_values = public.to_field_elements()?;
     let config: Config = make_config(options, seed);
-    let air = CustodiaAir::new(num_assets, public.log_batch);
-    let instances = vec![StarkInstance {
-        air: &air,
-        trace: &traces.main,
-        public_values,
-    }];
+    let chain_log_rows = traces.chain.height().trailing_zeros();
+    let airs = CustodiaAir::all(num_assets, public.log_batch, chain_log_rows);
+    let instances = vec![
+        StarkInstance {
+            air: &airs[0],
+            trace: &traces.main,
+            public_values: public_values.clone(),
+        },
+        StarkInstance {
+            air: &airs[1],
+            trace: &traces.chain,
+            public_values,
+        },
+    ];
     let prover_data = ProverData::from_instances(&config, &instances)
         .map_err(|e| ProveError::Backend(format!("{e:?}")))?;
     let proof = p3_batch_stark::prove_batch(&config, &instances, &prover_data)

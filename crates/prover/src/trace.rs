@@ -1,4 +1,5 @@
-//! Trace generation: the three matrices of a batch proof from balances, uids and prices.
+//! Trace generation: the two matrices of a batch proof (the batch AIR's and the chain AIR's) from
+//! balances, uids, prices and the chain's openings.
 //!
 //! [`generate_traces`] performs no statement checks: it writes whatever it is given, as
 //! honestly as the values allow (a value ≥ 2^62 gets a top limb ≥ 2^14; a negative collateral
@@ -12,8 +13,8 @@ use custodia_air::air::PermCols;
 use custodia_air::chain::{Boundary, commitment_input};
 use custodia_air::config::Val;
 use custodia_air::layout::{
-    BatchLayout, CARRY_LIMBS, CARRY_OFFSET, COLL_DIGITS, IDX, LIMB_BITS, LIMBS, PERM_COLS, S1, S2,
-    TOP_LIMB_BITS, table_shape,
+    BatchLayout, CARRY_LIMBS, CARRY_OFFSET, COLL_DIGITS, ChainLayout, FIRST, IDX, LIMB_BITS, LIMBS,
+    MASK_LEN, PERM_COLS, S1, S2, TOP_LIMB_BITS, TOTAL_TOP_BITS, table_shape,
 };
 use custodia_air::public::collateral_surplus;
 use custodia_air::{AssetParams, AssetTotals, BatchPublicInputs};
@@ -60,6 +61,8 @@ impl BatchParams {
 pub struct BatchTraces {
     /// The per-leaf trace (range tables included).
     pub main: RowMajorMatrix<Val>,
+    /// The chain AIR's trace: the two boundary commitments.
+    pub chain: RowMajorMatrix<Val>,
     /// The statement.
     pub public: BatchPublicInputs,
     /// The batch's own sums (secret: they feed the chain, never the statement).
@@ -101,11 +104,17 @@ fn digest_of(state: &[Val; WIDTH]) -> Digest {
     Digest::from_field(core::array::from_fn(|j| state[j]))
 }
 
-/// Builds the traces. Values are split into four 16-bit limbs as `u64`s; see the module docs.
+/// Builds the traces, the chain AIR's on `2^chain_log_rows` rows
+/// ([`custodia_air::chain::log_rows`]). Values are split into four 16-bit limbs as `u64`s; see
+/// the module docs.
 ///
 /// # Panics
 /// If the slices do not have `2^log_batch` leaves of `2 · assets.len()` values.
-pub fn generate_traces(raw: &RawLeaves<'_>, params: &BatchParams) -> BatchTraces {
+pub fn generate_traces(
+    raw: &RawLeaves<'_>,
+    params: &BatchParams,
+    chain_log_rows: u32,
+) -> BatchTraces {
     let a = params.assets.len();
     let nvals = 2 * a;
     let n = 1usize << raw.log_batch;
@@ -233,77 +242,10 @@ pub fn generate_traces(raw: &RawLeaves<'_>, params: &BatchParams) -> BatchTraces
         })
         .collect();
 
-    // The chain: both sponge inputs in the shift register on row 0, one permutation per row.
-    let block = l.chain_block;
-    let mut x0 = vec![Val::ZERO; 2 * block];
-    let input_in = commitment_input(
-        &params.round_binding,
-        raw.batch_index,
-        &params.chain_in.state,
-        &params.chain_in.salt,
-    );
-    let input_out = commitment_input(
-        &params.round_binding,
-        raw.batch_index.wrapping_add(1),
-        &state_out,
-        &params.salt_out,
-    );
-    x0[..input_in.len()].copy_from_slice(&input_in);
-    x0[block..block + input_out.len()].copy_from_slice(&input_out);
-    let q = block / RATE;
-    let iv = custodia_hash::sponge_iv(domain::CHAIN, a as u64);
-    let mut state = iv;
-    let mut outputs = [Digest::default(); 2];
-    // Past row 2Q the register is zero and the permutation idle: one zero permutation, copied.
-    let mut idle = vec![Val::ZERO; PERM_COLS];
-    let _ = fill_perm(idle.as_mut_slice().borrow_mut(), [Val::ZERO; WIDTH]);
-    for (r, row) in main.values.chunks_exact_mut(width).enumerate() {
-        let shift = RATE * r;
-        if shift >= 2 * block {
-            row[l.chain_perm..l.chain_perm + PERM_COLS].copy_from_slice(&idle);
-            continue;
-        }
-        for m in 0..2 * block {
-            row[l.chain_x + m] = x0.get(m + shift).copied().unwrap_or(Val::ZERO);
-        }
-        row[l.chain_ca] = Val::from_bool(r < 2 * q);
-        row[l.chain_cb] = Val::from_bool(r < q);
-        if r == q {
-            state = iv;
-        }
-        if r >= 2 * q {
-            state = [Val::ZERO; WIDTH];
-        }
-        for j in 0..RATE {
-            state[j] = row[l.chain_x + j];
-        }
-        let cols: &mut PermCols<Val> = row[l.chain_perm..l.chain_perm + PERM_COLS].borrow_mut();
-        state = fill_perm(cols, state);
-        if r == q - 1 {
-            outputs[0] = digest_of(&state);
-        }
-        if r == 2 * q - 1 {
-            outputs[1] = digest_of(&state);
-        }
-    }
-    // A batch too small for its chain (refused by the checks) gets the native commitments, so
-    // the statement still names what it claims.
-    if n < 2 * q {
-        outputs = [
-            custodia_air::chain::commitment(
-                &params.round_binding,
-                raw.batch_index,
-                &params.chain_in.state,
-                &params.chain_in.salt,
-            ),
-            custodia_air::chain::commitment(
-                &params.round_binding,
-                raw.batch_index.wrapping_add(1),
-                &state_out,
-                &params.salt_out,
-            ),
-        ];
-    }
+    // The mask that travels with the sums to the chain AIR (row 0 only).
+    let mask = custodia_air::chain::mask(&params.chain_in.salt, &params.salt_out);
+    main.values[l.mask..l.mask + MASK_LEN].copy_from_slice(&mask);
+    let (chain, outputs) = chain_trace(raw, params, &state_out, &mask, chain_log_rows);
 
     // Range tables with multiplicities (keys outside a table are not counted: unprovable).
     let mut m16 = vec![0u64; 1 << 16];
@@ -332,22 +274,15 @@ pub fn generate_traces(raw: &RawLeaves<'_>, params: &BatchParams) -> BatchTraces
             *m += 1;
         }
     }
-    // The tables: t = min(r, 2^h − 1); row r < 2^h provides t + j·2^h with its count.
-    for (bits, counts, t_col) in [(LIMB_BITS, &m16, l.t16), (TOP_LIMB_BITS, &m14, l.t14)] {
-        let (h, per_row) = table_shape(bits, raw.log_batch);
-        let distinct = 1usize << h;
-        for (r, row) in main.values.chunks_exact_mut(width).enumerate() {
-            row[t_col] = Val::from_usize(r.min(distinct - 1));
-            if r < distinct {
-                for j in 0..per_row {
-                    row[t_col + 1 + j] = Val::from_u64(counts[r + j * distinct]);
-                }
-            }
-        }
-    }
+    fill_tables(
+        &mut main,
+        raw.log_batch,
+        [(LIMB_BITS, &m16, l.t16), (TOP_LIMB_BITS, &m14, l.t14)],
+    );
 
     BatchTraces {
         main,
+        chain,
         public: BatchPublicInputs {
             round_binding: params.round_binding,
             batch_index: raw.batch_index,
@@ -360,5 +295,128 @@ pub fn generate_traces(raw: &RawLeaves<'_>, params: &BatchParams) -> BatchTraces
         },
         sums,
         state_out,
+    }
+}
+
+/// The chain AIR's trace ([`custodia_air::layout::ChainLayout`]) and the two commitments it
+/// computes.
+fn chain_trace(
+    raw: &RawLeaves<'_>,
+    params: &BatchParams,
+    state_out: &[AssetTotals],
+    mask: &[Val; MASK_LEN],
+    log_rows: u32,
+) -> (RowMajorMatrix<Val>, [Digest; 2]) {
+    let a = params.assets.len();
+    let l = ChainLayout::new(a, log_rows);
+    let width = l.width;
+    let rows = 1usize << log_rows;
+    let mut chain = RowMajorMatrix::new(Val::zero_vec(rows * width), width);
+    // Both sponge inputs in the shift register on row 0, one permutation per row.
+    let block = l.block;
+    let mut x0 = vec![Val::ZERO; 2 * block];
+    let input_in = commitment_input(
+        &params.round_binding,
+        raw.batch_index,
+        &params.chain_in.state,
+        &params.chain_in.salt,
+    );
+    let input_out = commitment_input(
+        &params.round_binding,
+        raw.batch_index.wrapping_add(1),
+        state_out,
+        &params.salt_out,
+    );
+    x0[..input_in.len()].copy_from_slice(&input_in);
+    x0[block..block + input_out.len()].copy_from_slice(&input_out);
+    let q = block / RATE;
+    let iv = custodia_hash::sponge_iv(domain::CHAIN, a as u64);
+    let mut state = iv;
+    let mut outputs = [Digest::default(); 2];
+    for (r, row) in chain.values.chunks_exact_mut(width).enumerate() {
+        row[IDX] = Val::from_usize(r);
+        row[FIRST] = Val::from_bool(r == 0);
+        let shift = RATE * r;
+        for m in 0..2 * block {
+            row[l.x + m] = x0.get(m + shift).copied().unwrap_or(Val::ZERO);
+        }
+        row[l.ca] = Val::from_bool(r < 2 * q);
+        row[l.cb] = Val::from_bool(r < q);
+        if r == q {
+            state = iv;
+        }
+        if r >= 2 * q {
+            state = [Val::ZERO; WIDTH];
+        }
+        for j in 0..RATE {
+            state[j] = row[l.x + j];
+        }
+        let cols: &mut PermCols<Val> = row[l.perm..l.perm + PERM_COLS].borrow_mut();
+        state = fill_perm(cols, state);
+        if r == q - 1 {
+            outputs[0] = digest_of(&state);
+        }
+        if r == 2 * q - 1 {
+            outputs[1] = digest_of(&state);
+        }
+    }
+    // Row 0: the mask, and the limbs of every incoming running-total word (as the AIR
+    // recomposes them, modulo p for a forged word ≥ p; a word ≥ 2^63 gets a top limb ≥ 2^15).
+    let words: Vec<u64> = params
+        .chain_in
+        .state
+        .iter()
+        .flat_map(|t| [t.equity_lo, t.equity_hi, t.debt_lo, t.debt_hi])
+        .collect();
+    {
+        let row = &mut chain.values[..width];
+        row[l.mask..l.mask + MASK_LEN].copy_from_slice(mask);
+        for (w, &v) in words.iter().enumerate() {
+            for t in 0..LIMBS {
+                row[l.limb(w, t)] = Val::from_u64((v >> (16 * t)) & 0xffff);
+            }
+        }
+    }
+    // Its range tables (keys outside a table are not counted: unprovable).
+    let mut m16 = vec![0u64; 1 << LIMB_BITS];
+    let mut m15 = vec![0u64; 1 << TOTAL_TOP_BITS];
+    for row in chain.values.chunks_exact(width) {
+        let u = |c: usize| row[c].as_canonical_u64();
+        for w in 0..words.len() {
+            for t in 0..LIMBS - 1 {
+                m16[u(l.limb(w, t)) as usize] += 1;
+            }
+            if let Some(m) = m15.get_mut(u(l.limb(w, LIMBS - 1)) as usize) {
+                *m += 1;
+            }
+        }
+    }
+    fill_tables(
+        &mut chain,
+        log_rows,
+        [(LIMB_BITS, &m16, l.t16), (TOTAL_TOP_BITS, &m15, l.t15)],
+    );
+    (chain, outputs)
+}
+
+/// Writes range tables into `trace`: `t = min(r, 2^h − 1)`; row r < 2^h provides `t + j·2^h`
+/// with its count.
+fn fill_tables(
+    trace: &mut RowMajorMatrix<Val>,
+    log_rows: u32,
+    tables: [(u32, &Vec<u64>, usize); 2],
+) {
+    let width = trace.width;
+    for (bits, counts, t_col) in tables {
+        let (h, per_row) = table_shape(bits, log_rows);
+        let distinct = 1usize << h;
+        for (r, row) in trace.values.chunks_exact_mut(width).enumerate() {
+            row[t_col] = Val::from_usize(r.min(distinct - 1));
+            if r < distinct {
+                for j in 0..per_row {
+                    row[t_col + 1 + j] = Val::from_u64(counts[r + j * distinct]);
+                }
+            }
+        }
     }
 }

@@ -148,7 +148,8 @@ pub fn verify_batch_with_options(
     if !rest.is_empty() {
         return Err(VerifyError::TrailingBytes(rest.len()));
     }
-    let want: Vec<usize> = CustodiaAir::log_heights(expected.log_batch)
+    let chain_log_rows = custodia_air::chain::log_rows(expected.num_assets(), min);
+    let want: Vec<usize> = CustodiaAir::log_heights(expected.log_batch, chain_log_rows)
         .iter()
         .map(|&b| b as usize + 1) // + 1: zero knowledge doubles the trace
         .collect();
@@ -160,11 +161,11 @@ pub fn verify_batch_with_options(
     }
     let outcome = catch_unwind(AssertUnwindSafe(|| {
         let config = make_config(options, [0u8; 32]);
-        let airs = CustodiaAir::all(expected.num_assets(), expected.log_batch);
+        let airs = CustodiaAir::all(expected.num_assets(), expected.log_batch, chain_log_rows);
         let common = ProverData::from_airs_and_degrees(&config, &airs, &want)
             .map_err(|e| VerifyError::Rejected(format!("{e:?}")))?
             .common;
-        let pvs = vec![public_values];
+        let pvs = vec![public_values.clone(), public_values];
         p3_batch_stark::verify_batch(&config, &airs, &stark, &pvs, &common)
             .map_err(|e| VerifyError::Rejected(format!("{e:?}")))
     }));

@@ -323,19 +323,24 @@ fn twenty_two_assets_prove_and_verify() {
 }
 
 #[test]
-fn the_published_lookup_sum_is_zero() {
-    // Queries and tables live in one AIR, so its LogUp terminal is always 0 and reveals nothing
-    // about the histogram of the private limbs.
-    use custodia_air::config::Config;
+fn the_published_lookup_sums_are_only_the_masked_sums_message() {
+    // Every range query sits in the AIR of its table, so the only non-zero LogUp terminals are the
+    // sums message between the batch AIR and the chain AIR: equal and opposite (it balances), and
+    // a term of (sums, mask), which the private mask keeps from confirming a guess of the sums.
+    use custodia_air::config::{Challenge, Config};
+    use p3_field::PrimeCharacteristicRing;
     let p = proven();
     let body = &p.proof[custodia_air::format::HEADER_LEN..];
     let stark: p3_batch_stark::BatchProof<Config> = postcard::from_bytes(body).unwrap();
-    assert_eq!(stark.lookup_terminals.len(), 1);
-    let t = stark.lookup_terminals[0].expect("the AIR has lookups").0;
-    assert_eq!(
-        t,
-        <custodia_air::config::Challenge as p3_field::PrimeCharacteristicRing>::ZERO
-    );
+    assert_eq!(stark.lookup_terminals.len(), 2);
+    let batch = stark.lookup_terminals[0]
+        .expect("the batch AIR has lookups")
+        .0;
+    let chain = stark.lookup_terminals[1]
+        .expect("the chain AIR has lookups")
+        .0;
+    assert_ne!(batch, Challenge::ZERO, "the sums message is a term");
+    assert_eq!(batch + chain, Challenge::ZERO);
 }
 
 #[test]

@@ -15,6 +15,8 @@ use crate::common::params;
 
 const A: usize = 2;
 const K: u32 = 7;
+/// The chain AIR's rows for these options.
+const CHAIN_LOG: u32 = custodia_air::chain::log_rows(A, ProofOptions::STANDARD.min_log_rows());
 
 fn leaves() -> (Vec<Digest>, Vec<u64>) {
     let n = 1usize << K;
@@ -37,7 +39,7 @@ fn forged(values: &[u64]) -> BatchTraces {
         uids: &uids,
         values,
     };
-    generate_traces(&raw, &params(A))
+    generate_traces(&raw, &params(A), CHAIN_LOG)
 }
 
 /// Proves `traces` without any statement check and verifies the proof against `public`.
@@ -120,6 +122,7 @@ fn root_of_other_leaves_is_rejected() {
             values: &values,
         },
         &p,
+        CHAIN_LOG,
     );
     let alt = generate_traces(
         &RawLeaves {
@@ -129,6 +132,7 @@ fn root_of_other_leaves_is_rejected() {
             values: &other,
         },
         &p,
+        CHAIN_LOG,
     );
     assert_ne!(honest.public.batch_root, alt.public.batch_root);
     let l = BatchLayout::new(A, K);
@@ -140,4 +144,65 @@ fn root_of_other_leaves_is_rejected() {
     assert_rejected(&spliced, &spliced.public);
     // Negative twin: the unforged trace with its own root verifies.
     verdict(&honest, &honest.public).expect("honest trace verifies");
+}
+
+/// Traces of the honest leaves, but with word 0 of the incoming running totals set to `word`.
+fn with_incoming_word(word: u64) -> BatchTraces {
+    let (uids, values) = leaves();
+    let mut p = params(A);
+    p.chain_in.state[0].equity_lo = word;
+    let raw = RawLeaves {
+        log_batch: K,
+        batch_index: 0,
+        uids: &uids,
+        values: &values,
+    };
+    generate_traces(&raw, &p, CHAIN_LOG)
+}
+
+#[test]
+fn a_running_total_limb_that_would_wrap_is_rejected() {
+    // S_in = p − 1000: the batch adds more than 1000 to this word, so S_out = S_in + sums wraps
+    // the field to a small total. The chain AIR's limbs of S_in (16, 16, 16, 15 bits) cannot
+    // express a word ≥ 2^63, whatever the start the chain opened.
+    let p_minus = 0xffff_ffff_0000_0001u64 - 1_000;
+    let traces = with_incoming_word(p_minus);
+    assert!(
+        traces.state_out[0].equity_lo < 1 << 32,
+        "the forged total wraps the field"
+    );
+    assert_rejected(&traces, &traces.public);
+    // The first word that does not fit 63 bits, without any wrap: rejected too.
+    let traces = with_incoming_word(1 << 63);
+    assert_rejected(&traces, &traces.public);
+}
+
+#[test]
+fn the_largest_running_total_word_proves() {
+    // Negative twin: 2^63 − 1 is in range and S_out = S_in + sums stays below p.
+    let traces = with_incoming_word((1 << 63) - 1);
+    verdict(&traces, &traces.public).expect("a running total word of 2^63 − 1 verifies");
+}
+
+#[test]
+fn sums_sent_to_the_chain_must_match_the_batch() {
+    // Forge: the chain AIR's trace of other leaves (leaf 3 changed), with its commitments claimed,
+    // spliced beside this batch's own trace: the sums message on the chain bus disagrees.
+    let (uids, values) = leaves();
+    let mut other = values.clone();
+    other[3 * 2 * A] += 1;
+    let p = params(A);
+    let raw = |v| RawLeaves {
+        log_batch: K,
+        batch_index: 0,
+        uids: &uids,
+        values: v,
+    };
+    let honest = generate_traces(&raw(&values), &p, CHAIN_LOG);
+    let alt = generate_traces(&raw(&other), &p, CHAIN_LOG);
+    assert_ne!(honest.public.chain_out, alt.public.chain_out);
+    let mut spliced = honest.clone();
+    spliced.chain = alt.chain.clone();
+    spliced.public.chain_out = alt.public.chain_out;
+    assert_rejected(&spliced, &spliced.public);
 }
