@@ -1151,19 +1151,28 @@ fn aggregate_pass(
     }
     // The guard: the round's one aggregate job. Whoever holds its lease publishes.
     let Some(claimed) = rt.block_on(store.claim(&r.queues.aggregate, me, lease_for, now()))? else {
-        let leased = rt.block_on(store.jobs(&r.queues.aggregate, JobState::Leased, None, 1))?;
-        if let Some(j) = leased.first() {
-            return Ok(Pass::Busy(
-                j.worker.as_ref().map_or("?".into(), ToString::to_string),
-            ));
-        }
-        if let Some(j) = rt
-            .block_on(store.jobs(&r.queues.aggregate, JobState::Done, None, 1))?
-            .first()
-        {
-            return Ok(Pass::AlreadyPublished(
-                j.worker.as_ref().map_or("?".into(), ToString::to_string),
-            ));
+        // Another aggregator got there first. Its job moves queued → leased → done (or back to
+        // queued with a later start after a failed attempt) while we look, so look at every
+        // state, a few times: a job that exists in any of them means "not us", never an error.
+        for _ in 0..5 {
+            for (state, published) in [
+                (JobState::Done, true),
+                (JobState::Leased, false),
+                (JobState::Queued, false),
+            ] {
+                if let Some(j) = rt
+                    .block_on(store.jobs(&r.queues.aggregate, state, None, 1))?
+                    .first()
+                {
+                    let by = j.worker.as_ref().map_or("?".into(), ToString::to_string);
+                    return Ok(if published {
+                        Pass::AlreadyPublished(by)
+                    } else {
+                        Pass::Busy(by)
+                    });
+                }
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
         }
         bail!(
             "queue {} holds no aggregate job: run `custodia por enqueue` again",
