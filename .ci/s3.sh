@@ -16,7 +16,14 @@ log() { echo "s3.sh: $*" >&2; }
 
 if [ ! -x "$VENV/bin/moto_server" ]; then
   log "installing moto[server]==$MOTO_VERSION into $VENV"
-  python3 -m venv "$VENV" >&2
+  if ! python3 -m venv "$VENV" >&2; then
+    # Debian ships venv (ensurepip) in its own package.
+    SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
+    $SUDO apt-get update -qq >&2
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends python3-venv >&2
+    rm -rf "$VENV"
+    python3 -m venv "$VENV" >&2
+  fi
   "$VENV/bin/pip" install -q --disable-pip-version-check "moto[server]==$MOTO_VERSION" >&2
 fi
 
