@@ -1,25 +1,10 @@
 //! Money as integers: smallest units shown with their decimals, never through floats.
 
 /// `units` of an asset with `decimals` decimals, as a decimal string without trailing zeros
-/// (`format_units(150_000_000, 8)` is `1.5`), with thin grouping left to the renderer.
+/// (`format_units(150_000_000, 8)` is `1.5`): the platform's own formatting of totals
+/// ([`custodia_primitives::Total::to_decimal`]), never through floats.
 pub fn format_units(units: u128, decimals: u8) -> String {
-    let s = units.to_string();
-    let d = usize::from(decimals);
-    if d == 0 {
-        return s;
-    }
-    let (int, frac) = if s.len() > d {
-        let (a, b) = s.split_at(s.len() - d);
-        (a.to_owned(), b.to_owned())
-    } else {
-        ("0".to_owned(), format!("{s:0>d$}"))
-    };
-    let frac = frac.trim_end_matches('0');
-    if frac.is_empty() {
-        int
-    } else {
-        format!("{int}.{frac}")
-    }
+    custodia_primitives::Total::from_units(units).to_decimal(decimals)
 }
 
 /// Groups the integer part of a decimal string by thousands (`1234567.5` → `1,234,567.5`).

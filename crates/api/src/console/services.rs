@@ -8,10 +8,10 @@ use std::sync::Arc;
 use custodia_events::{Clock, Event, EventReader};
 use custodia_fund::{EntryKind, FundRepo, JournalQuery, PoolActivity, PoolState};
 use custodia_login::LoginRepo;
-use custodia_primitives::Amount;
 use custodia_protect::ProtectRepo;
 
 use super::{Console, Panel, PanelStatus};
+use crate::fund::routes::{decimal as units, signed};
 
 const DAY_MS: i64 = 86_400_000;
 
@@ -252,15 +252,6 @@ fn fund_panel(pools: &[PoolState], day: &[PoolActivity]) -> Panel {
     )
 }
 
-fn units(u: u64, decimals: u8) -> String {
-    Amount::new(u).map_or_else(|| u.to_string(), |a| a.to_decimal(decimals))
-}
-
-fn signed(v: i64, decimals: u8) -> String {
-    let s = units(v.unsigned_abs(), decimals);
-    if v < 0 { format!("-{s}") } else { s }
-}
-
 /// The latest events whose kind starts with one of `prefixes`, newest first, with the first of
 /// `fields` their payload holds as the last cell.
 async fn recent<S: EventReader>(
@@ -314,6 +305,7 @@ mod tests {
     use custodia_events::Timestamp;
 
     use super::*;
+    use custodia_primitives::Amount;
 
     #[test]
     fn amounts_keep_their_sign_and_decimals() {

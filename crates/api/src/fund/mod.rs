@@ -6,7 +6,7 @@
 mod config;
 mod doc;
 mod metrics;
-mod routes;
+pub(crate) mod routes;
 mod state;
 mod wire;
 

@@ -92,11 +92,14 @@ fn price(field: &'static str, s: &str, decimals: u8) -> Result<Price, ApiError> 
     Price::new(field, units.units()).map_err(fund_error)
 }
 
-fn decimal(a: u64, decimals: u8) -> String {
+/// An amount in smallest units as a decimal string.
+pub(crate) fn decimal(a: u64, decimals: u8) -> String {
     Amount::new(a).map_or_else(|| a.to_string(), |a| a.to_decimal(decimals))
 }
 
-fn signed(v: i64, decimals: u8) -> String {
+/// A signed amount in smallest units as a decimal string (the fund's balance changes); also the
+/// console's fund panel.
+pub(crate) fn signed(v: i64, decimals: u8) -> String {
     let abs = decimal(v.unsigned_abs(), decimals);
     if v < 0 { format!("-{abs}") } else { abs }
 }
