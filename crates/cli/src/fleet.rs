@@ -150,6 +150,24 @@ pub struct StatusArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct RequeueArgs {
+    #[command(flatten)]
+    pub q: QueueArgs,
+    /// A dead batch to send back to the workers (repeat the flag; default: every dead batch).
+    #[arg(long = "batch", value_name = "N")]
+    pub batches: Vec<usize>,
+    /// Attempts each revived batch gets.
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=100))]
+    pub attempts: u32,
+    /// Why: what was fixed (kept with the job, with who revived it).
+    #[arg(long)]
+    pub reason: String,
+    /// Who is reviving them (default: host and process).
+    #[arg(long)]
+    pub operator: Option<String>,
+}
+
+#[derive(Debug, Args)]
 pub struct AggregateArgs {
     /// The round folder: without a queue, the round to check (proven on this machine); with
     /// one, also receives the accepted proofs and proofs/aggregate.json.
@@ -992,6 +1010,69 @@ pub fn status(a: StatusArgs, out: &Output) -> Result<Outcome> {
 }
 
 // ---------------------------------------------------------------------------------------------
+// requeue
+
+/// `por requeue`: dead batches back to the workers, once an operator fixed what killed them.
+pub fn requeue(a: RequeueArgs, out: &Output) -> Result<Outcome> {
+    let (queue_url, store_url) = a.q.resolve()?;
+    if a.reason.trim().is_empty() {
+        bail!("--reason must say what was fixed");
+    }
+    let who = default_worker_id(a.operator.clone())?;
+    let remote = open_remote(&store_url)?;
+    let n = remote.m.shape.num_batches();
+    if let Some(b) = a.batches.iter().find(|&&b| b >= n) {
+        bail!("--batch {b}: the round has {n} batches (0 to {})", n - 1);
+    }
+    let rt = runtime()?;
+    let store = rt.block_on(Store::open_existing(&queue_url, 1, Access::ReadWrite))?;
+    let result = rt.block_on(async {
+        let dead = all_jobs(&store, &remote.queues.batches, JobState::Dead).await?;
+        let mut by_batch = std::collections::BTreeMap::new();
+        for job in dead {
+            let b = job_batch(&remote, &job).map_err(|e| anyhow!("job {}: {e:?}", job.id))?;
+            by_batch.insert(b, job);
+        }
+        let wanted: Vec<usize> = if a.batches.is_empty() {
+            by_batch.keys().copied().collect()
+        } else {
+            let mut w = a.batches.clone();
+            w.sort_unstable();
+            w.dedup();
+            if let Some(b) = w.iter().find(|b| !by_batch.contains_key(b)) {
+                bail!("batch {b} is not dead: only dead batches are re-queued (see `por status`)");
+            }
+            w
+        };
+        let reason = format!("re-queued by {}: {}", who.as_str(), a.reason.trim());
+        let mut revived = Vec::new();
+        for b in wanted {
+            if store
+                .revive(by_batch[&b].id, a.attempts, &reason, now())
+                .await?
+            {
+                revived.push(b);
+            }
+        }
+        Ok::<_, anyhow::Error>(revived)
+    });
+    rt.block_on(store.close());
+    let revived = result?;
+    let round = &remote.m.round;
+    out.emit(
+        &serde_json::json!({"round": round, "requeued": revived, "attempts": a.attempts}),
+        || match revived.len() {
+            0 => format!("round {round}: no dead batch to re-queue"),
+            k => format!(
+                "round {round}: {k} dead batches queued again with {} attempts each: {revived:?}",
+                a.attempts
+            ),
+        },
+    );
+    Ok(Outcome::Ok)
+}
+
+// ---------------------------------------------------------------------------------------------
 // aggregate
 
 /// What one pass of the distributed aggregator found.
@@ -1006,8 +1087,8 @@ enum Pass {
     Busy(String),
     /// Published earlier (by this or another aggregator).
     AlreadyPublished(String),
-    /// Published now.
-    Published(custodia_round::AggregateRecord),
+    /// Published now; the count of attempt uploads that could not be removed afterwards.
+    Published(custodia_round::AggregateRecord, usize),
     /// The round check rejected the accepted proofs.
     Rejected(String),
 }
@@ -1055,15 +1136,21 @@ pub fn aggregate(a: AggregateArgs, out: &Output) -> Result<Outcome> {
     rt.block_on(store.close());
     let round = &remote.m.round;
     let (json, text, result) = match outcome {
-        Pass::Published(rec) => (
+        Pass::Published(rec, left) => (
             serde_json::json!({"status": "published", "round": round, "root": rec.root,
-                "batches": rec.batches, "by": me.as_str(), "store": remote.blobs.url()}),
+                "batches": rec.batches, "by": me.as_str(), "store": remote.blobs.url(),
+                "attempts_left": left}),
             format!(
                 "round {round}: {} batches verified, root {}; proofs/aggregate.json published \
-                 to {}",
+                 to {}{}",
                 rec.batches,
                 rec.root,
-                remote.blobs.url()
+                remote.blobs.url(),
+                if left == 0 {
+                    String::new()
+                } else {
+                    format!("\n{left} attempt uploads under attempts/ could not be removed")
+                }
             ),
             Outcome::Ok,
         ),
@@ -1186,15 +1273,36 @@ fn aggregate_pass(
     };
     let done = rt.block_on(all_jobs(store, &r.queues.batches, JobState::Done))?;
     let mut reopened = Vec::new();
-    let mut accepted: Vec<Option<(Vec<u8>, Vec<u8>)>> = vec![None; n];
-    for job in &done {
-        let b = job_batch(r, job).map_err(|e| anyhow!("job {}: {e:?}", job.id))?;
-        let raw = job.result.clone().unwrap_or_default();
-        match check_accepted(r, b, &raw) {
-            Ok(files) => accepted[b] = Some(files),
-            Err(why) => {
-                if rt.block_on(store.reopen(job.id, &raw, &why, now()))? {
-                    reopened.push(b);
+    let mut accepted: Vec<Option<Accepted>> = (0..n).map(|_| None).collect();
+    // Each accepted proof is fetched and verified once, here, on every core; the whole-round
+    // check below reuses these verdicts (`aggregate_verified`). The lease is renewed between
+    // chunks so a large round does not outlive it.
+    let threads = std::thread::available_parallelism().map_or(1, usize::from);
+    for chunk in done.chunks(threads * 4) {
+        let checked: Vec<(usize, &Job, Result<Accepted, String>)> = std::thread::scope(|s| {
+            let handles: Vec<_> = chunk
+                .iter()
+                .map(|job| {
+                    s.spawn(move || {
+                        let b = job_batch(r, job).map_err(|e| anyhow!("job {}: {e:?}", job.id))?;
+                        let raw = job.result.as_deref().unwrap_or_default();
+                        Ok::<_, anyhow::Error>((b, job, check_accepted(r, b, raw)))
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().map_err(|_| anyhow!("a proof check panicked"))?)
+                .collect::<Result<_>>()
+        })?;
+        for (b, job, verdict) in checked {
+            match verdict {
+                Ok(files) => accepted[b] = Some(files),
+                Err(why) => {
+                    let raw = job.result.as_deref().unwrap_or_default();
+                    if rt.block_on(store.reopen(job.id, raw, &why, now()))? {
+                        reopened.push(b);
+                    }
                 }
             }
         }
@@ -1215,20 +1323,20 @@ fn aggregate_pass(
         Some(l) => vec![&r.blobs as &dyn Blobs, l as &dyn Blobs],
         None => vec![&r.blobs as &dyn Blobs],
     };
-    for (b, files) in accepted.iter().enumerate() {
-        let (proof, public) = files
-            .as_ref()
-            .ok_or_else(|| anyhow!("batch {b} has no done job"))?;
+    let mut verified = Vec::with_capacity(n);
+    for (b, files) in accepted.into_iter().enumerate() {
+        let a = files.ok_or_else(|| anyhow!("batch {b} has no done job"))?;
         for t in &targets {
-            t.put(&proof_key(b, "proof"), proof)?;
-            t.put(&proof_key(b, "json"), public)?;
+            t.put(&proof_key(b, "proof"), &a.proof)?;
+            t.put(&proof_key(b, "json"), &a.public)?;
         }
+        verified.push(a.verified);
     }
-    drop(accepted);
     lease = renew(&lease)?;
-    // The whole-round check (chain, root, totals) on the folder nearest at hand.
+    // The rest of the whole-round check (top of the tree, chain, totals) on the folder nearest
+    // at hand; every proof in it was verified above.
     let checked_on: &dyn Blobs = local.map_or(&r.blobs as &dyn Blobs, |l| l as &dyn Blobs);
-    let record = match custodia_round::aggregate(checked_on, &custodia_round::Silent)? {
+    let record = match custodia_round::aggregate_verified(checked_on, verified)? {
         Ok(rec) => rec,
         Err(rejected) => {
             rt.block_on(store.fail(&lease, &rejected.to_string(), now(), Retry::Never))?;
@@ -1242,12 +1350,28 @@ fn aggregate_pass(
         r.blobs.put(folder::AGGREGATE, &bytes)?;
     }
     rt.block_on(store.complete(&lease, sha256_hex(&bytes).as_bytes(), now()))?;
-    Ok(Pass::Published(record))
+    // Published: every attempt's upload is now either a copy under proofs/ or a loser's. Drop
+    // them (a round of 100M users keeps ≈ 11 GB there otherwise). Best effort: the round stands
+    // whatever happens here, and a later `por aggregate` finds it published and stops.
+    let mut left = 0;
+    for key in r.blobs.list("attempts").unwrap_or_default() {
+        if r.blobs.delete(&key).is_err() {
+            left += 1;
+        }
+    }
+    Ok(Pass::Published(record, left))
+}
+
+/// A batch's accepted artefact, fetched and verified.
+struct Accepted {
+    proof: Vec<u8>,
+    public: Vec<u8>,
+    verified: custodia_verifier::round::VerifiedBatch,
 }
 
 /// Fetches batch `b`'s accepted artefact named by its job's result and checks it: digests as
 /// recorded, statement as the manifest says, STARK valid. The reason on failure.
-fn check_accepted(r: &Remote, b: usize, raw: &[u8]) -> Result<(Vec<u8>, Vec<u8>), String> {
+fn check_accepted(r: &Remote, b: usize, raw: &[u8]) -> Result<Accepted, String> {
     let res: JobResult =
         serde_json::from_slice(raw).map_err(|e| format!("unreadable job result: {e}"))?;
     let expected = (
@@ -1272,11 +1396,14 @@ fn check_accepted(r: &Remote, b: usize, raw: &[u8]) -> Result<(Vec<u8>, Vec<u8>)
             res.lease
         ));
     }
-    let p = custodia_verifier::round::check_public(&r.m, b, &public)
-        .map_err(|e| format!("accepted public inputs of batch {b} rejected: {e}"))?;
-    custodia_verifier::verify_batch(&proof, &p)
+    let files = custodia_verifier::round::BatchFiles { proof, public };
+    let verified = custodia_verifier::round::verify_round_batch(&r.m, b, &files)
         .map_err(|e| format!("accepted proof of batch {b} rejected: {e}"))?;
-    Ok((proof, public))
+    Ok(Accepted {
+        proof: files.proof,
+        public: files.public,
+        verified,
+    })
 }
 
 /// The round folder of a plain `por aggregate --round DIR` (no queue given or configured), or

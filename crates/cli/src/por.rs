@@ -38,6 +38,9 @@ pub enum PorCommand {
     Worker(crate::fleet::WorkerArgs),
     /// Distributed proving: the round's progress, throughput and ETA (or Prometheus text).
     Status(crate::fleet::StatusArgs),
+    /// Distributed proving: send dead batches back to the workers once what killed them is
+    /// fixed (each gets --attempts more tries; --reason is kept with the job).
+    Requeue(crate::fleet::RequeueArgs),
     /// Copy what the world may see (round.json, assets, prices, proofs, proof of assets) into a
     /// new folder, leaving every secret behind: the seed, the witnesses, the running totals and
     /// every user's inclusion file. Publish that folder, never the round folder.
@@ -224,6 +227,7 @@ pub fn run(cmd: PorCommand, out: &Output) -> Result<Outcome> {
         PorCommand::Enqueue(a) => crate::fleet::enqueue(a, out),
         PorCommand::Worker(a) => crate::fleet::worker(a, out),
         PorCommand::Status(a) => crate::fleet::status(a, out),
+        PorCommand::Requeue(a) => crate::fleet::requeue(a, out),
         PorCommand::Publish(a) => publish(a, out),
         PorCommand::History(a) => history(a, out),
     }

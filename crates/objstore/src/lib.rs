@@ -322,6 +322,15 @@ impl Blobs for ObjectBlobs {
         }
     }
 
+    fn delete(&self, key: &str) -> Result<(), Error> {
+        let p = self.object(key)?;
+        let store = self.store.clone();
+        match self.wait(async move { store.delete(&p).await }) {
+            Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
+            Err(e) => Err(Error::storage("deleting", self.location(key), to_io(e))),
+        }
+    }
+
     fn list(&self, prefix: &str) -> Result<Vec<String>, Error> {
         let prefix = prefix.trim_end_matches('/');
         let dir = if prefix.is_empty() {

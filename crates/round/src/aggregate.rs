@@ -1,7 +1,9 @@
 //! Checking a whole round and recording the result.
 
 use custodia_sumtree::{AssetTotals, RoundManifest};
-use custodia_verifier::round::{RoundError, VerifiedRound, verify_round};
+use custodia_verifier::round::{
+    RoundError, VerifiedBatch, VerifiedRound, verify_round, verify_round_from,
+};
 use serde::{Deserialize, Serialize};
 
 use crate::folder::{AGGREGATE, load_manifest, read_batch};
@@ -57,6 +59,40 @@ pub fn aggregate(
         Ok(v) => v,
         Err(rejected) => return Ok(Err(rejected)),
     };
+    record(blobs, &m, v)
+}
+
+/// [`aggregate`] over batch proofs verified already (a distributed round's aggregator checks
+/// each accepted proof as it fetches it): the rest of the round is checked here — manifest, top
+/// of the tree, running-total chain — and the record written, without verifying a proof twice.
+/// The batch proofs themselves must already be in `blobs` (they are published with the record).
+pub fn aggregate_verified(
+    blobs: &dyn Blobs,
+    verified: Vec<VerifiedBatch>,
+) -> Result<Result<AggregateRecord, RoundError>, Error> {
+    let m = load_manifest(blobs)?;
+    let mut verified = verified.into_iter();
+    let v = match verify_round_from(
+        &m,
+        |b| {
+            verified.next().ok_or_else(|| RoundError::Missing {
+                batch: b,
+                reason: "no verified proof was handed in for it".into(),
+            })
+        },
+        |_| {},
+    ) {
+        Ok(v) => v,
+        Err(rejected) => return Ok(Err(rejected)),
+    };
+    record(blobs, &m, v)
+}
+
+fn record(
+    blobs: &dyn Blobs,
+    m: &RoundManifest,
+    v: VerifiedRound,
+) -> Result<Result<AggregateRecord, RoundError>, Error> {
     let record = AggregateRecord {
         format: AGGREGATE_FORMAT.to_owned(),
         round: v.round,
@@ -65,7 +101,7 @@ pub fn aggregate(
         batches: v.batches,
         leaves: v.leaves,
         security_bits: v.security_bits,
-        totals: m.totals,
+        totals: m.totals.clone(),
     };
     blobs.put(AGGREGATE, &serde_json::to_vec_pretty(&record)?)?;
     Ok(Ok(record))

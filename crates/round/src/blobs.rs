@@ -66,6 +66,10 @@ pub trait Blobs: Sync {
     /// Whether an object exists at `key`.
     fn exists(&self, key: &str) -> Result<bool, Error>;
 
+    /// Removes the object at `key`; removing one that is not there is not an error (a retried
+    /// clean-up finds its work done).
+    fn delete(&self, key: &str) -> Result<(), Error>;
+
     /// Every key under the folder `prefix` (`""`: the whole folder), at any depth, sorted.
     /// A folder that does not exist lists as empty.
     fn list(&self, prefix: &str) -> Result<Vec<String>, Error>;
@@ -251,6 +255,16 @@ impl Blobs for FsBlobs {
         Ok(self.path(key)?.is_file())
     }
 
+    fn delete(&self, key: &str) -> Result<(), Error> {
+        let path = self.path(key)?;
+        match fs::remove_file(&path) {
+            Err(e) if e.kind() != io::ErrorKind::NotFound => {
+                Err(Error::storage("deleting", path.display().to_string(), e))
+            }
+            _ => Ok(()),
+        }
+    }
+
     fn list(&self, prefix: &str) -> Result<Vec<String>, Error> {
         let prefix = prefix.trim_end_matches('/');
         let start = if prefix.is_empty() {
@@ -377,6 +391,12 @@ impl Blobs for MemBlobs {
     fn exists(&self, key: &str) -> Result<bool, Error> {
         check_key(key)?;
         Ok(self.objects().contains_key(key))
+    }
+
+    fn delete(&self, key: &str) -> Result<(), Error> {
+        check_key(key)?;
+        self.objects().remove(key);
+        Ok(())
     }
 
     fn list(&self, prefix: &str) -> Result<Vec<String>, Error> {

@@ -10,7 +10,9 @@ pub mod folder;
 mod job;
 mod publish;
 
-pub use aggregate::{AGGREGATE_FORMAT, AggregateRecord, aggregate, check_round};
+pub use aggregate::{
+    AGGREGATE_FORMAT, AggregateRecord, aggregate, aggregate_verified, check_round,
+};
 pub use blobs::{Blobs, FsBlobs, MemBlobs, check_key};
 pub use build::{
     BuildParams, Round, build, build_folder, chain_boundaries, chain_openings, check_collateral,

@@ -425,6 +425,19 @@ pub trait JobQueue: Send + Sync {
         reason: &str,
         at: Timestamp,
     ) -> impl Future<Output = R<bool>> + Send;
+
+    /// Sends a dead job back to the queue (due at `at`) with `extra_attempts` more attempts —
+    /// an operator's decision after fixing what killed it (a full disk, a bad node). Only a dead
+    /// job moves: `Ok(true)` when this call revived it, `Ok(false)` when it was not dead (two
+    /// operators reviving at once revive it once). The lease token moves on, and `reason`
+    /// (who revived it and why) becomes its last error, cut at 8 KiB.
+    fn revive(
+        &self,
+        job: JobId,
+        extra_attempts: u32,
+        reason: &str,
+        at: Timestamp,
+    ) -> impl Future<Output = R<bool>> + Send;
 }
 
 /// One queue at a glance, for the service's metrics: is work piling up or stuck?
@@ -754,6 +767,35 @@ impl JobQueue for Store {
         .bind(cut(reason))
         .bind(job.sql())
         .bind(expected_result)
+        .execute(self.pool())
+        .await?
+        .rows_affected();
+        if n == 1 {
+            return Ok(true);
+        }
+        match JobReader::job(self, job).await? {
+            None => Err(StoreError::JobNotFound { job: job.get() }),
+            Some(_) => Ok(false),
+        }
+    }
+
+    async fn revive(
+        &self,
+        job: JobId,
+        extra_attempts: u32,
+        reason: &str,
+        at: Timestamp,
+    ) -> R<bool> {
+        let n = sqlx::query(
+            "UPDATE jobs SET state = 'queued', not_before = $1, finished_at = NULL, \
+             last_error = $2, lease_token = lease_token + 1, lease_expires = NULL, \
+             max_attempts = attempts + $3 \
+             WHERE id = $4 AND state = 'dead'",
+        )
+        .bind(at.as_millis())
+        .bind(cut(reason))
+        .bind(i64::from(extra_attempts.max(1)))
+        .bind(job.sql())
         .execute(self.pool())
         .await?
         .rows_affected();

@@ -272,14 +272,44 @@ pub fn check_public(
     Ok(p)
 }
 
-fn verify_one(
+/// One batch whose proof verified against the statement the manifest gives for it.
+///
+/// Only [`verify_round_batch`] makes one, so holding it means the STARK was checked: an
+/// aggregator that verifies batches as they arrive (on several threads, or reopening a bad one
+/// on its own) hands them to [`verify_round_from`] without verifying any proof a second time.
+#[derive(Debug, Clone)]
+pub struct VerifiedBatch {
+    batch: usize,
+    // The binding of the manifest it was checked against (it covers the root and the assets).
+    binding: Digest,
+    public: BatchPublicInputs,
+}
+
+impl VerifiedBatch {
+    /// The batch index.
+    pub fn batch(&self) -> usize {
+        self.batch
+    }
+
+    /// The statement its proof established.
+    pub fn public(&self) -> &BatchPublicInputs {
+        &self.public
+    }
+}
+
+/// Verifies batch `batch` of the round: its public inputs against the manifest, then its proof.
+pub fn verify_round_batch(
     m: &RoundManifest,
     batch: usize,
     files: &BatchFiles,
-) -> Result<BatchPublicInputs, RoundError> {
+) -> Result<VerifiedBatch, RoundError> {
     let public = check_public(m, batch, &files.public)?;
     verify_batch(&files.proof, &public).map_err(|source| RoundError::Proof { batch, source })?;
-    Ok(public)
+    Ok(VerifiedBatch {
+        batch,
+        binding: binding(m)?,
+        public,
+    })
 }
 
 /// Root of the top of the tree from the batch roots.
@@ -359,6 +389,17 @@ pub fn check_chain_openings(m: &RoundManifest) -> Result<(), RoundError> {
 pub fn verify_round(
     m: &RoundManifest,
     mut files: impl FnMut(usize) -> Result<BatchFiles, RoundError>,
+    progress: impl FnMut(usize),
+) -> Result<VerifiedRound, RoundError> {
+    verify_round_from(m, |b| verify_round_batch(m, b, &files(b)?), progress)
+}
+
+/// [`verify_round`] over batches verified earlier: `batch(b)` gives batch `b` (each must be
+/// this round's batch `b`, which is checked), and everything else — the manifest, the top of
+/// the tree, the running-total chain from zero to the published totals — is checked here.
+pub fn verify_round_from(
+    m: &RoundManifest,
+    mut batch: impl FnMut(usize) -> Result<VerifiedBatch, RoundError>,
     mut progress: impl FnMut(usize),
 ) -> Result<VerifiedRound, RoundError> {
     check_manifest(m)?;
@@ -385,7 +426,22 @@ pub fn verify_round(
         &m.chain.last_salt,
     );
     for b in 0..n {
-        let p = verify_one(m, b, &files(b)?)?;
+        let v = batch(b)?;
+        if v.batch != b || v.binding != round_binding {
+            return Err(RoundError::Missing {
+                batch: b,
+                reason: format!(
+                    "the verified batch handed in is batch {} of {}",
+                    v.batch,
+                    if v.binding == round_binding {
+                        "this round"
+                    } else {
+                        "another round"
+                    }
+                ),
+            });
+        }
+        let p = v.public;
         if p.chain_in != expected_in {
             return Err(RoundError::Chain {
                 batch: b,
@@ -473,7 +529,7 @@ pub fn verify_user(
             "the path does not pass through batch {batch}'s root"
         )));
     }
-    verify_one(m, batch, &batch_files(batch)?)?;
+    verify_round_batch(m, batch, &batch_files(batch)?)?;
     Ok(VerifiedUser {
         inclusion: verified,
         batch,

@@ -220,8 +220,12 @@ fn several_workers_finish_a_round_identical_to_one_machine() {
         "{prom}"
     );
 
-    // The aggregator copies the accepted proofs into the round folder and publishes.
+    // The aggregator copies the accepted proofs into the round folder and publishes, then
+    // clears the workers' uploads (copies now, or losers').
+    assert_eq!(e.blobs().list("attempts").unwrap().len(), 8);
     let agg = e.json(&["por", "aggregate", "--round", round.to_str().unwrap()]);
+    assert_eq!(agg["attempts_left"], 0, "{agg}");
+    assert!(e.blobs().list("attempts").unwrap().is_empty());
     assert_eq!(
         (&agg["status"], &agg["root"]),
         (&"published".into(), &root.clone().into()),
@@ -468,6 +472,7 @@ fn a_worker_refuses_a_witness_from_another_round_or_key() {
     ea.enqueue(&round_a);
     eb.enqueue(&round_b);
     // Round B's sealed batch 0 placed where round A's belongs.
+    let own = ea.blobs().get("private/batch-00000.sealed").unwrap();
     let foreign = eb.blobs().get("private/batch-00000.sealed").unwrap();
     ea.blobs()
         .put("private/batch-00000.sealed", &foreign)
@@ -489,6 +494,45 @@ fn a_worker_refuses_a_witness_from_another_round_or_key() {
     let agg = ea.run(&["--json", "por", "aggregate"]);
     assert_eq!(code(&agg), 1, "{}", text(&agg));
     assert!(String::from_utf8_lossy(&agg.stdout).contains("\"dead\""));
+
+    // The operator puts the right object back and re-queues the dead batch. Only dead batches
+    // move: naming a proven one is refused, and an empty reason too.
+    ea.blobs().put("private/batch-00000.sealed", &own).unwrap();
+    let o = ea.run(&["por", "requeue", "--batch", "1", "--reason", "restored"]);
+    assert_eq!(code(&o), 2, "{}", text(&o));
+    assert!(text(&o).contains("batch 1 is not dead"), "{}", text(&o));
+    let o = ea.run(&["por", "requeue", "--reason", " "]);
+    assert_eq!(code(&o), 2, "{}", text(&o));
+    let o = ea.run(&[
+        "--json",
+        "por",
+        "requeue",
+        "--reason",
+        "restored the sealed input",
+    ]);
+    assert_eq!(code(&o), 0, "{}", text(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["requeued"], serde_json::json!([0]), "{v}");
+    let queued = ea.jobs(&batches, JobState::Queued);
+    assert!(
+        queued[0]
+            .last_error
+            .as_deref()
+            .unwrap()
+            .contains("restored the sealed input"),
+        "{:?}",
+        queued[0].last_error
+    );
+    let r = worker_json(&wait_all(vec![ea.spawn_worker(&["--exit-when-idle"])])[0]);
+    assert_eq!(r["proved"], 1, "{r}");
+    let agg = ea.run(&["--json", "por", "aggregate"]);
+    assert_eq!(code(&agg), 0, "{}", text(&agg));
+    assert!(String::from_utf8_lossy(&agg.stdout).contains("\"published\""));
+    // Nothing is dead any more: a second requeue has nothing to do.
+    let o = ea.run(&["--json", "por", "requeue", "--reason", "again"]);
+    assert_eq!(code(&o), 0, "{}", text(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["requeued"], serde_json::json!([]), "{v}");
 
     // Negative twin of the key: round B's own objects, opened with another KEK, are refused.
     let o = eb

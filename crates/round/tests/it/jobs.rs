@@ -72,6 +72,40 @@ fn a_proven_round_aggregates_and_records_the_check() {
 }
 
 #[test]
+fn batches_verified_one_by_one_aggregate_to_the_same_record() {
+    let (_dir, blobs) = copy_of_proven_round();
+    let m = custodia_round::load_manifest(&blobs).unwrap();
+    let verify = |b: usize| {
+        let files = custodia_verifier::round::BatchFiles {
+            proof: blobs.get(&proof_key(b, "proof")).unwrap(),
+            public: blobs.get(&proof_key(b, "json")).unwrap(),
+        };
+        custodia_verifier::round::verify_round_batch(&m, b, &files).unwrap()
+    };
+    let record = custodia_round::aggregate_verified(&blobs, vec![verify(0), verify(1)])
+        .unwrap()
+        .expect("verified");
+    let stored: AggregateRecord = serde_json::from_slice(&blobs.get(AGGREGATE).unwrap()).unwrap();
+    blobs.put(AGGREGATE, b"").unwrap();
+    let whole = custodia_round::aggregate(&blobs, &Silent).unwrap().unwrap();
+    assert_eq!(record, whole);
+    assert_eq!(stored, whole);
+
+    // Twins: batches handed in out of order, or one missing, reject the round and record nothing.
+    for (verified, why) in [
+        (vec![verify(1), verify(0)], "batch 1 of this round"),
+        (vec![verify(0)], "no verified proof"),
+    ] {
+        blobs.put(AGGREGATE, b"").unwrap();
+        let rejected = custodia_round::aggregate_verified(&blobs, verified)
+            .unwrap()
+            .unwrap_err();
+        assert!(rejected.to_string().contains(why), "{rejected}");
+        assert!(blobs.get(AGGREGATE).unwrap().is_empty());
+    }
+}
+
+#[test]
 fn other_prices_in_the_manifest_are_rejected_and_nothing_is_recorded() {
     let (_dir, blobs) = copy_of_proven_round();
     let original = custodia_round::load_manifest(&blobs).unwrap();
