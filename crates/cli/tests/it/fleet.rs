@@ -400,16 +400,18 @@ fn a_corrupted_uploaded_proof_is_detected_and_proved_again() {
         .unwrap();
     let result: serde_json::Value =
         serde_json::from_slice(redone.result.as_ref().unwrap()).unwrap();
-    let accepted = result["proof_key"].as_str().unwrap();
-    assert_ne!(accepted, key);
+    assert_ne!(result["proof_key"].as_str().unwrap(), key);
+    let published = blobs.get("proofs/batch-00001.proof").unwrap();
     assert_eq!(
-        blobs.get(accepted).unwrap(),
+        hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&published)),
+        result["proof_sha256"].as_str().unwrap()
+    );
+    assert_eq!(
+        published,
         std::fs::read(round.join("proofs/batch-00001.proof")).unwrap()
     );
-    assert_eq!(
-        blobs.get("proofs/batch-00001.proof").unwrap(),
-        blobs.get(accepted).unwrap()
-    );
+    // Both uploads (the damaged one and the re-proved one) are gone once it is published.
+    assert!(blobs.list("attempts").unwrap().is_empty());
 }
 
 #[test]

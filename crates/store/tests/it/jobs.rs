@@ -687,6 +687,53 @@ async fn a_done_job_with_a_bad_result_is_reopened_once_and_redone() {
 }
 
 #[tokio::test]
+async fn a_dead_job_is_revived_once_with_fresh_attempts() {
+    for t_ in stores("jobs_revive").await {
+        let s = &t_.store;
+        let l = t_.label;
+        let id = add(s, "por.batch", "b", 1, 0, 0).await;
+        let first = claim(s, "por.batch", "alice", 0).await.unwrap().lease;
+        assert_eq!(
+            s.fail(&first, "bad input", t(10), Retry::Never)
+                .await
+                .unwrap(),
+            JobState::Dead,
+            "{l}"
+        );
+        assert!(
+            s.revive(id, 2, "ops: input restored", t(20)).await.unwrap(),
+            "{l}"
+        );
+        // Negative twin: a second operator finds it alive and moves nothing.
+        assert!(!s.revive(id, 2, "again", t(21)).await.unwrap(), "{l}");
+        let job = s.job(id).await.unwrap().unwrap();
+        assert_eq!(
+            (job.state, job.last_error.as_deref(), job.max_attempts.get()),
+            (
+                JobState::Queued,
+                Some("ops: input restored"),
+                job.attempts + 2
+            ),
+            "{l}"
+        );
+        // The dead attempt's lease cannot act on it; the revived job is claimable and finishes.
+        lost(s.complete(&first, b"late", t(22)).await, l);
+        let again = claim(s, "por.batch", "bob", 30).await.unwrap().lease;
+        assert!(again.token > first.token, "{l}");
+        assert!(s.complete(&again, b"ok", t(40)).await.unwrap(), "{l}");
+        // Twins: a done job and a queued job are not dead; an unknown one is an error.
+        assert!(!s.revive(id, 1, "x", t(50)).await.unwrap(), "{l}");
+        assert_eq!(state(s, id).await, JobState::Done, "{l}");
+        let other = add(s, "por.batch", "c", 3, 0, 0).await;
+        assert!(!s.revive(other, 1, "x", t(60)).await.unwrap(), "{l}");
+        assert!(matches!(
+            s.revive(JobId::new(999_999), 1, "x", t(60)).await,
+            Err(StoreError::JobNotFound { .. })
+        ));
+    }
+}
+
+#[tokio::test]
 async fn counts_and_listings_by_state() {
     for t_ in stores("jobs_counts").await {
         let s = &t_.store;
