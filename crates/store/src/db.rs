@@ -52,8 +52,6 @@ pub struct Store {
     pub(crate) claims: crate::replay::ClaimWriter,
     /// The login assessments' group-commit writer (see `login.rs`).
     pub(crate) login_writer: crate::login::LoginWriter,
-    /// The login assessments' group reader (see `login.rs`).
-    pub(crate) login_reader: crate::login::LoginReader,
     /// The order checks' group reader (see `protect.rs`).
     pub(crate) protect_reader: crate::protect::StateReader,
 }
@@ -85,12 +83,7 @@ impl Store {
                     "?mode=rwc"
                 });
             }
-            // An embedded database cannot drop its connection: the pool's ping before each
-            // acquire is only one more hand-off to the connection's thread (perf: ≈ 1% of a
-            // login assessment's CPU, plus the wake-ups).
-            opts = opts
-                .test_before_acquire(false)
-                .after_connect(|conn, _| Box::pin(sqlite_pragmas(conn, "FULL")));
+            opts = opts.after_connect(|conn, _| Box::pin(sqlite_pragmas(conn, "FULL")));
         }
         let pool = match opts.max_connections(max).connect(&url).await {
             Ok(p) => p,
@@ -102,7 +95,6 @@ impl Store {
             claims_pool: None,
             claims: Default::default(),
             login_writer: Default::default(),
-            login_reader: Default::default(),
             protect_reader: Default::default(),
         };
         store.migrate().await?;
@@ -233,7 +225,6 @@ impl Store {
             claims_pool: None,
             claims: Default::default(),
             login_writer: Default::default(),
-            login_reader: Default::default(),
             protect_reader: Default::default(),
         };
         let version = match store.schema_version().await {
@@ -409,7 +400,6 @@ impl Store {
             claims_pool: None,
             claims: Default::default(),
             login_writer: Default::default(),
-            login_reader: Default::default(),
             protect_reader: Default::default(),
         }
     }

@@ -18,16 +18,6 @@
 //! - a caller hears `Ok` only after the commit; a batch that fails is retried record by record,
 //!   so one bad record cannot fail its neighbours.
 //!
-//! The assessment's read (`login_state`: the account and its sources' counters) goes through a
-//! group reader the same way: one task per store takes every ask waiting and answers them from
-//! one `IN (…)` query over the accounts and one `UNION ALL` query over the counters, up to four
-//! batches at once on their own pooled connections. Per ask that replaces a pooled round trip
-//! (on SQLite: a hand-off to the connection's thread and, after every commit, a reload of that
-//! connection's page cache) with a share of two. The read is, as before, taken without the
-//! write lock (and now in two statements, so the counters may be one commit newer than the
-//! account); what must be exact — a failure's lock and counters — is still decided from what
-//! the writer counts under the lock.
-//!
 //! Across instances sharing PostgreSQL each instance has its own writer; their batches
 //! serialise on the event-head row lock (`SELECT … FOR UPDATE`), so counts stay exact. On
 //! SQLite `BEGIN IMMEDIATE` serialises them the same way (one file, one writer at a time).
@@ -44,7 +34,7 @@ use custodia_login::{
 use custodia_primitives::AccountId;
 use sqlx::Row;
 use sqlx::any::AnyRow;
-use tokio::sync::{Semaphore, mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot};
 
 use crate::db::{Tx, db, in_list, values_sql};
 use crate::{Store, StoreError};
@@ -105,27 +95,34 @@ impl LoginRepo for Store {
         subnet: &str,
         since: Timestamp,
     ) -> RepoResult<LoginState> {
-        // Through the group reader: one query for many assessments' accounts and one for their
-        // sources' counters, instead of a pooled round trip each.
-        let tx = self.login_reader.0.get_or_init(|| {
-            let (tx, rx) = mpsc::channel(READ_QUEUE);
-            tokio::spawn(login_reader(self.detached(), rx));
-            tx
-        });
-        let (reply, answer) = oneshot::channel();
-        tx.send(Ask {
-            user: user.as_str().to_owned(),
-            ip: format!("ip:{ip}"),
-            subnet: format!("net:{subnet}"),
-            since: since.as_millis(),
-            reply,
+        db(async {
+            // One round trip: the account's row (if any) and both sources' counters.
+            let row = sqlx::query(
+                "SELECT a.profile, a.failures, a.last_failure_ms, a.locked_until_ms, \
+                 (SELECT COUNT(*) FROM login_failures WHERE source = $2 AND at_ms >= $3) AS ip_n, \
+                 (SELECT COUNT(*) FROM login_failures WHERE source = $4 AND at_ms >= $5) AS net_n \
+                 FROM (SELECT 1 AS one) o LEFT JOIN login_accounts a ON a.user_id = $1",
+            )
+            .bind(user.as_str().to_owned())
+            .bind(format!("ip:{ip}"))
+            .bind(since.as_millis())
+            .bind(format!("net:{subnet}"))
+            .bind(since.as_millis())
+            .fetch_one(&self.pool)
+            .await?;
+            let failures: Option<i64> = row.try_get("failures")?;
+            let (profile, brute) = match failures {
+                Some(_) => (profile_from(row.try_get("profile")?)?, brute_from(&row)?),
+                None => (None, BruteState::default()),
+            };
+            Ok(LoginState {
+                profile,
+                brute,
+                accounts_failed_from_ip: count(&row, "ip_n")?,
+                accounts_failed_from_subnet: count(&row, "net_n")?,
+            })
         })
         .await
-        .map_err(|_| reader_gone())?;
-        match answer.await.map_err(|_| reader_gone())? {
-            Ok(s) => Ok(s),
-            Err(why) => Err(RepoError::unavailable(std::io::Error::other(why))),
-        }
     }
 
     async fn account_view(
@@ -505,142 +502,6 @@ fn count(r: &AnyRow, col: &str) -> Result<u32, StoreError> {
     Ok(u32::try_from(n).unwrap_or(u32::MAX))
 }
 
-/// Assessments waiting for the reader before callers wait for room.
-const READ_QUEUE: usize = 8_192;
-/// Assessments read in one batch.
-const READ_BATCH: usize = 256;
-/// Batches read at once (each on its own pooled connection).
-const READERS: usize = 4;
-
-/// One assessment's read, owned so it can wait in the reader's queue.
-struct Ask {
-    user: String,
-    /// `ip:…`
-    ip: String,
-    /// `net:…`
-    subnet: String,
-    since: i64,
-    reply: oneshot::Sender<Result<LoginState, String>>,
-}
-
-/// The handle on the assessments' group reader, started on first use.
-#[derive(Debug, Clone, Default)]
-pub(crate) struct LoginReader(Arc<OnceLock<mpsc::Sender<Ask>>>);
-
-fn reader_gone() -> RepoError {
-    RepoError::unavailable(std::io::Error::other("login reader stopped"))
-}
-
-async fn login_reader(store: Store, mut rx: mpsc::Receiver<Ask>) {
-    let permits = Arc::new(Semaphore::new(READERS));
-    loop {
-        // A free connection first, then everything waiting: under load the batch grows while
-        // the reads in flight run.
-        let Ok(permit) = permits.clone().acquire_owned().await else {
-            return;
-        };
-        let mut batch = Vec::with_capacity(READ_BATCH);
-        if rx.recv_many(&mut batch, READ_BATCH).await == 0 {
-            return;
-        }
-        let store = store.clone();
-        tokio::spawn(async move {
-            match read_batch(&store, &batch).await {
-                Ok(states) => {
-                    for (a, s) in batch.into_iter().zip(states) {
-                        let _ = a.reply.send(s);
-                    }
-                }
-                Err(e) => {
-                    tracing::error!(error = %e, reads = batch.len(), "login state not read");
-                    let why = e.to_string();
-                    for a in batch {
-                        let _ = a.reply.send(Err(why.clone()));
-                    }
-                }
-            }
-            drop(permit);
-        });
-    }
-}
-
-/// Every ask's state, in the batch's order: the accounts in one `IN (…)` query per chunk, the
-/// sources' counters in one `UNION ALL` query per chunk. A profile that does not parse fails
-/// only its own ask.
-async fn read_batch(
-    store: &Store,
-    batch: &[Ask],
-) -> Result<Vec<Result<LoginState, String>>, StoreError> {
-    let mut users: Vec<&str> = batch.iter().map(|a| a.user.as_str()).collect();
-    users.sort_unstable();
-    users.dedup();
-    // Per user: how many asks still want the row, and the row (`None`: no account yet).
-    let mut rows: HashMap<&str, (usize, Option<String>, BruteState)> =
-        HashMap::with_capacity(users.len());
-    for a in batch {
-        rows.entry(a.user.as_str())
-            .or_insert((0, None, BruteState::default()))
-            .0 += 1;
-    }
-    for chunk in users.chunks(ROWS) {
-        let (list, n) = in_list(chunk.len());
-        let sql = format!(
-            "SELECT user_id, profile, failures, last_failure_ms, locked_until_ms \
-             FROM login_accounts WHERE user_id IN ({list})"
-        );
-        let mut q = sqlx::query(&sql);
-        for i in 0..n {
-            q = q.bind(chunk[i.min(chunk.len() - 1)].to_owned());
-        }
-        for r in q.fetch_all(&store.pool).await? {
-            let user: String = r.try_get("user_id")?;
-            if let Some(slot) = rows.get_mut(user.as_str()) {
-                slot.1 = r.try_get("profile")?;
-                slot.2 = brute_from(&r)?;
-            }
-        }
-    }
-    let mut keys: Vec<(&str, i64)> = Vec::with_capacity(2 * batch.len());
-    for a in batch {
-        keys.push((a.ip.as_str(), a.since));
-        keys.push((a.subnet.as_str(), a.since));
-    }
-    let mut counted = HashMap::with_capacity(keys.len());
-    for (sql, chunk) in count_queries(&mut keys) {
-        let mut q = sqlx::query(&sql);
-        for (source, since) in padded(chunk) {
-            q = q.bind(source.to_owned()).bind(since);
-        }
-        read_counts(q.fetch_all(&store.pool).await?, chunk, &mut counted)?;
-    }
-    let mut out = Vec::with_capacity(batch.len());
-    for a in batch {
-        let n = |source: &str| counted.get(&(source, a.since)).copied().unwrap_or(0);
-        let (accounts_failed_from_ip, accounts_failed_from_subnet) = (n(&a.ip), n(&a.subnet));
-        let slot = rows
-            .get_mut(a.user.as_str())
-            .ok_or_else(|| StoreError::corrupt("login_accounts", "batch user"))?;
-        slot.0 -= 1;
-        // The last ask for a user takes the text; earlier ones (one user twice in a batch) copy.
-        let text = if slot.0 == 0 {
-            slot.1.take()
-        } else {
-            slot.1.clone()
-        };
-        out.push(
-            profile_from(text)
-                .map(|profile| LoginState {
-                    profile,
-                    brute: slot.2,
-                    accounts_failed_from_ip,
-                    accounts_failed_from_subnet,
-                })
-                .map_err(|e| e.to_string()),
-        );
-    }
-    Ok(out)
-}
-
 /// One record of the assessment path, owned so it can wait in the writer's queue.
 enum Op {
     Failure {
@@ -938,13 +799,33 @@ async fn apply(store: &Store, ops: &[&Op]) -> Result<Vec<Done>, StoreError> {
             keys.push((subnet.as_str(), since.as_millis()));
         }
     }
-    let mut counted = HashMap::with_capacity(keys.len());
-    for (sql, chunk) in count_queries(&mut keys) {
+    keys.sort_unstable();
+    keys.dedup();
+    let mut counted: HashMap<(&str, i64), u32> = HashMap::with_capacity(keys.len());
+    for chunk in keys.chunks(ROWS) {
+        let sql = (0..chunk.len())
+            .map(|i| {
+                format!(
+                    "SELECT CAST({i} AS BIGINT) AS k, COUNT(*) AS n FROM login_failures \
+                     WHERE source = ${} AND at_ms >= ${}",
+                    2 * i + 1,
+                    2 * i + 2
+                )
+            })
+            .collect::<Vec<_>>()
+            .join(" UNION ALL ");
         let mut q = sqlx::query(&sql);
-        for (source, since) in padded(chunk) {
-            q = q.bind(source.to_owned()).bind(since);
+        for (source, since) in chunk {
+            q = q.bind((*source).to_owned()).bind(*since);
         }
-        read_counts(q.fetch_all(&mut *tx).await?, chunk, &mut counted)?;
+        for r in q.fetch_all(&mut *tx).await? {
+            let k: i64 = r.try_get("k")?;
+            let key = usize::try_from(k)
+                .ok()
+                .and_then(|k| chunk.get(k))
+                .ok_or_else(|| StoreError::corrupt("login_failures", "count key"))?;
+            counted.insert(*key, count(&r, "n")?);
+        }
     }
     let mut out = Vec::with_capacity(ops.len());
     for (op, brute) in ops.iter().zip(done) {
@@ -970,55 +851,6 @@ async fn apply(store: &Store, ops: &[&Op]) -> Result<Vec<Done>, StoreError> {
     Store::append_in(&mut tx, seq, hash, events).await?;
     tx.commit().await?;
     Ok(out)
-}
-
-/// The `UNION ALL` counting queries for distinct `(source, window start)` keys (sorted and
-/// deduplicated here), one per chunk of [`ROWS`], each padded to a power of two so a few
-/// statement shapes cover every batch (prepared once per connection).
-fn count_queries<'k, 'a>(keys: &'k mut Vec<(&'a str, i64)>) -> Vec<(String, &'k [(&'a str, i64)])> {
-    keys.sort_unstable();
-    keys.dedup();
-    keys.chunks(ROWS)
-        .map(|chunk| {
-            let n = chunk.len().next_power_of_two();
-            let sql = (0..n)
-                .map(|i| {
-                    format!(
-                        "SELECT CAST({i} AS BIGINT) AS k, COUNT(*) AS n FROM login_failures \
-                         WHERE source = ${} AND at_ms >= ${}",
-                        2 * i + 1,
-                        2 * i + 2
-                    )
-                })
-                .collect::<Vec<_>>()
-                .join(" UNION ALL ");
-            (sql, chunk)
-        })
-        .collect()
-}
-
-/// `chunk`'s keys padded to the next power of two with its last key.
-fn padded<'a>(chunk: &[(&'a str, i64)]) -> impl Iterator<Item = (&'a str, i64)> {
-    let n = chunk.len().next_power_of_two();
-    (0..n).map(move |i| chunk[i.min(chunk.len() - 1)])
-}
-
-/// Files the rows of one counting query under their keys.
-fn read_counts<'a>(
-    rows: Vec<AnyRow>,
-    chunk: &[(&'a str, i64)],
-    counted: &mut HashMap<(&'a str, i64), u32>,
-) -> Result<(), StoreError> {
-    for r in rows {
-        let k: i64 = r.try_get("k")?;
-        let key = usize::try_from(k)
-            .ok()
-            .map(|k| k.min(chunk.len() - 1))
-            .and_then(|k| chunk.get(k))
-            .ok_or_else(|| StoreError::corrupt("login_failures", "count key"))?;
-        counted.insert(*key, count(&r, "n")?);
-    }
-    Ok(())
 }
 
 fn entry<'m>(accounts: &'m mut HashMap<String, Account>, user: &str) -> &'m mut Account {

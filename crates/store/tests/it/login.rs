@@ -476,11 +476,12 @@ async fn a_broken_record_fails_alone_in_its_batch() {
     }
 }
 
-/// The assessment's reads go through a group reader (many asks, one query per kind): each ask
-/// must still get its own account and its own sources' counters, a user asked for twice in a
-/// batch gets the same row both times, and a profile that does not parse fails only its ask.
+/// Many assessments reading at once (as a loaded server does, and as any batching of the reads
+/// must keep doing): each gets its own account and its own sources' counters, a user read
+/// several times gets the same row each time, and a profile that does not parse fails only the
+/// reads of that account.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn grouped_reads_answer_each_ask_with_its_own_state() {
+async fn concurrent_reads_each_get_their_own_state() {
     for t in stores("login_group_read").await {
         t.store
             .execute_raw_for_tests(
