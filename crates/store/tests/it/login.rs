@@ -475,3 +475,91 @@ async fn a_broken_record_fails_alone_in_its_batch() {
         );
     }
 }
+
+/// Many assessments reading at once (as a loaded server does, and as any batching of the reads
+/// must keep doing): each gets its own account and its own sources' counters, a user read
+/// several times gets the same row each time, and a profile that does not parse fails only the
+/// reads of that account.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_reads_each_get_their_own_state() {
+    for t in stores("login_group_read").await {
+        t.store
+            .execute_raw_for_tests(
+                "INSERT INTO login_accounts (user_id, profile, failures, last_failure_ms, \
+                 locked_until_ms, allowlist_only) VALUES ('broken', 'not json', 0, 0, 0, 0)",
+            )
+            .await
+            .unwrap();
+        let clock = ManualClock::new(Timestamp::from_millis(T0));
+        let svc = service(t.store.clone(), &clock);
+        // user i (i < 6) failed i times, each time from 192.0.2.(10 + i) — one account per IP.
+        for i in 0..6 {
+            for k in 0..i {
+                svc.assess(
+                    &Quiet,
+                    &login(
+                        &format!("u{i}"),
+                        &format!("192.0.2.{}", 10 + i),
+                        "d",
+                        "failure",
+                        T0 + k * 5_000,
+                    ),
+                )
+                .await
+                .unwrap();
+            }
+        }
+        // One learnt login gives u6 a profile.
+        svc.assess(&Quiet, &login("u6", "192.0.2.1", "d", "success", T0))
+            .await
+            .unwrap();
+        let tasks: Vec<_> = (0..48)
+            .map(|n: u32| {
+                let store = t.store.clone();
+                tokio::spawn(async move {
+                    let i = n % 8;
+                    let user = if i == 7 {
+                        "broken".to_owned()
+                    } else {
+                        format!("u{i}")
+                    };
+                    let ip = format!("192.0.2.{}", 10 + i);
+                    store
+                        .login_state(
+                            &AccountId::new(user).unwrap(),
+                            &ip,
+                            "192.0.2.0/24",
+                            Timestamp::from_millis(T0 - 1),
+                        )
+                        .await
+                        .map_err(|e| e.to_string())
+                })
+            })
+            .collect();
+        for (n, h) in tasks.into_iter().enumerate() {
+            let i = (n % 8) as u32;
+            let got = h.await.unwrap();
+            if i == 7 {
+                // Negative twin: the corrupt row fails its own asks, and only those.
+                assert!(got.is_err(), "{}: broken profile read: {got:?}", t.label);
+                continue;
+            }
+            let s = got.unwrap_or_else(|e| panic!("{}: ask {n}: {e}", t.label));
+            let failed = if i < 6 { i } else { 0 };
+            assert_eq!(s.brute.failures, failed, "{}: u{i}'s own failures", t.label);
+            assert_eq!(
+                s.accounts_failed_from_ip,
+                u32::from(failed > 0),
+                "{}: u{i}'s IP counted only its own account",
+                t.label
+            );
+            // u1..u5 failed from this /24: the subnet's counter is all five accounts.
+            assert_eq!(
+                s.accounts_failed_from_subnet, 5,
+                "{}: u{i}'s subnet",
+                t.label
+            );
+            assert_eq!(s.profile.is_some(), i == 6, "{}: u{i}'s profile", t.label);
+        }
+    }
+}
