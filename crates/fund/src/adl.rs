@@ -310,13 +310,21 @@ pub fn deleverage(
         });
     }
     let ranked = rank(c, mark, candidates)?;
-    let by_id: std::collections::HashMap<&PositionId, &Position> =
-        candidates.iter().map(|p| (&p.id, p)).collect();
+    // A liquidation names a handful of candidates: a scan finds one faster than a hash map
+    // costs to build; long lists get the map.
+    let by_id: Option<std::collections::HashMap<&PositionId, &Position>> =
+        (candidates.len() > 32).then(|| candidates.iter().map(|p| (&p.id, p)).collect());
     for r in ranked {
         if left == 0 {
             break;
         }
-        let p = by_id[&r.position];
+        let found = match &by_id {
+            Some(m) => m.get(&r.position).copied(),
+            // The last of equal ids, as the map (later entries replace earlier) answers.
+            None => candidates.iter().rev().find(|p| p.id == r.position),
+        };
+        // `rank` only returns the candidates it was given.
+        let Some(p) = found else { continue };
         let give = |q: u64| -> FundResult<i128> {
             Ok(c.pnl(p.side, q, p.entry, fill)? - c.pnl(p.side, q, p.entry, bp)?)
         };
