@@ -1,6 +1,6 @@
 use core::fmt;
 
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
 use crate::IdError;
 
