@@ -316,8 +316,8 @@ pub struct FundBenchArgs {
     /// The pool's balance before the crash, USDT.
     #[arg(long, default_value_t = 2_000_000)]
     pub fund_usdt: u64,
-    /// Liquidations per store transaction.
-    #[arg(long, default_value_t = 500)]
+    /// Liquidations per store transaction (at most 1000, the service's largest batch).
+    #[arg(long, default_value_t = 1_000)]
     pub batch: usize,
     /// SQLite file to use (default: a new file in the temporary directory).
     #[arg(long)]

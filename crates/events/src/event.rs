@@ -148,9 +148,13 @@ impl Payload {
             });
         };
         // Sort keys at every depth explicitly, whatever serde_json's map ordering feature is.
-        let mut out = String::with_capacity(256);
+        let mut out = Vec::with_capacity(256);
         canonical(v, &mut out);
-        Ok(Self(out))
+        // serde_json writes only UTF-8 (strings are escaped, never split), so this never falls
+        // back; the lossy branch keeps the function total without a panic.
+        Ok(Self(String::from_utf8(out).unwrap_or_else(|e| {
+            String::from_utf8_lossy(e.as_bytes()).into_owned()
+        })))
     }
 
     /// Wraps text read back from storage, unchanged (the hash covers these exact bytes).
@@ -169,35 +173,45 @@ impl Payload {
     }
 }
 
-/// Appends `v` to `out` as compact JSON with every object's keys sorted (one buffer, not a
-/// string per node: every event's payload goes through here).
-fn canonical(v: &Value, out: &mut String) {
+/// Appends `v` to `out` as compact JSON with every object's keys sorted. Keys and scalars are
+/// written by serde_json's own writer straight into the buffer (the same escaping and number
+/// format as `to_string`, without a string per key and per value: every event's payload goes
+/// through here, on the hot path of the busiest services).
+fn canonical(v: &Value, out: &mut Vec<u8>) {
     match v {
         Value::Object(m) => {
-            let mut keys: Vec<&String> = m.keys().collect();
-            keys.sort();
-            out.push('{');
-            for (i, k) in keys.into_iter().enumerate() {
+            let mut entries: Vec<(&String, &Value)> = m.iter().collect();
+            entries.sort_unstable_by(|a, b| a.0.cmp(b.0));
+            out.push(b'{');
+            for (i, (k, x)) in entries.into_iter().enumerate() {
                 if i > 0 {
-                    out.push(',');
+                    out.push(b',');
                 }
-                out.push_str(&Value::String(k.clone()).to_string());
-                out.push(':');
-                canonical(&m[k], out);
+                scalar(k, out);
+                out.push(b':');
+                canonical(x, out);
             }
-            out.push('}');
+            out.push(b'}');
         }
         Value::Array(a) => {
-            out.push('[');
+            out.push(b'[');
             for (i, x) in a.iter().enumerate() {
                 if i > 0 {
-                    out.push(',');
+                    out.push(b',');
                 }
                 canonical(x, out);
             }
-            out.push(']');
+            out.push(b']');
         }
-        other => out.push_str(&other.to_string()),
+        other => scalar(other, out),
+    }
+}
+
+/// Writes a key or a scalar. Writing into a `Vec` cannot fail and these values always
+/// serialise, so the error branch is unreachable; it writes `null` rather than panicking.
+fn scalar<T: serde::Serialize + ?Sized>(v: &T, out: &mut Vec<u8>) {
+    if serde_json::to_writer(&mut *out, v).is_err() {
+        out.extend_from_slice(b"null");
     }
 }
 
@@ -296,5 +310,15 @@ mod tests {
         assert_eq!(Payload::empty().as_str(), "{}");
         let s = Payload::from_value(&json!({"k": "quote\" and \\ and \u{1}"})).unwrap();
         assert_eq!(s.to_value()["k"], json!("quote\" and \\ and \u{1}"));
+        // The exact bytes are what the hash chain covers: escapes, non-ASCII keys (sorted by
+        // bytes), negative and fractional numbers and booleans as serde_json writes them.
+        let t =
+            Payload::from_value(&json!({"é": -1, "b\"\n": [true, 1.5, "\u{7f}ü"], "a": u64::MAX}))
+                .unwrap();
+        assert_eq!(
+            t.as_str(),
+            "{\"a\":18446744073709551615,\"b\\\"\\n\":[true,1.5,\"\u{7f}ü\"],\"é\":-1}"
+        );
+        assert_ne!(t.as_str(), r#"{"é":-1,"a":18446744073709551615}"#);
     }
 }

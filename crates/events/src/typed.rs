@@ -22,6 +22,10 @@ pub trait EventPayload: Serialize + DeserializeOwned {
 /// Keeps the first `max` characters (actors and subjects are bounded; an over-long user id must
 /// not make an event unrecordable).
 fn clip(s: &str, max: usize) -> String {
+    // Bytes bound characters: a string no longer than `max` bytes needs no walk.
+    if s.len() <= max {
+        return s.to_owned();
+    }
     s.chars().take(max).collect()
 }
 

@@ -310,13 +310,21 @@ pub fn deleverage(
         });
     }
     let ranked = rank(c, mark, candidates)?;
-    let by_id: std::collections::HashMap<&PositionId, &Position> =
-        candidates.iter().map(|p| (&p.id, p)).collect();
+    // A liquidation names a handful of candidates: a scan finds one faster than a hash map
+    // costs to build; long lists get the map.
+    let by_id: Option<std::collections::HashMap<&PositionId, &Position>> =
+        (candidates.len() > 32).then(|| candidates.iter().map(|p| (&p.id, p)).collect());
     for r in ranked {
         if left == 0 {
             break;
         }
-        let p = by_id[&r.position];
+        let found = match &by_id {
+            Some(m) => m.get(&r.position).copied(),
+            // The last of equal ids, as the map (later entries replace earlier) answers.
+            None => candidates.iter().rev().find(|p| p.id == r.position),
+        };
+        // `rank` only returns the candidates it was given.
+        let Some(p) = found else { continue };
         let give = |q: u64| -> FundResult<i128> {
             Ok(c.pnl(p.side, q, p.entry, fill)? - c.pnl(p.side, q, p.entry, bp)?)
         };
@@ -452,6 +460,42 @@ mod tests {
             deleverage(&linear(), Side::Short, px(650), px(660), px(655), 1, &same),
             Err(FundError::SameSide { .. })
         ));
+    }
+
+    #[test]
+    fn long_candidate_lists_close_the_same_positions_as_short_ones() {
+        // Up to 32 candidates are found by a scan, longer lists through a map: the worked
+        // example padded with 40 losing longs (ranked below every profitable one) must close
+        // exactly what the six alone close.
+        let six = [
+            pos("acct1", Side::Long, 10, 600, 6_000),
+            pos("acct2", Side::Long, 10, 500, 500),
+            pos("acct3", Side::Long, 10, 640, 6_400),
+            pos("acct4", Side::Long, 10, 630, 6_300),
+            pos("acct5", Side::Long, 20, 520, 2_000),
+            pos("acct6", Side::Long, 10, 700, 7_000),
+        ];
+        let pads: Vec<Position> = (0..40)
+            .map(|i| pos(&format!("pad{i}"), Side::Long, 10, 900, 9_000))
+            .collect();
+        let mut many = pads.clone();
+        many.extend(six.iter().cloned());
+        let run = |ps: &[Position]| {
+            deleverage(&linear(), Side::Short, px(650), px(660), px(655), 200, ps).unwrap()
+        };
+        let (short, left_short) = run(&six);
+        let (long, left_long) = run(&many);
+        assert_eq!((&long, left_long), (&short, left_short));
+        // Twin: only the 40 losing longs: the map finds them, and two of them (each gives up
+        // 10 contracts × 10) absorb the 200.
+        let (done, left) = run(&pads);
+        assert_eq!(left, 0);
+        assert_eq!(done.len(), 2);
+        assert!(
+            done.iter()
+                .all(|d| d.position.as_str().starts_with("pad") && d.size == 10)
+        );
+        assert_ne!(done, short);
     }
 
     #[test]

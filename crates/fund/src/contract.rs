@@ -264,9 +264,17 @@ impl Contract {
 }
 
 /// A position id as the trading engine names it: 1–64 printable ASCII characters.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize)]
+#[serde(try_from = "String")]
 pub struct PositionId(String);
+
+// Written as its text without the copy `into = "String"` would make: ids are serialised on
+// hot paths (the fund's operation fingerprints and events carry several per operation).
+impl serde::Serialize for PositionId {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.0)
+    }
+}
 
 impl PositionId {
     /// Validates an id.

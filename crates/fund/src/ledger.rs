@@ -20,9 +20,17 @@ use crate::liquidation::{Settlement, settle};
 use crate::pool::{PoolId, PoolSpec};
 
 /// An idempotency key: 1–64 printable ASCII characters (`liq-8812`, the liquidation's id).
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize)]
+#[serde(try_from = "String")]
 pub struct OpKey(String);
+
+// Written as its text without the copy `into = "String"` would make: ids are serialised on
+// hot paths (the fund's operation fingerprints and events carry several per operation).
+impl serde::Serialize for OpKey {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.0)
+    }
+}
 
 impl OpKey {
     /// Validates a key.
@@ -122,12 +130,13 @@ impl Operation {
 
     /// A digest of the operation's content: a retried key must carry the same content.
     pub fn fingerprint(&self) -> String {
-        // The JSON goes straight into the hash: no buffer of a few kilobytes per operation.
-        let mut h = HashWriter(Sha256::new());
-        if serde_json::to_writer(&mut h, self).is_err() {
+        // Written into one buffer and hashed at once: serde_json writes in pieces of a few
+        // bytes, and handing each piece to the hash (streaming) cost more than the buffer.
+        let mut buf = Vec::with_capacity(2_048);
+        if serde_json::to_writer(&mut buf, self).is_err() {
             return hex_lower(&Sha256::digest(b""));
         }
-        hex_lower(&h.0.finalize())
+        hex_lower(&Sha256::digest(&buf))
     }
 
     /// `liquidation`, `top_up`, `transfer`, `withdraw` or `backlog`.
@@ -139,20 +148,6 @@ impl Operation {
             Self::Withdraw { .. } => "withdraw",
             Self::Backlog { .. } => "backlog",
         }
-    }
-}
-
-/// Feeds written bytes to a SHA-256.
-struct HashWriter(Sha256);
-
-impl std::io::Write for HashWriter {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.update(buf);
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
     }
 }
 
@@ -576,8 +571,12 @@ pub fn apply(
         adl,
     };
     debug_assert_eq!(outcome.imbalance(), 0);
+    // Every touched pool was found in `pools` above: write the new states back in place (no
+    // key clone, no tree insert).
     for s in touched {
-        pools.insert(s.spec.id.clone(), s);
+        if let Some(slot) = pools.get_mut(&s.spec.id) {
+            *slot = s;
+        }
     }
     Ok(Applied {
         outcome,
@@ -828,20 +827,22 @@ impl Book {
                 s.peak_at = Timestamp::from_millis(at);
             }
         }
-        let before: Vec<(PoolId, u64)> = req
+        let before: Vec<(&PoolId, u64)> = req
             .op
             .pools()
             .into_iter()
-            .filter_map(|id| self.pools.get(id).map(|s| (id.clone(), s.balance.units())))
+            .filter_map(|id| self.pools.get(id).map(|s| (id, s.balance.units())))
             .collect();
         let applied = apply(req, &mut self.pools, &self.policy, now)?;
         for (id, b) in before {
-            let after = self.pools[&id].balance.units();
+            let after = self.pools[id].balance.units();
             if after != b {
-                self.windows
-                    .entry(id)
-                    .or_default()
-                    .record(now.as_millis(), b, after);
+                // The id is cloned only for a pool's first change, not per operation.
+                let w = match self.windows.get_mut(id) {
+                    Some(w) => w,
+                    None => self.windows.entry(id.clone()).or_default(),
+                };
+                w.record(now.as_millis(), b, after);
             }
         }
         self.journal.extend(applied.outcome.legs.iter().cloned());

@@ -1,6 +1,6 @@
 use core::fmt;
 
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
 use crate::IdError;
 
@@ -9,9 +9,17 @@ use crate::IdError;
 /// 1 to [`AccountId::MAX_LEN`] bytes of `A-Z a-z 0-9 _ - . : @`. The limit keeps every id
 /// within the fixed-size encoding the leaf hash uses (`docs/por-protocol.md`), and the character
 /// set keeps ids safe in CSV, file names and URLs.
-#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
+#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize)]
+#[serde(try_from = "String")]
 pub struct AccountId(String);
+
+// Written as its text without the copy `into = "String"` would make: ids are serialised on
+// hot paths (the fund's operation fingerprints and events carry several per operation).
+impl serde::Serialize for AccountId {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.0)
+    }
+}
 
 impl AccountId {
     /// Maximum length in bytes.

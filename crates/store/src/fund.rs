@@ -15,7 +15,7 @@ use custodia_primitives::Amount;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use crate::db::{Tx, db, values_sql};
+use crate::db::{Tx, db, is_sqlite, values_sql_for};
 use crate::{Store, StoreError};
 
 fn amount(table: &'static str, v: i64) -> Result<Amount, StoreError> {
@@ -127,12 +127,15 @@ fn outcome_text(o: &Outcome) -> Result<String, StoreError> {
 }
 
 /// Rows of one `fund_ops` insert, and of `fund_legs`, per statement: the batch's writes go in
-/// a few multi-row statements instead of one per operation and one per leg. Kept near 400
-/// parameters: SQLite finds a parameter's name by a linear walk, so binding costs grow with
-/// the square of a statement's parameters (at 2,600 a statement, binding took a third of the
-/// time; at 400 it still takes a tenth — smaller statements are the next thing to measure).
+/// a few multi-row statements instead of one per operation and one per leg. On PostgreSQL they
+/// are kept near 400 parameters. On SQLite the placeholders are anonymous `?` (see
+/// `values_sql_for`: numbered ones cost a linear name walk per bind, P² per statement), so the
+/// statements can be larger; the sizes were measured with `custodia bench fund` (see
+/// docs/BENCHMARKS.md, "Insurance fund").
 const OP_ROWS: usize = 100;
 const LEG_ROWS: usize = 30;
+const OP_ROWS_SQLITE: usize = 250;
+const LEG_ROWS_SQLITE: usize = 75;
 /// Keys looked up per `IN (…)` list.
 const KEY_LOOKUP: usize = 400;
 
@@ -153,8 +156,15 @@ async fn record(
     answers: &[FundResult<Submitted>],
     at: Timestamp,
 ) -> Result<(), StoreError> {
-    for chunk in pending.chunks(OP_ROWS) {
-        let sql = values_sql(
+    let sqlite = is_sqlite(tx);
+    let (op_rows, leg_rows) = if sqlite {
+        (OP_ROWS_SQLITE, LEG_ROWS_SQLITE)
+    } else {
+        (OP_ROWS, LEG_ROWS)
+    };
+    for chunk in pending.chunks(op_rows) {
+        let sql = values_sql_for(
+            sqlite,
             "INSERT INTO fund_ops (op_key, fingerprint, outcome, at_ms) VALUES ",
             4,
             chunk.len(),
@@ -177,8 +187,9 @@ async fn record(
         };
         legs.extend(s.outcome.legs.iter().map(|l| (p.req.key.as_str(), l)));
     }
-    for chunk in legs.chunks(LEG_ROWS) {
-        let sql = values_sql(
+    for chunk in legs.chunks(leg_rows) {
+        let sql = values_sql_for(
+            sqlite,
             "INSERT INTO fund_legs (op_key, account, pool, line, family, ccy, kind, delta, \
              balance, adl_type, max_bal, max_bal_ms, at_ms) VALUES ",
             13,
@@ -215,6 +226,7 @@ async fn recorded(
     keys: &[&str],
 ) -> Result<HashMap<String, (String, String)>, StoreError> {
     let mut out = HashMap::new();
+    let sqlite = is_sqlite(tx);
     for chunk in keys.chunks(KEY_LOOKUP) {
         let mut sql =
             String::from("SELECT op_key, fingerprint, outcome FROM fund_ops WHERE op_key IN (");
@@ -222,8 +234,12 @@ async fn recorded(
             if i > 1 {
                 sql.push_str(", ");
             }
-            sql.push('$');
-            sql.push_str(&i.to_string());
+            if sqlite {
+                sql.push('?');
+            } else {
+                sql.push('$');
+                sql.push_str(&i.to_string());
+            }
         }
         sql.push(')');
         let mut q = sqlx::query(&sql);
