@@ -16,7 +16,7 @@ use p3_uni_stark::SubAirBuilder;
 use crate::config::Val;
 use crate::layout::{
     BatchLayout, CARRY_LIMBS, CARRY_OFFSET, COLL_DIGITS, ChainLayout, FIRST, IDX, LIMB_BITS, LIMBS,
-    MASK_LEN, PERM_COLS, S1, S2, TOP_LIMB_BITS, TOTAL_TOP_BITS, table_shape,
+    MASK_LEN, PERM_COLS, S1, S2, TOP_LIMB_BITS, TOTAL_TOP_BITS, WINDOW, table_shape,
 };
 use crate::public::{BPS_ONE, CHAIN_IN_PV, CHAIN_OUT_PV, HEADER_LEN, INDEX_PV, PER_ASSET, ROOT_PV};
 
@@ -384,24 +384,36 @@ where
             }
             first.assert_eq(x(&local, 4), pv[INDEX_PV].clone());
             first.assert_eq(x(&local, block + 4), pv[INDEX_PV].clone() + AB::F::ONE);
-            // Every word of S_in is its limbs: below 2^63.
-            for w in 0..words {
-                let limbs = &local[l.limb(w, 0)..l.limb(w, 0) + LIMBS];
-                first.assert_eq(x(&local, ChainLayout::word_at(w)), compose::<AB>(limbs));
-            }
             let used = crate::chain::input_len(l.num_assets);
             for m in used..block {
                 first.assert_zero(x(&local, m));
                 first.assert_zero(x(&local, block + m));
             }
         }
+        // Every word of S_in is its limbs: below 2^63. The shift register brings words 8r..8r + 8
+        // into row r's window chain_x[5..13]; ch gates lanes 0..4 and cw lanes 4..8 (an odd
+        // asset count leaves the salt in the last row's upper half).
         let range16 = LookupBus::new(CHAIN_RANGE16_BUS);
         let range15 = LookupBus::new(CHAIN_RANGE15_BUS);
-        for w in 0..words {
+        let (cw, ch) = (local[l.cw], local[l.ch]);
+        for j in 0..WINDOW {
+            let sel = if j < WINDOW / 2 { ch } else { cw };
+            let limbs = &local[l.limb(j, 0)..l.limb(j, 0) + LIMBS];
+            builder.assert_zero(
+                sel.into() * (x(&local, ChainLayout::word_at(j)).into() - compose::<AB>(limbs)),
+            );
             for t in 0..LIMBS - 1 {
-                range16.lookup_key(builder, [local[l.limb(w, t)]], 1);
+                range16.lookup_key(
+                    builder,
+                    [local[l.limb(j, t)]],
+                    Count::bounded(sel.into(), 1),
+                );
             }
-            range15.lookup_key(builder, [local[l.limb(w, LIMBS - 1)]], 1);
+            range15.lookup_key(
+                builder,
+                [local[l.limb(j, LIMBS - 1)]],
+                Count::bounded(sel.into(), 1),
+            );
         }
         // S_out − S_in (the batch's sums) and the mask arrive from the batch AIR on row 0.
         let chain_bus = PermutationCheckBus::new(CHAIN_BUS);
@@ -426,20 +438,24 @@ where
         }
         let (ca, cb) = (local[l.ca], local[l.cb]);
         let (ca_next, cb_next) = (next[l.ca], next[l.cb]);
-        {
-            let mut first = builder.when_first_row();
-            first.assert_one(ca);
-            first.assert_one(cb);
-            let mut last = builder.when_last_row();
-            last.assert_zero(ca);
-            last.assert_zero(cb);
-        }
-        // Each selector steps down by 0 or 1, and only after row 2Q − 1 (ca) or Q − 1 (cb).
-        for (sel, sel_next, at) in [(ca, ca_next, 2 * q - 1), (cb, cb_next, q - 1)] {
+        // Each selector [r < n] is 1 on row 0 (0 if n = 0), 0 on the last row (n < 2^c), and
+        // steps down by 0 or 1, and only after row n − 1 (for n = 0 the index never equals −1,
+        // so it stays 0).
+        for (col, n) in [
+            (l.ca, 2 * q),
+            (l.cb, q),
+            (l.cw, l.whole_rows()),
+            (l.ch, l.half_rows()),
+        ] {
+            let (sel, sel_next) = (local[col], next[col]);
+            builder
+                .when_first_row()
+                .assert_eq(sel, AB::F::from_bool(n > 0));
+            builder.when_last_row().assert_zero(sel);
             let drop: AB::Expr = sel.into() - sel_next.into();
             let mut tr = builder.when_transition();
             tr.assert_zero(drop.clone() * (drop.clone() - AB::F::ONE));
-            tr.assert_zero(drop * (idx.into() - AB::F::from_usize(at)));
+            tr.assert_zero(drop * (idx.into() - (AB::F::from_usize(n) - AB::F::ONE)));
         }
         let iv = [
             AB::F::from_u64(domain::CHAIN),

@@ -19,7 +19,7 @@
 //!   boundary's totals by recomputing its commitment, and a salt reused across two boundaries
 //!   lets a guess at one be tested against the other.
 //! - Every running-total word entering a batch (`S_in`) is range-checked below 2^63 in the
-//!   chain AIR (limbs of 16, 16, 16 and 15 bits), and a batch adds at most `2^24 · 2^32 = 2^56`
+//!   chain AIR (limbs of 16, 16, 16 and 15 bits, eight words per row), and a batch adds at most `2^24 · 2^32 = 2^56`
 //!   per word, so `S_out = S_in + sums < 2^63 + 2^56 < p` is the integer sum: no boundary can
 //!   wrap the field, whatever the opened start (a forged start of `p − Σ` has no limbs).
 //! - The chain lives in its own small AIR ([`crate::air::ChainAir`], `2^log_rows` rows) in the
@@ -55,9 +55,14 @@ pub const fn words(num_assets: usize) -> usize {
 }
 
 /// log2 of the chain AIR's rows: room for its `2Q` permutation rows and one idle row, and at
-/// least `min_log_rows` (the options' floor for any zero-knowledge trace).
+/// least `min_log_rows` (the options' floor for any zero-knowledge trace) and
+/// [`crate::layout::CHAIN_MIN_LOG_ROWS`] (narrow range tables).
 pub const fn log_rows(num_assets: usize, min_log_rows: u32) -> u32 {
-    let mut log = min_log_rows;
+    let mut log = if min_log_rows > crate::layout::CHAIN_MIN_LOG_ROWS {
+        min_log_rows
+    } else {
+        crate::layout::CHAIN_MIN_LOG_ROWS
+    };
     while (1usize << log) <= rows(num_assets) {
         log += 1;
     }

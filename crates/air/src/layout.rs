@@ -150,7 +150,7 @@ impl BatchLayout {
 /// `2^log_rows` rows ([`crate::chain::log_rows`]), beside the batch AIR in the same proof.
 ///
 /// ```text
-/// idx | first | chain perm | chain_x[2·8Q] | ca | cb | mask[4] | limbs[4A][4] | t16 | m16[E16] | t15 | m15[E15]
+/// idx | first | chain perm | chain_x[2·8Q] | ca | cb | cw | ch | mask[4] | limbs[8][4] | t16 | m16[E16] | t15 | m15[E15]
 /// ```
 ///
 /// * `idx` is the row index, `first = [r = 0]`.
@@ -159,10 +159,14 @@ impl BatchLayout {
 ///   inputs, zero-padded to 8Q each; every row shifts it by 8, so row r's permutation absorbs
 ///   `chain_x[0..8]`. `ca = [r < 2Q]`, `cb = [r < Q]`.
 /// * `mask`: the batch AIR's mask, received on row 0 with the batch's sums `S_out − S_in`.
-/// * `limbs[w]`: the 16, 16, 16 and 15-bit limbs of running-total word w of `S_in` on row 0, so
-///   every word entering a batch is below 2^63 and `S_in + sums` cannot wrap the field.
+/// * `limbs[j]`: the 16, 16, 16 and 15-bit limbs of lane j of row r's running-total window
+///   `chain_x[5 + j]`, which the shift register makes word `8r + j` of `S_in`; `ch = [r < ⌈A/2⌉]`
+///   gates lanes 0..4 and `cw = [r < ⌊A/2⌋]` lanes 4..8, so exactly the 4A words are checked,
+///   each below 2^63, and `S_in + sums` cannot wrap the field. One row's window instead of every
+///   word on row 0 keeps the AIR 32 limb columns wide whatever the asset count.
 /// * `t16, m16`, `t15, m15`: this AIR's own range tables (its own buses, so its LogUp sum is
-///   zero apart from the sums message).
+///   zero apart from the sums message). The AIR has at least [`CHAIN_MIN_LOG_ROWS`] rows so
+///   the tables stay narrow (every query opens a whole row of every column).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ChainLayout {
     /// Assets per leaf.
@@ -179,9 +183,13 @@ pub struct ChainLayout {
     pub ca: usize,
     /// `[r < Q]`.
     pub cb: usize,
+    /// `[r < ⌊A/2⌋]`: lanes 4..8 of the row's window are running-total words.
+    pub cw: usize,
+    /// `[r < ⌈A/2⌉]`: lanes 0..4 of the row's window are running-total words.
+    pub ch: usize,
     /// First of the four mask columns.
     pub mask: usize,
-    /// First limb column of the running totals.
+    /// First limb column of the row's running-total window.
     pub limbs: usize,
     /// The 16-bit table's `t` column (its multiplicities follow).
     pub t16: usize,
@@ -193,6 +201,11 @@ pub struct ChainLayout {
 
 /// The chain AIR's first-row column.
 pub const FIRST: usize = 1;
+/// Lanes of a row's running-total window (one rate block).
+pub const WINDOW: usize = RATE;
+/// The chain AIR's least log2 of rows: its range tables then take `2^6 + 2^5` multiplicity
+/// columns instead of `2^9 + 2^8` on 128 rows.
+pub const CHAIN_MIN_LOG_ROWS: u32 = 10;
 
 impl ChainLayout {
     /// The layout for `num_assets` assets and `2^log_rows` rows.
@@ -202,9 +215,11 @@ impl ChainLayout {
         let x = perm + PERM_COLS;
         let ca = x + 2 * block;
         let cb = ca + 1;
-        let mask = cb + 1;
+        let cw = cb + 1;
+        let ch = cw + 1;
+        let mask = ch + 1;
         let limbs = mask + MASK_LEN;
-        let t16 = limbs + LIMBS * crate::chain::words(num_assets);
+        let t16 = limbs + LIMBS * WINDOW;
         let t15 = t16 + 1 + table_shape(LIMB_BITS, log_rows).1;
         let width = t15 + 1 + table_shape(TOTAL_TOP_BITS, log_rows).1;
         Self {
@@ -215,6 +230,8 @@ impl ChainLayout {
             block,
             ca,
             cb,
+            cw,
+            ch,
             mask,
             limbs,
             t16,
@@ -223,9 +240,19 @@ impl ChainLayout {
         }
     }
 
-    /// Column of limb `t` of running-total word `w`.
-    pub const fn limb(&self, w: usize, t: usize) -> usize {
-        self.limbs + LIMBS * w + t
+    /// Column of limb `t` of lane `j` of the row's running-total window.
+    pub const fn limb(&self, j: usize, t: usize) -> usize {
+        self.limbs + LIMBS * j + t
+    }
+
+    /// Rows whose window lanes 0..4 hold running-total words (`⌈A/2⌉`, the `ch` selector).
+    pub const fn half_rows(&self) -> usize {
+        self.num_assets.div_ceil(2)
+    }
+
+    /// Rows whose whole window holds running-total words (`⌊A/2⌋`, the `cw` selector).
+    pub const fn whole_rows(&self) -> usize {
+        self.num_assets / 2
     }
 
     /// Position of running-total word `w` in a commitment's sponge input (after the binding and

@@ -14,7 +14,7 @@ use custodia_air::chain::{Boundary, commitment_input};
 use custodia_air::config::Val;
 use custodia_air::layout::{
     BatchLayout, CARRY_LIMBS, CARRY_OFFSET, COLL_DIGITS, ChainLayout, FIRST, IDX, LIMB_BITS, LIMBS,
-    MASK_LEN, PERM_COLS, S1, S2, TOP_LIMB_BITS, TOTAL_TOP_BITS, table_shape,
+    MASK_LEN, PERM_COLS, S1, S2, TOP_LIMB_BITS, TOTAL_TOP_BITS, WINDOW, table_shape,
 };
 use custodia_air::public::collateral_surplus;
 use custodia_air::{AssetParams, AssetTotals, BatchPublicInputs};
@@ -342,6 +342,8 @@ fn chain_trace(
         }
         row[l.ca] = Val::from_bool(r < 2 * q);
         row[l.cb] = Val::from_bool(r < q);
+        row[l.cw] = Val::from_bool(r < l.whole_rows());
+        row[l.ch] = Val::from_bool(r < l.half_rows());
         if r == q {
             state = iv;
         }
@@ -360,34 +362,29 @@ fn chain_trace(
             outputs[1] = digest_of(&state);
         }
     }
-    // Row 0: the mask, and the limbs of every incoming running-total word (as the AIR
-    // recomposes them, modulo p for a forged word ≥ p; a word ≥ 2^63 gets a top limb ≥ 2^15).
+    // Row 0: the mask. Row r: the limbs of incoming running-total words 8r..8r + 8 (its
+    // window), as the AIR recomposes them (modulo p for a forged word ≥ p; a word ≥ 2^63 gets a
+    // top limb ≥ 2^15, which no table holds: unprovable).
     let words: Vec<u64> = params
         .chain_in
         .state
         .iter()
         .flat_map(|t| [t.equity_lo, t.equity_hi, t.debt_lo, t.debt_hi])
         .collect();
-    {
-        let row = &mut chain.values[..width];
-        row[l.mask..l.mask + MASK_LEN].copy_from_slice(mask);
-        for (w, &v) in words.iter().enumerate() {
-            for t in 0..LIMBS {
-                row[l.limb(w, t)] = Val::from_u64((v >> (16 * t)) & 0xffff);
-            }
-        }
-    }
-    // Its range tables (keys outside a table are not counted: unprovable).
+    chain.values[l.mask..l.mask + MASK_LEN].copy_from_slice(mask);
     let mut m16 = vec![0u64; 1 << LIMB_BITS];
     let mut m15 = vec![0u64; 1 << TOTAL_TOP_BITS];
-    for row in chain.values.chunks_exact(width) {
-        let u = |c: usize| row[c].as_canonical_u64();
-        for w in 0..words.len() {
-            for t in 0..LIMBS - 1 {
-                m16[u(l.limb(w, t)) as usize] += 1;
-            }
-            if let Some(m) = m15.get_mut(u(l.limb(w, LIMBS - 1)) as usize) {
-                *m += 1;
+    for (r, window) in words.chunks(WINDOW).enumerate() {
+        let row = &mut chain.values[r * width..(r + 1) * width];
+        for (j, &v) in window.iter().enumerate() {
+            for t in 0..LIMBS {
+                let limb = (v >> (16 * t)) & 0xffff;
+                row[l.limb(j, t)] = Val::from_u64(limb);
+                if t < LIMBS - 1 {
+                    m16[limb as usize] += 1;
+                } else if let Some(m) = m15.get_mut(limb as usize) {
+                    *m += 1;
+                }
             }
         }
     }

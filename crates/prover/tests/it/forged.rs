@@ -206,3 +206,63 @@ fn sums_sent_to_the_chain_must_match_the_batch() {
     spliced.public.chain_out = alt.public.chain_out;
     assert_rejected(&spliced, &spliced.public);
 }
+
+/// Traces of honest leaves of `a` assets whose incoming running-total words (in the chain's
+/// order e_lo, e_hi, d_lo, d_hi per asset) listed in `words` are set to `value`.
+fn with_words(a: usize, words: &[usize], value: u64) -> BatchTraces {
+    let n = 1usize << K;
+    let uids: Vec<Digest> = (0..n as u64)
+        .map(|i| Digest([i, i + 1, i + 2, i + 3]))
+        .collect();
+    let mut values = vec![0u64; n * 2 * a];
+    for r in 0..n {
+        values[r * 2 * a] = 1_000 + r as u64;
+    }
+    let mut p = params(a);
+    // A salt no range check would pass (p − 1 … p − 4), so a lane that checks it fails.
+    p.chain_in.salt = Digest([
+        0xffff_ffff_0000_0000 - 3,
+        0xffff_ffff_0000_0000 - 2,
+        0xffff_ffff_0000_0000 - 1,
+        0xffff_ffff_0000_0000,
+    ]);
+    for &w in words {
+        let t = &mut p.chain_in.state[w / 4];
+        let word = [
+            &mut t.equity_lo,
+            &mut t.equity_hi,
+            &mut t.debt_lo,
+            &mut t.debt_hi,
+        ];
+        *word.into_iter().nth(w % 4).expect("four words per asset") = value;
+    }
+    let raw = RawLeaves {
+        log_batch: K,
+        batch_index: 0,
+        uids: &uids,
+        values: &values,
+    };
+    let chain_log = custodia_air::chain::log_rows(a, ProofOptions::STANDARD.min_log_rows());
+    generate_traces(&raw, &p, chain_log)
+}
+
+#[test]
+fn a_word_of_2_pow_63_is_rejected_in_every_lane_of_the_window() {
+    // The chain AIR checks eight incoming words per row (row r: words 8r..8r + 8, lanes 0..4
+    // gated by one selector and 4..8 by another). Three assets: row 0 holds words 0..8, row 1
+    // holds words 8..12 in its lower lanes and the salt in its upper ones. A word of 2^63 in an
+    // upper lane of row 0, in its last lane, and as the very last word (row 1, lane 3): each
+    // is caught.
+    for w in [4, 7, 11] {
+        let traces = with_words(3, &[w], 1 << 63);
+        assert_rejected(&traces, &traces.public);
+    }
+}
+
+#[test]
+fn words_of_2_pow_63_minus_1_in_every_lane_prove() {
+    // Negative twin: every one of the twelve words at the largest value in range verifies
+    // (the salt of elements near p, in row 1's upper lanes, is not mistaken for a word).
+    let traces = with_words(3, &(0..12).collect::<Vec<_>>(), (1 << 63) - 1);
+    verdict(&traces, &traces.public).expect("words of 2^63 − 1 verify with three assets");
+}
