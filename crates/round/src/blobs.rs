@@ -66,6 +66,15 @@ pub trait Blobs: Sync {
     /// Whether an object exists at `key`.
     fn exists(&self, key: &str) -> Result<bool, Error>;
 
+    /// The local file that holds the object at `key`, when the store is a local folder and the
+    /// object a regular file there; `None` otherwise (the default). Lets a caller that copies an
+    /// object into another local folder hard-link it instead (`por inclusion --all`). Callers
+    /// must never write through the path: objects are replaced by rename, never in place.
+    fn local_file(&self, key: &str) -> Option<PathBuf> {
+        let _ = key;
+        None
+    }
+
     /// Every key under the folder `prefix` (`""`: the whole folder), at any depth, sorted.
     /// A folder that does not exist lists as empty.
     fn list(&self, prefix: &str) -> Result<Vec<String>, Error>;
@@ -249,6 +258,13 @@ impl Blobs for FsBlobs {
 
     fn exists(&self, key: &str) -> Result<bool, Error> {
         Ok(self.path(key)?.is_file())
+    }
+
+    fn local_file(&self, key: &str) -> Option<PathBuf> {
+        // Not through a symbolic link: a hard link would name the link, not the file.
+        let path = self.path(key).ok()?;
+        let meta = fs::symlink_metadata(&path).ok()?;
+        meta.file_type().is_file().then_some(path)
     }
 
     fn list(&self, prefix: &str) -> Result<Vec<String>, Error> {
