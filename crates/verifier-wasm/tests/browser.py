@@ -109,13 +109,21 @@ def make_cases(rnd, incl, work, rnd2=None, incl2=None):
             return user_folder(name, rnd2, incl)
 
         if m2["shape"]["log_batch"] == m["shape"]["log_batch"] and len(m2["batch_roots"]) > 1:
-            other = month2_folder("loose2", 1 - b if b < 2 else 0)
-            cases.append(("two-rounds-loose", ls(good) + ls(other), "verified",
-                          ["form one history", "included in all 2 rounds"]))
-            # Negative twins: both months' users in the same batch, so two batch-NNNNN.proof
+            # The same user's month-2 file when it lies in another batch than month 1's; else
+            # another user's from the other batch (then the summary names different accounts).
+            b2 = json.load(open(incl2))["leaf"] >> m2["shape"]["log_batch"]
+            if b2 != b:
+                other = user_folder("loose2", rnd2, os.path.abspath(incl2))
+                same = month2_folder("loose2same", b)
+                phrases = ["form one history", "included in all 2 rounds"]
+            else:
+                other = month2_folder("loose2", 1 - b if b < 2 else 0)
+                same = user_folder("loose2same", rnd2, os.path.abspath(incl2))
+                phrases = ["form one history", "of different accounts"]
+            cases.append(("two-rounds-loose", ls(good) + ls(other), "verified", phrases))
+            # Negative twins: both months' files in the same batch, so two batch-NNNNN.proof
             # files that nothing tells apart (an input error, never a guess); and the first
             # month's round.json rewritten.
-            same = month2_folder("loose2same", b)
             cases.append(("two-rounds-loose-ambiguous", ls(good) + ls(same), "error", "own folder or zip"))
             cases.append(("two-rounds-loose-rewritten", ls(redo) + ls(other), "rejected", "do not form one history"))
     return cases
