@@ -184,7 +184,12 @@ mod tests {
 
     #[test]
     fn the_summary_names_whose_files_were_given() {
-        let r = Report::default();
+        let mut r = Report::default();
+        r.findings.push(crate::bundle::Finding {
+            kind: crate::bundle::CheckKind::History,
+            ok: true,
+            text: String::new(),
+        });
         let ids = ["2026-11", "2026-12"];
         let users = |a: &[&str], b: &[&str]| {
             vec![
