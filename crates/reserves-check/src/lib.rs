@@ -7,6 +7,7 @@ use custodia_primitives::{Amount, Total};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
+pub mod edwards;
 pub mod schemes;
 mod wallets;
 
@@ -524,6 +525,23 @@ fn check_wallet(
         "eip191" => schemes::eip191(&row.address, &message, &row.signatures)?,
         "tip191" => schemes::tip191(&row.address, &message, &row.signatures)?,
         "bip137" => schemes::bitcoin_bip137(&row.address, &message, &row.signatures)?,
+        "solana-offchain" | "solana-raw" => edwards::solana(
+            &row.address,
+            &message,
+            &row.signatures,
+            &row.script,
+            w.scheme == "solana-offchain",
+        )?,
+        "sr25519-bytes" | "ed25519-bytes" => edwards::polkadot(
+            &row.address,
+            &message,
+            &row.signatures,
+            w.scheme == "sr25519-bytes",
+        )?,
+        "aip62" => edwards::aptos(&row.address, &message, &row.signatures, &row.script)?,
+        "sui-personal-message" => edwards::sui(&row.address, &message, &row.signatures)?,
+        "sep53" => edwards::stellar(&row.address, &message, &row.signatures)?,
+        "xrpl-keypairs" => edwards::xrpl(&row.address, &message, &row.signatures, &row.script)?,
         "coin-signed-message" => match schemes::coin_of(&w.chain) {
             Some(coin) => {
                 schemes::coin_signed_message(coin, &row.address, &message, &row.signatures)?

@@ -118,7 +118,7 @@ pub fn signed_message_hash(magic: &str, message: &str) -> [u8; 32] {
     Sha256::digest(Sha256::digest(&v)).into()
 }
 
-fn hash160(bytes: &[u8]) -> [u8; 20] {
+pub(crate) fn hash160(bytes: &[u8]) -> [u8; 20] {
     let mut out = [0u8; 20];
     // RIPEMD-160 is the RustCrypto `digest` 0.11 generation, SHA-256 the 0.10 one.
     out.copy_from_slice(&<Ripemd160 as ripemd::Digest>::digest(Sha256::digest(

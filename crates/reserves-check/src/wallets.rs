@@ -35,6 +35,9 @@ pub struct WalletRow {
     pub height: String,
     /// Signatures (base64 or hex, by scheme).
     pub signatures: Vec<String>,
+    /// The `script` column: a multisig script, or a chain's key data (`name=value;…`, e.g. an
+    /// Aptos wallet's public key and nonce); empty when the file has none.
+    pub script: String,
 }
 
 fn bad(reason: impl Into<String>) -> CheckError {
@@ -97,6 +100,7 @@ fn parse_csv(text: &str) -> Result<Vec<WalletRow>, CheckError> {
                 .filter(|s| !s.is_empty())
                 .map(str::to_owned)
                 .collect(),
+            script: field(7),
         });
     }
     Ok(rows)
@@ -116,6 +120,8 @@ struct JsonEntry {
     balance: String,
     height: serde_json::Value,
     signatures: Vec<String>,
+    #[serde(default)]
+    script: Option<String>,
 }
 
 fn parse_json(text: &str) -> Result<Vec<WalletRow>, CheckError> {
@@ -141,6 +147,7 @@ fn parse_json(text: &str) -> Result<Vec<WalletRow>, CheckError> {
                 other => other.to_string(),
             },
             signatures: e.signatures,
+            script: e.script.unwrap_or_default(),
         })
         .collect())
 }

@@ -70,6 +70,15 @@ pub trait Blobs: Sync {
     /// clean-up finds its work done).
     fn delete(&self, key: &str) -> Result<(), Error>;
 
+    /// The local file that holds the object at `key`, when the store is a local folder and the
+    /// object a regular file there; `None` otherwise (the default). Lets a caller that copies an
+    /// object into another local folder hard-link it instead (`por inclusion --all`). Callers
+    /// must never write through the path: objects are replaced by rename, never in place.
+    fn local_file(&self, key: &str) -> Option<PathBuf> {
+        let _ = key;
+        None
+    }
+
     /// Every key under the folder `prefix` (`""`: the whole folder), at any depth, sorted.
     /// A folder that does not exist lists as empty.
     fn list(&self, prefix: &str) -> Result<Vec<String>, Error>;
@@ -263,6 +272,13 @@ impl Blobs for FsBlobs {
             }
             _ => Ok(()),
         }
+    }
+
+    fn local_file(&self, key: &str) -> Option<PathBuf> {
+        // Not through a symbolic link: a hard link would name the link, not the file.
+        let path = self.path(key).ok()?;
+        let meta = fs::symlink_metadata(&path).ok()?;
+        meta.file_type().is_file().then_some(path)
     }
 
     fn list(&self, prefix: &str) -> Result<Vec<String>, Error> {

@@ -97,6 +97,35 @@ def make_cases(rnd, incl, work, rnd2=None, incl2=None):
         json.dump(mm, open(os.path.join(redo, "round.json"), "w"))
         rz = os.path.join(work, "month-1-rewritten.zip"); zip_folder(redo, rz)
         cases.append(("two-rounds-rewritten", [two, rz], "rejected", "do not form one history"))
+        # The same two months as loose files, picked together (same names: round.json twice,
+        # my-inclusion.json twice): sorted into their rounds by what each file says. Month 2's
+        # user is taken from the other batch, so the two batch proofs have different names.
+        rnd2 = os.path.abspath(rnd2)
+        m2 = json.load(open(os.path.join(rnd2, "round.json")))
+
+        def month2_folder(name, batch):
+            line = open(os.path.join(rnd2, "inclusion", f"batch-{batch:05}.jsonl")).readline()
+            incl = os.path.join(work, f"{name}-inclusion.json"); open(incl, "w").write(line)
+            return user_folder(name, rnd2, incl)
+
+        if m2["shape"]["log_batch"] == m["shape"]["log_batch"] and len(m2["batch_roots"]) > 1:
+            # The same user's month-2 file when it lies in another batch than month 1's; else
+            # another user's from the other batch (then the summary names different accounts).
+            b2 = json.load(open(incl2))["leaf"] >> m2["shape"]["log_batch"]
+            if b2 != b:
+                other = user_folder("loose2", rnd2, os.path.abspath(incl2))
+                same = month2_folder("loose2same", b)
+                phrases = ["form one history", "included in all 2 rounds"]
+            else:
+                other = month2_folder("loose2", 1 - b if b < 2 else 0)
+                same = user_folder("loose2same", rnd2, os.path.abspath(incl2))
+                phrases = ["form one history", "of different accounts"]
+            cases.append(("two-rounds-loose", ls(good) + ls(other), "verified", phrases))
+            # Negative twins: both months' files in the same batch, so two batch-NNNNN.proof
+            # files that nothing tells apart (an input error, never a guess); and the first
+            # month's round.json rewritten.
+            cases.append(("two-rounds-loose-ambiguous", ls(good) + ls(same), "error", "own folder or zip"))
+            cases.append(("two-rounds-loose-rewritten", ls(redo) + ls(other), "rejected", "do not form one history"))
     return cases
 
 

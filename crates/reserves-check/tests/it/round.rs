@@ -7,8 +7,9 @@ use custodia_reserves::{
 };
 use custodia_reserves_check::{AssetOutcome, Liability, check_reserves};
 
-/// BTC (every Bitcoin kind), ETH (EVM), USDT (EVM and TRON tokens), TRX, DOGE, LTC and SOL
-/// (ed25519: not re-checked here), with positive net liabilities.
+/// BTC (every Bitcoin kind), ETH (EVM), USDT (EVM and TRON tokens), TRX, DOGE, LTC, the
+/// Edwards-curve chains' SOL, DOT (sr25519), APT and XRP (ed25519 and secp256k1 accounts), and
+/// TON (`ton_proof`: not re-checked here), with positive net liabilities.
 fn liabilities() -> (AssetRegistry, Liabilities, Vec<Liability>) {
     let registry = AssetRegistry::default_assets();
     let wanted = [
@@ -19,6 +20,10 @@ fn liabilities() -> (AssetRegistry, Liabilities, Vec<Liability>) {
         ("DOGE", 900_000_000_000, 0),
         ("LTC", 40_000_000_000, 0),
         ("SOL", 12_000_000_000_000, 0),
+        ("DOT", 3_000_000_000_000, 0),
+        ("APT", 800_000_000_000, 0),
+        ("XRP", 9_000_000_000_000, 0),
+        ("TON", 4_000_000_000_000, 0),
     ];
     let mut assets = Vec::new();
     let mut ours = Vec::new();
@@ -76,15 +81,29 @@ fn the_exchanges_files_recheck_to_the_same_ratios() {
             );
         }
         let outcome = |s: &str| c.assets.iter().find(|a| a.asset == s).unwrap().outcome;
-        // Single-key BIP-137, EVM, TRON and coin signatures are re-checked here.
-        for s in ["ETH", "USDT", "TRX", "DOGE"] {
+        // Single-key BIP-137, EVM, TRON and coin signatures are re-checked here, and so are the
+        // ed25519 and sr25519 chains' (Solana off-chain and raw, Polkadot, Aptos, XRPL).
+        for s in ["ETH", "USDT", "TRX", "DOGE", "SOL", "DOT", "APT", "XRP"] {
             assert_eq!(outcome(s), AssetOutcome::Covered, "{s}: {c:#?}");
         }
-        // SOL's wallets are ed25519: counted by the exchange, not re-checked here, and said so.
-        assert_eq!(outcome("SOL"), AssetOutcome::CoveredCountingUnchecked);
-        assert!(c.unchecked.iter().any(|u| u.asset == "SOL"));
-        let sol = c.assets.iter().find(|a| a.asset == "SOL").unwrap();
-        assert!(sol.text().contains("cannot re-check"), "{}", sol.text());
+        for scheme in [
+            "solana-offchain",
+            "solana-raw",
+            "sr25519-bytes",
+            "aip62",
+            "xrpl-keypairs",
+        ] {
+            assert!(
+                !c.unchecked.iter().any(|u| u.scheme == scheme),
+                "{scheme}: {:#?}",
+                c.unchecked
+            );
+        }
+        // TON's `ton_proof` wallets: counted by the exchange, not re-checked here, and said so.
+        assert_eq!(outcome("TON"), AssetOutcome::CoveredCountingUnchecked);
+        assert!(c.unchecked.iter().any(|u| u.asset == "TON"));
+        let ton = c.assets.iter().find(|a| a.asset == "TON").unwrap();
+        assert!(ton.text().contains("cannot re-check"), "{}", ton.text());
         assert!(c.wallets_checked > 10, "{}", c.wallets_checked);
     }
 }
@@ -118,7 +137,8 @@ fn tamper_signature(csv: &str, chain: &str) -> String {
     let sig = &mut fields[6];
     let mid = sig.len() / 2;
     let c = sig.as_bytes()[mid];
-    let swapped = if c == b'0' { "1" } else { "0" };
+    // 2 and 3 are digits of hex, base58 and base64 alike: the signature stays decodable.
+    let swapped = if c == b'2' { "3" } else { "2" };
     sig.replace_range(mid..=mid, swapped);
     lines[i] = fields.join(",");
     lines.join("\n") + "\n"
@@ -127,7 +147,9 @@ fn tamper_signature(csv: &str, chain: &str) -> String {
 #[test]
 fn a_counted_wallet_whose_signature_fails_is_a_rejection() {
     let (wallets, report, l) = files(None, WalletFormat::Csv);
-    for chain in ["ethereum", "bitcoin", "tron", "dogecoin"] {
+    for chain in [
+        "ethereum", "bitcoin", "tron", "dogecoin", "solana", "polkadot", "aptos", "xrpl",
+    ] {
         let bad = tamper_signature(&wallets, chain);
         assert_ne!(bad, wallets);
         let c = check_reserves("2026-11", &l, report.as_bytes(), bad.as_bytes()).unwrap();

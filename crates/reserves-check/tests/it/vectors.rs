@@ -1,7 +1,9 @@
-//! Signatures made by other implementations (bitcoinjs-message, ethers): the pure-Rust schemes
-//! accept each one for its round and reject it for another round and in malleated (high-S) form.
+//! Signatures made by other implementations (bitcoinjs-message, ethers, tweetnacl and
+//! `@solana/offchain-messages`, `@polkadot/keyring`, the Aptos and Sui SDKs, Stellar's SDK,
+//! ripple-keypairs): the pure-Rust schemes accept each one for its round and reject it for
+//! another round and in malleated form (high S; ed25519 `s + ℓ`).
 
-use custodia_reserves_check::{ownership_message, schemes};
+use custodia_reserves_check::{edwards, ownership_message, schemes};
 
 #[derive(serde::Deserialize)]
 struct Vectors {
@@ -17,6 +19,7 @@ struct Vector {
     height: u64,
     scheme: String,
     address: String,
+    key_data: String,
     signature: String,
     other_round_signature: String,
     malleated_signature: String,
@@ -34,9 +37,36 @@ fn check(v: &Vector, round: &str, sig: &str) -> Result<String, String> {
             &message,
             &sigs,
         ),
+        "solana-offchain" | "solana-raw" => edwards::solana(
+            &v.address,
+            &message,
+            &sigs,
+            &v.key_data,
+            v.scheme == "solana-offchain",
+        ),
+        "sr25519-bytes" | "ed25519-bytes" => {
+            edwards::polkadot(&v.address, &message, &sigs, v.scheme == "sr25519-bytes")
+        }
+        "aip62" => edwards::aptos(&v.address, &message, &sigs, &v.key_data),
+        "sui-personal-message" => edwards::sui(&v.address, &message, &sigs),
+        "sep53" => edwards::stellar(&v.address, &message, &sigs),
+        "xrpl-keypairs" => edwards::xrpl(&v.address, &message, &sigs, &v.key_data),
         other => unreachable!("{other}"),
     }
 }
+
+/// The schemes of the vector file this crate re-checks.
+const RECHECKED: [&str; 9] = [
+    "coin-signed-message",
+    "solana-offchain",
+    "solana-raw",
+    "sr25519-bytes",
+    "ed25519-bytes",
+    "aip62",
+    "sui-personal-message",
+    "sep53",
+    "xrpl-keypairs",
+];
 
 #[test]
 fn other_implementations_signatures_verify_and_their_twins_do_not() {
@@ -46,16 +76,23 @@ fn other_implementations_signatures_verify_and_their_twins_do_not() {
         .vectors
         .iter()
         // The one EIP-191 vector is a Filecoin f410f address (not re-checked here).
-        .filter(|v| v.scheme == "coin-signed-message")
+        .filter(|v| RECHECKED.contains(&v.scheme.as_str()))
         .collect();
-    assert!(ours.len() >= 8, "{} vectors", ours.len());
+    // Every scheme has at least one vector from another implementation.
+    for scheme in RECHECKED {
+        assert!(
+            ours.iter().any(|v| v.scheme == scheme),
+            "no {scheme} vector"
+        );
+    }
+    assert!(ours.len() >= 23, "{} vectors", ours.len());
     for v in ours {
         assert_eq!(
             v.message,
             ownership_message(&v.exchange, &v.round, v.height, &v.address)
         );
         let canonical = check(v, &v.round, &v.signature)
-            .unwrap_or_else(|e| panic!("{} {}: {e}", v.chain, v.address));
+            .unwrap_or_else(|e| panic!("{} {} {}: {e}", v.chain, v.scheme, v.address));
         assert_eq!(canonical, v.address);
         // Negative twins: the signature of another round, the malleated signature, and the
         // right signature over another round's message.

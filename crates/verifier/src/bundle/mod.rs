@@ -489,6 +489,26 @@ impl Bundle {
         self.round.as_ref().map(|(_, b)| b.as_slice())
     }
 
+    /// Whether batch `b`'s proof (`batch-NNNNN.proof`) was given.
+    pub fn has_batch_proof(&self, b: usize) -> bool {
+        self.proofs.contains_key(&b)
+    }
+
+    /// Whether batch `b`'s public inputs (`batch-NNNNN.json`) were given.
+    pub fn has_batch_public(&self, b: usize) -> bool {
+        self.publics.contains_key(&b)
+    }
+
+    /// Whether the exchange's reserves report was given.
+    pub fn has_reserves(&self) -> bool {
+        self.reserves.is_some()
+    }
+
+    /// Whether the exchange's wallet file was given.
+    pub fn has_wallets(&self) -> bool {
+        self.wallets.is_some()
+    }
+
     /// How many inclusion files were found.
     pub fn inclusion_count(&self) -> usize {
         self.inclusions.len()

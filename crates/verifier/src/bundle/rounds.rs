@@ -157,6 +157,11 @@ fn summary(report: &Report, ids: &[&str], included: &[Vec<String>]) -> String {
         .collect();
     let who = match everywhere.as_slice() {
         [_one] => format!("Your balances are included in {span}"),
+        // Every round has an inclusion file, but of different accounts.
+        [] if missing.is_empty() => format!(
+            "The inclusion files given are of different accounts, each included in its round of \
+             {span}"
+        ),
         [] if missing.len() < ids.len() => format!(
             "Your balances are included in some of the rounds given; for {} no inclusion file \
              of yours was given",
@@ -171,4 +176,40 @@ fn summary(report: &Report, ids: &[&str], included: &[Vec<String>]) -> String {
     format!(
         "{who}, every round's proofs verify, and the rounds chain: none was rewritten afterwards."
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_summary_names_whose_files_were_given() {
+        let mut r = Report::default();
+        r.findings.push(crate::bundle::Finding {
+            kind: crate::bundle::CheckKind::History,
+            ok: true,
+            text: String::new(),
+        });
+        let ids = ["2026-11", "2026-12"];
+        let users = |a: &[&str], b: &[&str]| {
+            vec![
+                a.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>(),
+                b.iter().map(|s| (*s).to_owned()).collect(),
+            ]
+        };
+        let same = summary(&r, &ids, &users(&["alice"], &["alice"]));
+        assert!(
+            same.starts_with("Your balances are included in all 2 rounds"),
+            "{same}"
+        );
+        // Regression: different accounts in each round read "for  no inclusion file".
+        let different = summary(&r, &ids, &users(&["alice"], &["bob"]));
+        assert!(different.contains("of different accounts"), "{different}");
+        assert!(!different.contains("for  no"), "{different}");
+        let one_missing = summary(&r, &ids, &users(&["alice"], &[]));
+        assert!(
+            one_missing.contains("for 2026-12 no inclusion file"),
+            "{one_missing}"
+        );
+    }
 }
