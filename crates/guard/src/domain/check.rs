@@ -10,6 +10,7 @@ use unicode_security::MixedScript as _;
 use super::brands::{Brand, Keyword, official_host, validate_keyword};
 use super::host::{Host, label_to_unicode};
 use super::lists::{DomainEntry, DomainList};
+use super::words::{is_other_compound, is_word};
 use crate::GuardError;
 
 /// How risky a host is. `High` and `VeryHigh` are "warn / block"; `Medium` is "show caution,
@@ -317,6 +318,25 @@ pub const DEFAULT_LURE_WORDS: &[&str] = &[
     "trader",
     "trading",
     "usdt",
+    // Coin tickers and chain names that giveaway and doubling scams name beside a brand
+    // (`ethereum-usdc`, `crypto-bnb`), as `btc`, `eth` and `usdt` above; tickers that are
+    // ordinary English words (`link`, `dot`, `near`, `ton`, `atom`) are left out.
+    "avax",
+    "bitcoin",
+    "bnb",
+    "busd",
+    "doge",
+    "dogecoin",
+    "ltc",
+    "matic",
+    "shib",
+    "sol",
+    "solana",
+    "tether",
+    "tron",
+    "trx",
+    "usdc",
+    "xrp",
     // Regions and country codes phishing kits localise with.
     "africa",
     "arab",
@@ -741,7 +761,9 @@ impl DomainChecker {
             any_sub = true;
             self.label_rules(label, Pos::Subdomain, &ctx, out);
         }
-        if any_sub {
+        // A suffix of two labels or more (`com.se`, `us.com`) can continue an official host
+        // into another registrable domain: `kraken.com.se`.
+        if any_sub || host.suffix().contains('.') {
             self.official_in_subdomain(host, out);
         }
     }
@@ -772,8 +794,18 @@ impl DomainChecker {
     }
 
     /// A whole token that is a lure word or a run of lure words and digits (not digits alone).
+    /// As whole tokens (never glued to a word) three more kinds count: a two-letter lure word
+    /// (a region code: `okx-us`), a `www` written into the registrable label (`www-kraken.com`,
+    /// `vww-kraken.com`: real sites put `www.` in front, not inside their name) and a
+    /// top-level-domain word standing beside the name (`kraken-com.com`, `ethereum-org.net`).
     fn token_is_lure(&self, tok: &str) -> bool {
-        !tok.is_empty() && !tok.bytes().all(|b| b.is_ascii_digit()) && self.part_is_lure(tok)
+        if tok.is_empty() || tok.bytes().all(|b| b.is_ascii_digit()) {
+            return false;
+        }
+        (tok.len() == 2 && self.is_lure(tok))
+            || is_www_like(tok)
+            || TLD_WORDS.contains(&tok)
+            || self.part_is_lure(tok)
     }
 
     /// A lure token strong enough to make a generic word count: region codes (`us`, `hk`) are
@@ -822,7 +854,7 @@ impl DomainChecker {
                     .host
                     .subdomain_labels()
                     .flat_map(|l| l.split(['-', '_']))
-                    .find(|t| *t != part && self.token_is_lure(t))
+                    .find(|t| *t != part && !is_www_like(t) && self.token_is_lure(t))
                 {
                     return Some(format!("lure word `{t}`"));
                 }
@@ -844,13 +876,13 @@ impl DomainChecker {
         }
     }
 
-    /// Whether `part` (around a keyword) is empty, digits, or a run of lure words and digits.
-    /// Two-letter words (region codes) count only as the whole part: glued to a word
+    /// Whether `part` (around a keyword, or a whole token) is empty, digits, or a run of lure
+    /// words and digits. Lure words of three or more letters count here, also inflected
+    /// (`logins`, `claimed`, `winner`, `doubler`, `promos`: a plural, agent noun or verb form of
+    /// a lure is the same lure), and so does `www` (`wwwkraken`). Two-letter words (region
+    /// codes) count only as a whole token ([`Self::token_is_lure`]): glued to a word
     /// (`hkcrypto`, `decrypto`) they are ordinary spelling.
     fn part_is_lure(&self, part: &str) -> bool {
-        if part.len() == 2 && self.is_lure(part) {
-            return true;
-        }
         let b = part.as_bytes();
         let n = b.len();
         if n == 0 {
@@ -872,9 +904,10 @@ impl DomainChecker {
                 if j - i > 2
                     && part.is_char_boundary(i)
                     && part.is_char_boundary(j)
-                    && self.is_lure(&part[i..j])
+                    && (self.is_lure(&part[i..j]) || part[i..j] == *"www")
                 {
                     ok[j] = true;
+                    inflect(b, j, &mut ok);
                 }
             }
         }
@@ -1332,14 +1365,20 @@ impl DomainChecker {
                 } else if d <= tol {
                     // A different first letter (`finance` / `binance`) is how real words
                     // differ from a name, not how people mistype it; so are edits no finger
-                    // makes on names of up to 6 letters (`trevor` / `trezor`, `leger` /
-                    // `ledger`).
+                    // makes on names of up to 6 letters (`trevor` / `trezor`) — when the
+                    // result is a word. A letter left out or a key nobody types by mistake
+                    // that gives no word (`krken`, `bybt`, `tezor`) is a typosquat's spelling.
+                    // A compound that shares a part with the name and ends in another word
+                    // (`metamark`, `openset`, `ethercat`) is another name.
+                    let word = is_word(tok);
                     let first = d == 1
                         && n == len
                         && tok.as_bytes()[0] != k.text.as_bytes()[0]
-                        && tok.as_bytes()[1..] == k.text.as_bytes()[1..];
-                    let untyped = d == 1 && len <= 6 && !typing;
-                    let base = if sub || first || untyped {
+                        && tok.as_bytes()[1..] == k.text.as_bytes()[1..]
+                        && (word || !typing);
+                    let untyped = d == 1 && len <= 6 && !typing && word;
+                    let other = is_other_compound(tok, &k.text);
+                    let base = if sub || first || untyped || other {
                         RiskLevel::Medium
                     } else {
                         RiskLevel::High
@@ -1447,8 +1486,12 @@ impl DomainChecker {
             let inside = ascii.match_indices(h.as_str()).any(|(i, _)| {
                 let after = ascii.as_bytes().get(i + h.len()).copied();
                 let label_start = i == 0 || ascii.as_bytes()[i - 1] == b'.';
-                // Starts before the registrable domain and continues into another label.
-                label_start && i < reg_start && matches!(after, Some(b'.' | b'-'))
+                // Starts before the registrable domain and continues into another label, or
+                // is the start of the registrable domain and continues into a longer public
+                // suffix (`kraken.com.se`: the official `kraken.com` with `.se` added).
+                label_start
+                    && (i < reg_start && matches!(after, Some(b'.' | b'-'))
+                        || i == reg_start && after == Some(b'.'))
             });
             if inside {
                 out.push(Reason {
@@ -1631,4 +1674,53 @@ fn is_insert_or_swap(a: &str, b: &str) -> bool {
     } else {
         false
     }
+}
+
+/// Top-level-domain words that, as a token beside a brand's name, spell its official domain
+/// into another name (`kraken-com.com`, `crypto-com.app`, `ethereum-org.net`).
+const TLD_WORDS: &[&str] = &["com", "org", "net", "io"];
+
+/// English inflections of a lure word that keep it a lure (`logins`, `claimed`, `rewarding`,
+/// `doubler`, `promos`), marked in `ok` after a lure word ending at `j`: a plural or verb
+/// ending, the same after a doubled final consonant (`winner`, `dropped`), and `r`/`rs`/`d`
+/// after a final `e` (`doubler`, `updated`).
+fn inflect(b: &[u8], j: usize, ok: &mut [bool]) {
+    const ENDINGS: &[&[u8]] = &[b"s", b"es", b"er", b"ers", b"ing", b"ed"];
+    let rest = &b[j..];
+    for e in ENDINGS {
+        if rest.starts_with(e) {
+            ok[j + e.len()] = true;
+        }
+        // A doubled final consonant: `win` → `winner`, `drop` → `dropped`.
+        if e.len() > 1
+            && j > 0
+            && rest.first() == Some(&b[j - 1])
+            && !b"aeiouy".contains(&b[j - 1])
+            && rest[1..].starts_with(e)
+        {
+            ok[j + 1 + e.len()] = true;
+        }
+    }
+    if j > 0 && b[j - 1] == b'e' {
+        for e in [&b"r"[..], b"rs", b"d"] {
+            if rest.starts_with(e) {
+                ok[j + e.len()] = true;
+            }
+        }
+    }
+}
+
+/// `www` as typed into a name, or one slip from it (`vww`, `wvww`, `swww`, `wwww`): at least
+/// two `w` and otherwise `v`, with at most one other letter at an end.
+fn is_www_like(tok: &str) -> bool {
+    let t = tok.as_bytes();
+    if !(3..=5).contains(&t.len()) {
+        return false;
+    }
+    let inner = |s: &[u8]| {
+        s.len() >= 3
+            && s.iter().all(|c| matches!(c, b'w' | b'v'))
+            && s.iter().filter(|c| **c == b'w').count() >= 2
+    };
+    inner(t) || inner(&t[1..]) || inner(&t[..t.len() - 1])
 }
