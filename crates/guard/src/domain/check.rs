@@ -10,7 +10,7 @@ use unicode_security::MixedScript as _;
 use super::brands::{Brand, Keyword, official_host, validate_keyword};
 use super::host::{Host, label_to_unicode};
 use super::lists::{DomainEntry, DomainList};
-use super::words::{is_other_compound, is_word};
+use super::words::is_word;
 use crate::GuardError;
 
 /// How risky a host is. `High` and `VeryHigh` are "warn / block"; `Medium` is "show caution,
@@ -822,12 +822,17 @@ impl DomainChecker {
     /// `hosting`: whether shared hosting counts. It does not for near misses two edits away
     /// (`cat-facts.herokuapp.com` is not Gate): hosted sites are many and their names
     /// ordinary words, so only a lure word or an abused TLD raises those.
+    ///
+    /// `sub_lures`: whether lure labels elsewhere in the subdomain part count. They do for a
+    /// brand's name written in a subdomain (`login.binance.evil.io`), not for a near spelling
+    /// of it: `app.finance.yahoo.com` is a site naming its own parts.
     fn signal(
         &self,
         lc: &LabelCtx<'_, '_>,
         part: &str,
         lure_spent: bool,
         hosting: bool,
+        sub_lures: bool,
     ) -> Option<String> {
         if let Some(h) = lc.ctx.shared_hosting.as_ref().filter(|_| hosting) {
             return Some(format!("shared hosting `{h}`"));
@@ -854,6 +859,7 @@ impl DomainChecker {
                     .host
                     .subdomain_labels()
                     .flat_map(|l| l.split(['-', '_']))
+                    .filter(|_| sub_lures)
                     .find(|t| *t != part && !is_www_like(t) && self.token_is_lure(t))
                 {
                     return Some(format!("lure word `{t}`"));
@@ -951,7 +957,13 @@ impl DomainChecker {
         // Raise one level (medium to high, high to very high) by a signal that did not
         // already make the level.
         if base < RiskLevel::VeryHigh
-            && let Some(by) = self.signal(lc, part, lure_spent, rule != Rule::NearTypo)
+            && let Some(by) = self.signal(
+                lc,
+                part,
+                lure_spent,
+                rule != Rule::NearTypo,
+                !matches!(rule, Rule::Typo | Rule::NearTypo),
+            )
         {
             level = if base == RiskLevel::High {
                 RiskLevel::VeryHigh
@@ -1066,6 +1078,13 @@ impl DomainChecker {
                 let rest = self.rest(&tok[..m.start()], &tok[m.end()..]);
                 let at_edge = m.start() == 0 || m.end() == tok.len();
                 let base = self.embedded_level(k, rest, at_edge);
+                // An English word that happens to contain the name (`crabby` around `rabby`)
+                // is that word: a caution at most, unless the rest is lure words.
+                let base = if rest != Rest::Lure && is_word(tok) {
+                    base.min(RiskLevel::Medium)
+                } else {
+                    base
+                };
                 if base > RiskLevel::None {
                     matched.insert(i);
                     let (rule, base) = if sub {
@@ -1336,6 +1355,12 @@ impl DomainChecker {
                 if d == 0 || d > max {
                     continue;
                 }
+                // Another compound of real words (`metacash`, `openswap` beside `metamask`,
+                // `opensea`): at most a caution, and no near miss at all.
+                let other = is_other_compound(tok, &k.text);
+                if other && d > tol {
+                    continue;
+                }
                 // A keyword with a letter added at an end is an embedding (`hledger`), decided
                 // by the embedding rules, unless the letter doubles its neighbour (`pphantom`).
                 if tok.contains(k.text.as_str()) && !is_doubled_end(tok, &k.text) {
@@ -1355,7 +1380,7 @@ impl DomainChecker {
                         )
                     } else if d == 1 || (n.abs_diff(len) <= 1 && n >= 3) {
                         // `okz`, `htc`: real names are this close too; context decides.
-                        if d == 2 && self.signal(lc, part, false, false).is_none() {
+                        if d == 2 && self.signal(lc, part, false, false, false).is_none() {
                             continue;
                         }
                         (Rule::NearTypo, RiskLevel::Medium)
@@ -1377,7 +1402,6 @@ impl DomainChecker {
                         && tok.as_bytes()[1..] == k.text.as_bytes()[1..]
                         && (word || !typing);
                     let untyped = d == 1 && len <= 6 && !typing && word;
-                    let other = is_other_compound(tok, &k.text);
                     let base = if sub || first || untyped || other {
                         RiskLevel::Medium
                     } else {
@@ -1723,4 +1747,32 @@ fn is_www_like(tok: &str) -> bool {
             && s.iter().filter(|c| **c == b'w').count() >= 2
     };
     inner(t) || inner(&t[1..]) || inner(&t[..t.len() - 1])
+}
+
+/// Whether `tok` is another compound sharing a part with the compound name `kw` rather than a
+/// misspelling of it: `kw` splits into two words at some point, `tok` keeps one of them and
+/// puts another word in place of the other (`metamark`, `openset`, `ethercat`, `everscan`
+/// beside `metamask`, `opensea`, `etherscan`). The two differing words must not be one slip
+/// apart: `pensea` (`open` with a letter left out) and `bitgte` stay typos.
+fn is_other_compound(tok: &str, kw: &str) -> bool {
+    if !tok.is_ascii() || tok.len() < 6 || kw.len() < 6 {
+        return false;
+    }
+    let other_word = |t: &str, k: &str| {
+        t != k && is_word(t) && is_word(k) && {
+            let d = strsim::osa_distance(t, k);
+            d >= 2 || (d == 1 && t.len() == k.len() && !is_typing_slip(t, k))
+        }
+    };
+    let (t, k) = (tok.as_bytes(), kw.as_bytes());
+    (3..=kw.len() - 3).any(|i| {
+        // Same first part `kw[..i]`, different second word.
+        let head = t.len() > i + 2 && t[..i] == k[..i] && other_word(&tok[i..], &kw[i..]);
+        // Same last part `kw[i..]`, different first word.
+        let m = k.len() - i;
+        let tail = t.len() > m + 2
+            && t[t.len() - m..] == k[i..]
+            && other_word(&tok[..t.len() - m], &kw[..i]);
+        head || tail
+    })
 }
