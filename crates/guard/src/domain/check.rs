@@ -10,6 +10,7 @@ use unicode_security::MixedScript as _;
 use super::brands::{Brand, Keyword, official_host, validate_keyword};
 use super::host::{Host, label_to_unicode};
 use super::lists::{DomainEntry, DomainList};
+use super::words::is_word;
 use crate::GuardError;
 
 /// How risky a host is. `High` and `VeryHigh` are "warn / block"; `Medium` is "show caution,
@@ -317,6 +318,25 @@ pub const DEFAULT_LURE_WORDS: &[&str] = &[
     "trader",
     "trading",
     "usdt",
+    // Coin tickers and chain names that giveaway and doubling scams name beside a brand
+    // (`ethereum-usdc`, `crypto-bnb`), as `btc`, `eth` and `usdt` above; tickers that are
+    // ordinary English words (`link`, `dot`, `near`, `ton`, `atom`) are left out.
+    "avax",
+    "bitcoin",
+    "bnb",
+    "busd",
+    "doge",
+    "dogecoin",
+    "ltc",
+    "matic",
+    "shib",
+    "sol",
+    "solana",
+    "tether",
+    "tron",
+    "trx",
+    "usdc",
+    "xrp",
     // Regions and country codes phishing kits localise with.
     "africa",
     "arab",
@@ -741,7 +761,9 @@ impl DomainChecker {
             any_sub = true;
             self.label_rules(label, Pos::Subdomain, &ctx, out);
         }
-        if any_sub {
+        // A suffix of two labels or more (`com.se`, `us.com`) can continue an official host
+        // into another registrable domain: `kraken.com.se`.
+        if any_sub || host.suffix().contains('.') {
             self.official_in_subdomain(host, out);
         }
     }
@@ -772,8 +794,18 @@ impl DomainChecker {
     }
 
     /// A whole token that is a lure word or a run of lure words and digits (not digits alone).
+    /// As whole tokens (never glued to a word) three more kinds count: a two-letter lure word
+    /// (a region code: `okx-us`), a `www` written into the registrable label (`www-kraken.com`,
+    /// `vww-kraken.com`: real sites put `www.` in front, not inside their name) and a
+    /// top-level-domain word standing beside the name (`kraken-com.com`, `ethereum-org.net`).
     fn token_is_lure(&self, tok: &str) -> bool {
-        !tok.is_empty() && !tok.bytes().all(|b| b.is_ascii_digit()) && self.part_is_lure(tok)
+        if tok.is_empty() || tok.bytes().all(|b| b.is_ascii_digit()) {
+            return false;
+        }
+        (tok.len() == 2 && self.is_lure(tok))
+            || is_www_like(tok)
+            || TLD_WORDS.contains(&tok)
+            || self.part_is_lure(tok)
     }
 
     /// A lure token strong enough to make a generic word count: region codes (`us`, `hk`) are
@@ -790,12 +822,17 @@ impl DomainChecker {
     /// `hosting`: whether shared hosting counts. It does not for near misses two edits away
     /// (`cat-facts.herokuapp.com` is not Gate): hosted sites are many and their names
     /// ordinary words, so only a lure word or an abused TLD raises those.
+    ///
+    /// `sub_lures`: whether lure labels elsewhere in the subdomain part count. They do for a
+    /// brand's name written in a subdomain (`login.binance.evil.io`), not for a near spelling
+    /// of it: `app.finance.yahoo.com` is a site naming its own parts.
     fn signal(
         &self,
         lc: &LabelCtx<'_, '_>,
         part: &str,
         lure_spent: bool,
         hosting: bool,
+        sub_lures: bool,
     ) -> Option<String> {
         if let Some(h) = lc.ctx.shared_hosting.as_ref().filter(|_| hosting) {
             return Some(format!("shared hosting `{h}`"));
@@ -822,7 +859,8 @@ impl DomainChecker {
                     .host
                     .subdomain_labels()
                     .flat_map(|l| l.split(['-', '_']))
-                    .find(|t| *t != part && self.token_is_lure(t))
+                    .filter(|_| sub_lures)
+                    .find(|t| *t != part && !is_www_like(t) && self.token_is_lure(t))
                 {
                     return Some(format!("lure word `{t}`"));
                 }
@@ -844,13 +882,13 @@ impl DomainChecker {
         }
     }
 
-    /// Whether `part` (around a keyword) is empty, digits, or a run of lure words and digits.
-    /// Two-letter words (region codes) count only as the whole part: glued to a word
+    /// Whether `part` (around a keyword, or a whole token) is empty, digits, or a run of lure
+    /// words and digits. Lure words of three or more letters count here, also inflected
+    /// (`logins`, `claimed`, `winner`, `doubler`, `promos`: a plural, agent noun or verb form of
+    /// a lure is the same lure), and so does `www` (`wwwkraken`). Two-letter words (region
+    /// codes) count only as a whole token ([`Self::token_is_lure`]): glued to a word
     /// (`hkcrypto`, `decrypto`) they are ordinary spelling.
     fn part_is_lure(&self, part: &str) -> bool {
-        if part.len() == 2 && self.is_lure(part) {
-            return true;
-        }
         let b = part.as_bytes();
         let n = b.len();
         if n == 0 {
@@ -872,9 +910,10 @@ impl DomainChecker {
                 if j - i > 2
                     && part.is_char_boundary(i)
                     && part.is_char_boundary(j)
-                    && self.is_lure(&part[i..j])
+                    && (self.is_lure(&part[i..j]) || part[i..j] == *"www")
                 {
                     ok[j] = true;
+                    inflect(b, j, &mut ok);
                 }
             }
         }
@@ -918,7 +957,13 @@ impl DomainChecker {
         // Raise one level (medium to high, high to very high) by a signal that did not
         // already make the level.
         if base < RiskLevel::VeryHigh
-            && let Some(by) = self.signal(lc, part, lure_spent, rule != Rule::NearTypo)
+            && let Some(by) = self.signal(
+                lc,
+                part,
+                lure_spent,
+                rule != Rule::NearTypo,
+                !matches!(rule, Rule::Typo | Rule::NearTypo),
+            )
         {
             level = if base == RiskLevel::High {
                 RiskLevel::VeryHigh
@@ -1033,6 +1078,13 @@ impl DomainChecker {
                 let rest = self.rest(&tok[..m.start()], &tok[m.end()..]);
                 let at_edge = m.start() == 0 || m.end() == tok.len();
                 let base = self.embedded_level(k, rest, at_edge);
+                // An English word that happens to contain the name (`crabby` around `rabby`)
+                // is that word: a caution at most, unless the rest is lure words.
+                let base = if rest != Rest::Lure && is_word(tok) {
+                    base.min(RiskLevel::Medium)
+                } else {
+                    base
+                };
                 if base > RiskLevel::None {
                     matched.insert(i);
                     let (rule, base) = if sub {
@@ -1303,6 +1355,12 @@ impl DomainChecker {
                 if d == 0 || d > max {
                     continue;
                 }
+                // Another compound of real words (`metacash`, `openswap` beside `metamask`,
+                // `opensea`): at most a caution, and no near miss at all.
+                let other = is_other_compound(tok, &k.text);
+                if other && d > tol {
+                    continue;
+                }
                 // A keyword with a letter added at an end is an embedding (`hledger`), decided
                 // by the embedding rules, unless the letter doubles its neighbour (`pphantom`).
                 if tok.contains(k.text.as_str()) && !is_doubled_end(tok, &k.text) {
@@ -1322,7 +1380,7 @@ impl DomainChecker {
                         )
                     } else if d == 1 || (n.abs_diff(len) <= 1 && n >= 3) {
                         // `okz`, `htc`: real names are this close too; context decides.
-                        if d == 2 && self.signal(lc, part, false, false).is_none() {
+                        if d == 2 && self.signal(lc, part, false, false, false).is_none() {
                             continue;
                         }
                         (Rule::NearTypo, RiskLevel::Medium)
@@ -1332,14 +1390,19 @@ impl DomainChecker {
                 } else if d <= tol {
                     // A different first letter (`finance` / `binance`) is how real words
                     // differ from a name, not how people mistype it; so are edits no finger
-                    // makes on names of up to 6 letters (`trevor` / `trezor`, `leger` /
-                    // `ledger`).
+                    // makes on names of up to 6 letters (`trevor` / `trezor`) — when the
+                    // result is a word. A letter left out or a key nobody types by mistake
+                    // that gives no word (`krken`, `bybt`, `tezor`) is a typosquat's spelling.
+                    // A compound that shares a part with the name and ends in another word
+                    // (`metamark`, `openset`, `ethercat`) is another name.
+                    let word = is_word(tok);
                     let first = d == 1
                         && n == len
                         && tok.as_bytes()[0] != k.text.as_bytes()[0]
-                        && tok.as_bytes()[1..] == k.text.as_bytes()[1..];
-                    let untyped = d == 1 && len <= 6 && !typing;
-                    let base = if sub || first || untyped {
+                        && tok.as_bytes()[1..] == k.text.as_bytes()[1..]
+                        && (word || !typing);
+                    let untyped = d == 1 && len <= 6 && !typing && word;
+                    let base = if sub || first || untyped || other {
                         RiskLevel::Medium
                     } else {
                         RiskLevel::High
@@ -1447,8 +1510,12 @@ impl DomainChecker {
             let inside = ascii.match_indices(h.as_str()).any(|(i, _)| {
                 let after = ascii.as_bytes().get(i + h.len()).copied();
                 let label_start = i == 0 || ascii.as_bytes()[i - 1] == b'.';
-                // Starts before the registrable domain and continues into another label.
-                label_start && i < reg_start && matches!(after, Some(b'.' | b'-'))
+                // Starts before the registrable domain and continues into another label, or
+                // is the start of the registrable domain and continues into a longer public
+                // suffix (`kraken.com.se`: the official `kraken.com` with `.se` added).
+                label_start
+                    && (i < reg_start && matches!(after, Some(b'.' | b'-'))
+                        || i == reg_start && after == Some(b'.'))
             });
             if inside {
                 out.push(Reason {
@@ -1631,4 +1698,81 @@ fn is_insert_or_swap(a: &str, b: &str) -> bool {
     } else {
         false
     }
+}
+
+/// Top-level-domain words that, as a token beside a brand's name, spell its official domain
+/// into another name (`kraken-com.com`, `crypto-com.app`, `ethereum-org.net`).
+const TLD_WORDS: &[&str] = &["com", "org", "net", "io"];
+
+/// English inflections of a lure word that keep it a lure (`logins`, `claimed`, `rewarding`,
+/// `doubler`, `promos`), marked in `ok` after a lure word ending at `j`: a plural or verb
+/// ending, the same after a doubled final consonant (`winner`, `dropped`), and `r`/`rs`/`d`
+/// after a final `e` (`doubler`, `updated`).
+fn inflect(b: &[u8], j: usize, ok: &mut [bool]) {
+    const ENDINGS: &[&[u8]] = &[b"s", b"es", b"er", b"ers", b"ing", b"ed"];
+    let rest = &b[j..];
+    for e in ENDINGS {
+        if rest.starts_with(e) {
+            ok[j + e.len()] = true;
+        }
+        // A doubled final consonant: `win` → `winner`, `drop` → `dropped`.
+        if e.len() > 1
+            && j > 0
+            && rest.first() == Some(&b[j - 1])
+            && !b"aeiouy".contains(&b[j - 1])
+            && rest[1..].starts_with(e)
+        {
+            ok[j + 1 + e.len()] = true;
+        }
+    }
+    if j > 0 && b[j - 1] == b'e' {
+        for e in [&b"r"[..], b"rs", b"d"] {
+            if rest.starts_with(e) {
+                ok[j + e.len()] = true;
+            }
+        }
+    }
+}
+
+/// `www` as typed into a name, or one slip from it (`vww`, `wvww`, `swww`, `wwww`): at least
+/// two `w` and otherwise `v`, with at most one other letter at an end.
+fn is_www_like(tok: &str) -> bool {
+    let t = tok.as_bytes();
+    if !(3..=5).contains(&t.len()) {
+        return false;
+    }
+    let inner = |s: &[u8]| {
+        s.len() >= 3
+            && s.iter().all(|c| matches!(c, b'w' | b'v'))
+            && s.iter().filter(|c| **c == b'w').count() >= 2
+    };
+    inner(t) || inner(&t[1..]) || inner(&t[..t.len() - 1])
+}
+
+/// Whether `tok` is another compound sharing a part with the compound name `kw` rather than a
+/// misspelling of it: `kw` splits into two words at some point, `tok` keeps one of them and
+/// puts another word in place of the other (`metamark`, `openset`, `ethercat`, `everscan`
+/// beside `metamask`, `opensea`, `etherscan`). The two differing words must not be one slip
+/// apart: `pensea` (`open` with a letter left out) and `bitgte` stay typos.
+fn is_other_compound(tok: &str, kw: &str) -> bool {
+    if !tok.is_ascii() || tok.len() < 6 || kw.len() < 6 {
+        return false;
+    }
+    let other_word = |t: &str, k: &str| {
+        t != k && is_word(t) && is_word(k) && {
+            let d = strsim::osa_distance(t, k);
+            d >= 2 || (d == 1 && t.len() == k.len() && !is_typing_slip(t, k))
+        }
+    };
+    let (t, k) = (tok.as_bytes(), kw.as_bytes());
+    (3..=kw.len() - 3).any(|i| {
+        // Same first part `kw[..i]`, different second word.
+        let head = t.len() > i + 2 && t[..i] == k[..i] && other_word(&tok[i..], &kw[i..]);
+        // Same last part `kw[i..]`, different first word.
+        let m = k.len() - i;
+        let tail = t.len() > m + 2
+            && t[t.len() - m..] == k[i..]
+            && other_word(&tok[..t.len() - m], &kw[..i]);
+        head || tail
+    })
 }

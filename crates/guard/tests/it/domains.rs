@@ -405,3 +405,139 @@ fn reasons_explain_themselves() {
     assert_eq!(json["level"], "very-high");
     assert_eq!(json["reasons"][0]["rule"], "typo");
 }
+
+/// The level alone (the rules named are checked above; these pairs are about where a host lands).
+fn level(input: &str) -> custodia_guard::RiskLevel {
+    checker().check(input).unwrap().level
+}
+
+fn alert(input: &str) {
+    assert!(
+        level(input).is_alert(),
+        "{input}: {}",
+        render(&checker(), input)
+    );
+}
+
+fn no_alert(input: &str) {
+    assert!(
+        !level(input).is_alert(),
+        "{input}: {}",
+        render(&checker(), input)
+    );
+}
+
+#[test]
+fn inflected_lure_words_are_lures() {
+    // A plural, agent noun or verb form of a lure word is the lure.
+    alert("kraken-logins.com");
+    alert("ethereum-doubler.com");
+    alert("gemini-winners.net");
+    alert("krakens-logins-fi.com");
+    // Twins: words that only start like a lure are not.
+    no_alert("kraken-logic.com");
+    no_alert("ethereum-doubt.com");
+    no_alert("gemini-window.net");
+}
+
+#[test]
+fn region_codes_glued_to_a_generic_word_are_spelling() {
+    // Glued two-letter region codes are not lure words (`hkcrypto` is a company name) ...
+    no_alert("hkcrypto.com");
+    no_alert("decrypto.net");
+    // ... while a glued lure word of three letters or more still is.
+    alert("cryptoclaim.net");
+    alert("hkcrypto-airdrop.com");
+}
+
+#[test]
+fn www_written_into_the_registrable_label() {
+    alert("www-kraken.com");
+    alert("vww-kraken.com");
+    alert("wwwkraken.com");
+    check("www-okx.com", "very-high: brand-token(OKX)");
+    // Twins: `www.` in front of a site (a subdomain) raises nothing, and `wow` is a word.
+    no_alert("www.ledger-cli.org");
+    no_alert("www.gemini.edu");
+    no_alert("wow-kraken.com");
+}
+
+#[test]
+fn tld_words_beside_a_name() {
+    alert("kraken-com.com");
+    alert("ethereum-org.net");
+    alert("crypto-com.app");
+    // Twins: a word starting like a TLD word does not count.
+    no_alert("kraken-comics.com");
+    no_alert("ethereum-organ.net");
+}
+
+#[test]
+fn official_host_continued_into_a_longer_suffix() {
+    let r = render(&checker(), "kraken.com.se");
+    assert!(
+        r.starts_with("very-high: official-domain-in-subdomain(Kraken)"),
+        "{r}"
+    );
+    alert("binance.us.com");
+    // Twins: the official host itself and the brand's name alone on a two-label suffix.
+    check("www.kraken.com", "none: official-domain(Kraken)");
+    no_alert("kraken.co.se");
+}
+
+#[test]
+fn coin_tickers_beside_a_generic_name() {
+    alert("ethereum-usdc.com");
+    alert("crypto-bnb.org");
+    alert("solana-gemini.com");
+    no_alert("ethereum-usage.com");
+    no_alert("crypto-bonbon.org");
+}
+
+#[test]
+fn letters_left_out_giving_no_word_are_typos() {
+    // A letter left out of a name of up to six letters: a typosquat when no word results.
+    alert("krken.com");
+    alert("bybt.io");
+    alert("tezor.com");
+    alert("gemni409.net");
+    // A first letter changed by a neighbouring key, no word: a typo.
+    alert("jraken.com");
+    // Twins: the same edits that give a word or a name are how real names differ.
+    no_alert("crypt.com");
+    no_alert("leger.org");
+    no_alert("trevor.com");
+    no_alert("finance.com");
+}
+
+#[test]
+fn other_compounds_of_real_words_are_not_typos() {
+    no_alert("metamark.com");
+    no_alert("openset.io");
+    no_alert("ethercat.org");
+    no_alert("everscan.io");
+    no_alert("metacash.online");
+    // Twins: slips inside one part of the compound stay typos.
+    alert("metamsak.com");
+    alert("etherscn.org");
+    alert("opnsea.io");
+    alert("metamaks.online");
+}
+
+#[test]
+fn english_words_containing_a_name_are_a_caution() {
+    no_alert("crabby.com");
+    assert_eq!(level("crabby.com"), custodia_guard::RiskLevel::Medium);
+    // Twins: the same name with a stray letter or a lure word.
+    alert("xrabby.com");
+    alert("crabby-wallet.com");
+}
+
+#[test]
+fn typos_in_subdomains_are_not_raised_by_lure_labels() {
+    no_alert("app.finance.yahoo.com");
+    no_alert("login.finance.example.com");
+    // Twins: the name itself in a subdomain beside a lure label is.
+    alert("app.binance.yahoo.com");
+    alert("login.binance.example.com");
+}

@@ -181,8 +181,8 @@ fn labelled_set_recall_and_false_positives_at_blocking_level() {
             "[{split}] too small"
         );
         // Target: 0.97 and 0.005.
-        assert!(r.recall() >= 0.85, "[{split}] recall {:.4}", r.recall());
-        assert!(r.fpr() <= 0.03, "[{split}] false positives {:.4}", r.fpr());
+        assert!(r.recall() >= 0.93, "[{split}] recall {:.4}", r.recall());
+        assert!(r.fpr() <= 0.01, "[{split}] false positives {:.4}", r.fpr());
         let caution = Count::rate(r.caution.cautioned, r.caution.total);
         assert!(caution >= 0.95, "[{split}] caution reached {caution:.4}");
     }
@@ -222,9 +222,9 @@ fn real_feed_recall_per_brand_and_allowlist_flagged() {
     std::fs::write(&out, serde_json::to_string_pretty(&both).unwrap()).unwrap();
     for (split, r) in &all {
         // Target: 0.95 and 0.02.
-        assert!(r.recall() >= 0.75, "[{split}] recall {:.4}", r.recall());
+        assert!(r.recall() >= 0.80, "[{split}] recall {:.4}", r.recall());
         assert!(
-            r.fpr() <= 0.15,
+            r.fpr() <= 0.08,
             "[{split}] allowlist flagged {:.4}",
             r.fpr()
         );
