@@ -269,8 +269,11 @@ fn pipeline(a: RunArgs, out: &Output) -> Result<Outcome> {
         round: month.to_string(),
         // The snapshot is taken at the month's last second (not the wall clock: the same seed
         // gives the same round files, hence the same report).
-        snapshot_time: custodia_events::Timestamp::from_millis(month.end().as_millis() - 1000)
-            .to_iso8601_millis(),
+        snapshot_time: format!(
+            "{}Z",
+            &custodia_events::Timestamp::from_millis(month.end().as_millis() - 1000)
+                .to_iso8601_millis()[..19]
+        ),
         log_batch: a.log_batch.min(
             snapshot
                 .num_users()

@@ -800,14 +800,8 @@ async fn withdrawals(sim: &mut Sim, users: usize, day: usize) -> Result<()> {
         let own = evm(0x0c01_d000, i as u64);
         let roll = sim.rng.below(100);
         if roll < 4 {
-            withdraw(
-                sim,
-                &u,
-                &evm(0xbad0_0001, sim.rng.below(40)),
-                120_000,
-                &[own],
-            )
-            .await?;
+            let listed = evm(0xbad0_0001, sim.rng.below(40));
+            withdraw(sim, &u, &listed, 120_000, &[own]).await?;
             sim.facts.phishing_withdrawals += 1;
         } else if roll < 8 {
             // Same first and last characters as the user's address, different middle.
@@ -816,14 +810,8 @@ async fn withdrawals(sim: &mut Sim, users: usize, day: usize) -> Result<()> {
             withdraw(sim, &u, &lookalike, 300_000, std::slice::from_ref(&own)).await?;
             sim.facts.poisoned_withdrawals += 1;
         } else {
-            withdraw(
-                sim,
-                &u,
-                &own,
-                5_000 + sim.rng.below(200_000),
-                std::slice::from_ref(&own),
-            )
-            .await?;
+            let cents = 5_000 + sim.rng.below(200_000);
+            withdraw(sim, &u, &own, cents, std::slice::from_ref(&own)).await?;
         }
         sim.tick(90_000);
     }
