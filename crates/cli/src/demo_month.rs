@@ -93,8 +93,10 @@ pub struct MonthFacts {
     pub positions_deleveraged: u64,
     /// Tokens assessed before listing.
     pub tokens_assessed: u64,
-    /// Tokens the assessment flagged.
+    /// Tokens the assessment rated medium risk or above.
     pub tokens_flagged: u64,
+    /// Of which honeypots (could not be sold in the simulation).
+    pub tokens_honeypots: u64,
     /// Addresses the feeds added, by category.
     pub addresses_listed: u64,
     /// Hosts the feeds added to the blocklist.
@@ -137,10 +139,11 @@ impl Rng {
     }
 }
 
-/// A keep-alive HTTP/1.1 connection to the in-process service.
+/// An HTTP/1.1 client of the in-process service: one connection per request (`Connection:
+/// close`, read to the end), so no request is ever sent twice and no answer is mixed with the
+/// next one's. Loopback connections cost microseconds.
 struct Http {
     addr: String,
-    conn: Option<TcpStream>,
 }
 
 impl Http {
@@ -151,68 +154,50 @@ impl Http {
         token: &str,
         body: &str,
     ) -> Result<(u16, Value)> {
-        for attempt in 0..2 {
-            if self.conn.is_none() {
-                let s = TcpStream::connect(&self.addr).await?;
-                s.set_nodelay(true)?;
-                self.conn = Some(s);
-            }
-            match self.exchange(method, path, token, body).await {
-                Ok(r) => return Ok(r),
-                // The server may close an idle keep-alive connection: reconnect once.
-                Err(_) if attempt == 0 => self.conn = None,
-                Err(e) => return Err(e),
-            }
-        }
-        unreachable!("two attempts")
-    }
-
-    async fn exchange(
-        &mut self,
-        method: &str,
-        path: &str,
-        token: &str,
-        body: &str,
-    ) -> Result<(u16, Value)> {
-        let s = self.conn.as_mut().context("not connected")?;
+        let mut s = TcpStream::connect(&self.addr)
+            .await
+            .with_context(|| format!("connecting to the demo service at {}", self.addr))?;
+        s.set_nodelay(true)?;
         let req = format!(
-            "{method} {path} HTTP/1.1\r\nHost: demo\r\nAuthorization: Bearer {token}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+            "{method} {path} HTTP/1.1\r\nHost: demo\r\nConnection: close\r\nAuthorization: Bearer {token}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
             body.len()
         );
         s.write_all(req.as_bytes()).await?;
         let mut buf = Vec::with_capacity(4096);
-        let mut chunk = [0u8; 8192];
-        let (head_end, len) = loop {
-            let n = s.read(&mut chunk).await?;
-            if n == 0 {
-                bail!("the service closed the connection");
-            }
-            buf.extend_from_slice(&chunk[..n]);
-            if let Some(p) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
-                let head = std::str::from_utf8(&buf[..p])?;
-                let len = head
-                    .lines()
-                    .find_map(|l| {
-                        l.to_ascii_lowercase()
-                            .strip_prefix("content-length:")
-                            .map(|v| v.trim().parse::<usize>())
-                    })
-                    .transpose()?
-                    .unwrap_or(0);
-                break (p + 4, len);
-            }
+        s.read_to_end(&mut buf).await?;
+        let p = buf
+            .windows(4)
+            .position(|w| w == b"\r\n\r\n")
+            .with_context(|| format!("{method} {path}: no complete answer"))?;
+        let head = std::str::from_utf8(&buf[..p])?.to_ascii_lowercase();
+        let status: u16 = head
+            .get(9..12)
+            .context("short status line")?
+            .parse()
+            .context("status code")?;
+        let raw = &buf[p + 4..];
+        let body = if head.contains("transfer-encoding: chunked") {
+            dechunk(raw).with_context(|| format!("{method} {path}: bad chunked answer"))?
+        } else {
+            raw.to_vec()
         };
-        while buf.len() < head_end + len {
-            let n = s.read(&mut chunk).await?;
-            if n == 0 {
-                bail!("the service closed the connection mid-answer");
-            }
-            buf.extend_from_slice(&chunk[..n]);
+        Ok((status, serde_json::from_slice(&body).unwrap_or(Value::Null)))
+    }
+}
+
+/// The body of a `Transfer-Encoding: chunked` answer.
+fn dechunk(mut raw: &[u8]) -> Option<Vec<u8>> {
+    let mut out = Vec::new();
+    loop {
+        let eol = raw.windows(2).position(|w| w == b"\r\n")?;
+        let size_text = std::str::from_utf8(&raw[..eol]).ok()?;
+        let size = usize::from_str_radix(size_text.split(';').next()?.trim(), 16).ok()?;
+        raw = &raw[eol + 2..];
+        if size == 0 {
+            return Some(out);
         }
-        let status: u16 =
-            std::str::from_utf8(buf.get(9..12).context("short status line")?)?.parse()?;
-        let v = serde_json::from_slice(&buf[head_end..head_end + len]).unwrap_or(Value::Null);
-        Ok((status, v))
+        out.extend_from_slice(raw.get(..size)?);
+        raw = raw.get(size + 2..)?;
     }
 }
 
@@ -441,7 +426,7 @@ async fn run_month(
     let mut sim = Sim {
         services,
         clock,
-        http: Http { addr, conn: None },
+        http: Http { addr },
         rng: Rng(seed ^ 0x6d6f_6e74_68),
         facts: MonthFacts {
             month: month.to_string(),
@@ -699,7 +684,13 @@ async fn logins(sim: &mut Sim, users: usize, day: usize) -> Result<()> {
             login(sim, &u, &home_ip(i), &device, agent, false).await?;
             sim.tick(20_000);
         }
-        login(sim, &u, &home_ip(i), &device, agent, true).await?;
+        // Now and then through Tor, on the user's own device: a second factor is asked.
+        let ip = if sim.rng.chance(2) {
+            format!("100.66.0.{}", i % 250 + 1)
+        } else {
+            home_ip(i)
+        };
+        login(sim, &u, &ip, &device, agent, true).await?;
         sim.tick(7_000);
     }
     Ok(())
@@ -1160,8 +1151,12 @@ async fn tokens(sim: &mut Sim, day: usize) -> Result<()> {
             "runtime_code": v["runtime"], "deploy": [{"creation_code": v["creation"]}]});
         let r = sim.call("POST", "/v1/tokens/assess", BACKEND, body).await?;
         sim.facts.tokens_assessed += 1;
-        if r["flagged"] == true {
+        // Flagged: medium risk or above (the report's definition).
+        if r["level"].as_str().is_some_and(|l| l != "low") {
             sim.facts.tokens_flagged += 1;
+        }
+        if r["is_honeypot"] == true {
+            sim.facts.tokens_honeypots += 1;
         }
         sim.tick(600_000);
     }

