@@ -665,7 +665,6 @@ mod tests {
         shape.audit.checkpoint_log = Some(PathBuf::new());
         shape.console.rounds_dir = Some(PathBuf::new());
         shape.console.reports_dir = Some(PathBuf::new());
-    shape.console.reports_dir = Some(PathBuf::new());
         shape.login.geo_ranges = Some(PathBuf::new());
         let toml::Value::Table(root) = toml::Value::try_from(&shape).unwrap() else {
             unreachable!()
