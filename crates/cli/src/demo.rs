@@ -447,9 +447,7 @@ fn pipeline(a: RunArgs, out: &Output) -> Result<Outcome> {
                     config: Some(s.config.clone()),
                     round: Some(public.clone()),
                     previous_round: None,
-                    checkpoint_key: Some(custodia_events::CheckpointPublicKey::parse_hex(
-                        &s.checkpoint_public,
-                    )?),
+                    checkpoint_key: Some(s.checkpoint_public.clone()),
                 },
                 &quiet,
             )?;

@@ -427,7 +427,7 @@ async fn run_month(
         services,
         clock,
         http: Http { addr },
-        rng: Rng(seed ^ 0x6d6f_6e74_68),
+        rng: Rng(seed ^ 0x6d_6f6e_7468),
         facts: MonthFacts {
             month: month.to_string(),
             users,
@@ -559,10 +559,8 @@ async fn feeds(sim: &mut Sim, wave: u64) -> Result<()> {
     let hosts: String = (0..30)
         .map(|i| format!("okx-wallet-claim{wave}{i}.com\n"))
         .collect();
-    let path = format!(
-        "/v1/admin/guard/lists/domains?format=lines&source=demo-feed-hosts&list=block&category=phishing"
-    );
-    let r = sim.call_raw("POST", &path, ADMIN, &hosts).await?;
+    let path = "/v1/admin/guard/lists/domains?format=lines&source=demo-feed-hosts&list=block&category=phishing";
+    let r = sim.call_raw("POST", path, ADMIN, &hosts).await?;
     sim.facts.domains_listed += sum_added(&r);
     Ok(())
 }
@@ -989,7 +987,7 @@ async fn deposits(sim: &mut Sim, users: usize, day: usize) -> Result<()> {
 /// Derivatives: rookies and a few others choose a cooling-off; their orders that add risk are
 /// refused, reduce-only ones pass.
 async fn derivatives(sim: &mut Sim, users: usize, day: usize) -> Result<()> {
-    if day % 3 == 0 {
+    if day.is_multiple_of(3) {
         for k in 0..(users / 50).max(1) {
             let u = user((k * 10 + 7 + day) % users);
             // A user already cooling off may only lengthen it: a refusal is the service's answer,
