@@ -220,6 +220,7 @@ fn env_vars() -> Vec<EnvVar> {
     shape.audit.checkpoint_key_file = Some(PathBuf::new());
     shape.audit.checkpoint_log = Some(PathBuf::new());
     shape.console.rounds_dir = Some(PathBuf::new());
+    shape.console.reports_dir = Some(PathBuf::new());
     let Ok(toml::Value::Table(root)) = toml::Value::try_from(&shape) else {
         unreachable!("the configuration serialises to a table");
     };
@@ -663,6 +664,7 @@ mod tests {
         shape.audit.checkpoint_key_file = Some(PathBuf::new());
         shape.audit.checkpoint_log = Some(PathBuf::new());
         shape.console.rounds_dir = Some(PathBuf::new());
+        shape.console.reports_dir = Some(PathBuf::new());
         shape.login.geo_ranges = Some(PathBuf::new());
         let toml::Value::Table(root) = toml::Value::try_from(&shape).unwrap() else {
             unreachable!()

@@ -65,7 +65,18 @@ pub struct RunArgs {
     /// Working folder (replaced on every run).
     #[arg(long, default_value = "custodia-out/demo")]
     pub out: PathBuf,
+    /// The calendar month the demo exchange lives through (`YYYY-MM`, UTC); the round is
+    /// that month's and the security report is for it.
+    #[arg(long, default_value = DEFAULT_MONTH)]
+    pub month: String,
+    /// Users active in the simulated month (logins, keys, withdrawals, deposits, orders); 0
+    /// skips the month and the report. Default: a twenty-fifth of --users, 8 to 400.
+    #[arg(long)]
+    pub month_users: Option<usize>,
 }
+
+/// The demo's month: fixed, so the same seed gives the same report whenever it runs.
+pub const DEFAULT_MONTH: &str = "2026-11";
 
 pub fn run(args: DemoArgs, out: &Output) -> Result<Outcome> {
     match args.command {
@@ -148,7 +159,24 @@ struct PipelineReport {
     totals: Vec<custodia_sumtree::AssetTotals>,
     reserves: Vec<ReserveLine>,
     steps: Vec<Step>,
+    /// What the simulated month's clients were answered (absent with --month-users 0).
+    month: Option<crate::demo_month::MonthFacts>,
+    /// The security report written for the month.
+    report: Option<ReportLine>,
     out: String,
+}
+
+#[derive(Serialize)]
+struct ReportLine {
+    month: String,
+    files: Vec<String>,
+    sections_recorded: usize,
+    sections_empty: Vec<String>,
+    verify: &'static str,
+    checkpoint_key: String,
+    config: String,
+    public_round: String,
+    user_file: Option<String>,
 }
 
 /// Seed bytes for the demo round, derived from the demo seed so runs are reproducible.
@@ -161,11 +189,18 @@ fn demo_round_seed(seed: u64) -> [u8; 32] {
 
 fn pipeline(a: RunArgs, out: &Output) -> Result<Outcome> {
     let cfg = demo_config(a.users, a.assets, a.seed)?;
+    let month = custodia_report::Month::parse(&a.month)?;
     let data = a.out.join("data");
     let round_path = a.out.join("round");
-    if data.exists() {
-        fs::remove_dir_all(&data).with_context(|| format!("clearing {}", data.display()))?;
+    let service = a.out.join("service");
+    let public = a.out.join("public");
+    let report_dir = a.out.join("report");
+    for d in [&data, &service, &public, &report_dir] {
+        if d.exists() {
+            fs::remove_dir_all(d).with_context(|| format!("clearing {}", d.display()))?;
+        }
     }
+    let month_users = a.month_users.unwrap_or((a.users / 25).clamp(8, 400));
     let mut steps = Vec::new();
     let mut timed = |step: &'static str, t: Instant, detail: String| {
         out.note(format!(
@@ -179,9 +214,31 @@ fn pipeline(a: RunArgs, out: &Output) -> Result<Outcome> {
         });
     };
     out.note(format!(
-        "Custodia demo: {} users x {} assets (seed {})",
-        a.users, a.assets, a.seed
+        "Custodia demo: {} users x {} assets (seed {}), the month of {} with {} active users",
+        a.users,
+        a.assets,
+        a.seed,
+        month.long_name(),
+        month_users
     ));
+
+    // The month first: the exchange's services record it through their own code and store.
+    let simulated = if month_users > 0 {
+        let t = Instant::now();
+        fs::create_dir_all(&service).with_context(|| format!("creating {}", service.display()))?;
+        let s = crate::demo_month::simulate(&service, month, month_users, a.seed, out)?;
+        timed(
+            "simulate the month",
+            t,
+            format!(
+                "{} events in the log, signed checkpoint at the month's end",
+                s.facts.head_seq
+            ),
+        );
+        Some(s)
+    } else {
+        None
+    };
 
     let t = Instant::now();
     let summary = generate(&cfg, &data)?;
@@ -209,8 +266,14 @@ fn pipeline(a: RunArgs, out: &Output) -> Result<Outcome> {
 
     let t = Instant::now();
     let params = BuildParams {
-        round: format!("demo-{}", a.seed),
-        snapshot_time: round_dir::now_rfc3339(),
+        round: month.to_string(),
+        // The snapshot is taken at the month's last second (not the wall clock: the same seed
+        // gives the same round files, hence the same report).
+        snapshot_time: format!(
+            "{}Z",
+            &custodia_events::Timestamp::from_millis(month.end().as_millis() - 1000)
+                .to_iso8601_millis()[..19]
+        ),
         log_batch: a.log_batch.min(
             snapshot
                 .num_users()
@@ -338,8 +401,80 @@ fn pipeline(a: RunArgs, out: &Output) -> Result<Outcome> {
         ),
     );
 
-    let all_ok = tampered_rejected && round_ok && user_ok;
-    let report = PipelineReport {
+    // The month's security report from the store and the round's public folder, then checked
+    // the way anyone holding both would.
+    let mut user_file = None;
+    if let Some(p) = &sample {
+        let f = a.out.join("my-inclusion.json");
+        fs::write(&f, p.to_json()).with_context(|| format!("writing {}", f.display()))?;
+        user_file = Some(f.display().to_string());
+    }
+    let report = match &simulated {
+        Some(s) => {
+            let t = Instant::now();
+            custodia_round::check_publish_paths(&round_path, &public)?;
+            custodia_round::publish_public(
+                &round_dir::open(&round_path),
+                &round_dir::open(&public),
+                true,
+            )?;
+            let quiet = Output::new(out.json(), true);
+            let por = crate::report::por_input(Some(&public), None, &quiet)?;
+            let r = tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()?
+                .block_on(crate::report::build_report(
+                    Some(&s.config),
+                    "Custodia Demo Exchange",
+                    month,
+                    None,
+                    por,
+                ))?;
+            let files = crate::report::write_report(&r, &report_dir)?;
+            timed(
+                "write the security report",
+                t,
+                format!(
+                    "{} of {} sections with figures",
+                    r.sections.iter().filter(|x| x.recorded).count(),
+                    r.sections.len()
+                ),
+            );
+            let t = Instant::now();
+            let v = crate::report::verify_report(
+                &crate::report::VerifyArgs {
+                    report: report_dir.join("report.json"),
+                    config: Some(s.config.clone()),
+                    round: Some(public.clone()),
+                    previous_round: None,
+                    checkpoint_key: Some(s.checkpoint_public.clone()),
+                },
+                &quiet,
+            )?;
+            timed("report verify", t, v.status.to_owned());
+            Some(ReportLine {
+                month: month.to_string(),
+                files,
+                sections_recorded: r.sections.iter().filter(|x| x.recorded).count(),
+                sections_empty: r
+                    .sections
+                    .iter()
+                    .filter(|x| !x.recorded)
+                    .map(|x| x.id.clone())
+                    .collect(),
+                verify: v.status,
+                checkpoint_key: s.checkpoint_public.clone(),
+                config: s.config.display().to_string(),
+                public_round: public.display().to_string(),
+                user_file: user_file.clone(),
+            })
+        }
+        None => None,
+    };
+    let report_ok = report.as_ref().is_none_or(|r| r.verify == "identical");
+
+    let all_ok = tampered_rejected && round_ok && user_ok && report_ok;
+    let pipeline = PipelineReport {
         status: if all_ok { "ok" } else { "failed" },
         round_verified: round_ok,
         user_check_verified: user_ok,
@@ -362,10 +497,12 @@ fn pipeline(a: RunArgs, out: &Output) -> Result<Outcome> {
             })
             .collect(),
         steps,
+        month: simulated.map(|s| s.facts),
+        report,
         out: a.out.display().to_string(),
     };
-    out.emit(&report, || human_summary(&report));
-    Ok(if tampered_rejected {
+    out.emit(&pipeline, || human_summary(&pipeline));
+    Ok(if tampered_rejected && report_ok {
         Outcome::Ok
     } else {
         Outcome::Rejected
@@ -485,6 +622,35 @@ fn human_summary(r: &PipelineReport) -> String {
     }
     if r.reserves.iter().any(|res| res.ratio_percent.is_none()) {
         s.push_str("(-: nothing owed net in that asset, debt at least equity: no ratio)\n");
+    }
+    if let Some(m) = &r.report {
+        s.push_str(&format!(
+            "\nSecurity report for {} ({} sections with figures; `report verify`: {}):\n",
+            m.month, m.sections_recorded, m.verify
+        ));
+        for f in &m.files {
+            s.push_str(&format!("  {f}\n"));
+        }
+        let html = m
+            .files
+            .iter()
+            .find(|f| f.ends_with(".html"))
+            .cloned()
+            .unwrap_or_default();
+        s.push_str("\nNext, try:\n");
+        s.push_str(&format!(
+            "  xdg-open {html}    # the report in a browser (works offline)\n"
+        ));
+        if let Some(u) = &m.user_file {
+            s.push_str(&format!(
+                "  custodia verify user {u} --round {}/round    # one user's check of the round\n",
+                r.out
+            ));
+        }
+        s.push_str(&format!(
+            "  custodia serve --config {}    # the service and its console: http://127.0.0.1:8080/console (admin token in that file)\n",
+            m.config
+        ));
     }
     s.push_str(&format!("\nEverything is in {}", r.out));
     s

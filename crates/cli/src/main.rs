@@ -3,6 +3,7 @@
 mod audit;
 mod bench;
 mod demo;
+mod demo_month;
 mod fleet;
 mod fund;
 mod guard;

@@ -287,6 +287,22 @@ fn console_panels(
         }
     });
 
+    let reports = config.console.reports_dir.clone();
+    s.console.add("report", "Monthly security report", move || {
+        let dir = reports.clone();
+        async move {
+            let Some(dir) = dir else {
+                return Ok(Panel::new("report", "").note(
+                    "No reports folder configured (console.reports_dir): set it to the folder \
+                     `custodia report --out` writes to.",
+                ));
+            };
+            tokio::task::spawn_blocking(move || report_panel(&dir))
+                .await
+                .map_err(|e| e.to_string())?
+        }
+    });
+
     let dir = config.console.rounds_dir.clone();
     s.console.add("por", "Proof-of-reserves rounds", move || {
         let dir = dir.clone();
@@ -302,6 +318,136 @@ fn console_panels(
                 .map_err(|e| e.to_string())?
         }
     });
+}
+
+/// The newest monthly report under `dir` (its own `report.json`, or those of its subfolders):
+/// its chain position, checkpoint, proof verdict and one row per section with its headline
+/// figures. Read from the published JSON on each refresh (a few hundred kilobytes at most).
+fn report_panel(dir: &Path) -> Result<Panel, String> {
+    let mut candidates = vec![dir.join("report.json")];
+    if let Ok(entries) = std::fs::read_dir(dir) {
+        candidates.extend(
+            entries
+                .filter_map(Result::ok)
+                .map(|e| e.path().join("report.json")),
+        );
+    }
+    let mut newest: Option<(String, PathBuf, Value)> = None;
+    for path in candidates.into_iter().filter(|p| p.is_file()) {
+        let Some(v) = std::fs::read(&path)
+            .ok()
+            .and_then(|b| serde_json::from_slice::<Value>(&b).ok())
+        else {
+            continue;
+        };
+        if v["format"].as_str() != Some(custodia_report::REPORT_FORMAT) {
+            continue;
+        }
+        let month = v["month"].as_str().unwrap_or("").to_owned();
+        if newest.as_ref().is_none_or(|(m, _, _)| month > *m) {
+            newest = Some((month, path, v));
+        }
+    }
+    let Some((month, path, r)) = newest else {
+        return Ok(Panel::new("report", "").note(format!(
+            "No report in {} yet: write one with `custodia report --month YYYY-MM --out {}`.",
+            dir.display(),
+            dir.display()
+        )));
+    };
+    let sections = r["sections"].as_array().cloned().unwrap_or_default();
+    let recorded = sections.iter().filter(|s| s["recorded"] == true).count();
+    let mut rows = Vec::new();
+    for s in &sections {
+        let figures: Vec<String> = s["figures"]
+            .as_array()
+            .map(|fs| {
+                fs.iter()
+                    .filter_map(|f| {
+                        Some(format!(
+                            "{}: {}",
+                            f["label"].as_str()?,
+                            figure_text(&f["value"])?
+                        ))
+                    })
+                    .take(3)
+                    .collect()
+            })
+            .unwrap_or_default();
+        rows.push(vec![
+            s["title"].as_str().unwrap_or("?").to_owned(),
+            if s["recorded"] == true {
+                "yes".to_owned()
+            } else {
+                "nothing recorded".to_owned()
+            },
+            figures.join("; "),
+        ]);
+    }
+    let checkpoint = match r["chain"]["checkpoint"]["seq"].as_u64() {
+        Some(seq) => format!(
+            "seq {seq}, key {}",
+            r["chain"]["checkpoint"]["public_key"]
+                .as_str()
+                .map_or("?", |k| &k[..k.len().min(16)])
+        ),
+        None => "none".to_owned(),
+    };
+    let proof = r["por"]["proof"]["status"]
+        .as_str()
+        .unwrap_or("no round cited");
+    let mut p = Panel::new("report", "")
+        .fact("month", &month)
+        .fact("exchange", r["exchange"].as_str().unwrap_or("?"))
+        .fact(
+            "event log read through seq",
+            r["chain"]["through_seq"].as_u64().unwrap_or(0),
+        )
+        .fact("signed checkpoint", checkpoint)
+        .fact("proof of reserves", proof)
+        .fact(
+            "sections with figures",
+            format!("{recorded} of {}", sections.len()),
+        )
+        .fact("file", path.display())
+        .table(&["section", "recorded", "headline figures"], rows);
+    if r["por"].is_object() && proof != "verified" {
+        p = p.status(
+            PanelStatus::Warn,
+            format!("The round the {month} report cites did not verify."),
+        );
+    } else {
+        p = p.note(format!(
+            "Check it against the store: custodia report verify --report {}",
+            path.display()
+        ));
+    }
+    Ok(p)
+}
+
+/// A figure's value in words for the console (series are left to the report's charts).
+fn figure_text(v: &Value) -> Option<String> {
+    match v["type"].as_str()? {
+        "count" => Some(v["n"].as_u64()?.to_string()),
+        "basis_points" => {
+            let bp = v["bp"].as_i64()?;
+            Some(format!("{}.{:02} %", bp / 100, (bp % 100).abs()))
+        }
+        "amount" => {
+            let units: u128 = match &v["units"] {
+                Value::Number(n) => n.as_u64()?.into(),
+                Value::String(s) => s.parse().ok()?,
+                _ => return None,
+            };
+            let decimals = u8::try_from(v["decimals"].as_u64()?).ok()?;
+            Some(format!(
+                "{} {}",
+                custodia_primitives::Total::from_units(units).to_decimal(decimals),
+                v["asset"].as_str()?
+            ))
+        }
+        _ => None,
+    }
 }
 
 /// One row per round folder under `dir` (newest names first), from its public files.
@@ -552,5 +698,55 @@ mod tests {
             ["aggregated", "every asset ≥ 100%"]
         );
         assert!(rounds_panel(&dir.path().join("absent")).is_err());
+    }
+
+    #[test]
+    fn the_newest_report_is_shown_with_its_sections() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = report_panel(dir.path()).unwrap();
+        assert!(p.note.as_deref().unwrap().contains("No report"), "{p:?}");
+        let report = |month: &str, proof: &str| {
+            format!(
+                r#"{{"format":"{}","month":"{month}","exchange":"Demo","chain":{{"through_seq":42,"checkpoint":{{"seq":40,"public_key":"d75a980182b10ab7d54bfed3c964073a"}}}},"por":{{"proof":{{"status":"{proof}"}}}},"sections":[{{"title":"Rookie protection","recorded":true,"figures":[{{"label":"Users in cooling-off","value":{{"type":"count","n":7}}}},{{"label":"Recovered","value":{{"type":"amount","asset":"USDT","units":2500000,"decimals":6}}}}]}},{{"title":"Fraudulent-token detection","recorded":false,"figures":[]}}]}}"#,
+                custodia_report::REPORT_FORMAT
+            )
+        };
+        for (m, proof) in [("2026-10", "verified"), ("2026-11", "verified")] {
+            std::fs::create_dir_all(dir.path().join(m)).unwrap();
+            std::fs::write(dir.path().join(m).join("report.json"), report(m, proof)).unwrap();
+        }
+        // Not a report: ignored, not shown.
+        std::fs::create_dir_all(dir.path().join("2027-01")).unwrap();
+        std::fs::write(
+            dir.path().join("2027-01/report.json"),
+            r#"{"month":"2027-01"}"#,
+        )
+        .unwrap();
+        let p = report_panel(dir.path()).unwrap();
+        assert_eq!(p.status, PanelStatus::Ok, "{p:?}");
+        assert_eq!(p.facts[0].value, "2026-11");
+        assert!(
+            p.facts
+                .iter()
+                .any(|f| f.value == "seq 40, key d75a980182b10ab7")
+        );
+        let rows = &p.table.as_ref().unwrap().rows;
+        assert_eq!(
+            rows[0],
+            [
+                "Rookie protection",
+                "yes",
+                "Users in cooling-off: 7; Recovered: 2.5 USDT"
+            ]
+        );
+        assert_eq!(rows[1][1], "nothing recorded");
+        // The twin: a report whose round did not verify warns.
+        std::fs::write(
+            dir.path().join("2026-11/report.json"),
+            report("2026-11", "failed"),
+        )
+        .unwrap();
+        let p = report_panel(dir.path()).unwrap();
+        assert_eq!(p.status, PanelStatus::Warn, "{p:?}");
     }
 }

@@ -8,6 +8,7 @@ use std::process::Command;
 
 use anyhow::{Context, Result, bail};
 use clap::{Args, Subcommand};
+use custodia_events::{Checkpoint, CheckpointPublicKey, Digest, EventReader as _, Timestamp};
 use custodia_report::{Month, Pin, PorInput, ProofStatus, Report, SectionSpec};
 use serde::Serialize;
 
@@ -71,6 +72,18 @@ pub struct VerifyArgs {
     /// The previous round's public folder, when the report shows the change.
     #[arg(long, value_name = "DIR")]
     pub previous_round: Option<PathBuf>,
+    /// The exchange's checkpoint public key (64 hex digits, from `custodia audit keygen`): the
+    /// checkpoint the report cites must be signed by it. Without it, the public half of the
+    /// configured `audit.checkpoint_key_file` is used, else only the key the report names.
+    /// (Kept as checked text: the parsed key is large for a command-line argument.)
+    #[arg(long = "checkpoint-key", value_name = "PUBKEY_HEX", value_parser = check_public_key)]
+    pub checkpoint_key: Option<String>,
+}
+
+fn check_public_key(s: &str) -> Result<String, String> {
+    CheckpointPublicKey::parse_hex(s.trim())
+        .map(|_| s.trim().to_owned())
+        .map_err(|e| e.to_string())
 }
 
 /// The report's sections in the seed report's order. Services that share a tally split its
@@ -193,7 +206,7 @@ fn exchange_from_round(dir: Option<&Path>) -> Option<String> {
     v.get("exchange")?.as_str().map(str::to_owned)
 }
 
-fn por_input(
+pub(crate) fn por_input(
     round: Option<&PathBuf>,
     previous: Option<&PathBuf>,
     out: &Output,
@@ -213,7 +226,7 @@ fn por_input(
     Ok(Some(input.load()?))
 }
 
-async fn build_report(
+pub(crate) async fn build_report(
     cfg_path: Option<&PathBuf>,
     exchange: &str,
     month: Month,
@@ -251,18 +264,7 @@ fn make(a: MakeArgs, out: &Output) -> Result<Outcome> {
     let report =
         runtime()?.block_on(build_report(a.config.as_ref(), &exchange, month, None, por))?;
 
-    std::fs::create_dir_all(&a.out)
-        .with_context(|| format!("cannot create {}", a.out.display()))?;
-    let mut files = Vec::new();
-    for (name, text) in [
-        ("report.json", report.to_json()),
-        ("report.md", custodia_report::render_markdown(&report)),
-        ("report.html", custodia_report::render_html(&report)),
-    ] {
-        let p = a.out.join(name);
-        write_atomic(&p, text.as_bytes())?;
-        files.push(p.display().to_string());
-    }
+    let mut files = write_report(&report, &a.out)?;
     if a.pdf {
         let pdf = a.out.join("report.pdf");
         print_pdf(&a.out.join("report.html"), &pdf)?;
@@ -314,6 +316,22 @@ fn make(a: MakeArgs, out: &Output) -> Result<Outcome> {
     Ok(Outcome::Ok)
 }
 
+/// Writes report.json, report.md and report.html to `dir`; returns their paths.
+pub(crate) fn write_report(report: &Report, dir: &Path) -> Result<Vec<String>> {
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let mut files = Vec::new();
+    for (name, text) in [
+        ("report.json", report.to_json()),
+        ("report.md", custodia_report::render_markdown(report)),
+        ("report.html", custodia_report::render_html(report)),
+    ] {
+        let p = dir.join(name);
+        write_atomic(&p, text.as_bytes())?;
+        files.push(p.display().to_string());
+    }
+    Ok(files)
+}
+
 fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     let tmp = path.with_extension("tmp");
     std::fs::write(&tmp, bytes).with_context(|| format!("cannot write {}", tmp.display()))?;
@@ -359,21 +377,164 @@ fn print_pdf(html: &Path, pdf: &Path) -> Result<()> {
 const MAX_REPORT: u64 = 64 << 20;
 
 #[derive(Serialize)]
-struct Verified {
-    status: &'static str,
-    month: String,
-    through_seq: u64,
-    first_difference: Option<Difference>,
+pub(crate) struct Verified {
+    pub status: &'static str,
+    pub month: String,
+    pub through_seq: u64,
+    /// The cited checkpoint: whose key checked its signature, or why it was refused.
+    pub checkpoint: CheckpointCheck,
+    pub first_difference: Option<Difference>,
 }
 
 #[derive(Serialize)]
-struct Difference {
+pub(crate) struct Difference {
     line: usize,
     report: String,
     recomputed: String,
 }
 
+/// What `report verify` found about the checkpoint the report cites.
+#[derive(Serialize)]
+#[serde(tag = "status", rename_all = "snake_case")]
+pub(crate) enum CheckpointCheck {
+    /// Signed by `key` (`pinned`: the key came from the operator, not from the report) and the
+    /// event at its seq has the hash it signs.
+    Verified { seq: u64, key: String, pinned: bool },
+    /// The report cites none.
+    None,
+    /// Refused, with the reason.
+    Rejected { reason: String },
+}
+
+impl Verified {
+    pub(crate) fn ok(&self) -> bool {
+        self.first_difference.is_none()
+            && !matches!(self.checkpoint, CheckpointCheck::Rejected { .. })
+    }
+}
+
 fn verify(a: VerifyArgs, out: &Output) -> Result<Outcome> {
+    let r = verify_report(&a, out)?;
+    out.emit(&r, || {
+        let mut s = match &r.checkpoint {
+            CheckpointCheck::Verified { seq, key, pinned } => format!(
+                "Checkpoint at seq {seq}: signature valid ({} {key}); the log's event {seq} has the hash it signs.\n",
+                if *pinned { "the trusted key" } else { "the key the report names, not pinned: give --checkpoint-key to pin it," }
+            ),
+            CheckpointCheck::None => "The report cites no signed checkpoint.\n".to_owned(),
+            CheckpointCheck::Rejected { reason } => format!("REJECTED: {reason}\n"),
+        };
+        s.push_str(&match &r.first_difference {
+            None => format!(
+                "IDENTICAL: the report for {} recomputes byte for byte from the store (events up to seq {}).",
+                r.month, r.through_seq
+            ),
+            Some(d) => format!(
+                "DIFFERS: the report for {} does not match what the store and files give.\nFirst difference at line {}:\n  report:     {}\n  recomputed: {}",
+                r.month, d.line, d.report, d.recomputed
+            ),
+        });
+        s
+    });
+    Ok(if r.ok() {
+        Outcome::Ok
+    } else {
+        Outcome::Rejected
+    })
+}
+
+/// The checkpoint the report cites, rebuilt from its JSON fields (hostile input: every field
+/// is checked, nothing panics).
+fn cited_checkpoint(v: &serde_json::Value) -> Result<Option<Checkpoint>, String> {
+    let Some(c) = v.pointer("/chain/checkpoint").filter(|c| !c.is_null()) else {
+        return Ok(None);
+    };
+    let text = |f: &str| {
+        c.get(f)
+            .and_then(|x| x.as_str())
+            .ok_or_else(|| format!("the cited checkpoint has no `{f}`"))
+    };
+    let seq = c
+        .get("seq")
+        .and_then(serde_json::Value::as_u64)
+        .ok_or("the cited checkpoint has no `seq`")?;
+    let head = hex::decode(text("head_hash")?)
+        .ok()
+        .and_then(|b| Digest::from_slice(&b))
+        .ok_or("the cited checkpoint's head_hash is not 64 hex digits")?;
+    let time = Timestamp::parse_iso8601_millis(text("time")?)
+        .map_err(|e| format!("the cited checkpoint's time: {e}"))?;
+    let key = CheckpointPublicKey::parse_hex(text("public_key")?)
+        .map_err(|e| format!("the cited checkpoint's public_key: {e}"))?;
+    let signature: [u8; 64] = hex::decode(text("signature")?)
+        .ok()
+        .and_then(|b| b.try_into().ok())
+        .ok_or("the cited checkpoint's signature is not 128 hex digits")?;
+    Ok(Some(Checkpoint {
+        seq,
+        head,
+        time,
+        key,
+        signature,
+    }))
+}
+
+/// Checks the cited checkpoint's signature with the trusted key, then that the store's event at
+/// its seq has the hash it signs (the log was not rewritten under the signature).
+async fn check_checkpoint(
+    cited: Result<Option<Checkpoint>, String>,
+    trusted: Option<CheckpointPublicKey>,
+    cfg_path: Option<&PathBuf>,
+) -> Result<CheckpointCheck> {
+    let c = match cited {
+        Err(reason) => return Ok(CheckpointCheck::Rejected { reason }),
+        Ok(None) if trusted.is_some() => {
+            return Ok(CheckpointCheck::Rejected {
+                reason: "a checkpoint key was given but the report cites no signed checkpoint"
+                    .into(),
+            });
+        }
+        Ok(None) => return Ok(CheckpointCheck::None),
+        Ok(Some(c)) => c,
+    };
+    let pinned = trusted.is_some();
+    let key = trusted.unwrap_or(c.key);
+    if let Err(e) = c.verify(&key) {
+        return Ok(CheckpointCheck::Rejected {
+            reason: format!("the checkpoint the report cites does not verify: {e}"),
+        });
+    }
+    let cfg = crate::service::load(cfg_path)?;
+    let store = crate::service::open_existing(&cfg, custodia_store::Access::ReadOnly).await?;
+    let at = store.events_after(c.seq.saturating_sub(1), 1).await;
+    store.close().await;
+    let hash = at?
+        .into_iter()
+        .next()
+        .filter(|e| e.seq == c.seq)
+        .map(|e| e.hash);
+    Ok(match hash {
+        Some(h) if h == c.head => CheckpointCheck::Verified {
+            seq: c.seq,
+            key: key.to_hex(),
+            pinned,
+        },
+        Some(h) => CheckpointCheck::Rejected {
+            reason: format!(
+                "the log's event {} has hash {}, the checkpoint signs {}",
+                c.seq,
+                h.to_hex(),
+                c.head.to_hex()
+            ),
+        },
+        None => CheckpointCheck::Rejected {
+            reason: format!("the log has no event {} (pruned or never written)", c.seq),
+        },
+    })
+}
+
+/// `report verify` without printing: the checkpoint check and the byte-for-byte recomputation.
+pub(crate) fn verify_report(a: &VerifyArgs, out: &Output) -> Result<Verified> {
     let bytes = custodia_verifier::bundle::disk::read_limited(&a.report, MAX_REPORT)
         .map_err(|e| anyhow::anyhow!(e.0))?;
     let text =
@@ -412,7 +573,23 @@ fn verify(a: VerifyArgs, out: &Output) -> Result<Outcome> {
         through_seq,
         checkpoint_seq,
     };
-    let again = runtime()?.block_on(build_report(
+    let trusted = match &a.checkpoint_key {
+        Some(k) => Some(CheckpointPublicKey::parse_hex(k)?),
+        None => {
+            let cfg = crate::service::load(a.config.as_ref())?;
+            match &cfg.audit.checkpoint_key_file {
+                Some(p) => Some(crate::audit::read_key_file(p)?.public()),
+                None => None,
+            }
+        }
+    };
+    let rt = runtime()?;
+    let checkpoint = rt.block_on(check_checkpoint(
+        cited_checkpoint(&v),
+        trusted,
+        a.config.as_ref(),
+    ))?;
+    let again = rt.block_on(build_report(
         a.config.as_ref(),
         &exchange,
         month,
@@ -421,34 +598,21 @@ fn verify(a: VerifyArgs, out: &Output) -> Result<Outcome> {
     ))?;
     let recomputed = again.to_json();
     let diff = (recomputed != text).then(|| first_difference(&text, &recomputed));
-    let r = Verified {
-        status: if diff.is_none() {
-            "identical"
-        } else {
-            "differs"
-        },
+    let mut r = Verified {
+        status: "identical",
         month: month.to_string(),
         through_seq,
+        checkpoint,
         first_difference: diff,
     };
-    out.emit(&r, || match &r.first_difference {
-        None => format!(
-            "IDENTICAL: the report for {} recomputes byte for byte from the store (events up to seq {through_seq}).",
-            month.long_name()
-        ),
-        Some(d) => format!(
-            "DIFFERS: the report for {} does not match what the store and files give.\nFirst difference at line {}:\n  report:     {}\n  recomputed: {}",
-            month.long_name(),
-            d.line,
-            d.report,
-            d.recomputed
-        ),
-    });
-    Ok(if r.first_difference.is_none() {
-        Outcome::Ok
+    r.status = if matches!(r.checkpoint, CheckpointCheck::Rejected { .. }) {
+        "rejected"
+    } else if r.first_difference.is_some() {
+        "differs"
     } else {
-        Outcome::Rejected
-    })
+        "identical"
+    };
+    Ok(r)
 }
 
 fn first_difference(a: &str, b: &str) -> Difference {

@@ -53,6 +53,10 @@ pub struct ConsoleConfig {
     /// The folder holding the proof-of-reserves round folders (`por build --out` targets); the
     /// console lists them with their proof and reserve status. Unset: no rounds listed.
     pub rounds_dir: Option<std::path::PathBuf>,
+    /// The folder the monthly security reports are written to (`custodia report --out`, or a
+    /// folder of such folders, one per month); the console shows the newest month's. Unset:
+    /// no report shown.
+    pub reports_dir: Option<std::path::PathBuf>,
 }
 
 /// How a panel's subject is doing.

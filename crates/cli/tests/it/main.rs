@@ -4,6 +4,7 @@
 mod audit;
 mod bench_guard;
 mod cli;
+mod demo;
 mod durability;
 mod fleet;
 mod guard;
