@@ -35,6 +35,11 @@ pub struct LoginAssessed {
     pub ip: String,
     /// Its country, when known.
     pub country: Option<String>,
+    /// Set on the second event of one attempt: a wrong password whose own failure tipped a lock
+    /// is logged once with the decision before the lock and once more with the lock. This names
+    /// the decision it replaces, so the attempt is counted once, under its final decision.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revises: Option<String>,
 }
 impl EventPayload for LoginAssessed {
     const KIND: &'static str = kinds::LOGIN_ASSESSED;
@@ -115,7 +120,13 @@ const TALLY_KINDS: &[&str] = &[
 
 impl LoginTally {
     fn login(&mut self, p: &LoginAssessed, n: u64) {
-        self.assessed += n;
+        match p.revises.as_deref() {
+            // The same attempt, decided again: move it from its first decision, count it once.
+            Some("step_up") => self.stepped_up = self.stepped_up.saturating_sub(n),
+            Some("block") => self.blocked = self.blocked.saturating_sub(n),
+            Some(_) => {}
+            None => self.assessed += n,
+        }
         match p.decision.as_str() {
             "step_up" => self.stepped_up += n,
             "block" => self.blocked += n,
@@ -235,6 +246,14 @@ mod tests {
     }
 
     fn login(user: &str, decision: &str) -> NewEvent {
+        assessed(user, decision, None)
+    }
+
+    fn revision(user: &str, from: &str, to: &str) -> NewEvent {
+        assessed(user, to, Some(from))
+    }
+
+    fn assessed(user: &str, decision: &str, revises: Option<&str>) -> NewEvent {
         NewEvent::typed(
             Timestamp::from_millis(1),
             "service:login",
@@ -247,8 +266,29 @@ mod tests {
                 reasons: vec![],
                 ip: "192.0.2.1".into(),
                 country: None,
+                revises: revises.map(Into::into),
             },
         )
+    }
+
+    #[test]
+    fn an_attempt_decided_again_counts_once_under_its_final_decision() {
+        let mut t = LoginTally::default();
+        t.record(&event(1, login("a", "allow")));
+        t.record(&event(2, revision("a", "allow", "block")));
+        t.record(&event(3, login("b", "step_up")));
+        t.record(&event(4, revision("b", "step_up", "block")));
+        assert_eq!((t.assessed, t.stepped_up, t.blocked), (2, 0, 2));
+        // The twin: two separate attempts are two, each under its own decision.
+        let mut t = LoginTally::default();
+        t.record(&event(1, login("a", "allow")));
+        t.record(&event(2, login("a", "block")));
+        assert_eq!((t.assessed, t.stepped_up, t.blocked), (2, 0, 1));
+        // Events written before the field existed decode as first decisions.
+        let old = serde_json::json!({"user": "a", "outcome": "failure", "decision": "block",
+            "score": 90, "reasons": [], "ip": "192.0.2.1", "country": null});
+        let p: LoginAssessed = serde_json::from_value(old).unwrap();
+        assert_eq!(p.revises, None);
     }
 
     #[test]

@@ -198,7 +198,7 @@ impl<R: LoginRepo, G: GeoLookup> LoginService<R, G> {
         } = &g;
         let (geo, ip, subnet, obs, parts) = (*geo, ip.clone(), subnet.as_str(), obs, parts);
         let brute = &self.settings.brute;
-        let event_for = |a: &Assessment| {
+        let event_for = |a: &Assessment, revises: Option<Decision>| {
             NewEvent::typed(
                 input.at,
                 actor(),
@@ -211,6 +211,7 @@ impl<R: LoginRepo, G: GeoLookup> LoginService<R, G> {
                     reasons: a.reasons.iter().map(|r| r.code.to_owned()).collect(),
                     ip: ip.clone(),
                     country: geo.country.map(|c| c.as_str().to_owned()),
+                    revises: revises.map(|d| d.as_str().to_owned()),
                 },
             )
         };
@@ -228,7 +229,7 @@ impl<R: LoginRepo, G: GeoLookup> LoginService<R, G> {
                 let provisional = failed(&self.settings.rules, &facts);
                 let after = self
                     .repo
-                    .record_failure(&failure, brute, event_for(&provisional))
+                    .record_failure(&failure, brute, event_for(&provisional, None))
                     .await?;
                 // The counters as of the commit: failures recorded meanwhile by concurrent
                 // requests (here or on other instances) count too.
@@ -240,7 +241,7 @@ impl<R: LoginRepo, G: GeoLookup> LoginService<R, G> {
                     // The failure itself tipped a lock: say so in the log as well.
                     audit.record_repeatable(
                         format!("login:{}:{}", input.user, a.decision),
-                        event_for(&a),
+                        event_for(&a, Some(provisional.decision)),
                     );
                 }
                 Ok(a)
@@ -263,7 +264,7 @@ impl<R: LoginRepo, G: GeoLookup> LoginService<R, G> {
                         half_life_ms: self.settings.half_life_ms,
                         new_device,
                     };
-                    let mut events = vec![event_for(&a)];
+                    let mut events = vec![event_for(&a, None)];
                     if new_device {
                         events.push(NewEvent::typed(
                             input.at,
@@ -281,7 +282,7 @@ impl<R: LoginRepo, G: GeoLookup> LoginService<R, G> {
                         .unwrap_or_else(|e| e.into_inner())
                         .push((obs.clone(), input.at));
                 } else {
-                    self.repo.record_refusal(event_for(&a)).await?;
+                    self.repo.record_refusal(event_for(&a, None)).await?;
                 }
                 Ok(a)
             }
