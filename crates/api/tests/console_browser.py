@@ -106,7 +106,7 @@ def main():
         fund = js("return document.getElementById('panel-fund').innerText")
         check("swap:BTC-USDT:USDT" in fund, f"the fund panel lists the configured pools: {fund[:200]!r}")
         por = js("return document.getElementById('panel-por').innerText")
-        check("demo-1" in por, f"the demo round is listed: {por[:200]!r}")
+        check("2026-11\t2026-11-30T23:59:59Z" in por, f"the demo round is listed: {por[:200]!r}")
         check(js("return document.getElementById('token').value") == "", "the token field is cleared")
         who = js("return document.getElementById('who-name').textContent")
         check("(" in who, f"the operator is named: {who!r}")
