@@ -770,13 +770,7 @@ impl JobQueue for Store {
         .execute(self.pool())
         .await?
         .rows_affected();
-        if n == 1 {
-            return Ok(true);
-        }
-        match JobReader::job(self, job).await? {
-            None => Err(StoreError::JobNotFound { job: job.get() }),
-            Some(_) => Ok(false),
-        }
+        self.moved(job, n).await
     }
 
     async fn revive(
@@ -799,6 +793,15 @@ impl JobQueue for Store {
         .execute(self.pool())
         .await?
         .rows_affected();
+        self.moved(job, n).await
+    }
+}
+
+impl Store {
+    /// The answer of a compare-and-set state change that touched `n` rows of `job`: `true` when
+    /// it moved the job, `false` when the job was not in the state it expected, and
+    /// [`StoreError::JobNotFound`] when there is no such job.
+    async fn moved(&self, job: JobId, n: u64) -> R<bool> {
         if n == 1 {
             return Ok(true);
         }
