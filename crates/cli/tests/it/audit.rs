@@ -7,6 +7,7 @@ use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
+use crate::cli::custodia_on as custodia;
 use custodia_events::{Actor, EventKind, Payload, Subject};
 use custodia_events::{
     CheckpointKey, CheckpointOutcome, Clock as _, EventAppender as _, EventReader as _,
@@ -17,14 +18,6 @@ use serde_json::Value;
 
 const KEK_HEX: &str = "8f3c1a9e5b7d2f4061a8c3e5b7d9f1a2c4e6a8b0d2f4a6c8e0b2d4f6a8c0e2f4";
 const ADMIN: &str = "adm_9c1d2e3f4a5b6c7d8e9f0a1b2c3d4e5f6a7b8c9d";
-
-fn custodia(url: &str, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_custodia"))
-        .args(args)
-        .env("CUSTODIA_STORE_URL", url)
-        .output()
-        .expect("runs custodia")
-}
 
 fn json(o: &Output) -> Value {
     serde_json::from_slice(&o.stdout).unwrap_or_else(|_| panic!("not JSON: {o:?}"))

@@ -11,6 +11,15 @@ pub fn custodia(args: &[&str]) -> Output {
         .expect("runs custodia")
 }
 
+/// `custodia` with `CUSTODIA_STORE_URL` set to `url`.
+pub fn custodia_on(url: &str, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_custodia"))
+        .args(args)
+        .env("CUSTODIA_STORE_URL", url)
+        .output()
+        .expect("runs custodia")
+}
+
 pub fn code(o: &Output) -> i32 {
     o.status.code().expect("exit code")
 }

@@ -2,25 +2,8 @@
 //! store (exit 1 on an alert, 0 when clean), the signing key made once (never overwritten),
 //! and a snapshot verified with its signature (exit 1 when tampered or signed by another key).
 
-use std::process::{Command, Output};
-
+use crate::cli::{custodia_on as custodia, text};
 use custodia_guard::{CompactSnapshot, Snapshot, SnapshotData, SnapshotSigningKey, default_brands};
-
-fn custodia(url: &str, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_custodia"))
-        .args(args)
-        .env("CUSTODIA_STORE_URL", url)
-        .output()
-        .expect("runs custodia")
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
 
 #[test]
 fn check_and_screen_offline_against_the_store() {

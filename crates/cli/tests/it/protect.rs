@@ -1,23 +1,7 @@
 //! `custodia protect` end to end: a cooling-off started from the command line binds, cannot be
 //! ended (there is no verb) nor shortened (refused, exit 2), and can be extended.
 
-use std::process::{Command, Output};
-
-fn custodia(url: &str, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_custodia"))
-        .args(args)
-        .env("CUSTODIA_STORE_URL", url)
-        .output()
-        .expect("runs custodia")
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
+use crate::cli::{custodia_on as custodia, text};
 
 #[test]
 fn a_cooling_off_from_the_command_line_is_extend_only() {

@@ -3,19 +3,11 @@
 //! its twins: a tampered figure, a round left out).
 
 use std::path::Path;
-use std::process::{Command, Output};
 
 use custodia_events::{Clock as _, SystemClock};
 
+use crate::cli::custodia_on as custodia;
 use crate::cli::{code, proven_round, text};
-
-fn custodia(url: &str, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_custodia"))
-        .args(args)
-        .env("CUSTODIA_STORE_URL", url)
-        .output()
-        .expect("runs custodia")
-}
 
 fn this_month() -> String {
     SystemClock.now().to_iso8601_millis()[..7].to_owned()

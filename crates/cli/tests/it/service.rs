@@ -1,19 +1,10 @@
 //! `custodia audit verify` and `custodia keys purge` end to end: exit codes 0 intact / 1 broken
 //! chain / 2 usage or unreadable store.
 
-use std::process::{Command, Output};
-
+use crate::cli::custodia_on as custodia;
 use custodia_events::EventAppender;
 use custodia_events::{Actor, EventKind, NewEvent, Payload, Subject, Timestamp};
 use custodia_store::Store;
-
-fn custodia(url: &str, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_custodia"))
-        .args(args)
-        .env("CUSTODIA_STORE_URL", url)
-        .output()
-        .expect("runs custodia")
-}
 
 fn rt() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_multi_thread()
