@@ -421,17 +421,22 @@ async fn stuffing_split_over_two_instances_is_counted_exactly() {
     }
 }
 
+/// An account `broken` whose stored profile is not JSON.
+async fn insert_broken_profile(store: &custodia_store::Store) {
+    store
+        .execute_raw_for_tests(
+            "INSERT INTO login_accounts (user_id, profile, failures, last_failure_ms, \
+             locked_until_ms, allowlist_only) VALUES ('broken', 'not json', 0, 0, 0, 0)",
+        )
+        .await
+        .unwrap();
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_broken_record_fails_alone_in_its_batch() {
     use custodia_login::LearnedLogin;
     for t in stores("login_batch_isolation").await {
-        t.store
-            .execute_raw_for_tests(
-                "INSERT INTO login_accounts (user_id, profile, failures, last_failure_ms, \
-                 locked_until_ms, allowlist_only) VALUES ('broken', 'not json', 0, 0, 0, 0)",
-            )
-            .await
-            .unwrap();
+        insert_broken_profile(&t.store).await;
         let obs = custodia_login::Observation::new();
         let tasks: Vec<_> = (0..21)
             .map(|i| {
@@ -483,13 +488,7 @@ async fn a_broken_record_fails_alone_in_its_batch() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn concurrent_reads_each_get_their_own_state() {
     for t in stores("login_group_read").await {
-        t.store
-            .execute_raw_for_tests(
-                "INSERT INTO login_accounts (user_id, profile, failures, last_failure_ms, \
-                 locked_until_ms, allowlist_only) VALUES ('broken', 'not json', 0, 0, 0, 0)",
-            )
-            .await
-            .unwrap();
+        insert_broken_profile(&t.store).await;
         let clock = ManualClock::new(Timestamp::from_millis(T0));
         let svc = service(t.store.clone(), &clock);
         // user i (i < 6) failed i times, each time from 192.0.2.(10 + i) — one account per IP.
