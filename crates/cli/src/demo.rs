@@ -305,7 +305,7 @@ fn pipeline(a: RunArgs, out: &Output) -> Result<Outcome> {
     );
 
     let t = Instant::now();
-    let (verified, sample) = verify_all_inclusion(&round_path, &manifest.root, out)?;
+    let (verified, sample) = verify_all_inclusion(&round_path, &manifest, out)?;
     timed(
         "verify every inclusion proof",
         t,
@@ -538,10 +538,11 @@ fn demo_reserves(
 
 fn verify_all_inclusion(
     round: &Path,
-    root: &custodia_hash::Digest,
+    manifest: &custodia_sumtree::RoundManifest,
     out: &Output,
 ) -> Result<(usize, Option<InclusionProof>)> {
     use p3_maybe_rayon::prelude::*;
+    let (root, list) = (&manifest.root, manifest.asset_list());
     let blobs = round_dir::open(round);
     let files = blobs.list(INCLUSION_DIR)?;
     let bar = out.bar(files.len() as u64, "inclusion files");
@@ -554,7 +555,7 @@ fn verify_all_inclusion(
             let mut n = 0;
             let mut sample = None;
             for line in text.lines() {
-                let p = InclusionProof::from_json(line.as_bytes())?;
+                let p = InclusionProof::from_json(line.as_bytes())?.bind_assets(&list)?;
                 p.verify(root)
                     .with_context(|| format!("{} in {f}", p.user_id))?;
                 if sample.is_none() && !p.equity.0.is_empty() {

@@ -62,6 +62,10 @@ pub struct InclusionArgs {
     /// The root the exchange published for the round (64 hex characters).
     #[arg(long)]
     pub root: String,
+    /// The round folder, or its round.json alone: its asset list names and checks the assets of
+    /// an inclusion file that lists only the assets you hold (rounds of more than 32 assets).
+    #[arg(long)]
+    pub round: Option<PathBuf>,
 }
 
 /// Reads an inclusion file: a regular file of at most the largest valid size, checked before
@@ -73,6 +77,28 @@ fn read_inclusion(path: &Path) -> Result<InclusionProof> {
     )
     .map_err(|e| anyhow!(e.0))?;
     InclusionProof::from_json(&bytes).with_context(|| path.display().to_string())
+}
+
+/// The manifest of `--round`: a round folder, or the path of its `round.json`.
+fn manifest_at(path: &Path) -> Result<RoundManifest> {
+    if path.is_dir() {
+        return crate::round_dir::load_manifest(path);
+    }
+    match (path.file_name(), path.parent()) {
+        (Some(name), Some(dir)) if name == custodia_round::folder::MANIFEST => {
+            let dir = if dir.as_os_str().is_empty() {
+                Path::new(".")
+            } else {
+                dir
+            };
+            crate::round_dir::load_manifest(dir)
+        }
+        _ => Err(anyhow!(
+            "--round {}: give the round folder or its {}",
+            path.display(),
+            custodia_round::folder::MANIFEST
+        )),
+    }
 }
 
 fn parse_root(hex: &str) -> Result<Digest> {
@@ -227,6 +253,45 @@ fn inclusion(a: InclusionArgs, out: &Output) -> Result<Outcome> {
     let root = parse_root(&a.root)?;
     // An unparseable file is an input error (2); a parsed proof that fails is a rejection (1).
     let proof = read_inclusion(&a.file)?;
+    let proof = match (&a.round, proof.is_compact()) {
+        (Some(dir), _) => {
+            let m = manifest_at(dir)?;
+            match proof.bind_assets(&m.asset_list()) {
+                Ok(bound) => bound,
+                Err(e) => {
+                    // The round's list and the file disagree: a rejection, like a wrong balance.
+                    let mut report = Report {
+                        round: proof.round.clone(),
+                        root: root.to_hex(),
+                        ..Report::default()
+                    };
+                    report.findings.push(Finding {
+                        kind: CheckKind::Inclusion,
+                        ok: false,
+                        text: format!(
+                            "REJECTED: {}: the file's assets do not match round {}'s asset list \
+                             ({e})",
+                            a.file.display(),
+                            m.round
+                        ),
+                    });
+                    report.summary = bundle::summary(&report, &proof.round, 0, 0);
+                    return Ok(print_report(&report, out, true));
+                }
+            }
+        }
+        (None, true) => {
+            return Err(anyhow!(
+                "{}: this round lists {} assets, so the file names only the {} you hold; pass \
+                 --round with the round folder or its round.json to check their names and \
+                 decimals",
+                a.file.display(),
+                proof.num_assets(),
+                proof.held.len()
+            ));
+        }
+        (None, false) => proof,
+    };
     let mut report = Report {
         round: proof.round.clone(),
         root: root.to_hex(),

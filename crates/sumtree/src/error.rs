@@ -97,6 +97,36 @@ pub enum InclusionError {
         /// Why.
         source: AmountError,
     },
+    /// The fields of the two forms are mixed or incomplete.
+    #[error("inclusion file: {0}")]
+    Form(&'static str),
+    /// A held asset's position is beyond the round's asset list.
+    #[error("held asset `{asset}` at position {position}, but the round lists {num_assets} assets")]
+    HeldPosition {
+        /// Asset.
+        asset: String,
+        /// Position given.
+        position: u32,
+        /// Assets in the round.
+        num_assets: usize,
+    },
+    /// A held asset with neither equity nor debt.
+    #[error("asset `{0}` is listed as held but has no balance")]
+    HeldZero(String),
+    /// The round's asset list does not match the file.
+    #[error("{0}")]
+    AssetList(String),
+    /// A compact file was verified without the round's asset list.
+    #[error(
+        "this file names only the {held} of the round's {num_assets} assets this account holds; \
+         the round's asset list (its round.json) is needed to check their names and decimals"
+    )]
+    AssetsNotBound {
+        /// Assets the file names.
+        held: usize,
+        /// Assets in the round.
+        num_assets: usize,
+    },
     /// Path longer than any supported tree.
     #[error("the proof has {0} sibling hashes; trees are at most 32 high")]
     Height(usize),

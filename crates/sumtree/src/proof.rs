@@ -10,15 +10,22 @@ use crate::InclusionError;
 use crate::leaf::{Nonce, leaf_hash, round_context, uid_hash, valid_round_id};
 use crate::tree::{MAX_LOG_LEAVES, root_from_path};
 
-/// Format tag of the inclusion files this build reads and writes (version 2: the leaf binds the
-/// round id and the asset list).
-pub const FORMAT: &str = "custodia-inclusion/2";
+/// Format tag of the inclusion files this build writes (version 3: a round of many assets names
+/// only the assets the user holds, plus the digest of the round's whole asset list).
+pub const FORMAT: &str = "custodia-inclusion/3";
+/// Version 2 files (always the whole asset list) are exactly version 3's inline form: still read.
+pub const FORMAT_V2: &str = "custodia-inclusion/2";
 /// Format tags of older inclusion files: recognised only to say they are unsupported.
 pub const OLD_FORMATS: &[&str] = &["custodia-inclusion/1"];
 /// Files larger than this are refused before parsing.
 pub const MAX_PROOF_BYTES: usize = 1 << 20;
 /// Most assets a round may list.
 pub const MAX_ASSETS: usize = 4096;
+/// Rounds of at most this many assets write their whole asset list into every inclusion file, so
+/// the file alone binds every label. Larger rounds write only the assets a user holds (with their
+/// positions) and the digest of the whole list: a file stays about 2 KB at 200 assets, and the
+/// round's `round.json` supplies the list the labels are checked against.
+pub const INLINE_ASSETS_MAX: usize = 32;
 
 /// A list of `(asset, amount)` pairs written as a JSON object in list order, e.g.
 /// `{"BTC":"0.5","USDT":"120"}`: amounts are exact decimal strings in whole units.
@@ -64,10 +71,16 @@ impl<'de> Deserialize<'de> for AmountMap {
 
 /// A user's inclusion proof. It carries the user's own data and hashes only: never another
 /// user's balances.
+///
+/// It comes in two forms. The *inline* form lists the round's whole asset list (`assets`), so the
+/// file alone binds every label it prints. The *compact* form (rounds of more than
+/// [`INLINE_ASSETS_MAX`] assets) lists only the assets the user holds with their positions
+/// (`held`), plus the digest and length of the whole list; its labels are checked against the
+/// round's asset list with [`InclusionProof::bind_assets`] before anything is verified.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct InclusionProof {
-    /// Always [`FORMAT`].
+    /// [`FORMAT`] (or [`FORMAT_V2`] for an inline file of the previous version).
     pub format: String,
     /// The round's id.
     pub round: String,
@@ -75,10 +88,20 @@ pub struct InclusionProof {
     pub user_id: AccountId,
     /// The user's salt for this round.
     pub nonce: Nonce,
-    /// The round's assets, in leaf order, with their decimals; in JSON one compact string
-    /// `"BTC:8,ETH:8,USDT:6"`.
-    #[serde(with = "asset_list")]
+    /// Inline form: the round's assets, in leaf order, with their decimals; in JSON one compact
+    /// string `"BTC:8,ETH:8,USDT:6"`. Empty in the compact form.
+    #[serde(with = "asset_list", default, skip_serializing_if = "Vec::is_empty")]
     pub assets: Vec<(AssetId, u8)>,
+    /// Compact form: the digest of the round's whole asset list.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub assets_digest: Option<Digest>,
+    /// Compact form: how many assets the round lists.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub num_assets: Option<u32>,
+    /// Compact form: the assets with a non-zero equity or debt, as `(position, symbol,
+    /// decimals)` in increasing position; in JSON one string `"BTC:8@0,USDT:6@5"`.
+    #[serde(with = "held_list", default, skip_serializing_if = "Vec::is_empty")]
+    pub held: Vec<(u32, AssetId, u8)>,
     /// The user's non-zero equity per asset (an asset not listed is zero).
     #[serde(default)]
     pub equity: AmountMap,
@@ -112,7 +135,8 @@ pub struct VerifiedInclusion {
 }
 
 impl InclusionProof {
-    /// Assembles a proof from the round's data.
+    /// Assembles a proof from the round's data, in the form the round's size calls for (the
+    /// same bytes [`ProofWriter`] writes).
     #[allow(clippy::too_many_arguments)]
     pub fn new(
         round: &str,
@@ -135,16 +159,29 @@ impl InclusionProof {
                     .collect(),
             )
         };
+        let list = assets.assets();
+        let inline = list.len() <= INLINE_ASSETS_MAX;
         Self {
             format: FORMAT.to_owned(),
             round: round.to_owned(),
             user_id,
             nonce,
-            assets: assets
-                .assets()
-                .iter()
-                .map(|a| (a.id.clone(), a.decimals))
-                .collect(),
+            assets: if inline {
+                list.iter().map(|a| (a.id.clone(), a.decimals)).collect()
+            } else {
+                Vec::new()
+            },
+            assets_digest: (!inline).then(|| crate::assets_digest(assets)),
+            num_assets: (!inline).then_some(list.len() as u32),
+            held: if inline {
+                Vec::new()
+            } else {
+                list.iter()
+                    .enumerate()
+                    .filter(|&(i, _)| !(balances[2 * i].is_zero() && balances[2 * i + 1].is_zero()))
+                    .map(|(i, a)| (i as u32, a.id.clone(), a.decimals))
+                    .collect()
+            },
             equity: side(0),
             debt: side(1),
             leaf_index,
@@ -156,6 +193,27 @@ impl InclusionProof {
     /// Tree height the proof claims (its number of siblings).
     pub fn height(&self) -> usize {
         self.siblings.len()
+    }
+
+    /// Whether the file names only the assets the user holds (see [`InclusionProof::bind_assets`]).
+    pub fn is_compact(&self) -> bool {
+        self.assets.is_empty()
+    }
+
+    /// How many assets the round lists.
+    pub fn num_assets(&self) -> usize {
+        match self.num_assets {
+            Some(n) if self.is_compact() => n as usize,
+            _ => self.assets.len(),
+        }
+    }
+
+    /// The digest of the round's asset list the leaf absorbs.
+    pub fn assets_digest(&self) -> Digest {
+        match self.assets_digest {
+            Some(d) if self.is_compact() => d,
+            _ => crate::assets_digest_of(self.assets.iter().map(|(id, d)| (id, *d))),
+        }
     }
 
     /// Parses a file's bytes, refusing oversized input before parsing.
@@ -170,18 +228,119 @@ impl InclusionProof {
         // Say "unsupported version" for an older file rather than a field-by-field complaint.
         if let Ok(head) = serde_json::from_slice::<Head>(bytes)
             && head.format != FORMAT
+            && head.format != FORMAT_V2
         {
             return Err(InclusionError::Format(head.format));
         }
         let p: Self =
             serde_json::from_slice(bytes).map_err(|e| InclusionError::Json(e.to_string()))?;
-        if p.format != FORMAT {
+        if p.format != FORMAT && p.format != FORMAT_V2 {
             return Err(InclusionError::Format(p.format));
         }
         if !valid_round_id(&p.round) {
             return Err(InclusionError::RoundId(p.round));
         }
+        p.check_form()?;
         Ok(p)
+    }
+
+    /// Exactly one of the two forms, each complete and well ordered.
+    fn check_form(&self) -> Result<(), InclusionError> {
+        let compact_fields =
+            self.assets_digest.is_some() || self.num_assets.is_some() || !self.held.is_empty();
+        if !self.is_compact() {
+            if compact_fields {
+                return Err(InclusionError::Form(
+                    "a file with the whole asset list has no `assets_digest`, `num_assets` or \
+                     `held`",
+                ));
+            }
+            return Ok(());
+        }
+        if self.format == FORMAT_V2 {
+            return Err(InclusionError::Form(
+                "a custodia-inclusion/2 file must list the round's assets",
+            ));
+        }
+        let (Some(_), Some(n)) = (self.assets_digest, self.num_assets) else {
+            return Err(InclusionError::Form(
+                "a file without the asset list needs `assets_digest` and `num_assets`",
+            ));
+        };
+        let n = n as usize;
+        if n == 0 || n > MAX_ASSETS {
+            return Err(InclusionError::AssetCount(n));
+        }
+        let mut seen = HashSet::with_capacity(self.held.len());
+        let mut last = None;
+        for (pos, id, decimals) in &self.held {
+            if *pos as usize >= n {
+                return Err(InclusionError::HeldPosition {
+                    asset: id.to_string(),
+                    position: *pos,
+                    num_assets: n,
+                });
+            }
+            if last.is_some_and(|l| l >= *pos) {
+                return Err(InclusionError::Form(
+                    "`held` must list positions in increasing order",
+                ));
+            }
+            last = Some(*pos);
+            if !seen.insert(id.as_str()) {
+                return Err(InclusionError::DuplicateAsset(id.to_string()));
+            }
+            if *decimals > Amount::MAX_DECIMALS {
+                return Err(InclusionError::Decimals {
+                    asset: id.to_string(),
+                    decimals: *decimals,
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// Checks the file against the round's whole asset list (from its `round.json`) and returns
+    /// it in the inline form, ready for [`InclusionProof::verify`]: the list must hash to the
+    /// file's asset digest and give every held asset the symbol and decimals the file names. An
+    /// inline file must carry exactly this list.
+    pub fn bind_assets(&self, list: &[(AssetId, u8)]) -> Result<Self, InclusionError> {
+        if !self.is_compact() {
+            if self.assets != list {
+                return Err(InclusionError::AssetList(
+                    "the file's asset list differs from the round's".into(),
+                ));
+            }
+            return Ok(self.clone());
+        }
+        if list.len() != self.num_assets() {
+            return Err(InclusionError::AssetList(format!(
+                "the file is for a round of {} assets; the round lists {}",
+                self.num_assets(),
+                list.len()
+            )));
+        }
+        if crate::assets_digest_of(list.iter().map(|(id, d)| (id, *d))) != self.assets_digest() {
+            return Err(InclusionError::AssetList(
+                "the round's asset list does not hash to the file's `assets_digest`".into(),
+            ));
+        }
+        for (pos, id, decimals) in &self.held {
+            let (want_id, want_dec) = &list[*pos as usize];
+            if want_id != id || want_dec != decimals {
+                return Err(InclusionError::AssetList(format!(
+                    "the file names asset {pos} `{id}:{decimals}`; the round lists \
+                     `{want_id}:{want_dec}` there"
+                )));
+            }
+        }
+        Ok(Self {
+            assets: list.to_vec(),
+            assets_digest: None,
+            num_assets: None,
+            held: Vec::new(),
+            ..self.clone()
+        })
     }
 
     /// Compact JSON (what `por build` writes, one proof per line).
@@ -196,8 +355,7 @@ impl InclusionProof {
         if !valid_round_id(&self.round) {
             return Err(InclusionError::RoundId(self.round.clone()));
         }
-        let assets = crate::assets_digest_of(self.assets.iter().map(|(id, d)| (id, *d)));
-        Ok(round_context(&self.round, &assets))
+        Ok(round_context(&self.round, &self.assets_digest()))
     }
 
     /// The leaf this file stands for: its user, nonce, round context and balances.
@@ -211,35 +369,49 @@ impl InclusionProof {
 
     /// The full balance vector in leaf order (interleaved equity, debt), checking every entry.
     pub fn leaf_balances(&self) -> Result<Vec<Amount>, InclusionError> {
-        if self.assets.is_empty() || self.assets.len() > MAX_ASSETS {
-            return Err(InclusionError::AssetCount(self.assets.len()));
-        }
-        let mut seen = HashSet::with_capacity(self.assets.len());
-        for (id, decimals) in &self.assets {
-            if !seen.insert(id.as_str()) {
-                return Err(InclusionError::DuplicateAsset(id.to_string()));
+        // (position, symbol, decimals) of every asset a balance may name.
+        let named: Vec<(usize, &str, u8)> = if self.is_compact() {
+            self.check_form()?;
+            self.held
+                .iter()
+                .map(|(p, id, d)| (*p as usize, id.as_str(), *d))
+                .collect()
+        } else {
+            if self.assets.len() > MAX_ASSETS {
+                return Err(InclusionError::AssetCount(self.assets.len()));
             }
-            if *decimals > Amount::MAX_DECIMALS {
-                return Err(InclusionError::Decimals {
-                    asset: id.to_string(),
-                    decimals: *decimals,
-                });
+            let mut seen = HashSet::with_capacity(self.assets.len());
+            for (id, decimals) in &self.assets {
+                if !seen.insert(id.as_str()) {
+                    return Err(InclusionError::DuplicateAsset(id.to_string()));
+                }
+                if *decimals > Amount::MAX_DECIMALS {
+                    return Err(InclusionError::Decimals {
+                        asset: id.to_string(),
+                        decimals: *decimals,
+                    });
+                }
             }
-        }
-        let mut out = vec![Amount::ZERO; 2 * self.assets.len()];
+            self.assets
+                .iter()
+                .enumerate()
+                .map(|(i, (id, d))| (i, id.as_str(), *d))
+                .collect()
+        };
+        let mut out = vec![Amount::ZERO; 2 * self.num_assets()];
         for (k, side, map) in [(0, "equity", &self.equity), (1, "debt", &self.debt)] {
-            let mut filled = vec![false; self.assets.len()];
+            let mut filled = vec![false; named.len()];
             for (asset, value) in &map.0 {
-                let i = self
-                    .assets
+                let j = named
                     .iter()
-                    .position(|(id, _)| id.as_str() == asset)
+                    .position(|(_, id, _)| *id == asset)
                     .ok_or_else(|| InclusionError::UnknownAsset(asset.clone()))?;
-                if std::mem::replace(&mut filled[i], true) {
+                if std::mem::replace(&mut filled[j], true) {
                     return Err(InclusionError::DuplicateAsset(asset.clone()));
                 }
+                let (i, _, decimals) = named[j];
                 out[2 * i + k] =
-                    Amount::parse(value, self.assets[i].1).map_err(|source: AmountError| {
+                    Amount::parse(value, decimals).map_err(|source: AmountError| {
                         InclusionError::Amount {
                             asset: asset.clone(),
                             side,
@@ -248,16 +420,33 @@ impl InclusionProof {
                     })?;
             }
         }
+        if self.is_compact() {
+            // A held asset with nothing held would be a label the leaf does not need: refuse it,
+            // so a file has one spelling.
+            for (pos, id, _) in &named {
+                if out[2 * pos].is_zero() && out[2 * pos + 1].is_zero() {
+                    return Err(InclusionError::HeldZero((*id).to_owned()));
+                }
+            }
+        }
         Ok(out)
     }
 
     /// Verifies the proof against the root the exchange published (never against the root the
-    /// file itself names, which is only checked for agreement).
+    /// file itself names, which is only checked for agreement). A compact file must first be
+    /// bound to the round's asset list ([`InclusionProof::bind_assets`]): its labels are not
+    /// otherwise checked, so it is refused with [`InclusionError::AssetsNotBound`].
     pub fn verify(&self, expected_root: &Digest) -> Result<VerifiedInclusion, InclusionError> {
         if self.root != *expected_root {
             return Err(InclusionError::FileRoot {
                 in_file: self.root,
                 expected: *expected_root,
+            });
+        }
+        if self.assets.is_empty() {
+            return Err(InclusionError::AssetsNotBound {
+                held: self.held.len(),
+                num_assets: self.num_assets(),
             });
         }
         let balances = self.leaf_balances()?;
@@ -295,6 +484,51 @@ impl InclusionProof {
             leaf,
             root: computed,
         })
+    }
+}
+
+mod held_list {
+    use custodia_primitives::AssetId;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(list: &[(u32, AssetId, u8)], s: S) -> Result<S::Ok, S::Error> {
+        let text: Vec<String> = list
+            .iter()
+            .map(|(pos, id, d)| format!("{id}:{d}@{pos}"))
+            .collect();
+        s.serialize_str(&text.join(","))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<Vec<(u32, AssetId, u8)>, D::Error> {
+        let text = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        if text.is_empty() {
+            return Ok(Vec::new());
+        }
+        text.split(',')
+            .take(super::MAX_ASSETS + 1)
+            .map(|item| {
+                let bad = || {
+                    serde::de::Error::custom(format!(
+                        "held entry `{item}` is not SYMBOL:DECIMALS@POSITION"
+                    ))
+                };
+                let (label, pos) = item.split_once('@').ok_or_else(bad)?;
+                let (id, dec) = label.split_once(':').ok_or_else(bad)?;
+                let id = AssetId::new(id).map_err(serde::de::Error::custom)?;
+                let dec = dec.parse::<u8>().map_err(|_| bad())?;
+                // Digits only: no sign, no leading zeros beyond "0", so one file has one spelling.
+                if pos.is_empty()
+                    || !pos.bytes().all(|b| b.is_ascii_digit())
+                    || (pos.len() > 1 && pos.starts_with('0'))
+                {
+                    return Err(bad());
+                }
+                let pos = pos.parse::<u32>().map_err(|_| bad())?;
+                Ok((pos, id, dec))
+            })
+            .collect()
     }
 }
 
@@ -336,6 +570,8 @@ pub struct ProofWriter {
     head: Vec<u8>,
     symbols: Vec<String>,
     decimals: Vec<u8>,
+    /// Compact form: `"assets_digest":"…","num_assets":N` (the part every file shares).
+    compact: Option<Vec<u8>>,
     tail: Vec<u8>,
 }
 
@@ -353,11 +589,20 @@ impl ProofWriter {
             .iter()
             .map(|a| format!("{}:{}", a.id, a.decimals))
             .collect();
+        let compact = (list.len() > INLINE_ASSETS_MAX).then(|| {
+            format!(
+                ",\"assets_digest\":\"{}\",\"num_assets\":{}",
+                crate::assets_digest(assets).to_hex(),
+                list.len()
+            )
+            .into_bytes()
+        });
         let tail = format!("],\"root\":\"{}\"}}", root.to_hex()).into_bytes();
         Self {
             head,
             symbols: list,
             decimals: assets.assets().iter().map(|a| a.decimals).collect(),
+            compact,
             tail,
         }
     }
@@ -376,14 +621,33 @@ impl ProofWriter {
         out.extend_from_slice(user.as_str().as_bytes()); // AccountId's charset needs no escaping
         out.extend_from_slice(b"\",\"nonce\":\"");
         push_hex(out, &nonce.0);
-        out.extend_from_slice(b"\",\"assets\":\"");
-        for (i, s) in self.symbols.iter().enumerate() {
-            if i > 0 {
-                out.push(b',');
-            }
-            out.extend_from_slice(s.as_bytes());
-        }
         out.push(b'"');
+        if let Some(compact) = &self.compact {
+            out.extend_from_slice(compact);
+            let mut first = true;
+            for (i, s) in self.symbols.iter().enumerate() {
+                if balances[2 * i].is_zero() && balances[2 * i + 1].is_zero() {
+                    continue;
+                }
+                out.extend_from_slice(if first { b",\"held\":\"" } else { b"," });
+                first = false;
+                out.extend_from_slice(s.as_bytes());
+                out.push(b'@');
+                push_u64(out, i as u64);
+            }
+            if !first {
+                out.push(b'"');
+            }
+        } else {
+            out.extend_from_slice(b",\"assets\":\"");
+            for (i, s) in self.symbols.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                out.extend_from_slice(s.as_bytes());
+            }
+            out.push(b'"');
+        }
         for (k, name) in [(0, &b",\"equity\":{"[..]), (1, &b"},\"debt\":{"[..])] {
             out.extend_from_slice(name);
             let mut first = true;

@@ -496,11 +496,11 @@ pub fn verify_user(
             inclusion.round, m.round
         )));
     }
-    if inclusion.assets != m.asset_list() {
-        return Err(RoundError::Inclusion(
-            "the file's asset list differs from the round's".into(),
-        ));
-    }
+    // A compact file names only the assets the user holds: the manifest's list (bound to every
+    // batch proof through the round binding) supplies and checks the labels.
+    let inclusion = &inclusion
+        .bind_assets(&m.asset_list())
+        .map_err(|e| RoundError::Inclusion(e.to_string()))?;
     if inclusion.height() != m.shape.log_leaves as usize {
         return Err(RoundError::Inclusion(format!(
             "path of {} siblings in a tree of height {}",

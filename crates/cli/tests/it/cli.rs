@@ -34,6 +34,12 @@ pub fn text(o: &Output) -> String {
 
 /// Generates demo data and builds a round; returns the round folder and its root.
 pub fn built_round(dir: &Path) -> (std::path::PathBuf, String) {
+    built_round_of(dir, 5)
+}
+
+/// [`built_round`] over `assets` assets.
+pub fn built_round_of(dir: &Path, assets: usize) -> (std::path::PathBuf, String) {
+    let assets = assets.to_string();
     let data = dir.join("data");
     let round = dir.join("round");
     let o = custodia(&[
@@ -42,7 +48,7 @@ pub fn built_round(dir: &Path) -> (std::path::PathBuf, String) {
         "--users",
         "300",
         "--assets",
-        "5",
+        &assets,
         "--seed",
         "3",
         "--out",
@@ -141,6 +147,71 @@ fn inclusion_verifies_with_exit_0_and_tampering_exits_1() {
         &root,
     ]);
     assert_eq!(code(&o), 1, "{}", text(&o));
+}
+
+#[test]
+fn a_round_of_many_assets_checks_the_held_labels_against_round_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let (round, root) = built_round_of(dir.path(), 40);
+    let file = dir.path().join("me.json");
+    let o = custodia(&[
+        "por",
+        "inclusion",
+        "--round",
+        round.to_str().unwrap(),
+        "--user",
+        "user-000000007",
+        "--out",
+        file.to_str().unwrap(),
+    ]);
+    assert_eq!(code(&o), 0, "{}", text(&o));
+    let proof: serde_json::Value = serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
+    assert_eq!(proof["num_assets"], 40, "{proof}");
+    assert!(proof.get("assets").is_none(), "{proof}");
+    let verify = |f: &Path, round_arg: Option<&Path>| {
+        let mut args = vec![
+            "verify".to_owned(),
+            "inclusion".to_owned(),
+            f.display().to_string(),
+            "--root".to_owned(),
+            root.clone(),
+        ];
+        if let Some(r) = round_arg {
+            args.extend(["--round".to_owned(), r.display().to_string()]);
+        }
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        custodia(&args)
+    };
+    // Without the round's list the labels cannot be checked: input error, with the way out.
+    let o = verify(&file, None);
+    assert_eq!(code(&o), 2, "{}", text(&o));
+    assert!(text(&o).contains("--round"), "{}", text(&o));
+    // With the folder or its round.json: verified.
+    let o = verify(&file, Some(&round));
+    assert_eq!(code(&o), 0, "{}", text(&o));
+    assert!(text(&o).contains("VERIFIED"), "{}", text(&o));
+    assert_eq!(code(&verify(&file, Some(&round.join("round.json")))), 0);
+    // Another file name is not taken for a manifest.
+    assert_eq!(code(&verify(&file, Some(&round.join("proofs")))), 2);
+    // Negative twin: the first held asset renamed after another asset of the round (same
+    // leaf, since the leaf binds positions) is rejected by the round's list.
+    let held = proof["held"].as_str().unwrap().to_owned();
+    let first = held.split(',').next().unwrap();
+    let symbol = first.split(':').next().unwrap();
+    let renamed_symbol = (23..=40)
+        .map(|n| format!("TOK{n}"))
+        .find(|t| !held.contains(&format!("{t}:")))
+        .unwrap();
+    let text_of_file = std::fs::read_to_string(&file).unwrap();
+    let forged = text_of_file
+        .replacen(&format!("\"{symbol}:"), &format!("\"{renamed_symbol}:"), 1)
+        .replace(&format!("\"{symbol}\":"), &format!("\"{renamed_symbol}\":"));
+    assert_ne!(forged, text_of_file);
+    let forged_file = dir.path().join("forged.json");
+    std::fs::write(&forged_file, forged).unwrap();
+    let o = verify(&forged_file, Some(&round));
+    assert_eq!(code(&o), 1, "{}", text(&o));
+    assert!(text(&o).contains("REJECTED"), "{}", text(&o));
 }
 
 #[test]

@@ -556,3 +556,242 @@ const BINDING_VECTOR: [&str; 2] = [
     "301ed8a40f9f6e86398c16652cfbb21d3fc1cc5a3158dd90aaabebd7bceb3158",
     "5c3a52b2d497c4c538163a7bdd682dbc9961b9ea58a2988e5b961bb6f15a3c88",
 ];
+
+/// `n` assets: the 22 defaults, then `A022`, `A023`, … with 6 decimals.
+fn many_assets(n: usize) -> AssetRegistry {
+    let mut list = registry(22).assets().to_vec();
+    for i in 22..n {
+        let mut a = list[21].clone();
+        a.id = custodia_primitives::AssetId::new(format!("A{i:03}")).unwrap();
+        a.decimals = 6;
+        list.push(a);
+    }
+    AssetRegistry::new(list).unwrap()
+}
+
+fn list_of(assets: &AssetRegistry) -> Vec<(custodia_primitives::AssetId, u8)> {
+    assets
+        .assets()
+        .iter()
+        .map(|a| (a.id.clone(), a.decimals))
+        .collect()
+}
+
+/// A 200-asset round over 4 users; user 0 holds three assets (one with debt), user 1 nothing.
+fn round_of_200() -> (
+    custodia_sumtree::BuiltTree,
+    Vec<AccountId>,
+    Vec<Amount>,
+    AssetRegistry,
+) {
+    let assets = many_assets(200);
+    let ids = users(4);
+    let w = 400;
+    let mut bal = vec![Amount::ZERO; 4 * w];
+    for (pos, units) in [(0, 123_456_789_012u64), (5, 42_000_000), (150, 7)] {
+        bal[2 * pos] = Amount::new(units).unwrap();
+    }
+    bal[2 * 5 + 1] = Amount::new(1_000_000).unwrap();
+    for u in 2..4 {
+        bal[u * w + 2 * (u * 40)] = Amount::new(1 + u as u64).unwrap();
+    }
+    let ctx = round_context(ROUND, &assets_digest(&assets));
+    let built = build_tree(&ids, &bal, 200, TreeShape::new(2, 0).unwrap(), &SEED, &ctx).unwrap();
+    (built, ids, bal, assets)
+}
+
+#[test]
+fn a_200_asset_inclusion_file_is_compact_under_2_kb_and_verifies_once_bound() {
+    let (built, ids, bal, assets) = round_of_200();
+    let root = built.tree.root();
+    let mut p = proof_for(&built, &ids, &bal, &assets, 0);
+    assert!(p.is_compact());
+    assert_eq!(p.num_assets(), 200);
+    let held: Vec<u32> = p.held.iter().map(|h| h.0).collect();
+    assert_eq!(held, [0, 5, 150]);
+    // A 2^20-leaf round's path has 20 siblings: the file must stay within 2 KB.
+    let mut big = p.clone();
+    big.siblings.resize(20, Digest([1, 2, 3, 4]));
+    let json = big.to_json();
+    assert!(json.len() <= 2048, "{} bytes: {json}", json.len());
+    assert_eq!(InclusionProof::from_json(json.as_bytes()).unwrap(), big);
+    // Unbound, a compact file is refused rather than printed with unchecked labels.
+    assert!(matches!(
+        p.verify(&root),
+        Err(InclusionError::AssetsNotBound {
+            held: 3,
+            num_assets: 200
+        })
+    ));
+    // Bound to the round's list it verifies, with every asset's balance in place.
+    let v = p
+        .bind_assets(&list_of(&assets))
+        .unwrap()
+        .verify(&root)
+        .unwrap();
+    assert_eq!(v.balances.len(), 200);
+    assert_eq!(v.balances[5].2, Amount::new(42_000_000).unwrap());
+    assert_eq!(v.balances[5].3, Amount::new(1_000_000).unwrap());
+    assert!(v.balances[6].2.is_zero());
+    // A user holding nothing has no `held` at all and still verifies.
+    let empty = proof_for(&built, &ids, &bal, &assets, 1);
+    assert!(empty.held.is_empty() && !empty.to_json().contains("held"));
+    let back = InclusionProof::from_json(empty.to_json().as_bytes()).unwrap();
+    assert!(
+        back.bind_assets(&list_of(&assets))
+            .unwrap()
+            .verify(&root)
+            .is_ok()
+    );
+    // Negative twin: one unit more is caught after binding too.
+    p.equity.0[0].1.push('1');
+    assert!(
+        p.bind_assets(&list_of(&assets))
+            .unwrap()
+            .verify(&root)
+            .is_err()
+    );
+}
+
+#[test]
+fn regression_a_compact_file_with_relabelled_assets_is_refused_by_the_rounds_list() {
+    let (built, ids, bal, assets) = round_of_200();
+    let list = list_of(&assets);
+    let good = proof_for(&built, &ids, &bal, &assets, 0);
+    // Renamed: BTC (position 0) called ETH. The leaf is the same; the round's list is not.
+    let mut renamed = good.clone();
+    renamed.held[0].1 = custodia_primitives::AssetId::new("ETH").unwrap();
+    renamed.equity.0[0].0 = "ETH".into();
+    assert!(matches!(
+        renamed.bind_assets(&list),
+        Err(InclusionError::AssetList(m)) if m.contains("asset 0")
+    ));
+    // Decimals moved: 8 → 7 with the digits shifted gives the same units.
+    let mut shifted = good.clone();
+    shifted.held[0].2 = 7;
+    assert!(shifted.bind_assets(&list).is_err());
+    // Another round's list (one symbol differs) does not hash to the file's digest.
+    let mut other = list.clone();
+    other[199].0 = custodia_primitives::AssetId::new("ZZZ").unwrap();
+    assert!(matches!(
+        good.bind_assets(&other),
+        Err(InclusionError::AssetList(m)) if m.contains("assets_digest")
+    ));
+    // A shorter list is refused by its length.
+    assert!(good.bind_assets(&list[..199]).is_err());
+    // Twin: the round's own list binds.
+    assert!(good.bind_assets(&list).is_ok());
+    // An inline file must carry exactly the round's list.
+    let (b22, ids22, bal22) = {
+        let a = registry(22);
+        let ids = users(2);
+        let bal = vec![Amount::new(5).unwrap(); 2 * 44];
+        let b = build_tree(
+            &ids,
+            &bal,
+            22,
+            TreeShape::new(1, 0).unwrap(),
+            &SEED,
+            &ctx(22),
+        )
+        .unwrap();
+        (b, ids, bal)
+    };
+    let inline = proof_for(&b22, &ids22, &bal22, &registry(22), 0);
+    assert!(!inline.is_compact());
+    let l22 = list_of(&registry(22));
+    assert!(inline.bind_assets(&l22).is_ok());
+    let mut l22b = l22.clone();
+    l22b.swap(0, 1);
+    assert!(inline.bind_assets(&l22b).is_err());
+}
+
+#[test]
+fn compact_files_have_one_form_and_one_spelling() {
+    let (built, ids, bal, assets) = round_of_200();
+    let json = proof_for(&built, &ids, &bal, &assets, 0).to_json();
+    let parse = |s: &str| InclusionProof::from_json(s.as_bytes());
+    assert!(parse(&json).is_ok());
+    let cases = [
+        // Both forms at once.
+        json.replacen(
+            "\"assets_digest\"",
+            "\"assets\":\"BTC:8\",\"assets_digest\"",
+            1,
+        ),
+        // No digest.
+        json.replacen("\"num_assets\":200,", "", 1).replacen(
+            "\"assets_digest\"",
+            "\"x_assets_digest\"",
+            1,
+        ),
+        // Positions out of order, out of range, with a leading zero or a sign.
+        json.replacen("BTC:8@0,XRP:6@5", "XRP:6@5,BTC:8@0", 1),
+        json.replacen("@150", "@200", 1),
+        json.replacen("@5,", "@05,", 1),
+        json.replacen("@5,", "@+5,", 1),
+        // The old tag with the compact form.
+        json.replacen("custodia-inclusion/3", "custodia-inclusion/2", 1),
+        // No asset count at all.
+        json.replacen("\"num_assets\":200", "\"num_assets\":0", 1),
+    ];
+    for (i, bad) in cases.iter().enumerate() {
+        assert_ne!(bad, &json, "case {i} did not change the file");
+        assert!(parse(bad).is_err(), "case {i} was accepted: {bad}");
+    }
+    // A held asset with no balance: parsed, but refused when the leaf is computed.
+    let with_zero = json.replacen("@150", "@150,A151:6@151", 1);
+    let p = parse(&with_zero).unwrap();
+    assert!(matches!(p.leaf(), Err(InclusionError::HeldZero(a)) if a == "A151"));
+    // A balance for an asset the file does not hold.
+    let stray = json.replacen("\"equity\":{", "\"equity\":{\"A199\":\"1\",", 1);
+    assert!(matches!(
+        parse(&stray).unwrap().leaf(),
+        Err(InclusionError::UnknownAsset(a)) if a == "A199"
+    ));
+}
+
+#[test]
+fn version_2_inline_files_are_still_read() {
+    let assets = registry(3);
+    let ids = users(2);
+    let bal = vec![Amount::new(9).unwrap(); 2 * 6];
+    let built = build_tree(&ids, &bal, 3, TreeShape::new(1, 0).unwrap(), &SEED, &ctx(3)).unwrap();
+    let p = proof_for(&built, &ids, &bal, &assets, 1);
+    let v2 = p
+        .to_json()
+        .replacen("custodia-inclusion/3", "custodia-inclusion/2", 1);
+    let back = InclusionProof::from_json(v2.as_bytes()).unwrap();
+    assert!(back.verify(&built.tree.root()).is_ok());
+    // Twin: version 1 is refused as unsupported.
+    let v1 = p
+        .to_json()
+        .replacen("custodia-inclusion/3", "custodia-inclusion/1", 1);
+    assert!(matches!(
+        InclusionProof::from_json(v1.as_bytes()),
+        Err(InclusionError::Format(_))
+    ));
+}
+
+#[test]
+fn fast_writer_matches_serde_for_compact_files() {
+    use custodia_sumtree::proof::ProofWriter;
+    let (built, ids, bal, assets) = round_of_200();
+    let w = ProofWriter::new(ROUND, &assets, &built.tree.root());
+    for u in 0..4 {
+        let slot = built.layout.user_slot[u] as usize;
+        let mut buf = Vec::new();
+        w.write(
+            &mut buf,
+            &ids[u],
+            &built.layout.nonces[u],
+            &bal[u * 400..(u + 1) * 400],
+            slot as u64,
+            built.tree.path_iter(slot),
+        );
+        assert_eq!(
+            String::from_utf8(buf).unwrap(),
+            proof_for(&built, &ids, &bal, &assets, u).to_json()
+        );
+    }
+}

@@ -363,7 +363,7 @@ impl Bundle {
                 self.round = Some((source, bytes));
                 Ok(Added::Round)
             }
-            Some(INCLUSION_FORMAT) => {
+            Some(f) if f == INCLUSION_FORMAT || f == custodia_sumtree::proof::FORMAT_V2 => {
                 // Duplicates are found through a hash of the bytes, so n files cost n look-ups
                 // (a hostile archive of many same-sized files stays linear).
                 let key = {
