@@ -212,6 +212,32 @@ fn a_round_of_many_assets_checks_the_held_labels_against_round_json() {
     let o = verify(&forged_file, Some(&round));
     assert_eq!(code(&o), 1, "{}", text(&o));
     assert!(text(&o).contains("REJECTED"), "{}", text(&o));
+    // The full user check binds the labels through round.json as well: prove the user's batch
+    // (128 leaves per batch), then the genuine file verifies and the renamed one is rejected.
+    let batch = (proof["leaf"].as_u64().unwrap() >> 7).to_string();
+    let o = custodia(&[
+        "por",
+        "prove-batch",
+        "--round",
+        round.to_str().unwrap(),
+        "--batch",
+        &batch,
+    ]);
+    assert_eq!(code(&o), 0, "{}", text(&o));
+    let user = |f: &Path| {
+        custodia(&[
+            "verify",
+            "user",
+            f.to_str().unwrap(),
+            "--round",
+            round.to_str().unwrap(),
+        ])
+    };
+    let o = user(&file);
+    assert_eq!(code(&o), 0, "{}", text(&o));
+    let o = user(&forged_file);
+    assert_eq!(code(&o), 1, "{}", text(&o));
+    assert!(text(&o).contains("asset"), "{}", text(&o));
 }
 
 #[test]
