@@ -133,6 +133,24 @@ impl Payload {
         Self("{}".to_owned())
     }
 
+    /// The canonical text of any serialisable object. A struct whose fields serialise in sorted
+    /// order (at every depth) is written once, straight from `serde_json`, and only checked; any
+    /// other shape goes through [`Payload::from_value`]. Both give the same bytes: the check
+    /// accepts exactly the texts canonicalisation would leave unchanged.
+    pub fn of<T: serde::Serialize + ?Sized>(t: &T) -> Result<Self, EventError> {
+        if let Ok(bytes) = serde_json::to_vec(t)
+            && bytes.first() == Some(&b'{')
+            && keys_sorted(&bytes)
+            && let Ok(text) = String::from_utf8(bytes)
+        {
+            return Ok(Self(text));
+        }
+        let v = serde_json::to_value(t).map_err(|_| EventError::Payload {
+            got: "a value JSON cannot hold",
+        })?;
+        Self::from_value(&v)
+    }
+
     /// Canonicalises a JSON object.
     pub fn from_value(v: &Value) -> Result<Self, EventError> {
         let Value::Object(_) = v else {
@@ -207,6 +225,67 @@ fn canonical(v: &Value, out: &mut Vec<u8>) {
     }
 }
 
+/// Whether compact JSON text, as `serde_json` writes it, already has every object's keys in
+/// strictly increasing byte order. Keys with an escape are not compared (their bytes are not
+/// their text): the answer is then `false`, and the caller canonicalises the slow way. For any
+/// other key the UTF-8 bytes order exactly as the key strings do, which is the order
+/// [`canonical`] sorts by.
+fn keys_sorted(b: &[u8]) -> bool {
+    // One entry per open container: `Some(previous key's byte range)` for an object, `None` for
+    // an array.
+    let mut stack: Vec<Option<Option<(usize, usize)>>> = Vec::with_capacity(8);
+    let mut expect_key = false;
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'{' => {
+                stack.push(Some(None));
+                expect_key = true;
+            }
+            b'[' => {
+                stack.push(None);
+                expect_key = false;
+            }
+            b'}' | b']' => {
+                stack.pop();
+                expect_key = false;
+            }
+            b',' => expect_key = matches!(stack.last(), Some(Some(_))),
+            b':' => expect_key = false,
+            b'"' => {
+                let start = i + 1;
+                let mut j = start;
+                let mut escaped = false;
+                while j < b.len() && b[j] != b'"' {
+                    if b[j] == b'\\' {
+                        escaped = true;
+                        j += 2;
+                    } else {
+                        j += 1;
+                    }
+                }
+                if j >= b.len() {
+                    return false;
+                }
+                if expect_key {
+                    let Some(Some(last)) = stack.last_mut() else {
+                        return false;
+                    };
+                    if escaped || last.is_some_and(|(s, e)| b[s..e] >= b[start..j]) {
+                        return false;
+                    }
+                    *last = Some((start, j));
+                    expect_key = false;
+                }
+                i = j;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    stack.is_empty()
+}
+
 /// Writes a key or a scalar. Writing into a `Vec` cannot fail and these values always
 /// serialise, so the error branch is unreachable; it writes `null` rather than panicking.
 fn scalar<T: serde::Serialize + ?Sized>(v: &T, out: &mut Vec<u8>) {
@@ -264,6 +343,100 @@ mod tests {
     use serde_json::json;
 
     use super::*;
+
+    /// `Payload::of` gives the bytes of the canonicalising path for every shape: fields
+    /// declared in order or not, nested, keys needing escapes, non-ASCII keys, integer map keys
+    /// (sorted as text), arrays of objects, and prefixes of each other.
+    #[test]
+    fn the_direct_path_gives_the_canonical_bytes() {
+        use std::collections::BTreeMap;
+        #[derive(serde::Serialize)]
+        struct Sorted<'a> {
+            a: u64,
+            b: &'a str,
+            c: Option<Inner>,
+            d: Vec<Inner>,
+        }
+        #[derive(serde::Serialize)]
+        struct Inner {
+            x: i64,
+            y: bool,
+        }
+        #[derive(serde::Serialize)]
+        struct Unsorted {
+            zeta: u8,
+            alpha: Inner,
+            ab: u8,
+            a: u8,
+        }
+        #[derive(serde::Serialize)]
+        struct BackwardsInner {
+            ok: u8,
+            inner: BTreeMap<u64, u8>,
+        }
+        let slow = |t: &dyn erased::Ser| Payload::from_value(&t.value()).unwrap();
+        let sorted = Sorted {
+            a: 7,
+            b: "q\"uote\\",
+            c: Some(Inner { x: -1, y: true }),
+            d: vec![Inner { x: 1, y: false }, Inner { x: 2, y: true }],
+        };
+        let unsorted = Unsorted {
+            zeta: 1,
+            alpha: Inner { x: 3, y: false },
+            ab: 2,
+            a: 0,
+        };
+        let escaped: BTreeMap<String, u8> = [
+            ("a\"b".to_owned(), 1),
+            ("a".to_owned(), 2),
+            ("é".to_owned(), 3),
+            ("z".to_owned(), 4),
+        ]
+        .into_iter()
+        .collect();
+        let numbers: BTreeMap<u64, u8> = [(9, 1), (10, 2), (100, 3)].into_iter().collect();
+        let nested = BackwardsInner {
+            ok: 1,
+            inner: numbers.clone(),
+        };
+        let cases: Vec<(&str, Box<dyn erased::Ser>)> = vec![
+            ("sorted", Box::new(sorted)),
+            ("unsorted", Box::new(unsorted)),
+            ("escaped keys", Box::new(escaped)),
+            ("integer keys", Box::new(numbers)),
+            ("nested integer keys", Box::new(nested)),
+            ("json", Box::new(json!({"b": [{"d": 1, "c": 2}], "a": {}}))),
+        ];
+        for (name, t) in &cases {
+            assert_eq!(t.direct(), slow(t.as_ref()), "{name}");
+        }
+        // Negative twins of the check itself: an out-of-order or repeated key is never accepted.
+        assert!(keys_sorted(br#"{"a":1,"b":{"c":[{"d":1,"e":2}]}}"#));
+        assert!(!keys_sorted(br#"{"b":1,"a":2}"#));
+        assert!(!keys_sorted(br#"{"a":1,"a":2}"#));
+        assert!(!keys_sorted(br#"{"a":[{"y":1,"x":2}]}"#));
+        assert!(!keys_sorted(br#"{"ab":1,"a":2}"#));
+        assert!(!keys_sorted(br#"{"a\"":1}"#));
+        assert!(!keys_sorted(br#"{"a":"unterminated}"#));
+        assert!(keys_sorted(br#"{"a":"}{,:\"","b":["z","a"]}"#));
+    }
+
+    /// Object-safe serialisation for the table above.
+    mod erased {
+        pub trait Ser {
+            fn value(&self) -> serde_json::Value;
+            fn direct(&self) -> super::Payload;
+        }
+        impl<T: serde::Serialize> Ser for T {
+            fn value(&self) -> serde_json::Value {
+                serde_json::to_value(self).unwrap()
+            }
+            fn direct(&self) -> super::Payload {
+                super::Payload::of(self).unwrap()
+            }
+        }
+    }
 
     #[test]
     fn kinds() {

@@ -43,7 +43,6 @@ impl NewEvent {
         subject: &str,
         payload: &P,
     ) -> Self {
-        let value = serde_json::to_value(payload).expect("event payloads serialise");
         NewEvent {
             time,
             kind: EventKind::new(P::KIND).expect("event kinds are valid constants"),
@@ -51,7 +50,7 @@ impl NewEvent {
                 .unwrap_or_else(|_| Actor::new("unknown").expect("constant")),
             subject: Subject::new(clip(subject, 256))
                 .unwrap_or_else(|_| Subject::new("unknown").expect("constant")),
-            payload: Payload::from_value(&value).expect("event payloads are JSON objects"),
+            payload: Payload::of(payload).expect("event payloads are JSON objects"),
         }
     }
 

@@ -268,22 +268,25 @@ pub fn rank(c: &Contract, mark: Price, positions: &[Position]) -> FundResult<Vec
 }
 
 /// A position closed by ADL.
+///
+/// Fields are declared in alphabetical order, so the event payload is written once, already
+/// canonical (one per liquidation, one per position closed: the hot path).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Deleveraged {
-    /// The position.
-    pub position: PositionId,
+    /// What closing there instead of at the fill cost it, settlement units.
+    pub absorbed: u64,
     /// Whose.
     pub account: AccountId,
+    /// The position.
+    pub position: PositionId,
+    /// The price they were closed at (the bankrupt position's bankruptcy price).
+    pub price: Price,
+    /// Its lights when it was chosen.
+    pub quintile: u8,
     /// Its side.
     pub side: Side,
     /// Contracts closed.
     pub size: u64,
-    /// The price they were closed at (the bankrupt position's bankruptcy price).
-    pub price: Price,
-    /// What closing there instead of at the fill cost it, settlement units.
-    pub absorbed: u64,
-    /// Its lights when it was chosen.
-    pub quintile: u8,
 }
 
 /// Closes opposing positions, highest ranked first, at `bp` (the bankrupt position's

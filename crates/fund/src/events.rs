@@ -24,56 +24,62 @@ pub mod kinds {
 }
 
 /// Payload of [`kinds::LIQUIDATION_SETTLED`].
+///
+/// Fields are declared in alphabetical order, so the event payload is written once, already
+/// canonical (one per liquidation, one per position closed: the hot path).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LiquidationSettled {
+    /// Its account.
+    pub account: String,
+    /// Of the deficit, absorbed by ADL.
+    pub adl_absorbed: u64,
+    /// The pool's balance after.
+    pub balance: u64,
+    /// The pool's balance before.
+    pub balance_before: u64,
+    /// Bankruptcy price in ticks (`None`: none exists).
+    pub bankruptcy_price: Option<u64>,
+    /// Its currency.
+    pub ccy: String,
+    /// Of the deficit, paid by the pool.
+    pub covered: u64,
+    /// Decimals of the currency's smallest unit.
+    pub decimals: u8,
+    /// The deficit.
+    pub deficit: u64,
+    /// Fill price in ticks.
+    pub fill: u64,
     /// The idempotency key (the liquidation's id).
     pub key: String,
     /// The pool.
     pub pool: String,
-    /// Its currency.
-    pub ccy: String,
-    /// Decimals of the currency's smallest unit.
-    pub decimals: u8,
     /// The liquidated position.
     pub position: String,
-    /// Its account.
-    pub account: String,
     /// `long` or `short`.
     pub side: String,
     /// Contracts.
     pub size: u64,
-    /// Bankruptcy price in ticks (`None`: none exists).
-    pub bankruptcy_price: Option<u64>,
-    /// Fill price in ticks.
-    pub fill: u64,
     /// Paid into the pool.
     pub surplus: u64,
-    /// The deficit.
-    pub deficit: u64,
-    /// Of the deficit, paid by the pool.
-    pub covered: u64,
-    /// Of the deficit, absorbed by ADL.
-    pub adl_absorbed: u64,
     /// Of the deficit, absorbed by no one.
     pub uncovered: u64,
-    /// The pool's balance before.
-    pub balance_before: u64,
-    /// The pool's balance after.
-    pub balance: u64,
 }
 impl EventPayload for LiquidationSettled {
     const KIND: &'static str = kinds::LIQUIDATION_SETTLED;
 }
 
 /// Payload of [`kinds::DELEVERAGED`].
+///
+/// Fields are declared in alphabetical order, so the event payload is written once, already
+/// canonical (one per liquidation, one per position closed: the hot path).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Deleveraged {
+    /// The bankrupt position.
+    pub bankrupt_position: String,
     /// The liquidation's key.
     pub key: String,
     /// The pool.
     pub pool: String,
-    /// The bankrupt position.
-    pub bankrupt_position: String,
     /// The positions closed, in the order they were chosen.
     pub positions: Vec<adl::Deleveraged>,
 }

@@ -383,3 +383,60 @@ fn adl_episodes_do_not_flap_in_a_crash() {
     assert!(starts > 50, "only {starts} episodes without hysteresis");
     assert!(ends + 1 >= starts);
 }
+
+/// The liquidation fingerprint's hand-written JSON is byte for byte serde_json's: fingerprints
+/// are stored with every applied operation, so a different spelling would refuse honest retries
+/// recorded before it changed.
+#[test]
+fn liquidation_fingerprints_hash_exactly_the_serde_json_text() {
+    use sha2::{Digest, Sha256};
+    let mut crash = sim::FlashCrash::new(
+        7,
+        3_000,
+        650_000,
+        3_000,
+        60_000,
+        Timestamp::from_millis(1_000),
+    );
+    let mut seen = 0;
+    let mut with_candidates = 0;
+    while crash.remaining() > 0 && seen < 1_500 {
+        for (r, _) in crash.next_batch(500) {
+            let text = serde_json::to_vec(&r.op).unwrap();
+            let want: String = Sha256::digest(&text)
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect();
+            assert_eq!(
+                r.op.fingerprint(),
+                want,
+                "{}",
+                String::from_utf8_lossy(&text)
+            );
+            if let Operation::Liquidation(l) = &r.op {
+                seen += 1;
+                with_candidates += usize::from(!l.candidates.is_empty());
+            }
+        }
+    }
+    assert!(
+        seen >= 1_000 && with_candidates > 0,
+        "{seen} / {with_candidates}"
+    );
+    // Negative twin: one contract more in one candidate changes the fingerprint.
+    let (mut r, _) = sim::FlashCrash::new(
+        7,
+        3_000,
+        650_000,
+        3_000,
+        60_000,
+        Timestamp::from_millis(1_000),
+    )
+    .next_batch(1)
+    .remove(0);
+    let before = r.op.fingerprint();
+    if let Operation::Liquidation(l) = &mut r.op {
+        l.position.size += 1;
+    }
+    assert_ne!(r.op.fingerprint(), before);
+}

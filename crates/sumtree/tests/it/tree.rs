@@ -683,7 +683,6 @@ fn regression_a_compact_file_with_relabelled_assets_is_refused_by_the_rounds_lis
     assert!(good.bind_assets(&list).is_ok());
     // An inline file must carry exactly the round's list.
     let (b22, ids22, bal22) = {
-        let a = registry(22);
         let ids = users(2);
         let bal = vec![Amount::new(5).unwrap(); 2 * 44];
         let b = build_tree(
