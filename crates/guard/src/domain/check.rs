@@ -375,6 +375,17 @@ pub const DEFAULT_LURE_WORDS: &[&str] = &[
     "vietnam",
 ];
 
+/// Lure words learned from real phishing: the English words that hosts of MetaMask's
+/// eth-phishing-detect blocklist (tuning part of `tests/fixtures/metamask_feed.tsv`) put beside
+/// a protected brand's name at least three times and that no allowlisted host of that part
+/// uses, printed by `crates/guard/quality/learn_lures.py` (which documents the rule). Part of
+/// the default lure words.
+pub const LEARNED_LURE_WORDS: &[&str] = &[
+    "air", "back", "big", "cashback", "chain", "client", "coins", "download", "gives", "hardware",
+    "holders", "join", "log", "logins", "mail", "medium", "payment", "protocol", "receive",
+    "restores", "safe", "sign", "tokens", "view", "vintage",
+];
+
 /// Top-level domains with the highest phishing and abuse rates in public reports (Spamhaus
 /// "most abused TLDs", Interisle phishing landscape); a brand on one of them is raised a level.
 pub const DEFAULT_ABUSED_TLDS: &[&str] = &[
@@ -386,14 +397,18 @@ pub const DEFAULT_ABUSED_TLDS: &[&str] = &[
 impl Default for DomainPolicy {
     fn default() -> Self {
         DomainPolicy {
-            lure_words: DEFAULT_LURE_WORDS.iter().map(|w| (*w).to_owned()).collect(),
+            lure_words: DEFAULT_LURE_WORDS
+                .iter()
+                .chain(LEARNED_LURE_WORDS)
+                .map(|w| (*w).to_owned())
+                .collect(),
             abused_tlds: DEFAULT_ABUSED_TLDS
                 .iter()
                 .map(|w| (*w).to_owned())
                 .collect(),
             typo1_min_len: 5,
             typo2_min_len: 9,
-            embed_any_min_len: 10,
+            embed_any_min_len: 8,
             near_typo: true,
             near_typo_min_len: 5,
         }
@@ -501,11 +516,80 @@ fn small_capital(c: char) -> char {
 /// capitals read as letters, so that `bіnance` (Cyrillic і), `0kx`, `binänce`, `οκx` and
 /// `bitgeт` all fold to plain ASCII brand names.
 pub(crate) fn brand_fold(s: &str) -> String {
-    unicode_security::skeleton(s)
+    let f: String = unicode_security::skeleton(s)
         .filter(|c| !is_combining_mark(*c))
         .flat_map(char::to_lowercase)
         .map(small_capital)
-        .collect()
+        .collect();
+    fold_vv(f)
+}
+
+/// UTS #39 has no prototype for `w` written as two `v` (`myethervvallet`, `unisvvap`), a
+/// spelling phishing hosts use as often as `rn` for `m`: read it as `w`.
+fn fold_vv(s: String) -> String {
+    if s.contains("vv") {
+        s.replace("vv", "w")
+    } else {
+        s
+    }
+}
+
+/// What the typo rules compare for a token written with look-alike characters: each
+/// character folded on its own, with the UTS #39 prototypes that stand for one letter by two
+/// (`rn` for `m`, `cl` for `d`, `vv` for `w`) read back as that letter, marks that are not
+/// letters or digits (`l·edger`) dropped, and a letter UTS #39 does not fold (`ȴ`, `ꞅ`) kept
+/// as `?`, one substitution away from any letter. For ASCII: `vv` read as `w`, `rn` at the
+/// start as `m`, and a digit between letters read as the letter it imitates (`wa11et`); `None`
+/// when that changes nothing.
+fn typo_fold(tok: &str) -> Option<String> {
+    let mut out = String::with_capacity(tok.len());
+    if tok.is_ascii() {
+        let b = tok.as_bytes();
+        for (i, &c) in b.iter().enumerate() {
+            let letter = |j: usize| b.get(j).is_some_and(|x| x.is_ascii_lowercase());
+            // A run of digits between letters (`wa11et`, `c0inbase`), not digits at an end.
+            let between = c.is_ascii_digit() && {
+                let l = b[..i].iter().rposition(|x| !x.is_ascii_digit());
+                let r = b[i..]
+                    .iter()
+                    .position(|x| !x.is_ascii_digit())
+                    .map(|r| r + i);
+                l.is_some_and(letter) && r.is_some_and(letter)
+            };
+            out.push(match (between, c) {
+                (true, b'0') => 'o',
+                (true, b'1') => 'l',
+                (true, b'3') => 'e',
+                (true, b'4') => 'a',
+                (true, b'5') => 's',
+                _ => c as char,
+            });
+        }
+        // No English word starts with `rn`: at the start it is `m` (`rnyetherwallet`).
+        let out = match out.strip_prefix("rn") {
+            Some(rest) => format!("m{rest}"),
+            None => out,
+        };
+        let out = fold_vv(out);
+        return (out != tok).then_some(out);
+    }
+    for c in tok.chars() {
+        if c.is_ascii() {
+            out.push(c);
+            continue;
+        }
+        if !c.is_alphanumeric() {
+            continue;
+        }
+        let f = brand_fold(c.encode_utf8(&mut [0; 4]));
+        match f.as_str() {
+            "rn" => out.push('m'),
+            "cl" => out.push('d'),
+            f if f.is_ascii() && f.len() == 1 => out.push_str(f),
+            _ => out.push('?'),
+        }
+    }
+    Some(fold_vv(out))
 }
 
 impl DomainChecker {
@@ -874,9 +958,11 @@ impl DomainChecker {
 
     fn skeleton(&self, s: &str) -> String {
         if s.is_ascii() {
-            s.bytes()
-                .map(|b| self.ascii_skeleton[b as usize].as_str())
-                .collect()
+            fold_vv(
+                s.bytes()
+                    .map(|b| self.ascii_skeleton[b as usize].as_str())
+                    .collect(),
+            )
         } else {
             brand_fold(s)
         }
@@ -1077,7 +1163,8 @@ impl DomainChecker {
                 }
                 let rest = self.rest(&tok[..m.start()], &tok[m.end()..]);
                 let at_edge = m.start() == 0 || m.end() == tok.len();
-                let base = self.embedded_level(k, rest, at_edge);
+                let base =
+                    self.embedded_level(k, rest, at_edge, crosses_word(tok, m.start(), m.end()));
                 // An English word that happens to contain the name (`crabby` around `rabby`)
                 // is that word: a caution at most, unless the rest is lure words.
                 let base = if rest != Rest::Lure && is_word(tok) {
@@ -1122,7 +1209,7 @@ impl DomainChecker {
                     }
                     let rest = self.rest(&skel[..m.start()], &skel[m.end()..]);
                     let at_edge = m.start() == 0 || m.end() == skel.len();
-                    let base = match self.embedded_level(k, rest, at_edge) {
+                    let base = match self.embedded_level(k, rest, at_edge, false) {
                         RiskLevel::High if !k.generic => RiskLevel::VeryHigh,
                         l => l,
                     };
@@ -1150,13 +1237,42 @@ impl DomainChecker {
             // 5. Typos (of the folded form when the token is not ASCII: `bіnanse`), then of the
             // token's core without digits and lure words at its ends (`binnance24`,
             // `binnancewallet`).
+            let lookalike = typo_fold(tok);
             let folded: &str = if tok.is_ascii() {
                 tok
-            } else if skel.is_ascii() {
-                &skel
+            } else if let Some(f) = lookalike.as_deref() {
+                f
             } else {
                 continue;
             };
+            // Marks between letters (`l·edger`) dropped, the name itself: a homoglyph.
+            if let Some(ids) = lookalike
+                .as_deref()
+                .filter(|_| !tok.is_ascii())
+                .and_then(|f| self.exact.get(f))
+            {
+                for &i in ids {
+                    let k = &self.keywords[i];
+                    if matched.insert(i) {
+                        let base = if k.generic {
+                            RiskLevel::High
+                        } else {
+                            RiskLevel::VeryHigh
+                        };
+                        let msg = format!(
+                            "`{tok}` is the {} name `{}` written with look-alike characters or marks",
+                            self.brand_name(k),
+                            k.text
+                        );
+                        self.emit(out, &lc, Rule::Homoglyph, base, k, tok, None, false, msg);
+                    }
+                }
+            }
+            // An ASCII token with `vv` or digits for letters, compared as the letters first (a
+            // typo found there is stronger than a near miss of the raw spelling).
+            if let Some(f) = lookalike.as_deref().filter(|_| tok.is_ascii()) {
+                self.typo_rules(f, tok, &lc, &mut matched, out);
+            }
             self.typo_rules(folded, tok, &lc, &mut matched, out);
             for (core, glued) in self.cores(folded) {
                 *lc.glued.borrow_mut() = glued.map(str::to_owned);
@@ -1263,7 +1379,11 @@ impl DomainChecker {
 
     /// Level of a keyword inside a token: `rest` is what surrounds it, `at_edge` whether it
     /// starts or ends the token.
-    fn embedded_level(&self, k: &Keyword, rest: Rest, at_edge: bool) -> RiskLevel {
+    ///
+    /// `crosses`: an English word runs across the name's edge (`compare` in `cryptocompare`,
+    /// `search` in `opensearch`): the name is then part of another word, and its length alone
+    /// does not make it high.
+    fn embedded_level(&self, k: &Keyword, rest: Rest, at_edge: bool, crosses: bool) -> RiskLevel {
         match (k.generic, rest) {
             (_, Rest::None) => RiskLevel::High,
             (true, Rest::Lure) => RiskLevel::High,
@@ -1272,7 +1392,7 @@ impl DomainChecker {
             (true, _) => RiskLevel::Medium,
             (false, Rest::Lure | Rest::Filler) => RiskLevel::High,
             (false, Rest::Other) if at_edge && !k.compound => RiskLevel::High,
-            (false, Rest::Other) if k.text.len() >= self.policy.embed_any_min_len => {
+            (false, Rest::Other) if k.text.len() >= self.policy.embed_any_min_len && !crosses => {
                 RiskLevel::High
             }
             (false, Rest::Other) => RiskLevel::Medium,
@@ -1400,7 +1520,7 @@ impl DomainChecker {
                         && n == len
                         && tok.as_bytes()[0] != k.text.as_bytes()[0]
                         && tok.as_bytes()[1..] == k.text.as_bytes()[1..]
-                        && (word || !typing);
+                        && word;
                     let untyped = d == 1 && len <= 6 && !typing && word;
                     let base = if sub || first || untyped || other {
                         RiskLevel::Medium
@@ -1412,6 +1532,28 @@ impl DomainChecker {
                     (Rule::NearTypo, RiskLevel::Medium)
                 } else {
                     continue;
+                };
+                // A name written with look-alike characters or digits for letters (`ledgeꞅ`,
+                // `myetherwa11et`) is deliberate however far the spelling strays: high. So is
+                // a near miss of a name of five letters or more that no English word explains
+                // put on shared hosting (`kucoiim.firebaseapp.com`): hosted projects are named
+                // with words, typosquats with broken names.
+                let deliberate =
+                    (!part.is_ascii() || !part.contains(tok)) && len >= self.policy.typo1_min_len;
+                let hosted_near = rule == Rule::NearTypo
+                    && !short
+                    && !core
+                    && !sub
+                    && lc.ctx.shared_hosting.is_some()
+                    && !is_word(tok);
+                // Three edits from a name of eleven letters or more, none of them cutting it
+                // shorter (`myetherumwalet`), leave all of it standing: no real name is that
+                // close by chance (`myetpwallet`, a shorter compound, is another name).
+                let long_near = rule == Rule::NearTypo && len >= 11 && n + 1 >= len && !sub;
+                let base = if deliberate || hosted_near || long_near {
+                    base.max(RiskLevel::High)
+                } else {
+                    base
                 };
                 matched.insert(i);
                 let msg = format!(
@@ -1513,8 +1655,9 @@ impl DomainChecker {
                 // Starts before the registrable domain and continues into another label, or
                 // is the start of the registrable domain and continues into a longer public
                 // suffix (`kraken.com.se`: the official `kraken.com` with `.se` added).
+                // Digits glued to it (`ledger.com1628.support`) continue it the same way.
                 label_start
-                    && (i < reg_start && matches!(after, Some(b'.' | b'-'))
+                    && (i < reg_start && matches!(after, Some(b'.' | b'-' | b'0'..=b'9'))
                         || i == reg_start && after == Some(b'.'))
             });
             if inside {
@@ -1609,6 +1752,19 @@ fn bag_distance(a: &str, b: &str) -> usize {
         }
     }
     pos.max(neg) as usize
+}
+
+/// Whether an English word of `tok` starts inside `tok[start..end]` and ends at least two
+/// letters after it, or ends inside it and starts at least two letters before it.
+fn crosses_word(tok: &str, start: usize, end: usize) -> bool {
+    if !tok.is_ascii() {
+        return false;
+    }
+    let n = tok.len();
+    let after = (start + 1..end).any(|a| (end + 2..=n.min(a + 8)).any(|b| is_word(&tok[a..b])));
+    let before = (start.saturating_sub(7)..start.saturating_sub(1))
+        .any(|a| (start + 1..end.min(a + 9)).any(|b| b > a + 2 && is_word(&tok[a..b])));
+    after || before
 }
 
 /// Whether `tok` is `kw` with its first or last letter doubled.
@@ -1765,13 +1921,20 @@ fn is_other_compound(tok: &str, kw: &str) -> bool {
         }
     };
     let (t, k) = (tok.as_bytes(), kw.as_bytes());
+    // The part kept must be a word of the name or its plural (`meta`, `sea`, `ethers`), not a
+    // stub of it (`myetherwal` + `lat` is a typo of `myetherwallet`, not another compound).
+    let part = |p: &str| is_word(p) || p.strip_suffix('s').is_some_and(is_word);
     (3..=kw.len() - 3).any(|i| {
         // Same first part `kw[..i]`, different second word.
-        let head = t.len() > i + 2 && t[..i] == k[..i] && other_word(&tok[i..], &kw[i..]);
+        let head = t.len() > i + 2
+            && t[..i] == k[..i]
+            && part(&kw[..i])
+            && other_word(&tok[i..], &kw[i..]);
         // Same last part `kw[i..]`, different first word.
         let m = k.len() - i;
         let tail = t.len() > m + 2
             && t[t.len() - m..] == k[i..]
+            && part(&kw[i..])
             && other_word(&tok[..t.len() - m], &kw[..i]);
         head || tail
     })
