@@ -993,7 +993,10 @@ impl DomainChecker {
                 ok[j] = true;
             }
             for j in i + 1..=n.min(i + 16) {
-                if j - i > 2
+                // Two characters count glued only with a digit in them (`x2ethereum`): a
+                // two-letter lure is a region code, spelling when glued to a word.
+                let short_ok = j - i > 2 || (j - i == 2 && b[i..j].iter().any(u8::is_ascii_digit));
+                if short_ok
                     && part.is_char_boundary(i)
                     && part.is_char_boundary(j)
                     && (self.is_lure(&part[i..j]) || part[i..j] == *"www")
@@ -1007,11 +1010,19 @@ impl DomainChecker {
     }
 
     fn rest(&self, before: &str, after: &str) -> Rest {
+        // At most one letter, digits aside (`a701` of `openseaa701`).
+        let stray = |p: &str| p.bytes().filter(|b| !b.is_ascii_digit()).count() <= 1;
+        // Lure words with a letter among them, not digits alone.
+        let word_lure = |p: &str| self.part_is_lure(p) && p.bytes().any(|b| !b.is_ascii_digit());
         if before.is_empty() && after.is_empty() {
             Rest::None
         } else if self.part_is_lure(before) && self.part_is_lure(after) {
             Rest::Lure
-        } else if before.chars().count() <= 1 && after.chars().count() <= 1 {
+        } else if (word_lure(before) && stray(after)) || (stray(before) && word_lure(after)) {
+            // A lure word on one side and a stray letter on the other (`loginkrakenn`,
+            // `bonusbitfinexc`): the doubled or slipped letter does not hide the lure.
+            Rest::Lure
+        } else if stray(before) && stray(after) {
             Rest::Filler
         } else {
             Rest::Other
@@ -1344,7 +1355,16 @@ impl DomainChecker {
         if t.len() >= 4 && t.len() < tok.len() {
             out.push((t, None));
         }
-        if t.len() > 5 {
+        // A `www` written into the name (`wwwmetmaskverification`): what follows it, and that
+        // without its lure words too.
+        let www = (t.len() > 6 && t.starts_with("www")).then(|| &t[3..]);
+        if let Some(w) = www {
+            out.push((w, Some(&t[..3])));
+        }
+        for t in std::iter::once(t).chain(www) {
+            if t.len() <= 5 {
+                continue;
+            }
             // Lure words at the start or end: `binnancewallet` → `binnance`.
             for m in self.ac_lure.find_overlapping_iter(t) {
                 let (a, b) = (m.start(), m.end());
@@ -1754,16 +1774,20 @@ fn bag_distance(a: &str, b: &str) -> usize {
     pos.max(neg) as usize
 }
 
-/// Whether an English word of `tok` starts inside `tok[start..end]` and ends at least two
-/// letters after it, or ends inside it and starts at least two letters before it.
+/// Whether an English word of `tok` runs across an edge of `tok[start..end]` with at least two
+/// letters on each side of it (`compare` across `cryptocom|pare`; not `knew` across
+/// `metamask|news`, which takes one letter of the name).
 fn crosses_word(tok: &str, start: usize, end: usize) -> bool {
     if !tok.is_ascii() {
         return false;
     }
     let n = tok.len();
-    let after = (start + 1..end).any(|a| (end + 2..=n.min(a + 8)).any(|b| is_word(&tok[a..b])));
-    let before = (start.saturating_sub(7)..start.saturating_sub(1))
-        .any(|a| (start + 1..end.min(a + 9)).any(|b| b > a + 2 && is_word(&tok[a..b])));
+    let word = |a: usize, b: usize| b - a <= 8 && is_word(&tok[a..b]);
+    let after = (start.max(end.saturating_sub(6))..end.saturating_sub(1))
+        .any(|a| (end + 2..=n.min(a + 8)).any(|b| word(a, b)));
+    let before = start >= 2
+        && (start.saturating_sub(6)..=start - 2)
+            .any(|a| (start + 2..=end.min(a + 8)).any(|b| word(a, b)));
     after || before
 }
 

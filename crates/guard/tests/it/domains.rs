@@ -614,8 +614,26 @@ fn official_host_continued_by_digits() {
 #[test]
 fn lure_words_learned_from_real_phishing() {
     alert("ethereum-payment.com");
-    alert("crypto-device.com");
+    alert("crypto-payment.com");
     // Twins: the same brands beside words the feed's phishing hosts do not use.
     no_alert("ethereum-magicians.org");
     no_alert("crypto-research.com");
+}
+
+#[test]
+fn a_stray_letter_beside_a_lure_compound() {
+    alert("loginkrakenn.com");
+    alert("bonusbitfinexc.com");
+    alert("openseaa701.net");
+    alert("x2ethereum.com");
+    // Twins: an ordinary word beside the generic name, a region code glued to it.
+    no_alert("krakennews.com");
+    no_alert("hkethereum.com");
+}
+
+#[test]
+fn typo_behind_a_www_written_into_the_name() {
+    alert("wwwmetmaskverification.me");
+    // Twin: a `www` before an ordinary word.
+    no_alert("wwwmetrics.com");
 }
