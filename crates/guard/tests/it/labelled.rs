@@ -9,11 +9,13 @@
 //! recall ≥ 95% on brand-imitating phishing with ≤ 2% of its allowlisted real domains flagged.
 //! Rows labelled `caution` must reach `medium` (a warning that never blocks).
 //!
-//! **The targets are not met yet** (`docs/threat-intel.md` §6.1 has the measured figures): the
-//! assertions below are regression floors under the last measurement, to be raised to the
-//! targets as the rules improve.
+//! **The recall targets are not met yet** (`docs/threat-intel.md` §6.1 has the measured
+//! figures; the labelled set's false-positive target is): the assertions below are regression
+//! floors under the last measurement, to be raised to the targets as the rules improve.
 //!
-//! `GUARD_QUALITY_SHOW=tune` prints the tuning part's mistakes (never the held-out part's).
+//! `GUARD_QUALITY_SHOW=tune` prints the tuning part's mistakes. Every mistake of both parts is
+//! written to `target/tmp/guard-labelled-mistakes.tsv` and `guard-feed-mistakes.tsv` (split,
+//! label, shape, brand, host, level, rules) for classifying them by rule and pattern.
 
 use std::collections::BTreeMap;
 
@@ -216,9 +218,9 @@ fn labelled_set_recall_and_false_positives_at_blocking_level() {
             r.phish.total > 1000 && r.legit.total > 400,
             "[{split}] too small"
         );
-        // Target: 0.97 and 0.005.
-        assert!(r.recall() >= 0.93, "[{split}] recall {:.4}", r.recall());
-        assert!(r.fpr() <= 0.01, "[{split}] false positives {:.4}", r.fpr());
+        // Target: 0.97 (not met on the held-out part) and 0.005 (met).
+        assert!(r.recall() >= 0.95, "[{split}] recall {:.4}", r.recall());
+        assert!(r.fpr() <= 0.005, "[{split}] false positives {:.4}", r.fpr());
         let caution = Count::rate(r.caution.cautioned, r.caution.total);
         assert!(caution >= 0.95, "[{split}] caution reached {caution:.4}");
         // The separate check on well-known sites: popular sites, the organisations of the
@@ -295,9 +297,9 @@ fn real_feed_recall_per_brand_and_allowlist_flagged() {
     std::fs::write(&out, serde_json::to_string_pretty(&both).unwrap()).unwrap();
     for (split, r) in &all {
         // Target: 0.95 and 0.02.
-        assert!(r.recall() >= 0.80, "[{split}] recall {:.4}", r.recall());
+        assert!(r.recall() >= 0.86, "[{split}] recall {:.4}", r.recall());
         assert!(
-            r.fpr() <= 0.08,
+            r.fpr() <= 0.07,
             "[{split}] allowlist flagged {:.4}",
             r.fpr()
         );
