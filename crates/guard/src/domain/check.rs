@@ -542,6 +542,14 @@ fn fold_vv(s: String) -> String {
 /// start as `m`, and a digit between letters read as the letter it imitates (`wa11et`); `None`
 /// when that changes nothing.
 fn typo_fold(tok: &str) -> Option<String> {
+    // Most tokens have nothing to fold: decide that without allocating.
+    if tok.is_ascii()
+        && !tok.starts_with("rn")
+        && !tok.contains("vv")
+        && !tok.bytes().any(|b| b.is_ascii_digit())
+    {
+        return None;
+    }
     let mut out = String::with_capacity(tok.len());
     if tok.is_ascii() {
         let b = tok.as_bytes();
@@ -1175,7 +1183,7 @@ impl DomainChecker {
                 let rest = self.rest(&tok[..m.start()], &tok[m.end()..]);
                 let at_edge = m.start() == 0 || m.end() == tok.len();
                 let base =
-                    self.embedded_level(k, rest, at_edge, crosses_word(tok, m.start(), m.end()));
+                    self.embedded_level(k, rest, at_edge, || crosses_word(tok, m.start(), m.end()));
                 // An English word that happens to contain the name (`crabby` around `rabby`)
                 // is that word: a caution at most, unless the rest is lure words.
                 let base = if rest != Rest::Lure && is_word(tok) {
@@ -1220,7 +1228,7 @@ impl DomainChecker {
                     }
                     let rest = self.rest(&skel[..m.start()], &skel[m.end()..]);
                     let at_edge = m.start() == 0 || m.end() == skel.len();
-                    let base = match self.embedded_level(k, rest, at_edge, false) {
+                    let base = match self.embedded_level(k, rest, at_edge, || false) {
                         RiskLevel::High if !k.generic => RiskLevel::VeryHigh,
                         l => l,
                     };
@@ -1403,7 +1411,14 @@ impl DomainChecker {
     /// `crosses`: an English word runs across the name's edge (`compare` in `cryptocompare`,
     /// `search` in `opensearch`): the name is then part of another word, and its length alone
     /// does not make it high.
-    fn embedded_level(&self, k: &Keyword, rest: Rest, at_edge: bool, crosses: bool) -> RiskLevel {
+    /// (Computed only when the keyword's length would decide.)
+    fn embedded_level(
+        &self,
+        k: &Keyword,
+        rest: Rest,
+        at_edge: bool,
+        crosses: impl Fn() -> bool,
+    ) -> RiskLevel {
         match (k.generic, rest) {
             (_, Rest::None) => RiskLevel::High,
             (true, Rest::Lure) => RiskLevel::High,
@@ -1412,7 +1427,7 @@ impl DomainChecker {
             (true, _) => RiskLevel::Medium,
             (false, Rest::Lure | Rest::Filler) => RiskLevel::High,
             (false, Rest::Other) if at_edge && !k.compound => RiskLevel::High,
-            (false, Rest::Other) if k.text.len() >= self.policy.embed_any_min_len && !crosses => {
+            (false, Rest::Other) if k.text.len() >= self.policy.embed_any_min_len && !crosses() => {
                 RiskLevel::High
             }
             (false, Rest::Other) => RiskLevel::Medium,
