@@ -126,6 +126,11 @@ NEIGHBOURS = [
     ("Ethereum", ["ethereum.stackexchange.com", "ethers.org"]),
     ("Gate", ["gatech.edu", "colgate.com", "gatesnotes.com", "seagate.com", "navigate.com"]),
 ]
+# The brands' other primary domains (as configured in crates/guard/src/domain/brands.rs): never a
+# look-alike, so a generated row that lands on one (`binance.org` from the TLD swap) is dropped.
+OTHER_OFFICIAL = ["okex.com", "binance.us", "binance.org", "binance.net", "gate.com", "huobi.com",
+                  "phantom.com", "metamask.github.io", "metamask.zendesk.com", "bybit.eu",
+                  "bybitglobal.com", "huobi.pro", "okx.cab", "crypto.org", "metamask.app.link"]
 # Brand-owned alternate domains (each an official site of the brand, checked by hand).
 ALTERNATES = [
     ("Binance", ["binance.vision", "binance.cloud", "binance.charity", "binancefuture.com",
@@ -388,7 +393,8 @@ def main():
     out = sys.argv[1] if len(sys.argv) > 1 else os.path.join(FIXTURES, "labelled_domains.tsv")
     tune = phishing(0x7475_6e65, LURES_TUNE, SCAM_TUNE, NEUTRAL_TUNE)
     hold = phishing(0x686f_6c64, LURES_HOLD, SCAM_HOLD, NEUTRAL_HOLD)
-    official = {t[2] for t in TARGETS} | {h for _, hs in ALTERNATES for h in hs}
+    official = ({t[2] for t in TARGETS} | {h for _, hs in ALTERNATES for h in hs}
+                | set(OTHER_OFFICIAL))
     legit_hosts = set()
     rows, seen = [], set()
     for label, shape, brand, dom in legit_rows():

@@ -30,8 +30,8 @@ pub use compact::{
 pub use custodia_chain::{AddressKind, Chain};
 pub use domain::{
     Brand, DEFAULT_ABUSED_TLDS, DEFAULT_LURE_WORDS, DomainChecker, DomainEntry, DomainList,
-    DomainMatch, DomainPolicy, DomainVerdict, Host, MAX_INPUT, MetaMaskList, Reason, RiskLevel,
-    Rule, brand_key, default_brands, import_domain_json, import_domain_lines,
+    DomainMatch, DomainPolicy, DomainVerdict, Host, LEARNED_LURE_WORDS, MAX_INPUT, MetaMaskList,
+    Reason, RiskLevel, Rule, brand_key, default_brands, import_domain_json, import_domain_lines,
     import_metamask_config, normalize_list_host,
 };
 pub use error::GuardError;

@@ -375,6 +375,17 @@ pub const DEFAULT_LURE_WORDS: &[&str] = &[
     "vietnam",
 ];
 
+/// Lure words learned from real phishing: the English words that hosts of MetaMask's
+/// eth-phishing-detect blocklist (tuning part of `tests/fixtures/metamask_feed.tsv`) put beside
+/// a protected brand's name at least three times and that no allowlisted host of that part
+/// uses, printed by `crates/guard/quality/learn_lures.py` (which documents the rule). Part of
+/// the default lure words.
+pub const LEARNED_LURE_WORDS: &[&str] = &[
+    "air", "back", "big", "cashback", "chain", "client", "coins", "download", "gives", "hardware",
+    "holders", "join", "log", "logins", "mail", "medium", "payment", "protocol", "receive",
+    "restores", "safe", "sign", "tokens", "view", "vintage",
+];
+
 /// Top-level domains with the highest phishing and abuse rates in public reports (Spamhaus
 /// "most abused TLDs", Interisle phishing landscape); a brand on one of them is raised a level.
 pub const DEFAULT_ABUSED_TLDS: &[&str] = &[
@@ -386,14 +397,18 @@ pub const DEFAULT_ABUSED_TLDS: &[&str] = &[
 impl Default for DomainPolicy {
     fn default() -> Self {
         DomainPolicy {
-            lure_words: DEFAULT_LURE_WORDS.iter().map(|w| (*w).to_owned()).collect(),
+            lure_words: DEFAULT_LURE_WORDS
+                .iter()
+                .chain(LEARNED_LURE_WORDS)
+                .map(|w| (*w).to_owned())
+                .collect(),
             abused_tlds: DEFAULT_ABUSED_TLDS
                 .iter()
                 .map(|w| (*w).to_owned())
                 .collect(),
             typo1_min_len: 5,
             typo2_min_len: 9,
-            embed_any_min_len: 10,
+            embed_any_min_len: 8,
             near_typo: true,
             near_typo_min_len: 5,
         }
@@ -501,11 +516,88 @@ fn small_capital(c: char) -> char {
 /// capitals read as letters, so that `bіnance` (Cyrillic і), `0kx`, `binänce`, `οκx` and
 /// `bitgeт` all fold to plain ASCII brand names.
 pub(crate) fn brand_fold(s: &str) -> String {
-    unicode_security::skeleton(s)
+    let f: String = unicode_security::skeleton(s)
         .filter(|c| !is_combining_mark(*c))
         .flat_map(char::to_lowercase)
         .map(small_capital)
-        .collect()
+        .collect();
+    fold_vv(f)
+}
+
+/// UTS #39 has no prototype for `w` written as two `v` (`myethervvallet`, `unisvvap`), a
+/// spelling phishing hosts use as often as `rn` for `m`: read it as `w`.
+fn fold_vv(s: String) -> String {
+    if s.contains("vv") {
+        s.replace("vv", "w")
+    } else {
+        s
+    }
+}
+
+/// What the typo rules compare for a token written with look-alike characters: each
+/// character folded on its own, with the UTS #39 prototypes that stand for one letter by two
+/// (`rn` for `m`, `cl` for `d`, `vv` for `w`) read back as that letter, marks that are not
+/// letters or digits (`l·edger`) dropped, and a letter UTS #39 does not fold (`ȴ`, `ꞅ`) kept
+/// as `?`, one substitution away from any letter. For ASCII: `vv` read as `w`, `rn` at the
+/// start as `m`, and a digit between letters read as the letter it imitates (`wa11et`); `None`
+/// when that changes nothing.
+fn typo_fold(tok: &str) -> Option<String> {
+    // Most tokens have nothing to fold: decide that without allocating.
+    if tok.is_ascii()
+        && !tok.starts_with("rn")
+        && !tok.contains("vv")
+        && !tok.bytes().any(|b| b.is_ascii_digit())
+    {
+        return None;
+    }
+    let mut out = String::with_capacity(tok.len());
+    if tok.is_ascii() {
+        let b = tok.as_bytes();
+        for (i, &c) in b.iter().enumerate() {
+            let letter = |j: usize| b.get(j).is_some_and(|x| x.is_ascii_lowercase());
+            // A run of digits between letters (`wa11et`, `c0inbase`), not digits at an end.
+            let between = c.is_ascii_digit() && {
+                let l = b[..i].iter().rposition(|x| !x.is_ascii_digit());
+                let r = b[i..]
+                    .iter()
+                    .position(|x| !x.is_ascii_digit())
+                    .map(|r| r + i);
+                l.is_some_and(letter) && r.is_some_and(letter)
+            };
+            out.push(match (between, c) {
+                (true, b'0') => 'o',
+                (true, b'1') => 'l',
+                (true, b'3') => 'e',
+                (true, b'4') => 'a',
+                (true, b'5') => 's',
+                _ => c as char,
+            });
+        }
+        // No English word starts with `rn`: at the start it is `m` (`rnyetherwallet`).
+        let out = match out.strip_prefix("rn") {
+            Some(rest) => format!("m{rest}"),
+            None => out,
+        };
+        let out = fold_vv(out);
+        return (out != tok).then_some(out);
+    }
+    for c in tok.chars() {
+        if c.is_ascii() {
+            out.push(c);
+            continue;
+        }
+        if !c.is_alphanumeric() {
+            continue;
+        }
+        let f = brand_fold(c.encode_utf8(&mut [0; 4]));
+        match f.as_str() {
+            "rn" => out.push('m'),
+            "cl" => out.push('d'),
+            f if f.is_ascii() && f.len() == 1 => out.push_str(f),
+            _ => out.push('?'),
+        }
+    }
+    Some(fold_vv(out))
 }
 
 impl DomainChecker {
@@ -874,9 +966,11 @@ impl DomainChecker {
 
     fn skeleton(&self, s: &str) -> String {
         if s.is_ascii() {
-            s.bytes()
-                .map(|b| self.ascii_skeleton[b as usize].as_str())
-                .collect()
+            fold_vv(
+                s.bytes()
+                    .map(|b| self.ascii_skeleton[b as usize].as_str())
+                    .collect(),
+            )
         } else {
             brand_fold(s)
         }
@@ -907,7 +1001,10 @@ impl DomainChecker {
                 ok[j] = true;
             }
             for j in i + 1..=n.min(i + 16) {
-                if j - i > 2
+                // Two characters count glued only with a digit in them (`x2ethereum`): a
+                // two-letter lure is a region code, spelling when glued to a word.
+                let short_ok = j - i > 2 || (j - i == 2 && b[i..j].iter().any(u8::is_ascii_digit));
+                if short_ok
                     && part.is_char_boundary(i)
                     && part.is_char_boundary(j)
                     && (self.is_lure(&part[i..j]) || part[i..j] == *"www")
@@ -921,11 +1018,19 @@ impl DomainChecker {
     }
 
     fn rest(&self, before: &str, after: &str) -> Rest {
+        // At most one letter, digits aside (`a701` of `openseaa701`).
+        let stray = |p: &str| p.bytes().filter(|b| !b.is_ascii_digit()).count() <= 1;
+        // Lure words with a letter among them, not digits alone.
+        let word_lure = |p: &str| self.part_is_lure(p) && p.bytes().any(|b| !b.is_ascii_digit());
         if before.is_empty() && after.is_empty() {
             Rest::None
         } else if self.part_is_lure(before) && self.part_is_lure(after) {
             Rest::Lure
-        } else if before.chars().count() <= 1 && after.chars().count() <= 1 {
+        } else if (word_lure(before) && stray(after)) || (stray(before) && word_lure(after)) {
+            // A lure word on one side and a stray letter on the other (`loginkrakenn`,
+            // `bonusbitfinexc`): the doubled or slipped letter does not hide the lure.
+            Rest::Lure
+        } else if stray(before) && stray(after) {
             Rest::Filler
         } else {
             Rest::Other
@@ -1077,7 +1182,8 @@ impl DomainChecker {
                 }
                 let rest = self.rest(&tok[..m.start()], &tok[m.end()..]);
                 let at_edge = m.start() == 0 || m.end() == tok.len();
-                let base = self.embedded_level(k, rest, at_edge);
+                let base =
+                    self.embedded_level(k, rest, at_edge, || crosses_word(tok, m.start(), m.end()));
                 // An English word that happens to contain the name (`crabby` around `rabby`)
                 // is that word: a caution at most, unless the rest is lure words.
                 let base = if rest != Rest::Lure && is_word(tok) {
@@ -1122,7 +1228,7 @@ impl DomainChecker {
                     }
                     let rest = self.rest(&skel[..m.start()], &skel[m.end()..]);
                     let at_edge = m.start() == 0 || m.end() == skel.len();
-                    let base = match self.embedded_level(k, rest, at_edge) {
+                    let base = match self.embedded_level(k, rest, at_edge, || false) {
                         RiskLevel::High if !k.generic => RiskLevel::VeryHigh,
                         l => l,
                     };
@@ -1150,13 +1256,42 @@ impl DomainChecker {
             // 5. Typos (of the folded form when the token is not ASCII: `bіnanse`), then of the
             // token's core without digits and lure words at its ends (`binnance24`,
             // `binnancewallet`).
+            let lookalike = typo_fold(tok);
             let folded: &str = if tok.is_ascii() {
                 tok
-            } else if skel.is_ascii() {
-                &skel
+            } else if let Some(f) = lookalike.as_deref() {
+                f
             } else {
                 continue;
             };
+            // Marks between letters (`l·edger`) dropped, the name itself: a homoglyph.
+            if let Some(ids) = lookalike
+                .as_deref()
+                .filter(|_| !tok.is_ascii())
+                .and_then(|f| self.exact.get(f))
+            {
+                for &i in ids {
+                    let k = &self.keywords[i];
+                    if matched.insert(i) {
+                        let base = if k.generic {
+                            RiskLevel::High
+                        } else {
+                            RiskLevel::VeryHigh
+                        };
+                        let msg = format!(
+                            "`{tok}` is the {} name `{}` written with look-alike characters or marks",
+                            self.brand_name(k),
+                            k.text
+                        );
+                        self.emit(out, &lc, Rule::Homoglyph, base, k, tok, None, false, msg);
+                    }
+                }
+            }
+            // An ASCII token with `vv` or digits for letters, compared as the letters first (a
+            // typo found there is stronger than a near miss of the raw spelling).
+            if let Some(f) = lookalike.as_deref().filter(|_| tok.is_ascii()) {
+                self.typo_rules(f, tok, &lc, &mut matched, out);
+            }
             self.typo_rules(folded, tok, &lc, &mut matched, out);
             for (core, glued) in self.cores(folded) {
                 *lc.glued.borrow_mut() = glued.map(str::to_owned);
@@ -1228,7 +1363,16 @@ impl DomainChecker {
         if t.len() >= 4 && t.len() < tok.len() {
             out.push((t, None));
         }
-        if t.len() > 5 {
+        // A `www` written into the name (`wwwmetmaskverification`): what follows it, and that
+        // without its lure words too.
+        let www = (t.len() > 6 && t.starts_with("www")).then(|| &t[3..]);
+        if let Some(w) = www {
+            out.push((w, Some(&t[..3])));
+        }
+        for t in std::iter::once(t).chain(www) {
+            if t.len() <= 5 {
+                continue;
+            }
             // Lure words at the start or end: `binnancewallet` → `binnance`.
             for m in self.ac_lure.find_overlapping_iter(t) {
                 let (a, b) = (m.start(), m.end());
@@ -1263,7 +1407,18 @@ impl DomainChecker {
 
     /// Level of a keyword inside a token: `rest` is what surrounds it, `at_edge` whether it
     /// starts or ends the token.
-    fn embedded_level(&self, k: &Keyword, rest: Rest, at_edge: bool) -> RiskLevel {
+    ///
+    /// `crosses`: an English word runs across the name's edge (`compare` in `cryptocompare`,
+    /// `search` in `opensearch`): the name is then part of another word, and its length alone
+    /// does not make it high.
+    /// (Computed only when the keyword's length would decide.)
+    fn embedded_level(
+        &self,
+        k: &Keyword,
+        rest: Rest,
+        at_edge: bool,
+        crosses: impl Fn() -> bool,
+    ) -> RiskLevel {
         match (k.generic, rest) {
             (_, Rest::None) => RiskLevel::High,
             (true, Rest::Lure) => RiskLevel::High,
@@ -1272,7 +1427,7 @@ impl DomainChecker {
             (true, _) => RiskLevel::Medium,
             (false, Rest::Lure | Rest::Filler) => RiskLevel::High,
             (false, Rest::Other) if at_edge && !k.compound => RiskLevel::High,
-            (false, Rest::Other) if k.text.len() >= self.policy.embed_any_min_len => {
+            (false, Rest::Other) if k.text.len() >= self.policy.embed_any_min_len && !crosses() => {
                 RiskLevel::High
             }
             (false, Rest::Other) => RiskLevel::Medium,
@@ -1400,7 +1555,7 @@ impl DomainChecker {
                         && n == len
                         && tok.as_bytes()[0] != k.text.as_bytes()[0]
                         && tok.as_bytes()[1..] == k.text.as_bytes()[1..]
-                        && (word || !typing);
+                        && word;
                     let untyped = d == 1 && len <= 6 && !typing && word;
                     let base = if sub || first || untyped || other {
                         RiskLevel::Medium
@@ -1412,6 +1567,28 @@ impl DomainChecker {
                     (Rule::NearTypo, RiskLevel::Medium)
                 } else {
                     continue;
+                };
+                // A name written with look-alike characters or digits for letters (`ledgeꞅ`,
+                // `myetherwa11et`) is deliberate however far the spelling strays: high. So is
+                // a near miss of a name of five letters or more that no English word explains
+                // put on shared hosting (`kucoiim.firebaseapp.com`): hosted projects are named
+                // with words, typosquats with broken names.
+                let deliberate =
+                    (!part.is_ascii() || !part.contains(tok)) && len >= self.policy.typo1_min_len;
+                let hosted_near = rule == Rule::NearTypo
+                    && !short
+                    && !core
+                    && !sub
+                    && lc.ctx.shared_hosting.is_some()
+                    && !is_word(tok);
+                // Three edits from a name of eleven letters or more, none of them cutting it
+                // shorter (`myetherumwalet`), leave all of it standing: no real name is that
+                // close by chance (`myetpwallet`, a shorter compound, is another name).
+                let long_near = rule == Rule::NearTypo && len >= 11 && n + 1 >= len && !sub;
+                let base = if deliberate || hosted_near || long_near {
+                    base.max(RiskLevel::High)
+                } else {
+                    base
                 };
                 matched.insert(i);
                 let msg = format!(
@@ -1513,8 +1690,9 @@ impl DomainChecker {
                 // Starts before the registrable domain and continues into another label, or
                 // is the start of the registrable domain and continues into a longer public
                 // suffix (`kraken.com.se`: the official `kraken.com` with `.se` added).
+                // Digits glued to it (`ledger.com1628.support`) continue it the same way.
                 label_start
-                    && (i < reg_start && matches!(after, Some(b'.' | b'-'))
+                    && (i < reg_start && matches!(after, Some(b'.' | b'-' | b'0'..=b'9'))
                         || i == reg_start && after == Some(b'.'))
             });
             if inside {
@@ -1609,6 +1787,23 @@ fn bag_distance(a: &str, b: &str) -> usize {
         }
     }
     pos.max(neg) as usize
+}
+
+/// Whether an English word of `tok` runs across an edge of `tok[start..end]` with at least two
+/// letters on each side of it (`compare` across `cryptocom|pare`; not `knew` across
+/// `metamask|news`, which takes one letter of the name).
+fn crosses_word(tok: &str, start: usize, end: usize) -> bool {
+    if !tok.is_ascii() {
+        return false;
+    }
+    let n = tok.len();
+    let word = |a: usize, b: usize| b - a <= 8 && is_word(&tok[a..b]);
+    let after = (start.max(end.saturating_sub(6))..end.saturating_sub(1))
+        .any(|a| (end + 2..=n.min(a + 8)).any(|b| word(a, b)));
+    let before = start >= 2
+        && (start.saturating_sub(6)..=start - 2)
+            .any(|a| (start + 2..=end.min(a + 8)).any(|b| word(a, b)));
+    after || before
 }
 
 /// Whether `tok` is `kw` with its first or last letter doubled.
@@ -1765,13 +1960,20 @@ fn is_other_compound(tok: &str, kw: &str) -> bool {
         }
     };
     let (t, k) = (tok.as_bytes(), kw.as_bytes());
+    // The part kept must be a word of the name or its plural (`meta`, `sea`, `ethers`), not a
+    // stub of it (`myetherwal` + `lat` is a typo of `myetherwallet`, not another compound).
+    let part = |p: &str| is_word(p) || p.strip_suffix('s').is_some_and(is_word);
     (3..=kw.len() - 3).any(|i| {
         // Same first part `kw[..i]`, different second word.
-        let head = t.len() > i + 2 && t[..i] == k[..i] && other_word(&tok[i..], &kw[i..]);
+        let head = t.len() > i + 2
+            && t[..i] == k[..i]
+            && part(&kw[..i])
+            && other_word(&tok[i..], &kw[i..]);
         // Same last part `kw[i..]`, different first word.
         let m = k.len() - i;
         let tail = t.len() > m + 2
             && t[t.len() - m..] == k[i..]
+            && part(&kw[i..])
             && other_word(&tok[..t.len() - m], &kw[..i]);
         head || tail
     })

@@ -8,8 +8,8 @@ mod words;
 
 pub use brands::{Brand, brand_key, default_brands};
 pub use check::{
-    DEFAULT_ABUSED_TLDS, DEFAULT_LURE_WORDS, DomainChecker, DomainPolicy, DomainVerdict, Reason,
-    RiskLevel, Rule,
+    DEFAULT_ABUSED_TLDS, DEFAULT_LURE_WORDS, DomainChecker, DomainPolicy, DomainVerdict,
+    LEARNED_LURE_WORDS, Reason, RiskLevel, Rule,
 };
 pub use host::{Host, MAX_INPUT};
 pub use lists::{

@@ -541,3 +541,99 @@ fn typos_in_subdomains_are_not_raised_by_lure_labels() {
     alert("app.binance.yahoo.com");
     alert("login.binance.example.com");
 }
+
+#[test]
+fn double_v_and_digits_between_letters_read_as_letters() {
+    // `vv` for `w`: the name itself is a homoglyph, a slip beside it a typo.
+    assert_eq!(
+        level("myethervvallet.com"),
+        custodia_guard::RiskLevel::VeryHigh
+    );
+    alert("unisvvap.io");
+    alert("myethervvalet.io");
+    // Digits inside the name, `rn` for `m` at the start.
+    alert("myetherwa11et.com");
+    alert("rnyetherwaliet.com");
+    // Twins: the same letters that spell nothing near a name, digits at an end.
+    no_alert("vvvvideo.com");
+    no_alert("savvy.com");
+    no_alert("learn2code.com");
+    no_alert("rnli.org");
+}
+
+#[test]
+fn lookalike_characters_around_a_near_miss_are_deliberate() {
+    // A letter UTS #39 does not fold, or a mark between letters, in a brand's name.
+    alert("xn--ledge-6o3s.com"); // ledgeꞅ
+    alert("xn--ledger-bla.com"); // l·edger
+    alert("xn--myetherwalet-0fb.com"); // myetherwaílet
+    // Twins: an ASCII near miss of a short ordinary word, a real IDN name.
+    no_alert("ledge.com");
+    no_alert("xn--mnchen-3ya.de"); // münchen
+}
+
+#[test]
+fn near_misses_on_shared_hosting_that_make_no_word() {
+    alert("kucoiim.firebaseapp.com");
+    alert("rabub.netlify.app");
+    // Twins: an English word there is a hosted project's name; off hosting the near miss
+    // stays a caution.
+    no_alert("hobby.netlify.app");
+    no_alert("kucoiim.com");
+    assert_eq!(level("kucoiim.com"), custodia_guard::RiskLevel::Medium);
+}
+
+#[test]
+fn long_names_three_edits_away_and_first_letters_that_make_no_word() {
+    alert("myetherumwalet.com");
+    alert("lyetherwallet.com");
+    // Twins: a first-letter change that gives a word, three edits from a short name.
+    no_alert("finance.com");
+    no_alert("tremor.io");
+}
+
+#[test]
+fn compound_names_joined_to_any_word_unless_a_word_crosses_the_edge() {
+    alert("coinbasegrant.com");
+    alert("metamasknews.com");
+    // Twins: an English word running across the name's edge makes it part of another word.
+    no_alert("cryptocompare.com");
+    no_alert("opensearch.org");
+}
+
+#[test]
+fn official_host_continued_by_digits() {
+    assert_eq!(
+        level("ledger.com1628.support"),
+        custodia_guard::RiskLevel::VeryHigh
+    );
+    // Twin: the official host itself, with a numbered subdomain.
+    no_alert("support1628.ledger.com");
+}
+
+#[test]
+fn lure_words_learned_from_real_phishing() {
+    alert("ethereum-payment.com");
+    alert("crypto-payment.com");
+    // Twins: the same brands beside words the feed's phishing hosts do not use.
+    no_alert("ethereum-magicians.org");
+    no_alert("crypto-research.com");
+}
+
+#[test]
+fn a_stray_letter_beside_a_lure_compound() {
+    alert("loginkrakenn.com");
+    alert("bonusbitfinexc.com");
+    alert("openseaa701.net");
+    alert("x2ethereum.com");
+    // Twins: an ordinary word beside the generic name, a region code glued to it.
+    no_alert("krakennews.com");
+    no_alert("hkethereum.com");
+}
+
+#[test]
+fn typo_behind_a_www_written_into_the_name() {
+    alert("wwwmetmaskverification.me");
+    // Twin: a `www` before an ordinary word.
+    no_alert("wwwmetrics.com");
+}
