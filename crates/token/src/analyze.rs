@@ -2,7 +2,7 @@
 
 use crate::disasm::{Code, Reach};
 use crate::error::TokenError;
-use crate::owner::{Privileges, privileges};
+use crate::owner::{Privileges, blocks_from, walk};
 use crate::selectors::{Capability, lookup, selector};
 
 /// EIP-1967's implementation slot: `keccak256("eip1967.proxy.implementation") - 1`.
@@ -93,7 +93,8 @@ pub fn analyze(bytes: Vec<u8>, field: &'static str) -> Result<StaticReport, Toke
         }
     }
     r.capabilities.sort();
-    r.privileges = privileges(&code, &entries);
+    let (privileges, walked) = walk(&code, &entries);
+    r.privileges = privileges;
     let has = |sig: &str| entries.iter().any(|e| e.selector == selector(sig));
     r.erc20 = has("transfer(address,uint256)")
         && has("transferFrom(address,address,uint256)")
@@ -107,7 +108,12 @@ pub fn analyze(bytes: Vec<u8>, field: &'static str) -> Result<StaticReport, Toke
         .map(|e| e.dest)
         .collect();
     if !transfer_dests.is_empty() {
-        let t: Reach = code.reach_entries(&transfer_dests);
+        // The privilege walk already followed these functions along the same stack
+        // interpretation: read what they reach off its graph, unless its budget ran out.
+        let t: Reach = match blocks_from(&walked, &transfer_dests) {
+            Some(blocks) => code.scan_blocks(&blocks),
+            None => code.reach_entries(&transfer_dests),
+        };
         r.external_call_in_transfer = t.external_call || t.delegatecall;
         r.time_in_transfer = t.time;
     }
