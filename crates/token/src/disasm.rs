@@ -91,7 +91,7 @@ pub struct Entry {
 pub(crate) struct IdHasher(u64);
 
 impl IdHasher {
-    fn add(&mut self, w: u64) {
+    pub(crate) fn add(&mut self, w: u64) {
         self.0 = (self.0.rotate_left(5) ^ w).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
     }
 }
@@ -114,6 +114,10 @@ impl std::hash::Hasher for IdHasher {
 
     fn write_u32(&mut self, i: u32) {
         self.add(u64::from(i));
+    }
+
+    fn write_u64(&mut self, i: u64) {
+        self.add(i);
     }
 
     fn write_usize(&mut self, i: usize) {

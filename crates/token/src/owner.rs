@@ -14,14 +14,20 @@
 //! loaded from a constant slot (kept through the `AND` mask and the `SHR`/`DIV` of packed
 //! storage), or unknown.
 //!
-//! The walks of all entries share one graph of (block, stack) states: a state is interpreted
-//! once however many functions reach it (internal functions — `_transfer`, the fee maths, the
-//! `onlyOwner` check — are shared by dozens of entries in a real token, and a per-entry walk
-//! re-interpreted them for each). What each function does is then read off the graph: flags
+//! One graph of (block, stack) states serves every question: it is grown from offset 0 (the
+//! dispatcher) and from each dispatcher entry, and a state is interpreted once however many
+//! functions reach it (internal functions — `_transfer`, the fee maths, the `onlyOwner`
+//! check — are shared by dozens of entries in a real token, and a per-entry walk
+//! re-interpreted them for each). The stack is modelled as unknown values all the way down,
+//! so the dispatcher's leftover selector below a function's frame is the same state as the
+//! function entered with an empty stack: the walk from offset 0 and the walks from the
+//! entries share their states too. What each function does is then read off the graph: flags
 //! (checks the caller, writes storage, reads calldata, writes the owner's slot) travel
-//! backwards along its edges once, and the slots getters load are collected by one forward
-//! pass. The graph has one state budget ([`MAX_WALK_STATES`]); past it the findings are what
-//! was seen so far and `approximate` says so.
+//! backwards along its edges once, the slots getters load are collected by one forward pass,
+//! and the blocks reachable from offset 0 or from the transfer functions are the blocks of
+//! their states. The graph has one state budget ([`MAX_WALK_STATES`]); past it the findings
+//! are what was seen so far and `approximate` says so (and reachability falls back to its own
+//! traversal, see `disasm`).
 
 use std::collections::{BTreeSet, HashMap};
 
@@ -65,22 +71,33 @@ impl Privileges {
     }
 }
 
-/// An abstract stack value in 32 bits: the tag in the top two bits, an interned word's id
-/// below. Small and `Copy`, so states hash and compare as plain `u32` slices.
+/// An abstract stack value in 32 bits: a 3-bit tag on top, a number below. Small and
+/// `Copy`, so states hash and compare as plain `u32` slices.
 mod v {
     pub const UNKNOWN: u32 = 0;
-    const TAG: u32 = 0xc000_0000;
+    const TAG: u32 = 0xe000_0000;
+    const SMALL: u32 = 0x2000_0000;
     const WORD: u32 = 0x4000_0000;
-    pub const CALLER: u32 = 0x8000_0000;
-    const SLOT: u32 = 0xc000_0000;
+    pub const CALLER: u32 = 0x6000_0000;
+    const SLOT: u32 = 0x8000_0000;
+    /// Constants below this are kept as themselves (jump destinations, slot numbers), with
+    /// no interning.
+    pub const SMALL_MAX: u64 = 0x2000_0000;
 
-    /// A constant (an interned 32-byte word).
+    /// A constant below [`SMALL_MAX`].
+    pub fn small(x: u64) -> u32 {
+        SMALL | x as u32
+    }
+    /// A larger constant: an interned 32-byte word.
     pub fn word(id: u32) -> u32 {
         WORD | id
     }
     /// The value loaded from the slot whose key is word `id`.
     pub fn slot(id: u32) -> u32 {
         SLOT | id
+    }
+    pub fn as_small(x: u32) -> Option<u64> {
+        (x & TAG == SMALL).then_some(u64::from(x & !TAG))
     }
     pub fn as_word(x: u32) -> Option<u32> {
         (x & TAG == WORD).then_some(x & !TAG)
@@ -93,27 +110,43 @@ mod v {
     }
 }
 
-/// 32-byte constants, interned; each remembers the block it names when it is a jump
-/// destination.
+/// 32-byte constants, interned (slot keys need one identity however they were pushed).
+#[derive(Default)]
 struct Words {
     list: Vec<[u8; 32]>,
     ids: HashMap<[u8; 32], u32>,
-    block: Vec<Option<u32>>,
+    /// Small constants already interned.
+    small: IdMap<u32, u32>,
 }
 
 impl Words {
-    fn id(&mut self, w: [u8; 32], code: &Code) -> u32 {
+    fn id(&mut self, w: [u8; 32]) -> u32 {
         if let Some(&id) = self.ids.get(&w) {
             return id;
         }
         let id = self.list.len() as u32;
         self.ids.insert(w, id);
         self.list.push(w);
-        let small = w[..24].iter().all(|&b| b == 0);
-        let pc = u64::from_be_bytes(w[24..].try_into().expect("8 bytes"));
-        self.block
-            .push(small.then(|| code.block_at(pc)).flatten().map(|b| b as u32));
         id
+    }
+
+    fn of_small(&mut self, x: u64) -> u32 {
+        if let Some(&id) = self.small.get(&(x as u32)) {
+            return id;
+        }
+        let mut w = [0u8; 32];
+        w[24..].copy_from_slice(&x.to_be_bytes());
+        let id = self.id(w);
+        self.small.insert(x as u32, id);
+        id
+    }
+
+    /// The slot a value names as a storage key, when it is a constant.
+    fn slot_of(&mut self, x: u32) -> Option<u32> {
+        match v::as_small(x) {
+            Some(k) => Some(self.of_small(k)),
+            None => v::as_word(x),
+        }
     }
 
     fn hex(&self, id: u32) -> String {
@@ -128,13 +161,16 @@ const CALLDATA: u8 = 4;
 const WRITES_OWNER: u8 = 8;
 const NONE: u32 = u32::MAX;
 
-/// The shared state graph of all walks.
+/// The state graph. States live in one arena (block, then the stack with its unknown bottom
+/// trimmed), found by their hash through `index` and `chain`: no allocation per state.
+#[derive(Default)]
 struct Graph {
-    /// (block, stack) → state id; the key is the block followed by the stack.
-    ids: IdMap<Box<[u32]>, u32>,
-    /// Per state: its block, flags, successors, and the slots it loads / stores (ranges in
-    /// `slots`).
-    block: Vec<u32>,
+    arena: Vec<u32>,
+    span: Vec<(u32, u32)>,
+    index: IdMap<u64, u32>,
+    /// Per state: the previous state with the same hash.
+    chain: Vec<u32>,
+    /// Per state: its flags, successors, and the slots it loads / stores (ranges in `slots`).
     flags: Vec<u8>,
     next: Vec<[u32; 2]>,
     loaded: Vec<(u32, u32)>,
@@ -146,42 +182,133 @@ struct Graph {
     approximate: bool,
 }
 
+thread_local! {
+    /// The last graph this thread built, emptied: its buffers (hundreds of kilobytes for a
+    /// large contract) serve the next analysis instead of being allocated, page-faulted in and
+    /// handed back to the system each time.
+    static SPARE: std::cell::RefCell<Graph> = std::cell::RefCell::new(Graph::default());
+}
+
 impl Graph {
-    /// The id of a state, creating it (and queueing its interpretation) when new and the
-    /// budget allows.
-    fn state(&mut self, key: &[u32], work: &mut Vec<(u32, Vec<u32>)>) -> u32 {
-        if let Some(&id) = self.ids.get(key) {
-            return id;
+    /// An empty graph with the full budget, on this thread's spare buffers.
+    fn new() -> Self {
+        let mut g = SPARE.with(|s| std::mem::take(&mut *s.borrow_mut()));
+        g.arena.clear();
+        g.span.clear();
+        g.index.clear();
+        g.chain.clear();
+        g.flags.clear();
+        g.next.clear();
+        g.loaded.clear();
+        g.stored.clear();
+        g.slots.clear();
+        g.checked.clear();
+        g.budget = MAX_WALK_STATES;
+        g.approximate = false;
+        g
+    }
+
+    fn len(&self) -> usize {
+        self.span.len()
+    }
+
+    fn block(&self, s: u32) -> u32 {
+        self.arena[self.span[s as usize].0 as usize]
+    }
+
+    /// The id of state (`block`, `stack`), creating it (and queueing its interpretation) when
+    /// new and the budget allows; [`NONE`] past the budget.
+    fn state(&mut self, block: u32, stack: &[u32], work: &mut Vec<u32>) -> u32 {
+        let bottom = stack
+            .iter()
+            .position(|&x| x != v::UNKNOWN)
+            .unwrap_or(stack.len());
+        let stack = &stack[bottom..];
+        let h = key_hash(block, stack);
+        let head = self.index.get(&h).copied().unwrap_or(NONE);
+        let mut s = head;
+        while s != NONE {
+            let (a, b) = self.span[s as usize];
+            let key = &self.arena[a as usize..b as usize];
+            if key[0] == block && &key[1..] == stack {
+                return s;
+            }
+            s = self.chain[s as usize];
         }
         if self.budget == 0 {
             self.approximate = true;
             return NONE;
         }
         self.budget -= 1;
-        let id = self.block.len() as u32;
-        self.ids.insert(key.into(), id);
-        self.block.push(key[0]);
+        let id = self.len() as u32;
+        let a = self.arena.len() as u32;
+        self.arena.push(block);
+        self.arena.extend_from_slice(stack);
+        self.span.push((a, self.arena.len() as u32));
+        self.index.insert(h, id);
+        self.chain.push(head);
         self.flags.push(0);
         self.next.push([NONE; 2]);
         self.loaded.push((0, 0));
         self.stored.push((0, 0));
-        work.push((id, key[1..].to_vec()));
+        work.push(id);
         id
+    }
+
+    /// The states reachable from `roots` (all of them, in no order).
+    fn reachable(&self, roots: impl Iterator<Item = u32>) -> Vec<u32> {
+        let mut seen = vec![false; self.len()];
+        let mut out = Vec::new();
+        let mut work: Vec<u32> = roots.filter(|&r| r != NONE).collect();
+        while let Some(s) = work.pop() {
+            if std::mem::replace(&mut seen[s as usize], true) {
+                continue;
+            }
+            out.push(s);
+            work.extend(self.next[s as usize].iter().filter(|&&t| t != NONE));
+        }
+        out
     }
 }
 
-/// Per-instruction interned PUSH values, computed once per contract.
-fn push_words(code: &Code, words: &mut Words) -> Vec<u32> {
+/// A state's hash: two independent multiply-rotate lanes over the stack, two values per step
+/// (the stack is the long part of a key, and one serial lane was the graph's hot spot).
+fn key_hash(block: u32, stack: &[u32]) -> u64 {
+    const K: u64 = 0x9e37_79b9_7f4a_7c15;
+    let pair = |c: &[u32]| u64::from(c[0]) | (u64::from(c[1]) << 32);
+    let mut a = u64::from(block) | ((stack.len() as u64) << 32);
+    let mut b = K;
+    let mut chunks = stack.chunks_exact(4);
+    for c in &mut chunks {
+        a = (a ^ pair(&c[..2])).wrapping_mul(K).rotate_left(23);
+        b = (b ^ pair(&c[2..])).wrapping_mul(K).rotate_left(23);
+    }
+    for &x in chunks.remainder() {
+        a = (a ^ u64::from(x)).wrapping_mul(K).rotate_left(23);
+    }
+    let h = (a ^ b.rotate_left(32)).wrapping_mul(K);
+    h ^ (h >> 29)
+}
+
+/// Per-instruction PUSH values, computed once per contract: small ones as themselves, large
+/// ones interned.
+fn push_values(code: &Code, words: &mut Words) -> Vec<u32> {
     code.instrs()
         .iter()
         .map(|i| {
-            if (op::PUSH0..=op::PUSH32).contains(&i.op) {
-                let d = code.data(i);
-                let mut w = [0u8; 32];
-                w[32 - d.len()..].copy_from_slice(d);
-                words.id(w, code)
-            } else {
-                NONE
+            if !(op::PUSH0..=op::PUSH32).contains(&i.op) {
+                return NONE;
+            }
+            match code.push_value(i).filter(|&x| x < v::SMALL_MAX) {
+                Some(x) => v::small(x),
+                None => {
+                    let d = code.data(i);
+                    let mut w = [0u8; 32];
+                    w[32 - d.len()..].copy_from_slice(d);
+                    // A large value that fits 64 bits still has one identity with its small
+                    // spelling's word (both are the same 32 bytes).
+                    v::word(words.id(w))
+                }
             }
         })
         .collect()
@@ -198,87 +325,100 @@ fn keep(a: u32, b: u32) -> u32 {
     }
 }
 
+/// Scratch space reused across states.
+struct Scratch {
+    st: Vec<u32>,
+    loaded: Vec<u32>,
+    stored: Vec<u32>,
+    work: Vec<u32>,
+}
+
 /// Interprets state `id` (its block entered with its stack): records its flags and slots and
-/// creates its successors.
+/// creates its successors. The stack has unknown values below what it holds: popping past
+/// the bottom gives unknown, and a SWAP past it exchanges with an unknown.
 fn interpret(
     code: &Code,
     g: &mut Graph,
     pushes: &[u32],
-    words: &Words,
-    (id, mut st): (u32, Vec<u32>),
-    key: &mut Vec<u32>,
-    work: &mut Vec<(u32, Vec<u32>)>,
+    words: &mut Words,
+    id: u32,
+    x: &mut Scratch,
 ) {
-    let b = g.block[id as usize] as usize;
+    let (a, b) = g.span[id as usize];
+    let block = g.arena[a as usize] as usize;
+    let st = &mut x.st;
+    st.clear();
+    st.extend_from_slice(&g.arena[a as usize + 1..b as usize]);
+    x.loaded.clear();
+    x.stored.clear();
     let pop = |st: &mut Vec<u32>| st.pop().unwrap_or(v::UNKNOWN);
-    let (instrs, end) = code.block(b);
+    let (instrs, end) = code.block(block);
     let first = end - instrs.len();
     let mut flags = 0u8;
-    let mut loaded: Vec<u32> = Vec::new();
-    let mut stored: Vec<u32> = Vec::new();
     let mut target = v::UNKNOWN;
     for (k, i) in instrs.iter().enumerate() {
         match i.op {
-            op::PUSH0..=op::PUSH32 => st.push(v::word(pushes[first + k])),
+            op::PUSH0..=op::PUSH32 => st.push(pushes[first + k]),
             op::DUP1..=op::DUP16 => {
                 let n = usize::from(i.op - op::DUP1) + 1;
-                let x = if st.len() >= n {
+                let y = if st.len() >= n {
                     st[st.len() - n]
                 } else {
                     v::UNKNOWN
                 };
-                st.push(x);
+                st.push(y);
             }
             0x90..=0x9f => {
                 let n = usize::from(i.op - 0x90) + 1;
-                let len = st.len();
-                if len > n {
-                    st.swap(len - 1, len - 1 - n);
-                } else if len > 0 {
-                    st[len - 1] = v::UNKNOWN;
+                if st.len() <= n {
+                    // Bring the unknown values below into view.
+                    let pad = n + 1 - st.len();
+                    st.splice(0..0, std::iter::repeat_n(v::UNKNOWN, pad));
                 }
+                let len = st.len();
+                st.swap(len - 1, len - 1 - n);
             }
             0x33 => st.push(v::CALLER),
             0x54 => {
-                let k = pop(&mut st);
-                match v::as_word(k) {
+                let key = pop(st);
+                match words.slot_of(key) {
                     Some(s) => {
-                        loaded.push(s);
+                        x.loaded.push(s);
                         st.push(v::slot(s));
                     }
                     None => st.push(v::UNKNOWN),
                 }
             }
             op::SSTORE => {
-                let k = pop(&mut st);
-                pop(&mut st);
+                let key = pop(st);
+                pop(st);
                 flags |= WRITES;
-                if let Some(s) = v::as_word(k) {
-                    stored.push(s);
+                if let Some(s) = words.slot_of(key) {
+                    x.stored.push(s);
                 }
             }
             0x16 => {
-                let (a, b) = (pop(&mut st), pop(&mut st));
-                st.push(keep(a, b));
+                let (l, r) = (pop(st), pop(st));
+                st.push(keep(l, r));
             }
             // SHR(shift, value) and DIV(value, divisor): a packed address read out of its
             // slot is still that slot's value.
             0x1c => {
-                pop(&mut st);
-                let x = pop(&mut st);
-                st.push(if v::is_slot(x) { x } else { v::UNKNOWN });
+                pop(st);
+                let y = pop(st);
+                st.push(if v::is_slot(y) { y } else { v::UNKNOWN });
             }
             0x04 => {
-                let x = pop(&mut st);
-                pop(&mut st);
-                st.push(if v::is_slot(x) { x } else { v::UNKNOWN });
+                let y = pop(st);
+                pop(st);
+                st.push(if v::is_slot(y) { y } else { v::UNKNOWN });
             }
             op::EQ => {
-                let (a, b) = (pop(&mut st), pop(&mut st));
-                let s = if a == v::CALLER {
-                    v::slot_id(b)
-                } else if b == v::CALLER {
-                    v::slot_id(a)
+                let (l, r) = (pop(st), pop(st));
+                let s = if l == v::CALLER {
+                    v::slot_id(r)
+                } else if r == v::CALLER {
+                    v::slot_id(l)
                 } else {
                     None
                 };
@@ -288,20 +428,20 @@ fn interpret(
                 }
                 st.push(v::UNKNOWN);
             }
-            op::JUMP => target = pop(&mut st),
+            op::JUMP => target = pop(st),
             op::JUMPI => {
-                target = pop(&mut st);
-                pop(&mut st);
+                target = pop(st);
+                pop(st);
             }
             other => {
                 if matches!(other, 0x35 | 0x37) {
                     flags |= CALLDATA;
                 }
-                let (a, r) = arity(other);
-                for _ in 0..a {
-                    pop(&mut st);
+                let (n_in, n_out) = arity(other);
+                for _ in 0..n_in {
+                    pop(st);
                 }
-                for _ in 0..r {
+                for _ in 0..n_out {
                     st.push(v::UNKNOWN);
                 }
             }
@@ -313,58 +453,49 @@ fn interpret(
     let u = id as usize;
     g.flags[u] = flags;
     let start = g.slots.len() as u32;
-    g.slots.extend_from_slice(&loaded);
+    g.slots.extend_from_slice(&x.loaded);
     let mid = g.slots.len() as u32;
-    g.slots.extend_from_slice(&stored);
+    g.slots.extend_from_slice(&x.stored);
     g.loaded[u] = (start, mid);
     g.stored[u] = (mid, g.slots.len() as u32);
-    // The successors, keyed by block and the stack they are entered with.
-    key.clear();
-    key.push(0);
-    key.extend_from_slice(&st);
     let mut next = [NONE; 2];
-    if let Some(tb) = v::as_word(target).and_then(|w| words.block[w as usize]) {
-        key[0] = tb;
-        next[0] = g.state(key, work);
+    if let Some(tb) = v::as_small(target).and_then(|t| code.block_at(t)) {
+        next[0] = g.state(tb as u32, &x.st, &mut x.work);
     }
     let last = instrs[instrs.len() - 1];
     if !ends_flow(last.op) && end < code.instrs().len() {
-        key[0] = code.block_of_instr(end) as u32;
-        next[1] = g.state(key, work);
+        next[1] = g.state(code.block_of_instr(end) as u32, &x.st, &mut x.work);
     }
     g.next[u] = next;
 }
 
-/// Builds the state graph from every entry (empty stack at its first block). Returns the
-/// graph and each entry's root state.
-fn build(code: &Code, entries: &[Entry], words: &mut Words) -> (Graph, Vec<u32>) {
-    let pushes = push_words(code, words);
-    let mut g = Graph {
-        ids: IdMap::default(),
-        block: Vec::new(),
-        flags: Vec::new(),
-        next: Vec::new(),
+/// Grows the graph from offset 0 and from every entry (empty stack at its first block).
+/// Returns the graph, the state at offset 0 and each entry's root state.
+fn build(code: &Code, entries: &[Entry], words: &mut Words) -> (Graph, u32, Vec<u32>) {
+    let pushes = push_values(code, words);
+    let mut g = Graph::new();
+    let mut x = Scratch {
+        st: Vec::with_capacity(STACK_KEEP + 16),
         loaded: Vec::new(),
         stored: Vec::new(),
-        slots: Vec::new(),
-        checked: BTreeSet::new(),
-        budget: MAX_WALK_STATES,
-        approximate: false,
+        work: Vec::new(),
     };
-    let mut work = Vec::new();
-    let mut key = Vec::with_capacity(STACK_KEEP + 1);
-    let mut roots = Vec::with_capacity(entries.len());
-    for e in entries {
-        let root = match code.block_at(u64::from(e.dest)) {
-            Some(b) => g.state(&[b as u32], &mut work),
-            None => NONE,
-        };
-        roots.push(root);
-        while let Some(state) = work.pop() {
-            interpret(code, &mut g, &pushes, words, state, &mut key, &mut work);
+    let run = |g: &mut Graph, x: &mut Scratch, words: &mut Words, block: usize| {
+        let root = g.state(block as u32, &[], &mut x.work);
+        while let Some(id) = x.work.pop() {
+            interpret(code, g, &pushes, words, id, x);
         }
-    }
-    (g, roots)
+        root
+    };
+    let start = run(&mut g, &mut x, words, 0);
+    let roots = entries
+        .iter()
+        .map(|e| match code.block_at(u64::from(e.dest)) {
+            Some(b) => run(&mut g, &mut x, words, b),
+            None => NONE,
+        })
+        .collect();
+    (g, start, roots)
 }
 
 /// Spreads flags backwards: a state gets every flag of the states it reaches.
@@ -403,45 +534,53 @@ fn propagate(g: &Graph, flags: &mut [u8]) {
 
 /// The slots the states reachable from `roots` load.
 fn loaded_from(g: &Graph, roots: impl Iterator<Item = u32>) -> BTreeSet<u32> {
-    let mut seen = vec![false; g.block.len()];
     let mut out = BTreeSet::new();
-    let mut work: Vec<u32> = roots.filter(|&r| r != NONE).collect();
-    while let Some(s) = work.pop() {
-        if std::mem::replace(&mut seen[s as usize], true) {
-            continue;
-        }
+    for s in g.reachable(roots) {
         let (a, b) = g.loaded[s as usize];
         out.extend(g.slots[a as usize..b as usize].iter().copied());
-        work.extend(g.next[s as usize].iter().filter(|&&t| t != NONE));
     }
     out
 }
 
-/// The blocks the states reachable from `roots` are in (`None` when the graph is
-/// incomplete).
-pub(crate) fn blocks_from(p: &Walked, dests: &[u32]) -> Option<Vec<usize>> {
-    if p.graph.approximate {
-        return None;
+impl Drop for Walked {
+    fn drop(&mut self) {
+        let g = std::mem::take(&mut self.graph);
+        SPARE.with(|s| *s.borrow_mut() = g);
     }
-    let roots = p
-        .entries
-        .iter()
-        .zip(&p.roots)
-        .filter(|(e, _)| dests.contains(&e.dest))
-        .map(|(_, &r)| r)
-        .filter(|&r| r != NONE);
-    let g = &p.graph;
-    let mut seen = vec![false; g.block.len()];
-    let mut blocks = BTreeSet::new();
-    let mut work: Vec<u32> = roots.collect();
-    while let Some(s) = work.pop() {
-        if std::mem::replace(&mut seen[s as usize], true) {
-            continue;
+}
+
+impl Walked {
+    /// The blocks reachable from offset 0, or `None` when the graph is incomplete.
+    pub(crate) fn blocks_from_start(&self) -> Option<Vec<usize>> {
+        self.blocks(std::iter::once(self.start))
+    }
+
+    /// The blocks reachable from the entries jumping to `dests`, or `None` when the graph is
+    /// incomplete.
+    pub(crate) fn blocks_from(&self, dests: &[u32]) -> Option<Vec<usize>> {
+        let roots = self
+            .entries
+            .iter()
+            .zip(&self.roots)
+            .filter(|(e, _)| dests.contains(&e.dest))
+            .map(|(_, &r)| r);
+        self.blocks(roots)
+    }
+
+    fn blocks(&self, roots: impl Iterator<Item = u32>) -> Option<Vec<usize>> {
+        if self.graph.approximate {
+            return None;
         }
-        blocks.insert(g.block[s as usize] as usize);
-        work.extend(g.next[s as usize].iter().filter(|&&t| t != NONE));
+        let mut blocks: Vec<usize> = self
+            .graph
+            .reachable(roots)
+            .into_iter()
+            .map(|s| self.graph.block(s) as usize)
+            .collect();
+        blocks.sort_unstable();
+        blocks.dedup();
+        Some(blocks)
     }
-    Some(blocks.into_iter().collect())
 }
 
 /// The standard ways ownership changes hands; writes of the owner slot elsewhere are not.
@@ -459,34 +598,44 @@ const OWNERSHIP: &[&str] = &[
 ];
 const OWNER_GETTERS: &[&str] = &["owner()", "getOwner()"];
 
+/// The selectors of [`OWNERSHIP`] and [`OWNER_GETTERS`], hashed once per process.
+fn standard() -> (&'static [[u8; 4]], &'static [[u8; 4]]) {
+    static SETS: std::sync::OnceLock<(Vec<[u8; 4]>, Vec<[u8; 4]>)> = std::sync::OnceLock::new();
+    let (a, b) = SETS.get_or_init(|| {
+        (
+            OWNERSHIP.iter().map(|n| selector(n)).collect(),
+            OWNER_GETTERS.iter().map(|n| selector(n)).collect(),
+        )
+    });
+    (a, b)
+}
+
 /// The walked state graph of a contract, kept for the other questions asked of the same
 /// paths (what the transfer functions reach).
 pub(crate) struct Walked {
     graph: Graph,
     entries: Vec<Entry>,
+    start: u32,
     roots: Vec<u32>,
 }
 
 /// Reads the privileges of `code` through its dispatcher entries; also returns the walked
 /// graph.
 pub(crate) fn walk(code: &Code, entries: &[Entry]) -> (Privileges, Walked) {
-    let mut words = Words {
-        list: Vec::new(),
-        ids: HashMap::new(),
-        block: Vec::new(),
-    };
-    let (g, roots) = build(code, entries, &mut words);
+    let mut words = Words::default();
+    let (g, start, roots) = build(code, entries, &mut words);
     let mut p = Privileges {
         approximate: g.approximate,
         ..Privileges::default()
     };
-    let is = |sel: [u8; 4], names: &[&str]| names.iter().any(|n| selector(n) == sel);
+    let (ownership, getters) = standard();
+    let is = |sel: [u8; 4], set: &[[u8; 4]]| set.contains(&sel);
     let owner = loaded_from(
         &g,
         entries
             .iter()
             .zip(&roots)
-            .filter(|(e, _)| is(e.selector, OWNER_GETTERS))
+            .filter(|(e, _)| is(e.selector, getters))
             .map(|(_, &r)| r),
     );
     // A state that stores an owner slot; then every flag spread to what reaches it.
@@ -517,10 +666,10 @@ pub(crate) fn walk(code: &Code, entries: &[Entry]) -> (Privileges, Walked) {
         "eip1967.proxy.implementation",
         "eip1967.proxy.beacon",
     ] {
-        shown.insert(words.id(eip1967_slot(name), code));
+        shown.insert(words.id(eip1967_slot(name)));
     }
     for (e, &r) in entries.iter().zip(&roots) {
-        if is(e.selector, OWNERSHIP) || is(e.selector, OWNER_GETTERS) {
+        if is(e.selector, ownership) || is(e.selector, getters) {
             continue;
         }
         if of(r) & WRITES_OWNER != 0 {
@@ -541,6 +690,7 @@ pub(crate) fn walk(code: &Code, entries: &[Entry]) -> (Privileges, Walked) {
     let walked = Walked {
         graph: g,
         entries: entries.to_vec(),
+        start,
         roots,
     };
     (p, walked)

@@ -17,7 +17,7 @@ pub struct TokenConfig {
     /// Largest gas limit a request may ask for per simulated transaction (the request's
     /// `simulation.gas_per_tx`; default and most 16 777 216, a mainnet transaction's cap since
     /// EIP-7825). A simulation's CPU time is bounded by the gas of all its transactions
-    /// together (`SimConfig::gas_per_simulation`).
+    /// together (`SimConfig::gas_per_simulation`, 12 000 000).
     pub max_gas_per_tx: u64,
     /// Score from which a token is reported `flagged` (the CLI's `--fail-score`).
     pub flag_at: u8,
