@@ -416,9 +416,7 @@ impl Code {
                         for _ in 0..a {
                             pop(&mut st);
                         }
-                        for _ in 0..r {
-                            st.push(UNKNOWN);
-                        }
+                        st.extend(std::iter::repeat_n(UNKNOWN, r));
                     }
                 }
                 if st.len() > STACK_KEEP {

@@ -441,9 +441,7 @@ fn interpret(
                 for _ in 0..n_in {
                     pop(st);
                 }
-                for _ in 0..n_out {
-                    st.push(v::UNKNOWN);
-                }
+                st.extend(std::iter::repeat_n(v::UNKNOWN, n_out));
             }
         }
         if st.len() > STACK_KEEP {
@@ -600,7 +598,8 @@ const OWNER_GETTERS: &[&str] = &["owner()", "getOwner()"];
 
 /// The selectors of [`OWNERSHIP`] and [`OWNER_GETTERS`], hashed once per process.
 fn standard() -> (&'static [[u8; 4]], &'static [[u8; 4]]) {
-    static SETS: std::sync::OnceLock<(Vec<[u8; 4]>, Vec<[u8; 4]>)> = std::sync::OnceLock::new();
+    type Selectors = Vec<[u8; 4]>;
+    static SETS: std::sync::OnceLock<(Selectors, Selectors)> = std::sync::OnceLock::new();
     let (a, b) = SETS.get_or_init(|| {
         (
             OWNERSHIP.iter().map(|n| selector(n)).collect(),
