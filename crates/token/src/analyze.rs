@@ -2,7 +2,7 @@
 
 use crate::disasm::{Code, Reach};
 use crate::error::TokenError;
-use crate::owner::{Privileges, privileges};
+use crate::owner::{Privileges, walk};
 use crate::selectors::{Capability, lookup, selector};
 
 /// EIP-1967's implementation slot: `keccak256("eip1967.proxy.implementation") - 1`.
@@ -66,15 +66,23 @@ impl StaticReport {
     }
 }
 
-/// Analyses runtime bytecode. Bounded: one linear decode and one traversal per question, over
-/// at most [`crate::MAX_CODE`] bytes.
+/// Analyses runtime bytecode. Bounded: one linear decode and one state graph (at most
+/// [`crate::MAX_WALK_STATES`] states, with bounded fallbacks past it), over at most
+/// [`crate::MAX_CODE`] bytes.
 pub fn analyze(bytes: Vec<u8>, field: &'static str) -> Result<StaticReport, TokenError> {
     let code = Code::new(bytes, field)?;
-    let all = code.reach_all();
+    let entries = code.dispatcher();
+    // One walk of the code answers the privilege questions and, unless its state budget ran
+    // out, what offset 0 and the transfer functions reach (the same stack interpretation the
+    // reachability runs on its own otherwise).
+    let (privileges, walked) = walk(&code, &entries);
+    let all = match walked.blocks_from_start() {
+        Some(blocks) => code.scan_blocks(&blocks),
+        None => code.reach_all(),
+    };
     if let Some((pc, need, have)) = all.truncated {
         return Err(TokenError::TruncatedPush { pc, need, have });
     }
-    let entries = code.dispatcher();
     let mut r = StaticReport {
         size: code.bytes().len(),
         selectors: entries.iter().map(|e| hex::encode(e.selector)).collect(),
@@ -82,6 +90,7 @@ pub fn analyze(bytes: Vec<u8>, field: &'static str) -> Result<StaticReport, Toke
         delegatecall: all.delegatecall,
         eip1967: code.pushes_word(&eip1967_implementation_slot()),
         reachable_blocks: (all.blocks, code.block_count()),
+        privileges,
         ..StaticReport::default()
     };
     for e in &entries {
@@ -93,25 +102,35 @@ pub fn analyze(bytes: Vec<u8>, field: &'static str) -> Result<StaticReport, Toke
         }
     }
     r.capabilities.sort();
-    r.privileges = privileges(&code, &entries);
-    let has = |sig: &str| entries.iter().any(|e| e.selector == selector(sig));
-    r.erc20 = has("transfer(address,uint256)")
-        && has("transferFrom(address,address,uint256)")
-        && has("balanceOf(address)");
+    let [transfer, transfer_from, balance_of] = erc20_selectors();
+    let has = |sel: [u8; 4]| entries.iter().any(|e| e.selector == sel);
+    r.erc20 = has(transfer) && has(transfer_from) && has(balance_of);
     let transfer_dests: Vec<u32> = entries
         .iter()
-        .filter(|e| {
-            e.selector == selector("transfer(address,uint256)")
-                || e.selector == selector("transferFrom(address,address,uint256)")
-        })
+        .filter(|e| e.selector == transfer || e.selector == transfer_from)
         .map(|e| e.dest)
         .collect();
     if !transfer_dests.is_empty() {
-        let t: Reach = code.reach_entries(&transfer_dests);
+        let t: Reach = match walked.blocks_from(&transfer_dests) {
+            Some(blocks) => code.scan_blocks(&blocks),
+            None => code.reach_entries(&transfer_dests),
+        };
         r.external_call_in_transfer = t.external_call || t.delegatecall;
         r.time_in_transfer = t.time;
     }
     Ok(r)
+}
+
+/// `transfer`, `transferFrom` and `balanceOf`, hashed once per process.
+fn erc20_selectors() -> [[u8; 4]; 3] {
+    static SELECTORS: std::sync::OnceLock<[[u8; 4]; 3]> = std::sync::OnceLock::new();
+    *SELECTORS.get_or_init(|| {
+        [
+            selector("transfer(address,uint256)"),
+            selector("transferFrom(address,address,uint256)"),
+            selector("balanceOf(address)"),
+        ]
+    })
 }
 
 #[cfg(test)]

@@ -84,11 +84,59 @@ pub struct Entry {
     pub dest: u32,
 }
 
+/// A fast, deterministic hasher for the walk's own keys (block indexes and value ids this
+/// module assigns, never bytes from the contract): the state table is the hot loop, and
+/// SipHash's DoS resistance buys nothing for keys an attacker cannot choose.
+#[derive(Default, Clone, Copy)]
+pub(crate) struct IdHasher(u64);
+
+impl IdHasher {
+    pub(crate) fn add(&mut self, w: u64) {
+        self.0 = (self.0.rotate_left(5) ^ w).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+}
+
+impl std::hash::Hasher for IdHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(c);
+            self.add(u64::from_le_bytes(w));
+        }
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            let mut w = [0u8; 8];
+            w[..rest.len()].copy_from_slice(rest);
+            self.add(u64::from_le_bytes(w));
+        }
+    }
+
+    fn write_u32(&mut self, i: u32) {
+        self.add(u64::from(i));
+    }
+
+    fn write_u64(&mut self, i: u64) {
+        self.add(i);
+    }
+
+    fn write_usize(&mut self, i: usize) {
+        self.add(i as u64);
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+pub(crate) type IdMap<K, V> =
+    std::collections::HashMap<K, V, std::hash::BuildHasherDefault<IdHasher>>;
+
 /// The most (block, stack) states one reachability question explores before falling back.
 pub const MAX_STATES: usize = 50_000;
 
 /// Stack entries kept (the rest is treated as unknown).
-const STACK_KEEP: usize = 48;
+pub(crate) const STACK_KEEP: usize = 48;
 
 /// Items an opcode takes from and puts on the stack (DUP, SWAP and PUSH handled apart).
 pub(crate) fn arity(op: u8) -> (usize, usize) {
@@ -299,37 +347,52 @@ impl Code {
     }
 
     /// Blocks reachable from `starts` following the stack (see the module docs), or `None`
-    /// when the state budget ran out.
+    /// when the state budget ran out. A state is its block followed by its stack, as one
+    /// `u32` slice (a known jump destination is its offset, anything else [`UNKNOWN`]), so the
+    /// table hashes plain integers and a state already seen costs no allocation.
     fn reach_symbolic(&self, starts: &[usize]) -> Option<Vec<bool>> {
-        use std::collections::HashSet;
+        const UNKNOWN: u32 = u32::MAX;
         let mut seen_blocks = vec![false; self.blocks.len()];
-        let mut states: HashSet<(usize, Vec<Option<u32>>)> = HashSet::new();
-        let mut work: Vec<(usize, Vec<Option<u32>>)> =
-            starts.iter().map(|&b| (b, Vec::new())).collect();
-        while let Some((b, stack)) = work.pop() {
+        let mut states: IdMap<Box<[u32]>, ()> = IdMap::default();
+        let mut work: Vec<(usize, Vec<u32>)> = Vec::new();
+        let mut key: Vec<u32> = Vec::with_capacity(STACK_KEEP + 1);
+        // Queues a state unless it was seen; false when the budget ran out.
+        let mut visit = |b: usize, st: &[u32], work: &mut Vec<(usize, Vec<u32>)>| {
+            key.clear();
+            key.push(b as u32);
+            key.extend_from_slice(st);
+            if states.contains_key(&key[..]) {
+                return true;
+            }
             if states.len() >= MAX_STATES {
+                return false;
+            }
+            states.insert(key.as_slice().into(), ());
+            work.push((b, st.to_vec()));
+            true
+        };
+        for &b in starts {
+            if !visit(b, &[], &mut work) {
                 return None;
             }
-            if !states.insert((b, stack.clone())) {
-                continue;
-            }
+        }
+        while let Some((b, mut st)) = work.pop() {
             seen_blocks[b] = true;
-            let mut st = stack;
-            let pop = |st: &mut Vec<Option<u32>>| st.pop().flatten();
+            let pop = |st: &mut Vec<u32>| st.pop().unwrap_or(UNKNOWN);
             let (s, e) = self.blocks[b];
-            let mut jump: Option<(Option<u32>, bool)> = None;
+            let mut jump = UNKNOWN;
             for i in &self.instrs[s as usize..e as usize] {
                 match i.op {
                     op::PUSH0..=op::PUSH32 => {
                         let v = self.push_value(i).filter(|&v| self.is_jumpdest(v));
-                        st.push(v.map(|v| v as u32));
+                        st.push(v.map_or(UNKNOWN, |v| v as u32));
                     }
                     op::DUP1..=op::DUP16 => {
                         let n = usize::from(i.op - op::DUP1) + 1;
                         let v = if st.len() >= n {
                             st[st.len() - n]
                         } else {
-                            None
+                            UNKNOWN
                         };
                         st.push(v);
                     }
@@ -340,23 +403,20 @@ impl Code {
                             st.swap(len - 1, len - 1 - n);
                         } else if len > 0 {
                             // The other side is below what we track: unknown.
-                            st[len - 1] = None;
+                            st[len - 1] = UNKNOWN;
                         }
                     }
-                    op::JUMP => jump = Some((pop(&mut st), false)),
+                    op::JUMP => jump = pop(&mut st),
                     op::JUMPI => {
-                        let t = pop(&mut st);
+                        jump = pop(&mut st);
                         pop(&mut st);
-                        jump = Some((t, true));
                     }
                     other => {
                         let (a, r) = arity(other);
                         for _ in 0..a {
                             pop(&mut st);
                         }
-                        for _ in 0..r {
-                            st.push(None);
-                        }
+                        st.extend(std::iter::repeat_n(UNKNOWN, r));
                     }
                 }
                 if st.len() > STACK_KEEP {
@@ -364,17 +424,27 @@ impl Code {
                 }
             }
             let last = self.instrs[e as usize - 1];
-            if let Some((Some(t), _)) = jump
-                && let Some(tb) = self.block_at(u64::from(t))
+            if jump != UNKNOWN
+                && let Some(tb) = self.block_at(u64::from(jump))
+                && !visit(tb, &st, &mut work)
             {
-                work.push((tb, st.clone()));
+                return None;
             }
             let falls = !ends_flow(last.op) && (e as usize) < self.instrs.len();
-            if falls {
-                work.push((self.block_of[e as usize] as usize, st));
+            if falls && !visit(self.block_of[e as usize] as usize, &st, &mut work) {
+                return None;
             }
         }
         Some(seen_blocks)
+    }
+
+    /// What the given blocks contain (blocks the caller already knows are reachable).
+    pub(crate) fn scan_blocks(&self, blocks: &[usize]) -> Reach {
+        let mut r = Reach::default();
+        for &b in blocks {
+            self.scan_block(b, &mut r);
+        }
+        r
     }
 
     fn reach_blocks(&self, starts: &[usize]) -> Reach {

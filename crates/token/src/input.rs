@@ -160,8 +160,16 @@ impl TokenInput {
                 ),
             ));
         }
-        if self.simulation.gas_per_tx == 0 || self.simulation.gas_per_tx > 30_000_000 {
-            return Err(bad("simulation.gas_per_tx", "1 to 30 000 000"));
+        if self.simulation.gas_per_tx == 0 || self.simulation.gas_per_tx > crate::MAX_GAS_PER_TX {
+            return Err(bad(
+                "simulation.gas_per_tx",
+                "1 to 16 777 216 (EIP-7825's cap per transaction)",
+            ));
+        }
+        if self.simulation.gas_per_simulation == 0
+            || self.simulation.gas_per_simulation > 100_000_000
+        {
+            return Err(bad("simulation.gas_per_simulation", "1 to 100 000 000"));
         }
         if self.simulation.later_blocks > 10_000_000 || self.simulation.wait_seconds > 31_536_000 {
             return Err(bad(

@@ -30,6 +30,6 @@ pub use scan::{
 pub use score::{Assessment, Level, Reason, ReasonCode, assess, assess_forked};
 pub use service::{TokenService, TokenServiceError, event_of};
 pub use sim::{
-    Arg, Deployment, ForkReport, ROUTER, SIM_DEPLOYER, SimConfig, SimReport, Trade, simulate,
-    simulate_fork,
+    Arg, Deployment, ForkReport, GAS_PER_SIMULATION, MAX_GAS_PER_TX, ROUTER, SIM_DEPLOYER,
+    SimConfig, SimReport, Trade, simulate, simulate_fork,
 };

@@ -13,8 +13,18 @@
 //! 2. after [`SimConfig::later_blocks`] blocks: a new wallet buys and sells again.
 //!
 //! Taxes are `1 − received / expected`, the expectation being the pair's own quote before the
-//! trade. Every transaction has a gas limit ([`SimConfig::gas_per_tx`]), so a contract that
-//! loops forever costs one bounded transaction, not a hung worker.
+//! trade.
+//!
+//! Gas bounds time, twice. Each transaction may use up to [`SimConfig::gas_per_tx`], by default
+//! [`MAX_GAS_PER_TX`]: the most a mainnet transaction may use at all since the Fusaka
+//! upgrade (EIP-7825, 2²⁴ gas). That is what a real trader could spend, so a heavy but honest
+//! token (a reflection token swapping its fees, a 24 KB deployment) is never failed for want of
+//! gas, and a sell that needs more cannot happen on chain either. All transactions of one
+//! simulation together may use up to [`SimConfig::gas_per_simulation`]: that is what bounds the
+//! CPU time of a hostile token, since a transaction that burns its whole limit takes time in
+//! proportion to it. Once the budget is spent every later transaction fails unrun, so a token
+//! that burns gas on sells is still a token that cannot be sold: gas exhaustion never reads
+//! as success.
 
 use revm::context::TxEnv;
 use revm::context::result::{EVMError, ExecutionResult, Output};
@@ -45,6 +55,17 @@ const LATE_BUYER: Address = addr(0xb2);
 const STRANGER: Address = addr(0x5a);
 const START_BLOCK: u64 = 20_000_000;
 const START_TIME: u64 = 1_750_000_000;
+/// The most gas one transaction may use on Ethereum mainnet since the Fusaka upgrade
+/// (EIP-7825: 2²⁴), which the simulated chain enforces too.
+pub const MAX_GAS_PER_TX: u64 = 1 << 24;
+/// Gas all transactions of one simulation may use together by default. An honest token's
+/// whole simulation (our market, a 19 KB token's deployment, a dozen trades) stays under 10
+/// million; a token that loops on every sell burns what is left in one transaction, about
+/// 1.1 ns of CPU per gas for the forever-looping fixture, so 12 million keeps the worst case
+/// near 15 ms of CPU: under 50 ms of wall time even with the machine shared three ways.
+pub const GAS_PER_SIMULATION: u64 = 12_000_000;
+/// The intrinsic gas of a plain call: below it no transaction can start.
+const MIN_TX_GAS: u64 = 21_000;
 /// 1 unit of quote (18 decimals).
 const UNIT: u128 = 1_000_000_000_000_000_000;
 
@@ -64,8 +85,11 @@ const ROUTER_CODE: &str = include_str!("../fixtures/build/Router.json");
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct SimConfig {
-    /// Gas limit of each transaction.
+    /// Gas limit of each transaction (default and most: [`MAX_GAS_PER_TX`]).
     pub gas_per_tx: u64,
+    /// Gas all transactions of one simulation may use together, deployments included
+    /// (default [`GAS_PER_SIMULATION`]): the bound on a simulation's CPU time.
+    pub gas_per_simulation: u64,
     /// How long a blocked seller waits before trying again (seconds; blocks at 12 s each).
     pub wait_seconds: u64,
     /// How many blocks after launch the second buyer trades.
@@ -77,7 +101,8 @@ pub struct SimConfig {
 impl Default for SimConfig {
     fn default() -> Self {
         Self {
-            gas_per_tx: 3_000_000,
+            gas_per_tx: MAX_GAS_PER_TX,
+            gas_per_simulation: GAS_PER_SIMULATION,
             wait_seconds: 3_600,
             later_blocks: 7_200,
             buy_permille: 10,
@@ -336,13 +361,22 @@ impl<D: DatabaseRef> World<D> {
     }
 
     fn tx_value(&mut self, from: Address, kind: TxKind, data: Vec<u8>, value: U256) -> Outcome {
+        let left = self.cfg.gas_per_simulation.saturating_sub(self.total_gas);
+        if left < MIN_TX_GAS {
+            return Outcome {
+                ok: false,
+                output: Vec::new(),
+                gas: 0,
+                reason: "the simulation's gas budget is spent".into(),
+            };
+        }
         let nonce = self.nonce(from);
         let tx = TxEnv::builder()
             .caller(from)
             .kind(kind)
             .data(Bytes::from(data))
             .value(value)
-            .gas_limit(self.cfg.gas_per_tx)
+            .gas_limit(self.cfg.gas_per_tx.min(left))
             .gas_price(0)
             .nonce(nonce)
             .build_fill();

@@ -15,7 +15,9 @@ pub struct TokenConfig {
     /// Assessments running at once (each takes one CPU for milliseconds); the others wait.
     pub lanes: usize,
     /// Largest gas limit a request may ask for per simulated transaction (the request's
-    /// `simulation.gas_per_tx`, default 3 000 000): it bounds a simulation's CPU time.
+    /// `simulation.gas_per_tx`; default and most 16 777 216, a mainnet transaction's cap since
+    /// EIP-7825). A simulation's CPU time is bounded by the gas of all its transactions
+    /// together (`SimConfig::gas_per_simulation`, 12 000 000).
     pub max_gas_per_tx: u64,
     /// Score from which a token is reported `flagged` (the CLI's `--fail-score`).
     pub flag_at: u8,
@@ -40,7 +42,7 @@ impl Default for TokenConfig {
     fn default() -> Self {
         Self {
             lanes: 2,
-            max_gas_per_tx: 3_000_000,
+            max_gas_per_tx: custodia_token::MAX_GAS_PER_TX,
             flag_at: 67,
             simulate: true,
             workers: 1,
@@ -58,8 +60,8 @@ impl TokenConfig {
         if self.lanes == 0 || self.lanes > 1024 {
             return bad("token.lanes must be 1 to 1024");
         }
-        if self.max_gas_per_tx == 0 || self.max_gas_per_tx > 30_000_000 {
-            return bad("token.max_gas_per_tx must be 1 to 30000000");
+        if self.max_gas_per_tx == 0 || self.max_gas_per_tx > custodia_token::MAX_GAS_PER_TX {
+            return bad("token.max_gas_per_tx must be 1 to 16777216");
         }
         if self.flag_at == 0 || self.flag_at > 100 {
             return bad("token.flag_at must be 1 to 100");

@@ -94,6 +94,8 @@ fn input<S>(
     };
     let simulation = SimConfig {
         gas_per_tx: pick(|s| s.gas_per_tx, d.gas_per_tx),
+        // The whole simulation's gas is the server's bound on its CPU time, not the caller's.
+        gas_per_simulation: d.gas_per_simulation,
         wait_seconds: pick(|s| s.wait_seconds, d.wait_seconds),
         later_blocks: pick(|s| s.later_blocks, d.later_blocks),
         buy_permille: pick(|s| s.buy_permille, d.buy_permille),

@@ -117,7 +117,8 @@ pub enum TokenArgWire {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TokenSimulationWire {
-    /// Gas limit per transaction (default 3 000 000; at most `[token] max_gas_per_tx`).
+    /// Gas limit per transaction (default 16 777 216, a mainnet transaction's cap; at most
+    /// `[token] max_gas_per_tx`).
     #[serde(default)]
     pub gas_per_tx: Option<u64>,
     /// Seconds a blocked seller waits before trying again (default 3600).

@@ -153,7 +153,7 @@ async fn bad_input_gets_a_specific_error_and_only_services_may_ask() {
                 "invalid_input",
             ),
             (
-                with("simulation", json!({"gas_per_tx": 30_000_000})),
+                with("simulation", json!({"gas_per_tx": 16_777_217})),
                 StatusCode::BAD_REQUEST,
                 "invalid_input",
             ),

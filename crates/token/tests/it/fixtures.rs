@@ -67,4 +67,9 @@ pub const TOKENS: &[&str] = &[
     "VisibleKeeper",
     "SilentTakeBack",
     "RewardEpoch",
+    "GovernanceToken",
+    "PausableGovernance",
+    "ReflectionToken",
+    "FixedReflectionToken",
+    "ReflectionHoneypot",
 ];

@@ -118,19 +118,29 @@ fn jump_mazes_stay_bounded() {
 
 #[test]
 fn many_selectors_into_one_maze_share_one_budget() {
-    // 1 500 dispatcher entries that all lead into a jump maze: the privilege walks of all
-    // functions together stop at one budget (and say so) instead of 1 500 budgets.
+    // 1 500 dispatcher entries that each carry their own value into one jump maze: states
+    // shared between functions cannot help (the stacks differ), so the privilege walks of all
+    // functions together must stop at one budget (and say so) instead of 1 500 budgets.
     let entries = 1_500usize;
     let mut c = vec![0x5f, 0x35, 0x60, 0xe0, 0x1c]; // PUSH0 CALLDATALOAD PUSH1 0xe0 SHR
-    let maze = 5 + entries * 11 + 1;
-    for i in 0..entries as u32 {
+    let stubs = 5 + entries * 11 + 1;
+    let maze = stubs + entries * 10;
+    for i in 0..entries {
+        let stub = stubs + i * 10;
         c.push(0x80); // DUP1
         c.push(0x63); // PUSH4 selector
-        c.extend((i + 1).to_be_bytes());
+        c.extend((i as u32 + 1).to_be_bytes());
         c.push(0x14); // EQ
-        c.extend([0x61, (maze >> 8) as u8, maze as u8, 0x57]); // PUSH2 maze JUMPI
+        c.extend([0x61, (stub >> 8) as u8, stub as u8, 0x57]); // PUSH2 stub JUMPI
     }
     c.push(0x00); // STOP
+    assert_eq!(c.len(), stubs);
+    for i in 0..entries as u32 {
+        c.push(0x5b); // JUMPDEST
+        c.push(0x63); // PUSH4 i: this function's own value, kept on the stack
+        c.extend(i.to_be_bytes());
+        c.extend([0x61, (maze >> 8) as u8, maze as u8, 0x56]); // PUSH2 maze JUMP
+    }
     assert_eq!(c.len(), maze);
     for k in 0..400usize {
         let next = maze + (k + 1) * 10;
@@ -143,8 +153,37 @@ fn many_selectors_into_one_maze_share_one_budget() {
     c.push(0x00);
     let r = analyze(c, "runtime_code").unwrap();
     assert_eq!(r.selectors.len(), entries);
-    // Every walk starts at the maze: slot 0 is compared against the caller, no getter shows it.
+    // Every walk reaches the maze: slot 0 is compared against the caller, no getter shows it.
     assert_eq!(r.privileges.privileged_slots, vec!["0".repeat(64)]);
     assert!(r.privileges.hidden_owner());
     assert!(r.privileges.approximate, "one budget for all 1 500 walks");
+}
+
+#[test]
+fn functions_sharing_code_are_walked_once() {
+    // The twin: 1 500 entries into the same maze with nothing of their own on the stack share
+    // every state, so the walk is exact and far inside the budget.
+    let entries = 1_500usize;
+    let mut c = vec![0x5f, 0x35, 0x60, 0xe0, 0x1c];
+    let maze = 5 + entries * 11 + 1;
+    for i in 0..entries as u32 {
+        c.push(0x80);
+        c.push(0x63);
+        c.extend((i + 1).to_be_bytes());
+        c.push(0x14);
+        c.extend([0x61, (maze >> 8) as u8, maze as u8, 0x57]);
+    }
+    c.push(0x00);
+    for k in 0..400usize {
+        let next = maze + (k + 1) * 10;
+        c.push(0x5b);
+        c.extend([0x33, 0x60, 0x00, 0x54, 0x14]);
+        c.extend([0x61, (next >> 8) as u8, next as u8]);
+        c.push(0x57);
+    }
+    c.push(0x00);
+    let r = analyze(c, "runtime_code").unwrap();
+    assert_eq!(r.selectors.len(), entries);
+    assert_eq!(r.privileges.privileged_slots, vec!["0".repeat(64)]);
+    assert!(!r.privileges.approximate);
 }

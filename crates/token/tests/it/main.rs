@@ -4,4 +4,5 @@
 mod classify;
 mod fixtures;
 mod hostile;
+mod large;
 mod service;
