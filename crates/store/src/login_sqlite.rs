@@ -1,12 +1,12 @@
-//! The login assessment's hot path on a SQLite file: one thread owning one connection of its
-//! own serves both the assessment's read and its group-committed write.
+//! The login assessment's hot path on a SQLite file: two threads, each owning a connection of
+//! its own, serve the assessment's read and its group-committed write.
 //!
 //! Why not the pool: sqlx runs each SQLite connection on a worker thread and hands every
 //! statement to it over a channel, so one assessment cost a dozen thread wake-ups (pool ping,
 //! read, and its share of the batch's statements), and in WAL mode every pooled connection
 //! threw its page cache away after each commit made by another. Here the statements run on
-//! the thread that holds the connection: a batch of asks costs one wake-up, and because the
-//! connection that reads is the one that commits, its cache stays warm.
+//! the thread that holds the connection: a batch of asks costs one wake-up, and the writer's
+//! cache stays warm across its own commits.
 //!
 //! The semantics are the pooled writer's (see `login.rs`): the write transaction is
 //! `BEGIN IMMEDIATE` on the same file, so it serialises with every other writer, in this
@@ -64,12 +64,22 @@ enum Ask {
     },
 }
 
-/// The handle on the thread, started on first use. `None` inside: the connection could not
-/// be opened, and the pooled path serves instead.
+/// The handle on the threads, started on first use. `None` inside: a connection could not be
+/// opened, and the pooled path serves instead.
 #[derive(Debug, Clone)]
 pub(crate) struct SqliteLane {
     path: Arc<str>,
-    tx: Arc<OnceLock<Option<mpsc::Sender<Ask>>>>,
+    queues: Arc<OnceLock<Option<Queues>>>,
+}
+
+/// One thread answers reads and another commits writes, each on its own connection: a read
+/// never waits behind a batch's commit (and its sync), and the writer's connection keeps its
+/// own cache warm across its commits. The reader's cache is reset by each of the writer's
+/// commits (WAL mode), which costs page reads from the OS cache, not I/O.
+#[derive(Debug)]
+struct Queues {
+    reads: mpsc::Sender<Ask>,
+    writes: mpsc::Sender<Ask>,
 }
 
 fn lane_gone() -> StoreError {
@@ -78,44 +88,51 @@ fn lane_gone() -> StoreError {
     }
 }
 
+/// A connection on `path` served by a thread of its own; its queue.
+fn start(path: &str, name: &str) -> Result<mpsc::Sender<Ask>, StoreError> {
+    let conn = open(path)?;
+    let (tx, rx) = mpsc::channel(QUEUE);
+    std::thread::Builder::new()
+        .name(name.into())
+        .spawn(move || serve(conn, rx))
+        .map_err(|e| StoreError::Sqlite {
+            why: format!("no thread for the login connection: {e}"),
+        })?;
+    Ok(tx)
+}
+
 impl SqliteLane {
     /// A lane for the database file at `path` (opened on first use).
     pub(crate) fn new(path: &str) -> Self {
         Self {
             path: path.into(),
-            tx: Arc::new(OnceLock::new()),
+            queues: Arc::new(OnceLock::new()),
         }
     }
 
-    /// The queue into the thread, opening the connection and starting the thread the first
-    /// time. `None` when the connection cannot be opened (logged once).
-    fn queue(&self) -> Option<&mpsc::Sender<Ask>> {
-        self.tx
-            .get_or_init(|| match open(&self.path) {
-                Ok(conn) => {
-                    let (tx, rx) = mpsc::channel(QUEUE);
-                    let started = std::thread::Builder::new()
-                        .name("custodia-login-sqlite".into())
-                        .spawn(move || serve(conn, rx));
-                    match started {
-                        Ok(_) => Some(tx),
-                        Err(e) => {
-                            tracing::warn!(error = %e, "login: no thread for the SQLite connection; using the pool");
-                            None
-                        }
-                    }
-                }
-                Err(e) => {
-                    tracing::warn!(error = %e, "login: cannot open a SQLite connection of its own; using the pool");
-                    None
-                }
+    /// The queues into the threads, opening the connections and starting the threads the
+    /// first time. `None` when that fails (logged once).
+    fn queues(&self) -> Option<&Queues> {
+        self.queues
+            .get_or_init(|| {
+                let started = start(&self.path, "custodia-login-read").and_then(|reads| {
+                    Ok(Queues {
+                        reads,
+                        writes: start(&self.path, "custodia-login-write")?,
+                    })
+                });
+                started
+                    .inspect_err(|e| {
+                        tracing::warn!(error = %e, "login: no SQLite connection of its own; using the pool");
+                    })
+                    .ok()
             })
             .as_ref()
     }
 
     /// Whether the lane serves (its connection opened).
     pub(crate) fn serves(&self) -> bool {
-        self.queue().is_some()
+        self.queues().is_some()
     }
 
     /// The account's stored state and the two sources' counters since `since`.
@@ -126,7 +143,7 @@ impl SqliteLane {
         subnet: String,
         since: i64,
     ) -> Result<RawState, StoreError> {
-        let q = self.queue().ok_or_else(lane_gone)?;
+        let q = &self.queues().ok_or_else(lane_gone)?.reads;
         let (reply, answer) = oneshot::channel();
         q.send(Ask::Read {
             user,
@@ -142,7 +159,7 @@ impl SqliteLane {
 
     /// Records `op` in the next batch; answers after its commit.
     pub(crate) async fn write(&self, op: Op) -> Result<Result<Done, String>, StoreError> {
-        let q = self.queue().ok_or_else(lane_gone)?;
+        let q = &self.queues().ok_or_else(lane_gone)?.writes;
         let (reply, answer) = oneshot::channel();
         q.send(Ask::Write { op, reply })
             .await
@@ -176,7 +193,8 @@ fn open(path: &str) -> Result<Connection, rusqlite::Error> {
     Ok(conn)
 }
 
-/// The thread: take what is waiting, answer the reads, commit the writes, again.
+/// A thread: take what is waiting, answer the reads, commit the writes, again (the reader's
+/// queue only ever holds reads and the writer's only writes).
 fn serve(conn: Connection, mut rx: mpsc::Receiver<Ask>) {
     let mut writes: Vec<(Op, oneshot::Sender<Result<Done, String>>)> = Vec::new();
     while let Some(first) = rx.blocking_recv() {
