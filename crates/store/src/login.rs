@@ -758,10 +758,13 @@ pub(crate) fn fold<'a>(
     })
 }
 
+/// An account to write back: its id, its row, its profile's text.
+pub(crate) type DirtyRow<'a> = (&'a String, &'a Account, Option<String>);
+
 /// The accounts to write back, with their profile's text.
 pub(crate) fn dirty_rows(
     accounts: &HashMap<String, Account>,
-) -> Result<Vec<(&String, &Account, Option<String>)>, StoreError> {
+) -> Result<Vec<DirtyRow<'_>>, StoreError> {
     let mut dirty = Vec::new();
     for (u, a) in accounts.iter().filter(|(_, a)| a.dirty) {
         let text = match &a.parsed {
