@@ -13,7 +13,8 @@
 //! process or another; the batch is folded by the same code ([`super::login::fold`]); the
 //! counters a failure returns are counted inside the transaction after its rows are written;
 //! a caller hears `Ok` only after the commit; a failed batch is retried record by record.
-//! Reads are answered from committed state, before the writes that arrived with them.
+//! Reads are answered from committed state: a write's caller hears `Ok` only after its commit,
+//! so any read asked after that sees it.
 
 use std::collections::HashMap;
 use std::sync::{Arc, OnceLock};
