@@ -172,7 +172,7 @@ impl SqliteLane {
 /// Opens the connection with the pool's settings: WAL, `synchronous=FULL` (a commit is durable
 /// once its WAL frames are synced), the same busy timeout, checkpoint interval and statement
 /// journals in memory. The file exists already (the pool created and migrated it).
-fn open(path: &str) -> Result<Connection, rusqlite::Error> {
+fn open(path: &str) -> Result<Connection, StoreError> {
     let conn = Connection::open_with_flags(
         path,
         OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
@@ -182,9 +182,9 @@ fn open(path: &str) -> Result<Connection, rusqlite::Error> {
     )))?;
     let mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
     if !mode.eq_ignore_ascii_case("wal") {
-        return Err(rusqlite::Error::InvalidParameterName(format!(
-            "journal_mode is {mode}, expected wal"
-        )));
+        return Err(StoreError::Sqlite {
+            why: format!("journal_mode is {mode}, expected wal"),
+        });
     }
     conn.execute_batch(&format!(
         "PRAGMA synchronous = FULL; PRAGMA cache_size = -{CACHE_KIB}; \
