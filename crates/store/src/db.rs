@@ -59,7 +59,7 @@ pub struct Store {
 pub(crate) type Tx = Transaction<'static, Any>;
 
 /// SQLite busy timeout: how long a writer waits for another writer's lock.
-const SQLITE_BUSY_TIMEOUT_MS: u32 = 5_000;
+pub(crate) const SQLITE_BUSY_TIMEOUT_MS: u32 = 5_000;
 
 impl Store {
     /// Connects and migrates to [`SCHEMA_VERSION`].
@@ -89,12 +89,20 @@ impl Store {
             Ok(p) => p,
             Err(e) => return Err(connect_error(&url, e).await),
         };
+        // On a SQLite file the login assessments get a connection of their own (see
+        // `login_sqlite.rs`); a path sqlx would percent-decode is left to the pool.
+        let lane_path = sqlite_path(&url);
+        let login_writer = if backend == Backend::Sqlite && !memory && !lane_path.contains('%') {
+            crate::login::LoginWriter::on_sqlite_file(lane_path)
+        } else {
+            Default::default()
+        };
         let mut store = Self {
             pool,
             backend,
             claims_pool: None,
             claims: Default::default(),
-            login_writer: Default::default(),
+            login_writer,
             protect_reader: Default::default(),
         };
         store.migrate().await?;

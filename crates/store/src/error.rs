@@ -40,6 +40,12 @@ pub enum StoreError {
     /// The database driver failed.
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
+    /// The login path's own SQLite connection failed (see `login_sqlite.rs`).
+    #[error("SQLite (login connection): {why}")]
+    Sqlite {
+        /// SQLite's message.
+        why: String,
+    },
     /// The database was migrated by a newer binary.
     #[error(
         "database schema is at version {found}, newer than this binary's {supported}; refusing to run"
@@ -133,6 +139,12 @@ impl StoreError {
             table,
             why: why.to_string(),
         }
+    }
+}
+
+impl From<rusqlite::Error> for StoreError {
+    fn from(e: rusqlite::Error) -> Self {
+        Self::Sqlite { why: e.to_string() }
     }
 }
 

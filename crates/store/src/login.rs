@@ -37,6 +37,7 @@ use sqlx::any::AnyRow;
 use tokio::sync::{mpsc, oneshot};
 
 use crate::db::{Tx, db, in_list, values_sql};
+use crate::login_sqlite::SqliteLane;
 use crate::{Store, StoreError};
 
 /// Records waiting for the writer before callers wait for room.
@@ -48,7 +49,7 @@ const ROWS: usize = 200;
 
 const DAY_MS: i64 = 86_400_000;
 
-fn profile_from(text: Option<String>) -> Result<Option<Profile>, StoreError> {
+pub(crate) fn profile_from(text: Option<String>) -> Result<Option<Profile>, StoreError> {
     text.map(|t| {
         serde_json::from_str(&t).map_err(|e| StoreError::corrupt("login_accounts", e.to_string()))
     })
@@ -96,6 +97,26 @@ impl LoginRepo for Store {
         since: Timestamp,
     ) -> RepoResult<LoginState> {
         db(async {
+            if let Some(lane) = self.login_writer.lane() {
+                let raw = lane
+                    .read(
+                        user.as_str().to_owned(),
+                        format!("ip:{ip}"),
+                        format!("net:{subnet}"),
+                        since.as_millis(),
+                    )
+                    .await?;
+                let (profile, brute) = match raw.account {
+                    Some((profile, brute)) => (profile_from(profile)?, brute),
+                    None => (None, BruteState::default()),
+                };
+                return Ok(LoginState {
+                    profile,
+                    brute,
+                    accounts_failed_from_ip: u32::try_from(raw.ip_n).unwrap_or(u32::MAX),
+                    accounts_failed_from_subnet: u32::try_from(raw.net_n).unwrap_or(u32::MAX),
+                });
+            }
             // One round trip: the account's row (if any) and both sources' counters.
             let row = sqlx::query(
                 "SELECT a.profile, a.failures, a.last_failure_ms, a.locked_until_ms, \
@@ -503,7 +524,7 @@ fn count(r: &AnyRow, col: &str) -> Result<u32, StoreError> {
 }
 
 /// One record of the assessment path, owned so it can wait in the writer's queue.
-enum Op {
+pub(crate) enum Op {
     Failure {
         user: String,
         at: Timestamp,
@@ -539,7 +560,7 @@ impl Op {
 }
 
 /// What a record's caller gets back.
-enum Done {
+pub(crate) enum Done {
     Failure(FailureRecorded),
     Unit,
 }
@@ -549,9 +570,28 @@ struct Job {
     reply: oneshot::Sender<Result<Done, String>>,
 }
 
-/// The handle on the login writer, started on first use.
+/// The handle on the login writer, started on first use; on a SQLite file, the assessment
+/// path's own connection (`login_sqlite.rs`) instead.
 #[derive(Debug, Clone, Default)]
-pub(crate) struct LoginWriter(Arc<OnceLock<mpsc::Sender<Job>>>);
+pub(crate) struct LoginWriter {
+    queue: Arc<OnceLock<mpsc::Sender<Job>>>,
+    lane: Option<SqliteLane>,
+}
+
+impl LoginWriter {
+    /// The writer for a store on the SQLite file at `path`.
+    pub(crate) fn on_sqlite_file(path: &str) -> Self {
+        Self {
+            queue: Arc::default(),
+            lane: Some(SqliteLane::new(path)),
+        }
+    }
+
+    /// The SQLite lane, when there is one and its connection opened.
+    fn lane(&self) -> Option<&SqliteLane> {
+        self.lane.as_ref().filter(|l| l.serves())
+    }
+}
 
 fn writer_gone() -> RepoError {
     RepoError::unavailable(std::io::Error::other("login writer stopped"))
@@ -559,7 +599,13 @@ fn writer_gone() -> RepoError {
 
 impl Store {
     async fn login_write(&self, op: Op) -> RepoResult<Done> {
-        let tx = self.login_writer.0.get_or_init(|| {
+        if let Some(lane) = self.login_writer.lane() {
+            return match lane.write(op).await? {
+                Ok(d) => Ok(d),
+                Err(why) => Err(RepoError::unavailable(std::io::Error::other(why))),
+            };
+        }
+        let tx = self.login_writer.queue.get_or_init(|| {
             let (tx, rx) = mpsc::channel(QUEUE);
             // The task holds a store without the writer's handle, so dropping every handle
             // closes the queue and ends the task.
@@ -611,42 +657,39 @@ async fn login_writer(store: Store, mut rx: mpsc::Receiver<Job>) {
 }
 
 /// An account's row as the batch sees it.
-struct Account {
-    profile: Option<String>,
-    parsed: Option<Profile>,
-    brute: BruteState,
-    dirty: bool,
+pub(crate) struct Account {
+    pub(crate) profile: Option<String>,
+    pub(crate) parsed: Option<Profile>,
+    pub(crate) brute: BruteState,
+    pub(crate) dirty: bool,
 }
 
-/// Applies `ops` in order in one write transaction and commits.
-async fn apply(store: &Store, ops: &[&Op]) -> Result<Vec<Done>, StoreError> {
-    let (mut tx, seq, hash) = store.write_tx().await?;
+/// What a batch's records change, worked out in memory from the accounts read under the write
+/// lock (shared by both engines' writers, so they cannot drift apart).
+pub(crate) struct Folded<'a> {
+    /// `(source, user) → at_ms`, the latest failure of each pair.
+    pub(crate) failures: Vec<((&'a str, &'a str), i64)>,
+    /// New-device logins: `(user, at_ms)`.
+    pub(crate) changes: Vec<(&'a str, i64)>,
+    /// The events, in the records' order.
+    pub(crate) events: Vec<NewEvent>,
+    /// Each record's brute-force state after it (failures only).
+    pub(crate) done: Vec<Option<BruteState>>,
+}
+
+/// The distinct accounts `ops` touch, sorted.
+pub(crate) fn users_of<'a>(ops: &[&'a Op]) -> Vec<&'a str> {
     let mut users: Vec<&str> = ops.iter().filter_map(|o| o.user()).collect();
     users.sort_unstable();
     users.dedup();
-    let mut accounts: HashMap<String, Account> = HashMap::with_capacity(users.len());
-    for chunk in users.chunks(ROWS) {
-        let (list, padded) = in_list(chunk.len());
-        let sql = format!(
-            "SELECT user_id, profile, failures, last_failure_ms, locked_until_ms \
-             FROM login_accounts WHERE user_id IN ({list})"
-        );
-        let mut q = sqlx::query(&sql);
-        for i in 0..padded {
-            q = q.bind(chunk[i.min(chunk.len() - 1)].to_owned());
-        }
-        for r in q.fetch_all(&mut *tx).await? {
-            accounts.insert(
-                r.try_get("user_id")?,
-                Account {
-                    profile: r.try_get("profile")?,
-                    parsed: None,
-                    brute: brute_from(&r)?,
-                    dirty: false,
-                },
-            );
-        }
-    }
+    users
+}
+
+/// Applies `ops` in order to `accounts` (which holds every stored row they touch).
+pub(crate) fn fold<'a>(
+    ops: &[&'a Op],
+    accounts: &mut HashMap<String, Account>,
+) -> Result<Folded<'a>, StoreError> {
     let mut failures: HashMap<(&str, &str), i64> = HashMap::new();
     let mut changes: Vec<(&str, i64)> = Vec::new();
     let mut events: Vec<NewEvent> = Vec::new();
@@ -662,7 +705,7 @@ async fn apply(store: &Store, ops: &[&Op]) -> Result<Vec<Done>, StoreError> {
                 event,
                 ..
             } => {
-                let acc = entry(&mut accounts, user);
+                let acc = entry(accounts, user);
                 acc.brute = policy.on_failure(acc.brute, *at);
                 acc.dirty = true;
                 failures.insert((ip.as_str(), user.as_str()), at.as_millis());
@@ -679,7 +722,7 @@ async fn apply(store: &Store, ops: &[&Op]) -> Result<Vec<Done>, StoreError> {
                 new_device,
                 events: evs,
             } => {
-                let acc = entry(&mut accounts, user);
+                let acc = entry(accounts, user);
                 let mut profile = match acc.parsed.take() {
                     Some(p) => p,
                     None => profile_from(acc.profile.take())?.unwrap_or_default(),
@@ -707,9 +750,22 @@ async fn apply(store: &Store, ops: &[&Op]) -> Result<Vec<Done>, StoreError> {
             }
         }
     }
-    // Accounts back, in one upsert per chunk (the columns the assessment owns; the allowlist
-    // mode and the anti-phishing code stay as they are).
-    let mut dirty: Vec<(&String, &Account, Option<String>)> = Vec::new();
+    Ok(Folded {
+        failures: failures.into_iter().collect(),
+        changes,
+        events,
+        done,
+    })
+}
+
+/// An account to write back: its id, its row, its profile's text.
+pub(crate) type DirtyRow<'a> = (&'a String, &'a Account, Option<String>);
+
+/// The accounts to write back, with their profile's text.
+pub(crate) fn dirty_rows(
+    accounts: &HashMap<String, Account>,
+) -> Result<Vec<DirtyRow<'_>>, StoreError> {
+    let mut dirty = Vec::new();
     for (u, a) in accounts.iter().filter(|(_, a)| a.dirty) {
         let text = match &a.parsed {
             Some(p) => Some(profile_text(p)?),
@@ -717,6 +773,92 @@ async fn apply(store: &Store, ops: &[&Op]) -> Result<Vec<Done>, StoreError> {
         };
         dirty.push((u, a, text));
     }
+    Ok(dirty)
+}
+
+/// Every distinct (source, window start) the batch's failures need counted, sorted.
+pub(crate) fn count_keys<'a>(ops: &[&'a Op]) -> Vec<(&'a str, i64)> {
+    let mut keys: Vec<(&str, i64)> = Vec::new();
+    for op in ops {
+        if let Op::Failure {
+            ip, subnet, since, ..
+        } = op
+        {
+            keys.push((ip.as_str(), since.as_millis()));
+            keys.push((subnet.as_str(), since.as_millis()));
+        }
+    }
+    keys.sort_unstable();
+    keys.dedup();
+    keys
+}
+
+/// Each record's answer, from its state after the batch and the counters as of the commit.
+pub(crate) fn answers(
+    ops: &[&Op],
+    done: Vec<Option<BruteState>>,
+    counted: &HashMap<(&str, i64), u32>,
+) -> Vec<Done> {
+    let mut out = Vec::with_capacity(ops.len());
+    for (op, brute) in ops.iter().zip(done) {
+        let Op::Failure {
+            ip, subnet, since, ..
+        } = op
+        else {
+            out.push(Done::Unit);
+            continue;
+        };
+        let n = |source: &str| {
+            counted
+                .get(&(source, since.as_millis()))
+                .copied()
+                .unwrap_or(0)
+        };
+        out.push(Done::Failure(FailureRecorded {
+            brute: brute.unwrap_or_default(),
+            accounts_failed_from_ip: n(ip),
+            accounts_failed_from_subnet: n(subnet),
+        }));
+    }
+    out
+}
+
+/// Applies `ops` in order in one write transaction and commits.
+async fn apply(store: &Store, ops: &[&Op]) -> Result<Vec<Done>, StoreError> {
+    let (mut tx, seq, hash) = store.write_tx().await?;
+    let users = users_of(ops);
+    let mut accounts: HashMap<String, Account> = HashMap::with_capacity(users.len());
+    for chunk in users.chunks(ROWS) {
+        let (list, padded) = in_list(chunk.len());
+        let sql = format!(
+            "SELECT user_id, profile, failures, last_failure_ms, locked_until_ms \
+             FROM login_accounts WHERE user_id IN ({list})"
+        );
+        let mut q = sqlx::query(&sql);
+        for i in 0..padded {
+            q = q.bind(chunk[i.min(chunk.len() - 1)].to_owned());
+        }
+        for r in q.fetch_all(&mut *tx).await? {
+            accounts.insert(
+                r.try_get("user_id")?,
+                Account {
+                    profile: r.try_get("profile")?,
+                    parsed: None,
+                    brute: brute_from(&r)?,
+                    dirty: false,
+                },
+            );
+        }
+    }
+    let Folded {
+        failures,
+        changes,
+        events,
+        done,
+    } = fold(ops, &mut accounts)?;
+    // Accounts back, in one upsert per chunk (the columns the assessment owns; the allowlist
+    // mode and the anti-phishing code stay as they are).
+    let dirty = dirty_rows(&accounts)?;
     for chunk in dirty.chunks(ROWS) {
         // New accounts start with allowlist mode off and no code (literals, not parameters,
         // so the upsert below never touches them on existing rows).
@@ -738,11 +880,7 @@ async fn apply(store: &Store, ops: &[&Op]) -> Result<Vec<Done>, StoreError> {
                 p + 5
             ));
         }
-        sql.push_str(
-            " ON CONFLICT (user_id) DO UPDATE SET profile = excluded.profile, \
-             failures = excluded.failures, last_failure_ms = excluded.last_failure_ms, \
-             locked_until_ms = excluded.locked_until_ms",
-        );
+        sql.push_str(ACCOUNT_UPSERT_TAIL);
         let mut q = sqlx::query(&sql);
         for (u, a, text) in chunk {
             q = q
@@ -754,13 +892,12 @@ async fn apply(store: &Store, ops: &[&Op]) -> Result<Vec<Done>, StoreError> {
         }
         q.execute(&mut *tx).await?;
     }
-    let failures: Vec<_> = failures.into_iter().collect();
     for chunk in failures.chunks(ROWS) {
         let sql = values_sql(
             "INSERT INTO login_failures (source, user_id, at_ms) VALUES ",
             3,
             chunk.len(),
-            " ON CONFLICT (source, user_id) DO UPDATE SET at_ms = excluded.at_ms",
+            FAILURE_UPSERT_TAIL,
         );
         let mut q = sqlx::query(&sql);
         for ((source, user), at) in chunk {
@@ -789,18 +926,7 @@ async fn apply(store: &Store, ops: &[&Op]) -> Result<Vec<Done>, StoreError> {
     }
     // The sources' counters, after this batch's rows are in: every distinct (source, window)
     // the batch's failures need, counted in one round trip per chunk.
-    let mut keys: Vec<(&str, i64)> = Vec::new();
-    for op in ops {
-        if let Op::Failure {
-            ip, subnet, since, ..
-        } = op
-        {
-            keys.push((ip.as_str(), since.as_millis()));
-            keys.push((subnet.as_str(), since.as_millis()));
-        }
-    }
-    keys.sort_unstable();
-    keys.dedup();
+    let keys = count_keys(ops);
     let mut counted: HashMap<(&str, i64), u32> = HashMap::with_capacity(keys.len());
     for chunk in keys.chunks(ROWS) {
         let sql = (0..chunk.len())
@@ -827,33 +953,22 @@ async fn apply(store: &Store, ops: &[&Op]) -> Result<Vec<Done>, StoreError> {
             counted.insert(*key, count(&r, "n")?);
         }
     }
-    let mut out = Vec::with_capacity(ops.len());
-    for (op, brute) in ops.iter().zip(done) {
-        let Op::Failure {
-            ip, subnet, since, ..
-        } = op
-        else {
-            out.push(Done::Unit);
-            continue;
-        };
-        let n = |source: &str| {
-            counted
-                .get(&(source, since.as_millis()))
-                .copied()
-                .unwrap_or(0)
-        };
-        out.push(Done::Failure(FailureRecorded {
-            brute: brute.unwrap_or_default(),
-            accounts_failed_from_ip: n(ip),
-            accounts_failed_from_subnet: n(subnet),
-        }));
-    }
+    let out = answers(ops, done, &counted);
     Store::append_in(&mut tx, seq, hash, events).await?;
     tx.commit().await?;
     Ok(out)
 }
 
-fn entry<'m>(accounts: &'m mut HashMap<String, Account>, user: &str) -> &'m mut Account {
+/// The accounts' upsert after its `VALUES`: only the columns the assessment owns.
+pub(crate) const ACCOUNT_UPSERT_TAIL: &str = " ON CONFLICT (user_id) DO UPDATE SET \
+    profile = excluded.profile, failures = excluded.failures, \
+    last_failure_ms = excluded.last_failure_ms, locked_until_ms = excluded.locked_until_ms";
+
+/// The failure sources' upsert after its `VALUES`: the pair's latest failure.
+pub(crate) const FAILURE_UPSERT_TAIL: &str =
+    " ON CONFLICT (source, user_id) DO UPDATE SET at_ms = excluded.at_ms";
+
+pub(crate) fn entry<'m>(accounts: &'m mut HashMap<String, Account>, user: &str) -> &'m mut Account {
     accounts.entry(user.to_owned()).or_insert_with(|| Account {
         profile: None,
         parsed: None,

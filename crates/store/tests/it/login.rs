@@ -562,3 +562,86 @@ async fn concurrent_reads_each_get_their_own_state() {
         }
     }
 }
+
+/// The assessments' writer (on SQLite a connection of its own) and the other writers (the
+/// pool) append to one hash chain: interleaved at full speed they leave it intact, every
+/// event in it once; a row changed afterwards breaks it at that row (the twin, which shows the
+/// check would see a bad link).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn logins_and_other_writers_keep_one_intact_chain() {
+    use custodia_events::{
+        Actor, EventAppender as _, EventKind, EventReader as _, Payload, Subject, verify_chain,
+    };
+    for t in stores("login_shared_chain").await {
+        let clock = ManualClock::new(Timestamp::from_millis(T0));
+        let svc = Arc::new(service(t.store.clone(), &clock));
+        let mut tasks = Vec::new();
+        for i in 0..48i64 {
+            let svc = svc.clone();
+            tasks.push(tokio::spawn(async move {
+                let outcome = if i % 3 == 0 { "failure" } else { "success" };
+                svc.assess(
+                    &Quiet,
+                    &login(
+                        &format!("c{}", i % 12),
+                        &format!("192.0.2.{}", 10 + i % 12),
+                        "laptop",
+                        outcome,
+                        T0 + i,
+                    ),
+                )
+                .await
+                .map(|_| ())
+                .map_err(|e| e.to_string())
+            }));
+            let store = t.store.clone();
+            tasks.push(tokio::spawn(async move {
+                let body = NewEvent {
+                    time: Timestamp::from_millis(T0 + i),
+                    kind: EventKind::new("test.other_writer").unwrap(),
+                    actor: Actor::new("system:test").unwrap(),
+                    subject: Subject::new(format!("thing:{i}")).unwrap(),
+                    payload: Payload::from_value(&serde_json::json!({ "i": i })).unwrap(),
+                };
+                store
+                    .append(vec![body])
+                    .await
+                    .map(|_| ())
+                    .map_err(|e| e.to_string())
+            }));
+        }
+        for h in tasks {
+            h.await.unwrap().unwrap();
+        }
+        let report = verify_chain(&t.store).await.unwrap();
+        assert!(report.is_intact(), "{}: {report:?}", t.label);
+        assert_eq!(report.checked, report.head_seq, "{}", t.label);
+        let span = (
+            Timestamp::from_millis(T0),
+            Timestamp::from_millis(T0 + 1_000),
+        );
+        let n = |kind: &'static str| {
+            let s = t.store.clone();
+            async move { s.count_kind(kind, span.0, span.1).await.unwrap() }
+        };
+        assert_eq!(n("login.assessed").await, 48, "{}", t.label);
+        assert_eq!(n("test.other_writer").await, 48, "{}", t.label);
+        assert!(report.head_seq >= 96, "{}: {}", t.label, report.head_seq);
+        // The twin: an event rewritten in place (its guards dropped first) is a break at its seq.
+        let seq: u64 = report.head_seq / 2;
+        crate::checkpoints::disable_guards(&t.store).await;
+        t.store
+            .execute_raw_for_tests(&format!(
+                "UPDATE events SET payload = '{{\"rewritten\":true}}' WHERE seq = {seq}"
+            ))
+            .await
+            .unwrap();
+        let report = verify_chain(&t.store).await.unwrap();
+        assert_eq!(
+            report.first_break.map(|b| b.seq),
+            Some(seq),
+            "{}: the rewrite is seen",
+            t.label
+        );
+    }
+}
