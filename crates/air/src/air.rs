@@ -122,8 +122,11 @@ where
         }
 
         let main = builder.main();
-        let local: Vec<AB::Var> = main.current_slice().to_vec();
-        let next: Vec<AB::Var> = main.next_slice().to_vec();
+        // Borrowed from the window, not copied: the window is the builder's own value, so the
+        // rows stay readable while constraints are asserted (a copy per row cost the prover a
+        // few per cent: the quotient evaluates this on every point of its domain).
+        let local: &[AB::Var] = main.current_slice();
+        let next: &[AB::Var] = main.next_slice();
         let pv: Vec<AB::Expr> = builder.public_values().iter().map(|&v| v.into()).collect();
 
         // Row index and the two selectors.
@@ -278,8 +281,8 @@ where
                 let sum = local[l.sum(v, half)];
                 builder
                     .when_transition()
-                    .assert_eq(sum, part(&local) + next[l.sum(v, half)].into());
-                builder.when_last_row().assert_eq(sum, part(&local));
+                    .assert_eq(sum, part(local) + next[l.sum(v, half)].into());
+                builder.when_last_row().assert_eq(sum, part(local));
             }
         }
 
@@ -300,7 +303,7 @@ where
             (LIMB_BITS, &range16, l.t16),
             (TOP_LIMB_BITS, &range14, l.t14),
         ] {
-            range_table(builder, bits, self.log_batch, bus, t_col, &local, &next);
+            range_table(builder, bits, self.log_batch, bus, t_col, local, next);
         }
     }
 }
@@ -354,8 +357,11 @@ where
             self.perm.eval(&mut sub);
         }
         let main = builder.main();
-        let local: Vec<AB::Var> = main.current_slice().to_vec();
-        let next: Vec<AB::Var> = main.next_slice().to_vec();
+        // Borrowed from the window, not copied: the window is the builder's own value, so the
+        // rows stay readable while constraints are asserted (a copy per row cost the prover a
+        // few per cent: the quotient evaluates this on every point of its domain).
+        let local: &[AB::Var] = main.current_slice();
+        let next: &[AB::Var] = main.next_slice();
         let pv: Vec<AB::Expr> = builder.public_values().iter().map(|&v| v.into()).collect();
 
         // Row index and the first-row flag.
@@ -379,15 +385,15 @@ where
         {
             let mut first = builder.when_first_row();
             for (j, binding) in pv.iter().take(DIGEST_ELEMS).enumerate() {
-                first.assert_eq(x(&local, j), binding.clone());
-                first.assert_eq(x(&local, block + j), binding.clone());
+                first.assert_eq(x(local, j), binding.clone());
+                first.assert_eq(x(local, block + j), binding.clone());
             }
-            first.assert_eq(x(&local, 4), pv[INDEX_PV].clone());
-            first.assert_eq(x(&local, block + 4), pv[INDEX_PV].clone() + AB::F::ONE);
+            first.assert_eq(x(local, 4), pv[INDEX_PV].clone());
+            first.assert_eq(x(local, block + 4), pv[INDEX_PV].clone() + AB::F::ONE);
             let used = crate::chain::input_len(l.num_assets);
             for m in used..block {
-                first.assert_zero(x(&local, m));
-                first.assert_zero(x(&local, block + m));
+                first.assert_zero(x(local, m));
+                first.assert_zero(x(local, block + m));
             }
         }
         // Every word of S_in is its limbs: below 2^63. The shift register brings words 8r..8r + 8
@@ -400,7 +406,7 @@ where
             let sel = if j < WINDOW / 2 { ch } else { cw };
             let limbs = &local[l.limb(j, 0)..l.limb(j, 0) + LIMBS];
             builder.assert_zero(
-                sel.into() * (x(&local, ChainLayout::word_at(j)).into() - compose::<AB>(limbs)),
+                sel.into() * (x(local, ChainLayout::word_at(j)).into() - compose::<AB>(limbs)),
             );
             for t in 0..LIMBS - 1 {
                 range16.lookup_key(
@@ -420,7 +426,7 @@ where
         let message: Vec<AB::Expr> = (0..words)
             .map(|w| {
                 let m = ChainLayout::word_at(w);
-                x(&local, block + m).into() - x(&local, m).into()
+                x(local, block + m).into() - x(local, m).into()
             })
             .chain((0..MASK_LEN).map(|j| local[l.mask + j].into()))
             .collect();
@@ -429,12 +435,12 @@ where
         for m in 0..2 * block - RATE {
             builder
                 .when_transition()
-                .assert_eq(x(&next, m), x(&local, m + RATE));
+                .assert_eq(x(next, m), x(local, m + RATE));
         }
         let chain_perm: &PermCols<AB::Var> = local[l.perm..l.perm + PERM_COLS].borrow();
         let next_chain_perm: &PermCols<AB::Var> = next[l.perm..l.perm + PERM_COLS].borrow();
         for j in 0..RATE {
-            builder.assert_eq(chain_perm.inputs[j], x(&local, j));
+            builder.assert_eq(chain_perm.inputs[j], x(local, j));
         }
         let (ca, cb) = (local[l.ca], local[l.cb]);
         let (ca_next, cb_next) = (next[l.ca], next[l.cb]);
@@ -495,7 +501,7 @@ where
             (LIMB_BITS, &range16, l.t16),
             (TOTAL_TOP_BITS, &range15, l.t15),
         ] {
-            range_table(builder, bits, l.log_rows, bus, t_col, &local, &next);
+            range_table(builder, bits, l.log_rows, bus, t_col, local, next);
         }
     }
 }

@@ -8,6 +8,7 @@ mod fleet;
 mod fund;
 mod guard;
 mod health;
+mod heap;
 mod login;
 mod monitor;
 mod operators;
@@ -98,8 +99,20 @@ pub enum Outcome {
     Rejected,
 }
 
+/// The commands that prove batch after batch in one process (see [`heap`]).
+fn proves(command: &Command) -> bool {
+    matches!(
+        command,
+        Command::Bench(bench::BenchCommand::Por(_))
+            | Command::Por(por::PorCommand::Prove(_) | por::PorCommand::Worker(_))
+    )
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if proves(&cli.command) {
+        heap::retain_freed_memory();
+    }
     let out = output::Output::new(cli.json, cli.quiet);
     let result = match cli.command {
         Command::Demo(args) => demo::run(args, &out),
@@ -125,6 +138,38 @@ fn main() -> ExitCode {
         Err(e) => {
             out.error(&e);
             ExitCode::from(2)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parsed(args: &[&str]) -> Command {
+        Cli::try_parse_from(std::iter::once("custodia").chain(args.iter().copied()))
+            .expect("parses")
+            .command
+    }
+
+    #[test]
+    fn proving_commands_keep_freed_memory() {
+        for args in [
+            &["bench", "por", "--users", "1000"][..],
+            &["por", "prove", "--round", "r"][..],
+        ] {
+            assert!(proves(&parsed(args)), "{args:?}");
+        }
+    }
+
+    #[test]
+    fn serving_and_verifying_keep_the_system_heap() {
+        for args in [
+            &["serve"][..],
+            &["por", "prove-batch", "--round", "r", "--batch", "0"][..],
+            &["verify", "round", "r"][..],
+        ] {
+            assert!(!proves(&parsed(args)), "{args:?}");
         }
     }
 }
