@@ -287,15 +287,7 @@ impl InclusionProof {
                 ));
             }
             last = Some(*pos);
-            if !seen.insert(id.as_str()) {
-                return Err(InclusionError::DuplicateAsset(id.to_string()));
-            }
-            if *decimals > Amount::MAX_DECIMALS {
-                return Err(InclusionError::Decimals {
-                    asset: id.to_string(),
-                    decimals: *decimals,
-                });
-            }
+            check_label(&mut seen, id, *decimals)?;
         }
         Ok(())
     }
@@ -382,15 +374,7 @@ impl InclusionProof {
             }
             let mut seen = HashSet::with_capacity(self.assets.len());
             for (id, decimals) in &self.assets {
-                if !seen.insert(id.as_str()) {
-                    return Err(InclusionError::DuplicateAsset(id.to_string()));
-                }
-                if *decimals > Amount::MAX_DECIMALS {
-                    return Err(InclusionError::Decimals {
-                        asset: id.to_string(),
-                        decimals: *decimals,
-                    });
-                }
+                check_label(&mut seen, id, *decimals)?;
             }
             self.assets
                 .iter()
@@ -485,6 +469,24 @@ impl InclusionProof {
             root: computed,
         })
     }
+}
+
+/// One asset label of a file: named once, with at most [`Amount::MAX_DECIMALS`] decimals.
+fn check_label<'a>(
+    seen: &mut HashSet<&'a str>,
+    id: &'a AssetId,
+    decimals: u8,
+) -> Result<(), InclusionError> {
+    if !seen.insert(id.as_str()) {
+        return Err(InclusionError::DuplicateAsset(id.to_string()));
+    }
+    if decimals > Amount::MAX_DECIMALS {
+        return Err(InclusionError::Decimals {
+            asset: id.to_string(),
+            decimals,
+        });
+    }
+    Ok(())
 }
 
 mod held_list {
@@ -719,16 +721,6 @@ fn push_decimal(out: &mut Vec<u8>, units: u64, decimals: u8) {
     out.extend_from_slice(&buf[..digits]);
 }
 
-fn push_u64(out: &mut Vec<u8>, mut n: u64) {
-    let mut buf = [0u8; 20];
-    let mut i = buf.len();
-    loop {
-        i -= 1;
-        buf[i] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    out.extend_from_slice(&buf[i..]);
+fn push_u64(out: &mut Vec<u8>, n: u64) {
+    out.extend_from_slice(itoa::Buffer::new().format(n).as_bytes());
 }

@@ -458,19 +458,9 @@ fn fast_writer_matches_serde_byte_for_byte() {
     .unwrap();
     let w = ProofWriter::new("round-7", &assets, &built.tree.root());
     for u in 0..50 {
-        let slot = built.layout.user_slot[u] as usize;
-        let mut buf = Vec::new();
-        w.write(
-            &mut buf,
-            &ids[u],
-            &built.layout.nonces[u],
-            &bal[u * 44..(u + 1) * 44],
-            slot as u64,
-            built.tree.path_iter(slot),
-        );
         let mut expect = proof_for(&built, &ids, &bal, &assets, u);
         expect.round = "round-7".into();
-        assert_eq!(String::from_utf8(buf).unwrap(), expect.to_json());
+        assert_eq!(written(&w, &built, &ids, &bal, 44, u), expect.to_json());
     }
 }
 
@@ -778,19 +768,31 @@ fn fast_writer_matches_serde_for_compact_files() {
     let (built, ids, bal, assets) = round_of_200();
     let w = ProofWriter::new(ROUND, &assets, &built.tree.root());
     for u in 0..4 {
-        let slot = built.layout.user_slot[u] as usize;
-        let mut buf = Vec::new();
-        w.write(
-            &mut buf,
-            &ids[u],
-            &built.layout.nonces[u],
-            &bal[u * 400..(u + 1) * 400],
-            slot as u64,
-            built.tree.path_iter(slot),
-        );
         assert_eq!(
-            String::from_utf8(buf).unwrap(),
+            written(&w, &built, &ids, &bal, 400, u),
             proof_for(&built, &ids, &bal, &assets, u).to_json()
         );
     }
+}
+
+/// User `u`'s file as the bulk writer writes it (`width` balances per user).
+fn written(
+    w: &custodia_sumtree::proof::ProofWriter,
+    built: &custodia_sumtree::BuiltTree,
+    ids: &[AccountId],
+    bal: &[Amount],
+    width: usize,
+    u: usize,
+) -> String {
+    let slot = built.layout.user_slot[u] as usize;
+    let mut buf = Vec::new();
+    w.write(
+        &mut buf,
+        &ids[u],
+        &built.layout.nonces[u],
+        &bal[u * width..(u + 1) * width],
+        slot as u64,
+        built.tree.path_iter(slot),
+    );
+    String::from_utf8(buf).unwrap()
 }
