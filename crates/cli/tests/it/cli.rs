@@ -81,22 +81,27 @@ pub fn built_round_of(dir: &Path, assets: usize) -> (std::path::PathBuf, String)
     (round, report["root"].as_str().unwrap().to_owned())
 }
 
-#[test]
-fn inclusion_verifies_with_exit_0_and_tampering_exits_1() {
-    let dir = tempfile::tempdir().unwrap();
-    let (round, root) = built_round(dir.path());
-    let file = dir.path().join("me.json");
+/// `custodia por inclusion --round ROUND --user USER --out FILE`, which must succeed.
+pub fn save_inclusion(round: &Path, user: &str, file: &Path) {
     let o = custodia(&[
         "por",
         "inclusion",
         "--round",
         round.to_str().unwrap(),
         "--user",
-        "user-000000007",
+        user,
         "--out",
         file.to_str().unwrap(),
     ]);
     assert_eq!(code(&o), 0, "{}", text(&o));
+}
+
+#[test]
+fn inclusion_verifies_with_exit_0_and_tampering_exits_1() {
+    let dir = tempfile::tempdir().unwrap();
+    let (round, root) = built_round(dir.path());
+    let file = dir.path().join("me.json");
+    save_inclusion(&round, "user-000000007", &file);
 
     let o = custodia(&[
         "verify",
@@ -154,17 +159,7 @@ fn a_round_of_many_assets_checks_the_held_labels_against_round_json() {
     let dir = tempfile::tempdir().unwrap();
     let (round, root) = built_round_of(dir.path(), 40);
     let file = dir.path().join("me.json");
-    let o = custodia(&[
-        "por",
-        "inclusion",
-        "--round",
-        round.to_str().unwrap(),
-        "--user",
-        "user-000000007",
-        "--out",
-        file.to_str().unwrap(),
-    ]);
-    assert_eq!(code(&o), 0, "{}", text(&o));
+    save_inclusion(&round, "user-000000007", &file);
     let proof: serde_json::Value = serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
     assert_eq!(proof["num_assets"], 40, "{proof}");
     assert!(proof.get("assets").is_none(), "{proof}");
