@@ -96,23 +96,50 @@ impl Report {
 }
 
 fn measure(checker: &DomainChecker, rows: &[Row<'_>], split: Option<&str>, show: bool) -> Report {
-    measure_into(checker, rows, split, show, &mut Vec::new())
+    measure_into(checker, rows, split, show, &mut Vec::new(), &mut Vec::new())
 }
 
 /// Like [`measure`], and also collects every mistake as one line (split, label, shape, brand,
-/// domain, level, reasons) for `GUARD_QUALITY_DUMP`.
+/// domain, level, reasons), and every row with its verdict (split, label, shape, brand, domain,
+/// registrable domain, level, reasons as `rule:level:matched:part`): the file
+/// `quality/learn_words.py` trains the word model on (its tuning rows only).
 fn measure_into(
     checker: &DomainChecker,
     rows: &[Row<'_>],
     split: Option<&str>,
     show: bool,
     mistakes: &mut Vec<String>,
+    verdicts: &mut Vec<String>,
 ) -> Report {
     let mut r = Report::default();
     for row in rows.iter().filter(|x| split.is_none_or(|s| x.split == s)) {
         let v = checker
             .check(row.domain)
             .unwrap_or_else(|e| panic!("{}: {e}", row.domain));
+        let detail: Vec<String> = v
+            .reasons
+            .iter()
+            .map(|x| {
+                format!(
+                    "{}:{}:{}:{}",
+                    x.rule,
+                    x.level,
+                    x.matched.as_deref().unwrap_or(""),
+                    x.part
+                )
+            })
+            .collect();
+        verdicts.push(format!(
+            "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
+            row.split,
+            row.label,
+            row.shape,
+            row.brand,
+            row.domain,
+            v.registrable.as_deref().unwrap_or(""),
+            v.level,
+            detail.join(" ")
+        ));
         let key = format!("{} {}", row.label, row.shape);
         r.by_shape.entry(key).or_default().add(v.level);
         if row.label != "legit" && !row.brand.is_empty() {
@@ -190,6 +217,24 @@ fn print(name: &str, r: &Report) {
     }
 }
 
+/// The figures with the learned word model off: what the rules alone reach, so the model's
+/// effect is reported beside it.
+fn print_without_word_model(rows: &[Row<'_>]) {
+    let off = DomainChecker::with_defaults().with_word_model(false);
+    for split in ["tune", "holdout"] {
+        let r = measure(&off, rows, Some(split), false);
+        println!(
+            "[{split}, word model off] phishing blocked {}/{} (recall {:.2}%), legitimate blocked {}/{} (FPR {:.2}%)",
+            r.phish.blocked,
+            r.phish.total,
+            r.recall() * 100.0,
+            r.legit.blocked,
+            r.legit.total,
+            r.fpr() * 100.0
+        );
+    }
+}
+
 fn show(split: &str) -> bool {
     std::env::var("GUARD_QUALITY_SHOW").is_ok_and(|v| v == split)
 }
@@ -201,12 +246,22 @@ fn labelled_set_recall_and_false_positives_at_blocking_level() {
     let checker = DomainChecker::with_defaults();
     let mut all = BTreeMap::new();
     let mut mistakes = Vec::new();
+    let mut verdicts = Vec::new();
     for split in ["tune", "holdout"] {
-        let r = measure_into(&checker, &rows, Some(split), show(split), &mut mistakes);
+        let r = measure_into(
+            &checker,
+            &rows,
+            Some(split),
+            show(split),
+            &mut mistakes,
+            &mut verdicts,
+        );
         print(split, &r);
         all.insert(split, r);
     }
+    print_without_word_model(&rows);
     let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"));
+    std::fs::write(dir.join("guard-labelled-verdicts.tsv"), verdicts.join("\n")).unwrap();
     std::fs::write(
         dir.join("guard-labelled.json"),
         serde_json::to_string_pretty(&all).unwrap(),
@@ -255,11 +310,25 @@ fn real_feed_recall_per_brand_and_allowlist_flagged() {
     let checker = DomainChecker::with_defaults();
     let mut all = BTreeMap::new();
     let mut mistakes = Vec::new();
+    let mut verdicts = Vec::new();
     for split in ["tune", "holdout"] {
-        let r = measure_into(&checker, &rows, Some(split), show(split), &mut mistakes);
+        let r = measure_into(
+            &checker,
+            &rows,
+            Some(split),
+            show(split),
+            &mut mistakes,
+            &mut verdicts,
+        );
         print(split, &r);
         all.insert(split, r);
     }
+    std::fs::write(
+        std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("guard-feed-verdicts.tsv"),
+        verdicts.join("\n"),
+    )
+    .unwrap();
+    print_without_word_model(&rows);
     // The same figures without the rows whose feed label conflicts with the issue's shapes
     // (`feed_set.py` documents the two rules): allowlisted hosts shaped like a look-alike the
     // issue requires blocked, and blocklisted hosts whose brand was found only through an
