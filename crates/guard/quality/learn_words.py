@@ -9,7 +9,10 @@ What the model decides, and only that: a brand whose name is an ordinary word (`
 TLD or lure word beside it (`crypto-mult.io`, `ethereumfond.com`, `cryptocompare.com`). The rules
 leave such a name at `medium`: the same shape is a real company as often as a phishing host. The
 model raises it to `high` when the words around the name look like phishing hosts' words, by
-statistics of the tuning rows below.
+statistics of the tuning rows below. The same score, as far below zero as the threshold is above
+it, keeps an abused TLD alone from raising such a name (`buycrypto.work`: the words look like
+allowlisted names'); that side is not fitted separately (the threshold is mirrored), and the script
+prints its effect on the tuning rows.
 
 Training rows (read from the verdict files the quality test writes; **only rows of the `tune`
 split are read**: the held-out rows of both sets are skipped before anything is parsed):
@@ -111,7 +114,7 @@ def undecided(row, generic, ws):
     reg_label, subs = labels[-reg_n], labels[:-reg_n]
     out = []
     for r in reasons.split(" "):
-        rule, lvl, matched, part = (r.split(":", 3) + ["", "", "", ""])[:4]
+        rule, lvl, matched, part = (r.split(":", 4) + ["", "", "", ""])[:4]
         if rule not in RULES or lvl != "medium" or matched not in generic:
             continue
         if part != matched and is_word(ws, part):
@@ -125,6 +128,35 @@ def undecided(row, generic, ws):
             toks = tokens(reg_label)
         out.append(features(toks, matched))
     return out
+
+
+def tld_raised(row, generic, ws):
+    """A `high` verdict made only by an abused TLD raising an undecided generic reason: the
+    feature sets of those reasons, as if they had stayed `medium` (what the veto looks at)."""
+    if row[6] != "high":
+        return []
+    rs = [(r.split(":", 4) + [""] * 5)[:5] for r in row[7].split(" ")]
+    highs = [r for r in rs if r[1] == "high"]
+    if not highs or not all(r[0] in RULES and r[2] in generic and r[4] == "abused" for r in highs):
+        return []
+    as_medium = row[:6] + ["medium", " ".join(f"{r[0]}:medium:{r[2]}:{r[3]}" for r in highs)]
+    return undecided(as_medium, generic, ws)
+
+
+def veto_report(table, threshold):
+    generic, ws = generic_keywords(), words()
+    kept = collections.Counter()
+    for name, f in SOURCES:
+        for line in open(os.path.join(TMP, f), encoding="utf-8"):
+            if not line.startswith("tune\t"):
+                continue
+            row = line.rstrip("\n").split("\t")
+            row += [""] * (8 - len(row))
+            fss = tld_raised(row, generic, ws)
+            if fss and max(sum(table.get(x, 0) for x in fs) for fs in fss) <= -threshold:
+                kept[(name, row[1])] += 1
+                print(f"  abused TLD not counted: {name} {row[1]} {row[4]}", file=sys.stderr)
+    print(f"veto (score <= {-threshold:+d}) on the tuning rows: {dict(kept)}", file=sys.stderr)
 
 
 def load():
@@ -222,6 +254,7 @@ def main():
         print(f"  threshold {t:+5d}: cross-validated gain {gain(t):+.3f}, raised {dict(raised)}",
               file=sys.stderr)
     print(f"chosen threshold {best:+d} (hundredths)", file=sys.stderr)
+    veto_report(table, best)
     if "--dry-run" in sys.argv:
         return
     with open(OUT, "w", encoding="utf-8") as f:

@@ -1095,9 +1095,13 @@ impl DomainChecker {
             escalated_by = Some(by);
         }
         // Undecided by the rules: an ordinary-word brand joined to a word that is no lure word
-        // (not an English word containing the name: `cryptogram` is that word), nothing else
-        // about the host raising it. The learned word model decides, and says why.
-        if level == RiskLevel::Medium
+        // (not an English word containing the name: `cryptogram` is that word), nothing but an
+        // abused TLD, if anything, about the host raising it. The learned word model decides,
+        // and says why: it raises a caution whose words score like phishing hosts', and keeps
+        // an abused TLD from raising one whose words score as far the other way, like
+        // allowlisted names' (`buycrypto.work`).
+        let mut message = message;
+        let undecided = base == RiskLevel::Medium
             && self.word_model
             && k.generic
             && matches!(
@@ -1107,12 +1111,22 @@ impl DomainChecker {
                     | Rule::BrandOtherSuffix
                     | Rule::BrandInSubdomain
             )
-            && (part == k.text || !is_word(part))
-        {
+            && (part == k.text || !is_word(part));
+        let by_tld = escalated_by
+            .as_deref()
+            .is_some_and(|b| b.starts_with("abused TLD"));
+        if undecided && (level == RiskLevel::Medium || by_tld) {
             let s = super::word_model::score(&lc.tokens, &k.text);
-            if s.raises() {
+            if level == RiskLevel::Medium && s.raises() {
                 level = RiskLevel::High;
                 escalated_by = Some(s.explain());
+            } else if by_tld && s.vetoes() {
+                level = RiskLevel::Medium;
+                message = format!(
+                    "{message}; {} not counted: {}",
+                    escalated_by.take().unwrap_or_default(),
+                    s.explain()
+                );
             }
         }
         out.push(Reason {

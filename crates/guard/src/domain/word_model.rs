@@ -50,7 +50,8 @@ pub(crate) struct Score {
     pub total: i32,
     /// The model's threshold, in hundredths.
     pub threshold: i32,
-    /// The strongest features for phishing, strongest first (at most three).
+    /// The strongest features of the side the score falls on (for phishing when it is
+    /// positive, for legitimate names when not), strongest first (at most three).
     pub top: Vec<(String, i32)>,
 }
 
@@ -60,7 +61,14 @@ impl Score {
         self.total >= self.threshold
     }
 
-    /// The explanation shown as what raised the level.
+    /// Whether the score is as far below zero as the threshold is above it: the words look like
+    /// allowlisted names', so an abused TLD alone does not raise the level.
+    pub fn vetoes(&self) -> bool {
+        self.total <= -self.threshold
+    }
+
+    /// The explanation: the score, the threshold and the strongest features of the side the
+    /// score falls on.
     pub fn explain(&self) -> String {
         let shown: Vec<String> = self
             .top
@@ -74,10 +82,15 @@ impl Score {
                 format!("{what} {:+.2}", f64::from(*w) / 100.0)
             })
             .collect();
+        let (cmp, bound, like) = if self.total >= 0 {
+            ("≥", self.threshold, "phishing hosts'")
+        } else {
+            ("≤", -self.threshold, "allowlisted names'")
+        };
         format!(
-            "learned word model: the words around it score {:+.2} ≥ {:+.2} like phishing hosts' (strongest: {})",
+            "learned word model: the words around it score {:+.2} {cmp} {:+.2}, like {like} (strongest: {})",
             f64::from(self.total) / 100.0,
-            f64::from(self.threshold) / 100.0,
+            f64::from(bound) / 100.0,
             shown.join(", ")
         )
     }
@@ -118,12 +131,12 @@ pub(crate) fn score(tokens: &[&str], kw: &str) -> Score {
     for f in features(tokens, kw) {
         if let Some(&w) = m.weights.get(f.as_str()) {
             total += w;
-            if w > 0 {
-                top.push((f, w));
-            }
+            top.push((f, w));
         }
     }
-    top.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    // The side the score falls on, strongest first.
+    top.retain(|(_, w)| (*w > 0) == (total >= 0) && *w != 0);
+    top.sort_by(|a, b| b.1.abs().cmp(&a.1.abs()).then_with(|| a.0.cmp(&b.0)));
     top.truncate(3);
     Score {
         total,

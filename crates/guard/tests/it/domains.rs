@@ -674,3 +674,25 @@ fn a_number_beside_a_mistyped_or_padded_ordinary_word_name() {
     no_alert("kgemini.net");
     no_alert("finance24.com");
 }
+
+#[test]
+fn learned_word_model_keeps_an_abused_tld_from_raising_allowlist_like_names() {
+    use custodia_guard::RiskLevel;
+    let v = DomainChecker::with_defaults()
+        .check("buyledger.site")
+        .unwrap();
+    assert_eq!(v.level, RiskLevel::Medium, "{v:?}");
+    let r = &v.reasons[0];
+    assert!(r.escalated_by.is_none(), "{r:?}");
+    assert!(
+        r.message.contains("abused TLD `.site` not counted")
+            && r.message.contains("like allowlisted names'"),
+        "{}",
+        r.message
+    );
+    // Twins: with the model off the abused TLD raises it, and a word the model does not know
+    // leaves the abused TLD its say.
+    let off = DomainChecker::with_defaults().with_word_model(false);
+    assert_eq!(off.check("buyledger.site").unwrap().level, RiskLevel::High);
+    alert("ledger-now.site");
+}

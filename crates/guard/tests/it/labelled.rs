@@ -101,8 +101,9 @@ fn measure(checker: &DomainChecker, rows: &[Row<'_>], split: Option<&str>, show:
 
 /// Like [`measure`], and also collects every mistake as one line (split, label, shape, brand,
 /// domain, level, reasons), and every row with its verdict (split, label, shape, brand, domain,
-/// registrable domain, level, reasons as `rule:level:matched:part`): the file
-/// `quality/learn_words.py` trains the word model on (its tuning rows only).
+/// registrable domain, level, reasons as `rule:level:matched:part:raised-by`; written with the word model
+/// off to `target/tmp/guard-*-verdicts.tsv`, which `quality/learn_words.py` trains the word
+/// model on, reading the tuning rows only).
 fn measure_into(
     checker: &DomainChecker,
     rows: &[Row<'_>],
@@ -121,11 +122,16 @@ fn measure_into(
             .iter()
             .map(|x| {
                 format!(
-                    "{}:{}:{}:{}",
+                    "{}:{}:{}:{}:{}",
                     x.rule,
                     x.level,
                     x.matched.as_deref().unwrap_or(""),
-                    x.part
+                    x.part,
+                    // What raised it, by its first word (`abused`, `lure`, `shared`).
+                    x.escalated_by
+                        .as_deref()
+                        .and_then(|e| e.split(' ').next())
+                        .unwrap_or("")
                 )
             })
             .collect();
@@ -218,11 +224,12 @@ fn print(name: &str, r: &Report) {
 }
 
 /// The figures with the learned word model off: what the rules alone reach, so the model's
-/// effect is reported beside it.
-fn print_without_word_model(rows: &[Row<'_>]) {
+/// effect is reported beside it. Collects these verdicts (the rules' alone) into `verdicts`:
+/// what `quality/learn_words.py` trains on.
+fn print_without_word_model(rows: &[Row<'_>], verdicts: &mut Vec<String>) {
     let off = DomainChecker::with_defaults().with_word_model(false);
     for split in ["tune", "holdout"] {
-        let r = measure(&off, rows, Some(split), false);
+        let r = measure_into(&off, rows, Some(split), false, &mut Vec::new(), verdicts);
         println!(
             "[{split}, word model off] phishing blocked {}/{} (recall {:.2}%), legitimate blocked {}/{} (FPR {:.2}%)",
             r.phish.blocked,
@@ -254,12 +261,12 @@ fn labelled_set_recall_and_false_positives_at_blocking_level() {
             Some(split),
             show(split),
             &mut mistakes,
-            &mut verdicts,
+            &mut Vec::new(),
         );
         print(split, &r);
         all.insert(split, r);
     }
-    print_without_word_model(&rows);
+    print_without_word_model(&rows, &mut verdicts);
     let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"));
     std::fs::write(dir.join("guard-labelled-verdicts.tsv"), verdicts.join("\n")).unwrap();
     std::fs::write(
@@ -274,7 +281,7 @@ fn labelled_set_recall_and_false_positives_at_blocking_level() {
             "[{split}] too small"
         );
         // Target: 0.97 (not met on the held-out part) and 0.005 (met).
-        assert!(r.recall() >= 0.95, "[{split}] recall {:.4}", r.recall());
+        assert!(r.recall() >= 0.96, "[{split}] recall {:.4}", r.recall());
         assert!(r.fpr() <= 0.005, "[{split}] false positives {:.4}", r.fpr());
         let caution = Count::rate(r.caution.cautioned, r.caution.total);
         assert!(caution >= 0.95, "[{split}] caution reached {caution:.4}");
@@ -318,17 +325,17 @@ fn real_feed_recall_per_brand_and_allowlist_flagged() {
             Some(split),
             show(split),
             &mut mistakes,
-            &mut verdicts,
+            &mut Vec::new(),
         );
         print(split, &r);
         all.insert(split, r);
     }
+    print_without_word_model(&rows, &mut verdicts);
     std::fs::write(
         std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("guard-feed-verdicts.tsv"),
         verdicts.join("\n"),
     )
     .unwrap();
-    print_without_word_model(&rows);
     // The same figures without the rows whose feed label conflicts with the issue's shapes
     // (`feed_set.py` documents the two rules): allowlisted hosts shaped like a look-alike the
     // issue requires blocked, and blocklisted hosts whose brand was found only through an
@@ -365,10 +372,11 @@ fn real_feed_recall_per_brand_and_allowlist_flagged() {
     let out = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("guard-feed.json");
     std::fs::write(&out, serde_json::to_string_pretty(&both).unwrap()).unwrap();
     for (split, r) in &all {
-        // Target: 0.95 and 0.02.
-        assert!(r.recall() >= 0.86, "[{split}] recall {:.4}", r.recall());
+        // Target: 0.95 and 0.02. (The false-positive floor was 0.07: the word model blocks one
+        // more allowlisted host on the held-out part for 25 more phishing hosts, §6.1.)
+        assert!(r.recall() >= 0.89, "[{split}] recall {:.4}", r.recall());
         assert!(
-            r.fpr() <= 0.07,
+            r.fpr() <= 0.075,
             "[{split}] allowlist flagged {:.4}",
             r.fpr()
         );
