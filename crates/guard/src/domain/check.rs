@@ -461,6 +461,8 @@ pub struct DomainChecker {
     abused_tlds: HashSet<String>,
     policy: DomainPolicy,
     ascii_skeleton: Vec<String>,
+    /// Whether the learned word model decides ordinary-word brands joined to other words.
+    word_model: bool,
 }
 
 /// Lowercase UTS #39 skeleton.
@@ -732,7 +734,22 @@ impl DomainChecker {
             abused_tlds,
             policy,
             ascii_skeleton,
+            word_model: true,
         })
+    }
+
+    /// Turns the learned word model on (the default) or off. The model decides only what the
+    /// rules leave at `medium` for a brand whose name is an ordinary word joined to a word that
+    /// is no lure word (`crypto-mult.io`): off, those stay `medium` (`docs/threat-intel.md`
+    /// §3.8.1).
+    pub fn with_word_model(mut self, on: bool) -> DomainChecker {
+        self.word_model = on;
+        self
+    }
+
+    /// Whether the learned word model is on.
+    pub fn word_model(&self) -> bool {
+        self.word_model
     }
 
     /// The default brands and policy.
@@ -1077,6 +1094,41 @@ impl DomainChecker {
             };
             escalated_by = Some(by);
         }
+        // Undecided by the rules: an ordinary-word brand joined to a word that is no lure word
+        // (not an English word containing the name: `cryptogram` is that word), nothing but an
+        // abused TLD, if anything, about the host raising it. The learned word model decides,
+        // and says why: it raises a caution whose words score like phishing hosts', and keeps
+        // an abused TLD from raising one whose words score as far the other way, like
+        // allowlisted names' (`buycrypto.work`).
+        let mut message = message;
+        let undecided = base == RiskLevel::Medium
+            && self.word_model
+            && k.generic
+            && matches!(
+                rule,
+                Rule::BrandToken
+                    | Rule::BrandEmbedded
+                    | Rule::BrandOtherSuffix
+                    | Rule::BrandInSubdomain
+            )
+            && (part == k.text || !is_word(part));
+        let by_tld = escalated_by
+            .as_deref()
+            .is_some_and(|b| b.starts_with("abused TLD"));
+        if undecided && (level == RiskLevel::Medium || by_tld) {
+            let s = super::word_model::score(&lc.tokens, &k.text);
+            if level == RiskLevel::Medium && s.raises() {
+                level = RiskLevel::High;
+                escalated_by = Some(s.explain());
+            } else if by_tld && s.vetoes() {
+                level = RiskLevel::Medium;
+                message = format!(
+                    "{message}; {} not counted: {}",
+                    escalated_by.take().unwrap_or_default(),
+                    s.explain()
+                );
+            }
+        }
         out.push(Reason {
             rule,
             level,
@@ -1188,6 +1240,13 @@ impl DomainChecker {
                 // is that word: a caution at most, unless the rest is lure words.
                 let base = if rest != Rest::Lure && is_word(tok) {
                     base.min(RiskLevel::Medium)
+                } else {
+                    base
+                };
+                // An ordinary-word name with a stray letter and a number (`tgemini287`): real
+                // names put a number after a name or a word, not after a slipped letter.
+                let base = if k.generic && rest == Rest::Filler && digit_count(tok) >= 2 {
+                    base.max(RiskLevel::High)
                 } else {
                     base
                 };
@@ -1557,7 +1616,19 @@ impl DomainChecker {
                         && tok.as_bytes()[1..] == k.text.as_bytes()[1..]
                         && word;
                     let untyped = d == 1 && len <= 6 && !typing && word;
-                    let base = if sub || first || untyped || other {
+                    // A number beside the spelling (`ledge997`, `crypt-27`): a word that sits
+                    // one edit from a name is not numbered like a typosquat's batch. (Not for
+                    // a first-letter change: `finance24` is a finance site.)
+                    let numbered = !sub
+                        && !first
+                        && !other
+                        && ((part.len() >= tok.len() + 2
+                            && part.trim_matches(|c: char| c.is_ascii_digit()) == tok)
+                            || lc
+                                .tokens
+                                .iter()
+                                .any(|t| t.len() >= 2 && digit_count(t) == t.len()));
+                    let base = if (sub || first || untyped || other) && !numbered {
                         RiskLevel::Medium
                     } else {
                         RiskLevel::High
@@ -1758,6 +1829,11 @@ impl Findings {
             None => self.reasons.push(r),
         }
     }
+}
+
+/// How many ASCII digits `s` has.
+fn digit_count(s: &str) -> usize {
+    s.bytes().filter(u8::is_ascii_digit).count()
 }
 
 /// Which of a–z, 0–9 occur in `s`.

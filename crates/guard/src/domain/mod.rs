@@ -4,6 +4,7 @@ mod brands;
 mod check;
 mod host;
 mod lists;
+mod word_model;
 mod words;
 
 pub use brands::{Brand, brand_key, default_brands};

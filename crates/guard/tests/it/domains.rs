@@ -637,3 +637,62 @@ fn typo_behind_a_www_written_into_the_name() {
     // Twin: a `www` before an ordinary word.
     no_alert("wwwmetrics.com");
 }
+
+#[test]
+fn learned_word_model_decides_ordinary_word_brands_beside_other_words() {
+    use custodia_guard::RiskLevel;
+    let v = DomainChecker::with_defaults()
+        .check("get-ethereum.tech")
+        .unwrap();
+    assert_eq!(v.level, RiskLevel::High, "{v:?}");
+    let why = v.reasons[0].escalated_by.as_deref().unwrap_or_default();
+    assert!(
+        why.contains("learned word model") && why.contains("word `get`"),
+        "{why}"
+    );
+    // Twins: with the model off the rules leave it a caution; with it on, company names beside
+    // the same kind of brand stay below the blocking level.
+    let off = DomainChecker::with_defaults().with_word_model(false);
+    assert!(!off.word_model());
+    assert_eq!(
+        off.check("get-ethereum.tech").unwrap().level,
+        RiskLevel::Medium
+    );
+    no_alert("cryptocompare.com");
+    no_alert("ledgerinsights.com");
+    no_alert("kraken-comics.com");
+}
+
+#[test]
+fn a_number_beside_a_mistyped_or_padded_ordinary_word_name() {
+    alert("ledge415.com");
+    alert("leger-33.net");
+    alert("kgemini33.net");
+    // Twins: the same spellings without a number stay a caution, and a first-letter change
+    // with a number is still a word's site.
+    no_alert("ledge.com");
+    no_alert("kgemini.net");
+    no_alert("finance24.com");
+}
+
+#[test]
+fn learned_word_model_keeps_an_abused_tld_from_raising_allowlist_like_names() {
+    use custodia_guard::RiskLevel;
+    let v = DomainChecker::with_defaults()
+        .check("buyledger.site")
+        .unwrap();
+    assert_eq!(v.level, RiskLevel::Medium, "{v:?}");
+    let r = &v.reasons[0];
+    assert!(r.escalated_by.is_none(), "{r:?}");
+    assert!(
+        r.message.contains("abused TLD `.site` not counted")
+            && r.message.contains("like allowlisted names'"),
+        "{}",
+        r.message
+    );
+    // Twins: with the model off the abused TLD raises it, and a word the model does not know
+    // leaves the abused TLD its say.
+    let off = DomainChecker::with_defaults().with_word_model(false);
+    assert_eq!(off.check("buyledger.site").unwrap().level, RiskLevel::High);
+    alert("ledger-now.site");
+}

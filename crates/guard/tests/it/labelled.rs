@@ -96,23 +96,56 @@ impl Report {
 }
 
 fn measure(checker: &DomainChecker, rows: &[Row<'_>], split: Option<&str>, show: bool) -> Report {
-    measure_into(checker, rows, split, show, &mut Vec::new())
+    measure_into(checker, rows, split, show, &mut Vec::new(), &mut Vec::new())
 }
 
 /// Like [`measure`], and also collects every mistake as one line (split, label, shape, brand,
-/// domain, level, reasons) for `GUARD_QUALITY_DUMP`.
+/// domain, level, reasons), and every row with its verdict (split, label, shape, brand, domain,
+/// registrable domain, level, reasons as `rule:level:matched:part:raised-by`; written with the word model
+/// off to `target/tmp/guard-*-verdicts.tsv`, which `quality/learn_words.py` trains the word
+/// model on, reading the tuning rows only).
 fn measure_into(
     checker: &DomainChecker,
     rows: &[Row<'_>],
     split: Option<&str>,
     show: bool,
     mistakes: &mut Vec<String>,
+    verdicts: &mut Vec<String>,
 ) -> Report {
     let mut r = Report::default();
     for row in rows.iter().filter(|x| split.is_none_or(|s| x.split == s)) {
         let v = checker
             .check(row.domain)
             .unwrap_or_else(|e| panic!("{}: {e}", row.domain));
+        let detail: Vec<String> = v
+            .reasons
+            .iter()
+            .map(|x| {
+                format!(
+                    "{}:{}:{}:{}:{}",
+                    x.rule,
+                    x.level,
+                    x.matched.as_deref().unwrap_or(""),
+                    x.part,
+                    // What raised it, by its first word (`abused`, `lure`, `shared`).
+                    x.escalated_by
+                        .as_deref()
+                        .and_then(|e| e.split(' ').next())
+                        .unwrap_or("")
+                )
+            })
+            .collect();
+        verdicts.push(format!(
+            "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
+            row.split,
+            row.label,
+            row.shape,
+            row.brand,
+            row.domain,
+            v.registrable.as_deref().unwrap_or(""),
+            v.level,
+            detail.join(" ")
+        ));
         let key = format!("{} {}", row.label, row.shape);
         r.by_shape.entry(key).or_default().add(v.level);
         if row.label != "legit" && !row.brand.is_empty() {
@@ -190,6 +223,25 @@ fn print(name: &str, r: &Report) {
     }
 }
 
+/// The figures with the learned word model off: what the rules alone reach, so the model's
+/// effect is reported beside it. Collects these verdicts (the rules' alone) into `verdicts`:
+/// what `quality/learn_words.py` trains on.
+fn print_without_word_model(rows: &[Row<'_>], verdicts: &mut Vec<String>) {
+    let off = DomainChecker::with_defaults().with_word_model(false);
+    for split in ["tune", "holdout"] {
+        let r = measure_into(&off, rows, Some(split), false, &mut Vec::new(), verdicts);
+        println!(
+            "[{split}, word model off] phishing blocked {}/{} (recall {:.2}%), legitimate blocked {}/{} (FPR {:.2}%)",
+            r.phish.blocked,
+            r.phish.total,
+            r.recall() * 100.0,
+            r.legit.blocked,
+            r.legit.total,
+            r.fpr() * 100.0
+        );
+    }
+}
+
 fn show(split: &str) -> bool {
     std::env::var("GUARD_QUALITY_SHOW").is_ok_and(|v| v == split)
 }
@@ -201,12 +253,22 @@ fn labelled_set_recall_and_false_positives_at_blocking_level() {
     let checker = DomainChecker::with_defaults();
     let mut all = BTreeMap::new();
     let mut mistakes = Vec::new();
+    let mut verdicts = Vec::new();
     for split in ["tune", "holdout"] {
-        let r = measure_into(&checker, &rows, Some(split), show(split), &mut mistakes);
+        let r = measure_into(
+            &checker,
+            &rows,
+            Some(split),
+            show(split),
+            &mut mistakes,
+            &mut Vec::new(),
+        );
         print(split, &r);
         all.insert(split, r);
     }
+    print_without_word_model(&rows, &mut verdicts);
     let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"));
+    std::fs::write(dir.join("guard-labelled-verdicts.tsv"), verdicts.join("\n")).unwrap();
     std::fs::write(
         dir.join("guard-labelled.json"),
         serde_json::to_string_pretty(&all).unwrap(),
@@ -219,7 +281,7 @@ fn labelled_set_recall_and_false_positives_at_blocking_level() {
             "[{split}] too small"
         );
         // Target: 0.97 (not met on the held-out part) and 0.005 (met).
-        assert!(r.recall() >= 0.95, "[{split}] recall {:.4}", r.recall());
+        assert!(r.recall() >= 0.96, "[{split}] recall {:.4}", r.recall());
         assert!(r.fpr() <= 0.005, "[{split}] false positives {:.4}", r.fpr());
         let caution = Count::rate(r.caution.cautioned, r.caution.total);
         assert!(caution >= 0.95, "[{split}] caution reached {caution:.4}");
@@ -255,11 +317,25 @@ fn real_feed_recall_per_brand_and_allowlist_flagged() {
     let checker = DomainChecker::with_defaults();
     let mut all = BTreeMap::new();
     let mut mistakes = Vec::new();
+    let mut verdicts = Vec::new();
     for split in ["tune", "holdout"] {
-        let r = measure_into(&checker, &rows, Some(split), show(split), &mut mistakes);
+        let r = measure_into(
+            &checker,
+            &rows,
+            Some(split),
+            show(split),
+            &mut mistakes,
+            &mut Vec::new(),
+        );
         print(split, &r);
         all.insert(split, r);
     }
+    print_without_word_model(&rows, &mut verdicts);
+    std::fs::write(
+        std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("guard-feed-verdicts.tsv"),
+        verdicts.join("\n"),
+    )
+    .unwrap();
     // The same figures without the rows whose feed label conflicts with the issue's shapes
     // (`feed_set.py` documents the two rules): allowlisted hosts shaped like a look-alike the
     // issue requires blocked, and blocklisted hosts whose brand was found only through an
@@ -296,10 +372,11 @@ fn real_feed_recall_per_brand_and_allowlist_flagged() {
     let out = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("guard-feed.json");
     std::fs::write(&out, serde_json::to_string_pretty(&both).unwrap()).unwrap();
     for (split, r) in &all {
-        // Target: 0.95 and 0.02.
-        assert!(r.recall() >= 0.86, "[{split}] recall {:.4}", r.recall());
+        // Target: 0.95 and 0.02. (The false-positive floor was 0.07: the word model blocks one
+        // more allowlisted host on the held-out part for 25 more phishing hosts, §6.1.)
+        assert!(r.recall() >= 0.89, "[{split}] recall {:.4}", r.recall());
         assert!(
-            r.fpr() <= 0.07,
+            r.fpr() <= 0.075,
             "[{split}] allowlist flagged {:.4}",
             r.fpr()
         );
