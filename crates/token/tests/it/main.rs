@@ -3,6 +3,7 @@
 
 mod classify;
 mod fixtures;
+mod golden;
 mod hostile;
 mod large;
 mod service;
