@@ -3,8 +3,8 @@
 //! time this thread ran (`/proc/thread-self/schedstat`, nanoseconds), so other processes
 //! sharing the machine do not inflate it the way they inflate wall time.
 //!
-//! `cargo run --release -p custodia-token --example static_cpu [-- MILLIS_PER_FIXTURE]`
-//! (default 1 000 ms of CPU per fixture).
+//! `cargo run --release -p custodia-token --example static_cpu [-- MILLIS_PER_FIXTURE [NAME]]`
+//! (default 1 000 ms of CPU per fixture; NAME: that fixture only).
 
 use std::path::PathBuf;
 use std::time::Instant;
@@ -38,6 +38,16 @@ fn main() {
             serde_json::from_str(&std::fs::read_to_string(p).expect("read")).expect("json");
         let code = decode_hex(v["runtime"].as_str().expect("runtime"), "runtime_code").expect("hex");
         let name = p.file_stem().unwrap().to_string_lossy().into_owned();
+        if let Some(only) = std::env::args().nth(2)
+            && only != name
+        {
+            continue;
+        }
+        if std::env::var_os("STATS").is_some() {
+            let c = custodia_token::Code::new(code.clone(), "x").unwrap();
+            println!("{name}: {}", custodia_token::walk_stats(&c));
+            continue;
+        }
         // Warm up (the thread's spare buffers, the page cache of the code).
         for _ in 0..3 {
             std::hint::black_box(analyze(code.clone(), "runtime_code").expect("analysis"));

@@ -138,8 +138,26 @@ pub const MAX_STATES: usize = 50_000;
 /// Stack entries kept (the rest is treated as unknown).
 pub(crate) const STACK_KEEP: usize = 48;
 
-/// Items an opcode takes from and puts on the stack (DUP, SWAP and PUSH handled apart).
+/// Items an opcode takes from and puts on the stack (DUP, SWAP and PUSH handled apart): a
+/// table lookup, as the walk asks for every instruction it interprets.
 pub(crate) fn arity(op: u8) -> (usize, usize) {
+    let (i, o) = ARITY[usize::from(op)];
+    (usize::from(i), usize::from(o))
+}
+
+/// [`arity_of`] for every byte, computed at compile time.
+static ARITY: [(u8, u8); 256] = {
+    let mut t = [(0u8, 0u8); 256];
+    let mut op = 0usize;
+    while op < 256 {
+        let (i, o) = arity_of(op as u8);
+        t[op] = (i as u8, o as u8);
+        op += 1;
+    }
+    t
+};
+
+const fn arity_of(op: u8) -> (usize, usize) {
     match op {
         0x01..=0x07 | 0x0a | 0x0b | 0x10..=0x14 | 0x16..=0x18 | 0x1a..=0x1d | 0x20 => (2, 1),
         0x08 | 0x09 => (3, 1),
@@ -149,7 +167,7 @@ pub(crate) fn arity(op: u8) -> (usize, usize) {
         0x3c => (4, 0),
         0x50 | 0x56 | 0xff => (1, 0),
         0x52 | 0x53 | 0x55 | 0x57 | 0x5d | 0xf3 | 0xfd => (2, 0),
-        0xa0..=0xa4 => (usize::from(op - 0xa0) + 2, 0),
+        0xa0..=0xa4 => ((op - 0xa0) as usize + 2, 0),
         0xf0 => (3, 1),
         0xf1 | 0xf2 => (7, 1),
         0xf4 | 0xfa => (6, 1),

@@ -7,3 +7,4 @@ mod golden;
 mod hostile;
 mod large;
 mod service;
+mod summary;
