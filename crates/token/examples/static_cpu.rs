@@ -36,16 +36,12 @@ fn main() {
     for p in &paths {
         let v: serde_json::Value =
             serde_json::from_str(&std::fs::read_to_string(p).expect("read")).expect("json");
-        let code = decode_hex(v["runtime"].as_str().expect("runtime"), "runtime_code").expect("hex");
+        let code =
+            decode_hex(v["runtime"].as_str().expect("runtime"), "runtime_code").expect("hex");
         let name = p.file_stem().unwrap().to_string_lossy().into_owned();
         if let Some(only) = std::env::args().nth(2)
             && only != name
         {
-            continue;
-        }
-        if std::env::var_os("STATS").is_some() {
-            let c = custodia_token::Code::new(code.clone(), "x").unwrap();
-            println!("{name}: {}", custodia_token::walk_stats(&c));
             continue;
         }
         // Warm up (the thread's spare buffers, the page cache of the code).

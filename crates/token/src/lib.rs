@@ -22,7 +22,7 @@ pub use events::{TokenAssessed, TokenTally, kinds};
 pub use fork::{ChainState, ForkSpec, MAX_STATE_READS, PinnedBlock, RemoteAccount, StateError};
 pub use holders::{BURN_ADDRESSES, HolderReport, holders};
 pub use input::{Holder, Lock, MAX_DEPLOYMENTS, MAX_HOLDERS, TokenInput, evm_address};
-pub use owner::{MAX_WALK_STATES, Privileges, walk_stats};
+pub use owner::{MAX_WALK_STATES, Privileges};
 pub use scan::{
     ForkOrder, NoChainState, SCAN_QUEUE, ScanError, ScanRequest, ScanSettings, ScanStatus,
     ScanTicket, StateSource, TokenScans, Worked, run as run_scan, scan_key,

@@ -794,8 +794,7 @@ fn interpret(
         // A call: a JUMP with a return address of this context on the stack (solc pushes
         // it before the arguments). Anything else is a jump within the function.
         let returns = last.op == op::JUMP
-            && x
-                .st
+            && x.st
                 .iter()
                 .any(|&y| v::as_small(y).is_some_and(|a| code.is_jumpdest(a)));
         if returns {
@@ -825,10 +824,7 @@ fn interpret(
 /// The one use that needs the value — a storage key — voids the summary and pins that
 /// depth for the function ([`Graph::sensitive`]).
 fn call(code: &Code, g: &mut Graph, from: u32, ctx: u32, block: u32, st: &[u32], b: &mut Bufs) {
-    let bottom = st
-        .iter()
-        .position(|&y| y != v::UNKNOWN)
-        .unwrap_or(st.len());
+    let bottom = st.iter().position(|&y| y != v::UNKNOWN).unwrap_or(st.len());
     let s = &st[bottom..];
     let n = s.len();
     let pins = g.pins.get(&block).copied().unwrap_or(0);
@@ -859,7 +855,11 @@ fn call(code: &Code, g: &mut Graph, from: u32, ctx: u32, block: u32, st: &[u32],
     } else {
         FULL
     };
-    let seen = if window == FULL { s } else { &s[n - window as usize..] };
+    let seen = if window == FULL {
+        s
+    } else {
+        &s[n - window as usize..]
+    };
     for (i, &y) in seen.iter().enumerate() {
         let d = (seen.len() - 1 - i) as u32;
         let constant = v::as_small(y).is_some() || v::as_word(y).is_some() || v::is_arg(y);
@@ -1103,15 +1103,17 @@ impl Walked {
         if self.graph.approximate {
             return None;
         }
-        let mut blocks: Vec<usize> = self
-            .graph
-            .reachable(roots)
-            .into_iter()
-            .map(|s| self.graph.block(s) as usize)
-            .collect();
-        blocks.sort_unstable();
-        blocks.dedup();
-        Some(blocks)
+        let mut mark = vec![false; self.blocks];
+        for s in self.graph.reachable(roots) {
+            mark[self.graph.block(s) as usize] = true;
+        }
+        Some(
+            mark.iter()
+                .enumerate()
+                .filter(|(_, m)| **m)
+                .map(|(b, _)| b)
+                .collect(),
+        )
     }
 }
 
@@ -1147,6 +1149,8 @@ fn standard() -> (&'static [[u8; 4]], &'static [[u8; 4]]) {
 /// paths (what the transfer functions reach).
 pub(crate) struct Walked {
     graph: Graph,
+    /// The code's block count.
+    blocks: usize,
     entries: Vec<Entry>,
     start: u32,
     roots: Vec<u32>,
@@ -1222,50 +1226,10 @@ pub(crate) fn walk(code: &Code, entries: &[Entry]) -> (Privileges, Walked) {
         .collect();
     let walked = Walked {
         graph: g,
+        blocks: code.block_count(),
         entries: entries.to_vec(),
         start,
         roots,
     };
     (p, walked)
-}
-
-#[doc(hidden)]
-/// Temporary: counts of the walk.
-pub fn walk_stats(code: &Code) -> String {
-    let entries = code.dispatcher();
-    let mut words = Words::default();
-    let (g, _, _) = build(code, &entries, &mut words);
-    let n = g.len();
-    let exits = (0..n as u32).filter(|&s| g.ctx(s) & EXIT != 0).count();
-    let root = (0..n as u32).filter(|&s| g.ctx(s) == ROOT).count();
-    let dead_states = (0..n as u32).filter(|&s| !g.live(g.ctx(s) & !EXIT)).count();
-    let dead = g.sum.iter().filter(|s| s.dead).count();
-    let blocks: BTreeSet<u32> = (0..n as u32).map(|s| g.block(s)).collect();
-    let mut per: std::collections::BTreeMap<u32, usize> = Default::default();
-    for s in 0..n as u32 {
-        if g.ctx(s) & EXIT == 0 {
-            *per.entry(g.block(s)).or_default() += 1;
-        }
-    }
-    let mut top: Vec<_> = per.into_iter().collect();
-    top.sort_by_key(|x| std::cmp::Reverse(x.1));
-    let mut sumper: std::collections::BTreeMap<u32, usize> = Default::default();
-    for s in &g.sum {
-        *sumper.entry(s.block).or_default() += 1;
-    }
-    let mut stop: Vec<_> = sumper.into_iter().collect();
-    stop.sort_by_key(|x| std::cmp::Reverse(x.1));
-    let avg = g.states.arena.len() as f64 / n as f64;
-    let full = g.windows.values().filter(|&&w| w == FULL).count();
-    let wins: Vec<u32> = g.windows.values().copied().filter(|&w| w != FULL).collect();
-    let pins = g.pins.len();
-    let avg = format!("{avg:.1} full {full} wins {wins:?} pins {pins}");
-    format!(
-        "states {n} root {root} exits {exits} dead_states {dead_states} sums {} dead {dead} callers {} blocks {} avgkey {avg} top {:?} sumtop {:?}",
-        g.sum.len(),
-        g.callers.len(),
-        blocks.len(),
-        &top[..top.len().min(8)],
-        &stop[..stop.len().min(8)]
-    )
 }

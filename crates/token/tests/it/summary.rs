@@ -72,16 +72,17 @@ fn two_callers(swap: bool) -> Vec<u8> {
         parts.push(b(&[0x57]));
     }
     parts.push(b(&[STOP]));
-    let (t_ret, a_ret) = if swap { ("ret2", "ret1") } else { ("ret1", "ret2") };
+    let (t_ret, a_ret) = if swap {
+        ("ret2", "ret1")
+    } else {
+        ("ret1", "ret2")
+    };
     parts.extend([A::Label("t"), A::To(t_ret), A::To("f"), b(&[JUMP])]);
     parts.extend([A::Label("a"), A::To(a_ret), A::To("f"), b(&[JUMP])]);
     parts.extend([A::Label("ret1"), b(&[STOP])]);
     parts.extend([A::Label("ret2"), b(EXTERNAL_CALL), b(&[STOP])]);
     // f: CALLER PUSH1 0 SLOAD EQ POP, then back to the return address.
-    parts.extend([
-        A::Label("f"),
-        b(&[0x33, 0x60, 0x00, 0x54, 0x14, POP, JUMP]),
-    ]);
+    parts.extend([A::Label("f"), b(&[0x33, 0x60, 0x00, 0x54, 0x14, POP, JUMP])]);
     asm(&parts)
 }
 
