@@ -58,6 +58,11 @@ use crate::selectors::selector;
 /// contract with thousands of selectors costs no more than one with twenty).
 pub const MAX_WALK_STATES: usize = 100_000;
 
+/// Most returns from function summaries resumed per contract (a caller after one exit of the
+/// function it called): a function with thousands of exits called from thousands of places
+/// would otherwise cost their product even where the states it leads to are few.
+const MAX_RESUMES: usize = 4 * MAX_WALK_STATES;
+
 /// What the code says about its privileged addresses.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Privileges {
@@ -302,6 +307,8 @@ struct Graph {
     /// Slots compared against the caller anywhere.
     checked: BTreeSet<u32>,
     budget: usize,
+    /// Resumes left ([`MAX_RESUMES`]).
+    resumes: usize,
     approximate: bool,
     /// Summaries by (block, stack with stand-ins).
     sums: Table,
@@ -357,6 +364,7 @@ impl Graph {
         g.succ_at.clear();
         g.succ.clear();
         g.budget = MAX_WALK_STATES;
+        g.resumes = MAX_RESUMES;
         g.approximate = false;
         g
     }
@@ -894,6 +902,13 @@ fn call(code: &Code, g: &mut Graph, from: u32, ctx: u32, block: u32, st: &[u32],
             exits: Vec::new(),
         });
     }
+    // A registration costs one state of the budget: a caller may be sent to a new summary
+    // each time its callee's is voided, and that work must stay bounded too.
+    if g.budget == 0 {
+        g.approximate = true;
+        return;
+    }
+    g.budget -= 1;
     let at = g.stacks.len() as u32;
     g.stacks.extend_from_slice(s);
     let c = g.callers.len() as u32;
@@ -936,6 +951,11 @@ fn resume(code: &Code, g: &mut Graph, c: u32, e: u32, b: &mut Bufs) {
     if !g.live(ctx) {
         return;
     }
+    if g.resumes == 0 {
+        g.approximate = true;
+        return;
+    }
+    g.resumes -= 1;
     let s = &g.stacks[stack.0 as usize..stack.1 as usize];
     let n = s.len();
     let key = g.states.key(e);

@@ -193,3 +193,46 @@ fn a_caller_cut_by_the_kept_depth_is_cut_as_before() {
     let r = analyze(deep_caller(10), "runtime_code").unwrap();
     assert!(r.privileges.privileged_slots.is_empty());
 }
+
+/// `sites` call sites (reached one after another through conditional jumps) all call one
+/// function with the same return address; the function has `exits` ways back, each with its
+/// own value on the stack. Summarised, every caller resumes after every exit.
+fn many_callers_many_exits(sites: usize, exits: usize) -> Vec<u8> {
+    let site = |j: usize| -> &'static str { Box::leak(format!("s{j}").into_boxed_str()) };
+    let check = |i: usize| -> &'static str { Box::leak(format!("c{i}").into_boxed_str()) };
+    let mut parts = Vec::new();
+    parts.push(A::To(site(0)));
+    parts.push(b(&[JUMP]));
+    for j in 0..sites {
+        // s_j: go on to the next site or call f from here.
+        parts.push(A::Label(site(j)));
+        parts.push(b(&[0x36])); // CALLDATASIZE: a condition the walk cannot know
+        parts.push(A::To(site(j + 1)));
+        parts.push(b(&[0x57])); // JUMPI
+        parts.extend([A::To("r"), A::To("f"), b(&[JUMP])]);
+    }
+    parts.extend([A::Label(site(sites)), b(&[STOP])]);
+    parts.extend([A::Label("r"), b(&[POP, STOP])]);
+    // f: a chain of checks; leaving after check i puts i on the stack.
+    parts.extend([A::Label("f"), A::To(check(0)), b(&[JUMP])]);
+    for i in 0..exits {
+        parts.push(A::Label(check(i)));
+        parts.push(b(&[0x36]));
+        parts.push(A::To(check(i + 1)));
+        parts.push(b(&[0x57]));
+        parts.push(b(&[0x61, (i >> 8) as u8, i as u8, 0x81, JUMP])); // PUSH2 i DUP2 JUMP
+    }
+    parts.extend([A::Label(check(exits)), b(&[STOP])]);
+    asm(&parts)
+}
+
+#[test]
+fn callers_times_exits_stays_bounded() {
+    // 1 200 callers after each of 1 200 exits: 1.44 M resumes, which the walk refuses past
+    // its bound (and says so), where the states they lead to are only 1 200.
+    let r = analyze(many_callers_many_exits(1_200, 1_200), "runtime_code").unwrap();
+    assert!(r.privileges.approximate);
+    // The twin: 100 × 100 is walked exactly.
+    let r = analyze(many_callers_many_exits(100, 100), "runtime_code").unwrap();
+    assert!(!r.privileges.approximate);
+}
