@@ -44,7 +44,7 @@ pub mod op {
 }
 
 /// Whether `b` is an opcode some fork defines (anything else halts like `INVALID`).
-fn defined(b: u8) -> bool {
+const fn defined(b: u8) -> bool {
     matches!(b,
         0x00..=0x0b | 0x10..=0x1d | 0x20 | 0x30..=0x4a | 0x50..=0x5f | 0x60..=0x7f
         | 0x80..=0x8f | 0x90..=0x9f | 0xa0..=0xa4 | 0xf0..=0xf5 | 0xfa | 0xfd..=0xff)
@@ -73,7 +73,49 @@ pub struct Code {
     blocks: Vec<(u32, u32)>,
     /// For each instruction: its block.
     block_of: Vec<u32>,
+    /// For each block: the notable opcodes in it (`NOTE_*` bits), so that what a set of
+    /// blocks contains is one OR per block.
+    notes: Vec<u8>,
 }
+
+const NOTE_CALL: u8 = 1;
+const NOTE_DELEGATECALL: u8 = 2;
+const NOTE_SELFDESTRUCT: u8 = 4;
+const NOTE_SSTORE: u8 = 8;
+const NOTE_TIME: u8 = 16;
+
+/// Per opcode: PUSH data length (low 6 bits), whether it ends a block, its `NOTE_*` bit (in
+/// [`NOTES`]); tables, as decoding looks at every byte of the code.
+static PUSH_LEN: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut b = op::PUSH1 as usize;
+    while b <= op::PUSH32 as usize {
+        t[b] = (b - op::PUSH1 as usize + 1) as u8;
+        b += 1;
+    }
+    t
+};
+static ENDS_BLOCK: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut b = 0usize;
+    while b < 256 {
+        t[b] = ends_block(b as u8);
+        b += 1;
+    }
+    t
+};
+static NOTES: [u8; 256] = {
+    let mut t = [0u8; 256];
+    t[op::CALL as usize] = NOTE_CALL;
+    t[op::CALLCODE as usize] = NOTE_CALL;
+    t[op::STATICCALL as usize] = NOTE_CALL;
+    t[op::DELEGATECALL as usize] = NOTE_DELEGATECALL;
+    t[op::SELFDESTRUCT as usize] = NOTE_SELFDESTRUCT;
+    t[op::SSTORE as usize] = NOTE_SSTORE;
+    t[op::TIMESTAMP as usize] = NOTE_TIME;
+    t[op::NUMBER as usize] = NOTE_TIME;
+    t
+};
 
 /// A selector in the dispatcher and the code it jumps to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -138,8 +180,26 @@ pub const MAX_STATES: usize = 50_000;
 /// Stack entries kept (the rest is treated as unknown).
 pub(crate) const STACK_KEEP: usize = 48;
 
-/// Items an opcode takes from and puts on the stack (DUP, SWAP and PUSH handled apart).
+/// Items an opcode takes from and puts on the stack (DUP, SWAP and PUSH handled apart): a
+/// table lookup, as the walk asks for every instruction it interprets.
 pub(crate) fn arity(op: u8) -> (usize, usize) {
+    let (i, o) = ARITY[usize::from(op)];
+    (usize::from(i), usize::from(o))
+}
+
+/// [`arity_of`] for every byte, computed at compile time.
+static ARITY: [(u8, u8); 256] = {
+    let mut t = [(0u8, 0u8); 256];
+    let mut op = 0usize;
+    while op < 256 {
+        let (i, o) = arity_of(op as u8);
+        t[op] = (i as u8, o as u8);
+        op += 1;
+    }
+    t
+};
+
+const fn arity_of(op: u8) -> (usize, usize) {
     match op {
         0x01..=0x07 | 0x0a | 0x0b | 0x10..=0x14 | 0x16..=0x18 | 0x1a..=0x1d | 0x20 => (2, 1),
         0x08 | 0x09 => (3, 1),
@@ -149,7 +209,7 @@ pub(crate) fn arity(op: u8) -> (usize, usize) {
         0x3c => (4, 0),
         0x50 | 0x56 | 0xff => (1, 0),
         0x52 | 0x53 | 0x55 | 0x57 | 0x5d | 0xf3 | 0xfd => (2, 0),
-        0xa0..=0xa4 => (usize::from(op - 0xa0) + 2, 0),
+        0xa0..=0xa4 => ((op - 0xa0) as usize + 2, 0),
         0xf0 => (3, 1),
         0xf1 | 0xf2 => (7, 1),
         0xf4 | 0xfa => (6, 1),
@@ -197,11 +257,7 @@ impl Code {
         let mut pc = 0usize;
         while pc < bytes.len() {
             let b = bytes[pc];
-            let n = if (op::PUSH1..=op::PUSH32).contains(&b) {
-                usize::from(b - op::PUSH1 + 1)
-            } else {
-                0
-            };
+            let n = usize::from(PUSH_LEN[usize::from(b)]);
             let have = n.min(bytes.len() - pc - 1);
             at[pc] = instrs.len() as u32;
             instrs.push(Instr {
@@ -212,22 +268,30 @@ impl Code {
             pc += 1 + n;
         }
         // Blocks start at 0, at every JUMPDEST and after every instruction that ends one.
-        let mut blocks = Vec::new();
+        let mut blocks = Vec::with_capacity(instrs.len() / 4);
+        let mut notes = Vec::with_capacity(instrs.len() / 4);
         let mut block_of = vec![0u32; instrs.len()];
         let mut start = 0usize;
-        for i in 0..instrs.len() {
-            if i > start && instrs[i].op == op::JUMPDEST {
+        let mut note = 0u8;
+        for (i, ins) in instrs.iter().enumerate() {
+            if i > start && ins.op == op::JUMPDEST {
                 blocks.push((start as u32, i as u32));
+                notes.push(note);
+                note = 0;
                 start = i;
             }
             block_of[i] = blocks.len() as u32;
-            if ends_block(instrs[i].op) {
+            note |= NOTES[usize::from(ins.op)];
+            if ENDS_BLOCK[usize::from(ins.op)] {
                 blocks.push((start as u32, (i + 1) as u32));
+                notes.push(note);
+                note = 0;
                 start = i + 1;
             }
         }
         if start < instrs.len() {
             blocks.push((start as u32, instrs.len() as u32));
+            notes.push(note);
         }
         Ok(Self {
             bytes,
@@ -235,6 +299,7 @@ impl Code {
             at,
             blocks,
             block_of,
+            notes,
         })
     }
 
@@ -467,22 +532,22 @@ impl Code {
 
     fn scan_block(&self, b: usize, r: &mut Reach) {
         r.blocks += 1;
-        let (s, e) = self.blocks[b];
-        for i in &self.instrs[s as usize..e as usize] {
-            match i.op {
-                op::CALL | op::CALLCODE | op::STATICCALL => r.external_call = true,
-                op::DELEGATECALL => r.delegatecall = true,
-                op::SELFDESTRUCT => r.selfdestruct = true,
-                op::SSTORE => r.sstore = true,
-                op::TIMESTAMP | op::NUMBER => r.time = true,
-                _ => {}
-            }
-            if (op::PUSH1..=op::PUSH32).contains(&i.op) {
-                let need = usize::from(i.op - op::PUSH1 + 1);
-                let have = usize::from(i.data.1);
-                if have < need && r.truncated.is_none() {
-                    r.truncated = Some((i.pc as usize, need, have));
-                }
+        let n = self.notes[b];
+        r.external_call |= n & NOTE_CALL != 0;
+        r.delegatecall |= n & NOTE_DELEGATECALL != 0;
+        r.selfdestruct |= n & NOTE_SELFDESTRUCT != 0;
+        r.sstore |= n & NOTE_SSTORE != 0;
+        r.time |= n & NOTE_TIME != 0;
+        // Only the code's last instruction can be a PUSH whose data runs past the end.
+        let (_, e) = self.blocks[b];
+        if e as usize == self.instrs.len()
+            && let Some(i) = self.instrs.last()
+            && r.truncated.is_none()
+        {
+            let need = usize::from(PUSH_LEN[usize::from(i.op)]);
+            let have = usize::from(i.data.1);
+            if have < need {
+                r.truncated = Some((i.pc as usize, need, have));
             }
         }
     }
@@ -571,14 +636,14 @@ impl Code {
     }
 }
 
-pub(crate) fn ends_flow(op: u8) -> bool {
+pub(crate) const fn ends_flow(op: u8) -> bool {
     matches!(
         op,
         op::STOP | op::JUMP | op::RETURN | op::REVERT | op::INVALID | op::SELFDESTRUCT
     ) || !defined(op)
 }
 
-fn ends_block(op: u8) -> bool {
+const fn ends_block(op: u8) -> bool {
     op == op::JUMPI || ends_flow(op)
 }
 

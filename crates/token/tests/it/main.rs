@@ -3,6 +3,8 @@
 
 mod classify;
 mod fixtures;
+mod golden;
 mod hostile;
 mod large;
 mod service;
+mod summary;
