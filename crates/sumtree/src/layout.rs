@@ -158,8 +158,7 @@ pub fn build_tree(
         .flat_map_iter(|c| {
             let start = c * CHUNK;
             let count = CHUNK.min(shape.num_leaves() - start);
-            custodia_hash::sponge_many(
-                custodia_hash::domain::LEAF,
+            custodia_hash::leaf_sponge_many(
                 num_assets as u64,
                 count,
                 len,

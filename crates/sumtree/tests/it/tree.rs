@@ -719,8 +719,8 @@ fn compact_files_have_one_form_and_one_spelling() {
         json.replacen("@150", "@200", 1),
         json.replacen("@5,", "@05,", 1),
         json.replacen("@5,", "@+5,", 1),
-        // The old tag with the compact form.
-        json.replacen("custodia-inclusion/3", "custodia-inclusion/2", 1),
+        // An older tag (hashed with the width-12 leaf sponge).
+        json.replacen("custodia-inclusion/4", "custodia-inclusion/3", 1),
         // No asset count at all.
         json.replacen("\"num_assets\":200", "\"num_assets\":0", 1),
     ];
@@ -741,25 +741,28 @@ fn compact_files_have_one_form_and_one_spelling() {
 }
 
 #[test]
-fn version_2_inline_files_are_still_read() {
+fn files_of_the_width_12_leaf_sponge_are_refused_as_unsupported() {
     let assets = registry(3);
     let ids = users(2);
     let bal = vec![Amount::new(9).unwrap(); 2 * 6];
     let built = build_tree(&ids, &bal, 3, TreeShape::new(1, 0).unwrap(), &SEED, &ctx(3)).unwrap();
     let p = proof_for(&built, &ids, &bal, &assets, 1);
-    let v2 = p
-        .to_json()
-        .replacen("custodia-inclusion/3", "custodia-inclusion/2", 1);
-    let back = InclusionProof::from_json(v2.as_bytes()).unwrap();
+    let json = p.to_json();
+    assert!(json.contains("\"custodia-inclusion/4\""));
+    let back = InclusionProof::from_json(json.as_bytes()).unwrap();
     assert!(back.verify(&built.tree.root()).is_ok());
-    // Twin: version 1 is refused as unsupported.
-    let v1 = p
-        .to_json()
-        .replacen("custodia-inclusion/3", "custodia-inclusion/1", 1);
-    assert!(matches!(
-        InclusionProof::from_json(v1.as_bytes()),
-        Err(InclusionError::Format(_))
-    ));
+    // Twins: versions 1 to 3 (3 and 2 hashed leaves with the width-12 sponge) are refused by
+    // their tag, before any hashing, so the user reads "unsupported", not "not included".
+    for old in ["custodia-inclusion/3", "custodia-inclusion/2", "custodia-inclusion/1"] {
+        let file = json.replacen("custodia-inclusion/4", old, 1);
+        assert!(
+            matches!(
+                InclusionProof::from_json(file.as_bytes()),
+                Err(InclusionError::Format(f)) if f == old
+            ),
+            "{old} was not refused as unsupported"
+        );
+    }
 }
 
 #[test]
