@@ -78,7 +78,7 @@ fn leaf_vector() {
 const LEAF_VECTORS: [&str; 4] = [
     "dd7fe0f2b2ecc9bba979d1cb0b8ff072ea5892006cd27bbe06a68b020e20d154",
     "c7c6f72b07984071acae61c1741cde29d6b5f27eef922637f2ea83a65cb3e38a",
-    "9abf8cae2e9d6a02cb6b212b2f71656b776adc61bba29ac12b6503ec4b2f0467",
+    "aa64799cd662b7637cbd72dff603f8cd67d7ae1bd949a319eaa6ac4206644f04",
     "d6f2f338e7aaf66fcc71f757c2f0e4443e60fc02d2256c0d4cd11555b0d078d6",
 ];
 
@@ -543,8 +543,8 @@ fn regression_the_round_binding_encodes_lengths_and_refuses_what_it_cannot_encod
 }
 
 const BINDING_VECTOR: [&str; 2] = [
-    "301ed8a40f9f6e86398c16652cfbb21d3fc1cc5a3158dd90aaabebd7bceb3158",
-    "5c3a52b2d497c4c538163a7bdd682dbc9961b9ea58a2988e5b961bb6f15a3c88",
+    "b835a1ed91104fa05e5d1def72bbca61659ebfe9aa1864b16c1050f2a715a198",
+    "c05620965996884bd5c461c6ff73faf72cbecbfe3f7074f8f04c7c0a8ebfb033",
 ];
 
 /// `n` assets: the 22 defaults, then `A022`, `A023`, … with 6 decimals.
