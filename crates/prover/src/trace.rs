@@ -14,7 +14,8 @@ use custodia_air::chain::{Boundary, commitment_input};
 use custodia_air::config::Val;
 use custodia_air::layout::{
     BatchLayout, CARRY_LIMBS, CARRY_OFFSET, COLL_DIGITS, ChainLayout, FIRST, IDX, LEAF_PERM_COLS,
-    LIMB_BITS, LIMBS, MASK_LEN, PERM_COLS, S1, S2, TOP_LIMB_BITS, TOTAL_TOP_BITS, WINDOW, table_shape,
+    LIMB_BITS, LIMBS, MASK_LEN, PERM_COLS, S1, S2, TOP_LIMB_BITS, TOTAL_TOP_BITS, WINDOW,
+    table_shape,
 };
 use custodia_air::public::collateral_surplus;
 use custodia_air::{AssetParams, AssetTotals, BatchPublicInputs};
@@ -165,8 +166,7 @@ pub fn generate_traces(
                     *cell = input(s * LEAF_RATE + j);
                 }
                 let start = l.perm(s);
-                let cols: &mut LeafPermCols<Val> =
-                    row[start..start + LEAF_PERM_COLS].borrow_mut();
+                let cols: &mut LeafPermCols<Val> = row[start..start + LEAF_PERM_COLS].borrow_mut();
                 state = fill_leaf_perm(cols, state);
             }
             Digest::from_field(core::array::from_fn(|j| state[j]))

@@ -154,7 +154,10 @@ fn regression_a_proof_of_the_width_12_leaf_sponge_is_refused_by_its_constraint_d
     let mut header = encode_header(&ProofOptions::STANDARD);
     assert!(decode_header(&header).is_ok());
     // A header of the previous statement is refused by name, before any cryptography.
-    assert_ne!(custodia_air::digest::CONSTRAINT_DIGEST, WIDTH_12_LEAF_DIGEST);
+    assert_ne!(
+        custodia_air::digest::CONSTRAINT_DIGEST,
+        WIDTH_12_LEAF_DIGEST
+    );
     header[9..41].copy_from_slice(&WIDTH_12_LEAF_DIGEST);
     let err = decode_header(&header).unwrap_err();
     assert!(

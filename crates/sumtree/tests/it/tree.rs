@@ -753,7 +753,11 @@ fn files_of_the_width_12_leaf_sponge_are_refused_as_unsupported() {
     assert!(back.verify(&built.tree.root()).is_ok());
     // Twins: versions 1 to 3 (3 and 2 hashed leaves with the width-12 sponge) are refused by
     // their tag, before any hashing, so the user reads "unsupported", not "not included".
-    for old in ["custodia-inclusion/3", "custodia-inclusion/2", "custodia-inclusion/1"] {
+    for old in [
+        "custodia-inclusion/3",
+        "custodia-inclusion/2",
+        "custodia-inclusion/1",
+    ] {
         let file = json.replacen("custodia-inclusion/4", old, 1);
         assert!(
             matches!(

@@ -60,7 +60,8 @@ fn the_committed_round_with_one_byte_changed_is_rejected() {
 
 /// The constraint digest every proof of the width-12 leaf sponge carries (before
 /// `custodia-inclusion/4`).
-const WIDTH_12_LEAF_DIGEST: &str = "22e62537324dfc344378c3682fd3b6b3963694a3c0b427c24608c2598025cf3a";
+const WIDTH_12_LEAF_DIGEST: &str =
+    "22e62537324dfc344378c3682fd3b6b3963694a3c0b427c24608c2598025cf3a";
 
 #[test]
 fn regression_a_round_of_the_width_12_leaf_sponge_is_refused_as_unsupported() {
@@ -99,7 +100,10 @@ fn regression_a_round_of_the_width_12_leaf_sponge_is_refused_as_unsupported() {
     let err = Bundle::new()
         .add_bytes("user-0001.json", old.into_bytes())
         .unwrap_err();
-    assert!(err.to_string().contains("unsupported format version"), "{err}");
+    assert!(
+        err.to_string().contains("unsupported format version"),
+        "{err}"
+    );
     // Negative twin: the untouched file is read as an inclusion file.
     assert!(
         Bundle::new()
