@@ -72,7 +72,8 @@ const fn asset_pv(i: usize, x: usize) -> usize {
 pub struct BatchAir {
     layout: BatchLayout,
     log_batch: u32,
-    leaf_perm: LeafPermAir,
+    // Boxed: its round constants would make this variant of `CustodiaAir` twice the chain's.
+    leaf_perm: Box<LeafPermAir>,
     perm: PermAir,
 }
 
@@ -82,7 +83,7 @@ impl BatchAir {
         Self {
             layout: BatchLayout::new(num_assets, log_batch),
             log_batch,
-            leaf_perm: LeafPermAir::new(leaf_air_round_constants()),
+            leaf_perm: Box::new(LeafPermAir::new(leaf_air_round_constants())),
             perm: PermAir::new(air_round_constants()),
         }
     }
