@@ -4,8 +4,9 @@
 use core::borrow::Borrow;
 
 use custodia_hash::{
-    DIGEST_ELEMS, GenericPoseidon2LinearLayersGoldilocks, HALF_FULL_ROUNDS, PARTIAL_ROUNDS, RATE,
-    SBOX_DEGREE, SBOX_REGISTERS, WIDTH, air_round_constants, domain,
+    DIGEST_ELEMS, GenericPoseidon2LinearLayersGoldilocks, HALF_FULL_ROUNDS, LEAF_RATE, LEAF_WIDTH,
+    PARTIAL_ROUNDS, RATE, SBOX_DEGREE, SBOX_REGISTERS, WIDTH, air_round_constants, domain,
+    leaf_air_round_constants,
 };
 use p3_air::{Air, AirBuilder, BaseAir, WindowAccess};
 use p3_field::PrimeCharacteristicRing;
@@ -15,8 +16,9 @@ use p3_uni_stark::SubAirBuilder;
 
 use crate::config::Val;
 use crate::layout::{
-    BatchLayout, CARRY_LIMBS, CARRY_OFFSET, COLL_DIGITS, ChainLayout, FIRST, IDX, LIMB_BITS, LIMBS,
-    MASK_LEN, PERM_COLS, S1, S2, TOP_LIMB_BITS, TOTAL_TOP_BITS, WINDOW, table_shape,
+    BatchLayout, CARRY_LIMBS, CARRY_OFFSET, COLL_DIGITS, ChainLayout, FIRST, IDX, LEAF_PERM_COLS,
+    LIMB_BITS, LIMBS, MASK_LEN, PERM_COLS, S1, S2, TOP_LIMB_BITS, TOTAL_TOP_BITS, WINDOW,
+    table_shape,
 };
 use crate::public::{BPS_ONE, CHAIN_IN_PV, CHAIN_OUT_PV, HEADER_LEN, INDEX_PV, PER_ASSET, ROOT_PV};
 
@@ -33,6 +35,19 @@ pub type PermAir = Poseidon2Air<
 /// Columns of one permutation.
 pub type PermCols<T> =
     Poseidon2Cols<T, WIDTH, SBOX_DEGREE, SBOX_REGISTERS, HALF_FULL_ROUNDS, PARTIAL_ROUNDS>;
+/// The Poseidon2 AIR of the leaf sponge's width-16 instance (same S-box, rounds and register).
+pub type LeafPermAir = Poseidon2Air<
+    Val,
+    GenericPoseidon2LinearLayersGoldilocks,
+    LEAF_WIDTH,
+    SBOX_DEGREE,
+    SBOX_REGISTERS,
+    HALF_FULL_ROUNDS,
+    PARTIAL_ROUNDS,
+>;
+/// Columns of one leaf-sponge permutation.
+pub type LeafPermCols<T> =
+    Poseidon2Cols<T, LEAF_WIDTH, SBOX_DEGREE, SBOX_REGISTERS, HALF_FULL_ROUNDS, PARTIAL_ROUNDS>;
 
 /// Bus of 16-bit range checks.
 pub const RANGE16_BUS: &str = "custodia/range16";
@@ -57,6 +72,8 @@ const fn asset_pv(i: usize, x: usize) -> usize {
 pub struct BatchAir {
     layout: BatchLayout,
     log_batch: u32,
+    // Boxed: its round constants would make this variant of `CustodiaAir` twice the chain's.
+    leaf_perm: Box<LeafPermAir>,
     perm: PermAir,
 }
 
@@ -66,6 +83,7 @@ impl BatchAir {
         Self {
             layout: BatchLayout::new(num_assets, log_batch),
             log_batch,
+            leaf_perm: Box::new(LeafPermAir::new(leaf_air_round_constants())),
             perm: PermAir::new(air_round_constants()),
         }
     }
@@ -112,12 +130,21 @@ where
         let l = &self.layout;
         let nvals = l.num_values();
 
-        // Every permutation block is the Poseidon2 AIR of our instance: the leaf sponge's and
-        // the node compression (they are contiguous).
-        for s in 0..l.leaf_perms + 1 {
+        // Every permutation block is the Poseidon2 AIR of its instance: width 16 for the leaf
+        // sponge's, width 12 for the node compression.
+        for s in 0..l.leaf_perms {
             let start = l.perm(s);
-            let mut sub =
-                SubAirBuilder::<AB, PermAir, AB::Var>::new(builder, start..start + PERM_COLS);
+            let mut sub = SubAirBuilder::<AB, LeafPermAir, AB::Var>::new(
+                builder,
+                start..start + LEAF_PERM_COLS,
+            );
+            self.leaf_perm.eval(&mut sub);
+        }
+        {
+            let mut sub = SubAirBuilder::<AB, PermAir, AB::Var>::new(
+                builder,
+                l.node_perm..l.node_perm + PERM_COLS,
+            );
             self.perm.eval(&mut sub);
         }
 
@@ -162,15 +189,15 @@ where
         let value = |v: usize| compose::<AB>(limbs(v));
 
         // Leaf sponge: rate blocks of [uid(4), e_0, d_0, …] zero-padded; capacity IV then chained.
-        let perm = |s: usize| -> &PermCols<AB::Var> {
+        let perm = |s: usize| -> &LeafPermCols<AB::Var> {
             let start = l.perm(s);
-            local[start..start + PERM_COLS].borrow()
+            local[start..start + LEAF_PERM_COLS].borrow()
         };
-        let out = |p: &PermCols<AB::Var>| p.ending_full_rounds[HALF_FULL_ROUNDS - 1].post;
+        let leaf_out = |p: &LeafPermCols<AB::Var>| p.ending_full_rounds[HALF_FULL_ROUNDS - 1].post;
         for s in 0..l.leaf_perms {
             let p = perm(s);
-            for j in 0..RATE {
-                let e = s * RATE + j;
+            for j in 0..LEAF_RATE {
+                let e = s * LEAF_RATE + j;
                 if e < DIGEST_ELEMS {
                     continue; // the uid hash: private, bound only by the leaf digest
                 }
@@ -182,19 +209,20 @@ where
                 builder.assert_eq(p.inputs[j], expected);
             }
             if s == 0 {
-                builder.assert_eq(p.inputs[RATE], AB::F::from_u64(domain::LEAF));
-                builder.assert_eq(p.inputs[RATE + 1], AB::F::from_usize(l.num_assets));
-                builder.assert_zero(p.inputs[RATE + 2]);
-                builder.assert_zero(p.inputs[RATE + 3]);
+                builder.assert_eq(p.inputs[LEAF_RATE], AB::F::from_u64(domain::LEAF));
+                builder.assert_eq(p.inputs[LEAF_RATE + 1], AB::F::from_usize(l.num_assets));
+                builder.assert_zero(p.inputs[LEAF_RATE + 2]);
+                builder.assert_zero(p.inputs[LEAF_RATE + 3]);
             } else {
-                let prev = out(perm(s - 1));
-                for (j, &carried) in prev.iter().enumerate().skip(RATE) {
+                let prev = leaf_out(perm(s - 1));
+                for (j, &carried) in prev.iter().enumerate().skip(LEAF_RATE) {
                     builder.assert_eq(p.inputs[j], carried);
                 }
             }
         }
         let leaf: [AB::Var; DIGEST_ELEMS] =
-            core::array::from_fn(|j| out(perm(l.leaf_perms - 1))[j]);
+            core::array::from_fn(|j| leaf_out(perm(l.leaf_perms - 1))[j]);
+        let out = |p: &PermCols<AB::Var>| p.ending_full_rounds[HALF_FULL_ROUNDS - 1].post;
 
         // Node compression: [left, right, NODE, 0, 0, 0].
         let node_perm: &PermCols<AB::Var> = local[l.node_perm..l.node_perm + PERM_COLS].borrow();

@@ -11,8 +11,9 @@
 //!   `l2 + 2^16 l3` (hi); row 0 holds the batch's sums, which never leave the trace.
 //! * `coll_r[j]`: the 16-bit digits of the user's collateral surplus; `coll_c[j]` the three 16-bit
 //!   limbs of the offset carry out of digit j (carry = limbs − 2^47).
-//! * `leaf perms`: the S = ⌈(4 + 2A)/8⌉ Poseidon2 permutations of the leaf sponge, chained.
-//! * `node perm`: the compression of internal node r (unused at r = 0).
+//! * `leaf perms`: the S = ⌈(4 + 2A)/12⌉ width-16 Poseidon2 permutations of the leaf sponge,
+//!   chained.
+//! * `node perm`: the width-12 compression of internal node r (unused at r = 0).
 //! * `mask`: four private random elements sent with the batch's sums to the chain AIR on row 0
 //!   ([`ChainLayout`]), so the bus message's published LogUp term confirms no guess of the sums.
 //! * `t16, m16`, `t14, m14`: the range tables, inside this AIR so the LogUp sum of the (only) AIR
@@ -20,12 +21,18 @@
 //!   `t` values: `t` starts at 0, steps by 0 or 1 and ends at `2^h − 1`; row r provides the
 //!   `E = 2^(b − h)` entries `t + j·2^h` with multiplicities `m[j]` (repeated `t` rows carry 0).
 
-use custodia_hash::{HALF_FULL_ROUNDS, PARTIAL_ROUNDS, RATE, SBOX_DEGREE, SBOX_REGISTERS, WIDTH};
+use custodia_hash::{
+    HALF_FULL_ROUNDS, LEAF_RATE, LEAF_WIDTH, PARTIAL_ROUNDS, RATE, SBOX_DEGREE, SBOX_REGISTERS,
+    WIDTH,
+};
 use p3_poseidon2_air::num_cols;
 
-/// Columns of one Poseidon2 permutation (`p3-poseidon2-air` layout, 1 S-box register).
+/// Columns of one width-12 Poseidon2 permutation (`p3-poseidon2-air` layout, 1 S-box register).
 pub const PERM_COLS: usize =
     num_cols::<WIDTH, SBOX_DEGREE, SBOX_REGISTERS, HALF_FULL_ROUNDS, PARTIAL_ROUNDS>();
+/// Columns of one width-16 permutation of the leaf sponge.
+pub const LEAF_PERM_COLS: usize =
+    num_cols::<LEAF_WIDTH, SBOX_DEGREE, SBOX_REGISTERS, HALF_FULL_ROUNDS, PARTIAL_ROUNDS>();
 /// Limbs per value.
 pub const LIMBS: usize = 4;
 /// Digits of the collateral surplus.
@@ -92,13 +99,13 @@ impl BatchLayout {
     /// The layout for `num_assets` assets and `2^log_batch` rows.
     pub const fn new(num_assets: usize, log_batch: u32) -> Self {
         let values = 2 * num_assets;
-        let leaf_perms = (4 + values).div_ceil(RATE);
+        let leaf_perms = (4 + values).div_ceil(LEAF_RATE);
         let limbs = 3;
         let sums = limbs + LIMBS * values;
         let coll_r = sums + 2 * values;
         let coll_c = coll_r + COLL_DIGITS;
         let perms = coll_c + COLL_DIGITS * CARRY_LIMBS;
-        let node_perm = perms + leaf_perms * PERM_COLS;
+        let node_perm = perms + leaf_perms * LEAF_PERM_COLS;
         let mask = node_perm + PERM_COLS;
         let t16 = mask + MASK_LEN;
         let t14 = t16 + 1 + table_shape(LIMB_BITS, log_batch).1;
@@ -142,7 +149,7 @@ impl BatchLayout {
 
     /// First column of leaf permutation `s`.
     pub const fn perm(&self, s: usize) -> usize {
-        self.perms + s * PERM_COLS
+        self.perms + s * LEAF_PERM_COLS
     }
 }
 

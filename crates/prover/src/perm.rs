@@ -1,15 +1,22 @@
-//! Filling one Poseidon2 permutation's columns in place (the `p3-poseidon2-air` layout).
+//! Filling one Poseidon2 permutation's columns in place (the `p3-poseidon2-air` layout), for the
+//! width-12 instance (node compressions, chain commitments) and the width-16 one (leaf sponge).
 
-use custodia_air::air::PermCols;
 use custodia_air::config::Val;
-use custodia_hash::{GenericPoseidon2LinearLayersGoldilocks as Layers, HALF_FULL_ROUNDS, WIDTH};
+use custodia_hash::{
+    GenericPoseidon2LinearLayersGoldilocks as Layers, HALF_FULL_ROUNDS, PARTIAL_ROUNDS,
+    SBOX_DEGREE, SBOX_REGISTERS,
+};
 use p3_field::PrimeCharacteristicRing;
 use p3_goldilocks::{
-    GOLDILOCKS_POSEIDON2_RC_12_EXTERNAL_FINAL as RC_FINAL,
-    GOLDILOCKS_POSEIDON2_RC_12_EXTERNAL_INITIAL as RC_INITIAL,
-    GOLDILOCKS_POSEIDON2_RC_12_INTERNAL as RC_INTERNAL,
+    GOLDILOCKS_POSEIDON2_RC_12_EXTERNAL_FINAL as RC12_FINAL,
+    GOLDILOCKS_POSEIDON2_RC_12_EXTERNAL_INITIAL as RC12_INITIAL,
+    GOLDILOCKS_POSEIDON2_RC_12_INTERNAL as RC12_INTERNAL,
+    GOLDILOCKS_POSEIDON2_RC_16_EXTERNAL_FINAL as RC16_FINAL,
+    GOLDILOCKS_POSEIDON2_RC_16_EXTERNAL_INITIAL as RC16_INITIAL,
+    GOLDILOCKS_POSEIDON2_RC_16_INTERNAL as RC16_INTERNAL,
 };
 use p3_poseidon2::GenericPoseidon2LinearLayers;
+use p3_poseidon2_air::Poseidon2Cols;
 
 /// `x^7` with the committed register `x^3`.
 #[inline]
@@ -19,25 +26,37 @@ fn sbox(x: Val, register: &mut [Val; 1]) -> Val {
     x3 * x3 * x
 }
 
-/// Writes the trace of `P(input)` into `cols` and returns the output state.
-pub fn fill_perm(cols: &mut PermCols<Val>, input: [Val; WIDTH]) -> [Val; WIDTH] {
+/// The constants of one instance: initial full rounds, partial rounds, final full rounds.
+struct Constants<'a, const W: usize> {
+    initial: &'a [[Val; W]; HALF_FULL_ROUNDS],
+    internal: &'a [Val; PARTIAL_ROUNDS],
+    terminal: &'a [[Val; W]; HALF_FULL_ROUNDS],
+}
+
+type Cols<const W: usize> =
+    Poseidon2Cols<Val, W, SBOX_DEGREE, SBOX_REGISTERS, HALF_FULL_ROUNDS, PARTIAL_ROUNDS>;
+
+fn fill<const W: usize>(cols: &mut Cols<W>, input: [Val; W], rc: &Constants<'_, W>) -> [Val; W]
+where
+    Layers: GenericPoseidon2LinearLayers<W>,
+{
     cols.inputs = input;
     let mut state = input;
     Layers::external_linear_layer(&mut state);
-    for (round, rc) in cols.beginning_full_rounds.iter_mut().zip(&RC_INITIAL) {
-        for i in 0..WIDTH {
+    for (round, rc) in cols.beginning_full_rounds.iter_mut().zip(rc.initial) {
+        for i in 0..W {
             state[i] = sbox(state[i] + rc[i], &mut round.sbox[i].0);
         }
         Layers::external_linear_layer(&mut state);
         round.post = state;
     }
-    for (round, &rc) in cols.partial_rounds.iter_mut().zip(&RC_INTERNAL) {
+    for (round, &rc) in cols.partial_rounds.iter_mut().zip(rc.internal) {
         state[0] = sbox(state[0] + rc, &mut round.sbox.0);
         round.post_sbox = state[0];
         Layers::internal_linear_layer(&mut state);
     }
-    for (round, rc) in cols.ending_full_rounds.iter_mut().zip(&RC_FINAL) {
-        for i in 0..WIDTH {
+    for (round, rc) in cols.ending_full_rounds.iter_mut().zip(rc.terminal) {
+        for i in 0..W {
             state[i] = sbox(state[i] + rc[i], &mut round.sbox[i].0);
         }
         Layers::external_linear_layer(&mut state);
@@ -47,11 +66,40 @@ pub fn fill_perm(cols: &mut PermCols<Val>, input: [Val; WIDTH]) -> [Val; WIDTH] 
     state
 }
 
+/// Writes the trace of the width-12 `P(input)` into `cols` and returns the output state.
+pub fn fill_perm(
+    cols: &mut custodia_air::air::PermCols<Val>,
+    input: [Val; custodia_hash::WIDTH],
+) -> [Val; custodia_hash::WIDTH] {
+    let rc = Constants {
+        initial: &RC12_INITIAL,
+        internal: &RC12_INTERNAL,
+        terminal: &RC12_FINAL,
+    };
+    fill(cols, input, &rc)
+}
+
+/// Writes the trace of the leaf sponge's width-16 `P(input)` into `cols` and returns the output.
+pub fn fill_leaf_perm(
+    cols: &mut custodia_air::air::LeafPermCols<Val>,
+    input: [Val; custodia_hash::LEAF_WIDTH],
+) -> [Val; custodia_hash::LEAF_WIDTH] {
+    let rc = Constants {
+        initial: &RC16_INITIAL,
+        internal: &RC16_INTERNAL,
+        terminal: &RC16_FINAL,
+    };
+    fill(cols, input, &rc)
+}
+
 #[cfg(test)]
 mod tests {
     use core::borrow::BorrowMut;
 
-    use custodia_air::layout::PERM_COLS;
+    use custodia_air::air::{LeafPermCols, PermCols};
+    use custodia_air::layout::{LEAF_PERM_COLS, PERM_COLS};
+    use custodia_hash::{LEAF_WIDTH, WIDTH};
+    use p3_symmetric::Permutation;
 
     use super::*;
 
@@ -69,5 +117,19 @@ mod tests {
         other[0] += Val::ONE;
         custodia_hash::permute(&mut other);
         assert_ne!(out, other);
+    }
+
+    #[test]
+    fn leaf_columns_match_the_width_16_permutation() {
+        let mut row = vec![Val::ZERO; LEAF_PERM_COLS];
+        let input: [Val; LEAF_WIDTH] =
+            core::array::from_fn(|i| Val::from_u64(i as u64 * 104_729 + 11));
+        let cols: &mut LeafPermCols<Val> = row.as_mut_slice().borrow_mut();
+        let out = fill_leaf_perm(cols, input);
+        assert_eq!(out, custodia_hash::leaf_permutation().permute(input));
+        // Negative twin: another input gives another output.
+        let mut other = input;
+        other[15] += Val::ONE;
+        assert_ne!(out, custodia_hash::leaf_permutation().permute(other));
     }
 }

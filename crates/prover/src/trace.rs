@@ -9,21 +9,24 @@
 
 use core::borrow::BorrowMut;
 
-use custodia_air::air::PermCols;
+use custodia_air::air::{LeafPermCols, PermCols};
 use custodia_air::chain::{Boundary, commitment_input};
 use custodia_air::config::Val;
 use custodia_air::layout::{
-    BatchLayout, CARRY_LIMBS, CARRY_OFFSET, COLL_DIGITS, ChainLayout, FIRST, IDX, LIMB_BITS, LIMBS,
-    MASK_LEN, PERM_COLS, S1, S2, TOP_LIMB_BITS, TOTAL_TOP_BITS, WINDOW, table_shape,
+    BatchLayout, CARRY_LIMBS, CARRY_OFFSET, COLL_DIGITS, ChainLayout, FIRST, IDX, LEAF_PERM_COLS,
+    LIMB_BITS, LIMBS, MASK_LEN, PERM_COLS, S1, S2, TOP_LIMB_BITS, TOTAL_TOP_BITS, WINDOW,
+    table_shape,
 };
 use custodia_air::public::collateral_surplus;
 use custodia_air::{AssetParams, AssetTotals, BatchPublicInputs};
-use custodia_hash::{DIGEST_ELEMS, Digest, RATE, WIDTH, compress_input, compress_pairs, domain};
+use custodia_hash::{
+    DIGEST_ELEMS, Digest, LEAF_RATE, RATE, WIDTH, compress_input, compress_pairs, domain,
+};
 use p3_field::{PrimeCharacteristicRing, PrimeField64};
 use p3_matrix::dense::RowMajorMatrix;
 use p3_maybe_rayon::prelude::*;
 
-use crate::perm::fill_perm;
+use crate::perm::{fill_leaf_perm, fill_perm};
 
 /// The statement parameters that are not derived from the witness.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -157,16 +160,16 @@ pub fn generate_traces(
                     Val::ZERO
                 }
             };
-            let mut state = custodia_hash::sponge_iv(domain::LEAF, a as u64);
+            let mut state = custodia_hash::leaf_sponge_iv(a as u64);
             for s in 0..l.leaf_perms {
-                for (j, cell) in state.iter_mut().take(RATE).enumerate() {
-                    *cell = input(s * RATE + j);
+                for (j, cell) in state.iter_mut().take(LEAF_RATE).enumerate() {
+                    *cell = input(s * LEAF_RATE + j);
                 }
                 let start = l.perm(s);
-                let cols: &mut PermCols<Val> = row[start..start + PERM_COLS].borrow_mut();
-                state = fill_perm(cols, state);
+                let cols: &mut LeafPermCols<Val> = row[start..start + LEAF_PERM_COLS].borrow_mut();
+                state = fill_leaf_perm(cols, state);
             }
-            digest_of(&state)
+            Digest::from_field(core::array::from_fn(|j| state[j]))
         })
         .collect();
 

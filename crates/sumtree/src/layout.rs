@@ -158,13 +158,9 @@ pub fn build_tree(
         .flat_map_iter(|c| {
             let start = c * CHUNK;
             let count = CHUNK.min(shape.num_leaves() - start);
-            custodia_hash::sponge_many(
-                custodia_hash::domain::LEAF,
-                num_assets as u64,
-                count,
-                len,
-                |i, j| leaf_input_at(&slot_uid[start + i], slot_balances(start + i), j),
-            )
+            custodia_hash::leaf_sponge_many(num_assets as u64, count, len, |i, j| {
+                leaf_input_at(&slot_uid[start + i], slot_balances(start + i), j)
+            })
         })
         .collect();
     debug_assert!(leaves.is_empty() || leaves[0] == leaf_hash(&slot_uid[0], slot_balances(0)));

@@ -3,8 +3,12 @@
 //! ```text
 //! context  = sponge(CONTEXT, 15, [len(round), pack7(round ‖ 0^(64-len)), assets_digest(4)])
 //! uid_hash = sponge(UID,  20, [len(id), pack7(id ‖ 0^(64-len)), pack7(nonce), context(4)]) 3 permutations
-//! leaf     = sponge(LEAF, A,  [uid_hash(4), e_0, d_0, e_1, d_1, …, e_{A-1}, d_{A-1}])  ⌈(4+2A)/8⌉
+//! leaf     = leaf_sponge(A,   [uid_hash(4), e_0, d_0, e_1, d_1, …, e_{A-1}, d_{A-1}])  ⌈(4+2A)/12⌉
 //! ```
+//!
+//! The leaf sponge is the width-16 Poseidon2 instance at rate 12 with capacity `[LEAF, A, 0, 0]`
+//! (`custodia_hash::leaf_sponge`): leaves are most of what a batch proof hashes, and the wider
+//! rate needs fewer permutation columns per leaf row.
 //!
 //! The context makes every leaf bind the round id and the asset list (symbols, order, decimals):
 //! an inclusion file whose round id or asset labels were changed no longer hashes to the root.
@@ -17,7 +21,7 @@
 
 use core::fmt;
 
-use custodia_hash::{Digest, F, domain, pack_bytes, sponge};
+use custodia_hash::{Digest, F, domain, leaf_sponge, pack_bytes, sponge};
 use custodia_primitives::{AccountId, Amount, AssetId, AssetRegistry};
 use p3_field::PrimeCharacteristicRing;
 use serde::{Deserialize, Serialize};
@@ -145,7 +149,7 @@ pub fn leaf_hash(uid: &Digest, balances: &[Amount]) -> Digest {
     let input: Vec<F> = (0..leaf_input_len(balances.len() / 2))
         .map(|j| leaf_input_at(uid, balances, j))
         .collect();
-    sponge(domain::LEAF, (balances.len() / 2) as u64, &input)
+    leaf_sponge((balances.len() / 2) as u64, &input)
 }
 
 /// Digest of a round's asset list, a public input of every proof: binds symbols, order and

@@ -10,13 +10,17 @@ use crate::InclusionError;
 use crate::leaf::{Nonce, leaf_hash, round_context, uid_hash, valid_round_id};
 use crate::tree::{MAX_LOG_LEAVES, root_from_path};
 
-/// Format tag of the inclusion files this build writes (version 3: a round of many assets names
-/// only the assets the user holds, plus the digest of the round's whole asset list).
-pub const FORMAT: &str = "custodia-inclusion/3";
-/// Version 2 files (always the whole asset list) are exactly version 3's inline form: still read.
-pub const FORMAT_V2: &str = "custodia-inclusion/2";
-/// Format tags of older inclusion files: recognised only to say they are unsupported.
-pub const OLD_FORMATS: &[&str] = &["custodia-inclusion/1"];
+/// Format tag of the inclusion files this build writes (version 4: the leaf is hashed with the
+/// width-16 leaf sponge; a round of many assets names only the assets the user holds, plus the
+/// digest of the round's whole asset list, as in version 3).
+pub const FORMAT: &str = "custodia-inclusion/4";
+/// Format tags of older inclusion files: recognised only to say they are unsupported. Versions 2
+/// and 3 hashed leaves with the width-12 sponge, so their paths cannot reach a version-4 root.
+pub const OLD_FORMATS: &[&str] = &[
+    "custodia-inclusion/1",
+    "custodia-inclusion/2",
+    "custodia-inclusion/3",
+];
 /// Files larger than this are refused before parsing.
 pub const MAX_PROOF_BYTES: usize = 1 << 20;
 /// Most assets a round may list.
@@ -80,7 +84,7 @@ impl<'de> Deserialize<'de> for AmountMap {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct InclusionProof {
-    /// [`FORMAT`] (or [`FORMAT_V2`] for an inline file of the previous version).
+    /// [`FORMAT`].
     pub format: String,
     /// The round's id.
     pub round: String,
@@ -228,13 +232,12 @@ impl InclusionProof {
         // Say "unsupported version" for an older file rather than a field-by-field complaint.
         if let Ok(head) = serde_json::from_slice::<Head>(bytes)
             && head.format != FORMAT
-            && head.format != FORMAT_V2
         {
             return Err(InclusionError::Format(head.format));
         }
         let p: Self =
             serde_json::from_slice(bytes).map_err(|e| InclusionError::Json(e.to_string()))?;
-        if p.format != FORMAT && p.format != FORMAT_V2 {
+        if p.format != FORMAT {
             return Err(InclusionError::Format(p.format));
         }
         if !valid_round_id(&p.round) {
@@ -256,11 +259,6 @@ impl InclusionProof {
                 ));
             }
             return Ok(());
-        }
-        if self.format == FORMAT_V2 {
-            return Err(InclusionError::Form(
-                "a custodia-inclusion/2 file must list the round's assets",
-            ));
         }
         let (Some(_), Some(n)) = (self.assets_digest, self.num_assets) else {
             return Err(InclusionError::Form(

@@ -156,8 +156,7 @@ impl BatchWitness {
     /// Leaf hashes of the batch.
     pub fn leaves(&self) -> Vec<Digest> {
         let width = 2 * self.num_assets;
-        custodia_hash::sponge_many(
-            custodia_hash::domain::LEAF,
+        custodia_hash::leaf_sponge_many(
             self.num_assets as u64,
             self.uids.len(),
             crate::leaf::leaf_input_len(self.num_assets),

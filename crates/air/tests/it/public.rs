@@ -140,6 +140,34 @@ fn the_pinned_constraint_digest_is_this_builds() {
     assert_ne!(got, [0; 32]);
 }
 
+/// The constraint digest of the statement whose leaves used the width-12 sponge (rate 8), the
+/// one every proof before `custodia-inclusion/4` carries.
+const WIDTH_12_LEAF_DIGEST: [u8; 32] = [
+    0x22, 0xe6, 0x25, 0x37, 0x32, 0x4d, 0xfc, 0x34, 0x43, 0x78, 0xc3, 0x68, 0x2f, 0xd3, 0xb6, 0xb3,
+    0x96, 0x36, 0x94, 0xa3, 0xc0, 0xb4, 0x27, 0xc2, 0x46, 0x08, 0xc2, 0x59, 0x80, 0x25, 0xcf, 0x3a,
+];
+
+#[test]
+fn regression_a_proof_of_the_width_12_leaf_sponge_is_refused_by_its_constraint_digest() {
+    use custodia_air::format::{FormatError, decode_header, encode_header};
+    // This build's header reads back.
+    let mut header = encode_header(&ProofOptions::STANDARD);
+    assert!(decode_header(&header).is_ok());
+    // A header of the previous statement is refused by name, before any cryptography.
+    assert_ne!(
+        custodia_air::digest::CONSTRAINT_DIGEST,
+        WIDTH_12_LEAF_DIGEST
+    );
+    header[9..41].copy_from_slice(&WIDTH_12_LEAF_DIGEST);
+    let err = decode_header(&header).unwrap_err();
+    assert!(
+        matches!(err, FormatError::ConstraintSystem { got, want }
+            if got == WIDTH_12_LEAF_DIGEST && want == custodia_air::digest::CONSTRAINT_DIGEST),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("22e62537"), "{err}");
+}
+
 fn hex(b: &[u8]) -> String {
     b.iter().map(|x| format!("{x:02x}")).collect()
 }

@@ -194,3 +194,58 @@ fn a_different_poseidon2_instance_does_not_prove_our_hash() {
         "rejected by the constraints, not by a shape check: {err:?}"
     );
 }
+
+type LeafCols<T> = Poseidon2Cols<
+    T,
+    { custodia_hash::LEAF_WIDTH },
+    SBOX_DEGREE,
+    SBOX_REGISTERS,
+    HALF_FULL_ROUNDS,
+    PARTIAL_ROUNDS,
+>;
+const LEAF_NCOLS: usize = num_cols::<
+    { custodia_hash::LEAF_WIDTH },
+    SBOX_DEGREE,
+    SBOX_REGISTERS,
+    HALF_FULL_ROUNDS,
+    PARTIAL_ROUNDS,
+>();
+
+fn leaf_trace_for(
+    inputs: Vec<[F; custodia_hash::LEAF_WIDTH]>,
+    constants: &RoundConstants<F, { custodia_hash::LEAF_WIDTH }, HALF_FULL_ROUNDS, PARTIAL_ROUNDS>,
+) -> p3_matrix::dense::RowMajorMatrix<F> {
+    generate_trace_rows::<
+        F,
+        GenericPoseidon2LinearLayersGoldilocks,
+        { custodia_hash::LEAF_WIDTH },
+        SBOX_DEGREE,
+        SBOX_REGISTERS,
+        HALF_FULL_ROUNDS,
+        PARTIAL_ROUNDS,
+    >(inputs, constants, 0)
+}
+
+#[test]
+fn width_16_air_trace_matches_the_leaf_permutation() {
+    use custodia_hash::{LEAF_WIDTH, leaf_air_round_constants, leaf_permutation};
+    let inputs: Vec<[F; LEAF_WIDTH]> = (0..16)
+        .map(|i| core::array::from_fn(|j| F::from_u64((i * LEAF_WIDTH + j) as u64 * 0x9e37)))
+        .collect();
+    let trace = leaf_trace_for(inputs.clone(), &leaf_air_round_constants());
+    for (row, input) in trace.values.chunks_exact(LEAF_NCOLS).zip(&inputs) {
+        let cols: &LeafCols<F> = row.borrow();
+        assert_eq!(
+            cols.ending_full_rounds[HALF_FULL_ROUNDS - 1].post,
+            leaf_permutation().permute(*input)
+        );
+    }
+    // Negative twin: other constants give a trace whose outputs are not the leaf permutation's.
+    let other = RoundConstants::from_rng(&mut StdRng::seed_from_u64(16));
+    let foreign = leaf_trace_for(inputs.clone(), &other);
+    let cols: &LeafCols<F> = foreign.values[..LEAF_NCOLS].borrow();
+    assert_ne!(
+        cols.ending_full_rounds[HALF_FULL_ROUNDS - 1].post,
+        leaf_permutation().permute(inputs[0])
+    );
+}

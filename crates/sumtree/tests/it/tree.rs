@@ -78,7 +78,7 @@ fn leaf_vector() {
 const LEAF_VECTORS: [&str; 4] = [
     "dd7fe0f2b2ecc9bba979d1cb0b8ff072ea5892006cd27bbe06a68b020e20d154",
     "c7c6f72b07984071acae61c1741cde29d6b5f27eef922637f2ea83a65cb3e38a",
-    "9abf8cae2e9d6a02cb6b212b2f71656b776adc61bba29ac12b6503ec4b2f0467",
+    "aa64799cd662b7637cbd72dff603f8cd67d7ae1bd949a319eaa6ac4206644f04",
     "d6f2f338e7aaf66fcc71f757c2f0e4443e60fc02d2256c0d4cd11555b0d078d6",
 ];
 
@@ -543,8 +543,8 @@ fn regression_the_round_binding_encodes_lengths_and_refuses_what_it_cannot_encod
 }
 
 const BINDING_VECTOR: [&str; 2] = [
-    "301ed8a40f9f6e86398c16652cfbb21d3fc1cc5a3158dd90aaabebd7bceb3158",
-    "5c3a52b2d497c4c538163a7bdd682dbc9961b9ea58a2988e5b961bb6f15a3c88",
+    "b835a1ed91104fa05e5d1def72bbca61659ebfe9aa1864b16c1050f2a715a198",
+    "c05620965996884bd5c461c6ff73faf72cbecbfe3f7074f8f04c7c0a8ebfb033",
 ];
 
 /// `n` assets: the 22 defaults, then `A022`, `A023`, … with 6 decimals.
@@ -719,8 +719,8 @@ fn compact_files_have_one_form_and_one_spelling() {
         json.replacen("@150", "@200", 1),
         json.replacen("@5,", "@05,", 1),
         json.replacen("@5,", "@+5,", 1),
-        // The old tag with the compact form.
-        json.replacen("custodia-inclusion/3", "custodia-inclusion/2", 1),
+        // An older tag (hashed with the width-12 leaf sponge).
+        json.replacen("custodia-inclusion/4", "custodia-inclusion/3", 1),
         // No asset count at all.
         json.replacen("\"num_assets\":200", "\"num_assets\":0", 1),
     ];
@@ -741,25 +741,32 @@ fn compact_files_have_one_form_and_one_spelling() {
 }
 
 #[test]
-fn version_2_inline_files_are_still_read() {
+fn files_of_the_width_12_leaf_sponge_are_refused_as_unsupported() {
     let assets = registry(3);
     let ids = users(2);
     let bal = vec![Amount::new(9).unwrap(); 2 * 6];
     let built = build_tree(&ids, &bal, 3, TreeShape::new(1, 0).unwrap(), &SEED, &ctx(3)).unwrap();
     let p = proof_for(&built, &ids, &bal, &assets, 1);
-    let v2 = p
-        .to_json()
-        .replacen("custodia-inclusion/3", "custodia-inclusion/2", 1);
-    let back = InclusionProof::from_json(v2.as_bytes()).unwrap();
+    let json = p.to_json();
+    assert!(json.contains("\"custodia-inclusion/4\""));
+    let back = InclusionProof::from_json(json.as_bytes()).unwrap();
     assert!(back.verify(&built.tree.root()).is_ok());
-    // Twin: version 1 is refused as unsupported.
-    let v1 = p
-        .to_json()
-        .replacen("custodia-inclusion/3", "custodia-inclusion/1", 1);
-    assert!(matches!(
-        InclusionProof::from_json(v1.as_bytes()),
-        Err(InclusionError::Format(_))
-    ));
+    // Twins: versions 1 to 3 (3 and 2 hashed leaves with the width-12 sponge) are refused by
+    // their tag, before any hashing, so the user reads "unsupported", not "not included".
+    for old in [
+        "custodia-inclusion/3",
+        "custodia-inclusion/2",
+        "custodia-inclusion/1",
+    ] {
+        let file = json.replacen("custodia-inclusion/4", old, 1);
+        assert!(
+            matches!(
+                InclusionProof::from_json(file.as_bytes()),
+                Err(InclusionError::Format(f)) if f == old
+            ),
+            "{old} was not refused as unsupported"
+        );
+    }
 }
 
 #[test]

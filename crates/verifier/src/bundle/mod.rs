@@ -50,7 +50,12 @@ const INCLUSION_FORMAT: &str = custodia_sumtree::proof::FORMAT;
 const RESERVES_FORMAT: &str = custodia_reserves_check::REPORT_FORMAT;
 const WALLETS_FORMAT: &str = "custodia-wallets/1";
 /// Older format tags, recognised only to say they are unsupported.
-const OLD_FORMATS: &[&str] = &["custodia-round/1", "custodia-inclusion/1"];
+const OLD_FORMATS: &[&str] = &[
+    "custodia-round/1",
+    "custodia-inclusion/1",
+    "custodia-inclusion/2",
+    "custodia-inclusion/3",
+];
 
 /// The files cannot be checked at all: a usage or input problem, not a rejection.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -363,7 +368,7 @@ impl Bundle {
                 self.round = Some((source, bytes));
                 Ok(Added::Round)
             }
-            Some(f) if f == INCLUSION_FORMAT || f == custodia_sumtree::proof::FORMAT_V2 => {
+            Some(f) if f == INCLUSION_FORMAT => {
                 // Duplicates are found through a hash of the bytes, so n files cost n look-ups
                 // (a hostile archive of many same-sized files stays linear).
                 let key = {

@@ -57,3 +57,57 @@ fn the_committed_round_with_one_byte_changed_is_rejected() {
         "{report:#?}"
     );
 }
+
+/// The constraint digest every proof of the width-12 leaf sponge carries (before
+/// `custodia-inclusion/4`).
+const WIDTH_12_LEAF_DIGEST: &str =
+    "22e62537324dfc344378c3682fd3b6b3963694a3c0b427c24608c2598025cf3a";
+
+#[test]
+fn regression_a_round_of_the_width_12_leaf_sponge_is_refused_as_unsupported() {
+    // A round published before the leaf sponge moved to width 16 differs from this one only in
+    // what its files name: the proofs' constraint digest and the inclusion files' tag. Both must
+    // be refused by name, not as a cryptographic failure (a root mismatch or a bad proof).
+    let dir = fixture();
+    let old_digest: Vec<u8> = (0..32)
+        .map(|i| u8::from_str_radix(&WIDTH_12_LEAF_DIGEST[2 * i..2 * i + 2], 16).unwrap())
+        .collect();
+    let mut bundle = Bundle::new();
+    bundle
+        .add_bytes("round.json", std::fs::read(dir.join("round.json")).unwrap())
+        .unwrap();
+    for b in 0..2 {
+        for ext in ["proof", "json"] {
+            let name = format!("batch-{b:05}.{ext}");
+            let mut bytes = std::fs::read(dir.join("proofs").join(&name)).unwrap();
+            if ext == "proof" {
+                bytes[9..41].copy_from_slice(&old_digest);
+            }
+            bundle.add_bytes(&name, bytes).unwrap();
+        }
+    }
+    let report = bundle.check(|_| {}).unwrap();
+    assert!(!report.verified());
+    let text: String = report.findings.iter().map(|f| f.text.clone()).collect();
+    assert!(
+        text.contains("constraint system") && text.contains(WIDTH_12_LEAF_DIGEST),
+        "{report:#?}"
+    );
+    // The same round's inclusion file under the old tag: refused as an unsupported version.
+    let file = std::fs::read_to_string(dir.join("inclusion/user-0001.json")).unwrap();
+    assert!(file.contains("\"custodia-inclusion/4\""));
+    let old = file.replacen("custodia-inclusion/4", "custodia-inclusion/3", 1);
+    let err = Bundle::new()
+        .add_bytes("user-0001.json", old.into_bytes())
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("unsupported format version"),
+        "{err}"
+    );
+    // Negative twin: the untouched file is read as an inclusion file.
+    assert!(
+        Bundle::new()
+            .add_bytes("user-0001.json", file.into_bytes())
+            .is_ok()
+    );
+}
