@@ -9,9 +9,10 @@
 //!   with ONE statement over arrays (`UNNEST … WITH ORDINALITY`), the same text at any group
 //!   size, so PostgreSQL prepares and plans it once per connection;
 //! - one writer task, holding one connection, commits every record waiting in one transaction of
-//!   six round trips whatever the batch's size: `BEGIN`, the event head's row lock, the
-//!   accounts (`= ANY($1)`), one statement that writes everything (data-modifying `WITH`
-//!   clauses over arrays), the sources' counters, `COMMIT`.
+//!   four round trips whatever the batch's size: `BEGIN` with the event head's row lock (one
+//!   simple-protocol message), the accounts (`= ANY($1)`), one statement that writes
+//!   everything (data-modifying `WITH` clauses over arrays) and returns the sources' counters
+//!   as of the commit, `COMMIT`.
 //!
 //! The semantics are the pooled writer's (see `login.rs`), statement for statement: the
 //! transaction takes the event head's row lock (`FOR UPDATE`) before it reads the accounts, so
@@ -26,8 +27,8 @@ use std::sync::{Arc, OnceLock};
 
 use custodia_events::{Event, NewEvent};
 use custodia_login::{BruteState, SecurityChange};
-use sqlx::{Connection, PgConnection, Row};
-use tokio::sync::{Mutex, mpsc, oneshot};
+use sqlx::{Connection, Executor, PgConnection, Row};
+use tokio::sync::{mpsc, oneshot};
 
 use crate::StoreError;
 use crate::login::{Account, Done, Folded, Op, answers, count_keys, dirty_rows, fold, users_of};
@@ -39,8 +40,6 @@ const QUEUE: usize = 8_192;
 const READS: usize = 256;
 /// Records per write transaction.
 const BATCH: usize = 512;
-/// Reader tasks (connections): while one waits for its answer the next group gathers.
-const READERS: usize = 2;
 
 /// The group read: each asked account's row (if any) and its two sources' counters, in the
 /// order asked.
@@ -51,12 +50,19 @@ const READ_SQL: &str = "SELECT a.profile, a.failures, a.last_failure_ms, a.locke
      AS q(u, ip, net, since, i) \
      LEFT JOIN login_accounts a ON a.user_id = q.u ORDER BY q.i";
 
-/// The batch's writes in one statement. Each data-modifying `WITH` runs to completion whether
-/// or not the outer query reads it; the rows they touch are distinct within the statement
-/// (accounts and failure pairs come out of maps), as `ON CONFLICT DO UPDATE` requires. The
-/// accounts' upsert touches only the columns the assessment owns (allowlist mode and the
-/// anti-phishing code stay as they are; new accounts start with neither). The head moves only
-/// when the batch has events.
+/// The batch's writes in one statement, answering the sources' counters as of the commit, one
+/// row per key asked, in order. Each data-modifying `WITH` runs to completion whether or not
+/// the outer query reads it; the rows they touch are distinct within the statement (accounts
+/// and failure pairs come out of maps), as `ON CONFLICT DO UPDATE` requires. The accounts'
+/// upsert touches only the columns the assessment owns (allowlist mode and the anti-phishing
+/// code stay as they are; new accounts start with neither). The head moves only when the batch
+/// has events.
+///
+/// The outer query sees the tables as they were when the statement began (after the head's
+/// lock, so with every earlier writer's rows), not this statement's own writes. A failure pair
+/// the batch writes ends with the batch's time (the upsert sets it), so a source's count is its
+/// stored pairs the batch does not write, plus the batch's pairs, each against the window:
+/// exactly what a count after the writes returns.
 const WRITE_SQL: &str = "WITH acc AS (\
        INSERT INTO login_accounts (user_id, profile, failures, last_failure_ms, \
        locked_until_ms, allowlist_only, anti_phishing) \
@@ -78,14 +84,12 @@ const WRITE_SQL: &str = "WITH acc AS (\
        $17::text[], $18::bytea[], $19::bytea[]) RETURNING 1), \
      hd AS (\
        UPDATE event_head SET seq = $20, hash = $21 WHERE id = 1 AND cardinality($12::int8[]) > 0 \
-       RETURNING 1) \
-     SELECT (SELECT COUNT(*) FROM acc) + (SELECT COUNT(*) FROM fl) + (SELECT COUNT(*) FROM ch) \
-       + (SELECT COUNT(*) FROM ev) + (SELECT COUNT(*) FROM hd) AS n";
-
-/// The sources' counters after the batch's rows are in, in the order asked.
-const COUNT_SQL: &str = "SELECT (SELECT COUNT(*) FROM login_failures f \
-     WHERE f.source = k.s AND f.at_ms >= k.since) AS n \
-     FROM UNNEST($1::text[], $2::int8[]) WITH ORDINALITY AS k(s, since, i) ORDER BY k.i";
+       RETURNING 1), \
+     b AS (SELECT s, u, a FROM UNNEST($6::text[], $7::text[], $8::int8[]) AS b(s, u, a)) \
+     SELECT (SELECT COUNT(*) FROM login_failures f WHERE f.source = k.s AND f.at_ms >= k.since \
+       AND NOT EXISTS (SELECT 1 FROM b WHERE b.s = f.source AND b.u = f.user_id)) \
+       + (SELECT COUNT(*) FROM b WHERE b.s = k.s AND b.a >= k.since) AS n \
+     FROM UNNEST($22::text[], $23::int8[]) WITH ORDINALITY AS k(s, since, i) ORDER BY k.i";
 
 /// One read.
 struct ReadAsk {
@@ -133,10 +137,7 @@ impl PgLane {
     fn queues(&self) -> &Queues {
         self.queues.get_or_init(|| {
             let (reads, rx) = mpsc::channel(QUEUE);
-            let rx = Arc::new(Mutex::new(rx));
-            for _ in 0..READERS {
-                tokio::spawn(reader(self.url.clone(), rx.clone()));
-            }
+            tokio::spawn(reader(self.url.clone(), rx));
             let (writes, rx) = mpsc::channel(QUEUE);
             tokio::spawn(writer(self.url.clone(), rx));
             Queues { reads, writes }
@@ -189,13 +190,13 @@ async fn connected<'c>(
     })
 }
 
-/// A reader: take every read waiting (the queue is shared, so the other reader gathers the next
-/// group while this one waits for its answer), answer them with one statement.
-async fn reader(url: Arc<str>, rx: Arc<Mutex<mpsc::Receiver<ReadAsk>>>) {
+/// The reader: take every read waiting, answer them with one statement (the next group gathers
+/// while it runs).
+async fn reader(url: Arc<str>, mut rx: mpsc::Receiver<ReadAsk>) {
     let mut conn: Option<PgConnection> = None;
     let mut asks: Vec<ReadAsk> = Vec::with_capacity(READS);
     loop {
-        if rx.lock().await.recv_many(&mut asks, READS).await == 0 {
+        if rx.recv_many(&mut asks, READS).await == 0 {
             return;
         }
         let result = match connected(&url, &mut conn).await {
@@ -302,8 +303,8 @@ async fn writer(url: Arc<str>, mut rx: mpsc::Receiver<WriteAsk>) {
     }
 }
 
-/// One transaction for `ops`; on failure the connection is dropped (its transaction rolls
-/// back with it) and opened again for the next.
+/// One transaction for `ops`; on failure the connection is dropped (its open transaction, if
+/// any, rolls back with it) and opened again for the next.
 async fn apply(
     url: &str,
     conn: &mut Option<PgConnection>,
@@ -320,10 +321,15 @@ async fn apply(
 }
 
 async fn apply_in(conn: &mut PgConnection, ops: &[&Op]) -> Result<Vec<Done>, StoreError> {
-    let mut tx = conn.begin().await?;
-    let head = sqlx::query("SELECT seq, hash FROM event_head WHERE id = 1 FOR UPDATE")
-        .fetch_one(&mut *tx)
+    // `BEGIN` and the head's lock in one message (the simple protocol: no parameters). The
+    // transaction is ours to end: `COMMIT` below, or on any error the caller drops the
+    // connection, which rolls it back.
+    let head = (&mut *conn)
+        .fetch_all("BEGIN; SELECT seq, hash FROM event_head WHERE id = 1 FOR UPDATE")
         .await?;
+    let head = head
+        .first()
+        .ok_or_else(|| StoreError::corrupt("event_head", "no head row"))?;
     let seq: i64 = head.try_get("seq")?;
     let seq = u64::try_from(seq).map_err(|_| StoreError::corrupt("event_head", "seq"))?;
     let hash: Vec<u8> = head.try_get("hash")?;
@@ -337,7 +343,7 @@ async fn apply_in(conn: &mut PgConnection, ops: &[&Op]) -> Result<Vec<Done>, Sto
          FROM login_accounts WHERE user_id = ANY($1::text[])",
     )
     .bind(&users)
-    .fetch_all(&mut *tx)
+    .fetch_all(&mut *conn)
     .await?;
     for r in rows {
         let failures: i64 = r.try_get("failures")?;
@@ -399,7 +405,9 @@ async fn apply_in(conn: &mut PgConnection, ops: &[&Op]) -> Result<Vec<Done>, Sto
         e_prev.push(&e.prev_hash.0[..]);
         e_hash.push(&e.hash.0[..]);
     }
-    sqlx::query(WRITE_SQL)
+    let keys = count_keys(ops);
+    let (k_source, k_since): (Vec<&str>, Vec<i64>) = keys.iter().copied().unzip();
+    let rows = sqlx::query(WRITE_SQL)
         .bind(&a_user)
         .bind(&a_profile)
         .bind(&a_failures)
@@ -421,28 +429,20 @@ async fn apply_in(conn: &mut PgConnection, ops: &[&Op]) -> Result<Vec<Done>, Sto
         .bind(&e_hash)
         .bind(head_seq)
         .bind(&head_hash.0[..])
-        .fetch_one(&mut *tx)
+        .bind(&k_source)
+        .bind(&k_since)
+        .fetch_all(&mut *conn)
         .await?;
-    // The sources' counters, after this batch's rows are in (as of the commit).
-    let keys = count_keys(ops);
+    if rows.len() != keys.len() {
+        return Err(StoreError::corrupt("login_failures", "count rows"));
+    }
     let mut counted: HashMap<(&str, i64), u32> = HashMap::with_capacity(keys.len());
-    if !keys.is_empty() {
-        let (k_source, k_since): (Vec<&str>, Vec<i64>) = keys.iter().copied().unzip();
-        let rows = sqlx::query(COUNT_SQL)
-            .bind(&k_source)
-            .bind(&k_since)
-            .fetch_all(&mut *tx)
-            .await?;
-        if rows.len() != keys.len() {
-            return Err(StoreError::corrupt("login_failures", "count rows"));
-        }
-        for (key, r) in keys.into_iter().zip(rows) {
-            let n: i64 = r.try_get("n")?;
-            counted.insert(key, u32::try_from(n).unwrap_or(u32::MAX));
-        }
+    for (key, r) in keys.into_iter().zip(rows) {
+        let n: i64 = r.try_get("n")?;
+        counted.insert(key, u32::try_from(n).unwrap_or(u32::MAX));
     }
     let out = answers(ops, done, &counted);
-    tx.commit().await?;
+    (&mut *conn).execute("COMMIT").await?;
     Ok(out)
 }
 
