@@ -180,13 +180,30 @@ impl PgLane {
 }
 
 /// The connection, opened if there is none.
+///
+/// Its statements keep one generic plan each (`plan_cache_mode`): their arrays' lengths are the
+/// only thing that varies, and by default PostgreSQL judged a plan for each call's exact
+/// lengths cheaper and re-planned every call (a third of the reader's time in the planner).
+/// A generic plan is made once, possibly while the tables are still empty, and kept until the
+/// next `ANALYZE`: a sequential scan or hash join chosen then would be paid on every call
+/// afterwards (it was, in a benchmark: millions of rows read). Every statement here looks rows
+/// up by key, so those plans are ruled out on these connections.
 async fn connected<'c>(
     url: &str,
     conn: &'c mut Option<PgConnection>,
 ) -> Result<&'c mut PgConnection, StoreError> {
     Ok(match conn.take() {
         Some(c) => conn.insert(c),
-        None => conn.insert(PgConnection::connect(url).await?),
+        None => {
+            let mut c = PgConnection::connect(url).await?;
+            (&mut c)
+                .execute(
+                    "SET plan_cache_mode = force_generic_plan; SET enable_seqscan = off; \
+                     SET enable_hashjoin = off; SET enable_mergejoin = off",
+                )
+                .await?;
+            conn.insert(c)
+        }
     })
 }
 
