@@ -92,8 +92,11 @@ impl Store {
         // On a SQLite file the login assessments get a connection of their own (see
         // `login_sqlite.rs`); a path sqlx would percent-decode is left to the pool.
         let lane_path = sqlite_path(&url);
+        // On PostgreSQL they get native connections of their own (see `login_pg.rs`).
         let login_writer = if backend == Backend::Sqlite && !memory && !lane_path.contains('%') {
             crate::login::LoginWriter::on_sqlite_file(lane_path)
+        } else if backend == Backend::Postgres {
+            crate::login::LoginWriter::on_postgres(&url)
         } else {
             Default::default()
         };

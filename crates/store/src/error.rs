@@ -46,6 +46,12 @@ pub enum StoreError {
         /// SQLite's message.
         why: String,
     },
+    /// The login path's own PostgreSQL connection failed (see `login_pg.rs`).
+    #[error("PostgreSQL (login connection): {why}")]
+    Postgres {
+        /// The driver's message.
+        why: String,
+    },
     /// The database was migrated by a newer binary.
     #[error(
         "database schema is at version {found}, newer than this binary's {supported}; refusing to run"

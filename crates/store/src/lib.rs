@@ -10,6 +10,7 @@ mod guard;
 pub mod jobs;
 mod keys;
 mod login;
+mod login_pg;
 mod login_sqlite;
 mod migrations;
 mod paging;

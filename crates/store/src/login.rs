@@ -37,7 +37,8 @@ use sqlx::any::AnyRow;
 use tokio::sync::{mpsc, oneshot};
 
 use crate::db::{Tx, db, in_list, values_sql};
-use crate::login_sqlite::SqliteLane;
+use crate::login_pg::PgLane;
+use crate::login_sqlite::{RawState, SqliteLane};
 use crate::{Store, StoreError};
 
 /// Records waiting for the writer before callers wait for room.
@@ -79,6 +80,20 @@ async fn account(tx: &mut Tx, user: &AccountId) -> Result<AnyRow, StoreError> {
     .await?)
 }
 
+/// An assessment's state from what a lane read (the profile parsed here, off the lane).
+fn state_of(raw: RawState) -> Result<LoginState, StoreError> {
+    let (profile, brute) = match raw.account {
+        Some((profile, brute)) => (profile_from(profile)?, brute),
+        None => (None, BruteState::default()),
+    };
+    Ok(LoginState {
+        profile,
+        brute,
+        accounts_failed_from_ip: u32::try_from(raw.ip_n).unwrap_or(u32::MAX),
+        accounts_failed_from_subnet: u32::try_from(raw.net_n).unwrap_or(u32::MAX),
+    })
+}
+
 fn brute_from(r: &AnyRow) -> Result<BruteState, StoreError> {
     let failures: i64 = r.try_get("failures")?;
     Ok(BruteState {
@@ -97,6 +112,18 @@ impl LoginRepo for Store {
         since: Timestamp,
     ) -> RepoResult<LoginState> {
         db(async {
+            if let Some(pg) = &self.login_writer.pg {
+                let raw = pg
+                    .read(
+                        user.as_str().to_owned(),
+                        format!("ip:{ip}"),
+                        format!("net:{subnet}"),
+                        since.as_millis(),
+                    )
+                    .await
+                    .map_err(|why| StoreError::Postgres { why })?;
+                return state_of(raw);
+            }
             if let Some(lane) = self.login_writer.lane() {
                 let raw = lane
                     .read(
@@ -106,16 +133,7 @@ impl LoginRepo for Store {
                         since.as_millis(),
                     )
                     .await?;
-                let (profile, brute) = match raw.account {
-                    Some((profile, brute)) => (profile_from(profile)?, brute),
-                    None => (None, BruteState::default()),
-                };
-                return Ok(LoginState {
-                    profile,
-                    brute,
-                    accounts_failed_from_ip: u32::try_from(raw.ip_n).unwrap_or(u32::MAX),
-                    accounts_failed_from_subnet: u32::try_from(raw.net_n).unwrap_or(u32::MAX),
-                });
+                return state_of(raw);
             }
             // One round trip: the account's row (if any) and both sources' counters.
             let row = sqlx::query(
@@ -571,11 +589,13 @@ struct Job {
 }
 
 /// The handle on the login writer, started on first use; on a SQLite file, the assessment
-/// path's own connection (`login_sqlite.rs`) instead.
+/// path's own connections (`login_sqlite.rs`) instead, and on PostgreSQL its own native
+/// connections (`login_pg.rs`).
 #[derive(Debug, Clone, Default)]
 pub(crate) struct LoginWriter {
     queue: Arc<OnceLock<mpsc::Sender<Job>>>,
     lane: Option<SqliteLane>,
+    pg: Option<PgLane>,
 }
 
 impl LoginWriter {
@@ -584,6 +604,16 @@ impl LoginWriter {
         Self {
             queue: Arc::default(),
             lane: Some(SqliteLane::new(path)),
+            pg: None,
+        }
+    }
+
+    /// The writer for a store on the PostgreSQL database at `url`.
+    pub(crate) fn on_postgres(url: &str) -> Self {
+        Self {
+            queue: Arc::default(),
+            lane: None,
+            pg: Some(PgLane::new(url)),
         }
     }
 
@@ -599,6 +629,12 @@ fn writer_gone() -> RepoError {
 
 impl Store {
     async fn login_write(&self, op: Op) -> RepoResult<Done> {
+        if let Some(pg) = &self.login_writer.pg {
+            return pg
+                .write(op)
+                .await
+                .map_err(|why| RepoError::unavailable(std::io::Error::other(why)));
+        }
         if let Some(lane) = self.login_writer.lane() {
             return match lane.write(op).await? {
                 Ok(d) => Ok(d),

@@ -6,8 +6,9 @@ use std::sync::Arc;
 use custodia_chain::Address;
 use custodia_events::{Audit, ManualClock, NewEvent, Timestamp};
 use custodia_login::{
-    Decision, DestinationIntel, IntelFindings, LoginInput, LoginRepo as _, LoginService,
-    LoginSettings, NoIntel, RangeTable, SecurityChange, WithdrawDecision, WithdrawalRequest,
+    BrutePolicy, Decision, DestinationIntel, FailedLogin, FailureRecorded, IntelFindings,
+    LoginInput, LoginRepo as _, LoginService, LoginSettings, NoIntel, RangeTable, SecurityChange,
+    WithdrawDecision, WithdrawalRequest,
 };
 use custodia_primitives::AccountId;
 use custodia_store::Store;
@@ -641,6 +642,104 @@ async fn logins_and_other_writers_keep_one_intact_chain() {
             report.first_break.map(|b| b.seq),
             Some(seq),
             "{}: the rewrite is seen",
+            t.label
+        );
+    }
+}
+
+fn failure_event(at: i64) -> NewEvent {
+    NewEvent {
+        time: Timestamp::from_millis(at),
+        kind: custodia_events::EventKind::new("test.login_failure").unwrap(),
+        actor: custodia_events::Actor::new("system:test").unwrap(),
+        subject: custodia_events::Subject::new(format!("failure:{at}")).unwrap(),
+        payload: custodia_events::Payload::from_value(&serde_json::json!({ "at": at })).unwrap(),
+    }
+}
+
+/// One failed password from 192.0.2.7 (subnet 192.0.2.0/24), counted from `since`.
+async fn fail(store: &Store, user: &str, at: i64, since: i64) -> FailureRecorded {
+    let user = AccountId::new(user).unwrap();
+    store
+        .record_failure(
+            &FailedLogin {
+                user: &user,
+                at: Timestamp::from_millis(at),
+                ip: "192.0.2.7",
+                subnet: "192.0.2.0/24",
+                since: Timestamp::from_millis(since),
+            },
+            &BrutePolicy::default(),
+            failure_event(at),
+        )
+        .await
+        .unwrap()
+}
+
+/// A source's counters count each account once per window, however often it failed and whether
+/// its failures met in one batch or in several (the counters as of the commit, on both
+/// engines' writers).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn source_counters_count_each_account_once_per_window() {
+    for t in stores("login_sources").await {
+        for i in 0..3 {
+            let r = fail(&t.store, "s1", T0 + i, T0).await;
+            assert_eq!(
+                (r.accounts_failed_from_ip, r.accounts_failed_from_subnet),
+                (1, 1),
+                "{}: one account, failing again",
+                t.label
+            );
+        }
+        // Five accounts twice each, at once: batches holding the same pair, and pairs stored by
+        // earlier batches written again.
+        let tasks: Vec<_> = (0..10)
+            .map(|i| {
+                let store = t.store.clone();
+                tokio::spawn(async move {
+                    fail(&store, &format!("s{}", 1 + i % 5), T0 + 10 + i, T0).await
+                })
+            })
+            .collect();
+        for h in tasks {
+            let r = h.await.unwrap();
+            assert!(
+                (1..=5).contains(&r.accounts_failed_from_ip),
+                "{}: {r:?}",
+                t.label
+            );
+        }
+        let r = fail(&t.store, "s6", T0 + 100, T0).await;
+        assert_eq!(
+            (r.accounts_failed_from_ip, r.accounts_failed_from_subnet),
+            (6, 6),
+            "{}: six accounts, each once",
+            t.label
+        );
+    }
+}
+
+/// The twin: failures before the window do not count; an account failing again inside a later
+/// window counts again, once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn source_counters_forget_failures_before_the_window() {
+    for t in stores("login_sources_window").await {
+        for u in ["w1", "w2", "w3"] {
+            fail(&t.store, u, T0, T0).await;
+        }
+        let later = T0 + 3_600_000;
+        let r = fail(&t.store, "w4", later, later).await;
+        assert_eq!(
+            (r.accounts_failed_from_ip, r.accounts_failed_from_subnet),
+            (1, 1),
+            "{}: the earlier accounts are outside the window",
+            t.label
+        );
+        let r = fail(&t.store, "w1", later + 1, later).await;
+        assert_eq!(
+            (r.accounts_failed_from_ip, r.accounts_failed_from_subnet),
+            (2, 2),
+            "{}: w1 again, inside the window",
             t.label
         );
     }
