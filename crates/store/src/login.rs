@@ -583,9 +583,47 @@ pub(crate) enum Done {
     Unit,
 }
 
-struct Job {
-    op: Op,
-    reply: oneshot::Sender<Result<Done, String>>,
+/// A record waiting for a writer, and where its caller waits for the answer.
+pub(crate) struct Job {
+    pub(crate) op: Op,
+    pub(crate) reply: oneshot::Sender<Result<Done, String>>,
+}
+
+impl Job {
+    /// Answers a record that was committed (or refused) in a transaction of its own.
+    pub(crate) fn answer_alone(self, r: Result<Vec<Done>, StoreError>) {
+        let _ = self.reply.send(
+            r.map(|mut d| d.pop().unwrap_or(Done::Unit))
+                .map_err(|e| e.to_string()),
+        );
+    }
+}
+
+/// Answers every record of a batch from the batch's one transaction, and hands back the records
+/// to retry one by one: when a batch of several fails, someone's record broke it, and each then
+/// gets its own transaction so only that caller hears the error. Every writer (the pooled one,
+/// SQLite's and PostgreSQL's own connections) answers through this.
+pub(crate) fn answer_batch(batch: &mut Vec<Job>, r: Result<Vec<Done>, StoreError>) -> Vec<Job> {
+    match r {
+        Ok(done) => {
+            for (j, d) in batch.drain(..).zip(done) {
+                let _ = j.reply.send(Ok(d));
+            }
+            Vec::new()
+        }
+        Err(e) if batch.len() > 1 => {
+            tracing::warn!(error = %e, records = batch.len(), "login batch failed; retrying one by one");
+            std::mem::take(batch)
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "login record not stored");
+            let why = e.to_string();
+            for j in batch.drain(..) {
+                let _ = j.reply.send(Err(why.clone()));
+            }
+            Vec::new()
+        }
+    }
 }
 
 /// The handle on the login writer, started on first use; on a SQLite file, the assessment
@@ -663,31 +701,10 @@ async fn login_writer(store: Store, mut rx: mpsc::Receiver<Job>) {
     let mut batch: Vec<Job> = Vec::with_capacity(BATCH);
     while rx.recv_many(&mut batch, BATCH).await > 0 {
         let ops: Vec<&Op> = batch.iter().map(|j| &j.op).collect();
-        match apply(&store, &ops).await {
-            Ok(done) => {
-                for (j, d) in batch.drain(..).zip(done) {
-                    let _ = j.reply.send(Ok(d));
-                }
-            }
-            Err(e) if batch.len() > 1 => {
-                // Someone's record broke the batch: give each its own transaction, so only
-                // that caller hears the error.
-                tracing::warn!(error = %e, records = batch.len(), "login batch failed; retrying one by one");
-                for j in batch.drain(..) {
-                    let r = apply(&store, &[&j.op]).await;
-                    let _ = j.reply.send(
-                        r.map(|mut d| d.pop().unwrap_or(Done::Unit))
-                            .map_err(|e| e.to_string()),
-                    );
-                }
-            }
-            Err(e) => {
-                tracing::error!(error = %e, "login record not stored");
-                let why = e.to_string();
-                for j in batch.drain(..) {
-                    let _ = j.reply.send(Err(why.clone()));
-                }
-            }
+        let r = apply(&store, &ops).await;
+        for j in answer_batch(&mut batch, r) {
+            let r = apply(&store, &[&j.op]).await;
+            j.answer_alone(r);
         }
     }
 }

@@ -31,7 +31,9 @@ use sqlx::{Connection, Executor, PgConnection, Row};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::StoreError;
-use crate::login::{Account, Done, Folded, Op, answers, count_keys, dirty_rows, fold, users_of};
+use crate::login::{
+    Account, Done, Folded, Job, Op, answer_batch, answers, count_keys, dirty_rows, fold, users_of,
+};
 use crate::login_sqlite::RawState;
 
 /// Asks waiting before callers wait for room.
@@ -102,12 +104,6 @@ struct ReadAsk {
     reply: oneshot::Sender<Result<RawState, String>>,
 }
 
-/// One record for the writer.
-struct WriteAsk {
-    op: Op,
-    reply: oneshot::Sender<Result<Done, String>>,
-}
-
 /// The handle on the tasks, started on first use (inside the runtime).
 #[derive(Debug, Clone)]
 pub(crate) struct PgLane {
@@ -118,7 +114,7 @@ pub(crate) struct PgLane {
 #[derive(Debug)]
 struct Queues {
     reads: mpsc::Sender<ReadAsk>,
-    writes: mpsc::Sender<WriteAsk>,
+    writes: mpsc::Sender<Job>,
 }
 
 fn lane_gone() -> String {
@@ -172,7 +168,7 @@ impl PgLane {
         let (reply, answer) = oneshot::channel();
         self.queues()
             .writes
-            .send(WriteAsk { op, reply })
+            .send(Job { op, reply })
             .await
             .map_err(|_| lane_gone())?;
         answer.await.map_err(|_| lane_gone())?
@@ -286,36 +282,15 @@ async fn read_all(conn: &mut PgConnection, asks: &[ReadAsk]) -> Result<Vec<RawSt
 }
 
 /// The writer: take every record waiting, commit them in one transaction, answer each.
-async fn writer(url: Arc<str>, mut rx: mpsc::Receiver<WriteAsk>) {
+async fn writer(url: Arc<str>, mut rx: mpsc::Receiver<Job>) {
     let mut conn: Option<PgConnection> = None;
-    let mut batch: Vec<WriteAsk> = Vec::with_capacity(BATCH);
+    let mut batch: Vec<Job> = Vec::with_capacity(BATCH);
     while rx.recv_many(&mut batch, BATCH).await > 0 {
         let ops: Vec<&Op> = batch.iter().map(|j| &j.op).collect();
-        match apply(&url, &mut conn, &ops).await {
-            Ok(done) => {
-                for (j, d) in batch.drain(..).zip(done) {
-                    let _ = j.reply.send(Ok(d));
-                }
-            }
-            Err(e) if batch.len() > 1 => {
-                // Someone's record broke the batch: give each its own transaction, so only
-                // that caller hears the error.
-                tracing::warn!(error = %e, records = batch.len(), "login batch failed; retrying one by one");
-                for j in batch.drain(..) {
-                    let r = apply(&url, &mut conn, &[&j.op]).await;
-                    let _ = j.reply.send(
-                        r.map(|mut d| d.pop().unwrap_or(Done::Unit))
-                            .map_err(|e| e.to_string()),
-                    );
-                }
-            }
-            Err(e) => {
-                tracing::error!(error = %e, "login record not stored");
-                let why = e.to_string();
-                for j in batch.drain(..) {
-                    let _ = j.reply.send(Err(why.clone()));
-                }
-            }
+        let r = apply(&url, &mut conn, &ops).await;
+        for j in answer_batch(&mut batch, r) {
+            let r = apply(&url, &mut conn, &[&j.op]).await;
+            j.answer_alone(r);
         }
     }
 }

@@ -27,8 +27,8 @@ use tokio::sync::{mpsc, oneshot};
 
 use crate::StoreError;
 use crate::login::{
-    ACCOUNT_UPSERT_TAIL, Account, Done, FAILURE_UPSERT_TAIL, Folded, Op, answers, count_keys,
-    dirty_rows, fold, users_of,
+    ACCOUNT_UPSERT_TAIL, Account, Done, FAILURE_UPSERT_TAIL, Folded, Job, Op, answer_batch,
+    answers, count_keys, dirty_rows, fold, users_of,
 };
 
 /// Asks waiting for the thread before callers wait for room.
@@ -197,7 +197,7 @@ fn open(path: &str) -> Result<Connection, StoreError> {
 /// A thread: take what is waiting, answer the reads, commit the writes, again (the reader's
 /// queue only ever holds reads and the writer's only writes).
 fn serve(conn: Connection, mut rx: mpsc::Receiver<Ask>) {
-    let mut writes: Vec<(Op, oneshot::Sender<Result<Done, String>>)> = Vec::new();
+    let mut writes: Vec<Job> = Vec::new();
     while let Some(first) = rx.blocking_recv() {
         let mut next = Some(first);
         let mut taken = 0;
@@ -213,7 +213,7 @@ fn serve(conn: Connection, mut rx: mpsc::Receiver<Ask>) {
                 } => {
                     let _ = reply.send(read(&conn, &user, &ip, &subnet, since));
                 }
-                Ask::Write { op, reply } => writes.push((op, reply)),
+                Ask::Write { op, reply } => writes.push(Job { op, reply }),
             }
             if taken < TURN {
                 next = rx.try_recv().ok();
@@ -260,33 +260,12 @@ fn read(
 }
 
 /// Commits `writes` as one batch, or record by record when the batch fails, and answers each.
-fn commit_all(conn: &Connection, writes: &mut Vec<(Op, oneshot::Sender<Result<Done, String>>)>) {
-    let ops: Vec<&Op> = writes.iter().map(|(op, _)| op).collect();
-    match apply(conn, &ops) {
-        Ok(done) => {
-            for ((_, reply), d) in writes.drain(..).zip(done) {
-                let _ = reply.send(Ok(d));
-            }
-        }
-        Err(e) if writes.len() > 1 => {
-            // Someone's record broke the batch: each gets its own transaction, so only that
-            // caller hears the error.
-            tracing::warn!(error = %e, records = writes.len(), "login batch failed; retrying one by one");
-            for (op, reply) in writes.drain(..) {
-                let r = apply(conn, &[&op]);
-                let _ = reply.send(
-                    r.map(|mut d| d.pop().unwrap_or(Done::Unit))
-                        .map_err(|e| e.to_string()),
-                );
-            }
-        }
-        Err(e) => {
-            tracing::error!(error = %e, "login record not stored");
-            let why = e.to_string();
-            for (_, reply) in writes.drain(..) {
-                let _ = reply.send(Err(why.clone()));
-            }
-        }
+fn commit_all(conn: &Connection, writes: &mut Vec<Job>) {
+    let ops: Vec<&Op> = writes.iter().map(|j| &j.op).collect();
+    let r = apply(conn, &ops);
+    for j in answer_batch(writes, r) {
+        let r = apply(conn, &[&j.op]);
+        j.answer_alone(r);
     }
 }
 
