@@ -439,17 +439,11 @@ impl Store {
     /// thousand events per transaction).
     pub(crate) async fn append_in(
         tx: &mut Tx,
-        mut seq: u64,
-        mut hash: Digest,
+        seq: u64,
+        hash: Digest,
         events: Vec<NewEvent>,
     ) -> Result<Vec<Event>, StoreError> {
-        let mut out = Vec::with_capacity(events.len());
-        for body in events {
-            let e = Event::link(seq, hash, body);
-            seq = e.seq;
-            hash = e.hash;
-            out.push(e);
-        }
+        let out = link_after(seq, hash, events);
         let sqlite = is_sqlite(tx);
         let rows = if sqlite {
             EVENT_INSERT_ROWS_SQLITE
@@ -478,10 +472,10 @@ impl Store {
             }
             q.execute(&mut **tx).await?;
         }
-        if !out.is_empty() {
+        if let Some(last) = out.last() {
             sqlx::query("UPDATE event_head SET seq = $1, hash = $2 WHERE id = 1")
-                .bind(seq as i64)
-                .bind(&hash.0[..])
+                .bind(last.seq as i64)
+                .bind(&last.hash.0[..])
                 .execute(&mut **tx)
                 .await?;
         }
@@ -732,4 +726,17 @@ pub(crate) fn in_list(n: usize) -> (String, usize) {
 /// Runs a store operation and reports its failure as the ports' [`RepoError`].
 pub(crate) async fn db<T>(op: impl Future<Output = Result<T, StoreError>>) -> RepoResult<T> {
     op.await.map_err(RepoError::from)
+}
+
+/// `events` linked into the chain after the event (`seq`, `hash`): each one's hash covers the
+/// previous one's. Every writer that appends a batch links it here.
+pub(crate) fn link_after(mut seq: u64, mut hash: Digest, events: Vec<NewEvent>) -> Vec<Event> {
+    let mut out = Vec::with_capacity(events.len());
+    for body in events {
+        let e = Event::link(seq, hash, body);
+        seq = e.seq;
+        hash = e.hash;
+        out.push(e);
+    }
+    out
 }

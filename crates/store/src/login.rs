@@ -95,12 +95,25 @@ fn state_of(raw: RawState) -> Result<LoginState, StoreError> {
 }
 
 fn brute_from(r: &AnyRow) -> Result<BruteState, StoreError> {
-    let failures: i64 = r.try_get("failures")?;
-    Ok(BruteState {
+    Ok(stored_brute(
+        r.try_get("failures")?,
+        r.try_get("last_failure_ms")?,
+        r.try_get("locked_until_ms")?,
+    ))
+}
+
+/// A brute-force state from its stored columns; a count past `u32` saturates. Every engine's
+/// reads go through this, so a row means the same thing on each.
+pub(crate) fn stored_brute(
+    failures: i64,
+    last_failure_ms: i64,
+    locked_until_ms: i64,
+) -> BruteState {
+    BruteState {
         failures: u32::try_from(failures).unwrap_or(u32::MAX),
-        last_failure_ms: r.try_get("last_failure_ms")?,
-        locked_until_ms: r.try_get("locked_until_ms")?,
-    })
+        last_failure_ms,
+        locked_until_ms,
+    }
 }
 
 impl LoginRepo for Store {
@@ -717,6 +730,18 @@ pub(crate) struct Account {
     pub(crate) dirty: bool,
 }
 
+impl Account {
+    /// An account as read from its row, before the batch changes it.
+    pub(crate) fn stored(profile: Option<String>, brute: BruteState) -> Self {
+        Self {
+            profile,
+            parsed: None,
+            brute,
+            dirty: false,
+        }
+    }
+}
+
 /// What a batch's records change, worked out in memory from the accounts read under the write
 /// lock (shared by both engines' writers, so they cannot drift apart).
 pub(crate) struct Folded<'a> {
@@ -894,12 +919,7 @@ async fn apply(store: &Store, ops: &[&Op]) -> Result<Vec<Done>, StoreError> {
         for r in q.fetch_all(&mut *tx).await? {
             accounts.insert(
                 r.try_get("user_id")?,
-                Account {
-                    profile: r.try_get("profile")?,
-                    parsed: None,
-                    brute: brute_from(&r)?,
-                    dirty: false,
-                },
+                Account::stored(r.try_get("profile")?, brute_from(&r)?),
             );
         }
     }

@@ -25,14 +25,14 @@
 use std::collections::HashMap;
 use std::sync::{Arc, OnceLock};
 
-use custodia_events::{Event, NewEvent};
-use custodia_login::{BruteState, SecurityChange};
+use custodia_login::SecurityChange;
 use sqlx::{Connection, Executor, PgConnection, Row};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::StoreError;
 use crate::login::{
-    Account, Done, Folded, Job, Op, answer_batch, answers, count_keys, dirty_rows, fold, users_of,
+    Account, Done, Folded, Job, Op, answer_batch, answers, count_keys, dirty_rows, fold,
+    stored_brute, users_of,
 };
 use crate::login_sqlite::RawState;
 
@@ -264,11 +264,11 @@ async fn read_all(conn: &mut PgConnection, asks: &[ReadAsk]) -> Result<Vec<RawSt
             let account = match failures {
                 Some(f) => Some((
                     r.try_get::<Option<String>, _>("profile")?,
-                    BruteState {
-                        failures: u32::try_from(f).unwrap_or(u32::MAX),
-                        last_failure_ms: r.try_get("last_failure_ms")?,
-                        locked_until_ms: r.try_get("locked_until_ms")?,
-                    },
+                    stored_brute(
+                        f,
+                        r.try_get("last_failure_ms")?,
+                        r.try_get("locked_until_ms")?,
+                    ),
                 )),
                 None => None,
             };
@@ -338,19 +338,14 @@ async fn apply_in(conn: &mut PgConnection, ops: &[&Op]) -> Result<Vec<Done>, Sto
     .fetch_all(&mut *conn)
     .await?;
     for r in rows {
-        let failures: i64 = r.try_get("failures")?;
+        let brute = stored_brute(
+            r.try_get("failures")?,
+            r.try_get("last_failure_ms")?,
+            r.try_get("locked_until_ms")?,
+        );
         accounts.insert(
             r.try_get("user_id")?,
-            Account {
-                profile: r.try_get("profile")?,
-                parsed: None,
-                brute: BruteState {
-                    failures: u32::try_from(failures).unwrap_or(u32::MAX),
-                    last_failure_ms: r.try_get("last_failure_ms")?,
-                    locked_until_ms: r.try_get("locked_until_ms")?,
-                },
-                dirty: false,
-            },
+            Account::stored(r.try_get("profile")?, brute),
         );
     }
     let Folded {
@@ -376,7 +371,7 @@ async fn apply_in(conn: &mut PgConnection, ops: &[&Op]) -> Result<Vec<Done>, Sto
         f_at.push(*at);
     }
     let (c_user, c_at): (Vec<&str>, Vec<i64>) = changes.iter().copied().unzip();
-    let linked = link(seq, hash, events);
+    let linked = crate::db::link_after(seq, hash, events);
     let (head_seq, head_hash) = match linked.last() {
         Some(e) => (e.seq, e.hash),
         None => (seq, hash),
@@ -436,16 +431,4 @@ async fn apply_in(conn: &mut PgConnection, ops: &[&Op]) -> Result<Vec<Done>, Sto
     let out = answers(ops, done, &counted);
     (&mut *conn).execute("COMMIT").await?;
     Ok(out)
-}
-
-/// The batch's events linked after (`seq`, `hash`), as `Store::append_in` links them.
-fn link(mut seq: u64, mut hash: custodia_events::Digest, events: Vec<NewEvent>) -> Vec<Event> {
-    let mut out = Vec::with_capacity(events.len());
-    for body in events {
-        let e = Event::link(seq, hash, body);
-        seq = e.seq;
-        hash = e.hash;
-        out.push(e);
-    }
-    out
 }

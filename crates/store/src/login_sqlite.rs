@@ -28,7 +28,7 @@ use tokio::sync::{mpsc, oneshot};
 use crate::StoreError;
 use crate::login::{
     ACCOUNT_UPSERT_TAIL, Account, Done, FAILURE_UPSERT_TAIL, Folded, Job, Op, answer_batch,
-    answers, count_keys, dirty_rows, fold, users_of,
+    answers, count_keys, dirty_rows, fold, stored_brute, users_of,
 };
 
 /// Asks waiting for the thread before callers wait for room.
@@ -243,11 +243,7 @@ fn read(
         let account = match failures {
             Some(f) => Some((
                 r.get::<_, Option<String>>(0)?,
-                BruteState {
-                    failures: u32::try_from(f).unwrap_or(u32::MAX),
-                    last_failure_ms: r.get(2)?,
-                    locked_until_ms: r.get(3)?,
-                },
+                stored_brute(f, r.get(2)?, r.get(3)?),
             )),
             None => None,
         };
@@ -310,16 +306,10 @@ fn apply_in(conn: &Connection, ops: &[&Op]) -> Result<Vec<Done>, StoreError> {
             if let Some((profile, failures, last_failure_ms, locked_until_ms)) = row {
                 accounts.insert(
                     user.to_owned(),
-                    Account {
+                    Account::stored(
                         profile,
-                        parsed: None,
-                        brute: BruteState {
-                            failures: u32::try_from(failures).unwrap_or(u32::MAX),
-                            last_failure_ms,
-                            locked_until_ms,
-                        },
-                        dirty: false,
-                    },
+                        stored_brute(failures, last_failure_ms, locked_until_ms),
+                    ),
                 );
             }
         }

@@ -5,8 +5,11 @@
 //!
 //! `cargo bench -p custodia-token --bench token`; `-- static` or `-- simulate` for one group.
 
+#[path = "shared/fixture_paths.rs"]
+mod fixture_paths;
+
+use fixture_paths::fixture_paths;
 use std::hint::black_box;
-use std::path::PathBuf;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use custodia_token::{Deployment, SimConfig, analyze, decode_hex, simulate};
@@ -21,14 +24,7 @@ struct Compiled {
 }
 
 fn compiled() -> Vec<Compiled> {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures/build");
-    let mut paths: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .expect("fixtures/build")
-        .map(|e| e.expect("entry").path())
-        .filter(|p| p.extension().is_some_and(|x| x == "json"))
-        .collect();
-    paths.sort();
-    paths
+    fixture_paths()
         .iter()
         .map(|p| {
             let v: serde_json::Value =

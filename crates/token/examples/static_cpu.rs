@@ -6,7 +6,10 @@
 //! `cargo run --release -p custodia-token --example static_cpu [-- MILLIS_PER_FIXTURE [NAME]]`
 //! (default 1 000 ms of CPU per fixture; NAME: that fixture only).
 
-use std::path::PathBuf;
+#[path = "../benches/shared/fixture_paths.rs"]
+mod fixture_paths;
+
+use fixture_paths::fixture_paths;
 use std::time::Instant;
 
 use custodia_token::{analyze, decode_hex};
@@ -25,13 +28,7 @@ fn main() {
         .nth(1)
         .map(|a| a.parse().expect("milliseconds per fixture"))
         .unwrap_or(1_000);
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures/build");
-    let mut paths: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .expect("fixtures/build")
-        .map(|e| e.expect("entry").path())
-        .filter(|p| p.extension().is_some_and(|x| x == "json"))
-        .collect();
-    paths.sort();
+    let paths = fixture_paths();
     let mut rows = Vec::new();
     for p in &paths {
         let v: serde_json::Value =

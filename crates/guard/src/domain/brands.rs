@@ -2,6 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::check::RiskLevel;
 use super::host::Host;
 use crate::GuardError;
 use crate::error::echo;
@@ -208,6 +209,18 @@ pub(crate) struct Keyword {
     pub generic: bool,
     pub compound: bool,
     pub mask: u64,
+}
+
+impl Keyword {
+    /// The level of a host that carries this name whole (exactly, by skeleton, or with
+    /// look-alike characters): an ordinary word alone is only high, a brand's own name very high.
+    pub(crate) fn whole_name_level(&self) -> RiskLevel {
+        if self.generic {
+            RiskLevel::High
+        } else {
+            RiskLevel::VeryHigh
+        }
+    }
 }
 
 pub(crate) fn validate_keyword(k: &str) -> Result<String, GuardError> {

@@ -1207,11 +1207,7 @@ impl DomainChecker {
                 for &i in ids {
                     let k = &self.keywords[i];
                     if matched.insert(i) {
-                        let base = if k.generic {
-                            RiskLevel::High
-                        } else {
-                            RiskLevel::VeryHigh
-                        };
+                        let base = k.whole_name_level();
                         let msg = format!(
                             "`{tok}` is confusable with the {} name `{}` (UTS #39 skeleton `{}`)",
                             self.brand_name(k),
@@ -1332,11 +1328,7 @@ impl DomainChecker {
                 for &i in ids {
                     let k = &self.keywords[i];
                     if matched.insert(i) {
-                        let base = if k.generic {
-                            RiskLevel::High
-                        } else {
-                            RiskLevel::VeryHigh
-                        };
+                        let base = k.whole_name_level();
                         let msg = format!(
                             "`{tok}` is the {} name `{}` written with look-alike characters or marks",
                             self.brand_name(k),
@@ -1382,11 +1374,7 @@ impl DomainChecker {
                                 continue;
                             }
                             matched.insert(i);
-                            let base = if k.generic {
-                                RiskLevel::High
-                            } else {
-                                RiskLevel::VeryHigh
-                            };
+                            let base = k.whole_name_level();
                             let msg = format!(
                                 "`{shown}` is the {} name `{}` split by hyphens",
                                 self.brand_name(k),
