@@ -6,7 +6,6 @@ use core::borrow::Borrow;
 use custodia_hash::{
     DIGEST_ELEMS, GenericPoseidon2LinearLayersGoldilocks, HALF_FULL_ROUNDS, LEAF_RATE, LEAF_WIDTH,
     PARTIAL_ROUNDS, RATE, SBOX_DEGREE, SBOX_REGISTERS, WIDTH, air_round_constants, domain,
-    leaf_air_round_constants,
 };
 use p3_air::{Air, AirBuilder, BaseAir, WindowAccess};
 use p3_field::PrimeCharacteristicRing;
@@ -15,14 +14,16 @@ use p3_poseidon2_air::{Poseidon2Air, Poseidon2Cols};
 use p3_uni_stark::SubAirBuilder;
 
 use crate::config::Val;
+use crate::gadget::{LEAF_GADGET, NODE_GADGET};
 use crate::layout::{
     BatchLayout, CARRY_LIMBS, CARRY_OFFSET, COLL_DIGITS, ChainLayout, FIRST, IDX, LEAF_PERM_COLS,
-    LIMB_BITS, LIMBS, MASK_LEN, PERM_COLS, S1, S2, TOP_LIMB_BITS, TOTAL_TOP_BITS, WINDOW,
-    table_shape,
+    LIMB_BITS, LIMBS, MASK_LEN, NODE_IN, NODE_PERM_COLS, PERM_COLS, S1, S2, TOP_LIMB_BITS,
+    TOTAL_TOP_BITS, WINDOW, table_shape,
 };
 use crate::public::{BPS_ONE, CHAIN_IN_PV, CHAIN_OUT_PV, HEADER_LEN, INDEX_PV, PER_ASSET, ROOT_PV};
 
-/// The Poseidon2 AIR of Custodia's hash instance (width 12, x^7, one S-box register).
+/// The Poseidon2 AIR of Custodia's hash instance (width 12, x^7, one S-box register): the chain
+/// AIR's commitments.
 pub type PermAir = Poseidon2Air<
     Val,
     GenericPoseidon2LinearLayersGoldilocks,
@@ -35,20 +36,6 @@ pub type PermAir = Poseidon2Air<
 /// Columns of one permutation.
 pub type PermCols<T> =
     Poseidon2Cols<T, WIDTH, SBOX_DEGREE, SBOX_REGISTERS, HALF_FULL_ROUNDS, PARTIAL_ROUNDS>;
-/// The Poseidon2 AIR of the leaf sponge's width-16 instance (same S-box, rounds and register).
-pub type LeafPermAir = Poseidon2Air<
-    Val,
-    GenericPoseidon2LinearLayersGoldilocks,
-    LEAF_WIDTH,
-    SBOX_DEGREE,
-    SBOX_REGISTERS,
-    HALF_FULL_ROUNDS,
-    PARTIAL_ROUNDS,
->;
-/// Columns of one leaf-sponge permutation.
-pub type LeafPermCols<T> =
-    Poseidon2Cols<T, LEAF_WIDTH, SBOX_DEGREE, SBOX_REGISTERS, HALF_FULL_ROUNDS, PARTIAL_ROUNDS>;
-
 /// Bus of 16-bit range checks.
 pub const RANGE16_BUS: &str = "custodia/range16";
 /// Bus of 14-bit range checks (top limbs: values stay below 2^62).
@@ -72,9 +59,6 @@ const fn asset_pv(i: usize, x: usize) -> usize {
 pub struct BatchAir {
     layout: BatchLayout,
     log_batch: u32,
-    // Boxed: its round constants would make this variant of `CustodiaAir` twice the chain's.
-    leaf_perm: Box<LeafPermAir>,
-    perm: PermAir,
 }
 
 impl BatchAir {
@@ -83,8 +67,6 @@ impl BatchAir {
         Self {
             layout: BatchLayout::new(num_assets, log_batch),
             log_batch,
-            leaf_perm: Box::new(LeafPermAir::new(leaf_air_round_constants())),
-            perm: PermAir::new(air_round_constants()),
         }
     }
 
@@ -130,24 +112,6 @@ where
         let l = &self.layout;
         let nvals = l.num_values();
 
-        // Every permutation block is the Poseidon2 AIR of its instance: width 16 for the leaf
-        // sponge's, width 12 for the node compression.
-        for s in 0..l.leaf_perms {
-            let start = l.perm(s);
-            let mut sub = SubAirBuilder::<AB, LeafPermAir, AB::Var>::new(
-                builder,
-                start..start + LEAF_PERM_COLS,
-            );
-            self.leaf_perm.eval(&mut sub);
-        }
-        {
-            let mut sub = SubAirBuilder::<AB, PermAir, AB::Var>::new(
-                builder,
-                l.node_perm..l.node_perm + PERM_COLS,
-            );
-            self.perm.eval(&mut sub);
-        }
-
         let main = builder.main();
         // Borrowed from the window, not copied: the window is the builder's own value, so the
         // rows stay readable while constraints are asserted (a copy per row cost the prover a
@@ -189,48 +153,60 @@ where
         let value = |v: usize| compose::<AB>(limbs(v));
 
         // Leaf sponge: rate blocks of [uid(4), e_0, d_0, …] zero-padded; capacity IV then chained.
-        let perm = |s: usize| -> &LeafPermCols<AB::Var> {
-            let start = l.perm(s);
-            local[start..start + LEAF_PERM_COLS].borrow()
-        };
-        let leaf_out = |p: &LeafPermCols<AB::Var>| p.ending_full_rounds[HALF_FULL_ROUNDS - 1].post;
-        for s in 0..l.leaf_perms {
-            let p = perm(s);
-            for j in 0..LEAF_RATE {
-                let e = s * LEAF_RATE + j;
-                if e < DIGEST_ELEMS {
-                    continue; // the uid hash: private, bound only by the leaf digest
-                }
-                let expected = if e - DIGEST_ELEMS < nvals {
-                    value(e - DIGEST_ELEMS)
-                } else {
-                    AB::Expr::ZERO
-                };
-                builder.assert_eq(p.inputs[j], expected);
-            }
-            if s == 0 {
-                builder.assert_eq(p.inputs[LEAF_RATE], AB::F::from_u64(domain::LEAF));
-                builder.assert_eq(p.inputs[LEAF_RATE + 1], AB::F::from_usize(l.num_assets));
-                builder.assert_zero(p.inputs[LEAF_RATE + 2]);
-                builder.assert_zero(p.inputs[LEAF_RATE + 3]);
+        // The gadgets take their inputs as expressions: the uid columns, the values recomposed
+        // from their limbs, and the previous permutation's kept capacity lanes.
+        let leaf_input = |e: usize| -> AB::Expr {
+            if e < DIGEST_ELEMS {
+                local[l.uid + e].into()
+            } else if e - DIGEST_ELEMS < nvals {
+                value(e - DIGEST_ELEMS)
             } else {
-                let prev = leaf_out(perm(s - 1));
-                for (j, &carried) in prev.iter().enumerate().skip(LEAF_RATE) {
-                    builder.assert_eq(p.inputs[j], carried);
+                AB::Expr::ZERO
+            }
+        };
+        let mut capacity: [AB::Expr; LEAF_WIDTH - LEAF_RATE] = [
+            AB::Expr::from(AB::F::from_u64(domain::LEAF)),
+            AB::Expr::from(AB::F::from_usize(l.num_assets)),
+            AB::Expr::ZERO,
+            AB::Expr::ZERO,
+        ];
+        let mut leaf = None;
+        for s in 0..l.leaf_perms {
+            let input: [AB::Expr; LEAF_WIDTH] = core::array::from_fn(|j| {
+                if j < LEAF_RATE {
+                    leaf_input(s * LEAF_RATE + j)
+                } else {
+                    capacity[j - LEAF_RATE].clone()
                 }
+            });
+            let last = s + 1 == l.leaf_perms;
+            let cols = &local[l.perm(s)..l.perm(s) + LEAF_PERM_COLS];
+            let kept = LEAF_GADGET.eval(builder, cols, input, if last { 0 } else { LEAF_RATE });
+            if last {
+                leaf = Some(kept);
+            } else {
+                capacity = kept.map(Into::into);
             }
         }
-        let leaf: [AB::Var; DIGEST_ELEMS] =
-            core::array::from_fn(|j| leaf_out(perm(l.leaf_perms - 1))[j]);
-        let out = |p: &PermCols<AB::Var>| p.ending_full_rounds[HALF_FULL_ROUNDS - 1].post;
+        let leaf: [AB::Var; DIGEST_ELEMS] = leaf.expect("a leaf has at least one permutation");
 
         // Node compression: [left, right, NODE, 0, 0, 0].
-        let node_perm: &PermCols<AB::Var> = local[l.node_perm..l.node_perm + PERM_COLS].borrow();
-        builder.assert_eq(node_perm.inputs[RATE], AB::F::from_u64(domain::NODE));
-        for j in RATE + 1..WIDTH {
-            builder.assert_zero(node_perm.inputs[j]);
-        }
-        let node = out(node_perm);
+        let node_in = &local[l.node_in..l.node_in + NODE_IN];
+        let node_input: [AB::Expr; WIDTH] = core::array::from_fn(|j| {
+            if j < NODE_IN {
+                node_in[j].into()
+            } else if j == RATE {
+                AB::F::from_u64(domain::NODE).into()
+            } else {
+                AB::Expr::ZERO
+            }
+        });
+        let node = NODE_GADGET.eval(
+            builder,
+            &local[l.node_perm..l.node_perm + NODE_PERM_COLS],
+            node_input,
+            0,
+        );
 
         // Tree bus. Ids: leaf r is 2^k + r, internal node r is r (node 1 = batch root).
         let tree = PermutationCheckBus::new(TREE_BUS);
@@ -249,15 +225,12 @@ where
         let two_idx = idx * AB::F::TWO;
         tree.receive(
             builder,
-            with_id(two_idx.clone(), &node_perm.inputs[..DIGEST_ELEMS]),
+            with_id(two_idx.clone(), &node_in[..DIGEST_ELEMS]),
             Count::bounded(s1.into(), 1),
         );
         tree.receive(
             builder,
-            with_id(
-                two_idx + AB::F::ONE,
-                &node_perm.inputs[DIGEST_ELEMS..2 * DIGEST_ELEMS],
-            ),
+            with_id(two_idx + AB::F::ONE, &node_in[DIGEST_ELEMS..NODE_IN]),
             Count::bounded(s1.into(), 1),
         );
         // Row 1 computes node 1: the public batch root.

@@ -1,8 +1,8 @@
 //! Column layout of the batch AIR: one row per leaf.
 //!
 //! ```text
-//! idx | s1 | s2 | limbs[2A][4] | sums[2A][lo,hi] | coll_r[4] | coll_c[4][3] | leaf perms[S] | node perm
-//!     | mask[4] | t16 | m16[E16] | t14 | m14[E14]
+//! idx | s1 | s2 | limbs[2A][4] | sums[2A][lo,hi] | coll_r[4] | coll_c[4][3] | uid[4] | leaf perms[S]
+//!     | node_in[8] | node perm | mask[4] | t16 | m16[E16] | t14 | m14[E14]
 //! ```
 //!
 //! * `idx` is the row index r (0, 1, 2, …); `s1 = [r ≥ 1]`, `s2 = [r ≥ 2]`.
@@ -11,9 +11,12 @@
 //!   `l2 + 2^16 l3` (hi); row 0 holds the batch's sums, which never leave the trace.
 //! * `coll_r[j]`: the 16-bit digits of the user's collateral surplus; `coll_c[j]` the three 16-bit
 //!   limbs of the offset carry out of digit j (carry = limbs − 2^47).
+//! * `uid`: the leaf's uid hash (private, bound only through the leaf digest).
 //! * `leaf perms`: the S = ⌈(4 + 2A)/12⌉ width-16 Poseidon2 permutations of the leaf sponge,
-//!   chained.
-//! * `node perm`: the width-12 compression of internal node r (unused at r = 0).
+//!   chained; [`crate::gadget`] columns, whose inputs are the uid, the values recomposed from
+//!   their limbs and the carried capacity, so no input is committed twice.
+//! * `node_in`, `node perm`: the two children of internal node r and their width-12 compression
+//!   (unused at r = 0).
 //! * `mask`: four private random elements sent with the batch's sums to the chain AIR on row 0
 //!   ([`ChainLayout`]), so the bus message's published LogUp term confirms no guess of the sums.
 //! * `t16, m16`, `t14, m14`: the range tables, inside this AIR so the LogUp sum of the (only) AIR
@@ -22,17 +25,23 @@
 //!   `E = 2^(b − h)` entries `t + j·2^h` with multiplicities `m[j]` (repeated `t` rows carry 0).
 
 use custodia_hash::{
-    HALF_FULL_ROUNDS, LEAF_RATE, LEAF_WIDTH, PARTIAL_ROUNDS, RATE, SBOX_DEGREE, SBOX_REGISTERS,
-    WIDTH,
+    DIGEST_ELEMS, HALF_FULL_ROUNDS, LEAF_RATE, LEAF_WIDTH, PARTIAL_ROUNDS, RATE, SBOX_DEGREE,
+    SBOX_REGISTERS, WIDTH,
 };
 use p3_poseidon2_air::num_cols;
 
-/// Columns of one width-12 Poseidon2 permutation (`p3-poseidon2-air` layout, 1 S-box register).
+use crate::gadget::gadget_cols;
+
+/// Columns of one width-12 Poseidon2 permutation (`p3-poseidon2-air` layout, 1 S-box register):
+/// the chain AIR's.
 pub const PERM_COLS: usize =
     num_cols::<WIDTH, SBOX_DEGREE, SBOX_REGISTERS, HALF_FULL_ROUNDS, PARTIAL_ROUNDS>();
-/// Columns of one width-16 permutation of the leaf sponge.
-pub const LEAF_PERM_COLS: usize =
-    num_cols::<LEAF_WIDTH, SBOX_DEGREE, SBOX_REGISTERS, HALF_FULL_ROUNDS, PARTIAL_ROUNDS>();
+/// Columns of one width-16 permutation of the leaf sponge ([`crate::gadget`]).
+pub const LEAF_PERM_COLS: usize = gadget_cols(LEAF_WIDTH);
+/// Columns of the node compression's width-12 permutation ([`crate::gadget`]).
+pub const NODE_PERM_COLS: usize = gadget_cols(WIDTH);
+/// Committed inputs of a node compression: its two children.
+pub const NODE_IN: usize = 2 * DIGEST_ELEMS;
 /// Limbs per value.
 pub const LIMBS: usize = 4;
 /// Digits of the collateral surplus.
@@ -57,8 +66,12 @@ pub struct BatchLayout {
     pub coll_r: usize,
     /// First collateral carry column.
     pub coll_c: usize,
+    /// First of the four uid-hash columns.
+    pub uid: usize,
     /// First column of the first leaf permutation.
     pub perms: usize,
+    /// First of the node compression's eight input columns (left child, right child).
+    pub node_in: usize,
     /// First column of the node permutation.
     pub node_perm: usize,
     /// First of the four mask columns.
@@ -104,9 +117,11 @@ impl BatchLayout {
         let sums = limbs + LIMBS * values;
         let coll_r = sums + 2 * values;
         let coll_c = coll_r + COLL_DIGITS;
-        let perms = coll_c + COLL_DIGITS * CARRY_LIMBS;
-        let node_perm = perms + leaf_perms * LEAF_PERM_COLS;
-        let mask = node_perm + PERM_COLS;
+        let uid = coll_c + COLL_DIGITS * CARRY_LIMBS;
+        let perms = uid + DIGEST_ELEMS;
+        let node_in = perms + leaf_perms * LEAF_PERM_COLS;
+        let node_perm = node_in + NODE_IN;
+        let mask = node_perm + NODE_PERM_COLS;
         let t16 = mask + MASK_LEN;
         let t14 = t16 + 1 + table_shape(LIMB_BITS, log_batch).1;
         let width = t14 + 1 + table_shape(TOP_LIMB_BITS, log_batch).1;
@@ -117,7 +132,9 @@ impl BatchLayout {
             sums,
             coll_r,
             coll_c,
+            uid,
             perms,
+            node_in,
             node_perm,
             mask,
             log_batch,

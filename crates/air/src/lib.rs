@@ -6,6 +6,7 @@ pub mod chain;
 pub mod config;
 pub mod digest;
 pub mod format;
+pub mod gadget;
 pub mod layout;
 mod options;
 pub mod public;
@@ -16,4 +17,4 @@ pub use public::{AssetParams, AssetTotals, BatchPublicInputs, PublicInputsError}
 
 /// Version of the batch statement, for people: proof files and the verifier identify the
 /// statement by its constraint-system digest ([`digest::CONSTRAINT_DIGEST`]), not by this number.
-pub const AIR_VERSION: u32 = 3;
+pub const AIR_VERSION: u32 = 4;

@@ -1,5 +1,6 @@
-//! Filling one Poseidon2 permutation's columns in place (the `p3-poseidon2-air` layout), for the
-//! width-12 instance (node compressions, chain commitments) and the width-16 one (leaf sponge).
+//! Filling one Poseidon2 permutation's columns in place in the `p3-poseidon2-air` layout (the
+//! chain AIR's width-12 commitments). The batch AIR's permutations use
+//! [`custodia_air::gadget`], which fills its own columns.
 
 use custodia_air::config::Val;
 use custodia_hash::{
@@ -11,9 +12,6 @@ use p3_goldilocks::{
     GOLDILOCKS_POSEIDON2_RC_12_EXTERNAL_FINAL as RC12_FINAL,
     GOLDILOCKS_POSEIDON2_RC_12_EXTERNAL_INITIAL as RC12_INITIAL,
     GOLDILOCKS_POSEIDON2_RC_12_INTERNAL as RC12_INTERNAL,
-    GOLDILOCKS_POSEIDON2_RC_16_EXTERNAL_FINAL as RC16_FINAL,
-    GOLDILOCKS_POSEIDON2_RC_16_EXTERNAL_INITIAL as RC16_INITIAL,
-    GOLDILOCKS_POSEIDON2_RC_16_INTERNAL as RC16_INTERNAL,
 };
 use p3_poseidon2::GenericPoseidon2LinearLayers;
 use p3_poseidon2_air::Poseidon2Cols;
@@ -79,24 +77,11 @@ pub fn fill_perm(
     fill(cols, input, &rc)
 }
 
-/// Writes the trace of the leaf sponge's width-16 `P(input)` into `cols` and returns the output.
-pub fn fill_leaf_perm(
-    cols: &mut custodia_air::air::LeafPermCols<Val>,
-    input: [Val; custodia_hash::LEAF_WIDTH],
-) -> [Val; custodia_hash::LEAF_WIDTH] {
-    let rc = Constants {
-        initial: &RC16_INITIAL,
-        internal: &RC16_INTERNAL,
-        terminal: &RC16_FINAL,
-    };
-    fill(cols, input, &rc)
-}
-
 #[cfg(test)]
 mod tests {
     use core::borrow::BorrowMut;
 
-    use custodia_air::air::{LeafPermCols, PermCols};
+    use custodia_air::air::PermCols;
     use custodia_air::layout::{LEAF_PERM_COLS, PERM_COLS};
     use custodia_hash::{LEAF_WIDTH, WIDTH};
     use p3_symmetric::Permutation;
@@ -120,16 +105,33 @@ mod tests {
     }
 
     #[test]
-    fn leaf_columns_match_the_width_16_permutation() {
-        let mut row = vec![Val::ZERO; LEAF_PERM_COLS];
+    fn gadget_columns_match_the_native_permutations() {
+        use custodia_air::gadget::{KEPT, LEAF_GADGET, NODE_GADGET};
+        use custodia_air::layout::NODE_PERM_COLS;
+
         let input: [Val; LEAF_WIDTH] =
             core::array::from_fn(|i| Val::from_u64(i as u64 * 104_729 + 11));
-        let cols: &mut LeafPermCols<Val> = row.as_mut_slice().borrow_mut();
-        let out = fill_leaf_perm(cols, input);
-        assert_eq!(out, custodia_hash::leaf_permutation().permute(input));
+        let native = custodia_hash::leaf_permutation().permute(input);
+        for first_kept in [0, 12] {
+            let mut row = vec![Val::ZERO; LEAF_PERM_COLS];
+            let out = LEAF_GADGET.fill(&mut row, input, first_kept);
+            assert_eq!(out, native);
+            assert_eq!(
+                row[LEAF_PERM_COLS - KEPT..],
+                native[first_kept..first_kept + KEPT]
+            );
+        }
         // Negative twin: another input gives another output.
         let mut other = input;
         other[15] += Val::ONE;
-        assert_ne!(out, custodia_hash::leaf_permutation().permute(other));
+        assert_ne!(native, custodia_hash::leaf_permutation().permute(other));
+
+        let input: [Val; WIDTH] = core::array::from_fn(|i| Val::from_u64(i as u64 * 7919 + 3));
+        let mut row = vec![Val::ZERO; NODE_PERM_COLS];
+        let out = NODE_GADGET.fill(&mut row, input, 0);
+        let mut native = input;
+        custodia_hash::permute(&mut native);
+        assert_eq!(out, native);
+        assert_eq!(row[NODE_PERM_COLS - KEPT..], native[..KEPT]);
     }
 }

@@ -9,13 +9,14 @@
 
 use core::borrow::BorrowMut;
 
-use custodia_air::air::{LeafPermCols, PermCols};
+use custodia_air::air::PermCols;
 use custodia_air::chain::{Boundary, commitment_input};
 use custodia_air::config::Val;
+use custodia_air::gadget::{LEAF_GADGET, NODE_GADGET};
 use custodia_air::layout::{
     BatchLayout, CARRY_LIMBS, CARRY_OFFSET, COLL_DIGITS, ChainLayout, FIRST, IDX, LEAF_PERM_COLS,
-    LIMB_BITS, LIMBS, MASK_LEN, PERM_COLS, S1, S2, TOP_LIMB_BITS, TOTAL_TOP_BITS, WINDOW,
-    table_shape,
+    LIMB_BITS, LIMBS, MASK_LEN, NODE_IN, NODE_PERM_COLS, PERM_COLS, S1, S2, TOP_LIMB_BITS,
+    TOTAL_TOP_BITS, WINDOW, table_shape,
 };
 use custodia_air::public::collateral_surplus;
 use custodia_air::{AssetParams, AssetTotals, BatchPublicInputs};
@@ -26,7 +27,7 @@ use p3_field::{PrimeCharacteristicRing, PrimeField64};
 use p3_matrix::dense::RowMajorMatrix;
 use p3_maybe_rayon::prelude::*;
 
-use crate::perm::{fill_leaf_perm, fill_perm};
+use crate::perm::fill_perm;
 
 /// The statement parameters that are not derived from the witness.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -160,14 +161,17 @@ pub fn generate_traces(
                     Val::ZERO
                 }
             };
+            for (j, &x) in raw.uids[r].0.iter().enumerate() {
+                row[l.uid + j] = Val::new(x);
+            }
             let mut state = custodia_hash::leaf_sponge_iv(a as u64);
             for s in 0..l.leaf_perms {
                 for (j, cell) in state.iter_mut().take(LEAF_RATE).enumerate() {
                     *cell = input(s * LEAF_RATE + j);
                 }
                 let start = l.perm(s);
-                let cols: &mut LeafPermCols<Val> = row[start..start + LEAF_PERM_COLS].borrow_mut();
-                state = fill_leaf_perm(cols, state);
+                let kept = if s + 1 == l.leaf_perms { 0 } else { LEAF_RATE };
+                state = LEAF_GADGET.fill(&mut row[start..start + LEAF_PERM_COLS], state, kept);
             }
             Digest::from_field(core::array::from_fn(|j| state[j]))
         })
@@ -194,8 +198,9 @@ pub fn generate_traces(
             } else {
                 compress_input(&nodes[2 * r], &nodes[2 * r + 1])
             };
-            let cols: &mut PermCols<Val> = row[l.node_perm..l.node_perm + PERM_COLS].borrow_mut();
-            let _ = fill_perm(cols, input);
+            row[l.node_in..l.node_in + NODE_IN].copy_from_slice(&input[..NODE_IN]);
+            let cols = &mut row[l.node_perm..l.node_perm + NODE_PERM_COLS];
+            let _ = NODE_GADGET.fill(cols, input, 0);
         });
 
     // Pass 3: sums from the bottom (row r holds rows r..n), so row 0 holds the batch's sums.

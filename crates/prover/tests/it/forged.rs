@@ -109,7 +109,7 @@ fn undercollateralised_user_is_rejected() {
 fn root_of_other_leaves_is_rejected() {
     // Forge: the honest trace of leaves L, but row 1 (the root's compression) taken from the trace
     // of leaves L' (leaf 100 changed) and L''s root claimed. The tree bus must catch it.
-    use custodia_air::layout::{BatchLayout, PERM_COLS};
+    use custodia_air::layout::{BatchLayout, NODE_PERM_COLS};
     let (uids, values) = leaves();
     let mut other = values.clone();
     other[100 * 2 * A] += 1;
@@ -138,7 +138,7 @@ fn root_of_other_leaves_is_rejected() {
     let l = BatchLayout::new(A, K);
     let mut spliced = honest.clone();
     let w = l.width;
-    let cols = w + l.node_perm..w + l.node_perm + PERM_COLS; // row 1
+    let cols = w + l.node_in..w + l.node_perm + NODE_PERM_COLS; // row 1
     spliced.main.values[cols.clone()].copy_from_slice(&alt.main.values[cols]);
     spliced.public.batch_root = alt.public.batch_root;
     assert_rejected(&spliced, &spliced.public);
@@ -265,4 +265,29 @@ fn words_of_2_pow_63_minus_1_in_every_lane_prove() {
     // (the salt of elements near p, in row 1's upper lanes, is not mistaken for a word).
     let traces = with_words(3, &(0..12).collect::<Vec<_>>(), (1 << 63) - 1);
     verdict(&traces, &traces.public).expect("words of 2^63 − 1 verify with three assets");
+}
+
+#[test]
+fn a_leaf_permutation_cell_out_of_step_is_rejected() {
+    // The leaf sponge's permutations commit only their S-box registers, round outputs and four
+    // output lanes (`custodia_air::gadget`): every cell is pinned by the cells before it. Change
+    // one partial-round register of row 5's first leaf permutation and the proof must fail; the
+    // untouched trace (positive control) verifies.
+    use custodia_air::gadget::GadgetLayout;
+    use custodia_air::layout::BatchLayout;
+    use p3_field::PrimeCharacteristicRing;
+
+    let (_, values) = leaves();
+    let honest = forged(&values);
+    verdict(&honest, &honest.public).expect("honest trace verifies");
+    let l = BatchLayout::new(A, K);
+    let cell = 5 * l.width + l.perm(0) + GadgetLayout::<16>::partial_sbox(3);
+    let mut bad = honest.clone();
+    bad.main.values[cell] += custodia_air::config::Val::ONE;
+    assert_rejected(&bad, &bad.public);
+    // The last of the four kept output lanes, on another row: also pinned.
+    let cell = 9 * l.width + l.perm(0) + GadgetLayout::<16>::kept(3);
+    let mut bad = honest.clone();
+    bad.main.values[cell] += custodia_air::config::Val::ONE;
+    assert_rejected(&bad, &bad.public);
 }
