@@ -407,7 +407,7 @@ impl Default for DomainPolicy {
                 .map(|w| (*w).to_owned())
                 .collect(),
             typo1_min_len: 5,
-            typo2_min_len: 9,
+            typo2_min_len: 10,
             embed_any_min_len: 8,
             near_typo: true,
             near_typo_min_len: 5,
@@ -949,16 +949,19 @@ impl DomainChecker {
         if let Some(g) = lc.glued.borrow().as_ref() {
             return Some(format!("lure word `{g}` joined to it"));
         }
+        // A near miss (`hosting` false) is raised by lure words of three letters or more only:
+        // a region code (`atc.us.es`, `okz-uk`) is how real names are localised.
+        let counts = |t: &str| hosting || self.token_is_strong_lure(t);
         if !lure_spent {
             if let Some(t) = lc
                 .tokens
                 .iter()
-                .find(|t| **t != part && self.token_is_lure(t))
+                .find(|t| **t != part && self.token_is_lure(t) && counts(t))
             {
                 return Some(format!("lure word `{t}`"));
             }
             if lc.pos == Pos::Subdomain {
-                if let Some(t) = lc.ctx.lure(self) {
+                if let Some(t) = lc.ctx.lure(self).filter(|t| counts(t)) {
                     return Some(format!("lure word `{t}`"));
                 }
                 // A brand in a subdomain of someone else's site is already a trick; a lure
@@ -969,7 +972,7 @@ impl DomainChecker {
                     .subdomain_labels()
                     .flat_map(|l| l.split(['-', '_']))
                     .filter(|_| sub_lures)
-                    .find(|t| *t != part && !is_www_like(t) && self.token_is_lure(t))
+                    .find(|t| *t != part && !is_www_like(t) && self.token_is_lure(t) && counts(t))
                 {
                     return Some(format!("lure word `{t}`"));
                 }
@@ -1094,13 +1097,41 @@ impl DomainChecker {
             };
             escalated_by = Some(by);
         }
+        // What an abused TLD alone does not raise: a near miss of a name made of ordinary words
+        // (`metalmark.xyz`, `peansea.store`: other compounds of words), and an ordinary-word
+        // name behind two or three letters and nothing else (`mrcrypto.xyz`, `bccrypto.club`:
+        // initials or a short word before a word are how companies name themselves).
+        let mut message = message;
+        let initials = || {
+            part.len() >= k.text.len() + 2
+                && part.len() <= k.text.len() + 3
+                && part.ends_with(k.text.as_str())
+                && part.bytes().all(|c| c.is_ascii_lowercase())
+        };
+        let tld_only = escalated_by
+            .as_deref()
+            .is_some_and(|b| b.starts_with("abused TLD"));
+        if tld_only
+            && ((rule == Rule::NearTypo && k.compound)
+                || (k.generic && rule == Rule::BrandEmbedded && initials()))
+        {
+            level = base;
+            message = format!(
+                "{message}; {} not counted: {}",
+                escalated_by.take().unwrap_or_default(),
+                if rule == Rule::NearTypo {
+                    "a near miss of a name made of words is often another compound of words"
+                } else {
+                    "two or three letters before an ordinary word are a company's initials as often as a lure"
+                }
+            );
+        }
         // Undecided by the rules: an ordinary-word brand joined to a word that is no lure word
         // (not an English word containing the name: `cryptogram` is that word), nothing but an
         // abused TLD, if anything, about the host raising it. The learned word model decides,
         // and says why: it raises a caution whose words score like phishing hosts', and keeps
         // an abused TLD from raising one whose words score as far the other way, like
         // allowlisted names' (`buycrypto.work`).
-        let mut message = message;
         let undecided = base == RiskLevel::Medium
             && self.word_model
             && k.generic
@@ -1152,6 +1183,8 @@ impl DomainChecker {
             tokens: tokens.clone(),
             pos,
             glued: std::cell::RefCell::new(None),
+            my: std::cell::Cell::new(false),
+            near_only: std::cell::RefCell::new(Vec::new()),
         };
         let single = tokens.len() == 1;
         let mut matched: HashSet<usize> = HashSet::new();
@@ -1344,11 +1377,14 @@ impl DomainChecker {
                 self.typo_rules(f, tok, &lc, &mut matched, out);
             }
             self.typo_rules(folded, tok, &lc, &mut matched, out);
-            for (core, glued) in self.cores(folded) {
-                *lc.glued.borrow_mut() = glued.map(str::to_owned);
-                self.typo_rules(core, tok, &lc, &mut matched, out);
+            for c in self.cores(folded) {
+                *lc.glued.borrow_mut() = c.glued.map(str::to_owned);
+                lc.my.set(c.my);
+                self.typo_rules(c.text, tok, &lc, &mut matched, out);
+                lc.my.set(false);
                 *lc.glued.borrow_mut() = None;
             }
+            self.edge_typos(folded, &lc, &mut matched, out);
         }
         // 6. Keyword split by hyphens, alone or inside a longer label: `o-k-x`, `bi-nance`,
         // `meta-mask-wallet`. A weaker reason on one fragment (`nance` is two edits from
@@ -1400,38 +1436,120 @@ impl DomainChecker {
 
     /// The token without digits and lure words at its ends, if that differs from the token
     /// and is long enough to be a brand's name with a typo, with the lure word cut off (a
-    /// phishing signal of its own: `claimiox`, `binnancewallet`).
-    fn cores<'t>(&self, tok: &'t str) -> Vec<(&'t str, Option<&'t str>)> {
+    /// phishing signal of its own: `claimiox`, `binnancewallet`), and whether a possessive
+    /// `my` was cut off its start (`myetereumwallet` → `etereum`).
+    fn cores<'t>(&self, tok: &'t str) -> Vec<Core<'t>> {
         let mut out = Vec::new();
         if !tok.is_ascii() {
             return out;
         }
+        let core = |text, glued, my| Core { text, glued, my };
         let t = tok.trim_matches(|c: char| c.is_ascii_digit());
         if t.len() >= 4 && t.len() < tok.len() {
-            out.push((t, None));
+            out.push(core(t, None, false));
         }
         // A `www` written into the name (`wwwmetmaskverification`): what follows it, and that
         // without its lure words too.
         let www = (t.len() > 6 && t.starts_with("www")).then(|| &t[3..]);
         if let Some(w) = www {
-            out.push((w, Some(&t[..3])));
+            out.push(core(w, Some(&t[..3]), false));
         }
-        for t in std::iter::once(t).chain(www) {
-            if t.len() <= 5 {
+        // A possessive `my` before a misspelt name (`myetereumwallet`, `mycryipto`): wallet
+        // sites are named `my…` (`myetherwallet`, `mycrypto`), and so are their imitations.
+        let my = (t.len() > 6 && t.starts_with("my")).then(|| &t[2..]);
+        if let Some(m) = my {
+            out.push(core(m, None, true));
+        }
+        for (t, is_my) in [(Some(t), false), (www, false), (my, true)] {
+            let Some(t) = t.filter(|t| t.len() > 5) else {
                 continue;
-            }
+            };
             // Lure words at the start or end: `binnancewallet` → `binnance`.
             for m in self.ac_lure.find_overlapping_iter(t) {
                 let (a, b) = (m.start(), m.end());
                 if a == 0 && t.len() - b >= 3 {
-                    out.push((&t[b..], Some(&t[..b])));
+                    out.push(core(&t[b..], Some(&t[..b]), is_my));
                 }
                 if b == t.len() && a >= 3 {
-                    out.push((&t[..a], Some(&t[a..])));
+                    out.push(core(&t[..a], Some(&t[a..]), is_my));
                 }
             }
         }
         out
+    }
+
+    /// A distinctive name of seven letters or more misspelt by one edit at the start or the end
+    /// of a longer token, the rest of it three letters or more (`binanctlabsinfo`,
+    /// `bintrustwailet`, `metmaskslogi`): the window starts with the name's first letter and is
+    /// no English word. Coined names of 7 letters, compounds of 8 (as for embeddings).
+    fn edge_typos(
+        &self,
+        tok: &str,
+        lc: &LabelCtx<'_, '_>,
+        matched: &mut HashSet<usize>,
+        out: &mut Findings,
+    ) {
+        let n = tok.len();
+        if !tok.is_ascii() || n < 9 || lc.pos == Pos::Subdomain {
+            return;
+        }
+        let brands: Vec<usize> = matched.iter().map(|&i| self.keywords[i].brand).collect();
+        for (i, k) in self.keywords.iter().enumerate() {
+            let len = k.text.len();
+            let min = if k.compound {
+                self.policy.embed_any_min_len
+            } else {
+                7
+            };
+            if k.generic || len < min || matched.contains(&i) || brands.contains(&k.brand) {
+                continue;
+            }
+            let first = k.text.as_bytes()[0];
+            let hit = (len - 1..=len + 1).find_map(|w| {
+                if w + 3 > n {
+                    return None;
+                }
+                [(0, w), (n - w, n)].into_iter().find_map(|(a, b)| {
+                    let win = &tok[a..b];
+                    let rest = if a == 0 { &tok[b..] } else { &tok[..a] };
+                    let ok = win.as_bytes()[0] == first
+                        && rest.bytes().filter(|c| !c.is_ascii_digit()).count() >= 3
+                        && !win.contains(k.text.as_str())
+                        && bag_distance(win, &k.text) <= 1
+                        && !is_word(win)
+                        && strsim::osa_distance(win, &k.text) == 1;
+                    ok.then_some((win, rest))
+                })
+            });
+            let Some((win, rest)) = hit else {
+                continue;
+            };
+            matched.insert(i);
+            let lure = self.part_is_lure(rest) && rest.bytes().any(|c| !c.is_ascii_digit());
+            *lc.glued.borrow_mut() = lure.then(|| rest.to_owned());
+            let msg = format!(
+                "`{tok}` {} `{win}`, one edit from the {} name `{}`",
+                if tok.starts_with(win) {
+                    "starts with"
+                } else {
+                    "ends with"
+                },
+                self.brand_name(k),
+                k.text
+            );
+            self.emit(
+                out,
+                lc,
+                Rule::Typo,
+                RiskLevel::High,
+                k,
+                tok,
+                Some(1),
+                false,
+                msg,
+            );
+            *lc.glued.borrow_mut() = None;
+        }
     }
 
     /// Level of a generic keyword given the lure words of its label and of the registrable
@@ -1515,17 +1633,20 @@ impl DomainChecker {
         // A core left after cutting a glued lure word (`coin` of `coincheck`, `box` of
         // `dropbox`) is usually an ordinary word: only a real typo of a name counts there,
         // never a near miss two edits away.
-        let core = lc.glued.borrow().is_some();
+        let core = lc.glued.borrow().is_some() || lc.my.get();
         // A brand already matched on this token (`crypto` for Crypto.com) is not matched again
         // by a weaker rule through another of its keywords (`cryptocom`).
+        let near_only = lc.near_only.borrow().clone();
         let brands: Vec<usize> = matched
             .iter()
-            .filter(|&&i| !self.keywords[i].generic)
+            .filter(|&&i| !self.keywords[i].generic && !near_only.contains(&i))
             .map(|&i| self.keywords[i].brand)
             .collect();
         for len in lo..=hi {
             for &i in &self.by_len[len] {
-                if matched.contains(&i) || brands.contains(&self.keywords[i].brand) {
+                // A near miss of the whole token may still be a real typo of its core.
+                let upgrade = near_only.contains(&i);
+                if (matched.contains(&i) && !upgrade) || brands.contains(&self.keywords[i].brand) {
                     continue;
                 }
                 let k = &self.keywords[i];
@@ -1554,7 +1675,16 @@ impl DomainChecker {
                     continue;
                 }
                 let d = strsim::osa_distance(tok, &k.text);
-                if d == 0 || d > max {
+                if d == 0 || d > max || (upgrade && d > tol) {
+                    continue;
+                }
+                // After a possessive `my`, a changed first letter is another name
+                // (`mykrypto`), not a misspelt one.
+                if lc.my.get()
+                    && n == len
+                    && tok.as_bytes()[0] != k.text.as_bytes()[0]
+                    && tok.as_bytes()[1..] == k.text.as_bytes()[1..]
+                {
                     continue;
                 }
                 // Another compound of real words (`metacash`, `openswap` beside `metamask`,
@@ -1650,6 +1780,11 @@ impl DomainChecker {
                     base
                 };
                 matched.insert(i);
+                if rule == Rule::NearTypo {
+                    lc.near_only.borrow_mut().push(i);
+                } else if upgrade {
+                    lc.near_only.borrow_mut().retain(|&x| x != i);
+                }
                 let msg = format!(
                     "`{tok}` is {d} edit{} away from the {} name `{}`",
                     if d == 1 { "" } else { "s" },
@@ -1798,6 +1933,20 @@ struct LabelCtx<'c, 'h> {
     pos: Pos,
     /// A lure word cut off the token whose core the typo rules are looking at.
     glued: std::cell::RefCell<Option<String>>,
+    /// Whether a possessive `my` was cut off that core.
+    my: std::cell::Cell<bool>,
+    /// Keywords matched on this label only as a near miss: a core of the token may still
+    /// match them as a real typo (`myeatherwalletr2` → `myeatherwalletr`).
+    near_only: std::cell::RefCell<Vec<usize>>,
+}
+
+/// A token's core for the typo rules ([`DomainChecker::cores`]).
+struct Core<'t> {
+    text: &'t str,
+    /// The lure word cut off it, if any.
+    glued: Option<&'t str>,
+    /// Whether a possessive `my` was cut off its start.
+    my: bool,
 }
 
 #[derive(Default)]
