@@ -1429,8 +1429,92 @@ impl DomainChecker {
                             );
                         }
                     }
+                    self.split_near(&flat, &shown, run, &lc, &mut matched, &mut split_done, out);
                 }
             }
+        }
+    }
+
+    /// A distinctive name of seven letters or more (compounds: eight) split by a hyphen and
+    /// either misspelt by the tolerated edits (`myethre-wallet`, `b-nance`, `ether-wallet`) or
+    /// continued past its end (`binan-ceh`, `trust-wallets`, `myether-walletcorp`): the
+    /// hyphen hides the name from the whole-token rules.
+    #[allow(clippy::too_many_arguments)]
+    fn split_near(
+        &self,
+        flat: &str,
+        shown: &str,
+        run: &[&str],
+        lc: &LabelCtx<'_, '_>,
+        matched: &mut HashSet<usize>,
+        split_done: &mut HashSet<usize>,
+        out: &mut Findings,
+    ) {
+        if !flat.is_ascii() {
+            return;
+        }
+        for (i, k) in self.keywords.iter().enumerate() {
+            let len = k.text.len();
+            let min = if k.compound {
+                self.policy.embed_any_min_len
+            } else {
+                7
+            };
+            if k.generic
+                || len < min
+                || (matched.contains(&i) && !lc.near_only.borrow().contains(&i))
+                || split_done.contains(&i)
+                || flat.as_bytes()[0] != k.text.as_bytes()[0]
+            {
+                continue;
+            }
+            // The name starts the run and runs across a hyphen.
+            let across = flat.starts_with(k.text.as_str())
+                && run[0].len() < len
+                && !run.iter().any(|t| t.contains(k.text.as_str()));
+            let tol = self.tolerance(len);
+            let d = if across || flat.len().abs_diff(len) > tol {
+                0
+            } else {
+                strsim::osa_distance(flat, &k.text)
+            };
+            if !across && (d == 0 || d > tol || is_word(flat) || is_other_compound(flat, &k.text)) {
+                continue;
+            }
+            split_done.insert(i);
+            matched.insert(i);
+            let (rule, msg) = if across {
+                (
+                    Rule::BrandObfuscated,
+                    format!(
+                        "`{shown}` begins with the {} name `{}` split by hyphens",
+                        self.brand_name(k),
+                        k.text
+                    ),
+                )
+            } else {
+                (
+                    Rule::Typo,
+                    format!(
+                        "`{shown}` joined is {d} edit{} away from the {} name `{}`",
+                        if d == 1 { "" } else { "s" },
+                        self.brand_name(k),
+                        k.text
+                    ),
+                )
+            };
+            let distance = (!across).then_some(d as u32);
+            self.emit(
+                out,
+                lc,
+                rule,
+                RiskLevel::High,
+                k,
+                shown,
+                distance,
+                false,
+                msg,
+            );
         }
     }
 
@@ -1746,7 +1830,10 @@ impl DomainChecker {
                                 .tokens
                                 .iter()
                                 .any(|t| t.len() >= 2 && digit_count(t) == t.len()));
-                    let base = if (sub || first || untyped || other) && !numbered {
+                    // A subdomain label one edit from a long name (`myetherwalet.heliohost.org`)
+                    // is as deliberate as the registrable label: no site names its parts so.
+                    let sub_short = sub && len < self.policy.embed_any_min_len;
+                    let base = if (sub_short || first || untyped || other) && !numbered {
                         RiskLevel::Medium
                     } else {
                         RiskLevel::High
