@@ -875,6 +875,64 @@ impl DomainChecker {
         if any_sub || host.suffix().contains('.') {
             self.official_in_subdomain(host, out);
         }
+        if any_sub {
+            self.split_by_dot(host, out);
+        }
+    }
+
+    /// A distinctive name of eight letters or more split by a dot (`my.etherwallet.com.de`,
+    /// `meta.maskweb.app`, `my.ether-wallet.co`): a subdomain label ends with the name's first
+    /// part and the next label (hyphens dropped) starts with the rest. Very high when the two pieces are the name exactly, high
+    /// when the second goes on (`maskweb`).
+    fn split_by_dot(&self, host: &Host, out: &mut Findings) {
+        let labels: Vec<&str> = host
+            .subdomain_labels()
+            .chain(host.registrable_label())
+            .collect();
+        for pair in labels.windows(2) {
+            let a = pair[0].rsplit(['-', '_']).next().unwrap_or("");
+            // The next label with its hyphens dropped (`my.ether-wallet.co`).
+            let b: String = pair[1]
+                .chars()
+                .filter(|c| !matches!(c, '-' | '_'))
+                .collect();
+            let b = b.as_str();
+            if a.len() < 2 || b.is_empty() || !a.is_ascii() || !b.is_ascii() {
+                continue;
+            }
+            for k in &self.keywords {
+                let len = k.text.len();
+                if k.generic
+                    || len < self.policy.embed_any_min_len
+                    || a.len() >= len
+                    || !k.text.starts_with(a)
+                    || !b.starts_with(&k.text[a.len()..])
+                {
+                    continue;
+                }
+                let exact = b.len() == len - a.len();
+                let shown = format!("{a}.{b}");
+                out.push(Reason {
+                    rule: Rule::BrandObfuscated,
+                    level: if exact {
+                        RiskLevel::VeryHigh
+                    } else {
+                        RiskLevel::High
+                    },
+                    brand: Some(self.brand_name(k)),
+                    matched: Some(k.text.clone()),
+                    message: format!(
+                        "`{shown}` is the {} name `{}` split by a dot",
+                        self.brand_name(k),
+                        k.text
+                    ),
+                    part: shown,
+                    distance: None,
+                    escalated_by: None,
+                });
+                break;
+            }
+        }
     }
 
     fn is_lure(&self, s: &str) -> bool {
@@ -1279,6 +1337,16 @@ impl DomainChecker {
                 } else {
                     base
                 };
+                // An ordinary-word name beside accented or look-alike letters that all read as
+                // plain letters (`mẏcrypto`, `ḿycrypto`): the letters imitate a plain name.
+                let base = if k.generic
+                    && !tok.is_ascii()
+                    && typo_fold(tok).is_some_and(|f| f.is_ascii() && !f.contains('?'))
+                {
+                    base.max(RiskLevel::High)
+                } else {
+                    base
+                };
                 if base > RiskLevel::None {
                     matched.insert(i);
                     let (rule, base) = if sub {
@@ -1318,6 +1386,9 @@ impl DomainChecker {
                     let at_edge = m.start() == 0 || m.end() == skel.len();
                     let base = match self.embedded_level(k, rest, at_edge, || false) {
                         RiskLevel::High if !k.generic => RiskLevel::VeryHigh,
+                        // An ordinary word hidden behind accented or look-alike letters
+                        // (`mycrỵpto`, `mycryptö`): nobody writes a word so but to imitate.
+                        l if !tok.is_ascii() => l.max(RiskLevel::High),
                         l => l,
                     };
                     if base > RiskLevel::None {
@@ -1548,13 +1619,16 @@ impl DomainChecker {
             let Some(t) = t.filter(|t| t.len() > 5) else {
                 continue;
             };
-            // Lure words at the start or end: `binnancewallet` → `binnance`.
+            // Lure words at the start or end: `binnancewallet` → `binnance`. Behind a lure word
+            // of four letters or more, two letters are left too: one edit from a three-letter
+            // name (`updatehx`, `connectox`), they are what the lure word is glued to.
             for m in self.ac_lure.find_overlapping_iter(t) {
                 let (a, b) = (m.start(), m.end());
-                if a == 0 && t.len() - b >= 3 {
+                let min = if b - a >= 4 { 2 } else { 3 };
+                if a == 0 && t.len() - b >= min {
                     out.push(core(&t[b..], Some(&t[..b]), is_my));
                 }
-                if b == t.len() && a >= 3 {
+                if b == t.len() && a >= min {
                     out.push(core(&t[..a], Some(&t[a..]), is_my));
                 }
             }
@@ -1646,12 +1720,27 @@ impl DomainChecker {
             || lc
                 .ctx
                 .lure(self)
-                .is_some_and(|t| self.token_is_strong_lure(t));
+                .is_some_and(|t| self.token_is_strong_lure(t))
+            || lc.tokens.iter().any(|t| self.misspelt_lure(t));
         if strong {
             RiskLevel::High
         } else {
             RiskLevel::Medium
         }
+    }
+
+    /// A token of six letters or more that is no English word and one edit from a lure word of
+    /// six letters or more (`airdop`, `givaway`): phishing hosts misspell their lure words too.
+    fn misspelt_lure(&self, tok: &str) -> bool {
+        tok.len() >= 6
+            && tok.bytes().all(|c| c.is_ascii_lowercase())
+            && !is_word(tok)
+            && !self.is_lure(tok)
+            && self.lures.iter().any(|w| {
+                w.len() >= 6
+                    && w.len().abs_diff(tok.len()) <= 1
+                    && strsim::osa_distance(w, tok) == 1
+            })
     }
 
     /// Level of a keyword inside a token: `rest` is what surrounds it, `at_edge` whether it
