@@ -911,6 +911,11 @@ impl DomainChecker {
                     continue;
                 }
                 let exact = b.len() == len - a.len();
+                // A word that only starts like the rest of the name is that word
+                // (`coin.basement.org`).
+                if !exact && is_word(b) {
+                    continue;
+                }
                 let shown = format!("{a}.{b}");
                 out.push(Reason {
                     rule: Rule::BrandObfuscated,
@@ -1155,11 +1160,47 @@ impl DomainChecker {
             };
             escalated_by = Some(by);
         }
-        // What an abused TLD alone does not raise: a near miss of a name made of ordinary words
-        // (`metalmark.xyz`, `peansea.store`: other compounds of words), and an ordinary-word
-        // name behind two or three letters and nothing else (`mrcrypto.xyz`, `bccrypto.club`:
-        // initials or a short word before a word are how companies name themselves).
         let mut message = message;
+        // Undecided by the rules: an ordinary-word brand joined to a word that is no lure word
+        // (not an English word containing the name: `cryptogram` is that word), nothing but an
+        // abused TLD, if anything, about the host raising it. The learned word model decides,
+        // and says why: it raises a caution whose words score like phishing hosts', and keeps
+        // an abused TLD from raising one whose words score as far the other way, like
+        // allowlisted names' (`buycrypto.work`).
+        let undecided = base == RiskLevel::Medium
+            && self.word_model
+            && k.generic
+            && matches!(
+                rule,
+                Rule::BrandToken
+                    | Rule::BrandEmbedded
+                    | Rule::BrandOtherSuffix
+                    | Rule::BrandInSubdomain
+            )
+            && (part == k.text || !is_word(part));
+        let by_tld = escalated_by
+            .as_deref()
+            .is_some_and(|b| b.starts_with("abused TLD"));
+        let score = || super::word_model::score(&lc.tokens, &k.text);
+        if undecided && (level == RiskLevel::Medium || by_tld) {
+            let s = score();
+            if level == RiskLevel::Medium && s.raises() {
+                level = RiskLevel::High;
+                escalated_by = Some(s.explain());
+            } else if by_tld && s.vetoes() {
+                level = RiskLevel::Medium;
+                message = format!(
+                    "{message}; {} not counted: {}",
+                    escalated_by.take().unwrap_or_default(),
+                    s.explain()
+                );
+            }
+        }
+        // What an abused TLD alone does not raise either: a near miss of a name made of ordinary
+        // words (`metalmark.xyz`, `peansea.store`: other compounds of words), and an
+        // ordinary-word name behind two or three letters and nothing else (`bccrypto.club`,
+        // `trcrypto.live`: initials or a short word before a word are how companies name
+        // themselves). The word model may still raise the latter, as any undecided name.
         let initials = || {
             part.len() >= k.text.len() + 2
                 && part.len() <= k.text.len() + 3
@@ -1183,39 +1224,12 @@ impl DomainChecker {
                     "two or three letters before an ordinary word are a company's initials as often as a lure"
                 }
             );
-        }
-        // Undecided by the rules: an ordinary-word brand joined to a word that is no lure word
-        // (not an English word containing the name: `cryptogram` is that word), nothing but an
-        // abused TLD, if anything, about the host raising it. The learned word model decides,
-        // and says why: it raises a caution whose words score like phishing hosts', and keeps
-        // an abused TLD from raising one whose words score as far the other way, like
-        // allowlisted names' (`buycrypto.work`).
-        let undecided = base == RiskLevel::Medium
-            && self.word_model
-            && k.generic
-            && matches!(
-                rule,
-                Rule::BrandToken
-                    | Rule::BrandEmbedded
-                    | Rule::BrandOtherSuffix
-                    | Rule::BrandInSubdomain
-            )
-            && (part == k.text || !is_word(part));
-        let by_tld = escalated_by
-            .as_deref()
-            .is_some_and(|b| b.starts_with("abused TLD"));
-        if undecided && (level == RiskLevel::Medium || by_tld) {
-            let s = super::word_model::score(&lc.tokens, &k.text);
-            if level == RiskLevel::Medium && s.raises() {
-                level = RiskLevel::High;
-                escalated_by = Some(s.explain());
-            } else if by_tld && s.vetoes() {
-                level = RiskLevel::Medium;
-                message = format!(
-                    "{message}; {} not counted: {}",
-                    escalated_by.take().unwrap_or_default(),
-                    s.explain()
-                );
+            if undecided {
+                let s = score();
+                if s.raises() {
+                    level = RiskLevel::High;
+                    escalated_by = Some(s.explain());
+                }
             }
         }
         out.push(Reason {
@@ -1290,6 +1304,13 @@ impl DomainChecker {
                         )
                     };
                     let spent = k.generic && base == RiskLevel::High;
+                    // Say which lure word made an ordinary word count when it is misspelt.
+                    let msg = match lc.tokens.iter().find_map(|t| self.misspelt_lure(t)) {
+                        Some((t, w)) if spent => {
+                            format!("{msg}, beside `{t}` (the lure word `{w}` misspelt)")
+                        }
+                        _ => msg,
+                    };
                     self.emit(out, &lc, rule, base, k, tok, None, spent, msg);
                 }
             }
@@ -1721,7 +1742,7 @@ impl DomainChecker {
                 .ctx
                 .lure(self)
                 .is_some_and(|t| self.token_is_strong_lure(t))
-            || lc.tokens.iter().any(|t| self.misspelt_lure(t));
+            || lc.tokens.iter().any(|t| self.misspelt_lure(t).is_some());
         if strong {
             RiskLevel::High
         } else {
@@ -1731,16 +1752,23 @@ impl DomainChecker {
 
     /// A token of six letters or more that is no English word and one edit from a lure word of
     /// six letters or more (`airdop`, `givaway`): phishing hosts misspell their lure words too.
-    fn misspelt_lure(&self, tok: &str) -> bool {
-        tok.len() >= 6
-            && tok.bytes().all(|c| c.is_ascii_lowercase())
-            && !is_word(tok)
-            && !self.is_lure(tok)
-            && self.lures.iter().any(|w| {
+    /// Returns the token and the lure word.
+    fn misspelt_lure<'t>(&'t self, tok: &'t str) -> Option<(&'t str, &'t str)> {
+        if tok.len() < 6
+            || !tok.bytes().all(|c| c.is_ascii_lowercase())
+            || is_word(tok)
+            || self.is_lure(tok)
+        {
+            return None;
+        }
+        self.lures
+            .iter()
+            .find(|w| {
                 w.len() >= 6
                     && w.len().abs_diff(tok.len()) <= 1
                     && strsim::osa_distance(w, tok) == 1
             })
+            .map(|w| (tok, w.as_str()))
     }
 
     /// Level of a keyword inside a token: `rest` is what surrounds it, `at_edge` whether it
