@@ -693,7 +693,10 @@ fn learned_word_model_keeps_an_abused_tld_from_raising_allowlist_like_names() {
     // Twins: with the model off the abused TLD raises it, and a word the model does not know
     // leaves the abused TLD its say.
     let off = DomainChecker::with_defaults().with_word_model(false);
-    assert_eq!(off.check("cryptokittens.club").unwrap().level, RiskLevel::High);
+    assert_eq!(
+        off.check("cryptokittens.club").unwrap().level,
+        RiskLevel::High
+    );
     alert("ledger-now.site");
 }
 
