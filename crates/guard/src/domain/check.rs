@@ -458,6 +458,8 @@ pub struct DomainChecker {
     allow: DomainList,
     block: DomainList,
     lures: HashSet<String>,
+    /// Lure words of six letters or more, for misspelt lure words.
+    long_lures: Vec<String>,
     abused_tlds: HashSet<String>,
     policy: DomainPolicy,
     ascii_skeleton: Vec<String>,
@@ -698,12 +700,14 @@ impl DomainChecker {
         };
         let ac_raw = build(keywords.iter().map(|k| k.text.as_str()).collect())?;
         let ac_skel = build(keywords.iter().map(|k| k.skeleton.as_str()).collect())?;
-        let lures = policy
+        let lures: HashSet<String> = policy
             .lure_words
             .iter()
             .map(|w| w.trim().to_ascii_lowercase())
             .filter(|w| !w.is_empty())
             .collect();
+        let mut long_lures: Vec<String> = lures.iter().filter(|w| w.len() >= 6).cloned().collect();
+        long_lures.sort();
         let abused_tlds = policy
             .abused_tlds
             .iter()
@@ -731,6 +735,7 @@ impl DomainChecker {
             allow: DomainList::new(),
             block: DomainList::new(),
             lures,
+            long_lures,
             abused_tlds,
             policy,
             ascii_skeleton,
@@ -1305,11 +1310,16 @@ impl DomainChecker {
                     };
                     let spent = k.generic && base == RiskLevel::High;
                     // Say which lure word made an ordinary word count when it is misspelt.
-                    let msg = match lc.tokens.iter().find_map(|t| self.misspelt_lure(t)) {
-                        Some((t, w)) if spent => {
+                    let misspelt = if spent && !self.has_strong_lure(&lc) {
+                        lc.tokens.iter().find_map(|t| self.misspelt_lure(t))
+                    } else {
+                        None
+                    };
+                    let msg = match misspelt {
+                        Some((t, w)) => {
                             format!("{msg}, beside `{t}` (the lure word `{w}` misspelt)")
                         }
-                        _ => msg,
+                        None => msg,
                     };
                     self.emit(out, &lc, rule, base, k, tok, None, spent, msg);
                 }
@@ -1737,17 +1747,22 @@ impl DomainChecker {
         if !k.generic {
             return base;
         }
-        let strong = lc.tokens.iter().any(|t| self.token_is_strong_lure(t))
-            || lc
-                .ctx
-                .lure(self)
-                .is_some_and(|t| self.token_is_strong_lure(t))
-            || lc.tokens.iter().any(|t| self.misspelt_lure(t).is_some());
+        let strong =
+            self.has_strong_lure(lc) || lc.tokens.iter().any(|t| self.misspelt_lure(t).is_some());
         if strong {
             RiskLevel::High
         } else {
             RiskLevel::Medium
         }
+    }
+
+    /// Whether the label, or the registrable label, has a lure word of three letters or more.
+    fn has_strong_lure(&self, lc: &LabelCtx<'_, '_>) -> bool {
+        lc.tokens.iter().any(|t| self.token_is_strong_lure(t))
+            || lc
+                .ctx
+                .lure(self)
+                .is_some_and(|t| self.token_is_strong_lure(t))
     }
 
     /// A token of six letters or more that is no English word and one edit from a lure word of
@@ -1761,11 +1776,11 @@ impl DomainChecker {
         {
             return None;
         }
-        self.lures
+        self.long_lures
             .iter()
             .find(|w| {
-                w.len() >= 6
-                    && w.len().abs_diff(tok.len()) <= 1
+                w.len().abs_diff(tok.len()) <= 1
+                    && bag_distance(w, tok) <= 1
                     && strsim::osa_distance(w, tok) == 1
             })
             .map(|w| (tok, w.as_str()))
