@@ -407,7 +407,7 @@ impl Default for DomainPolicy {
                 .map(|w| (*w).to_owned())
                 .collect(),
             typo1_min_len: 5,
-            typo2_min_len: 9,
+            typo2_min_len: 10,
             embed_any_min_len: 8,
             near_typo: true,
             near_typo_min_len: 5,
@@ -458,6 +458,8 @@ pub struct DomainChecker {
     allow: DomainList,
     block: DomainList,
     lures: HashSet<String>,
+    /// Lure words of six letters or more, for misspelt lure words.
+    long_lures: Vec<String>,
     abused_tlds: HashSet<String>,
     policy: DomainPolicy,
     ascii_skeleton: Vec<String>,
@@ -698,12 +700,14 @@ impl DomainChecker {
         };
         let ac_raw = build(keywords.iter().map(|k| k.text.as_str()).collect())?;
         let ac_skel = build(keywords.iter().map(|k| k.skeleton.as_str()).collect())?;
-        let lures = policy
+        let lures: HashSet<String> = policy
             .lure_words
             .iter()
             .map(|w| w.trim().to_ascii_lowercase())
             .filter(|w| !w.is_empty())
             .collect();
+        let mut long_lures: Vec<String> = lures.iter().filter(|w| w.len() >= 6).cloned().collect();
+        long_lures.sort();
         let abused_tlds = policy
             .abused_tlds
             .iter()
@@ -731,6 +735,7 @@ impl DomainChecker {
             allow: DomainList::new(),
             block: DomainList::new(),
             lures,
+            long_lures,
             abused_tlds,
             policy,
             ascii_skeleton,
@@ -875,6 +880,69 @@ impl DomainChecker {
         if any_sub || host.suffix().contains('.') {
             self.official_in_subdomain(host, out);
         }
+        if any_sub {
+            self.split_by_dot(host, out);
+        }
+    }
+
+    /// A distinctive name of eight letters or more split by a dot (`my.etherwallet.com.de`,
+    /// `meta.maskweb.app`, `my.ether-wallet.co`): a subdomain label ends with the name's first
+    /// part and the next label (hyphens dropped) starts with the rest. Very high when the two pieces are the name exactly, high
+    /// when the second goes on (`maskweb`).
+    fn split_by_dot(&self, host: &Host, out: &mut Findings) {
+        let labels: Vec<&str> = host
+            .subdomain_labels()
+            .chain(host.registrable_label())
+            .collect();
+        for pair in labels.windows(2) {
+            let a = pair[0].rsplit(['-', '_']).next().unwrap_or("");
+            // The next label with its hyphens dropped (`my.ether-wallet.co`).
+            let b: String = pair[1]
+                .chars()
+                .filter(|c| !matches!(c, '-' | '_'))
+                .collect();
+            let b = b.as_str();
+            if a.len() < 2 || b.is_empty() || !a.is_ascii() || !b.is_ascii() {
+                continue;
+            }
+            for k in &self.keywords {
+                let len = k.text.len();
+                if k.generic
+                    || len < self.policy.embed_any_min_len
+                    || a.len() >= len
+                    || !k.text.starts_with(a)
+                    || !b.starts_with(&k.text[a.len()..])
+                {
+                    continue;
+                }
+                let exact = b.len() == len - a.len();
+                // A word that only starts like the rest of the name is that word
+                // (`coin.basement.org`).
+                if !exact && is_word(b) {
+                    continue;
+                }
+                let shown = format!("{a}.{b}");
+                out.push(Reason {
+                    rule: Rule::BrandObfuscated,
+                    level: if exact {
+                        RiskLevel::VeryHigh
+                    } else {
+                        RiskLevel::High
+                    },
+                    brand: Some(self.brand_name(k)),
+                    matched: Some(k.text.clone()),
+                    message: format!(
+                        "`{shown}` is the {} name `{}` split by a dot",
+                        self.brand_name(k),
+                        k.text
+                    ),
+                    part: shown,
+                    distance: None,
+                    escalated_by: None,
+                });
+                break;
+            }
+        }
     }
 
     fn is_lure(&self, s: &str) -> bool {
@@ -949,16 +1017,19 @@ impl DomainChecker {
         if let Some(g) = lc.glued.borrow().as_ref() {
             return Some(format!("lure word `{g}` joined to it"));
         }
+        // A near miss (`hosting` false) is raised by lure words of three letters or more only:
+        // a region code (`atc.us.es`, `okz-uk`) is how real names are localised.
+        let counts = |t: &str| hosting || self.token_is_strong_lure(t);
         if !lure_spent {
             if let Some(t) = lc
                 .tokens
                 .iter()
-                .find(|t| **t != part && self.token_is_lure(t))
+                .find(|t| **t != part && self.token_is_lure(t) && counts(t))
             {
                 return Some(format!("lure word `{t}`"));
             }
             if lc.pos == Pos::Subdomain {
-                if let Some(t) = lc.ctx.lure(self) {
+                if let Some(t) = lc.ctx.lure(self).filter(|t| counts(t)) {
                     return Some(format!("lure word `{t}`"));
                 }
                 // A brand in a subdomain of someone else's site is already a trick; a lure
@@ -969,7 +1040,7 @@ impl DomainChecker {
                     .subdomain_labels()
                     .flat_map(|l| l.split(['-', '_']))
                     .filter(|_| sub_lures)
-                    .find(|t| *t != part && !is_www_like(t) && self.token_is_lure(t))
+                    .find(|t| *t != part && !is_www_like(t) && self.token_is_lure(t) && counts(t))
                 {
                     return Some(format!("lure word `{t}`"));
                 }
@@ -1094,13 +1165,13 @@ impl DomainChecker {
             };
             escalated_by = Some(by);
         }
+        let mut message = message;
         // Undecided by the rules: an ordinary-word brand joined to a word that is no lure word
         // (not an English word containing the name: `cryptogram` is that word), nothing but an
         // abused TLD, if anything, about the host raising it. The learned word model decides,
         // and says why: it raises a caution whose words score like phishing hosts', and keeps
         // an abused TLD from raising one whose words score as far the other way, like
         // allowlisted names' (`buycrypto.work`).
-        let mut message = message;
         let undecided = base == RiskLevel::Medium
             && self.word_model
             && k.generic
@@ -1115,8 +1186,9 @@ impl DomainChecker {
         let by_tld = escalated_by
             .as_deref()
             .is_some_and(|b| b.starts_with("abused TLD"));
+        let score = || super::word_model::score(&lc.tokens, &k.text);
         if undecided && (level == RiskLevel::Medium || by_tld) {
-            let s = super::word_model::score(&lc.tokens, &k.text);
+            let s = score();
             if level == RiskLevel::Medium && s.raises() {
                 level = RiskLevel::High;
                 escalated_by = Some(s.explain());
@@ -1127,6 +1199,42 @@ impl DomainChecker {
                     escalated_by.take().unwrap_or_default(),
                     s.explain()
                 );
+            }
+        }
+        // What an abused TLD alone does not raise either: a near miss of a name made of ordinary
+        // words (`metalmark.xyz`, `peansea.store`: other compounds of words), and an
+        // ordinary-word name behind two or three letters and nothing else (`bccrypto.club`,
+        // `trcrypto.live`: initials or a short word before a word are how companies name
+        // themselves). The word model may still raise the latter, as any undecided name.
+        let initials = || {
+            part.len() >= k.text.len() + 2
+                && part.len() <= k.text.len() + 3
+                && part.ends_with(k.text.as_str())
+                && part.bytes().all(|c| c.is_ascii_lowercase())
+        };
+        let tld_only = escalated_by
+            .as_deref()
+            .is_some_and(|b| b.starts_with("abused TLD"));
+        if tld_only
+            && ((rule == Rule::NearTypo && k.compound)
+                || (k.generic && rule == Rule::BrandEmbedded && initials()))
+        {
+            level = base;
+            message = format!(
+                "{message}; {} not counted: {}",
+                escalated_by.take().unwrap_or_default(),
+                if rule == Rule::NearTypo {
+                    "a near miss of a name made of words is often another compound of words"
+                } else {
+                    "two or three letters before an ordinary word are a company's initials as often as a lure"
+                }
+            );
+            if undecided {
+                let s = score();
+                if s.raises() {
+                    level = RiskLevel::High;
+                    escalated_by = Some(s.explain());
+                }
             }
         }
         out.push(Reason {
@@ -1152,6 +1260,8 @@ impl DomainChecker {
             tokens: tokens.clone(),
             pos,
             glued: std::cell::RefCell::new(None),
+            my: std::cell::Cell::new(false),
+            near_only: std::cell::RefCell::new(Vec::new()),
         };
         let single = tokens.len() == 1;
         let mut matched: HashSet<usize> = HashSet::new();
@@ -1199,6 +1309,18 @@ impl DomainChecker {
                         )
                     };
                     let spent = k.generic && base == RiskLevel::High;
+                    // Say which lure word made an ordinary word count when it is misspelt.
+                    let misspelt = if spent && !self.has_strong_lure(&lc) {
+                        lc.tokens.iter().find_map(|t| self.misspelt_lure(t))
+                    } else {
+                        None
+                    };
+                    let msg = match misspelt {
+                        Some((t, w)) => {
+                            format!("{msg}, beside `{t}` (the lure word `{w}` misspelt)")
+                        }
+                        None => msg,
+                    };
                     self.emit(out, &lc, rule, base, k, tok, None, spent, msg);
                 }
             }
@@ -1246,6 +1368,16 @@ impl DomainChecker {
                 } else {
                     base
                 };
+                // An ordinary-word name beside accented or look-alike letters that all read as
+                // plain letters (`mẏcrypto`, `ḿycrypto`): the letters imitate a plain name.
+                let base = if k.generic
+                    && !tok.is_ascii()
+                    && typo_fold(tok).is_some_and(|f| f.is_ascii() && !f.contains('?'))
+                {
+                    base.max(RiskLevel::High)
+                } else {
+                    base
+                };
                 if base > RiskLevel::None {
                     matched.insert(i);
                     let (rule, base) = if sub {
@@ -1285,6 +1417,9 @@ impl DomainChecker {
                     let at_edge = m.start() == 0 || m.end() == skel.len();
                     let base = match self.embedded_level(k, rest, at_edge, || false) {
                         RiskLevel::High if !k.generic => RiskLevel::VeryHigh,
+                        // An ordinary word hidden behind accented or look-alike letters
+                        // (`mycrỵpto`, `mycryptö`): nobody writes a word so but to imitate.
+                        l if !tok.is_ascii() => l.max(RiskLevel::High),
                         l => l,
                     };
                     if base > RiskLevel::None {
@@ -1344,11 +1479,14 @@ impl DomainChecker {
                 self.typo_rules(f, tok, &lc, &mut matched, out);
             }
             self.typo_rules(folded, tok, &lc, &mut matched, out);
-            for (core, glued) in self.cores(folded) {
-                *lc.glued.borrow_mut() = glued.map(str::to_owned);
-                self.typo_rules(core, tok, &lc, &mut matched, out);
+            for c in self.cores(folded) {
+                *lc.glued.borrow_mut() = c.glued.map(str::to_owned);
+                lc.my.set(c.my);
+                self.typo_rules(c.text, tok, &lc, &mut matched, out);
+                lc.my.set(false);
                 *lc.glued.borrow_mut() = None;
             }
+            self.edge_typos(folded, &lc, &mut matched, out);
         }
         // 6. Keyword split by hyphens, alone or inside a longer label: `o-k-x`, `bi-nance`,
         // `meta-mask-wallet`. A weaker reason on one fragment (`nance` is two edits from
@@ -1393,45 +1531,214 @@ impl DomainChecker {
                             );
                         }
                     }
+                    self.split_near(&flat, &shown, run, &lc, &mut matched, &mut split_done, out);
                 }
             }
         }
     }
 
+    /// A distinctive name of seven letters or more (compounds: eight) split by a hyphen and
+    /// either misspelt by the tolerated edits (`myethre-wallet`, `b-nance`, `ether-wallet`) or
+    /// continued past its end (`binan-ceh`, `trust-wallets`, `myether-walletcorp`): the
+    /// hyphen hides the name from the whole-token rules.
+    #[allow(clippy::too_many_arguments)]
+    fn split_near(
+        &self,
+        flat: &str,
+        shown: &str,
+        run: &[&str],
+        lc: &LabelCtx<'_, '_>,
+        matched: &mut HashSet<usize>,
+        split_done: &mut HashSet<usize>,
+        out: &mut Findings,
+    ) {
+        if !flat.is_ascii() {
+            return;
+        }
+        for (i, k) in self.keywords.iter().enumerate() {
+            let len = k.text.len();
+            let min = if k.compound {
+                self.policy.embed_any_min_len
+            } else {
+                7
+            };
+            if k.generic
+                || len < min
+                || (matched.contains(&i) && !lc.near_only.borrow().contains(&i))
+                || split_done.contains(&i)
+                || flat.as_bytes()[0] != k.text.as_bytes()[0]
+            {
+                continue;
+            }
+            // The name starts the run and runs across a hyphen.
+            let across = flat.starts_with(k.text.as_str())
+                && run[0].len() < len
+                && !run.iter().any(|t| t.contains(k.text.as_str()));
+            let tol = self.tolerance(len);
+            let d = if across || flat.len().abs_diff(len) > tol {
+                0
+            } else {
+                strsim::osa_distance(flat, &k.text)
+            };
+            if !across && (d == 0 || d > tol || is_word(flat) || is_other_compound(flat, &k.text)) {
+                continue;
+            }
+            split_done.insert(i);
+            matched.insert(i);
+            let (rule, msg) = if across {
+                (
+                    Rule::BrandObfuscated,
+                    format!(
+                        "`{shown}` begins with the {} name `{}` split by hyphens",
+                        self.brand_name(k),
+                        k.text
+                    ),
+                )
+            } else {
+                (
+                    Rule::Typo,
+                    format!(
+                        "`{shown}` joined is {d} edit{} away from the {} name `{}`",
+                        if d == 1 { "" } else { "s" },
+                        self.brand_name(k),
+                        k.text
+                    ),
+                )
+            };
+            let distance = (!across).then_some(d as u32);
+            self.emit(
+                out,
+                lc,
+                rule,
+                RiskLevel::High,
+                k,
+                shown,
+                distance,
+                false,
+                msg,
+            );
+        }
+    }
+
     /// The token without digits and lure words at its ends, if that differs from the token
     /// and is long enough to be a brand's name with a typo, with the lure word cut off (a
-    /// phishing signal of its own: `claimiox`, `binnancewallet`).
-    fn cores<'t>(&self, tok: &'t str) -> Vec<(&'t str, Option<&'t str>)> {
+    /// phishing signal of its own: `claimiox`, `binnancewallet`), and whether a possessive
+    /// `my` was cut off its start (`myetereumwallet` → `etereum`).
+    fn cores<'t>(&self, tok: &'t str) -> Vec<Core<'t>> {
         let mut out = Vec::new();
         if !tok.is_ascii() {
             return out;
         }
+        let core = |text, glued, my| Core { text, glued, my };
         let t = tok.trim_matches(|c: char| c.is_ascii_digit());
         if t.len() >= 4 && t.len() < tok.len() {
-            out.push((t, None));
+            out.push(core(t, None, false));
         }
         // A `www` written into the name (`wwwmetmaskverification`): what follows it, and that
         // without its lure words too.
         let www = (t.len() > 6 && t.starts_with("www")).then(|| &t[3..]);
         if let Some(w) = www {
-            out.push((w, Some(&t[..3])));
+            out.push(core(w, Some(&t[..3]), false));
         }
-        for t in std::iter::once(t).chain(www) {
-            if t.len() <= 5 {
+        // A possessive `my` before a misspelt name (`myetereumwallet`, `mycryipto`): wallet
+        // sites are named `my…` (`myetherwallet`, `mycrypto`), and so are their imitations.
+        let my = (t.len() > 6 && t.starts_with("my")).then(|| &t[2..]);
+        if let Some(m) = my {
+            out.push(core(m, None, true));
+        }
+        for (t, is_my) in [(Some(t), false), (www, false), (my, true)] {
+            let Some(t) = t.filter(|t| t.len() > 5) else {
                 continue;
-            }
-            // Lure words at the start or end: `binnancewallet` → `binnance`.
+            };
+            // Lure words at the start or end: `binnancewallet` → `binnance`. Behind a lure word
+            // of four letters or more, two letters are left too: one edit from a three-letter
+            // name (`updatehx`, `connectox`), they are what the lure word is glued to.
             for m in self.ac_lure.find_overlapping_iter(t) {
                 let (a, b) = (m.start(), m.end());
-                if a == 0 && t.len() - b >= 3 {
-                    out.push((&t[b..], Some(&t[..b])));
+                let min = if b - a >= 4 { 2 } else { 3 };
+                if a == 0 && t.len() - b >= min {
+                    out.push(core(&t[b..], Some(&t[..b]), is_my));
                 }
-                if b == t.len() && a >= 3 {
-                    out.push((&t[..a], Some(&t[a..])));
+                if b == t.len() && a >= min {
+                    out.push(core(&t[..a], Some(&t[a..]), is_my));
                 }
             }
         }
         out
+    }
+
+    /// A distinctive name of seven letters or more misspelt by one edit at the start or the end
+    /// of a longer token, the rest of it three letters or more (`binanctlabsinfo`,
+    /// `bintrustwailet`, `metmaskslogi`): the window starts with the name's first letter and is
+    /// no English word. Coined names of 7 letters, compounds of 8 (as for embeddings).
+    fn edge_typos(
+        &self,
+        tok: &str,
+        lc: &LabelCtx<'_, '_>,
+        matched: &mut HashSet<usize>,
+        out: &mut Findings,
+    ) {
+        let n = tok.len();
+        if !tok.is_ascii() || n < 9 || lc.pos == Pos::Subdomain {
+            return;
+        }
+        let brands: Vec<usize> = matched.iter().map(|&i| self.keywords[i].brand).collect();
+        for (i, k) in self.keywords.iter().enumerate() {
+            let len = k.text.len();
+            let min = if k.compound {
+                self.policy.embed_any_min_len
+            } else {
+                7
+            };
+            if k.generic || len < min || matched.contains(&i) || brands.contains(&k.brand) {
+                continue;
+            }
+            let first = k.text.as_bytes()[0];
+            let hit = (len - 1..=len + 1).find_map(|w| {
+                if w + 3 > n {
+                    return None;
+                }
+                [(0, w), (n - w, n)].into_iter().find_map(|(a, b)| {
+                    let win = &tok[a..b];
+                    let rest = if a == 0 { &tok[b..] } else { &tok[..a] };
+                    let ok = win.as_bytes()[0] == first
+                        && rest.bytes().filter(|c| !c.is_ascii_digit()).count() >= 3
+                        && !win.contains(k.text.as_str())
+                        && bag_distance(win, &k.text) <= 1
+                        && !is_word(win)
+                        && strsim::osa_distance(win, &k.text) == 1;
+                    ok.then_some((win, rest))
+                })
+            });
+            let Some((win, rest)) = hit else {
+                continue;
+            };
+            matched.insert(i);
+            let lure = self.part_is_lure(rest) && rest.bytes().any(|c| !c.is_ascii_digit());
+            *lc.glued.borrow_mut() = lure.then(|| rest.to_owned());
+            let msg = format!(
+                "`{tok}` {} `{win}`, one edit from the {} name `{}`",
+                if tok.starts_with(win) {
+                    "starts with"
+                } else {
+                    "ends with"
+                },
+                self.brand_name(k),
+                k.text
+            );
+            self.emit(
+                out,
+                lc,
+                Rule::Typo,
+                RiskLevel::High,
+                k,
+                tok,
+                Some(1),
+                false,
+                msg,
+            );
+            *lc.glued.borrow_mut() = None;
+        }
     }
 
     /// Level of a generic keyword given the lure words of its label and of the registrable
@@ -1440,16 +1747,43 @@ impl DomainChecker {
         if !k.generic {
             return base;
         }
-        let strong = lc.tokens.iter().any(|t| self.token_is_strong_lure(t))
-            || lc
-                .ctx
-                .lure(self)
-                .is_some_and(|t| self.token_is_strong_lure(t));
+        let strong =
+            self.has_strong_lure(lc) || lc.tokens.iter().any(|t| self.misspelt_lure(t).is_some());
         if strong {
             RiskLevel::High
         } else {
             RiskLevel::Medium
         }
+    }
+
+    /// Whether the label, or the registrable label, has a lure word of three letters or more.
+    fn has_strong_lure(&self, lc: &LabelCtx<'_, '_>) -> bool {
+        lc.tokens.iter().any(|t| self.token_is_strong_lure(t))
+            || lc
+                .ctx
+                .lure(self)
+                .is_some_and(|t| self.token_is_strong_lure(t))
+    }
+
+    /// A token of six letters or more that is no English word and one edit from a lure word of
+    /// six letters or more (`airdop`, `givaway`): phishing hosts misspell their lure words too.
+    /// Returns the token and the lure word.
+    fn misspelt_lure<'t>(&'t self, tok: &'t str) -> Option<(&'t str, &'t str)> {
+        if tok.len() < 6
+            || !tok.bytes().all(|c| c.is_ascii_lowercase())
+            || is_word(tok)
+            || self.is_lure(tok)
+        {
+            return None;
+        }
+        self.long_lures
+            .iter()
+            .find(|w| {
+                w.len().abs_diff(tok.len()) <= 1
+                    && bag_distance(w, tok) <= 1
+                    && strsim::osa_distance(w, tok) == 1
+            })
+            .map(|w| (tok, w.as_str()))
     }
 
     /// Level of a keyword inside a token: `rest` is what surrounds it, `at_edge` whether it
@@ -1515,17 +1849,20 @@ impl DomainChecker {
         // A core left after cutting a glued lure word (`coin` of `coincheck`, `box` of
         // `dropbox`) is usually an ordinary word: only a real typo of a name counts there,
         // never a near miss two edits away.
-        let core = lc.glued.borrow().is_some();
+        let core = lc.glued.borrow().is_some() || lc.my.get();
         // A brand already matched on this token (`crypto` for Crypto.com) is not matched again
         // by a weaker rule through another of its keywords (`cryptocom`).
+        let near_only = lc.near_only.borrow().clone();
         let brands: Vec<usize> = matched
             .iter()
-            .filter(|&&i| !self.keywords[i].generic)
+            .filter(|&&i| !self.keywords[i].generic && !near_only.contains(&i))
             .map(|&i| self.keywords[i].brand)
             .collect();
         for len in lo..=hi {
             for &i in &self.by_len[len] {
-                if matched.contains(&i) || brands.contains(&self.keywords[i].brand) {
+                // A near miss of the whole token may still be a real typo of its core.
+                let upgrade = near_only.contains(&i);
+                if (matched.contains(&i) && !upgrade) || brands.contains(&self.keywords[i].brand) {
                     continue;
                 }
                 let k = &self.keywords[i];
@@ -1554,7 +1891,16 @@ impl DomainChecker {
                     continue;
                 }
                 let d = strsim::osa_distance(tok, &k.text);
-                if d == 0 || d > max {
+                if d == 0 || d > max || (upgrade && d > tol) {
+                    continue;
+                }
+                // After a possessive `my`, a changed first letter is another name
+                // (`mykrypto`), not a misspelt one.
+                if lc.my.get()
+                    && n == len
+                    && tok.as_bytes()[0] != k.text.as_bytes()[0]
+                    && tok.as_bytes()[1..] == k.text.as_bytes()[1..]
+                {
                     continue;
                 }
                 // Another compound of real words (`metacash`, `openswap` beside `metamask`,
@@ -1616,7 +1962,10 @@ impl DomainChecker {
                                 .tokens
                                 .iter()
                                 .any(|t| t.len() >= 2 && digit_count(t) == t.len()));
-                    let base = if (sub || first || untyped || other) && !numbered {
+                    // A subdomain label one edit from a long name (`myetherwalet.heliohost.org`)
+                    // is as deliberate as the registrable label: no site names its parts so.
+                    let sub_short = sub && len < self.policy.embed_any_min_len;
+                    let base = if (sub_short || first || untyped || other) && !numbered {
                         RiskLevel::Medium
                     } else {
                         RiskLevel::High
@@ -1650,6 +1999,11 @@ impl DomainChecker {
                     base
                 };
                 matched.insert(i);
+                if rule == Rule::NearTypo {
+                    lc.near_only.borrow_mut().push(i);
+                } else if upgrade {
+                    lc.near_only.borrow_mut().retain(|&x| x != i);
+                }
                 let msg = format!(
                     "`{tok}` is {d} edit{} away from the {} name `{}`",
                     if d == 1 { "" } else { "s" },
@@ -1798,6 +2152,20 @@ struct LabelCtx<'c, 'h> {
     pos: Pos,
     /// A lure word cut off the token whose core the typo rules are looking at.
     glued: std::cell::RefCell<Option<String>>,
+    /// Whether a possessive `my` was cut off that core.
+    my: std::cell::Cell<bool>,
+    /// Keywords matched on this label only as a near miss: a core of the token may still
+    /// match them as a real typo (`myeatherwalletr2` → `myeatherwalletr`).
+    near_only: std::cell::RefCell<Vec<usize>>,
+}
+
+/// A token's core for the typo rules ([`DomainChecker::cores`]).
+struct Core<'t> {
+    text: &'t str,
+    /// The lure word cut off it, if any.
+    glued: Option<&'t str>,
+    /// Whether a possessive `my` was cut off its start.
+    my: bool,
 }
 
 #[derive(Default)]

@@ -679,13 +679,13 @@ fn a_number_beside_a_mistyped_or_padded_ordinary_word_name() {
 fn learned_word_model_keeps_an_abused_tld_from_raising_allowlist_like_names() {
     use custodia_guard::RiskLevel;
     let v = DomainChecker::with_defaults()
-        .check("buyledger.site")
+        .check("cryptokittens.club")
         .unwrap();
     assert_eq!(v.level, RiskLevel::Medium, "{v:?}");
     let r = &v.reasons[0];
     assert!(r.escalated_by.is_none(), "{r:?}");
     assert!(
-        r.message.contains("abused TLD `.site` not counted")
+        r.message.contains("abused TLD `.club` not counted")
             && r.message.contains("like allowlisted names'"),
         "{}",
         r.message
@@ -693,6 +693,135 @@ fn learned_word_model_keeps_an_abused_tld_from_raising_allowlist_like_names() {
     // Twins: with the model off the abused TLD raises it, and a word the model does not know
     // leaves the abused TLD its say.
     let off = DomainChecker::with_defaults().with_word_model(false);
-    assert_eq!(off.check("buyledger.site").unwrap().level, RiskLevel::High);
+    assert_eq!(
+        off.check("cryptokittens.club").unwrap().level,
+        RiskLevel::High
+    );
     alert("ledger-now.site");
+}
+
+#[test]
+fn misspelt_names_after_a_possessive_my() {
+    // `my` + a misspelt name (+ a lure word): wallet sites are named `my…`, and so are their
+    // imitations.
+    assert_eq!(
+        level("myetereumwallet.com"),
+        custodia_guard::RiskLevel::VeryHigh
+    );
+    alert("mycryipto.com");
+    alert("mythereumwallet.com");
+    // Twins: a changed first letter after `my` is another name, and a word one unusual edit
+    // from a name stays a word.
+    no_alert("mykrypto.io");
+    no_alert("mytrevor.com");
+    no_alert("myledge.com");
+}
+
+#[test]
+fn misspelt_long_names_at_either_end_of_a_longer_token() {
+    alert("binanctlabsinfo.com");
+    alert("bintrustwailet.com");
+    alert("metmaskslogi.com");
+    // Twins: two letters beyond the window are an ending (`etherscape`, `etherscams`), and a
+    // window without the name's first letter is another word (`harvestfinance`).
+    no_alert("etherscape.io");
+    no_alert("etherscams.io");
+    no_alert("harvestfinance.app");
+}
+
+#[test]
+fn a_cores_typo_outranks_the_whole_tokens_near_miss() {
+    alert("myeatherwalletr2.example-hosting.org");
+    // Twin: a near miss with no core to read stays a caution.
+    no_alert("coinbene.com");
+}
+
+#[test]
+fn what_an_abused_tld_alone_does_not_raise() {
+    // Near misses of names made of words: other compounds of words.
+    no_alert("metalmark.xyz");
+    no_alert("peansea.store");
+    // Two or three letters before an ordinary word: a company's initials.
+    no_alert("bccrypto.club");
+    no_alert("trcrypto.live");
+    no_alert("buyledger.site");
+    // Twins: a coined name's near miss, and one letter before an ordinary word, still rise.
+    alert("bnit.click");
+    alert("xethereum.site");
+}
+
+#[test]
+fn region_codes_do_not_raise_near_misses() {
+    no_alert("atc.us.es");
+    // Twin: a lure word of three letters or more does.
+    alert("okz-login.com");
+}
+
+#[test]
+fn two_edits_only_for_names_of_ten_letters_or_more() {
+    no_alert("etherean.com");
+    no_alert("therascan.info");
+    // Twins: one edit from the nine-letter name, two from a thirteen-letter one.
+    alert("etherskan.io");
+    alert("myetherwaiiet.com");
+}
+
+#[test]
+fn long_names_misspelt_in_a_subdomain() {
+    alert("myetherwalet.heliohost.org");
+    // Twin: a name under eight letters misspelt in a subdomain stays a caution.
+    no_alert("login.binanse.example.com");
+}
+
+#[test]
+fn names_split_by_a_hyphen_or_a_dot() {
+    assert_eq!(
+        level("myethre-wallet.com"),
+        custodia_guard::RiskLevel::VeryHigh
+    );
+    alert("b-nance.com");
+    alert("trust-wallets.info");
+    assert_eq!(
+        level("my.etherwallet.com.de"),
+        custodia_guard::RiskLevel::VeryHigh
+    );
+    alert("meta.maskweb.app");
+    alert("my.ether-wallet.co");
+    // Twins: another compound of words split by a hyphen, and a word that only starts like
+    // the rest of the name.
+    no_alert("meta-musk.com");
+    no_alert("coin.basement.org");
+}
+
+#[test]
+fn two_letters_behind_a_glued_lure_word() {
+    alert("updatehx.com");
+    alert("connectox.com");
+    // Twins: two letters two edits from the name, a lure word of three letters.
+    no_alert("securetv.com");
+    no_alert("payok.com");
+}
+
+#[test]
+fn ordinary_word_names_behind_look_alike_letters() {
+    alert("xn--mycrpto-y2a.com"); // mycrýpto
+    alert("xn--mcrypto-5i4c.com"); // mẏcrypto
+    // Twins: the same name in plain letters stays a caution, and an IDN with no brand in it.
+    no_alert("mycrypto.com");
+    no_alert("xn--mnchen-3ya.de");
+}
+
+#[test]
+fn misspelt_lure_words_make_an_ordinary_word_count() {
+    alert("ethereum-airdop.com");
+    alert("ethereum-givaway.com");
+    let v = checker().check("ethereum-airdop.com").unwrap();
+    assert!(
+        v.reasons[0].message.contains("`airdrop` misspelt"),
+        "{}",
+        v.reasons[0].message
+    );
+    // Twins: an English word one edit from a lure word is that word.
+    no_alert("ethereum-reword.com");
+    no_alert("kraken-logjn.com");
 }
