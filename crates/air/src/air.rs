@@ -314,7 +314,9 @@ where
 #[derive(Debug, Clone)]
 pub struct ChainAir {
     layout: ChainLayout,
-    perm: PermAir,
+    // Boxed: its round constants would make this variant of `CustodiaAir` far larger than the
+    // batch AIR's.
+    perm: Box<PermAir>,
 }
 
 impl ChainAir {
@@ -322,7 +324,7 @@ impl ChainAir {
     pub fn new(num_assets: usize, log_rows: u32) -> Self {
         Self {
             layout: ChainLayout::new(num_assets, log_rows),
-            perm: PermAir::new(air_round_constants()),
+            perm: Box::new(PermAir::new(air_round_constants())),
         }
     }
 
