@@ -887,8 +887,8 @@ impl DomainChecker {
 
     /// A distinctive name of eight letters or more split by a dot (`my.etherwallet.com.de`,
     /// `meta.maskweb.app`, `my.ether-wallet.co`): a subdomain label ends with the name's first
-    /// part and the next label (hyphens dropped) starts with the rest. Very high when the two pieces are the name exactly, high
-    /// when the second goes on (`maskweb`).
+    /// part and the next label (hyphens dropped) starts with the rest. Very high when the two
+    /// pieces are the name exactly, high when the second goes on (`maskweb`).
     fn split_by_dot(&self, host: &Host, out: &mut Findings) {
         let labels: Vec<&str> = host
             .subdomain_labels()
