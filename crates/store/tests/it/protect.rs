@@ -449,14 +449,18 @@ async fn recovery_cases_from_diagnosis_to_closing_with_history() {
             );
         }
 
-        // Two operators rejecting and verifying at once: exactly one wins.
+        // Two operators rejecting at once: exactly one wins, whichever way the two writes
+        // interleave (both read `opened`: the state guard refuses the second write; one after
+        // the other: a rejected case cannot be rejected again). A verify racing a reject would
+        // let both succeed when they happen to run one after the other.
         let svc2 = service(Store::open(&t.url, 2).await.unwrap(), &clock);
-        let reject = CaseAction::Reject {
-            reason: "no proof".into(),
+        let reject = |reason: &str| CaseAction::Reject {
+            reason: reason.into(),
         };
+        let (ann, ben) = (reject("no proof"), reject("duplicate"));
         let (r1, r2) = tokio::join!(
-            svc.act(&m.id, &CaseAction::VerifyOwnership, "operator:ann", None),
-            svc2.act(&m.id, &reject, "operator:ben", None),
+            svc.act(&m.id, &ann, "operator:ann", None),
+            svc2.act(&m.id, &ben, "operator:ben", None),
         );
         let loser = match (r1, r2) {
             (Ok(_), Err(e)) | (Err(e), Ok(_)) => e,
