@@ -42,6 +42,36 @@ use crate::config::Val;
 /// Output lanes a gadget commits.
 pub const KEPT: usize = DIGEST_ELEMS;
 
+/// One round of the permutation, in the order it runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Round {
+    /// Full round `r` (`0..2·HALF_FULL_ROUNDS`): every lane through the S-box.
+    Full(usize),
+    /// Partial round `p`: lane 0 through the S-box.
+    Partial(usize),
+}
+
+/// The last full round: only its [`KEPT`] lanes are committed.
+const LAST_FULL: usize = 2 * HALF_FULL_ROUNDS - 1;
+
+/// Every round in order: the beginning full rounds, the partial rounds, the ending full rounds.
+/// [`Poseidon2Gadget::eval`] and [`Poseidon2Gadget::fill`] walk the same schedule.
+const ROUNDS: [Round; 2 * HALF_FULL_ROUNDS + PARTIAL_ROUNDS] = {
+    let mut rounds = [Round::Full(0); 2 * HALF_FULL_ROUNDS + PARTIAL_ROUNDS];
+    let mut k = 0;
+    while k < rounds.len() {
+        rounds[k] = if k < HALF_FULL_ROUNDS {
+            Round::Full(k)
+        } else if k < HALF_FULL_ROUNDS + PARTIAL_ROUNDS {
+            Round::Partial(k - HALF_FULL_ROUNDS)
+        } else {
+            Round::Full(k - PARTIAL_ROUNDS)
+        };
+        k += 1;
+    }
+    rounds
+};
+
 /// Columns of a width-`w` gadget.
 pub const fn gadget_cols(w: usize) -> usize {
     2 * w * HALF_FULL_ROUNDS + 2 * PARTIAL_ROUNDS + 2 * w * (HALF_FULL_ROUNDS - 1) + w + KEPT
@@ -163,10 +193,9 @@ where
         debug_assert!(first_kept + KEPT <= W);
         let mut state = input;
         Layers::external_linear_layer(&mut state);
-        let last = 2 * HALF_FULL_ROUNDS - 1;
-        for r in 0..2 * HALF_FULL_ROUNDS {
-            if r == HALF_FULL_ROUNDS {
-                for p in 0..PARTIAL_ROUNDS {
+        for round in ROUNDS {
+            match round {
+                Round::Partial(p) => {
                     let x = state[0].clone() + self.rc.partial(p);
                     let y = sbox(builder, x, cols[GadgetLayout::<W>::partial_sbox(p)]);
                     let post = cols[GadgetLayout::<W>::partial_post(p)];
@@ -174,17 +203,19 @@ where
                     state[0] = post.into();
                     Layers::internal_linear_layer(&mut state);
                 }
-            }
-            for (i, lane) in state.iter_mut().enumerate() {
-                let x = lane.clone() + self.rc.full(r, i);
-                *lane = sbox(builder, x, cols[GadgetLayout::<W>::full_sbox(r, i)]);
-            }
-            Layers::external_linear_layer(&mut state);
-            if r < last {
-                for (i, lane) in state.iter_mut().enumerate() {
-                    let post = cols[GadgetLayout::<W>::full_post(r, i)];
-                    builder.assert_eq(lane.clone(), post);
-                    *lane = post.into();
+                Round::Full(r) => {
+                    for (i, lane) in state.iter_mut().enumerate() {
+                        let x = lane.clone() + self.rc.full(r, i);
+                        *lane = sbox(builder, x, cols[GadgetLayout::<W>::full_sbox(r, i)]);
+                    }
+                    Layers::external_linear_layer(&mut state);
+                    if r < LAST_FULL {
+                        for (i, lane) in state.iter_mut().enumerate() {
+                            let post = cols[GadgetLayout::<W>::full_post(r, i)];
+                            builder.assert_eq(lane.clone(), post);
+                            *lane = post.into();
+                        }
+                    }
                 }
             }
         }
@@ -201,10 +232,9 @@ where
         debug_assert_eq!(cols.len(), GadgetLayout::<W>::COLS);
         let mut state = input;
         Layers::external_linear_layer(&mut state);
-        let last = 2 * HALF_FULL_ROUNDS - 1;
-        for r in 0..2 * HALF_FULL_ROUNDS {
-            if r == HALF_FULL_ROUNDS {
-                for p in 0..PARTIAL_ROUNDS {
+        for round in ROUNDS {
+            match round {
+                Round::Partial(p) => {
                     let x = state[0] + self.rc.partial(p);
                     let x3 = x.cube();
                     cols[GadgetLayout::<W>::partial_sbox(p)] = x3;
@@ -212,17 +242,19 @@ where
                     cols[GadgetLayout::<W>::partial_post(p)] = state[0];
                     Layers::internal_linear_layer(&mut state);
                 }
-            }
-            for (i, lane) in state.iter_mut().enumerate() {
-                let x = *lane + self.rc.full(r, i);
-                let x3 = x.cube();
-                cols[GadgetLayout::<W>::full_sbox(r, i)] = x3;
-                *lane = x3 * x3 * x;
-            }
-            Layers::external_linear_layer(&mut state);
-            if r < last {
-                for (i, &lane) in state.iter().enumerate() {
-                    cols[GadgetLayout::<W>::full_post(r, i)] = lane;
+                Round::Full(r) => {
+                    for (i, lane) in state.iter_mut().enumerate() {
+                        let x = *lane + self.rc.full(r, i);
+                        let x3 = x.cube();
+                        cols[GadgetLayout::<W>::full_sbox(r, i)] = x3;
+                        *lane = x3 * x3 * x;
+                    }
+                    Layers::external_linear_layer(&mut state);
+                    if r < LAST_FULL {
+                        for (i, &lane) in state.iter().enumerate() {
+                            cols[GadgetLayout::<W>::full_post(r, i)] = lane;
+                        }
+                    }
                 }
             }
         }

@@ -1,20 +1,13 @@
-//! Filling one Poseidon2 permutation's columns in place in the `p3-poseidon2-air` layout (the
-//! chain AIR's width-12 commitments). The batch AIR's permutations use
-//! [`custodia_air::gadget`], which fills its own columns.
+//! Filling one width-12 Poseidon2 permutation's columns in place in the `p3-poseidon2-air`
+//! layout (the chain AIR's commitments), with the gadget's constants ([`RC12`]). The batch AIR's
+//! permutations use [`custodia_air::gadget`], which fills its own columns.
 
+use custodia_air::air::PermCols;
 use custodia_air::config::Val;
-use custodia_hash::{
-    GenericPoseidon2LinearLayersGoldilocks as Layers, HALF_FULL_ROUNDS, PARTIAL_ROUNDS,
-    SBOX_DEGREE, SBOX_REGISTERS,
-};
+use custodia_air::gadget::{RC12, RoundConstants};
+use custodia_hash::{GenericPoseidon2LinearLayersGoldilocks as Layers, HALF_FULL_ROUNDS, WIDTH};
 use p3_field::PrimeCharacteristicRing;
-use p3_goldilocks::{
-    GOLDILOCKS_POSEIDON2_RC_12_EXTERNAL_FINAL as RC12_FINAL,
-    GOLDILOCKS_POSEIDON2_RC_12_EXTERNAL_INITIAL as RC12_INITIAL,
-    GOLDILOCKS_POSEIDON2_RC_12_INTERNAL as RC12_INTERNAL,
-};
 use p3_poseidon2::GenericPoseidon2LinearLayers;
-use p3_poseidon2_air::Poseidon2Cols;
 
 /// `x^7` with the committed register `x^3`.
 #[inline]
@@ -24,64 +17,41 @@ fn sbox(x: Val, register: &mut [Val; 1]) -> Val {
     x3 * x3 * x
 }
 
-/// The constants of one instance: initial full rounds, partial rounds, final full rounds.
-struct Constants<'a, const W: usize> {
-    initial: &'a [[Val; W]; HALF_FULL_ROUNDS],
-    internal: &'a [Val; PARTIAL_ROUNDS],
-    terminal: &'a [[Val; W]; HALF_FULL_ROUNDS],
-}
-
-type Cols<const W: usize> =
-    Poseidon2Cols<Val, W, SBOX_DEGREE, SBOX_REGISTERS, HALF_FULL_ROUNDS, PARTIAL_ROUNDS>;
-
-fn fill<const W: usize>(cols: &mut Cols<W>, input: [Val; W], rc: &Constants<'_, W>) -> [Val; W]
-where
-    Layers: GenericPoseidon2LinearLayers<W>,
-{
+/// Writes the trace of the width-12 `P(input)` into `cols` and returns the output state.
+pub fn fill_perm(cols: &mut PermCols<Val>, input: [Val; WIDTH]) -> [Val; WIDTH] {
+    let rc: &RoundConstants<WIDTH> = &RC12;
     cols.inputs = input;
     let mut state = input;
     Layers::external_linear_layer(&mut state);
-    for (round, rc) in cols.beginning_full_rounds.iter_mut().zip(rc.initial) {
-        for i in 0..W {
-            state[i] = sbox(state[i] + rc[i], &mut round.sbox[i].0);
+    for (r, round) in cols.beginning_full_rounds.iter_mut().enumerate() {
+        for (i, lane) in state.iter_mut().enumerate() {
+            *lane = sbox(*lane + rc.full(r, i), &mut round.sbox[i].0);
         }
         Layers::external_linear_layer(&mut state);
         round.post = state;
     }
-    for (round, &rc) in cols.partial_rounds.iter_mut().zip(rc.internal) {
-        state[0] = sbox(state[0] + rc, &mut round.sbox.0);
+    for (p, round) in cols.partial_rounds.iter_mut().enumerate() {
+        state[0] = sbox(state[0] + rc.partial(p), &mut round.sbox.0);
         round.post_sbox = state[0];
         Layers::internal_linear_layer(&mut state);
     }
-    for (round, rc) in cols.ending_full_rounds.iter_mut().zip(rc.terminal) {
-        for i in 0..W {
-            state[i] = sbox(state[i] + rc[i], &mut round.sbox[i].0);
+    for (r, round) in cols.ending_full_rounds.iter_mut().enumerate() {
+        for (i, lane) in state.iter_mut().enumerate() {
+            *lane = sbox(
+                *lane + rc.full(HALF_FULL_ROUNDS + r, i),
+                &mut round.sbox[i].0,
+            );
         }
         Layers::external_linear_layer(&mut state);
         round.post = state;
     }
-    debug_assert_eq!(state, cols.ending_full_rounds[HALF_FULL_ROUNDS - 1].post);
     state
-}
-
-/// Writes the trace of the width-12 `P(input)` into `cols` and returns the output state.
-pub fn fill_perm(
-    cols: &mut custodia_air::air::PermCols<Val>,
-    input: [Val; custodia_hash::WIDTH],
-) -> [Val; custodia_hash::WIDTH] {
-    let rc = Constants {
-        initial: &RC12_INITIAL,
-        internal: &RC12_INTERNAL,
-        terminal: &RC12_FINAL,
-    };
-    fill(cols, input, &rc)
 }
 
 #[cfg(test)]
 mod tests {
     use core::borrow::BorrowMut;
 
-    use custodia_air::air::PermCols;
     use custodia_air::layout::{LEAF_PERM_COLS, PERM_COLS};
     use custodia_hash::{LEAF_WIDTH, WIDTH};
     use p3_symmetric::Permutation;
