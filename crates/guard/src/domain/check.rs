@@ -700,12 +700,20 @@ impl DomainChecker {
         };
         let ac_raw = build(keywords.iter().map(|k| k.text.as_str()).collect())?;
         let ac_skel = build(keywords.iter().map(|k| k.skeleton.as_str()).collect())?;
-        let lures: HashSet<String> = policy
+        let mut lures: HashSet<String> = policy
             .lure_words
             .iter()
             .map(|w| w.trim().to_ascii_lowercase())
             .filter(|w| !w.is_empty())
             .collect();
+        // A lure verb's `-ing` and `-ion` forms that drop or change its last letters
+        // (`validation`, `updating`, `connection`): the same lure.
+        let derived: Vec<String> = lures
+            .iter()
+            .flat_map(|w| lure_forms(w))
+            .filter(|w| !lures.contains(w))
+            .collect();
+        lures.extend(derived.iter().cloned());
         let mut long_lures: Vec<String> = lures.iter().filter(|w| w.len() >= 6).cloned().collect();
         long_lures.sort();
         let abused_tlds = policy
@@ -717,6 +725,7 @@ impl DomainChecker {
             .lure_words
             .iter()
             .map(|w| w.trim())
+            .chain(derived.iter().map(String::as_str))
             .filter(|w| w.len() > 2 && w.is_ascii())
             .collect();
         lure_pats.sort_by_key(|w| std::cmp::Reverse(w.len()));
@@ -1653,14 +1662,24 @@ impl DomainChecker {
             // Lure words at the start or end: `binnancewallet` → `binnance`. Behind a lure word
             // of four letters or more, two letters are left too: one edit from a three-letter
             // name (`updatehx`, `connectox`), they are what the lure word is glued to.
+            // Lure words at both ends (`connectledgelive` → `ledge`): what they wrap, five
+            // letters or more.
+            let (mut heads, mut tails) = (Vec::new(), Vec::new());
             for m in self.ac_lure.find_overlapping_iter(t) {
                 let (a, b) = (m.start(), m.end());
                 let min = if b - a >= 4 { 2 } else { 3 };
                 if a == 0 && t.len() - b >= min {
                     out.push(core(&t[b..], Some(&t[..b]), is_my));
+                    heads.push(b);
                 }
                 if b == t.len() && a >= min {
                     out.push(core(&t[..a], Some(&t[a..]), is_my));
+                    tails.push(a);
+                }
+            }
+            for &b in &heads {
+                for &a in tails.iter().filter(|&&a| a >= b + 5) {
+                    out.push(core(&t[b..a], Some(&t[..b]), is_my));
                 }
             }
         }
@@ -1891,6 +1910,16 @@ impl DomainChecker {
                     continue;
                 }
                 let d = strsim::osa_distance(tok, &k.text);
+                // Two letters swapped beside another edit (`cryop`, `krank`, `tbget`: `crypto`
+                // with `t` dropped and `p`, `o` swapped) is two slips, not three: the swap is
+                // counted as one edit even where the other edit touches it (unrestricted
+                // Damerau distance), for names of five letters or more. Computed only for the
+                // few tokens just out of reach.
+                let d = if d == max + 1 && len >= self.policy.near_typo_min_len {
+                    strsim::damerau_levenshtein(tok, &k.text)
+                } else {
+                    d
+                };
                 if d == 0 || d > max || (upgrade && d > tol) {
                     continue;
                 }
@@ -2359,6 +2388,31 @@ fn inflect(b: &[u8], j: usize, ok: &mut [bool]) {
             }
         }
     }
+}
+
+/// The forms of a lure verb that [`inflect`] cannot reach by adding an ending: a final `e`
+/// dropped before `-ing` (`update` → `updating`, `secure` → `securing`), and the noun in `-ion`
+/// of a verb in `-ate`, `-ect` or `-ize` (`validation`, `activation`, `connection`,
+/// `protection`, `authorization`), with its plural. Lure words of five letters or more.
+fn lure_forms(w: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    if w.len() < 5 || !w.bytes().all(|c| c.is_ascii_lowercase()) {
+        return out;
+    }
+    if let Some(stem) = w.strip_suffix('e') {
+        out.push(format!("{stem}ing"));
+        if stem.ends_with("at") {
+            out.push(format!("{stem}ion"));
+            out.push(format!("{stem}ions"));
+        } else if stem.ends_with('z') {
+            out.push(format!("{stem}ation"));
+            out.push(format!("{stem}ations"));
+        }
+    } else if w.ends_with("ct") {
+        out.push(format!("{w}ion"));
+        out.push(format!("{w}ions"));
+    }
+    out
 }
 
 /// `www` as typed into a name, or one slip from it (`vww`, `wvww`, `swww`, `wwww`): at least
