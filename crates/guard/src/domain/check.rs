@@ -2022,7 +2022,18 @@ impl DomainChecker {
                 // shorter (`myetherumwalet`), leave all of it standing: no real name is that
                 // close by chance (`myetpwallet`, a shorter compound, is another name).
                 let long_near = rule == Rule::NearTypo && len >= 11 && n + 1 >= len && !sub;
-                let base = if deliberate || hosted_near || long_near {
+                // A near miss that keeps every letter of a name not made of words, in order,
+                // with stray letters put in (`bilinance`, `trezzorr`, `lkralken`): the whole
+                // name is still there to read, padded, and no English word explains it. (A
+                // compound padded at its seam is another compound: `openbisea`.)
+                let padded = rule == Rule::NearTypo
+                    && !short
+                    && !sub
+                    && !k.compound
+                    && n == len + d
+                    && is_subsequence(&k.text, tok)
+                    && !is_word(tok);
+                let base = if deliberate || hosted_near || long_near || padded {
                     base.max(RiskLevel::High)
                 } else {
                     base
@@ -2338,6 +2349,12 @@ fn is_typing_slip(tok: &str, kw: &str) -> bool {
     } else {
         false
     }
+}
+
+/// Whether the letters of `a` occur in `b` in the same order.
+fn is_subsequence(a: &str, b: &str) -> bool {
+    let mut it = b.bytes();
+    a.bytes().all(|c| it.any(|x| x == c))
 }
 
 /// Whether `a` is `b` with one letter inserted, or with two adjacent letters swapped.
