@@ -1377,6 +1377,18 @@ impl DomainChecker {
                 } else {
                     base
                 };
+                // An ordinary-word name behind a `my` misspelt by one letter put in
+                // (`myrcrypto`, `meycrypto`): a misspelling of a `my…` wallet's name, not a
+                // company's initials (`mrcrypto` changes a letter: another name).
+                let base = if k.generic
+                    && m.start() == 3
+                    && is_misspelt_my(&tok[..3])
+                    && tok[m.end()..].bytes().all(|b| b.is_ascii_digit())
+                {
+                    base.max(RiskLevel::High)
+                } else {
+                    base
+                };
                 // An ordinary-word name beside accented or look-alike letters that all read as
                 // plain letters (`mẏcrypto`, `ḿycrypto`): the letters imitate a plain name.
                 let base = if k.generic
@@ -1651,7 +1663,13 @@ impl DomainChecker {
         }
         // A possessive `my` before a misspelt name (`myetereumwallet`, `mycryipto`): wallet
         // sites are named `my…` (`myetherwallet`, `mycrypto`), and so are their imitations.
-        let my = (t.len() > 6 && t.starts_with("my")).then(|| &t[2..]);
+        // A `my` misspelt by one letter put in (`meythereumwallet`, `myrcrypto`) is the same
+        // possessive, misspelt like the name after it.
+        let my = if t.len() > 6 && t.starts_with("my") {
+            Some(&t[2..])
+        } else {
+            (t.len() > 7 && is_misspelt_my(&t[..3])).then(|| &t[3..])
+        };
         if let Some(m) = my {
             out.push(core(m, None, true));
         }
@@ -2349,6 +2367,17 @@ fn is_typing_slip(tok: &str, kw: &str) -> bool {
     } else {
         false
     }
+}
+
+/// Whether `p` (three letters) is `my` with one letter put in after the `m` or after the `y`
+/// (`mey`, `mmy`, `myr`), and no English word (`may`).
+fn is_misspelt_my(p: &str) -> bool {
+    let b = p.as_bytes();
+    b.len() == 3
+        && b.iter().all(u8::is_ascii_lowercase)
+        && b[0] == b'm'
+        && (b[2] == b'y' || b[1] == b'y')
+        && !is_word(p)
 }
 
 /// Whether the letters of `a` occur in `b` in the same order.
