@@ -1317,7 +1317,22 @@ impl DomainChecker {
                             ),
                         )
                     };
-                    let spent = k.generic && base == RiskLevel::High;
+                    // An ordinary-word name beside a word with a number at its end
+                    // (`kraken-send55`, `gemini-lander2`): a phishing batch's numbering; real
+                    // names number the name or a product, not a word put beside the name.
+                    let numbered = lc
+                        .tokens
+                        .iter()
+                        .find(|t| **t != *tok && is_numbered_word(t))
+                        .filter(|_| k.generic && base == RiskLevel::Medium);
+                    let (base, msg) = match numbered {
+                        Some(t) => (
+                            RiskLevel::High,
+                            format!("{msg}, beside the numbered word `{t}`"),
+                        ),
+                        None => (base, msg),
+                    };
+                    let spent = k.generic && base == RiskLevel::High && numbered.is_none();
                     // Say which lure word made an ordinary word count when it is misspelt.
                     let misspelt = if spent && !self.has_strong_lure(&lc) {
                         lc.tokens.iter().find_map(|t| self.misspelt_lure(t))
@@ -1373,6 +1388,19 @@ impl DomainChecker {
                 // An ordinary-word name with a stray letter and a number (`tgemini287`): real
                 // names put a number after a name or a word, not after a slipped letter.
                 let base = if k.generic && rest == Rest::Filler && digit_count(tok) >= 2 {
+                    base.max(RiskLevel::High)
+                } else {
+                    base
+                };
+                // An ordinary-word name joined to a word with a number at the token's end
+                // (`cryptoclub247`, `gemininews35`), as beside a numbered word above.
+                let numbered = k.generic
+                    && (is_numbered_word(&tok[m.end()..])
+                        || (m.start() >= 2
+                            && tok[..m.start()].bytes().all(|b| b.is_ascii_lowercase())
+                            && tok[m.end()..].bytes().all(|b| b.is_ascii_digit())
+                            && m.end() < tok.len()));
+                let base = if numbered {
                     base.max(RiskLevel::High)
                 } else {
                     base
@@ -2367,6 +2395,13 @@ fn is_typing_slip(tok: &str, kw: &str) -> bool {
     } else {
         false
     }
+}
+
+/// Whether `t` is a word of two letters or more with a number at its end (`send55`,
+/// `club247`, `lander2`; not `web3`, a lure word, decided as such).
+fn is_numbered_word(t: &str) -> bool {
+    let letters = t.bytes().take_while(u8::is_ascii_lowercase).count();
+    letters >= 2 && letters < t.len() && t.bytes().skip(letters).all(|b| b.is_ascii_digit())
 }
 
 /// Whether `p` (three letters) is `my` with one letter put in after the `m` or after the `y`
