@@ -1114,6 +1114,34 @@ impl DomainChecker {
         ok[n]
     }
 
+    /// Whether `part` is empty or splits into English words and lure words of three letters
+    /// or more, and digits (`balance`, `newgiveaway`, `share24`).
+    fn part_is_words(&self, part: &str) -> bool {
+        let n = part.len();
+        if !part.is_ascii() {
+            return false;
+        }
+        let mut ok = vec![false; n + 1];
+        ok[0] = true;
+        for i in 0..n {
+            if !ok[i] {
+                continue;
+            }
+            let mut j = i;
+            while j < n && part.as_bytes()[j].is_ascii_digit() {
+                j += 1;
+                ok[j] = true;
+            }
+            for j in i + 3..=n.min(i + 16) {
+                let w = &part[i..j];
+                if is_word(w) || self.is_lure(w) {
+                    ok[j] = true;
+                }
+            }
+        }
+        ok[n]
+    }
+
     fn rest(&self, before: &str, after: &str) -> Rest {
         // At most one letter, digits aside (`a701` of `openseaa701`).
         let stray = |p: &str| p.bytes().filter(|b| !b.is_ascii_digit()).count() <= 1;
@@ -1378,6 +1406,23 @@ impl DomainChecker {
                 let at_edge = m.start() == 0 || m.end() == tok.len();
                 let base =
                     self.embedded_level(k, rest, at_edge, || crosses_word(tok, m.start(), m.end()));
+                // A name made of words, one letter short of the length where any embedding
+                // counts (`uniswap`, `opensea`), joined to whole English words
+                // (`uniswapbalance`, `newuniswap`): named like a service of the brand, as
+                // longer names are. Not where a word runs across the name's edge
+                // (`openseason`) or the rest is no word (`opensearch`, `uniswapex`).
+                let base = if k.compound
+                    && base == RiskLevel::Medium
+                    && rest == Rest::Other
+                    && k.text.len() + 1 == self.policy.embed_any_min_len
+                    && self.part_is_words(&tok[..m.start()])
+                    && self.part_is_words(&tok[m.end()..])
+                    && !crosses_word(tok, m.start(), m.end())
+                {
+                    RiskLevel::High
+                } else {
+                    base
+                };
                 // An English word that happens to contain the name (`crabby` around `rabby`)
                 // is that word: a caution at most, unless the rest is lure words.
                 let base = if rest != Rest::Lure && is_word(tok) {
