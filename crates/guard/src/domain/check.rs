@@ -1512,8 +1512,10 @@ impl DomainChecker {
                     let base = match self.embedded_level(k, rest, at_edge, || false) {
                         RiskLevel::High if !k.generic => RiskLevel::VeryHigh,
                         // An ordinary word hidden behind accented or look-alike letters
-                        // (`mycrỵpto`, `mycryptö`): nobody writes a word so but to imitate.
-                        l if !tok.is_ascii() => l.max(RiskLevel::High),
+                        // (`mycrỵpto`, `mycryptö`), or behind digits or `rn` for letters
+                        // (`b0mbecrypt0`, `myethereurnwallet`): nobody writes a word so but
+                        // to imitate.
+                        l if l > RiskLevel::None => l.max(RiskLevel::High),
                         l => l,
                     };
                     if base > RiskLevel::None {
