@@ -132,10 +132,12 @@ pub fn default_brands() -> Vec<Brand> {
             .with_alternates(&["exodus.io"])
             .with_generic(&["exodus"]),
         Brand::new("Uniswap", &["uniswap.org"])
-            .with_alternates(&["uniswap.exchange"])
+            .with_alternates(&["uniswap.exchange", "uniswap.eth"])
             .with_compound(&["uniswap"]),
         Brand::new("OpenSea", &["opensea.io"]).with_compound(&["opensea"]),
-        Brand::new("Etherscan", &["etherscan.io"]).with_compound(&["etherscan"]),
+        Brand::new("Etherscan", &["etherscan.io"])
+            .with_alternates(&["etherscan.com"])
+            .with_compound(&["etherscan"]),
         Brand::new("MyEtherWallet", &["myetherwallet.com"])
             .with_alternates(&["mewwallet.com"])
             .with_compound(&["myetherwallet"]),
