@@ -1114,6 +1114,29 @@ impl DomainChecker {
         ok[n]
     }
 
+    /// Whether `part` ends with a lure word of five letters or more and has other letters
+    /// before it, no English word running across the lure word's start (`prevent` around
+    /// `event`).
+    fn ends_with_lure(&self, part: &str) -> bool {
+        let n = part.len();
+        part.is_ascii()
+            && (5..n).any(|len| {
+                let s = n - len;
+                self.is_lure(&part[s..])
+                    && !(s.saturating_sub(8)..s).any(|i| n - i <= 8 && is_word(&part[i..]))
+            })
+    }
+
+    /// Whether `part` starts with a lure word of five letters or more and has other letters
+    /// after it, no English word running across the lure word's end.
+    fn starts_with_lure(&self, part: &str) -> bool {
+        let n = part.len();
+        part.is_ascii()
+            && (5..n).any(|e| {
+                self.is_lure(&part[..e]) && !(e + 1..=n.min(8)).any(|j| is_word(&part[..j]))
+            })
+    }
+
     /// Whether `part` is empty or splits into English words and lure words of three letters
     /// or more, and digits (`balance`, `newgiveaway`, `share24`).
     fn part_is_words(&self, part: &str) -> bool {
@@ -1433,6 +1456,18 @@ impl DomainChecker {
                 // An ordinary-word name with a stray letter and a number (`tgemini287`): real
                 // names put a number after a name or a word, not after a slipped letter.
                 let base = if k.generic && rest == Rest::Filler && digit_count(tok) >= 2 {
+                    base.max(RiskLevel::High)
+                } else {
+                    base
+                };
+                // An ordinary-word name in a longer token that starts or ends with a lure word
+                // of five letters or more (`kittycryptogangofficial`, `cryptobaseconnect`,
+                // `mycryptoethwallet`): the lure is glued on with another word between.
+                let base = if k.generic
+                    && rest == Rest::Other
+                    && (self.ends_with_lure(&tok[m.end()..])
+                        || self.starts_with_lure(&tok[..m.start()]))
+                {
                     base.max(RiskLevel::High)
                 } else {
                     base
