@@ -825,3 +825,102 @@ fn misspelt_lure_words_make_an_ordinary_word_count() {
     no_alert("ethereum-reword.com");
     no_alert("kraken-logjn.com");
 }
+
+#[test]
+fn a_swap_beside_another_edit_counts_as_two_edits() {
+    // `krank` is `kraken` with `e` dropped and `n`, `k` swapped: two slips, a near miss that a
+    // lure word raises.
+    alert("krank-official.live");
+    alert("cryop-login.com");
+    // Twins: the same spelling alone is a caution, never blocked; a word that far from a name
+    // stays unflagged.
+    check("krank.org", "medium: near-typo(Kraken)");
+    no_alert("crank-login.com");
+}
+
+#[test]
+fn typo_wrapped_in_two_glued_lure_words() {
+    alert("connectledgelive.com");
+    // Twin: a word two edits from the name between lure words is that word.
+    no_alert("securehedgelive.com");
+}
+
+#[test]
+fn ing_and_ion_forms_of_lure_verbs() {
+    alert("validationopensea.com");
+    alert("ledger-updating.com");
+    alert("ethereum-connection.net");
+    // Twin: a word that only ends like such a form (`station`) is no lure word (the rules alone
+    // leave it a caution; the learned word model, which reads letters, decides it).
+    let rules = DomainChecker::with_defaults().with_word_model(false);
+    assert_eq!(
+        rules.check("ledger-station.com").unwrap().level,
+        custodia_guard::RiskLevel::Medium
+    );
+}
+
+#[test]
+fn a_near_miss_that_keeps_the_name_padded() {
+    alert("bilinance.org");
+    alert("trezzorr.io");
+    alert("lkralken.com");
+    // Twins: a compound padded at its seam is another compound, and a near miss that drops a
+    // letter of the name is a caution.
+    no_alert("openbisea.com");
+    no_alert("bitmex.com");
+}
+
+#[test]
+fn a_misspelt_possessive_my() {
+    alert("myrcrypto.com");
+    alert("meythereumwallet.com");
+    // Twins: a changed letter is another name (`mrcrypto`), and an English word is that word.
+    no_alert("mrcrypto.com");
+    no_alert("maycrypto.com");
+}
+
+#[test]
+fn an_ordinary_word_name_beside_a_numbered_word() {
+    alert("kraken-send55.com");
+    alert("cryptoclub247.com");
+    alert("gemini-lander2.blogspot.com");
+    // Twins: a version (one letter and a number) and a word without a number stay cautions.
+    no_alert("gemini-v2.com");
+    no_alert("kraken-comics.com");
+}
+
+#[test]
+fn a_seven_letter_compound_name_joined_to_whole_words() {
+    alert("uniswapbalance.com");
+    alert("newuniswap.com");
+    alert("uniswapnewgiveaway.com");
+    // Twins: a word across the name's edge, and a rest that is no word.
+    no_alert("openseason.com");
+    no_alert("opensearch.org");
+    no_alert("uniswapex.io");
+}
+
+#[test]
+fn ordinary_word_names_behind_digits_or_rn() {
+    alert("b0mbecrypt0.com");
+    alert("myethereurnwallet.com");
+    // Twin: the same shape in plain letters stays a caution.
+    no_alert("mycryptoshop.com");
+}
+
+#[test]
+fn a_long_lure_word_at_a_tokens_edge() {
+    alert("kittycryptogangofficial.com");
+    alert("cryptobaseconnect.com");
+    // Twin: a word that ends like a lure word (`prevent`, `event`) is that word.
+    no_alert("cryptoprevent.com");
+}
+
+#[test]
+fn official_alternates_of_etherscan_and_uniswap() {
+    check("etherscan.com", "none: official-domain(Etherscan)");
+    check("app.uniswap.eth", "none: official-domain(Uniswap)");
+    // Twin: the same names on other suffixes are still look-alikes.
+    alert("etherscan.co");
+    alert("uniswap.ens");
+}
