@@ -7,7 +7,7 @@
 //! - a permutation's consumer reads four output lanes (the digest, or the capacity the next
 //!   sponge permutation carries), so only those four lanes of the last round are committed.
 //!
-//! That saves `W + (W − 4)` columns per permutation (28 of 316 at width 16, 20 of 248 at width
+//! That saves `W + (W − 4)` columns per permutation (36 of 384 at width 20, 20 of 248 at width
 //! 12), with the same S-box, the same rounds and degree 3. The columns of one permutation:
 //!
 //! ```text
@@ -22,8 +22,9 @@
 use core::marker::PhantomData;
 
 use custodia_hash::{
-    DIGEST_ELEMS, GenericPoseidon2LinearLayersGoldilocks as Layers, HALF_FULL_ROUNDS,
-    PARTIAL_ROUNDS,
+    DIGEST_ELEMS, GenericPoseidon2LinearLayersGoldilocks as Layers, HALF_FULL_ROUNDS, LEAF_WIDTH,
+    PARTIAL_ROUNDS, RC_20_EXTERNAL_FINAL as RC20_FINAL, RC_20_EXTERNAL_INITIAL as RC20_INITIAL,
+    RC_20_INTERNAL as RC20_INTERNAL,
 };
 use p3_air::AirBuilder;
 use p3_field::PrimeCharacteristicRing;
@@ -31,9 +32,6 @@ use p3_goldilocks::{
     GOLDILOCKS_POSEIDON2_RC_12_EXTERNAL_FINAL as RC12_FINAL,
     GOLDILOCKS_POSEIDON2_RC_12_EXTERNAL_INITIAL as RC12_INITIAL,
     GOLDILOCKS_POSEIDON2_RC_12_INTERNAL as RC12_INTERNAL,
-    GOLDILOCKS_POSEIDON2_RC_16_EXTERNAL_FINAL as RC16_FINAL,
-    GOLDILOCKS_POSEIDON2_RC_16_EXTERNAL_INITIAL as RC16_INITIAL,
-    GOLDILOCKS_POSEIDON2_RC_16_INTERNAL as RC16_INTERNAL,
 };
 use p3_poseidon2::GenericPoseidon2LinearLayers;
 
@@ -149,11 +147,11 @@ pub const RC12: RoundConstants<12> = RoundConstants {
     terminal: &RC12_FINAL,
 };
 
-/// Constants of the leaf sponge's width-16 instance (`custodia_hash::leaf_permutation`).
-pub const RC16: RoundConstants<16> = RoundConstants {
-    initial: &RC16_INITIAL,
-    internal: &RC16_INTERNAL,
-    terminal: &RC16_FINAL,
+/// Constants of the leaf sponge's width-20 instance (`custodia_hash::leaf_permutation`).
+pub const RC20: RoundConstants<LEAF_WIDTH> = RoundConstants {
+    initial: &RC20_INITIAL,
+    internal: &RC20_INTERNAL,
+    terminal: &RC20_FINAL,
 };
 
 /// One width-`W` permutation of the hash instance with constants [`RoundConstants`].
@@ -169,9 +167,9 @@ pub const NODE_GADGET: Poseidon2Gadget<12> = Poseidon2Gadget {
     _layers: PhantomData,
 };
 
-/// The width-16 gadget (leaf sponge).
-pub const LEAF_GADGET: Poseidon2Gadget<16> = Poseidon2Gadget {
-    rc: RC16,
+/// The width-20 gadget (leaf sponge).
+pub const LEAF_GADGET: Poseidon2Gadget<LEAF_WIDTH> = Poseidon2Gadget {
+    rc: RC20,
     _layers: PhantomData,
 };
 

@@ -12,7 +12,7 @@
 //! * `coll_r[j]`: the 16-bit digits of the user's collateral surplus; `coll_c[j]` the three 16-bit
 //!   limbs of the offset carry out of digit j (carry = limbs − 2^47).
 //! * `uid`: the leaf's uid hash (private, bound only through the leaf digest).
-//! * `leaf perms`: the S = ⌈(4 + 2A)/12⌉ width-16 Poseidon2 permutations of the leaf sponge,
+//! * `leaf perms`: the S = ⌈(4 + 2A)/16⌉ width-20 Poseidon2 permutations of the leaf sponge,
 //!   chained; [`crate::gadget`] columns, whose inputs are the uid, the values recomposed from
 //!   their limbs and the carried capacity, so no input is committed twice.
 //! * `node_in`, `node perm`: the two children of internal node r and their width-12 compression
@@ -36,7 +36,7 @@ use crate::gadget::gadget_cols;
 /// the chain AIR's.
 pub const PERM_COLS: usize =
     num_cols::<WIDTH, SBOX_DEGREE, SBOX_REGISTERS, HALF_FULL_ROUNDS, PARTIAL_ROUNDS>();
-/// Columns of one width-16 permutation of the leaf sponge ([`crate::gadget`]).
+/// Columns of one width-20 permutation of the leaf sponge ([`crate::gadget`]).
 pub const LEAF_PERM_COLS: usize = gadget_cols(LEAF_WIDTH);
 /// Columns of the node compression's width-12 permutation ([`crate::gadget`]).
 pub const NODE_PERM_COLS: usize = gadget_cols(WIDTH);

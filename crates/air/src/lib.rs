@@ -17,4 +17,4 @@ pub use public::{AssetParams, AssetTotals, BatchPublicInputs, PublicInputsError}
 
 /// Version of the batch statement, for people: proof files and the verifier identify the
 /// statement by its constraint-system digest ([`digest::CONSTRAINT_DIGEST`]), not by this number.
-pub const AIR_VERSION: u32 = 4;
+pub const AIR_VERSION: u32 = 5;

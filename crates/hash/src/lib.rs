@@ -10,18 +10,14 @@ pub use p3_goldilocks::{
     GOLDILOCKS_POSEIDON2_PARTIAL_ROUNDS_12 as PARTIAL_ROUNDS,
     GOLDILOCKS_POSEIDON2_RC_12_EXTERNAL_FINAL as RC_12_EXTERNAL_FINAL,
     GOLDILOCKS_POSEIDON2_RC_12_EXTERNAL_INITIAL as RC_12_EXTERNAL_INITIAL,
-    GOLDILOCKS_POSEIDON2_RC_12_INTERNAL as RC_12_INTERNAL,
-    GOLDILOCKS_POSEIDON2_RC_16_EXTERNAL_FINAL as RC_16_EXTERNAL_FINAL,
-    GOLDILOCKS_POSEIDON2_RC_16_EXTERNAL_INITIAL as RC_16_EXTERNAL_INITIAL,
-    GOLDILOCKS_POSEIDON2_RC_16_INTERNAL as RC_16_INTERNAL, GenericPoseidon2LinearLayersGoldilocks,
+    GOLDILOCKS_POSEIDON2_RC_12_INTERNAL as RC_12_INTERNAL, GenericPoseidon2LinearLayersGoldilocks,
     Goldilocks,
 };
-use p3_goldilocks::{
-    GOLDILOCKS_POSEIDON2_PARTIAL_ROUNDS_16, Poseidon2Goldilocks, default_goldilocks_poseidon2_12,
-    default_goldilocks_poseidon2_16,
-};
+use p3_goldilocks::{Poseidon2Goldilocks, default_goldilocks_poseidon2_12};
+use p3_poseidon2::ExternalLayerConstants;
 use p3_poseidon2_air::RoundConstants;
 use p3_symmetric::Permutation;
+pub use rc20::{RC_20_EXTERNAL_FINAL, RC_20_EXTERNAL_INITIAL, RC_20_INTERNAL};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
@@ -37,16 +33,15 @@ pub const RATE: usize = 8;
 /// Sponge capacity: `WIDTH - RATE`.
 pub const CAPACITY: usize = 4;
 /// Width of the leaf sponge's permutation. Leaves absorb `4 + 2A` elements, the bulk of what a
-/// batch proof hashes: a wider rate needs fewer permutations per leaf, and the AIR pays per
-/// permutation ≈ 20 columns per state element plus a fixed ≈ 50, so 12 elements per
-/// permutation instead of 8 cut the leaf sponge's columns by about a seventh.
-pub const LEAF_WIDTH: usize = 16;
-/// Leaf sponge rate: elements absorbed per width-16 permutation.
-pub const LEAF_RATE: usize = 12;
-/// The width-16 permutation type of the leaf sponge.
+/// batch proof hashes. The AIR pays per permutation 15 columns per state element plus a fixed
+/// 48 ([`HALF_FULL_ROUNDS`] full rounds of two registers per lane, the partial rounds, four kept
+/// lanes), so the cost per absorbed element falls as the rate grows: 24.0 columns at width 16
+/// (rate 12), 21.75 at width 20 (rate 16), the widest Goldilocks instance Plonky3 implements.
+pub const LEAF_WIDTH: usize = 20;
+/// Leaf sponge rate: elements absorbed per width-20 permutation.
+pub const LEAF_RATE: usize = 16;
+/// The width-20 permutation type of the leaf sponge.
 pub type LeafPerm = Poseidon2Goldilocks<LEAF_WIDTH>;
-// The AIRs use one round count for both widths.
-const _: () = assert!(GOLDILOCKS_POSEIDON2_PARTIAL_ROUNDS_16 == PARTIAL_ROUNDS);
 const _: () = assert!(LEAF_WIDTH - LEAF_RATE == CAPACITY);
 /// Elements in a [`Digest`].
 pub const DIGEST_ELEMS: usize = 4;
@@ -83,10 +78,20 @@ pub fn permutation() -> &'static Perm {
     PERM.get_or_init(default_goldilocks_poseidon2_12)
 }
 
-/// The width-16 instance of the leaf sponge (`default_goldilocks_poseidon2_16`).
+/// The width-20 instance of the leaf sponge: Plonky3's width-20 Goldilocks linear layers with
+/// the Grain-derived constants [`RC_20_EXTERNAL_INITIAL`], [`RC_20_INTERNAL`] and
+/// [`RC_20_EXTERNAL_FINAL`] (R_F = 8, R_P = 22, as at widths 12 and 16).
 pub fn leaf_permutation() -> &'static LeafPerm {
     static PERM: OnceLock<LeafPerm> = OnceLock::new();
-    PERM.get_or_init(default_goldilocks_poseidon2_16)
+    PERM.get_or_init(|| {
+        LeafPerm::new(
+            ExternalLayerConstants::new(
+                RC_20_EXTERNAL_INITIAL.to_vec(),
+                RC_20_EXTERNAL_FINAL.to_vec(),
+            ),
+            RC_20_INTERNAL.to_vec(),
+        )
+    })
 }
 
 /// The round constants of [`permutation`] in the layout `p3-poseidon2-air` takes, so an AIR proves
@@ -98,7 +103,7 @@ pub fn air_round_constants() -> RoundConstants<F, WIDTH, HALF_FULL_ROUNDS, PARTI
 /// The round constants of [`leaf_permutation`] for `p3-poseidon2-air`.
 pub fn leaf_air_round_constants() -> RoundConstants<F, LEAF_WIDTH, HALF_FULL_ROUNDS, PARTIAL_ROUNDS>
 {
-    RoundConstants::new(RC_16_EXTERNAL_INITIAL, RC_16_INTERNAL, RC_16_EXTERNAL_FINAL)
+    RoundConstants::new(RC_20_EXTERNAL_INITIAL, RC_20_INTERNAL, RC_20_EXTERNAL_FINAL)
 }
 
 /// Applies the permutation in place.
@@ -218,7 +223,7 @@ pub fn sponge_iv(tag: u64, param: u64) -> [F; WIDTH] {
 ///
 /// # Security
 /// There is no length padding: callers must use inputs whose length is fixed by `(tag, param)`,
-/// as every Custodia domain does. Leaves hash with [`leaf_sponge`] (width 16) instead.
+/// as every Custodia domain does. Leaves hash with [`leaf_sponge`] (width 20) instead.
 pub fn sponge(tag: u64, param: u64, input: &[F]) -> Digest {
     sponge_with::<WIDTH, RATE, _>(permutation(), sponge_iv(tag, param), input)
 }
@@ -231,7 +236,7 @@ pub fn leaf_sponge_iv(num_assets: u64) -> [F; LEAF_WIDTH] {
     state
 }
 
-/// The leaf sponge: [`sponge`]'s overwrite mode over the width-16 permutation with rate
+/// The leaf sponge: [`sponge`]'s overwrite mode over the width-20 permutation with rate
 /// [`LEAF_RATE`], from [`leaf_sponge_iv`]`(num_assets)`. The input length is fixed by the asset
 /// count (`4 + 2A`), so, as for [`sponge`], there is no length padding.
 pub fn leaf_sponge(num_assets: u64, input: &[F]) -> Digest {
@@ -389,6 +394,9 @@ pub fn pack_bytes(bytes: &[u8]) -> Vec<F> {
         })
         .collect()
 }
+
+pub mod grain;
+mod rc20;
 
 #[cfg(test)]
 mod tests;

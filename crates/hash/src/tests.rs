@@ -47,79 +47,109 @@ const PERM_0_11: [u64; WIDTH] = [
 
 #[test]
 fn leaf_permutation_vector() {
-    // Plonky3's own known-answer test for `default_goldilocks_poseidon2_16` (p3-goldilocks 0.8.0,
-    // `test_default_goldilocks_poseidon2_width_16`): the leaf sponge's instance is that one.
-    let mut state: [F; LEAF_WIDTH] = PERM16_IN.map(F::new);
+    // The width-20 instance on [0, 1, ..., 19]. Plonky3 publishes no width-20 known answer, so
+    // this one comes from an independent implementation of the Poseidon2 definition
+    // (`vectors/poseidon2_goldilocks.py`, which also reproduces Plonky3's width-12 and width-16
+    // known answers).
+    let mut state: [F; LEAF_WIDTH] = core::array::from_fn(|i| F::new(i as u64));
     leaf_permutation().permute_mut(&mut state);
     let got: Vec<u64> = state.iter().map(|x| x.as_canonical_u64()).collect();
-    assert_eq!(got, PERM16_OUT.to_vec());
+    assert_eq!(got, PERM20_0_19.to_vec());
     // Negative twin: the width-12 instance on the first 12 elements gives something else.
-    let mut narrow: [F; WIDTH] = core::array::from_fn(|i| F::new(PERM16_IN[i]));
+    let mut narrow: [F; WIDTH] = core::array::from_fn(|i| F::new(i as u64));
     permute(&mut narrow);
     assert_ne!(narrow[..4], state[..4]);
 }
 
-const PERM16_IN: [u64; LEAF_WIDTH] = [
-    0x4d3f967fab9d4979,
-    0x57e1fba55677697e,
-    0x57429a86e75a3774,
-    0x31d379f3a592b5eb,
-    0x497232e1b648e3f1,
-    0x325a7db57173c39e,
-    0xa802252d78bee916,
-    0x8920f55e154adef8,
-    0xa1225bc9c7913658,
-    0xd687be5097ffd038,
-    0x89f514ef0c913e48,
-    0x21fd4a9cf548cd84,
-    0x570a1586ada436ff,
-    0x46bfbf38ccd740ae,
-    0x23651b3f3ab26484,
-    0xe90f3b02127fa552,
-];
-
-const PERM16_OUT: [u64; LEAF_WIDTH] = [
-    0xf0f7717837c7032a,
-    0xf12fbcc838feb15b,
-    0xd8661f6fa4165ad8,
-    0x351cdc546760d1a9,
-    0x99474334bf02445f,
-    0x46fc4e9ceb376d6a,
-    0x4601808321fcd920,
-    0xc58bfd0342dc60df,
-    0xb7f3acd43f3c029c,
-    0x5c7afa6a6997dfc5,
-    0xecbef8b82906c887,
-    0xd490e3b4e945d87c,
-    0x31866766b83ebe0b,
-    0xb32d52f6e7a5bea2,
-    0x9522431667b3c5f9,
-    0xeaf5638a69518f65,
+const PERM20_0_19: [u64; LEAF_WIDTH] = [
+    0x8441a28691b437e0,
+    0xe15e1b0e6f89dd93,
+    0xe069fd87be286115,
+    0xc9bfdebde9e6bc4b,
+    0xf000cd9fd25c9ef5,
+    0x1e215987a0ab34e6,
+    0xa70fe0ab5748e1c9,
+    0x31f3d475fc7df0cc,
+    0xd38ee3f10fefb15a,
+    0xad9483f954ddcbfb,
+    0x0eb50b89adbf4161,
+    0x8fa502bad3668284,
+    0x657923f25a6e53cd,
+    0x2484c12283eebc81,
+    0x4aa0904ed63f3cd3,
+    0xbdebfc66b7ecb2e7,
+    0x319deb8589d01531,
+    0x0487afddb3ffb947,
+    0x37b4036ea003a29e,
+    0xfe782ebbb6ed8d6e,
 ];
 
 #[test]
-fn leaf_sponge_absorbs_twelve_per_permutation() {
-    // By hand: 13 inputs are two width-16 permutations from [0 × 12 | LEAF, A, 0, 0].
-    let input: Vec<F> = (0..13).map(|i| F::new(i * 31 + 5)).collect();
+fn grain_reproduces_plonky3s_published_constants() {
+    use p3_goldilocks::{
+        GOLDILOCKS_POSEIDON2_RC_8_EXTERNAL_FINAL, GOLDILOCKS_POSEIDON2_RC_8_EXTERNAL_INITIAL,
+        GOLDILOCKS_POSEIDON2_RC_8_INTERNAL, GOLDILOCKS_POSEIDON2_RC_16_EXTERNAL_FINAL,
+        GOLDILOCKS_POSEIDON2_RC_16_EXTERNAL_INITIAL, GOLDILOCKS_POSEIDON2_RC_16_INTERNAL,
+    };
+    let c8 = grain::goldilocks_poseidon2_constants::<8>();
+    assert_eq!(c8.0, GOLDILOCKS_POSEIDON2_RC_8_EXTERNAL_INITIAL);
+    assert_eq!(c8.1, GOLDILOCKS_POSEIDON2_RC_8_INTERNAL);
+    assert_eq!(c8.2, GOLDILOCKS_POSEIDON2_RC_8_EXTERNAL_FINAL);
+    let c12 = grain::goldilocks_poseidon2_constants::<12>();
+    assert_eq!(c12.0, RC_12_EXTERNAL_INITIAL);
+    assert_eq!(c12.1, RC_12_INTERNAL);
+    assert_eq!(c12.2, RC_12_EXTERNAL_FINAL);
+    let c16 = grain::goldilocks_poseidon2_constants::<16>();
+    assert_eq!(c16.0, GOLDILOCKS_POSEIDON2_RC_16_EXTERNAL_INITIAL);
+    assert_eq!(c16.1, GOLDILOCKS_POSEIDON2_RC_16_INTERNAL);
+    assert_eq!(c16.2, GOLDILOCKS_POSEIDON2_RC_16_EXTERNAL_FINAL);
+    // Negative twin: the width enters the register, so width 12's stream is not width 16's.
+    assert_ne!(c12.1, c16.1);
+}
+
+#[test]
+fn the_width_20_table_is_grains_output() {
+    let c20 = grain::goldilocks_poseidon2_constants::<20>();
+    assert_eq!(c20.0, RC_20_EXTERNAL_INITIAL);
+    assert_eq!(c20.1, RC_20_INTERNAL);
+    assert_eq!(c20.2, RC_20_EXTERNAL_FINAL);
+    // Every constant is distinct: a stuck or short generator would repeat itself.
+    let mut all: Vec<u64> = c20
+        .0
+        .iter()
+        .chain(&c20.2)
+        .flatten()
+        .chain(&c20.1)
+        .map(|x| x.as_canonical_u64())
+        .collect();
+    all.sort_unstable();
+    all.dedup();
+    assert_eq!(all.len(), 2 * 4 * LEAF_WIDTH + PARTIAL_ROUNDS);
+}
+
+#[test]
+fn leaf_sponge_absorbs_sixteen_per_permutation() {
+    // By hand: 17 inputs are two width-20 permutations from [0 × 16 | LEAF, A, 0, 0].
+    let input: Vec<F> = (0..17).map(|i| F::new(i * 31 + 5)).collect();
     let mut state = leaf_sponge_iv(7);
     assert_eq!(state[LEAF_RATE], F::new(domain::LEAF));
     state[..LEAF_RATE].copy_from_slice(&input[..LEAF_RATE]);
     leaf_permutation().permute_mut(&mut state);
-    state[0] = input[12];
+    state[0] = input[16];
     state[1..LEAF_RATE].fill(F::ZERO);
     leaf_permutation().permute_mut(&mut state);
     let by_hand = Digest::from_field(state[..4].try_into().unwrap());
     assert_eq!(leaf_sponge(7, &input), by_hand);
-    // Negative twins: the asset count, the 13th element, and the width-12 sponge all differ.
+    // Negative twins: the asset count, the 17th element, and the width-12 sponge all differ.
     assert_ne!(leaf_sponge(8, &input), by_hand);
     let mut other = input.clone();
-    other[12] += F::ONE;
+    other[16] += F::ONE;
     assert_ne!(leaf_sponge(7, &other), by_hand);
     assert_ne!(sponge(domain::LEAF, 7, &input), by_hand);
-    assert_eq!(leaf_sponge_permutations(12), 1);
-    assert_eq!(leaf_sponge_permutations(13), 2);
-    assert_eq!(leaf_sponge_permutations(48), 4);
-    assert_eq!(leaf_sponge_permutations(404), 34);
+    assert_eq!(leaf_sponge_permutations(16), 1);
+    assert_eq!(leaf_sponge_permutations(17), 2);
+    assert_eq!(leaf_sponge_permutations(48), 3);
+    assert_eq!(leaf_sponge_permutations(404), 26);
 }
 
 #[test]
@@ -154,11 +184,12 @@ fn sponge_and_compress_vectors() {
     );
 }
 
-/// Quoted in docs/por-protocol.md §3: the width-12 sponge, the compression and the leaf sponge.
+/// Quoted in docs/por-protocol.md §3: the width-12 sponge, the compression and the leaf sponge
+/// (the last also printed by `vectors/poseidon2_goldilocks.py`, an independent implementation).
 const VECTORS: [&str; 3] = [
     "9c1d07cb6b529510cc01d4911a8e1e2030a6f0f19d585dc686dfd2580e55144e",
     "8470fa6e0887005bd5fb84af6f4578e8ada6aa04e144a6d3ffe148a3ab885399",
-    "fc344de6d7cdc2877873811a649b51a7147d5acbeaf5e77409553ee2c8bb4a26",
+    "550d9254fc9a9aab34e2bc52e1424e9cb745244d2cdd5bbecd5974fd41bb4bd3",
 ];
 
 #[test]

@@ -3,10 +3,10 @@
 //! ```text
 //! context  = sponge(CONTEXT, 15, [len(round), pack7(round ‖ 0^(64-len)), assets_digest(4)])
 //! uid_hash = sponge(UID,  20, [len(id), pack7(id ‖ 0^(64-len)), pack7(nonce), context(4)]) 3 permutations
-//! leaf     = leaf_sponge(A,   [uid_hash(4), e_0, d_0, e_1, d_1, …, e_{A-1}, d_{A-1}])  ⌈(4+2A)/12⌉
+//! leaf     = leaf_sponge(A,   [uid_hash(4), e_0, d_0, e_1, d_1, …, e_{A-1}, d_{A-1}])  ⌈(4+2A)/16⌉
 //! ```
 //!
-//! The leaf sponge is the width-16 Poseidon2 instance at rate 12 with capacity `[LEAF, A, 0, 0]`
+//! The leaf sponge is the width-20 Poseidon2 instance at rate 16 with capacity `[LEAF, A, 0, 0]`
 //! (`custodia_hash::leaf_sponge`): leaves are most of what a batch proof hashes, and the wider
 //! rate needs fewer permutation columns per leaf row.
 //!

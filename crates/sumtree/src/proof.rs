@@ -10,16 +10,18 @@ use crate::InclusionError;
 use crate::leaf::{Nonce, leaf_hash, round_context, uid_hash, valid_round_id};
 use crate::tree::{MAX_LOG_LEAVES, root_from_path};
 
-/// Format tag of the inclusion files this build writes (version 4: the leaf is hashed with the
-/// width-16 leaf sponge; a round of many assets names only the assets the user holds, plus the
-/// digest of the round's whole asset list, as in version 3).
-pub const FORMAT: &str = "custodia-inclusion/4";
+/// Format tag of the inclusion files this build writes (version 5: the leaf is hashed with the
+/// width-20 leaf sponge; a round of many assets names only the assets the user holds, plus the
+/// digest of the round's whole asset list, as since version 3).
+pub const FORMAT: &str = "custodia-inclusion/5";
 /// Format tags of older inclusion files: recognised only to say they are unsupported. Versions 2
-/// and 3 hashed leaves with the width-12 sponge, so their paths cannot reach a version-4 root.
+/// and 3 hashed leaves with the width-12 sponge and version 4 with the width-16 one, so their
+/// paths cannot reach a version-5 root.
 pub const OLD_FORMATS: &[&str] = &[
     "custodia-inclusion/1",
     "custodia-inclusion/2",
     "custodia-inclusion/3",
+    "custodia-inclusion/4",
 ];
 /// Files larger than this are refused before parsing.
 pub const MAX_PROOF_BYTES: usize = 1 << 20;

@@ -405,7 +405,7 @@ mod tests {
     }
 
     fn inclusion(id: &str) -> Vec<u8> {
-        serde_json::json!({"format": "custodia-inclusion/4", "round": id, "leaf": 0})
+        serde_json::json!({"format": "custodia-inclusion/5", "round": id, "leaf": 0})
             .to_string()
             .into_bytes()
     }

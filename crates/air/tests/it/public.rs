@@ -154,6 +154,13 @@ const WIDE_PERMUTATIONS_DIGEST: [u8; 32] = [
     0x28, 0x58, 0xb4, 0x33, 0x47, 0x7c, 0x74, 0xdf, 0x4b, 0xa7, 0x65, 0xba, 0xd1, 0x35, 0xaf, 0xde,
 ];
 
+/// The constraint digest of the width-16 leaf sponge (rate 12) with the narrow permutation
+/// gadget, the one every proof of `custodia-inclusion/4` carries.
+const WIDTH_16_LEAF_DIGEST: [u8; 32] = [
+    0x53, 0xf2, 0x24, 0x24, 0x84, 0x15, 0x97, 0xcf, 0x4f, 0x25, 0xa6, 0xc2, 0xad, 0xb6, 0x6f, 0x6e,
+    0x2c, 0x6f, 0x83, 0xb4, 0x36, 0x48, 0xaf, 0x28, 0x59, 0x54, 0x41, 0xb1, 0x2d, 0x81, 0x30, 0xb9,
+];
+
 /// A header naming `retired` is refused by that name, before any cryptography.
 fn assert_refused_by_name(retired: [u8; 32], prefix: &str) {
     use custodia_air::format::{FormatError, decode_header, encode_header};
@@ -179,6 +186,11 @@ fn regression_a_proof_of_the_width_12_leaf_sponge_is_refused_by_its_constraint_d
 #[test]
 fn regression_a_proof_of_the_wide_permutation_blocks_is_refused_by_its_constraint_digest() {
     assert_refused_by_name(WIDE_PERMUTATIONS_DIGEST, "5165dbd2");
+}
+
+#[test]
+fn regression_a_proof_of_the_width_16_leaf_sponge_is_refused_by_its_constraint_digest() {
+    assert_refused_by_name(WIDTH_16_LEAF_DIGEST, "53f22424");
 }
 
 fn hex(b: &[u8]) -> String {

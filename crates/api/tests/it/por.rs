@@ -19,7 +19,7 @@ fn delivery(root: &std::path::Path, round: &str, complete: bool, users: &[&str])
         let id = custodia_primitives::AccountId::new(*u).unwrap();
         let shard = dir.join(id.delivery_shard());
         std::fs::create_dir_all(&shard).unwrap();
-        let file = json!({"format": "custodia-inclusion/4", "round": round, "user_id": u});
+        let file = json!({"format": "custodia-inclusion/5", "round": round, "user_id": u});
         std::fs::write(shard.join(format!("{u}.json")), file.to_string()).unwrap();
     }
 }
@@ -37,7 +37,7 @@ fn pack_delivery(root: &std::path::Path, round: &str, users: &[&str]) {
     let mut records = Vec::new();
     for u in users {
         let line =
-            json!({"format": "custodia-inclusion/4", "round": round, "user_id": u}).to_string();
+            json!({"format": "custodia-inclusion/5", "round": round, "user_id": u}).to_string();
         records.push(PackRecord {
             hash: custodia_primitives::AccountId::new(*u)
                 .unwrap()

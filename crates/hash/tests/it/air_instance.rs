@@ -227,7 +227,7 @@ fn leaf_trace_for(
 }
 
 #[test]
-fn width_16_air_trace_matches_the_leaf_permutation() {
+fn width_20_air_trace_matches_the_leaf_permutation() {
     use custodia_hash::{LEAF_WIDTH, leaf_air_round_constants, leaf_permutation};
     let inputs: Vec<[F; LEAF_WIDTH]> = (0..16)
         .map(|i| core::array::from_fn(|j| F::from_u64((i * LEAF_WIDTH + j) as u64 * 0x9e37)))

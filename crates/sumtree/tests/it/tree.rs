@@ -78,7 +78,7 @@ fn leaf_vector() {
 const LEAF_VECTORS: [&str; 4] = [
     "dd7fe0f2b2ecc9bba979d1cb0b8ff072ea5892006cd27bbe06a68b020e20d154",
     "c7c6f72b07984071acae61c1741cde29d6b5f27eef922637f2ea83a65cb3e38a",
-    "aa64799cd662b7637cbd72dff603f8cd67d7ae1bd949a319eaa6ac4206644f04",
+    "03bcd4a3f6031a46847e1a9c948f5950a88c4d40f0c23b933acba00daa782816",
     "d6f2f338e7aaf66fcc71f757c2f0e4443e60fc02d2256c0d4cd11555b0d078d6",
 ];
 
@@ -543,8 +543,8 @@ fn regression_the_round_binding_encodes_lengths_and_refuses_what_it_cannot_encod
 }
 
 const BINDING_VECTOR: [&str; 2] = [
-    "b835a1ed91104fa05e5d1def72bbca61659ebfe9aa1864b16c1050f2a715a198",
-    "c05620965996884bd5c461c6ff73faf72cbecbfe3f7074f8f04c7c0a8ebfb033",
+    "0cbefdde884885e97fd4a770a9a1e8ea6f7052a9c622e98bb73b18cea8e9e05a",
+    "770adb801fa3e5e219c659ee10b6b5748272fd1ac5cfebb06ea2b2d6e8458425",
 ];
 
 /// `n` assets: the 22 defaults, then `A022`, `A023`, … with 6 decimals.
@@ -719,8 +719,8 @@ fn compact_files_have_one_form_and_one_spelling() {
         json.replacen("@150", "@200", 1),
         json.replacen("@5,", "@05,", 1),
         json.replacen("@5,", "@+5,", 1),
-        // An older tag (hashed with the width-12 leaf sponge).
-        json.replacen("custodia-inclusion/4", "custodia-inclusion/3", 1),
+        // An older tag (hashed with the width-16 leaf sponge).
+        json.replacen("custodia-inclusion/5", "custodia-inclusion/4", 1),
         // No asset count at all.
         json.replacen("\"num_assets\":200", "\"num_assets\":0", 1),
     ];
@@ -741,24 +741,26 @@ fn compact_files_have_one_form_and_one_spelling() {
 }
 
 #[test]
-fn files_of_the_width_12_leaf_sponge_are_refused_as_unsupported() {
+fn files_of_older_leaf_sponges_are_refused_as_unsupported() {
     let assets = registry(3);
     let ids = users(2);
     let bal = vec![Amount::new(9).unwrap(); 2 * 6];
     let built = build_tree(&ids, &bal, 3, TreeShape::new(1, 0).unwrap(), &SEED, &ctx(3)).unwrap();
     let p = proof_for(&built, &ids, &bal, &assets, 1);
     let json = p.to_json();
-    assert!(json.contains("\"custodia-inclusion/4\""));
+    assert!(json.contains("\"custodia-inclusion/5\""));
     let back = InclusionProof::from_json(json.as_bytes()).unwrap();
     assert!(back.verify(&built.tree.root()).is_ok());
-    // Twins: versions 1 to 3 (3 and 2 hashed leaves with the width-12 sponge) are refused by
-    // their tag, before any hashing, so the user reads "unsupported", not "not included".
+    // Twins: versions 1 to 4 (4 hashed leaves with the width-16 sponge, 3 and 2 with the
+    // width-12 one) are refused by their tag, before any hashing, so the user reads
+    // "unsupported", not "not included".
     for old in [
+        "custodia-inclusion/4",
         "custodia-inclusion/3",
         "custodia-inclusion/2",
         "custodia-inclusion/1",
     ] {
-        let file = json.replacen("custodia-inclusion/4", old, 1);
+        let file = json.replacen("custodia-inclusion/5", old, 1);
         assert!(
             matches!(
                 InclusionProof::from_json(file.as_bytes()),

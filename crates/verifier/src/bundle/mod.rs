@@ -55,6 +55,7 @@ const OLD_FORMATS: &[&str] = &[
     "custodia-inclusion/1",
     "custodia-inclusion/2",
     "custodia-inclusion/3",
+    "custodia-inclusion/4",
 ];
 
 /// The files cannot be checked at all: a usage or input problem, not a rejection.

@@ -63,14 +63,18 @@ fn the_committed_round_with_one_byte_changed_is_rejected() {
 const WIDTH_12_LEAF_DIGEST: &str =
     "22e62537324dfc344378c3682fd3b6b3963694a3c0b427c24608c2598025cf3a";
 
-#[test]
-fn regression_a_round_of_the_width_12_leaf_sponge_is_refused_as_unsupported() {
-    // A round published before the leaf sponge moved to width 16 differs from this one only in
-    // what its files name: the proofs' constraint digest and the inclusion files' tag. Both must
-    // be refused by name, not as a cryptographic failure (a root mismatch or a bad proof).
+/// The constraint digest every proof of the width-16 leaf sponge carries
+/// (`custodia-inclusion/4`).
+const WIDTH_16_LEAF_DIGEST: &str =
+    "53f22424841597cf4f25a6c2adb66f6e2c6f83b43648af28595441b12d8130b9";
+
+/// A round of an older leaf sponge differs from this one only in what its files name: the
+/// proofs' constraint digest and the inclusion files' tag. Both must be refused by name, not as a
+/// cryptographic failure (a root mismatch or a bad proof).
+fn assert_older_round_refused(old_digest_hex: &str, old_tag: &str) {
     let dir = fixture();
     let old_digest: Vec<u8> = (0..32)
-        .map(|i| u8::from_str_radix(&WIDTH_12_LEAF_DIGEST[2 * i..2 * i + 2], 16).unwrap())
+        .map(|i| u8::from_str_radix(&old_digest_hex[2 * i..2 * i + 2], 16).unwrap())
         .collect();
     let mut bundle = Bundle::new();
     bundle
@@ -90,13 +94,13 @@ fn regression_a_round_of_the_width_12_leaf_sponge_is_refused_as_unsupported() {
     assert!(!report.verified());
     let text: String = report.findings.iter().map(|f| f.text.clone()).collect();
     assert!(
-        text.contains("constraint system") && text.contains(WIDTH_12_LEAF_DIGEST),
+        text.contains("constraint system") && text.contains(old_digest_hex),
         "{report:#?}"
     );
     // The same round's inclusion file under the old tag: refused as an unsupported version.
     let file = std::fs::read_to_string(dir.join("inclusion/user-0001.json")).unwrap();
-    assert!(file.contains("\"custodia-inclusion/4\""));
-    let old = file.replacen("custodia-inclusion/4", "custodia-inclusion/3", 1);
+    assert!(file.contains("\"custodia-inclusion/5\""));
+    let old = file.replacen("custodia-inclusion/5", old_tag, 1);
     let err = Bundle::new()
         .add_bytes("user-0001.json", old.into_bytes())
         .unwrap_err();
@@ -110,4 +114,14 @@ fn regression_a_round_of_the_width_12_leaf_sponge_is_refused_as_unsupported() {
             .add_bytes("user-0001.json", file.into_bytes())
             .is_ok()
     );
+}
+
+#[test]
+fn regression_a_round_of_the_width_12_leaf_sponge_is_refused_as_unsupported() {
+    assert_older_round_refused(WIDTH_12_LEAF_DIGEST, "custodia-inclusion/3");
+}
+
+#[test]
+fn regression_a_round_of_the_width_16_leaf_sponge_is_refused_as_unsupported() {
+    assert_older_round_refused(WIDTH_16_LEAF_DIGEST, "custodia-inclusion/4");
 }
