@@ -15,8 +15,12 @@ ARG DEBIAN_RELEASE=bookworm
 FROM rust:${RUST_VERSION}-slim-${DEBIAN_RELEASE} AS build
 WORKDIR /src
 # The portable baseline, overriding .cargo/config.toml's target-cpu=native: an image is run on
-# machines other than the one that built it.
-ENV CARGO_ENCODED_RUSTFLAGS="-Ctarget-cpu=x86-64-v2" \
+# machines other than the one that built it. Proving machines should pass the level their CPUs
+# share (`--build-arg CUSTODIA_TARGET_CPU=x86-64-v3` for AVX2, `x86-64-v4` for AVX-512): the
+# field arithmetic, Poseidon2 and BLAKE3 of the prover use those vector units only when the
+# compiler may emit them.
+ARG CUSTODIA_TARGET_CPU=x86-64-v2
+ENV CARGO_ENCODED_RUSTFLAGS="-Ctarget-cpu=${CUSTODIA_TARGET_CPU}" \
     CARGO_TERM_COLOR=never
 ARG CUSTODIA_BUILD_COMMIT=unknown
 ENV CUSTODIA_BUILD_COMMIT=${CUSTODIA_BUILD_COMMIT}
