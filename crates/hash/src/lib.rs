@@ -84,13 +84,17 @@ pub fn permutation() -> &'static Perm {
 pub fn leaf_permutation() -> &'static LeafPerm {
     static PERM: OnceLock<LeafPerm> = OnceLock::new();
     PERM.get_or_init(|| {
-        LeafPerm::new(
-            ExternalLayerConstants::new(
-                RC_20_EXTERNAL_INITIAL.to_vec(),
-                RC_20_EXTERNAL_FINAL.to_vec(),
-            ),
-            RC_20_INTERNAL.to_vec(),
-        )
+        let external = ExternalLayerConstants::new(
+            RC_20_EXTERNAL_INITIAL.to_vec(),
+            RC_20_EXTERNAL_FINAL.to_vec(),
+        );
+        // On aarch64 with NEON, `Poseidon2Goldilocks` is Plonky3's fused type, whose constructor
+        // borrows the constants; every other target's takes them by value.
+        #[cfg(all(target_arch = "aarch64", target_feature = "neon"))]
+        let perm = LeafPerm::new(&external, &RC_20_INTERNAL);
+        #[cfg(not(all(target_arch = "aarch64", target_feature = "neon")))]
+        let perm = LeafPerm::new(external, RC_20_INTERNAL.to_vec());
+        perm
     })
 }
 

@@ -6,7 +6,8 @@ Run: python3 crates/hash/vectors/poseidon2_goldilocks.py
 
 It derives the round constants with the Grain LFSR, checks the width-12 and width-16 known
 answers Plonky3 publishes, and prints the width-20 permutation of [0, 1, ..., 19] and one
-leaf-sponge digest: the vectors `leaf_permutation_vector` and `sponge_and_compress_vectors` pin
+leaf-sponge digests (one block, and the 26 chained blocks of a 200-asset leaf): the vectors
+`leaf_permutation_vector`, `sponge_and_compress_vectors` and `leaf_sponge_chains_26_blocks` pin
 in src/tests.rs. Only the internal diagonals are copied from
 p3-goldilocks 0.8 (MATRIX_DIAG_{12,16,20}_GOLDILOCKS).
 """
@@ -138,7 +139,7 @@ DIAG_20 = [
     0x0b3694a940bd2394,
 ]
 
-# Plonky3's known answers: width 12 on [0..12) (also the Horizen Labs reference vector) and
+# Plonky3's known answers: width 12 on [0..12) and
 # width 16 on a fixed input (p3-goldilocks 0.8, test_default_goldilocks_poseidon2_width_16).
 KAT_12_OUT = [
     0xf292ab67c0f14b03,
@@ -212,3 +213,4 @@ if __name__ == "__main__":
     for x in permute(list(range(20)), DIAG_20):
         print("    0x%016x," % x)
     print("leaf_sponge(9, [0, 1, ..., 8]):", digest_hex(leaf_sponge(9, list(range(9)))))
+    print("leaf_sponge(200, [0, 1, ..., 403]):", digest_hex(leaf_sponge(200, list(range(404)))))

@@ -53,7 +53,7 @@ mod tests {
     use core::borrow::BorrowMut;
 
     use custodia_air::layout::{LEAF_PERM_COLS, PERM_COLS};
-    use custodia_hash::{LEAF_WIDTH, WIDTH};
+    use custodia_hash::{LEAF_RATE, LEAF_WIDTH, WIDTH};
     use p3_symmetric::Permutation;
 
     use super::*;
@@ -82,7 +82,8 @@ mod tests {
         let input: [Val; LEAF_WIDTH] =
             core::array::from_fn(|i| Val::from_u64(i as u64 * 104_729 + 11));
         let native = custodia_hash::leaf_permutation().permute(input);
-        for first_kept in [0, 12] {
+        // The digest lanes, and the capacity lanes the next sponge permutation carries.
+        for first_kept in [0, LEAF_RATE] {
             let mut row = vec![Val::ZERO; LEAF_PERM_COLS];
             let out = LEAF_GADGET.fill(&mut row, input, first_kept);
             assert_eq!(out, native);
@@ -93,7 +94,7 @@ mod tests {
         }
         // Negative twin: another input gives another output.
         let mut other = input;
-        other[15] += Val::ONE;
+        other[LEAF_WIDTH - 1] += Val::ONE;
         assert_ne!(native, custodia_hash::leaf_permutation().permute(other));
 
         let input: [Val; WIDTH] = core::array::from_fn(|i| Val::from_u64(i as u64 * 7919 + 3));

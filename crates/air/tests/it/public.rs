@@ -140,6 +140,31 @@ fn the_pinned_constraint_digest_is_this_builds() {
     assert_ne!(got, [0; 32]);
 }
 
+#[test]
+fn the_protocol_document_names_the_pinned_digest() {
+    // docs/por-protocol.md §10 tells readers which digest this version's verifier accepts: it
+    // must be this build's, and every retired digest may appear only abbreviated, as refused.
+    let doc = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/por-protocol.md"),
+    )
+    .expect("docs/por-protocol.md");
+    let current = hex(&custodia_air::digest::CONSTRAINT_DIGEST);
+    assert!(doc.contains(&format!("`{current}` in this version")));
+    // Negative twin: no retired digest is written out in full.
+    for retired in [
+        WIDTH_12_LEAF_DIGEST,
+        WIDE_PERMUTATIONS_DIGEST,
+        WIDTH_16_LEAF_DIGEST,
+    ] {
+        let full = hex(&retired);
+        assert!(!doc.contains(&full), "{full} is written out in full");
+        assert!(
+            doc.contains(&format!("`{}…", &full[..8])),
+            "{full} is not named"
+        );
+    }
+}
+
 /// The constraint digest of the statement whose leaves used the width-12 sponge (rate 8), the
 /// one every proof before `custodia-inclusion/4` carries.
 const WIDTH_12_LEAF_DIGEST: [u8; 32] = [

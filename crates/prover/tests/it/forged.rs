@@ -275,18 +275,19 @@ fn a_leaf_permutation_cell_out_of_step_is_rejected() {
     // untouched trace (positive control) verifies.
     use custodia_air::gadget::GadgetLayout;
     use custodia_air::layout::BatchLayout;
+    use custodia_hash::LEAF_WIDTH;
     use p3_field::PrimeCharacteristicRing;
 
     let (_, values) = leaves();
     let honest = forged(&values);
     verdict(&honest, &honest.public).expect("honest trace verifies");
     let l = BatchLayout::new(A, K);
-    let cell = 5 * l.width + l.perm(0) + GadgetLayout::<16>::partial_sbox(3);
+    let cell = 5 * l.width + l.perm(0) + GadgetLayout::<LEAF_WIDTH>::partial_sbox(3);
     let mut bad = honest.clone();
     bad.main.values[cell] += custodia_air::config::Val::ONE;
     assert_rejected(&bad, &bad.public);
     // The last of the four kept output lanes, on another row: also pinned.
-    let cell = 9 * l.width + l.perm(0) + GadgetLayout::<16>::kept(3);
+    let cell = 9 * l.width + l.perm(0) + GadgetLayout::<LEAF_WIDTH>::kept(3);
     let mut bad = honest.clone();
     bad.main.values[cell] += custodia_air::config::Val::ONE;
     assert_rejected(&bad, &bad.public);
