@@ -2022,7 +2022,18 @@ impl DomainChecker {
                 let max = if short { 2 } else { max };
                 // Another brand already matched here (`0kx` is OKX by its homoglyph): only a
                 // real typo of this one counts, never a near miss (`htx`).
-                let max = if core || !brands.is_empty() {
+                // Except a short name's spelling glued to a lure word of four letters or more
+                // that keeps two of the name's letters and is no English word (`claimiox`,
+                // `supportlxk`, `recoverypkxx`): a name of three letters has no word inside it
+                // to be mistaken for (`box` of `dropbox` is a word; `ol`, `pk`, two letters,
+                // are most two-letter strings and stay out).
+                let short_core = short
+                    && brands.is_empty()
+                    && n >= 3
+                    && lc.glued.borrow().as_ref().is_some_and(|g| g.len() >= 4)
+                    && (tok_mask & k.mask).count_ones() >= 2
+                    && !is_word(tok);
+                let max = if (core && !short_core) || !brands.is_empty() {
                     max.min(tol.max(1))
                 } else {
                     max
