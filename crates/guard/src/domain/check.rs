@@ -1137,6 +1137,42 @@ impl DomainChecker {
             })
     }
 
+    /// Whether `part` splits into version tags (`v` and a number) and lure words of three
+    /// letters or more, with two tags or a tag and a lure word (`v1v2`, `v2claim`).
+    fn versions_and_lures(&self, part: &str) -> bool {
+        let b = part.as_bytes();
+        let n = b.len();
+        if !part.is_ascii() || n < 4 {
+            return false;
+        }
+        // best[i]: (tags, lure words) of a split of part[..i], most pieces first.
+        let mut best: Vec<Option<(u8, u8)>> = vec![None; n + 1];
+        best[0] = Some((0, 0));
+        for i in 0..n {
+            let Some((t, l)) = best[i] else {
+                continue;
+            };
+            let mut put = |j: usize, v: (u8, u8)| {
+                if best[j].is_none_or(|o| o.0 + o.1 < v.0 + v.1) {
+                    best[j] = Some(v);
+                }
+            };
+            if b[i] == b'v' && i + 1 < n && b[i + 1].is_ascii_digit() {
+                let mut j = i + 1;
+                while j < n && b[j].is_ascii_digit() {
+                    j += 1;
+                }
+                put(j, (t + 1, l));
+            }
+            for j in i + 3..=n.min(i + 16) {
+                if self.is_lure(&part[i..j]) {
+                    put(j, (t, l + 1));
+                }
+            }
+        }
+        best[n].is_some_and(|(t, l)| t >= 2 || (t >= 1 && l >= 1))
+    }
+
     /// Whether `part` is empty or splits into English words and lure words of three letters
     /// or more, and digits (`balance`, `newgiveaway`, `share24`).
     fn part_is_words(&self, part: &str) -> bool {
@@ -1441,6 +1477,19 @@ impl DomainChecker {
                     && self.part_is_words(&tok[..m.start()])
                     && self.part_is_words(&tok[m.end()..])
                     && !crosses_word(tok, m.start(), m.end())
+                {
+                    RiskLevel::High
+                } else {
+                    base
+                };
+                // A name made of words followed by version tags (`v2`) and lure words, two tags
+                // or a tag and a lure word (`uniswapv1v2`, `uniswapv2claim`): a real service
+                // names one version of its product (`uniswapv3book`), not a pair of them.
+                let base = if k.compound
+                    && base == RiskLevel::Medium
+                    && rest == Rest::Other
+                    && m.start() == 0
+                    && self.versions_and_lures(&tok[m.end()..])
                 {
                     RiskLevel::High
                 } else {
