@@ -1214,6 +1214,18 @@ impl DomainChecker {
             // A lure word on one side and a stray letter on the other (`loginkrakenn`,
             // `bonusbitfinexc`): the doubled or slipped letter does not hide the lure.
             Rest::Lure
+        } else if (before.is_empty()
+            && after.len() >= 4
+            && after.as_bytes()[0].is_ascii_lowercase()
+            && word_lure(&after[1..]))
+            || (after.is_empty()
+                && before.len() >= 4
+                && before.as_bytes()[before.len() - 1].is_ascii_lowercase()
+                && word_lure(&before[..before.len() - 1]))
+        {
+            // A letter joining the name to a lure word (`cryptoxcash`, `geminixfund`,
+            // `cryptonback`): the lure word is there, behind one letter.
+            Rest::Lure
         } else if stray(before) && stray(after) {
             Rest::Filler
         } else {

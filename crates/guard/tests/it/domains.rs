@@ -948,3 +948,15 @@ fn a_compound_name_with_two_versions_or_a_version_and_a_lure_word() {
     no_alert("uniswapv3book.com");
     no_alert("openseav2docs.com");
 }
+
+#[test]
+fn a_letter_joining_the_name_to_a_lure_word() {
+    alert("cryptoxbonus.com");
+    alert("ledgerzclaim.com");
+    alert("loginqkraken.com");
+    // Twins: an English word after the name, a letter alone, and a letter joining two words
+    // that are no lure words.
+    no_alert("cryptoxfan.com");
+    no_alert("krakens.com");
+    no_alert("ledgerxbook.com");
+}
