@@ -199,6 +199,7 @@ pub struct DomainPolicy {
 
 /// The default lure words.
 pub const DEFAULT_LURE_WORDS: &[&str] = &[
+    "2fa",
     "access",
     "account",
     "accounts",
@@ -2651,7 +2652,7 @@ fn lure_forms(w: &str) -> Vec<String> {
 }
 
 /// `www` as typed into a name, or one slip from it (`vww`, `wvww`, `swww`, `wwww`): at least
-/// two `w` and otherwise `v`, with at most one other letter at an end.
+/// two `w` and otherwise `v`, with at most one other letter at an end; or `vwv` alone.
 fn is_www_like(tok: &str) -> bool {
     let t = tok.as_bytes();
     if !(3..=5).contains(&t.len()) {
@@ -2662,7 +2663,9 @@ fn is_www_like(tok: &str) -> bool {
             && s.iter().all(|c| matches!(c, b'w' | b'v'))
             && s.iter().filter(|c| **c == b'w').count() >= 2
     };
-    inner(t) || inner(&t[1..]) || inner(&t[..t.len() - 1])
+    // Three letters alone, `v` around a `w` (`vwv-kraken`): `www` as a narrow font draws it.
+    let narrow = t == b"vwv";
+    narrow || inner(t) || inner(&t[1..]) || inner(&t[..t.len() - 1])
 }
 
 /// Whether `tok` is another compound sharing a part with the compound name `kw` rather than a

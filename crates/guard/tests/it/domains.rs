@@ -960,3 +960,12 @@ fn a_letter_joining_the_name_to_a_lure_word() {
     no_alert("krakens.com");
     no_alert("ledgerxbook.com");
 }
+
+#[test]
+fn a_second_factor_and_a_narrow_www_are_lures() {
+    alert("gemini-2fa.com");
+    alert("vwv-kraken.com");
+    // Twins: the ordinary-word name alone with a number, and `v` letters with no `w`.
+    no_alert("gemini-2.com");
+    no_alert("vvv-kraken.com");
+}
