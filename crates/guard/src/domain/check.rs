@@ -199,6 +199,7 @@ pub struct DomainPolicy {
 
 /// The default lure words.
 pub const DEFAULT_LURE_WORDS: &[&str] = &[
+    "2fa",
     "access",
     "account",
     "accounts",
@@ -1137,6 +1138,42 @@ impl DomainChecker {
             })
     }
 
+    /// Whether `part` splits into version tags (`v` and a number) and lure words of three
+    /// letters or more, with two tags or a tag and a lure word (`v1v2`, `v2claim`).
+    fn versions_and_lures(&self, part: &str) -> bool {
+        let b = part.as_bytes();
+        let n = b.len();
+        if !part.is_ascii() || n < 4 {
+            return false;
+        }
+        // best[i]: (tags, lure words) of a split of part[..i], most pieces first.
+        let mut best: Vec<Option<(u8, u8)>> = vec![None; n + 1];
+        best[0] = Some((0, 0));
+        for i in 0..n {
+            let Some((t, l)) = best[i] else {
+                continue;
+            };
+            let mut put = |j: usize, v: (u8, u8)| {
+                if best[j].is_none_or(|o| o.0 + o.1 < v.0 + v.1) {
+                    best[j] = Some(v);
+                }
+            };
+            if b[i] == b'v' && i + 1 < n && b[i + 1].is_ascii_digit() {
+                let mut j = i + 1;
+                while j < n && b[j].is_ascii_digit() {
+                    j += 1;
+                }
+                put(j, (t + 1, l));
+            }
+            for j in i + 3..=n.min(i + 16) {
+                if self.is_lure(&part[i..j]) {
+                    put(j, (t, l + 1));
+                }
+            }
+        }
+        best[n].is_some_and(|(t, l)| t >= 2 || (t >= 1 && l >= 1))
+    }
+
     /// Whether `part` is empty or splits into English words and lure words of three letters
     /// or more, and digits (`balance`, `newgiveaway`, `share24`).
     fn part_is_words(&self, part: &str) -> bool {
@@ -1177,6 +1214,18 @@ impl DomainChecker {
         } else if (word_lure(before) && stray(after)) || (stray(before) && word_lure(after)) {
             // A lure word on one side and a stray letter on the other (`loginkrakenn`,
             // `bonusbitfinexc`): the doubled or slipped letter does not hide the lure.
+            Rest::Lure
+        } else if (before.is_empty()
+            && after.len() >= 4
+            && after.as_bytes()[0].is_ascii_lowercase()
+            && word_lure(&after[1..]))
+            || (after.is_empty()
+                && before.len() >= 4
+                && before.as_bytes()[before.len() - 1].is_ascii_lowercase()
+                && word_lure(&before[..before.len() - 1]))
+        {
+            // A letter joining the name to a lure word (`cryptoxcash`, `geminixfund`,
+            // `cryptonback`): the lure word is there, behind one letter.
             Rest::Lure
         } else if stray(before) && stray(after) {
             Rest::Filler
@@ -1441,6 +1490,19 @@ impl DomainChecker {
                     && self.part_is_words(&tok[..m.start()])
                     && self.part_is_words(&tok[m.end()..])
                     && !crosses_word(tok, m.start(), m.end())
+                {
+                    RiskLevel::High
+                } else {
+                    base
+                };
+                // A name made of words followed by version tags (`v2`) and lure words, two tags
+                // or a tag and a lure word (`uniswapv1v2`, `uniswapv2claim`): a real service
+                // names one version of its product (`uniswapv3book`), not a pair of them.
+                let base = if k.compound
+                    && base == RiskLevel::Medium
+                    && rest == Rest::Other
+                    && m.start() == 0
+                    && self.versions_and_lures(&tok[m.end()..])
                 {
                     RiskLevel::High
                 } else {
@@ -2022,7 +2084,18 @@ impl DomainChecker {
                 let max = if short { 2 } else { max };
                 // Another brand already matched here (`0kx` is OKX by its homoglyph): only a
                 // real typo of this one counts, never a near miss (`htx`).
-                let max = if core || !brands.is_empty() {
+                // Except a short name's spelling glued to a lure word of four letters or more
+                // that keeps two of the name's letters and is no English word (`claimiox`,
+                // `supportlxk`, `recoverypkxx`): a name of three letters has no word inside it
+                // to be mistaken for (`box` of `dropbox` is a word; `ol`, `pk`, two letters,
+                // are most two-letter strings and stay out).
+                let short_core = short
+                    && brands.is_empty()
+                    && n >= 3
+                    && lc.glued.borrow().as_ref().is_some_and(|g| g.len() >= 4)
+                    && (tok_mask & k.mask).count_ones() >= 2
+                    && !is_word(tok);
+                let max = if (core && !short_core) || !brands.is_empty() {
                     max.min(tol.max(1))
                 } else {
                     max
@@ -2579,7 +2652,7 @@ fn lure_forms(w: &str) -> Vec<String> {
 }
 
 /// `www` as typed into a name, or one slip from it (`vww`, `wvww`, `swww`, `wwww`): at least
-/// two `w` and otherwise `v`, with at most one other letter at an end.
+/// two `w` and otherwise `v`, with at most one other letter at an end; or `vwv` alone.
 fn is_www_like(tok: &str) -> bool {
     let t = tok.as_bytes();
     if !(3..=5).contains(&t.len()) {
@@ -2590,7 +2663,9 @@ fn is_www_like(tok: &str) -> bool {
             && s.iter().all(|c| matches!(c, b'w' | b'v'))
             && s.iter().filter(|c| **c == b'w').count() >= 2
     };
-    inner(t) || inner(&t[1..]) || inner(&t[..t.len() - 1])
+    // Three letters alone, `v` around a `w` (`vwv-kraken`): `www` as a narrow font draws it.
+    let narrow = t == b"vwv";
+    narrow || inner(t) || inner(&t[1..]) || inner(&t[..t.len() - 1])
 }
 
 /// Whether `tok` is another compound sharing a part with the compound name `kw` rather than a

@@ -924,3 +924,48 @@ fn official_alternates_of_etherscan_and_uniswap() {
     alert("etherscan.co");
     alert("uniswap.ens");
 }
+
+#[test]
+fn a_short_names_two_edit_spelling_behind_a_long_lure_word() {
+    alert("verifyxko.com");
+    alert("supportiox.net");
+    alert("oxiwallet.com");
+    // Twins: an English word behind the lure word, a lure word of three letters, a spelling
+    // that keeps one of the name's letters, and two letters.
+    no_alert("dropbox.com");
+    no_alert("appiox.com");
+    no_alert("verifyiix.com");
+    no_alert("claimpk.com");
+}
+
+#[test]
+fn a_compound_name_with_two_versions_or_a_version_and_a_lure_word() {
+    alert("uniswapv1v2.app");
+    alert("uniswapv2claim.com");
+    alert("openseav2v3.io");
+    // Twins: one version and an English word (a service of the brand's product names one
+    // version: `uniswapv3book.com` is real).
+    no_alert("uniswapv3book.com");
+    no_alert("openseav2docs.com");
+}
+
+#[test]
+fn a_letter_joining_the_name_to_a_lure_word() {
+    alert("cryptoxbonus.com");
+    alert("ledgerzclaim.com");
+    alert("loginqkraken.com");
+    // Twins: an English word after the name, a letter alone, and a letter joining two words
+    // that are no lure words.
+    no_alert("cryptoxfan.com");
+    no_alert("krakens.com");
+    no_alert("ledgerxbook.com");
+}
+
+#[test]
+fn a_second_factor_and_a_narrow_www_are_lures() {
+    alert("gemini-2fa.com");
+    alert("vwv-kraken.com");
+    // Twins: the ordinary-word name alone with a number, and `v` letters with no `w`.
+    no_alert("gemini-2.com");
+    no_alert("vvv-kraken.com");
+}

@@ -280,8 +280,8 @@ fn labelled_set_recall_and_false_positives_at_blocking_level() {
             r.phish.total > 1000 && r.legit.total > 400,
             "[{split}] too small"
         );
-        // Target: 0.97 (not met on the held-out part: 96.98% last measured) and 0.005 (met).
-        assert!(r.recall() >= 0.969, "[{split}] recall {:.4}", r.recall());
+        // Target: 0.97 (met: 98.88% / 97.13% last measured) and 0.005 (met).
+        assert!(r.recall() >= 0.971, "[{split}] recall {:.4}", r.recall());
         assert!(r.fpr() <= 0.005, "[{split}] false positives {:.4}", r.fpr());
         let caution = Count::rate(r.caution.cautioned, r.caution.total);
         assert!(caution >= 0.95, "[{split}] caution reached {caution:.4}");
@@ -379,10 +379,10 @@ fn real_feed_recall_per_brand_and_allowlist_flagged() {
     let out = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("guard-feed.json");
     std::fs::write(&out, serde_json::to_string_pretty(&both).unwrap()).unwrap();
     for (split, r) in &all {
-        // Target: 0.95 and 0.02 (last measured: recall 92.64% / 92.40%, allowlist flagged
+        // Target: 0.95 and 0.02 (last measured: recall 92.96% / 92.54%, allowlist flagged
         // 2.43% / 4.52% on the tuning / held-out part, most of it the allowlisted hosts shaped
         // like a brand's name, §6.1).
-        assert!(r.recall() >= 0.922, "[{split}] recall {:.4}", r.recall());
+        assert!(r.recall() >= 0.925, "[{split}] recall {:.4}", r.recall());
         assert!(
             r.fpr() <= 0.046,
             "[{split}] allowlist flagged {:.4}",
