@@ -1086,18 +1086,7 @@ impl DomainChecker {
         if n == 0 {
             return true;
         }
-        // ok[i]: part[..i] splits into lure words and digit runs.
-        let mut ok = vec![false; n + 1];
-        ok[0] = true;
-        for i in 0..n {
-            if !ok[i] {
-                continue;
-            }
-            let mut j = i;
-            while j < n && b[j].is_ascii_digit() {
-                j += 1;
-                ok[j] = true;
-            }
+        splits(part, |i, ok| {
             for j in i + 1..=n.min(i + 16) {
                 // Two characters count glued only with a digit in them (`x2ethereum`): a
                 // two-letter lure is a region code, spelling when glued to a word.
@@ -1108,11 +1097,10 @@ impl DomainChecker {
                     && (self.is_lure(&part[i..j]) || part[i..j] == *"www")
                 {
                     ok[j] = true;
-                    inflect(b, j, &mut ok);
+                    inflect(b, j, ok);
                 }
             }
-        }
-        ok[n]
+        })
     }
 
     /// Whether `part` ends with a lure word of five letters or more and has other letters
@@ -1181,25 +1169,14 @@ impl DomainChecker {
         if !part.is_ascii() {
             return false;
         }
-        let mut ok = vec![false; n + 1];
-        ok[0] = true;
-        for i in 0..n {
-            if !ok[i] {
-                continue;
-            }
-            let mut j = i;
-            while j < n && part.as_bytes()[j].is_ascii_digit() {
-                j += 1;
-                ok[j] = true;
-            }
+        splits(part, |i, ok| {
             for j in i + 3..=n.min(i + 16) {
                 let w = &part[i..j];
                 if is_word(w) || self.is_lure(w) {
                     ok[j] = true;
                 }
             }
-        }
-        ok[n]
+        })
     }
 
     fn rest(&self, before: &str, after: &str) -> Rest {
@@ -2600,6 +2577,28 @@ const TLD_WORDS: &[&str] = &["com", "org", "net", "io"];
 /// `doubler`, `promos`), marked in `ok` after a lure word ending at `j`: a plural or verb
 /// ending, the same after a doubled final consonant (`winner`, `dropped`), and `r`/`rs`/`d`
 /// after a final `e` (`doubler`, `updated`).
+/// Whether `part` splits into runs of digits and pieces: `piece(i, ok)`, called for every `i`
+/// that `part[..i]` reaches, sets `ok[j]` for each piece `part[i..j]` it accepts.
+fn splits(part: &str, mut piece: impl FnMut(usize, &mut [bool])) -> bool {
+    let b = part.as_bytes();
+    let n = b.len();
+    // ok[i]: part[..i] splits.
+    let mut ok = vec![false; n + 1];
+    ok[0] = true;
+    for i in 0..n {
+        if !ok[i] {
+            continue;
+        }
+        let mut j = i;
+        while j < n && b[j].is_ascii_digit() {
+            j += 1;
+            ok[j] = true;
+        }
+        piece(i, &mut ok);
+    }
+    ok[n]
+}
+
 fn inflect(b: &[u8], j: usize, ok: &mut [bool]) {
     const ENDINGS: &[&[u8]] = &[b"s", b"es", b"er", b"ers", b"ing", b"ed"];
     let rest = &b[j..];
