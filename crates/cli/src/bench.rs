@@ -551,7 +551,8 @@ fn guard(a: GuardBenchArgs, out: &Output) -> Result<Outcome> {
              \x20          blocked p50 {:.2} µs, unlisted p50 {:.2} µs, brand look-alikes p50 {:.2} µs\n\
              addresses: {} listed, index built in {:.2} s; lookups {:.2} M/s, parse + lookup {:.2} M/s (one thread), {:.2} M/s on {} threads\n\
              snapshot:  {:.1} MB, built in {:.2} s, read and verified in {:.2} s, {:.2} M lookups/s\n\
-             compact:   {:.2} MB, built in {:.2} s, read and verified in {:.2} s, {:.2} M lookups/s",
+             compact:   {:.2} MB, built in {:.2} s, read and verified in {:.2} s, {:.2} M lookups/s\n\
+             delta:     {} entries changed (1% of each list replaced): {:.1} kB, computed in {:.2} s, applied in {:.2} s",
             r.blocked_domains,
             r.domain_build_s,
             us(r.domain_check.p50_ns),
@@ -575,6 +576,10 @@ fn guard(a: GuardBenchArgs, out: &Output) -> Result<Outcome> {
             r.compact_write_s,
             r.compact_read_s,
             r.compact_lookups_per_s / 1e6,
+            r.compact_delta_changes,
+            r.compact_delta_bytes as f64 / 1e3,
+            r.compact_delta_write_s,
+            r.compact_delta_apply_s,
         )
     });
     Ok(Outcome::Ok)

@@ -2,9 +2,11 @@
 //! sample list and for its browser test (the exchange publishes its own with
 //! `POST /v1/admin/guard/snapshots`).
 //!
-//! usage: sign_snapshot KEY_FILE VERSION BLOCKED_HOSTS ADDRESSES OUT_DIR
+//! usage: sign_snapshot KEY_FILE VERSION BLOCKED_HOSTS ADDRESSES OUT_DIR [BASE_DIR]
 //! Writes the compact snapshot the extension ships, OUT_DIR/snapshot.bin and its signature
-//! OUT_DIR/snapshot.sig, and the full one, full.bin and full.sig; prints the public key.
+//! OUT_DIR/snapshot.sig, and the full one, full.bin and full.sig; prints the public key. With
+//! BASE_DIR (an earlier OUT_DIR), also the compact delta from that version to this one,
+//! OUT_DIR/delta-from-V.bin, as `GET /v1/guard/extension/snapshot/delta?from=V` serves it.
 
 use custodia_guard::{
     Category, CompactSnapshot, ListMeta, Snapshot, SnapshotData, SnapshotSigningKey,
@@ -13,8 +15,15 @@ use custodia_guard::{
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let a: Vec<String> = std::env::args().skip(1).collect();
-    let [key, version, blocked, addresses, out] = a.as_slice() else {
-        return Err("usage: sign_snapshot KEY_FILE VERSION BLOCKED_HOSTS ADDRESSES OUT_DIR".into());
+    let (key, version, blocked, addresses, out, base) = match a.as_slice() {
+        [k, v, b, ad, o] => (k, v, b, ad, o, None),
+        [k, v, b, ad, o, base] => (k, v, b, ad, o, Some(base)),
+        _ => {
+            return Err(
+                "usage: sign_snapshot KEY_FILE VERSION BLOCKED_HOSTS ADDRESSES OUT_DIR [BASE_DIR]"
+                    .into(),
+            );
+        }
     };
     let key = SnapshotSigningKey::from_key_file_text(&std::fs::read_to_string(key)?)?;
     let meta = ListMeta::new("sample", Category::Phishing, None)?;
@@ -41,6 +50,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         format!("{out}/snapshot.sig"),
         key.sign_compact(&compact).to_bytes(),
     )?;
+    if let Some(base) = base {
+        let base = CompactSnapshot::from_bytes(&std::fs::read(format!("{base}/snapshot.bin"))?)?;
+        std::fs::write(
+            format!("{out}/delta-from-{}.bin", base.version()),
+            base.diff(&compact).to_bytes(),
+        )?;
+    }
     println!("{}", key.public().to_hex());
     Ok(())
 }

@@ -1,13 +1,15 @@
 // Custodia Guard's service worker. Every top-level navigation is checked locally, in wasm,
 // against the signed snapshot (the same Rust rules the exchange's API runs); nothing about the
-// pages a user opens leaves the browser. The only request this extension makes is the snapshot
-// update from the exchange's URL, which carries no query and no user data.
-import init, { Guard } from "./custodia_guard_wasm.js";
+// pages a user opens leaves the browser. The only requests this extension makes are the snapshot
+// updates from the exchange's URLs: they carry no cookie and no user data, and the only query is
+// the version of the list installed (`?from=N`, to ask for a delta).
+import init, { Guard, applyCompactDelta } from "./custodia_guard_wasm.js";
 
 const CONFIG_URL = chrome.runtime.getURL("config.json");
 const DB = "custodia-guard";
 
 let guard = null; // the Guard in use (a verified snapshot)
+let guardBytes = null; // its snapshot file: the base the next delta applies to
 let config = null;
 const allowedHosts = new Set(); // hosts the user chose to open anyway (this session)
 const lastSafe = new Map(); // tab id -> last committed URL that was not intercepted
@@ -56,6 +58,7 @@ async function start() {
   if (stored && storedSig) {
     try {
       guard = new Guard(new Uint8Array(stored), new Uint8Array(storedSig), keys);
+      guardBytes = new Uint8Array(stored);
     } catch (e) {
       // Storage is not trusted either: a snapshot that no longer verifies is dropped.
       await setStatus({ storedRefused: String(e) });
@@ -67,40 +70,86 @@ async function start() {
         new Uint8Array(await (await fetch(chrome.runtime.getURL(f))).arrayBuffer())),
     );
     guard = new Guard(s, sig, keys); // shipped files that fail to verify: the build is broken
+    guardBytes = s;
   }
   await setStatus({ active: describe(guard) });
   chrome.alarms.create("update", { periodInMinutes: config.updateMinutes || 360 });
 }
 const ready = start();
 
-// --- updates: fetch, verify the signature with the pinned keys, refuse rollbacks, swap -------
+// --- updates: a delta from the installed version when the exchange has one, else the whole
+// file; either way the resulting snapshot's signature is checked with the pinned keys, rollbacks
+// are refused, and only then is it swapped in -------------------------------------------------
+async function get(url) {
+  const r = await fetch(url, { cache: "no-store", credentials: "omit" });
+  if (r.status === 204) return null; // the delta URL's "you have the latest"
+  if (!r.ok) throw new Error(`${url}: HTTP ${r.status}`);
+  return new Uint8Array(await r.arrayBuffer());
+}
+
+function open(bytes, sig) {
+  let next;
+  try {
+    next = new Guard(bytes, sig, config.trustedKeys.join(" "));
+  } catch (e) {
+    throw new Error(`refused: ${e}`);
+  }
+  if (next.version() < guard.version()) {
+    throw new Error(`refused: version ${next.version()} is older than the installed ${guard.version()}`);
+  }
+  return next;
+}
+
+// The delta path: {upToDate} when the installed version is the latest, {next, bytes} when a
+// delta rebuilt and verified, an exception when the delta is missing or refused.
+async function viaDelta() {
+  const url = `${config.deltaUrl}?from=${guard.version()}`;
+  const delta = await get(url);
+  if (delta === null) return { upToDate: true };
+  let bytes;
+  try {
+    bytes = applyCompactDelta(guardBytes, delta);
+  } catch (e) {
+    throw new Error(`refused: ${e}`);
+  }
+  const sig = await get(config.signatureUrl);
+  return { next: open(bytes, sig), bytes, sig };
+}
+
 async function update() {
   await ready;
   const at = new Date().toISOString();
+  let deltaError = null;
   try {
-    const get = async (url) => {
-      const r = await fetch(url, { cache: "no-store", credentials: "omit" });
-      if (!r.ok) throw new Error(`${url}: HTTP ${r.status}`);
-      return new Uint8Array(await r.arrayBuffer());
-    };
-    const [s, sig] = await Promise.all([get(config.snapshotUrl), get(config.signatureUrl)]);
-    let next;
-    try {
-      next = new Guard(s, sig, config.trustedKeys.join(" "));
-    } catch (e) {
-      throw new Error(`refused: ${e}`);
+    let got = null;
+    if (config.deltaUrl && guardBytes) {
+      try {
+        got = await viaDelta();
+      } catch (e) {
+        // A missing, stale or refused delta costs one whole download, never the list in use.
+        deltaError = String(e.message || e);
+      }
     }
-    if (next.version() < guard.version()) {
-      throw new Error(`refused: version ${next.version()} is older than the installed ${guard.version()}`);
+    if (got && got.upToDate) {
+      const res = { ok: true, at, via: "none", upToDate: true, ...describe(guard) };
+      await setStatus({ lastUpdate: res });
+      return res;
     }
-    await putFiles({ snapshot: s.buffer, signature: sig.buffer });
-    guard = next;
-    const res = { ok: true, at, ...describe(next) };
-    await setStatus({ active: describe(next), lastUpdate: res });
+    let via = "delta";
+    if (!got) {
+      via = "full";
+      const [s, sig] = await Promise.all([get(config.snapshotUrl), get(config.signatureUrl)]);
+      got = { next: open(s, sig), bytes: s, sig };
+    }
+    await putFiles({ snapshot: got.bytes.buffer, signature: got.sig.buffer });
+    guard = got.next;
+    guardBytes = got.bytes;
+    const res = { ok: true, at, via, deltaError, ...describe(got.next) };
+    await setStatus({ active: describe(got.next), lastUpdate: res });
     return res;
   } catch (e) {
     // The snapshot in use stays in use: a failed or forged update changes nothing.
-    const res = { ok: false, at, error: String(e.message || e) };
+    const res = { ok: false, at, deltaError, error: String(e.message || e) };
     await setStatus({ lastUpdate: res });
     return res;
   }

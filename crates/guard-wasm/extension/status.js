@@ -8,7 +8,12 @@ async function show() {
   $("blocked").textContent = s.active.counts.blocked;
   $("addresses").textContent = s.active.counts.addresses;
   const u = s.lastUpdate;
-  $("update").textContent = !u ? "never" : u.ok ? `ok at ${u.at} (version ${u.version})` : `failed at ${u.at}: ${u.error}`;
+  const refused = u && u.deltaError ? `; delta not used: ${u.deltaError}` : "";
+  $("update").textContent = !u ? "never"
+    : !u.ok ? `failed at ${u.at}: ${u.error}${refused}`
+    : u.upToDate ? `ok at ${u.at}: version ${u.version} is the latest`
+    : `ok at ${u.at} (version ${u.version}, ${u.via === "delta" ? "from a delta" : "whole file"}${refused})`;
+  $("update").dataset.via = u && u.via ? u.via : "";
   $("update").dataset.ok = u ? String(u.ok) : "";
   $("lastcheck").textContent = s.lastCheckMs == null ? "none yet" : `${s.lastCheckMs.toFixed(3)} ms`;
   document.body.dataset.ready = "1";

@@ -2,8 +2,9 @@
 #![deny(missing_docs)]
 
 use custodia_guard::{
-    Address, COMPACT_MAGIC, CompactSnapshot, DomainChecker, DomainPolicy, DomainVerdict,
-    GuardError, Host, Reason, RiskLevel, Rule, Snapshot, SnapshotPublicKey, SnapshotSignature,
+    Address, COMPACT_MAGIC, CompactDelta, CompactSnapshot, DomainChecker, DomainPolicy,
+    DomainVerdict, GuardError, Host, Reason, RiskLevel, Rule, Snapshot, SnapshotPublicKey,
+    SnapshotSignature,
 };
 use serde_json::json;
 use wasm_bindgen::prelude::wasm_bindgen;
@@ -114,6 +115,23 @@ impl Guard {
         }
         Ok(v)
     }
+}
+
+/// Applies a compact delta (`GET /v1/guard/extension/snapshot/delta?from=N`) to the compact
+/// snapshot `base` and returns the rebuilt newer snapshot's bytes. The delta is unsigned: the
+/// result is checked against the hash the delta names here, and its signature must still be
+/// checked by opening it with [`Guard::new`].
+pub fn apply_compact_delta(base: &[u8], delta: &[u8]) -> Result<Vec<u8>, GuardError> {
+    let base = CompactSnapshot::from_bytes(base)?;
+    let delta = CompactDelta::from_bytes(delta)?;
+    Ok(delta.apply(&base)?.to_bytes())
+}
+
+/// JavaScript: `applyCompactDelta(baseBytes, deltaBytes)` → the newer snapshot's bytes (throws
+/// a string saying why the delta is refused).
+#[wasm_bindgen(js_name = applyCompactDelta)]
+pub fn apply_compact_delta_js(base: &[u8], delta: &[u8]) -> Result<Vec<u8>, String> {
+    apply_compact_delta(base, delta).map_err(|e| e.to_string())
 }
 
 fn custodia_hex(b: &[u8]) -> String {

@@ -14,12 +14,14 @@ plays the exchange's update URL, and checks, each with its twin:
   - "open the site anyway" opens it;
   - a listed address typed into a field on a page is flagged; an unlisted one is not;
   - the per-navigation check is timed in the browser (bench.html: 10,000 checks), mean ≤ 1 ms;
-  - an update whose snapshot was tampered with, and one signed by an untrusted key, are refused
-    and the installed list stays; a correctly signed newer snapshot is accepted, and a host it
-    newly blocks is then intercepted.
+  - an update whose snapshot was tampered with, and one signed by an untrusted key (whole file
+    or delta), are refused and the installed list stays; a correctly signed newer snapshot is
+    installed from a compact delta without downloading the whole file, and a host it newly
+    blocks is then intercepted; up to date, the update downloads nothing; a corrupted delta is
+    refused and the whole file is downloaded instead.
 Screenshots go to OUT_DIR.
 """
-import base64, http.server, urllib.error, json, os, shutil, socket, subprocess, sys, tempfile, threading, time, urllib.request
+import base64, re, http.server, urllib.error, json, os, shutil, socket, subprocess, sys, tempfile, threading, time, urllib.request
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "../../.."))
 LISTED = "0x098b716b8aaf21512996dc57eb0615e2383e2f96"
@@ -44,11 +46,13 @@ def key_file(path, seed_hex):
     open(path, "w").write(f"# test key\n{seed_hex}\n")
 
 
-def sign(tool, key, version, blocked, out):
+def sign(tool, key, version, blocked, out, base=None):
     os.makedirs(out, exist_ok=True)
     b = os.path.join(out, "blocked.txt"); open(b, "w").write("\n".join(blocked) + "\n")
     a = os.path.join(out, "addresses.txt"); open(a, "w").write(LISTED + "\n")
-    return subprocess.check_output([tool, key, str(version), b, a, out], text=True).strip()
+    open(os.path.join(out, "version.txt"), "w").write(str(version))
+    return subprocess.check_output([tool, key, str(version), b, a, out] + ([base] if base else []),
+                                   text=True).strip()
 
 
 class Site(http.server.BaseHTTPRequestHandler):
@@ -57,10 +61,29 @@ class Site(http.server.BaseHTTPRequestHandler):
     updates = None
 
     def do_GET(self):
-        if self.path in ("/snapshot", "/snapshot/signature"):
-            name = "snapshot.bin" if self.path == "/snapshot" else "snapshot.sig"
-            body, kind = open(os.path.join(Site.updates, name), "rb").read(), "application/octet-stream"
-            Site.fetched.append((self.path, self.headers.get("Cookie"), self.path.count("?")))
+        path, _, query = self.path.partition("?")
+        if path in ("/snapshot", "/snapshot/signature", "/snapshot/delta"):
+            Site.fetched.append((path, self.headers.get("Cookie"), query))
+            kind, status = "application/octet-stream", 200
+            if path == "/snapshot/delta":
+                # As the service: the delta from the version asked for, 204 when that is the
+                # latest, 404 when there is none.
+                frm = query.removeprefix("from=")
+                delta = os.path.join(Site.updates, f"delta-from-{frm}.bin")
+                if os.path.exists(delta):
+                    body = open(delta, "rb").read()
+                elif frm == open(os.path.join(Site.updates, "version.txt")).read():
+                    body, status = b"", 204
+                else:
+                    body, status, kind = b"no delta from that version", 404, "text/plain"
+            else:
+                name = "snapshot.bin" if path == "/snapshot" else "snapshot.sig"
+                body = open(os.path.join(Site.updates, name), "rb").read()
+            self.send_response(status)
+            if status != 204:
+                self.send_header("Content-Type", kind); self.send_header("Content-Length", str(len(body)))
+            self.end_headers(); self.wfile.write(body)
+            return
         else:
             host = self.headers.get("Host", "").split(":")[0]
             body = (f"<!doctype html><title>page of {host}</title><h1 id='host'>{host}</h1>"
@@ -94,7 +117,13 @@ def main():
     sign(tool, trusted, 2, ["drainer-kit.xyz", "newly-listed.xyz"], os.path.join(work, "v2"))
     tampered = os.path.join(work, "tampered"); shutil.copytree(os.path.join(work, "v2"), tampered)
     p = os.path.join(tampered, "snapshot.bin"); d = bytearray(open(p, "rb").read()); d[-5] ^= 1; open(p, "wb").write(d)
-    sign(tool, rogue, 3, ["drainer-kit.xyz"], os.path.join(work, "rogue"))
+    # Signed by a key the extension does not trust, as a whole file and as a delta.
+    sign(tool, rogue, 3, ["drainer-kit.xyz"], os.path.join(work, "rogue"), os.path.join(work, "v1"))
+    # v2 with its delta from v1; v3 with a corrupted delta from v2 (the whole file is sound).
+    sign(tool, trusted, 2, ["drainer-kit.xyz", "newly-listed.xyz"], os.path.join(work, "v2d"), os.path.join(work, "v1"))
+    sign(tool, trusted, 3, ["drainer-kit.xyz", "newly-listed.xyz", "third-listed.xyz"], os.path.join(work, "v3"),
+         os.path.join(work, "v2"))
+    p = os.path.join(work, "v3", "delta-from-2.bin"); d = bytearray(open(p, "rb").read()); d[-40] ^= 1; open(p, "wb").write(d)
 
     srv = http.server.ThreadingHTTPServer(("127.0.0.1", port), Site)
     threading.Thread(target=srv.serve_forever, daemon=True).start()
@@ -201,12 +230,17 @@ def main():
             wait("return document.body.dataset.ready")
             return js("return [document.getElementById('version').textContent, document.getElementById('update').textContent]")
 
-        for name, want_version, want in [("tampered", "1", "refused"), ("rogue", "1", "not trusted"),
-                                         ("v2", "2", "ok at")]:
+        for name, want_version, want, full in [
+                ("tampered", "1", "refused", True), ("rogue", "1", "not trusted", True),
+                ("v2d", "2", "from a delta", False), ("v2d", "2", "is the latest", False),
+                ("v3", "3", "delta not used", True)]:
+            before = len(Site.fetched)
             version, text = update(os.path.join(work, name))
             shot(f"update-{name}")
-            expect(version == want_version and want in text,
-                   f"update from a {name} snapshot: version {version}, {text[:160]!r}")
+            got_full = any(p == "/snapshot" for p, _, _ in Site.fetched[before:])
+            expect(version == want_version and want in text and ("whole file" in text or not full or version == "1"),
+                   f"update from {name}: version {version}, {text[:200]!r}")
+            expect(got_full == full, f"update from {name}: whole file {'downloaded' if got_full else 'not downloaded'}")
         u = goto(site("newly-listed.xyz"), settle=4)
         expect("warning.html" in u, f"a host the accepted update blocks is intercepted ({u[:80]})")
         goto(status); wait("return document.body.dataset.ready")
@@ -218,8 +252,9 @@ def main():
         open(os.path.join(out, "guard-bench.json"), "w").write(json.dumps(r, indent=2))
         print(f"extension check timing: {r}")
         expect("mean_ms" in r and r["mean_ms"] <= 1.0, f"a check takes at most 1 ms on average ({r})")
-        expect(all(c is None and q == 0 for _, c, q in Site.fetched),
-               f"update requests carry no cookie and no query: {Site.fetched}")
+        expect(all(c is None and (q == "" if p != "/snapshot/delta" else re.fullmatch(r"from=[0-9]+", q))
+                   for p, c, q in Site.fetched),
+               f"update requests carry no cookie, and no query but the installed version: {Site.fetched}")
     finally:
         if sid:
             try: call(drv_base, "DELETE", f"/session/{sid}")

@@ -272,6 +272,16 @@ pub struct BenchReport {
     pub compact_read_s: f64,
     /// Fingerprint lookups per second in it (hash + binary search).
     pub compact_lookups_per_s: f64,
+    /// Entries changed for the delta measurement: 1% of the addresses and of the blocked hosts
+    /// replaced by new ones (removed + added).
+    pub compact_delta_changes: usize,
+    /// Size of the compact delta for that change, in bytes.
+    pub compact_delta_bytes: usize,
+    /// Seconds to compute and encode it from the two compact snapshots.
+    pub compact_delta_write_s: f64,
+    /// Seconds to read it, apply it to the older compact file (read and verified too) and
+    /// encode the result: what an extension does before checking the signature.
+    pub compact_delta_apply_s: f64,
 }
 
 /// Runs every measurement once and reports.
@@ -398,6 +408,41 @@ pub fn run(cfg: BenchConfig) -> BenchReport {
     let compact_lookups_per_s = probes.len() as f64 / t.elapsed().as_secs_f64();
     std::hint::black_box(hits);
 
+    // A day's change: 1% of each list replaced by new entries.
+    let mut next = data;
+    let (na, nb) = (next.addresses.len() / 100, next.blocked.len() / 100);
+    next.addresses.truncate(next.addresses.len() - na);
+    next.addresses
+        .extend(synthetic_addresses(na, cfg.seed.wrapping_add(1_000)));
+    next.blocked.truncate(next.blocked.len() - nb);
+    next.blocked.extend(
+        synthetic_domains(nb, cfg.seed.wrapping_add(1_000))
+            .into_iter()
+            .map(|h| DomainEntry {
+                host: format!("n-{h}"),
+                category: Category::Phishing,
+                source: "synthetic".into(),
+                date: None,
+            }),
+    );
+    let newer = crate::CompactSnapshot::from_snapshot(
+        &Snapshot::build(&next, 2, 86_400).expect("valid data"),
+    );
+    let t = Instant::now();
+    let delta = cread.diff(&newer).to_bytes();
+    let compact_delta_write_s = t.elapsed().as_secs_f64();
+    let t = Instant::now();
+    let rebuilt = crate::CompactDelta::from_bytes(&delta)
+        .and_then(|d| d.apply(&crate::CompactSnapshot::from_bytes(&compact)?))
+        .expect("the delta applies")
+        .to_bytes();
+    let compact_delta_apply_s = t.elapsed().as_secs_f64();
+    assert_eq!(
+        rebuilt,
+        newer.to_bytes(),
+        "the delta rebuilds the newer file"
+    );
+
     BenchReport {
         blocked_domains: cfg.blocked_domains,
         domain_build_s,
@@ -419,6 +464,10 @@ pub fn run(cfg: BenchConfig) -> BenchReport {
         compact_write_s,
         compact_read_s,
         compact_lookups_per_s,
+        compact_delta_changes: 2 * (na + nb),
+        compact_delta_bytes: delta.len(),
+        compact_delta_write_s,
+        compact_delta_apply_s,
     }
 }
 

@@ -19,8 +19,9 @@ use thiserror::Error;
 use crate::events::{SnapshotPublished, SnapshotSections};
 use crate::ports::{GuardLists, GuardReplace, GuardRepo, StoredSnapshot};
 use crate::{
-    AddressEntry, AddressIndex, DomainChecker, DomainEntry, EventPolicy, GuardError, GuardEvent,
-    GuardService, ListImported, ListKind, PoisoningConfig, Snapshot, SnapshotData,
+    AddressEntry, AddressIndex, CompactSnapshot, DomainChecker, DomainEntry, EventPolicy,
+    GuardError, GuardEvent, GuardService, ListImported, ListKind, PoisoningConfig, Snapshot,
+    SnapshotData,
 };
 
 /// Deltas kept in memory (each is computed once per (from, to) pair).
@@ -107,8 +108,19 @@ pub struct Delta {
     pub from: u64,
     /// Target version (the latest).
     pub to: u64,
+    /// Which snapshot format it turns `from` into `to` in.
+    pub format: DeltaFormat,
     /// The delta file.
     pub file: ServedFile,
+}
+
+/// The two snapshot formats a delta can be computed in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeltaFormat {
+    /// [`crate::SnapshotDelta`], over the full snapshot (wallets, other services).
+    Full,
+    /// [`crate::CompactDelta`], over the compact snapshot (browser extensions).
+    Compact,
 }
 
 /// Entries loaded, by list.
@@ -271,6 +283,29 @@ impl Catalog {
         offload: &impl Offload,
         from: u64,
     ) -> Result<Arc<Delta>, CatalogError> {
+        self.delta_as(repo, offload, from, DeltaFormat::Full).await
+    }
+
+    /// The delta between the compact forms of stored version `from` and of the latest
+    /// published snapshot (cached): what a browser extension holding version `from` downloads
+    /// instead of the whole compact file.
+    pub async fn compact_delta<R: GuardRepo>(
+        &self,
+        repo: &R,
+        offload: &impl Offload,
+        from: u64,
+    ) -> Result<Arc<Delta>, CatalogError> {
+        self.delta_as(repo, offload, from, DeltaFormat::Compact)
+            .await
+    }
+
+    async fn delta_as<R: GuardRepo>(
+        &self,
+        repo: &R,
+        offload: &impl Offload,
+        from: u64,
+        format: DeltaFormat,
+    ) -> Result<Arc<Delta>, CatalogError> {
         let latest = self.published().ok_or(CatalogError::NoSnapshot)?;
         if from > latest.version {
             return Err(CatalogError::UnknownVersion {
@@ -283,7 +318,7 @@ impl Catalog {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .iter()
-            .find(|d| d.from == from && d.to == latest.version)
+            .find(|d| d.from == from && d.to == latest.version && d.format == format)
         {
             return Ok(d.clone());
         }
@@ -308,11 +343,17 @@ impl Catalog {
         };
         let newer = latest.snapshot.clone();
         let bytes = offload
-            .run(Box::new(move || base.diff(&newer).to_bytes()))
+            .run(Box::new(move || match format {
+                DeltaFormat::Full => base.diff(&newer).to_bytes(),
+                DeltaFormat::Compact => CompactSnapshot::from_snapshot(&base)
+                    .diff(&CompactSnapshot::from_snapshot(&newer))
+                    .to_bytes(),
+            }))
             .await?;
         let d = Arc::new(Delta {
             from,
             to: latest.version,
+            format,
             file: ServedFile::new(bytes),
         });
         let mut c = self.deltas.lock().unwrap_or_else(|e| e.into_inner());

@@ -18,6 +18,8 @@
 //! first) — for addresses, blocked hosts, allowed hosts (no categories); then the brands JSON.
 //! The encoding is canonical: the same content always gives the same bytes.
 
+use std::borrow::Cow;
+
 use serde::{Deserialize, Serialize};
 use sha2::{Digest as _, Sha256};
 
@@ -126,21 +128,61 @@ impl CompactSnapshot {
                 .map(|e| (host_fingerprint(&e.host), Category::Phishing)),
         );
         let brands_json = serde_json::to_vec(full.brands()).expect("brands serialise");
+        CompactSnapshot::from_parts(
+            full.version(),
+            full.created(),
+            (addresses, address_categories),
+            (blocked, blocked_categories),
+            allowed,
+            full.brands().to_vec(),
+            brands_json,
+        )
+    }
+
+    /// A compact snapshot of sorted, distinct fingerprints (and their categories), its hash
+    /// computed.
+    pub(crate) fn from_parts(
+        version: u64,
+        created: u64,
+        (addresses, address_categories): (Vec<u64>, Vec<Category>),
+        (blocked, blocked_categories): (Vec<u64>, Vec<Category>),
+        allowed: Vec<u64>,
+        brands: Vec<Brand>,
+        brands_json: Vec<u8>,
+    ) -> CompactSnapshot {
         let mut c = CompactSnapshot {
-            version: full.version(),
-            created: full.created(),
+            version,
+            created,
             hash: [0; 32],
             addresses,
             address_categories,
             blocked,
             blocked_categories,
             allowed,
-            brands: full.brands().to_vec(),
+            brands,
             brands_json,
         };
         let bytes = c.to_bytes();
         c.hash = bytes[HEADER_LEN..HEADER_LEN + HASH_LEN].try_into().unwrap();
         c
+    }
+
+    /// The three sets (addresses, blocked hosts, allowed hosts) with their categories; allowed
+    /// hosts have none and read as phishing, which nothing uses.
+    pub(crate) fn parts(&self) -> [(&[u64], Cow<'_, [Category]>); 3] {
+        [
+            (&self.addresses, Cow::Borrowed(&self.address_categories[..])),
+            (&self.blocked, Cow::Borrowed(&self.blocked_categories[..])),
+            (
+                &self.allowed,
+                Cow::Owned(vec![Category::Phishing; self.allowed.len()]),
+            ),
+        ]
+    }
+
+    /// The brand list as stored (JSON).
+    pub(crate) fn brands_json(&self) -> &[u8] {
+        &self.brands_json
     }
 
     /// The data version.

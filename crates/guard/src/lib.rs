@@ -6,6 +6,7 @@ mod addresses;
 pub mod bench;
 mod catalog;
 mod compact;
+mod compact_delta;
 mod domain;
 mod error;
 mod events;
@@ -20,13 +21,14 @@ mod snapshot;
 pub use address::Address;
 pub use addresses::{AddressEntry, AddressHit, AddressIndex, CategoryCounts, Inserted, Screening};
 pub use catalog::{
-    Catalog, CatalogError, CatalogWriter, Delta, ListTotals, ListWrite, ListWritten, Loaded,
-    Published, ServedFile,
+    Catalog, CatalogError, CatalogWriter, Delta, DeltaFormat, ListTotals, ListWrite, ListWritten,
+    Loaded, Published, ServedFile,
 };
 pub use compact::{
     COMPACT_FORMAT, COMPACT_MAGIC, CompactCounts, CompactSnapshot, FINGERPRINT_BITS,
     address_fingerprint, host_fingerprint,
 };
+pub use compact_delta::{COMPACT_DELTA_FORMAT, COMPACT_DELTA_MAGIC, CompactDelta};
 pub use custodia_chain::{AddressKind, Chain};
 pub use domain::{
     Brand, DEFAULT_ABUSED_TLDS, DEFAULT_LURE_WORDS, DomainChecker, DomainEntry, DomainList,

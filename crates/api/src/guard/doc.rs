@@ -70,6 +70,12 @@ fn snapshot() {}
     responses((status = 200, description = "The delta", content_type = "application/octet-stream"), (status = 304, description = "Unchanged"), (status = 400, body = ErrorBody, description = "`invalid_query`"), (status = 404, body = ErrorBody, description = "`no_snapshot`, `unknown_snapshot_version` (newer than the latest, or no longer stored)")))]
 fn delta() {}
 
+#[utoipa::path(get, path = "/v1/guard/extension/snapshot/delta", tag = "guard",
+    params(("from" = u64, Query, description = "The compact snapshot version the client holds"), ("If-None-Match" = Option<String>, Header)),
+    description = "Public. The compact delta (binary, `CGUARDCD` format 1, docs/threat-intel.md §4.3) from `from` to the latest compact snapshot. It is not signed: apply it with `CompactDelta::apply`, which rebuilds the newer compact snapshot byte for byte or fails, then check that snapshot with `/v1/guard/extension/snapshot/signature`.",
+    responses((status = 200, description = "The delta", content_type = "application/octet-stream"), (status = 204, description = "`from` is the latest version"), (status = 304, description = "Unchanged"), (status = 400, body = ErrorBody, description = "`invalid_query`"), (status = 404, body = ErrorBody, description = "`no_snapshot`, `no_signing_key`, `unknown_snapshot_version` (newer than the latest, or no longer stored)")))]
+fn extension_delta() {}
+
 #[utoipa::path(get, path = "/v1/guard/snapshot/signature", security(("bearer" = [])), tag = "guard",
     description = "Any operator. The latest snapshot's detached Ed25519 signature (122 bytes, docs/threat-intel.md §4.1); `X-Custodia-Key-Id` names the key.",
     responses((status = 200, description = "The signature", content_type = "application/octet-stream"), (status = 404, body = ErrorBody, description = "`no_snapshot`, `no_signing_key`")))]
@@ -107,6 +113,7 @@ fn stats() {}
         signature,
         extension_snapshot,
         extension_signature,
+        extension_delta,
         stats
     ),
     components(schemas(

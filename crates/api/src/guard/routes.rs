@@ -45,6 +45,10 @@ pub fn routes<S: GuardStore>(state: GuardState<S>) -> Router {
             "/v1/guard/extension/snapshot/signature",
             get(extension_signature::<S>),
         )
+        .route(
+            "/v1/guard/extension/snapshot/delta",
+            get(extension_delta::<S>),
+        )
         .route("/v1/guard/stats", get(stats::<S>))
         .route(
             "/v1/admin/guard/lists/addresses",
@@ -439,6 +443,34 @@ async fn extension_signature<S: GuardStore>(
         &headers,
         &c.signature,
         &[("x-custodia-snapshot-version", c.version.to_string())],
+    ))
+}
+
+/// The compact delta from the version an extension holds to the latest. Public, as the
+/// compact snapshot; `204 No Content` when the extension is up to date.
+async fn extension_delta<S: GuardStore>(
+    State(st): State<GuardState<S>>,
+    q: Result<Query<DeltaQuery>, QueryRejection>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let q = query(q)?;
+    let latest = st.catalog.published().ok_or_else(no_snapshot)?.version;
+    if q.from == latest {
+        st.signer()?;
+        let mut resp = StatusCode::NO_CONTENT.into_response();
+        if let Ok(v) = HeaderValue::from_str(&latest.to_string()) {
+            resp.headers_mut().insert("x-custodia-snapshot-version", v);
+        }
+        return Ok(resp);
+    }
+    let d = st.compact_delta(q.from).await?;
+    Ok(file_response(
+        &headers,
+        &d.file,
+        &[
+            ("x-custodia-delta-from", d.from.to_string()),
+            ("x-custodia-snapshot-version", d.to.to_string()),
+        ],
     ))
 }
 

@@ -215,6 +215,16 @@ impl<S: GuardStore> GuardState<S> {
             .await
             .map_err(catalog_error)
     }
+
+    /// The compact delta from `from`; like the compact snapshot it needs the signing key, since
+    /// a client checks what it rebuilds with the compact signature.
+    pub(super) async fn compact_delta(&self, from: u64) -> Result<Arc<Delta>, ApiError> {
+        self.signer()?;
+        self.catalog
+            .compact_delta(&self.repo, &self.offload, from)
+            .await
+            .map_err(catalog_error)
+    }
 }
 
 pub(crate) fn no_snapshot() -> ApiError {

@@ -1378,7 +1378,8 @@ async fn guard_routes_are_documented() {
 /// extensions is public, signed, and finds what the full one lists.
 #[tokio::test]
 async fn signed_snapshots_and_the_extension_files() {
-    use custodia_guard::{CompactSnapshot, SnapshotSignature, SnapshotSigningKey};
+    use custodia_guard::{CompactDelta, CompactSnapshot, SnapshotSignature, SnapshotSigningKey};
+    const NEW_EVM: &str = "0x1111111111111111111111111111111111111111";
     for mut h in harnesses("guard_signed").await {
         let r = upload(
             &h,
@@ -1456,5 +1457,82 @@ async fn signed_snapshots_and_the_extension_files() {
                 .is_err()
         );
         assert_eq!(CompactSnapshot::from_bytes(&c.body).unwrap(), compact);
+
+        // Up to date: 204, nothing to download.
+        let path = "/v1/guard/extension/snapshot/delta?from=1";
+        let r = send(&h, "GET", path, None, &[], Body::empty()).await;
+        assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.text());
+        assert_eq!(r.header("x-custodia-snapshot-version"), "1");
+        // Version 2 lists one more address: the extension holding version 1 downloads a delta
+        // (no token), rebuilds version 2 from it and checks it with the compact signature.
+        let r = upload(
+            &h,
+            "/v1/admin/guard/lists/addresses?format=lines&source=internal&category=scam",
+            ADMIN,
+            format!("{NEW_EVM}\n"),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+        let r = post(&h, "/v1/admin/guard/snapshots", ADMIN, json!({})).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+        let d = send(&h, "GET", path, None, &[], Body::empty()).await;
+        assert_eq!(d.status, StatusCode::OK, "{}", d.text());
+        assert_eq!(d.header("x-custodia-delta-from"), "1");
+        assert_eq!(d.header("x-custodia-snapshot-version"), "2");
+        let c2 = send(
+            &h,
+            "GET",
+            "/v1/guard/extension/snapshot",
+            None,
+            &[],
+            Body::empty(),
+        )
+        .await;
+        assert!(
+            d.body.len() * 4 < c2.body.len(),
+            "{} vs {}",
+            d.body.len(),
+            c2.body.len()
+        );
+        let rebuilt = CompactDelta::from_bytes(&d.body)
+            .unwrap()
+            .apply(&compact)
+            .unwrap();
+        assert_eq!(rebuilt.to_bytes(), c2.body);
+        let sig2 = send(
+            &h,
+            "GET",
+            "/v1/guard/extension/snapshot/signature",
+            None,
+            &[],
+            Body::empty(),
+        )
+        .await;
+        let opened = SnapshotSignature::from_bytes(&sig2.body)
+            .unwrap()
+            .open_compact(&rebuilt.to_bytes(), &[public])
+            .unwrap();
+        assert!(
+            opened
+                .address_category(&Address::parse_any(NEW_EVM).unwrap())
+                .is_some()
+        );
+        // The twin: version 1's signature does not open the rebuilt version 2.
+        assert!(
+            SnapshotSignature::from_bytes(&cs.body)
+                .unwrap()
+                .open_compact(&rebuilt.to_bytes(), &[public])
+                .is_err()
+        );
+        // Bad queries: clear errors.
+        for (q, code) in [
+            ("from=3", "unknown_snapshot_version"),
+            ("from=x", "invalid_query"),
+            ("", "invalid_query"),
+        ] {
+            let p = format!("/v1/guard/extension/snapshot/delta?{q}");
+            let r = send(&h, "GET", &p, None, &[], Body::empty()).await;
+            assert_eq!(r.code(), code, "{q}: {}", r.text());
+        }
     }
 }

@@ -440,3 +440,211 @@ mod compact {
         assert!(sig.open(&full.to_bytes(), &[k.public()]).is_err());
     }
 }
+
+mod compact_delta {
+    use super::*;
+    use custodia_guard::bench::synthetic_addresses;
+    use custodia_guard::{CompactDelta, CompactSnapshot, SnapshotSigningKey};
+    use sha2::{Digest as _, Sha256};
+
+    /// v1 (the sample) and v2: one address listing and one blocked host removed, a category
+    /// changed, an address, a blocked host and an allowed host added.
+    fn versions() -> (Snapshot, Snapshot, SnapshotData) {
+        let v1 = Snapshot::build(&sample(), 1, CREATED).unwrap();
+        let mut next = sample();
+        let tornado = Address::parse_any("0xd90e2f925da726b50c4ed8d0fb90ad053324f31b").unwrap();
+        next.addresses.retain(|e| e.address != tornado);
+        next.addresses[0].category = Category::Hack;
+        next.addresses.push(custodia_guard::AddressEntry {
+            address: Address::parse_any("0x1111111111111111111111111111111111111111").unwrap(),
+            category: Category::Mixer,
+            source: "chainalysis".into(),
+            date: None,
+            label: None,
+        });
+        next.blocked.retain(|e| e.host != "drainer-kit.xyz");
+        next.blocked
+            .push(entry("new-drainer.top", Category::Phishing, "scamsniffer"));
+        next.allowed.push(entry(
+            "kraken-comics.example",
+            Category::Phishing,
+            "internal",
+        ));
+        let v2 = Snapshot::build(&next, 2, CREATED + 86_400).unwrap();
+        (v1, v2, next)
+    }
+
+    #[test]
+    fn a_delta_rebuilds_the_newer_compact_snapshot_exactly() {
+        let (v1, v2, _) = versions();
+        let (c1, c2) = (
+            CompactSnapshot::from_snapshot(&v1),
+            CompactSnapshot::from_snapshot(&v2),
+        );
+        let d = c1.diff(&c2);
+        assert_eq!((d.from_version(), d.to_version()), (1, 2));
+        // Tornado's address gone, one category changed, one address added; one host each way;
+        // one allowed host added.
+        assert_eq!(d.len(), 3 + 2 + 1, "{d:?}");
+        let file = d.to_bytes();
+        let read = CompactDelta::from_bytes(&file).unwrap();
+        assert_eq!(read, d);
+        let got = read.apply(&c1).unwrap();
+        assert_eq!(got.to_bytes(), c2.to_bytes());
+        assert_eq!(got.hash(), c2.hash());
+        // The rebuilt snapshot opens with the newer snapshot's ordinary signature.
+        let k = SnapshotSigningKey::from_seed(&[9; 32]);
+        let sig = k.sign_compact(&c2);
+        assert_eq!(
+            sig.open_compact(&got.to_bytes(), &[k.public()]).unwrap(),
+            c2
+        );
+        // What the new version lists is found, what it dropped is not.
+        let h = Host::parse("new-drainer.top").unwrap();
+        assert!(got.find_blocked(&h).is_some());
+        assert!(c1.find_blocked(&h).is_none());
+        let h = Host::parse("drainer-kit.xyz").unwrap();
+        assert!(got.find_blocked(&h).is_none());
+        // Nothing changed: an empty delta, 200-odd bytes.
+        let same = CompactSnapshot::from_snapshot(&Snapshot::build(&sample(), 3, CREATED).unwrap());
+        let e = c1.diff(&same);
+        assert!(e.is_empty());
+        assert!(e.to_bytes().len() < 200, "{}", e.to_bytes().len());
+        assert_eq!(e.apply(&c1).unwrap().to_bytes(), same.to_bytes());
+    }
+
+    #[test]
+    fn brand_changes_travel_in_the_delta() {
+        let (_, v2, next) = versions();
+        let mut with_brand = next;
+        with_brand
+            .brands
+            .push(custodia_guard::Brand::new("Acme", &["acme.example"]));
+        let v3 = Snapshot::build(&with_brand, 3, CREATED).unwrap();
+        let (c2, c3) = (
+            CompactSnapshot::from_snapshot(&v2),
+            CompactSnapshot::from_snapshot(&v3),
+        );
+        let got = CompactDelta::from_bytes(&c2.diff(&c3).to_bytes())
+            .unwrap()
+            .apply(&c2)
+            .unwrap();
+        assert_eq!(got.brands().len(), default_brands().len() + 1);
+        assert_eq!(got.to_bytes(), c3.to_bytes());
+    }
+
+    #[test]
+    fn a_delta_is_small_next_to_the_whole_file() {
+        // 100k addresses, 1% changed: the delta carries ~6 bytes per change.
+        let mut data = SnapshotData {
+            addresses: synthetic_addresses(100_000, 5),
+            blocked: vec![],
+            allowed: vec![],
+            brands: default_brands(),
+        };
+        let c1 = CompactSnapshot::from_snapshot(&Snapshot::build(&data, 1, CREATED).unwrap());
+        data.addresses.truncate(99_500);
+        data.addresses.extend(synthetic_addresses(500, 77));
+        let c2 = CompactSnapshot::from_snapshot(&Snapshot::build(&data, 2, CREATED).unwrap());
+        let d = c1.diff(&c2).to_bytes();
+        let whole = c2.to_bytes().len();
+        assert!(d.len() < 7_000, "delta {} bytes", d.len());
+        assert!(d.len() * 40 < whole, "delta {} vs whole {whole}", d.len());
+        let got = CompactDelta::from_bytes(&d).unwrap().apply(&c1).unwrap();
+        assert_eq!(got.to_bytes(), c2.to_bytes());
+    }
+
+    /// `bytes` with the trailing SHA-256 recomputed, so the parser's own checks are reached.
+    fn resum(mut bytes: Vec<u8>) -> Vec<u8> {
+        let n = bytes.len() - 32;
+        let s = Sha256::digest(&bytes[..n]);
+        bytes[n..].copy_from_slice(&s);
+        bytes
+    }
+
+    #[test]
+    fn wrong_base_forged_or_hostile_deltas_are_refused() {
+        let (v1, v2, _) = versions();
+        let (c1, c2) = (
+            CompactSnapshot::from_snapshot(&v1),
+            CompactSnapshot::from_snapshot(&v2),
+        );
+        let d = c1.diff(&c2);
+        let file = d.to_bytes();
+        // The wrong base: refused, naming both versions.
+        let e = d.apply(&c2).unwrap_err();
+        assert!(
+            matches!(
+                e,
+                GuardError::DeltaBase {
+                    expected_version: 1,
+                    got_version: 2,
+                    ..
+                }
+            ),
+            "{e}"
+        );
+        // A flipped bit: the file's own hash.
+        let mut bad = file.clone();
+        bad[90] ^= 1;
+        assert!(matches!(
+            CompactDelta::from_bytes(&bad),
+            Err(GuardError::SnapshotHash { .. })
+        ));
+        // A forger who re-sums the file after adding a blocked host: it parses, but cannot
+        // rebuild the snapshot the delta names (and could not sign another).
+        let head = 8 + 2 + 2 + 8 + 32 + 8 + 8 + 32;
+        let addr_len = {
+            let r = u32::from_le_bytes(file[head..head + 4].try_into().unwrap()) as usize;
+            let p = u32::from_le_bytes(file[head + 4..head + 8].try_into().unwrap()) as usize;
+            8 + r * 5 + p * 6
+        };
+        let blocked_at = head + addr_len;
+        let mut forged = file[..file.len() - 32].to_vec();
+        let puts = u32::from_le_bytes(forged[blocked_at + 4..blocked_at + 8].try_into().unwrap());
+        assert_eq!(puts, 1);
+        let removed =
+            u32::from_le_bytes(forged[blocked_at..blocked_at + 4].try_into().unwrap()) as usize;
+        let put_at = blocked_at + 8 + removed * 5;
+        let mut extra = vec![0xff, 0xff, 0xff, 0xff, 0xfe, 0];
+        if forged[put_at..put_at + 5] > extra[..5] {
+            extra[..5].copy_from_slice(&[0, 0, 0, 0, 1]);
+            forged.splice(put_at..put_at, extra);
+        } else {
+            forged.splice(put_at + 6..put_at + 6, extra);
+        }
+        forged[blocked_at + 4..blocked_at + 8].copy_from_slice(&2u32.to_le_bytes());
+        forged.extend_from_slice(&[0; 32]);
+        let forged = CompactDelta::from_bytes(&resum(forged)).unwrap();
+        assert!(matches!(
+            forged.apply(&c1),
+            Err(GuardError::SnapshotHash { .. })
+        ));
+        // Every single-bit edit, re-summed: an error or a delta that does not rebuild v2 —
+        // never a panic, never v2's hash with other content.
+        for i in 0..file.len() - 32 {
+            for bit in [0x01u8, 0x80] {
+                let mut b = file.clone();
+                b[i] ^= bit;
+                if let Ok(d) = CompactDelta::from_bytes(&resum(b))
+                    && let Ok(got) = d.apply(&c1)
+                {
+                    assert_ne!(got.hash(), c2.hash(), "byte {i} bit {bit}");
+                }
+            }
+        }
+        // Counts no file can hold, truncations, and a backwards version.
+        let mut huge = file.clone();
+        huge[head..head + 4].copy_from_slice(&u32::MAX.to_le_bytes());
+        let e = CompactDelta::from_bytes(&resum(huge)).unwrap_err();
+        assert!(e.to_string().contains("do not fit"), "{e}");
+        for n in [0, 10, head, file.len() - 1] {
+            assert!(CompactDelta::from_bytes(&file[..n]).is_err());
+        }
+        let back = c2.diff(&c1).to_bytes();
+        let e = CompactDelta::from_bytes(&back).unwrap_err();
+        assert!(e.to_string().contains("not forward"), "{e}");
+        // A full-format delta is not a compact one.
+        assert!(CompactDelta::from_bytes(&v1.diff(&v2).to_bytes()).is_err());
+    }
+}
