@@ -13,9 +13,9 @@ use custodia_api::Config;
 use custodia_events::{Inline, OsEntropy, SystemClock};
 use custodia_guard::{
     COMPACT_MAGIC, Catalog, CatalogWriter, Category, CompactSnapshot, EventPolicy, GuardService,
-    ListImported, ListKind, ListMeta, ListWrite, SnapshotPublicKey, SnapshotSignature,
+    Import, ListImported, ListKind, ListMeta, ListWrite, SnapshotPublicKey, SnapshotSignature,
     SnapshotSigningKey, import_address_json, import_address_lines, import_domain_json,
-    import_domain_lines, import_ofac_sdn_xml,
+    import_domain_lines, import_metamask_config, import_ofac_sdn_xml,
 };
 use custodia_store::Store;
 use serde_json::json;
@@ -45,7 +45,8 @@ pub enum GuardCommand {
     /// Import a list file into the store, replacing that source's list of that kind (the
     /// running service picks it up on its next import or restart).
     Import(ImportArgs),
-    /// Export the latest published snapshot, full and compact, signed when a key is given.
+    /// Export the latest published snapshot, full and compact, signed when a key is given
+    /// (`--publish` publishes the stored lists as the next version first).
     Snapshot(SnapshotArgs),
     /// Make a snapshot signing key (file mode 0600; refuses to overwrite).
     Keygen {
@@ -80,12 +81,22 @@ pub struct ImportArgs {
     /// The list's name (owner of its rows: importing it again replaces them).
     #[arg(long)]
     source: String,
-    /// `ofac-sdn-xml`, `lines` or `json` (addresses); `hosts` or `hosts-json` (blocked hosts).
+    /// `ofac-sdn-xml`, `lines` or `json` (addresses); `hosts` or `hosts-json` (hosts, into the
+    /// list `--list` names); `metamask` (a MetaMask eth-phishing-detect configuration: its
+    /// blocklist and its allowlist, both replaced for this source).
     #[arg(long)]
     format: String,
-    /// Category (sanctions, hack, mixer, phishing, scam); OFAC's XML is `sanctions`.
+    /// For `hosts` and `hosts-json`: `block` (warn users away) or `allow` (clear real names the
+    /// look-alike rules would flag).
+    #[arg(long, default_value = "block", value_parser = ["block", "allow"])]
+    list: String,
+    /// Category (sanctions, hack, mixer, phishing, scam); OFAC's XML is `sanctions`, host
+    /// lists default to `phishing`.
     #[arg(long)]
     category: Option<String>,
+    /// The date the list was published (YYYY-MM-DD), kept with every entry.
+    #[arg(long)]
+    date: Option<String>,
     #[command(flatten)]
     common: Common,
 }
@@ -98,6 +109,10 @@ pub struct SnapshotArgs {
     /// Signing key file (`custodia guard keygen`); default `guard.signing_key_file`.
     #[arg(long)]
     sign_key: Option<PathBuf>,
+    /// Publish the stored lists as the next snapshot version first (recorded as a
+    /// `guard.snapshot_published` event, as `POST /v1/admin/guard/snapshots` does).
+    #[arg(long)]
+    publish: bool,
     #[command(flatten)]
     common: Common,
 }
@@ -111,6 +126,12 @@ fn runtime() -> Result<tokio::runtime::Runtime> {
 
 /// The lists as the service would load them, read from the configured store.
 async fn load(c: &Common) -> Result<(Config, Arc<GuardService>)> {
+    let (cfg, _, catalog) = writer(c).await?;
+    Ok((cfg, catalog.current()))
+}
+
+/// A catalog writer over the configured store, the lists loaded.
+async fn writer(c: &Common) -> Result<(Config, CatalogWriter<Store>, Arc<Catalog>)> {
     let cfg = Config::load(c.config.as_deref()).context("loading configuration")?;
     let template = cfg.guard.checker().context("[guard]")?;
     let store = Store::open(cfg.store.url.expose(), cfg.store.max_connections)
@@ -127,7 +148,7 @@ async fn load(c: &Common) -> Result<(Config, Arc<GuardService>)> {
         .reload(&Inline)
         .await
         .context("loading the guard's lists from the store")?;
-    Ok((cfg, catalog.current()))
+    Ok((cfg, writer, catalog))
 }
 
 /// Reads a snapshot signing key file, refusing one that others may read.
@@ -244,9 +265,21 @@ async fn import(a: ImportArgs, out: &Output) -> Result<Outcome> {
     let category = match (a.category.as_deref(), a.format.as_str()) {
         (Some(c), _) => Category::from_name(c)?,
         (None, "ofac-sdn-xml") => Category::Sanctions,
+        (None, "hosts" | "hosts-json" | "metamask") => Category::Phishing,
         (None, f) => bail!("--category is required for --format {f}"),
     };
-    let meta = ListMeta::new(a.source.clone(), category, None)?;
+    if a.list == "allow" && !matches!(a.format.as_str(), "hosts" | "hosts-json") {
+        bail!("--list allow applies to --format hosts or hosts-json only");
+    }
+    let date = a
+        .date
+        .as_deref()
+        .map(|d| {
+            d.parse()
+                .map_err(|e| anyhow::anyhow!("--date {d}: {e} (expected YYYY-MM-DD)"))
+        })
+        .transpose()?;
+    let meta = ListMeta::new(a.source.clone(), category, date)?;
     let mut w = ListWrite {
         source: a.source.clone(),
         addresses: None,
@@ -276,16 +309,60 @@ async fn import(a: ImportArgs, out: &Output) -> Result<Outcome> {
             } else {
                 import_domain_json(&text, &meta)?
             };
+            let kind = if a.list == "allow" {
+                ListKind::AllowedDomains
+            } else {
+                ListKind::BlockedDomains
+            };
+            w.events
+                .push(ListImported::from_import(&a.source, kind, &import));
+            let n = (import.entries.len(), import.rejected.len());
+            if a.list == "allow" {
+                w.allowed = Some(import.entries);
+            } else {
+                w.blocked = Some(import.entries);
+            }
+            n
+        }
+        "metamask" => {
+            // One configuration or several (the v2 object or the v3 array): their blocklists
+            // merged into this source's blocked hosts, their allowlists into its allowed ones.
+            let (mut block, mut allow) = (Import::default(), Import::default());
+            for c in import_metamask_config(&text, &meta)? {
+                for (into, from) in [(&mut block, c.block), (&mut allow, c.allow)] {
+                    into.entries.extend(from.entries);
+                    into.rejected.extend(from.rejected);
+                    into.unsupported.extend(from.unsupported);
+                    into.duplicates += from.duplicates;
+                }
+            }
+            for i in [&mut block, &mut allow] {
+                let before = i.entries.len();
+                let mut seen = std::collections::HashSet::new();
+                i.entries.retain(|e| seen.insert(e.host.clone()));
+                i.duplicates += before - i.entries.len();
+            }
             w.events.push(ListImported::from_import(
                 &a.source,
                 ListKind::BlockedDomains,
-                &import,
+                &block,
             ));
-            let n = (import.entries.len(), import.rejected.len());
-            w.blocked = Some(import.entries);
+            w.events.push(ListImported::from_import(
+                &a.source,
+                ListKind::AllowedDomains,
+                &allow,
+            ));
+            let n = (
+                block.entries.len() + allow.entries.len(),
+                block.rejected.len() + allow.rejected.len(),
+            );
+            w.blocked = Some(block.entries);
+            w.allowed = Some(allow.entries);
             n
         }
-        f => bail!("--format {f} is not one of ofac-sdn-xml, lines, json, hosts, hosts-json"),
+        f => bail!(
+            "--format {f} is not one of ofac-sdn-xml, lines, json, hosts, hosts-json, metamask"
+        ),
     };
     if accepted == 0 {
         // A wrong file (an HTML error page, say) must not wipe a source.
@@ -330,9 +407,18 @@ async fn import(a: ImportArgs, out: &Output) -> Result<Outcome> {
 }
 
 async fn snapshot(a: SnapshotArgs, out: &Output) -> Result<Outcome> {
-    let (cfg, svc) = load(&a.common).await?;
-    let Some(snap) = svc.snapshot.clone() else {
-        bail!("no snapshot has been published yet (POST /v1/admin/guard/snapshots)");
+    let (cfg, mut writer, catalog) = writer(&a.common).await?;
+    if a.publish {
+        let p = writer
+            .publish(&Inline, "operator:cli")
+            .await
+            .context("publishing the stored lists")?;
+        out.note(format!("published snapshot version {}", p.version));
+    }
+    let Some(snap) = catalog.current().snapshot.clone() else {
+        bail!(
+            "no snapshot has been published yet: add --publish, or POST /v1/admin/guard/snapshots"
+        );
     };
     let key_path = a.sign_key.or(cfg.guard.signing_key_file.clone());
     let key = key_path.as_deref().map(read_signing_key).transpose()?;

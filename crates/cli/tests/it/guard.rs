@@ -157,3 +157,94 @@ fn keygen_then_verify_signed_snapshots() {
         assert!(text(&o).contains("REJECTED"), "{}", text(&o));
     }
 }
+
+/// Host lists from the command line: a MetaMask configuration fills the blocklist and the
+/// allowlist, a hosts file can go to either list, `--list allow` refuses address formats, and
+/// `guard snapshot --publish` publishes the stored lists and exports them signed.
+#[test]
+fn host_lists_publish_and_export() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("g.db").display());
+    let p = |name: &str| dir.path().join(name).to_str().unwrap().to_owned();
+    // Before: a look-alike the rules block, and an unlisted host that opens.
+    let o = custodia(&url, &["guard", "check", "coinbase-careers.com"]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    let o = custodia(&url, &["guard", "check", "drainer-kit.xyz"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    std::fs::write(
+        p("config.json"),
+        r#"{"version": 2, "tolerance": 2, "fuzzylist": ["metamask.io"],
+            "whitelist": ["coinbase-careers.com"], "blacklist": ["drainer-kit.xyz", "bad host!"]}"#,
+    )
+    .unwrap();
+    let mm = p("config.json");
+    let o = custodia(
+        &url,
+        &[
+            "guard", "import", &mm, "--source", "metamask", "--format", "metamask",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(text(&o).contains("2 entries imported"), "{}", text(&o));
+    assert!(text(&o).contains("1 blocked and 1 allowed"), "{}", text(&o));
+    let o = custodia(&url, &["guard", "check", "coinbase-careers.com"]);
+    assert_eq!(o.status.code(), Some(0), "allowlisted now: {}", text(&o));
+    let o = custodia(&url, &["guard", "check", "www.drainer-kit.xyz"]);
+    assert_eq!(o.status.code(), Some(1), "blocklisted now: {}", text(&o));
+    // A plain hosts file into the allowlist of another source.
+    std::fs::write(p("allow.txt"), "ledger-cli.org\n").unwrap();
+    let allow = p("allow.txt");
+    let args = [
+        "guard", "import", &allow, "--source", "ops", "--format", "hosts",
+    ];
+    let o = custodia(&url, &[&args[..], &["--list", "allow"]].concat());
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(text(&o).contains("2 allowed"), "{}", text(&o));
+    // `--list allow` with an address format, and a bad date: refused, nothing written.
+    let o = custodia(
+        &url,
+        &[
+            "guard",
+            "import",
+            &allow,
+            "--source",
+            "x",
+            "--format",
+            "lines",
+            "--category",
+            "scam",
+            "--list",
+            "allow",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(text(&o).contains("--list allow applies to"), "{}", text(&o));
+    let o = custodia(&url, &[&args[..], &["--date", "2024-13-40"]].concat());
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(text(&o).contains("--date 2024-13-40"), "{}", text(&o));
+    // Publish and export, signed.
+    let key = p("guard.key");
+    let o = custodia(&url, &["guard", "keygen", "--out", &key]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let out = p("export");
+    let export = ["guard", "snapshot", "--out", &out, "--sign-key", &key];
+    let o = custodia(&url, &[&export[..], &["--publish"]].concat());
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(text(&o).contains("snapshot version 1"), "{}", text(&o));
+    let bytes = std::fs::read(dir.path().join("export/compact.bin")).unwrap();
+    let c = CompactSnapshot::from_bytes(&bytes).unwrap();
+    assert_eq!((c.counts().blocked, c.counts().allowed), (1, 2));
+    let pubkey = SnapshotSigningKey::from_key_file_text(&std::fs::read_to_string(&key).unwrap())
+        .unwrap()
+        .public()
+        .to_hex();
+    let (cb, cs) = (p("export/compact.bin"), p("export/compact.sig"));
+    let o = custodia(&url, &["guard", "verify", &cb, &cs, "--key", &pubkey]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    // Exported again without --publish: the same version.
+    let o = custodia(&url, &export);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(text(&o).contains("snapshot version 1"), "{}", text(&o));
+    let o = custodia(&url, &[&export[..], &["--publish"]].concat());
+    assert!(text(&o).contains("snapshot version 2"), "{}", text(&o));
+}
