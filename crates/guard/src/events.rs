@@ -131,6 +131,11 @@ pub struct ChecksCounted {
     pub domains: u64,
     /// Of those, by level (`none` is `domains` minus these).
     pub domain_levels: LevelCounts,
+    /// Withdrawal destinations compared with the user's counterparties (address-poisoning
+    /// checks); the flags are [`PoisoningFlagged`] events. Absent in events recorded before it
+    /// was counted (read as 0).
+    #[serde(default)]
+    pub poisoning: u64,
 }
 
 /// Payload of [`kinds::POISONING_FLAGGED`].
@@ -370,6 +375,8 @@ pub struct GuardStats {
     pub domains_checked: u64,
     /// Risk-domain alerts by level; `very_high` is the report's "very high risk domains".
     pub domain_alerts: LevelCounts,
+    /// Withdrawal destinations checked for address poisoning (every check).
+    pub poisoning_checked: u64,
     /// Poisoning flags raised.
     pub poisoning_flagged: u64,
     /// Distinct look-alike addresses caught: the report's "similar addresses recorded".
@@ -399,6 +406,7 @@ impl GuardStats {
             GuardEvent::ChecksCounted(p) => {
                 self.addresses_screened += p.addresses;
                 self.domains_checked += p.domains;
+                self.poisoning_checked += p.poisoning;
             }
             GuardEvent::AddressScreened(p) => {
                 if let Some(worst) = p.categories.iter().min() {

@@ -171,13 +171,21 @@ impl GuardService {
         recent: &[Address],
     ) -> (Option<PoisoningMatch>, Vec<PendingEvent>) {
         let m = check_poisoning(destination, recent, &self.poisoning);
-        let events = m
+        let mut events: Vec<PendingEvent> = m
             .iter()
             .map(|m| PendingEvent {
                 subject: format!("user:{}", user.as_str()),
                 event: GuardEvent::PoisoningFlagged(PoisoningFlagged::from(m)),
             })
             .collect();
+        push_counted(
+            &mut events,
+            Some(user),
+            ChecksCounted {
+                poisoning: 1,
+                ..ChecksCounted::default()
+            },
+        );
         (m, events)
     }
 }
@@ -185,7 +193,7 @@ impl GuardService {
 /// One count event per batch with at least one well-formed item: the checks are counted even
 /// when no alert is recorded.
 fn push_counted(events: &mut Vec<PendingEvent>, user: Option<&AccountId>, c: ChecksCounted) {
-    if c.addresses + c.domains == 0 {
+    if c.addresses + c.domains + c.poisoning == 0 {
         return;
     }
     events.push(PendingEvent {

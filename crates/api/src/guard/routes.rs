@@ -326,16 +326,8 @@ async fn poisoning<S: GuardStore>(
         .collect::<Result<Vec<_>, _>>()?;
     let svc = st.catalog.current();
     let (m, events) = svc.check_poisoning(&user, &destination, &recent);
-    record(
-        &st,
-        &op.actor(),
-        if m.is_some() || svc.events.record_clean {
-            events
-        } else {
-            Vec::new()
-        },
-    )
-    .await?;
+    // The check's count always, the flag when there is one.
+    record(&st, &op.actor(), events).await?;
     st.metrics
         .guard_checks
         .with_label_values(&["poisoning", if m.is_some() { "flagged" } else { "clean" }])
@@ -602,6 +594,7 @@ async fn stats<S: GuardStore>(
                 high: stats.domain_alerts.high,
                 medium: stats.domain_alerts.medium,
             },
+            poisoning_checked: stats.poisoning_checked,
             poisoning_flagged: stats.poisoning_flagged,
             lookalikes_caught: stats.lookalikes_caught,
             tx_warnings_shown: stats.tx_warnings_shown,

@@ -363,6 +363,8 @@ pub struct GuardStatsView {
     pub domains_checked: u64,
     /// Risk-domain alerts by level.
     pub domain_alerts: LevelCountsView,
+    /// Withdrawal destinations checked for address poisoning.
+    pub poisoning_checked: u64,
     /// Poisoning flags raised.
     pub poisoning_flagged: u64,
     /// Distinct look-alike addresses caught.
@@ -381,9 +383,9 @@ pub struct GuardStatsResponse {
     /// Guard events read.
     pub events: u64,
     /// Whether clean results are recorded as their own events too (`guard.record_clean`).
-    /// Either way `addresses_screened` and `domains_checked` count every check (one
-    /// `guard.checks_counted` event per batch call); alerts are `address_hits` and
-    /// `domain_alerts`.
+    /// Either way `addresses_screened`, `domains_checked` and `poisoning_checked` count every
+    /// check (one `guard.checks_counted` event per call); alerts are `address_hits`,
+    /// `domain_alerts` and `poisoning_flagged`.
     pub record_clean: bool,
     /// The counts folded from the guard's events.
     pub stats: GuardStatsView,

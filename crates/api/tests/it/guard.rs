@@ -1141,6 +1141,15 @@ async fn stats_fold_the_recorded_events() {
                    "recent": ["0x1234567890abcdef1234567890abcdef12345678"]}),
         )
         .await;
+        // A clean destination: counted as a check, not as a flag.
+        post(
+            &h,
+            "/v1/guard/poisoning/check",
+            SERVICE,
+            json!({"user": "u", "destination": "0x1234567890abcdef1234567890abcdef12345678",
+                   "recent": ["0x1234567890abcdef1234567890abcdef12345678"]}),
+        )
+        .await;
         let r = get(&h, "/v1/guard/stats", ANALYST, &[]).await;
         assert_eq!(r.status, StatusCode::OK, "{}: {}", h.label, r.text());
         let s = &r.json["stats"];
@@ -1163,6 +1172,8 @@ async fn stats_fold_the_recorded_events() {
             r.text()
         );
         assert_eq!(s["lookalikes_caught"], 1);
+        assert_eq!(s["poisoning_flagged"], 1);
+        assert_eq!(s["poisoning_checked"], 2);
         assert_eq!(
             r.json["report"],
             json!({
@@ -1185,8 +1196,9 @@ async fn stats_fold_the_recorded_events() {
             r.text()
         );
         assert_eq!(r.json["report"]["risk_domain_alerts"], 2);
-        // 1 screening alert, 3 verdicts of medium and above, 1 poisoning flag, 2 batch counts.
-        assert_eq!(r.json["events"], 7);
+        // 1 screening alert, 3 verdicts of medium and above, 1 poisoning flag, 2 batch counts
+        // and 2 poisoning-check counts.
+        assert_eq!(r.json["events"], 9);
         let r = get(&h, "/v1/guard/stats?to=2025-12-31", ADMIN, &[]).await;
         assert_eq!(r.json["events"], 0, "{}", r.text());
         for q in [

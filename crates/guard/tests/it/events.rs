@@ -134,6 +134,7 @@ fn stats_fold_from_the_event_log() {
             "address_hits": {"sanctions": 1},
             "domains_checked": 10,
             "domain_alerts": {"very_high": 1, "high": 1, "medium": 1},
+            "poisoning_checked": 0,
             "poisoning_flagged": 2,
             "lookalikes_caught": 1,
             "tx_warnings_shown": 3,
@@ -214,4 +215,14 @@ fn service_batches_record_alerts_only() {
     let (m, events) = svc.check_poisoning(&user, &fake, &[real]);
     assert_eq!(m.unwrap().imitates, real);
     assert_eq!(events[0].event.kind(), kinds::POISONING_FLAGGED);
+    // Every poisoning check is counted, the clean one too; only the flag is an alert.
+    let (clean, clean_events) = svc.check_poisoning(&user, &real, &[real]);
+    assert!(clean.is_none());
+    let mut stats = GuardStats::new();
+    for e in events.iter().chain(&clean_events) {
+        stats.record(&e.event);
+    }
+    assert_eq!((stats.poisoning_checked, stats.poisoning_flagged), (2, 1));
+    assert_eq!(clean_events.len(), 1);
+    assert_eq!(clean_events[0].event.kind(), kinds::CHECKS_COUNTED);
 }
