@@ -1385,6 +1385,11 @@ async fn guard_routes_are_documented() {
     );
 }
 
+/// A GET with no token, as a user's browser sends it.
+async fn public_get(h: &H, path: &str) -> Full {
+    send(h, "GET", path, None, &[], Body::empty()).await
+}
+
 /// Signed snapshots: without a key the signature and extension endpoints say so; with one, the
 /// full snapshot's signature verifies under the key, and the compact snapshot for browser
 /// extensions is public, signed, and finds what the full one lists.
@@ -1431,26 +1436,10 @@ async fn signed_snapshots_and_the_extension_files() {
         assert!(sig.open(&full.body, &[other]).is_err());
 
         // The extension's files need no token.
-        let c = send(
-            &h,
-            "GET",
-            "/v1/guard/extension/snapshot",
-            None,
-            &[],
-            Body::empty(),
-        )
-        .await;
+        let c = public_get(&h, "/v1/guard/extension/snapshot").await;
         assert_eq!(c.status, StatusCode::OK, "{}", c.text());
         assert_eq!(c.header("x-custodia-snapshot-version"), "1");
-        let cs = send(
-            &h,
-            "GET",
-            "/v1/guard/extension/snapshot/signature",
-            None,
-            &[],
-            Body::empty(),
-        )
-        .await;
+        let cs = public_get(&h, "/v1/guard/extension/snapshot/signature").await;
         let compact = SnapshotSignature::from_bytes(&cs.body)
             .unwrap()
             .open_compact(&c.body, &[public])
@@ -1472,7 +1461,7 @@ async fn signed_snapshots_and_the_extension_files() {
 
         // Up to date: 204, nothing to download.
         let path = "/v1/guard/extension/snapshot/delta?from=1";
-        let r = send(&h, "GET", path, None, &[], Body::empty()).await;
+        let r = public_get(&h, path).await;
         assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.text());
         assert_eq!(r.header("x-custodia-snapshot-version"), "1");
         // Version 2 lists one more address: the extension holding version 1 downloads a delta
@@ -1487,19 +1476,11 @@ async fn signed_snapshots_and_the_extension_files() {
         assert_eq!(r.status, StatusCode::OK, "{}", r.text());
         let r = post(&h, "/v1/admin/guard/snapshots", ADMIN, json!({})).await;
         assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
-        let d = send(&h, "GET", path, None, &[], Body::empty()).await;
+        let d = public_get(&h, path).await;
         assert_eq!(d.status, StatusCode::OK, "{}", d.text());
         assert_eq!(d.header("x-custodia-delta-from"), "1");
         assert_eq!(d.header("x-custodia-snapshot-version"), "2");
-        let c2 = send(
-            &h,
-            "GET",
-            "/v1/guard/extension/snapshot",
-            None,
-            &[],
-            Body::empty(),
-        )
-        .await;
+        let c2 = public_get(&h, "/v1/guard/extension/snapshot").await;
         assert!(
             d.body.len() * 4 < c2.body.len(),
             "{} vs {}",
@@ -1511,15 +1492,7 @@ async fn signed_snapshots_and_the_extension_files() {
             .apply(&compact)
             .unwrap();
         assert_eq!(rebuilt.to_bytes(), c2.body);
-        let sig2 = send(
-            &h,
-            "GET",
-            "/v1/guard/extension/snapshot/signature",
-            None,
-            &[],
-            Body::empty(),
-        )
-        .await;
+        let sig2 = public_get(&h, "/v1/guard/extension/snapshot/signature").await;
         let opened = SnapshotSignature::from_bytes(&sig2.body)
             .unwrap()
             .open_compact(&rebuilt.to_bytes(), &[public])
@@ -1543,7 +1516,7 @@ async fn signed_snapshots_and_the_extension_files() {
             ("", "invalid_query"),
         ] {
             let p = format!("/v1/guard/extension/snapshot/delta?{q}");
-            let r = send(&h, "GET", &p, None, &[], Body::empty()).await;
+            let r = public_get(&h, &p).await;
             assert_eq!(r.code(), code, "{q}: {}", r.text());
         }
     }
