@@ -9,16 +9,19 @@
 # wrong and a right token, every panel, the demo round listed, nothing from another origin, sign
 # out. Screenshots go to custodia-out/browser/.
 #
-# Installs what is missing: Debian chromium, chromium-driver and binaryen (needs root, as in CI),
-# the wasm32 target, and wasm-bindgen-cli at the version Cargo.toml pins.
+# Installs what is missing: Debian chromium, chromium-driver, firefox-esr and binaryen (needs
+# root, as in CI), the wasm32 target, wasm-bindgen-cli at the version Cargo.toml pins, and
+# geckodriver from crates.io.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 WB_VERSION=$(sed -n 's/^wasm-bindgen = "=\(.*\)"/\1/p' Cargo.toml)
+GECKODRIVER_VERSION=0.37.1
 
 need=()
 command -v chromium >/dev/null || need+=(chromium)
 command -v chromedriver >/dev/null || need+=(chromium-driver)
 command -v wasm-opt >/dev/null || need+=(binaryen)
+command -v firefox-esr >/dev/null || need+=(firefox-esr)
 command -v python3 >/dev/null || need+=(python3)
 if ((${#need[@]})); then
   SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
@@ -30,6 +33,10 @@ if [[ "$(wasm-bindgen --version 2>/dev/null)" != "wasm-bindgen $WB_VERSION" ]]; 
   # --debug: builds in 88 s instead of 222 s on 2 cores, and bindgen's 0.6 s instead of 0.15 s on
   # our module writes byte-identical output.
   cargo install -q --debug wasm-bindgen-cli --version "=$WB_VERSION"
+fi
+if [[ "$(geckodriver --version 2>/dev/null | head -n 1)" != "geckodriver $GECKODRIVER_VERSION"* ]]; then
+  # Firefox's WebDriver server, from crates.io (Debian does not package it).
+  cargo install -q --debug geckodriver --version "=$GECKODRIVER_VERSION"
 fi
 rustup target add wasm32-unknown-unknown >/dev/null 2>&1 || true
 
@@ -95,5 +102,8 @@ python3 crates/report/tests/report_browser.py "$OUT/report" "$OUT/report-empty" 
 
 # The browser extension (crates/guard-wasm): built with a signed sample snapshot and loaded
 # unpacked into headless Chromium; phishing hosts intercepted, official ones not, a listed
-# address flagged, tampered and foreign-key updates refused (screenshots guard-*.png).
-python3 crates/guard-wasm/tests/browser.py "$BIN/examples/sign_snapshot" "$OUT"
+# address flagged, tampered and foreign-key updates refused, updates from deltas; then the same in
+# Firefox ESR (screenshots guard-*.png, guard-firefox-*.png).
+python3 crates/guard-wasm/tests/browser.py "$BIN/examples/sign_snapshot" "$OUT" chromium
+# The same extension files in Firefox ESR (a temporary add-on through geckodriver).
+python3 crates/guard-wasm/tests/browser.py "$BIN/examples/sign_snapshot" "$OUT" firefox

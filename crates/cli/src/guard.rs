@@ -408,21 +408,27 @@ async fn import(a: ImportArgs, out: &Output) -> Result<Outcome> {
 
 async fn snapshot(a: SnapshotArgs, out: &Output) -> Result<Outcome> {
     let (cfg, mut writer, catalog) = writer(&a.common).await?;
+    // Everything that can fail before publishing is checked first: a publication is recorded
+    // for good, and must not be left without its export.
+    let key_path = a.sign_key.or(cfg.guard.signing_key_file.clone());
+    let key = key_path.as_deref().map(read_signing_key).transpose()?;
+    std::fs::create_dir_all(&a.out).with_context(|| format!("creating {}", a.out.display()))?;
     if a.publish {
         let p = writer
             .publish(&Inline, "operator:cli")
             .await
             .context("publishing the stored lists")?;
-        out.note(format!("published snapshot version {}", p.version));
+        out.note(format!(
+            "published snapshot version {} (a running service serves it after its next reload \
+             or restart)",
+            p.version
+        ));
     }
     let Some(snap) = catalog.current().snapshot.clone() else {
         bail!(
             "no snapshot has been published yet: add --publish, or POST /v1/admin/guard/snapshots"
         );
     };
-    let key_path = a.sign_key.or(cfg.guard.signing_key_file.clone());
-    let key = key_path.as_deref().map(read_signing_key).transpose()?;
-    std::fs::create_dir_all(&a.out).with_context(|| format!("creating {}", a.out.display()))?;
     let compact = CompactSnapshot::from_snapshot(&snap);
     let write = |name: &str, bytes: &[u8]| {
         let p = a.out.join(name);

@@ -80,11 +80,14 @@ const ready = start();
 // --- updates: a delta from the installed version when the exchange has one, else the whole
 // file; either way the resulting snapshot's signature is checked with the pinned keys, rollbacks
 // are refused, and only then is it swapped in -------------------------------------------------
-async function get(url) {
+// The body, and the version and hash the exchange says it is (response headers).
+async function fetchFile(url, { allowEmpty = false } = {}) {
   const r = await fetch(url, { cache: "no-store", credentials: "omit" });
-  if (r.status === 204) return null; // the delta URL's "you have the latest"
-  if (!r.ok) throw new Error(`${url}: HTTP ${r.status}`);
-  return new Uint8Array(await r.arrayBuffer());
+  const version = r.headers.get("x-custodia-snapshot-version");
+  const hash = r.headers.get("x-custodia-snapshot-hash");
+  if (r.status === 204 && allowEmpty) return { bytes: null, version, hash };
+  if (r.status !== 200) throw new Error(`${url}: HTTP ${r.status}`);
+  return { bytes: new Uint8Array(await r.arrayBuffer()), version, hash };
 }
 
 function open(bytes, sig) {
@@ -100,23 +103,43 @@ function open(bytes, sig) {
   return next;
 }
 
-// The delta path: {upToDate} when the installed version is the latest, {next, bytes} when a
+// The delta path: {upToDate} when the installed file is the latest, {next, bytes} when a
 // delta rebuilt and verified, an exception when the delta is missing or refused.
 async function viaDelta() {
   const url = `${config.deltaUrl}?from=${guard.version()}`;
-  const delta = await get(url);
-  if (delta === null) return { upToDate: true };
+  let delta = await fetchFile(url, { allowEmpty: true });
+  if (delta.bytes === null) {
+    // Same version number: also the same file? (A store rebuilt from scratch reuses numbers.)
+    if (delta.hash && delta.hash !== guard.hash()) {
+      throw new Error(`the latest version ${delta.version} is another file than the installed one`);
+    }
+    return { upToDate: true };
+  }
+  let sig = await fetchFile(config.signatureUrl);
+  if (delta.version && sig.version && delta.version !== sig.version) {
+    // Published in between: the delta again, now to the version the signature is for.
+    delta = await fetchFile(url, { allowEmpty: true });
+    if (delta.bytes === null) throw new Error("the latest version changed during the update");
+  }
   let bytes;
   try {
-    bytes = applyCompactDelta(guardBytes, delta);
+    bytes = applyCompactDelta(guardBytes, delta.bytes);
   } catch (e) {
     throw new Error(`refused: ${e}`);
   }
-  const sig = await get(config.signatureUrl);
-  return { next: open(bytes, sig), bytes, sig };
+  return { next: open(bytes, sig.bytes), bytes, sig: sig.bytes };
 }
 
-async function update() {
+// One update at a time (the alarm and "Update now" may coincide): a second call waits for the
+// first and then runs, so no update can swap in a list over a newer one it did not see.
+let updating = Promise.resolve();
+function update() {
+  const run = updating.then(updateOnce, updateOnce);
+  updating = run.catch(() => {});
+  return run;
+}
+
+async function updateOnce() {
   await ready;
   const at = new Date().toISOString();
   let deltaError = null;
@@ -138,8 +161,12 @@ async function update() {
     let via = "delta";
     if (!got) {
       via = "full";
-      const [s, sig] = await Promise.all([get(config.snapshotUrl), get(config.signatureUrl)]);
-      got = { next: open(s, sig), bytes: s, sig };
+      let [s, sig] = await Promise.all([fetchFile(config.snapshotUrl), fetchFile(config.signatureUrl)]);
+      if (s.version && sig.version && s.version !== sig.version) {
+        // Published between the two downloads: once more, both.
+        [s, sig] = await Promise.all([fetchFile(config.snapshotUrl), fetchFile(config.signatureUrl)]);
+      }
+      got = { next: open(s.bytes, sig.bytes), bytes: s.bytes, sig: sig.bytes };
     }
     await putFiles({ snapshot: got.bytes.buffer, signature: got.sig.buffer });
     guard = got.next;

@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
-"""Drives headless Debian Chromium with the unpacked Custodia Guard extension loaded
-(chromedriver's HTTP WebDriver API, stdlib only).
+"""Drives headless Debian Chromium (chromedriver) or Firefox ESR (geckodriver) with the unpacked
+Custodia Guard extension loaded, through the W3C WebDriver HTTP API (stdlib only). The same
+extension files run in both.
 
-usage: browser.py SIGN_TOOL OUT_DIR
+usage: browser.py SIGN_TOOL OUT_DIR [chromium|firefox]
 
 SIGN_TOOL is the built `sign_snapshot` example of custodia-guard-wasm. The test makes a signing
 key, a version-1 snapshot (default brands, one blocked host, one listed address), builds the
@@ -17,9 +18,10 @@ plays the exchange's update URL, and checks, each with its twin:
   - an update whose snapshot was tampered with, and one signed by an untrusted key (whole file
     or delta), are refused and the installed list stays; a correctly signed newer snapshot is
     installed from a compact delta without downloading the whole file, and a host it newly
-    blocks is then intercepted; up to date, the update downloads nothing; a corrupted delta is
-    refused and the whole file is downloaded instead.
-Screenshots go to OUT_DIR.
+    blocks is then intercepted; up to date, the update downloads nothing; the same version number
+    with another file (its hash differs) and a corrupted delta are each refused and the whole file
+    is downloaded instead.
+Screenshots go to OUT_DIR (named guard-*.png for Chromium, guard-firefox-*.png for Firefox).
 """
 import base64, re, http.server, urllib.error, json, os, shutil, socket, subprocess, sys, tempfile, threading, time, urllib.request
 
@@ -64,7 +66,7 @@ class Site(http.server.BaseHTTPRequestHandler):
         path, _, query = self.path.partition("?")
         if path in ("/snapshot", "/snapshot/signature", "/snapshot/delta"):
             Site.fetched.append((path, self.headers.get("Cookie"), query))
-            kind, status = "application/octet-stream", 200
+            kind, status, extra = "application/octet-stream", 200, []
             if path == "/snapshot/delta":
                 # As the service: the delta from the version asked for, 204 when that is the
                 # latest, 404 when there is none.
@@ -74,12 +76,17 @@ class Site(http.server.BaseHTTPRequestHandler):
                     body = open(delta, "rb").read()
                 elif frm == open(os.path.join(Site.updates, "version.txt")).read():
                     body, status = b"", 204
+                    # The compact file's own hash (header bytes 44..76), as the service sends it.
+                    snap = open(os.path.join(Site.updates, "snapshot.bin"), "rb").read()
+                    extra = [("x-custodia-snapshot-hash", snap[44:76].hex()), ("x-custodia-snapshot-version", frm)]
                 else:
                     body, status, kind = b"no delta from that version", 404, "text/plain"
             else:
                 name = "snapshot.bin" if path == "/snapshot" else "snapshot.sig"
                 body = open(os.path.join(Site.updates, name), "rb").read()
             self.send_response(status)
+            for k, v in extra:
+                self.send_header(k, v)
             if status != 204:
                 self.send_header("Content-Type", kind); self.send_header("Content-Length", str(len(body)))
             self.end_headers(); self.wfile.write(body)
@@ -89,9 +96,12 @@ class Site(http.server.BaseHTTPRequestHandler):
             body = (f"<!doctype html><title>page of {host}</title><h1 id='host'>{host}</h1>"
                     "<label>Send to <input id='to' size='50'></label>").encode()
             kind = "text/html"
-        self.send_response(200)
-        self.send_header("Content-Type", kind); self.send_header("Content-Length", str(len(body)))
-        self.end_headers(); self.wfile.write(body)
+        try:
+            self.send_response(200)
+            self.send_header("Content-Type", kind); self.send_header("Content-Length", str(len(body)))
+            self.end_headers(); self.wfile.write(body)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the extension replaced the page while it loaded: what interception does
 
     def log_message(self, *a):
         pass
@@ -100,8 +110,45 @@ class Site(http.server.BaseHTTPRequestHandler):
 Site.fetched = []
 
 
+HOSTS = ["binance-login.com", "binance.com", "drainer-kit.xyz", "kitchen-recipes.net",
+         "newly-listed.xyz", "wallet.example.org", "updates.exchange.test"]
+
+
+def start_session(browser, drv_base, ext, profile):
+    """A WebDriver session with the unpacked extension loaded and every test host resolving to
+    127.0.0.1 over plain HTTP."""
+    if browser == "chromium":
+        args = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                "--disable-features=HttpsUpgrades,HttpsFirstBalancedModeAutoEnable,DisableLoadExtensionCommandLineSwitch",
+                "--host-resolver-rules=MAP * 127.0.0.1",
+                f"--load-extension={ext}", f"--disable-extensions-except={ext}",
+                f"--user-data-dir={profile}", "--window-size=1000,900"]
+        return call(drv_base, "POST", "/session", {"capabilities": {"alwaysMatch": {"browserName": "chrome",
+                    "goog:chromeOptions": {"binary": "/usr/bin/chromium", "args": args}}}})["sessionId"]
+    prefs = {
+        "network.dns.localDomains": ",".join(HOSTS),  # these names resolve to 127.0.0.1
+        "dom.security.https_first": False, "dom.security.https_only_mode": False,
+        "network.proxy.type": 0, "browser.shell.checkDefaultBrowser": False,
+        "extensions.originControls.grantByDefault": True,  # MV3 host permissions granted at install
+        "datareporting.policy.dataSubmissionEnabled": False, "toolkit.telemetry.enabled": False,
+    }
+    sid = call(drv_base, "POST", "/session", {"capabilities": {"alwaysMatch": {"browserName": "firefox",
+               "moz:firefoxOptions": {"binary": "/usr/bin/firefox-esr",
+                                      "args": ["-headless", "-width", "1000", "-height", "900"],
+                                      "prefs": prefs}}}})["sessionId"]
+    # Loaded as a temporary add-on from the unpacked folder, as `about:debugging` does.
+    call(drv_base, "POST", f"/session/{sid}/moz/addon/install", {"path": ext, "temporary": True})
+    return sid
+
+
 def main():
     tool, out = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
+    browser = sys.argv[3] if len(sys.argv) > 3 else "chromium"
+    if browser not in ("chromium", "firefox"):
+        sys.exit(f"browser {browser!r}: chromium or firefox")
+    scheme = "chrome-extension://" if browser == "chromium" else "moz-extension://"
+    prefix = "guard-" if browser == "chromium" else "guard-firefox-"
     os.makedirs(out, exist_ok=True)
     work = tempfile.mkdtemp(prefix="custodia-guard-ext-")
     port = free_port()
@@ -123,26 +170,23 @@ def main():
     sign(tool, trusted, 2, ["drainer-kit.xyz", "newly-listed.xyz"], os.path.join(work, "v2d"), os.path.join(work, "v1"))
     sign(tool, trusted, 3, ["drainer-kit.xyz", "newly-listed.xyz", "third-listed.xyz"], os.path.join(work, "v3"),
          os.path.join(work, "v2"))
+    # Version 2 again but another file (a store rebuilt from scratch reuses version numbers).
+    sign(tool, trusted, 2, ["drainer-kit.xyz", "newly-listed.xyz", "other.xyz"], os.path.join(work, "v2other"))
     p = os.path.join(work, "v3", "delta-from-2.bin"); d = bytearray(open(p, "rb").read()); d[-40] ^= 1; open(p, "wb").write(d)
 
     srv = http.server.ThreadingHTTPServer(("127.0.0.1", port), Site)
     threading.Thread(target=srv.serve_forever, daemon=True).start()
 
     drv_port = free_port()
-    drv = subprocess.Popen(["chromedriver", f"--port={drv_port}"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    driver = ["chromedriver", f"--port={drv_port}"] if browser == "chromium" else ["geckodriver", "--port", str(drv_port)]
+    drv = subprocess.Popen(driver, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     drv_base = f"http://127.0.0.1:{drv_port}"
     for _ in range(100):
         try:
             call(drv_base, "GET", "/status"); break
         except Exception:
             time.sleep(0.1)
-    profile = tempfile.mkdtemp(prefix="custodia-chromium-")
-    args = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-            "--disable-background-networking", "--disable-component-update", "--disable-sync",
-            "--disable-features=HttpsUpgrades,HttpsFirstBalancedModeAutoEnable,DisableLoadExtensionCommandLineSwitch",
-            "--host-resolver-rules=MAP * 127.0.0.1",
-            f"--load-extension={ext}", f"--disable-extensions-except={ext}",
-            f"--user-data-dir={profile}", "--window-size=1000,900"]
+    profile = tempfile.mkdtemp(prefix="custodia-browser-")
     failures, sid = [], None
 
     def expect(ok, what):
@@ -151,11 +195,10 @@ def main():
             failures.append(what)
 
     try:
-        sid = call(drv_base, "POST", "/session", {"capabilities": {"alwaysMatch": {"browserName": "chrome",
-                   "goog:chromeOptions": {"binary": "/usr/bin/chromium", "args": args}}}})["sessionId"]
+        sid = start_session(browser, drv_base, ext, profile)
         s = f"/session/{sid}"
         js = lambda script, *a: call(drv_base, "POST", s + "/execute/sync", {"script": script, "args": list(a)})
-        shot = lambda name: open(os.path.join(out, f"guard-{name}.png"), "wb").write(
+        shot = lambda name: open(os.path.join(out, f"{prefix}{name}.png"), "wb").write(
             base64.b64decode(call(drv_base, "GET", s + "/screenshot")))
         url = lambda: call(drv_base, "GET", s + "/url")
 
@@ -184,7 +227,7 @@ def main():
                               ("drainer-kit.xyz", True), ("kitchen-recipes.net", False),
                               ("newly-listed.xyz", False)]:
             u = goto(site(host), settle=4 if blocked else 1.5)
-            intercepted = u.startswith("chrome-extension://") and "warning.html" in u
+            intercepted = u.startswith(scheme) and "warning.html" in u
             if intercepted:
                 ext_id = u.split("/")[2]
                 reasons = wait("return [...document.querySelectorAll('#reasons li')].map(l => l.dataset.rule + ': ' + l.textContent)")
@@ -220,7 +263,7 @@ def main():
         # Updates, through the status page.
         if not ext_id:
             raise RuntimeError("no interception seen: the extension id is unknown")
-        status = f"chrome-extension://{ext_id}/status.html"
+        status = f"{scheme}{ext_id}/status.html"
 
         def update(served):
             Site.updates = served
@@ -233,6 +276,7 @@ def main():
         for name, want_version, want, full in [
                 ("tampered", "1", "refused", True), ("rogue", "1", "not trusted", True),
                 ("v2d", "2", "from a delta", False), ("v2d", "2", "is the latest", False),
+                ("v2other", "2", "another file than the installed one", True),
                 ("v3", "3", "delta not used", True)]:
             before = len(Site.fetched)
             version, text = update(os.path.join(work, name))
@@ -246,10 +290,10 @@ def main():
         goto(status); wait("return document.body.dataset.ready")
         print("last check in the extension: " + js("return document.getElementById('lastcheck').textContent"))
         # The per-navigation check timed in this browser (10,000 checks of a URL mix).
-        goto(f"chrome-extension://{ext_id}/bench.html")
+        goto(f"{scheme}{ext_id}/bench.html")
         res = wait("return document.body.dataset.result", limit=60)
         r = json.loads(res or '{"error": "no result"}')
-        open(os.path.join(out, "guard-bench.json"), "w").write(json.dumps(r, indent=2))
+        open(os.path.join(out, f"{prefix}bench.json"), "w").write(json.dumps(r, indent=2))
         print(f"extension check timing: {r}")
         expect("mean_ms" in r and r["mean_ms"] <= 1.0, f"a check takes at most 1 ms on average ({r})")
         expect(all(c is None and (q == "" if p != "/snapshot/delta" else re.fullmatch(r"from=[0-9]+", q))
@@ -263,7 +307,7 @@ def main():
         shutil.rmtree(profile, ignore_errors=True); shutil.rmtree(work, ignore_errors=True)
     if failures:
         print("FAILED:\n" + "\n".join(failures)); sys.exit(1)
-    print("guard extension browser test passed")
+    print(f"guard extension browser test passed ({browser})")
 
 
 if __name__ == "__main__":

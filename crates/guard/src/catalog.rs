@@ -24,7 +24,9 @@ use crate::{
     SnapshotData,
 };
 
-/// Deltas kept in memory (each is computed once per (from, to) pair).
+/// Deltas kept in memory per format, at least (each is computed once per (from, to) pair); the
+/// cache holds one per stored version when more are kept, so cycling through the stored versions
+/// never recomputes.
 const DELTA_CACHE: usize = 8;
 
 /// Why a catalog operation failed.
@@ -194,6 +196,8 @@ pub struct Catalog {
     current: RwLock<Arc<GuardService>>,
     published: RwLock<Option<Arc<Published>>>,
     deltas: Mutex<VecDeque<Arc<Delta>>>,
+    /// The latest snapshot's compact form, once a compact delta needed it.
+    latest_compact: Mutex<Option<Arc<CompactSnapshot>>>,
 }
 
 fn read<T: Clone>(l: &RwLock<T>) -> T {
@@ -227,6 +231,7 @@ impl Catalog {
             current: RwLock::new(Arc::new(empty)),
             published: RwLock::new(None),
             deltas: Mutex::new(VecDeque::new()),
+            latest_compact: Mutex::new(None),
         }
     }
 
@@ -251,6 +256,10 @@ impl Catalog {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .clear();
+        *self
+            .latest_compact
+            .lock()
+            .unwrap_or_else(|e| e.into_inner()) = None;
     }
 
     /// A service over `lists` with this catalog's brands, policy and thresholds.
@@ -288,7 +297,9 @@ impl Catalog {
 
     /// The delta between the compact forms of stored version `from` and of the latest
     /// published snapshot (cached): what a browser extension holding version `from` downloads
-    /// instead of the whole compact file.
+    /// instead of the whole compact file. Computing one reads and decodes the stored version:
+    /// a caller serving it to the public should let one computation run at a time, so that
+    /// concurrent requests for the same delta wait for the cache instead of repeating it.
     pub async fn compact_delta<R: GuardRepo>(
         &self,
         repo: &R,
@@ -342,14 +353,33 @@ impl Catalog {
             Arc::new(base)
         };
         let newer = latest.snapshot.clone();
-        let bytes = offload
+        let cached = self
+            .latest_compact
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+            .filter(|c| c.version() == latest.version);
+        let (bytes, newer_compact) = offload
             .run(Box::new(move || match format {
-                DeltaFormat::Full => base.diff(&newer).to_bytes(),
-                DeltaFormat::Compact => CompactSnapshot::from_snapshot(&base)
-                    .diff(&CompactSnapshot::from_snapshot(&newer))
-                    .to_bytes(),
+                DeltaFormat::Full => (base.diff(&newer).to_bytes(), None),
+                DeltaFormat::Compact => {
+                    let newer =
+                        cached.unwrap_or_else(|| Arc::new(CompactSnapshot::from_snapshot(&newer)));
+                    let bytes = CompactSnapshot::from_snapshot(&base)
+                        .diff(&newer)
+                        .to_bytes();
+                    (bytes, Some(newer))
+                }
             }))
             .await?;
+        if let Some(c) = newer_compact
+            && self.published().map(|p| p.version) == Some(c.version())
+        {
+            *self
+                .latest_compact
+                .lock()
+                .unwrap_or_else(|e| e.into_inner()) = Some(c);
+        }
         let d = Arc::new(Delta {
             from,
             to: latest.version,
@@ -357,7 +387,8 @@ impl Catalog {
             file: ServedFile::new(bytes),
         });
         let mut c = self.deltas.lock().unwrap_or_else(|e| e.into_inner());
-        if c.len() >= DELTA_CACHE {
+        let cap = 2 * DELTA_CACHE.max(self.snapshots_kept as usize);
+        if c.len() >= cap {
             c.pop_front();
         }
         c.push_back(d.clone());

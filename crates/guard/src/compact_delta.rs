@@ -14,7 +14,9 @@
 //! removed fingerprints (5 bytes each, big-endian, strictly increasing), the put entries
 //! (fingerprint as above, then its category as one byte; allowed hosts carry no category byte);
 //! then a brands flag (u8: 0 unchanged, 1 replaced), when replaced the brand JSON's length
-//! (u32) and bytes; then the SHA-256 of everything before it. The encoding is canonical.
+//! (u32) and bytes; then the SHA-256 of everything before it. [`CompactSnapshot::diff`] writes
+//! the smallest delta (nothing unchanged is put); a delta that carries more still rebuilds the
+//! same file or fails its hash, which is all a reader relies on.
 
 use sha2::{Digest as _, Sha256};
 
@@ -272,7 +274,8 @@ impl CompactDelta {
 
     /// Reads a delta file: magic, format, the trailing SHA-256, then every list (strictly
     /// increasing fingerprints below 2^40, known categories, no byte left over). Hostile bytes
-    /// get an error, never a panic or an allocation larger than the input.
+    /// get an error, never a panic; what is allocated is bounded by the input's length (counts
+    /// are checked against the bytes left before anything is reserved).
     pub fn from_bytes(bytes: &[u8]) -> Result<CompactDelta, GuardError> {
         if bytes.len() < HEAD_LEN + 32 || &bytes[..8] != COMPACT_DELTA_MAGIC {
             return Err(corrupt(
@@ -302,9 +305,9 @@ impl CompactDelta {
         let to_version = r.u64()?;
         let to_created = r.u64()?;
         let to_hash = r.hash()?;
-        if to_version <= from_version {
+        if to_version < from_version {
             return Err(corrupt(format!(
-                "goes from version {from_version} to version {to_version}, not forward"
+                "goes from version {from_version} back to version {to_version}"
             )));
         }
         let mut sets: [SetChange; 3] = Default::default();
@@ -319,6 +322,8 @@ impl CompactDelta {
                     r.left()
                 )));
             }
+            set.removed.reserve_exact(nr);
+            set.put.reserve_exact(np);
             let mut prev = None;
             for _ in 0..nr {
                 set.removed.push(r.fingerprint(&mut prev, what)?);

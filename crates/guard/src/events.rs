@@ -26,8 +26,9 @@ pub mod kinds {
     pub const POISONING_FLAGGED: &str = "guard.poisoning_flagged";
     /// A list was imported (payload [`super::ListImported`]).
     pub const LIST_IMPORTED: &str = "guard.list_imported";
-    /// One batch call's checks, clean ones included (payload [`super::ChecksCounted`]): what
-    /// the report's "addresses screened" and "domains checked" count.
+    /// One batch call's checks, or one poisoning check, clean ones included (payload
+    /// [`super::ChecksCounted`]): what the report's "addresses screened" and "domains checked"
+    /// count.
     pub const CHECKS_COUNTED: &str = "guard.checks_counted";
     /// An offline snapshot was published (payload: version, SHA-256, size and section counts;
     /// written by the service, not folded into [`super::GuardStats`]).
@@ -118,9 +119,10 @@ impl DomainChecked {
     }
 }
 
-/// Payload of [`kinds::CHECKS_COUNTED`]: how many items one batch call checked, by outcome.
-/// Alerts also get their own events ([`AddressScreened`], [`DomainChecked`]); this one makes
-/// the report count checks as checks without an event per clean item.
+/// Payload of [`kinds::CHECKS_COUNTED`]: how many items one batch call (or one poisoning check)
+/// checked, by outcome. Alerts also get their own events ([`AddressScreened`],
+/// [`DomainChecked`], [`PoisoningFlagged`]); this one makes the report count checks as checks
+/// without an event per clean item.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ChecksCounted {
     /// Addresses screened (well-formed ones).

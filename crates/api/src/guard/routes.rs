@@ -448,10 +448,19 @@ async fn extension_delta<S: GuardStore>(
     let q = query(q)?;
     let latest = st.catalog.published().ok_or_else(no_snapshot)?.version;
     if q.from == latest {
-        st.signer()?;
+        // Up to date, as far as the version says; the hash lets a client holding another
+        // file under the same number (a store rebuilt from scratch) notice and download it.
+        let c = st.compact().await?;
         let mut resp = StatusCode::NO_CONTENT.into_response();
-        if let Ok(v) = HeaderValue::from_str(&latest.to_string()) {
-            resp.headers_mut().insert("x-custodia-snapshot-version", v);
+        let h = resp.headers_mut();
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+        for (k, v) in [
+            ("x-custodia-snapshot-version", c.version.to_string()),
+            ("x-custodia-snapshot-hash", c.hash.clone()),
+        ] {
+            if let Ok(v) = HeaderValue::from_str(&v) {
+                h.insert(k, v);
+            }
         }
         return Ok(resp);
     }

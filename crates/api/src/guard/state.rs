@@ -46,6 +46,9 @@ pub struct GuardState<S> {
     pub signer: Option<Arc<SnapshotSigningKey>>,
     /// The compact form of the latest snapshot and its signature, built once per version.
     compact: Arc<tokio::sync::Mutex<Option<Arc<CompactFiles>>>>,
+    /// One compact-delta computation at a time: the route is public, and concurrent requests
+    /// for one delta then wait for the cache instead of each decoding a stored snapshot.
+    compact_delta_lane: Arc<tokio::sync::Mutex<()>>,
 }
 
 /// The extension's files for one published version.
@@ -53,6 +56,9 @@ pub struct GuardState<S> {
 pub struct CompactFiles {
     /// The snapshot version they were made from.
     pub version: u64,
+    /// The compact snapshot's own hash (hex; what `CompactSnapshot::hash` and the extension's
+    /// `Guard.hash()` report).
+    pub hash: String,
     /// The compact snapshot.
     pub file: ServedFile,
     /// Its detached signature.
@@ -73,6 +79,7 @@ impl<S: Clone> Clone for GuardState<S> {
             auth: self.auth.clone(),
             signer: self.signer.clone(),
             compact: self.compact.clone(),
+            compact_delta_lane: self.compact_delta_lane.clone(),
         }
     }
 }
@@ -121,6 +128,7 @@ impl<S: GuardStore> GuardState<S> {
             auth,
             signer: None,
             compact: Arc::new(tokio::sync::Mutex::new(None)),
+            compact_delta_lane: Arc::new(tokio::sync::Mutex::new(())),
         }
     }
 
@@ -158,6 +166,7 @@ impl<S: GuardStore> GuardState<S> {
                 let c = CompactSnapshot::from_snapshot(&snap);
                 CompactFiles {
                     version: c.version(),
+                    hash: c.hash_hex(),
                     signature: ServedFile::new(key.sign_compact(&c).to_bytes()),
                     file: ServedFile::new(c.to_bytes()),
                 }
@@ -220,6 +229,7 @@ impl<S: GuardStore> GuardState<S> {
     /// a client checks what it rebuilds with the compact signature.
     pub(super) async fn compact_delta(&self, from: u64) -> Result<Arc<Delta>, ApiError> {
         self.signer()?;
+        let _one_at_a_time = self.compact_delta_lane.lock().await;
         self.catalog
             .compact_delta(&self.repo, &self.offload, from)
             .await

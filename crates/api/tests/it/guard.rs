@@ -1464,6 +1464,8 @@ async fn signed_snapshots_and_the_extension_files() {
         let r = public_get(&h, path).await;
         assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.text());
         assert_eq!(r.header("x-custodia-snapshot-version"), "1");
+        assert_eq!(r.header("x-custodia-snapshot-hash"), compact.hash_hex());
+        assert_eq!(r.header("cache-control"), "no-cache");
         // Version 2 lists one more address: the extension holding version 1 downloads a delta
         // (no token), rebuilds version 2 from it and checks it with the compact signature.
         let r = upload(

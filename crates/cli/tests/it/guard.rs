@@ -222,11 +222,26 @@ fn host_lists_publish_and_export() {
     let o = custodia(&url, &[&args[..], &["--date", "2024-13-40"]].concat());
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
     assert!(text(&o).contains("--date 2024-13-40"), "{}", text(&o));
-    // Publish and export, signed.
+    // A key file that does not exist: refused before anything is published.
+    let missing = p("missing.key");
+    let out = p("export");
+    let o = custodia(
+        &url,
+        &[
+            "guard",
+            "snapshot",
+            "--out",
+            &out,
+            "--sign-key",
+            &missing,
+            "--publish",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    // Publish and export, signed: version 1, so the refused run published nothing.
     let key = p("guard.key");
     let o = custodia(&url, &["guard", "keygen", "--out", &key]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
-    let out = p("export");
     let export = ["guard", "snapshot", "--out", &out, "--sign-key", &key];
     let o = custodia(&url, &[&export[..], &["--publish"]].concat());
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
