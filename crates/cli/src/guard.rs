@@ -287,6 +287,8 @@ async fn import(a: ImportArgs, out: &Output) -> Result<Outcome> {
         allowed: None,
         events: Vec::new(),
     };
+    // MetaMask's fuzzylist: the brands it protects, which this product's own rules cover.
+    let mut fuzzy_ignored = 0usize;
     let (accepted, rejected) = match a.format.as_str() {
         "ofac-sdn-xml" | "lines" | "json" => {
             let import = match a.format.as_str() {
@@ -329,6 +331,7 @@ async fn import(a: ImportArgs, out: &Output) -> Result<Outcome> {
             // merged into this source's blocked hosts, their allowlists into its allowed ones.
             let (mut block, mut allow) = (Import::default(), Import::default());
             for c in import_metamask_config(&text, &meta)? {
+                fuzzy_ignored += c.fuzzy.entries.len();
                 for (into, from) in [(&mut block, c.block), (&mut allow, c.allow)] {
                     into.entries.extend(from.entries);
                     into.rejected.extend(from.rejected);
@@ -390,11 +393,20 @@ async fn import(a: ImportArgs, out: &Output) -> Result<Outcome> {
     let t = written.totals;
     out.emit(
         &json!({"status": "ok", "source": a.source, "accepted": accepted, "rejected": rejected,
+                "fuzzylist_ignored": fuzzy_ignored,
                 "totals": {"addresses": t.addresses, "blocked": t.blocked, "allowed": t.allowed}}),
         || {
+            let fuzzy = if fuzzy_ignored > 0 {
+                format!(
+                    "; its fuzzylist ({fuzzy_ignored} domains) is not imported: protect brands \
+                     with [[guard.brands]]"
+                )
+            } else {
+                String::new()
+            };
             format!(
                 "{}: {accepted} entries imported as `{}` ({rejected} rejected); lists now hold \
-                 {} addresses, {} blocked and {} allowed hosts",
+                 {} addresses, {} blocked and {} allowed hosts{fuzzy}",
                 a.file.display(),
                 a.source,
                 t.addresses,

@@ -187,6 +187,11 @@ fn host_lists_publish_and_export() {
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     assert!(text(&o).contains("2 entries imported"), "{}", text(&o));
     assert!(text(&o).contains("1 blocked and 1 allowed"), "{}", text(&o));
+    assert!(
+        text(&o).contains("fuzzylist (1 domains) is not imported"),
+        "{}",
+        text(&o)
+    );
     let o = custodia(&url, &["guard", "check", "coinbase-careers.com"]);
     assert_eq!(o.status.code(), Some(0), "allowlisted now: {}", text(&o));
     let o = custodia(&url, &["guard", "check", "www.drainer-kit.xyz"]);
