@@ -3,7 +3,7 @@
 // pages a user opens leaves the browser. The only requests this extension makes are the snapshot
 // updates from the exchange's URLs: they carry no cookie and no user data, and the only query is
 // the version of the list installed (`?from=N`, to ask for a delta).
-import init, { Guard, applyCompactDelta } from "./custodia_guard_wasm.js";
+import init, { Guard, applyCompactDelta, checkLookalike } from "./custodia_guard_wasm.js";
 
 const CONFIG_URL = chrome.runtime.getURL("config.json");
 const DB = "custodia-guard";
@@ -185,6 +185,30 @@ chrome.alarms.onAlarm.addListener((a) => {
   if (a.name === "update") update();
 });
 
+// --- addresses used before (this device only) ----------------------------------------------
+// Address poisoning: a scammer sends dust from an address with the same first and last
+// characters as one the user pays, hoping it is copied from the history next time. Addresses the
+// user enters that pass the check are remembered here (extension storage, never sent anywhere),
+// and a new one that imitates one of them is flagged.
+const KNOWN_MAX = 200;
+async function knownAddresses() {
+  const { known = [] } = await chrome.storage.local.get("known");
+  return known;
+}
+async function remember(address) {
+  const known = await knownAddresses();
+  const next = [address, ...known.filter((a) => a !== address)].slice(0, KNOWN_MAX);
+  await chrome.storage.local.set({ known: next });
+}
+async function screen(text) {
+  const r = JSON.parse(guard.screenAddress(text));
+  if (r.status !== "ok" || r.listed) return r;
+  const l = JSON.parse(checkLookalike(text, (await knownAddresses()).join(" ")));
+  if (l.status === "ok" && l.match) return { ...r, lookalike: l.match };
+  await remember(r.address);
+  return r;
+}
+
 // --- navigation ------------------------------------------------------------------------------
 function check(url) {
   const t0 = performance.now();
@@ -222,12 +246,15 @@ chrome.runtime.onMessage.addListener((msg, sender, reply) => {
         allowedHosts.add(msg.host);
         return { ok: true };
       case "screen":
-        return JSON.parse(guard.screenAddress(msg.text));
+        return screen(msg.text);
+      case "forget": // the status page's "forget remembered addresses"
+        await chrome.storage.local.set({ known: [] });
+        return { ok: true };
       case "update":
         return update();
       case "status": {
         const { status = {} } = await chrome.storage.local.get("status");
-        return { ...status, active: describe(guard), lastCheckMs, config: {
+        return { ...status, active: describe(guard), lastCheckMs, known: (await knownAddresses()).length, config: {
           snapshotUrl: config.snapshotUrl, trustedKeys: config.trustedKeys } };
       }
       case "check": // the status page's "check a site" box

@@ -1,5 +1,6 @@
 // On web pages: when an address is pasted or typed into a field, ask the extension (locally)
-// whether a list names it, and flag the field before the user sends anything. Only the text
+// whether a list names it or whether it imitates an address the user entered before (address
+// poisoning), and flag the field before the user sends anything. Only the text
 // that looks like an address is passed, and only to the extension's own service worker.
 (() => {
   const SHAPES = [
@@ -15,7 +16,7 @@
     return [...out].slice(0, 8);
   };
   const banner = (field, hit) => {
-    field.dataset.custodiaFlag = "listed";
+    field.dataset.custodiaFlag = hit.listed ? "listed" : "lookalike";
     field.style.outline = "3px solid #a31515";
     let b = field.custodiaBanner;
     if (!b) {
@@ -26,11 +27,18 @@
       field.insertAdjacentElement("afterend", b);
       field.custodiaBanner = b;
     }
-    const h = hit.hits[0];
-    b.textContent = `Custodia Guard: ${hit.address} is listed (${h.category}, source ${h.source}${h.label ? ", " + h.label : ""}). Do not send funds to it.`;
+    if (hit.listed) {
+      const h = hit.hits[0];
+      b.textContent = `Custodia Guard: ${hit.address} is listed (${h.category}, source ${h.source}${h.label ? ", " + h.label : ""}). Do not send funds to it.`;
+    } else {
+      const m = hit.lookalike;
+      b.textContent = `Custodia Guard: ${hit.address} is NOT the address you used before, ${m.imitates}: ` +
+        `only the first ${m.prefix_len} and last ${m.suffix_len} characters match. Address-poisoning ` +
+        "scams send from look-alikes so that one is copied by mistake: check every character.";
+    }
   };
   const clear = (field) => {
-    if (field.dataset.custodiaFlag !== "listed") return;
+    if (!field.dataset.custodiaFlag) return;
     delete field.dataset.custodiaFlag;
     field.style.outline = "";
     field.custodiaBanner?.remove();
@@ -45,7 +53,7 @@
       } catch {
         return; // the extension was reloaded: nothing to say
       }
-      if (r && r.status === "ok" && r.listed) {
+      if (r && r.status === "ok" && (r.listed || r.lookalike)) {
         banner(field, r);
         flagged = true;
         break;
@@ -54,10 +62,12 @@
     if (!flagged) clear(field);
   };
   const isField = (t) => t instanceof HTMLInputElement || t instanceof HTMLTextAreaElement;
+  // Only what the user does counts: a page's own scripted events could otherwise flood the
+  // remembered addresses or probe them.
   document.addEventListener("paste", (e) => {
-    if (isField(e.target)) inspect(e.target, e.clipboardData?.getData("text") || "");
+    if (e.isTrusted && isField(e.target)) inspect(e.target, e.clipboardData?.getData("text") || "");
   }, true);
   document.addEventListener("input", (e) => {
-    if (isField(e.target)) inspect(e.target, e.target.value);
+    if (e.isTrusted && isField(e.target)) inspect(e.target, e.target.value);
   }, true);
 })();

@@ -16,11 +16,17 @@ async function show() {
   $("update").dataset.via = u && u.via ? u.via : "";
   $("update").dataset.ok = u ? String(u.ok) : "";
   $("lastcheck").textContent = s.lastCheckMs == null ? "none yet" : `${s.lastCheckMs.toFixed(3)} ms`;
+  $("known").textContent = `${s.known} (on this device only, to spot look-alikes of them)`;
   document.body.dataset.ready = "1";
 }
 $("refresh").addEventListener("click", async () => {
   document.body.dataset.ready = "";
   await chrome.runtime.sendMessage({ type: "update" });
+  await show();
+});
+$("forget").addEventListener("click", async () => {
+  document.body.dataset.ready = "";
+  await chrome.runtime.sendMessage({ type: "forget" });
   await show();
 });
 $("check").addEventListener("click", async () => {

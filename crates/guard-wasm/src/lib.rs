@@ -3,8 +3,8 @@
 
 use custodia_guard::{
     Address, COMPACT_MAGIC, CompactDelta, CompactSnapshot, DomainChecker, DomainPolicy,
-    DomainVerdict, GuardError, Host, Reason, RiskLevel, Rule, Snapshot, SnapshotPublicKey,
-    SnapshotSignature,
+    DomainVerdict, GuardError, Host, PoisoningConfig, PoisoningMatch, Reason, RiskLevel, Rule,
+    Snapshot, SnapshotPublicKey, SnapshotSignature, check_poisoning,
 };
 use serde_json::json;
 use wasm_bindgen::prelude::wasm_bindgen;
@@ -125,6 +125,42 @@ pub fn apply_compact_delta(base: &[u8], delta: &[u8]) -> Result<Vec<u8>, GuardEr
     let base = CompactSnapshot::from_bytes(base)?;
     let delta = CompactDelta::from_bytes(delta)?;
     Ok(delta.apply(&base)?.to_bytes())
+}
+
+/// Whether `destination` imitates one of `known` (addresses the user used before, remembered on
+/// this device only): the same first and last characters, another address. Unparsable entries
+/// of `known` are skipped.
+pub fn lookalike_of(
+    destination: &str,
+    known: &[&str],
+) -> Result<Option<PoisoningMatch>, GuardError> {
+    let d = Address::parse_any(destination.trim())?;
+    let known: Vec<Address> = known
+        .iter()
+        .filter_map(|k| Address::parse_any(k.trim()).ok())
+        .collect();
+    Ok(check_poisoning(&d, &known, &PoisoningConfig::default()))
+}
+
+/// JavaScript: `checkLookalike(address, knownAddressesSeparatedBySpaces)` → JSON
+/// `{"status":"ok","address":…,"match":null|{"imitates","prefix_len","suffix_len"}}`, or
+/// `{"status":"error","reason":…}` when the text is no address.
+#[wasm_bindgen(js_name = checkLookalike)]
+pub fn check_lookalike_js(destination: &str, known: &str) -> String {
+    let known: Vec<&str> = known.split_whitespace().collect();
+    match lookalike_of(destination, &known) {
+        Ok(m) => json!({
+            "status": "ok",
+            "address": Address::parse_any(destination.trim()).ok(),
+            "match": m.map(|m| json!({
+                "imitates": m.imitates,
+                "prefix_len": m.prefix_len,
+                "suffix_len": m.suffix_len,
+            })),
+        })
+        .to_string(),
+        Err(e) => json!({"status": "error", "reason": e.to_string()}).to_string(),
+    }
 }
 
 /// JavaScript: `applyCompactDelta(baseBytes, deltaBytes)` → the newer snapshot's bytes (throws

@@ -13,7 +13,9 @@ plays the exchange's update URL, and checks, each with its twin:
   - a look-alike host (binance-login.com) and a blocklisted one are intercepted by the warning
     page, with reasons; the official host (binance.com) and an unrelated host open normally;
   - "open the site anyway" opens it;
-  - a listed address typed into a field on a page is flagged; an unlisted one is not;
+  - a listed address typed into a field on a page is flagged; an unlisted one is not; a
+    look-alike of an address typed before (address poisoning) is flagged, that address itself
+    is not; a page's scripted input is ignored;
   - the per-navigation check is timed in the browser (bench.html: 10,000 checks), mean ≤ 1 ms;
   - an update whose snapshot was tampered with, and one signed by an untrusted key (whole file
     or delta), are refused and the installed list stays; a correctly signed newer snapshot is
@@ -28,6 +30,7 @@ import base64, re, http.server, urllib.error, json, os, shutil, socket, subproce
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "../../.."))
 LISTED = "0x098b716b8aaf21512996dc57eb0615e2383e2f96"
 CLEAN = "0x52908400098527886e0f7030069857d2e4169ee7"
+LOOKALIKE = "0x5290ffffffffffffffffffffffffffffffff9ee7"  # CLEAN's first and last four characters
 
 
 def free_port():
@@ -249,6 +252,17 @@ def main():
         goto(site("wallet.example.org"))
         el = call(drv_base, "POST", s + "/element", {"using": "css selector", "value": "#to"})
         eid = next(iter(el.values()))
+
+        def type_into(text):
+            """Types `text` into the emptied field, as a user would. One keystroke first takes any
+            warning away: WebDriver's clear fires no input event in Firefox, and geckodriver drops
+            the rest of a key sequence when the page changes under the field mid-sequence."""
+            call(drv_base, "POST", f"{s}/element/{eid}/value", {"text": "x"})
+            time.sleep(0.5)
+            call(drv_base, "POST", f"{s}/element/{eid}/clear", {})
+            call(drv_base, "POST", f"{s}/element/{eid}/value", {"text": text})
+            got = js("return document.getElementById('to').value")
+            expect(got == text, f"typed {text} (the field holds {got})")
         call(drv_base, "POST", f"{s}/element/{eid}/value", {"text": CLEAN})
         time.sleep(1)
         expect(js("return document.getElementById('to').dataset.custodiaFlag || ''") == "",
@@ -259,6 +273,24 @@ def main():
         banner = js("const b = document.querySelector('[data-custodia-banner]'); return b ? b.textContent : ''")
         shot("address-flagged")
         expect(flag == "listed" and "listed" in banner, f"a listed address is flagged: {banner!r}")
+        # Address poisoning: a look-alike of the address entered before (same first and last
+        # characters) is flagged; the address itself again is not.
+        type_into(LOOKALIKE)
+        flag = wait("return document.getElementById('to').dataset.custodiaFlag")
+        banner = js("const b = document.querySelector('[data-custodia-banner]'); return b ? b.textContent : ''")
+        shot("address-lookalike")
+        expect(flag == "lookalike" and "NOT the address you used before" in banner and CLEAN in banner,
+               f"a look-alike of an address used before is flagged: {banner!r}")
+        type_into(CLEAN)
+        time.sleep(1)
+        expect(js("return document.getElementById('to').dataset.custodiaFlag || ''") == "",
+               "the address used before is not flagged")
+        # A page's own scripted input is not looked at (it could flood or probe what is remembered).
+        js("const t = document.getElementById('to'); t.value = arguments[0];"
+           "t.dispatchEvent(new Event('input', {bubbles: true}))", LISTED)
+        time.sleep(1)
+        expect(js("return document.getElementById('to').dataset.custodiaFlag || ''") == "",
+               "a page's scripted input event is ignored")
 
         # Updates, through the status page.
         if not ext_id:
@@ -282,9 +314,9 @@ def main():
         def update(served):
             Site.updates = served
             ext_page(status)
-            wait("return document.body.dataset.ready")
+            wait("return document.body && document.body.dataset.ready")
             js("document.getElementById('refresh').click()")
-            wait("return document.body.dataset.ready")
+            wait("return document.body && document.body.dataset.ready")
             return js("return [document.getElementById('version').textContent, document.getElementById('update').textContent]")
 
         for name, want_version, want, full in [
@@ -301,8 +333,9 @@ def main():
             expect(got_full == full, f"update from {name}: whole file {'downloaded' if got_full else 'not downloaded'}")
         u = goto(site("newly-listed.xyz"), settle=4)
         expect("warning.html" in u, f"a host the accepted update blocks is intercepted ({u[:80]})")
-        ext_page(status); wait("return document.body.dataset.ready")
-        print("last check in the extension: " + js("return document.getElementById('lastcheck').textContent"))
+        ext_page(status); wait("return document.body && document.body.dataset.ready")
+        print("last check in the extension: " + js("return document.getElementById('lastcheck').textContent")
+              + "; addresses remembered: " + js("return document.getElementById('known').textContent"))
         # The per-navigation check timed in this browser (10,000 checks of a URL mix).
         ext_page("bench.html")
         res = wait("return document.body.dataset.result", limit=60)

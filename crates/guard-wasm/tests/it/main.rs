@@ -145,3 +145,30 @@ fn tampered_or_untrusted_snapshots_are_refused() {
     assert!(Guard::new(&bad, &csig, &key).unwrap_err().contains("hash"));
     assert!(Guard::new(&csnap, &sig, &key).is_err());
 }
+
+#[test]
+fn lookalikes_of_addresses_used_before_are_caught() {
+    use custodia_guard_wasm::check_lookalike_js;
+    let used = "0x52908400098527886e0f7030069857d2e4169ee7";
+    // Same first and last four characters after `0x`, another middle: an address-poisoning
+    // look-alike of the one used before.
+    let fake = "0x5290ffffffffffffffffffffffffffffffff9ee7";
+    let v = json(check_lookalike_js(fake, &format!("{LISTED} {used}")));
+    assert_eq!(v["status"], "ok", "{v}");
+    assert_eq!(v["match"]["imitates"], used, "{v}");
+    assert!(v["match"]["prefix_len"].as_u64().unwrap() >= 4);
+    // The twins: the address itself, an unrelated one, and one sharing only the start.
+    for other in [
+        used,
+        "0x0000000000000000000000000000000000000001",
+        "0x5290ffffffffffffffffffffffffffffffff0000",
+    ] {
+        let v = json(check_lookalike_js(other, used));
+        assert_eq!(v["status"], "ok", "{v}");
+        assert!(v["match"].is_null(), "{other}: {v}");
+    }
+    // Junk among the remembered addresses is skipped; junk as the address is an error.
+    let v = json(check_lookalike_js(fake, &format!("not-an-address {used}")));
+    assert_eq!(v["match"]["imitates"], used, "{v}");
+    assert_eq!(json(check_lookalike_js("hello", used))["status"], "error");
+}
