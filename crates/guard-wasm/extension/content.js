@@ -45,6 +45,9 @@
     field.custodiaBanner = null;
   };
   const inspect = async (field, text) => {
+    // Only the latest look at a field may change it: an answer about text the user has since
+    // changed is dropped.
+    const seq = (field.custodiaSeq = (field.custodiaSeq || 0) + 1);
     let flagged = false;
     for (const c of candidates(text || "")) {
       let r;
@@ -53,6 +56,7 @@
       } catch {
         return; // the extension was reloaded: nothing to say
       }
+      if (field.custodiaSeq !== seq) return;
       if (r && r.status === "ok" && (r.listed || r.lookalike)) {
         banner(field, r);
         flagged = true;
