@@ -185,28 +185,58 @@ chrome.alarms.onAlarm.addListener((a) => {
   if (a.name === "update") update();
 });
 
-// --- addresses used before (this device only) ----------------------------------------------
+// --- addresses used before, per site (this device only) ------------------------------------
 // Address poisoning: a scammer sends dust from an address with the same first and last
 // characters as one the user pays, hoping it is copied from the history next time. Addresses the
-// user enters that pass the check are remembered here (extension storage, never sent anywhere),
-// and a new one that imitates one of them is flagged.
-const KNOWN_MAX = 200;
-async function knownAddresses() {
-  const { known = [] } = await chrome.storage.local.get("known");
-  return known;
+// user commits to a field on a site (pasted, or typed and the field left) that pass the check are
+// remembered for that site, in the extension's own database (never sent anywhere, not readable by
+// pages or content scripts), and a new address on that site imitating one of them is flagged.
+// Per site: a page can only ever see, flood or probe what was entered on its own site, which it
+// saw anyway.
+const KNOWN_PER_SITE = 50;
+const KNOWN_SITES = 200;
+const loadKnown = async () => (await getFile("known")) || {}; // origin -> [address, ...]
+let knownQueue = Promise.resolve(); // every read-modify-write of the memory, one after another
+function withKnown(fn) {
+  const run = knownQueue.then(async () => fn(await loadKnown()));
+  knownQueue = run.catch(() => {});
+  return run;
 }
-async function remember(address) {
-  const known = await knownAddresses();
-  const next = [address, ...known.filter((a) => a !== address)].slice(0, KNOWN_MAX);
-  await chrome.storage.local.set({ known: next });
+const saveKnown = (known) => idb("readwrite", (s) => s.put(known, "known"));
+
+function siteOf(sender) {
+  try {
+    return new URL(sender.url).origin;
+  } catch {
+    return null;
+  }
 }
-async function screen(text) {
-  const r = JSON.parse(guard.screenAddress(text));
-  if (r.status !== "ok" || r.listed) return r;
-  const l = JSON.parse(checkLookalike(text, (await knownAddresses()).join(" ")));
-  if (l.status === "ok" && l.match) return { ...r, lookalike: l.match };
-  await remember(r.address);
-  return r;
+
+// Listed, or a look-alike of an address entered on this site before.
+function screen(text, site) {
+  return withKnown((known) => {
+    const r = JSON.parse(guard.screenAddress(text));
+    if (r.status !== "ok" || r.listed || !site) return r;
+    const l = JSON.parse(checkLookalike(text, (known[site] || []).join(" ")));
+    return l.status === "ok" && l.match ? { ...r, lookalike: l.match } : r;
+  });
+}
+
+// The user committed `text` to a field on `site`: remember it if it passes.
+function remember(text, site) {
+  return withKnown(async (known) => {
+    const r = JSON.parse(guard.screenAddress(text));
+    if (r.status !== "ok" || r.listed || !site) return { remembered: false };
+    const list = known[site] || [];
+    const l = JSON.parse(checkLookalike(text, list.join(" ")));
+    if (l.status === "ok" && l.match) return { remembered: false };
+    delete known[site]; // re-inserted last: the most recently used site is kept longest
+    known[site] = [r.address, ...list.filter((a) => a !== r.address)].slice(0, KNOWN_PER_SITE);
+    const sites = Object.keys(known);
+    for (const old of sites.slice(0, Math.max(0, sites.length - KNOWN_SITES))) delete known[old];
+    await saveKnown(known);
+    return { remembered: true };
+  });
 }
 
 // --- navigation ------------------------------------------------------------------------------
@@ -240,21 +270,25 @@ chrome.runtime.onMessage.addListener((msg, sender, reply) => {
     // Only the extension's own pages may lift a warning or trigger an update; a web page's
     // renderer (where the content script runs) can only ask about an address.
     const own = sender.url && sender.url.startsWith(chrome.runtime.getURL(""));
-    if (!own && msg.type !== "screen") return { error: "not allowed from a web page" };
+    if (!own && msg.type !== "screen" && msg.type !== "remember") {
+      return { error: "not allowed from a web page" };
+    }
     switch (msg.type) {
       case "proceed": // the user chose to open the site anyway: only for this browser session
         allowedHosts.add(msg.host);
         return { ok: true };
       case "screen":
-        return screen(msg.text);
+        return screen(msg.text, siteOf(sender));
+      case "remember":
+        return remember(msg.text, siteOf(sender));
       case "forget": // the status page's "forget remembered addresses"
-        await chrome.storage.local.set({ known: [] });
+        await withKnown(() => saveKnown({}));
         return { ok: true };
       case "update":
         return update();
       case "status": {
         const { status = {} } = await chrome.storage.local.get("status");
-        return { ...status, active: describe(guard), lastCheckMs, known: (await knownAddresses()).length, config: {
+        return { ...status, active: describe(guard), lastCheckMs, known: await withKnown((k) => Object.values(k).reduce((n, l) => n + l.length, 0)), config: {
           snapshotUrl: config.snapshotUrl, trustedKeys: config.trustedKeys } };
       }
       case "check": // the status page's "check a site" box

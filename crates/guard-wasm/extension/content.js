@@ -1,6 +1,7 @@
 // On web pages: when an address is pasted or typed into a field, ask the extension (locally)
-// whether a list names it or whether it imitates an address the user entered before (address
-// poisoning), and flag the field before the user sends anything. Only the text
+// whether a list names it or whether it imitates an address the user entered on this site before
+// (address poisoning), and flag the field before the user sends anything. What the user commits
+// (a paste, or a field left after typing) is remembered for this site if it passes. Only the text
 // that looks like an address is passed, and only to the extension's own service worker.
 (() => {
   const SHAPES = [
@@ -32,9 +33,10 @@
       b.textContent = `Custodia Guard: ${hit.address} is listed (${h.category}, source ${h.source}${h.label ? ", " + h.label : ""}). Do not send funds to it.`;
     } else {
       const m = hit.lookalike;
-      b.textContent = `Custodia Guard: ${hit.address} is NOT the address you used before, ${m.imitates}: ` +
-        `only the first ${m.prefix_len} and last ${m.suffix_len} characters match. Address-poisoning ` +
-        "scams send from look-alikes so that one is copied by mistake: check every character.";
+      b.textContent = `Custodia Guard: ${hit.address} looks like another address entered on this site, ` +
+        `${m.imitates}, but only the first ${m.prefix_len} and last ${m.suffix_len} characters match. ` +
+        "One of them may be a look-alike planted by an address-poisoning scam: compare every " +
+        "character with where you got the address.";
     }
   };
   const clear = (field) => {
@@ -65,11 +67,26 @@
     }
     if (!flagged) clear(field);
   };
-  const isField = (t) => t instanceof HTMLInputElement || t instanceof HTMLTextAreaElement;
+  // Not password or one-time-code fields: what is typed there is nobody's business.
+  const isField = (t) =>
+    (t instanceof HTMLInputElement && t.type !== "password" && !/one-time-code|password/.test(t.autocomplete || "")) ||
+    t instanceof HTMLTextAreaElement;
+  const remember = (text) => {
+    for (const c of candidates(text || "")) {
+      chrome.runtime.sendMessage({ type: "remember", text: c }).catch(() => {});
+    }
+  };
   // Only what the user does counts: a page's own scripted events could otherwise flood the
   // remembered addresses or probe them.
   document.addEventListener("paste", (e) => {
-    if (e.isTrusted && isField(e.target)) inspect(e.target, e.clipboardData?.getData("text") || "");
+    if (!e.isTrusted || !isField(e.target)) return;
+    const text = e.clipboardData?.getData("text") || "";
+    inspect(e.target, text).then(() => {
+      if (!e.target.dataset.custodiaFlag) remember(text);
+    });
+  }, true);
+  document.addEventListener("change", (e) => {
+    if (e.isTrusted && isField(e.target) && !e.target.dataset.custodiaFlag) remember(e.target.value);
   }, true);
   document.addEventListener("input", (e) => {
     if (e.isTrusted && isField(e.target)) inspect(e.target, e.target.value);

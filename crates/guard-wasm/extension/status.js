@@ -16,7 +16,7 @@ async function show() {
   $("update").dataset.via = u && u.via ? u.via : "";
   $("update").dataset.ok = u ? String(u.ok) : "";
   $("lastcheck").textContent = s.lastCheckMs == null ? "none yet" : `${s.lastCheckMs.toFixed(3)} ms`;
-  $("known").textContent = `${s.known} (on this device only, to spot look-alikes of them)`;
+  $("known").textContent = `${s.known} (per site, on this device only, to spot look-alikes of them)`;
   document.body.dataset.ready = "1";
 }
 $("refresh").addEventListener("click", async () => {

@@ -14,8 +14,9 @@ plays the exchange's update URL, and checks, each with its twin:
     page, with reasons; the official host (binance.com) and an unrelated host open normally;
   - "open the site anyway" opens it;
   - a listed address typed into a field on a page is flagged; an unlisted one is not; a
-    look-alike of an address typed before (address poisoning) is flagged, that address itself
-    is not; a page's scripted input is ignored;
+    look-alike of an address committed before on that site (address poisoning) is flagged, that
+    address itself is not, nor the look-alike on another site; a page's scripted input is
+    ignored;
   - the per-navigation check is timed in the browser (bench.html: 10,000 checks), mean ≤ 1 ms;
   - an update whose snapshot was tampered with, and one signed by an untrusted key (whole file
     or delta), are refused and the installed list stays; a correctly signed newer snapshot is
@@ -267,6 +268,9 @@ def main():
         time.sleep(1)
         expect(js("return document.getElementById('to').dataset.custodiaFlag || ''") == "",
                "an unlisted address is not flagged")
+        # Tab leaves the field: the address is committed, and remembered for this site.
+        call(drv_base, "POST", f"{s}/element/{eid}/value", {"text": "\ue004"})
+        time.sleep(0.5)
         call(drv_base, "POST", f"{s}/element/{eid}/clear", {})
         call(drv_base, "POST", f"{s}/element/{eid}/value", {"text": LISTED})
         flag = wait("return document.getElementById('to').dataset.custodiaFlag")
@@ -279,8 +283,8 @@ def main():
         flag = wait("return document.getElementById('to').dataset.custodiaFlag")
         banner = js("const b = document.querySelector('[data-custodia-banner]'); return b ? b.textContent : ''")
         shot("address-lookalike")
-        expect(flag == "lookalike" and "NOT the address you used before" in banner and CLEAN in banner,
-               f"a look-alike of an address used before is flagged: {banner!r}")
+        expect(flag == "lookalike" and "looks like another address entered on this site" in banner
+               and CLEAN in banner, f"a look-alike of an address used before is flagged: {banner!r}")
         type_into(CLEAN)
         time.sleep(1)
         expect(js("return document.getElementById('to').dataset.custodiaFlag || ''") == "",
@@ -291,6 +295,15 @@ def main():
         time.sleep(1)
         expect(js("return document.getElementById('to').dataset.custodiaFlag || ''") == "",
                "a page's scripted input event is ignored")
+        # Remembered per site: on another site the same look-alike means nothing (and that site
+        # can neither see nor probe what was entered here).
+        goto(site("kitchen-recipes.net"))
+        el = call(drv_base, "POST", s + "/element", {"using": "css selector", "value": "#to"})
+        eid = next(iter(el.values()))
+        type_into(LOOKALIKE)
+        time.sleep(1)
+        expect(js("return document.getElementById('to').dataset.custodiaFlag || ''") == "",
+               "the look-alike is not flagged on another site")
 
         # Updates, through the status page.
         if not ext_id:
