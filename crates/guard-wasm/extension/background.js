@@ -195,14 +195,18 @@ chrome.alarms.onAlarm.addListener((a) => {
 // saw anyway.
 const KNOWN_PER_SITE = 50;
 const KNOWN_SITES = 200;
-const loadKnown = async () => (await getFile("known")) || {}; // origin -> [address, ...]
+let knownCache = null; // origin -> [address, ...], read from the database once per worker start
+const loadKnown = async () => (knownCache ??= (await getFile("known")) || {});
 let knownQueue = Promise.resolve(); // every read-modify-write of the memory, one after another
 function withKnown(fn) {
   const run = knownQueue.then(async () => fn(await loadKnown()));
   knownQueue = run.catch(() => {});
   return run;
 }
-const saveKnown = (known) => idb("readwrite", (s) => s.put(known, "known"));
+const saveKnown = (known) => {
+  knownCache = known;
+  return idb("readwrite", (s) => s.put(known, "known"));
+};
 
 function siteOf(sender) {
   try {
@@ -212,24 +216,21 @@ function siteOf(sender) {
   }
 }
 
-// Listed, or a look-alike of an address entered on this site before.
-function screen(text, site) {
-  return withKnown((known) => {
-    const r = JSON.parse(guard.screenAddress(text));
-    if (r.status !== "ok" || r.listed || !site) return r;
-    const l = JSON.parse(checkLookalike(text, (known[site] || []).join(" ")));
-    return l.status === "ok" && l.match ? { ...r, lookalike: l.match } : r;
-  });
+// Listed, or a look-alike of an address entered on `site` before.
+function verdict(text, known, site) {
+  const r = JSON.parse(guard.screenAddress(text));
+  if (r.status !== "ok" || r.listed || !site) return r;
+  const l = JSON.parse(checkLookalike(text, (known[site] || []).join(" ")));
+  return l.status === "ok" && l.match ? { ...r, lookalike: l.match } : r;
 }
+const screen = (text, site) => withKnown((known) => verdict(text, known, site));
 
 // The user committed `text` to a field on `site`: remember it if it passes.
 function remember(text, site) {
   return withKnown(async (known) => {
-    const r = JSON.parse(guard.screenAddress(text));
-    if (r.status !== "ok" || r.listed || !site) return { remembered: false };
+    const r = verdict(text, known, site);
+    if (r.status !== "ok" || r.listed || r.lookalike || !site) return { remembered: false };
     const list = known[site] || [];
-    const l = JSON.parse(checkLookalike(text, list.join(" ")));
-    if (l.status === "ok" && l.match) return { remembered: false };
     delete known[site]; // re-inserted last: the most recently used site is kept longest
     known[site] = [r.address, ...list.filter((a) => a !== r.address)].slice(0, KNOWN_PER_SITE);
     const sites = Object.keys(known);

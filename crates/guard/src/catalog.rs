@@ -310,6 +310,43 @@ impl Catalog {
             .await
     }
 
+    /// The latest published snapshot's compact form (what browser extensions download), built
+    /// once per version off the async threads.
+    pub async fn latest_compact(
+        &self,
+        offload: &impl Offload,
+    ) -> Result<Arc<CompactSnapshot>, CatalogError> {
+        let latest = self.published().ok_or(CatalogError::NoSnapshot)?;
+        self.compact_of(&latest, offload).await
+    }
+
+    /// `p`'s compact form: the cached one when it is `p`'s, else built (and cached while `p` is
+    /// still the latest).
+    async fn compact_of(
+        &self,
+        p: &Published,
+        offload: &impl Offload,
+    ) -> Result<Arc<CompactSnapshot>, CatalogError> {
+        let slot = || {
+            self.latest_compact
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+        };
+        if let Some(c) = slot().clone().filter(|c| c.version() == p.version) {
+            return Ok(c);
+        }
+        let snap = p.snapshot.clone();
+        let c = Arc::new(
+            offload
+                .run(Box::new(move || CompactSnapshot::from_snapshot(&snap)))
+                .await?,
+        );
+        if self.published().map(|l| l.version) == Some(p.version) {
+            *slot() = Some(c.clone());
+        }
+        Ok(c)
+    }
+
     async fn delta_as<R: GuardRepo>(
         &self,
         repo: &R,
@@ -352,34 +389,24 @@ impl Catalog {
                 })?;
             Arc::new(base)
         };
-        let newer = latest.snapshot.clone();
-        let cached = self
-            .latest_compact
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone()
-            .filter(|c| c.version() == latest.version);
-        let (bytes, newer_compact) = offload
-            .run(Box::new(move || match format {
-                DeltaFormat::Full => (base.diff(&newer).to_bytes(), None),
-                DeltaFormat::Compact => {
-                    let newer =
-                        cached.unwrap_or_else(|| Arc::new(CompactSnapshot::from_snapshot(&newer)));
-                    let bytes = CompactSnapshot::from_snapshot(&base)
-                        .diff(&newer)
-                        .to_bytes();
-                    (bytes, Some(newer))
-                }
-            }))
-            .await?;
-        if let Some(c) = newer_compact
-            && self.published().map(|p| p.version) == Some(c.version())
-        {
-            *self
-                .latest_compact
-                .lock()
-                .unwrap_or_else(|e| e.into_inner()) = Some(c);
-        }
+        let bytes = match format {
+            DeltaFormat::Full => {
+                let newer = latest.snapshot.clone();
+                offload
+                    .run(Box::new(move || base.diff(&newer).to_bytes()))
+                    .await?
+            }
+            DeltaFormat::Compact => {
+                let newer = self.compact_of(&latest, offload).await?;
+                offload
+                    .run(Box::new(move || {
+                        CompactSnapshot::from_snapshot(&base)
+                            .diff(&newer)
+                            .to_bytes()
+                    }))
+                    .await?
+            }
+        };
         let d = Arc::new(Delta {
             from,
             to: latest.version,

@@ -22,6 +22,7 @@ use sha2::{Digest as _, Sha256};
 
 use crate::compact::{CompactSnapshot, FINGERPRINT_BITS};
 use crate::domain::Brand;
+use crate::snapshot::Reader;
 use crate::{Category, GuardError};
 
 /// First 8 bytes of a compact delta.
@@ -296,15 +297,24 @@ impl CompactDelta {
                 got: hex::encode(got),
             });
         }
-        let mut r = Cursor { b: body, at: 10 };
+        Self::read_body(body).map_err(|e| match e {
+            // The shared reader's truncation errors, named for this format.
+            GuardError::Snapshot { why } if !why.starts_with("compact delta") => corrupt(why),
+            e => e,
+        })
+    }
+
+    /// The fields after magic and format, in a body whose hash was checked.
+    fn read_body(body: &[u8]) -> Result<CompactDelta, GuardError> {
+        let mut r = Reader { b: body, at: 10 };
         if r.u16()? != 0 {
             return Err(corrupt("reserved field is not zero"));
         }
         let from_version = r.u64()?;
-        let from_hash = r.hash()?;
+        let from_hash = hash(&mut r)?;
         let to_version = r.u64()?;
         let to_created = r.u64()?;
-        let to_hash = r.hash()?;
+        let to_hash = hash(&mut r)?;
         if to_version < from_version {
             return Err(corrupt(format!(
                 "goes from version {from_version} back to version {to_version}"
@@ -326,11 +336,11 @@ impl CompactDelta {
             set.put.reserve_exact(np);
             let mut prev = None;
             for _ in 0..nr {
-                set.removed.push(r.fingerprint(&mut prev, what)?);
+                set.removed.push(fingerprint(&mut r, &mut prev, what)?);
             }
             let mut prev = None;
             for _ in 0..np {
-                let fp = r.fingerprint(&mut prev, what)?;
+                let fp = fingerprint(&mut r, &mut prev, what)?;
                 let c = if k < 2 {
                     let i = r.u8()?;
                     Category::from_index(i)
@@ -367,63 +377,21 @@ impl CompactDelta {
     }
 }
 
-struct Cursor<'a> {
-    b: &'a [u8],
-    at: usize,
+/// A 5-byte fingerprint, strictly above `prev`.
+fn fingerprint(r: &mut Reader<'_>, prev: &mut Option<u64>, what: &str) -> Result<u64, GuardError> {
+    let mut b = [0u8; 8];
+    b[8 - FP_BYTES..].copy_from_slice(r.take(FP_BYTES)?);
+    let fp = u64::from_be_bytes(b);
+    debug_assert!(fp < FP_LIMIT);
+    if prev.is_some_and(|p| fp <= p) {
+        return Err(corrupt(format!(
+            "{what}: fingerprints not strictly increasing"
+        )));
+    }
+    *prev = Some(fp);
+    Ok(fp)
 }
 
-impl<'a> Cursor<'a> {
-    fn left(&self) -> usize {
-        self.b.len() - self.at
-    }
-
-    fn take(&mut self, n: usize) -> Result<&'a [u8], GuardError> {
-        if n > self.left() {
-            return Err(corrupt(format!("truncated at byte {}", self.at)));
-        }
-        let s = &self.b[self.at..self.at + n];
-        self.at += n;
-        Ok(s)
-    }
-
-    fn u8(&mut self) -> Result<u8, GuardError> {
-        Ok(self.take(1)?[0])
-    }
-
-    fn u16(&mut self) -> Result<u16, GuardError> {
-        Ok(u16::from_le_bytes(
-            self.take(2)?.try_into().expect("2 bytes"),
-        ))
-    }
-
-    fn u32(&mut self) -> Result<u32, GuardError> {
-        Ok(u32::from_le_bytes(
-            self.take(4)?.try_into().expect("4 bytes"),
-        ))
-    }
-
-    fn u64(&mut self) -> Result<u64, GuardError> {
-        Ok(u64::from_le_bytes(
-            self.take(8)?.try_into().expect("8 bytes"),
-        ))
-    }
-
-    fn hash(&mut self) -> Result<[u8; 32], GuardError> {
-        Ok(self.take(32)?.try_into().expect("32 bytes"))
-    }
-
-    /// A 5-byte fingerprint, strictly above `prev`.
-    fn fingerprint(&mut self, prev: &mut Option<u64>, what: &str) -> Result<u64, GuardError> {
-        let mut b = [0u8; 8];
-        b[8 - FP_BYTES..].copy_from_slice(self.take(FP_BYTES)?);
-        let fp = u64::from_be_bytes(b);
-        debug_assert!(fp < FP_LIMIT);
-        if prev.is_some_and(|p| fp <= p) {
-            return Err(corrupt(format!(
-                "{what}: fingerprints not strictly increasing"
-            )));
-        }
-        *prev = Some(fp);
-        Ok(fp)
-    }
+fn hash(r: &mut Reader<'_>) -> Result<[u8; 32], GuardError> {
+    Ok(r.take(32)?.try_into().expect("32 bytes"))
 }

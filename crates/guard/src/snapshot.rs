@@ -728,13 +728,20 @@ impl SnapshotDelta {
     }
 }
 
-struct Reader<'a> {
-    b: &'a [u8],
-    at: usize,
+/// A bounds-checked little-endian reader over a file's bytes: every read past the end is a
+/// `GuardError::Snapshot` naming the offset, never a panic.
+pub(crate) struct Reader<'a> {
+    pub(crate) b: &'a [u8],
+    pub(crate) at: usize,
 }
 
 impl<'a> Reader<'a> {
-    fn take(&mut self, n: usize) -> Result<&'a [u8], GuardError> {
+    /// Bytes not read yet.
+    pub(crate) fn left(&self) -> usize {
+        self.b.len() - self.at.min(self.b.len())
+    }
+
+    pub(crate) fn take(&mut self, n: usize) -> Result<&'a [u8], GuardError> {
         let end = self
             .at
             .checked_add(n)
@@ -754,22 +761,22 @@ impl<'a> Reader<'a> {
     /// A capacity hint that a hostile count cannot blow up: at most what the bytes left could
     /// hold with records of at least `min` bytes.
     fn cap(&self, n: u32, min: usize) -> usize {
-        (n as usize).min((self.b.len() - self.at.min(self.b.len())) / min)
+        (n as usize).min(self.left() / min)
     }
 
-    fn u8(&mut self) -> Result<u8, GuardError> {
+    pub(crate) fn u8(&mut self) -> Result<u8, GuardError> {
         Ok(self.take(1)?[0])
     }
 
-    fn u16(&mut self) -> Result<u16, GuardError> {
+    pub(crate) fn u16(&mut self) -> Result<u16, GuardError> {
         Ok(u16::from_le_bytes(self.take(2)?.try_into().unwrap()))
     }
 
-    fn u32(&mut self) -> Result<u32, GuardError> {
+    pub(crate) fn u32(&mut self) -> Result<u32, GuardError> {
         Ok(u32::from_le_bytes(self.take(4)?.try_into().unwrap()))
     }
 
-    fn u64(&mut self) -> Result<u64, GuardError> {
+    pub(crate) fn u64(&mut self) -> Result<u64, GuardError> {
         Ok(u64::from_le_bytes(self.take(8)?.try_into().unwrap()))
     }
 

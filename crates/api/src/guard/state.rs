@@ -7,8 +7,8 @@ use axum::http::StatusCode;
 use custodia_events::Offload as _;
 use custodia_events::{Clock, EventReader};
 use custodia_guard::{
-    Catalog, CatalogError, CatalogWriter, CompactSnapshot, Delta, EventPolicy, GuardRepo,
-    ListWrite, ListWritten, Loaded, Published, ServedFile, SnapshotSigningKey,
+    Catalog, CatalogError, CatalogWriter, Delta, EventPolicy, GuardRepo, ListWrite, ListWritten,
+    Loaded, Published, ServedFile, SnapshotSigningKey,
 };
 
 use super::{GuardConfig, GuardMetrics};
@@ -159,17 +159,18 @@ impl<S: GuardStore> GuardState<S> {
         if let Some(c) = cache.as_ref().filter(|c| c.version == p.version) {
             return Ok(c.clone());
         }
-        let snap = p.snapshot.clone();
+        let c = self
+            .catalog
+            .latest_compact(&self.offload)
+            .await
+            .map_err(catalog_error)?;
         let files = self
             .offload
-            .run(Box::new(move || {
-                let c = CompactSnapshot::from_snapshot(&snap);
-                CompactFiles {
-                    version: c.version(),
-                    hash: c.hash_hex(),
-                    signature: ServedFile::new(key.sign_compact(&c).to_bytes()),
-                    file: ServedFile::new(c.to_bytes()),
-                }
+            .run(Box::new(move || CompactFiles {
+                version: c.version(),
+                hash: c.hash_hex(),
+                signature: ServedFile::new(key.sign_compact(&c).to_bytes()),
+                file: ServedFile::new(c.to_bytes()),
             }))
             .await
             .map_err(|e| ApiError::internal(format!("building the compact snapshot: {}", e.0)))?;
